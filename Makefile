@@ -1,0 +1,38 @@
+GO ?= go
+FUZZTIME ?= 10s
+PKGS := ./...
+
+.PHONY: all build test check vet race fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/mailmon ./cmd/mailmon
+
+# The whole suite, as CI runs it: formatting, vet, every test with the race
+# detector (real Postfix and Dovecot included), then each fuzz target briefly.
+test: check race fuzz
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+race:
+	$(GO) test -race -count=1 $(PKGS)
+
+# Every FuzzXxx target in the tree, FUZZTIME each.
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' internal); do \
+	  pkg=./$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./internal/bench/
+
+clean:
+	rm -rf bin

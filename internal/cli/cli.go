@@ -1,0 +1,64 @@
+// Package cli is mailmon's command line: it turns arguments into a
+// configuration, runs it, and prints the outcome. cmd/mailmon only wires it
+// to the process.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes of the Monitoring Plugins guidelines, used by every command.
+const (
+	ExitOK       = 0
+	ExitWarning  = 1
+	ExitCritical = 2
+	ExitUnknown  = 3
+)
+
+// Env is what a command may touch of its process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	IsTerminal     bool // stderr is a terminal (progress lines go there)
+}
+
+const usage = `mailmon: mail service monitoring
+
+usage:
+  mailmon check TYPE [flags]   test one service now (TYPE: smtp, pop3, imap, tcp)
+  mailmon version
+
+Run "mailmon check --help" for the flags of check.
+`
+
+// Version is set at build time with -ldflags "-X ...cli.Version=...".
+var Version = "dev"
+
+// Main runs the command in args (without the program name) and returns the
+// process exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return ExitUnknown
+	}
+	switch args[0] {
+	case "check":
+		return Check(ctx, args[1:], env)
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, "mailmon", Version)
+		return ExitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "mailmon: unknown command %q\n\n%s", args[0], usage)
+	return ExitUnknown
+}
+
+func errorf(env Env, format string, args ...any) int {
+	fmt.Fprintf(env.Stderr, "mailmon: "+strings.TrimSuffix(format, "\n")+"\n", args...)
+	return ExitUnknown
+}

@@ -1,0 +1,242 @@
+package probe
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// TLSMode says how a connection is secured.
+type TLSMode string
+
+// The TLS modes of every protocol leg.
+const (
+	TLSNone     TLSMode = "none"
+	TLSOptional TLSMode = "starttls-optional" // TLS if the server offers it
+	TLSStartTLS TLSMode = "starttls"          // required: missing STARTTLS fails the test
+	TLSImplicit TLSMode = "implicit"          // TLS from the first byte
+)
+
+// TLSModes lists the valid modes.
+func TLSModes() []TLSMode { return []TLSMode{TLSNone, TLSOptional, TLSStartTLS, TLSImplicit} }
+
+// Secret is a credential. It never prints itself.
+type Secret string
+
+func (Secret) String() string   { return wire.Redacted }
+func (Secret) GoString() string { return wire.Redacted }
+
+// MarshalText keeps secrets out of any encoding of a config.
+func (Secret) MarshalText() ([]byte, error) { return []byte(wire.Redacted), nil }
+
+// Config is everything one test of one service needs.
+type Config struct {
+	Type    string
+	Host    string
+	Port    int
+	TLS     TLSMode
+	Timeout time.Duration // the test's maximum duration: one absolute deadline
+	WarnRTT time.Duration // rtt above this turns Up into Warn; 0 = never
+
+	CertWarnDays       int // a certificate expiring within this many days is a Warn; 0 = default, -1 = never
+	CAFile             string
+	ServerName         string
+	InsecureSkipVerify bool
+
+	User               string
+	Password           Secret
+	Auth               string // a mechanism (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP) or "auto"
+	OAuthToken         sasl.TokenSource
+	AllowPlaintextAuth bool
+
+	EHLOName     string // smtp
+	Mailbox      string // imap: mailbox to check after login
+	MailboxCheck string // imap: "status" (default) or "select" (read-only EXAMINE)
+	Stat         bool   // pop3: STAT after login
+	Expect       string // tcp: text the banner must contain
+
+	Limits   wire.Limits   // zero: wire.DefaultLimits()
+	Resolver *net.Resolver // nil: the system's
+}
+
+// Defaults fill what a monitor may leave out.
+const (
+	DefaultTimeout      = 10 * time.Second
+	DefaultCertWarnDays = 14
+)
+
+// DefaultPort is the well-known port of a protocol in a TLS mode.
+func DefaultPort(typ string, mode TLSMode) int {
+	implicit := mode == TLSImplicit
+	switch typ {
+	case "smtp":
+		if implicit {
+			return 465
+		}
+		return 25
+	case "pop3":
+		if implicit {
+			return 995
+		}
+		return 110
+	case "imap":
+		if implicit {
+			return 993
+		}
+		return 143
+	}
+	return 0
+}
+
+// FieldError is one thing wrong with a config, naming its field.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// ConfigError lists everything wrong with a config at once.
+type ConfigError struct {
+	Errs []FieldError
+}
+
+func (e *ConfigError) Error() string {
+	parts := make([]string, len(e.Errs))
+	for i, f := range e.Errs {
+		parts[i] = f.Error()
+	}
+	return "invalid configuration: " + strings.Join(parts, "; ")
+}
+
+// HasCredentials reports whether the test logs in.
+func (c *Config) HasCredentials() bool { return c.User != "" }
+
+// Validate fills defaults and reports every invalid field at once.
+func (c *Config) Validate() error {
+	var errs []FieldError
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{field, fmt.Sprintf(format, args...)})
+	}
+	if c.TLS == "" {
+		c.TLS = TLSNone
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.CertWarnDays == 0 {
+		c.CertWarnDays = DefaultCertWarnDays
+	}
+	if c.Port == 0 {
+		c.Port = DefaultPort(c.Type, c.TLS)
+	}
+	if c.Limits == (wire.Limits{}) {
+		c.Limits = wire.DefaultLimits()
+	}
+	if c.Type == "imap" && c.Mailbox != "" && c.MailboxCheck == "" {
+		c.MailboxCheck = "status"
+	}
+
+	if c.Host == "" {
+		bad("host", "is required")
+	} else if strings.ContainsAny(c.Host, " /\t\r\n") {
+		bad("host", "%q is not a host name or IP address", c.Host)
+	}
+	switch {
+	case c.Port == 0:
+		bad("port", "is required for type %s", c.Type)
+	case c.Port < 1 || c.Port > 65535:
+		bad("port", "%d is not between 1 and 65535", c.Port)
+	}
+	if !slices.Contains(TLSModes(), c.TLS) {
+		bad("tls", "%q is not one of none, starttls-optional, starttls, implicit", c.TLS)
+	}
+	if c.Timeout < 0 {
+		bad("timeout", "must be positive")
+	}
+	if c.WarnRTT < 0 {
+		bad("warn", "must not be negative")
+	} else if c.WarnRTT > 0 && c.WarnRTT >= c.Timeout {
+		bad("warn", "%v must be shorter than the timeout %v", c.WarnRTT, c.Timeout)
+	}
+	if c.CertWarnDays < -1 {
+		bad("cert_warn_days", "must be a number of days (or -1 for never)")
+	}
+	if c.Type == "tcp" && c.HasCredentials() {
+		bad("user", "a tcp check does not log in")
+	}
+	if c.HasCredentials() {
+		c.validateAuth(bad)
+	} else if c.Password != "" || !c.OAuthToken.IsZero() {
+		bad("user", "is required when a password or token is given")
+	}
+	if c.MailboxCheck != "" && c.MailboxCheck != "status" && c.MailboxCheck != "select" {
+		bad("mailbox_check", "%q is not status or select", c.MailboxCheck)
+	}
+	if c.Mailbox != "" && c.Type != "imap" {
+		bad("mailbox", "applies to imap only")
+	}
+	if c.Mailbox != "" && !c.HasCredentials() {
+		bad("mailbox", "needs user and password: a mailbox is checked after login")
+	}
+	if c.Stat && !c.HasCredentials() {
+		bad("stat", "needs user and password: STAT comes after login")
+	}
+	if len(errs) > 0 {
+		return &ConfigError{Errs: errs}
+	}
+	return nil
+}
+
+func (c *Config) validateAuth(bad func(field, format string, args ...any)) {
+	mech := strings.ToUpper(c.Auth)
+	token := !c.OAuthToken.IsZero()
+	switch mech {
+	case "", "AUTO":
+	case "USER", "APOP":
+		if c.Type != "pop3" {
+			bad("auth", "%s is a POP3 mechanism", mech)
+		}
+	case "LOGIN":
+		// SASL LOGIN for SMTP and POP3; the LOGIN command for IMAP.
+	default:
+		if !sasl.Known(mech) {
+			bad("auth", "%q is not one of auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP", c.Auth)
+		}
+	}
+	oauth := mech == sasl.XOAuth2 || mech == sasl.OAuthBearer
+	switch {
+	case oauth && !token:
+		bad("oauth_token", "%s needs a token file or command", mech)
+	case token && mech != "" && mech != "AUTO" && !oauth:
+		bad("auth", "an oauth token is used with XOAUTH2 or OAUTHBEARER, not %s", mech)
+	case !token && c.Password == "":
+		bad("password", "is required when user is set")
+	}
+	if c.OAuthToken.File != "" && len(c.OAuthToken.Command) > 0 {
+		bad("oauth_token", "give a token file or a command, not both")
+	}
+	clear := mech == "" || mech == "AUTO" || sasl.SendsSecretInClear(mech)
+	if c.TLS == TLSNone && clear && !c.AllowPlaintextAuth {
+		bad("allow_plaintext_auth", "credentials would cross the network unencrypted with tls none; use a TLS mode or set allow_plaintext_auth")
+	}
+}
+
+// ErrPlaintextRefused is returned when the server offered no TLS and the
+// credentials would have been sent in the clear.
+var ErrPlaintextRefused = fmt.Errorf("%w: refusing to send credentials unencrypted (allow_plaintext_auth is off)", wire.ErrTLSUnavailable)
+
+// CheckPlaintext refuses a mechanism that would expose the secret on an
+// unencrypted connection unless the config allows it.
+func (c *Config) CheckPlaintext(conn *wire.Conn, mech string) error {
+	if conn.Encrypted() || c.AllowPlaintextAuth || !sasl.SendsSecretInClear(mech) {
+		return nil
+	}
+	return ErrPlaintextRefused
+}
+

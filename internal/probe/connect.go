@@ -1,0 +1,110 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"net/netip"
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// Connect resolves the host ("dns"), connects ("connect") and, in implicit
+// TLS mode, completes the handshake ("tls"). The returned connection carries
+// the test's deadline and is closed when ctx ends.
+func Connect(ctx context.Context, cfg *Config, t *Trace) (*wire.Conn, error) {
+	var addrs []netip.Addr
+	if _, err := netip.ParseAddr(cfg.Host); err == nil {
+		addrs, _, _ = wire.Resolve(ctx, nil, cfg.Host)
+	} else if err := t.Step("dns", func() (err error) {
+		addrs, _, err = wire.Resolve(ctx, cfg.Resolver, cfg.Host)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var c *wire.Conn
+	if err := t.Step("connect", func() error {
+		raw, err := wire.Dial(ctx, addrs, cfg.Port)
+		if err != nil {
+			return err
+		}
+		c = wire.NewConn(ctx, raw, cfg.Limits, t.Transcript)
+		t.Transcript.Note("connected to " + raw.RemoteAddr().String())
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if cfg.TLS == TLSImplicit {
+		if err := handshake(c, cfg, t, TLSImplicit, c.Handshake); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// WantStartTLS decides, from the mode and whether the server offers
+// STARTTLS, whether to upgrade. A required STARTTLS that is not offered is
+// a failure, never a silent downgrade.
+func WantStartTLS(cfg *Config, offered bool) (bool, error) {
+	switch cfg.TLS {
+	case TLSStartTLS:
+		if !offered {
+			return false, wire.ErrTLSUnavailable
+		}
+		return true, nil
+	case TLSOptional:
+		return offered, nil
+	}
+	return false, nil
+}
+
+// StartTLS runs the handshake after the server agreed to STARTTLS, as the
+// "tls" phase.
+func StartTLS(c *wire.Conn, cfg *Config, t *Trace) error {
+	return handshake(c, cfg, t, TLSStartTLS, c.StartTLS)
+}
+
+func handshake(c *wire.Conn, cfg *Config, t *Trace, mode TLSMode, fn func(*tls.Config) error) error {
+	tc, err := cfg.tlsConfig(t)
+	if err != nil {
+		return err
+	}
+	return t.Step("tls", func() error {
+		if err := fn(tc); err != nil {
+			return err
+		}
+		t.SetTLS(c.TLS(), mode)
+		return nil
+	})
+}
+
+// Credentials gathers what authentication needs, fetching an OAuth token from
+// its file or command. The token is registered with the transcript as a
+// secret before it is used.
+func Credentials(ctx context.Context, cfg *Config, t *Trace) (sasl.Credentials, error) {
+	cr := sasl.Credentials{User: cfg.User, Password: string(cfg.Password), Host: cfg.Host, Port: cfg.Port}
+	if !cfg.OAuthToken.IsZero() {
+		tok, err := cfg.OAuthToken.Token(ctx)
+		if err != nil {
+			return cr, &ConfigError{Errs: []FieldError{{"oauth_token", err.Error()}}}
+		}
+		t.Transcript.AddSecret(tok)
+		cr.Token = tok
+	}
+	return cr, nil
+}
+
+// Mechanism picks the authentication mechanism for a server that advertises
+// adv, and refuses one that would expose the secret without TLS.
+func Mechanism(cfg *Config, c *wire.Conn, adv []string, haveToken bool) (string, error) {
+	mech, err := sasl.Choose(cfg.Auth, adv, haveToken, c.Encrypted())
+	if err != nil {
+		return "", &wire.AuthError{Err: err}
+	}
+	if err := cfg.CheckPlaintext(c, mech); err != nil {
+		return "", err
+	}
+	return strings.ToUpper(mech), nil
+}

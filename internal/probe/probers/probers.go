@@ -1,0 +1,34 @@
+// Package probers names every monitor type's prober: the table from a type
+// name to the function that tests it.
+package probers
+
+import (
+	"sort"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
+	"github.com/mailmon/mailmon/internal/probe/tcpprobe"
+)
+
+func table() map[string]probe.Prober {
+	return map[string]probe.Prober{
+		"smtp": smtpprobe.Probe,
+		"tcp":  tcpprobe.Probe,
+	}
+}
+
+// Get returns the prober of a monitor type.
+func Get(typ string) (probe.Prober, bool) {
+	p, ok := table()[typ]
+	return p, ok
+}
+
+// Types lists the monitor types, sorted.
+func Types() []string {
+	var out []string
+	for k := range table() {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,81 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// Prober tests one service within ctx, recording into t. It returns nil when
+// the service works, or the error that ended the test.
+type Prober func(ctx context.Context, cfg *Config, t *Trace) error
+
+// Run validates cfg, runs p under one absolute deadline (cfg.Timeout) and
+// turns what happened into a Result.
+func Run(ctx context.Context, p Prober, cfg Config) *Result {
+	verr := cfg.Validate()
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	t := NewTrace(ctx, nil)
+	t.Transcript.AddSecret(string(cfg.Password))
+	err := verr
+	if err == nil {
+		err = p(ctx, &cfg, t)
+	}
+	return t.Result(&cfg, err)
+}
+
+// Result turns the trace and the test's error into a Result.
+func (t *Trace) Result(cfg *Config, err error) *Result {
+	end := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := &Result{
+		Type:     cfg.Type,
+		Target:   net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
+		Started:  t.start.UTC(),
+		RTT:      end.Sub(t.start),
+		Phases:   append([]Phase(nil), t.phases...),
+		TLSMode:  t.tlsMode,
+		Auth:     t.authMech,
+		Delivery: t.delivery,
+		Status:   StatusUp,
+	}
+	if len(t.details) > 0 {
+		r.Details = make(map[string]any, len(t.details))
+		for k, v := range t.details {
+			r.Details[k] = v
+		}
+	}
+	if t.tlsState != nil || t.cert.leaf != nil {
+		r.TLS = tlsInfo(t.tlsState, t.cert, end)
+	}
+	if err != nil {
+		r.Status = StatusDown
+		code := Classify(err)
+		e := &Error{Code: code, Message: code.Message(), Detail: wire.Sanitize(err.Error())}
+		var se *StepError
+		if errors.As(err, &se) {
+			e.Phase, e.Reply = se.Phase, wire.Sanitize(se.Reply)
+			e.Detail = wire.Sanitize(se.Err.Error())
+		}
+		r.Error = e
+	} else {
+		if cfg.WarnRTT > 0 && r.RTT > cfg.WarnRTT {
+			r.Status = StatusWarn
+			r.Warnings = append(r.Warnings, fmt.Sprintf("rtt %.1f ms is over the warn threshold %v", ms(r.RTT), cfg.WarnRTT))
+		}
+		if r.TLS != nil && r.TLS.Verified && r.TLS.DaysLeft < cfg.CertWarnDays {
+			r.Status = StatusWarn
+			r.Warnings = append(r.Warnings, fmt.Sprintf("certificate expires in %d days (%s)", r.TLS.DaysLeft, r.TLS.CertNotAfter.Format("2006-01-02")))
+		}
+	}
+	// The transcript is kept with failures and warnings; it is what a person
+	// reads to see what the server said.
+	r.Transcript = t.Transcript.Lines()
+	return r
+}

@@ -1,0 +1,125 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// Phase is the time one step of a test took.
+type Phase struct {
+	Name     string
+	Duration time.Duration
+}
+
+// Trace records a test as it runs: the time of each phase, the transcript,
+// the TLS session and what was learned of the server.
+type Trace struct {
+	ctx        context.Context
+	start      time.Time
+	now        func() time.Time
+	Transcript *wire.Transcript
+
+	mu       sync.Mutex
+	phases   []Phase
+	tlsState *tls.ConnectionState
+	cert     tlsCert
+	tlsMode  TLSMode
+	authMech string
+	details  map[string]any
+	delivery time.Duration
+}
+
+type tlsCert struct {
+	leaf     *x509.Certificate
+	verified bool
+}
+
+// NewTrace starts a trace; now is the clock (nil: time.Now).
+func NewTrace(ctx context.Context, now func() time.Time) *Trace {
+	if now == nil {
+		now = time.Now
+	}
+	return &Trace{ctx: ctx, start: now(), now: now, Transcript: &wire.Transcript{}, tlsMode: TLSNone}
+}
+
+// Step runs fn as the named phase and times it. A failure comes back as a
+// *StepError holding the phase and the classified code.
+func (t *Trace) Step(name string, fn func() error) error {
+	start := t.now()
+	err := fn()
+	t.mu.Lock()
+	t.phases = append(t.phases, Phase{Name: name, Duration: t.now().Sub(start)})
+	t.mu.Unlock()
+	if err == nil {
+		return nil
+	}
+	var se *StepError
+	if errors.As(err, &se) {
+		return err
+	}
+	code := Classify(err)
+	// When the test's deadline passes, the connection is closed under the
+	// reader: what looks like a disconnection is the timeout.
+	if t.ctx.Err() != nil && (code == Disconnected || code == ProtocolViolation && !isProtocolError(err)) {
+		code = Timeout
+	}
+	if code == Timeout {
+		t.Transcript.Note("deadline reached in phase " + name)
+	}
+	return &StepError{Phase: name, Code: code, Reply: replyOf(err), Err: err}
+}
+
+func isProtocolError(err error) bool {
+	var pe *wire.ProtocolError
+	return errors.As(err, &pe)
+}
+
+// SetTLS records the TLS session and how it was reached.
+func (t *Trace) SetTLS(cs *tls.ConnectionState, mode TLSMode) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tlsState, t.tlsMode = cs, mode
+}
+
+func (t *Trace) setCert(cs tls.ConnectionState, verify bool) {
+	if len(cs.PeerCertificates) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cert = tlsCert{leaf: cs.PeerCertificates[0], verified: verify}
+}
+
+// SetAuth records the mechanism that authenticated.
+func (t *Trace) SetAuth(mech string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.authMech = mech
+}
+
+// SetDelivery records how long a probe message took to arrive.
+func (t *Trace) SetDelivery(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.delivery = d
+}
+
+// Detail records a fact learned of the server (its greeting, capabilities,
+// message count). Values must be plain data and already sanitized.
+func (t *Trace) Detail(key string, v any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.details == nil {
+		t.details = make(map[string]any)
+	}
+	t.details[key] = v
+}
+
+// Now returns the trace's clock reading.
+func (t *Trace) Now() time.Time { return t.now() }

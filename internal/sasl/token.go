@@ -1,0 +1,120 @@
+package sasl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+const maxTokenBytes = 64 << 10
+
+// TokenSource says where an OAuth2 bearer token comes from: a file, or the
+// standard output of a command run directly (argv, never through a shell).
+type TokenSource struct {
+	File    string
+	Command []string
+}
+
+// IsZero reports whether no source is set.
+func (s TokenSource) IsZero() bool { return s.File == "" && len(s.Command) == 0 }
+
+// Token reads the token. Surrounding white space is removed.
+func (s TokenSource) Token(ctx context.Context) (string, error) {
+	var raw []byte
+	switch {
+	case s.File != "":
+		f, err := os.Open(s.File)
+		if err != nil {
+			return "", fmt.Errorf("oauth token file: %w", err)
+		}
+		defer f.Close()
+		raw, err = io.ReadAll(io.LimitReader(f, maxTokenBytes+1))
+		if err != nil {
+			return "", fmt.Errorf("oauth token file: %w", err)
+		}
+	case len(s.Command) > 0:
+		cmd := exec.CommandContext(ctx, s.Command[0], s.Command[1:]...)
+		var out, stderr bytes.Buffer
+		cmd.Stdout = &limitedBuffer{buf: &out, max: maxTokenBytes + 1}
+		cmd.Stderr = &limitedBuffer{buf: &stderr, max: 4 << 10}
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("oauth token command %s: %w: %s", s.Command[0], err, strings.TrimSpace(stderr.String()))
+		}
+		raw = out.Bytes()
+	default:
+		return "", errors.New("no oauth token source")
+	}
+	if len(raw) > maxTokenBytes {
+		return "", fmt.Errorf("oauth token longer than %d bytes", maxTokenBytes)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if tok == "" || strings.ContainsAny(tok, "\r\n\x00\x01") {
+		return "", errors.New("oauth token is empty or has more than one line")
+	}
+	return tok, nil
+}
+
+type limitedBuffer struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// SplitCommand splits a command line into argv the way a user expects from a
+// shell (single and double quotes, backslash escapes) without running one.
+func SplitCommand(s string) ([]string, error) {
+	var (
+		args    []string
+		cur     strings.Builder
+		inArg   bool
+		quote   rune
+		escaped bool
+	)
+	for _, r := range s {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped, inArg = true, true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inArg = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteRune(r)
+			inArg = true
+		}
+	}
+	if quote != 0 || escaped {
+		return nil, errors.New("unterminated quote or escape")
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	if len(args) == 0 {
+		return nil, errors.New("empty command")
+	}
+	return args, nil
+}

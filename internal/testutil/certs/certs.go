@@ -1,0 +1,135 @@
+// Package certs makes the certificates tests need: a CA, and server
+// certificates that are valid, expired, not yet valid, for another host, or
+// expiring soon.
+package certs
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// CA is a test certificate authority.
+type CA struct {
+	Cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	PEM  []byte
+}
+
+// NewCA makes a CA valid from an hour ago for ten years.
+func NewCA(t testing.TB) *CA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "mailmon test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(10 * 365 * 24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &CA{Cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// File writes the CA certificate to a PEM file in a temporary directory.
+func (ca *CA) File(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(p, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Pool returns a pool holding the CA.
+func (ca *CA) Pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.Cert)
+	return p
+}
+
+// Leaf describes a server certificate.
+type Leaf struct {
+	Names     []string // DNS names and IP addresses; default localhost, 127.0.0.1, ::1
+	NotBefore time.Time
+	NotAfter  time.Time
+}
+
+// Issue signs a server certificate.
+func (ca *CA) Issue(t testing.TB, l Leaf) tls.Certificate {
+	t.Helper()
+	if len(l.Names) == 0 {
+		l.Names = []string{"localhost", "127.0.0.1", "::1"}
+	}
+	if l.NotBefore.IsZero() {
+		l.NotBefore = time.Now().Add(-time.Hour)
+	}
+	if l.NotAfter.IsZero() {
+		l.NotAfter = time.Now().Add(365 * 24 * time.Hour)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: l.Names[0]},
+		NotBefore:    l.NotBefore,
+		NotAfter:     l.NotAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, n := range l.Names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
+
+// ServerConfig is a TLS server configuration presenting cert.
+func ServerConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{cert}}
+}
+
+// Expired is a certificate that expired a day ago.
+func (ca *CA) Expired(t testing.TB) tls.Certificate {
+	return ca.Issue(t, Leaf{NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+}
+
+// OtherHost is a valid certificate for a name that is not the test server's.
+func (ca *CA) OtherHost(t testing.TB) tls.Certificate {
+	return ca.Issue(t, Leaf{Names: []string{"mail.other.example"}})
+}
+
+// ExpiringIn is a valid certificate that expires d from now.
+func (ca *CA) ExpiringIn(t testing.TB, d time.Duration) tls.Certificate {
+	return ca.Issue(t, Leaf{NotAfter: time.Now().Add(d)})
+}

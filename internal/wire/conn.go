@@ -1,0 +1,206 @@
+// Package wire is the line-oriented transport under mailmon's SMTP, POP3 and
+// IMAP clients. It enforces the robustness rules of a probe: one absolute
+// deadline taken from the context before the first read, a cap on the length
+// of a line and on the bytes read over the whole connection, plaintext
+// injected after STARTTLS treated as an attack, and a transcript of the
+// conversation with credentials redacted.
+package wire
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// Limits bound what one server can make a test read.
+type Limits struct {
+	MaxLine       int   // longest line accepted, CRLF included
+	MaxBytes      int64 // bytes read over the whole connection
+	MaxReplyLines int   // lines of one multi-line reply
+}
+
+// DefaultLimits suit every check of a single service: no greeting,
+// capability list or status reply comes near them.
+func DefaultLimits() Limits {
+	return Limits{MaxLine: 8 << 10, MaxBytes: 1 << 20, MaxReplyLines: 1000}
+}
+
+// Conn is one connection to a mail server.
+type Conn struct {
+	ctx       context.Context
+	raw       net.Conn // the TCP connection
+	conn      net.Conn // raw, or TLS over raw
+	br        *bufio.Reader
+	lim       Limits
+	read      int64
+	tr        *Transcript
+	tls       *tls.ConnectionState
+	deadline  time.Time
+	stopClose func() bool
+}
+
+// NewConn takes over raw. The connection's deadline is set once, to the
+// context's deadline, and the connection is closed when the context ends, so
+// no read or write can outlive the test.
+func NewConn(ctx context.Context, raw net.Conn, lim Limits, tr *Transcript) *Conn {
+	raw = withQuickAck(raw)
+	c := &Conn{ctx: ctx, raw: raw, conn: raw, lim: lim, tr: tr}
+	if dl, ok := ctx.Deadline(); ok {
+		c.deadline = dl
+		raw.SetDeadline(dl)
+	}
+	c.stopClose = context.AfterFunc(ctx, func() { raw.Close() })
+	c.br = bufio.NewReaderSize(meter{c}, lim.MaxLine)
+	return c
+}
+
+// meter counts every byte read from the server against the budget.
+type meter struct{ c *Conn }
+
+func (m meter) Read(p []byte) (int, error) {
+	left := m.c.lim.MaxBytes - m.c.read
+	if left <= 0 {
+		return 0, Violation("server sent more than %d bytes", m.c.lim.MaxBytes)
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := m.c.conn.Read(p)
+	m.c.read += int64(n)
+	return n, err
+}
+
+// Limits returns the limits the connection enforces.
+func (c *Conn) Limits() Limits { return c.lim }
+
+// Transcript returns the transcript the connection records to.
+func (c *Conn) Transcript() *Transcript { return c.tr }
+
+// ReadLine reads one line and returns it without its line ending. A line
+// longer than the limit is a protocol violation, reported as soon as the
+// limit is reached rather than after the whole line arrived.
+func (c *Conn) ReadLine() (string, error) {
+	b, err := c.br.ReadSlice('\n')
+	switch {
+	case err == bufio.ErrBufferFull:
+		c.tr.Server(string(b[:min(len(b), 80)]) + "…")
+		return "", Violation("line longer than %d bytes", c.lim.MaxLine)
+	case err == io.EOF && len(b) > 0:
+		c.tr.Server(string(b))
+		return "", io.ErrUnexpectedEOF
+	case err != nil:
+		return "", err
+	}
+	line := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	c.tr.Server(line)
+	return line, nil
+}
+
+// ReadFull reads exactly n bytes (an IMAP literal, a message body). The caller
+// checks n against its own cap before calling; the connection budget still
+// applies.
+func (c *Conn) ReadFull(n int64) ([]byte, error) {
+	if n > c.lim.MaxBytes-c.read+int64(c.br.Buffered()) {
+		return nil, Violation("server announced %d bytes, more than the %d left in the budget", n, c.lim.MaxBytes-c.read)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(c.br, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return buf, nil
+}
+
+// WriteLine sends one command line, CRLF-terminated, in one write: commands
+// are never pipelined behind STARTTLS.
+func (c *Conn) WriteLine(line string) error {
+	c.tr.Client(line)
+	return c.write(line)
+}
+
+// WriteRedacted sends line but records shown in the transcript. Every line
+// that carries a credential goes through here.
+func (c *Conn) WriteRedacted(line, shown string) error {
+	c.tr.Client(shown)
+	return c.write(line)
+}
+
+func (c *Conn) write(line string) error {
+	if strings.ContainsAny(line, "\r\n") {
+		return fmt.Errorf("wire: refusing to send a command with a line break")
+	}
+	_, err := io.WriteString(c.conn, line+"\r\n")
+	return err
+}
+
+// Write sends raw bytes (a message body); nothing is recorded.
+func (c *Conn) Write(p []byte) (int, error) { return c.conn.Write(p) }
+
+// Handshake starts TLS on a connection that speaks TLS from the first byte.
+func (c *Conn) Handshake(cfg *tls.Config) error { return c.handshake(cfg) }
+
+// StartTLS upgrades the connection after the server agreed to STARTTLS.
+// Bytes the server sent after its agreement and before the handshake were
+// sent in the clear and could be injected by anyone on the path: they are
+// never read as protocol and their presence is a protocol violation.
+func (c *Conn) StartTLS(cfg *tls.Config) error {
+	if n := c.br.Buffered(); n > 0 {
+		peek, _ := c.br.Peek(min(n, 60))
+		c.tr.Note(fmt.Sprintf("%d bytes of plaintext after the STARTTLS reply: %q", n, peek))
+		return Violation("%d bytes of plaintext followed the STARTTLS reply (command injection)", n)
+	}
+	return c.handshake(cfg)
+}
+
+func (c *Conn) handshake(cfg *tls.Config) error {
+	tc := tls.Client(c.raw, cfg)
+	if err := tc.Handshake(); err != nil {
+		c.tr.Note("TLS handshake failed: " + err.Error())
+		return &TLSError{Err: err}
+	}
+	st := tc.ConnectionState()
+	c.tls = &st
+	c.conn = tc
+	c.br = bufio.NewReaderSize(meter{c}, c.lim.MaxLine)
+	c.tr.Note(fmt.Sprintf("TLS handshake done: %s %s", VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))
+	return nil
+}
+
+// TLS returns the TLS state, or nil before TLS.
+func (c *Conn) TLS() *tls.ConnectionState { return c.tls }
+
+// Encrypted reports whether the connection is protected by TLS.
+func (c *Conn) Encrypted() bool { return c.tls != nil }
+
+// Within narrows the deadline to d from now for one phase (a sub-budget). It
+// can only shorten the test's absolute deadline, never extend it; the returned
+// function restores the absolute deadline.
+func (c *Conn) Within(d time.Duration) (restore func()) {
+	if d <= 0 {
+		return func() {}
+	}
+	dl := time.Now().Add(d)
+	if !c.deadline.IsZero() && c.deadline.Before(dl) {
+		return func() {}
+	}
+	c.raw.SetDeadline(dl)
+	return func() { c.raw.SetDeadline(c.deadline) }
+}
+
+// Close closes the connection at once.
+func (c *Conn) Close() error {
+	c.stopClose()
+	return c.raw.Close()
+}
+
+// VersionName names a TLS version compactly, e.g. "TLS1.3".
+func VersionName(v uint16) string {
+	return strings.ReplaceAll(tls.VersionName(v), " ", "")
+}

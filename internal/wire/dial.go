@@ -1,0 +1,52 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+)
+
+// Resolve returns the addresses of host. An IP literal is returned as it is,
+// without a DNS query; looked reports whether DNS was asked.
+func Resolve(ctx context.Context, r *net.Resolver, host string) (addrs []netip.Addr, looked bool, err error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a.Unmap()}, false, nil
+	}
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	addrs, err = r.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, true, &DialError{Addr: host, Err: err}
+	}
+	if len(addrs) == 0 {
+		return nil, true, &DialError{Addr: host, Err: &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}}
+	}
+	for i := range addrs {
+		addrs[i] = addrs[i].Unmap()
+	}
+	return addrs, true, nil
+}
+
+// Dial connects to port on the first of addrs that answers.
+func Dial(ctx context.Context, addrs []netip.Addr, port int) (net.Conn, error) {
+	var d net.Dialer
+	var errs []error
+	for _, a := range addrs {
+		addr := net.JoinHostPort(a.String(), strconv.Itoa(port))
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(errs) == 0 {
+		return nil, &DialError{Err: errors.New("no address to connect to")}
+	}
+	return nil, &DialError{Addr: net.JoinHostPort(addrs[0].String(), strconv.Itoa(port)), Err: errors.Join(errs...)}
+}
