@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/testutil/certs"
+	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
+	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Main(context.Background(), args, Env{Stdout: &o, Stderr: &e, Getenv: func(k string) string { return env[k] }})
+	return code, o.String(), e.String()
+}
+
+func TestCheckNagios(t *testing.T) {
+	ca := certs.NewCA(t)
+	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: certs.ServerConfig(ca.Issue(t, certs.Leaf{}))})
+	code, out, errOut := runCLI(t, nil, "check", "smtp", "--host", srv.Host, "--port", strconv.Itoa(srv.Port), "--tls", "starttls", "--ca", ca.File(t))
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	re := regexp.MustCompile(`^SMTP OK - 127\.0\.0\.1:\d+ responded in \d+\.\d ms \(TLS1\.3\)\|time=\d+\.\d{6}s;;;0 connect=[\d.]+s;;;0 greeting=[\d.]+s;;;0 capabilities=[\d.]+s;;;0 starttls=[\d.]+s;;;0 tls=[\d.]+s;;;0 capabilities_tls=[\d.]+s;;;0 quit=[\d.]+s;;;0 cert_days_left=\d+;;;\n$`)
+	if !re.MatchString(out) {
+		t.Errorf("nagios output %q does not match %s", out, re)
+	}
+}
+
+func TestCheckJSONAndPasswordSources(t *testing.T) {
+	ca := certs.NewCA(t)
+	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: certs.ServerConfig(ca.Issue(t, certs.Leaf{})),
+		Accounts: saslsrv.Accounts{Passwords: map[string]string{"u": "pw-from-file"}}})
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("pw-from-file\n"), 0o600)
+	base := []string{"check", "smtp", "--host", srv.Host, "--port", strconv.Itoa(srv.Port), "--tls", "starttls", "--ca", ca.File(t), "--user", "u", "--output", "json"}
+
+	code, out, _ := runCLI(t, nil, append(base, "--password-file", pwFile)...)
+	var r probe.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != ExitOK || r.Status != probe.StatusUp || r.Auth != "PLAIN" {
+		t.Fatalf("exit %d, %v: %s", code, err, out)
+	}
+	code, out, _ = runCLI(t, map[string]string{"PW": "wrong"}, append(base, "--password-env", "PW")...)
+	if json.Unmarshal([]byte(out), &r); code != ExitCritical || r.Error == nil || r.Error.Code != probe.AuthFailed {
+		t.Fatalf("wrong password: exit %d: %s", code, out)
+	}
+	if strings.Contains(out, "wrong") || strings.Contains(out, "pw-from-file") {
+		t.Errorf("password in output: %s", out)
+	}
+}
+
+func TestCheckUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check"}, "type is missing"},
+		{[]string{"check", "smtpx", "--host", "h"}, `unknown type "smtpx"`},
+		{[]string{"check", "smtp", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"check", "smtp"}, "--host: is required"},
+		{[]string{"check", "smtp", "--host", "h", "--tls", "ssl"}, "--tls: \"ssl\" is not one of"},
+		{[]string{"check", "smtp", "--host", "h", "--timeout", "soon"}, "neither a duration"},
+		{[]string{"check", "smtp", "--host", "h", "--output", "xml"}, "--output"},
+		{[]string{"check", "smtp", "--host", "h", "--tls", "starttls", "--user", "u", "--password-env", "NOPE"}, "NOPE is not set"},
+		{[]string{"check", "smtp", "--host", "h", "--tls", "starttls", "--user", "u"}, "--password-file or --password-env: is required"},
+		{[]string{"check", "tcp", "--host", "h", "extra"}, "unexpected argument"},
+		{[]string{"nonsense"}, "unknown command"},
+	}
+	for _, tc := range tests {
+		code, out, errOut := runCLI(t, nil, tc.args...)
+		if code != ExitUnknown || !strings.Contains(errOut, tc.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 3 and %q", tc.args, code, errOut, out, tc.want)
+		}
+	}
+}
+
+func TestNagiosFailureLine(t *testing.T) {
+	r := &probe.Result{Type: "imap", Target: "[::1]:993", Status: probe.StatusDown,
+		Error: &probe.Error{Code: probe.AuthFailed, Message: probe.AuthFailed.Message(), Reply: "a1 NO [AUTHENTICATIONFAILED] bad|pipe\r\nnext"}}
+	got := Nagios(r)
+	want := "IMAP CRITICAL - [::1]:993: auth_failed: The server rejected the credentials (server said: a1 NO [AUTHENTICATIONFAILED] bad/pipe  next)|time=0.000000s;;;0\n"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if exitCode(&probe.Result{Status: probe.StatusWarn}) != ExitWarning {
+		t.Error("warn is not exit 1")
+	}
+}

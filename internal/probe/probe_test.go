@@ -1,0 +1,161 @@
+package probe
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		err  error
+		want Code
+	}{
+		{&ConfigError{}, ConfigMissing},
+		{&wire.DialError{Err: &net.DNSError{Err: "no such host", IsNotFound: true}}, DNSFailed},
+		{&wire.DialError{Err: syscall.ECONNREFUSED}, ConnectFailed},
+		{&wire.DialError{Err: os.ErrDeadlineExceeded}, Timeout},
+		{fmt.Errorf("read: %w", os.ErrDeadlineExceeded), Timeout},
+		{context.DeadlineExceeded, Timeout},
+		{io.EOF, Disconnected},
+		{io.ErrUnexpectedEOF, Disconnected},
+		{fmt.Errorf("x: %w", syscall.ECONNRESET), Disconnected},
+		{wire.Violation("bad"), ProtocolViolation},
+		{&wire.ServerError{Reply: "421 busy"}, ServiceError},
+		{&wire.ServerError{Reply: "454 no TLS", Err: wire.ErrTLSUnavailable}, TLSUnavailable},
+		{ErrPlaintextRefused, TLSUnavailable},
+		{&wire.AuthError{Reply: "535 no"}, AuthFailed},
+		{&wire.TLSError{Err: &CertError{Err: x509.UnknownAuthorityError{}}}, CertInvalid},
+		{&wire.TLSError{Err: x509.HostnameError{}}, CertInvalid},
+		{&wire.TLSError{Err: errors.New("tls: first record does not look like a TLS handshake")}, TLSFailed},
+		{&wire.TLSError{Err: io.EOF}, Disconnected},
+		{&wire.TLSError{Err: os.ErrDeadlineExceeded}, Timeout},
+		{&CodeError{Code: SendRejected, Err: &wire.ServerError{Reply: "550"}}, SendRejected},
+		{&StepError{Phase: "x", Code: NotDelivered, Err: errors.New("x")}, NotDelivered},
+		{errors.New("something else"), ProtocolViolation},
+	}
+	for _, tc := range tests {
+		if got := Classify(tc.err); got != tc.want {
+			t.Errorf("Classify(%v) = %s, want %s", tc.err, got, tc.want)
+		}
+	}
+	for _, c := range Codes() {
+		if c.Message() == string(c) {
+			t.Errorf("code %s has no message", c)
+		}
+	}
+}
+
+func TestValidateNamesFields(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    Config
+		fields []string
+	}{
+		{"empty", Config{Type: "smtp"}, []string{"host"}},
+		{"everything wrong", Config{Type: "smtp", Host: "a b", Port: 99999, TLS: "ssl", WarnRTT: time.Minute, CertWarnDays: -5},
+			[]string{"host", "port", "tls", "warn", "cert_warn_days"}},
+		{"password without user", Config{Type: "imap", Host: "h", Password: "x"}, []string{"user"}},
+		{"user without password", Config{Type: "imap", Host: "h", TLS: TLSImplicit, User: "u"}, []string{"password"}},
+		{"plaintext credentials", Config{Type: "pop3", Host: "h", User: "u", Password: "p"}, []string{"allow_plaintext_auth"}},
+		{"oauth without token", Config{Type: "smtp", Host: "h", TLS: TLSStartTLS, User: "u", Auth: "XOAUTH2"}, []string{"oauth_token"}},
+		{"unknown mechanism", Config{Type: "smtp", Host: "h", TLS: TLSStartTLS, User: "u", Password: "p", Auth: "NTLM"}, []string{"auth"}},
+		{"APOP on imap", Config{Type: "imap", Host: "h", TLS: TLSStartTLS, User: "u", Password: "p", Auth: "APOP"}, []string{"auth"}},
+		{"mailbox on smtp", Config{Type: "smtp", Host: "h", Mailbox: "INBOX"}, []string{"mailbox", "mailbox"}},
+		{"stat without login", Config{Type: "pop3", Host: "h", Stat: true}, []string{"stat"}},
+		{"tcp without port", Config{Type: "tcp", Host: "h"}, []string{"port"}},
+		{"two token sources", Config{Type: "imap", Host: "h", TLS: TLSImplicit, User: "u", OAuthToken: sasl.TokenSource{File: "f", Command: []string{"c"}}}, []string{"oauth_token"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("want a ConfigError, got %v", err)
+			}
+			var got []string
+			for _, f := range ce.Errs {
+				got = append(got, f.Field)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.fields, ",") {
+				t.Errorf("fields %v, want %v (%v)", got, tc.fields, err)
+			}
+		})
+	}
+}
+
+func TestValidateDefaults(t *testing.T) {
+	c := Config{Type: "imap", Host: "mail.example", TLS: TLSImplicit}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 993 || c.Timeout != DefaultTimeout || c.CertWarnDays != DefaultCertWarnDays || c.Limits != wire.DefaultLimits() {
+		t.Errorf("defaults not filled: %+v", c)
+	}
+	for _, tc := range []struct {
+		typ  string
+		mode TLSMode
+		port int
+	}{{"smtp", TLSNone, 25}, {"smtp", TLSImplicit, 465}, {"pop3", TLSStartTLS, 110}, {"pop3", TLSImplicit, 995}, {"imap", TLSOptional, 143}, {"tcp", TLSNone, 0}} {
+		if p := DefaultPort(tc.typ, tc.mode); p != tc.port {
+			t.Errorf("DefaultPort(%s, %s) = %d, want %d", tc.typ, tc.mode, p, tc.port)
+		}
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	c := Config{Password: "hunter22"}
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {
+		if strings.Contains(s, "hunter22") {
+			t.Errorf("password printed: %s", s)
+		}
+	}
+	b, _ := json.Marshal(c)
+	if strings.Contains(string(b), "hunter22") {
+		t.Errorf("password in JSON: %s", b)
+	}
+}
+
+func TestResultJSON(t *testing.T) {
+	r := &Result{Type: "smtp", Target: "[::1]:25", Status: StatusDown, Started: time.Unix(1700000000, 0),
+		RTT: 12345 * time.Microsecond, Phases: []Phase{{"connect", 250 * time.Microsecond}},
+		Error: &Error{Code: AuthFailed, Message: AuthFailed.Message(), Detail: "d", Reply: "535 no"},
+		TLS:   &TLSInfo{Version: "TLS1.3", Cipher: "TLS_AES_128_GCM_SHA256", DaysLeft: 30}, TLSMode: TLSStartTLS,
+		Transcript: []string{"S: 220 x"}}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	for _, k := range []string{"type", "target", "status", "rtt_ms", "phases", "error", "tls", "transcript", "tls_mode"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("field %q missing from %s", k, b)
+		}
+	}
+	if _, ok := m["delivery_ms"]; ok {
+		t.Errorf("delivery_ms present for a non-round-trip result: %s", b)
+	}
+	if m["rtt_ms"].(float64) != 12.345 {
+		t.Errorf("rtt_ms = %v", m["rtt_ms"])
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.RTT != r.RTT || back.Error.Code != AuthFailed || back.Phases[0] != r.Phases[0] || !back.Started.Equal(r.Started) {
+		t.Errorf("round trip lost data: %+v", back)
+	}
+}

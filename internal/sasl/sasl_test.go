@@ -1,0 +1,113 @@
+package sasl
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestChoose(t *testing.T) {
+	tests := []struct {
+		want      string
+		adv       []string
+		token, tl bool
+		got       string
+		err       bool
+	}{
+		{"", []string{"LOGIN", "PLAIN"}, false, true, "PLAIN", false},
+		{"auto", []string{"login", "cram-md5"}, false, true, "LOGIN", false},
+		{"", []string{"PLAIN", "CRAM-MD5"}, false, false, "CRAM-MD5", false},
+		{"", []string{"PLAIN", "XOAUTH2", "OAUTHBEARER"}, true, true, "OAUTHBEARER", false},
+		{"", []string{"PLAIN", "XOAUTH2"}, true, true, "XOAUTH2", false},
+		{"", []string{"PLAIN"}, true, true, "", true},
+		{"login", []string{"PLAIN", "LOGIN"}, false, true, "LOGIN", false},
+		{"CRAM-MD5", []string{"PLAIN"}, false, true, "", true},
+		{"", nil, false, true, "", true},
+	}
+	for _, tc := range tests {
+		got, err := Choose(tc.want, tc.adv, tc.token, tc.tl)
+		if got != tc.got || (err != nil) != tc.err {
+			t.Errorf("Choose(%q, %v, %v, %v) = %q, %v", tc.want, tc.adv, tc.token, tc.tl, got, err)
+		}
+		if err != nil && !errors.Is(err, ErrNoMechanism) {
+			t.Errorf("error does not wrap ErrNoMechanism: %v", err)
+		}
+	}
+}
+
+func TestCRAMMD5(t *testing.T) {
+	// RFC 2195's example.
+	c, _ := New(CRAMMD5, Credentials{User: "tim", Password: "tanstaaftanstaaf"})
+	c.Start()
+	resp, err := c.Next([]byte("<1896.697170952@postoffice.reston.mci.net>"))
+	if err != nil || string(resp) != "tim b913a602c7eda7a495b4e6e7334d3890" {
+		t.Fatalf("CRAM-MD5 response %q, %v", resp, err)
+	}
+}
+
+func TestXOAUTH2AndLOGIN(t *testing.T) {
+	x, _ := New(XOAuth2, Credentials{User: "u@example.com", Token: "tok"})
+	mech, ir, _ := x.Start()
+	if mech != "XOAUTH2" || string(ir) != "user=u@example.com\x01auth=Bearer tok\x01\x01" {
+		t.Fatalf("XOAUTH2 start %s %q", mech, ir)
+	}
+	if r, err := x.Next([]byte(`{"status":"401"}`)); err != nil || len(r) != 0 {
+		t.Fatalf("XOAUTH2 must answer an error challenge empty: %q %v", r, err)
+	}
+	l, _ := New(Login, Credentials{User: "u", Password: "p"})
+	l.Start()
+	a, _ := l.Next([]byte("Username:"))
+	b, _ := l.Next([]byte("Password:"))
+	if string(a) != "u" || string(b) != "p" {
+		t.Fatalf("LOGIN answered %q %q", a, b)
+	}
+	if _, err := l.Next(nil); err == nil {
+		t.Fatal("LOGIN accepted a third challenge")
+	}
+}
+
+func TestSplitCommand(t *testing.T) {
+	tests := map[string][]string{
+		`gettoken`:                          {"gettoken"},
+		`oauth2l fetch --scope "mail read"`: {"oauth2l", "fetch", "--scope", "mail read"},
+		`a 'b c' d\ e "f\"g"`:               {"a", "b c", "d e", `f"g`},
+		`  spaced   out  `:                  {"spaced", "out"},
+		`empty "" arg`:                      {"empty", "", "arg"},
+	}
+	for in, want := range tests {
+		got, err := SplitCommand(in)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("SplitCommand(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{`"open`, `trailing\`, ``, `   `} {
+		if _, err := SplitCommand(bad); err == nil {
+			t.Errorf("SplitCommand(%q) accepted", bad)
+		}
+	}
+}
+
+func TestTokenSource(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "tok")
+	os.WriteFile(f, []byte("  abc.def \n"), 0o600)
+	ctx := context.Background()
+	if tok, err := (TokenSource{File: f}).Token(ctx); err != nil || tok != "abc.def" {
+		t.Errorf("file token %q %v", tok, err)
+	}
+	if tok, err := (TokenSource{Command: []string{"echo", "from-cmd"}}).Token(ctx); err != nil || tok != "from-cmd" {
+		t.Errorf("command token %q %v", tok, err)
+	}
+	// No shell: metacharacters are plain arguments.
+	if tok, err := (TokenSource{Command: []string{"echo", "a;", "rm", "-rf", "$HOME"}}).Token(ctx); err != nil || tok != "a; rm -rf $HOME" {
+		t.Errorf("command ran through a shell? %q %v", tok, err)
+	}
+	for _, bad := range []TokenSource{{File: filepath.Join(dir, "missing")}, {Command: []string{"false"}}, {Command: []string{"printf", "a\nb"}}, {Command: []string{"true"}}, {}} {
+		if tok, err := bad.Token(ctx); err == nil {
+			t.Errorf("%+v gave token %q", bad, tok)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSanitize(t *testing.T) {
+	tests := map[string]string{
+		"plain text":           "plain text",
+		"tab\tok":              "tab\tok",
+		"nul\x00gone":          "nulgone",
+		"bell\x07":             "bell\uFFFD",
+		"bad \xff\xfe utf8":    "bad \uFFFD utf8",
+		"ünïcödé":              "ünïcödé",
+		"cr\rlf\n":             "cr\uFFFDlf\uFFFD",
+		"del\x7f":              "del\uFFFD",
+		"\xc3\x28 half rune":   "\uFFFD( half rune",
+		strings.Repeat("a", 3): "aaa",
+	}
+	for in, want := range tests {
+		if got := Sanitize(in); got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTranscriptRedactsAndBounds(t *testing.T) {
+	var tr Transcript
+	tr.AddSecret("hunter22")
+	tr.Client("PASS hunter22")
+	tr.Server(strings.Repeat("x", 5000))
+	for i := 0; i < maxTranscriptLines+10; i++ {
+		tr.Note("n")
+	}
+	l := tr.Lines()
+	if l[0] != "C: PASS [redacted]" {
+		t.Errorf("secret not scrubbed: %q", l[0])
+	}
+	if len(l[1]) > maxTranscriptLine+10 {
+		t.Errorf("line not truncated: %d bytes", len(l[1]))
+	}
+	if len(l) != maxTranscriptLines+1 || l[len(l)-1] != "-- transcript truncated" {
+		t.Errorf("transcript not bounded: %d lines, last %q", len(l), l[len(l)-1])
+	}
+}
+
+// pipeConn gives a Conn over one end of a loopback TCP pair.
+func pipeConn(t *testing.T, ctx context.Context, lim Limits) (*Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	c := NewConn(ctx, client, lim, &Transcript{})
+	t.Cleanup(func() { c.Close() })
+	return c, server
+}
+
+func TestLineCap(t *testing.T) {
+	c, srv := pipeConn(t, context.Background(), Limits{MaxLine: 64, MaxBytes: 1 << 20, MaxReplyLines: 10})
+	go srv.Write([]byte(strings.Repeat("A", 1000) + "\r\n"))
+	_, err := c.ReadLine()
+	var pe *ProtocolError
+	if !errors.As(err, &pe) {
+		t.Fatalf("want a protocol violation for a long line, got %v", err)
+	}
+}
+
+func TestByteBudget(t *testing.T) {
+	c, srv := pipeConn(t, context.Background(), Limits{MaxLine: 64, MaxBytes: 100, MaxReplyLines: 10})
+	go srv.Write([]byte(strings.Repeat("line\r\n", 100)))
+	var err error
+	n := 0
+	for ; err == nil && n < 100; n++ {
+		_, err = c.ReadLine()
+	}
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || n > 20 {
+		t.Fatalf("budget not enforced: %d lines read, err %v", n, err)
+	}
+}
+
+func TestDeadlineFromContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	c, _ := pipeConn(t, ctx, DefaultLimits())
+	start := time.Now()
+	_, err := c.ReadLine()
+	if el := time.Since(start); el > 400*time.Millisecond {
+		t.Errorf("read outlived the context by %v", el-200*time.Millisecond)
+	}
+	if err == nil {
+		t.Fatal("read from a silent server succeeded")
+	}
+}
+
+func TestCancelClosesConn(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c, _ := pipeConn(t, ctx, DefaultLimits())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	if _, err := c.ReadLine(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("want the connection closed on cancel, got %v", err)
+	}
+}
+
+func TestStartTLSRefusesBufferedPlaintext(t *testing.T) {
+	c, srv := pipeConn(t, context.Background(), DefaultLimits())
+	go srv.Write([]byte("220 go ahead\r\n250 INJECTED\r\n"))
+	if l, err := c.ReadLine(); err != nil || l != "220 go ahead" {
+		t.Fatalf("ReadLine = %q, %v", l, err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	err := c.StartTLS(nil)
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "injection") {
+		t.Fatalf("want an injection violation, got %v", err)
+	}
+}
+
+func TestWriteRefusesLineBreaks(t *testing.T) {
+	c, _ := pipeConn(t, context.Background(), DefaultLimits())
+	if err := c.WriteLine("USER a\r\nDELE 1"); err == nil {
+		t.Fatal("a command with a line break was sent")
+	}
+}
+
+func TestReadFullChecksBudgetFirst(t *testing.T) {
+	c, _ := pipeConn(t, context.Background(), Limits{MaxLine: 64, MaxBytes: 1000, MaxReplyLines: 10})
+	_, err := c.ReadFull(1 << 40)
+	var pe *ProtocolError
+	if !errors.As(err, &pe) {
+		t.Fatalf("want a violation before allocating 1 TiB, got %v", err)
+	}
+	var _ io.Reader
+}
