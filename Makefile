@@ -31,8 +31,11 @@ fuzz:
 	  done; \
 	done
 
+# Probe cost against a raw-socket baseline, medians of BENCHCOUNT runs,
+# with the ratio table (goals: banner ≤ 1.2×, STARTTLS ≤ 1.1×).
+BENCHCOUNT ?= 5
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./internal/bench/
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./internal/bench/ | $(GO) run ./internal/bench/benchtable
 
 clean:
 	rm -rf bin

@@ -1,8 +1,10 @@
 package probe
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -45,6 +47,7 @@ type Config struct {
 
 	CertWarnDays       int // a certificate expiring within this many days is a Warn; 0 = default, -1 = never
 	CAFile             string
+	RootCAs            *x509.CertPool // CAFile loaded; Validate fills it once
 	ServerName         string
 	InsecureSkipVerify bool
 
@@ -187,9 +190,27 @@ func (c *Config) Validate() error {
 	if c.Stat && !c.HasCredentials() {
 		bad("stat", "needs user and password: STAT comes after login")
 	}
+	if c.CAFile != "" && c.RootCAs == nil {
+		if err := c.loadCA(); err != nil {
+			bad("ca", "%v", err)
+		}
+	}
 	if len(errs) > 0 {
 		return &ConfigError{Errs: errs}
 	}
+	return nil
+}
+
+func (c *Config) loadCA() error {
+	pem, err := os.ReadFile(c.CAFile)
+	if err != nil {
+		return err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("%s holds no PEM certificate", c.CAFile)
+	}
+	c.RootCAs = roots
 	return nil
 }
 
@@ -239,4 +260,3 @@ func (c *Config) CheckPlaintext(conn *wire.Conn, mech string) error {
 	}
 	return ErrPlaintextRefused
 }
-

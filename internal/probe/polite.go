@@ -4,14 +4,15 @@ import "errors"
 
 // Polite reports whether, after err, the session is still in step with the
 // server, so that the test can end with QUIT or LOGOUT: the server refused
-// something in a well-formed reply, and nothing broke the stream.
+// something in a well-formed reply, or the client stopped on its own (a
+// token command that failed), and nothing broke the stream.
 func Polite(err error) bool {
 	var se *StepError
 	if errors.As(err, &se) && se.Phase == "tls" {
 		return false // half a handshake leaves nothing to talk over
 	}
 	switch Classify(err) {
-	case AuthFailed, ServiceError, TLSUnavailable, SendRejected:
+	case AuthFailed, ServiceError, TLSUnavailable, SendRejected, ConfigMissing:
 		return true
 	}
 	return false

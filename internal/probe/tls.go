@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/wire"
@@ -35,17 +34,12 @@ type TLSInfo struct {
 // a certificate are recorded even when it is rejected (an expired
 // certificate's expiry date is the first thing a person asks for).
 func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
-	var roots *x509.CertPool
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
+	if c.CAFile != "" && c.RootCAs == nil {
+		if err := c.loadCA(); err != nil {
 			return nil, &ConfigError{Errs: []FieldError{{"ca", err.Error()}}}
 		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, &ConfigError{Errs: []FieldError{{"ca", fmt.Sprintf("%s holds no PEM certificate", c.CAFile)}}}
-		}
 	}
+	roots := c.RootCAs
 	name := c.ServerName
 	if name == "" {
 		name = c.Host

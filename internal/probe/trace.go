@@ -45,7 +45,7 @@ func NewTrace(ctx context.Context, now func() time.Time) *Trace {
 	if now == nil {
 		now = time.Now
 	}
-	return &Trace{ctx: ctx, start: now(), now: now, Transcript: &wire.Transcript{}, tlsMode: TLSNone}
+	return &Trace{ctx: ctx, start: now(), now: now, Transcript: &wire.Transcript{}, tlsMode: TLSNone, phases: make([]Phase, 0, 12)}
 }
 
 // Step runs fn as the named phase and times it. A failure comes back as a

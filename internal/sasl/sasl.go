@@ -49,9 +49,9 @@ func New(mech string, c Credentials) (Client, error) {
 	case XOAuth2:
 		return &xoauth2Client{user: c.User, token: c.Token}, nil
 	case OAuthBearer:
-		return gosasl.NewOAuthBearerClient(&gosasl.OAuthBearerOptions{
+		return &oauthBearerClient{Client: gosasl.NewOAuthBearerClient(&gosasl.OAuthBearerOptions{
 			Username: c.User, Token: c.Token, Host: c.Host, Port: c.Port,
-		}), nil
+		})}, nil
 	}
 	return nil, fmt.Errorf("unknown SASL mechanism %q", mech)
 }
@@ -161,4 +161,20 @@ func (c *xoauth2Client) Next(challenge []byte) ([]byte, error) {
 	}
 	c.failed = true
 	return []byte{}, nil
+}
+
+// oauthBearerClient answers the server's error challenge with the dummy
+// response RFC 7628 §3.2.3 asks for, so that the server ends the exchange
+// with its own failure reply; go-sasl's client gives up instead.
+type oauthBearerClient struct {
+	gosasl.Client
+	failed bool
+}
+
+func (c *oauthBearerClient) Next(challenge []byte) ([]byte, error) {
+	if c.failed {
+		return nil, errors.New("OAUTHBEARER: unexpected server challenge")
+	}
+	c.failed = true
+	return []byte{0x01}, nil
 }

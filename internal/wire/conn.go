@@ -27,7 +27,7 @@ type Limits struct {
 // DefaultLimits suit every check of a single service: no greeting,
 // capability list or status reply comes near them.
 func DefaultLimits() Limits {
-	return Limits{MaxLine: 8 << 10, MaxBytes: 1 << 20, MaxReplyLines: 1000}
+	return Limits{MaxLine: 4 << 10, MaxBytes: 1 << 20, MaxReplyLines: 1000}
 }
 
 // Conn is one connection to a mail server.
@@ -42,6 +42,7 @@ type Conn struct {
 	tls       *tls.ConnectionState
 	deadline  time.Time
 	stopClose func() bool
+	wbuf      []byte // reused for each command line
 }
 
 // NewConn takes over raw. The connection's deadline is set once, to the
@@ -136,7 +137,8 @@ func (c *Conn) write(line string) error {
 	if strings.ContainsAny(line, "\r\n") {
 		return fmt.Errorf("wire: refusing to send a command with a line break")
 	}
-	_, err := io.WriteString(c.conn, line+"\r\n")
+	c.wbuf = append(append(c.wbuf[:0], line...), '\r', '\n')
+	_, err := c.conn.Write(c.wbuf)
 	return err
 }
 

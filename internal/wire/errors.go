@@ -49,7 +49,10 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
-	if e.Reply == "" && e.Err != nil {
+	switch {
+	case e.Err != nil && e.Reply != "":
+		return "authentication failed: " + e.Reply + " (" + e.Err.Error() + ")"
+	case e.Err != nil:
 		return "authentication failed: " + e.Err.Error()
 	}
 	return "authentication failed: " + e.Reply

@@ -50,6 +50,9 @@ func (t *Transcript) add(prefix, line string) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.lines == nil {
+		t.lines = make([]string, 0, 32)
+	}
 	if len(t.lines) >= maxTranscriptLines {
 		t.dropped++
 		return

@@ -254,4 +254,3 @@ func (cl *Client) Quit() error {
 	}
 	return expect(r, 221)
 }
-

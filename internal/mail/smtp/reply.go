@@ -52,7 +52,7 @@ func (r *Reply) Err() error {
 // bare "ddd" end it. Every line must carry the same code. More than maxLines
 // lines is a protocol violation, so a server cannot continue a reply forever.
 func ReadReply(r LineReader, maxLines int) (*Reply, error) {
-	rep := &Reply{}
+	rep := &Reply{Lines: make([]string, 0, 4)}
 	for {
 		line, err := r.ReadLine()
 		if err != nil {

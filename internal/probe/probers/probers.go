@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/imapprobe"
+	"github.com/mailmon/mailmon/internal/probe/pop3probe"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/probe/tcpprobe"
 )
@@ -13,6 +15,8 @@ import (
 func table() map[string]probe.Prober {
 	return map[string]probe.Prober{
 		"smtp": smtpprobe.Probe,
+		"pop3": pop3probe.Probe,
+		"imap": imapprobe.Probe,
 		"tcp":  tcpprobe.Probe,
 	}
 }

@@ -192,4 +192,3 @@ func peekBuffered(c *hostile.Conn) []byte {
 	}
 	return b
 }
-

@@ -60,12 +60,12 @@ func New(mech string, a Accounts, ok func(user string)) (gosasl.Server, error) {
 	case "XOAUTH2":
 		return &xoauth2{check: checkTok}, nil
 	case "OAUTHBEARER":
-		return gosasl.NewOAuthBearerServer(func(o gosasl.OAuthBearerOptions) *gosasl.OAuthBearerError {
+		return oauthBearer{gosasl.NewOAuthBearerServer(func(o gosasl.OAuthBearerOptions) *gosasl.OAuthBearerError {
 			if checkTok(o.Username, o.Token) {
 				return nil
 			}
 			return &gosasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
-		}), nil
+		})}, nil
 	}
 	return nil, fmt.Errorf("unsupported mechanism %s", mech)
 }
@@ -147,4 +147,14 @@ func (x *xoauth2) Next(resp []byte) ([]byte, bool, error) {
 	}
 	x.failed = true
 	return []byte(`{"status":"401","schemes":"bearer","scope":"https://mail.example/"}`), false, nil
+}
+
+// oauthBearer guards go-sasl's server, which indexes an empty response.
+type oauthBearer struct{ gosasl.Server }
+
+func (o oauthBearer) Next(resp []byte) ([]byte, bool, error) {
+	if resp != nil && len(resp) == 0 {
+		return nil, true, ErrInvalid
+	}
+	return o.Server.Next(resp)
 }

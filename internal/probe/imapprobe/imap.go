@@ -1,0 +1,228 @@
+// Package imapprobe tests an IMAP service: greeting, CAPABILITY, STARTTLS,
+// LOGIN or AUTHENTICATE, STATUS or EXAMINE of a mailbox, LOGOUT
+// (SPEC.md §2).
+package imapprobe
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/mail/imap"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// Probe is the imap monitor.
+func Probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
+	s, err := Open(ctx, cfg, t)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if cfg.Mailbox != "" {
+		if err := checkMailbox(cfg, t, s.Client); err != nil {
+			if probe.Polite(err) {
+				s.Client.Logout()
+			}
+			return err
+		}
+	}
+	return t.Step("quit", s.Client.Logout)
+}
+
+// Session is an IMAP session opened by Open: greeted, capabilities known,
+// TLS and login as configured (PreAuth when the server greeted with
+// PREAUTH), ready for mailbox commands.
+type Session struct {
+	Client  *imap.Client
+	Conn    *wire.Conn
+	PreAuth bool
+}
+
+// Close closes the connection.
+func (s *Session) Close() error { return s.Conn.Close() }
+
+// Open connects and runs the session up to the authenticated state. On a
+// failure the server answered in protocol, it still says LOGOUT before
+// closing.
+func Open(ctx context.Context, cfg *probe.Config, t *probe.Trace) (*Session, error) {
+	return OpenWith(ctx, cfg, t, imap.Options{})
+}
+
+// OpenWith is Open with client options (a round trip that fetches message
+// headers may need a larger literal cap).
+func OpenWith(ctx context.Context, cfg *probe.Config, t *probe.Trace, opts imap.Options) (*Session, error) {
+	c, err := probe.Connect(ctx, cfg, t)
+	if err != nil {
+		return nil, err
+	}
+	cl := imap.NewClient(c, opts)
+	s := &Session{Client: cl, Conn: c}
+	if err := open(ctx, cfg, t, s); err != nil {
+		if probe.Polite(err) {
+			cl.Logout()
+		}
+		c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, s *Session) error {
+	cl, c := s.Client, s.Conn
+	if err := t.Step("greeting", func() error {
+		st, err := cl.Greeting()
+		if st != nil {
+			t.Detail("greeting", st.String())
+		}
+		if err == nil && st.Type == imap.PREAUTH {
+			s.PreAuth = true
+			t.Detail("preauth", true)
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	capability := func() error {
+		if cl.HasCaps() {
+			return nil // the greeting's CAPABILITY code saved the round trip
+		}
+		_, err := cl.Capability()
+		return err
+	}
+	if err := t.Step("capabilities", capability); err != nil {
+		return err
+	}
+	if cfg.TLS != probe.TLSImplicit {
+		// STARTTLS is only possible before login: after PREAUTH it is not
+		// on offer, whatever the server advertises.
+		offered := cl.Has("STARTTLS") && !s.PreAuth
+		want, err := probe.WantStartTLS(cfg, offered)
+		if err != nil {
+			return t.Step("starttls", func() error { return err })
+		}
+		if want {
+			if err := t.Step("starttls", cl.StartTLS); err != nil {
+				return err
+			}
+			if err := probe.StartTLS(c, cfg, t); err != nil {
+				return err
+			}
+			if err := t.Step("capabilities_tls", capability); err != nil {
+				return err
+			}
+		}
+	}
+	t.Detail("capabilities", capsDetail(cl.Caps()))
+	if !cfg.HasCredentials() || s.PreAuth {
+		return nil
+	}
+	return t.Step("auth", func() error {
+		t.Transcript.AddSecret(string(cfg.Password))
+		cr, err := probe.Credentials(ctx, cfg, t)
+		if err != nil {
+			return err
+		}
+		mech, err := mechanism(cfg, cl, c, cr.Token != "")
+		if err != nil {
+			return err
+		}
+		if mech == loginCommand {
+			err = cl.Login(cr.User, cr.Password)
+		} else {
+			var m sasl.Client
+			if m, err = sasl.New(mech, cr); err != nil {
+				return err
+			}
+			err = cl.Authenticate(m)
+		}
+		if err != nil {
+			return err
+		}
+		t.SetAuth(mech)
+		return nil
+	})
+}
+
+// loginCommand stands for the LOGIN command among SASL mechanisms.
+const loginCommand = "LOGIN"
+
+// mechanism picks how to log in. "auto": with a token, OAUTHBEARER or
+// XOAUTH2 as advertised; otherwise AUTHENTICATE PLAIN when advertised
+// (CRAM-MD5 first on a connection without TLS, which keeps the password off
+// the wire), else the LOGIN command unless the server says LOGINDISABLED.
+// "LOGIN" is the LOGIN command; any other name is that SASL mechanism, which
+// must be advertised. Secrets are never sent in the clear unless the
+// config allows it.
+func mechanism(cfg *probe.Config, cl *imap.Client, c *wire.Conn, haveToken bool) (string, error) {
+	want := strings.ToUpper(cfg.Auth)
+	adv := cl.AuthMechanisms()
+	loginOK := !cl.Has("LOGINDISABLED")
+	var mech string
+	switch {
+	case want == loginCommand:
+		if !loginOK {
+			return "", &wire.AuthError{Err: fmt.Errorf("%w: the server says LOGINDISABLED", sasl.ErrNoMechanism)}
+		}
+		mech = loginCommand
+	case want != "" && want != "AUTO" || haveToken:
+		return probe.Mechanism(cfg, c, adv, haveToken)
+	case !c.Encrypted() && slices.Contains(adv, sasl.CRAMMD5):
+		mech = sasl.CRAMMD5
+	case slices.Contains(adv, sasl.Plain):
+		mech = sasl.Plain
+	case loginOK:
+		mech = loginCommand
+	case slices.Contains(adv, sasl.CRAMMD5):
+		mech = sasl.CRAMMD5
+	default:
+		return "", &wire.AuthError{Err: fmt.Errorf("%w: LOGINDISABLED and no AUTH=PLAIN (offered: %s)", sasl.ErrNoMechanism, strings.Join(adv, " "))}
+	}
+	if err := cfg.CheckPlaintext(c, mech); err != nil {
+		return "", err
+	}
+	return mech, nil
+}
+
+// checkMailbox is the optional mailbox check: STATUS, or EXAMINE (read-only,
+// so that a monitor changes nothing).
+func checkMailbox(cfg *probe.Config, t *probe.Trace, cl *imap.Client) error {
+	if cfg.MailboxCheck == "select" {
+		return t.Step("select", func() error {
+			mb, err := cl.Examine(cfg.Mailbox)
+			if err != nil {
+				return err
+			}
+			t.Detail("messages", mb.Exists)
+			t.Detail("uidvalidity", mb.UIDValidity)
+			t.Detail("uidnext", mb.UIDNext)
+			return nil
+		})
+	}
+	return t.Step("status", func() error {
+		ms, err := cl.Status(cfg.Mailbox)
+		if err != nil {
+			return err
+		}
+		t.Detail("messages", ms.Messages)
+		t.Detail("unseen", ms.Unseen)
+		t.Detail("uidnext", ms.UIDNext)
+		return nil
+	})
+}
+
+// maxCapsDetail bounds what a server's capability list can put in a result.
+const maxCapsDetail = 64
+
+func capsDetail(caps []string) []string {
+	if len(caps) > maxCapsDetail {
+		caps = caps[:maxCapsDetail]
+	}
+	for i, c := range caps {
+		caps[i] = wire.Truncate(c, 64)
+	}
+	return caps
+}

@@ -1,0 +1,151 @@
+package fakeimap
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-sasl"
+)
+
+// session is the memory server's session with the SASL mechanisms of the
+// options, and the IMAP4rev2 methods delegated.
+type session struct {
+	imapserver.Session
+	s *Server
+}
+
+var (
+	_ imapserver.SessionSASL      = (*session)(nil)
+	_ imapserver.SessionIMAP4rev2 = (*session)(nil)
+)
+
+func (ss *session) Namespace() (*imap.NamespaceData, error) {
+	return ss.Session.(imapserver.SessionNamespace).Namespace()
+}
+
+func (ss *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	return ss.Session.(imapserver.SessionMove).Move(w, numSet, dest)
+}
+
+func (ss *session) AuthenticateMechanisms() []string {
+	if len(ss.s.opts.Mechanisms) == 0 {
+		return []string{"PLAIN"}
+	}
+	return ss.s.opts.Mechanisms
+}
+
+func (ss *session) Authenticate(mech string) (sasl.Server, error) {
+	var srv sasl.Server
+	switch mech {
+	case "PLAIN":
+		srv = sasl.NewPlainServer(func(identity, user, password string) error {
+			if identity != "" && identity != user {
+				return imapserver.ErrAuthFailed
+			}
+			return ss.Login(user, password)
+		})
+	case "XOAUTH2":
+		srv = &xoauth2Server{ss: ss}
+	case "OAUTHBEARER":
+		srv = sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
+			if err := ss.loginToken(o.Username, o.Token); err != nil {
+				return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
+			}
+			return nil
+		})
+	case "CRAM-MD5":
+		srv = &cramServer{ss: ss}
+	default:
+		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "SASL mechanism not supported"}
+	}
+	for _, m := range ss.AuthenticateMechanisms() {
+		if strings.EqualFold(m, mech) {
+			return authFailed{srv}, nil
+		}
+	}
+	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "SASL mechanism not offered"}
+}
+
+// loginToken logs the session in as user when token is the user's.
+func (ss *session) loginToken(user, token string) error {
+	u, ok := ss.s.users[user]
+	if !ok || u.Token == "" || token != u.Token {
+		return imapserver.ErrAuthFailed
+	}
+	return ss.Login(u.Name, u.Password)
+}
+
+// authFailed turns every failure of a mechanism into NO
+// [AUTHENTICATIONFAILED], as a real server answers, rather than the
+// library's internal server error.
+type authFailed struct{ sasl.Server }
+
+func (a authFailed) Next(resp []byte) ([]byte, bool, error) {
+	chal, done, err := a.Server.Next(resp)
+	var ie *imap.Error
+	if err != nil && !errors.As(err, &ie) {
+		err = imapserver.ErrAuthFailed
+	}
+	return chal, done, err
+}
+
+// xoauth2Server: "user=U\x01auth=Bearer T\x01\x01"; a bad token is answered
+// with a JSON challenge, and the client's empty reply with NO.
+type xoauth2Server struct {
+	ss     *session
+	failed bool
+}
+
+func (x *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
+	if x.failed {
+		return nil, true, imapserver.ErrAuthFailed
+	}
+	if resp == nil {
+		return []byte{}, false, nil
+	}
+	var user, token string
+	for _, kv := range bytes.Split(resp, []byte{1}) {
+		k, v, _ := strings.Cut(string(kv), "=")
+		switch k {
+		case "user":
+			user = v
+		case "auth":
+			token = strings.TrimPrefix(v, "Bearer ")
+		}
+	}
+	if err := x.ss.loginToken(user, token); err != nil {
+		x.failed = true
+		return []byte(`{"status":"401","schemes":"bearer","scope":"https://mail.example.com/"}`), false, nil
+	}
+	return nil, true, nil
+}
+
+// cramServer is CRAM-MD5 (RFC 2195).
+type cramServer struct {
+	ss   *session
+	chal []byte
+}
+
+func (c *cramServer) Next(resp []byte) ([]byte, bool, error) {
+	if c.chal == nil {
+		c.chal = []byte("<1896.697170952@fakeimap.test>")
+		return c.chal, false, nil
+	}
+	user, digest, ok := strings.Cut(string(resp), " ")
+	u, known := c.ss.s.users[user]
+	if !ok || !known {
+		return nil, true, imapserver.ErrAuthFailed
+	}
+	m := hmac.New(md5.New, []byte(u.Password))
+	m.Write(c.chal)
+	if !hmac.Equal([]byte(hex.EncodeToString(m.Sum(nil))), []byte(digest)) {
+		return nil, true, imapserver.ErrAuthFailed
+	}
+	return nil, true, c.ss.Login(u.Name, u.Password)
+}
