@@ -1,6 +1,9 @@
 package smtpprobe
 
 import (
+	"encoding/json"
+
+	"github.com/mailmon/mailmon/internal/probe"
 	"net"
 	"testing"
 )
@@ -15,4 +18,13 @@ func closedPort(t *testing.T) int {
 	p := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	return p
+}
+
+func mustJSON(t *testing.T, r *probe.Result) []byte {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
