@@ -62,6 +62,9 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 		if errors.As(err, &se) {
 			e.Phase, e.Reply = se.Phase, wire.Sanitize(se.Reply)
 			e.Detail = wire.Sanitize(se.Err.Error())
+			if se.Phase == "tls" {
+				r.TLSMode = "" // nothing was negotiated
+			}
 		}
 		r.Error = e
 	} else {

@@ -274,6 +274,9 @@ func TestErrors(t *testing.T) {
 			if !strings.Contains(r.Error.Reply, tc.wantReply) {
 				t.Errorf("reply %q does not contain %q", r.Error.Reply, tc.wantReply)
 			}
+			if tc.phase == "tls" && r.TLSMode != "" {
+				t.Errorf("tls_mode %q reported for a failed handshake", r.TLSMode)
+			}
 			if r.Error.Message != tc.code.Message() || r.Error.Detail == "" {
 				t.Errorf("error not described: %+v", r.Error)
 			}
