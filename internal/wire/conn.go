@@ -14,7 +14,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"time"
 )
 
 // Limits bound what one server can make a test read.
@@ -40,7 +39,6 @@ type Conn struct {
 	read      int64
 	tr        *Transcript
 	tls       *tls.ConnectionState
-	deadline  time.Time
 	stopClose func() bool
 	wbuf      []byte // reused for each command line
 }
@@ -52,7 +50,6 @@ func NewConn(ctx context.Context, raw net.Conn, lim Limits, tr *Transcript) *Con
 	raw = withQuickAck(raw)
 	c := &Conn{ctx: ctx, raw: raw, conn: raw, lim: lim, tr: tr}
 	if dl, ok := ctx.Deadline(); ok {
-		c.deadline = dl
 		raw.SetDeadline(dl)
 	}
 	c.stopClose = context.AfterFunc(ctx, func() { raw.Close() })
@@ -180,21 +177,6 @@ func (c *Conn) TLS() *tls.ConnectionState { return c.tls }
 
 // Encrypted reports whether the connection is protected by TLS.
 func (c *Conn) Encrypted() bool { return c.tls != nil }
-
-// Within narrows the deadline to d from now for one phase (a sub-budget). It
-// can only shorten the test's absolute deadline, never extend it; the returned
-// function restores the absolute deadline.
-func (c *Conn) Within(d time.Duration) (restore func()) {
-	if d <= 0 {
-		return func() {}
-	}
-	dl := time.Now().Add(d)
-	if !c.deadline.IsZero() && c.deadline.Before(dl) {
-		return func() {}
-	}
-	c.raw.SetDeadline(dl)
-	return func() { c.raw.SetDeadline(c.deadline) }
-}
 
 // Close closes the connection at once.
 func (c *Conn) Close() error {
