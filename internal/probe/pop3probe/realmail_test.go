@@ -39,6 +39,9 @@ func TestDovecot(t *testing.T) {
 		{name: "none, APOP", port: e.POP3, mode: probe.TLSNone, login: true, auth: "APOP", mech: "APOP"},
 		{name: "none, CRAM-MD5", port: e.POP3, mode: probe.TLSNone, login: true, auth: "CRAM-MD5", mech: "CRAM-MD5"},
 		{name: "implicit, STAT", port: e.POP3S, mode: probe.TLSImplicit, login: true, stat: true, mech: "PLAIN"},
+		{name: "implicit, USER", port: e.POP3S, mode: probe.TLSImplicit, login: true, auth: "USER", mech: "USER"},
+		{name: "implicit, APOP", port: e.POP3S, mode: probe.TLSImplicit, login: true, auth: "APOP", mech: "APOP"},
+		{name: "starttls, APOP", port: e.POP3, mode: probe.TLSStartTLS, login: true, auth: "APOP", mech: "APOP"},
 		{name: "implicit, wrong password", port: e.POP3S, mode: probe.TLSImplicit, login: true, auth: "USER", badPass: true, code: probe.AuthFailed},
 		{name: "implicit on the STLS port", port: e.POP3, mode: probe.TLSImplicit, code: probe.TLSFailed},
 	}

@@ -31,6 +31,7 @@ func TestPostfix(t *testing.T) {
 	}
 	tests := []tc{
 		{name: "port 25, plain", port: e.SMTP, mode: probe.TLSNone, negot: probe.TLSNone},
+		{name: "by host name: a dns phase", host: "localhost", port: e.Submission, mode: probe.TLSStartTLS, auth: "auto", negot: probe.TLSStartTLS, mech: "PLAIN"},
 		{name: "port 25, STARTTLS required", port: e.SMTP, mode: probe.TLSStartTLS, negot: probe.TLSStartTLS},
 		{name: "port 25, STARTTLS if offered", port: e.SMTP, mode: probe.TLSOptional, negot: probe.TLSStartTLS},
 		{name: "implicit TLS (465)", port: e.SMTPS, mode: probe.TLSImplicit, negot: probe.TLSImplicit},
@@ -61,6 +62,9 @@ func TestPostfix(t *testing.T) {
 				}
 			}
 			r := run(t, cfg)
+			if (r.Phases[0].Name == "dns") != (tt.host == "localhost") {
+				t.Errorf("phases %v: a dns phase exactly when a name is resolved", phases(r))
+			}
 			if tt.code == "" {
 				wantUp(t, r)
 				if r.TLSMode != tt.negot {
