@@ -35,6 +35,17 @@ type CodeError struct {
 func (e *CodeError) Error() string { return e.Err.Error() }
 func (e *CodeError) Unwrap() error { return e.Err }
 
+// Warning is how a prober reports a test that worked but not as it should
+// (a probe message delivered to the junk folder): the result is a Warn with
+// this code, not a Down.
+type Warning struct {
+	Code Code
+	Err  error
+}
+
+func (e *Warning) Error() string { return e.Err.Error() }
+func (e *Warning) Unwrap() error { return e.Err }
+
 // replier is an error that carries the server's words.
 type replier interface{ ServerReply() string }
 
@@ -43,6 +54,7 @@ func Classify(err error) Code {
 	var (
 		step  *StepError
 		coded *CodeError
+		warn  *Warning
 		cfg   *ConfigError
 		auth  *wire.AuthError
 		srv   *wire.ServerError
@@ -58,6 +70,8 @@ func Classify(err error) Code {
 		return step.Code
 	case errors.As(err, &coded):
 		return coded.Code
+	case errors.As(err, &warn):
+		return warn.Code
 	case errors.As(err, &cfg):
 		return ConfigMissing
 	case errors.Is(err, wire.ErrTLSUnavailable):

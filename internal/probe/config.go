@@ -2,14 +2,17 @@ package probe
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -63,9 +66,33 @@ type Config struct {
 	Stat         bool   // pop3: STAT after login
 	Expect       string // tcp: text the banner must contain
 
+	// Round trips (pop3-roundtrip, imap-roundtrip): the fields above are
+	// the mailbox leg; these add the sending leg and the probe message.
+	SMTP         *Config       // the SMTP leg; its Host defaults to Host
+	From, To     string        // envelope and header addresses of the probe
+	Monitor      string        // the monitor's name, in the probe's subject
+	Secret       secret.Key    // this installation's secret: signs probes
+	PollInterval time.Duration // longest wait between looks into the mailbox
+	StaleAfter   time.Duration // probes of this installation older than this are swept
+	// Progress, when set, is told of each look into the mailbox.
+	Progress func(attempt int, elapsed time.Duration)
+
 	Limits   wire.Limits   // zero: wire.DefaultLimits()
 	Resolver *net.Resolver // nil: the system's
 }
+
+// Round-trip defaults.
+const (
+	DefaultRoundTripTimeout = 60 * time.Second
+	DefaultPollInterval     = 2 * time.Second
+	DefaultStaleAfter       = time.Hour
+)
+
+// IsRoundTrip reports whether a monitor type sends a probe message.
+func IsRoundTrip(typ string) bool { return typ == "pop3-roundtrip" || typ == "imap-roundtrip" }
+
+// MailboxProtocol is the protocol a type reads the mailbox with.
+func MailboxProtocol(typ string) string { return strings.TrimSuffix(typ, "-roundtrip") }
 
 // Defaults fill what a monitor may leave out.
 const (
@@ -76,7 +103,7 @@ const (
 // DefaultPort is the well-known port of a protocol in a TLS mode.
 func DefaultPort(typ string, mode TLSMode) int {
 	implicit := mode == TLSImplicit
-	switch typ {
+	switch MailboxProtocol(typ) {
 	case "smtp":
 		if implicit {
 			return 465
@@ -131,6 +158,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
+		if IsRoundTrip(c.Type) {
+			c.Timeout = DefaultRoundTripTimeout
+		}
 	}
 	if c.CertWarnDays == 0 {
 		c.CertWarnDays = DefaultCertWarnDays
@@ -140,6 +170,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits == (wire.Limits{}) {
 		c.Limits = wire.DefaultLimits()
+		if IsRoundTrip(c.Type) {
+			// A round trip reads the headers of up to 100 messages.
+			c.Limits = wire.Limits{MaxLine: 16 << 10, MaxBytes: 32 << 20, MaxReplyLines: 20000}
+		}
+	}
+	if IsRoundTrip(c.Type) {
+		c.validateRoundTrip(bad)
 	}
 	if c.Type == "imap" && c.Mailbox != "" && c.MailboxCheck == "" {
 		c.MailboxCheck = "status"
@@ -181,7 +218,7 @@ func (c *Config) Validate() error {
 	if c.MailboxCheck != "" && c.MailboxCheck != "status" && c.MailboxCheck != "select" {
 		bad("mailbox_check", "%q is not status or select", c.MailboxCheck)
 	}
-	if c.Mailbox != "" && c.Type != "imap" {
+	if c.Mailbox != "" && MailboxProtocol(c.Type) != "imap" {
 		bad("mailbox", "applies to imap only")
 	}
 	if c.Mailbox != "" && !c.HasCredentials() {
@@ -214,13 +251,65 @@ func (c *Config) loadCA() error {
 	return nil
 }
 
+func (c *Config) validateRoundTrip(bad func(field, format string, args ...any)) {
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = DefaultStaleAfter
+	}
+	if !c.HasCredentials() {
+		bad("user", "is required: a round trip logs in to the mailbox")
+	}
+	for _, a := range []struct{ field, addr string }{{"from", c.From}, {"to", c.To}} {
+		if _, err := mail.ParseAddress(a.addr); err != nil || strings.ContainsAny(a.addr, "<>\r\n ") {
+			bad(a.field, "%q is not an e-mail address", a.addr)
+		}
+	}
+	if len(c.Secret) < secret.MinLen {
+		bad("secret", "this installation's secret is missing or shorter than %d bytes", secret.MinLen)
+	}
+	if c.PollInterval < 0 || c.PollInterval >= c.Timeout {
+		bad("poll_interval", "%v must be positive and shorter than the timeout %v", c.PollInterval, c.Timeout)
+	}
+	if c.StaleAfter < time.Minute {
+		bad("stale_after", "%v is too short: probes younger than a minute may still be in flight", c.StaleAfter)
+	}
+	if len(c.Monitor) > 64 || strings.ContainsAny(c.Monitor, "\r\n") {
+		bad("name", "a monitor name is 1-64 characters on one line")
+	}
+	if c.SMTP == nil {
+		bad("smtp", "the SMTP leg is required")
+		return
+	}
+	leg := c.SMTP
+	leg.Type = "smtp"
+	if leg.Host == "" {
+		leg.Host = c.Host
+	}
+	if leg.Timeout == 0 || leg.Timeout > c.Timeout {
+		leg.Timeout = c.Timeout
+	}
+	if leg.Resolver == nil {
+		leg.Resolver = c.Resolver
+	}
+	if err := leg.Validate(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			for _, f := range ce.Errs {
+				bad("smtp."+f.Field, "%s", f.Msg)
+			}
+		}
+	}
+}
+
 func (c *Config) validateAuth(bad func(field, format string, args ...any)) {
 	mech := strings.ToUpper(c.Auth)
 	token := !c.OAuthToken.IsZero()
 	switch mech {
 	case "", "AUTO":
 	case "USER", "APOP":
-		if c.Type != "pop3" {
+		if MailboxProtocol(c.Type) != "pop3" {
 			bad("auth", "%s is a POP3 mechanism", mech)
 		}
 	case "LOGIN":

@@ -56,6 +56,10 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 	}
 	if err != nil {
 		r.Status = StatusDown
+		var w *Warning
+		if errors.As(err, &w) {
+			r.Status = StatusWarn
+		}
 		code := Classify(err)
 		e := &Error{Code: code, Message: code.Message(), Detail: wire.Sanitize(err.Error())}
 		var se *StepError
@@ -67,7 +71,8 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 			}
 		}
 		r.Error = e
-	} else {
+	}
+	if r.Status != StatusDown {
 		if cfg.WarnRTT > 0 && r.RTT > cfg.WarnRTT {
 			r.Status = StatusWarn
 			r.Warnings = append(r.Warnings, fmt.Sprintf("rtt %.1f ms is over the warn threshold %v", ms(r.RTT), cfg.WarnRTT))

@@ -25,6 +25,9 @@ type Trace struct {
 	now        func() time.Time
 	Transcript *wire.Transcript
 
+	root   *Trace // the trace a leg's trace belongs to; itself for a test's trace
+	prefix string // prepended to a leg's phase names and details
+
 	mu       sync.Mutex
 	phases   []Phase
 	tlsState *tls.ConnectionState
@@ -45,7 +48,33 @@ func NewTrace(ctx context.Context, now func() time.Time) *Trace {
 	if now == nil {
 		now = time.Now
 	}
-	return &Trace{ctx: ctx, start: now(), now: now, Transcript: &wire.Transcript{}, tlsMode: TLSNone, phases: make([]Phase, 0, 12)}
+	t := &Trace{ctx: ctx, start: now(), now: now, Transcript: &wire.Transcript{}, tlsMode: TLSNone, phases: make([]Phase, 0, 12)}
+	t.root = t
+	return t
+}
+
+// Leg returns the trace of one leg of a multi-leg test (the SMTP leg of a
+// round trip): its phases and details land in this trace with the leg's name
+// as prefix ("smtp_connect"), its transcript is this trace's, and its TLS
+// and authentication facts are its own (see Facts).
+func (t *Trace) Leg(name string) *Trace {
+	return &Trace{ctx: t.ctx, start: t.start, now: t.now, Transcript: t.Transcript,
+		root: t.root, prefix: t.prefix + name + "_", tlsMode: TLSNone}
+}
+
+// Facts summarizes a leg: the TLS mode negotiated, the TLS session and the
+// authentication mechanism.
+func (t *Trace) Facts() map[string]any {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := map[string]any{"tls_mode": t.tlsMode}
+	if t.tlsState != nil || t.cert.leaf != nil {
+		f["tls"] = tlsInfo(t.tlsState, t.cert, t.now())
+	}
+	if t.authMech != "" {
+		f["auth_mechanism"] = t.authMech
+	}
+	return f
 }
 
 // Step runs fn as the named phase and times it. A failure comes back as a
@@ -53,9 +82,10 @@ func NewTrace(ctx context.Context, now func() time.Time) *Trace {
 func (t *Trace) Step(name string, fn func() error) error {
 	start := t.now()
 	err := fn()
-	t.mu.Lock()
-	t.phases = append(t.phases, Phase{Name: name, Duration: t.now().Sub(start)})
-	t.mu.Unlock()
+	name = t.prefix + name
+	t.root.mu.Lock()
+	t.root.phases = append(t.root.phases, Phase{Name: name, Duration: t.now().Sub(start)})
+	t.root.mu.Unlock()
 	if err == nil {
 		return nil
 	}
@@ -105,21 +135,25 @@ func (t *Trace) SetAuth(mech string) {
 
 // SetDelivery records how long a probe message took to arrive.
 func (t *Trace) SetDelivery(d time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.delivery = d
+	t.root.mu.Lock()
+	defer t.root.mu.Unlock()
+	t.root.delivery = d
 }
 
 // Detail records a fact learned of the server (its greeting, capabilities,
 // message count). Values must be plain data and already sanitized.
 func (t *Trace) Detail(key string, v any) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.details == nil {
-		t.details = make(map[string]any)
+	r := t.root
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.details == nil {
+		r.details = make(map[string]any)
 	}
-	t.details[key] = v
+	r.details[t.prefix+key] = v
 }
+
+// Context is the test's context.
+func (t *Trace) Context() context.Context { return t.ctx }
 
 // Now returns the trace's clock reading.
 func (t *Trace) Now() time.Time { return t.now() }

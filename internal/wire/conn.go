@@ -41,6 +41,7 @@ type Conn struct {
 	tls       *tls.ConnectionState
 	stopClose func() bool
 	wbuf      []byte // reused for each command line
+	quiet     int    // lines read while quiet, not recorded
 }
 
 // NewConn takes over raw. The connection's deadline is set once, to the
@@ -95,8 +96,25 @@ func (c *Conn) ReadLine() (string, error) {
 		return "", err
 	}
 	line := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	c.tr.Server(line)
+	if c.quiet > 0 {
+		c.quiet++
+	} else {
+		c.tr.Server(line)
+	}
 	return line, nil
+}
+
+// Quiet stops recording the server's lines in the transcript (message
+// headers fetched by a round trip would drown the conversation); the returned
+// function resumes recording and notes how many lines were left out.
+func (c *Conn) Quiet() (resume func()) {
+	c.quiet = 1
+	return func() {
+		if n := c.quiet - 1; n > 0 {
+			c.tr.Note(fmt.Sprintf("%d lines of message content not recorded", n))
+		}
+		c.quiet = 0
+	}
 }
 
 // ReadFull reads exactly n bytes (an IMAP literal, a message body). The caller

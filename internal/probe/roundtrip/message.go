@@ -1,0 +1,186 @@
+package roundtrip
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// Header carries a probe's stamp: "v1 <nonce> <created-unix> <hmac-hex>".
+// The HMAC covers the nonce and the creation time, so that both the identity
+// of a probe and its age (for the sweep of stale probes) are this
+// installation's word, not anybody's.
+const Header = "X-Mailmon-Probe"
+
+const subjectPrefix = "mailmon probe "
+
+// Probe is a probe message as sent.
+type Probe struct {
+	Nonce     string
+	Created   time.Time
+	Subject   string
+	MessageID string
+	Raw       []byte // CRLF line endings, ready for DATA
+}
+
+func mac(key secret.Key, nonce string, created int64) string {
+	m := hmac.New(sha256.New, key)
+	fmt.Fprintf(m, "mailmon-probe v1|%s|%d", nonce, created)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// NewProbe makes a probe message for the named monitor.
+func NewProbe(key secret.Key, monitor, from, to string, now time.Time) (*Probe, error) {
+	raw := make([]byte, 16)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	nonce := hex.EncodeToString(raw)
+	created := now.Unix()
+	if monitor == "" {
+		monitor = "check"
+	}
+	p := &Probe{
+		Nonce:   nonce,
+		Created: time.Unix(created, 0),
+		Subject: subjectPrefix + monitor + " " + nonce,
+	}
+	domain := "mailmon.invalid"
+	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
+		domain = d
+	}
+	p.MessageID = "<" + nonce + ".probe@" + domain + ">"
+	var b bytes.Buffer
+	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
+	h("From", "<"+from+">")
+	h("To", "<"+to+">")
+	h("Subject", mime.QEncoding.Encode("utf-8", p.Subject))
+	h("Date", now.UTC().Format(time.RFC1123Z))
+	h("Message-ID", p.MessageID)
+	h(Header, fmt.Sprintf("v1 %s %d %s", nonce, created, mac(key, nonce, created)))
+	h("MIME-Version", "1.0")
+	h("Content-Type", "text/plain; charset=utf-8")
+	h("Content-Transfer-Encoding", "8bit")
+	h("Auto-Submitted", "auto-generated")
+	b.WriteString("\r\n")
+	fmt.Fprintf(&b, "This message was sent by mailmon, a mail monitoring tool, to test that mail\r\n"+
+		"sent now reaches this mailbox (monitor %q).\r\n\r\n"+
+		"It deletes the message itself once it has seen it. If you read this, the\r\n"+
+		"monitor could not: it will remove it on a later run.\r\n", monitor)
+	p.Raw = b.Bytes()
+	return p, nil
+}
+
+// Found is a verified probe of this installation seen in a mailbox.
+type Found struct {
+	Nonce       string
+	Created     time.Time
+	AuthResults map[string]string // method (spf, dkim, dmarc, …) → result
+}
+
+// Errors of Inspect.
+var (
+	ErrNotProbe = errors.New("not a mailmon probe")
+	ErrForged   = errors.New("probe stamp does not verify under this installation's secret")
+)
+
+// maxHeader bounds the header block Inspect reads.
+const maxHeader = 256 << 10
+
+// Inspect reads a message's header block (as TOP n 0 or BODY.PEEK[HEADER]
+// return it) and returns the probe it is, if it is one of this
+// installation's: the stamp's HMAC verifies and the subject names the same
+// nonce. Anything else, another installation's probe, a look-alike subject,
+// an ordinary message, is ErrNotProbe or ErrForged and must be left alone.
+func Inspect(key secret.Key, header []byte) (*Found, error) {
+	if len(header) > maxHeader {
+		header = header[:maxHeader]
+	}
+	if !bytes.HasSuffix(header, []byte("\r\n\r\n")) && !bytes.HasSuffix(header, []byte("\n\n")) {
+		header = append(bytes.TrimRight(header, "\r\n"), "\r\n\r\n"...)
+	}
+	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(header))).ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return nil, ErrNotProbe
+	}
+	stamp := h.Get(Header)
+	if stamp == "" {
+		return nil, ErrNotProbe
+	}
+	f := strings.Fields(stamp)
+	if len(f) != 4 || f[0] != "v1" || len(f[1]) != 32 {
+		return nil, ErrForged
+	}
+	created, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return nil, ErrForged
+	}
+	want := mac(key, f[1], created)
+	if !hmac.Equal([]byte(want), []byte(strings.ToLower(f[3]))) {
+		return nil, ErrForged
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+	if err != nil {
+		subject = h.Get("Subject")
+	}
+	if !strings.HasPrefix(subject, subjectPrefix) || !strings.HasSuffix(subject, " "+f[1]) {
+		return nil, ErrForged
+	}
+	return &Found{Nonce: f[1], Created: time.Unix(created, 0), AuthResults: authResults(h.Values("Authentication-Results"))}, nil
+}
+
+// authResults reads the verdicts of Authentication-Results headers (RFC
+// 8601). The first header, the one the receiving server added last, wins.
+func authResults(values []string) map[string]string {
+	out := map[string]string{}
+	for _, v := range values {
+		parts := strings.Split(stripComments(v), ";")
+		for _, p := range parts[1:] { // parts[0] is the authserv-id
+			method, rest, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if !ok {
+				continue
+			}
+			method = strings.ToLower(strings.TrimSpace(method))
+			result := strings.ToLower(strings.Fields(rest + " ")[0])
+			if method == "" || result == "" || len(out) >= 16 {
+				continue
+			}
+			if _, seen := out[method]; !seen {
+				out[wire.Truncate(wire.Sanitize(method), 32)] = wire.Truncate(wire.Sanitize(result), 32)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,126 @@
+package roundtrip
+
+import (
+	"bytes"
+	"errors"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/secret"
+)
+
+var (
+	testKey  = secret.Key("this-installation-secret-0123456789")
+	otherKey = secret.Key("another-installation-secret-98765")
+)
+
+func header(raw []byte) []byte {
+	i := bytes.Index(raw, []byte("\r\n\r\n"))
+	return raw[:i+4]
+}
+
+func TestProbeMessage(t *testing.T) {
+	now := time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)
+	p, err := NewProbe(testKey, "IMAP round trip", "probe@example.test", "box@example.test", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(p.Raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Header.Get("Subject"); got != "mailmon probe IMAP round trip "+p.Nonce {
+		t.Errorf("subject %q", got)
+	}
+	if len(p.Nonce) != 32 || m.Header.Get("Message-Id") != "<"+p.Nonce+".probe@example.test>" || m.Header.Get("Date") == "" {
+		t.Errorf("nonce %q, headers %v", p.Nonce, m.Header)
+	}
+	if body := new(bytes.Buffer); func() bool { body.ReadFrom(m.Body); return body.Len() < 50 }() {
+		t.Error("the body is (nearly) empty: filters quarantine empty bodies")
+	}
+	if strings.Contains(string(p.Raw), string(testKey)) {
+		t.Error("the secret is in the message")
+	}
+	if bytes.Contains(bytes.ReplaceAll(p.Raw, []byte("\r\n"), nil), []byte("\n")) {
+		t.Error("a bare LF in the message")
+	}
+	f, err := Inspect(testKey, header(p.Raw))
+	if err != nil || f.Nonce != p.Nonce || !f.Created.Equal(now) {
+		t.Fatalf("Inspect = %+v, %v", f, err)
+	}
+	p2, _ := NewProbe(testKey, "IMAP round trip", "probe@example.test", "box@example.test", now)
+	if p2.Nonce == p.Nonce {
+		t.Error("two probes share a nonce")
+	}
+}
+
+func TestInspectLeavesOthersAlone(t *testing.T) {
+	now := time.Now()
+	mine, _ := NewProbe(testKey, "m", "a@example.test", "b@example.test", now)
+	theirs, _ := NewProbe(otherKey, "m", "a@example.test", "b@example.test", now)
+	h := string(header(mine.Raw))
+	stamp := h[strings.Index(h, Header+": ")+len(Header)+2:]
+	stamp = stamp[:strings.Index(stamp, "\r\n")]
+	f := strings.Fields(stamp)
+
+	tests := []struct {
+		name string
+		hdr  string
+		want error
+	}{
+		{"an ordinary message", "From: x@example.test\r\nSubject: hello\r\n\r\n", ErrNotProbe},
+		{"another installation's probe", string(header(theirs.Raw)), ErrForged},
+		{"a look-alike subject without a stamp", "Subject: mailmon probe m " + mine.Nonce + "\r\n\r\n", ErrNotProbe},
+		{"a forged stamp", strings.Replace(h, f[3], strings.Repeat("0", 64), 1), ErrForged},
+		{"a stamp moved back in time", strings.Replace(h, " "+f[2]+" ", " 1000 ", 1), ErrForged},
+		{"a valid stamp under another subject", strings.Replace(h, "Subject: mailmon probe m", "Subject: please delete", 1), ErrForged},
+		{"a valid stamp with another nonce in the subject", strings.Replace(h, "m "+mine.Nonce, "m "+theirs.Nonce, 1), ErrForged},
+		{"garbage", "\x00\xff\r\n\r\n", ErrNotProbe},
+		{"a malformed stamp", "X-Mailmon-Probe: v1 short\r\n\r\n", ErrForged},
+	}
+	for _, tc := range tests {
+		if _, err := Inspect(testKey, []byte(tc.hdr)); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestAuthenticationResults(t *testing.T) {
+	p, _ := NewProbe(testKey, "m", "a@example.test", "b@example.test", time.Now())
+	h := "Authentication-Results: mx.example.test;\r\n spf=pass (sender SPF authorized; really) smtp.mailfrom=a@example.test;\r\n" +
+		" dkim=fail reason=\"bad sig\" header.d=example.test; dmarc=pass (p=none) header.from=example.test\r\n" +
+		"Authentication-Results: earlier.example; spf=fail; arc=none\r\n" + string(header(p.Raw))
+	f, err := Inspect(testKey, []byte(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"spf": "pass", "dkim": "fail", "dmarc": "pass", "arc": "none"}
+	if len(f.AuthResults) != len(want) {
+		t.Fatalf("got %v, want %v", f.AuthResults, want)
+	}
+	for k, v := range want {
+		if f.AuthResults[k] != v {
+			t.Errorf("%s = %q, want %q (all: %v)", k, f.AuthResults[k], v, f.AuthResults)
+		}
+	}
+}
+
+// FuzzInspect: server-supplied headers never panic the parser, and nothing
+// but a message stamped with the key is ever taken for a probe.
+func FuzzInspect(f *testing.F) {
+	p, _ := NewProbe(testKey, "fuzz", "a@example.test", "b@example.test", time.Unix(1700000000, 0))
+	f.Add(header(p.Raw))
+	f.Add([]byte("Subject: mailmon probe x 0123\r\nX-Mailmon-Probe: v1 00000000000000000000000000000000 1 00\r\n\r\n"))
+	f.Add([]byte("Authentication-Results: a; spf=pass (((; dkim\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, hdr []byte) {
+		found, err := Inspect(otherKey, hdr)
+		if err == nil {
+			t.Fatalf("a message not stamped with this key was taken for a probe: %+v", found)
+		}
+		if found, err := Inspect(testKey, hdr); err == nil && !bytes.Contains(hdr, []byte(found.Nonce)) {
+			t.Fatalf("verified a probe whose nonce is not in the header: %+v", found)
+		}
+	})
+}
