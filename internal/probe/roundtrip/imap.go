@@ -13,7 +13,9 @@ type imapMailbox struct {
 	t   *probe.Trace
 }
 
-func newIMAPMailbox(cfg *probe.Config, t *probe.Trace) *imapMailbox { return &imapMailbox{cfg: cfg, t: t} }
+func newIMAPMailbox(cfg *probe.Config, t *probe.Trace) *imapMailbox {
+	return &imapMailbox{cfg: cfg, t: t}
+}
 
 func (m *imapMailbox) open(ctx context.Context) error { return errors.New("not yet") }
 func (m *imapMailbox) await(ctx context.Context, p *Probe, attempt func()) (*sighting, error) {

@@ -13,7 +13,9 @@ type pop3Mailbox struct {
 	t   *probe.Trace
 }
 
-func newPOP3Mailbox(cfg *probe.Config, t *probe.Trace) *pop3Mailbox { return &pop3Mailbox{cfg: cfg, t: t} }
+func newPOP3Mailbox(cfg *probe.Config, t *probe.Trace) *pop3Mailbox {
+	return &pop3Mailbox{cfg: cfg, t: t}
+}
 
 func (m *pop3Mailbox) open(ctx context.Context) error { return errors.New("not yet") }
 func (m *pop3Mailbox) await(ctx context.Context, p *Probe, attempt func()) (*sighting, error) {
