@@ -14,6 +14,7 @@ import (
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/probers"
 	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/secret"
 )
 
 // checkFlags are the flags of "mailmon check".
@@ -24,6 +25,13 @@ type checkFlags struct {
 	port, certWarnDays                               int
 	timeout, warn                                    seconds
 	insecure, allowPlaintext, stat                   bool
+
+	// round trips
+	smtpHost, smtpTLS, smtpUser, smtpPasswordFile, smtpPasswordEnv, smtpAuth string
+	smtpPort                                                                 int
+	from, to, name, secretFile                                               string
+	pollInterval, staleAfter                                                 seconds
+	timeoutSet                                                               bool
 }
 
 // seconds is a duration flag that also takes a plain number of seconds, as
@@ -68,6 +76,22 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.stat, "stat", false, "pop3: run STAT after login")
 	fs.StringVar(&f.expect, "expect", "", "tcp: text the banner must contain")
 	fs.StringVar(&f.output, "output", "nagios", "output: nagios, json or text")
+
+	fs.StringVar(&f.smtpHost, "smtp-host", "", "round trip: SMTP server that takes the probe (default: --host)")
+	fs.IntVar(&f.smtpPort, "smtp-port", 0, "round trip: SMTP port (default 25, or 465 with --smtp-tls implicit)")
+	fs.StringVar(&f.smtpTLS, "smtp-tls", "none", "round trip: SMTP TLS mode: none, starttls-optional, starttls, implicit")
+	fs.StringVar(&f.smtpUser, "smtp-user", "", "round trip: authenticate the SMTP leg as this user (submission)")
+	fs.StringVar(&f.smtpPasswordFile, "smtp-password-file", "", "round trip: read the SMTP password from this file")
+	fs.StringVar(&f.smtpPasswordEnv, "smtp-password-env", "", "round trip: read the SMTP password from this environment variable")
+	fs.StringVar(&f.smtpAuth, "smtp-auth", "auto", "round trip: SMTP AUTH mechanism")
+	fs.StringVar(&f.from, "from", "", "round trip: sender of the probe (default: --to)")
+	fs.StringVar(&f.to, "to", "", "round trip: recipient of the probe, the mailbox's address (default: --user)")
+	fs.StringVar(&f.name, "name", "check", "round trip: monitor name in the probe's subject")
+	fs.StringVar(&f.secretFile, "secret-file", "", "round trip: this installation's secret (default: $MAILMON_SECRET, else created in the user's config directory)")
+	f.pollInterval.d = probe.DefaultPollInterval
+	fs.Var(&f.pollInterval, "poll-interval", "round trip: longest wait between looks into the mailbox")
+	f.staleAfter.d = probe.DefaultStaleAfter
+	fs.Var(&f.staleAfter, "stale-after", "round trip: delete this installation's probes older than this (left by failed runs)")
 }
 
 // Check is "mailmon check TYPE [flags]".
@@ -100,6 +124,11 @@ func Check(ctx context.Context, args []string, env Env) int {
 		}
 		return ExitUnknown // the flag package has printed the problem and the usage
 	}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "timeout" {
+			f.timeoutSet = true
+		}
+	})
 	if fs.NArg() > 0 {
 		return errorf(env, "check: unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
@@ -121,6 +150,12 @@ func Check(ctx context.Context, args []string, env Env) int {
 		}
 		return errorf(env, "check: %v", err)
 	}
+	if probe.IsRoundTrip(typ) && env.IsTerminal {
+		cfg.Progress = func(n int, elapsed time.Duration) {
+			fmt.Fprintf(env.Stderr, "\rwaiting for the probe: attempt %d, %.1f s since it was sent ", n, elapsed.Seconds())
+		}
+		defer fmt.Fprint(env.Stderr, "\r\033[K")
+	}
 	r := probe.Run(ctx, prober, cfg)
 	out(env, r)
 	return exitCode(r)
@@ -129,12 +164,20 @@ func Check(ctx context.Context, args []string, env Env) int {
 // flagName maps a configuration field to the flag that sets it.
 func flagName(field string) string {
 	switch field {
-	case "ca", "tls", "host", "port", "user", "auth", "mailbox", "stat", "timeout", "warn", "expect":
+	case "ca", "tls", "host", "port", "user", "auth", "mailbox", "stat", "timeout", "warn", "expect", "from", "to", "name":
 		return field
+	case "secret":
+		return "secret-file"
 	case "password":
 		return "password-file or --password-env"
 	case "oauth_token":
 		return "oauth-token-file or --oauth-token-command"
+	}
+	if leg, ok := strings.CutPrefix(field, "smtp."); ok {
+		if leg == "password" {
+			return "smtp-password-file or --smtp-password-env"
+		}
+		return "smtp-" + flagName(leg)
 	}
 	return strings.ReplaceAll(field, "_", "-")
 }
@@ -169,7 +212,43 @@ func (f *checkFlags) config(typ string, env Env) (probe.Config, error) {
 		return cfg, err
 	}
 	cfg.Password = probe.Secret(pw)
+	if probe.IsRoundTrip(typ) {
+		if err := f.roundTrip(&cfg, env); err != nil {
+			return cfg, err
+		}
+	}
 	return cfg, nil
+}
+
+// roundTrip adds the SMTP leg, the addresses and the secret of a round trip.
+func (f *checkFlags) roundTrip(cfg *probe.Config, env Env) error {
+	if !f.timeoutSet {
+		cfg.Timeout = 0 // the round trip's own default
+	}
+	cfg.From, cfg.To, cfg.Monitor = f.from, f.to, f.name
+	if cfg.To == "" && strings.Contains(f.user, "@") {
+		cfg.To = f.user
+	}
+	if cfg.From == "" {
+		cfg.From = cfg.To
+	}
+	cfg.PollInterval, cfg.StaleAfter = f.pollInterval.d, f.staleAfter.d
+	pw, err := password(f.smtpPasswordFile, f.smtpPasswordEnv, env)
+	if err != nil {
+		return fmt.Errorf("--smtp-%s", strings.TrimPrefix(err.Error(), "--"))
+	}
+	cfg.SMTP = &probe.Config{
+		Host: f.smtpHost, Port: f.smtpPort, TLS: probe.TLSMode(f.smtpTLS),
+		User: f.smtpUser, Password: probe.Secret(pw), Auth: f.smtpAuth,
+		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
+		AllowPlaintextAuth: f.allowPlaintext, CertWarnDays: cfg.CertWarnDays, EHLOName: f.ehlo,
+	}
+	key, err := secret.Source{File: f.secretFile, Getenv: env.Getenv}.Load()
+	if err != nil {
+		return err
+	}
+	cfg.Secret = key
+	return nil
 }
 
 // password reads the password from a file or the environment; it is never

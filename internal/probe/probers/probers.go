@@ -8,6 +8,7 @@ import (
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/imapprobe"
 	"github.com/mailmon/mailmon/internal/probe/pop3probe"
+	"github.com/mailmon/mailmon/internal/probe/roundtrip"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/probe/tcpprobe"
 )
@@ -17,7 +18,10 @@ func table() map[string]probe.Prober {
 		"smtp": smtpprobe.Probe,
 		"pop3": pop3probe.Probe,
 		"imap": imapprobe.Probe,
-		"tcp":  tcpprobe.Probe,
+
+		"pop3-roundtrip": roundtrip.ProbePOP3,
+		"imap-roundtrip": roundtrip.ProbeIMAP,
+		"tcp":            tcpprobe.Probe,
 	}
 }
 
