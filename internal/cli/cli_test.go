@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
@@ -94,5 +95,19 @@ func TestNagiosFailureLine(t *testing.T) {
 	}
 	if exitCode(&probe.Result{Status: probe.StatusWarn}) != ExitWarning {
 		t.Error("warn is not exit 1")
+	}
+}
+
+func TestNagiosRoundTrip(t *testing.T) {
+	r := &probe.Result{Type: "imap-roundtrip", Target: "127.0.0.1:993", Status: probe.StatusWarn,
+		RTT: 250 * time.Millisecond, Delivery: 42 * time.Millisecond,
+		Error: &probe.Error{Code: probe.DeliveredToJunk, Message: probe.DeliveredToJunk.Message()}}
+	got := Nagios(r)
+	want := "IMAP-ROUNDTRIP WARNING - 127.0.0.1:993 responded in 250.0 ms, probe delivered in 42.0 ms; delivered_to_junk: The probe message arrived in the junk folder|time=0.250000s;;;0 delivery=0.042000s;;;0\n"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if exitCode(r) != ExitWarning {
+		t.Errorf("exit %d", exitCode(r))
 	}
 }

@@ -14,7 +14,7 @@ func Nagios(r *probe.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s - ", strings.ToUpper(r.Type), nagiosState(r))
 	switch {
-	case r.Error != nil:
+	case r.Error != nil && r.Status == probe.StatusDown:
 		fmt.Fprintf(&b, "%s: %s: %s", r.Target, r.Error.Code, r.Error.Message)
 		if r.Error.Reply != "" {
 			fmt.Fprintf(&b, " (server said: %s)", oneLine(r.Error.Reply))
@@ -26,12 +26,21 @@ func Nagios(r *probe.Result) string {
 		if r.TLS != nil && r.TLS.Version != "" {
 			fmt.Fprintf(&b, " (%s)", r.TLS.Version)
 		}
+		if r.Delivery > 0 {
+			fmt.Fprintf(&b, ", probe delivered in %.1f ms", msf(r.Delivery))
+		}
+		if r.Error != nil { // a Warn with a code, e.g. delivered_to_junk
+			fmt.Fprintf(&b, "; %s: %s", r.Error.Code, r.Error.Message)
+		}
 		for _, w := range r.Warnings {
 			fmt.Fprintf(&b, "; %s", w)
 		}
 	}
 	b.WriteString("|")
 	fmt.Fprintf(&b, "time=%.6fs;;;0", r.RTT.Seconds())
+	if r.Delivery > 0 {
+		fmt.Fprintf(&b, " delivery=%.6fs;;;0", r.Delivery.Seconds())
+	}
 	for _, p := range r.Phases {
 		fmt.Fprintf(&b, " %s=%.6fs;;;0", p.Name, p.Duration.Seconds())
 	}
@@ -96,6 +105,9 @@ func Text(r *probe.Result) string {
 	}
 	if r.Auth != "" {
 		fmt.Fprintf(&b, "auth:      %s\n", r.Auth)
+	}
+	if r.Delivery > 0 {
+		fmt.Fprintf(&b, "delivery:  %.1f ms (SMTP accepted → seen in the mailbox)\n", msf(r.Delivery))
 	}
 	b.WriteString("phases:\n")
 	for _, p := range r.Phases {
