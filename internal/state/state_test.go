@@ -153,7 +153,7 @@ func TestFlappingHoldsFailureAlertsNotRecovery(t *testing.T) {
 }
 
 func TestChangeRateWeighsNewestMost(t *testing.T) {
-	newest := Status{Results: flapWindow, History: 0b1}                    // one change, the newest
+	newest := Status{Results: flapWindow, History: 0b1}                     // one change, the newest
 	oldest := Status{Results: flapWindow, History: 0b1 << (flapWindow - 1)} // one change, the oldest
 	if n, o := newest.changeRate(), oldest.changeRate(); !(n > o) || n < 0.05 || o < 0.03 {
 		t.Errorf("newest change %.3f, oldest %.3f", n, o)
