@@ -1,0 +1,295 @@
+// Package schedule runs each monitor's test at its own interval: start times
+// spread so that thousands of monitors do not fire together, a global cap on
+// tests in flight, and no test, however slow, hung or panicking, able to
+// delay another monitor's. A monitor is never tested twice at once.
+package schedule
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Test runs one test of monitor id and returns how long to wait before the
+// next one (the interval of the state the test left it in). It must honour
+// ctx; the scheduler also bounds it by the limit given to Add.
+type Test func(ctx context.Context, id int64) (next time.Duration)
+
+// Scheduler is the dispatcher. Create it with New, start it with Run.
+type Scheduler struct {
+	test  Test
+	sem   chan struct{}
+	now   func() time.Time
+	log   *slog.Logger
+	wake  chan struct{}
+	mu    sync.Mutex
+	jobs  map[int64]*job
+	queue queue
+
+	inFlight atomic.Int64
+	started  atomic.Int64
+	lags     lagRing
+}
+
+type job struct {
+	id      int64
+	due     time.Time
+	limit   time.Duration // the test's maximum duration
+	running bool
+	removed bool
+	moved   bool // Add while running: its due time wins over the test's
+
+	index int // in the queue; -1 when not queued
+}
+
+// New returns a scheduler running at most maxInFlight tests at once.
+func New(test Test, maxInFlight int, log *slog.Logger) *Scheduler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{
+		test: test, sem: make(chan struct{}, maxInFlight), now: time.Now, log: log,
+		wake: make(chan struct{}, 1), jobs: map[int64]*job{},
+	}
+}
+
+// Spread returns when a monitor that has just been added should first run:
+// a fixed offset within its interval derived from its id, so that start
+// times are spread evenly and stay the same across restarts.
+func Spread(id int64, interval time.Duration, now time.Time) time.Time {
+	if interval <= 0 {
+		return now
+	}
+	h := fnv.New64a()
+	fmt.Fprint(h, id)
+	return now.Add(time.Duration(h.Sum64() % uint64(interval)))
+}
+
+// Add schedules monitor id (or moves it) to run at due, each test bounded by
+// limit. A monitor being tested now keeps its place: its next run is set
+// when the test ends.
+func (s *Scheduler) Add(id int64, due time.Time, limit time.Duration) {
+	s.mu.Lock()
+	j, ok := s.jobs[id]
+	if !ok {
+		j = &job{id: id, index: -1}
+		s.jobs[id] = j
+	}
+	j.due, j.limit, j.removed = due, limit, false
+	if j.running {
+		j.moved = true
+	} else {
+		if j.index >= 0 {
+			heap.Fix(&s.queue, j.index)
+		} else {
+			heap.Push(&s.queue, j)
+		}
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// Remove stops scheduling monitor id. A test in flight finishes.
+func (s *Scheduler) Remove(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[id]
+	if !ok {
+		return
+	}
+	j.removed = true
+	if j.index >= 0 {
+		heap.Remove(&s.queue, j.index)
+	}
+	if !j.running { // a running job is forgotten when its test ends
+		delete(s.jobs, id)
+	}
+}
+
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches tests until ctx ends, then waits for those in flight.
+func (s *Scheduler) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		j, wait := s.next()
+		if j == nil {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+			case <-timer.C:
+			}
+			continue
+		}
+		// A slot for the test; while all are taken, due tests wait here
+		// (and the wait shows as lag), but none waits behind a slow one
+		// once a slot frees.
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			s.requeue(j, j.due)
+			return
+		}
+		start := s.now()
+		s.lags.add(start.Sub(j.due))
+		s.inFlight.Add(1)
+		s.started.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := s.runOne(ctx, j)
+			<-s.sem
+			s.inFlight.Add(-1)
+			// Keep the cadence from the start of the test, but never
+			// schedule into the past when a test outlasted its interval.
+			due := start.Add(next)
+			if now := s.now(); due.Before(now) {
+				due = now
+			}
+			s.requeue(j, due)
+		}()
+	}
+}
+
+// next pops the first due job, or says how long until one is due.
+func (s *Scheduler) next() (*job, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return nil, time.Hour
+	}
+	j := s.queue[0]
+	if wait := j.due.Sub(s.now()); wait > 0 {
+		return nil, wait
+	}
+	heap.Pop(&s.queue)
+	j.running = true
+	return j, 0
+}
+
+func (s *Scheduler) requeue(j *job, due time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j.running = false
+	if j.removed {
+		delete(s.jobs, j.id)
+		return
+	}
+	if !j.moved {
+		j.due = due
+	}
+	j.moved = false
+	heap.Push(&s.queue, j)
+	s.poke()
+}
+
+// runOne runs a test within its limit; a panic is a failed test of that
+// monitor alone, retried after a minute.
+func (s *Scheduler) runOne(ctx context.Context, j *job) (next time.Duration) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("test panicked", "monitor", j.id, "panic", fmt.Sprint(r))
+			next = time.Minute
+		}
+	}()
+	if j.limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, j.limit)
+		defer cancel()
+	}
+	next = s.test(ctx, j.id)
+	if next <= 0 {
+		next = time.Minute
+	}
+	return next
+}
+
+// Stats is the scheduler's own health.
+type Stats struct {
+	Monitors int
+	InFlight int
+	Started  int64         // tests started since Run
+	LagP50   time.Duration // delay between a test's due time and its start
+	LagP99   time.Duration
+	LagMax   time.Duration
+}
+
+// Stats reports the scheduler's health.
+func (s *Scheduler) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.jobs)
+	s.mu.Unlock()
+	p50, p99, max := s.lags.quantiles()
+	return Stats{Monitors: n, InFlight: int(s.inFlight.Load()), Started: s.started.Load(), LagP50: p50, LagP99: p99, LagMax: max}
+}
+
+// queue is a min-heap of jobs by due time.
+type queue []*job
+
+func (q queue) Len() int           { return len(q) }
+func (q queue) Less(a, b int) bool { return q[a].due.Before(q[b].due) }
+func (q queue) Swap(a, b int) {
+	q[a], q[b] = q[b], q[a]
+	q[a].index, q[b].index = a, b
+}
+func (q *queue) Push(x any) {
+	j := x.(*job)
+	j.index = len(*q)
+	*q = append(*q, j)
+}
+func (q *queue) Pop() any {
+	old := *q
+	j := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	j.index = -1
+	return j
+}
+
+// lagRing keeps the most recent lags for quantiles.
+type lagRing struct {
+	mu   sync.Mutex
+	buf  [4096]time.Duration
+	n    int
+	next int
+}
+
+func (r *lagRing) add(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	r.mu.Lock()
+	r.buf[r.next] = d
+	r.next = (r.next + 1) % len(r.buf)
+	if r.n < len(r.buf) {
+		r.n++
+	}
+	r.mu.Unlock()
+}
+
+func (r *lagRing) quantiles() (p50, p99, max time.Duration) {
+	r.mu.Lock()
+	v := append([]time.Duration(nil), r.buf[:r.n]...)
+	r.mu.Unlock()
+	if len(v) == 0 {
+		return 0, 0, 0
+	}
+	sort.Slice(v, func(a, b int) bool { return v[a] < v[b] })
+	return v[len(v)/2], v[len(v)*99/100], v[len(v)-1]
+}

@@ -1,0 +1,135 @@
+package schedule
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSpreadIsStableAndEven(t *testing.T) {
+	now := time.Unix(0, 0)
+	const interval = time.Minute
+	buckets := make([]int, 6) // 10 s each
+	for id := int64(1); id <= 6000; id++ {
+		a, b := Spread(id, interval, now), Spread(id, interval, now)
+		if a != b || a.Before(now) || !a.Before(now.Add(interval)) {
+			t.Fatalf("Spread(%d) = %v, %v", id, a, b)
+		}
+		buckets[a.Sub(now)/(10*time.Second)]++
+	}
+	for i, n := range buckets {
+		if n < 800 || n > 1200 {
+			t.Errorf("bucket %d holds %d of 6000 start times: not spread", i, n)
+		}
+	}
+}
+
+// TestManyMonitorsNoneStarved runs 5,000 monitors at a 200 ms interval with
+// 64 tests in flight at most, among them one that hangs until its limit and
+// one that panics: every other monitor is tested again and again, none twice
+// at once.
+func TestManyMonitorsNoneStarved(t *testing.T) {
+	const (
+		n        = 5000
+		interval = 200 * time.Millisecond
+		hung     = int64(7)
+		panicker = int64(13)
+	)
+	var (
+		mu      sync.Mutex
+		runs    = map[int64]int{}
+		active  = map[int64]bool{}
+		overlap atomic.Bool
+	)
+	test := func(ctx context.Context, id int64) time.Duration {
+		mu.Lock()
+		if active[id] {
+			overlap.Store(true)
+		}
+		active[id] = true
+		runs[id]++
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			active[id] = false
+			mu.Unlock()
+		}()
+		switch id {
+		case hung:
+			<-ctx.Done() // hangs until the scheduler's limit
+		case panicker:
+			panic("a prober bug")
+		default:
+			time.Sleep(time.Millisecond)
+		}
+		return interval
+	}
+	s := New(test, 64, nil)
+	now := time.Now()
+	for id := int64(1); id <= n; id++ {
+		s.Add(id, Spread(id, interval, now), 300*time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.Run(ctx)
+
+	if overlap.Load() {
+		t.Error("a monitor was tested twice at once")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	starved := 0
+	for id := int64(1); id <= n; id++ {
+		if id != hung && id != panicker && runs[id] < 4 {
+			starved++
+		}
+	}
+	if starved > 0 {
+		t.Errorf("%d monitors ran fewer than 4 times in 2 s at a 200 ms interval", starved)
+	}
+	if runs[hung] > 8 || runs[hung] < 2 {
+		t.Errorf("the hung monitor ran %d times", runs[hung])
+	}
+	if runs[panicker] != 1 {
+		t.Errorf("the panicking monitor ran %d times (retried after a minute)", runs[panicker])
+	}
+	st := s.Stats()
+	t.Logf("stats: %+v", st)
+	if st.Monitors != n || st.Started < 4*n || st.InFlight != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestAddRemoveWhileRunning(t *testing.T) {
+	started := make(chan int64, 10)
+	release := make(chan struct{})
+	var runs atomic.Int64
+	test := func(ctx context.Context, id int64) time.Duration {
+		runs.Add(1)
+		started <- id
+		<-release
+		return time.Hour
+	}
+	s := New(test, 4, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	s.Add(1, time.Now(), time.Second)
+	<-started
+	s.Remove(1)
+	s.Add(1, time.Now(), time.Second) // re-added while its test runs: no second run at once
+	select {
+	case <-started:
+		t.Fatal("monitor 1 started twice at once")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	<-started // the re-add's due time wins: it runs again right away
+	cancel()
+	<-done
+	if runs.Load() != 2 {
+		t.Errorf("%d runs", runs.Load())
+	}
+}
