@@ -34,6 +34,8 @@ type Source struct {
 	File   string              // --secret-file
 	Getenv func(string) string // nil: os.Getenv
 	Dir    string              // default directory; "": os.UserConfigDir()/mailmon
+	Env    string              // environment variable; "": EnvVar
+	Name   string              // file name in Dir; "": "secret"
 }
 
 // Load returns the secret.
@@ -42,11 +44,18 @@ func (s Source) Load() (Key, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	env, name := s.Env, s.Name
+	if env == "" {
+		env = EnvVar
+	}
+	if name == "" {
+		name = "secret"
+	}
 	switch {
 	case s.File != "":
 		return readFile(s.File)
-	case getenv(EnvVar) != "":
-		return check([]byte(strings.TrimSpace(getenv(EnvVar))), EnvVar)
+	case getenv(env) != "":
+		return check([]byte(strings.TrimSpace(getenv(env))), env)
 	}
 	dir := s.Dir
 	if dir == "" {
@@ -56,7 +65,7 @@ func (s Source) Load() (Key, error) {
 		}
 		dir = filepath.Join(base, "mailmon")
 	}
-	path := filepath.Join(dir, "secret")
+	path := filepath.Join(dir, name)
 	k, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return create(dir, path)
