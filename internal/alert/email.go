@@ -1,0 +1,101 @@
+package alert
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// Email sends events through an SMTP relay, with the probes' TLS modes and
+// authentication.
+type Email struct {
+	Relay   probe.Config // Host, Port, TLS, User, Password, Auth, CA …
+	From    string
+	To      []string
+	Subject string // tokens allowed; DefaultSubject when empty
+	Body    string // tokens allowed; DefaultBody when empty
+}
+
+// Message builds the e-mail for ev.
+func (e *Email) Message(ev Event, now time.Time) []byte {
+	subject, body := e.Subject, e.Body
+	if subject == "" {
+		subject = DefaultSubject
+	}
+	if body == "" {
+		body = DefaultBody
+	}
+	var b bytes.Buffer
+	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
+	h("From", "<"+e.From+">")
+	h("To", "<"+strings.Join(e.To, ">, <")+">")
+	h("Subject", mime.QEncoding.Encode("utf-8", oneLine(Expand(subject, ev))))
+	h("Date", now.UTC().Format(time.RFC1123Z))
+	if ev.ID != "" {
+		h("Message-ID", "<"+ev.ID+".alert@mailmon.invalid>")
+	}
+	h("MIME-Version", "1.0")
+	h("Content-Type", "text/plain; charset=utf-8")
+	h("Content-Transfer-Encoding", "8bit")
+	h("Auto-Submitted", "auto-generated")
+	b.WriteString("\r\n")
+	text := strings.ReplaceAll(strings.ReplaceAll(Expand(body, ev), "\r\n", "\n"), "\n", "\r\n")
+	b.WriteString(text)
+	return b.Bytes()
+}
+
+func oneLine(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }
+
+// Notify sends the e-mail. A recipient or message the relay refuses for
+// good (5xx) is permanent.
+func (e *Email) Notify(ctx context.Context, ev Event) error {
+	cfg := e.Relay
+	cfg.Type = "smtp"
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if err := cfg.Validate(); err != nil {
+		return &Permanent{Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	t := probe.NewTrace(ctx, nil)
+	s, err := smtpprobe.Open(ctx, &cfg, t)
+	if err != nil {
+		return permanentIf(err)
+	}
+	defer s.Close()
+	if err := s.Client.Mail(e.From); err != nil {
+		return permanentIf(err)
+	}
+	for _, to := range e.To {
+		if err := s.Client.Rcpt(to); err != nil {
+			return permanentIf(err)
+		}
+	}
+	if _, err := s.Client.Data(e.Message(ev, time.Now())); err != nil {
+		return permanentIf(err)
+	}
+	s.Client.Quit()
+	return nil
+}
+
+// permanentIf marks a 5xx refusal and rejected credentials as not worth a
+// retry.
+func permanentIf(err error) error {
+	var se *wire.ServerError
+	var ae *wire.AuthError
+	var ce *probe.ConfigError
+	if errors.As(err, &se) && !se.Temporary || errors.As(err, &ae) || errors.As(err, &ce) {
+		return &Permanent{Err: err}
+	}
+	return err
+}

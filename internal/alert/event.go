@@ -1,0 +1,123 @@
+// Package alert delivers notifications: e-mail through an SMTP relay,
+// webhooks (generic JSON, Slack-compatible, Microsoft Teams) and external
+// commands, with the tokens of alert texts and retries with back-off.
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Event is one notification about one monitor.
+type Event struct {
+	ID        string // unique per notification: receivers can drop a repeat
+	Kind      string // "alert", "warning" or "recovery"
+	MonitorID int64
+	Monitor   string
+	Device    string
+	Type      string
+	State     string
+	Code      string // error code, "" on recovery
+	Message   string // the code's message
+	Detail    string // the server's reply or what failed
+	RTT       time.Duration
+	Time      time.Time
+	URL       string // link to the monitor's page
+}
+
+// Notifier sends an event one way.
+type Notifier interface {
+	Notify(ctx context.Context, ev Event) error
+}
+
+// Expand replaces the tokens of an alert text: {monitor}, {device},
+// {type}, {state}, {event}, {error_code}, {error_message}, {detail}, {rtt},
+// {time}, {link}.
+func Expand(text string, ev Event) string {
+	return strings.NewReplacer(
+		"{monitor}", ev.Monitor,
+		"{device}", ev.Device,
+		"{type}", ev.Type,
+		"{state}", ev.State,
+		"{event}", ev.Kind,
+		"{error_code}", ev.Code,
+		"{error_message}", ev.Message,
+		"{detail}", ev.Detail,
+		"{rtt}", fmt.Sprintf("%.1f ms", float64(ev.RTT)/float64(time.Millisecond)),
+		"{time}", ev.Time.UTC().Format(time.RFC3339),
+		"{link}", ev.URL,
+	).Replace(text)
+}
+
+// DefaultSubject and DefaultBody are the texts when an alert defines none.
+const (
+	DefaultSubject = "[mailmon] {monitor} on {device} is {state}"
+	DefaultBody    = "{monitor} ({type}) on {device} is {state} since {time}.\n" +
+		"Error: {error_code}: {error_message}\n{detail}\nResponse time: {rtt}\n{link}\n"
+)
+
+// Summary is a one-line text of the event.
+func Summary(ev Event) string {
+	switch ev.Kind {
+	case "recovery":
+		return Expand("{monitor} on {device} recovered: {state} ({rtt})", ev)
+	case "warning":
+		return Expand("{monitor} on {device}: warning {error_code}: {error_message}", ev)
+	}
+	return Expand("{monitor} on {device} is {state}: {error_code}: {error_message}", ev)
+}
+
+// Permanent marks an error that retrying cannot fix (a 4xx from a webhook,
+// a rejected recipient).
+type Permanent struct{ Err error }
+
+func (p *Permanent) Error() string { return p.Err.Error() }
+func (p *Permanent) Unwrap() error { return p.Err }
+
+// Attempt is one delivery attempt, for the alert log.
+type Attempt struct {
+	N     int
+	At    time.Time
+	Took  time.Duration
+	Error string // "" when it worked
+}
+
+// Deliver sends ev with n, retrying with back-off (1 s, 2 s, 4 s, … at most
+// 60 s) up to attempts times or until ctx ends. Every attempt is reported to
+// logAttempt. It returns the last error.
+func Deliver(ctx context.Context, n Notifier, ev Event, attempts int, logAttempt func(Attempt)) error {
+	backoff := time.Second
+	var err error
+	for i := 1; i <= attempts; i++ {
+		start := time.Now()
+		err = n.Notify(ctx, ev)
+		a := Attempt{N: i, At: start, Took: time.Since(start)}
+		if err != nil {
+			a.Error = err.Error()
+		}
+		if logAttempt != nil {
+			logAttempt(a)
+		}
+		var perm *Permanent
+		if err == nil || errors.As(err, &perm) || i == attempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+	return err
+}
+
+// EventID builds a notification's ID from what makes it unique: the
+// monitor, the start of the outage and the alert's number in it.
+func EventID(monitor int64, kind string, since time.Time, seq int) string {
+	return strconv.FormatInt(monitor, 10) + "-" + kind + "-" + strconv.FormatInt(since.UnixMilli(), 10) + "-" + strconv.Itoa(seq)
+}

@@ -1,0 +1,118 @@
+package alert
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Webhook formats.
+const (
+	FormatGeneric = "generic"
+	FormatSlack   = "slack"
+	FormatTeams   = "teams"
+)
+
+// Webhook posts events as JSON.
+type Webhook struct {
+	URL    string
+	Format string // generic (default), slack or teams
+	Client *http.Client
+}
+
+// GenericPayload is the JSON of a generic webhook (SPEC.md §8).
+type GenericPayload struct {
+	ID      string       `json:"id"`
+	Event   string       `json:"event"`
+	Monitor string       `json:"monitor"`
+	Device  string       `json:"device"`
+	Type    string       `json:"type"`
+	State   string       `json:"state"`
+	Error   GenericError `json:"error"`
+	Detail  string       `json:"detail,omitempty"`
+	RTTMS   float64      `json:"rtt_ms"`
+	Time    string       `json:"time"`
+	URL     string       `json:"url"`
+}
+
+// GenericError is the error of a generic payload.
+type GenericError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Payload returns the body the webhook posts for ev.
+func (w *Webhook) Payload(ev Event) ([]byte, error) {
+	switch w.Format {
+	case "", FormatGeneric:
+		return json.Marshal(GenericPayload{
+			ID: ev.ID, Event: ev.Kind, Monitor: ev.Monitor, Device: ev.Device, Type: ev.Type, State: ev.State,
+			Error: GenericError{Code: ev.Code, Message: ev.Message}, Detail: ev.Detail,
+			RTTMS: float64(ev.RTT.Microseconds()) / 1e3, Time: ev.Time.UTC().Format(time.RFC3339), URL: ev.URL,
+		})
+	case FormatSlack:
+		text := Summary(ev)
+		if ev.URL != "" {
+			text += " <" + ev.URL + "|open>"
+		}
+		return json.Marshal(map[string]string{"text": text})
+	case FormatTeams:
+		color := "D32F2F"
+		switch ev.Kind {
+		case "recovery":
+			color = "2E7D32"
+		case "warning":
+			color = "F9A825"
+		}
+		card := map[string]any{
+			"@type": "MessageCard", "@context": "https://schema.org/extensions",
+			"summary": Summary(ev), "themeColor": color, "title": Summary(ev),
+			"text": Expand("{error_code} {error_message} — {detail} — {time}", ev),
+		}
+		if ev.URL != "" {
+			card["potentialAction"] = []any{map[string]any{"@type": "OpenUri", "name": "Open in mailmon",
+				"targets": []any{map[string]string{"os": "default", "uri": ev.URL}}}}
+		}
+		return json.Marshal(card)
+	}
+	return nil, fmt.Errorf("webhook format %q is not generic, slack or teams", w.Format)
+}
+
+// Notify posts the event. A 4xx answer is permanent; 5xx and network errors
+// are worth a retry.
+func (w *Webhook) Notify(ctx context.Context, ev Event) error {
+	body, err := w.Payload(ev)
+	if err != nil {
+		return &Permanent{Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return &Permanent{Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "mailmon")
+	if ev.ID != "" {
+		req.Header.Set("Idempotency-Key", ev.ID)
+	}
+	c := w.Client
+	if c == nil {
+		c = &http.Client{Timeout: 15 * time.Second}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
+		return &Permanent{Err: fmt.Errorf("webhook answered %s", resp.Status)}
+	}
+	return fmt.Errorf("webhook answered %s", resp.Status)
+}
