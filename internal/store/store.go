@@ -1,0 +1,190 @@
+// Package store is mailmon's storage: one interface, with a context on
+// every method, behind which SQLite (the embedded default) and PostgreSQL
+// sit. Every backend passes the same contract suite (storetest).
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+)
+
+// Errors every backend returns for the same cases.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict: the name is taken") // a unique name
+)
+
+// Device is a host that holds monitors.
+type Device struct {
+	ID      int64
+	Name    string
+	Address string
+	Created time.Time
+	Updated time.Time
+}
+
+// Monitor is one monitor's definition. Spec holds its settings without
+// secrets; Secrets holds sealed values (vault) by name. The store never
+// sees a secret in the clear.
+type Monitor struct {
+	ID       int64
+	DeviceID int64
+	Name     string
+	Type     string
+	Enabled  bool
+	Spec     json.RawMessage
+	Secrets  map[string]string
+	Created  time.Time
+	Updated  time.Time
+}
+
+// Alert is an alert definition (an action: e-mail, webhook, command).
+type Alert struct {
+	ID      int64
+	Name    string
+	Kind    string
+	Spec    json.RawMessage
+	Secrets map[string]string
+	Created time.Time
+	Updated time.Time
+}
+
+// Status is a monitor's state between tests.
+type Status struct {
+	MonitorID  int64
+	Status     state.Status
+	LastResult *probe.Result
+	LastTest   time.Time
+}
+
+// Result is one stored test result. Detail is kept only for tests that did
+// not pass.
+type Result struct {
+	MonitorID int64
+	Time      time.Time
+	Status    probe.Status
+	RTT       time.Duration
+	Delivery  time.Duration
+	Code      probe.Code
+	Detail    *probe.Result
+}
+
+// StateChange is a recorded change of a monitor's state.
+type StateChange struct {
+	MonitorID int64
+	Time      time.Time
+	From, To  state.State
+	Cause     string
+}
+
+// Notification statuses in the alert log.
+const (
+	NotifyPending = "pending"
+	NotifySent    = "sent"
+	NotifyFailed  = "failed"
+)
+
+// Notification is one alert to one action, in the outbox.
+type Notification struct {
+	ID        int64
+	EventID   string // unique: the same notification is never stored twice
+	MonitorID int64
+	AlertID   int64
+	Kind      string
+	Payload   json.RawMessage
+	Status    string
+	Attempts  int
+	LastError string
+	Created   time.Time
+	Done      time.Time
+}
+
+// Test is everything one test changes, stored at once: the result, the new
+// status, the state change if any and the notifications it calls for. A
+// crash leaves either all of it or none.
+type Test struct {
+	Result        Result
+	Status        Status
+	Change        *StateChange
+	Notifications []Notification
+}
+
+// Token is an API bearer token; only its hash is stored.
+type Token struct {
+	ID      int64
+	Name    string
+	Hash    string
+	Created time.Time
+	Used    time.Time
+}
+
+// Page selects part of a list.
+type Page struct {
+	Limit  int // 0: 100
+	Offset int
+}
+
+// MonitorFilter selects monitors.
+type MonitorFilter struct {
+	Page
+	DeviceID int64       // 0: all devices
+	State    state.State // "": any state
+	Type     string
+}
+
+// Store is the storage of every backend.
+type Store interface {
+	Close() error
+
+	PutDevice(ctx context.Context, d *Device) error // creates (ID 0) or updates
+	Device(ctx context.Context, id int64) (*Device, error)
+	DeviceByName(ctx context.Context, name string) (*Device, error)
+	Devices(ctx context.Context, p Page) ([]Device, int, error)
+	DeleteDevice(ctx context.Context, id int64) error
+
+	PutMonitor(ctx context.Context, m *Monitor) error
+	Monitor(ctx context.Context, id int64) (*Monitor, error)
+	MonitorByName(ctx context.Context, deviceID int64, name string) (*Monitor, error)
+	Monitors(ctx context.Context, f MonitorFilter) ([]Monitor, int, error)
+	DeleteMonitor(ctx context.Context, id int64) error
+
+	PutAlert(ctx context.Context, a *Alert) error
+	Alert(ctx context.Context, id int64) (*Alert, error)
+	AlertByName(ctx context.Context, name string) (*Alert, error)
+	Alerts(ctx context.Context, p Page) ([]Alert, int, error)
+	DeleteAlert(ctx context.Context, id int64) error
+	SetMonitorAlerts(ctx context.Context, monitorID int64, alertIDs []int64) error
+	MonitorAlerts(ctx context.Context, monitorID int64) ([]int64, error)
+
+	// RecordTest stores a test and all it changes in one transaction.
+	RecordTest(ctx context.Context, t Test) error
+	Status(ctx context.Context, monitorID int64) (*Status, error)
+	Results(ctx context.Context, monitorID int64, from, to time.Time, limit int) ([]Result, error)
+	StateChanges(ctx context.Context, monitorID int64, limit int) ([]StateChange, error)
+
+	PendingNotifications(ctx context.Context, limit int) ([]Notification, error)
+	MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error
+	Notifications(ctx context.Context, monitorID int64, limit int) ([]Notification, error)
+
+	// Prune deletes raw results older than before; it returns how many.
+	Prune(ctx context.Context, before time.Time) (int64, error)
+
+	PutToken(ctx context.Context, t *Token) error
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	Tokens(ctx context.Context) ([]Token, error)
+	DeleteToken(ctx context.Context, id int64) error
+	TouchToken(ctx context.Context, id int64, at time.Time) error
+}
+
+// Limit returns the page size to use.
+func (p Page) LimitOr(def int) int {
+	if p.Limit <= 0 {
+		return def
+	}
+	return p.Limit
+}
