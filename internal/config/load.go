@@ -1,0 +1,162 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Problem is one thing wrong with a configuration, at a place in a file.
+type Problem struct {
+	File  string
+	Line  int
+	Col   int
+	Field string // path such as devices[0].monitors[2].timing.up_every
+	Msg   string
+}
+
+func (p Problem) Error() string {
+	pos := p.File
+	if p.Line > 0 {
+		pos += ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+	}
+	if p.Field != "" {
+		return pos + ": " + p.Field + ": " + p.Msg
+	}
+	return pos + ": " + p.Msg
+}
+
+// Problems is every problem of a file, reported at once.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Parse decodes and validates a configuration file. Unknown fields are
+// errors; every problem is reported, each with its line and field.
+func Parse(name string, data []byte) (*File, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, Problems{{File: name, Line: yamlLine(err), Msg: cleanYAML(err)}}
+	}
+	var f File
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			var ps Problems
+			for _, e := range te.Errors {
+				ps = append(ps, Problem{File: name, Line: lineOf(e), Msg: cleanMsg(e)})
+			}
+			return nil, ps
+		}
+		return nil, Problems{{File: name, Line: yamlLine(err), Msg: cleanYAML(err)}}
+	}
+	pos := positions(&root)
+	if errs := f.Validate(); len(errs) > 0 {
+		ps := make(Problems, 0, len(errs))
+		for _, e := range errs {
+			p := Problem{File: name, Field: e.Path, Msg: e.Msg}
+			p.Line, p.Col = pos.find(e.Path)
+			ps = append(ps, p)
+		}
+		sort.SliceStable(ps, func(a, b int) bool { return ps[a].Line < ps[b].Line })
+		return &f, ps
+	}
+	return &f, nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+): `)
+
+func lineOf(msg string) int {
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+func cleanMsg(msg string) string { return lineRE.ReplaceAllString(msg, "") }
+
+func yamlLine(err error) int { return lineOf(err.Error()) }
+
+func cleanYAML(err error) string {
+	return strings.TrimPrefix(cleanMsg(err.Error()), "yaml: ")
+}
+
+// posIndex maps field paths to their place in the file.
+type posIndex map[string][2]int
+
+func positions(root *yaml.Node) posIndex {
+	idx := posIndex{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				idx[p] = [2]int{k.Line, k.Column}
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := path + "[" + strconv.Itoa(i) + "]"
+				idx[p] = [2]int{c.Line, c.Column}
+				walk(c, p)
+			}
+		}
+		if _, ok := idx[path]; !ok && path != "" {
+			idx[path] = [2]int{n.Line, n.Column}
+		}
+	}
+	walk(root, "")
+	return idx
+}
+
+// find returns the place of path, or of its nearest parent in the file (a
+// missing field is reported where its object starts).
+func (idx posIndex) find(path string) (int, int) {
+	for p := path; p != ""; {
+		if lc, ok := idx[p]; ok {
+			return lc[0], lc[1]
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0, 0
+}
+
+// Marshal writes a configuration as YAML; secrets are never written.
+func Marshal(f *File) ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,38 @@
+package config
+
+import (
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/sasl"
+)
+
+// ProbeConfig is the probe configuration of a monitor on a device at
+// address, without its secrets (the caller resolves and sets them).
+func (m *Monitor) ProbeConfig(address string) probe.Config {
+	c := probe.Config{
+		Type: m.Type, Host: address, Port: m.Port, TLS: probe.TLSMode(m.TLS),
+		Timeout: m.Timing.MaxDuration.D(), WarnRTT: m.Timing.WarnRTT.D(), CertWarnDays: m.CertWarnDays,
+		CAFile: m.CA, ServerName: m.ServerName, InsecureSkipVerify: m.Insecure,
+		User: m.User, Auth: m.Auth, AllowPlaintextAuth: m.AllowPlaintext,
+		OAuthToken: sasl.TokenSource{File: m.OAuthTokenFile, Command: m.OAuthTokenCommand},
+		EHLOName:   m.EHLO, Mailbox: m.Mailbox, MailboxCheck: m.MailboxCheck, Stat: m.Stat, Expect: m.Expect,
+		From: m.From, To: m.To, Monitor: m.Name,
+		PollInterval: m.PollInterval.D(), StaleAfter: m.StaleAfter.D(),
+	}
+	if m.SMTP != nil {
+		leg := m.SMTP.probeConfig("smtp")
+		if leg.Host == "" {
+			leg.Host = address
+		}
+		leg.EHLOName = m.EHLO
+		c.SMTP = &leg
+	}
+	return c
+}
+
+func (l *Leg) probeConfig(typ string) probe.Config {
+	return probe.Config{
+		Type: typ, Host: l.Host, Port: l.Port, TLS: probe.TLSMode(l.TLS),
+		User: l.User, Auth: l.Auth, CAFile: l.CA, ServerName: l.ServerName,
+		InsecureSkipVerify: l.InsecureSkipVerify, AllowPlaintextAuth: l.AllowPlaintextAuth,
+	}
+}

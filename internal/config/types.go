@@ -1,0 +1,259 @@
+// Package config is mailmon's declarative configuration: the YAML that
+// "mailmon apply" reads and "mailmon export" writes (SPEC.md §8), strict
+// decoding, defaults, and validation that reports every error at once with
+// its file position and field.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// File is one configuration file.
+type File struct {
+	Alerts  []Alert  `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	Devices []Device `yaml:"devices,omitempty" json:"devices,omitempty"`
+}
+
+// Alert is an alert action, named.
+type Alert struct {
+	Name    string   `yaml:"name" json:"name"`
+	Webhook *Webhook `yaml:"webhook,omitempty" json:"webhook,omitempty"`
+	Email   *Email   `yaml:"email,omitempty" json:"email,omitempty"`
+	Command *Command `yaml:"command,omitempty" json:"command,omitempty"`
+}
+
+// Kind is the alert's kind: webhook, email or command.
+func (a *Alert) Kind() string {
+	switch {
+	case a.Webhook != nil:
+		return "webhook"
+	case a.Email != nil:
+		return "email"
+	case a.Command != nil:
+		return "command"
+	}
+	return ""
+}
+
+// Webhook posts JSON.
+type Webhook struct {
+	URL    string `yaml:"url" json:"url"`
+	Format string `yaml:"format,omitempty" json:"format,omitempty"` // generic | slack | teams
+}
+
+// Email sends through a relay.
+type Email struct {
+	To      []string `yaml:"to" json:"to"`
+	From    string   `yaml:"from,omitempty" json:"from,omitempty"`
+	Subject string   `yaml:"subject,omitempty" json:"subject,omitempty"`
+	Body    string   `yaml:"body,omitempty" json:"body,omitempty"`
+	Relay   Leg      `yaml:"relay" json:"relay"`
+}
+
+// Command runs a program (argv, no shell).
+type Command struct {
+	Argv    []string `yaml:"argv" json:"argv"`
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// Device is a host and its monitors.
+type Device struct {
+	Name     string    `yaml:"name" json:"name"`
+	Address  string    `yaml:"address" json:"address"`
+	Monitors []Monitor `yaml:"monitors,omitempty" json:"monitors,omitempty"`
+}
+
+// Leg is a connection's settings: the SMTP leg of a round trip, an e-mail
+// alert's relay.
+type Leg struct {
+	Host               string `yaml:"host,omitempty" json:"host,omitempty"`
+	Port               int    `yaml:"port,omitempty" json:"port,omitempty"`
+	TLS                string `yaml:"tls,omitempty" json:"tls,omitempty"`
+	User               string `yaml:"user,omitempty" json:"user,omitempty"`
+	Password           Secret `yaml:"password,omitempty" json:"-"`
+	Auth               string `yaml:"auth,omitempty" json:"auth,omitempty"`
+	CA                 string `yaml:"ca,omitempty" json:"ca,omitempty"`
+	ServerName         string `yaml:"servername,omitempty" json:"servername,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	AllowPlaintextAuth bool   `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
+}
+
+// Monitor is one monitor: the seed's sections, flattened as SPEC.md §8
+// shows them.
+type Monitor struct {
+	// Identification
+	Name       string `yaml:"name" json:"name"`
+	Type       string `yaml:"type" json:"type"`
+	Enabled    *bool  `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	StoreStats *bool  `yaml:"store_stats,omitempty" json:"store_stats,omitempty"`
+
+	// Test parameters (the mailbox leg of a round trip)
+	Port              int      `yaml:"port,omitempty" json:"port,omitempty"`
+	TLS               string   `yaml:"tls,omitempty" json:"tls,omitempty"`
+	User              string   `yaml:"user,omitempty" json:"user,omitempty"`
+	Password          Secret   `yaml:"password,omitempty" json:"-"`
+	Auth              string   `yaml:"auth,omitempty" json:"auth,omitempty"`
+	OAuthTokenFile    string   `yaml:"oauth_token_file,omitempty" json:"oauth_token_file,omitempty"`
+	OAuthTokenCommand []string `yaml:"oauth_token_command,omitempty" json:"oauth_token_command,omitempty"`
+	AllowPlaintext    bool     `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
+	CA                string   `yaml:"ca,omitempty" json:"ca,omitempty"`
+	ServerName        string   `yaml:"servername,omitempty" json:"servername,omitempty"`
+	Insecure          bool     `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	CertWarnDays      int      `yaml:"cert_warn_days,omitempty" json:"cert_warn_days,omitempty"`
+	EHLO              string   `yaml:"ehlo,omitempty" json:"ehlo,omitempty"`
+	Mailbox           string   `yaml:"mailbox,omitempty" json:"mailbox,omitempty"`
+	MailboxCheck      string   `yaml:"mailbox_check,omitempty" json:"mailbox_check,omitempty"`
+	Stat              bool     `yaml:"stat,omitempty" json:"stat,omitempty"`
+	Expect            string   `yaml:"expect,omitempty" json:"expect,omitempty"`
+
+	// Round trips
+	SMTP         *Leg     `yaml:"smtp,omitempty" json:"smtp,omitempty"`
+	From         string   `yaml:"from,omitempty" json:"from,omitempty"`
+	To           string   `yaml:"to,omitempty" json:"to,omitempty"`
+	PollInterval Duration `yaml:"poll_interval,omitempty" json:"poll_interval,omitempty"`
+	StaleAfter   Duration `yaml:"stale_after,omitempty" json:"stale_after,omitempty"`
+
+	Timing      Timing     `yaml:"timing,omitempty" json:"timing"`
+	Notify      Notify     `yaml:"notify,omitempty" json:"notify"`
+	Recovery    []Recovery `yaml:"recovery,omitempty" json:"recovery,omitempty"`
+	DependsOn   []string   `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
+	Maintenance []Window   `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+}
+
+// Timing is the seed's Timing section.
+type Timing struct {
+	MaxDuration Duration `yaml:"max_duration,omitempty" json:"max_duration,omitempty"` // maximum test duration
+	UpEvery     Duration `yaml:"up_every,omitempty" json:"up_every,omitempty"`
+	DownEvery   Duration `yaml:"down_every,omitempty" json:"down_every,omitempty"` // Warn too
+	LostEvery   Duration `yaml:"lost_every,omitempty" json:"lost_every,omitempty"`
+	WarnRTT     Duration `yaml:"warn_rtt,omitempty" json:"warn_rtt,omitempty"`
+}
+
+// Notify is the seed's Notification Control.
+type Notify struct {
+	FailuresPerAlert int      `yaml:"failures_per_alert,omitempty" json:"failures_per_alert,omitempty"`
+	MaxAlerts        int      `yaml:"max_alerts,omitempty" json:"max_alerts,omitempty"`
+	Alerts           []string `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+}
+
+// Recovery is a corrective action run when the monitor goes Down.
+type Recovery struct {
+	Command    []string `yaml:"command,omitempty" json:"command,omitempty"`
+	SSH        string   `yaml:"ssh,omitempty" json:"ssh,omitempty"`               // user@host[:port]; the command runs there
+	Credential string   `yaml:"credential,omitempty" json:"credential,omitempty"` // a named credential set
+	Timeout    Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// Window is a maintenance window: once (start and end) or weekly (days and
+// a time of day with a duration).
+type Window struct {
+	Start    string   `yaml:"start,omitempty" json:"start,omitempty"` // RFC 3339, or HH:MM with days
+	End      string   `yaml:"end,omitempty" json:"end,omitempty"`
+	Days     []string `yaml:"days,omitempty" json:"days,omitempty"` // mon … sun
+	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+}
+
+// Duration is a time.Duration written in Go syntax ("90s", "5m").
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalYAML reads a duration, saying where a bad one stands.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	return nil
+}
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (like 30s, 5m, 1h)", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Secret is a credential in a configuration: a literal string, or
+// {env: VAR}, or {file: PATH}. It is stored encrypted and never exported.
+type Secret struct {
+	Value string
+	Env   string
+	File  string
+}
+
+// Set reports whether the secret was given.
+func (s Secret) Set() bool { return s != Secret{} }
+
+// IsZero is what YAML's omitempty asks: always true, so that a secret,
+// set or not, is never written out (export omits secrets).
+func (s Secret) IsZero() bool { return true }
+
+// UnmarshalYAML reads the three forms.
+func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		s.Value = n.Value
+		return nil
+	case yaml.MappingNode:
+		var m struct {
+			Env  string `yaml:"env"`
+			File string `yaml:"file"`
+		}
+		dec := n.Decode
+		if err := dec(&m); err != nil {
+			return err
+		}
+		if (m.Env == "") == (m.File == "") {
+			return fmt.Errorf("line %d: a secret is a string, {env: VAR} or {file: PATH}", n.Line)
+		}
+		s.Env, s.File = m.Env, m.File
+		return nil
+	}
+	return errors.New("a secret is a string, {env: VAR} or {file: PATH}")
+}
+
+// MarshalYAML never writes the secret.
+func (s Secret) MarshalYAML() (any, error) { return nil, nil }
+
+// String never prints the secret.
+func (s Secret) String() string {
+	switch {
+	case s.Env != "":
+		return "{env: " + s.Env + "}"
+	case s.File != "":
+		return "{file: " + s.File + "}"
+	case s.Value != "":
+		return "[redacted]"
+	}
+	return ""
+}
+
+// Resolve returns the secret's value.
+func (s Secret) Resolve(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
+	switch {
+	case s.Env != "":
+		v := getenv(s.Env)
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", s.Env)
+		}
+		return v, nil
+	case s.File != "":
+		b, err := readFile(s.File)
+		if err != nil {
+			return "", err
+		}
+		v, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimSuffix(v, "\r"), nil
+	}
+	return s.Value, nil
+}

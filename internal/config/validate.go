@@ -1,0 +1,328 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/secret"
+)
+
+// FieldError is a problem with one field, by its path.
+type FieldError struct {
+	Path string
+	Msg  string
+}
+
+// Types lists the monitor types.
+func Types() []string {
+	return []string{"smtp", "pop3", "imap", "tcp", "pop3-roundtrip", "imap-roundtrip"}
+}
+
+// Timing defaults, by kind of monitor.
+const (
+	DefaultUpEvery   = time.Minute
+	DefaultDownEvery = 20 * time.Second
+	DefaultLostEvery = 5 * time.Minute
+
+	DefaultRoundTripUpEvery   = 5 * time.Minute
+	DefaultRoundTripDownEvery = time.Minute
+	DefaultRoundTripLostEvery = 15 * time.Minute
+)
+
+// ApplyDefaults fills what a monitor may leave out.
+func (m *Monitor) ApplyDefaults() {
+	rt := probe.IsRoundTrip(m.Type)
+	set := func(d *Duration, v time.Duration) {
+		if *d == 0 {
+			*d = Duration(v)
+		}
+	}
+	if rt {
+		set(&m.Timing.MaxDuration, probe.DefaultRoundTripTimeout)
+		set(&m.Timing.UpEvery, DefaultRoundTripUpEvery)
+		set(&m.Timing.DownEvery, DefaultRoundTripDownEvery)
+		set(&m.Timing.LostEvery, DefaultRoundTripLostEvery)
+	} else {
+		set(&m.Timing.MaxDuration, probe.DefaultTimeout)
+		set(&m.Timing.UpEvery, DefaultUpEvery)
+		set(&m.Timing.DownEvery, DefaultDownEvery)
+		set(&m.Timing.LostEvery, DefaultLostEvery)
+	}
+	if m.Notify.FailuresPerAlert == 0 {
+		m.Notify.FailuresPerAlert = 3
+	}
+	if m.Notify.MaxAlerts == 0 {
+		m.Notify.MaxAlerts = 5
+	}
+	if m.TLS == "" {
+		m.TLS = string(probe.TLSNone)
+	}
+}
+
+// IsEnabled reports whether the monitor is tested.
+func (m *Monitor) IsEnabled() bool { return m.Enabled == nil || *m.Enabled }
+
+func checkName(add func(path, format string, args ...any), path, name string) {
+	if n := utf8.RuneCountInString(name); n < 1 || n > 64 || strings.ContainsAny(name, "\r\n\t") {
+		add(path, "a name is 1 to 64 characters on one line")
+	}
+}
+
+// Validate checks the whole file and fills defaults; it returns every
+// problem, each by its field's path.
+func (f *File) Validate() []FieldError {
+	var errs []FieldError
+	add := func(path, format string, args ...any) {
+		errs = append(errs, FieldError{path, fmt.Sprintf(format, args...)})
+	}
+	alertNames := map[string]bool{}
+	for i := range f.Alerts {
+		a := &f.Alerts[i]
+		p := fmt.Sprintf("alerts[%d]", i)
+		checkName(add, p+".name", a.Name)
+		if alertNames[a.Name] {
+			add(p+".name", "%q is defined twice", a.Name)
+		}
+		alertNames[a.Name] = true
+		a.validate(p, add)
+	}
+	devNames := map[string]bool{}
+	for i := range f.Devices {
+		d := &f.Devices[i]
+		p := fmt.Sprintf("devices[%d]", i)
+		checkName(add, p+".name", d.Name)
+		if devNames[d.Name] {
+			add(p+".name", "device %q is defined twice", d.Name)
+		}
+		devNames[d.Name] = true
+		if d.Address == "" || strings.ContainsAny(d.Address, " /\t\r\n") {
+			add(p+".address", "a host name or IP address is required")
+		}
+		monNames := map[string]bool{}
+		for j := range d.Monitors {
+			m := &d.Monitors[j]
+			mp := fmt.Sprintf("%s.monitors[%d]", p, j)
+			checkName(add, mp+".name", m.Name)
+			if monNames[m.Name] {
+				add(mp+".name", "monitor %q is defined twice on device %q", m.Name, d.Name)
+			}
+			monNames[m.Name] = true
+			m.validate(mp, d, add)
+			for k, a := range m.Notify.Alerts {
+				if !alertNames[a] {
+					add(fmt.Sprintf("%s.notify.alerts[%d]", mp, k), "no alert is named %q", a)
+				}
+			}
+		}
+		for j := range d.Monitors {
+			m := &d.Monitors[j]
+			for k, dep := range m.DependsOn {
+				if !monNames[dep] || dep == m.Name {
+					add(fmt.Sprintf("%s.monitors[%d].depends_on[%d]", p, j, k), "no other monitor of device %q is named %q", d.Name, dep)
+				}
+			}
+		}
+		if cyc := cycle(d.Monitors); cyc != "" {
+			add(p+".monitors", "dependencies form a cycle: %s", cyc)
+		}
+	}
+	return errs
+}
+
+func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
+	n := 0
+	for _, set := range []bool{a.Webhook != nil, a.Email != nil, a.Command != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		add(p, "an alert is exactly one of webhook, email or command")
+		return
+	}
+	switch {
+	case a.Webhook != nil:
+		u := a.Webhook.URL
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			add(p+".webhook.url", "%q is not an http(s) URL", u)
+		}
+		if f := a.Webhook.Format; f != "" && !slices.Contains([]string{"generic", "slack", "teams"}, f) {
+			add(p+".webhook.format", "%q is not generic, slack or teams", f)
+		}
+	case a.Email != nil:
+		if len(a.Email.To) == 0 {
+			add(p+".email.to", "at least one recipient is required")
+		}
+		relay := a.Email.Relay.probeConfig("smtp")
+		if relay.User != "" {
+			relay.Password = "placeholder" // as for monitors: apply checks it exists
+		}
+		if relay.Host == "" {
+			add(p+".email.relay.host", "is required")
+		} else {
+			probeErrors(relay, p+".email.relay", add)
+		}
+	case a.Command != nil:
+		if len(a.Command.Argv) == 0 {
+			add(p+".command.argv", "the program and its arguments are required")
+		}
+		if a.Command.Timeout < 0 {
+			add(p+".command.timeout", "must be positive")
+		}
+	}
+}
+
+func (m *Monitor) validate(p string, d *Device, add func(path, format string, args ...any)) {
+	if !slices.Contains(Types(), m.Type) {
+		add(p+".type", "%q is not one of %s", m.Type, strings.Join(Types(), ", "))
+		return
+	}
+	m.ApplyDefaults()
+	t := m.Timing
+	for _, iv := range []struct {
+		name string
+		d    Duration
+	}{{"max_duration", t.MaxDuration}, {"up_every", t.UpEvery}, {"down_every", t.DownEvery}, {"lost_every", t.LostEvery}} {
+		if iv.d <= 0 {
+			add(p+".timing."+iv.name, "must be positive")
+		}
+	}
+	if t.MaxDuration >= t.UpEvery {
+		add(p+".timing.max_duration", "%v must be shorter than up_every (%v)", t.MaxDuration.D(), t.UpEvery.D())
+	}
+	if m.Notify.FailuresPerAlert < 1 {
+		add(p+".notify.failures_per_alert", "must be at least 1")
+	}
+	if m.Notify.MaxAlerts < 1 {
+		add(p+".notify.max_alerts", "must be at least 1")
+	}
+	for k, r := range m.Recovery {
+		if len(r.Command) == 0 {
+			add(fmt.Sprintf("%s.recovery[%d].command", p, k), "the program and its arguments are required")
+		}
+	}
+	for k, w := range m.Maintenance {
+		if err := w.check(); err != nil {
+			add(fmt.Sprintf("%s.maintenance[%d]", p, k), "%v", err)
+		}
+	}
+	if m.Password.Set() && m.User == "" {
+		add(p+".user", "is required when a password is given")
+	}
+	cfg := m.ProbeConfig(d.Address)
+	// Secrets are not resolved here, and one left out may already be
+	// stored (an exported file has none): a placeholder stands in so that
+	// the probe's own validation can run; apply checks that a secret exists.
+	if cfg.User != "" {
+		cfg.Password = "placeholder"
+	}
+	if cfg.SMTP != nil && cfg.SMTP.User != "" {
+		cfg.SMTP.Password = "placeholder"
+	}
+	cfg.Secret = secret.Key("validation-placeholder-secret")
+	probeErrors(cfg, p, add)
+}
+
+// probeErrors runs the probe's validation and reports its errors under the
+// YAML names.
+func probeErrors(cfg probe.Config, p string, add func(path, format string, args ...any)) {
+	err := cfg.Validate()
+	var ce *probe.ConfigError
+	if !errors.As(err, &ce) {
+		return
+	}
+	for _, fe := range ce.Errs {
+		add(p+"."+yamlField(fe.Field), "%s", fe.Msg)
+	}
+}
+
+// yamlField maps a probe config field to its name in the YAML.
+func yamlField(f string) string {
+	if leg, ok := strings.CutPrefix(f, "smtp."); ok {
+		return "smtp." + yamlField(leg)
+	}
+	switch f {
+	case "timeout":
+		return "timing.max_duration"
+	case "warn":
+		return "timing.warn_rtt"
+	case "oauth_token":
+		return "oauth_token_file"
+	case "host":
+		return "address"
+	}
+	return f
+}
+
+func (w Window) check() error {
+	switch {
+	case len(w.Days) > 0:
+		for _, d := range w.Days {
+			if !slices.Contains([]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, strings.ToLower(d)) {
+				return fmt.Errorf("%q is not a day (mon … sun)", d)
+			}
+		}
+		if _, err := time.Parse("15:04", w.Start); err != nil {
+			return fmt.Errorf("start %q is not a time of day (HH:MM)", w.Start)
+		}
+		if w.Duration <= 0 || w.Duration > Duration(7*24*time.Hour) {
+			return errors.New("a weekly window needs a duration up to a week")
+		}
+	default:
+		s, err1 := time.Parse(time.RFC3339, w.Start)
+		e, err2 := time.Parse(time.RFC3339, w.End)
+		if err1 != nil || err2 != nil || !e.After(s) {
+			return errors.New("a window is start and end (RFC 3339, end after start), or days, start (HH:MM) and duration")
+		}
+	}
+	return nil
+}
+
+// cycle returns a dependency cycle among monitors, or "".
+func cycle(ms []Monitor) string {
+	deps := map[string][]string{}
+	for _, m := range ms {
+		for _, d := range m.DependsOn {
+			if d != m.Name { // a self-dependency is reported on its own
+				deps[m.Name] = append(deps[m.Name], d)
+			}
+		}
+	}
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var found string
+	var visit func(n string) bool
+	visit = func(n string) bool {
+		color[n] = grey
+		stack = append(stack, n)
+		for _, d := range deps[n] {
+			if color[d] == grey {
+				i := slices.Index(stack, d)
+				found = strings.Join(append(append([]string(nil), stack[i:]...), d), " → ")
+				return true
+			}
+			if color[d] == white && visit(d) {
+				return true
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[n] = black
+		return false
+	}
+	for _, m := range ms {
+		if color[m.Name] == white && visit(m.Name) {
+			return found
+		}
+	}
+	return ""
+}
