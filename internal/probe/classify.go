@@ -52,9 +52,6 @@ type replier interface{ ServerReply() string }
 // Classify decides the code of an error by its type, never by its text.
 func Classify(err error) Code {
 	var (
-		step  *StepError
-		coded *CodeError
-		warn  *Warning
 		cfg   *ConfigError
 		auth  *wire.AuthError
 		srv   *wire.ServerError
@@ -63,15 +60,21 @@ func Classify(err error) Code {
 		dns   *net.DNSError
 		tlsE  *wire.TLSError
 	)
+	// The outermost error that states a code wins: a CodeError wrapped
+	// around a StepError restates it.
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch x := e.(type) {
+		case *StepError:
+			return x.Code
+		case *CodeError:
+			return x.Code
+		case *Warning:
+			return x.Code
+		}
+	}
 	switch {
 	case err == nil:
 		return ""
-	case errors.As(err, &step):
-		return step.Code
-	case errors.As(err, &coded):
-		return coded.Code
-	case errors.As(err, &warn):
-		return warn.Code
 	case errors.As(err, &cfg):
 		return ConfigMissing
 	case errors.Is(err, wire.ErrTLSUnavailable):

@@ -44,6 +44,8 @@ func TestClassify(t *testing.T) {
 		{&wire.TLSError{Err: os.ErrDeadlineExceeded}, Timeout},
 		{&CodeError{Code: SendRejected, Err: &wire.ServerError{Reply: "550"}}, SendRejected},
 		{&StepError{Phase: "x", Code: NotDelivered, Err: errors.New("x")}, NotDelivered},
+		{&CodeError{Code: NotDelivered, Err: &StepError{Phase: "wait", Code: Timeout, Err: os.ErrDeadlineExceeded}}, NotDelivered},
+		{&Warning{Code: DeliveredToJunk, Err: errors.New("junk")}, DeliveredToJunk},
 		{errors.New("something else"), ProtocolViolation},
 	}
 	for _, tc := range tests {

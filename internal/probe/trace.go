@@ -96,7 +96,7 @@ func (t *Trace) Step(name string, fn func() error) error {
 	code := Classify(err)
 	// When the test's deadline passes, the connection is closed under the
 	// reader: what looks like a disconnection is the timeout.
-	if t.ctx.Err() != nil && (code == Disconnected || code == ProtocolViolation && !isProtocolError(err)) {
+	if t.Expired() && (code == Disconnected || code == ProtocolViolation && !isProtocolError(err)) {
 		code = Timeout
 	}
 	if code == Timeout {
@@ -150,6 +150,17 @@ func (t *Trace) Detail(key string, v any) {
 		r.details = make(map[string]any)
 	}
 	r.details[t.prefix+key] = v
+}
+
+// Expired reports whether the test's deadline has passed. The socket's
+// deadline can fire a moment before the context's timer, so the deadline's
+// time is checked as well as the context.
+func (t *Trace) Expired() bool {
+	if t.ctx.Err() != nil {
+		return true
+	}
+	dl, ok := t.ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // Context is the test's context.
