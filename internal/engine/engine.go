@@ -1,0 +1,365 @@
+// Package engine is the monitoring daemon's core: it loads monitors from the
+// store, tests each on the schedule of its state, decides states with the
+// state machine, stores every test with what it changes in one transaction,
+// and delivers the notifications that calls for from the store's outbox.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/alert"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/probers"
+	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// Options configure an engine.
+type Options struct {
+	Store       store.Store
+	Vault       *vault.Vault
+	Secret      secret.Key // signs round-trip probes
+	MaxInFlight int        // tests at once (default 256)
+	BaseURL     string     // for links in alerts
+	Log         *slog.Logger
+	Now         func() time.Time
+	// OutboxEvery is how often pending notifications are looked for
+	// (default 1 s); each is tried at most MaxAttempts times (default 5).
+	OutboxEvery time.Duration
+	MaxAttempts int
+	// Probers overrides the table of probers (tests).
+	Probers func(typ string) (probe.Prober, bool)
+}
+
+// Engine runs the monitors.
+type Engine struct {
+	o     Options
+	sched *schedule.Scheduler
+	wake  chan struct{}
+
+	mu       sync.Mutex
+	monitors map[int64]*entry
+	status   map[int64]state.Status
+}
+
+// entry is a loaded monitor, ready to test.
+type entry struct {
+	m       store.Monitor
+	device  store.Device
+	spec    config.Monitor
+	cfg     probe.Config
+	alerts  []int64
+	parents []int64
+	err     error // why it cannot be tested (a secret that does not decrypt)
+}
+
+// New makes an engine; Load and Run start it.
+func New(o Options) *Engine {
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 256
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.OutboxEvery <= 0 {
+		o.OutboxEvery = time.Second
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.Probers == nil {
+		o.Probers = probers.Get
+	}
+	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{}}
+	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
+	return e
+}
+
+// Scheduler exposes the scheduler's health.
+func (e *Engine) Scheduler() *schedule.Scheduler { return e.sched }
+
+// Load reads every monitor and schedules the enabled ones, each first run
+// spread over its interval (at once for a monitor never tested).
+func (e *Engine) Load(ctx context.Context) error {
+	for off := 0; ; off += 500 {
+		ms, _, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 500, Offset: off}})
+		if err != nil {
+			return err
+		}
+		for i := range ms {
+			if err := e.Reload(ctx, ms[i].ID); err != nil {
+				return err
+			}
+		}
+		if len(ms) < 500 {
+			return nil
+		}
+	}
+}
+
+// Reload (re)reads one monitor after it was created or changed, and
+// schedules it; a deleted monitor is unscheduled.
+func (e *Engine) Reload(ctx context.Context, id int64) error {
+	m, err := e.o.Store.Monitor(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		e.mu.Lock()
+		delete(e.monitors, id)
+		delete(e.status, id)
+		e.mu.Unlock()
+		e.sched.Remove(id)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	en, err := e.load(ctx, m)
+	if err != nil {
+		return err
+	}
+	st, err := e.o.Store.Status(ctx, id)
+	var prev state.Status
+	if err == nil {
+		prev = st.Status
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	e.mu.Lock()
+	e.monitors[id] = en
+	e.status[id] = prev
+	e.mu.Unlock()
+	if !m.Enabled {
+		e.sched.Remove(id)
+		// Record the change to Disabled so that it shows and survives.
+		e.record(ctx, en, nil)
+		return nil
+	}
+	due := e.o.Now()
+	if prev.State != "" && prev.State != state.Pending {
+		due = schedule.Spread(id, e.interval(en, prev.State), due)
+	}
+	e.sched.Add(id, due, en.spec.Timing.MaxDuration.D()+5*time.Second)
+	return nil
+}
+
+func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
+	en := &entry{m: *m}
+	d, err := e.o.Store.Device(ctx, m.DeviceID)
+	if err != nil {
+		return nil, fmt.Errorf("monitor %d: device: %w", m.ID, err)
+	}
+	en.device = *d
+	if err := json.Unmarshal(m.Spec, &en.spec); err != nil {
+		return nil, fmt.Errorf("monitor %d: spec: %w", m.ID, err)
+	}
+	en.spec.Name, en.spec.Type = m.Name, m.Type
+	en.spec.ApplyDefaults()
+	en.cfg = en.spec.ProbeConfig(d.Address)
+	en.cfg.Secret = e.o.Secret
+	if v, ok := m.Secrets["password"]; ok {
+		pw, err := e.open(v, MonitorRecord(m.ID, "password"))
+		en.cfg.Password, en.err = probe.Secret(pw), err
+	}
+	if v, ok := m.Secrets["smtp.password"]; ok && en.cfg.SMTP != nil {
+		pw, err := e.open(v, MonitorRecord(m.ID, "smtp.password"))
+		en.cfg.SMTP.Password = probe.Secret(pw)
+		en.err = errors.Join(en.err, err)
+	}
+	if en.err == nil {
+		en.err = en.cfg.Validate()
+	}
+	if en.alerts, err = e.o.Store.MonitorAlerts(ctx, m.ID); err != nil {
+		return nil, err
+	}
+	for _, name := range en.spec.DependsOn {
+		p, err := e.o.Store.MonitorByName(ctx, m.DeviceID, name)
+		if err == nil {
+			en.parents = append(en.parents, p.ID)
+		}
+	}
+	return en, nil
+}
+
+// MonitorRecord names a monitor's secret for the vault.
+func MonitorRecord(id int64, name string) string { return fmt.Sprintf("monitor/%d/%s", id, name) }
+
+// AlertRecord names an alert's secret for the vault.
+func AlertRecord(id int64, name string) string { return fmt.Sprintf("alert/%d/%s", id, name) }
+
+func (e *Engine) open(sealed, record string) (string, error) {
+	if e.o.Vault == nil {
+		return "", errors.New("no vault to open secrets with")
+	}
+	b, err := e.o.Vault.Open(sealed, record)
+	return string(b), err
+}
+
+// interval is how long to wait before the next test in state s.
+func (e *Engine) interval(en *entry, s state.State) time.Duration {
+	t := en.spec.Timing
+	switch s {
+	case state.Warn, state.Down:
+		return t.DownEvery.D()
+	case state.Lost:
+		return t.LostEvery.D()
+	}
+	return t.UpEvery.D()
+}
+
+// Run runs the scheduler and the outbox until ctx ends.
+func (e *Engine) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); e.sched.Run(ctx) }()
+	go func() { defer wg.Done(); e.outbox(ctx) }()
+	wg.Wait()
+}
+
+// test is the scheduler's Test: one test of one monitor.
+func (e *Engine) test(ctx context.Context, id int64) time.Duration {
+	e.mu.Lock()
+	en := e.monitors[id]
+	e.mu.Unlock()
+	if en == nil {
+		return time.Hour
+	}
+	res := e.run(ctx, en)
+	st := e.record(ctx, en, res)
+	return e.interval(en, st)
+}
+
+// TestNow runs one test of a monitor at once and records it.
+func (e *Engine) TestNow(ctx context.Context, id int64) (*probe.Result, error) {
+	e.mu.Lock()
+	en := e.monitors[id]
+	e.mu.Unlock()
+	if en == nil {
+		return nil, store.ErrNotFound
+	}
+	ctx, cancel := context.WithTimeout(ctx, en.spec.Timing.MaxDuration.D()+5*time.Second)
+	defer cancel()
+	res := e.run(ctx, en)
+	e.record(ctx, en, res)
+	return res, nil
+}
+
+func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
+	if en.err != nil {
+		t := probe.NewTrace(ctx, e.o.Now)
+		return t.Result(&en.cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "monitor", Msg: en.err.Error()}}})
+	}
+	p, ok := e.o.Probers(en.m.Type)
+	if !ok {
+		t := probe.NewTrace(ctx, e.o.Now)
+		return t.Result(&en.cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "type", Msg: "unknown type " + en.m.Type}}})
+	}
+	return probe.Run(ctx, p, en.cfg)
+}
+
+// record runs the state machine on a result (nil: only the enabled flag or
+// a window changed) and stores it all at once.
+func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state.State {
+	now := e.o.Now()
+	e.mu.Lock()
+	prev := e.status[en.m.ID]
+	parentFailing := false
+	for _, p := range en.parents {
+		if e.status[p].State.Failing() {
+			parentFailing = true
+		}
+	}
+	e.mu.Unlock()
+	in := state.Input{Now: now, Enabled: en.m.Enabled, Maintenance: inMaintenance(en.spec.Maintenance, now), ParentFailing: parentFailing}
+	if res != nil {
+		in.Result = res.Status
+		if res.Error != nil {
+			in.Code = res.Error.Code
+		}
+	}
+	d := state.Next(prev, in, state.Policy{FailuresPerAlert: en.spec.Notify.FailuresPerAlert, MaxAlerts: en.spec.Notify.MaxAlerts})
+	t := store.Test{Status: store.Status{MonitorID: en.m.ID, Status: d.Status, LastResult: res, LastTest: now}}
+	if res != nil {
+		t.Result = store.Result{MonitorID: en.m.ID, Time: res.Started, Status: res.Status, RTT: res.RTT, Delivery: res.Delivery, Detail: res}
+		if res.Error != nil {
+			t.Result.Code = res.Error.Code
+		}
+	} else {
+		t.Result = store.Result{MonitorID: en.m.ID, Time: now, Status: probe.StatusUp}
+		if prevSt, err := e.o.Store.Status(ctx, en.m.ID); err == nil {
+			t.Status.LastResult, t.Status.LastTest = prevSt.LastResult, prevSt.LastTest
+		}
+	}
+	if d.Changed {
+		from := prev.State
+		if from == "" {
+			from = state.Pending
+		}
+		cause := d.Cause
+		if d.Held != "" {
+			cause += " (alert held back: " + d.Held + ")"
+		}
+		t.Change = &store.StateChange{MonitorID: en.m.ID, Time: now, From: from, To: d.Status.State, Cause: cause}
+	}
+	if d.Alert != state.NoAlert && res != nil {
+		t.Notifications = e.notifications(en, d, res, now)
+	}
+	if res == nil && !d.Changed {
+		return d.Status.State
+	}
+	if res == nil {
+		t.Result = store.Result{} // no test ran: only the status and the change
+	}
+	if err := e.o.Store.RecordTest(ctx, t); err != nil {
+		e.o.Log.Error("recording a test failed", "monitor", en.m.ID, "err", err)
+		return prev.State
+	}
+	e.mu.Lock()
+	e.status[en.m.ID] = d.Status
+	e.mu.Unlock()
+	if len(t.Notifications) > 0 {
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}
+	if d.Recovery {
+		go e.recover(en)
+	}
+	return d.Status.State
+}
+
+func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, now time.Time) []store.Notification {
+	ev := alert.Event{
+		Kind: string(d.Alert), MonitorID: en.m.ID, Monitor: en.m.Name, Device: en.device.Name, Type: en.m.Type,
+		State: string(d.Status.State), RTT: res.RTT, Time: now,
+	}
+	if e.o.BaseURL != "" {
+		ev.URL = fmt.Sprintf("%s/monitors/%d", e.o.BaseURL, en.m.ID)
+	}
+	if res.Error != nil && d.Alert != state.RecoveryAlert {
+		ev.Code, ev.Message = string(res.Error.Code), res.Error.Message
+		ev.Detail = res.Error.Reply
+		if ev.Detail == "" {
+			ev.Detail = res.Error.Detail
+		}
+	}
+	var out []store.Notification
+	for _, a := range en.alerts {
+		ev.ID = fmt.Sprintf("%s-%d", alert.EventID(en.m.ID, ev.Kind, res.Started, d.Status.AlertsSent), a)
+		payload, _ := json.Marshal(ev)
+		out = append(out, store.Notification{EventID: ev.ID, MonitorID: en.m.ID, AlertID: a, Kind: ev.Kind, Payload: payload, Created: now})
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/alert"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// outbox delivers pending notifications. A notification is written in the
+// same transaction as the state change that called for it, so a crash
+// loses none; one is marked sent as soon as its action succeeded, so a
+// restart resends at most the one in flight, with the same event id for
+// the receiver to drop.
+func (e *Engine) outbox(ctx context.Context) {
+	tick := time.NewTicker(e.o.OutboxEvery)
+	defer tick.Stop()
+	for {
+		e.deliverPending(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-e.wake:
+		}
+	}
+}
+
+func (e *Engine) deliverPending(ctx context.Context) {
+	pending, err := e.o.Store.PendingNotifications(ctx, 100)
+	if err != nil {
+		e.o.Log.Error("reading the outbox failed", "err", err)
+		return
+	}
+	for _, n := range pending {
+		if ctx.Err() != nil {
+			return
+		}
+		err := e.deliver(ctx, n)
+		attempts := n.Attempts + 1
+		status, msg := store.NotifySent, ""
+		var perm *alert.Permanent
+		switch {
+		case err == nil:
+		case errors.As(err, &perm) || attempts >= e.o.MaxAttempts:
+			status, msg = store.NotifyFailed, err.Error()
+		default:
+			status, msg = store.NotifyPending, err.Error()
+		}
+		if err != nil {
+			e.o.Log.Warn("alert delivery failed", "monitor", n.MonitorID, "alert", n.AlertID, "attempt", attempts, "err", err)
+		}
+		if err := e.o.Store.MarkNotification(ctx, n.ID, status, attempts, msg, e.o.Now()); err != nil {
+			e.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
+		}
+	}
+}
+
+func (e *Engine) deliver(ctx context.Context, n store.Notification) error {
+	var ev alert.Event
+	if err := json.Unmarshal(n.Payload, &ev); err != nil {
+		return &alert.Permanent{Err: err}
+	}
+	a, err := e.o.Store.Alert(ctx, n.AlertID)
+	if err != nil {
+		return &alert.Permanent{Err: fmt.Errorf("alert %d: %w", n.AlertID, err)}
+	}
+	nt, err := e.notifier(a)
+	if err != nil {
+		return &alert.Permanent{Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return nt.Notify(ctx, ev)
+}
+
+// notifier builds the action of an alert definition.
+func (e *Engine) notifier(a *store.Alert) (alert.Notifier, error) {
+	var spec config.Alert
+	if err := json.Unmarshal(a.Spec, &spec); err != nil {
+		return nil, err
+	}
+	switch {
+	case spec.Webhook != nil:
+		return &alert.Webhook{URL: spec.Webhook.URL, Format: spec.Webhook.Format}, nil
+	case spec.Command != nil:
+		return &alert.Command{Argv: spec.Command.Argv, Timeout: spec.Command.Timeout.D()}, nil
+	case spec.Email != nil:
+		em := spec.Email
+		relay := config.Monitor{SMTP: &em.Relay}
+		cfg := *relay.ProbeConfig(em.Relay.Host).SMTP
+		if v, ok := a.Secrets["relay.password"]; ok {
+			pw, err := e.open(v, AlertRecord(a.ID, "relay.password"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.Password = probeSecret(pw)
+		}
+		cfg.OAuthToken = sasl.TokenSource{}
+		from := em.From
+		if from == "" {
+			from = em.Relay.User
+		}
+		return &alert.Email{Relay: cfg, From: from, To: em.To, Subject: em.Subject, Body: em.Body}, nil
+	}
+	return nil, fmt.Errorf("alert %q has no action", a.Name)
+}

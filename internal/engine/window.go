@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/config"
+)
+
+// inMaintenance reports whether now falls in one of the windows. Weekly
+// windows are in the daemon's local time zone.
+func inMaintenance(ws []config.Window, now time.Time) bool {
+	for _, w := range ws {
+		if len(w.Days) == 0 {
+			s, err1 := time.Parse(time.RFC3339, w.Start)
+			e, err2 := time.Parse(time.RFC3339, w.End)
+			if err1 == nil && err2 == nil && !now.Before(s) && now.Before(e) {
+				return true
+			}
+			continue
+		}
+		at, err := time.Parse("15:04", w.Start)
+		if err != nil {
+			continue
+		}
+		local := now.Local()
+		// A window that started on one of its days, up to a week ago.
+		for back := 0; back <= 7; back++ {
+			day := local.AddDate(0, 0, -back)
+			if !hasDay(w.Days, day.Weekday()) {
+				continue
+			}
+			start := time.Date(day.Year(), day.Month(), day.Day(), at.Hour(), at.Minute(), 0, 0, time.Local)
+			if !local.Before(start) && local.Before(start.Add(w.Duration.D())) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasDay(days []string, wd time.Weekday) bool {
+	name := strings.ToLower(wd.String()[:3])
+	for _, d := range days {
+		if strings.ToLower(d) == name {
+			return true
+		}
+	}
+	return false
+}
