@@ -1,0 +1,382 @@
+// Package apply brings the store in line with a configuration file
+// ("mailmon apply -f"): devices, monitors and alerts are created or updated
+// by name, idempotently, secrets sealed with the vault; and writes the store
+// back out as a configuration ("mailmon export"), secrets left out.
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// Change is what happened to one object.
+type Change struct {
+	Kind   string // device, monitor, alert
+	Name   string // mail1, mail1/SMTP, ops
+	Action string // created, updated, unchanged
+	ID     int64
+}
+
+// Report lists what an apply did.
+type Report []Change
+
+// Env resolves secrets given as {env} or {file}.
+type Env struct {
+	Getenv   func(string) string
+	ReadFile func(string) ([]byte, error)
+}
+
+func (e Env) withDefaults() Env {
+	if e.Getenv == nil {
+		e.Getenv = os.Getenv
+	}
+	if e.ReadFile == nil {
+		e.ReadFile = os.ReadFile
+	}
+	return e
+}
+
+// Apply stores the file's alerts, devices and monitors. The file must have
+// passed config.Parse. Secrets that the file leaves out keep their stored
+// value; a new monitor that logs in needs its password. Every problem is
+// reported at once, naming the field, before anything is written.
+func Apply(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, env Env) (Report, error) {
+	env = env.withDefaults()
+	plan, err := resolve(ctx, s, v, f, env)
+	if err != nil {
+		return nil, err
+	}
+	var rep Report
+	alertIDs := map[string]int64{}
+	for _, a := range plan.alerts {
+		ch, id, err := putAlert(ctx, s, v, a)
+		if err != nil {
+			return rep, err
+		}
+		alertIDs[a.cfg.Name] = id
+		rep = append(rep, ch)
+	}
+	for _, d := range plan.devices {
+		ch, devID, err := putDevice(ctx, s, d.cfg)
+		if err != nil {
+			return rep, err
+		}
+		rep = append(rep, ch)
+		for _, m := range d.monitors {
+			ch, err := putMonitor(ctx, s, v, devID, d.cfg.Name, m, alertIDs)
+			if err != nil {
+				return rep, err
+			}
+			rep = append(rep, ch)
+		}
+	}
+	return rep, nil
+}
+
+type secrets map[string]string // name → value in the clear
+
+type plannedAlert struct {
+	cfg     config.Alert
+	secrets secrets
+}
+
+type plannedMonitor struct {
+	cfg     config.Monitor
+	secrets secrets
+}
+
+type plannedDevice struct {
+	cfg      config.Device
+	monitors []plannedMonitor
+}
+
+type plan struct {
+	alerts  []plannedAlert
+	devices []plannedDevice
+}
+
+// resolve reads every secret and checks that each monitor that logs in has
+// one, in the file or in the store.
+func resolve(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, env Env) (*plan, error) {
+	var problems config.Problems
+	bad := func(field, format string, args ...any) {
+		problems = append(problems, config.Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	get := func(field string, sec config.Secret, out secrets, name string) {
+		if !sec.Set() {
+			return
+		}
+		val, err := sec.Resolve(env.Getenv, env.ReadFile)
+		if err != nil {
+			bad(field, "%v", err)
+			return
+		}
+		out[name] = val
+	}
+	p := &plan{}
+	for i, a := range f.Alerts {
+		pa := plannedAlert{cfg: a, secrets: secrets{}}
+		if a.Email != nil {
+			get(fmt.Sprintf("alerts[%d].email.relay.password", i), a.Email.Relay.Password, pa.secrets, "relay.password")
+			if a.Email.Relay.User != "" && pa.secrets["relay.password"] == "" && !storedAlertSecret(ctx, s, a.Name, "relay.password") {
+				bad(fmt.Sprintf("alerts[%d].email.relay.password", i), "is required when user is set")
+			}
+		}
+		p.alerts = append(p.alerts, pa)
+	}
+	for i, d := range f.Devices {
+		pd := plannedDevice{cfg: d}
+		for j, m := range d.Monitors {
+			path := fmt.Sprintf("devices[%d].monitors[%d]", i, j)
+			pm := plannedMonitor{cfg: m, secrets: secrets{}}
+			get(path+".password", m.Password, pm.secrets, "password")
+			if m.SMTP != nil {
+				get(path+".smtp.password", m.SMTP.Password, pm.secrets, "smtp.password")
+			}
+			need := map[string]bool{"password": m.User != "" && m.OAuthTokenFile == "" && len(m.OAuthTokenCommand) == 0,
+				"smtp.password": m.SMTP != nil && m.SMTP.User != ""}
+			for name, required := range need {
+				if required && pm.secrets[name] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, name) {
+					bad(path+"."+name, "is required when user is set")
+				}
+			}
+			pd.monitors = append(pd.monitors, pm)
+		}
+		p.devices = append(p.devices, pd)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return p, nil
+}
+
+func storedAlertSecret(ctx context.Context, s store.Store, name, secret string) bool {
+	a, err := s.AlertByName(ctx, name)
+	return err == nil && a.Secrets[secret] != ""
+}
+
+func storedMonitorSecret(ctx context.Context, s store.Store, device, monitor, secret string) bool {
+	d, err := s.DeviceByName(ctx, device)
+	if err != nil {
+		return false
+	}
+	m, err := s.MonitorByName(ctx, d.ID, monitor)
+	return err == nil && m.Secrets[secret] != ""
+}
+
+func putAlert(ctx context.Context, s store.Store, v *vault.Vault, pa plannedAlert) (Change, int64, error) {
+	spec, err := json.Marshal(pa.cfg)
+	if err != nil {
+		return Change{}, 0, err
+	}
+	ch := Change{Kind: "alert", Name: pa.cfg.Name}
+	a, err := s.AlertByName(ctx, pa.cfg.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		a = &store.Alert{Name: pa.cfg.Name, Kind: pa.cfg.Kind(), Spec: spec, Secrets: map[string]string{}}
+		if err := s.PutAlert(ctx, a); err != nil {
+			return ch, 0, err
+		}
+		ch.Action = "created"
+	case err != nil:
+		return ch, 0, err
+	default:
+		ch.Action = "unchanged"
+		if a.Kind != pa.cfg.Kind() || !sameJSON(a.Spec, spec) {
+			a.Kind, a.Spec, ch.Action = pa.cfg.Kind(), spec, "updated"
+		}
+	}
+	changed, err := seal(v, a.Secrets, pa.secrets, func(name string) string { return engine.AlertRecord(a.ID, name) })
+	if err != nil {
+		return ch, 0, err
+	}
+	if changed && ch.Action == "unchanged" {
+		ch.Action = "updated"
+	}
+	if ch.Action != "unchanged" || changed {
+		if err := s.PutAlert(ctx, a); err != nil {
+			return ch, 0, err
+		}
+	}
+	ch.ID = a.ID
+	return ch, a.ID, nil
+}
+
+func putDevice(ctx context.Context, s store.Store, d config.Device) (Change, int64, error) {
+	ch := Change{Kind: "device", Name: d.Name}
+	dev, err := s.DeviceByName(ctx, d.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		dev = &store.Device{Name: d.Name, Address: d.Address}
+		ch.Action = "created"
+	case err != nil:
+		return ch, 0, err
+	case dev.Address == d.Address:
+		ch.Action, ch.ID = "unchanged", dev.ID
+		return ch, dev.ID, nil
+	default:
+		dev.Address, ch.Action = d.Address, "updated"
+	}
+	if err := s.PutDevice(ctx, dev); err != nil {
+		return ch, 0, err
+	}
+	ch.ID = dev.ID
+	return ch, dev.ID, nil
+}
+
+func putMonitor(ctx context.Context, s store.Store, v *vault.Vault, devID int64, devName string, pm plannedMonitor, alertIDs map[string]int64) (Change, error) {
+	spec, err := json.Marshal(pm.cfg)
+	if err != nil {
+		return Change{}, err
+	}
+	ch := Change{Kind: "monitor", Name: devName + "/" + pm.cfg.Name}
+	m, err := s.MonitorByName(ctx, devID, pm.cfg.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		m = &store.Monitor{DeviceID: devID, Name: pm.cfg.Name, Type: pm.cfg.Type, Enabled: pm.cfg.IsEnabled(), Spec: spec, Secrets: map[string]string{}}
+		if err := s.PutMonitor(ctx, m); err != nil {
+			return ch, err
+		}
+		ch.Action = "created"
+	case err != nil:
+		return ch, err
+	default:
+		ch.Action = "unchanged"
+		if m.Type != pm.cfg.Type || m.Enabled != pm.cfg.IsEnabled() || !sameJSON(m.Spec, spec) {
+			m.Type, m.Enabled, m.Spec, ch.Action = pm.cfg.Type, pm.cfg.IsEnabled(), spec, "updated"
+		}
+	}
+	changed, err := seal(v, m.Secrets, pm.secrets, func(name string) string { return engine.MonitorRecord(m.ID, name) })
+	if err != nil {
+		return ch, err
+	}
+	if changed && ch.Action == "unchanged" {
+		ch.Action = "updated"
+	}
+	if ch.Action == "updated" || changed {
+		if err := s.PutMonitor(ctx, m); err != nil {
+			return ch, err
+		}
+	}
+	var ids []int64
+	for _, name := range pm.cfg.Notify.Alerts {
+		ids = append(ids, alertIDs[name])
+	}
+	slices.Sort(ids)
+	old, err := s.MonitorAlerts(ctx, m.ID)
+	if err != nil {
+		return ch, err
+	}
+	if !slices.Equal(old, slices.Compact(ids)) {
+		if err := s.SetMonitorAlerts(ctx, m.ID, ids); err != nil {
+			return ch, err
+		}
+		if ch.Action == "unchanged" {
+			ch.Action = "updated"
+		}
+	}
+	ch.ID = m.ID
+	return ch, nil
+}
+
+// seal stores the given secrets in sealed, re-sealing only those whose
+// value changed (so that applying the same file twice changes nothing).
+func seal(v *vault.Vault, sealed map[string]string, clear secrets, record func(string) string) (bool, error) {
+	changed := false
+	for name, val := range clear {
+		if old, ok := sealed[name]; ok {
+			if pt, err := v.Open(old, record(name)); err == nil && string(pt) == val {
+				continue
+			}
+		}
+		s, err := v.Seal([]byte(val), record(name))
+		if err != nil {
+			return false, err
+		}
+		sealed[name] = s
+		changed = true
+	}
+	return changed, nil
+}
+
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return string(ja) == string(jb)
+}
+
+// Export reads the store back as a configuration. Secrets are never
+// exported; assignments are by name.
+func Export(ctx context.Context, s store.Store) (*config.File, error) {
+	f := &config.File{}
+	alertNames := map[int64]string{}
+	for off := 0; ; off += 500 {
+		as, _, err := s.Alerts(ctx, store.Page{Limit: 500, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			var c config.Alert
+			if err := json.Unmarshal(a.Spec, &c); err != nil {
+				return nil, fmt.Errorf("alert %s: %w", a.Name, err)
+			}
+			c.Name = a.Name
+			alertNames[a.ID] = a.Name
+			f.Alerts = append(f.Alerts, c)
+		}
+		if len(as) < 500 {
+			break
+		}
+	}
+	for off := 0; ; off += 500 {
+		ds, _, err := s.Devices(ctx, store.Page{Limit: 500, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			cd := config.Device{Name: d.Name, Address: d.Address}
+			ms, _, err := s.Monitors(ctx, store.MonitorFilter{DeviceID: d.ID, Page: store.Page{Limit: 100000}})
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range ms {
+				var c config.Monitor
+				if err := json.Unmarshal(m.Spec, &c); err != nil {
+					return nil, fmt.Errorf("monitor %s/%s: %w", d.Name, m.Name, err)
+				}
+				c.Name, c.Type = m.Name, m.Type
+				if !m.Enabled {
+					off := false
+					c.Enabled = &off
+				}
+				ids, err := s.MonitorAlerts(ctx, m.ID)
+				if err != nil {
+					return nil, err
+				}
+				c.Notify.Alerts = nil
+				for _, id := range ids {
+					c.Notify.Alerts = append(c.Notify.Alerts, alertNames[id])
+				}
+				cd.Monitors = append(cd.Monitors, c)
+			}
+			f.Devices = append(f.Devices, cd)
+		}
+		if len(ds) < 500 {
+			break
+		}
+	}
+	return f, nil
+}
