@@ -1,0 +1,663 @@
+// Package api is mailmon's JSON API under /api/v1 (SPEC.md §5, §8). Every
+// route but /healthz needs a bearer token; secrets are write-only: a
+// response says a secret is set, never what it is.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// Server serves the API.
+type Server struct {
+	Store  store.Store
+	Engine *engine.Engine
+	Vault  *vault.Vault
+	Log    *slog.Logger
+}
+
+// Route is one route of the API.
+type Route struct {
+	Method, Path string
+	Public       bool // needs no token
+	handler      func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Routes lists every route: the router is built from it, and the tests
+// enumerate it to check that each refuses a missing or wrong token.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/healthz", Public: true, handler: s.healthz},
+		{Method: "GET", Path: "/api/v1/devices", handler: s.listDevices},
+		{Method: "POST", Path: "/api/v1/devices", handler: s.createDevice},
+		{Method: "GET", Path: "/api/v1/devices/{id}", handler: s.getDevice},
+		{Method: "PUT", Path: "/api/v1/devices/{id}", handler: s.updateDevice},
+		{Method: "DELETE", Path: "/api/v1/devices/{id}", handler: s.deleteDevice},
+		{Method: "GET", Path: "/api/v1/monitors", handler: s.listMonitors},
+		{Method: "POST", Path: "/api/v1/monitors", handler: s.createMonitor},
+		{Method: "GET", Path: "/api/v1/monitors/{id}", handler: s.getMonitor},
+		{Method: "PUT", Path: "/api/v1/monitors/{id}", handler: s.updateMonitor},
+		{Method: "DELETE", Path: "/api/v1/monitors/{id}", handler: s.deleteMonitor},
+		{Method: "GET", Path: "/api/v1/monitors/{id}/results", handler: s.monitorResults},
+		{Method: "GET", Path: "/api/v1/monitors/{id}/state-changes", handler: s.monitorChanges},
+		{Method: "GET", Path: "/api/v1/monitors/{id}/alert-log", handler: s.monitorAlertLog},
+		{Method: "POST", Path: "/api/v1/monitors/{id}/test", handler: s.testMonitor},
+		{Method: "GET", Path: "/api/v1/alerts", handler: s.listAlerts},
+	}
+}
+
+// Handler is the API's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.Routes() {
+		h := s.wrap(rt)
+		mux.Handle(rt.Method+" "+rt.Path, h)
+	}
+	mux.Handle("/api/", s.wrap(Route{Path: "/api/", handler: func(w http.ResponseWriter, r *http.Request) error {
+		return httpError{http.StatusNotFound, "no such route"}
+	}}))
+	return mux
+}
+
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e httpError) Error() string { return e.msg }
+
+// fieldErrors is a 400 that names each bad field.
+type fieldErrors []config.FieldError
+
+func (e fieldErrors) Error() string { return "invalid fields" }
+
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !rt.Public {
+			if err := s.authenticate(r); err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="mailmon"`)
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": err.Error()})
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		err := rt.handler(w, r)
+		var he httpError
+		var fe fieldErrors
+		switch {
+		case err == nil:
+		case errors.As(err, &fe):
+			out := map[string]string{}
+			for _, f := range fe {
+				out[f.Path] = f.Msg
+			}
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": out})
+		case errors.As(err, &he):
+			writeJSON(w, he.status, map[string]string{"error": he.msg})
+		case errors.Is(err, store.ErrNotFound):
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+		case errors.Is(err, store.ErrConflict):
+			writeJSON(w, http.StatusConflict, map[string]string{"error": "the name is taken"})
+		default:
+			if s.Log != nil {
+				s.Log.Error("api", "route", rt.Path, "err", err)
+			}
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+		}
+	})
+}
+
+// HashToken is how a token is stored: its SHA-256.
+func HashToken(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+// NewToken makes a new random token.
+func NewToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return "mm_" + hex.EncodeToString(b)
+}
+
+func (s *Server) authenticate(r *http.Request) error {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return errors.New("a bearer token is required")
+	}
+	t, err := s.Store.TokenByHash(r.Context(), HashToken(tok))
+	if err != nil {
+		return errors.New("the token is not valid")
+	}
+	s.Store.TouchToken(context.WithoutCancel(r.Context()), t.ID, time.Now())
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, httpError{http.StatusBadRequest, "the id in the path is not a number"}
+	}
+	return id, nil
+}
+
+func page(r *http.Request) store.Page {
+	l, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	o, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+	if l <= 0 || l > 1000 {
+		l = 100
+	}
+	return store.Page{Limit: l, Offset: max(o, 0)}
+}
+
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return httpError{http.StatusBadRequest, "the body is not valid JSON for this object: " + err.Error()}
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// ---- devices
+
+type deviceJSON struct {
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+}
+
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
+	ds, total, err := s.Store.Devices(r.Context(), page(r))
+	if err != nil {
+		return err
+	}
+	out := make([]deviceJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, deviceJSON{d.ID, d.Name, d.Address})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
+	return nil
+}
+
+func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.Store.Device(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, deviceJSON{d.ID, d.Name, d.Address})
+	return nil
+}
+
+func checkDevice(in deviceJSON) error {
+	f := config.File{Devices: []config.Device{{Name: in.Name, Address: in.Address}}}
+	return fields(f.Validate(), "devices[0].")
+}
+
+func fields(errs []config.FieldError, prefix string) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	out := make(fieldErrors, len(errs))
+	for i, e := range errs {
+		out[i] = config.FieldError{Path: strings.TrimPrefix(e.Path, prefix), Msg: e.Msg}
+	}
+	return out
+}
+
+func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) error {
+	var in deviceJSON
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := checkDevice(in); err != nil {
+		return err
+	}
+	d := &store.Device{Name: in.Name, Address: in.Address}
+	if err := s.Store.PutDevice(r.Context(), d); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, deviceJSON{d.ID, d.Name, d.Address})
+	return nil
+}
+
+func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in deviceJSON
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := checkDevice(in); err != nil {
+		return err
+	}
+	d := &store.Device{ID: id, Name: in.Name, Address: in.Address}
+	if err := s.Store.PutDevice(r.Context(), d); err != nil {
+		return err
+	}
+	// Monitors test the device's address: they read it again.
+	if err := s.reloadDevice(r.Context(), id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, deviceJSON{d.ID, d.Name, d.Address})
+	return nil
+}
+
+func (s *Server) reloadDevice(ctx context.Context, id int64) error {
+	if s.Engine == nil {
+		return nil
+	}
+	ms, _, err := s.Store.Monitors(ctx, store.MonitorFilter{DeviceID: id, Page: store.Page{Limit: 100000}})
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := s.Engine.Reload(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ms, _, err := s.Store.Monitors(r.Context(), store.MonitorFilter{DeviceID: id, Page: store.Page{Limit: 100000}})
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteDevice(r.Context(), id); err != nil {
+		return err
+	}
+	if s.Engine != nil {
+		for _, m := range ms {
+			s.Engine.Reload(r.Context(), m.ID)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// ---- monitors
+
+// monitorJSON is a monitor as the API shows it (SPEC.md §8).
+type monitorJSON struct {
+	ID         int64           `json:"id"`
+	Name       string          `json:"name"`
+	Device     int64           `json:"device"`
+	DeviceName string          `json:"device_name,omitempty"`
+	Type       string          `json:"type"`
+	Enabled    bool            `json:"enabled"`
+	State      state.State     `json:"state"`
+	Since      *time.Time      `json:"since,omitempty"`
+	LastResult *probe.Result   `json:"last_result,omitempty"`
+	Settings   config.Monitor  `json:"settings"`
+	Secrets    map[string]bool `json:"secrets"` // which are set; never their values
+	Alerts     []int64         `json:"alerts"`
+}
+
+func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON, error) {
+	out := monitorJSON{ID: m.ID, Name: m.Name, Device: m.DeviceID, Type: m.Type, Enabled: m.Enabled, State: state.Pending,
+		Secrets: map[string]bool{}, Alerts: []int64{}}
+	if err := json.Unmarshal(m.Spec, &out.Settings); err != nil {
+		return out, err
+	}
+	out.Settings.Name, out.Settings.Type = m.Name, m.Type
+	for name := range m.Secrets {
+		out.Secrets[name] = true
+	}
+	if d, err := s.Store.Device(ctx, m.DeviceID); err == nil {
+		out.DeviceName = d.Name
+	}
+	if st, err := s.Store.Status(ctx, m.ID); err == nil {
+		out.State, out.LastResult = st.Status.State, st.LastResult
+		if !st.Status.Since.IsZero() {
+			since := st.Status.Since
+			out.Since = &since
+		}
+	}
+	if !m.Enabled {
+		out.State = state.Disabled
+	}
+	ids, err := s.Store.MonitorAlerts(ctx, m.ID)
+	if err != nil {
+		return out, err
+	}
+	if ids != nil {
+		out.Alerts = ids
+	}
+	return out, nil
+}
+
+func (s *Server) listMonitors(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.MonitorFilter{Page: page(r), State: state.State(q.Get("state")), Type: q.Get("type")}
+	if d := q.Get("device"); d != "" {
+		id, err := strconv.ParseInt(d, 10, 64)
+		if err != nil {
+			return httpError{http.StatusBadRequest, "device is a device id"}
+		}
+		f.DeviceID = id
+	}
+	ms, total, err := s.Store.Monitors(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]monitorJSON, 0, len(ms))
+	for i := range ms {
+		mj, err := s.monitorOut(r.Context(), &ms[i])
+		if err != nil {
+			return err
+		}
+		out = append(out, mj)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
+	return nil
+}
+
+func (s *Server) getMonitor(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	m, err := s.Store.Monitor(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out, err := s.monitorOut(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// monitorIn is a monitor as the API takes it: the settings of the YAML,
+// the device, and secrets given in the clear (write-only).
+type monitorIn struct {
+	Device       int64          `json:"device"`
+	Settings     config.Monitor `json:"settings"`
+	Password     *string        `json:"password,omitempty"`
+	SMTPPassword *string        `json:"smtp_password,omitempty"`
+	Alerts       []int64        `json:"alerts,omitempty"`
+}
+
+func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*store.Monitor, error) {
+	d, err := s.Store.Device(ctx, in.Device)
+	if err != nil {
+		return nil, fieldErrors{{Path: "device", Msg: "no such device"}}
+	}
+	f := config.File{Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: []config.Monitor{in.Settings}}}}
+	if err := fields(f.Validate(), "devices[0].monitors[0]."); err != nil {
+		return nil, err
+	}
+	mc := f.Devices[0].Monitors[0]
+	spec, err := json.Marshal(mc)
+	if err != nil {
+		return nil, err
+	}
+	m := &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{}}
+	if id != 0 {
+		old, err := s.Store.Monitor(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		m.Secrets = old.Secrets
+	} else if err := s.Store.PutMonitor(ctx, m); err != nil {
+		return nil, err
+	}
+	for name, v := range map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword} {
+		if v == nil {
+			continue
+		}
+		if *v == "" {
+			delete(m.Secrets, name)
+			continue
+		}
+		sealed, err := s.Vault.Seal([]byte(*v), engine.MonitorRecord(m.ID, name))
+		if err != nil {
+			return nil, err
+		}
+		m.Secrets[name] = sealed
+	}
+	if err := s.Store.PutMonitor(ctx, m); err != nil {
+		return nil, err
+	}
+	if in.Alerts != nil {
+		if err := s.Store.SetMonitorAlerts(ctx, m.ID, in.Alerts); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fieldErrors{{Path: "alerts", Msg: "no such alert"}}
+			}
+			return nil, err
+		}
+	}
+	if s.Engine != nil {
+		if err := s.Engine.Reload(ctx, m.ID); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {
+	var in monitorIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := s.saveMonitor(r.Context(), 0, in)
+	if err != nil {
+		return err
+	}
+	out, err := s.monitorOut(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in monitorIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := s.saveMonitor(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	out, err := s.monitorOut(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteMonitor(r.Context(), id); err != nil {
+		return err
+	}
+	if s.Engine != nil {
+		s.Engine.Reload(r.Context(), id)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) monitorResults(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Store.Monitor(r.Context(), id); err != nil {
+		return err
+	}
+	to, from := time.Now().Add(time.Minute), time.Now().Add(-24*time.Hour)
+	if v := r.URL.Query().Get("from"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return httpError{http.StatusBadRequest, "from is an RFC 3339 time"}
+		}
+		from = t
+	}
+	if v := r.URL.Query().Get("to"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return httpError{http.StatusBadRequest, "to is an RFC 3339 time"}
+		}
+		to = t
+	}
+	rs, err := s.Store.Results(r.Context(), id, from, to, page(r).Limit)
+	if err != nil {
+		return err
+	}
+	type resultJSON struct {
+		Time       time.Time     `json:"time"`
+		Status     probe.Status  `json:"status"`
+		RTTMS      float64       `json:"rtt_ms"`
+		DeliveryMS float64       `json:"delivery_ms,omitempty"`
+		Code       probe.Code    `json:"code,omitempty"`
+		Detail     *probe.Result `json:"detail,omitempty"`
+	}
+	out := make([]resultJSON, 0, len(rs))
+	for _, x := range rs {
+		out = append(out, resultJSON{x.Time, x.Status, float64(x.RTT.Microseconds()) / 1e3, float64(x.Delivery.Microseconds()) / 1e3, x.Code, x.Detail})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
+}
+
+func (s *Server) monitorChanges(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	cs, err := s.Store.StateChanges(r.Context(), id, page(r).Limit)
+	if err != nil {
+		return err
+	}
+	type changeJSON struct {
+		Time  time.Time   `json:"time"`
+		From  state.State `json:"from"`
+		To    state.State `json:"to"`
+		Cause string      `json:"cause"`
+	}
+	out := make([]changeJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, changeJSON{c.Time, c.From, c.To, c.Cause})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
+}
+
+func (s *Server) monitorAlertLog(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ns, err := s.Store.Notifications(r.Context(), id, page(r).Limit)
+	if err != nil {
+		return err
+	}
+	type logJSON struct {
+		ID        string          `json:"event_id"`
+		Alert     int64           `json:"alert"`
+		Kind      string          `json:"kind"`
+		Status    string          `json:"status"`
+		Attempts  int             `json:"attempts"`
+		LastError string          `json:"last_error,omitempty"`
+		Created   time.Time       `json:"created"`
+		Payload   json.RawMessage `json:"payload"`
+	}
+	out := make([]logJSON, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, logJSON{n.EventID, n.AlertID, n.Kind, n.Status, n.Attempts, n.LastError, n.Created, n.Payload})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
+}
+
+func (s *Server) testMonitor(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if s.Engine == nil {
+		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
+	}
+	res, err := s.Engine.TestNow(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
+	as, total, err := s.Store.Alerts(r.Context(), page(r))
+	if err != nil {
+		return err
+	}
+	type alertJSON struct {
+		ID       int64           `json:"id"`
+		Name     string          `json:"name"`
+		Kind     string          `json:"kind"`
+		Settings json.RawMessage `json:"settings"`
+		Secrets  map[string]bool `json:"secrets"`
+	}
+	out := make([]alertJSON, 0, len(as))
+	for _, a := range as {
+		sec := map[string]bool{}
+		for k := range a.Secrets {
+			sec[k] = true
+		}
+		out = append(out, alertJSON{a.ID, a.Name, a.Kind, a.Spec, sec})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
+	return nil
+}

@@ -1,0 +1,176 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/testutil/hostile"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+type fixture struct {
+	srv   *httptest.Server
+	api   *Server
+	token string
+	seen  bytes.Buffer // every response body, to search for secrets
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "api.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	v, _ := vault.New([]byte("api-test-key-0123456789abc"))
+	e := engine.New(engine.Options{Store: st, Vault: v})
+	f := &fixture{api: &Server{Store: st, Engine: e, Vault: v}, token: NewToken()}
+	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: HashToken(f.token)}); err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(f.api.Handler())
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) do(t *testing.T, method, path string, body any, token string) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	f.seen.Write(b)
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	return resp.StatusCode, out
+}
+
+// TestEveryRouteNeedsAToken enumerates the router's own table.
+func TestEveryRouteNeedsAToken(t *testing.T) {
+	f := newFixture(t)
+	for _, rt := range f.api.Routes() {
+		path := strings.ReplaceAll(rt.Path, "{id}", "1")
+		for _, tok := range []string{"", "mm_wrong", f.token + "x"} {
+			code, _ := f.do(t, rt.Method, path, map[string]any{}, tok)
+			if rt.Public {
+				if code != http.StatusOK {
+					t.Errorf("%s %s: %d without a token", rt.Method, rt.Path, code)
+				}
+				continue
+			}
+			if code != http.StatusUnauthorized {
+				t.Errorf("%s %s with token %q: %d, want 401", rt.Method, rt.Path, tok, code)
+			}
+		}
+	}
+}
+
+func TestMonitorsSecretsWriteOnly(t *testing.T) {
+	f := newFixture(t)
+	target := hostile.Start(t, func(c *hostile.Conn) {
+		c.Send("220 x ESMTP\r\n")
+		for l := c.ReadLine(); l != ""; l = c.ReadLine() {
+			switch {
+			case strings.HasPrefix(l, "EHLO"):
+				c.Send("250-x\r\n250 AUTH PLAIN\r\n")
+			case strings.HasPrefix(l, "AUTH"):
+				c.Send("235 ok\r\n")
+			case strings.HasPrefix(l, "QUIT"):
+				c.Send("221 bye\r\n")
+				return
+			}
+		}
+	})
+	code, dev := f.do(t, "POST", "/api/v1/devices", map[string]any{"name": "mail1", "address": "127.0.0.1"}, f.token)
+	if code != http.StatusCreated {
+		t.Fatalf("create device: %d %v", code, dev)
+	}
+	devID := int64(dev["id"].(float64))
+
+	code, bad := f.do(t, "POST", "/api/v1/monitors", map[string]any{"device": devID,
+		"settings": map[string]any{"name": "", "type": "smtp", "port": 70000, "tls": "ssl"}}, f.token)
+	fields, _ := bad["fields"].(map[string]any)
+	if code != http.StatusBadRequest || fields["name"] == nil || fields["port"] == nil || fields["tls"] == nil {
+		t.Errorf("invalid monitor: %d %v", code, bad)
+	}
+
+	secret := "s3cret-submission-pw"
+	code, m := f.do(t, "POST", "/api/v1/monitors", map[string]any{"device": devID, "password": secret,
+		"settings": map[string]any{"name": "Submission", "type": "smtp", "port": target.Port, "user": "u@example.test",
+			"allow_plaintext_auth": true, "auth": "PLAIN"}}, f.token)
+	if code != http.StatusCreated {
+		t.Fatalf("create monitor: %d %v", code, m)
+	}
+	id := strconv.Itoa(int(m["id"].(float64)))
+	if sec, _ := m["secrets"].(map[string]any); sec["password"] != true {
+		t.Errorf("secrets: %v", m["secrets"])
+	}
+	if m["state"] != "pending" || m["device"].(float64) != float64(devID) {
+		t.Errorf("new monitor: %v", m)
+	}
+	code, res := f.do(t, "POST", "/api/v1/monitors/"+id+"/test", nil, f.token)
+	if code != http.StatusOK || res["status"] != "up" || res["auth_mechanism"] != "PLAIN" {
+		t.Fatalf("test now: %d %v", code, res)
+	}
+	_, got := f.do(t, "GET", "/api/v1/monitors/"+id, nil, f.token)
+	if got["state"] != "up" || got["last_result"] == nil {
+		t.Errorf("after a test: %v", got)
+	}
+	code, list := f.do(t, "GET", "/api/v1/monitors?state=up&device="+strconv.Itoa(int(devID)), nil, f.token)
+	if code != http.StatusOK || list["total"].(float64) != 1 {
+		t.Errorf("filtered list: %d %v", code, list)
+	}
+	if _, list := f.do(t, "GET", "/api/v1/monitors?state=down", nil, f.token); list["total"].(float64) != 0 {
+		t.Errorf("state filter: %v", list)
+	}
+	for _, p := range []string{"/results", "/state-changes", "/alert-log"} {
+		if code, _ := f.do(t, "GET", "/api/v1/monitors/"+id+p, nil, f.token); code != http.StatusOK {
+			t.Errorf("%s: %d", p, code)
+		}
+	}
+	// Updating without a password keeps it.
+	code, _ = f.do(t, "PUT", "/api/v1/monitors/"+id, map[string]any{"device": devID,
+		"settings": map[string]any{"name": "Submission", "type": "smtp", "port": target.Port, "user": "u@example.test",
+			"allow_plaintext_auth": true, "auth": "PLAIN", "ehlo": "api.test"}}, f.token)
+	if code != http.StatusOK {
+		t.Fatalf("update: %d", code)
+	}
+	if _, res := f.do(t, "POST", "/api/v1/monitors/"+id+"/test", nil, f.token); res["status"] != "up" {
+		t.Errorf("the password was lost by an update: %v", res)
+	}
+	if strings.Contains(f.seen.String(), secret) {
+		t.Error("a response carried the password")
+	}
+	if code, _ := f.do(t, "DELETE", "/api/v1/devices/"+strconv.Itoa(int(devID)), nil, f.token); code != http.StatusNoContent {
+		t.Errorf("delete device: %d", code)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/monitors/"+id, nil, f.token); code != http.StatusNotFound {
+		t.Errorf("monitor after its device was deleted: %d", code)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/nothing", nil, f.token); code != http.StatusNotFound {
+		t.Errorf("unknown route: %d", code)
+	}
+}
