@@ -33,6 +33,7 @@ type Client struct {
 	bye       *Status         // the server's BYE, once it said it
 	expectBye bool            // during LOGOUT
 	pending   *Pending
+	watch     func(*Response) // sees every untagged response; see Watch
 }
 
 // NewClient starts a session on c; the caller reads the greeting next.
@@ -281,8 +282,18 @@ func (p *Pending) read() (*Response, error) {
 	return r, nil
 }
 
+// Watch has fn see every untagged response of every command, before the
+// command's own handler: the news of the selected mailbox (EXISTS, EXPUNGE)
+// may come with any command, and a client that follows the mailbox must not
+// miss it. fn runs on the goroutine reading the response (during Idle, not
+// the caller's); nil stops watching.
+func (cl *Client) Watch(fn func(*Response)) { cl.watch = fn }
+
 // absorb handles what any untagged response means for the session.
 func (cl *Client) absorb(r *Response) error {
+	if cl.watch != nil {
+		cl.watch(r)
+	}
 	switch r.Name() {
 	case BYE:
 		st, err := r.Status()

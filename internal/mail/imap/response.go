@@ -5,9 +5,10 @@
 // every line is in the transcript with credentials redacted.
 //
 // It speaks what a monitor needs: greeting, CAPABILITY, STARTTLS, LOGIN,
-// AUTHENTICATE, SELECT/EXAMINE, STATUS, NOOP, LOGOUT. Other commands are
-// built on the same primitive, Client.Start / Pending.Next / Pending.Wait,
-// with the response's Fields as their parser.
+// AUTHENTICATE, SELECT/EXAMINE, STATUS, NOOP, LOGOUT, and for the round
+// trip UID SEARCH, UID FETCH of headers, UID STORE, (UID) EXPUNGE, LIST and
+// IDLE. Other commands are built on the same primitive, Client.Start /
+// Pending.Next / Pending.Wait, with the response's Fields as their parser.
 package imap
 
 import (

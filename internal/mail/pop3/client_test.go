@@ -8,7 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -516,6 +518,57 @@ func TestMaildrop(t *testing.T) {
 	hasLine(t, tr, "C: QUIT")
 }
 
+// TestPipelined: with PIPELINING, TopEach and UidlEach send their commands
+// ahead of the responses; without it, one at a time. A -ERR for one message
+// goes to the callback and the next follows.
+func TestPipelined(t *testing.T) {
+	capa := func(pipelining bool) []string {
+		s := []string{"C: CAPA", "S: +OK", "S: TOP", "S: UIDL"}
+		if pipelining {
+			s = append(s, "S: PIPELINING")
+		}
+		return append(s, "S: .")
+	}
+	top := func(id string) []string {
+		return []string{"S: +OK", "S: Subject: " + id, "S: ..dot", "S: ", "S: ."}
+	}
+	tests := []struct {
+		name   string
+		script []string
+	}{
+		{"pipelined", slices.Concat(capa(true),
+			[]string{"C: UIDL 3", "C: UIDL 2", "C: UIDL 1", "S: +OK 3 c", "S: -ERR no such message", "S: +OK 1 a"},
+			[]string{"C: TOP 3 0", "C: TOP 2 0", "C: TOP 1 0"}, top("3"), []string{"S: -ERR gone"}, top("1"))},
+		{"one at a time", slices.Concat(capa(false),
+			[]string{"C: UIDL 3", "S: +OK 3 c", "C: UIDL 2", "S: -ERR no such message", "C: UIDL 1", "S: +OK 1 a"},
+			[]string{"C: TOP 3 0"}, top("3"), []string{"C: TOP 2 0", "S: -ERR gone", "C: TOP 1 0"}, top("1"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cl, _ := session(t, tt.script...)
+			if _, err := cl.Capa(); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			err := cl.UidlEach([]int{3, 2, 1}, func(m MessageInfo, err error) {
+				got = append(got, fmt.Sprintf("%d %s %v", m.ID, m.UID, err))
+			})
+			want := []string{"3 c <nil>", "2  server replied: -ERR no such message", "1 a <nil>"}
+			if err != nil || !slices.Equal(got, want) {
+				t.Fatalf("UidlEach: %q, %v; want %q", got, err, want)
+			}
+			got = nil
+			err = cl.TopEach([]int{3, 2, 1}, 0, func(id int, msg []byte, err error) {
+				got = append(got, fmt.Sprintf("%d %q %v", id, msg, err))
+			})
+			want = []string{`3 "Subject: 3\r\n.dot\r\n\r\n" <nil>`, `2 "" server replied: -ERR gone`, `1 "Subject: 1\r\n.dot\r\n\r\n" <nil>`}
+			if err != nil || !slices.Equal(got, want) {
+				t.Fatalf("TopEach: %q, %v; want %q", got, err, want)
+			}
+		})
+	}
+}
+
 func TestMaildropMalformed(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -528,6 +581,12 @@ func TestMaildropMalformed(t *testing.T) {
 		{"LIST line malformed", []string{"C: LIST", "S: +OK", "S: one 200", "S: ."}, func(cl *Client) error { _, err := cl.ListAll(); return err }},
 		{"UIDL too long", []string{"C: UIDL 1", "S: +OK 1 " + strings.Repeat("u", 71)}, func(cl *Client) error { _, err := cl.Uidl(1); return err }},
 		{"UIDL missing uid", []string{"C: UIDL", "S: +OK", "S: 1", "S: ."}, func(cl *Client) error { _, err := cl.UidlAll(); return err }},
+		{"UIDL n of another message", []string{"C: UIDL 1", "S: +OK 2 b"}, func(cl *Client) error {
+			return cl.UidlEach([]int{1}, func(MessageInfo, error) { t.Error("a malformed reply reached the callback") })
+		}},
+		{"TOP answered without a status", []string{"C: TOP 1 0", "S: Subject: hi"}, func(cl *Client) error {
+			return cl.TopEach([]int{1}, 0, func(int, []byte, error) { t.Error("a broken reply reached the callback") })
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -147,6 +147,11 @@ func (cl *Client) message(cmd string) ([]byte, error) {
 	if _, err := cl.ok(cmd); err != nil {
 		return nil, err
 	}
+	return cl.body()
+}
+
+// body reads the message of a RETR or TOP response after its +OK.
+func (cl *Client) body() ([]byte, error) {
 	lines, err := cl.multiline(cl.MessageLines)
 	if err != nil {
 		return nil, err
@@ -161,6 +166,90 @@ func (cl *Client) message(cmd string) ([]byte, error) {
 		b = append(b, '\r', '\n')
 	}
 	return b, nil
+}
+
+// Pipelining reports whether the server takes commands before it answered
+// the previous ones (RFC 2449 PIPELINING).
+func (cl *Client) Pipelining() bool {
+	_, ok := cl.Cap("PIPELINING")
+	return ok
+}
+
+// maxPipeline bounds the commands sent ahead of their responses: about a
+// kilobyte, which any server's receive buffer holds while it is busy
+// writing responses not read yet, so neither side can block the other.
+const maxPipeline = 100
+
+// each sends cmd(id) for every id and reads each response with read, in
+// order: in batches of maxPipeline when the server does PIPELINING, else
+// one at a time. A read error ends it; the session is then out of step.
+func (cl *Client) each(ids []int, cmd func(id int) string, read func(id int) error) error {
+	batch := 1
+	if cl.Pipelining() {
+		batch = maxPipeline
+	}
+	for len(ids) > 0 {
+		n := min(batch, len(ids))
+		for _, id := range ids[:n] {
+			if err := cl.conn.WriteLine(cmd(id)); err != nil {
+				return err
+			}
+		}
+		for _, id := range ids[:n] {
+			if err := read(id); err != nil {
+				return err
+			}
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// TopEach reads the header and the first lines of the body of each message
+// of ids (TOP), handing each to fn in order; a -ERR comes to fn as a
+// *wire.ServerError and the next message follows. With PIPELINING this
+// costs one round trip per hundred messages instead of one per message.
+// Any other error ends TopEach, and the session is no longer usable.
+func (cl *Client) TopEach(ids []int, lines int, fn func(id int, msg []byte, err error)) error {
+	n := strconv.Itoa(max(lines, 0))
+	return cl.each(ids, func(id int) string { return "TOP " + strconv.Itoa(id) + " " + n }, func(id int) error {
+		st, err := cl.status()
+		if err != nil {
+			return err
+		}
+		if !st.OK {
+			fn(id, nil, st.Err())
+			return nil
+		}
+		b, err := cl.body()
+		if err != nil {
+			return err
+		}
+		fn(id, b, nil)
+		return nil
+	})
+}
+
+// UidlEach asks the unique id of each message of ids (UIDL n), handing
+// each to fn in order, like TopEach: for the last messages of a maildrop
+// too large to list whole.
+func (cl *Client) UidlEach(ids []int, fn func(m MessageInfo, err error)) error {
+	return cl.each(ids, func(id int) string { return "UIDL " + strconv.Itoa(id) }, func(id int) error {
+		st, err := cl.status()
+		if err != nil {
+			return err
+		}
+		if !st.OK {
+			fn(MessageInfo{ID: id}, st.Err())
+			return nil
+		}
+		m, err := parseUID(st.Text, id)
+		if err != nil {
+			return err
+		}
+		fn(m, nil)
+		return nil
+	})
 }
 
 // Dele marks message id as deleted; the server removes it at QUIT.

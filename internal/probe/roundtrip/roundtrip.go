@@ -89,8 +89,14 @@ func notDelivered(ctx context.Context, err error) error {
 		return err
 	}
 	var se *probe.StepError
-	if errors.As(err, &se) && se.Code != probe.Timeout && se.Code != probe.Disconnected {
-		return err
+	if errors.As(err, &se) {
+		if se.Code != probe.Timeout && se.Code != probe.Disconnected {
+			return err
+		}
+		// A step's own code wins over a wrapper's in Classify: restate the
+		// step (keeping its phase) rather than wrap it.
+		return &probe.StepError{Phase: se.Phase, Code: probe.NotDelivered, Reply: se.Reply,
+			Err: fmt.Errorf("the probe did not arrive before the test expired: %w", se.Err)}
 	}
 	return &probe.CodeError{Code: probe.NotDelivered, Err: fmt.Errorf("the probe did not arrive before the test expired: %w", err)}
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,13 @@ type Options struct {
 	// HideCaps removes capabilities (e.g. SASL-IR) from what the server
 	// says before TLS; it does not reach inside TLS.
 	HideCaps []string
+	// Caps are capabilities to advertise besides the defaults, for
+	// commands the server handles whether advertised or not (UIDPLUS,
+	// LIST-EXTENDED, ...).
+	Caps []imap.Cap
+	// SpecialUse gives mailboxes a special-use attribute (RFC 6154), e.g.
+	// "Spam" → imap.MailboxAttrJunk; the server then advertises SPECIAL-USE.
+	SpecialUse map[string]imap.MailboxAttr
 }
 
 // Server is a running fake.
@@ -54,8 +62,11 @@ type Server struct {
 	srv   *imapserver.Server
 	users map[string]User
 	done  chan struct{}
-	rec   *recorder
-	log   *logger
+
+	memUsers map[string]*imapmemserver.User
+	boxes    map[string][]string // user → mailbox names, sorted
+	rec      *recorder
+	log      *logger
 }
 
 // Start runs a server on a free loopback port until the test ends.
@@ -75,6 +86,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s := &Server{
 		Host: host, Port: ln.Addr().(*net.TCPAddr).Port,
 		opts: opts, mem: imapmemserver.New(), users: map[string]User{},
+		memUsers: map[string]*imapmemserver.User{}, boxes: map[string][]string{},
 		done: make(chan struct{}), rec: &recorder{}, log: &logger{},
 	}
 	for _, u := range opts.Users {
@@ -86,6 +98,12 @@ func Start(t testing.TB, opts Options) *Server {
 	caps := imap.CapSet{imap.CapIMAP4rev1: {}}
 	if opts.Rev2 {
 		caps[imap.CapIMAP4rev2] = struct{}{}
+	}
+	for _, c := range opts.Caps {
+		caps[c] = struct{}{}
+	}
+	if len(opts.SpecialUse) > 0 {
+		caps[imap.CapSpecialUse] = struct{}{}
 	}
 	var starttls *tls.Config
 	if !opts.Implicit {
@@ -119,11 +137,13 @@ func (s *Server) addUser(u User) error {
 	if err := mu.Create("INBOX", nil); err != nil {
 		return err
 	}
+	boxes := []string{"INBOX"}
 	for name, msgs := range u.Mail {
 		if !strings.EqualFold(name, "INBOX") {
 			if err := mu.Create(name, nil); err != nil {
 				return err
 			}
+			boxes = append(boxes, name)
 		} else {
 			name = "INBOX"
 		}
@@ -135,6 +155,9 @@ func (s *Server) addUser(u User) error {
 	}
 	s.mem.AddUser(mu)
 	s.users[u.Name] = u
+	s.memUsers[u.Name] = mu
+	slices.Sort(boxes)
+	s.boxes[u.Name] = boxes
 	return nil
 }
 

@@ -17,7 +17,8 @@ import (
 // options, and the IMAP4rev2 methods delegated.
 type session struct {
 	imapserver.Session
-	s *Server
+	s    *Server
+	user string // who logged in
 }
 
 var (

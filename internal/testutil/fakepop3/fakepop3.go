@@ -60,6 +60,15 @@ type Command struct {
 	Secret bool   // the line carries a credential (PASS, APOP, an AUTH payload)
 }
 
+// Read is a RETR or TOP the server answered: which message was read, so
+// tests can prove a client never read what it had no business reading.
+type Read struct {
+	Conn  int
+	Verb  string // "RETR" or "TOP"
+	UID   string
+	Lines int // body lines asked for by TOP; -1 for RETR
+}
+
 // Message is a message of a maildrop.
 type Message struct {
 	UID  string
@@ -84,6 +93,7 @@ type Server struct {
 	conns    map[net.Conn]bool
 	nconn    int
 	commands []Command
+	reads    []Read
 	drops    map[string][]*Message // user → maildrop
 	locked   map[string]bool
 	nextUID  int
@@ -163,6 +173,19 @@ func (s *Server) Commands() []Command {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Command(nil), s.commands...)
+}
+
+// Reads returns every RETR and TOP answered so far, in order.
+func (s *Server) Reads() []Read {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Read(nil), s.reads...)
+}
+
+func (s *Server) recordRead(r Read) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads = append(s.reads, r)
 }
 
 // Lines returns the lines received so far, without their connection.
@@ -409,6 +432,7 @@ func (ss *session) handle(verb, args string) bool {
 		if m == nil {
 			return ss.send("-ERR no such message")
 		}
+		s.recordRead(Read{Conn: ss.id, Verb: "RETR", UID: m.UID, Lines: -1})
 		return ss.sendMessage(fmt.Sprintf("+OK %d octets", len(m.Data)), m.Data, -1)
 	case "TOP":
 		f := strings.Fields(args)
@@ -420,6 +444,7 @@ func (ss *session) handle(verb, args string) bool {
 		if m == nil || err != nil || n < 0 {
 			return ss.send("-ERR no such message")
 		}
+		s.recordRead(Read{Conn: ss.id, Verb: "TOP", UID: m.UID, Lines: n})
 		return ss.sendMessage("+OK top of message follows", m.Data, n)
 	case "DELE":
 		m := ss.msgArg(args)

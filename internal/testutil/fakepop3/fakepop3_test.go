@@ -88,6 +88,10 @@ func TestMaildrop(t *testing.T) {
 	if len(left) != 1 || left[0].UID != keep {
 		t.Fatalf("after QUIT: %+v, want only %s", left, keep)
 	}
+	want := []fakepop3.Read{{Conn: 1, Verb: "TOP", UID: probe, Lines: 1}, {Conn: 1, Verb: "RETR", UID: keep, Lines: -1}}
+	if got := srv.Reads(); !slices.Equal(got, want) {
+		t.Errorf("Reads() = %+v, want %+v (the failed RETR of a deleted message is no read)", got, want)
+	}
 }
 
 func TestMaildropLocked(t *testing.T) {
