@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,5 +111,218 @@ func TestUsageErrorExit3(t *testing.T) {
 	code, out, errOut, _ := mailmon(t, nil, "check", "smtp", "--port", "25")
 	if code != 3 || out != "" || !strings.Contains(errOut, "--host: is required") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestRoundTripCheck: the round trips as a user runs them against real
+// Postfix and Dovecot.
+func TestRoundTripCheck(t *testing.T) {
+	e := realmail.Start(t)
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte(e.Password+"\n"), 0o600)
+	secretFile := filepath.Join(dir, "secret")
+	os.WriteFile(secretFile, []byte("a-test-installation-secret-0123456789"), 0o600)
+	common := []string{"--host", "127.0.0.1", "--user", e.User, "--password-file", pwFile, "--ca", e.CAFile,
+		"--servername", e.ServerName, "--smtp-port", strconv.Itoa(e.SMTP), "--secret-file", secretFile, "--timeout", "20s"}
+
+	code, out, errOut, _ := mailmon(t, nil, append([]string{"check", "imap-roundtrip", "--port", strconv.Itoa(e.IMAPS), "--tls", "implicit", "--output", "json"}, common...)...)
+	var r probe.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || r.Status != probe.StatusUp || r.Delivery <= 0 || r.Delivery > 5*time.Second {
+		t.Fatalf("imap-roundtrip: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	if strings.Contains(errOut, "waiting for the probe") {
+		t.Errorf("progress written without a terminal: %q", errOut)
+	}
+	code, out, errOut, _ = mailmon(t, nil, append([]string{"check", "pop3-roundtrip", "--port", strconv.Itoa(e.POP3), "--tls", "starttls", "--smtp-tls", "starttls"}, common...)...)
+	if code != 0 || !strings.HasPrefix(out, "POP3-ROUNDTRIP OK - 127.0.0.1:") || !strings.Contains(out, "probe delivered in") || !strings.Contains(out, " delivery=") {
+		t.Fatalf("pop3-roundtrip: exit %d\n%s%s", code, out, errOut)
+	}
+	// Nothing of the probes is left in the mailbox.
+	if ents, _ := os.ReadDir(filepath.Join(e.Maildir(e.User), "new")); len(ents) != 0 {
+		t.Errorf("%d messages left in new/", len(ents))
+	}
+	code, out, _, _ = mailmon(t, nil, append([]string{"check", "imap-roundtrip", "--port", strconv.Itoa(e.IMAPS), "--tls", "implicit", "--to", "nobody@example.test"}, common...)...)
+	if code != 2 || !strings.Contains(out, "send_rejected") {
+		t.Errorf("unknown recipient: exit %d\n%s", code, out)
+	}
+}
+
+// TestDaemonCommands: apply, token, serve, the API, export, as a user runs
+// them, against real Postfix and Dovecot.
+func TestDaemonCommands(t *testing.T) {
+	e := realmail.Start(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mailmon.db")
+	cfg := filepath.Join(dir, "mail.yaml")
+	os.WriteFile(cfg, []byte(`devices:
+  - name: mail1
+    address: 127.0.0.1
+    monitors:
+      - name: SMTP
+        type: smtp
+        port: `+strconv.Itoa(e.SMTP)+`
+        tls: starttls
+        ca: `+e.CAFile+`
+        servername: localhost
+        timing: {max_duration: 5s, up_every: 10s}
+      - name: IMAP login
+        type: imap
+        port: `+strconv.Itoa(e.IMAPS)+`
+        tls: implicit
+        ca: `+e.CAFile+`
+        servername: localhost
+        user: `+e.User+`
+        password: {env: PROBE_PW}
+        depends_on: [SMTP]
+        timing: {max_duration: 5s, up_every: 10s}
+`), 0o600)
+	env := []string{"PROBE_PW=" + e.Password, "MAILMON_SECRET=test-installation-secret-0123456789"}
+	code, out, errOut, _ := mailmon(t, env, "apply", "-f", cfg, "--db", db)
+	if code != 0 || !strings.Contains(out, "monitor mail1/IMAP login: created") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _, _ := mailmon(t, env, "apply", "-f", cfg, "--db", db); code != 0 || strings.Contains(out, "created") || strings.Contains(out, "updated") {
+		t.Errorf("apply is not idempotent:\n%s", out)
+	}
+	code, tok, _, _ := mailmon(t, nil, "token", "create", "--name", "ci", "--db", db)
+	tok = strings.TrimSpace(tok)
+	if code != 0 || !strings.HasPrefix(tok, "mm_") {
+		t.Fatalf("token create: %d %q", code, tok)
+	}
+	if code, out, _, _ := mailmon(t, nil, "export", "--db", db); code != 0 || strings.Contains(out, e.Password) || strings.Contains(out, "PROBE_PW") || !strings.Contains(out, "IMAP login") {
+		t.Errorf("export: %d\n%s", code, out)
+	}
+
+	// serve, until it has tested both monitors.
+	cmd := exec.Command(os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
+	cmd.Env = append(append(os.Environ(), "MAILMON_RUN_MAIN=1"), env...)
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	url := strings.Fields(strings.TrimPrefix(line, "mailmon listening on "))[0]
+	get := func(path, token string) (int, map[string]any) {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	if code, _ := get("/api/v1/monitors", ""); code != http.StatusUnauthorized {
+		t.Errorf("API without a token: %d", code)
+	}
+	if code, _ := get("/healthz", ""); code != http.StatusOK {
+		t.Errorf("healthz: %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var list map[string]any
+	for time.Now().Before(deadline) {
+		_, list = get("/api/v1/monitors?state=up", tok)
+		if n, _ := list["total"].(float64); n == 2 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n, _ := list["total"].(float64); n != 2 {
+		t.Fatalf("monitors up after 10 s: %v\n%s", list, stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve did not stop cleanly on SIGTERM: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), e.Password) {
+		t.Error("the password is in the daemon's log")
+	}
+}
+
+// TestServeDemo is the README's run command: the demo mail server, its
+// monitors tested at once, failures alerted on the console.
+func TestServeDemo(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "serve", "--demo", "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "MAILMON_RUN_MAIN=1", "HOME="+t.TempDir())
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var token, url string
+	for token == "" || url == "" {
+		select {
+		case l := <-lines:
+			if tok, ok := strings.CutPrefix(l, "demo: API token (shown once): "); ok {
+				token = tok
+			}
+			if u, ok := strings.CutPrefix(l, "mailmon listening on "); ok {
+				url = strings.Fields(u)[0]
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no token and address printed\n%s", stderr.String())
+		}
+	}
+	states := func() map[string]string {
+		req, _ := http.NewRequest("GET", url+"/api/v1/monitors", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list struct {
+			Items []struct{ Name, State string }
+		}
+		json.NewDecoder(resp.Body).Decode(&list)
+		out := map[string]string{}
+		for _, m := range list.Items {
+			out[m.Name] = m.State
+		}
+		return out
+	}
+	var alerts []string
+	deadline := time.After(40 * time.Second)
+	for {
+		select {
+		case l := <-lines:
+			if strings.HasPrefix(l, "ALERT ") {
+				alerts = append(alerts, l)
+			}
+			continue
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("demo: states %v, alerts %v\n%s", states(), alerts, stderr.String())
+		}
+		st := states()
+		if st["IMAP round trip"] == "up" && st["POP3 round trip"] == "up" && st["SMTP STARTTLS"] == "up" &&
+			st["POP3 login"] == "up" && st["IMAP login"] == "up" && len(alerts) >= 2 &&
+			(st["Wrong password (fails on purpose)"] == "down" || st["Wrong password (fails on purpose)"] == "lost") {
+			break
+		}
+	}
+	for _, want := range []string{"Wrong password (fails on purpose) on demo mail server is down (auth_failed",
+		"Closed port (fails on purpose) on demo mail server is down (connect_failed"} {
+		if !slices.ContainsFunc(alerts, func(a string) bool { return strings.Contains(a, want) }) {
+			t.Errorf("no alert %q in %v", want, alerts)
+		}
 	}
 }

@@ -28,7 +28,14 @@ type Env struct {
 const usage = `mailmon: mail service monitoring
 
 usage:
-  mailmon check TYPE [flags]   test one service now (TYPE: smtp, pop3, imap, tcp)
+  mailmon check TYPE [flags]       test one service now (smtp, pop3, imap, tcp,
+                                   pop3-roundtrip, imap-roundtrip)
+  mailmon serve [--db FILE] [--listen ADDR]
+                                   the daemon: scheduler, alerts, JSON API
+  mailmon apply -f FILE.yaml [--db FILE]
+                                   create or update devices, monitors and alerts
+  mailmon export [--db FILE]       the configuration as YAML, without secrets
+  mailmon token create --name N    print a new API bearer token (also: list, delete)
   mailmon version
 
 Run "mailmon check --help" for the flags of check.
@@ -47,6 +54,14 @@ func Main(ctx context.Context, args []string, env Env) int {
 	switch args[0] {
 	case "check":
 		return Check(ctx, args[1:], env)
+	case "serve":
+		return Serve(ctx, args[1:], env)
+	case "token":
+		return Token(ctx, args[1:], env)
+	case "apply":
+		return Apply(ctx, args[1:], env)
+	case "export":
+		return Export(ctx, args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "mailmon", Version)
 		return ExitOK

@@ -1,0 +1,309 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/alert"
+	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/apply"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/demo"
+	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// openStore opens the database of --db and its vault, whose key file lives
+// beside it.
+func openStore(ctx context.Context, db string, env Env) (store.Store, *vault.Vault, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil, nil, errors.New("--db: PostgreSQL is not supported yet; use a SQLite file path")
+	}
+	dir := filepath.Dir(db)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("--db: %v", err)
+	}
+	v, err := vault.Load(dir, env.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, v, nil
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "./mailmon.db", "database: a SQLite file")
+}
+
+func newFlags(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("mailmon "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+// Serve is "mailmon serve": the daemon.
+func Serve(ctx context.Context, args []string, env Env) int {
+	fs := newFlags("serve", env)
+	db := dbFlag(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "address of the web UI and API")
+	secretFile := fs.String("secret-file", "", "this installation's secret for round-trip probes (default: $MAILMON_SECRET, else created in the user's config directory)")
+	inFlight := fs.Int("max-in-flight", 256, "tests running at once, at most")
+	baseURL := fs.String("base-url", "", "the address people reach mailmon at, for links in alerts (default: http://LISTEN)")
+	demoMode := fs.Bool("demo", false, "also run a loopback demo mail server with ready-made monitors (a temporary database unless --db is given)")
+	if err := fs.Parse(args); err != nil {
+		return ExitUnknown
+	}
+	dbSet := false
+	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var demoDir string
+	if *demoMode {
+		dir, err := os.MkdirTemp("", "mailmon-demo-")
+		if err != nil {
+			return errorf(env, "serve: %v", err)
+		}
+		defer os.RemoveAll(dir)
+		demoDir = dir
+		if !dbSet {
+			*db = filepath.Join(dir, "mailmon.db")
+		}
+	}
+	st, v, err := openStore(ctx, *db, env)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
+	defer st.Close()
+	getenv := env.Getenv
+	if *demoMode && *secretFile == "" && getenv(secret.EnvVar) == "" {
+		getenv = func(k string) string { // the demo leaves the user's config directory alone
+			if k == secret.EnvVar {
+				return "mailmon-demo-installation-secret"
+			}
+			return env.Getenv(k)
+		}
+	}
+	key, err := secret.Source{File: *secretFile, Getenv: getenv}.Load()
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return errorf(env, "serve: --listen: %v", err)
+	}
+	url := *baseURL
+	if url == "" {
+		url = "http://" + ln.Addr().String()
+	}
+	e := engine.New(engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log})
+	mux := http.NewServeMux()
+	mux.Handle("/", (&api.Server{Store: st, Engine: e, Vault: v, Log: log}).Handler())
+	if *demoMode {
+		token, err := startDemo(ctx, st, v, demoDir, url, mux, env)
+		if err != nil {
+			ln.Close()
+			return errorf(env, "serve --demo: %v", err)
+		}
+		fmt.Fprintf(env.Stdout, "demo: a mail server on 127.0.0.1 with ready-made monitors, some failing on purpose\n"+
+			"demo: API token (shown once): %s\n"+
+			"demo: try  curl -H 'Authorization: Bearer %s' %s/api/v1/monitors\n", token, token, url)
+	}
+	if err := e.Load(ctx); err != nil {
+		ln.Close()
+		return errorf(env, "serve: loading monitors: %v", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	fmt.Fprintf(env.Stdout, "mailmon listening on %s (database %s)\n", url, *db)
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("http server", "err", err)
+	}
+	<-done
+	return ExitOK
+}
+
+// Token is "mailmon token create --name N" (and list, delete).
+func Token(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "list" && args[0] != "delete") {
+		return errorf(env, "token: usage: mailmon token create --name N | list | delete --name N")
+	}
+	fs := newFlags("token "+args[0], env)
+	db := dbFlag(fs)
+	name := fs.String("name", "", "the token's name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return ExitUnknown
+	}
+	st, _, err := openStore(ctx, *db, env)
+	if err != nil {
+		return errorf(env, "token: %v", err)
+	}
+	defer st.Close()
+	switch args[0] {
+	case "create":
+		if *name == "" {
+			return errorf(env, "token create: --name is required")
+		}
+		tok := api.NewToken()
+		if err := st.PutToken(ctx, &store.Token{Name: *name, Hash: api.HashToken(tok)}); err != nil {
+			return errorf(env, "token create: %v", err)
+		}
+		// Printed once: only its hash is kept.
+		fmt.Fprintln(env.Stdout, tok)
+	case "list":
+		ts, err := st.Tokens(ctx)
+		if err != nil {
+			return errorf(env, "token list: %v", err)
+		}
+		for _, t := range ts {
+			used := "never used"
+			if !t.Used.IsZero() {
+				used = "last used " + t.Used.Format(time.RFC3339)
+			}
+			fmt.Fprintf(env.Stdout, "%s\tcreated %s\t%s\n", t.Name, t.Created.Format(time.RFC3339), used)
+		}
+	case "delete":
+		ts, err := st.Tokens(ctx)
+		if err != nil {
+			return errorf(env, "token delete: %v", err)
+		}
+		for _, t := range ts {
+			if t.Name == *name {
+				if err := st.DeleteToken(ctx, t.ID); err != nil {
+					return errorf(env, "token delete: %v", err)
+				}
+				return ExitOK
+			}
+		}
+		return errorf(env, "token delete: no token is named %q", *name)
+	}
+	return ExitOK
+}
+
+// Apply is "mailmon apply -f FILE".
+func Apply(ctx context.Context, args []string, env Env) int {
+	fs := newFlags("apply", env)
+	db := dbFlag(fs)
+	file := fs.String("f", "", "the configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return ExitUnknown
+	}
+	if *file == "" {
+		return errorf(env, "apply: -f FILE is required")
+	}
+	data, err := os.ReadFile(*file)
+	if err != nil {
+		return errorf(env, "apply: %v", err)
+	}
+	f, err := config.Parse(*file, data)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return ExitCritical
+	}
+	st, v, err := openStore(ctx, *db, env)
+	if err != nil {
+		return errorf(env, "apply: %v", err)
+	}
+	defer st.Close()
+	rep, err := apply.Apply(ctx, st, v, f, apply.Env{Getenv: env.Getenv})
+	for _, c := range rep {
+		fmt.Fprintf(env.Stdout, "%s %s: %s\n", c.Kind, c.Name, c.Action)
+	}
+	if err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			for _, p := range ps {
+				p.File = *file
+				fmt.Fprintln(env.Stderr, p.Error())
+			}
+			return ExitCritical
+		}
+		return errorf(env, "apply: %v", err)
+	}
+	return ExitOK
+}
+
+// Export is "mailmon export": the configuration as YAML, without secrets.
+func Export(ctx context.Context, args []string, env Env) int {
+	fs := newFlags("export", env)
+	db := dbFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return ExitUnknown
+	}
+	st, _, err := openStore(ctx, *db, env)
+	if err != nil {
+		return errorf(env, "export: %v", err)
+	}
+	defer st.Close()
+	f, err := apply.Export(ctx, st)
+	if err != nil {
+		return errorf(env, "export: %v", err)
+	}
+	out, err := config.Marshal(f)
+	if err != nil {
+		return errorf(env, "export: %v", err)
+	}
+	env.Stdout.Write(out)
+	return ExitOK
+}
+
+// startDemo starts the demo mail server, applies its monitors and alert,
+// serves the alert receiver that prints alerts, and returns an API token.
+func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url string, mux *http.ServeMux, env Env) (string, error) {
+	srv, err := demo.Start(ctx, dir)
+	if err != nil {
+		return "", err
+	}
+	mux.HandleFunc("POST /demo/alerts", func(w http.ResponseWriter, r *http.Request) {
+		var p alert.GenericPayload
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&p); err != nil {
+			http.Error(w, "bad payload", http.StatusBadRequest)
+			return
+		}
+		line := fmt.Sprintf("ALERT %s: %s on %s is %s", p.Event, p.Monitor, p.Device, p.State)
+		if p.Error.Code != "" {
+			line += fmt.Sprintf(" (%s: %s)", p.Error.Code, p.Error.Message)
+		}
+		fmt.Fprintln(env.Stdout, line)
+	})
+	f, err := config.Parse("demo.yaml", []byte(srv.Config(url+"/demo/alerts")))
+	if err != nil {
+		return "", err
+	}
+	getenv := func(k string) string {
+		if k == "MAILMON_DEMO_PW" {
+			return srv.Password
+		}
+		return ""
+	}
+	if _, err := apply.Apply(ctx, st, v, f, apply.Env{Getenv: getenv}); err != nil {
+		return "", err
+	}
+	token := api.NewToken()
+	if err := st.PutToken(ctx, &store.Token{Name: "demo " + time.Now().Format(time.RFC3339Nano), Hash: api.HashToken(token)}); err != nil {
+		return "", err
+	}
+	return token, nil
+}
