@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
+	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
 )
@@ -109,5 +110,31 @@ func TestNagiosRoundTrip(t *testing.T) {
 	}
 	if exitCode(r) != ExitWarning {
 		t.Errorf("exit %d", exitCode(r))
+	}
+}
+
+// TestRoundTripProgressOnATerminal: waiting for the probe shows on stderr in
+// a terminal, and nothing of it reaches the Nagios or JSON output.
+func TestRoundTripProgressOnATerminal(t *testing.T) {
+	pop := fakepop3.Start(t, fakepop3.Options{STLS: true, Users: []fakepop3.User{{Name: "box@example.test", Password: "pw"}}})
+	smtp := fakesmtp.Start(t, fakesmtp.Options{OnData: func(fakesmtp.Message) {}}) // the probe is lost
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("pw\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "secret"), []byte("cli-test-installation-secret-0123"), 0o600)
+	args := []string{"check", "pop3-roundtrip", "--host", pop.Host, "--port", strconv.Itoa(pop.Port), "--tls", "starttls", "--ca", pop.CAFile,
+		"--user", "box@example.test", "--password-file", filepath.Join(dir, "pw"), "--smtp-host", smtp.Host, "--smtp-port", strconv.Itoa(smtp.Port),
+		"--secret-file", filepath.Join(dir, "secret"), "--timeout", "1500ms", "--poll-interval", "300ms"}
+	for _, tty := range []bool{true, false} {
+		var o, e bytes.Buffer
+		code := Main(context.Background(), args, Env{Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }, IsTerminal: tty})
+		if code != ExitCritical || !strings.Contains(o.String(), "not_delivered") {
+			t.Fatalf("tty %v: exit %d\n%s%s", tty, code, o.String(), e.String())
+		}
+		if strings.Contains(o.String(), "waiting") {
+			t.Errorf("progress in the Nagios output: %q", o.String())
+		}
+		if got := strings.Contains(e.String(), "waiting for the probe: attempt 2,"); got != tty {
+			t.Errorf("tty %v: progress on stderr %v: %q", tty, got, e.String())
+		}
 	}
 }
