@@ -239,19 +239,7 @@ func fields(errs []config.FieldError, prefix string) error {
 }
 
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) error {
-	var in deviceJSON
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := checkDevice(in); err != nil {
-		return err
-	}
-	d := &store.Device{Name: in.Name, Address: in.Address}
-	if err := s.Store.PutDevice(r.Context(), d); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, deviceJSON{d.ID, d.Name, d.Address})
-	return nil
+	return s.putDevice(w, r, 0, http.StatusCreated)
 }
 
 func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request) error {
@@ -259,6 +247,12 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.putDevice(w, r, id, http.StatusOK)
+}
+
+// putDevice creates (id 0) or replaces a device; its monitors, which test
+// its address, read it again.
+func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, id int64, status int) error {
 	var in deviceJSON
 	if err := decode(r, &in); err != nil {
 		return err
@@ -270,11 +264,12 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.PutDevice(r.Context(), d); err != nil {
 		return err
 	}
-	// Monitors test the device's address: they read it again.
-	if err := s.reloadDevice(r.Context(), id); err != nil {
-		return err
+	if id != 0 {
+		if err := s.reloadDevice(r.Context(), id); err != nil {
+			return err
+		}
 	}
-	writeJSON(w, http.StatusOK, deviceJSON{d.ID, d.Name, d.Address})
+	writeJSON(w, status, deviceJSON{d.ID, d.Name, d.Address})
 	return nil
 }
 
@@ -477,20 +472,7 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 }
 
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {
-	var in monitorIn
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	m, err := s.saveMonitor(r.Context(), 0, in)
-	if err != nil {
-		return err
-	}
-	out, err := s.monitorOut(r.Context(), m)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, out)
-	return nil
+	return s.putMonitor(w, r, 0, http.StatusCreated)
 }
 
 func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request) error {
@@ -498,6 +480,11 @@ func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.putMonitor(w, r, id, http.StatusOK)
+}
+
+// putMonitor creates (id 0) or replaces a monitor from the request body.
+func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, id int64, status int) error {
 	var in monitorIn
 	if err := decode(r, &in); err != nil {
 		return err
@@ -510,7 +497,7 @@ func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, status, out)
 	return nil
 }
 

@@ -44,8 +44,11 @@ func (cl *Client) List(id int) (MessageInfo, error) {
 
 // ListAll returns the size of every message. The response is capped by the
 // connection's MaxReplyLines: on a large maildrop use STAT and List(id).
-func (cl *Client) ListAll() ([]MessageInfo, error) {
-	if _, err := cl.ok("LIST"); err != nil {
+func (cl *Client) ListAll() ([]MessageInfo, error) { return cl.listing("LIST", parseScan) }
+
+// listing sends a whole-maildrop LIST or UIDL and parses each line.
+func (cl *Client) listing(cmd string, parse func(string, int) (MessageInfo, error)) ([]MessageInfo, error) {
+	if _, err := cl.ok(cmd); err != nil {
 		return nil, err
 	}
 	lines, err := cl.multiline(0)
@@ -54,7 +57,7 @@ func (cl *Client) ListAll() ([]MessageInfo, error) {
 	}
 	out := make([]MessageInfo, 0, len(lines))
 	for _, l := range lines {
-		m, err := parseScan(l, 0)
+		m, err := parse(l, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -86,24 +89,7 @@ func (cl *Client) Uidl(id int) (MessageInfo, error) {
 }
 
 // UidlAll returns the unique id of every message, capped like ListAll.
-func (cl *Client) UidlAll() ([]MessageInfo, error) {
-	if _, err := cl.ok("UIDL"); err != nil {
-		return nil, err
-	}
-	lines, err := cl.multiline(0)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]MessageInfo, 0, len(lines))
-	for _, l := range lines {
-		m, err := parseUID(l, 0)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, nil
-}
+func (cl *Client) UidlAll() ([]MessageInfo, error) { return cl.listing("UIDL", parseUID) }
 
 // parseUID parses "id uid"; a uid is 1 to 70 characters 0x21–0x7E (RFC 1939 §7).
 func parseUID(s string, want int) (MessageInfo, error) {
