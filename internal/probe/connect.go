@@ -108,3 +108,25 @@ func Mechanism(cfg *Config, c *wire.Conn, adv []string, haveToken bool) (string,
 	}
 	return strings.ToUpper(mech), nil
 }
+
+// OpenSession connects (Connect) and runs open on a client made for the
+// connection. When open fails and the stream is still in step (Polite),
+// goodbye ends the session politely (QUIT, LOGOUT); the connection is
+// closed on any failure.
+func OpenSession[C any](ctx context.Context, cfg *Config, t *Trace, newClient func(*wire.Conn) C,
+	open func(C, *wire.Conn) error, goodbye func(C) error) (C, *wire.Conn, error) {
+	var zero C
+	c, err := Connect(ctx, cfg, t)
+	if err != nil {
+		return zero, nil, err
+	}
+	cl := newClient(c)
+	if err := open(cl, c); err != nil {
+		if Polite(err) {
+			goodbye(cl)
+		}
+		c.Close()
+		return zero, nil, err
+	}
+	return cl, c, nil
+}

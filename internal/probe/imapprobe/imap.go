@@ -55,17 +55,14 @@ func Open(ctx context.Context, cfg *probe.Config, t *probe.Trace) (*Session, err
 // OpenWith is Open with client options (a round trip that fetches message
 // headers may need a larger literal cap).
 func OpenWith(ctx context.Context, cfg *probe.Config, t *probe.Trace, opts imap.Options) (*Session, error) {
-	c, err := probe.Connect(ctx, cfg, t)
+	s := &Session{}
+	_, _, err := probe.OpenSession(ctx, cfg, t,
+		func(c *wire.Conn) *imap.Client { return imap.NewClient(c, opts) },
+		func(cl *imap.Client, c *wire.Conn) error {
+			s.Client, s.Conn = cl, c
+			return open(ctx, cfg, t, s)
+		}, (*imap.Client).Logout)
 	if err != nil {
-		return nil, err
-	}
-	cl := imap.NewClient(c, opts)
-	s := &Session{Client: cl, Conn: c}
-	if err := open(ctx, cfg, t, s); err != nil {
-		if probe.Polite(err) {
-			cl.Logout()
-		}
-		c.Close()
 		return nil, err
 	}
 	return s, nil

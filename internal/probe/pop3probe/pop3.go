@@ -61,16 +61,9 @@ func (s *Session) Close() error { return s.Conn.Close() }
 // the capabilities when the config has no credentials). On a failure the
 // server answered in protocol, it still says QUIT before closing.
 func Open(ctx context.Context, cfg *probe.Config, t *probe.Trace) (*Session, error) {
-	c, err := probe.Connect(ctx, cfg, t)
+	cl, c, err := probe.OpenSession(ctx, cfg, t, pop3.NewClient,
+		func(cl *pop3.Client, c *wire.Conn) error { return open(ctx, cfg, t, cl, c) }, (*pop3.Client).Quit)
 	if err != nil {
-		return nil, err
-	}
-	cl := pop3.NewClient(c)
-	if err := open(ctx, cfg, t, cl, c); err != nil {
-		if probe.Polite(err) {
-			cl.Quit()
-		}
-		c.Close()
 		return nil, err
 	}
 	return &Session{Client: cl, Conn: c}, nil

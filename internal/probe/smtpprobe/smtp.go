@@ -36,16 +36,9 @@ func (s *Session) Close() error { return s.Conn.Close() }
 // Open connects and runs the session up to a mail transaction. On a failure
 // the server answered in protocol, it still says QUIT before closing.
 func Open(ctx context.Context, cfg *probe.Config, t *probe.Trace) (*Session, error) {
-	c, err := probe.Connect(ctx, cfg, t)
+	cl, c, err := probe.OpenSession(ctx, cfg, t, smtp.NewClient,
+		func(cl *smtp.Client, c *wire.Conn) error { return open(ctx, cfg, t, cl, c) }, (*smtp.Client).Quit)
 	if err != nil {
-		return nil, err
-	}
-	cl := smtp.NewClient(c)
-	if err := open(ctx, cfg, t, cl, c); err != nil {
-		if probe.Polite(err) {
-			cl.Quit()
-		}
-		c.Close()
 		return nil, err
 	}
 	return &Session{Client: cl, Conn: c}, nil
