@@ -37,6 +37,9 @@ type Options struct {
 	// (default 1 s); each is tried at most MaxAttempts times (default 5).
 	OutboxEvery time.Duration
 	MaxAttempts int
+	// WatchEvery is how often the store is checked for monitors changed
+	// by someone else (default 10 s).
+	WatchEvery time.Duration
 	// Probers overrides the table of probers (tests).
 	Probers func(typ string) (probe.Prober, bool)
 }
@@ -79,6 +82,9 @@ func New(o Options) *Engine {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
+	}
+	if o.WatchEvery <= 0 {
+		o.WatchEvery = 10 * time.Second
 	}
 	if o.Probers == nil {
 		o.Probers = probers.Get
@@ -218,13 +224,71 @@ func (e *Engine) interval(en *entry, s state.State) time.Duration {
 	return t.UpEvery.D()
 }
 
-// Run runs the scheduler and the outbox until ctx ends.
+// Run runs the scheduler, the outbox and the watch for changes made by
+// others (mailmon apply on the same database) until ctx ends.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); e.sched.Run(ctx) }()
 	go func() { defer wg.Done(); e.outbox(ctx) }()
+	go func() { defer wg.Done(); e.watch(ctx) }()
 	wg.Wait()
+}
+
+// watch reloads monitors created, changed or deleted behind the engine's
+// back, every WatchEvery.
+func (e *Engine) watch(ctx context.Context) {
+	tick := time.NewTicker(e.o.WatchEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := e.sync(ctx); err != nil && ctx.Err() == nil {
+			e.o.Log.Error("watching for changes failed", "err", err)
+		}
+	}
+}
+
+// sync reloads the monitors whose stored version differs from the loaded one.
+func (e *Engine) sync(ctx context.Context) error {
+	seen := map[int64]bool{}
+	for off := 0; ; off += 1000 {
+		ms, _, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 1000, Offset: off}})
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			seen[m.ID] = true
+			e.mu.Lock()
+			en := e.monitors[m.ID]
+			e.mu.Unlock()
+			if en == nil || !en.m.Updated.Equal(m.Updated) {
+				if err := e.Reload(ctx, m.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if len(ms) < 1000 {
+			break
+		}
+	}
+	e.mu.Lock()
+	var gone []int64
+	for id := range e.monitors {
+		if !seen[id] {
+			gone = append(gone, id)
+		}
+	}
+	e.mu.Unlock()
+	for _, id := range gone {
+		if err := e.Reload(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // test is the scheduler's Test: one test of one monitor.

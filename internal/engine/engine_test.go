@@ -177,3 +177,48 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestWatchPicksUpChanges: monitors created, changed and deleted in the
+// store by someone else (mailmon apply) are picked up while running.
+func TestWatchPicksUpChanges(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var healthy atomic.Bool
+	healthy.Store(true)
+	target := smtpTarget(t, &healthy)
+	e := New(Options{Store: st, WatchEvery: 30 * time.Millisecond})
+	must(t, e.Load(ctx))
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	d := &store.Device{Name: "late", Address: "127.0.0.1"}
+	must(t, st.PutDevice(ctx, d))
+	spec, _ := json.Marshal(config.Monitor{Port: target.Port, Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(time.Hour)}})
+	m := &store.Monitor{DeviceID: d.ID, Name: "added later", Type: "smtp", Enabled: true, Spec: spec}
+	must(t, st.PutMonitor(ctx, m))
+	waitState(t, st, m.ID, state.Up, 5*time.Second)
+
+	m.Enabled = false
+	must(t, st.PutMonitor(ctx, m))
+	waitState(t, st, m.ID, state.Disabled, 5*time.Second)
+
+	must(t, st.DeleteMonitor(ctx, m.ID))
+	loaded := func() int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return len(e.monitors)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && loaded() != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if loaded() != 0 {
+		t.Errorf("a deleted monitor is still loaded")
+	}
+}

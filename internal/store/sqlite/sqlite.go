@@ -381,7 +381,10 @@ func (s *Store) SetMonitorAlerts(ctx context.Context, monitorID int64, alertIDs 
 				return err
 			}
 		}
-		return nil
+		// The assignment is part of the monitor: a daemon watching for
+		// changes sees it by the monitor's update time.
+		_, err := tx.ExecContext(ctx, `UPDATE monitors SET updated_ms=max(updated_ms+1, ?) WHERE id=?`, ms(time.Now()), monitorID)
+		return err
 	})
 }
 

@@ -131,7 +131,11 @@ func alerts(t *testing.T, s store.Store) {
 	d := &store.Device{Name: "d", Address: "d"}
 	must(t, s.PutDevice(ctx, d))
 	m := newMonitor(t, s, d.ID, "m", "smtp")
+	before, _ := s.Monitor(ctx, m.ID)
 	must(t, s.SetMonitorAlerts(ctx, m.ID, []int64{b.ID, a.ID, a.ID}))
+	if after, _ := s.Monitor(ctx, m.ID); !after.Updated.After(before.Updated) {
+		t.Errorf("assigning alerts does not show in the monitor's update time: %v → %v", before.Updated, after.Updated)
+	}
 	if ids, _ := s.MonitorAlerts(ctx, m.ID); len(ids) != 2 || ids[0] != a.ID || ids[1] != b.ID {
 		t.Errorf("assigned %v", ids)
 	}
