@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -324,5 +327,144 @@ func TestServeDemo(t *testing.T) {
 		if !slices.ContainsFunc(alerts, func(a string) bool { return strings.Contains(a, want) }) {
 			t.Errorf("no alert %q in %v", want, alerts)
 		}
+	}
+}
+
+// TestCrashSafety: the daemon killed with SIGKILL while an alert is due
+// and its receiver failing; restarted, the alert is delivered once, the
+// recovery once, and the history is intact.
+func TestCrashSafety(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mailmon.db")
+	var healthy, receiving atomic.Bool
+	target := hostile.Start(t, func(c *hostile.Conn) {
+		if !healthy.Load() {
+			return
+		}
+		c.Send("220 target ESMTP\r\n")
+		for l := c.ReadLine(); l != ""; l = c.ReadLine() {
+			if strings.HasPrefix(l, "QUIT") {
+				c.Send("221 bye\r\n")
+				return
+			}
+			c.Send("250 target\r\n")
+		}
+	})
+	var mu sync.Mutex
+	delivered := map[string]int{}
+	var kinds []string
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !receiving.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		var p struct{ ID, Event, State string }
+		json.NewDecoder(r.Body).Decode(&p)
+		mu.Lock()
+		delivered[p.ID]++
+		kinds = append(kinds, p.Event+":"+p.State)
+		mu.Unlock()
+	}))
+	defer rcv.Close()
+	cfg := filepath.Join(dir, "crash.yaml")
+	os.WriteFile(cfg, []byte(`alerts:
+  - name: hook
+    webhook: {url: "`+rcv.URL+`"}
+devices:
+  - name: target
+    address: 127.0.0.1
+    monitors:
+      - name: SMTP
+        type: smtp
+        port: `+strconv.Itoa(target.Port)+`
+        timing: {max_duration: 2s, up_every: 3s, down_every: 300ms, lost_every: 300ms}
+        notify: {failures_per_alert: 1, max_alerts: 1, alerts: [hook]}
+`), 0o600)
+	env := []string{"MAILMON_SECRET=crash-test-installation-secret-0123"}
+	if code, out, errOut, _ := mailmon(t, env, "apply", "-f", cfg, "--db", db); code != 0 {
+		t.Fatalf("apply: %s%s", out, errOut)
+	}
+	_, tok, _, _ := mailmon(t, nil, "token", "create", "--name", "t", "--db", db)
+	tok = strings.TrimSpace(tok)
+
+	serve := func() (*exec.Cmd, string) {
+		cmd := exec.Command(os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
+		cmd.Env = append(append(os.Environ(), "MAILMON_RUN_MAIN=1"), env...)
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		return cmd, strings.Fields(strings.TrimPrefix(line, "mailmon listening on "))[0]
+	}
+	alertLog := func(url string) []map[string]any {
+		req, _ := http.NewRequest("GET", url+"/api/v1/monitors/1/alert-log", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil
+		}
+		defer resp.Body.Close()
+		var out struct{ Items []map[string]any }
+		json.NewDecoder(resp.Body).Decode(&out)
+		return out.Items
+	}
+
+	cmd, url := serve()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l := alertLog(url)
+		if len(l) == 1 && l[0]["status"] == "pending" && l[0]["attempts"].(float64) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no failed delivery attempt: %v", l)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	receiving.Store(true)
+	healthy.Store(true)
+	cmd, url = serve()
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		mu.Lock()
+		n := len(kinds)
+		mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // room for a duplicate to show
+	mu.Lock()
+	defer mu.Unlock()
+	if len(kinds) != 2 || kinds[0] != "alert:lost" || kinds[1] != "recovery:up" {
+		t.Fatalf("received %v, want the alert then the recovery, once each", kinds)
+	}
+	for id, n := range delivered {
+		if n != 1 {
+			t.Errorf("event %s delivered %d times", id, n)
+		}
+	}
+	req, _ := http.NewRequest("GET", url+"/api/v1/monitors/1/state-changes", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ch struct{ Items []struct{ From, To string } }
+	json.NewDecoder(resp.Body).Decode(&ch)
+	var path []string
+	for i := len(ch.Items) - 1; i >= 0; i-- {
+		path = append(path, ch.Items[i].To)
+	}
+	if strings.Join(path, ",") != "lost,up" {
+		t.Errorf("history after the crash: %v", path)
 	}
 }

@@ -34,7 +34,8 @@ type Options struct {
 	Log         *slog.Logger
 	Now         func() time.Time
 	// OutboxEvery is how often pending notifications are looked for
-	// (default 1 s); each is tried at most MaxAttempts times (default 5).
+	// (default 1 s); each is tried at most MaxAttempts times (default 12,
+	// with back-off: about an hour).
 	OutboxEvery time.Duration
 	MaxAttempts int
 	// WatchEvery is how often the store is checked for monitors changed
@@ -53,6 +54,8 @@ type Engine struct {
 	mu       sync.Mutex
 	monitors map[int64]*entry
 	status   map[int64]state.Status
+
+	retryAt map[int64]time.Time // outbox back-off, by notification; the outbox goroutine's own
 }
 
 // entry is a loaded monitor, ready to test.
@@ -81,7 +84,7 @@ func New(o Options) *Engine {
 		o.OutboxEvery = time.Second
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 5
+		o.MaxAttempts = 12
 	}
 	if o.WatchEvery <= 0 {
 		o.WatchEvery = 10 * time.Second
@@ -89,7 +92,7 @@ func New(o Options) *Engine {
 	if o.Probers == nil {
 		o.Probers = probers.Get
 	}
-	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{}}
+	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{}, retryAt: map[int64]time.Time{}}
 	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
 	return e
 }

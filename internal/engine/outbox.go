@@ -38,9 +38,13 @@ func (e *Engine) deliverPending(ctx context.Context) {
 		e.o.Log.Error("reading the outbox failed", "err", err)
 		return
 	}
+	now := e.o.Now()
 	for _, n := range pending {
 		if ctx.Err() != nil {
 			return
+		}
+		if next, ok := e.retryAt[n.ID]; ok && now.Before(next) {
+			continue // backing off
 		}
 		err := e.deliver(ctx, n)
 		attempts := n.Attempts + 1
@@ -55,6 +59,13 @@ func (e *Engine) deliverPending(ctx context.Context) {
 		}
 		if err != nil {
 			e.o.Log.Warn("alert delivery failed", "monitor", n.MonitorID, "alert", n.AlertID, "attempt", attempts, "err", err)
+		}
+		if status == store.NotifyPending {
+			// 1 s, 2 s, 4 s … at most 5 min between attempts; a restart
+			// tries again at once.
+			e.retryAt[n.ID] = now.Add(min(time.Second<<min(attempts-1, 20), 5*time.Minute))
+		} else {
+			delete(e.retryAt, n.ID)
 		}
 		if err := e.o.Store.MarkNotification(ctx, n.ID, status, attempts, msg, e.o.Now()); err != nil {
 			e.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
