@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,7 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/healthz", Public: true, handler: s.healthz},
+		{Method: "GET", Path: "/api/v1/openapi.yaml", Public: true, handler: s.openAPI},
 		{Method: "GET", Path: "/api/v1/devices", handler: s.listDevices},
 		{Method: "POST", Path: "/api/v1/devices", handler: s.createDevice},
 		{Method: "GET", Path: "/api/v1/devices/{id}", handler: s.getDevice},
@@ -180,6 +182,17 @@ func decode(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return httpError{http.StatusBadRequest, "the body is not valid JSON for this object: " + err.Error()}
 	}
+	return nil
+}
+
+// OpenAPI is the document of this API, checked in beside the code.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Write(OpenAPI)
 	return nil
 }
 

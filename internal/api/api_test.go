@@ -17,6 +17,7 @@ import (
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
 	"github.com/mailmon/mailmon/internal/vault"
+	"go.yaml.in/yaml/v3"
 )
 
 type fixture struct {
@@ -172,5 +173,35 @@ func TestMonitorsSecretsWriteOnly(t *testing.T) {
 	}
 	if code, _ := f.do(t, "GET", "/api/v1/nothing", nil, f.token); code != http.StatusNotFound {
 		t.Errorf("unknown route: %d", code)
+	}
+}
+
+// TestOpenAPIDocumentsEveryRoute: the document and the router agree.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t)
+	routes := map[string]bool{}
+	for _, rt := range f.api.Routes() {
+		key := strings.ToLower(rt.Method) + " " + rt.Path
+		routes[key] = true
+		if _, ok := doc.Paths[rt.Path][strings.ToLower(rt.Method)]; !ok {
+			t.Errorf("%s %s is not in openapi.yaml", rt.Method, rt.Path)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for m := range ops {
+			if m != "parameters" && !routes[m+" "+path] {
+				t.Errorf("openapi.yaml documents %s %s, which the router does not serve", m, path)
+			}
+		}
+	}
+	code, _ := f.do(t, "GET", "/api/v1/openapi.yaml", nil, "")
+	if code != http.StatusOK {
+		t.Errorf("the document is not served: %d", code)
 	}
 }
