@@ -36,6 +36,7 @@ fuzz:
 BENCHCOUNT ?= 5
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./internal/bench/ | $(GO) run ./internal/bench/benchtable
+	$(GO) test -run='^$$' -bench=RecordTest -benchtime=100000x ./internal/store/sqlite/
 
 clean:
 	rm -rf bin
