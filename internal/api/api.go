@@ -20,6 +20,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/report"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
@@ -61,6 +62,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/monitors/{id}/alert-log", handler: s.monitorAlertLog},
 		{Method: "POST", Path: "/api/v1/monitors/{id}/test", handler: s.testMonitor},
 		{Method: "GET", Path: "/api/v1/alerts", handler: s.listAlerts},
+		{Method: "GET", Path: "/api/v1/reports", handler: s.reports},
 	}
 }
 
@@ -659,5 +661,65 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, alertJSON{a.ID, a.Name, a.Kind, a.Spec, sec})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
+	return nil
+}
+
+// reports is availability, outages and response times per monitor and per
+// device over a period (default: the last 24 hours), as JSON or CSV.
+func (s *Server) reports(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	now := time.Now()
+	from, to := now.Add(-24*time.Hour), now
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return fieldErrors{{Path: p.name, Msg: "is an RFC 3339 time"}}
+			}
+			*p.t = t
+		}
+	}
+	if !to.After(from) {
+		return fieldErrors{{Path: "to", Msg: "must be after from"}}
+	}
+	var device int64
+	if v := q.Get("device"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fieldErrors{{Path: "device", Msg: "is a device id"}}
+		}
+		device = id
+	}
+	rep, err := report.Make(r.Context(), s.Store, device, from, to, now)
+	if err != nil {
+		return err
+	}
+	if q.Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="mailmon-report.csv"`)
+		return rep.CSV(w)
+	}
+	type rowJSON struct {
+		report.Row
+		OutageSeconds float64 `json:"outage_seconds"`
+		RTTMinMS      float64 `json:"rtt_min_ms"`
+		RTTAvgMS      float64 `json:"rtt_avg_ms"`
+		RTTP95MS      float64 `json:"rtt_p95_ms"`
+		RTTMaxMS      float64 `json:"rtt_max_ms"`
+		DeliveryAvgMS float64 `json:"delivery_avg_ms"`
+		DeliveryP95MS float64 `json:"delivery_p95_ms"`
+	}
+	msf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+	conv := func(rows []report.Row) []rowJSON {
+		out := make([]rowJSON, 0, len(rows))
+		for _, x := range rows {
+			out = append(out, rowJSON{x, x.OutageTime.Seconds(), msf(x.RTTMin), msf(x.RTTAvg), msf(x.RTTP95), msf(x.RTTMax), msf(x.DeliveryAvg), msf(x.DeliveryP95)})
+		}
+		return out
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"from": rep.From, "to": rep.To, "monitors": conv(rep.Monitors), "devices": conv(rep.Devices)})
 	return nil
 }

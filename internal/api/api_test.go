@@ -165,6 +165,29 @@ func TestMonitorsSecretsWriteOnly(t *testing.T) {
 	if strings.Contains(f.seen.String(), secret) {
 		t.Error("a response carried the password")
 	}
+	// The two tests show in the report, once rolled up.
+	if err := f.api.Engine.Tidy(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	code, rep := f.do(t, "GET", "/api/v1/reports", nil, f.token)
+	mons, _ := rep["monitors"].([]any)
+	if code != http.StatusOK || len(mons) != 1 || mons[0].(map[string]any)["tests"].(float64) != 2 || mons[0].(map[string]any)["availability_pct"].(float64) != 100 {
+		t.Errorf("report: %d %v", code, rep)
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/reports?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !strings.Contains(string(body), "mail1,Submission,") {
+		t.Errorf("csv report (%s):\n%s", ct, body)
+	}
+	if code, bad := f.do(t, "GET", "/api/v1/reports?from=yesterday", nil, f.token); code != http.StatusBadRequest || bad["fields"] == nil {
+		t.Errorf("bad period: %d %v", code, bad)
+	}
 	if code, _ := f.do(t, "DELETE", "/api/v1/devices/"+strconv.Itoa(int(devID)), nil, f.token); code != http.StatusNoContent {
 		t.Errorf("delete device: %d", code)
 	}

@@ -41,6 +41,11 @@ type Options struct {
 	// WatchEvery is how often the store is checked for monitors changed
 	// by someone else (default 10 s).
 	WatchEvery time.Duration
+	// JanitorEvery is how often statistics are rolled up and old raw
+	// results pruned (default 5 min); RawRetention is how long raw results
+	// are kept (default 7 days).
+	JanitorEvery time.Duration
+	RawRetention time.Duration
 	// Probers overrides the table of probers (tests).
 	Probers func(typ string) (probe.Prober, bool)
 }
@@ -88,6 +93,12 @@ func New(o Options) *Engine {
 	}
 	if o.WatchEvery <= 0 {
 		o.WatchEvery = 10 * time.Second
+	}
+	if o.JanitorEvery <= 0 {
+		o.JanitorEvery = 5 * time.Minute
+	}
+	if o.RawRetention <= 0 {
+		o.RawRetention = 7 * 24 * time.Hour
 	}
 	if o.Probers == nil {
 		o.Probers = probers.Get
@@ -227,14 +238,15 @@ func (e *Engine) interval(en *entry, s state.State) time.Duration {
 	return t.UpEvery.D()
 }
 
-// Run runs the scheduler, the outbox and the watch for changes made by
-// others (mailmon apply on the same database) until ctx ends.
+// Run runs the scheduler, the outbox, the watch for changes made by others
+// (mailmon apply on the same database) and the statistics' upkeep until ctx
+// ends.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); e.sched.Run(ctx) }()
-	go func() { defer wg.Done(); e.outbox(ctx) }()
-	go func() { defer wg.Done(); e.watch(ctx) }()
+	for _, fn := range []func(context.Context){e.sched.Run, e.outbox, e.watch, e.janitor} {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(ctx) }()
+	}
 	wg.Wait()
 }
 

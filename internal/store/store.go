@@ -114,6 +114,36 @@ type Test struct {
 	Notifications []Notification
 }
 
+// Roll-up periods.
+const (
+	Hour = "hour"
+	Day  = "day"
+)
+
+// Rollup sums up a monitor's tests over an hour or a day.
+type Rollup struct {
+	MonitorID      int64
+	Period         string
+	Start          time.Time
+	Tests          int
+	Up, Warn, Down int
+	RTTMin, RTTAvg time.Duration
+	RTTP95, RTTMax time.Duration
+	Delivered      int
+	DeliveryAvg    time.Duration
+	DeliveryP95    time.Duration
+	DeliveryMax    time.Duration
+}
+
+// Truncate returns the start of the period holding t (UTC).
+func Truncate(period string, t time.Time) time.Time {
+	t = t.UTC()
+	if period == Day {
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return t.Truncate(time.Hour)
+}
+
 // Token is an API bearer token; only its hash is stored.
 type Token struct {
 	ID      int64
@@ -173,6 +203,17 @@ type Store interface {
 
 	// Prune deletes raw results older than before; it returns how many.
 	Prune(ctx context.Context, before time.Time) (int64, error)
+
+	// RollUp computes the roll-ups of period ("hour" or "day") for every
+	// bucket that starts in [from, to), from the raw results; it replaces
+	// what was there, so running it twice changes nothing.
+	RollUp(ctx context.Context, period string, from, to time.Time) error
+	Rollups(ctx context.Context, monitorID int64, period string, from, to time.Time) ([]Rollup, error)
+	// PruneRollups deletes roll-ups of period that start before before.
+	PruneRollups(ctx context.Context, period string, before time.Time) (int64, error)
+	// StateChangesBetween lists a monitor's state changes in [from, to),
+	// oldest first, with the last change before from (the state at from).
+	StateChangesBetween(ctx context.Context, monitorID int64, from, to time.Time) ([]StateChange, error)
 
 	PutToken(ctx context.Context, t *Token) error
 	TokenByHash(ctx context.Context, hash string) (*Token, error)

@@ -18,13 +18,15 @@ import (
 // empty store.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := map[string]func(*testing.T, store.Store){
-		"devices":       devices,
-		"monitors":      monitors,
-		"alerts":        alerts,
-		"record test":   recordTest,
-		"notifications": notifications,
-		"prune":         prune,
-		"tokens":        tokens,
+		"devices":               devices,
+		"monitors":              monitors,
+		"alerts":                alerts,
+		"record test":           recordTest,
+		"notifications":         notifications,
+		"prune":                 prune,
+		"tokens":                tokens,
+		"rollups":               rollups,
+		"state changes between": stateChangesBetween,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -271,5 +273,84 @@ func tokens(t *testing.T, s store.Store) {
 	must(t, s.DeleteToken(ctx, tk.ID))
 	if l, _ := s.Tokens(ctx); len(l) != 0 {
 		t.Errorf("tokens after delete: %v", l)
+	}
+}
+
+func rollups(t *testing.T, s store.Store) {
+	d := &store.Device{Name: "d", Address: "d"}
+	must(t, s.PutDevice(ctx, d))
+	m := newMonitor(t, s, d.ID, "m", "imap-roundtrip")
+	h0 := store.Truncate(store.Hour, time.Now().Add(-48*time.Hour))
+	rec := func(at time.Time, st probe.Status, rtt, delivery time.Duration) {
+		must(t, s.RecordTest(ctx, store.Test{
+			Result: store.Result{MonitorID: m.ID, Time: at, Status: st, RTT: rtt, Delivery: delivery},
+			Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Up}, LastTest: at},
+		}))
+	}
+	// Hour 0: 20 tests, rtt 1..20 ms, one of them down (rtt 10 s, left out of the rtt figures).
+	for i := 1; i <= 20; i++ {
+		st, rtt := probe.StatusUp, time.Duration(i)*time.Millisecond
+		if i == 20 {
+			st, rtt = probe.StatusDown, 10*time.Second
+		}
+		rec(h0.Add(time.Duration(i)*time.Minute), st, rtt, time.Duration(i)*100*time.Microsecond)
+	}
+	// Hour 1: 2 tests, one warn.
+	rec(h0.Add(time.Hour+time.Minute), probe.StatusUp, 30*time.Millisecond, 0)
+	rec(h0.Add(time.Hour+2*time.Minute), probe.StatusWarn, 50*time.Millisecond, 0)
+	must(t, s.RollUp(ctx, store.Hour, h0, h0.Add(2*time.Hour)))
+	must(t, s.RollUp(ctx, store.Hour, h0, h0.Add(2*time.Hour))) // twice: nothing changes
+	rs, err := s.Rollups(ctx, m.ID, store.Hour, h0, h0.Add(3*time.Hour))
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("hourly: %+v %v", rs, err)
+	}
+	r := rs[0]
+	if r.Tests != 20 || r.Up != 19 || r.Down != 1 || r.RTTMin != time.Millisecond || r.RTTMax != 19*time.Millisecond ||
+		r.RTTAvg != 10*time.Millisecond || r.RTTP95 != 19*time.Millisecond || r.Delivered != 20 || r.DeliveryMax != 2*time.Millisecond {
+		t.Errorf("hour 0: %+v", r)
+	}
+	if r := rs[1]; r.Tests != 2 || r.Warn != 1 || r.RTTMax != 50*time.Millisecond || r.Delivered != 0 {
+		t.Errorf("hour 1: %+v", r)
+	}
+	day := store.Truncate(store.Day, h0)
+	must(t, s.RollUp(ctx, store.Day, day, day.Add(72*time.Hour)))
+	ds, err := s.Rollups(ctx, m.ID, store.Day, day, day.Add(72*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tests, down int
+	for _, d := range ds {
+		tests, down = tests+d.Tests, down+d.Down
+	}
+	if tests != 22 || down != 1 {
+		t.Errorf("daily sums %d tests, %d down: %+v", tests, down, ds)
+	}
+	// Raw results pruned, roll-ups stay.
+	s.Prune(ctx, time.Now())
+	if rs, _ := s.Rollups(ctx, m.ID, store.Hour, h0, h0.Add(3*time.Hour)); len(rs) != 2 {
+		t.Errorf("roll-ups went with the raw results")
+	}
+	if n, err := s.PruneRollups(ctx, store.Hour, h0.Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("PruneRollups: %d %v", n, err)
+	}
+}
+
+func stateChangesBetween(t *testing.T, s store.Store) {
+	d := &store.Device{Name: "d", Address: "d"}
+	must(t, s.PutDevice(ctx, d))
+	m := newMonitor(t, s, d.ID, "m", "smtp")
+	t0 := time.Now().Add(-10 * time.Hour).Truncate(time.Millisecond)
+	for i, to := range []state.State{state.Up, state.Down, state.Up, state.Down} {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		must(t, s.RecordTest(ctx, store.Test{
+			Result: store.Result{MonitorID: m.ID, Time: at, Status: probe.StatusUp},
+			Status: store.Status{MonitorID: m.ID, Status: state.Status{State: to}, LastTest: at},
+			Change: &store.StateChange{MonitorID: m.ID, Time: at, To: to, Cause: "x"},
+		}))
+	}
+	cs, err := s.StateChangesBetween(ctx, m.ID, t0.Add(90*time.Minute), t0.Add(200*time.Minute))
+	// The change before the range (the state at its start), then the two in it.
+	if err != nil || len(cs) != 3 || cs[0].To != state.Down || !cs[0].Time.Equal(t0.Add(time.Hour)) || cs[1].To != state.Up || cs[2].To != state.Down {
+		t.Errorf("StateChangesBetween = %+v, %v", cs, err)
 	}
 }

@@ -1,0 +1,189 @@
+// Package report makes the historical reports: availability, outages and
+// response times of monitors and devices over a period, from the hourly
+// (or, past their retention, daily) roll-ups and the state changes.
+package report
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// HourlyRetention is how long hourly roll-ups are kept; older periods are
+// reported from daily ones.
+const HourlyRetention = 90 * 24 * time.Hour
+
+// Row is one monitor's or one device's figures over the period.
+type Row struct {
+	MonitorID    int64         `json:"monitor_id,omitempty"`
+	Monitor      string        `json:"monitor,omitempty"`
+	Device       string        `json:"device"`
+	Tests        int           `json:"tests"`
+	Up           int           `json:"up"`
+	Warn         int           `json:"warn"`
+	Down         int           `json:"down"`
+	Availability float64       `json:"availability_pct"` // tests that did not fail
+	Outages      int           `json:"outages"`
+	OutageTime   time.Duration `json:"-"`
+	RTTMin       time.Duration `json:"-"`
+	RTTAvg       time.Duration `json:"-"`
+	RTTP95       time.Duration `json:"-"`
+	RTTMax       time.Duration `json:"-"`
+	DeliveryAvg  time.Duration `json:"-"`
+	DeliveryP95  time.Duration `json:"-"`
+	passed       int           // tests behind the rtt figures
+	delivered    int
+}
+
+// Report is the report of a period.
+type Report struct {
+	From, To time.Time
+	Monitors []Row
+	Devices  []Row
+}
+
+// Make reports on the monitors (of one device, or all) over [from, to).
+func Make(ctx context.Context, st store.Store, deviceID int64, from, to, now time.Time) (*Report, error) {
+	period := store.Hour
+	if from.Before(now.Add(-HourlyRetention)) {
+		period = store.Day
+	}
+	rep := &Report{From: from, To: to}
+	ms, _, err := st.Monitors(ctx, store.MonitorFilter{DeviceID: deviceID, Page: store.Page{Limit: 1 << 30}})
+	if err != nil {
+		return nil, err
+	}
+	devices := map[int64]*Row{}
+	var order []int64
+	for _, m := range ms {
+		d, err := st.Device(ctx, m.DeviceID)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := st.Rollups(ctx, m.ID, period, store.Truncate(period, from), to)
+		if err != nil {
+			return nil, err
+		}
+		row := Row{MonitorID: m.ID, Monitor: m.Name, Device: d.Name}
+		for _, r := range rs {
+			row.add(r)
+		}
+		cs, err := st.StateChangesBetween(ctx, m.ID, from, to)
+		if err != nil {
+			return nil, err
+		}
+		end := to
+		if now.Before(end) {
+			end = now
+		}
+		row.Outages, row.OutageTime = outages(cs, from, end)
+		row.finish()
+		rep.Monitors = append(rep.Monitors, row)
+		dr, ok := devices[d.ID]
+		if !ok {
+			dr = &Row{Device: d.Name}
+			devices[d.ID] = dr
+			order = append(order, d.ID)
+		}
+		dr.merge(row)
+	}
+	for _, id := range order {
+		devices[id].finish()
+		rep.Devices = append(rep.Devices, *devices[id])
+	}
+	return rep, nil
+}
+
+func (r *Row) add(x store.Rollup) {
+	passed := x.Up + x.Warn
+	r.mergeFigures(Row{Tests: x.Tests, Up: x.Up, Warn: x.Warn, Down: x.Down, RTTMin: x.RTTMin, RTTAvg: x.RTTAvg,
+		RTTP95: x.RTTP95, RTTMax: x.RTTMax, DeliveryAvg: x.DeliveryAvg, DeliveryP95: x.DeliveryP95, passed: passed, delivered: x.Delivered})
+}
+
+// merge adds a monitor's row into its device's.
+func (r *Row) merge(x Row) {
+	r.mergeFigures(x)
+	r.Outages += x.Outages
+	r.OutageTime += x.OutageTime
+}
+
+// mergeFigures: counts add up, minimum and maximum hold, averages weigh by
+// their tests, and p95 is the highest p95 (an upper bound).
+func (r *Row) mergeFigures(x Row) {
+	if x.passed > 0 && (r.passed == 0 || x.RTTMin < r.RTTMin) {
+		r.RTTMin = x.RTTMin
+	}
+	if x.passed > 0 {
+		r.RTTAvg = time.Duration((int64(r.RTTAvg)*int64(r.passed) + int64(x.RTTAvg)*int64(x.passed)) / int64(r.passed+x.passed))
+	}
+	if x.delivered > 0 {
+		r.DeliveryAvg = time.Duration((int64(r.DeliveryAvg)*int64(r.delivered) + int64(x.DeliveryAvg)*int64(x.delivered)) / int64(r.delivered+x.delivered))
+	}
+	r.RTTP95, r.RTTMax = max(r.RTTP95, x.RTTP95), max(r.RTTMax, x.RTTMax)
+	r.DeliveryP95 = max(r.DeliveryP95, x.DeliveryP95)
+	r.Tests, r.Up, r.Warn, r.Down = r.Tests+x.Tests, r.Up+x.Up, r.Warn+x.Warn, r.Down+x.Down
+	r.passed, r.delivered = r.passed+x.passed, r.delivered+x.delivered
+}
+
+func (r *Row) finish() {
+	if r.Tests > 0 {
+		r.Availability = float64(r.Tests-r.Down) * 100 / float64(r.Tests)
+	}
+}
+
+// outages counts the times a monitor went Down (or Lost) and the time it
+// spent so within [from, to). cs starts with the change before from.
+func outages(cs []store.StateChange, from, to time.Time) (int, time.Duration) {
+	n, total := 0, time.Duration(0)
+	failing, since := false, from
+	for _, c := range cs {
+		at := c.Time
+		if at.Before(from) {
+			at = from
+		}
+		now := c.To.Failing()
+		switch {
+		case now && !failing:
+			if !c.Time.Before(from) {
+				n++
+			}
+			since = at
+		case !now && failing:
+			total += at.Sub(since)
+		}
+		failing = now
+	}
+	if failing && to.After(since) {
+		total += to.Sub(since)
+		if n == 0 {
+			n = 1 // an outage that began before the period
+		}
+	}
+	return n, total
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
+}
+
+// CSV writes the monitors' rows, then the devices' (monitor empty).
+func (rep *Report) CSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"device", "monitor", "from", "to", "tests", "up", "warn", "down", "availability_pct", "outages", "outage_seconds",
+		"rtt_min_ms", "rtt_avg_ms", "rtt_p95_ms", "rtt_max_ms", "delivery_avg_ms", "delivery_p95_ms"})
+	for _, rows := range [][]Row{rep.Monitors, rep.Devices} {
+		for _, r := range rows {
+			cw.Write([]string{r.Device, r.Monitor, rep.From.UTC().Format(time.RFC3339), rep.To.UTC().Format(time.RFC3339),
+				strconv.Itoa(r.Tests), strconv.Itoa(r.Up), strconv.Itoa(r.Warn), strconv.Itoa(r.Down),
+				fmt.Sprintf("%.3f", r.Availability), strconv.Itoa(r.Outages), fmt.Sprintf("%.0f", r.OutageTime.Seconds()),
+				ms(r.RTTMin), ms(r.RTTAvg), ms(r.RTTP95), ms(r.RTTMax), ms(r.DeliveryAvg), ms(r.DeliveryP95)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
