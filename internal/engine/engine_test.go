@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +18,10 @@ import (
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/testutil/certs"
+	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
+	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
@@ -103,13 +107,24 @@ func TestOutageAlertsLostRecovery(t *testing.T) {
 	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{URL: hs.URL}})
 	a := &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
 	must(t, st.PutAlert(ctx, a))
+	// And an e-mail alert through a relay that wants STARTTLS and AUTH.
+	ca := certs.NewCA(t)
+	relay := fakesmtp.Start(t, fakesmtp.Options{TLS: certs.ServerConfig(ca.Issue(t, certs.Leaf{})),
+		Accounts: saslsrv.Accounts{Passwords: map[string]string{"alerts@example.test": "relay-pw"}}})
+	espec, _ := json.Marshal(config.Alert{Name: "mail", Email: &config.Email{To: []string{"oncall@example.test"},
+		Relay: config.Leg{Host: relay.Host, Port: relay.Port, TLS: "starttls", CA: ca.File(t), User: "alerts@example.test"}}})
+	ea := &store.Alert{Name: "mail", Kind: "email", Spec: espec}
+	must(t, st.PutAlert(ctx, ea))
+	sealed, _ := v.Seal([]byte("relay-pw"), AlertRecord(ea.ID, "relay.password"))
+	ea.Secrets = map[string]string{"relay.password": sealed}
+	must(t, st.PutAlert(ctx, ea))
 	mspec, _ := json.Marshal(config.Monitor{Port: target.Port, EHLO: "engine.test",
 		Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(150 * time.Millisecond),
 			DownEvery: config.Duration(60 * time.Millisecond), LostEvery: config.Duration(60 * time.Millisecond)},
 		Notify: config.Notify{FailuresPerAlert: 2, MaxAlerts: 2}})
 	m := &store.Monitor{DeviceID: d.ID, Name: "SMTP", Type: "smtp", Enabled: true, Spec: mspec}
 	must(t, st.PutMonitor(ctx, m))
-	must(t, st.SetMonitorAlerts(ctx, m.ID, []int64{a.ID}))
+	must(t, st.SetMonitorAlerts(ctx, m.ID, []int64{a.ID, ea.ID}))
 
 	e := New(Options{Store: st, Vault: v, OutboxEvery: 20 * time.Millisecond, BaseURL: "http://mailmon.test"})
 	must(t, e.Load(ctx))
@@ -123,7 +138,7 @@ func TestOutageAlertsLostRecovery(t *testing.T) {
 	healthy.Store(true)
 	waitState(t, st, m.ID, state.Up, 5*time.Second)
 	deadline := time.Now().Add(3 * time.Second)
-	for len(rcv.kinds()) < 3 && time.Now().Before(deadline) {
+	for (len(rcv.kinds()) < 3 || len(relay.Messages()) < 3) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond)
@@ -163,7 +178,22 @@ func TestOutageAlertsLostRecovery(t *testing.T) {
 			t.Fatalf("state changes %v, want %v", path, wantPath)
 		}
 	}
+	var subjects []string
+	for _, msg := range relay.Messages() {
+		for _, l := range strings.Split(string(msg.Data), "\r\n") {
+			if strings.HasPrefix(l, "Subject: ") {
+				subjects = append(subjects, strings.TrimPrefix(l, "Subject: "))
+			}
+		}
+	}
+	wantSubjects := []string{"[mailmon] SMTP on mail1 is down", "[mailmon] SMTP on mail1 is lost", "[mailmon] SMTP on mail1 is up"}
+	if strings.Join(subjects, "|") != strings.Join(wantSubjects, "|") {
+		t.Errorf("e-mails %q, want %q", subjects, wantSubjects)
+	}
 	log, _ := st.Notifications(context.Background(), m.ID, 10)
+	if len(log) != 6 {
+		t.Errorf("%d entries in the alert log, want 6 (3 events × 2 actions)", len(log))
+	}
 	for _, n := range log {
 		if n.Status != store.NotifySent || n.Attempts != 1 {
 			t.Errorf("alert log entry %+v", n)
