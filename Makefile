@@ -2,7 +2,7 @@ GO ?= go
 FUZZTIME ?= 10s
 PKGS := ./...
 
-.PHONY: all build test check vet race fuzz bench clean
+.PHONY: all build test check vet race fuzz bench bench-daemon clean
 
 all: build
 
@@ -37,6 +37,12 @@ BENCHCOUNT ?= 5
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./internal/bench/ | $(GO) run ./internal/bench/benchtable
 	$(GO) test -run='^$$' -bench=RecordTest -benchtime=100000x ./internal/store/sqlite/
+
+# The daemon at 1,000, 5,000 and 20,000 monitors (BENCHDURATION each);
+# writes bench/results/daemon-DATE.md.
+BENCHDURATION ?= 3m
+bench-daemon: build
+	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -duration $(BENCHDURATION)
 
 clean:
 	rm -rf bin

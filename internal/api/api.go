@@ -63,6 +63,7 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Path: "/api/v1/monitors/{id}/test", handler: s.testMonitor},
 		{Method: "GET", Path: "/api/v1/alerts", handler: s.listAlerts},
 		{Method: "GET", Path: "/api/v1/reports", handler: s.reports},
+		{Method: "GET", Path: "/api/v1/status", handler: s.status},
 	}
 }
 
@@ -721,5 +722,19 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request) error {
 		return out
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"from": rep.From, "to": rep.To, "monitors": conv(rep.Monitors), "devices": conv(rep.Devices)})
+	return nil
+}
+
+// status is the daemon's own health: the scheduler's lag and load.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
+	if s.Engine == nil {
+		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
+	}
+	st := s.Engine.Scheduler().Stats()
+	msf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+	writeJSON(w, http.StatusOK, map[string]any{
+		"monitors": st.Monitors, "in_flight": st.InFlight, "tests_started": st.Started,
+		"lag_p50_ms": msf(st.LagP50), "lag_p99_ms": msf(st.LagP99), "lag_max_ms": msf(st.LagMax),
+	})
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/bench/fastsmtp"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
@@ -94,17 +95,27 @@ func loop(fn func() error) func(b *testing.B) {
 	}
 }
 
+func startFastSMTP(b *testing.B, cfg *tls.Config) *fastsmtp.Server {
+	b.Helper()
+	s, err := fastsmtp.Start(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	return s
+}
+
 func BenchmarkBannerRaw(b *testing.B) {
 	s := startFastSMTP(b, nil)
-	loop(func() error { return raw(s.port(), nil) })(b)
+	loop(func() error { return raw(s.Port(), nil) })(b)
 }
 
 func BenchmarkBannerMailmon(b *testing.B) {
 	s := startFastSMTP(b, nil)
-	loop(mailmon(s.port(), probe.TLSNone, ""))(b)
+	loop(mailmon(s.Port(), probe.TLSNone, ""))(b)
 }
 
-func tlsSetup(b *testing.B) (*fastSMTP, *tls.Config, string) {
+func tlsSetup(b *testing.B) (*fastsmtp.Server, *tls.Config, string) {
 	ca := certs.NewCA(b)
 	s := startFastSMTP(b, certs.ServerConfig(ca.Issue(b, certs.Leaf{})))
 	return s, &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}, ca.File(b)
@@ -112,10 +123,10 @@ func tlsSetup(b *testing.B) (*fastSMTP, *tls.Config, string) {
 
 func BenchmarkStartTLSRaw(b *testing.B) {
 	s, cfg, _ := tlsSetup(b)
-	loop(func() error { return raw(s.port(), cfg) })(b)
+	loop(func() error { return raw(s.Port(), cfg) })(b)
 }
 
 func BenchmarkStartTLSMailmon(b *testing.B) {
 	s, _, caFile := tlsSetup(b)
-	loop(mailmon(s.port(), probe.TLSStartTLS, caFile))(b)
+	loop(mailmon(s.Port(), probe.TLSStartTLS, caFile))(b)
 }

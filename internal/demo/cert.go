@@ -15,9 +15,9 @@ import (
 	"time"
 )
 
-// selfSigned makes a CA and a certificate for localhost signed by it, and
+// SelfSigned makes a CA and a certificate for localhost signed by it, and
 // writes the CA to dir/demo-ca.pem so that monitors can verify the demo.
-func selfSigned(dir string) (*tls.Config, string, error) {
+func SelfSigned(dir string) (*tls.Config, string, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, "", err

@@ -44,7 +44,7 @@ type Servers struct {
 // Start runs the demo servers on free loopback ports; dir receives the CA
 // file. They stop when ctx ends.
 func Start(ctx context.Context, dir string) (*Servers, error) {
-	tlsCfg, caFile, err := selfSigned(dir)
+	tlsCfg, caFile, err := SelfSigned(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func New(o Options) *Engine {
 func (e *Engine) Scheduler() *schedule.Scheduler { return e.sched }
 
 // Load reads every monitor and schedules the enabled ones, each first run
-// spread over its interval (at once for a monitor never tested).
+// spread over its interval (within two seconds for one never tested).
 func (e *Engine) Load(ctx context.Context) error {
 	for off := 0; ; off += 500 {
 		ms, _, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 500, Offset: off}})
@@ -166,10 +166,14 @@ func (e *Engine) Reload(ctx context.Context, id int64) error {
 		e.record(ctx, en, nil)
 		return nil
 	}
-	due := e.o.Now()
-	if prev.State != "" && prev.State != state.Pending {
-		due = schedule.Spread(id, e.interval(en, prev.State), due)
+	// Monitors tested before keep their place in the interval across
+	// restarts; new ones start within two seconds, spread so that
+	// thousands added at once do not fire together.
+	spread := e.interval(en, prev.State)
+	if prev.State == "" || prev.State == state.Pending {
+		spread = min(spread, 2*time.Second)
 	}
+	due := schedule.Spread(id, spread, e.o.Now())
 	e.sched.Add(id, due, en.spec.Timing.MaxDuration.D()+5*time.Second)
 	return nil
 }

@@ -1,4 +1,7 @@
-package bench
+// Package fastsmtp is a minimal SMTP responder for benchmarks: greeting,
+// EHLO, STARTTLS, QUIT, as cheap as possible, so that measurements are of
+// the client.
+package fastsmtp
 
 import (
 	"bufio"
@@ -6,24 +9,23 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"testing"
+	"time"
 )
 
-// fastSMTP is a minimal SMTP responder: it costs both clients the same and
-// as little as possible, so the comparison measures the clients.
-type fastSMTP struct {
+// Server is a running responder.
+type Server struct {
 	ln  net.Listener
 	tls *tls.Config
 	wg  sync.WaitGroup
 }
 
-func startFastSMTP(tb testing.TB, cfg *tls.Config) *fastSMTP {
-	tb.Helper()
+// Start listens on a free loopback port; cfg, if set, offers STARTTLS.
+func Start(cfg *tls.Config) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	s := &fastSMTP{ln: ln, tls: cfg}
+	s := &Server{ln: ln, tls: cfg}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -39,14 +41,21 @@ func startFastSMTP(tb testing.TB, cfg *tls.Config) *fastSMTP {
 			}()
 		}
 	}()
-	tb.Cleanup(func() { ln.Close(); s.wg.Wait() })
-	return s
+	return s, nil
 }
 
-func (s *fastSMTP) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+// Port is the listening port.
+func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 
-func (s *fastSMTP) serve(c net.Conn) {
+// Close stops the server and waits for its connections.
+func (s *Server) Close() {
+	s.ln.Close()
+	s.wg.Wait()
+}
+
+func (s *Server) serve(c net.Conn) {
 	defer func() { c.Close() }()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReader(c)
 	c.Write([]byte("220 bench.example ESMTP\r\n"))
 	tlsOn := false
@@ -57,8 +66,8 @@ func (s *fastSMTP) serve(c net.Conn) {
 		}
 		switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
 		case strings.HasPrefix(cmd, "EHLO"):
-			if tlsOn {
-				c.Write([]byte("250-bench.example\r\n250-AUTH PLAIN\r\n250 SIZE 10240000\r\n"))
+			if tlsOn || s.tls == nil {
+				c.Write([]byte("250-bench.example\r\n250 SIZE 10240000\r\n"))
 			} else {
 				c.Write([]byte("250-bench.example\r\n250-STARTTLS\r\n250 SIZE 10240000\r\n"))
 			}
