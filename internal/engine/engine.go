@@ -72,6 +72,10 @@ type entry struct {
 	alerts  []int64
 	parents []int64
 	err     error // why it cannot be tested (a secret that does not decrypt)
+	// creds are the credentials of recoveries over SSH, by name; one that
+	// cannot be used is in credErrs instead (the monitor is still tested).
+	creds    map[string]*sshCredential
+	credErrs map[string]error
 }
 
 // New makes an engine; Load and Run start it.
@@ -115,12 +119,12 @@ func (e *Engine) Scheduler() *schedule.Scheduler { return e.sched }
 // spread over its interval (within two seconds for one never tested).
 func (e *Engine) Load(ctx context.Context) error {
 	for off := 0; ; off += 500 {
-		ms, _, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 500, Offset: off}})
+		ms, total, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 500, Offset: off}})
 		if err != nil {
 			return err
 		}
 		for i := range ms {
-			if err := e.Reload(ctx, ms[i].ID); err != nil {
+			if err := e.reload(ctx, ms[i].ID, startWindow(total)); err != nil {
 				return err
 			}
 		}
@@ -133,6 +137,17 @@ func (e *Engine) Load(ctx context.Context) error {
 // Reload (re)reads one monitor after it was created or changed, and
 // schedules it; a deleted monitor is unscheduled.
 func (e *Engine) Reload(ctx context.Context, id int64) error {
+	return e.reload(ctx, id, startWindow(1))
+}
+
+// startWindow is how long the first tests of n monitors never tested are
+// spread over: two seconds for a few, growing by 3 ms a monitor (20,000 new
+// monitors start over a minute rather than in one burst).
+func startWindow(n int) time.Duration { return 2*time.Second + time.Duration(n)*3*time.Millisecond }
+
+// reload is Reload; a monitor never tested starts within window (or its
+// interval, if shorter).
+func (e *Engine) reload(ctx context.Context, id int64, window time.Duration) error {
 	m, err := e.o.Store.Monitor(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		e.mu.Lock()
@@ -166,12 +181,11 @@ func (e *Engine) Reload(ctx context.Context, id int64) error {
 		e.record(ctx, en, nil)
 		return nil
 	}
-	// Monitors tested before keep their place in the interval across
-	// restarts; new ones start within two seconds, spread so that
-	// thousands added at once do not fire together.
+	// Monitors keep their place in the interval across restarts; new
+	// ones start soon, spread so that thousands do not fire together.
 	spread := e.interval(en, prev.State)
 	if prev.State == "" || prev.State == state.Pending {
-		spread = min(spread, 2*time.Second)
+		spread = min(spread, window)
 	}
 	due := schedule.Spread(id, spread, e.o.Now())
 	e.sched.Add(id, due, en.spec.Timing.MaxDuration.D()+5*time.Second)
@@ -204,6 +218,9 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	if en.err == nil {
 		en.err = en.cfg.Validate()
 	}
+	if err := e.loadCredentials(ctx, en); err != nil {
+		return nil, err
+	}
 	if en.alerts, err = e.o.Store.MonitorAlerts(ctx, m.ID); err != nil {
 		return nil, err
 	}
@@ -221,6 +238,12 @@ func MonitorRecord(id int64, name string) string { return fmt.Sprintf("monitor/%
 
 // AlertRecord names an alert's secret for the vault.
 func AlertRecord(id int64, name string) string { return fmt.Sprintf("alert/%d/%s", id, name) }
+
+// CredentialRecord names a credential's secret ("password" or "key") for
+// the vault.
+func CredentialRecord(id int64, name string) string {
+	return fmt.Sprintf("credential/%d/%s", id, name)
+}
 
 func (e *Engine) open(sealed, record string) (string, error) {
 	if e.o.Vault == nil {
@@ -274,6 +297,7 @@ func (e *Engine) watch(ctx context.Context) {
 // sync reloads the monitors whose stored version differs from the loaded one.
 func (e *Engine) sync(ctx context.Context) error {
 	seen := map[int64]bool{}
+	var changed []int64
 	for off := 0; ; off += 1000 {
 		ms, _, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 1000, Offset: off}})
 		if err != nil {
@@ -285,13 +309,16 @@ func (e *Engine) sync(ctx context.Context) error {
 			en := e.monitors[m.ID]
 			e.mu.Unlock()
 			if en == nil || !en.m.Updated.Equal(m.Updated) {
-				if err := e.Reload(ctx, m.ID); err != nil {
-					return err
-				}
+				changed = append(changed, m.ID)
 			}
 		}
 		if len(ms) < 1000 {
 			break
+		}
+	}
+	for _, id := range changed {
+		if err := e.reload(ctx, id, startWindow(len(changed))); err != nil {
+			return err
 		}
 	}
 	e.mu.Lock()
