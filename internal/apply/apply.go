@@ -1,5 +1,5 @@
 // Package apply brings the store in line with a configuration file
-// ("mailmon apply -f"): devices, monitors and alerts are created or updated
+// ("mailmon apply -f"): credentials, devices, monitors and alerts are created or updated
 // by name, idempotently, secrets sealed with the vault; and writes the store
 // back out as a configuration ("mailmon export"), secrets left out.
 package apply
@@ -12,6 +12,8 @@ import (
 	"os"
 	"slices"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/store"
@@ -20,7 +22,7 @@ import (
 
 // Change is what happened to one object.
 type Change struct {
-	Kind   string // device, monitor, alert
+	Kind   string // credential, device, monitor, alert
 	Name   string // mail1, mail1/SMTP, ops
 	Action string // created, updated, unchanged
 	ID     int64
@@ -45,10 +47,11 @@ func (e Env) withDefaults() Env {
 	return e
 }
 
-// Apply stores the file's alerts, devices and monitors. The file must have
-// passed config.Parse. Secrets that the file leaves out keep their stored
-// value; a new monitor that logs in needs its password. Every problem is
-// reported at once, naming the field, before anything is written.
+// Apply stores the file's credentials, alerts, devices and monitors. The
+// file must have passed config.Parse. Secrets that the file leaves out keep
+// their stored value; a new monitor that logs in needs its password, a new
+// credential its password or key. Every problem is reported at once,
+// naming the field, before anything is written.
 func Apply(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, env Env) (Report, error) {
 	env = env.withDefaults()
 	plan, err := resolve(ctx, s, v, f, env)
@@ -56,6 +59,13 @@ func Apply(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, e
 		return nil, err
 	}
 	var rep Report
+	for _, c := range plan.credentials {
+		ch, err := putCredential(ctx, s, v, c)
+		if err != nil {
+			return rep, err
+		}
+		rep = append(rep, ch)
+	}
 	alertIDs := map[string]int64{}
 	for _, a := range plan.alerts {
 		ch, id, err := putAlert(ctx, s, v, a)
@@ -84,6 +94,11 @@ func Apply(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, e
 
 type secrets map[string]string // name → value in the clear
 
+type plannedCredential struct {
+	cfg     config.Credential
+	secrets secrets
+}
+
 type plannedAlert struct {
 	cfg     config.Alert
 	secrets secrets
@@ -100,8 +115,9 @@ type plannedDevice struct {
 }
 
 type plan struct {
-	alerts  []plannedAlert
-	devices []plannedDevice
+	credentials []plannedCredential
+	alerts      []plannedAlert
+	devices     []plannedDevice
 }
 
 // resolve reads every secret and checks that each monitor that logs in has
@@ -123,6 +139,26 @@ func resolve(ctx context.Context, s store.Store, v *vault.Vault, f *config.File,
 		out[name] = val
 	}
 	p := &plan{}
+	for i, c := range f.Credentials {
+		path := fmt.Sprintf("credentials[%d]", i)
+		pc := plannedCredential{cfg: c, secrets: secrets{}}
+		get(path+".password", c.Password, pc.secrets, "password")
+		if c.Key.Set() {
+			// A PEM key has several lines: its file is read whole.
+			key, err := c.Key.ResolveAll(env.Getenv, env.ReadFile)
+			if err != nil {
+				bad(path+".key", "%v", err)
+			} else if err := checkKey(key); err != nil {
+				bad(path+".key", "%v", err)
+			} else {
+				pc.secrets["key"] = key
+			}
+		}
+		if !c.Password.Set() && !c.Key.Set() && !storedCredentialSecret(ctx, s, c.Name) {
+			bad(path+".password", "a new credential needs a password or a key")
+		}
+		p.credentials = append(p.credentials, pc)
+	}
 	for i, a := range f.Alerts {
 		pa := plannedAlert{cfg: a, secrets: secrets{}}
 		if a.Email != nil {
@@ -159,6 +195,24 @@ func resolve(ctx context.Context, s store.Store, v *vault.Vault, f *config.File,
 	return p, nil
 }
 
+// checkKey says whether a private key can be used, without quoting it.
+func checkKey(pemKey string) error {
+	_, err := ssh.ParsePrivateKey([]byte(pemKey))
+	var pm *ssh.PassphraseMissingError
+	switch {
+	case errors.As(err, &pm):
+		return errors.New("the key is encrypted with a passphrase, which is not supported")
+	case err != nil:
+		return fmt.Errorf("not a PEM private key: %v", err)
+	}
+	return nil
+}
+
+func storedCredentialSecret(ctx context.Context, s store.Store, name string) bool {
+	c, err := s.CredentialByName(ctx, name)
+	return err == nil && (c.Secrets["password"] != "" || c.Secrets["key"] != "")
+}
+
 func storedAlertSecret(ctx context.Context, s store.Store, name, secret string) bool {
 	a, err := s.AlertByName(ctx, name)
 	return err == nil && a.Secrets[secret] != ""
@@ -171,6 +225,60 @@ func storedMonitorSecret(ctx context.Context, s store.Store, device, monitor, se
 	}
 	m, err := s.MonitorByName(ctx, d.ID, monitor)
 	return err == nil && m.Secrets[secret] != ""
+}
+
+// putCredential stores a credential by name. It holds a password or a key,
+// never both: giving one drops the other.
+func putCredential(ctx context.Context, s store.Store, v *vault.Vault, pc plannedCredential) (Change, error) {
+	spec, err := json.Marshal(pc.cfg)
+	if err != nil {
+		return Change{}, err
+	}
+	ch := Change{Kind: "credential", Name: pc.cfg.Name}
+	c, err := s.CredentialByName(ctx, pc.cfg.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Created first, secrets after: they are sealed under its ID.
+		c = &store.Credential{Name: pc.cfg.Name, Spec: spec, Secrets: map[string]string{}}
+		if err := s.PutCredential(ctx, c); err != nil {
+			return ch, err
+		}
+		ch.Action = "created"
+	case err != nil:
+		return ch, err
+	default:
+		ch.Action = "unchanged"
+		if !sameJSON(c.Spec, spec) {
+			c.Spec, ch.Action = spec, "updated"
+		}
+	}
+	if c.Secrets == nil {
+		c.Secrets = map[string]string{}
+	}
+	changed := false
+	for given, other := range map[string]string{"password": "key", "key": "password"} {
+		if _, ok := pc.secrets[given]; ok {
+			if _, had := c.Secrets[other]; had {
+				delete(c.Secrets, other)
+				changed = true
+			}
+		}
+	}
+	sealed, err := seal(v, c.Secrets, pc.secrets, func(name string) string { return engine.CredentialRecord(c.ID, name) })
+	if err != nil {
+		return ch, err
+	}
+	changed = changed || sealed
+	if changed && ch.Action == "unchanged" {
+		ch.Action = "updated"
+	}
+	if ch.Action == "updated" || changed {
+		if err := s.PutCredential(ctx, c); err != nil {
+			return ch, err
+		}
+	}
+	ch.ID = c.ID
+	return ch, nil
 }
 
 func putAlert(ctx context.Context, s store.Store, v *vault.Vault, pa plannedAlert) (Change, int64, error) {
@@ -322,6 +430,23 @@ func sameJSON(a, b []byte) bool {
 // exported; assignments are by name.
 func Export(ctx context.Context, s store.Store) (*config.File, error) {
 	f := &config.File{}
+	for off := 0; ; off += 500 {
+		cs, _, err := s.Credentials(ctx, store.Page{Limit: 500, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			var cc config.Credential
+			if err := json.Unmarshal(c.Spec, &cc); err != nil {
+				return nil, fmt.Errorf("credential %s: %w", c.Name, err)
+			}
+			cc.Name = c.Name
+			f.Credentials = append(f.Credentials, cc)
+		}
+		if len(cs) < 500 {
+			break
+		}
+	}
 	alertNames := map[int64]string{}
 	for off := 0; ; off += 500 {
 		as, _, err := s.Alerts(ctx, store.Page{Limit: 500, Offset: off})

@@ -15,8 +15,20 @@ import (
 
 // File is one configuration file.
 type File struct {
-	Alerts  []Alert  `yaml:"alerts,omitempty" json:"alerts,omitempty"`
-	Devices []Device `yaml:"devices,omitempty" json:"devices,omitempty"`
+	Credentials []Credential `yaml:"credentials,omitempty" json:"credentials,omitempty"`
+	Alerts      []Alert      `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	Devices     []Device     `yaml:"devices,omitempty" json:"devices,omitempty"`
+}
+
+// Credential is a named login to a host over SSH, reused by recovery
+// actions: a user, a password or a private key, and the host key the
+// server must present (it is always checked).
+type Credential struct {
+	Name      string `yaml:"name" json:"name"`
+	User      string `yaml:"user" json:"user"`
+	Password  Secret `yaml:"password,omitempty" json:"-"`
+	Key       Secret `yaml:"key,omitempty" json:"-"`       // a PEM private key
+	KnownHost string `yaml:"known_host" json:"known_host"` // authorized_keys format: "ssh-ed25519 AAAA…"
 }
 
 // Alert is an alert action, named.
@@ -144,7 +156,7 @@ type Notify struct {
 // Recovery is a corrective action run when the monitor goes Down.
 type Recovery struct {
 	Command    []string `yaml:"command,omitempty" json:"command,omitempty"`
-	SSH        string   `yaml:"ssh,omitempty" json:"ssh,omitempty"`               // user@host[:port]; the command runs there
+	SSH        string   `yaml:"ssh,omitempty" json:"ssh,omitempty"`               // [user@]host[:port]; the command runs there
 	Credential string   `yaml:"credential,omitempty" json:"credential,omitempty"` // a named credential set
 	Timeout    Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
@@ -220,6 +232,16 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	return errors.New("a secret is a string, {env: VAR} or {file: PATH}")
+}
+
+// ResolveAll is Resolve for a value of several lines, such as a PEM key:
+// a file is read whole.
+func (s Secret) ResolveAll(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
+	if s.File != "" {
+		b, err := readFile(s.File)
+		return string(b), err
+	}
+	return s.Resolve(getenv, readFile)
 }
 
 // MarshalYAML never writes the secret.

@@ -1,12 +1,17 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/secret"
@@ -80,6 +85,17 @@ func (f *File) Validate() []FieldError {
 	add := func(path, format string, args ...any) {
 		errs = append(errs, FieldError{path, fmt.Sprintf(format, args...)})
 	}
+	creds := map[string]*Credential{}
+	for i := range f.Credentials {
+		c := &f.Credentials[i]
+		p := fmt.Sprintf("credentials[%d]", i)
+		checkName(add, p+".name", c.Name)
+		if creds[c.Name] != nil {
+			add(p+".name", "credential %q is defined twice", c.Name)
+		}
+		creds[c.Name] = c
+		c.validate(p, add)
+	}
 	alertNames := map[string]bool{}
 	for i := range f.Alerts {
 		a := &f.Alerts[i]
@@ -113,6 +129,7 @@ func (f *File) Validate() []FieldError {
 			}
 			monNames[m.Name] = true
 			m.validate(mp, d, add)
+			m.validateRecovery(mp, creds, add)
 			for k, a := range m.Notify.Alerts {
 				if !alertNames[a] {
 					add(fmt.Sprintf("%s.notify.alerts[%d]", mp, k), "no alert is named %q", a)
@@ -201,11 +218,6 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	if m.Notify.MaxAlerts < 1 {
 		add(p+".notify.max_alerts", "must be at least 1")
 	}
-	for k, r := range m.Recovery {
-		if len(r.Command) == 0 {
-			add(fmt.Sprintf("%s.recovery[%d].command", p, k), "the program and its arguments are required")
-		}
-	}
 	for k, w := range m.Maintenance {
 		if err := w.check(); err != nil {
 			add(fmt.Sprintf("%s.maintenance[%d]", p, k), "%v", err)
@@ -226,6 +238,98 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	}
 	cfg.Secret = secret.Key("validation-placeholder-secret")
 	probeErrors(cfg, p, add)
+}
+
+// validate checks a credential. Both a password and a key is an error;
+// neither is left to apply, since an exported file has no secrets and the
+// stored one stands (a new credential needs one).
+func (c *Credential) validate(p string, add func(path, format string, args ...any)) {
+	if c.User == "" || strings.ContainsAny(c.User, "@ \t\r\n") {
+		add(p+".user", "a user name is required (no spaces or @)")
+	}
+	if c.Password.Set() && c.Key.Set() {
+		add(p+".key", "a credential is a password or a key, not both")
+	}
+	if c.KnownHost == "" {
+		add(p+".known_host", "the server's public host key is required (like \"ssh-ed25519 AAAA…\"); host keys are always checked")
+	} else if _, err := ParseKnownHost(c.KnownHost); err != nil {
+		add(p+".known_host", "%v", err)
+	}
+}
+
+// ParseKnownHost reads a credential's known_host: one public key in
+// authorized_keys format, without options or a host name in front.
+func ParseKnownHost(line string) (ssh.PublicKey, error) {
+	key, _, opts, rest, err := ssh.ParseAuthorizedKey([]byte(line))
+	switch {
+	case err != nil:
+		return nil, errors.New("not a public key in authorized_keys format (like \"ssh-ed25519 AAAA…\")")
+	case len(opts) > 0:
+		return nil, fmt.Errorf("one public key only, without %q in front (a known_hosts line's host name goes)", strings.Join(opts, ","))
+	case len(bytes.TrimSpace(rest)) > 0:
+		return nil, errors.New("one public key only")
+	}
+	return key, nil
+}
+
+// validateRecovery checks the monitor's recovery actions: one over SSH
+// names a credential, and a credential is only for SSH.
+func (m *Monitor) validateRecovery(p string, creds map[string]*Credential, add func(path, format string, args ...any)) {
+	for k, r := range m.Recovery {
+		rp := fmt.Sprintf("%s.recovery[%d]", p, k)
+		if len(r.Command) == 0 {
+			add(rp+".command", "the program and its arguments are required")
+		}
+		if r.Timeout < 0 {
+			add(rp+".timeout", "must be positive")
+		}
+		switch {
+		case r.SSH == "" && r.Credential != "":
+			add(rp+".ssh", "is required when a credential is given (user@host[:port])")
+		case r.SSH != "" && r.Credential == "":
+			add(rp+".credential", "is required for a recovery over SSH")
+		case r.SSH != "":
+			user, _, err := SSHTarget(r.SSH)
+			if err != nil {
+				add(rp+".ssh", "%v", err)
+			}
+			c := creds[r.Credential]
+			if c == nil {
+				add(rp+".credential", "no credential is named %q", r.Credential)
+			} else if err == nil && user != "" && user != c.User {
+				add(rp+".ssh", "user %q is not credential %q's user %q", user, c.Name, c.User)
+			}
+		}
+	}
+}
+
+// SSHTarget splits a recovery's "[user@]host[:port]" into the user (""
+// if left out) and an address to dial, port 22 by default. An IPv6
+// address with a port is written in brackets: [2001:db8::1]:2222.
+func SSHTarget(s string) (user, addr string, err error) {
+	hostport := s
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		user, hostport = s[:i], s[i+1:]
+		if user == "" {
+			return "", "", fmt.Errorf("%q: the user before @ is empty", s)
+		}
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		// No port: a name, an IPv4 address, or an IPv6 one with or
+		// without brackets.
+		host, port = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]"), "22"
+		if strings.Contains(hostport, "]:") {
+			return "", "", fmt.Errorf("%q is not [user@]host[:port]", s)
+		}
+	}
+	if n, perr := strconv.Atoi(port); perr != nil || n < 1 || n > 65535 {
+		return "", "", fmt.Errorf("%q: port %q is not between 1 and 65535", s, port)
+	}
+	if host == "" || strings.ContainsAny(host, " /\t\r\n@[]") || strings.Contains(host, ":") && net.ParseIP(host) == nil {
+		return "", "", fmt.Errorf("%q is not [user@]host[:port]", s)
+	}
+	return user, net.JoinHostPort(host, port), nil
 }
 
 // probeErrors runs the probe's validation and reports its errors under the

@@ -54,6 +54,18 @@ type Alert struct {
 	Updated time.Time
 }
 
+// Credential is a named login (user, password or key, known host key)
+// used by recovery actions over SSH. Spec holds it without secrets;
+// Secrets holds the sealed password or key.
+type Credential struct {
+	ID      int64
+	Name    string
+	Spec    json.RawMessage
+	Secrets map[string]string
+	Created time.Time
+	Updated time.Time
+}
+
 // Status is a monitor's state between tests.
 type Status struct {
 	MonitorID  int64
@@ -190,6 +202,12 @@ type Store interface {
 	DeleteAlert(ctx context.Context, id int64) error
 	SetMonitorAlerts(ctx context.Context, monitorID int64, alertIDs []int64) error
 	MonitorAlerts(ctx context.Context, monitorID int64) ([]int64, error)
+
+	PutCredential(ctx context.Context, c *Credential) error // creates (ID 0) or updates
+	Credential(ctx context.Context, id int64) (*Credential, error)
+	CredentialByName(ctx context.Context, name string) (*Credential, error)
+	Credentials(ctx context.Context, p Page) ([]Credential, int, error)
+	DeleteCredential(ctx context.Context, id int64) error
 
 	// RecordTest stores a test and all it changes in one transaction.
 	RecordTest(ctx context.Context, t Test) error

@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"devices":               devices,
 		"monitors":              monitors,
 		"alerts":                alerts,
+		"credentials":           credentials,
 		"record test":           recordTest,
 		"notifications":         notifications,
 		"prune":                 prune,
