@@ -46,7 +46,7 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/healthz", Public: true, handler: s.healthz},
-		{Method: "GET", Path: "/api/v1/openapi.yaml", Public: true, handler: s.openAPI},
+		{Method: "GET", Path: "/api/v1/openapi.yaml", handler: s.openAPI},
 		{Method: "GET", Path: "/api/v1/devices", handler: s.listDevices},
 		{Method: "POST", Path: "/api/v1/devices", handler: s.createDevice},
 		{Method: "GET", Path: "/api/v1/devices/{id}", handler: s.getDevice},

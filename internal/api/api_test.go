@@ -223,7 +223,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			}
 		}
 	}
-	code, _ := f.do(t, "GET", "/api/v1/openapi.yaml", nil, "")
+	code, _ := f.do(t, "GET", "/api/v1/openapi.yaml", nil, f.token)
 	if code != http.StatusOK {
 		t.Errorf("the document is not served: %d", code)
 	}

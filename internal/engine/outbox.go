@@ -58,7 +58,9 @@ func (e *Engine) deliverPending(ctx context.Context) {
 			status, msg = store.NotifyPending, err.Error()
 		}
 		if err != nil {
-			e.o.Log.Warn("alert delivery failed", "monitor", n.MonitorID, "alert", n.AlertID, "attempt", attempts, "err", err)
+			e.o.Log.Warn("alert delivery failed", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "err", err)
+		} else {
+			e.o.Log.Info("alert delivered", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts)
 		}
 		if status == store.NotifyPending {
 			// 1 s, 2 s, 4 s … at most 5 min between attempts; a restart
