@@ -138,3 +138,14 @@ func TestRoundTripProgressOnATerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyProblemsNamePositionAndField(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "mail.yaml")
+	os.WriteFile(cfg, []byte("devices:\n  - name: mail1\n    address: 127.0.0.1\n    monitors:\n      - name: IMAP\n        type: imap\n        tls: implicit\n        user: probe@example.test\n        password: {env: PROBE_PW}\n"), 0o600)
+	code, out, errOut := runCLI(t, map[string]string{"MAILMON_SECRET_KEY": "cli-test-storage-key-0123456789"}, "apply", "-f", cfg, "--db", filepath.Join(dir, "m.db"))
+	want := cfg + ":9:9: devices[0].monitors[0].password: environment variable PROBE_PW is not set"
+	if code != ExitCritical || !strings.Contains(errOut, want) || strings.Contains(out, "created") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
+	}
+}

@@ -234,8 +234,10 @@ func Apply(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {
+			locate := config.Locate(data)
 			for _, p := range ps {
 				p.File = *file
+				p.Line, p.Col = locate(p.Field)
 				fmt.Fprintln(env.Stderr, p.Error())
 			}
 			return ExitCritical

@@ -97,6 +97,16 @@ func cleanYAML(err error) string {
 	return strings.TrimPrefix(cleanMsg(err.Error()), "yaml: ")
 }
 
+// Locate returns a function that finds a field path's line and column in
+// the file data (0, 0 when unknown), for problems found after Parse.
+func Locate(data []byte) func(path string) (line, col int) {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return func(string) (int, int) { return 0, 0 }
+	}
+	return positions(&root).find
+}
+
 // posIndex maps field paths to their place in the file.
 type posIndex map[string][2]int
 
