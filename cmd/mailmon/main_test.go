@@ -18,8 +18,11 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/testutil/certs"
+	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
+	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
 )
 
 // The test binary doubles as mailmon: run with MAILMON_RUN_MAIN=1 it is the
@@ -201,8 +204,8 @@ func TestDaemonCommands(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
 	cmd.Env = append(append(os.Environ(), "MAILMON_RUN_MAIN=1"), env...)
 	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,8 +259,8 @@ func TestServeDemo(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "serve", "--demo", "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "MAILMON_RUN_MAIN=1", "HOME="+t.TempDir())
 	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -467,4 +470,173 @@ devices:
 	if strings.Join(path, ",") != "lost,up" {
 		t.Errorf("history after the crash: %v", path)
 	}
+}
+
+// TestServeAlertsEndToEnd: monitors and alerts applied from YAML, served;
+// a target that fails goes Warn → Down (alert) → Lost (last alert) and
+// comes back (recovery), each told exactly once by webhook and by e-mail
+// through a relay that wants STARTTLS and AUTH.
+func TestServeAlertsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "mailmon.db")
+	var healthy atomic.Bool
+	healthy.Store(true)
+	target := hostile.Start(t, func(c *hostile.Conn) {
+		if !healthy.Load() {
+			return
+		}
+		c.Send("220 target ESMTP\r\n")
+		for l := c.ReadLine(); l != ""; l = c.ReadLine() {
+			if strings.HasPrefix(l, "QUIT") {
+				c.Send("221 bye\r\n")
+				return
+			}
+			c.Send("250 target\r\n")
+		}
+	})
+	var mu sync.Mutex
+	var hooks []string
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct{ Event, State string }
+		json.NewDecoder(r.Body).Decode(&p)
+		mu.Lock()
+		hooks = append(hooks, p.Event+":"+p.State)
+		mu.Unlock()
+	}))
+	defer rcv.Close()
+	ca := certs.NewCA(t)
+	relay := fakesmtp.Start(t, fakesmtp.Options{TLS: certs.ServerConfig(ca.Issue(t, certs.Leaf{})),
+		Accounts: saslsrv.Accounts{Passwords: map[string]string{"alerts@example.test": "relay-secret"}}})
+	cfg := filepath.Join(dir, "alerts.yaml")
+	os.WriteFile(cfg, []byte(`alerts:
+  - name: hook
+    webhook: {url: "`+rcv.URL+`", format: generic}
+  - name: mail
+    email:
+      to: [oncall@example.test]
+      relay: {host: 127.0.0.1, port: `+strconv.Itoa(relay.Port)+`, tls: starttls, ca: "`+ca.File(t)+`",
+              user: alerts@example.test, password: {env: RELAY_PW}}
+devices:
+  - name: mail1
+    address: 127.0.0.1
+    monitors:
+      - name: SMTP
+        type: smtp
+        port: `+strconv.Itoa(target.Port)+`
+        timing: {max_duration: 1s, up_every: 2s, down_every: 200ms, lost_every: 200ms}
+        notify: {failures_per_alert: 2, max_alerts: 2, alerts: [hook, mail]}
+`), 0o600)
+	env := []string{"RELAY_PW=relay-secret", "MAILMON_SECRET=e2e-installation-secret-0123456789"}
+	if code, out, errOut, _ := mailmon(t, env, "apply", "-f", cfg, "--db", db); code != 0 {
+		t.Fatalf("apply: %s%s", out, errOut)
+	}
+	_, tok, _, _ := mailmon(t, nil, "token", "create", "--name", "t", "--db", db)
+	tok = strings.TrimSpace(tok)
+	cmd := exec.Command(os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
+	cmd.Env = append(append(os.Environ(), "MAILMON_RUN_MAIN=1"), env...)
+	stdout, _ := cmd.StdoutPipe()
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	url := strings.Fields(strings.TrimPrefix(line, "mailmon listening on "))[0]
+	stateOf := func() string {
+		req, _ := http.NewRequest("GET", url+"/api/v1/monitors/1", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		var m struct{ State string }
+		json.NewDecoder(resp.Body).Decode(&m)
+		return m.State
+	}
+	wait := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for stateOf() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("never %s (now %s)\n%s", want, stateOf(), stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait("up")
+	healthy.Store(false)
+	wait("lost")
+	time.Sleep(time.Second) // failing on in Lost: no more alerts
+	healthy.Store(true)
+	wait("up")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(hooks)
+		mu.Unlock()
+		if n >= 3 && len(relay.Messages()) >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	mu.Lock()
+	got := strings.Join(hooks, ",")
+	mu.Unlock()
+	if got != "alert:down,alert:lost,recovery:up" {
+		t.Errorf("webhooks %s", got)
+	}
+	var subjects []string
+	for _, m := range relay.Messages() {
+		for _, l := range strings.Split(string(m.Data), "\r\n") {
+			if s, ok := strings.CutPrefix(l, "Subject: "); ok {
+				subjects = append(subjects, s)
+			}
+		}
+		if m.User != "alerts@example.test" {
+			t.Errorf("the relay saw no AUTH: %+v", m)
+		}
+	}
+	if strings.Join(subjects, "|") != "[mailmon] SMTP on mail1 is down|[mailmon] SMTP on mail1 is lost|[mailmon] SMTP on mail1 is up" {
+		t.Errorf("e-mails %q", subjects)
+	}
+	req, _ := http.NewRequest("GET", url+"/api/v1/monitors/1/state-changes", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ch struct{ Items []struct{ To string } }
+	json.NewDecoder(resp.Body).Decode(&ch)
+	var path []string
+	for i := len(ch.Items) - 1; i >= 0; i-- {
+		path = append(path, ch.Items[i].To)
+	}
+	if strings.Join(path, ",") != "up,warn,down,lost,up" {
+		t.Errorf("state changes %v", path)
+	}
+	if strings.Contains(stderr.String(), "relay-secret") {
+		t.Error("the relay password is in the daemon's log")
+	}
+}
+
+// syncBuffer is a buffer a child process writes to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
