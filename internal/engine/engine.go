@@ -46,6 +46,11 @@ type Options struct {
 	// are kept (default 7 days).
 	JanitorEvery time.Duration
 	RawRetention time.Duration
+	// AlertBurst notifications may go to one alert action at once, then
+	// one every AlertEvery (defaults 20 and 3 s: a storm of failures does
+	// not flood a pager).
+	AlertBurst int
+	AlertEvery time.Duration
 	// Probers overrides the table of probers (tests).
 	Probers func(typ string) (probe.Prober, bool)
 }
@@ -61,6 +66,7 @@ type Engine struct {
 	status   map[int64]state.Status
 
 	retryAt map[int64]time.Time // outbox back-off, by notification; the outbox goroutine's own
+	limiter *limiter            // the outbox goroutine's own
 }
 
 // entry is a loaded monitor, ready to test.
@@ -104,10 +110,17 @@ func New(o Options) *Engine {
 	if o.RawRetention <= 0 {
 		o.RawRetention = 7 * 24 * time.Hour
 	}
+	if o.AlertBurst <= 0 {
+		o.AlertBurst = 20
+	}
+	if o.AlertEvery <= 0 {
+		o.AlertEvery = 3 * time.Second
+	}
 	if o.Probers == nil {
 		o.Probers = probers.Get
 	}
 	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{}, retryAt: map[int64]time.Time{}}
+	e.limiter = &limiter{every: o.AlertEvery, burst: float64(o.AlertBurst), buckets: map[int64]*bucket{}}
 	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
 	return e
 }

@@ -46,6 +46,9 @@ func (e *Engine) deliverPending(ctx context.Context) {
 		if next, ok := e.retryAt[n.ID]; ok && now.Before(next) {
 			continue // backing off
 		}
+		if !e.limiter.allow(n.AlertID, now) {
+			continue // this action's rate is spent: the notification waits, it is never dropped
+		}
 		err := e.deliver(ctx, n)
 		attempts := n.Attempts + 1
 		status, msg := store.NotifySent, ""
@@ -123,4 +126,34 @@ func (e *Engine) notifier(a *store.Alert) (alert.Notifier, error) {
 		return &alert.Email{Relay: cfg, From: from, To: em.To, Subject: em.Subject, Body: em.Body}, nil
 	}
 	return nil, fmt.Errorf("alert %q has no action", a.Name)
+}
+
+// limiter rate-limits each alert action with a token bucket: a burst of
+// AlertBurst, then one notification every AlertEvery. Over the limit,
+// notifications wait in the outbox; none is dropped, so no recovery notice
+// is lost. It belongs to the outbox goroutine.
+type limiter struct {
+	every   time.Duration
+	burst   float64
+	buckets map[int64]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func (l *limiter) allow(alertID int64, now time.Time) bool {
+	b, ok := l.buckets[alertID]
+	if !ok {
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[alertID] = b
+	}
+	b.tokens = min(l.burst, b.tokens+float64(now.Sub(b.last))/float64(l.every))
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
