@@ -60,6 +60,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/monitors/{id}/results", handler: s.monitorResults},
 		{Method: "GET", Path: "/api/v1/monitors/{id}/state-changes", handler: s.monitorChanges},
 		{Method: "GET", Path: "/api/v1/monitors/{id}/alert-log", handler: s.monitorAlertLog},
+		{Method: "GET", Path: "/api/v1/monitors/{id}/recovery-log", handler: s.monitorRecoveryLog},
 		{Method: "POST", Path: "/api/v1/monitors/{id}/test", handler: s.testMonitor},
 		{Method: "GET", Path: "/api/v1/alerts", handler: s.listAlerts},
 		{Method: "GET", Path: "/api/v1/reports", handler: s.reports},
@@ -736,5 +737,30 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 		"monitors": st.Monitors, "in_flight": st.InFlight, "tests_started": st.Started,
 		"lag_p50_ms": msf(st.LagP50), "lag_p99_ms": msf(st.LagP99), "lag_max_ms": msf(st.LagMax),
 	})
+	return nil
+}
+
+func (s *Server) monitorRecoveryLog(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	runs, err := s.Store.Recoveries(r.Context(), id, page(r).Limit)
+	if err != nil {
+		return err
+	}
+	type runJSON struct {
+		Time       time.Time `json:"time"`
+		Action     string    `json:"action"`
+		Status     string    `json:"status"`
+		ExitCode   int       `json:"exit_code"`
+		Output     string    `json:"output"`
+		DurationMS int64     `json:"duration_ms"`
+	}
+	out := make([]runJSON, 0, len(runs))
+	for _, x := range runs {
+		out = append(out, runJSON{x.Time, x.Action, x.Status, x.ExitCode, x.Output, x.Duration.Milliseconds()})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil
 }

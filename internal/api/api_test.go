@@ -147,7 +147,7 @@ func TestMonitorsSecretsWriteOnly(t *testing.T) {
 	if _, list := f.do(t, "GET", "/api/v1/monitors?state=down", nil, f.token); list["total"].(float64) != 0 {
 		t.Errorf("state filter: %v", list)
 	}
-	for _, p := range []string{"/results", "/state-changes", "/alert-log"} {
+	for _, p := range []string{"/results", "/state-changes", "/alert-log", "/recovery-log"} {
 		if code, _ := f.do(t, "GET", "/api/v1/monitors/"+id+p, nil, f.token); code != http.StatusOK {
 			t.Errorf("%s: %d", p, code)
 		}

@@ -1,10 +1,15 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/alert"
@@ -30,20 +35,76 @@ func (e *Engine) recover(en *entry) {
 			e.recoverSSH(en, r, timeout)
 			continue
 		}
-		ev := alert.Event{Kind: "recovery-action", MonitorID: en.m.ID, Monitor: en.m.Name, Device: en.device.Name, Type: en.m.Type, State: "down", Time: e.o.Now()}
-		err := (&alert.Command{Argv: r.Command, Timeout: timeout}).Notify(context.Background(), ev)
-		if err != nil {
-			e.o.Log.Warn("recovery action failed", "monitor", en.m.ID, "command", r.Command[0], "err", err)
-		} else {
-			e.o.Log.Info("recovery action ran", "monitor", en.m.ID, "command", r.Command[0])
-		}
+		e.recoverLocal(en, r, timeout)
 	}
+}
+
+// recoverLocal runs one recovery here, directly (no shell), with the
+// monitor's facts in the environment, and records it.
+func (e *Engine) recoverLocal(en *entry, r config.Recovery, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, r.Command[0], r.Command[1:]...)
+	cmd.Env = append(os.Environ(), alert.Env(alert.Event{Kind: "recovery-action", MonitorID: en.m.ID, Monitor: en.m.Name,
+		Device: en.device.Name, Type: en.m.Type, State: "down", Time: e.o.Now()})...)
+	cmd.WaitDelay = time.Second
+	var out cappedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	run := store.RecoveryRun{MonitorID: en.m.ID, Time: start, Action: strings.Join(r.Command, " "), Status: "ok",
+		ExitCode: 0, Output: out.String(), Duration: time.Since(start)}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		run.Status, run.ExitCode = "failed", exitErr.ExitCode()
+	case err != nil:
+		run.Status, run.ExitCode, run.Output = "failed", -1, err.Error()
+	}
+	e.recordRecovery(run)
+}
+
+func (e *Engine) recordRecovery(run store.RecoveryRun) {
+	log := e.o.Log.With("monitor", run.MonitorID, "action", run.Action, "status", run.Status, "exit", run.ExitCode, "duration", run.Duration.Round(time.Millisecond))
+	if run.Status == "ok" {
+		log.Info("recovery action ran", "output", run.Output)
+	} else {
+		log.Warn("recovery action failed", "output", run.Output)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.o.Store.RecordRecovery(ctx, run); err != nil {
+		e.o.Log.Error("recording a recovery action failed", "monitor", run.MonitorID, "err", err)
+	}
+}
+
+// cappedBuffer keeps the first 4 KiB a command prints.
+type cappedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if room := 4096 - c.b.Len(); room > 0 {
+		c.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+func (c *cappedBuffer) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.b.String()
 }
 
 // recoverSSH runs one recovery over SSH and logs what it did: the exit
 // status and output, never the credential's secret.
 func (e *Engine) recoverSSH(en *entry, r config.Recovery, timeout time.Duration) {
-	log := e.o.Log.With("monitor", en.m.ID, "ssh", r.SSH, "credential", r.Credential, "command", r.Command[0])
+	run := store.RecoveryRun{MonitorID: en.m.ID, Time: time.Now(), ExitCode: -1,
+		Action: "ssh " + r.SSH + " (" + r.Credential + "): " + strings.Join(r.Command, " ")}
+	defer func() { e.recordRecovery(run) }()
 	cred := en.creds[r.Credential]
 	_, addr, err := config.SSHTarget(r.SSH)
 	if err == nil && cred == nil {
@@ -53,23 +114,23 @@ func (e *Engine) recoverSSH(en *entry, r config.Recovery, timeout time.Duration)
 		}
 	}
 	if err != nil {
-		log.Warn("recovery action not run", "err", err)
+		run.Status, run.Output = "not_run", err.Error()
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	start := time.Now()
 	res, err := runSSH(ctx, addr, cred, r.Command)
-	log = log.With("duration", time.Since(start).Round(time.Millisecond))
+	run.Duration = time.Since(run.Time)
 	switch {
-	case err != nil && res != nil:
-		log.Warn("recovery action failed", "err", err, "output", res.Output)
 	case err != nil:
-		log.Warn("recovery action failed", "err", err)
+		run.Status, run.Output = "failed", err.Error()
+		if res != nil {
+			run.Output += "\n" + res.Output
+		}
 	case res.Status != 0:
-		log.Warn("recovery action failed", "status", res.Status, "output", res.Output)
+		run.Status, run.ExitCode, run.Output = "failed", res.Status, res.Output
 	default:
-		log.Info("recovery action ran", "status", 0, "output", res.Output)
+		run.Status, run.ExitCode, run.Output = "ok", 0, res.Output
 	}
 }
 

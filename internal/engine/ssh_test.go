@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -353,12 +354,56 @@ func TestRecoverOverSSH(t *testing.T) {
 	}
 	noExec(t, f)
 	out := logs.String()
-	for _, want := range []string{"recovery action failed", "status=1", `output="postfix failed to start"`, "credential=ops", `recovery action not run`, `no credential is named \"missing\"`} {
+	for _, want := range []string{"recovery action failed", "exit=1", `output="postfix failed to start"`, "(ops)", "status=not_run", `no credential is named \"missing\"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
 		}
 	}
 	if strings.Contains(out, "pw-in-vault") {
 		t.Errorf("the log shows the password:\n%s", out)
+	}
+	runs, err := st.Recoveries(ctx, 7, 10)
+	if err != nil || len(runs) != 2 || runs[0].Status != "not_run" || runs[1].Status != "failed" || runs[1].ExitCode != 1 ||
+		runs[1].Output != "postfix failed to start" || !strings.HasPrefix(runs[1].Action, "ssh ops@") {
+		t.Errorf("recovery log: %+v %v", runs, err)
+	}
+}
+
+// TestRecoverLocally: a local corrective action runs without a shell, with
+// the monitor in its environment, and is recorded with its exit status and
+// output.
+func TestRecoverLocally(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	dir := t.TempDir()
+	script := filepath.Join(dir, "fix.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\necho \"restarting for $MAILMON_MONITOR: $1\"\nexit 2\n"), 0o700)
+	e := New(Options{Store: st})
+	en := &entry{m: store.Monitor{ID: 9, Name: "IMAP"}, spec: config.Monitor{Recovery: []config.Recovery{
+		{Command: []string{script, "$(touch " + filepath.Join(dir, "pwned") + ")"}},
+		{Command: []string{"sleep", "10"}, Timeout: config.Duration(200 * time.Millisecond)},
+	}}}
+	start := time.Now()
+	e.recover(en)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the timeout was not enforced: %v", took)
+	}
+	runs, err := st.Recoveries(ctx, 9, 10)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("recovery log: %+v %v", runs, err)
+	}
+	first := runs[1]
+	if first.Status != "failed" || first.ExitCode != 2 || first.Output != "restarting for IMAP: $(touch "+filepath.Join(dir, "pwned")+")\n" {
+		t.Errorf("first run: %+v", first)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Error("an argument went through a shell")
+	}
+	if runs[0].Status != "failed" {
+		t.Errorf("the timed-out run: %+v", runs[0])
 	}
 }

@@ -126,6 +126,17 @@ type Test struct {
 	Notifications []Notification
 }
 
+// RecoveryRun is one corrective action run for a monitor.
+type RecoveryRun struct {
+	MonitorID int64
+	Time      time.Time
+	Action    string // the command, and where it ran
+	Status    string // ok, failed, not_run
+	ExitCode  int    // -1 when there is none
+	Output    string // capped
+	Duration  time.Duration
+}
+
 // Roll-up periods.
 const (
 	Hour = "hour"
@@ -229,6 +240,10 @@ type Store interface {
 	Rollups(ctx context.Context, monitorID int64, period string, from, to time.Time) ([]Rollup, error)
 	// PruneRollups deletes roll-ups of period that start before before.
 	PruneRollups(ctx context.Context, period string, before time.Time) (int64, error)
+	// RecordRecovery logs a corrective action; Recoveries lists a
+	// monitor's, newest first.
+	RecordRecovery(ctx context.Context, r RecoveryRun) error
+	Recoveries(ctx context.Context, monitorID int64, limit int) ([]RecoveryRun, error)
 	// StateChangesBetween lists a monitor's state changes in [from, to),
 	// oldest first, with the last change before from (the state at from).
 	StateChangesBetween(ctx context.Context, monitorID int64, from, to time.Time) ([]StateChange, error)
