@@ -63,6 +63,10 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/monitors/{id}/recovery-log", handler: s.monitorRecoveryLog},
 		{Method: "POST", Path: "/api/v1/monitors/{id}/test", handler: s.testMonitor},
 		{Method: "GET", Path: "/api/v1/alerts", handler: s.listAlerts},
+		{Method: "POST", Path: "/api/v1/alerts", handler: s.createAlert},
+		{Method: "GET", Path: "/api/v1/alerts/{id}", handler: s.getAlert},
+		{Method: "PUT", Path: "/api/v1/alerts/{id}", handler: s.updateAlert},
+		{Method: "DELETE", Path: "/api/v1/alerts/{id}", handler: s.deleteAlert},
 		{Method: "GET", Path: "/api/v1/reports", handler: s.reports},
 		{Method: "GET", Path: "/api/v1/status", handler: s.status},
 	}
@@ -642,27 +646,119 @@ func (s *Server) testMonitor(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// alertJSON is an alert definition as the API shows it.
+type alertJSON struct {
+	ID       int64           `json:"id"`
+	Name     string          `json:"name"`
+	Kind     string          `json:"kind"`
+	Settings json.RawMessage `json:"settings"`
+	Secrets  map[string]bool `json:"secrets"` // which are set; never their values
+}
+
+func alertOut(a *store.Alert) alertJSON {
+	sec := map[string]bool{}
+	for k := range a.Secrets {
+		sec[k] = true
+	}
+	return alertJSON{a.ID, a.Name, a.Kind, a.Spec, sec}
+}
+
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	as, total, err := s.Store.Alerts(r.Context(), page(r))
 	if err != nil {
 		return err
 	}
-	type alertJSON struct {
-		ID       int64           `json:"id"`
-		Name     string          `json:"name"`
-		Kind     string          `json:"kind"`
-		Settings json.RawMessage `json:"settings"`
-		Secrets  map[string]bool `json:"secrets"`
-	}
 	out := make([]alertJSON, 0, len(as))
-	for _, a := range as {
-		sec := map[string]bool{}
-		for k := range a.Secrets {
-			sec[k] = true
-		}
-		out = append(out, alertJSON{a.ID, a.Name, a.Kind, a.Spec, sec})
+	for i := range as {
+		out = append(out, alertOut(&as[i]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
+	return nil
+}
+
+func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.Store.Alert(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, alertOut(a))
+	return nil
+}
+
+// alertIn is an alert definition as the API takes it: the settings of the
+// YAML (webhook, email or command) and the relay's password, write-only.
+type alertIn struct {
+	Settings      config.Alert `json:"settings"`
+	RelayPassword *string      `json:"relay_password,omitempty"`
+}
+
+func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) error {
+	return s.putAlert(w, r, 0, http.StatusCreated)
+}
+
+func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return s.putAlert(w, r, id, http.StatusOK)
+}
+
+func (s *Server) putAlert(w http.ResponseWriter, r *http.Request, id int64, status int) error {
+	var in alertIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	f := config.File{Alerts: []config.Alert{in.Settings}}
+	if err := fields(f.Validate(), "alerts[0]."); err != nil {
+		return err
+	}
+	spec, err := json.Marshal(in.Settings)
+	if err != nil {
+		return err
+	}
+	a := &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}}
+	ctx := r.Context()
+	if id != 0 {
+		old, err := s.Store.Alert(ctx, id)
+		if err != nil {
+			return err
+		}
+		a.Secrets = old.Secrets
+	} else if err := s.Store.PutAlert(ctx, a); err != nil {
+		return err
+	}
+	if p := in.RelayPassword; p != nil {
+		if *p == "" {
+			delete(a.Secrets, "relay.password")
+		} else {
+			sealed, err := s.Vault.Seal([]byte(*p), engine.AlertRecord(a.ID, "relay.password"))
+			if err != nil {
+				return err
+			}
+			a.Secrets["relay.password"] = sealed
+		}
+	}
+	if err := s.Store.PutAlert(ctx, a); err != nil {
+		return err
+	}
+	writeJSON(w, status, alertOut(a))
+	return nil
+}
+
+func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteAlert(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -105,6 +105,27 @@ func TestMonitorsSecretsWriteOnly(t *testing.T) {
 			}
 		}
 	})
+	// An alert with a relay password: write-only like every secret.
+	code, al := f.do(t, "POST", "/api/v1/alerts", map[string]any{"relay_password": "relay-s3cret",
+		"settings": map[string]any{"name": "pager", "email": map[string]any{"to": []string{"oncall@example.test"},
+			"relay": map[string]any{"host": "smtp.example.test", "port": 587, "tls": "starttls", "user": "alerts@example.test"}}}}, f.token)
+	if sec, _ := al["secrets"].(map[string]any); code != http.StatusCreated || sec["relay.password"] != true || al["kind"] != "email" {
+		t.Fatalf("create alert: %d %v", code, al)
+	}
+	alertID := strconv.Itoa(int(al["id"].(float64)))
+	if code, bad := f.do(t, "POST", "/api/v1/alerts", map[string]any{"settings": map[string]any{"name": "x", "webhook": map[string]any{"url": "ftp://no"}}}, f.token); code != http.StatusBadRequest || bad["fields"].(map[string]any)["webhook.url"] == nil {
+		t.Errorf("invalid alert: %d %v", code, bad)
+	}
+	if code, got := f.do(t, "PUT", "/api/v1/alerts/"+alertID, map[string]any{"settings": map[string]any{"name": "pager", "webhook": map[string]any{"url": "https://hooks.example.test/x"}}}, f.token); code != http.StatusOK || got["kind"] != "webhook" || got["secrets"].(map[string]any)["relay.password"] != true {
+		t.Errorf("update alert: %d %v", code, got)
+	}
+	if code, _ := f.do(t, "DELETE", "/api/v1/alerts/"+alertID, nil, f.token); code != http.StatusNoContent {
+		t.Errorf("delete alert: %d", code)
+	}
+	if strings.Contains(f.seen.String(), "relay-s3cret") {
+		t.Error("a response carried the relay password")
+	}
+
 	code, dev := f.do(t, "POST", "/api/v1/devices", map[string]any{"name": "mail1", "address": "127.0.0.1"}, f.token)
 	if code != http.StatusCreated {
 		t.Fatalf("create device: %d %v", code, dev)
