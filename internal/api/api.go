@@ -24,6 +24,7 @@ import (
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
+	"golang.org/x/crypto/ssh"
 )
 
 // Server serves the API.
@@ -67,6 +68,10 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/alerts/{id}", handler: s.getAlert},
 		{Method: "PUT", Path: "/api/v1/alerts/{id}", handler: s.updateAlert},
 		{Method: "DELETE", Path: "/api/v1/alerts/{id}", handler: s.deleteAlert},
+		{Method: "GET", Path: "/api/v1/credentials", handler: s.listCredentials},
+		{Method: "POST", Path: "/api/v1/credentials", handler: s.createCredential},
+		{Method: "PUT", Path: "/api/v1/credentials/{id}", handler: s.updateCredential},
+		{Method: "DELETE", Path: "/api/v1/credentials/{id}", handler: s.deleteCredential},
 		{Method: "GET", Path: "/api/v1/reports", handler: s.reports},
 		{Method: "GET", Path: "/api/v1/status", handler: s.status},
 	}
@@ -756,6 +761,136 @@ func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.Store.DeleteAlert(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// credentialJSON is a credential as the API shows it: never its secrets.
+type credentialJSON struct {
+	ID        int64           `json:"id"`
+	Name      string          `json:"name"`
+	User      string          `json:"user"`
+	KnownHost string          `json:"known_host"`
+	Secrets   map[string]bool `json:"secrets"`
+}
+
+func credentialOut(c *store.Credential) (credentialJSON, error) {
+	var cc config.Credential
+	if err := json.Unmarshal(c.Spec, &cc); err != nil {
+		return credentialJSON{}, err
+	}
+	sec := map[string]bool{}
+	for k := range c.Secrets {
+		sec[k] = true
+	}
+	return credentialJSON{c.ID, c.Name, cc.User, cc.KnownHost, sec}, nil
+}
+
+func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) error {
+	cs, total, err := s.Store.Credentials(r.Context(), page(r))
+	if err != nil {
+		return err
+	}
+	out := make([]credentialJSON, 0, len(cs))
+	for i := range cs {
+		c, err := credentialOut(&cs[i])
+		if err != nil {
+			return err
+		}
+		out = append(out, c)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
+	return nil
+}
+
+// credentialIn is a credential as the API takes it; password and key
+// (PEM) are write-only, and one of them is kept.
+type credentialIn struct {
+	Name      string  `json:"name"`
+	User      string  `json:"user"`
+	KnownHost string  `json:"known_host"`
+	Password  *string `json:"password,omitempty"`
+	Key       *string `json:"key,omitempty"`
+}
+
+func (s *Server) createCredential(w http.ResponseWriter, r *http.Request) error {
+	return s.putCredential(w, r, 0, http.StatusCreated)
+}
+
+func (s *Server) updateCredential(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return s.putCredential(w, r, id, http.StatusOK)
+}
+
+func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64, status int) error {
+	var in credentialIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
+	f := config.File{Credentials: []config.Credential{cc}}
+	if err := fields(f.Validate(), "credentials[0]."); err != nil {
+		return err
+	}
+	if in.Key != nil && *in.Key != "" {
+		if _, err := ssh.ParsePrivateKey([]byte(*in.Key)); err != nil {
+			return fieldErrors{{Path: "key", Msg: "is not an unencrypted PEM private key: " + err.Error()}}
+		}
+	}
+	spec, err := json.Marshal(cc)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
+	if id != 0 {
+		old, err := s.Store.Credential(ctx, id)
+		if err != nil {
+			return err
+		}
+		c.Secrets = old.Secrets
+	}
+	set := map[string]*string{"password": in.Password, "key": in.Key}
+	if id == 0 && (in.Password == nil || *in.Password == "") && (in.Key == nil || *in.Key == "") {
+		return fieldErrors{{Path: "password", Msg: "a password or a key is required"}}
+	}
+	if id == 0 {
+		if err := s.Store.PutCredential(ctx, c); err != nil {
+			return err
+		}
+	}
+	for name, v := range set {
+		if v == nil || *v == "" {
+			continue
+		}
+		sealed, err := s.Vault.Seal([]byte(*v), engine.CredentialRecord(c.ID, name))
+		if err != nil {
+			return err
+		}
+		c.Secrets = map[string]string{name: sealed} // a password replaces a key and the other way round
+	}
+	if err := s.Store.PutCredential(ctx, c); err != nil {
+		return err
+	}
+	out, err := credentialOut(c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteCredential(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

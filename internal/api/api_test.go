@@ -3,7 +3,10 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +21,7 @@ import (
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
 	"github.com/mailmon/mailmon/internal/vault"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/ssh"
 )
 
 type fixture struct {
@@ -247,5 +251,38 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	code, _ := f.do(t, "GET", "/api/v1/openapi.yaml", nil, f.token)
 	if code != http.StatusOK {
 		t.Errorf("the document is not served: %d", code)
+	}
+}
+
+func TestCredentialsWriteOnly(t *testing.T) {
+	f := newFixture(t)
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	sshPub, _ := ssh.NewPublicKey(pub)
+	host := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
+	code, c := f.do(t, "POST", "/api/v1/credentials", map[string]any{"name": "ops", "user": "root", "known_host": host, "password": "ssh-s3cret"}, f.token)
+	if code != http.StatusCreated || c["secrets"].(map[string]any)["password"] != true || c["known_host"] != host {
+		t.Fatalf("create: %d %v", code, c)
+	}
+	id := strconv.Itoa(int(c["id"].(float64)))
+	if code, bad := f.do(t, "POST", "/api/v1/credentials", map[string]any{"name": "x", "user": "root", "known_host": "not a key", "password": "p"}, f.token); code != http.StatusBadRequest || bad["fields"].(map[string]any)["known_host"] == nil {
+		t.Errorf("bad host key: %d %v", code, bad)
+	}
+	if code, bad := f.do(t, "POST", "/api/v1/credentials", map[string]any{"name": "y", "user": "root", "known_host": host}, f.token); code != http.StatusBadRequest {
+		t.Errorf("no secret: %d %v", code, bad)
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, _ := ssh.MarshalPrivateKey(priv, "")
+	code, c = f.do(t, "PUT", "/api/v1/credentials/"+id, map[string]any{"name": "ops", "user": "root", "known_host": host, "key": string(pem.EncodeToMemory(block))}, f.token)
+	if sec := c["secrets"].(map[string]any); code != http.StatusOK || sec["key"] != true || sec["password"] != nil {
+		t.Errorf("a key replaces the password: %d %v", code, c)
+	}
+	if _, list := f.do(t, "GET", "/api/v1/credentials", nil, f.token); list["total"].(float64) != 1 {
+		t.Errorf("list: %v", list)
+	}
+	if strings.Contains(f.seen.String(), "ssh-s3cret") || strings.Contains(f.seen.String(), "PRIVATE KEY") {
+		t.Error("a response carried a credential's secret")
+	}
+	if code, _ := f.do(t, "DELETE", "/api/v1/credentials/"+id, nil, f.token); code != http.StatusNoContent {
+		t.Errorf("delete: %d", code)
 	}
 }
