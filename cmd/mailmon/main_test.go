@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -201,30 +200,10 @@ func TestDaemonCommands(t *testing.T) {
 	}
 
 	// serve, until it has tested both monitors.
-	cmd := exec.Command(os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
-	cmd.Env = append(append(os.Environ(), "MAILMON_RUN_MAIN=1"), env...)
-	stdout, _ := cmd.StdoutPipe()
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	url := strings.Fields(strings.TrimPrefix(line, "mailmon listening on "))[0]
+	d := startDaemon(t, db, env)
 	get := func(path, token string) (int, map[string]any) {
-		req, _ := http.NewRequest("GET", url+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
 		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		return d.get(path, token, &m), m
 	}
 	if code, _ := get("/api/v1/monitors", ""); code != http.StatusUnauthorized {
 		t.Errorf("API without a token: %d", code)
@@ -242,13 +221,12 @@ func TestDaemonCommands(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if n, _ := list["total"].(float64); n != 2 {
-		t.Fatalf("monitors up after 10 s: %v\n%s", list, stderr.String())
+		t.Fatalf("monitors up after 10 s: %v\n%s", list, d.stderr.String())
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("serve did not stop cleanly on SIGTERM: %v\n%s", err, stderr.String())
+	if err := d.stop(); err != nil {
+		t.Errorf("serve did not stop cleanly on SIGTERM: %v\n%s", err, d.stderr.String())
 	}
-	if strings.Contains(stderr.String(), e.Password) {
+	if strings.Contains(d.stderr.String(), e.Password) {
 		t.Error("the password is in the daemon's log")
 	}
 }
@@ -340,19 +318,7 @@ func TestCrashSafety(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "mailmon.db")
 	var healthy, receiving atomic.Bool
-	target := hostile.Start(t, func(c *hostile.Conn) {
-		if !healthy.Load() {
-			return
-		}
-		c.Send("220 target ESMTP\r\n")
-		for l := c.ReadLine(); l != ""; l = c.ReadLine() {
-			if strings.HasPrefix(l, "QUIT") {
-				c.Send("221 bye\r\n")
-				return
-			}
-			c.Send("250 target\r\n")
-		}
-	})
+	target := smtpTarget(t, &healthy)
 	var mu sync.Mutex
 	delivered := map[string]int{}
 	var kinds []string
@@ -390,49 +356,29 @@ devices:
 	_, tok, _, _ := mailmon(t, nil, "token", "create", "--name", "t", "--db", db)
 	tok = strings.TrimSpace(tok)
 
-	serve := func() (*exec.Cmd, string) {
-		cmd := exec.Command(os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
-		cmd.Env = append(append(os.Environ(), "MAILMON_RUN_MAIN=1"), env...)
-		stdout, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		return cmd, strings.Fields(strings.TrimPrefix(line, "mailmon listening on "))[0]
-	}
-	alertLog := func(url string) []map[string]any {
-		req, _ := http.NewRequest("GET", url+"/api/v1/monitors/1/alert-log", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil
-		}
-		defer resp.Body.Close()
+	alertLog := func(d *daemon) []map[string]any {
 		var out struct{ Items []map[string]any }
-		json.NewDecoder(resp.Body).Decode(&out)
+		d.get("/api/v1/monitors/1/alert-log", tok, &out)
 		return out.Items
 	}
 
-	cmd, url := serve()
+	d := startDaemon(t, db, env)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		l := alertLog(url)
+		l := alertLog(d)
 		if len(l) == 1 && l[0]["status"] == "pending" && l[0]["attempts"].(float64) >= 1 {
 			break
 		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
 			t.Fatalf("no failed delivery attempt: %v", l)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	d.kill()
 
 	receiving.Store(true)
 	healthy.Store(true)
-	cmd, url = serve()
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	d = startDaemon(t, db, env)
 	deadline = time.Now().Add(15 * time.Second)
 	for {
 		mu.Lock()
@@ -454,15 +400,8 @@ devices:
 			t.Errorf("event %s delivered %d times", id, n)
 		}
 	}
-	req, _ := http.NewRequest("GET", url+"/api/v1/monitors/1/state-changes", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var ch struct{ Items []struct{ From, To string } }
-	json.NewDecoder(resp.Body).Decode(&ch)
+	d.get("/api/v1/monitors/1/state-changes", tok, &ch)
 	var path []string
 	for i := len(ch.Items) - 1; i >= 0; i-- {
 		path = append(path, ch.Items[i].To)
@@ -481,19 +420,7 @@ func TestServeAlertsEndToEnd(t *testing.T) {
 	db := filepath.Join(dir, "mailmon.db")
 	var healthy atomic.Bool
 	healthy.Store(true)
-	target := hostile.Start(t, func(c *hostile.Conn) {
-		if !healthy.Load() {
-			return
-		}
-		c.Send("220 target ESMTP\r\n")
-		for l := c.ReadLine(); l != ""; l = c.ReadLine() {
-			if strings.HasPrefix(l, "QUIT") {
-				c.Send("221 bye\r\n")
-				return
-			}
-			c.Send("250 target\r\n")
-		}
-	})
+	target := smtpTarget(t, &healthy)
 	var mu sync.Mutex
 	var hooks []string
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -532,27 +459,10 @@ devices:
 	}
 	_, tok, _, _ := mailmon(t, nil, "token", "create", "--name", "t", "--db", db)
 	tok = strings.TrimSpace(tok)
-	cmd := exec.Command(os.Args[0], "serve", "--db", db, "--listen", "127.0.0.1:0")
-	cmd.Env = append(append(os.Environ(), "MAILMON_RUN_MAIN=1"), env...)
-	stdout, _ := cmd.StdoutPipe()
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	url := strings.Fields(strings.TrimPrefix(line, "mailmon listening on "))[0]
+	d := startDaemon(t, db, env)
 	stateOf := func() string {
-		req, _ := http.NewRequest("GET", url+"/api/v1/monitors/1", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return ""
-		}
-		defer resp.Body.Close()
 		var m struct{ State string }
-		json.NewDecoder(resp.Body).Decode(&m)
+		d.get("/api/v1/monitors/1", tok, &m)
 		return m.State
 	}
 	wait := func(want string) {
@@ -560,7 +470,7 @@ devices:
 		deadline := time.Now().Add(15 * time.Second)
 		for stateOf() != want {
 			if time.Now().After(deadline) {
-				t.Fatalf("never %s (now %s)\n%s", want, stateOf(), stderr.String())
+				t.Fatalf("never %s (now %s)\n%s", want, stateOf(), d.stderr.String())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -602,15 +512,8 @@ devices:
 	if strings.Join(subjects, "|") != "[mailmon] SMTP on mail1 is down|[mailmon] SMTP on mail1 is lost|[mailmon] SMTP on mail1 is up" {
 		t.Errorf("e-mails %q", subjects)
 	}
-	req, _ := http.NewRequest("GET", url+"/api/v1/monitors/1/state-changes", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var ch struct{ Items []struct{ To string } }
-	json.NewDecoder(resp.Body).Decode(&ch)
+	d.get("/api/v1/monitors/1/state-changes", tok, &ch)
 	var path []string
 	for i := len(ch.Items) - 1; i >= 0; i-- {
 		path = append(path, ch.Items[i].To)
@@ -618,25 +521,7 @@ devices:
 	if strings.Join(path, ",") != "up,warn,down,lost,up" {
 		t.Errorf("state changes %v", path)
 	}
-	if strings.Contains(stderr.String(), "relay-secret") {
+	if strings.Contains(d.stderr.String(), "relay-secret") {
 		t.Error("the relay password is in the daemon's log")
 	}
-}
-
-// syncBuffer is a buffer a child process writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
