@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,17 +27,39 @@ func TestSpreadIsStableAndEven(t *testing.T) {
 	}
 }
 
-// TestManyMonitorsNoneStarved runs 5,000 monitors at a 200 ms interval with
-// 64 tests in flight at most, among them one that hangs until its limit and
-// one that panics: every other monitor is tested again and again, none twice
-// at once.
+// TestManyMonitorsNoneStarved runs 5,000 monitors at a 1 s interval
+// with 64 tests in flight at most, each test a connection to a loopback
+// server, among them one that hangs until its limit and one that panics:
+// every other monitor is tested again and again, none twice at once.
 func TestManyMonitorsNoneStarved(t *testing.T) {
 	const (
 		n        = 5000
-		interval = 200 * time.Millisecond
+		interval = time.Second
 		hung     = int64(7)
 		panicker = int64(13)
 	)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				// The client hangs up first, so the server side keeps no
+				// TIME_WAIT that a reused client port would run into.
+				c.Write([]byte("220 loopback\r\n"))
+				c.Read(make([]byte, 1))
+				c.Close()
+			}()
+		}
+	}()
+	var dialer net.Dialer
+	var dialErrs atomic.Int64
 	var (
 		mu      sync.Mutex
 		runs    = map[int64]int{}
@@ -62,16 +85,24 @@ func TestManyMonitorsNoneStarved(t *testing.T) {
 		case panicker:
 			panic("a prober bug")
 		default:
-			time.Sleep(time.Millisecond)
+			c, err := dialer.DialContext(ctx, "tcp", ln.Addr().String())
+			if err != nil {
+				if ctx.Err() == nil {
+					dialErrs.Add(1) // a SYN lost to a port still in TIME_WAIT from earlier tests: the loopback's, not the scheduler's
+				}
+				return interval
+			}
+			c.Read(make([]byte, 64))
+			c.Close()
 		}
 		return interval
 	}
 	s := New(test, 64, nil)
 	now := time.Now()
 	for id := int64(1); id <= n; id++ {
-		s.Add(id, Spread(id, interval, now), 300*time.Millisecond)
+		s.Add(id, Spread(id, interval, now), time.Second)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
 	defer cancel()
 	s.Run(ctx)
 
@@ -82,12 +113,12 @@ func TestManyMonitorsNoneStarved(t *testing.T) {
 	defer mu.Unlock()
 	starved := 0
 	for id := int64(1); id <= n; id++ {
-		if id != hung && id != panicker && runs[id] < 4 {
+		if id != hung && id != panicker && runs[id] < 3 {
 			starved++
 		}
 	}
 	if starved > 0 {
-		t.Errorf("%d monitors ran fewer than 4 times in 2 s at a 200 ms interval", starved)
+		t.Errorf("%d monitors ran fewer than 3 times in 3.5 s at a 1 s interval", starved)
 	}
 	if runs[hung] > 8 || runs[hung] < 2 {
 		t.Errorf("the hung monitor ran %d times", runs[hung])
@@ -96,8 +127,11 @@ func TestManyMonitorsNoneStarved(t *testing.T) {
 		t.Errorf("the panicking monitor ran %d times (retried after a minute)", runs[panicker])
 	}
 	st := s.Stats()
-	t.Logf("stats: %+v", st)
-	if st.Monitors != n || st.Started < 4*n || st.InFlight != 0 {
+	t.Logf("stats: %+v, %d dials failed", st, dialErrs.Load())
+	if dialErrs.Load() > int64(st.Started)/100 {
+		t.Errorf("%d of %d dials to the loopback server failed", dialErrs.Load(), st.Started)
+	}
+	if st.Monitors != n || st.Started < 3*n || st.InFlight != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }
