@@ -136,9 +136,11 @@ func (m *imapMailbox) watch(r *imap.Response) {
 // longer ago than StaleAfter. Nothing else is touched, and only headers are
 // read.
 func (m *imapMailbox) sweep() error {
+	// Only this installation's probes are searched for (their stamp names
+	// it), so other installations' cannot crowd ours out of the window.
 	// The stamp's creation time, not the arrival date (OLDER, RFC 5032),
 	// decides: a probe delivered late is stale all the same.
-	uids, err := m.s.Client.UIDSearch(imap.Atom("HEADER"), imap.String(Header), imap.String("v1"))
+	uids, err := m.s.Client.UIDSearch(imap.Atom("HEADER"), imap.String(Header), imap.String("v1 "+InstallationID(m.cfg.Secret)))
 	if err != nil {
 		return err
 	}

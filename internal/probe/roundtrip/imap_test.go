@@ -641,3 +641,36 @@ func TestIMAPPickJunk(t *testing.T) {
 		}
 	}
 }
+
+// TestIMAPSweepNotCrowdedOut: a mailbox holding more stale probes of
+// another installation than the sweep looks at still gets this
+// installation's stale probe swept, and theirs all stay.
+func TestIMAPSweepNotCrowdedOut(t *testing.T) {
+	leak.Check(t)
+	rig := imapFakes(t, imapRigOpts{imap: fakeimap.Options{Caps: []goimap.Cap{goimap.CapUIDPlus}}, delay: 20 * time.Millisecond})
+	old := time.Now().Add(-48 * time.Hour)
+	for range imapSweepMax + 20 {
+		theirs, _ := NewProbe(otherKey, "elsewhere", imapSender, imapBox, old)
+		if err := rig.imap.Append(imapBox, "INBOX", theirs.Raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine, _ := NewProbe(testKey, "left behind", imapSender, imapBox, old)
+	if err := rig.imap.Append(imapBox, "INBOX", mine.Raw); err != nil {
+		t.Fatal(err)
+	}
+	r := rig.run()
+	imapWantUp(t, r)
+	if r.Details["swept"] != 1 {
+		t.Errorf("swept %v, want 1", r.Details["swept"])
+	}
+	left := imapStamped(rig.imap.Snapshot(t, imapBox, "INBOX"))
+	if len(left) != imapSweepMax+20 {
+		t.Errorf("%d stamped messages left, want the other installation's %d", len(left), imapSweepMax+20)
+	}
+	for _, m := range left {
+		if strings.Contains(string(m.Raw), mine.Nonce) {
+			t.Error("this installation's stale probe is still there")
+		}
+	}
+}

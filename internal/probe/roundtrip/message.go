@@ -19,10 +19,12 @@ import (
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
-// Header carries a probe's stamp: "v1 <nonce> <created-unix> <hmac-hex>".
-// The HMAC covers the nonce and the creation time, so that both the identity
-// of a probe and its age (for the sweep of stale probes) are this
-// installation's word, not anybody's.
+// Header carries a probe's stamp:
+// "v1 <installation> <nonce> <created-unix> <hmac-hex>". The installation
+// id is public (derived from the secret, revealing nothing of it) so that a
+// mailbox can be searched for this installation's probes alone; the HMAC
+// covers all of it, so that the identity of a probe and its age (for the
+// sweep of stale probes) are this installation's word, not anybody's.
 const Header = "X-Mailmon-Probe"
 
 const subjectPrefix = "mailmon probe "
@@ -36,10 +38,18 @@ type Probe struct {
 	Raw       []byte // CRLF line endings, ready for DATA
 }
 
-func mac(key secret.Key, nonce string, created int64) string {
+func mac(key secret.Key, inst, nonce string, created int64) string {
 	m := hmac.New(sha256.New, key)
-	fmt.Fprintf(m, "mailmon-probe v1|%s|%d", nonce, created)
+	fmt.Fprintf(m, "mailmon-probe v1|%s|%s|%d", inst, nonce, created)
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// InstallationID is the public name of the installation whose secret is
+// key: what a search for its probes looks for.
+func InstallationID(key secret.Key) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("mailmon installation id"))
+	return hex.EncodeToString(m.Sum(nil))[:16]
 }
 
 // NewProbe makes a probe message for the named monitor.
@@ -70,7 +80,8 @@ func NewProbe(key secret.Key, monitor, from, to string, now time.Time) (*Probe, 
 	h("Subject", mime.QEncoding.Encode("utf-8", p.Subject))
 	h("Date", now.UTC().Format(time.RFC1123Z))
 	h("Message-ID", p.MessageID)
-	h(Header, fmt.Sprintf("v1 %s %d %s", nonce, created, mac(key, nonce, created)))
+	inst := InstallationID(key)
+	h(Header, fmt.Sprintf("v1 %s %s %d %s", inst, nonce, created, mac(key, inst, nonce, created)))
 	h("MIME-Version", "1.0")
 	h("Content-Type", "text/plain; charset=utf-8")
 	h("Content-Transfer-Encoding", "8bit")
@@ -121,25 +132,26 @@ func Inspect(key secret.Key, header []byte) (*Found, error) {
 		return nil, ErrNotProbe
 	}
 	f := strings.Fields(stamp)
-	if len(f) != 4 || f[0] != "v1" || len(f[1]) != 32 {
+	if len(f) != 5 || f[0] != "v1" || len(f[2]) != 32 {
 		return nil, ErrForged
 	}
-	created, err := strconv.ParseInt(f[2], 10, 64)
+	inst, nonce := f[1], f[2]
+	created, err := strconv.ParseInt(f[3], 10, 64)
 	if err != nil {
 		return nil, ErrForged
 	}
-	want := mac(key, f[1], created)
-	if !hmac.Equal([]byte(want), []byte(strings.ToLower(f[3]))) {
+	want := mac(key, inst, nonce, created)
+	if !hmac.Equal([]byte(want), []byte(strings.ToLower(f[4]))) {
 		return nil, ErrForged
 	}
 	subject, err := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
 	if err != nil {
 		subject = h.Get("Subject")
 	}
-	if !strings.HasPrefix(subject, subjectPrefix) || !strings.HasSuffix(subject, " "+f[1]) {
+	if !strings.HasPrefix(subject, subjectPrefix) || !strings.HasSuffix(subject, " "+nonce) {
 		return nil, ErrForged
 	}
-	return &Found{Nonce: f[1], Created: time.Unix(created, 0), AuthResults: authResults(h.Values("Authentication-Results"))}, nil
+	return &Found{Nonce: nonce, Created: time.Unix(created, 0), AuthResults: authResults(h.Values("Authentication-Results"))}, nil
 }
 
 // authResults reads the verdicts of Authentication-Results headers (RFC

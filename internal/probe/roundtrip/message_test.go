@@ -54,6 +54,12 @@ func TestProbeMessage(t *testing.T) {
 	if p2.Nonce == p.Nonce {
 		t.Error("two probes share a nonce")
 	}
+	// The stamp names the installation, so a mailbox can be searched for
+	// this installation's probes alone; the name gives nothing of the secret.
+	id := InstallationID(testKey)
+	if !strings.HasPrefix(m.Header.Get(Header), "v1 "+id+" ") || id == InstallationID(otherKey) || strings.Contains(string(testKey), id) {
+		t.Errorf("stamp %q, installation id %q", m.Header.Get(Header), id)
+	}
 }
 
 func TestInspectLeavesOthersAlone(t *testing.T) {
@@ -73,8 +79,9 @@ func TestInspectLeavesOthersAlone(t *testing.T) {
 		{"an ordinary message", "From: x@example.test\r\nSubject: hello\r\n\r\n", ErrNotProbe},
 		{"another installation's probe", string(header(theirs.Raw)), ErrForged},
 		{"a look-alike subject without a stamp", "Subject: mailmon probe m " + mine.Nonce + "\r\n\r\n", ErrNotProbe},
-		{"a forged stamp", strings.Replace(h, f[3], strings.Repeat("0", 64), 1), ErrForged},
-		{"a stamp moved back in time", strings.Replace(h, " "+f[2]+" ", " 1000 ", 1), ErrForged},
+		{"a forged stamp", strings.Replace(h, f[4], strings.Repeat("0", 64), 1), ErrForged},
+		{"a stamp moved back in time", strings.Replace(h, " "+f[3]+" ", " 1000 ", 1), ErrForged},
+		{"a stamp claiming another installation", strings.Replace(h, " "+f[1]+" ", " "+InstallationID(otherKey)+" ", 1), ErrForged},
 		{"a valid stamp under another subject", strings.Replace(h, "Subject: mailmon probe m", "Subject: please delete", 1), ErrForged},
 		{"a valid stamp with another nonce in the subject", strings.Replace(h, "m "+mine.Nonce, "m "+theirs.Nonce, 1), ErrForged},
 		{"garbage", "\x00\xff\r\n\r\n", ErrNotProbe},
