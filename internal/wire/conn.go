@@ -31,17 +31,18 @@ func DefaultLimits() Limits {
 
 // Conn is one connection to a mail server.
 type Conn struct {
-	ctx       context.Context
-	raw       net.Conn // the TCP connection
-	conn      net.Conn // raw, or TLS over raw
-	br        *bufio.Reader
-	lim       Limits
-	read      int64
-	tr        *Transcript
-	tls       *tls.ConnectionState
-	stopClose func() bool
-	wbuf      []byte // reused for each command line
-	quiet     int    // lines read while quiet, not recorded
+	ctx         context.Context
+	raw         net.Conn // the TCP connection
+	conn        net.Conn // raw, or TLS over raw
+	br          *bufio.Reader
+	lim         Limits
+	read        int64
+	tr          *Transcript
+	tls         *tls.ConnectionState
+	stopClose   func() bool
+	wbuf        []byte // reused for each command line
+	quiet       int    // 1 + lines left out of the transcript while quiet
+	quietClient bool   // the client's lines are left out too
 }
 
 // NewConn takes over raw. The connection's deadline is set once, to the
@@ -105,16 +106,30 @@ func (c *Conn) ReadLine() (string, error) {
 }
 
 // Quiet stops recording the server's lines in the transcript (message
-// headers fetched by a round trip would drown the conversation); the returned
-// function resumes recording and notes how many lines were left out.
-func (c *Conn) Quiet() (resume func()) {
-	c.quiet = 1
+// headers fetched by a round trip would drown the conversation), while the
+// client's commands stay on record; the returned function resumes recording
+// and notes how many lines were left out. Errors are still recorded.
+func (c *Conn) Quiet() (resume func()) { return c.quieten(false) }
+
+// QuietAll is Quiet for both directions (a round trip's rapid polling).
+func (c *Conn) QuietAll() (resume func()) { return c.quieten(true) }
+
+func (c *Conn) quieten(both bool) func() {
+	c.quiet, c.quietClient = 1, both
 	return func() {
 		if n := c.quiet - 1; n > 0 {
-			c.tr.Note(fmt.Sprintf("%d lines of message content not recorded", n))
+			c.tr.Note(fmt.Sprintf("%d lines not recorded (message headers, polling)", n))
 		}
-		c.quiet = 0
+		c.quiet, c.quietClient = 0, false
 	}
+}
+
+func (c *Conn) recordClient(line string) {
+	if c.quiet > 0 && c.quietClient {
+		c.quiet++
+		return
+	}
+	c.tr.Client(line)
 }
 
 // ReadFull reads exactly n bytes (an IMAP literal, a message body). The caller
@@ -137,14 +152,14 @@ func (c *Conn) ReadFull(n int64) ([]byte, error) {
 // WriteLine sends one command line, CRLF-terminated, in one write: commands
 // are never pipelined behind STARTTLS.
 func (c *Conn) WriteLine(line string) error {
-	c.tr.Client(line)
+	c.recordClient(line)
 	return c.write(line)
 }
 
 // WriteRedacted sends line but records shown in the transcript. Every line
 // that carries a credential goes through here.
 func (c *Conn) WriteRedacted(line, shown string) error {
-	c.tr.Client(shown)
+	c.recordClient(shown)
 	return c.write(line)
 }
 

@@ -149,3 +149,23 @@ func TestReadFullChecksBudgetFirst(t *testing.T) {
 	}
 	var _ io.Reader
 }
+
+func TestQuiet(t *testing.T) {
+	c, srv := pipeConn(t, context.Background(), DefaultLimits())
+	go srv.Write([]byte("one\r\ntwo\r\nthree\r\nfour\r\n"))
+	c.ReadLine()
+	resume := c.Quiet() // the server's lines only: commands stay on record
+	c.WriteLine("TOP 1 0")
+	c.ReadLine()
+	resume()
+	resume = c.QuietAll()
+	c.WriteLine("NOOP")
+	c.ReadLine()
+	resume()
+	c.ReadLine()
+	got := strings.Join(c.Transcript().Lines(), "|")
+	want := "S: one|C: TOP 1 0|-- 1 lines not recorded (message headers, polling)|-- 2 lines not recorded (message headers, polling)|S: four"
+	if got != want {
+		t.Errorf("transcript\n%q, want\n%q", got, want)
+	}
+}

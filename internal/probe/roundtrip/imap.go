@@ -323,7 +323,22 @@ func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imap
 	sprintEnd := m.t.Now().Add(m.sprint)
 	pause := imapFirstPoll
 	full := true // a look into INBOX and the junk folder, not a glance during the sprint
+	// The sprint's dozens of NOOPs are left out of the transcript.
+	var resume func()
+	if m.sprint > 0 {
+		resume = m.s.Conn.QuietAll()
+	}
+	loud := func() {
+		if resume != nil {
+			resume()
+			resume = nil
+		}
+	}
+	defer loud()
 	for {
+		if !m.t.Now().Before(sprintEnd) {
+			loud()
+		}
 		if full || m.dirty {
 			attempt()
 		}
