@@ -15,10 +15,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/metrics"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/report"
 	"github.com/mailmon/mailmon/internal/state"
@@ -33,6 +35,9 @@ type Server struct {
 	Engine *engine.Engine
 	Vault  *vault.Vault
 	Log    *slog.Logger
+
+	metricsOnce    sync.Once
+	metricsHandler http.Handler
 }
 
 // Route is one route of the API.
@@ -74,6 +79,7 @@ func (s *Server) Routes() []Route {
 		{Method: "DELETE", Path: "/api/v1/credentials/{id}", handler: s.deleteCredential},
 		{Method: "GET", Path: "/api/v1/reports", handler: s.reports},
 		{Method: "GET", Path: "/api/v1/status", handler: s.status},
+		{Method: "GET", Path: "/metrics", handler: s.metrics},
 	}
 }
 
@@ -993,5 +999,17 @@ func (s *Server) monitorRecoveryLog(w http.ResponseWriter, r *http.Request) erro
 		out = append(out, runJSON{x.Time, x.Action, x.Status, x.ExitCode, x.Output, x.Duration.Milliseconds()})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
+}
+
+// metrics is the Prometheus exposition (internal/metrics); like every route
+// but /healthz it needs a token (Prometheus sends one with authorization:
+// in its scrape config).
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	if s.Engine == nil {
+		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
+	}
+	s.metricsOnce.Do(func() { s.metricsHandler = metrics.Handler(s.Engine) })
+	s.metricsHandler.ServeHTTP(w, r)
 	return nil
 }

@@ -65,8 +65,10 @@ type Engine struct {
 	monitors map[int64]*entry
 	status   map[int64]state.Status
 
-	retryAt map[int64]time.Time // outbox back-off, by notification; the outbox goroutine's own
-	limiter *limiter            // the outbox goroutine's own
+	last    map[int64]*probe.Result // last result since start, by monitor
+	tests   map[int64]counts        // tests since start, by monitor
+	retryAt map[int64]time.Time     // outbox back-off, by notification; the outbox goroutine's own
+	limiter *limiter                // the outbox goroutine's own
 }
 
 // entry is a loaded monitor, ready to test.
@@ -119,7 +121,8 @@ func New(o Options) *Engine {
 	if o.Probers == nil {
 		o.Probers = probers.Get
 	}
-	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{}, retryAt: map[int64]time.Time{}}
+	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{},
+		retryAt: map[int64]time.Time{}, last: map[int64]*probe.Result{}, tests: map[int64]counts{}}
 	e.limiter = &limiter{every: o.AlertEvery, burst: float64(o.AlertBurst), buckets: map[int64]*bucket{}}
 	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
 	return e
@@ -166,6 +169,8 @@ func (e *Engine) reload(ctx context.Context, id int64, window time.Duration) err
 		e.mu.Lock()
 		delete(e.monitors, id)
 		delete(e.status, id)
+		delete(e.last, id)
+		delete(e.tests, id)
 		e.mu.Unlock()
 		e.sched.Remove(id)
 		return nil
@@ -395,6 +400,9 @@ func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
 // a window changed) and stores it all at once.
 func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state.State {
 	now := e.o.Now()
+	if res != nil {
+		e.count(en.m.ID, res)
+	}
 	e.mu.Lock()
 	prev := e.status[en.m.ID]
 	parentFailing := false

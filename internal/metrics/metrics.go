@@ -1,0 +1,95 @@
+// Package metrics exposes mailmon to Prometheus: a collector over a
+// snapshot of the engine, so that a deleted monitor's series disappear with
+// it, on a private registry. Labels are bounded (monitor, device, type,
+// phase, state, result, code); server text never becomes a label.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/state"
+)
+
+var (
+	labels    = []string{"monitor", "device", "type"}
+	stateDesc = prometheus.NewDesc("mailmon_monitor_state", "1 for the monitor's current state.", append(labels, "state"), nil)
+	upDesc    = prometheus.NewDesc("mailmon_monitor_up", "1 when the last test passed (up or warn), 0 when it failed.", labels, nil)
+	rttDesc   = prometheus.NewDesc("mailmon_monitor_rtt_seconds", "Round-trip time of the last test.", labels, nil)
+	phaseDesc = prometheus.NewDesc("mailmon_monitor_phase_seconds", "Time of each phase of the last test.", append(labels, "phase"), nil)
+	delivDesc = prometheus.NewDesc("mailmon_monitor_delivery_seconds", "Delivery time of the last round trip's probe.", labels, nil)
+	certDesc  = prometheus.NewDesc("mailmon_monitor_cert_expiry_timestamp_seconds", "When the server's certificate expires.", labels, nil)
+	testsDesc = prometheus.NewDesc("mailmon_monitor_tests_total", "Tests since the daemon started, by result and error code.", append(labels, "result", "code"), nil)
+	lagDesc   = prometheus.NewDesc("mailmon_scheduler_lag_seconds", "Delay of recent tests behind their due time.", []string{"quantile"}, nil)
+	flyDesc   = prometheus.NewDesc("mailmon_tests_in_flight", "Tests running now.", nil, nil)
+	monDesc   = prometheus.NewDesc("mailmon_monitors", "Monitors scheduled.", nil, nil)
+)
+
+// Collector collects from an engine.
+type Collector struct {
+	Engine *engine.Engine
+}
+
+// Describe sends the descriptors.
+func (c Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{stateDesc, upDesc, rttDesc, phaseDesc, delivDesc, certDesc, testsDesc, lagDesc, flyDesc, monDesc} {
+		ch <- d
+	}
+}
+
+// Collect sends the current values.
+func (c Collector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.Engine.Snapshot() {
+		lv := []string{m.Name, m.Device, m.Type}
+		for _, s := range state.States() {
+			v := 0.0
+			if s == m.State {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(stateDesc, prometheus.GaugeValue, v, append(lv, string(s))...)
+		}
+		for k, n := range m.Tests {
+			ch <- prometheus.MustNewConstMetric(testsDesc, prometheus.CounterValue, float64(n), append(lv, string(k.Result), string(k.Code))...)
+		}
+		r := m.Last
+		if r == nil {
+			continue
+		}
+		up := 0.0
+		if r.Status != "down" {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up, lv...)
+		ch <- prometheus.MustNewConstMetric(rttDesc, prometheus.GaugeValue, r.RTT.Seconds(), lv...)
+		seen := map[string]bool{}
+		for _, p := range r.Phases {
+			if !seen[p.Name] { // phase names come from mailmon, never from the server
+				seen[p.Name] = true
+				ch <- prometheus.MustNewConstMetric(phaseDesc, prometheus.GaugeValue, p.Duration.Seconds(), append(lv, p.Name)...)
+			}
+		}
+		if r.Delivery > 0 {
+			ch <- prometheus.MustNewConstMetric(delivDesc, prometheus.GaugeValue, r.Delivery.Seconds(), lv...)
+		}
+		if r.TLS != nil && !r.TLS.CertNotAfter.IsZero() {
+			ch <- prometheus.MustNewConstMetric(certDesc, prometheus.GaugeValue, float64(r.TLS.CertNotAfter.Unix()), lv...)
+		}
+	}
+	st := c.Engine.Scheduler().Stats()
+	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, st.LagP50.Seconds(), "0.5")
+	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, st.LagP99.Seconds(), "0.99")
+	ch <- prometheus.MustNewConstMetric(flyDesc, prometheus.GaugeValue, float64(st.InFlight))
+	ch <- prometheus.MustNewConstMetric(monDesc, prometheus.GaugeValue, float64(st.Monitors))
+}
+
+// Handler serves /metrics from a private registry holding the collector
+// and the Go runtime's own metrics.
+func Handler(e *engine.Engine) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(Collector{Engine: e}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
