@@ -471,22 +471,7 @@ func (in *instance) waitReady(ctx context.Context) error {
 			}
 		}()
 	}
-	checks := []struct {
-		name     string
-		port     int
-		implicit bool
-		greeting string
-	}{
-		{"SMTP", e.SMTP, false, "220 "},
-		{"SMTPNoTLS", e.SMTPNoTLS, false, "220 "},
-		{"Submission", e.Submission, false, "220 "},
-		{"SubmissionPlain", e.SubmissionPlain, false, "220 "},
-		{"SMTPS", e.SMTPS, true, "220 "},
-		{"POP3", e.POP3, false, "+OK"},
-		{"POP3S", e.POP3S, true, "+OK"},
-		{"IMAP", e.IMAP, false, "* OK"},
-		{"IMAPS", e.IMAPS, true, "* OK"},
-	}
+	checks := e.Services()
 	hosts := []string{"127.0.0.1"}
 	if e.IPv6 {
 		hosts = append(hosts, "::1")
@@ -495,16 +480,16 @@ func (in *instance) waitReady(ctx context.Context) error {
 	errs := make(chan error, len(checks)*len(hosts))
 	for _, c := range checks {
 		for _, h := range hosts {
-			addr := net.JoinHostPort(h, strconv.Itoa(c.port))
+			addr := net.JoinHostPort(h, strconv.Itoa(c.Port))
 			wg.Go(func() {
 				var last error
 				for {
-					if last = greet(ctx, addr, c.implicit, c.greeting, e.TLSConfig()); last == nil {
+					if last = greet(ctx, addr, c.Implicit, c.Greeting, e.TLSConfig()); last == nil {
 						return
 					}
 					select {
 					case <-ctx.Done():
-						errs <- fmt.Errorf("%s on %s not ready: %v", c.name, addr, last)
+						errs <- fmt.Errorf("%s on %s not ready: %v", c.Name, addr, last)
 						return
 					case <-time.After(50 * time.Millisecond):
 					}

@@ -58,6 +58,29 @@ type Env struct {
 	DovecotLog string // Dovecot's log_path
 }
 
+// Service is one listening port of the servers and how it greets.
+type Service struct {
+	Name     string
+	Port     int
+	Implicit bool   // TLS from the first byte
+	Greeting string // what the greeting starts with
+}
+
+// Services lists every port the servers listen on.
+func (e *Env) Services() []Service {
+	return []Service{
+		{"SMTP", e.SMTP, false, "220 "},
+		{"SMTPNoTLS", e.SMTPNoTLS, false, "220 "},
+		{"Submission", e.Submission, false, "220 "},
+		{"SubmissionPlain", e.SubmissionPlain, false, "220 "},
+		{"SMTPS", e.SMTPS, true, "220 "},
+		{"POP3", e.POP3, false, "+OK"},
+		{"POP3S", e.POP3S, true, "+OK"},
+		{"IMAP", e.IMAP, false, "* OK"},
+		{"IMAPS", e.IMAPS, true, "* OK"},
+	}
+}
+
 // Addr returns "127.0.0.1:port".
 func (e *Env) Addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 

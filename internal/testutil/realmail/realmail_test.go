@@ -138,30 +138,15 @@ func authPlain(user, pass string) string {
 
 func TestGreetings(t *testing.T) {
 	e := realmail.Start(t)
-	for _, tc := range []struct {
-		name     string
-		port     int
-		implicit bool
-		prefix   string
-	}{
-		{"SMTP", e.SMTP, false, "220 "},
-		{"SMTPNoTLS", e.SMTPNoTLS, false, "220 "},
-		{"Submission", e.Submission, false, "220 "},
-		{"SubmissionPlain", e.SubmissionPlain, false, "220 "},
-		{"SMTPS", e.SMTPS, true, "220 "},
-		{"POP3", e.POP3, false, "+OK"},
-		{"POP3S", e.POP3S, true, "+OK"},
-		{"IMAP", e.IMAP, false, "* OK"},
-		{"IMAPS", e.IMAPS, true, "* OK"},
-	} {
+	for _, tc := range e.Services() {
 		for _, h := range hosts(e) {
-			t.Run(tc.name+"/"+h, func(t *testing.T) {
-				if tc.port < 20000 {
-					t.Fatalf("port %d below 20000", tc.port)
+			t.Run(tc.Name+"/"+h, func(t *testing.T) {
+				if tc.Port < 20000 {
+					t.Fatalf("port %d below 20000", tc.Port)
 				}
-				c := dial(t, e, h, tc.port, tc.implicit)
-				if l := c.line(); !strings.HasPrefix(l, tc.prefix) {
-					t.Fatalf("greeting %q, want prefix %q", l, tc.prefix)
+				c := dial(t, e, h, tc.Port, tc.Implicit)
+				if l := c.line(); !strings.HasPrefix(l, tc.Greeting) {
+					t.Fatalf("greeting %q, want prefix %q", l, tc.Greeting)
 				}
 			})
 		}
