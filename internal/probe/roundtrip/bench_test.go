@@ -38,7 +38,7 @@ func BenchmarkIMAPDeliveryTime(b *testing.B) {
 	for _, mode := range modes {
 		b.Run(mode.name, func(b *testing.B) {
 			w := benchWatchMaildir(b, filepath.Join(e.Maildir(e.User), "new"), filepath.Join(e.Maildir(e.User), "cur"))
-			cfg := imapReal{e: e, user: e.User, pass: e.Password, imapPort: e.IMAP, imapMode: probe.TLSNone,
+			cfg := imapReal{e: e, user: e.User, pass: e.Password, port: e.IMAP, mode: probe.TLSNone,
 				smtpPort: e.SMTPNoTLS, smtpMode: probe.TLSNone}.config()
 			cfg.AllowPlaintextAuth, cfg.PollInterval, cfg.Timeout = true, time.Second, 20*time.Second
 			var errs, reported, truth []time.Duration
@@ -154,11 +154,14 @@ func (w *benchMaildirWatch) scan(dirs []string, initial bool) {
 			if err != nil {
 				continue // moved on; its time is noted already
 			}
-			if i := bytes.Index(raw, []byte(Header+": v1 ")); i >= 0 && len(raw) >= i+len(Header)+5+32 {
-				nonce := string(raw[i+len(Header)+5 : i+len(Header)+5+32])
-				w.mu.Lock()
-				w.first[nonce] = now
-				w.mu.Unlock()
+			// The stamp: "v1 <installation> <nonce> <created> <hmac>".
+			if i := bytes.Index(raw, []byte(Header+": ")); i >= 0 {
+				line, _, _ := bytes.Cut(raw[i+len(Header)+2:], []byte("\n"))
+				if f := strings.Fields(string(line)); len(f) == 5 {
+					w.mu.Lock()
+					w.first[f[2]] = now
+					w.mu.Unlock()
+				}
 			}
 		}
 	}

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
 
 func dump(r *probe.Result) string {
@@ -50,4 +52,33 @@ func attempts(t *testing.T, r *probe.Result) int {
 		t.Fatalf("no attempts in the details: %v", r.Details)
 	}
 	return n
+}
+
+// realRig is a round trip against the real Postfix and Dovecot: the mailbox
+// leg on port in mode, the SMTP leg on smtpPort in smtpMode, with AUTH when
+// smtpAuth.
+type realRig struct {
+	e          *realmail.Env
+	user, pass string
+	port       int
+	mode       probe.TLSMode
+	smtpPort   int
+	smtpMode   probe.TLSMode
+	smtpAuth   bool
+}
+
+func (c realRig) config(typ string, timeout time.Duration) probe.Config {
+	smtp := &probe.Config{Host: "127.0.0.1", Port: c.smtpPort, TLS: c.smtpMode, CAFile: c.e.CAFile,
+		ServerName: c.e.ServerName, EHLOName: "monitor.example.test"}
+	from := "monitor@elsewhere.test"
+	if c.smtpAuth {
+		smtp.User, smtp.Password, smtp.Auth = c.e.User, probe.Secret(c.e.Password), "PLAIN"
+		from = c.e.User
+	}
+	return probe.Config{
+		Type: typ, Host: "127.0.0.1", Port: c.port, TLS: c.mode, CAFile: c.e.CAFile,
+		ServerName: c.e.ServerName, User: c.user, Password: probe.Secret(c.pass), Timeout: timeout,
+		SMTP: smtp, From: from, To: c.user, Monitor: strings.TrimSuffix(typ, "-roundtrip") + " real", Secret: testKey,
+		PollInterval: 500 * time.Millisecond,
+	}
 }

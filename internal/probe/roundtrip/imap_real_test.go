@@ -21,31 +21,10 @@ import (
 
 // imapReal is an imap-roundtrip of a real Dovecot mailbox, the probe sent
 // through the real Postfix.
-type imapReal struct {
-	e          *realmail.Env
-	user, pass string
-	imapPort   int
-	imapMode   probe.TLSMode
-	smtpPort   int
-	smtpMode   probe.TLSMode
-	smtpAuth   bool
-}
+// imapReal is an imap-roundtrip against the real servers.
+type imapReal realRig
 
-func (c imapReal) config() probe.Config {
-	smtp := &probe.Config{Host: "127.0.0.1", Port: c.smtpPort, TLS: c.smtpMode, CAFile: c.e.CAFile,
-		ServerName: c.e.ServerName, EHLOName: "monitor.example.test"}
-	from := "monitor@elsewhere.test"
-	if c.smtpAuth {
-		smtp.User, smtp.Password, smtp.Auth = c.e.User, probe.Secret(c.e.Password), "PLAIN"
-		from = c.e.User
-	}
-	return probe.Config{
-		Type: "imap-roundtrip", Host: "127.0.0.1", Port: c.imapPort, TLS: c.imapMode, CAFile: c.e.CAFile,
-		ServerName: c.e.ServerName, User: c.user, Password: probe.Secret(c.pass), Timeout: 15 * time.Second,
-		SMTP: smtp, From: from, To: c.user, Monitor: "imap real", Secret: testKey,
-		PollInterval: 500 * time.Millisecond,
-	}
-}
+func (c imapReal) config() probe.Config { return realRig(c).config("imap-roundtrip", 15*time.Second) }
 
 // imapRaw is a session of the test's own with Dovecot (go-imap's client,
 // not mailmon's), to seed and read mailboxes.
@@ -170,11 +149,11 @@ func TestIMAPRealRoundTrip(t *testing.T) {
 		prober probe.Prober
 		idle   bool // the wait must have used IDLE
 	}{
-		{"SMTP 25, IMAP STARTTLS", imapReal{imapPort: e.IMAP, imapMode: probe.TLSStartTLS, smtpPort: e.SMTP, smtpMode: probe.TLSNone}, ProbeIMAP, false},
-		{"submission STARTTLS + AUTH, IMAP implicit TLS", imapReal{imapPort: e.IMAPS, imapMode: probe.TLSImplicit, smtpPort: e.Submission, smtpMode: probe.TLSStartTLS, smtpAuth: true}, ProbeIMAP, false},
-		{"SMTPS + AUTH, IMAP STARTTLS, IDLE", imapReal{imapPort: e.IMAP, imapMode: probe.TLSStartTLS, smtpPort: e.SMTPS, smtpMode: probe.TLSImplicit, smtpAuth: true}, imapIdleOnly, true},
-		{"SMTP 25 STARTTLS, IMAP implicit TLS, IDLE", imapReal{imapPort: e.IMAPS, imapMode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSStartTLS}, imapIdleOnly, true},
-		{"SMTP 25, IMAP implicit TLS, polling", imapReal{imapPort: e.IMAPS, imapMode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSNone}, imapPollOnly, false},
+		{"SMTP 25, IMAP STARTTLS", imapReal{port: e.IMAP, mode: probe.TLSStartTLS, smtpPort: e.SMTP, smtpMode: probe.TLSNone}, ProbeIMAP, false},
+		{"submission STARTTLS + AUTH, IMAP implicit TLS", imapReal{port: e.IMAPS, mode: probe.TLSImplicit, smtpPort: e.Submission, smtpMode: probe.TLSStartTLS, smtpAuth: true}, ProbeIMAP, false},
+		{"SMTPS + AUTH, IMAP STARTTLS, IDLE", imapReal{port: e.IMAP, mode: probe.TLSStartTLS, smtpPort: e.SMTPS, smtpMode: probe.TLSImplicit, smtpAuth: true}, imapIdleOnly, true},
+		{"SMTP 25 STARTTLS, IMAP implicit TLS, IDLE", imapReal{port: e.IMAPS, mode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSStartTLS}, imapIdleOnly, true},
+		{"SMTP 25, IMAP implicit TLS, polling", imapReal{port: e.IMAPS, mode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSNone}, imapPollOnly, false},
 	}
 	raw := imapRaw(t, e, e.User, e.Password)
 	for _, tt := range tests {
@@ -187,8 +166,8 @@ func TestIMAPRealRoundTrip(t *testing.T) {
 			if r.Delivery <= 0 || r.Delivery >= r.RTT || r.Delivery > 5*time.Second {
 				t.Errorf("delivery %v, rtt %v", r.Delivery, r.RTT)
 			}
-			if r.TLSMode != c.imapMode {
-				t.Errorf("IMAP leg negotiated %q, want %q", r.TLSMode, c.imapMode)
+			if r.TLSMode != c.mode {
+				t.Errorf("IMAP leg negotiated %q, want %q", r.TLSMode, c.mode)
 			}
 			if smtp, _ := r.Details["smtp"].(map[string]any); smtp["tls_mode"] != c.smtpMode {
 				t.Errorf("SMTP leg: %v, want TLS mode %q", smtp, c.smtpMode)
@@ -245,7 +224,7 @@ func TestIMAPRealMailboxSafety(t *testing.T) {
 	staleUID := uids[len(uids)-1]
 	before := imapRealSnapshot(t, raw, "INBOX")
 
-	c := imapReal{e: e, user: e.User2, pass: e.Password2, imapPort: e.IMAPS, imapMode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSNone}
+	c := imapReal{e: e, user: e.User2, pass: e.Password2, port: e.IMAPS, mode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSNone}
 	r := probe.Run(context.Background(), ProbeIMAP, c.config())
 	imapWantUp(t, r)
 	after := imapRealSnapshot(t, raw, "INBOX")
@@ -339,7 +318,7 @@ func TestIMAPRealJunk(t *testing.T) {
 				nonce = string(m.Data[i+len(Header)+5 : i+len(Header)+5+32])
 				imapMaildirDeliver(t, junk, m.Data)
 			}})
-			c := imapReal{e: e, user: e.User2, pass: e.Password2, imapPort: e.IMAP, imapMode: probe.TLSStartTLS}
+			c := imapReal{e: e, user: e.User2, pass: e.Password2, port: e.IMAP, mode: probe.TLSStartTLS}
 			cfg := c.config()
 			cfg.SMTP = &probe.Config{Host: sm.Host, Port: sm.Port, TLS: probe.TLSNone}
 			prober := imapIdleOnly
@@ -378,7 +357,7 @@ func TestIMAPRealJunk(t *testing.T) {
 func TestIMAPRealWrongPassword(t *testing.T) {
 	e := realmail.Start(t)
 	sm := fakesmtp.Start(t, fakesmtp.Options{})
-	c := imapReal{e: e, user: e.User, pass: "not-the-dovecot-password", imapPort: e.IMAPS, imapMode: probe.TLSImplicit}
+	c := imapReal{e: e, user: e.User, pass: "not-the-dovecot-password", port: e.IMAPS, mode: probe.TLSImplicit}
 	cfg := c.config()
 	cfg.SMTP = &probe.Config{Host: sm.Host, Port: sm.Port, TLS: probe.TLSNone}
 	r := probe.Run(context.Background(), ProbeIMAP, cfg)

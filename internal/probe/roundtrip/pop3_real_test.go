@@ -19,31 +19,10 @@ import (
 
 // pop3Real is a pop3-roundtrip of a real Dovecot mailbox, the probe sent
 // through the real Postfix.
-type pop3Real struct {
-	e          *realmail.Env
-	user, pass string
-	popPort    int
-	popMode    probe.TLSMode
-	smtpPort   int
-	smtpMode   probe.TLSMode
-	smtpAuth   bool
-}
+// pop3Real is an pop3-roundtrip against the real servers.
+type pop3Real realRig
 
-func (c pop3Real) config() probe.Config {
-	smtp := &probe.Config{Host: "127.0.0.1", Port: c.smtpPort, TLS: c.smtpMode, CAFile: c.e.CAFile,
-		ServerName: c.e.ServerName, EHLOName: "monitor.example.test"}
-	from := "monitor@elsewhere.test"
-	if c.smtpAuth {
-		smtp.User, smtp.Password, smtp.Auth = c.e.User, probe.Secret(c.e.Password), "PLAIN"
-		from = c.e.User
-	}
-	return probe.Config{
-		Type: "pop3-roundtrip", Host: "127.0.0.1", Port: c.popPort, TLS: c.popMode, CAFile: c.e.CAFile,
-		ServerName: c.e.ServerName, User: c.user, Password: probe.Secret(c.pass), Timeout: 10 * time.Second,
-		SMTP: smtp, From: from, To: c.user, Monitor: "pop3 real", Secret: testKey,
-		PollInterval: 500 * time.Millisecond,
-	}
-}
+func (c pop3Real) config() probe.Config { return realRig(c).config("pop3-roundtrip", 10*time.Second) }
 
 // pop3Inbox returns the contents of the messages of a maildir's INBOX, each
 // with how many times it is there. Contents, not names: Dovecot renames
@@ -152,13 +131,13 @@ func TestPOP3RealRoundTrip(t *testing.T) {
 		c    pop3Real
 	}{
 		{"SMTP port 25 without TLS, POP3 STLS",
-			pop3Real{popPort: e.POP3, popMode: probe.TLSStartTLS, smtpPort: e.SMTP, smtpMode: probe.TLSNone}},
+			pop3Real{port: e.POP3, mode: probe.TLSStartTLS, smtpPort: e.SMTP, smtpMode: probe.TLSNone}},
 		{"SMTP port 25 STARTTLS, POP3 implicit TLS",
-			pop3Real{popPort: e.POP3S, popMode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSStartTLS}},
+			pop3Real{port: e.POP3S, mode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSStartTLS}},
 		{"submission STARTTLS and AUTH, POP3 STLS",
-			pop3Real{popPort: e.POP3, popMode: probe.TLSStartTLS, smtpPort: e.Submission, smtpMode: probe.TLSStartTLS, smtpAuth: true}},
+			pop3Real{port: e.POP3, mode: probe.TLSStartTLS, smtpPort: e.Submission, smtpMode: probe.TLSStartTLS, smtpAuth: true}},
 		{"SMTPS implicit TLS and AUTH, POP3 implicit TLS",
-			pop3Real{popPort: e.POP3S, popMode: probe.TLSImplicit, smtpPort: e.SMTPS, smtpMode: probe.TLSImplicit, smtpAuth: true}},
+			pop3Real{port: e.POP3S, mode: probe.TLSImplicit, smtpPort: e.SMTPS, smtpMode: probe.TLSImplicit, smtpAuth: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,8 +152,8 @@ func TestPOP3RealRoundTrip(t *testing.T) {
 				t.Errorf("delivery %v (rtt %v): want 0 < delivery < 5 s and < rtt", r.Delivery, r.RTT)
 			}
 			t.Logf("delivery %v, rtt %v, %v attempts", r.Delivery, r.RTT, r.Details["attempts"])
-			if r.TLSMode != tt.c.popMode || r.TLS == nil || !r.TLS.Verified {
-				t.Errorf("mailbox leg TLS %q %+v, want %q, verified", r.TLSMode, r.TLS, tt.c.popMode)
+			if r.TLSMode != tt.c.mode || r.TLS == nil || !r.TLS.Verified {
+				t.Errorf("mailbox leg TLS %q %+v, want %q, verified", r.TLSMode, r.TLS, tt.c.mode)
 			}
 			smtp, _ := r.Details["smtp"].(map[string]any)
 			if smtp["tls_mode"] != tt.c.smtpMode || tt.c.smtpAuth != (smtp["auth_mechanism"] == "PLAIN") {
@@ -230,7 +209,7 @@ func TestPOP3RealMailboxSafety(t *testing.T) {
 	)
 	before := pop3Inbox(t, md)
 
-	c := pop3Real{e: e, user: user, pass: pass, popPort: e.POP3S, popMode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSNone}
+	c := pop3Real{e: e, user: user, pass: pass, port: e.POP3S, mode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSNone}
 	r := probe.Run(context.Background(), ProbePOP3, c.config())
 	if r.Status != probe.StatusUp {
 		t.Fatalf("status %s, want up:\n%s\n%s", r.Status, dump(r), e.LogTail())
@@ -268,7 +247,7 @@ func TestPOP3RealWrongPassword(t *testing.T) {
 	e := realmail.Start(t)
 	md := e.Maildir(e.User)
 	before := pop3Inbox(t, md)
-	c := pop3Real{e: e, user: e.User, pass: "not-the-mailbox-password", popPort: e.POP3S, popMode: probe.TLSImplicit,
+	c := pop3Real{e: e, user: e.User, pass: "not-the-mailbox-password", port: e.POP3S, mode: probe.TLSImplicit,
 		smtpPort: e.SMTP, smtpMode: probe.TLSNone}
 	r := probe.Run(context.Background(), ProbePOP3, c.config())
 	pop3WantCode(t, r, probe.AuthFailed, "auth")
