@@ -1,10 +1,12 @@
 // Package migrations holds the database schema, embedded in the binary and
-// applied on start by every backend.
+// applied on start by every backend. Each backend has its own dialect of
+// the same migrations: one directory per backend, the same version numbers
+// in each.
 package migrations
 
 import "embed"
 
-// FS holds the goose migrations.
+// SQLite holds the goose migrations of the SQLite backend, in sqlite/.
 //
-//go:embed *.sql
-var FS embed.FS
+//go:embed sqlite/*.sql
+var SQLite embed.FS

@@ -58,7 +58,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations.FS, ".")
+	sub, err := fs.Sub(migrations.SQLite, "sqlite")
 	if err != nil {
 		return err
 	}
