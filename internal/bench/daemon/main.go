@@ -22,7 +22,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/mailmon/mailmon/internal/bench/fastsmtp"
+	"github.com/mailmon/mailmon/internal/bench/farm"
 	"github.com/mailmon/mailmon/internal/demo"
 )
 
@@ -47,11 +47,11 @@ func main() {
 	defer os.RemoveAll(work)
 	tlsCfg, caFile, err := demo.SelfSigned(work)
 	check(err)
-	var plain, secure []*fastsmtp.Server
+	var plain, secure []*farm.Server
 	for i := 0; i < 2; i++ {
-		p, err := fastsmtp.Start(nil)
+		p, err := farm.Start(farm.SMTP, farm.NoTLS, nil)
 		check(err)
-		s, err := fastsmtp.Start(tlsCfg)
+		s, err := farm.Start(farm.SMTP, farm.StartTLS, tlsCfg)
 		check(err)
 		plain, secure = append(plain, p), append(secure, s)
 	}
@@ -73,7 +73,7 @@ func main() {
 	fmt.Println("written to", name)
 }
 
-func run(bin, work, caFile string, n int, dur, interval time.Duration, plain, secure []*fastsmtp.Server) row {
+func run(bin, work, caFile string, n int, dur, interval time.Duration, plain, secure []*farm.Server) row {
 	dir := filepath.Join(work, strconv.Itoa(n))
 	check(os.MkdirAll(dir, 0o700))
 	db := filepath.Join(dir, "mailmon.db")
