@@ -2,7 +2,7 @@ GO ?= go
 FUZZTIME ?= 10s
 PKGS := ./...
 
-.PHONY: all build test check vet race fuzz bench bench-daemon clean
+.PHONY: all build test check vet race fuzz bench bench-daemon bench-peers soak clean
 
 all: build
 
@@ -43,6 +43,21 @@ bench:
 BENCHDURATION ?= 3m
 bench-daemon: build
 	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -duration $(BENCHDURATION)
+
+# mailmon side by side with a raw socket, blackbox_exporter and the
+# Monitoring Plugins (apt-get install prometheus-blackbox-exporter
+# monitoring-plugins-basic), at saturation against the target farm and
+# against real Postfix/Dovecot; writes bench/results/peers-DATE.md.
+PEERSWINDOW ?= 10s
+bench-peers: build
+	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -window $(PEERSWINDOW)
+
+# SOAKMONITORS monitors for SOAKDURATION with 5% black-holed and 1% flapping
+# targets; writes bench/results/soak-DATE.md and .svg.
+SOAKMONITORS ?= 10000
+SOAKDURATION ?= 30m
+soak: build
+	$(GO) run ./internal/bench/soak -mailmon bin/mailmon -monitors $(SOAKMONITORS) -duration $(SOAKDURATION)
 
 clean:
 	rm -rf bin

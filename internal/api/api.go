@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -973,6 +974,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"monitors": st.Monitors, "in_flight": st.InFlight, "tests_started": st.Started,
 		"lag_p50_ms": msf(st.LagP50), "lag_p99_ms": msf(st.LagP99), "lag_max_ms": msf(st.LagMax),
+		"goroutines": runtime.NumGoroutine(),
 	})
 	return nil
 }
