@@ -89,8 +89,8 @@ func finish(t tool, c check, o outcome, cpu, rss float64, workers int) result {
 
 type rawTool struct{ self string }
 
-func (rawTool) name() string             { return "raw socket" }
-func (rawTool) unsupported(check) string { return "" }
+func (rawTool) name() string              { return "raw socket" }
+func (rawTool) unsupported(check) string  { return "" }
 func (rawTool) start(*site, string) error { return nil }
 func (rawTool) stop()                     {}
 
