@@ -20,7 +20,7 @@ import (
 func scrape(t *testing.T, e *engine.Engine) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	Handler(e).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	Handler(e, Options{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	b, _ := io.ReadAll(rec.Body)
 	return string(b)
 }
