@@ -395,7 +395,7 @@ func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
 		t := probe.NewTrace(ctx, e.o.Now)
 		return t.Result(&en.cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "type", Msg: "unknown type " + en.m.Type}}})
 	}
-	return probe.Run(ctx, p, en.cfg)
+	return probe.Run(ctx, p, en.config())
 }
 
 // record runs the state machine on a result (nil: only the enabled flag or

@@ -17,12 +17,20 @@ func (e *Engine) MonitorConfig(id int64) (probe.Config, error) {
 	if en == nil {
 		return probe.Config{}, store.ErrNotFound
 	}
+	return en.config(), en.err
+}
+
+// config is a copy of the monitor's probe config that a test may change:
+// Validate fills defaults into the SMTP leg, which is a pointer, so two
+// tests of one monitor at once (the schedule, TestNow, /probe) each need
+// their own.
+func (en *entry) config() probe.Config {
 	cfg := en.cfg
 	if cfg.SMTP != nil {
 		leg := *cfg.SMTP
 		cfg.SMTP = &leg
 	}
-	return cfg, en.err
+	return cfg
 }
 
 // Prober returns the prober of a monitor type from the engine's table.
