@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/testutil/certs"
+	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
 	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
@@ -287,5 +288,35 @@ func TestProbeMonitor(t *testing.T) {
 	_, res := f.do(t, "GET", "/api/v1/monitors/"+good+"/results", nil, f.token)
 	if m["state"] != "pending" || len(res["items"].([]any)) != 0 {
 		t.Errorf("a /probe test was recorded: %v %v", m["state"], res)
+	}
+}
+
+// TestProbeRoundTripMonitor: a stored round trip through /probe sends its
+// probe, finds and deletes it, and reports the delivery time.
+func TestProbeRoundTripMonitor(t *testing.T) {
+	f := newFixture(t)
+	const user = "probe@example.test"
+	pop := fakepop3.Start(t, fakepop3.Options{Users: []fakepop3.User{{Name: user, Password: "rt-s3cret"}}})
+	pop.Deliver(user, []byte("From: a@example.test\r\nSubject: keep me\r\n\r\nhello\r\n"))
+	smtp := fakesmtp.Start(t, fakesmtp.Options{OnData: func(m fakesmtp.Message) { pop.Deliver(user, m.Data) }})
+	code, dev := f.do(t, "POST", "/api/v1/devices", map[string]any{"name": "mail1", "address": "127.0.0.1"}, f.token)
+	if code != http.StatusCreated {
+		t.Fatalf("device: %d %v", code, dev)
+	}
+	code, m := f.do(t, "POST", "/api/v1/monitors", map[string]any{"device": dev["id"], "password": "rt-s3cret",
+		"settings": map[string]any{"name": "Round trip", "type": "pop3-roundtrip", "port": pop.Port, "user": user,
+			"allow_plaintext_auth": true, "from": user, "to": user, "smtp": map[string]any{"port": smtp.Port},
+			"timing": map[string]any{"up_every": "1h"}}}, f.token)
+	if code != http.StatusCreated {
+		t.Fatalf("monitor: %d %v", code, m)
+	}
+	code, body := f.probeGet(t, "monitor="+url.QueryEscape("mail1/Round trip"), "5")
+	s := series(t, body)
+	if code != http.StatusOK || s["probe_success"] != 1 || s["probe_delivery_seconds"] <= 0 ||
+		s[`probe_phase_duration_seconds{phase="smtp_data"}`] <= 0 {
+		t.Errorf("%d\n%s", code, body)
+	}
+	if msgs := pop.Messages(user); len(msgs) != 1 || !strings.Contains(string(msgs[0].Data), "keep me") {
+		t.Errorf("the mailbox after the round trip: %d messages, want only the one that was there", len(msgs))
 	}
 }
