@@ -135,7 +135,10 @@ scrape_configs:
 	v(`mailmon_probe_error_code_info{job="mailmon-smtp",instance="`+down+`",code="connect_failed"}`, 1)
 	v(`probe_success{job="mailmon-smtp",instance="`+hang.Addr()+`"}`, 0)
 	v(`mailmon_probe_error_code_info{job="mailmon-smtp",instance="`+hang.Addr()+`",code="timeout"}`, 1)
-	v(`up{job="mailmon-smtp",instance="`+hang.Addr()+`"}`, 1)
+	// Every scrape of it succeeded, not just one: mailmon answered within
+	// the scrape timeout each time.
+	prom.WaitFor(t, `count_over_time(up{job="mailmon-smtp",instance="`+hang.Addr()+`"}[1m]) >= 3`, wait, realprom.Present)
+	v(`min_over_time(up{job="mailmon-smtp",instance="`+hang.Addr()+`"}[1m])`, 1)
 	hangTime := prom.WaitFor(t, `probe_duration_seconds{job="mailmon-smtp",instance="`+hang.Addr()+`"}`, wait, realprom.Present)
 	if d := hangTime[0].Value; d < 0.4 || d > 0.9 {
 		t.Errorf("a silent server's probe took %.3f s; want about 0.5 s (the 1 s scrape timeout less the margin)", d)
