@@ -69,6 +69,8 @@ type Engine struct {
 	tests   map[int64]counts        // tests since start, by monitor
 	retryAt map[int64]time.Time     // outbox back-off, by notification; the outbox goroutine's own
 	limiter *limiter                // the outbox goroutine's own
+
+	recordLat latency // time of each RecordTest, for /metrics
 }
 
 // entry is a loaded monitor, ready to test.
@@ -393,7 +395,7 @@ func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
 		t := probe.NewTrace(ctx, e.o.Now)
 		return t.Result(&en.cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "type", Msg: "unknown type " + en.m.Type}}})
 	}
-	return probe.Run(ctx, p, en.cfg)
+	return probe.Run(ctx, p, en.config())
 }
 
 // record runs the state machine on a result (nil: only the enabled flag or
@@ -452,7 +454,10 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 	if res == nil {
 		t.Result = store.Result{} // no test ran: only the status and the change
 	}
-	if err := e.o.Store.RecordTest(ctx, t); err != nil {
+	began := time.Now() // real time, not the injected clock: this measures the store
+	err := e.o.Store.RecordTest(ctx, t)
+	e.recordLat.observe(time.Since(began))
+	if err != nil {
 		e.o.Log.Error("recording a test failed", "monitor", en.m.ID, "err", err)
 		return prev.State
 	}
