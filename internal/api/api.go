@@ -47,6 +47,7 @@ type Server struct {
 
 	metricsOnce    sync.Once
 	metricsHandler http.Handler
+	tokens         tokenCache
 	probeOnce      sync.Once
 	probeSem       chan struct{}
 }
@@ -175,11 +176,9 @@ func (s *Server) authenticate(r *http.Request) error {
 	if !ok || tok == "" {
 		return errors.New("a bearer token is required")
 	}
-	t, err := s.Store.TokenByHash(r.Context(), HashToken(tok))
-	if err != nil {
+	if !s.tokens.check(r.Context(), s.Store, HashToken(tok), time.Now()) {
 		return errors.New("the token is not valid")
 	}
-	s.Store.TouchToken(context.WithoutCancel(r.Context()), t.ID, time.Now())
 	return nil
 }
 
