@@ -2,7 +2,7 @@ GO ?= go
 FUZZTIME ?= 10s
 PKGS := ./...
 
-.PHONY: all build test check vet race fuzz bench bench-daemon bench-peers soak clean
+.PHONY: all build test check vet race fuzz bench-smoke bench bench-daemon bench-peers soak clean
 
 all: build
 
@@ -11,7 +11,7 @@ build:
 
 # The whole suite, as CI runs it: formatting, vet, every test with the race
 # detector (real Postfix and Dovecot included), then each fuzz target briefly.
-test: check race fuzz
+test: check race fuzz bench-smoke
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -30,6 +30,12 @@ fuzz:
 	    $(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1x $$pkg; \
 	  done; \
 	done
+
+# Every benchmark once, and the peers harness for a moment, so that none
+# rots unseen between the runs that measure.
+bench-smoke: build
+	$(GO) test -run='^$$' -bench=. -benchtime=1x $(PKGS)
+	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -warmup 100ms -window 300ms -real-window 300ms -strict -out $$(mktemp -d)
 
 # Probe cost against a raw-socket baseline, medians of BENCHCOUNT runs,
 # with the ratio table (goals: banner ≤ 1.2×, STARTTLS ≤ 1.1×).

@@ -34,6 +34,7 @@ func main() {
 	realWindow := flag.Duration("real-window", 4*time.Second, "each measuring window against Postfix/Dovecot (0: skip them)")
 	realWorkers := flag.Int("real-workers", 4, "checks at once against Postfix/Dovecot")
 	out := flag.String("out", "bench/results", "folder for the Markdown results")
+	strict := flag.Bool("strict", false, "exit 1 when a tool that could run a check failed any (the CI smoke run)")
 	// The raw child's flags.
 	checkName := flag.String("check", "", "internal")
 	addr := flag.String("addr", "", "internal")
@@ -88,6 +89,20 @@ func main() {
 	name := filepath.Join(*out, "peers-"+time.Now().UTC().Format("2006-01-02")+".md")
 	must(os.WriteFile(name, []byte(md), 0o644))
 	fmt.Println("written to", name)
+	if *strict {
+		bad := false
+		for _, run := range runs {
+			for _, r := range run.results {
+				if r.na == "" && (r.ok == 0 || r.errs > 0) {
+					fmt.Fprintf(os.Stderr, "peers: %s %s on %s: %d ok, %d errors: %s\n", r.tool, r.check, run.site.name, r.ok, r.errs, r.firstErr)
+					bad = true
+				}
+			}
+		}
+		if bad {
+			os.Exit(1)
+		}
+	}
 }
 
 // startFarm starts one responder per check, with a self-signed certificate.
