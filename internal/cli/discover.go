@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/mailmon/mailmon/internal/discover"
@@ -104,7 +105,10 @@ func Discover(ctx context.Context, args []string, env Env) int {
 		if !o.RootCAs.AppendCertsFromPEM(pem) {
 			return errorf(env, "discover: --ca: %s holds no PEM certificate", *ca)
 		}
-		o.CAFile = *ca
+		// The proposed monitors are tested by a daemon started elsewhere.
+		if o.CAFile, err = filepath.Abs(*ca); err != nil {
+			return errorf(env, "discover: --ca: %v", err)
+		}
 	}
 	var write func(*discover.Report) error
 	switch *output {

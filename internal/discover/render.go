@@ -189,7 +189,7 @@ func Proposal(r *Report, o Options) *config.File {
 			tcp := fmt.Sprintf("TCP %d", s.Port)
 			d.Monitors = append(d.Monitors, config.Monitor{Name: tcp, Type: "tcp", Port: s.Port, DependsOn: []string{"Ping"}})
 			m := config.Monitor{
-				Name: fmt.Sprintf("%s %d", strings.ToUpper(s.Name[:1])+s.Name[1:], s.Port),
+				Name: fmt.Sprintf("%s %d", displayName(s.Name), s.Port),
 				Type: s.Protocol, Port: s.Port, TLS: s.TLSMode, DependsOn: []string{tcp},
 			}
 			if s.TLSMode != "none" {
@@ -203,6 +203,13 @@ func Proposal(r *Report, o Options) *config.File {
 		f.Devices = append(f.Devices, d)
 	}
 	return f
+}
+
+func displayName(service string) string {
+	if service == "submission" {
+		return "Submission"
+	}
+	return strings.ToUpper(service)
 }
 
 func trimName(s string) string {

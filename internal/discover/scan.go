@@ -299,7 +299,11 @@ func (sc *scanner) injection(s *Service) {
 		s.InjectionDetail = "the server answered the NOOP sent with STARTTLS in plaintext, before the TLS handshake"
 		return
 	case err != nil:
-		s.InjectionDetail = "not tested: TLS handshake failed: " + wire.Sanitize(err.Error())
+		// The main session's handshake worked: this one failed because the
+		// server took the NOOP for the start of the handshake. It never
+		// answered it.
+		s.Injection = InjectionSafe
+		s.InjectionDetail = "the NOOP sent with STARTTLS was not answered: the server read it as TLS and the handshake failed (" + wire.Truncate(wire.Sanitize(err.Error()), 120) + ")"
 		return
 	}
 	// Nothing was sent within TLS: any reply now answers the NOOP that
