@@ -13,9 +13,11 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
+	"github.com/mailmon/mailmon/internal/testutil/hostile"
 )
 
 func TestParsePorts(t *testing.T) {
@@ -267,3 +269,40 @@ func TestProposal(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestDiscoverWithinTimeLimit: a server that drips its greeting and one
+// that never answers cost the discovery its time limit, no more; what
+// could not be learned is reported as a timeout.
+func TestDiscoverWithinTimeLimit(t *testing.T) {
+	drip := hostile.Start(t, func(c *hostile.Conn) { c.Drip("220 slow ESMTP\r\n", 300*time.Millisecond) })
+	hang := hostile.Start(t, func(c *hostile.Conn) { c.Hang() })
+	start := time.Now()
+	r := Run(context.Background(), "127.0.0.1", Options{Ports: []Port{{"smtp", drip.Port}, {"imaps", hang.Port}}, Timeout: time.Second})
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("took %v with a 1 s limit", took)
+	}
+	for _, s := range r.Hosts[0].Services {
+		if s.Open || s.ErrorCode != probe.Timeout {
+			t.Errorf("%s: open %v, %s %s", s.Name, s.Open, s.ErrorCode, s.Error)
+		}
+	}
+}
+
+func FuzzParsePorts(f *testing.F) {
+	for _, s := range []string{"smtp:25", "default,imaps:993", "pop3s", "", ",,", "smtp:99999", "IMAP:0143"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ports, err := ParsePorts(s)
+		if err != nil {
+			return
+		}
+		seen := map[Port]bool{}
+		for _, p := range ports {
+			if _, ok := services[p.Service]; !ok || p.Port < 1 || p.Port > 65535 || seen[p] {
+				t.Errorf("ParsePorts(%q) gave %v", s, p)
+			}
+			seen[p] = true
+		}
+	})
+}
