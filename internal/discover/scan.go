@@ -299,11 +299,11 @@ func (sc *scanner) injection(s *Service) {
 		s.InjectionDetail = "the server answered the NOOP sent with STARTTLS in plaintext, before the TLS handshake"
 		return
 	case err != nil:
-		// The main session's handshake worked: this one failed because the
-		// server took the NOOP for the start of the handshake. It never
-		// answered it.
+		// The main session's handshake worked: this one failed because of
+		// the NOOP behind STARTTLS (taken for TLS data, or the connection
+		// dropped on purpose). Either way it was not answered.
 		s.Injection = InjectionSafe
-		s.InjectionDetail = "the NOOP sent with STARTTLS was not answered: the server read it as TLS and the handshake failed (" + wire.Truncate(wire.Sanitize(err.Error()), 120) + ")"
+		s.InjectionDetail = "the NOOP sent with STARTTLS was not answered; the server then failed the TLS handshake (" + wire.Truncate(wire.Sanitize(err.Error()), 120) + ")"
 		return
 	}
 	// Nothing was sent within TLS: any reply now answers the NOOP that
