@@ -125,7 +125,8 @@ type Options struct {
 	InjectionWait time.Duration
 	// NoMX treats a name as a host even when it has MX records.
 	NoMX bool
-	// Progress, when set, is told each time a service is done.
+	// Progress, when set, is told each time a service is done; calls do
+	// not overlap.
 	Progress func(done, total int)
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
@@ -181,7 +182,8 @@ type Service struct {
 	Port     int    `json:"port"`
 	Implicit bool   `json:"implicit_tls"` // the port is expected to speak TLS from the first byte
 
-	Open      bool       `json:"open"` // it answered in its protocol
+	Listening bool       `json:"listening"` // it accepted a TCP connection
+	Open      bool       `json:"open"`      // it answered in its protocol
 	ErrorCode probe.Code `json:"error_code,omitempty"`
 	Error     string     `json:"error,omitempty"`
 	Greeting  string     `json:"greeting,omitempty"`
@@ -192,8 +194,8 @@ type Service struct {
 	TLSVersions []string `json:"tls_versions,omitempty"` // versions a handshake succeeded with
 	Cert        *Cert    `json:"certificate,omitempty"`
 
-	AuthBeforeTLS          []string `json:"auth_before_tls"` // mechanisms advertised before TLS (USER, APOP, LOGIN: the commands)
-	AuthAfterTLS           []string `json:"auth_after_tls"`  // ... within TLS
+	AuthBeforeTLS          []string `json:"auth_before_tls,omitzero"` // mechanisms advertised before TLS (USER, APOP, LOGIN: the commands); [] none
+	AuthAfterTLS           []string `json:"auth_after_tls,omitzero"`  // ... within TLS
 	PlaintextAuthBeforeTLS bool     `json:"plaintext_auth_before_tls"`
 
 	SizeLimit    int64    `json:"size_limit,omitempty"`   // SMTP SIZE
@@ -203,7 +205,7 @@ type Service struct {
 	Injection       string `json:"starttls_injection"` // vulnerable, safe, or untested
 	InjectionDetail string `json:"starttls_injection_detail,omitempty"`
 
-	Verdict Verdict `json:"verdict"`
+	Verdict Verdict `json:"verdict,omitzero"` // for a service that answered, or listens where TLS fails
 }
 
 // TLS is a negotiated session.
@@ -291,11 +293,10 @@ func Run(ctx context.Context, target string, opts Options) *Report {
 				defer wg.Done()
 				h.Services[j] = scanService(ctx, h.Name, addrs, p, &opts)
 				mu.Lock()
+				defer mu.Unlock()
 				done++
-				n := done
-				mu.Unlock()
 				if opts.Progress != nil {
-					opts.Progress(n, total)
+					opts.Progress(done, total) // one call at a time, in order
 				}
 			}()
 		}

@@ -212,6 +212,14 @@ func TestDiscoverVerdicts(t *testing.T) {
 			return fakeimap.Start(t, fakeimap.Options{TLSConfig: good, Implicit: true}).Port
 		}, want{open: true, tlsMode: "implicit", tlsVersion: "TLS1.3", versions: modern, after: []string{"LOGIN", "PLAIN"},
 			injection: InjectionUntested, grade: GradeGood}},
+		{"implicit TLS port speaking plaintext", "smtps", func(t *testing.T) int {
+			return fakesmtp.Start(t, fakesmtp.Options{}).Port
+		}, want{code: probe.TLSFailed, tlsMode: "none", injection: InjectionUntested, grade: GradeBad, reasons: []string{ReasonNoTLS},
+			check: func(t *testing.T, s *Service) {
+				if !s.Listening {
+					t.Error("not listening")
+				}
+			}}},
 		{"nothing listening", "imap", func(t *testing.T) int { return closedPort },
 			want{code: probe.ConnectFailed, tlsMode: "none", injection: InjectionUntested}},
 	}

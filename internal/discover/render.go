@@ -82,7 +82,11 @@ func WriteTable(w io.Writer, r *Report, colour bool) error {
 				if s.ErrorCode != "" && s.ErrorCode != "connect_failed" {
 					state = string(s.ErrorCode)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\t\t\t\t\n", name, s.Name, s.Port, paint(colour, dim, state))
+				verdict := ""
+				if s.Verdict.Grade != "" {
+					verdict = paint(colour, gradeColour(s.Verdict.Grade), string(s.Verdict.Grade))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\t\t\t\t%s\n", name, s.Name, s.Port, paint(colour, dim, state), verdict)
 				continue
 			}
 			mode := s.TLSMode
@@ -103,7 +107,7 @@ func WriteTable(w io.Writer, r *Report, colour bool) error {
 			continue
 		}
 		for _, s := range h.Services {
-			if s.Open {
+			if s.Open || s.Verdict.Grade != "" {
 				writeService(w, h, &s, colour)
 			}
 		}

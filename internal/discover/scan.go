@@ -36,6 +36,11 @@ func scanService(ctx context.Context, host string, addrs []netip.Addr, p Port, o
 		ehlo: smtpprobe.EHLOName(&probe.Config{EHLOName: o.EHLOName})}
 	sc.session(&s)
 	if !s.Open {
+		if s.Implicit && s.Listening && s.ErrorCode == probe.TLSFailed {
+			// Something listens where TLS is expected, and no TLS
+			// handshake succeeds: a finding, not just a closed port.
+			s.Verdict = Judge(&s, o.CertWarnDays)
+		}
 		return s
 	}
 	if s.TLS != nil {
@@ -45,6 +50,13 @@ func scanService(ctx context.Context, host string, addrs []netip.Addr, p Port, o
 		sc.injection(&s)
 	}
 	s.Verdict = Judge(&s, o.CertWarnDays)
+	// Nothing offered is an empty list, not an unknown.
+	if s.AuthBeforeTLS == nil && !s.Implicit {
+		s.AuthBeforeTLS = []string{}
+	}
+	if s.AuthAfterTLS == nil && s.TLS != nil {
+		s.AuthAfterTLS = []string{}
+	}
 	return s
 }
 
@@ -92,12 +104,25 @@ func (sc *scanner) serverName() string {
 }
 
 // fail records why the service could not be discovered (further).
-func fail(s *Service, err error) {
+func (sc *scanner) fail(s *Service, err error) {
 	if s.Error != "" || err == nil {
 		return
 	}
 	s.ErrorCode = probe.Classify(err)
+	// When the discovery's time runs out, connections are closed under
+	// their readers: what looks like a disconnection is the time limit.
+	var pe *wire.ProtocolError
+	if sc.expired() && (s.ErrorCode == probe.Disconnected || s.ErrorCode == probe.ProtocolViolation && !errors.As(err, &pe)) {
+		s.ErrorCode = probe.Timeout
+	}
 	s.Error = wire.Sanitize(err.Error())
+}
+
+// expired reports whether the discovery's time is up; the socket's deadline
+// can fire a moment before the context's timer.
+func (sc *scanner) expired() bool {
+	dl, ok := sc.ctx.Deadline()
+	return sc.ctx.Err() != nil || ok && !time.Now().Before(dl)
 }
 
 // session is the main look at the service: greeting and capabilities,
@@ -106,13 +131,14 @@ func fail(s *Service, err error) {
 func (sc *scanner) session(s *Service) {
 	c, _, err := sc.dial()
 	if err != nil {
-		fail(s, err)
+		sc.fail(s, err)
 		return
 	}
 	defer c.Close()
+	s.Listening = true
 	if s.Implicit {
 		if err := c.Handshake(sc.tlsConfig(tls.VersionTLS10, 0)); err != nil {
-			fail(s, err)
+			sc.fail(s, err)
 			return
 		}
 		sc.tlsFacts(s, c.TLS())
@@ -122,12 +148,12 @@ func (sc *scanner) session(s *Service) {
 	greeting, err := ss.greet()
 	s.Greeting = wire.Truncate(wire.Sanitize(greeting), 512)
 	if err != nil {
-		fail(s, err)
+		sc.fail(s, err)
 		return
 	}
 	s.Open = true
 	if err := ss.capabilities(); err != nil {
-		fail(s, err)
+		sc.fail(s, err)
 		return
 	}
 	polite := true
@@ -150,18 +176,18 @@ func (sc *scanner) session(s *Service) {
 	}
 	if err := ss.startTLS(); err != nil {
 		polite = errors.Is(err, wire.ErrTLSUnavailable)
-		fail(s, fmt.Errorf("STARTTLS: %w", err))
+		sc.fail(s, fmt.Errorf("STARTTLS: %w", err))
 		return
 	}
 	if err := c.StartTLS(sc.tlsConfig(tls.VersionTLS10, 0)); err != nil {
 		polite = false
-		fail(s, err)
+		sc.fail(s, err)
 		return
 	}
 	sc.tlsFacts(s, c.TLS())
 	s.TLSMode = string(probe.TLSStartTLS)
 	if err := ss.capabilities(); err != nil {
-		fail(s, err)
+		sc.fail(s, err)
 		return
 	}
 	s.AuthAfterTLS = ss.mechanisms()
@@ -319,7 +345,7 @@ func (sc *scanner) injection(s *Service) {
 		s.InjectionDetail = "the server answered, inside TLS, the NOOP sent in plaintext with STARTTLS: " + wire.Truncate(line, 200)
 		return
 	}
-	if sc.ctx.Err() != nil {
+	if sc.expired() {
 		s.InjectionDetail = "not tested: the discovery's time ran out"
 		return
 	}
