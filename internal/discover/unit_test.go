@@ -306,3 +306,27 @@ func FuzzParsePorts(f *testing.F) {
 		}
 	})
 }
+
+// TestDiscoverIPv6: an IPv6 literal is a host; its certificate is verified
+// for the address, and the proposal is valid.
+func TestDiscoverIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	ln.Close()
+	ca := certs.NewCA(t)
+	smtp := fakesmtp.Start(t, fakesmtp.Options{Network: "tcp6", TLS: certs.ServerConfig(ca.Issue(t, certs.Leaf{}))})
+	o := Options{Ports: []Port{{"submission", smtp.Port}}, RootCAs: ca.Pool(), InjectionWait: 100 * time.Millisecond}
+	r := Run(context.Background(), "::1", o)
+	s := r.Hosts[0].Services[0]
+	if r.Domain || !s.Open || s.Cert == nil || !s.Cert.Verified || s.Cert.VerifiedFor != "::1" || s.Verdict.Grade != GradeGood {
+		t.Fatalf("%+v", s)
+	}
+	var b bytes.Buffer
+	WriteYAML(&b, r, o)
+	f, err := config.Parse("v6.yaml", b.Bytes())
+	if err != nil || f.Devices[0].Address != "::1" {
+		t.Errorf("%v\n%s", err, b.String())
+	}
+}
