@@ -18,30 +18,52 @@ import (
 )
 
 // The test binary doubles as the child that runs inside a network
-// namespace: MAILMON_PING_CHILD says which part to play.
+// namespace: MAILMON_PING_CHILD names its role, which decides how the
+// namespace is set up before the child pings.
 func TestMain(m *testing.M) {
-	switch os.Getenv("MAILMON_PING_CHILD") {
-	case "netns":
-		os.Exit(child(true))
-	case "noperm":
-		os.Exit(child(false))
+	if role := os.Getenv("MAILMON_PING_CHILD"); role != "" {
+		os.Exit(child(role))
 	}
 	os.Exit(m.Run())
 }
 
-// child pings 127.0.0.1 and 192.0.2.1 (TEST-NET-1) and prints the results
-// as JSON. In a fresh network namespace only loopback exists, so nothing
-// can leave the machine.
-func child(loUp bool) int {
-	if loUp {
-		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "ip link set lo up: %v %s", err, out)
+// child sets up its namespace for role, pings 127.0.0.1 and 192.0.2.1
+// (TEST-NET-1) and prints the results as JSON. A fresh network namespace
+// has only loopback, so nothing can leave the machine.
+func child(role string) int {
+	loUp := []string{"ip", "link", "set", "lo", "up"}
+	var cmds [][]string
+	timeout := 5 * time.Second
+	switch role {
+	case "netns":
+		cmds = [][]string{loUp}
+	case "dgram":
+		cmds = [][]string{loUp}
+		// The namespace's own sysctl: every group may use ping sockets.
+		if err := os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte("0 2147483647"), 0); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+	case "noreply":
+		// 192.0.2.0/24 leads into loopback, where nothing owns it and
+		// nothing forwards: the requests go, no reply comes.
+		cmds = [][]string{loUp, {"ip", "route", "add", "192.0.2.0/24", "dev", "lo"}}
+		timeout = time.Second
+	case "noperm":
+		// Loopback stays down: the socket cannot be opened anyway.
+	default:
+		fmt.Fprintf(os.Stderr, "unknown role %q\n", role)
+		return 3
+	}
+	for _, c := range cmds {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "%v: %v %s", c, err, out)
 			return 3
 		}
 	}
 	out := map[string]*probe.Result{}
 	for _, h := range []string{"127.0.0.1", "192.0.2.1"} {
-		out[h] = probe.Run(context.Background(), Probe, probe.Config{Type: "ping", Host: h, Timeout: 5 * time.Second})
+		out[h] = probe.Run(context.Background(), Probe, probe.Config{Type: "ping", Host: h, Timeout: timeout})
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 	return 0
@@ -188,5 +210,32 @@ func TestPingConfig(t *testing.T) {
 	ok := probe.Config{Type: "ping", Host: "mail.example"}
 	if err := ok.Validate(); err != nil || ok.Port != 0 || ok.TLS != probe.TLSNone {
 		t.Errorf("a ping needs only a host: %v %+v", err, ok)
+	}
+}
+
+// TestPingUnprivilegedSocket: where ping_group_range admits the group (set
+// inside a namespace of the test's own), the unprivileged ping socket is
+// used, and its replies (whose ID the kernel chose) are matched.
+func TestPingUnprivilegedSocket(t *testing.T) {
+	needRoot(t)
+	res := runChild(t, os.Args[0], "dgram", &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET})
+	up := res["127.0.0.1"]
+	if up == nil || up.Status != probe.StatusUp || up.Details["socket"] != SocketUnprivileged || up.Details["received"] != float64(Count) {
+		t.Errorf("127.0.0.1: %+v", up)
+	}
+	if down := res["192.0.2.1"]; down == nil || down.Error == nil || down.Error.Code != probe.ConnectFailed {
+		t.Errorf("192.0.2.1: %+v", down)
+	}
+}
+
+// TestPingNoReply: requests that leave but are never answered end the test
+// at its deadline, Down with timeout and 100% loss.
+func TestPingNoReply(t *testing.T) {
+	needRoot(t)
+	res := runChild(t, os.Args[0], "noreply", &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET})
+	r := res["192.0.2.1"]
+	if r == nil || r.Status != probe.StatusDown || r.Error == nil || r.Error.Code != probe.Timeout || r.Details["loss_percent"] != 100.0 ||
+		r.Details["sent"] != float64(Count) || r.Details["received"] != 0.0 || r.RTT < 900*time.Millisecond || r.RTT > 2*time.Second {
+		t.Errorf("%+v %+v", r, r.Error)
 	}
 }
