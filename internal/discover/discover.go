@@ -189,7 +189,7 @@ type Service struct {
 	Greeting  string     `json:"greeting,omitempty"`
 
 	StartTLS    bool     `json:"starttls"`               // STARTTLS (STLS) advertised before TLS
-	TLSMode     string   `json:"tls_mode"`               // what a monitor should use: implicit, starttls or none
+	TLSMode     string   `json:"tls_mode"`               // what the service offers, for a monitor to require: implicit, starttls or none
 	TLS         *TLS     `json:"tls,omitempty"`          // the session's TLS, when one was reached
 	TLSVersions []string `json:"tls_versions,omitempty"` // versions a handshake succeeded with
 	Cert        *Cert    `json:"certificate,omitempty"`

@@ -23,6 +23,7 @@ const (
 	injSafe      = "safe"       // discards what came behind STARTTLS
 	injInsideTLS = "inside-tls" // CVE-2011-0411: answers it within TLS
 	injPlaintext = "plaintext"  // answers it in the clear before the handshake
+	noTLS        = "no-tls"     // agrees to STARTTLS, then hangs up
 )
 
 // scriptedSMTP is an SMTP server with STARTTLS whose handling of commands
@@ -50,6 +51,9 @@ func scriptedSMTP(t *testing.T, cfg *tls.Config, mode string) *hostile.Server {
 					behind = append(behind, c.ReadLine())
 				}
 				c.Send("220 2.0.0 Ready to start TLS\r\n")
+				if mode == noTLS {
+					return
+				}
 				if mode == injPlaintext {
 					for range behind {
 						c.Send("250 2.0.0 Ok\r\n")
@@ -185,6 +189,14 @@ func TestDiscoverVerdicts(t *testing.T) {
 					t.Errorf("injection detail %q", s.InjectionDetail)
 				}
 			}}},
+		{"STARTTLS advertised, TLS never starts", "smtp", func(t *testing.T) int {
+			return scriptedSMTP(t, good, noTLS).Port
+		}, want{open: true, code: probe.Disconnected, tlsMode: "starttls", injection: InjectionUntested, grade: GradeBad, reasons: []string{ReasonNoTLS},
+			check: func(t *testing.T, s *Service) {
+				if s.InjectionDetail != "not tested: TLS could not be started" || s.SizeLimit != 1000 {
+					t.Errorf("error %s %q, injection %q, size %d", s.ErrorCode, s.Error, s.InjectionDetail, s.SizeLimit)
+				}
+			}}},
 		{"pop3 with STLS, USER before TLS", "pop3", func(t *testing.T) int {
 			return fakepop3.Start(t, fakepop3.Options{STLS: true, TLS: good, SASL: []string{"PLAIN"}, DiscardAfterSTLS: true}).Port
 		}, want{open: true, tlsMode: "starttls", tlsVersion: "TLS1.3", versions: modern,
@@ -214,7 +226,7 @@ func TestDiscoverVerdicts(t *testing.T) {
 			injection: InjectionUntested, grade: GradeGood}},
 		{"implicit TLS port speaking plaintext", "smtps", func(t *testing.T) int {
 			return fakesmtp.Start(t, fakesmtp.Options{}).Port
-		}, want{code: probe.TLSFailed, tlsMode: "none", injection: InjectionUntested, grade: GradeBad, reasons: []string{ReasonNoTLS},
+		}, want{code: probe.TLSFailed, tlsMode: "implicit", injection: InjectionUntested, grade: GradeBad, reasons: []string{ReasonNoTLS},
 			check: func(t *testing.T, s *Service) {
 				if !s.Listening {
 					t.Error("not listening")
@@ -249,7 +261,7 @@ func checkService(t *testing.T, s *Service, service string, port int, w want) {
 	if s.Open != w.open || s.ErrorCode != w.code {
 		t.Fatalf("open %v (want %v), error %s %q (want %s)", s.Open, w.open, s.ErrorCode, s.Error, w.code)
 	}
-	if w.open && s.Error != "" {
+	if w.open && w.code == "" && s.Error != "" {
 		t.Errorf("error on an open service: %s %s", s.ErrorCode, s.Error)
 	}
 	version := ""

@@ -46,8 +46,11 @@ func scanService(ctx context.Context, host string, addrs []netip.Addr, p Port, o
 	if s.TLS != nil {
 		s.TLSVersions = sc.versions(&s)
 	}
-	if s.StartTLS && !s.Implicit {
+	switch {
+	case s.StartTLS && s.TLS != nil:
 		sc.injection(&s)
+	case s.StartTLS:
+		s.InjectionDetail = "not tested: TLS could not be started"
 	}
 	s.Verdict = Judge(&s, o.CertWarnDays)
 	// Nothing offered is an empty list, not an unknown.
@@ -137,12 +140,12 @@ func (sc *scanner) session(s *Service) {
 	defer c.Close()
 	s.Listening = true
 	if s.Implicit {
+		s.TLSMode = string(probe.TLSImplicit)
 		if err := c.Handshake(sc.tlsConfig(tls.VersionTLS10, 0)); err != nil {
 			sc.fail(s, err)
 			return
 		}
 		sc.tlsFacts(s, c.TLS())
-		s.TLSMode = string(probe.TLSImplicit)
 	}
 	ss := newSession(s.Protocol, c, sc.ehlo)
 	greeting, err := ss.greet()
@@ -174,6 +177,8 @@ func (sc *scanner) session(s *Service) {
 	if !s.StartTLS {
 		return
 	}
+	// Offered: a monitor should require it, and fail if it does not work.
+	s.TLSMode = string(probe.TLSStartTLS)
 	if err := ss.startTLS(); err != nil {
 		polite = errors.Is(err, wire.ErrTLSUnavailable)
 		sc.fail(s, fmt.Errorf("STARTTLS: %w", err))
@@ -185,7 +190,6 @@ func (sc *scanner) session(s *Service) {
 		return
 	}
 	sc.tlsFacts(s, c.TLS())
-	s.TLSMode = string(probe.TLSStartTLS)
 	if err := ss.capabilities(); err != nil {
 		sc.fail(s, err)
 		return
