@@ -272,10 +272,16 @@ func (sc *scanner) handshakeWith(s *Service, v uint16) bool {
 	}
 	defer c.Close()
 	cfg := sc.tlsConfig(v, v)
-	if s.Implicit {
-		return c.Handshake(cfg) == nil
-	}
 	ss := newSession(s.Protocol, c, sc.ehlo)
+	if s.Implicit {
+		if c.Handshake(cfg) != nil {
+			return false
+		}
+		if _, err := ss.greet(); err == nil {
+			ss.quit() // end politely
+		}
+		return true
+	}
 	if _, err := ss.greet(); err != nil {
 		return false
 	}
@@ -356,6 +362,11 @@ func (sc *scanner) injection(s *Service) {
 	s.Injection = InjectionSafe
 	if isTimeout(err) {
 		s.InjectionDetail = fmt.Sprintf("the NOOP sent with STARTTLS was not answered (waited %v inside TLS)", wait.Round(time.Millisecond))
+		// The session is still in step: end it politely.
+		if dl, ok := sc.ctx.Deadline(); ok {
+			raw.SetReadDeadline(dl)
+		}
+		ss.quit()
 	} else {
 		s.InjectionDetail = "the server closed the connection instead of answering the NOOP sent with STARTTLS"
 	}
