@@ -205,6 +205,8 @@ type Service struct {
 	Injection       string `json:"starttls_injection"` // vulnerable, safe, or untested
 	InjectionDetail string `json:"starttls_injection_detail,omitempty"`
 
+	Transcript []string `json:"transcript,omitempty"` // of the main session, when it failed
+
 	Verdict Verdict `json:"verdict,omitzero"` // for a service that answered, or listens where TLS fails
 }
 

@@ -196,6 +196,9 @@ func TestDiscoverVerdicts(t *testing.T) {
 				if s.InjectionDetail != "not tested: TLS could not be started" || s.SizeLimit != 1000 {
 					t.Errorf("error %s %q, injection %q, size %d", s.ErrorCode, s.Error, s.InjectionDetail, s.SizeLimit)
 				}
+				if !slices.Contains(s.Transcript, "C: STARTTLS") || !slices.Contains(s.Transcript, "S: 220 2.0.0 Ready to start TLS") {
+					t.Errorf("transcript %q", s.Transcript)
+				}
 			}}},
 		{"pop3 with STLS, USER before TLS", "pop3", func(t *testing.T) int {
 			return fakepop3.Start(t, fakepop3.Options{STLS: true, TLS: good, SASL: []string{"PLAIN"}, DiscardAfterSTLS: true}).Port

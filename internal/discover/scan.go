@@ -23,7 +23,6 @@ type scanner struct {
 	host  string
 	addrs []netip.Addr
 	port  int
-	info  serviceInfo
 	o     *Options
 	ehlo  string
 }
@@ -32,7 +31,7 @@ func scanService(ctx context.Context, host string, addrs []netip.Addr, p Port, o
 	info := services[p.Service]
 	s := Service{Name: p.Service, Protocol: info.protocol, Port: p.Port, Implicit: info.implicit,
 		TLSMode: string(probe.TLSNone), Injection: InjectionUntested}
-	sc := &scanner{ctx: ctx, host: host, addrs: addrs, port: p.Port, info: info, o: o,
+	sc := &scanner{ctx: ctx, host: host, addrs: addrs, port: p.Port, o: o,
 		ehlo: smtpprobe.EHLOName(&probe.Config{EHLOName: o.EHLOName})}
 	sc.session(&s)
 	if !s.Open {
@@ -64,13 +63,14 @@ func scanService(ctx context.Context, host string, addrs []netip.Addr, p Port, o
 }
 
 // dial connects; the connection carries the discovery's deadline and the
-// default size caps. raw is the TCP connection, for a read deadline of its own.
-func (sc *scanner) dial() (*wire.Conn, net.Conn, error) {
+// default size caps, and records to tr (may be nil). raw is the TCP
+// connection, for a read deadline of its own.
+func (sc *scanner) dial(tr *wire.Transcript) (*wire.Conn, net.Conn, error) {
 	raw, err := wire.Dial(sc.ctx, sc.addrs, sc.port)
 	if err != nil {
 		return nil, nil, err
 	}
-	return wire.NewConn(sc.ctx, raw, wire.DefaultLimits(), &wire.Transcript{}), raw, nil
+	return wire.NewConn(sc.ctx, raw, wire.DefaultLimits(), tr), raw, nil
 }
 
 // allSuites offers every cipher suite Go knows, insecure ones included:
@@ -132,7 +132,13 @@ func (sc *scanner) expired() bool {
 // STARTTLS when offered (or TLS from the first byte), the capabilities
 // again within TLS, and a polite goodbye.
 func (sc *scanner) session(s *Service) {
-	c, _, err := sc.dial()
+	tr := &wire.Transcript{}
+	defer func() {
+		if s.Error != "" {
+			s.Transcript = tr.Lines() // what the server said, for a person to read
+		}
+	}()
+	c, _, err := sc.dial(tr)
 	if err != nil {
 		sc.fail(s, err)
 		return
@@ -266,7 +272,7 @@ func (sc *scanner) versions(s *Service) []string {
 
 // handshakeWith reports whether a handshake limited to version v succeeds.
 func (sc *scanner) handshakeWith(s *Service, v uint16) bool {
-	c, _, err := sc.dial()
+	c, _, err := sc.dial(nil)
 	if err != nil {
 		return false
 	}
@@ -305,7 +311,7 @@ func (sc *scanner) handshakeWith(s *Service, v uint16) bool {
 // discards what followed STARTTLS before the handshake, a vulnerable one
 // answers the NOOP, in plaintext before the handshake or inside TLS after it.
 func (sc *scanner) injection(s *Service) {
-	c, raw, err := sc.dial()
+	c, raw, err := sc.dial(nil)
 	if err != nil {
 		s.InjectionDetail = "not tested: " + wire.Sanitize(err.Error())
 		return
