@@ -53,7 +53,7 @@ func Discover(ctx context.Context, args []string, env Env) int {
 	ca := fs.String("ca", "", "PEM file of CA certificates to verify with instead of the system's (kept in the proposed monitors)")
 	serverName := fs.String("servername", "", "verify certificates for this name (default: the host; kept in the proposed monitors)")
 	ehlo := fs.String("ehlo", "", "SMTP EHLO name (default: this host's name)")
-	certWarn := fs.Int("cert-warn-days", 14, "a certificate expiring within this many days is a weakness")
+	certWarn := fs.Int("cert-warn-days", 14, "a certificate expiring within this many days is a weakness (0: never)")
 	noMX := fs.Bool("no-mx", false, "take the name as a host even if it has MX records")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, discoverUsage)
