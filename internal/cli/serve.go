@@ -209,18 +209,31 @@ func Token(ctx context.Context, args []string, env Env) int {
 func Apply(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("apply", env)
 	db := dbFlag(fs)
-	file := fs.String("f", "", "the configuration file (YAML)")
+	file := fs.String("f", "", "the configuration file (YAML); - reads standard input")
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
 	}
 	if *file == "" {
 		return errorf(env, "apply: -f FILE is required")
 	}
-	data, err := os.ReadFile(*file)
+	var data []byte
+	var err error
+	if *file == "-" {
+		if env.Stdin == nil {
+			return errorf(env, "apply: -f -: no standard input")
+		}
+		data, err = io.ReadAll(io.LimitReader(env.Stdin, 64<<20))
+	} else {
+		data, err = os.ReadFile(*file)
+	}
 	if err != nil {
 		return errorf(env, "apply: %v", err)
 	}
-	f, err := config.Parse(*file, data)
+	name := *file
+	if name == "-" {
+		name = "stdin"
+	}
+	f, err := config.Parse(name, data)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitCritical
@@ -239,7 +252,7 @@ func Apply(ctx context.Context, args []string, env Env) int {
 		if errors.As(err, &ps) {
 			locate := config.Locate(data)
 			for _, p := range ps {
-				p.File = *file
+				p.File = name
 				p.Line, p.Col = locate(p.Field)
 				fmt.Fprintln(env.Stderr, p.Error())
 			}
