@@ -64,7 +64,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	db := dbFlag(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the web UI and API")
 	secretFile := fs.String("secret-file", "", "this installation's secret for round-trip probes (default: $MAILMON_SECRET, else created in the user's config directory)")
-	inFlight := fs.Int("max-in-flight", 256, "tests running at once, at most")
+	inFlight := fs.Int("max-in-flight", 0, "tests running at once, at most; a test of a silent server holds its slot for its whole maximum duration (default 2048, or a quarter of the open-files limit)")
 	probeMax := fs.Duration("probe-max-timeout", api.DefaultProbeMaxTimeout, "/probe: the longest a test may take, whatever Prometheus' scrape timeout or the monitor says")
 	probeInFlight := fs.Int("probe-max-in-flight", api.DefaultProbeMaxInFlight, "/probe: tests running at once, at most")
 	baseURL := fs.String("base-url", "", "the address people reach mailmon at, for links in alerts (default: http://LISTEN)")
