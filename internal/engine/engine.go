@@ -69,6 +69,7 @@ type Engine struct {
 	tests   map[int64]counts        // tests since start, by monitor
 	retryAt map[int64]time.Time     // outbox back-off, by notification; the outbox goroutine's own
 	limiter *limiter                // the outbox goroutine's own
+	events  events                  // live subscribers (Subscribe)
 }
 
 // entry is a loaded monitor, ready to test.
@@ -459,6 +460,11 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 	e.mu.Lock()
 	e.status[en.m.ID] = d.Status
 	e.mu.Unlock()
+	ev := Event{MonitorID: en.m.ID, State: d.Status.State, Changed: d.Changed, Time: now}
+	if res != nil {
+		ev.Time, ev.RTT, ev.Error = res.Started, res.RTT, res.Error
+	}
+	e.publish(ev)
 	if len(t.Notifications) > 0 {
 		select {
 		case e.wake <- struct{}{}:
