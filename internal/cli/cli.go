@@ -23,6 +23,10 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	IsTerminal     bool // stderr is a terminal (progress lines go there)
+	// Stdin is read for passwords when ReadPassword is nil (not a
+	// terminal); ReadPassword reads one from the terminal without echo.
+	Stdin        io.Reader
+	ReadPassword func(prompt string) (string, error)
 }
 
 const usage = `mailmon: mail service monitoring
@@ -36,6 +40,8 @@ usage:
                                    create or update devices, monitors and alerts
   mailmon export [--db FILE]       the configuration as YAML, without secrets
   mailmon token create --name N    print a new API bearer token (also: list, delete)
+  mailmon user add NAME            create a web UI login; the password is read from
+                                   the terminal (or stdin); also: passwd, list, delete
   mailmon version
 
 Run "mailmon check --help" for the flags of check.
@@ -58,6 +64,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Serve(ctx, args[1:], env)
 	case "token":
 		return Token(ctx, args[1:], env)
+	case "user":
+		return User(ctx, args[1:], env)
 	case "apply":
 		return Apply(ctx, args[1:], env)
 	case "export":
