@@ -128,15 +128,16 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	mux.Handle("/", apiSrv.Handler())
 	(&web.Server{Store: st, Engine: e, API: apiSrv, Log: log, Secure: *tlsCert != ""}).Register(mux)
 	if *demoMode {
-		token, pw, err := startDemo(ctx, st, v, demoDir, url, mux, env)
+		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {
 			ln.Close()
 			return errorf(env, "serve --demo: %v", err)
 		}
 		fmt.Fprintf(env.Stdout, "demo: a mail server on 127.0.0.1 with ready-made monitors, some failing on purpose\n"+
 			"demo: log in at %s/login as user %q with password %s (made for this run; the demo database is temporary)\n"+
+			"demo: the demo mailboxes %s and %s have the password %s\n"+
 			"demo: API token (shown once): %s\n"+
-			"demo: try  curl -H 'Authorization: Bearer %s' %s/api/v1/monitors\n", url, DemoUser, pw, token, token, url)
+			"demo: try  curl -H 'Authorization: Bearer %s' %s/api/v1/monitors\n", url, DemoUser, pw, demo.IMAPUser, demo.POP3User, mailPW, token, token, url)
 	}
 	if err := e.Load(ctx); err != nil {
 		ln.Close()
@@ -293,13 +294,15 @@ func Export(ctx context.Context, args []string, env Env) int {
 const DemoUser = "admin"
 
 // startDemo starts the demo mail server, applies its monitors and alert,
-// serves the alert receiver that prints alerts, and returns an API token
-// and the password of a login (DemoUser) made for this run.
-func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url string, mux *http.ServeMux, env Env) (string, string, error) {
+// serves the alert receiver that prints alerts, and returns an API token,
+// the password of a login (DemoUser) made for this run, and that of the
+// demo mailboxes.
+func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url string, mux *http.ServeMux, env Env) (token, pw, mailPW string, err error) {
 	srv, err := demo.Start(ctx, dir)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
+	mailPW = srv.Password
 	mux.HandleFunc("POST /demo/alerts", func(w http.ResponseWriter, r *http.Request) {
 		var p alert.GenericPayload
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&p); err != nil {
@@ -314,7 +317,7 @@ func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url str
 	})
 	f, err := config.Parse("demo.yaml", []byte(srv.Config(url+"/demo/alerts")))
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	getenv := func(k string) string {
 		if k == "MAILMON_DEMO_PW" {
@@ -323,18 +326,18 @@ func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url str
 		return ""
 	}
 	if _, err := apply.Apply(ctx, st, v, f, apply.Env{Getenv: getenv}); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	token := api.NewToken()
+	token = api.NewToken()
 	if err := st.PutToken(ctx, &store.Token{Name: "demo " + time.Now().Format(time.RFC3339Nano), Hash: api.HashToken(token)}); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	// A fresh password each run: with --db the login may exist already.
-	pw := web.NewPassword()
+	pw = web.NewPassword()
 	if u, err := st.UserByName(ctx, DemoUser); err == nil {
 		err = web.SetPassword(ctx, st, u, pw, "", 0)
-		return token, pw, err
+		return token, pw, mailPW, err
 	}
 	_, err = web.AddUser(ctx, st, DemoUser, pw, 0)
-	return token, pw, err
+	return token, pw, mailPW, err
 }

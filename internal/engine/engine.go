@@ -201,9 +201,10 @@ func (e *Engine) reload(ctx context.Context, id int64, window time.Duration) err
 		return nil
 	}
 	// Monitors keep their place in the interval across restarts; new
-	// ones start soon, spread so that thousands do not fire together.
+	// ones, and ones just enabled again, start soon, spread so that
+	// thousands do not fire together.
 	spread := e.interval(en, prev.State)
-	if prev.State == "" || prev.State == state.Pending {
+	if prev.State == "" || prev.State == state.Pending || prev.State == state.Disabled {
 		spread = min(spread, window)
 	}
 	due := schedule.Spread(id, spread, e.o.Now())

@@ -62,3 +62,33 @@ func TestSubscribe(t *testing.T) {
 		t.Error("the channel is still open after the end")
 	}
 }
+
+// TestEnabledAgainIsTestedSoon: a monitor enabled again is tested within
+// the start window, not after up to a whole interval.
+func TestEnabledAgainIsTestedSoon(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var healthy atomic.Bool
+	healthy.Store(true)
+	target := smtpTarget(t, &healthy)
+	d := &store.Device{Name: "d", Address: "127.0.0.1"}
+	must(t, st.PutDevice(ctx, d))
+	spec, _ := json.Marshal(config.Monitor{Port: target.Port, Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(time.Hour)}})
+	m := &store.Monitor{DeviceID: d.ID, Name: "m", Type: "smtp", Enabled: false, Spec: spec}
+	must(t, st.PutMonitor(ctx, m))
+	e := New(Options{Store: st})
+	must(t, e.Load(ctx))
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitState(t, st, m.ID, state.Disabled, 5*time.Second)
+	m.Enabled = true
+	must(t, st.PutMonitor(ctx, m))
+	must(t, e.Reload(ctx, m.ID))
+	waitState(t, st, m.ID, state.Up, 5*time.Second)
+}

@@ -71,7 +71,8 @@ type formData struct {
 // shown at the top.
 var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user", "password", "auth", "ca", "servername",
 	"insecure_skip_verify", "allow_plaintext_auth", "cert_warn_days", "ehlo", "mailbox", "stat", "expect",
-	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "from", "to", "poll_interval",
+	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "smtp.ca", "smtp.servername",
+	"smtp.insecure_skip_verify", "smtp.allow_plaintext_auth", "from", "to", "poll_interval",
 	"timing.max_duration", "timing.up_every", "timing.down_every", "timing.lost_every", "timing.warn_rtt",
 	"notify.failures_per_alert", "notify.max_alerts", "alerts", "recovery", "maintenance", "depends_on"}
 
@@ -174,6 +175,10 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 		set("smtp.tls", m.SMTP.TLS)
 		set("smtp.user", m.SMTP.User)
 		set("smtp.auth", m.SMTP.Auth)
+		set("smtp.ca", m.SMTP.CA)
+		set("smtp.servername", m.SMTP.ServerName)
+		b("smtp.insecure_skip_verify", m.SMTP.InsecureSkipVerify)
+		b("smtp.allow_plaintext_auth", m.SMTP.AllowPlaintextAuth)
 	}
 	set("from", m.From)
 	set("to", m.To)
@@ -270,7 +275,9 @@ func (f *formData) parse(r *http.Request) (api.MonitorInput, bool) {
 	m.Stat = flag("stat")
 	m.Expect = get("expect")
 	if f.RoundTrip {
-		m.SMTP = &config.Leg{Host: get("smtp.host"), Port: num("smtp.port"), TLS: get("smtp.tls"), User: get("smtp.user"), Auth: get("smtp.auth")}
+		m.SMTP = &config.Leg{Host: get("smtp.host"), Port: num("smtp.port"), TLS: get("smtp.tls"), User: get("smtp.user"), Auth: get("smtp.auth"),
+			CA: get("smtp.ca"), ServerName: get("smtp.servername"), InsecureSkipVerify: flag("smtp.insecure_skip_verify"),
+			AllowPlaintextAuth: flag("smtp.allow_plaintext_auth")}
 		m.From, m.To = get("from"), get("to")
 		m.PollInterval = dur("poll_interval")
 	}

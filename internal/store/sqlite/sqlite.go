@@ -256,7 +256,13 @@ func (s *Store) Monitors(ctx context.Context, f store.MonitorFilter) ([]store.Mo
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search)
 		where, args = append(where, `m.name LIKE ? ESCAPE '\'`), append(args, "%"+esc+"%")
 	}
-	from := ` FROM monitors m LEFT JOIN monitor_status st ON st.monitor_id=m.id WHERE ` + strings.Join(where, " AND ")
+	from := ` FROM monitors m WHERE `
+	if f.State != "" {
+		// Joined only when needed: counting through the join costs
+		// several times as much (a board of 20,000 monitors).
+		from = ` FROM monitors m LEFT JOIN monitor_status st ON st.monitor_id=m.id WHERE `
+	}
+	from += strings.Join(where, " AND ")
 	var total int
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*)`+from, args...).Scan(&total); err != nil {
 		return nil, 0, err

@@ -1,0 +1,249 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"github.com/mailmon/mailmon/internal/api"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/testutil/hostile"
+)
+
+// smtpTarget answers like an SMTP server while healthy, hangs up at once
+// while not, and puts banner in its greeting.
+func smtpTarget(t *testing.T, healthy *atomic.Bool, banner string) *hostile.Server {
+	return hostile.Start(t, func(c *hostile.Conn) {
+		if !healthy.Load() {
+			return
+		}
+		c.Send("220 " + banner + "\r\n")
+		for l := c.ReadLine(); l != ""; l = c.ReadLine() {
+			if strings.HasPrefix(l, "QUIT") {
+				c.Send("221 bye\r\n")
+				return
+			}
+			c.Send("250 ok\r\n")
+		}
+	})
+}
+
+// TestFormAddsEachType: the Add Monitor form of every type takes its
+// minimal settings, and a bad value comes back beside its field.
+func TestFormAddsEachType(t *testing.T) {
+	f := newFixture(t, false)
+	b := f.loggedIn(t)
+	b.get(t, "/devices")
+	code, _, resp := b.post(t, "/devices", url.Values{"name": {"mail1"}, "address": {"127.0.0.1"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("add device: %d", code)
+	}
+	dev := resp.Header.Get("Location")
+	code, body := b.get(t, dev+"/monitors/new")
+	for _, typ := range config.Types() {
+		if !strings.Contains(body, "?type="+typ) {
+			t.Errorf("the type picker lacks %s", typ)
+		}
+	}
+	forms := map[string]url.Values{
+		"smtp":           {"tls": {"starttls"}},
+		"pop3":           {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}},
+		"imap":           {"tls": {"starttls-optional"}, "user": {"u"}, "password": {"pw"}, "mailbox": {"INBOX"}},
+		"tcp":            {"port": {"22"}},
+		"pop3-roundtrip": {"user": {"u"}, "password": {"pw"}, "allow_plaintext_auth": {"on"}, "from": {"a@example.com"}, "to": {"b@example.com"}},
+		"imap-roundtrip": {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}, "from": {"a@example.com"}, "to": {"b@example.com"}, "smtp.tls": {"starttls"}, "smtp.port": {"587"}},
+	}
+	for _, typ := range config.Types() {
+		code, body := b.get(t, dev+"/monitors/new?type="+typ)
+		for _, section := range []string{"Identification", "Test Parameters", "Timing", "Notification Control", "Recovery"} {
+			if !strings.Contains(body, "<legend>"+section+"</legend>") {
+				t.Errorf("%s form lacks the %s section", typ, section)
+			}
+		}
+		if code != 200 {
+			t.Fatalf("%s form: %d", typ, code)
+		}
+		form := forms[typ]
+		form.Set("name", typ+" check")
+		form.Set("enabled", "on")
+		code, body, resp := b.post(t, dev+"/monitors/new?type="+typ, form, nil)
+		if code != http.StatusSeeOther {
+			t.Errorf("%s: %d %s", typ, code, errorsIn(body))
+			continue
+		}
+		_, page := b.get(t, resp.Header.Get("Location"))
+		if !strings.Contains(page, typ+" check") {
+			t.Errorf("%s: the monitor page does not show it", typ)
+		}
+	}
+	// Defaults by type and TLS mode: the placeholder of the port.
+	_, body = b.get(t, dev+"/monitors/new?type=imap")
+	if !strings.Contains(body, `placeholder="143"`) || !strings.Contains(body, "implicit:993") {
+		t.Error("the IMAP form does not offer 143 / 993")
+	}
+	// A bad value: the server's message beside the field, the values kept.
+	code, body, _ = b.post(t, dev+"/monitors/new?type=smtp", url.Values{"name": {"slow"}, "timing.max_duration": {"2m"}, "timing.up_every": {"1m"}, "port": {"70000"}}, nil)
+	if code != http.StatusBadRequest {
+		t.Fatalf("bad form: %d", code)
+	}
+	for _, want := range []string{"must be shorter than up_every", `value="2m"`, `id="f-port" name="port" value="70000"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the refused form lacks %q: %s", want, errorsIn(body))
+		}
+	}
+	if !strings.Contains(body, `aria-invalid="true"`) {
+		t.Error("no field is marked invalid")
+	}
+	// Dependencies and a duplicate name.
+	code, body, _ = b.post(t, dev+"/monitors/new?type=imap", url.Values{"name": {"imap check"}, "port": {"143"}}, nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, "another monitor of this device has this name") && !strings.Contains(body, "defined twice") {
+		t.Errorf("duplicate name: %d %s", code, errorsIn(body))
+	}
+	code, body, _ = b.post(t, dev+"/monitors/new?type=imap", url.Values{"name": {"child"}, "depends_on": {"tcp check"},
+		"maintenance": {"sat,sun 02:00 2h\n2026-12-24T22:00:00Z 2026-12-25T02:00:00Z"}, "recovery": {"/usr/bin/true --quiet"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("with a dependency: %d %s", code, errorsIn(body))
+	}
+	ms, _, _ := f.st.Monitors(context.Background(), store.MonitorFilter{Search: "child"})
+	_, body = b.get(t, fmt.Sprintf("/monitors/%d/edit", ms[0].ID))
+	for _, want := range []string{`value="tcp check" checked`, "sat,sun 02:00 2h0m0s", "/usr/bin/true --quiet"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the edit form lacks %q", want)
+		}
+	}
+}
+
+// errorsIn extracts the field errors of a page, for failure messages.
+func errorsIn(body string) string {
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.Contains(l, `class="ferr"`) || strings.Contains(l, `class="error-box"`) {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return strings.Join(out, " | ")
+}
+
+// TestBoardPagesAndFilters: the board shows a page of monitors, filtered
+// by name, state and type on the server.
+func TestBoardPagesAndFilters(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	d, _ := f.api.SaveDevice(ctx, 0, "d", "127.0.0.1")
+	for i := 0; i < PageSize+5; i++ {
+		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprintf("mon %03d", i), Type: "smtp", Enabled: true, Spec: []byte(`{}`)}
+		if err := f.st.PutMonitor(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if i == 7 {
+			f.st.RecordTest(ctx, store.Test{Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Down}}, Result: store.Result{MonitorID: m.ID, Time: time.Now()}})
+		}
+	}
+	b := f.loggedIn(t)
+	_, body := b.get(t, "/")
+	if n := strings.Count(body, `class="row `); n != PageSize || !strings.Contains(body, "page 1 of 2") || !strings.Contains(body, `rel="next"`) {
+		t.Errorf("page 1: %d rows", n)
+	}
+	_, body = b.get(t, "/?page=2")
+	if n := strings.Count(body, `class="row `); n != 5 {
+		t.Errorf("page 2: %d rows", n)
+	}
+	_, body = b.get(t, "/?q=mon+00")
+	if n := strings.Count(body, `class="row `); n != 10 {
+		t.Errorf("search: %d rows", n)
+	}
+	_, body = b.get(t, "/?state=down")
+	if n := strings.Count(body, `class="row `); n != 1 || !strings.Contains(body, "mon 007") {
+		t.Errorf("state filter: %d rows", n)
+	}
+	_, body = b.get(t, "/?type=imap")
+	if n := strings.Count(body, `class="row `); n != 0 {
+		t.Errorf("type filter: %d rows", n)
+	}
+}
+
+// TestLiveEvents: the event stream of a page tells the monitors' new
+// states as tests run, and ends when the session is logged out.
+func TestLiveEvents(t *testing.T) {
+	f := newFixture(t, true)
+	var healthy atomic.Bool
+	healthy.Store(true)
+	target := smtpTarget(t, &healthy, "<b>mx</b> ESMTP")
+	ctx := context.Background()
+	d, _ := f.api.SaveDevice(ctx, 0, "d", "127.0.0.1")
+	m, err := f.api.SaveMonitor(ctx, 0, apiMonitor(d.ID, "live smtp", target.Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.loggedIn(t)
+	req, _ := http.NewRequest("GET", f.srv.URL+fmt.Sprintf("/events?ids=%d", m.ID), nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitData := func(want string) {
+		t.Helper()
+		deadline := time.After(15 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("the stream ended before %q", want)
+				}
+				if strings.HasPrefix(l, "data: ") && strings.Contains(l, want) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no event with %q", want)
+			}
+		}
+	}
+	go f.web.Engine.TestNow(ctx, m.ID)
+	waitData(`"state":"up"`)
+	healthy.Store(false)
+	go f.web.Engine.TestNow(ctx, m.ID)
+	waitData(`"state":"warn"`)
+	// Logging out ends the stream.
+	b.get(t, "/")
+	if code, _, _ := b.post(t, "/logout", url.Values{}, nil); code != http.StatusSeeOther {
+		t.Fatal("logout")
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-lines:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the stream outlived the session")
+		}
+	}
+}
+
+func apiMonitor(device int64, name string, port int) apiInput {
+	return apiInput{Device: device, Settings: config.Monitor{Name: name, Type: "smtp", Port: port,
+		Timing: config.Timing{MaxDuration: config.Duration(2 * time.Second), UpEvery: config.Duration(time.Hour), DownEvery: config.Duration(time.Hour)}}}
+}
+
+type apiInput = api.MonitorInput
