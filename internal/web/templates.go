@@ -53,6 +53,19 @@ func fmtMS(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", v)
 }
 
+// fmtDur is a duration for people: 0, 850 ms, 12 s, 3m20s, 2h5m.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0"
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.0f s", d.Seconds())
+	}
+	return strings.TrimSuffix(d.Round(time.Second).String(), "0s")
+}
+
 func when(t time.Time) string {
 	if t.IsZero() {
 		return "never"
@@ -65,6 +78,7 @@ var funcs = template.FuncMap{
 	"stateLabel": stateLabel,
 	"ms":         fmtMS,
 	"when":       when,
+	"dur":        fmtDur,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {

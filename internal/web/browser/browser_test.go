@@ -410,6 +410,12 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 	if !strings.HasPrefix(csv, "device,monitor,") || !strings.Contains(csv, "ui device,ui-smtp,") {
 		t.Errorf("CSV:\n%s", csv)
 	}
+	if shots != "" { // the board at a phone's width
+		c := tab(t)
+		run(t, c, "phone board", chromedp.EmulateViewport(390, 844), chromedp.Navigate(d.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#monitors`)))
+		waitFor(t, c, "the live stream", `document.body.getAttribute("data-live") === "on"`, 10*time.Second)
+		shot(c, "board-phone")
+	}
 }
 
 // stillThere fails when the tab's page was reloaded (its mark is gone).
