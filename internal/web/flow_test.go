@@ -3,8 +3,8 @@ package web
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
-	"github.com/mailmon/mailmon/internal/api"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,17 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/api"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
 )
 
-// smtpTarget answers like an SMTP server while healthy, hangs up at once
-// while not, and puts banner in its greeting.
+// smtpTarget answers like an SMTP server while healthy, refuses with 554
+// while not, and puts banner in its greeting either way.
 func smtpTarget(t *testing.T, healthy *atomic.Bool, banner string) *hostile.Server {
 	return hostile.Start(t, func(c *hostile.Conn) {
 		if !healthy.Load() {
+			c.Send("554 " + banner + " go away\r\n")
 			return
 		}
 		c.Send("220 " + banner + "\r\n")
@@ -90,9 +92,13 @@ func TestFormAddsEachType(t *testing.T) {
 		t.Error("the IMAP form does not offer 143 / 993")
 	}
 	// A bad value: the server's message beside the field, the values kept.
-	code, body, _ = b.post(t, dev+"/monitors/new?type=smtp", url.Values{"name": {"slow"}, "timing.max_duration": {"2m"}, "timing.up_every": {"1m"}, "port": {"70000"}}, nil)
+	code, body, _ = b.post(t, dev+"/monitors/new?type=smtp", url.Values{"name": {"slow"}, "timing.max_duration": {"2m"}, "timing.up_every": {"1m"}, "port": {"70000"},
+		"user": {"u"}, "password": {"typed-Secret-never-echoed"}}, nil)
 	if code != http.StatusBadRequest {
 		t.Fatalf("bad form: %d", code)
+	}
+	if strings.Contains(body, "typed-Secret-never-echoed") {
+		t.Error("a refused form sends the typed password back")
 	}
 	for _, want := range []string{"must be shorter than up_every", `value="2m"`, `id="f-port" name="port" value="70000"`} {
 		if !strings.Contains(body, want) {
@@ -176,7 +182,7 @@ func TestLiveEvents(t *testing.T) {
 	f := newFixture(t, true)
 	var healthy atomic.Bool
 	healthy.Store(true)
-	target := smtpTarget(t, &healthy, "<b>mx</b> ESMTP")
+	target := smtpTarget(t, &healthy, "<b>mx</b><script>alert(6)</script>")
 	ctx := context.Background()
 	d, _ := f.api.SaveDevice(ctx, 0, "d", "127.0.0.1")
 	m, err := f.api.SaveMonitor(ctx, 0, apiMonitor(d.ID, "live smtp", target.Port))
@@ -223,6 +229,26 @@ func TestLiveEvents(t *testing.T) {
 	healthy.Store(false)
 	go f.web.Engine.TestNow(ctx, m.ID)
 	waitData(`"state":"warn"`)
+	// The server's HTML is text on the monitor's page.
+	_, page := b.get(t, fmt.Sprintf("/monitors/%d", m.ID))
+	if strings.Contains(page, "<script>alert(6)") || strings.Contains(page, "<b>mx") || !strings.Contains(page, "&lt;script&gt;alert(6)&lt;/script&gt;") {
+		t.Error("the server's banner is not shown as text")
+	}
+	// Test now, as the script asks for it.
+	req, _ = http.NewRequest("POST", f.srv.URL+fmt.Sprintf("/monitors/%d/test", m.ID), nil)
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	req.Header.Set("Accept", "application/json")
+	tr, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]string
+	json.NewDecoder(tr.Body).Decode(&res)
+	tr.Body.Close()
+	if tr.StatusCode != 200 || res["status"] != "down" || res["code"] != "service_error" {
+		t.Errorf("Test now: %d %v", tr.StatusCode, res)
+	}
+	waitData(`"code":"service_error"`)
 	// Logging out ends the stream.
 	b.get(t, "/")
 	if code, _, _ := b.post(t, "/logout", url.Values{}, nil); code != http.StatusSeeOther {

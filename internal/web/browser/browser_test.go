@@ -384,8 +384,13 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		shot(b, "monitor-failure")
 	}
 
+	// Test now: the button tells the outcome, then the page shows it.
+	run(t, b, "Test now", chromedp.Click(chromedp.CSS(`#test-now`)))
+	waitFor(t, b, "the outcome of Test now", `(document.getElementById("test-result") || {textContent: ""}).textContent.startsWith("down")`, 20*time.Second)
+
 	// Its report: the chart is drawn (once the roll-up has run).
-	run(t, b, "the report", chromedp.Click(chromedp.CSS(`#monitor-report`)), chromedp.WaitVisible(chromedp.CSS(`#report-form`)))
+	run(t, b, "the report", chromedp.Navigate(d.url+"/monitors/"+ids["smtp"]), chromedp.Click(chromedp.CSS(`#monitor-report`)),
+		chromedp.WaitVisible(chromedp.CSS(`#report-form`)))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		n := eval[int](t, b, "the chart", `document.querySelectorAll('#period-chart polyline, #period-chart rect.bad').length`)

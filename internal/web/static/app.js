@@ -67,7 +67,7 @@
           .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
           .then(function (res) {
             if (out) out.textContent = res.status + " in " + res.rtt + (res.code ? " — " + res.code + ": " + res.message : "");
-            setTimeout(function () { window.location.reload(); }, 800);
+            setTimeout(function () { window.location.reload(); }, 1500);
           })
           .catch(function (err) { if (out) out.textContent = "test failed: " + err.message; btn.disabled = false; });
       });
