@@ -858,49 +858,8 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
-	f := config.File{Credentials: []config.Credential{cc}}
-	if err := fields(f.Validate(), "credentials[0]."); err != nil {
-		return err
-	}
-	if in.Key != nil && *in.Key != "" {
-		if _, err := ssh.ParsePrivateKey([]byte(*in.Key)); err != nil {
-			return fieldErrors{{Path: "key", Msg: "is not an unencrypted PEM private key: " + err.Error()}}
-		}
-	}
-	spec, err := json.Marshal(cc)
+	c, err := s.saveCredential(r.Context(), id, in)
 	if err != nil {
-		return err
-	}
-	ctx := r.Context()
-	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
-	if id != 0 {
-		old, err := s.Store.Credential(ctx, id)
-		if err != nil {
-			return err
-		}
-		c.Secrets = old.Secrets
-	}
-	set := map[string]*string{"password": in.Password, "key": in.Key}
-	if id == 0 && (in.Password == nil || *in.Password == "") && (in.Key == nil || *in.Key == "") {
-		return fieldErrors{{Path: "password", Msg: "a password or a key is required"}}
-	}
-	if id == 0 {
-		if err := s.Store.PutCredential(ctx, c); err != nil {
-			return err
-		}
-	}
-	for name, v := range set {
-		if v == nil || *v == "" {
-			continue
-		}
-		sealed, err := s.Vault.Seal([]byte(*v), engine.CredentialRecord(c.ID, name))
-		if err != nil {
-			return err
-		}
-		c.Secrets = map[string]string{name: sealed} // a password replaces a key and the other way round
-	}
-	if err := s.Store.PutCredential(ctx, c); err != nil {
 		return err
 	}
 	out, err := credentialOut(c)
@@ -909,6 +868,54 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 	}
 	writeJSON(w, status, out)
 	return nil
+}
+
+func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) (*store.Credential, error) {
+	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
+	f := config.File{Credentials: []config.Credential{cc}}
+	if err := fields(f.Validate(), "credentials[0]."); err != nil {
+		return nil, err
+	}
+	if in.Key != nil && *in.Key != "" {
+		if _, err := ssh.ParsePrivateKey([]byte(*in.Key)); err != nil {
+			return nil, fieldErrors{{Path: "key", Msg: "is not an unencrypted PEM private key: " + err.Error()}}
+		}
+	}
+	spec, err := json.Marshal(cc)
+	if err != nil {
+		return nil, err
+	}
+	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
+	if id != 0 {
+		old, err := s.Store.Credential(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		c.Secrets = old.Secrets
+	}
+	set := map[string]*string{"password": in.Password, "key": in.Key}
+	if id == 0 && (in.Password == nil || *in.Password == "") && (in.Key == nil || *in.Key == "") {
+		return nil, fieldErrors{{Path: "password", Msg: "a password or a key is required"}}
+	}
+	if id == 0 {
+		if err := s.Store.PutCredential(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	for name, v := range set {
+		if v == nil || *v == "" {
+			continue
+		}
+		sealed, err := s.Vault.Seal([]byte(*v), engine.CredentialRecord(c.ID, name))
+		if err != nil {
+			return nil, err
+		}
+		c.Secrets = map[string]string{name: sealed} // a password replaces a key and the other way round
+	}
+	if err := s.Store.PutCredential(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error {

@@ -123,3 +123,19 @@ func (s *Server) SaveAlert(ctx context.Context, id int64, settings config.Alert,
 	}
 	return a, err
 }
+
+// CredentialInput is a credential as a form gives it; Password and Key
+// (PEM) are write-only (nil or "": keep).
+type CredentialInput struct {
+	Name, User, KnownHost string
+	Password, Key         *string
+}
+
+// SaveCredential creates (id 0) or replaces a credential.
+func (s *Server) SaveCredential(ctx context.Context, id int64, in CredentialInput) (*store.Credential, error) {
+	c, err := s.saveCredential(ctx, id, credentialIn{Name: in.Name, User: in.User, KnownHost: in.KnownHost, Password: in.Password, Key: in.Key})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, fieldErrors{{Path: "name", Msg: "another credential has this name"}}
+	}
+	return c, err
+}

@@ -18,30 +18,83 @@ type alertRow struct {
 }
 
 type alertsData struct {
-	Alerts []alertRow
-	V      map[string]string
-	Errors map[string]string
-	Kinds  []string
-	TLS    []string
+	Alerts      []alertRow
+	V           map[string]string
+	Errors      map[string]string
+	Kinds       []string
+	TLS         []string
+	EditID      int64  // the alert being edited, 0 for a new one
+	Action      string // where the form posts
+	PasswordSet bool   // the edited alert's relay password is set
 }
 
 var alertFields = []string{"name", "kind", "webhook.url", "webhook.format", "email.to", "email.from", "email.relay.host",
 	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password", "command.argv"}
 
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.renderAlerts(w, r, c, http.StatusOK, map[string]string{"kind": "webhook"}, nil)
+	return s.renderAlerts(w, r, c, http.StatusOK, 0, map[string]string{"kind": "webhook"}, nil)
 }
 
-func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, status int, v, errs map[string]string) error {
+// alertValues shows an alert's settings in the form.
+func alertValues(a *store.Alert) map[string]string {
+	var cfg config.Alert
+	json.Unmarshal(a.Spec, &cfg)
+	v := map[string]string{"name": a.Name, "kind": a.Kind}
+	switch {
+	case cfg.Webhook != nil:
+		v["webhook.url"], v["webhook.format"] = cfg.Webhook.URL, cfg.Webhook.Format
+	case cfg.Email != nil:
+		v["email.to"], v["email.from"] = strings.Join(cfg.Email.To, ", "), cfg.Email.From
+		v["email.relay.host"], v["email.relay.tls"], v["email.relay.user"] = cfg.Email.Relay.Host, cfg.Email.Relay.TLS, cfg.Email.Relay.User
+		if cfg.Email.Relay.Port != 0 {
+			v["email.relay.port"] = strconv.Itoa(cfg.Email.Relay.Port)
+		}
+	case cfg.Command != nil:
+		v["command.argv"] = strings.Join(cfg.Command.Argv, " ")
+	}
+	return v
+}
+
+func (s *Server) editAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.Store.Alert(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.renderAlerts(w, r, c, http.StatusOK, id, alertValues(a), nil)
+}
+
+func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Store.Alert(r.Context(), id); err != nil {
+		return err
+	}
+	return s.saveAlert(w, r, c, id)
+}
+
+func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, status int, edit int64, v, errs map[string]string) error {
 	as, _, err := s.Store.Alerts(r.Context(), store.Page{Limit: 1000})
 	if err != nil {
 		return err
 	}
-	d := alertsData{V: v, Errors: errs, Kinds: []string{"webhook", "email", "command"}, TLS: []string{"none", "starttls-optional", "starttls", "implicit"}}
+	d := alertsData{V: v, Errors: errs, Kinds: []string{"webhook", "email", "command"}, TLS: []string{"none", "starttls-optional", "starttls", "implicit"},
+		EditID: edit, Action: "/alerts"}
+	if edit != 0 {
+		d.Action = "/alerts/" + strconv.FormatInt(edit, 10) + "/edit"
+	}
 	for _, a := range as {
 		var cfg config.Alert
 		json.Unmarshal(a.Spec, &cfg)
 		row := alertRow{Alert: a, Password: a.Secrets["relay.password"] != ""}
+		if a.ID == edit {
+			d.PasswordSet = row.Password
+		}
 		switch {
 		case cfg.Webhook != nil:
 			row.Summary = cfg.Webhook.URL + " (" + cfg.Webhook.Format + ")"
@@ -57,6 +110,11 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 }
 
 func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.saveAlert(w, r, c, 0)
+}
+
+// saveAlert saves the posted alert form as alert id (0: a new one).
+func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id int64) error {
 	r.ParseForm()
 	v := map[string]string{}
 	for _, k := range alertFields {
@@ -94,9 +152,12 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, c *call) er
 	var pw *string
 	if p := r.PostForm.Get("relay_password"); p != "" && a.Email != nil {
 		pw = &p
+	} else if r.PostForm.Get("relay_password.clear") == "on" {
+		empty := ""
+		pw = &empty
 	}
 	if len(errs) == 0 {
-		_, err := s.API.SaveAlert(r.Context(), 0, a, pw)
+		_, err := s.API.SaveAlert(r.Context(), id, a, pw)
 		if fe, ok := api.FieldErrors(err); ok {
 			errs = fieldMap(fe, func(p string) string {
 				for _, k := range alertFields {
@@ -113,7 +174,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, c *call) er
 			return nil
 		}
 	}
-	return s.renderAlerts(w, r, c, http.StatusBadRequest, v, errs)
+	return s.renderAlerts(w, r, c, http.StatusBadRequest, id, v, errs)
 }
 
 func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -273,3 +273,70 @@ func apiMonitor(device int64, name string, port int) apiInput {
 }
 
 type apiInput = api.MonitorInput
+
+// TestAlertsAndCredentials: alert definitions are added, edited (the relay
+// password kept unless replaced) and assigned in a monitor's form;
+// credentials are added with a write-only password.
+func TestAlertsAndCredentials(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	b := f.loggedIn(t)
+	b.get(t, "/alerts")
+	code, body, _ := b.post(t, "/alerts", url.Values{"name": {"ops"}, "kind": {"webhook"}, "webhook.url": {"ftp://x"}}, nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, "is not an http(s) URL") {
+		t.Errorf("bad webhook: %d %s", code, errorsIn(body))
+	}
+	code, body, _ = b.post(t, "/alerts", url.Values{"name": {"pager"}, "kind": {"email"}, "email.to": {"a@example.com, b@example.com"},
+		"email.relay.host": {"relay.example.com"}, "email.relay.port": {"587"}, "email.relay.tls": {"starttls"}, "email.relay.user": {"u"},
+		"relay_password": {"relay-Secret-1"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("email alert: %d %s", code, errorsIn(body))
+	}
+	a, err := f.st.AlertByName(ctx, "pager")
+	if err != nil || a.Secrets["relay.password"] == "" {
+		t.Fatalf("stored alert %+v %v", a, err)
+	}
+	sealed := a.Secrets["relay.password"]
+	_, body = b.get(t, fmt.Sprintf("/alerts/%d/edit", a.ID))
+	if !strings.Contains(body, `value="a@example.com, b@example.com"`) || strings.Contains(body, "relay-Secret-1") || strings.Contains(body, sealed) {
+		t.Error("the edit form does not show the alert, or shows its password")
+	}
+	code, body, _ = b.post(t, fmt.Sprintf("/alerts/%d/edit", a.ID), url.Values{"name": {"pager"}, "kind": {"email"}, "email.to": {"c@example.com"},
+		"email.relay.host": {"relay.example.com"}, "email.relay.tls": {"starttls"}, "email.relay.user": {"u"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("edit alert: %d %s", code, errorsIn(body))
+	}
+	if a2, _ := f.st.AlertByName(ctx, "pager"); a2.Secrets["relay.password"] != sealed || !strings.Contains(string(a2.Spec), "c@example.com") {
+		t.Errorf("after the edit: %s %v", a2.Spec, a2.Secrets)
+	}
+	// Assigned in a monitor's form.
+	d, m := f.seed(t, "dev", "mon", "")
+	_, body = b.get(t, fmt.Sprintf("/monitors/%d/edit", m.ID))
+	if !strings.Contains(body, fmt.Sprintf(`name="alerts" value="%d"`, a.ID)) {
+		t.Fatal("the monitor form does not offer the alert")
+	}
+	code, body, _ = b.post(t, fmt.Sprintf("/monitors/%d/edit", m.ID), url.Values{"name": {"mon"}, "enabled": {"on"}, "port": {"1"}, "user": {"u"},
+		"allow_plaintext_auth": {"on"}, "alerts": {fmt.Sprint(a.ID)}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("assign: %d %s", code, errorsIn(body))
+	}
+	if ids, _ := f.st.MonitorAlerts(ctx, m.ID); len(ids) != 1 || ids[0] != a.ID {
+		t.Errorf("assigned alerts: %v", ids)
+	}
+	_ = d
+
+	b.get(t, "/credentials")
+	code, body, _ = b.post(t, "/credentials", url.Values{"name": {"root@mail1"}, "user": {"root"}, "known_host": {"not a key"}, "password": {"cred-Secret-2"}}, nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, "authorized_keys") || strings.Contains(body, "cred-Secret-2") {
+		t.Errorf("bad host key: %d %s", code, errorsIn(body))
+	}
+	const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+	code, body, _ = b.post(t, "/credentials", url.Values{"name": {"root@mail1"}, "user": {"root"}, "known_host": {hostKey}, "password": {"cred-Secret-2"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("credential: %d %s", code, errorsIn(body))
+	}
+	_, body = b.get(t, "/credentials")
+	if !strings.Contains(body, "root@mail1") || strings.Contains(body, "cred-Secret-2") || !strings.Contains(body, `password <span class="badge">set</span>`) {
+		t.Error("the credentials page")
+	}
+}

@@ -98,7 +98,12 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/reports.csv", handler: s.reportCSV},
 		{Method: "GET", Path: "/alerts", handler: s.alerts},
 		{Method: "POST", Path: "/alerts", handler: s.createAlert},
+		{Method: "GET", Path: "/alerts/{id}/edit", handler: s.editAlert},
+		{Method: "POST", Path: "/alerts/{id}/edit", handler: s.updateAlert},
 		{Method: "POST", Path: "/alerts/{id}/delete", handler: s.deleteAlert},
+		{Method: "GET", Path: "/credentials", handler: s.credentials},
+		{Method: "POST", Path: "/credentials", handler: s.createCredential},
+		{Method: "POST", Path: "/credentials/{id}/delete", handler: s.deleteCredential},
 	}
 }
 

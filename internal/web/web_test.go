@@ -466,6 +466,11 @@ func TestNoResponseContainsASecret(t *testing.T) {
 		Relay: config.Leg{Host: "relay.example.com", User: "u", TLS: "starttls"}}}, &relay); err != nil {
 		t.Fatal(err)
 	}
+	credPW := "cred-Pa55word-for-the-test"
+	if _, err := f.api.SaveCredential(context.Background(), 0, api.CredentialInput{Name: "c", User: "root",
+		KnownHost: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", Password: &credPW}); err != nil {
+		t.Fatal(err)
+	}
 	b := f.loggedIn(t)
 	var paths []string
 	for _, rt := range f.web.Routes() {
@@ -479,7 +484,7 @@ func TestNoResponseContainsASecret(t *testing.T) {
 	}
 	for _, p := range paths {
 		_, body := b.get(t, p)
-		for _, s := range []string{pw, sealed, relay} {
+		for _, s := range []string{pw, sealed, relay, credPW} {
 			if strings.Contains(body, s) {
 				t.Errorf("%s contains a secret", p)
 			}
