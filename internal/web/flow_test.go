@@ -120,7 +120,7 @@ func TestFormAddsEachType(t *testing.T) {
 	}
 	ms, _, _ := f.st.Monitors(context.Background(), store.MonitorFilter{Search: "child"})
 	_, body = b.get(t, fmt.Sprintf("/monitors/%d/edit", ms[0].ID))
-	for _, want := range []string{`value="tcp check" checked`, "sat,sun 02:00 2h0m0s", "/usr/bin/true --quiet"} {
+	for _, want := range []string{`value="tcp check" checked`, "sat,sun 02:00 2h", "/usr/bin/true --quiet"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the edit form lacks %q", want)
 		}
@@ -338,5 +338,52 @@ func TestAlertsAndCredentials(t *testing.T) {
 	_, body = b.get(t, "/credentials")
 	if !strings.Contains(body, "root@mail1") || strings.Contains(body, "cred-Secret-2") || !strings.Contains(body, `password <span class="badge">set</span>`) {
 		t.Error("the credentials page")
+	}
+}
+
+// TestReportsPage: the report's monitors and devices come a page at a
+// time; the CSV holds them all.
+func TestReportsPage(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	var first *store.Device
+	for i := 0; i < reportDevices+2; i++ {
+		d, err := f.api.SaveDevice(ctx, 0, fmt.Sprintf("dev %02d", i), "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = d
+		}
+	}
+	for i := 0; i < PageSize+5; i++ {
+		if err := f.st.PutMonitor(ctx, &store.Monitor{DeviceID: first.ID, Name: fmt.Sprintf("mon %03d", i), Type: "smtp", Enabled: true, Spec: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.loggedIn(t)
+	rows := func(body, table string) int {
+		i := strings.Index(body, table)
+		if i < 0 {
+			return -1
+		}
+		rest := body[i:]
+		rest = rest[:strings.Index(rest, "</table>")]
+		return strings.Count(rest, "<tr>") - 1 // the header's
+	}
+	_, body := b.get(t, "/reports")
+	if n := rows(body, "<h2>Per monitor"); n != PageSize {
+		t.Errorf("monitors on page 1: %d", n)
+	}
+	if n := rows(body, "<h2>Per device"); n != reportDevices {
+		t.Errorf("devices on page 1: %d", n)
+	}
+	_, body = b.get(t, "/reports?page=2&dpage=2")
+	if rows(body, "<h2>Per monitor") != 5 || rows(body, "<h2>Per device") != 2 {
+		t.Errorf("page 2: %d monitors, %d devices", rows(body, "<h2>Per monitor"), rows(body, "<h2>Per device"))
+	}
+	_, csv := b.get(t, "/reports.csv")
+	if n := strings.Count(csv, "\n"); n != 1+PageSize+5+1 { // header, monitors, their one device
+		t.Errorf("CSV has %d lines:\n%s", n, csv)
 	}
 }

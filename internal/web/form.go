@@ -111,8 +111,8 @@ func (s *Server) newFormData(ctx context.Context, dev *store.Device, typ string,
 	def := config.Monitor{Type: typ}
 	def.ApplyDefaults()
 	f.Defaults = map[string]string{
-		"timing.max_duration": def.Timing.MaxDuration.D().String(), "timing.up_every": def.Timing.UpEvery.D().String(),
-		"timing.down_every": def.Timing.DownEvery.D().String(), "timing.lost_every": def.Timing.LostEvery.D().String(),
+		"timing.max_duration": goDur(def.Timing.MaxDuration), "timing.up_every": goDur(def.Timing.UpEvery),
+		"timing.down_every": goDur(def.Timing.DownEvery), "timing.lost_every": goDur(def.Timing.LostEvery),
 		"notify.failures_per_alert": strconv.Itoa(def.Notify.FailuresPerAlert), "notify.max_alerts": strconv.Itoa(def.Notify.MaxAlerts),
 		"cert_warn_days": strconv.Itoa(probe.DefaultCertWarnDays),
 	}
@@ -138,6 +138,18 @@ func (s *Server) newFormData(ctx context.Context, dev *store.Device, typ string,
 		}
 	}
 	return f, nil
+}
+
+// goDur writes a duration as people type it: 5m rather than 5m0s.
+func goDur(d config.Duration) string {
+	x := d.D().String()
+	if strings.HasSuffix(x, "m0s") {
+		x = strings.TrimSuffix(x, "0s")
+	}
+	if strings.HasSuffix(x, "h0m") {
+		x = strings.TrimSuffix(x, "0m")
+	}
+	return x
 }
 
 // fill shows a monitor's settings in the form.
@@ -182,12 +194,12 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 	}
 	set("from", m.From)
 	set("to", m.To)
-	set("poll_interval", m.PollInterval.D().String())
-	set("timing.max_duration", m.Timing.MaxDuration.D().String())
-	set("timing.up_every", m.Timing.UpEvery.D().String())
-	set("timing.down_every", m.Timing.DownEvery.D().String())
-	set("timing.lost_every", m.Timing.LostEvery.D().String())
-	set("timing.warn_rtt", m.Timing.WarnRTT.D().String())
+	set("poll_interval", goDur(m.PollInterval))
+	set("timing.max_duration", goDur(m.Timing.MaxDuration))
+	set("timing.up_every", goDur(m.Timing.UpEvery))
+	set("timing.down_every", goDur(m.Timing.DownEvery))
+	set("timing.lost_every", goDur(m.Timing.LostEvery))
+	set("timing.warn_rtt", goDur(m.Timing.WarnRTT))
 	set("notify.failures_per_alert", strconv.Itoa(m.Notify.FailuresPerAlert))
 	set("notify.max_alerts", strconv.Itoa(m.Notify.MaxAlerts))
 	var rec []string
@@ -202,7 +214,7 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 	var win []string
 	for _, w := range m.Maintenance {
 		if len(w.Days) > 0 {
-			win = append(win, strings.Join(w.Days, ",")+" "+w.Start+" "+w.Duration.D().String())
+			win = append(win, strings.Join(w.Days, ",")+" "+w.Start+" "+goDur(w.Duration))
 		} else {
 			win = append(win, w.Start+" "+w.End)
 		}

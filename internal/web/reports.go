@@ -27,6 +27,9 @@ type reportData struct {
 	HourChart        template.HTML
 	MonitorName      string
 	CSV              string
+	// Pages of monitors and of devices.
+	Page, DPage, Total, DTotal int
+	Prev, Next, DPrev, DNext   string
 }
 
 // reportQuery reads the period (a preset, or from/to dates) and filters.
@@ -60,24 +63,84 @@ func (s *Server) reportQuery(q url.Values) (d reportData, from, to time.Time, er
 	return d, now.Add(-p), now, nil
 }
 
+// reportDevices is how many devices a page of the report shows: a
+// device's row reads all its monitors' roll-ups.
+const reportDevices = 10
+
+// makeReport reports on one page of monitors and one page of devices, so
+// that the page costs the same with 20 monitors or 20,000.
 func (s *Server) makeReport(r *http.Request) (reportData, error) {
 	d, from, to, err := s.reportQuery(r.URL.Query())
 	if err != nil {
 		return d, err
 	}
-	rep, err := report.Make(r.Context(), s.Store, d.Device, from, to, s.Now())
+	ctx := r.Context()
+	q := r.URL.Query()
+	d.Page, _ = strconv.Atoi(q.Get("page"))
+	d.Page = max(d.Page, 1)
+	d.DPage, _ = strconv.Atoi(q.Get("dpage"))
+	d.DPage = max(d.DPage, 1)
+	var ms []store.Monitor
+	if d.Monitor != 0 {
+		m, err := s.Store.Monitor(ctx, d.Monitor)
+		if err != nil {
+			return d, err
+		}
+		ms, d.Total, d.Device = []store.Monitor{*m}, 1, m.DeviceID
+		d.MonitorName = m.Name
+	} else {
+		ms, d.Total, err = s.Store.Monitors(ctx, store.MonitorFilter{DeviceID: d.Device, Page: store.Page{Limit: PageSize, Offset: (d.Page - 1) * PageSize}})
+		if err != nil {
+			return d, err
+		}
+	}
+	rep, err := report.Of(ctx, s.Store, ms, from, to, s.Now())
 	if err != nil {
 		return d, err
 	}
-	if d.Monitor != 0 {
-		var rows []report.Row
-		for _, x := range rep.Monitors {
-			if x.MonitorID == d.Monitor {
-				rows = append(rows, x)
-				d.MonitorName = x.Monitor
-			}
+	// Device rows, each of all the device's monitors.
+	var devs []store.Device
+	if d.Device != 0 {
+		dev, err := s.Store.Device(ctx, d.Device)
+		if err != nil {
+			return d, err
 		}
-		rep.Monitors = rows
+		devs, d.DTotal = []store.Device{*dev}, 1
+	} else if devs, d.DTotal, err = s.Store.Devices(ctx, store.Page{Limit: reportDevices, Offset: (d.DPage - 1) * reportDevices}); err != nil {
+		return d, err
+	}
+	rep.Devices = nil
+	for _, dev := range devs {
+		all, _, err := s.Store.Monitors(ctx, store.MonitorFilter{DeviceID: dev.ID, Page: store.Page{Limit: 1 << 30}})
+		if err != nil {
+			return d, err
+		}
+		dr, err := report.Of(ctx, s.Store, all, from, to, s.Now())
+		if err != nil {
+			return d, err
+		}
+		if len(dr.Devices) == 1 {
+			rep.Devices = append(rep.Devices, dr.Devices[0])
+		} else {
+			rep.Devices = append(rep.Devices, report.Row{Device: dev.Name})
+		}
+	}
+	link := func(k string, p int) string {
+		v := r.URL.Query()
+		v.Set(k, strconv.Itoa(p))
+		return "/reports?" + v.Encode()
+	}
+	if d.Page > 1 {
+		d.Prev = link("page", d.Page-1)
+	}
+	if d.Page*PageSize < d.Total {
+		d.Next = link("page", d.Page+1)
+	}
+	if d.DPage > 1 {
+		d.DPrev = link("dpage", d.DPage-1)
+	}
+	if d.DPage*reportDevices < d.DTotal {
+		d.DNext = link("dpage", d.DPage+1)
 	}
 	d.Report = rep
 	return d, nil
@@ -120,6 +183,7 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, c *call) error 
 		}
 		q := r.URL.Query()
 		q.Del("page")
+		q.Del("dpage")
 		d.CSV = "/reports.csv?" + q.Encode()
 	}
 	s.render(w, c, http.StatusOK, "reports", "Reports", d)
@@ -149,12 +213,27 @@ func (s *Server) hourChart(r *http.Request, id int64, from, to time.Time) (templ
 	return lineChart("period-chart", "Average response time per "+period, "ms", pts, from, to), nil
 }
 
+// reportCSV is the whole report (every monitor and device of the filter)
+// as a download.
 func (s *Server) reportCSV(w http.ResponseWriter, r *http.Request, c *call) error {
-	d, err := s.makeReport(r)
+	d, from, to, err := s.reportQuery(r.URL.Query())
 	if err != nil {
+		return err
+	}
+	var rep *report.Report
+	if d.Monitor != 0 {
+		m, err := s.Store.Monitor(r.Context(), d.Monitor)
+		if err != nil {
+			return err
+		}
+		rep, err = report.Of(r.Context(), s.Store, []store.Monitor{*m}, from, to, s.Now())
+		if err != nil {
+			return err
+		}
+	} else if rep, err = report.Make(r.Context(), s.Store, d.Device, from, to, s.Now()); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="mailmon-report.csv"`)
-	return d.Report.CSV(w)
+	return rep.CSV(w)
 }
