@@ -223,6 +223,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		return again(http.StatusUnauthorized, "The user name or the password is wrong.")
 	}
 	s.limiter.reset("user:"+name, "ip:"+clientIP(r))
+	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
+		s.Store.DeleteSession(r.Context(), hashID(old.Value)) // a new session replaces the browser's old one
+	}
 	id := randomToken()
 	se := &store.Session{Hash: hashID(id), UserID: u.ID, CSRF: randomToken(), Created: now, Seen: now}
 	if err := s.Store.PutSession(r.Context(), se); err != nil {

@@ -387,3 +387,105 @@ func TestReportsPage(t *testing.T) {
 		t.Errorf("CSV has %d lines:\n%s", n, csv)
 	}
 }
+
+// TestEventsEndWithTheSession: an idle session's stream ends at the next
+// heartbeat after it expires, telling the page to log in again.
+func TestEventsEndWithTheSession(t *testing.T) {
+	f := newFixture(t, true)
+	f.web.IdleTimeout = time.Hour
+	b := f.loggedIn(t)
+	resp, err := b.c.Get(f.srv.URL + "/events?ids=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	// Heartbeats while the session lives.
+	deadline := time.After(5 * time.Second)
+	for pings := 0; pings < 2; {
+		select {
+		case l := <-lines:
+			if l == ": ping" {
+				pings++
+			}
+		case <-deadline:
+			t.Fatal("no heartbeats")
+		}
+	}
+	f.clock.Add(2 * time.Hour)
+	var sawLogout bool
+	deadline = time.After(5 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				if !sawLogout {
+					t.Error("the stream ended without telling the page")
+				}
+				return
+			}
+			sawLogout = sawLogout || l == "event: logout"
+		case <-deadline:
+			t.Fatal("the stream outlived its session")
+		}
+	}
+}
+
+// TestLoginReplacesTheSession: a login gives a new session id and ends
+// the session whose cookie the browser carried (no fixation).
+func TestLoginReplacesTheSession(t *testing.T) {
+	f := newFixture(t, false)
+	u := mustURL(f.srv.URL)
+	first := f.loggedIn(t).c.Jar.Cookies(u)[0].Value
+	b := f.browser(t)
+	b.get(t, "/login")
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: first}}) // planted, or left from before
+	if code, _, _ := b.post(t, "/login", url.Values{"name": {"admin"}, "password": {testPassword}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	var second string
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == sessionCookie {
+			second = c.Value
+		}
+	}
+	if second == "" || second == first {
+		t.Fatalf("the session id did not change")
+	}
+	if _, err := f.st.SessionByHash(context.Background(), hashID(first)); err == nil {
+		t.Error("the old session lives on")
+	}
+}
+
+// TestStaticFiles: the script and style sheet are served from the binary
+// with types a browser runs under nosniff; anything else is not found.
+func TestStaticFiles(t *testing.T) {
+	f := newFixture(t, false)
+	for name, want := range map[string]string{"app.js": "text/javascript", "app.css": "text/css"} {
+		resp, err := http.Get(f.srv.URL + "/static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), want) {
+			t.Errorf("%s: %d %s", name, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	for _, p := range []string{"/static/nope.js", "/static/..%2fweb.go", "/static/"} {
+		resp, err := http.Get(f.srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Errorf("%s: 200", p)
+		}
+	}
+}

@@ -13,7 +13,9 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
+	"path"
 	"strconv"
 	"sync"
 	"time"
@@ -249,14 +251,7 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request, _ *call) error {
 	if err != nil {
 		return httpError{http.StatusNotFound, "not found"}
 	}
-	switch {
-	case len(name) > 3 && name[len(name)-3:] == ".js":
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case len(name) > 4 && name[len(name)-4:] == ".css":
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	case len(name) > 4 && name[len(name)-4:] == ".svg":
-		w.Header().Set("Content-Type", "image/svg+xml")
-	}
+	w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
 	w.Header().Set("Cache-Control", "max-age=3600")
 	w.Write(b)
 	return nil
