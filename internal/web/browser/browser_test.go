@@ -346,7 +346,8 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 
 	// Break the SMTP monitor (it now talks to an IMAP server) and watch
 	// the board: Warn, then Down.
-	broken := map[string]string{"timing.max_duration": "3s", "timing.up_every": "1m", "timing.down_every": "1s", "notify.failures_per_alert": "2"}
+	// A short up_every: an edited monitor keeps its place in its interval.
+	broken := map[string]string{"timing.max_duration": "2s", "timing.up_every": "5s", "timing.down_every": "1s", "notify.failures_per_alert": "2"}
 	for k, v := range tg.broken {
 		broken[k] = v
 	}
