@@ -489,3 +489,31 @@ func TestStaticFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestUsersPage: users are added (the password's rules hold) and deleted,
+// never oneself.
+func TestUsersPage(t *testing.T) {
+	f := newFixture(t, false)
+	b := f.loggedIn(t)
+	b.get(t, "/users")
+	if code, body, _ := b.post(t, "/users", url.Values{"name": {"bob"}, "password": {"short"}, "again": {"short"}}, nil); code != http.StatusBadRequest || !strings.Contains(body, "at least 8") {
+		t.Errorf("short password: %d", code)
+	}
+	if code, _, _ := b.post(t, "/users", url.Values{"name": {"bob"}, "password": {"bob's password"}, "again": {"bob's password"}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("add bob: %d", code)
+	}
+	if code := f.browser(t).login(t, "bob", "bob's password"); code != http.StatusSeeOther {
+		t.Errorf("bob cannot log in: %d", code)
+	}
+	admin, _ := f.st.UserByName(context.Background(), "admin")
+	bob, _ := f.st.UserByName(context.Background(), "bob")
+	if code, _, _ := b.post(t, fmt.Sprintf("/users/%d/delete", admin.ID), url.Values{}, nil); code != http.StatusBadRequest {
+		t.Errorf("deleting oneself: %d", code)
+	}
+	if code, _, _ := b.post(t, fmt.Sprintf("/users/%d/delete", bob.ID), url.Values{}, nil); code != http.StatusSeeOther {
+		t.Errorf("deleting bob: %d", code)
+	}
+	if _, err := f.st.UserByName(context.Background(), "bob"); err == nil {
+		t.Error("bob survived")
+	}
+}

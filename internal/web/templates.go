@@ -9,7 +9,7 @@ import (
 	"github.com/mailmon/mailmon/internal/state"
 )
 
-var pageNames = []string{"error", "login", "password", "board", "devices", "device", "typepick", "monitorform", "monitor", "reports", "alerts", "credentials"}
+var pageNames = []string{"error", "login", "password", "board", "devices", "device", "typepick", "monitorform", "monitor", "reports", "alerts", "credentials", "users"}
 
 func parsePages() map[string]*template.Template {
 	out := map[string]*template.Template{}

@@ -106,6 +106,9 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/credentials", handler: s.credentials},
 		{Method: "POST", Path: "/credentials", handler: s.createCredential},
 		{Method: "POST", Path: "/credentials/{id}/delete", handler: s.deleteCredential},
+		{Method: "GET", Path: "/users", handler: s.users},
+		{Method: "POST", Path: "/users", handler: s.createUser},
+		{Method: "POST", Path: "/users/{id}/delete", handler: s.deleteUser},
 	}
 }
 
