@@ -517,3 +517,33 @@ func TestUsersPage(t *testing.T) {
 		t.Error("bob survived")
 	}
 }
+
+// TestEditKeepsWhatTheFormDoesNotShow: saving the edit form keeps the
+// settings it has no field for (set by YAML or the API).
+func TestEditKeepsWhatTheFormDoesNotShow(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	d, _ := f.api.SaveDevice(ctx, 0, "d", "127.0.0.1")
+	m, err := f.api.SaveMonitor(ctx, 0, api.MonitorInput{Device: d.ID, Settings: config.Monitor{Name: "rt", Type: "imap-roundtrip", Port: 993, TLS: "implicit",
+		User: "u", From: "a@example.com", To: "u@example.com", StaleAfter: config.Duration(2 * time.Hour), MailboxCheck: "status", SMTP: &config.Leg{Port: 587, TLS: "starttls"},
+		OAuthTokenFile: "/etc/mailmon/token", Auth: "XOAUTH2",
+		Recovery: []config.Recovery{{Command: []string{"/usr/bin/restart", "imap"}, Timeout: config.Duration(42 * time.Second)}}}})
+	if err != nil {
+		fe, _ := api.FieldErrors(err)
+		t.Fatal(err, fe)
+	}
+	b := f.loggedIn(t)
+	b.get(t, fmt.Sprintf("/monitors/%d/edit", m.ID))
+	code, body, _ := b.post(t, fmt.Sprintf("/monitors/%d/edit", m.ID), url.Values{"name": {"rt renamed"}, "enabled": {"on"}, "port": {"993"}, "tls": {"implicit"},
+		"user": {"u"}, "auth": {"XOAUTH2"}, "from": {"a@example.com"}, "to": {"u@example.com"}, "recovery": {"/usr/bin/restart imap\n/usr/bin/true"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", code, errorsIn(body))
+	}
+	got, _ := f.st.Monitor(ctx, m.ID)
+	var spec config.Monitor
+	json.Unmarshal(got.Spec, &spec)
+	if got.Name != "rt renamed" || spec.StaleAfter.D() != 2*time.Hour || spec.MailboxCheck != "status" || spec.OAuthTokenFile != "/etc/mailmon/token" ||
+		len(spec.Recovery) != 2 || spec.Recovery[0].Timeout.D() != 42*time.Second || spec.Recovery[1].Timeout != 0 {
+		t.Errorf("after the edit: %s", got.Spec)
+	}
+}

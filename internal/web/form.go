@@ -65,6 +65,10 @@ type formData struct {
 	RoundTrip    bool
 	Mailbox      bool // pop3, imap and their round trips
 	Action       string
+	// base is the stored monitor being edited: settings the form does not
+	// show (OAuth token sources, stale_after, mailbox_check, a recovery's
+	// timeout) are kept from it.
+	base *config.Monitor
 }
 
 // formFields are the fields the form shows; an error of another field is
@@ -235,6 +239,10 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 func (f *formData) parse(r *http.Request) (api.MonitorInput, bool) {
 	r.ParseForm()
 	in := api.MonitorInput{Device: f.Device.ID}
+	if f.base != nil {
+		in.Settings = *f.base
+		in.Settings.Notify.Alerts = nil // assigned by id below
+	}
 	m := &in.Settings
 	m.Type = f.Type
 	get := func(k string) string {
@@ -286,6 +294,7 @@ func (f *formData) parse(r *http.Request) (api.MonitorInput, bool) {
 	m.Mailbox = get("mailbox")
 	m.Stat = flag("stat")
 	m.Expect = get("expect")
+	m.SMTP = nil
 	if f.RoundTrip {
 		m.SMTP = &config.Leg{Host: get("smtp.host"), Port: num("smtp.port"), TLS: get("smtp.tls"), User: get("smtp.user"), Auth: get("smtp.auth"),
 			CA: get("smtp.ca"), ServerName: get("smtp.servername"), InsecureSkipVerify: flag("smtp.insecure_skip_verify"),
@@ -296,16 +305,27 @@ func (f *formData) parse(r *http.Request) (api.MonitorInput, bool) {
 	m.Timing = config.Timing{MaxDuration: dur("timing.max_duration"), UpEvery: dur("timing.up_every"), DownEvery: dur("timing.down_every"),
 		LostEvery: dur("timing.lost_every"), WarnRTT: dur("timing.warn_rtt")}
 	m.Notify = config.Notify{FailuresPerAlert: num("notify.failures_per_alert"), MaxAlerts: num("notify.max_alerts")}
+	old := m.Recovery
+	m.Recovery = nil
 	for _, line := range strings.Split(get("recovery"), "\n") {
 		w := strings.Fields(line)
+		var rec config.Recovery
 		switch {
 		case len(w) == 0:
+			continue
 		case w[0] == "ssh" && len(w) >= 4:
-			m.Recovery = append(m.Recovery, config.Recovery{SSH: w[1], Credential: w[2], Command: w[3:]})
+			rec = config.Recovery{SSH: w[1], Credential: w[2], Command: w[3:]}
 		default:
-			m.Recovery = append(m.Recovery, config.Recovery{Command: w})
+			rec = config.Recovery{Command: w}
 		}
+		for _, o := range old { // an action kept keeps its timeout
+			if o.SSH == rec.SSH && o.Credential == rec.Credential && slices.Equal(o.Command, rec.Command) {
+				rec.Timeout = o.Timeout
+			}
+		}
+		m.Recovery = append(m.Recovery, rec)
 	}
+	m.Maintenance, m.DependsOn = nil, nil
 	for _, line := range strings.Split(get("maintenance"), "\n") {
 		w := strings.Fields(line)
 		switch {
@@ -448,6 +468,12 @@ func (s *Server) editForm(ctx context.Context, m *store.Monitor, dev *store.Devi
 	for k := range m.Secrets {
 		f.Secrets[k] = true // that it is set; never its value
 	}
+	var spec config.Monitor
+	if err := json.Unmarshal(m.Spec, &spec); err != nil {
+		return nil, err
+	}
+	spec.Name = m.Name
+	f.base = &spec
 	return f, nil
 }
 
@@ -460,16 +486,11 @@ func (s *Server) editMonitor(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	var spec config.Monitor
-	if err := json.Unmarshal(m.Spec, &spec); err != nil {
-		return err
-	}
-	spec.Name = m.Name
 	alerts, err := s.Store.MonitorAlerts(r.Context(), m.ID)
 	if err != nil {
 		return err
 	}
-	f.fill(spec, m.Enabled, alerts)
+	f.fill(*f.base, m.Enabled, alerts)
 	s.render(w, c, http.StatusOK, "monitorform", "Edit "+m.Name, f)
 	return nil
 }
