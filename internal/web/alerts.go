@@ -149,6 +149,20 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	default:
 		errs["kind"] = "pick webhook, email or command"
 	}
+	if id != 0 { // keep what the form has no field for
+		if old, err := s.Store.Alert(r.Context(), id); err == nil {
+			var base config.Alert
+			json.Unmarshal(old.Spec, &base)
+			if a.Email != nil && base.Email != nil {
+				a.Email.Subject, a.Email.Body = base.Email.Subject, base.Email.Body
+				rl, bl := &a.Email.Relay, base.Email.Relay
+				rl.Auth, rl.CA, rl.ServerName, rl.InsecureSkipVerify, rl.AllowPlaintextAuth = bl.Auth, bl.CA, bl.ServerName, bl.InsecureSkipVerify, bl.AllowPlaintextAuth
+			}
+			if a.Command != nil && base.Command != nil {
+				a.Command.Timeout = base.Command.Timeout
+			}
+		}
+	}
 	var pw *string
 	if p := r.PostForm.Get("relay_password"); p != "" && a.Email != nil {
 		pw = &p

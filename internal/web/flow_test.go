@@ -309,6 +309,19 @@ func TestAlertsAndCredentials(t *testing.T) {
 	if a2, _ := f.st.AlertByName(ctx, "pager"); a2.Secrets["relay.password"] != sealed || !strings.Contains(string(a2.Spec), "c@example.com") {
 		t.Errorf("after the edit: %s %v", a2.Spec, a2.Secrets)
 	}
+	// What the form has no field for is kept.
+	relay := "x"
+	if _, err := f.api.SaveAlert(ctx, a.ID, config.Alert{Name: "pager", Email: &config.Email{To: []string{"c@example.com"}, Subject: "mailmon: {{.Monitor}}",
+		Relay: config.Leg{Host: "relay.example.com", TLS: "starttls", User: "u", ServerName: "relay-name.example.com"}}}, &relay); err != nil {
+		fe, _ := api.FieldErrors(err)
+		t.Fatal(err, fe)
+	}
+	b.get(t, fmt.Sprintf("/alerts/%d/edit", a.ID))
+	b.post(t, fmt.Sprintf("/alerts/%d/edit", a.ID), url.Values{"name": {"pager"}, "kind": {"email"}, "email.to": {"d@example.com"},
+		"email.relay.host": {"relay.example.com"}, "email.relay.tls": {"starttls"}, "email.relay.user": {"u"}}, nil)
+	if a3, _ := f.st.AlertByName(ctx, "pager"); !strings.Contains(string(a3.Spec), "d@example.com") || !strings.Contains(string(a3.Spec), "relay-name.example.com") || !strings.Contains(string(a3.Spec), "mailmon: {{.Monitor}}") {
+		t.Errorf("the edit lost settings: %s", a3.Spec)
+	}
 	// Assigned in a monitor's form.
 	d, m := f.seed(t, "dev", "mon", "")
 	_, body = b.get(t, fmt.Sprintf("/monitors/%d/edit", m.ID))
