@@ -28,6 +28,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"tokens":                tokens,
 		"rollups":               rollups,
 		"state changes between": stateChangesBetween,
+		"recoveries":            recoveries,
+		"users":                 users,
+		"sessions":              sessions,
+		"monitor search":        monitorSearch,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
