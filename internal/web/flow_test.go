@@ -60,6 +60,7 @@ func TestFormAddsEachType(t *testing.T) {
 		"pop3":           {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}},
 		"imap":           {"tls": {"starttls-optional"}, "user": {"u"}, "password": {"pw"}, "mailbox": {"INBOX"}},
 		"tcp":            {"port": {"22"}},
+		"ping":           {},
 		"pop3-roundtrip": {"user": {"u"}, "password": {"pw"}, "allow_plaintext_auth": {"on"}, "from": {"a@example.com"}, "to": {"b@example.com"}},
 		"imap-roundtrip": {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}, "from": {"a@example.com"}, "to": {"b@example.com"}, "smtp.tls": {"starttls"}, "smtp.port": {"587"}},
 	}

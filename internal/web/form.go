@@ -29,6 +29,7 @@ var typeInfos = []typeInfo{
 	{"pop3-roundtrip", "POP3 round trip", "POP3 - User Experience monitor", "Sends a probe message over SMTP and finds it again over POP3, then deletes it."},
 	{"imap-roundtrip", "IMAP4 round trip", "IMAP4 - User Experience monitor", "Sends a probe message over SMTP and finds it again over IMAP (junk folder too), then deletes it."},
 	{"tcp", "TCP port", "Dependency monitor", "Connects to a port, optionally expects a banner."},
+	{"ping", "Ping", "PING monitor", "ICMP echo: loss and round-trip time (a parent for the mail monitors)."},
 }
 
 func typeTitle(t string) string {
@@ -64,6 +65,7 @@ type formData struct {
 	Defaults     map[string]string
 	RoundTrip    bool
 	Mailbox      bool // pop3, imap and their round trips
+	Bare         bool // tcp and ping: no login, no TLS settings
 	Action       string
 	// base is the stored monitor being edited: settings the form does not
 	// show (OAuth token sources, stale_after, mailbox_check, a recovery's
@@ -102,7 +104,8 @@ func (s *Server) newFormData(ctx context.Context, dev *store.Device, typ string,
 	f := &formData{ID: id, Device: *dev, Type: typ, Title: typeTitle(typ), V: map[string]string{}, Errors: map[string]string{},
 		Secrets: map[string]bool{}, AuthMechs: []string{"", "PLAIN", "LOGIN", "CRAM-MD5", "USER", "APOP", "XOAUTH2", "OAUTHBEARER"},
 		RoundTrip: probe.IsRoundTrip(typ), DefaultPorts: map[string]int{}}
-	f.Mailbox = typ != "smtp" && typ != "tcp"
+	f.Bare = typ == "tcp" || typ == "ping"
+	f.Mailbox = typ != "smtp" && !f.Bare
 	for _, m := range probe.TLSModes() {
 		f.TLSModes = append(f.TLSModes, string(m))
 		f.DefaultPorts[string(m)] = probe.DefaultPort(typ, m)

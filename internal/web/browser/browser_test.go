@@ -238,7 +238,7 @@ type target struct {
 	says   string            // what the broken one's transcript shows
 }
 
-var monitorTypes = []string{"smtp", "pop3", "imap", "tcp", "pop3-roundtrip", "imap-roundtrip"}
+var monitorTypes = []string{"smtp", "pop3", "imap", "tcp", "ping", "pop3-roundtrip", "imap-roundtrip"}
 
 func login(t *testing.T, ctx context.Context, base, user, pw string) {
 	t.Helper()
@@ -319,7 +319,7 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 	// here on; a mark in the page proves it.
 	run(t, a, "the board", chromedp.Navigate(d.url+"/?q=ui-"), chromedp.WaitVisible(chromedp.CSS(`#monitors`)),
 		chromedp.Evaluate[chromedp.Void](`window.mailmonMark = 42`))
-	waitFor(t, a, "six disabled monitors on the board", `document.querySelectorAll('tr.row .state[data-state="disabled"]').length === 6`, 10*time.Second)
+	waitFor(t, a, "every monitor disabled on the board", fmt.Sprintf(`document.querySelectorAll('tr.row .state[data-state="disabled"]').length === %d`, len(monitorTypes)), 10*time.Second)
 	waitFor(t, a, "the live stream", `document.body.getAttribute("data-live") === "on"`, 10*time.Second)
 
 	// In a second tab, enable each through its Edit form.
@@ -334,7 +334,7 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		)
 	}
 	states := `Array.from(document.querySelectorAll('tr.row')).map(r => r.querySelector('.mname').textContent + ':' + r.querySelector('.state').dataset.state + ' (' + r.querySelector('.c-err').textContent + ')').join(', ')`
-	if !waitFor(t, a, "all six Up on the board without reloading", `document.querySelectorAll('tr.row .state[data-state="up"]').length === 6`, 90*time.Second) {
+	if !waitFor(t, a, "all Up on the board without reloading", fmt.Sprintf(`document.querySelectorAll('tr.row .state[data-state="up"]').length === %d`, len(monitorTypes)), 90*time.Second) {
 		t.Errorf("the board shows %s", eval[string](t, a, "states", states))
 		for _, typ := range monitorTypes {
 			run(t, b, "debug", chromedp.Navigate(d.url+"/monitors/"+ids[typ]))
@@ -530,6 +530,7 @@ func TestDemoWorkflow(t *testing.T) {
 			"pop3": {"port": p(pop3), "tls": "starttls", "ca": ca, "user": popUser, "password": mailPW[1]},
 			"imap": {"port": p(imap), "tls": "starttls", "ca": ca, "user": imapUser, "password": mailPW[1]},
 			"tcp":  {"port": p(smtp)},
+			"ping": {},
 			"pop3-roundtrip": {"port": p(pop3), "tls": "starttls", "ca": ca, "user": popUser, "password": mailPW[1],
 				"smtp.port": p(smtp), "smtp.tls": "starttls", "smtp.ca": ca, "from": "monitor@demo.mailmon.test", "to": popUser, "poll_interval": "1s",
 				"timing.max_duration": "20s"},
@@ -562,6 +563,7 @@ func TestRealMailWorkflow(t *testing.T) {
 			"pop3": {"port": p(e.POP3), "tls": "starttls", "ca": e.CAFile, "user": e.User, "password": e.Password},
 			"imap": {"port": p(e.IMAPS), "tls": "implicit", "ca": e.CAFile, "user": e.User, "password": e.Password},
 			"tcp":  {"port": p(e.SMTP), "expect": "220 "},
+			"ping": {},
 			"pop3-roundtrip": {"port": p(e.POP3S), "tls": "implicit", "ca": e.CAFile, "user": e.User, "password": e.Password,
 				"smtp.port": p(e.SMTP), "smtp.tls": "starttls", "smtp.ca": e.CAFile, "from": e.User2, "to": e.User, "poll_interval": "1s"},
 			"imap-roundtrip": {"port": p(e.IMAP), "tls": "starttls", "ca": e.CAFile, "user": e.User, "password": e.Password,
