@@ -28,6 +28,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"tokens":                tokens,
 		"rollups":               rollups,
 		"state changes between": stateChangesBetween,
+		"recoveries":            recoveries,
+		"locations":             locations,
+		"status version":        statusVersion,
+		"cluster":               cluster,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
