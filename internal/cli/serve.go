@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/alert"
@@ -23,33 +22,84 @@ import (
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
 // openStore opens the database of --db and its vault, whose key file lives
-// beside it.
+// beside a SQLite database (for PostgreSQL: $MAILMON_SECRET_KEY).
 func openStore(ctx context.Context, db string, env Env) (store.Store, *vault.Vault, error) {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return nil, nil, errors.New("--db: PostgreSQL is not supported yet; use a SQLite file path")
+	return openDB(ctx, &dbOptions{db: db}, true, env)
+}
+
+// dbOptions are the flags of commands that touch the database.
+type dbOptions struct {
+	db      string
+	keyFile string
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "./mailmon.db", "database: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DB shared by several nodes")
+}
+
+// dbFlags adds --db and --key-file.
+func dbFlags(fs *flag.FlagSet) *dbOptions {
+	o := &dbOptions{}
+	fs.StringVar(&o.db, "db", "./mailmon.db", "database: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DB shared by several nodes")
+	fs.StringVar(&o.keyFile, "key-file", "", "the key that encrypts stored secrets (default: $"+vault.EnvVar+", else storage.key beside a SQLite database; with PostgreSQL every node needs the same key)")
+	return o
+}
+
+// openDB opens the database and, if needVault, the vault of its secrets.
+// A SQLite database keeps its key in a file beside it, created on first
+// use; a PostgreSQL database is shared by nodes on several machines, so
+// its key must be given, the same to every node.
+func openDB(ctx context.Context, o *dbOptions, needVault bool, env Env) (store.Store, *vault.Vault, error) {
+	var v *vault.Vault
+	pg := postgres.IsURL(o.db)
+	if needVault {
+		var err error
+		switch {
+		case o.keyFile != "":
+			var k secret.Key
+			if k, err = (secret.Source{File: o.keyFile}).Load(); err == nil {
+				v, err = vault.New(k)
+			}
+		case pg:
+			if env.Getenv(vault.EnvVar) == "" {
+				return nil, nil, fmt.Errorf("--db postgres://: the key of stored secrets must be the same on every node: set $%s or --key-file FILE", vault.EnvVar)
+			}
+			var k secret.Key
+			if k, err = (secret.Source{Getenv: env.Getenv, Env: vault.EnvVar, Dir: os.TempDir()}).Load(); err == nil {
+				v, err = vault.New(k)
+			}
+		default:
+			dir := filepath.Dir(o.db)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, nil, fmt.Errorf("--db: %v", err)
+			}
+			v, err = vault.Load(dir, env.Getenv)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
 	}
-	dir := filepath.Dir(db)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if pg {
+		s, err := postgres.Open(ctx, o.db)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, v, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(o.db), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("--db: %v", err)
 	}
-	v, err := vault.Load(dir, env.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := sqlite.Open(ctx, db)
+	s, err := sqlite.Open(ctx, o.db)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s, v, nil
-}
-
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "./mailmon.db", "database: a SQLite file")
 }
 
 func newFlags(name string, env Env) *flag.FlagSet {
@@ -61,7 +111,8 @@ func newFlags(name string, env Env) *flag.FlagSet {
 // Serve is "mailmon serve": the daemon.
 func Serve(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("serve", env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
+	db := &dbo.db
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the web UI and API")
 	secretFile := fs.String("secret-file", "", "this installation's secret for round-trip probes (default: $MAILMON_SECRET, else created in the user's config directory)")
 	inFlight := fs.Int("max-in-flight", 256, "tests running at once, at most")
@@ -85,7 +136,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 			*db = filepath.Join(dir, "mailmon.db")
 		}
 	}
-	st, v, err := openStore(ctx, *db, env)
+	st, v, err := openDB(ctx, dbo, true, env)
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
@@ -137,7 +188,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		defer cancel()
 		srv.Shutdown(sctx)
 	}()
-	fmt.Fprintf(env.Stdout, "mailmon listening on %s (database %s)\n", url, *db)
+	fmt.Fprintf(env.Stdout, "mailmon listening on %s (database %s)\n", url, postgres.Redact(*db))
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("http server", "err", err)
 	}
@@ -151,12 +202,12 @@ func Token(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "token: usage: mailmon token create --name N | list | delete --name N")
 	}
 	fs := newFlags("token "+args[0], env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	name := fs.String("name", "", "the token's name")
 	if err := fs.Parse(args[1:]); err != nil {
 		return ExitUnknown
 	}
-	st, _, err := openStore(ctx, *db, env)
+	st, _, err := openDB(ctx, dbo, false, env)
 	if err != nil {
 		return errorf(env, "token: %v", err)
 	}
@@ -205,7 +256,7 @@ func Token(ctx context.Context, args []string, env Env) int {
 // Apply is "mailmon apply -f FILE".
 func Apply(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("apply", env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	file := fs.String("f", "", "the configuration file (YAML)")
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
@@ -222,7 +273,7 @@ func Apply(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitCritical
 	}
-	st, v, err := openStore(ctx, *db, env)
+	st, v, err := openDB(ctx, dbo, true, env)
 	if err != nil {
 		return errorf(env, "apply: %v", err)
 	}
@@ -250,11 +301,11 @@ func Apply(ctx context.Context, args []string, env Env) int {
 // Export is "mailmon export": the configuration as YAML, without secrets.
 func Export(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("export", env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
 	}
-	st, _, err := openStore(ctx, *db, env)
+	st, _, err := openDB(ctx, dbo, false, env)
 	if err != nil {
 		return errorf(env, "export: %v", err)
 	}
