@@ -30,8 +30,9 @@ const usage = `mailmon: mail service monitoring
 usage:
   mailmon check TYPE [flags]       test one service now (smtp, pop3, imap, tcp,
                                    pop3-roundtrip, imap-roundtrip)
-  mailmon serve [--db FILE] [--listen ADDR]
-                                   the daemon: scheduler, alerts, JSON API
+  mailmon serve [--db FILE|postgres://…] [--listen ADDR] [--location L] [--lease 15s]
+                                   the daemon: scheduler, alerts, JSON API; several
+                                   nodes on one PostgreSQL share the monitors
   mailmon apply -f FILE.yaml [--db FILE]
                                    create or update devices, monitors and alerts
   mailmon export [--db FILE]       the configuration as YAML, without secrets

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/alert"
@@ -118,8 +121,19 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	inFlight := fs.Int("max-in-flight", 256, "tests running at once, at most")
 	baseURL := fs.String("base-url", "", "the address people reach mailmon at, for links in alerts (default: http://LISTEN)")
 	demoMode := fs.Bool("demo", false, "also run a loopback demo mail server with ready-made monitors (a temporary database unless --db is given)")
+	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
+	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
+	lease := fs.Duration("lease", 15*time.Second, "with --db postgres://: the lease period; a dead node's monitors move to the others within it")
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
+	}
+	if *location != "" {
+		if err := config.CheckLocation(*location); err != nil {
+			return errorf(env, "serve: --location: %v", err)
+		}
+	}
+	if *lease < time.Second {
+		return errorf(env, "serve: --lease: %v is shorter than a second", *lease)
 	}
 	dbSet := false
 	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
@@ -162,7 +176,18 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if url == "" {
 		url = "http://" + ln.Addr().String()
 	}
-	e := engine.New(engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log})
+	node := store.Node{ID: rand.Text(), Name: *nodeName, Location: *location}
+	if node.Name == "" {
+		host, _ := os.Hostname()
+		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
+	opts := engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, Node: node, Lease: *lease,
+		Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS"))}
+	if c, ok := st.(store.Cluster); ok {
+		opts.Cluster = c
+		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)
+	}
+	e := engine.New(opts)
 	mux := http.NewServeMux()
 	mux.Handle("/", (&api.Server{Store: st, Engine: e, Vault: v, Log: log}).Handler())
 	if *demoMode {
@@ -194,6 +219,20 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	}
 	<-done
 	return ExitOK
+}
+
+// denyList reads MAILMON_TEST_DENY_TARGETS, for tests only: a comma-separated
+// list of host:port targets this node's tests treat as refused (one
+// location's path to them cut).
+func denyList(v string) func(string) bool {
+	if v == "" {
+		return nil
+	}
+	deny := map[string]bool{}
+	for _, t := range strings.Split(v, ",") {
+		deny[strings.TrimSpace(t)] = true
+	}
+	return func(hostport string) bool { return deny[hostport] }
 }
 
 // Token is "mailmon token create --name N" (and list, delete).

@@ -32,16 +32,35 @@ func (e *Engine) outbox(ctx context.Context) {
 	}
 }
 
+// claimHold is how long a node claims the notifications it delivers (on
+// several nodes): it delivers them within deliverTimeout of less than that,
+// and another node takes over those it left (a crash) after it.
+const (
+	claimHold      = 2 * time.Minute
+	deliverTimeout = time.Minute
+)
+
 func (e *Engine) deliverPending(ctx context.Context) {
-	pending, err := e.o.Store.PendingNotifications(ctx, 100)
+	var pending []store.Notification
+	var err error
+	if e.cl != nil {
+		// Claimed, so that no other node sends the same notification.
+		pending, err = e.cl.c.ClaimNotifications(ctx, e.cl.node.ID, claimHold, 20)
+	} else {
+		pending, err = e.o.Store.PendingNotifications(ctx, 100)
+	}
 	if err != nil {
 		e.o.Log.Error("reading the outbox failed", "err", err)
 		return
 	}
 	now := e.o.Now()
+	claimed := time.Now()
 	for _, n := range pending {
 		if ctx.Err() != nil {
 			return
+		}
+		if e.cl != nil && time.Since(claimed) > claimHold-deliverTimeout-5*time.Second {
+			return // the claim could expire during the next delivery: leave the rest
 		}
 		if next, ok := e.retryAt[n.ID]; ok && now.Before(next) {
 			continue // backing off
@@ -91,7 +110,7 @@ func (e *Engine) deliver(ctx context.Context, n store.Notification) error {
 	if err != nil {
 		return &alert.Permanent{Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
 	defer cancel()
 	return nt.Notify(ctx, ev)
 }
