@@ -55,6 +55,14 @@ func (e *Engine) deliverPending(ctx context.Context) {
 	}
 	now := e.o.Now()
 	claimed := time.Now()
+	var skipped []int64
+	if e.cl != nil {
+		defer func() {
+			if err := e.cl.c.Unclaim(context.WithoutCancel(ctx), skipped); err != nil {
+				e.o.Log.Warn("ending claims failed; they expire by themselves", "err", err)
+			}
+		}()
+	}
 	for _, n := range pending {
 		if ctx.Err() != nil {
 			return
@@ -66,7 +74,10 @@ func (e *Engine) deliverPending(ctx context.Context) {
 			continue // backing off
 		}
 		if !e.limiter.allow(n.AlertID, now) {
-			continue // this action's rate is spent: the notification waits, it is never dropped
+			// This action's rate is spent: the notification waits, it is
+			// never dropped; another node may send it meanwhile.
+			skipped = append(skipped, n.ID)
+			continue
 		}
 		err := e.deliver(ctx, n)
 		attempts := n.Attempts + 1

@@ -322,6 +322,9 @@ type Cluster interface {
 	// delivering, claimed by node for hold (a node that dies while
 	// delivering leaves them to others after that).
 	ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]Notification, error)
+	// Unclaim ends the claims on notifications left undelivered (rate
+	// limited), for any node to take.
+	Unclaim(ctx context.Context, ids []int64) error
 }
 
 // Limit returns the page size to use.

@@ -124,3 +124,11 @@ func (s *Store) ClaimNotifications(ctx context.Context, node string, hold time.D
 		RETURNING a.id, a.event_id, a.monitor_id, a.alert_id, a.kind, a.payload, a.status, a.attempts, a.last_error, a.created_ms, a.done_ms`,
 		hold.Milliseconds(), store.NotifyPending, limit)
 }
+
+func (s *Store) Unclaim(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.p.Exec(ctx, `UPDATE alert_log SET claim_until_ms = NULL WHERE id = ANY($1)`, ids)
+	return err
+}

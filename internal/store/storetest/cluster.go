@@ -212,4 +212,8 @@ func cluster(t *testing.T, s store.Store) {
 	if again, _ := c.ClaimNotifications(ctx, "n1", time.Minute, 100); len(again) != 0 {
 		t.Errorf("claimed notifications claimed again: %d", len(again))
 	}
+	must(t, c.Unclaim(ctx, []int64{claimed[0][0].ID}))
+	if again, _ := c.ClaimNotifications(ctx, "n2", time.Minute, 100); len(again) != 1 || again[0].ID != claimed[0][0].ID {
+		t.Errorf("an unclaimed notification: %+v", again)
+	}
 }
