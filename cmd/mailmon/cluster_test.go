@@ -362,3 +362,115 @@ func tail(s string, n int) string {
 	l := strings.Split(s, "\n")
 	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
+
+// TestKOfNLocations: a monitor that needs two locations to agree, tested
+// from two; one location's path to the target cut: it stays Up with the
+// disagreement shown; both failing: Down.
+func TestKOfNLocations(t *testing.T) {
+	db := realpg.NewDB(t)
+	const every, lease = 2 * time.Second, 3 * time.Second
+	f := startFarm(t, 1)
+	h, hookURL := startHook(t)
+	if code, _, errOut, _ := mailmon(t, clusterEnv, "apply", "--db", db, "-f", farmYAML(t, f, hookURL, every.String(), ", locations: {require: 2, at: [a, b]}")); code != 0 {
+		t.Fatalf("apply: %s", errOut)
+	}
+	code, out, errOut, _ := mailmon(t, clusterEnv, "token", "create", "--db", db, "--name", "test")
+	if code != 0 {
+		t.Fatalf("token: %s", errOut)
+	}
+	token := strings.TrimSpace(out)
+	target := fmt.Sprintf("127.0.0.1:%d", f.ports[0])
+	na := startNode(t, db, clusterEnv, "--node", "na", "--location", "a", "--lease", lease.String())
+	startNode(t, db, append(clusterEnv, "MAILMON_TEST_DENY_TARGETS="+target), "--node", "nb", "--location", "b", "--lease", lease.String())
+
+	type location struct {
+		Location, Node, Status, Code string
+	}
+	type monitor struct {
+		ID        int64
+		State     string
+		Locations []location
+	}
+	get := func() monitor {
+		var list struct{ Items []monitor }
+		if code := na.get("/api/v1/monitors", token, &list); code != 200 || len(list.Items) != 1 {
+			t.Fatalf("GET /api/v1/monitors: %d %+v", code, list)
+		}
+		return list.Items[0]
+	}
+	disagree := func(m monitor) bool {
+		byLoc := map[string]location{}
+		for _, l := range m.Locations {
+			byLoc[l.Location] = l
+		}
+		return len(byLoc) == 2 && byLoc["a"].Status == "up" && byLoc["a"].Node == "na" &&
+			byLoc["b"].Status == "down" && byLoc["b"].Node == "nb" && byLoc["b"].Code != ""
+	}
+	waitFor(t, "both locations tested, b failing, a not", 10*lease, func() bool { return disagree(get()) })
+	// Several more tests of both: the monitor stays Up.
+	c := pgConn(t, db)
+	count := func() int {
+		var n int
+		c.QueryRow(context.Background(), `SELECT count(*) FROM results WHERE location='b'`).Scan(&n)
+		return n
+	}
+	for start := count(); count() < start+4; {
+		time.Sleep(100 * time.Millisecond)
+	}
+	m := get()
+	if m.State != "up" || !disagree(m) {
+		t.Errorf("one location failing: %+v, want up with the disagreement shown", m)
+	}
+	var changes []string
+	rows, _ := c.Query(context.Background(), `SELECT to_state FROM state_changes ORDER BY id`)
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		changes = append(changes, s)
+	}
+	if strings.Contains(strings.Join(changes, " "), "down") || strings.Contains(strings.Join(changes, " "), "warn") {
+		t.Errorf("one location's failure changed the state: %v", changes)
+	}
+	if _, _, byMon := h.counts(); len(byMon) != 0 {
+		t.Errorf("alerts for one location's failure: %v", byMon)
+	}
+	var results struct {
+		Items []struct{ Node, Location, Status string }
+	}
+	if code := na.get(fmt.Sprintf("/api/v1/monitors/%d/results", m.ID), token, &results); code != 200 || len(results.Items) == 0 {
+		t.Fatalf("results: %d", code)
+	}
+	for _, r := range results.Items {
+		if (r.Location != "a" || r.Node != "na") && (r.Location != "b" || r.Node != "nb") {
+			t.Errorf("a result names node %q at %q", r.Node, r.Location)
+		}
+	}
+
+	// Both failing: Down, with the agreement in the cause, and one alert.
+	f.down[0].Store(true)
+	deadline := time.Now().Add(10*every + lease)
+	// (Lost follows Down here: one alert at most.)
+	for m := get(); m.State != "down" && m.State != "lost"; m = get() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not down once both locations fail: %+v\n%s", m, tail(na.stderr.String(), 20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var cause string
+	c.QueryRow(context.Background(), `SELECT cause FROM state_changes WHERE to_state IN ('down', 'lost') ORDER BY id LIMIT 1`).Scan(&cause)
+	if !strings.Contains(cause, "2 of 2 locations failing, 2 required: a, b") {
+		var all []string
+		rows, _ := c.Query(context.Background(), `SELECT from_state||'>'||to_state||': '||cause FROM state_changes ORDER BY id`)
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			all = append(all, s)
+		}
+		t.Errorf("the cause of Down: %q; changes:\n%s", cause, strings.Join(all, "\n"))
+	}
+	waitFor(t, "the alert", 5*time.Second, func() bool { _, _, byMon := h.counts(); return byMon["m000"] == 1 })
+	time.Sleep(2 * every)
+	if events, dups, _ := h.counts(); events != 1 || dups != 0 {
+		t.Errorf("%d alert events, %d twice; want one", events, dups)
+	}
+}
