@@ -36,8 +36,18 @@ type Server struct {
 	Vault  *vault.Vault
 	Log    *slog.Logger
 
+	// Location is this node's location label on /metrics (several nodes
+	// sharing a database); empty for one node.
+	Location string
+	// ProbeMaxTimeout caps a /probe test's budget (default 60 s);
+	// ProbeMaxInFlight caps the /probe tests running at once (default 16).
+	ProbeMaxTimeout  time.Duration
+	ProbeMaxInFlight int
+
 	metricsOnce    sync.Once
 	metricsHandler http.Handler
+	probeOnce      sync.Once
+	probeSem       chan struct{}
 }
 
 // Route is one route of the API.
@@ -80,6 +90,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/reports", handler: s.reports},
 		{Method: "GET", Path: "/api/v1/status", handler: s.status},
 		{Method: "GET", Path: "/metrics", handler: s.metrics},
+		{Method: "GET", Path: "/probe", handler: s.probe},
 	}
 }
 
@@ -1034,7 +1045,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	if s.Engine == nil {
 		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
 	}
-	s.metricsOnce.Do(func() { s.metricsHandler = metrics.Handler(s.Engine) })
+	s.metricsOnce.Do(func() { s.metricsHandler = metrics.Handler(s.Engine, metrics.Options{Location: s.Location}) })
 	s.metricsHandler.ServeHTTP(w, r)
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
@@ -40,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	v, _ := vault.New([]byte("api-test-key-0123456789abc"))
-	e := engine.New(engine.Options{Store: st, Vault: v})
+	e := engine.New(engine.Options{Store: st, Vault: v, Secret: secret.Key("api-test-installation-secret-0123")})
 	f := &fixture{api: &Server{Store: st, Engine: e, Vault: v}, token: NewToken()}
 	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: HashToken(f.token)}); err != nil {
 		t.Fatal(err)

@@ -119,6 +119,8 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the web UI and API")
 	secretFile := fs.String("secret-file", "", "this installation's secret for round-trip probes (default: $MAILMON_SECRET, else created in the user's config directory)")
 	inFlight := fs.Int("max-in-flight", 256, "tests running at once, at most")
+	probeMax := fs.Duration("probe-max-timeout", api.DefaultProbeMaxTimeout, "/probe: the longest a test may take, whatever Prometheus' scrape timeout or the monitor says")
+	probeInFlight := fs.Int("probe-max-in-flight", api.DefaultProbeMaxInFlight, "/probe: tests running at once, at most")
 	baseURL := fs.String("base-url", "", "the address people reach mailmon at, for links in alerts (default: http://LISTEN)")
 	demoMode := fs.Bool("demo", false, "also run a loopback demo mail server with ready-made monitors (a temporary database unless --db is given)")
 	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
@@ -189,7 +191,8 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	}
 	e := engine.New(opts)
 	mux := http.NewServeMux()
-	mux.Handle("/", (&api.Server{Store: st, Engine: e, Vault: v, Log: log}).Handler())
+	mux.Handle("/", (&api.Server{Store: st, Engine: e, Vault: v, Log: log,
+		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight}).Handler())
 	if *demoMode {
 		token, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {

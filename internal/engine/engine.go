@@ -85,6 +85,8 @@ type Engine struct {
 	retryAt map[int64]time.Time     // outbox back-off, by notification; the outbox goroutine's own
 	limiter *limiter                // the outbox goroutine's own
 
+	recordLat latency // time of each RecordTest, for /metrics
+
 	cl *cluster // nil on a single node
 }
 
@@ -438,7 +440,7 @@ func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
 	if e.o.Deny != nil && e.o.Deny(net.JoinHostPort(en.cfg.Host, strconv.Itoa(en.cfg.Port))) {
 		p = denied
 	}
-	return probe.Run(ctx, p, en.cfg)
+	return probe.Run(ctx, p, en.config())
 }
 
 // record runs the state machine on a result (nil: only the enabled flag or
@@ -561,7 +563,10 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	if res == nil {
 		t.Result = store.Result{} // no test ran: only the status and the change
 	}
-	if err := e.o.Store.RecordTest(ctx, t); err != nil {
+	began := time.Now() // real time, not the injected clock: this measures the store
+	err := e.o.Store.RecordTest(ctx, t)
+	e.recordLat.observe(time.Since(began))
+	if err != nil {
 		return prev.State, err
 	}
 	e.mu.Lock()

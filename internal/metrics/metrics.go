@@ -1,7 +1,8 @@
 // Package metrics exposes mailmon to Prometheus: a collector over a
 // snapshot of the engine, so that a deleted monitor's series disappear with
 // it, on a private registry. Labels are bounded (monitor, device, type,
-// phase, state, result, code); server text never becomes a label.
+// phase, state, result, code, op, and location on a node that has one);
+// server text never becomes a label.
 package metrics
 
 import (
@@ -27,6 +28,7 @@ var (
 	lagDesc   = prometheus.NewDesc("mailmon_scheduler_lag_seconds", "Delay of recent tests behind their due time.", []string{"quantile"}, nil)
 	flyDesc   = prometheus.NewDesc("mailmon_tests_in_flight", "Tests running now.", nil, nil)
 	monDesc   = prometheus.NewDesc("mailmon_monitors", "Monitors scheduled.", nil, nil)
+	storeDesc = prometheus.NewDesc("mailmon_store_operation_seconds", "Time of the engine's store operations (record_test: a test, its state change and notifications in one transaction).", []string{"op"}, nil)
 )
 
 // Collector collects from an engine.
@@ -36,7 +38,7 @@ type Collector struct {
 
 // Describe sends the descriptors.
 func (c Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{stateDesc, upDesc, rttDesc, phaseDesc, delivDesc, certDesc, testsDesc, lagDesc, flyDesc, monDesc} {
+	for _, d := range []*prometheus.Desc{stateDesc, upDesc, rttDesc, phaseDesc, delivDesc, certDesc, testsDesc, lagDesc, flyDesc, monDesc, storeDesc} {
 		ch <- d
 	}
 }
@@ -84,12 +86,28 @@ func (c Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, st.LagP99.Seconds(), "0.99")
 	ch <- prometheus.MustNewConstMetric(flyDesc, prometheus.GaugeValue, float64(st.InFlight))
 	ch <- prometheus.MustNewConstMetric(monDesc, prometheus.GaugeValue, float64(st.Monitors))
+	for op, l := range c.Engine.StoreLatencies() {
+		ch <- prometheus.MustNewConstHistogram(storeDesc, l.Count, l.Sum, l.Buckets, op)
+	}
+}
+
+// Options configure the /metrics handler.
+type Options struct {
+	// Location is this node's location label. When set, every mailmon_
+	// series carries location="…", so that the series of several nodes
+	// sharing one database stay apart. Empty (one node): no such label.
+	Location string
 }
 
 // Handler serves /metrics from a private registry holding the collector
 // and the Go runtime's own metrics.
-func Handler(e *engine.Engine) http.Handler {
+func Handler(e *engine.Engine, o Options) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(Collector{Engine: e}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var r prometheus.Registerer = reg
+	if o.Location != "" {
+		r = prometheus.WrapRegistererWith(prometheus.Labels{"location": o.Location}, reg)
+	}
+	r.MustRegister(Collector{Engine: e})
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

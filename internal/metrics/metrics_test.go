@@ -17,10 +17,10 @@ import (
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
 )
 
-func scrape(t *testing.T, e *engine.Engine) string {
+func scrape(t *testing.T, e *engine.Engine, o ...Options) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	Handler(e).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	Handler(e, append(o, Options{})[0]).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	b, _ := io.ReadAll(rec.Body)
 	return string(b)
 }
@@ -64,6 +64,8 @@ func TestMetrics(t *testing.T) {
 		`mailmon_monitor_rtt_seconds{device="mail1",monitor="SMTP",type="smtp"}`,
 		`mailmon_scheduler_lag_seconds{quantile="0.99"}`,
 		`mailmon_tests_in_flight 0`,
+		`mailmon_store_operation_seconds_count{op="record_test"} 1`,
+		`mailmon_store_operation_seconds_bucket{op="record_test",le="+Inf"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {
@@ -72,6 +74,16 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(out, "evil") || strings.Contains(out, "injected") {
 		t.Error("server text became part of the exposition")
+	}
+	// A node with a location labels every mailmon_ series with it.
+	loc := scrape(t, e, Options{Location: "eu-west"})
+	for _, want := range []string{
+		`mailmon_monitor_up{device="mail1",location="eu-west",monitor="SMTP",type="smtp"} 1`,
+		`mailmon_tests_in_flight{location="eu-west"} 0`,
+	} {
+		if !strings.Contains(loc, want) {
+			t.Errorf("no %s in\n%s", want, loc)
+		}
 	}
 	// A deleted monitor's series disappear at once.
 	st.DeleteMonitor(ctx, m.ID)

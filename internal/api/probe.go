@@ -1,0 +1,300 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/metrics"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// /probe is a blackbox_exporter-style prober: Prometheus names a target in
+// the query, mailmon tests it now and answers with the result's series
+// (internal/metrics). Nothing of such a test is recorded. Like every API
+// route it needs the bearer token: it makes the server connect wherever the
+// caller says.
+
+// Probe defaults.
+const (
+	DefaultProbeMaxTimeout  = 60 * time.Second
+	DefaultProbeMaxInFlight = 16
+	// probeMargin is left of Prometheus' scrape timeout for the answer to
+	// get back (blackbox_exporter's default timeout_offset).
+	probeMargin = 500 * time.Millisecond
+)
+
+// ScrapeTimeoutHeader is where Prometheus says how long it waits.
+const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
+
+// probeTypes are the types /probe tests from query parameters alone; the
+// round trips need a stored monitor (their credentials and secret).
+var probeTypes = []string{"smtp", "pop3", "imap", "tcp"}
+
+// probeParams are the query parameters of an ad-hoc probe. Credentials are
+// never among them: a URL ends up in logs, Prometheus' target list and
+// browser history.
+var probeParams = []string{"type", "target", "tls", "ehlo", "expect", "servername", "insecure_skip_verify"}
+
+func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
+	if s.Engine == nil {
+		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
+	}
+	q := r.URL.Query()
+	var bad fieldErrors
+	for k, v := range q {
+		if len(v) > 1 {
+			bad = append(bad, config.FieldError{Path: k, Msg: "is given more than once"})
+		}
+	}
+	maxTimeout := s.ProbeMaxTimeout
+	if maxTimeout <= 0 {
+		maxTimeout = DefaultProbeMaxTimeout
+	}
+	scrape, err := scrapeTimeout(r.Header.Get(ScrapeTimeoutHeader))
+	if err != nil {
+		bad = append(bad, config.FieldError{Path: ScrapeTimeoutHeader, Msg: err.Error()})
+	}
+	var cfg probe.Config
+	var cfgErr error // the monitor cannot be tested: reported as a failed test
+	if q.Has("monitor") {
+		for k := range q {
+			if k != "monitor" {
+				bad = append(bad, config.FieldError{Path: k, Msg: "is not allowed with monitor: the monitor's own settings are used"})
+			}
+		}
+		if len(bad) == 0 {
+			cfg, cfgErr, err = s.monitorProbeConfig(r.Context(), q.Get("monitor"))
+			if err != nil {
+				return err
+			}
+		}
+	} else {
+		cfg, bad = adHocProbeConfig(q, bad)
+	}
+	if len(bad) > 0 {
+		return bad
+	}
+	timeout := min(cfg.Timeout, maxTimeout)
+	if timeout <= 0 {
+		timeout = min(probe.DefaultTimeout, maxTimeout)
+	}
+	if scrape > 0 {
+		timeout = min(timeout, scrape)
+	}
+	cfg.Timeout = timeout
+	if cfg.WarnRTT >= timeout {
+		cfg.WarnRTT = 0 // a budget cut short by the scrape must not make the config invalid
+	}
+	if cfg.PollInterval >= timeout {
+		cfg.PollInterval = timeout / 2
+	}
+
+	// A bounded number of probes at once; one that cannot start within
+	// its budget is refused rather than queued past Prometheus' patience.
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	select {
+	case s.probeSlots() <- struct{}{}:
+		defer func() { <-s.probeSlots() }()
+	case <-ctx.Done():
+		return httpError{http.StatusServiceUnavailable, "too many probes in flight"}
+	}
+	var res *probe.Result
+	if cfgErr != nil {
+		t := probe.NewTrace(ctx, nil)
+		res = t.Result(&cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "monitor", Msg: cfgErr.Error()}}})
+	} else {
+		p, ok := s.Engine.Prober(cfg.Type)
+		if !ok {
+			return httpError{http.StatusBadRequest, "type: no prober for " + cfg.Type}
+		}
+		res = probe.Run(r.Context(), p, cfg)
+	}
+	if s.Log != nil && res.Error != nil {
+		s.Log.Debug("probe failed", "type", res.Type, "target", res.Target, "code", res.Error.Code)
+	}
+	promhttp.HandlerFor(metrics.ProbeRegistry(res), promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) probeSlots() chan struct{} {
+	s.probeOnce.Do(func() {
+		n := s.ProbeMaxInFlight
+		if n <= 0 {
+			n = DefaultProbeMaxInFlight
+		}
+		s.probeSem = make(chan struct{}, n)
+	})
+	return s.probeSem
+}
+
+// scrapeTimeout turns Prometheus' header into the probe's budget: the
+// scrape timeout less a margin for the answer (at least half of it). Zero
+// when there is no header.
+func scrapeTimeout(h string) (time.Duration, error) {
+	if h == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(h, 64)
+	if err != nil || v <= 0 || v > 24*3600 {
+		return 0, errors.New("is not a positive number of seconds")
+	}
+	d := time.Duration(v * float64(time.Second))
+	return max(d-probeMargin, d/2), nil
+}
+
+// adHocProbeConfig builds the config of a probe described by the query.
+func adHocProbeConfig(q url.Values, bad fieldErrors) (probe.Config, fieldErrors) {
+	add := func(field, msg string) { bad = append(bad, config.FieldError{Path: field, Msg: msg}) }
+	for k := range q {
+		switch {
+		case slices.Contains(probeParams, k):
+		case k == "user" || k == "password" || strings.Contains(k, "password") || strings.Contains(k, "token") || strings.Contains(k, "secret"):
+			add(k, "credentials are never taken from the URL; name a stored monitor with monitor=ID or monitor=DEVICE/NAME")
+		default:
+			add(k, "is not a parameter of /probe (type, target, tls, ehlo, expect, servername, insecure_skip_verify, or monitor)")
+		}
+	}
+	cfg := probe.Config{Type: q.Get("type"), TLS: probe.TLSMode(q.Get("tls"))}
+	switch {
+	case cfg.Type == "":
+		add("type", "is required: one of smtp, pop3, imap, tcp (round trips with monitor=)")
+	case probe.IsRoundTrip(cfg.Type):
+		add("type", cfg.Type+" sends and deletes mail with stored credentials: name a stored monitor with monitor=ID or monitor=DEVICE/NAME")
+	case !slices.Contains(probeTypes, cfg.Type):
+		add("type", strconv.Quote(cfg.Type)+" is not one of smtp, pop3, imap, tcp")
+	}
+	if target := q.Get("target"); target == "" {
+		add("target", "is required: host:port (an IPv6 address in brackets: [::1]:25)")
+	} else if host, port, err := splitTarget(target, cfg.Type); err != nil {
+		add("target", err.Error())
+	} else {
+		cfg.Host, cfg.Port = host, port
+	}
+	if cfg.TLS != "" && !slices.Contains(probe.TLSModes(), cfg.TLS) {
+		add("tls", strconv.Quote(string(cfg.TLS))+" is not one of none, starttls-optional, starttls, implicit")
+	}
+	if cfg.Port == 0 && cfg.Host != "" && slices.Contains(probeTypes, cfg.Type) {
+		cfg.Port = probe.DefaultPort(cfg.Type, cfg.TLS)
+	}
+	if v := q.Get("ehlo"); v != "" {
+		if cfg.Type != "smtp" {
+			add("ehlo", "applies to smtp only")
+		} else if len(v) > 255 || strings.ContainsAny(v, " \t\r\n") {
+			add("ehlo", "is not a host name")
+		}
+		cfg.EHLOName = v
+	}
+	if v := q.Get("expect"); v != "" {
+		if cfg.Type != "tcp" {
+			add("expect", "applies to tcp only")
+		} else if len(v) > 256 || strings.ContainsAny(v, "\r\n") {
+			add("expect", "is at most 256 characters on one line")
+		}
+		cfg.Expect = v
+	}
+	if v := q.Get("servername"); v != "" {
+		if len(v) > 253 || strings.ContainsAny(v, " \t\r\n/") {
+			add("servername", "is not a host name")
+		}
+		cfg.ServerName = v
+	}
+	if v := q.Get("insecure_skip_verify"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			add("insecure_skip_verify", "is true or false")
+		}
+		cfg.InsecureSkipVerify = b
+	}
+	if len(bad) > 0 {
+		return cfg, bad
+	}
+	if err := cfg.Validate(); err != nil {
+		var ce *probe.ConfigError
+		if !errors.As(err, &ce) {
+			add("target", err.Error())
+			return cfg, bad
+		}
+		for _, f := range ce.Errs {
+			field := f.Field
+			if field == "host" || field == "port" {
+				field = "target"
+			}
+			add(field, f.Msg)
+		}
+	}
+	return cfg, bad
+}
+
+// splitTarget reads host:port; the port may be left out for a mail
+// protocol (its default for the TLS mode is used).
+func splitTarget(target, typ string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(target)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) && ae.Err == "missing port in address" && typ != "tcp" {
+			h := strings.TrimSuffix(strings.TrimPrefix(target, "["), "]")
+			if strings.Contains(h, ":") && !strings.HasPrefix(target, "[") {
+				return "", 0, errors.New("an IPv6 address goes in brackets: [::1]:25")
+			}
+			return h, 0, nil
+		}
+		if strings.Count(target, ":") > 1 && !strings.HasPrefix(target, "[") {
+			return "", 0, errors.New("an IPv6 address goes in brackets: [::1]:25")
+		}
+		return "", 0, errors.New(strconv.Quote(target) + " is not host:port")
+	}
+	if host == "" {
+		return "", 0, errors.New("the host is missing")
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port < 1 || port > 65535 {
+		return "", 0, errors.New("the port " + strconv.Quote(ps) + " is not a number between 1 and 65535")
+	}
+	return host, port, nil
+}
+
+// monitorProbeConfig finds a stored monitor by ID or DEVICE/NAME and
+// returns its config with its secrets opened; cfgErr says why it cannot be
+// tested. A monitor that does not exist is a bad parameter.
+func (s *Server) monitorProbeConfig(ctx context.Context, ref string) (cfg probe.Config, cfgErr, err error) {
+	notFound := fieldErrors{{Path: "monitor", Msg: "no monitor " + strconv.Quote(ref) + " (give its id or DEVICE/NAME)"}}
+	var id int64
+	if n, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+		id = n
+	} else {
+		dev, name, ok := strings.Cut(ref, "/")
+		if !ok || dev == "" || name == "" {
+			return cfg, nil, fieldErrors{{Path: "monitor", Msg: "is an id or DEVICE/NAME"}}
+		}
+		d, derr := s.Store.DeviceByName(ctx, dev)
+		if errors.Is(derr, store.ErrNotFound) {
+			return cfg, nil, notFound
+		} else if derr != nil {
+			return cfg, nil, derr
+		}
+		m, merr := s.Store.MonitorByName(ctx, d.ID, name)
+		if errors.Is(merr, store.ErrNotFound) {
+			return cfg, nil, notFound
+		} else if merr != nil {
+			return cfg, nil, merr
+		}
+		id = m.ID
+	}
+	cfg, cfgErr = s.Engine.MonitorConfig(id)
+	if errors.Is(cfgErr, store.ErrNotFound) {
+		return cfg, nil, notFound
+	}
+	return cfg, cfgErr, nil
+}
