@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -38,11 +39,13 @@ type cluster struct {
 	releasing  map[int64]store.Lease        // given up, to release once not running
 	running    map[int64]context.CancelFunc // tests in flight
 	aliveUntil time.Time                    // the heartbeat's expiry, in this node's clock
+	live       []store.Node                 // as of the last heartbeat
+	fruitless  map[string]string            // by class: the situation in which Acquire last found nothing
 }
 
 func newCluster(c store.Cluster, node store.Node, ttl time.Duration) *cluster {
 	return &cluster{c: c, node: node, ttl: ttl, held: map[int64]store.Lease{}, releasing: map[int64]store.Lease{},
-		running: map[int64]context.CancelFunc{}}
+		running: map[int64]context.CancelFunc{}, fruitless: map[string]string{}}
 }
 
 func (cl *cluster) round() time.Duration { return cl.ttl / 5 }
@@ -87,24 +90,69 @@ func (e *Engine) holds(id int64) bool {
 	return ok
 }
 
-// leases runs the node's rounds until ctx ends, then gives every lease
-// back (the caller waits for tests in flight first: see Run).
+// leases runs the node's heartbeats and, beside them, its rounds of
+// taking and giving back leases, until ctx ends. The heartbeat has a loop
+// of its own so that a slow round (thousands of monitors on a busy
+// database) never delays it.
 func (e *Engine) leases(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); e.heartbeats(ctx) }()
+	defer wg.Wait()
 	for {
-		rctx, cancel := context.WithTimeout(ctx, e.cl.round())
-		if err := e.leaseRound(rctx); err != nil && ctx.Err() == nil {
-			e.o.Log.Warn("lease round failed", "node", e.cl.node.Name, "err", err)
-		}
-		cancel()
-		if time.Until(e.cl.aliveUntil) < 2*e.cl.round() {
-			// Not renewed for three rounds: stop before the heartbeat
-			// expires and another node takes the monitors.
-			e.dropAll("the heartbeat could not be renewed")
+		e.cl.mu.Lock()
+		alive := time.Until(e.cl.aliveUntil) > 2*e.cl.round()
+		e.cl.mu.Unlock()
+		if alive {
+			rctx, cancel := context.WithTimeout(ctx, e.cl.ttl/2)
+			if err := e.leaseRound(rctx); err != nil && ctx.Err() == nil {
+				e.o.Log.Warn("lease round failed", "node", e.cl.node.Name, "err", err)
+			}
+			cancel()
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(e.cl.round()):
+		}
+	}
+}
+
+// heartbeats renews the node's heartbeat every round; when it could not
+// for three rounds of five, the node stops testing before it expires and
+// another node takes the monitors.
+func (e *Engine) heartbeats(ctx context.Context) {
+	cl := e.cl
+	for {
+		hctx, cancel := context.WithTimeout(ctx, cl.round())
+		start := time.Now()
+		live, err := cl.c.Heartbeat(hctx, cl.node, cl.ttl)
+		if errors.Is(err, store.ErrNodeExpired) {
+			// Away too long: the others may test our monitors now.
+			// Start over.
+			e.dropAll("the heartbeat expired")
+			if err = cl.c.Leave(hctx, cl.node.ID); err == nil {
+				start = time.Now()
+				live, err = cl.c.Heartbeat(hctx, cl.node, cl.ttl)
+			}
+		}
+		cancel()
+		cl.mu.Lock()
+		if err == nil {
+			cl.aliveUntil, cl.live = start.Add(cl.ttl), live
+		}
+		stale := time.Until(cl.aliveUntil) < 2*cl.round()
+		cl.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			e.o.Log.Warn("heartbeat failed", "node", cl.node.Name, "err", err)
+		}
+		if stale {
+			e.dropAll("the heartbeat could not be renewed")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(cl.round()):
 		}
 	}
 }
@@ -122,22 +170,8 @@ func (e *Engine) leave(ctx context.Context) {
 
 func (e *Engine) leaseRound(ctx context.Context) error {
 	cl := e.cl
-	start := time.Now()
-	live, err := cl.c.Heartbeat(ctx, cl.node, cl.ttl)
-	if errors.Is(err, store.ErrNodeExpired) {
-		// Away too long: the others may test our monitors now. Start over.
-		e.dropAll("the heartbeat expired")
-		if err := cl.c.Leave(ctx, cl.node.ID); err != nil {
-			return err
-		}
-		start = time.Now()
-		live, err = cl.c.Heartbeat(ctx, cl.node, cl.ttl)
-	}
-	if err != nil {
-		return err
-	}
 	cl.mu.Lock()
-	cl.aliveUntil = start.Add(cl.ttl)
+	live := cl.live
 	cl.mu.Unlock()
 
 	// The database is the truth: leases it does not give this node are
@@ -207,8 +241,12 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 		n := max(nodes[class], 1)
 		share := (len(us) + n - 1) / n
 		have := len(heldBy[class])
+		// Acquire is skipped while nothing changed since it last found
+		// nothing free (every lease held by live nodes), but tried again
+		// every lease period.
+		situation := fmt.Sprintf("%d/%d/%d/%d", len(live), len(us), have, time.Now().UnixNano()/int64(cl.ttl))
 		switch {
-		case have < share:
+		case have < share && cl.fruitless[class] != situation:
 			var want []store.Lease
 			for _, u := range us {
 				if _, mine := cl.holds(u.MonitorID); !mine && !slices.Contains(found, u) {
@@ -218,6 +256,9 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 			got, err := cl.c.Acquire(ctx, cl.node.ID, want, share-have)
 			if err != nil {
 				return err
+			}
+			if len(got) == 0 {
+				cl.fruitless[class] = situation
 			}
 			adopt = append(adopt, got...)
 		case have > share:
