@@ -16,11 +16,12 @@ import (
 // Several nodes on one database (Options.Cluster): every node loads every
 // monitor, but tests only those it holds a lease on. A lease is valid while
 // its node's heartbeat is fresh, so one write a round renews them all. Each
-// round (a fifth of the lease period) a node heartbeats, takes free leases
-// up to its fair share (the monitors of its class divided by the live nodes
-// of that class), and gives back what it holds over it, once no test of
-// those runs. A killed node's heartbeat expires within one lease period and
-// the others take its monitors in their next round.
+// round (a fifth of the lease period) a node heartbeats (for four fifths of
+// the period), takes free leases up to its fair share (the monitors of its
+// class divided by the live nodes of that class), and gives back what it
+// holds over it, once no test of those runs. A killed node's heartbeat
+// expires within four fifths of the lease period and the others take its
+// monitors in their next round: within one lease period.
 //
 // No test overlaps another of the same monitor: a node starts a test only
 // on a lease it holds; gives a lease back only when no test of it runs;
@@ -31,24 +32,28 @@ import (
 // cluster is a node's view of its leases.
 type cluster struct {
 	c    store.Cluster
-	node store.Node
-	ttl  time.Duration
+	node  store.Node
+	lease time.Duration // the lease period
+	ttl   time.Duration // a heartbeat's life: four fifths of it
 
 	mu         sync.Mutex
 	held       map[int64]store.Lease        // by monitor
 	releasing  map[int64]store.Lease        // given up, to release once not running
 	running    map[int64]context.CancelFunc // tests in flight
 	aliveUntil time.Time                    // the heartbeat's expiry, in this node's clock
-	live       []store.Node                 // as of the last heartbeat
 	fruitless  map[string]string            // by class: the situation in which Acquire last found nothing
 }
 
-func newCluster(c store.Cluster, node store.Node, ttl time.Duration) *cluster {
-	return &cluster{c: c, node: node, ttl: ttl, held: map[int64]store.Lease{}, releasing: map[int64]store.Lease{},
+// newCluster: a node heartbeats every fifth of the lease period for four
+// fifths of it, so that a dead node's heartbeat expires within four fifths
+// and the others, in rounds every fifth, take its leases within one lease
+// period of its death.
+func newCluster(c store.Cluster, node store.Node, lease time.Duration) *cluster {
+	return &cluster{c: c, node: node, lease: lease, ttl: lease * 4 / 5, held: map[int64]store.Lease{}, releasing: map[int64]store.Lease{},
 		running: map[int64]context.CancelFunc{}, fruitless: map[string]string{}}
 }
 
-func (cl *cluster) round() time.Duration { return cl.ttl / 5 }
+func (cl *cluster) round() time.Duration { return cl.lease / 5 }
 
 // begin marks a test of monitor id as running and returns its context,
 // canceled if the lease is lost; ok is false when the node does not hold
@@ -104,7 +109,7 @@ func (e *Engine) leases(ctx context.Context) {
 		alive := time.Until(e.cl.aliveUntil) > 2*e.cl.round()
 		e.cl.mu.Unlock()
 		if alive {
-			rctx, cancel := context.WithTimeout(ctx, e.cl.ttl/2)
+			rctx, cancel := context.WithTimeout(ctx, e.cl.lease/2)
 			if err := e.leaseRound(rctx); err != nil && ctx.Err() == nil {
 				e.o.Log.Warn("lease round failed", "node", e.cl.node.Name, "err", err)
 			}
@@ -126,20 +131,20 @@ func (e *Engine) heartbeats(ctx context.Context) {
 	for {
 		hctx, cancel := context.WithTimeout(ctx, cl.round())
 		start := time.Now()
-		live, err := cl.c.Heartbeat(hctx, cl.node, cl.ttl)
+		_, err := cl.c.Heartbeat(hctx, cl.node, cl.ttl)
 		if errors.Is(err, store.ErrNodeExpired) {
 			// Away too long: the others may test our monitors now.
 			// Start over.
 			e.dropAll("the heartbeat expired")
 			if err = cl.c.Leave(hctx, cl.node.ID); err == nil {
 				start = time.Now()
-				live, err = cl.c.Heartbeat(hctx, cl.node, cl.ttl)
+				_, err = cl.c.Heartbeat(hctx, cl.node, cl.ttl)
 			}
 		}
 		cancel()
 		cl.mu.Lock()
 		if err == nil {
-			cl.aliveUntil, cl.live = start.Add(cl.ttl), live
+			cl.aliveUntil = start.Add(cl.ttl)
 		}
 		stale := time.Until(cl.aliveUntil) < 2*cl.round()
 		cl.mu.Unlock()
@@ -170,9 +175,12 @@ func (e *Engine) leave(ctx context.Context) {
 
 func (e *Engine) leaseRound(ctx context.Context) error {
 	cl := e.cl
-	cl.mu.Lock()
-	live := cl.live
-	cl.mu.Unlock()
+	// The live nodes now, not as of the last heartbeat: a node that just
+	// died is noticed a round sooner.
+	live, err := cl.c.Nodes(ctx)
+	if err != nil {
+		return err
+	}
 
 	// The database is the truth: leases it does not give this node are
 	// not this node's; leases it does (acquired in a round whose answer
@@ -244,7 +252,7 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 		// Acquire is skipped while nothing changed since it last found
 		// nothing free (every lease held by live nodes), but tried again
 		// every lease period.
-		situation := fmt.Sprintf("%d/%d/%d/%d", len(live), len(us), have, time.Now().UnixNano()/int64(cl.ttl))
+		situation := fmt.Sprintf("%d/%d/%d/%d", len(live), len(us), have, time.Now().UnixNano()/int64(cl.lease))
 		switch {
 		case have < share && cl.fruitless[class] != situation:
 			var want []store.Lease
@@ -327,7 +335,7 @@ func (e *Engine) adopt(ctx context.Context, l store.Lease) error {
 	iv := e.interval(en, st.Status.State)
 	due := st.LastTest.Add(iv)
 	if due.Before(now) {
-		due = schedule.Spread(l.MonitorID, min(iv, time.Second), now)
+		due = schedule.Spread(l.MonitorID, min(iv, e.cl.round()), now)
 	}
 	if due.After(now.Add(iv)) { // a clock ahead of ours
 		due = now.Add(iv)

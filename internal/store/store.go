@@ -308,6 +308,8 @@ type Cluster interface {
 	// the live nodes. It returns ErrNodeExpired when n's heartbeat had
 	// expired (the caller must drop its leases and Leave).
 	Heartbeat(ctx context.Context, n Node, ttl time.Duration) ([]Node, error)
+	// Nodes returns the live nodes.
+	Nodes(ctx context.Context) ([]Node, error)
 	// Leases returns the leases node holds.
 	Leases(ctx context.Context, node string) ([]Lease, error)
 	// Acquire takes at most n of want that are free (never held, released,

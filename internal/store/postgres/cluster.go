@@ -26,6 +26,10 @@ func (s *Store) Heartbeat(ctx context.Context, n store.Node, ttl time.Duration) 
 	if _, err := s.exec(ctx, `DELETE FROM nodes WHERE expires_ms < `+nowMS+` - 3600000`); err != nil {
 		return nil, err
 	}
+	return s.Nodes(ctx)
+}
+
+func (s *Store) Nodes(ctx context.Context) ([]store.Node, error) {
 	return list(ctx, s, func(r pgx.Rows) (*store.Node, error) {
 		var n store.Node
 		var st, ex int64

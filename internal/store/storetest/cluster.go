@@ -93,6 +93,9 @@ func cluster(t *testing.T, s store.Store) {
 	if live, err := c.Heartbeat(ctx, n2, ttl); err != nil || len(live) != 2 {
 		t.Fatalf("second node: %+v %v", live, err)
 	}
+	if live, err := c.Nodes(ctx); err != nil || len(live) != 2 || live[1].Name != "two" || !live[1].Expires.After(time.Now().Add(-time.Second)) {
+		t.Fatalf("Nodes = %+v %v", live, err)
+	}
 
 	// Two nodes acquiring at once take different leases, 10 each, and
 	// none twice.
