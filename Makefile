@@ -2,7 +2,7 @@ GO ?= go
 FUZZTIME ?= 10s
 PKGS := ./...
 
-.PHONY: all build test check vet race fuzz bench bench-daemon clean
+.PHONY: all build test check vet race fuzz bench bench-daemon bench-pg clean
 
 all: build
 
@@ -43,6 +43,15 @@ bench:
 BENCHDURATION ?= 3m
 bench-daemon: build
 	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -duration $(BENCHDURATION)
+
+# 1, 2 and 3 nodes on one private PostgreSQL (the test harness's): tests/s
+# sustained, PostgreSQL CPU, WAL and rows per test; writes bench/results/pg-DATE.md.
+BENCHPGMONITORS ?= 8000
+bench-pg:
+	@mkdir -p bench/results
+	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=$(BENCHPGMONITORS) MAILMON_BENCH_WINDOW=15s \
+	  MAILMON_BENCH_OUT=$(CURDIR)/bench/results/pg-$$(date +%Y-%m-%d).md \
+	  $(GO) test -count=1 -run '^TestBenchPGNodes$$' -timeout 20m ./cmd/mailmon/
 
 clean:
 	rm -rf bin

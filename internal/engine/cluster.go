@@ -18,7 +18,8 @@ import (
 // its node's heartbeat is fresh, so one write a round renews them all. Each
 // round (a fifth of the lease period) a node heartbeats (for four fifths of
 // the period), takes free leases up to its fair share (the monitors of its
-// class divided by the live nodes of that class), and gives back what it
+// class divided by the live nodes of that class; where that does not divide,
+// the first nodes by id take one more), and gives back what it
 // holds over it, once no test of those runs. A killed node's heartbeat
 // expires within four fifths of the lease period and the others take its
 // monitors in their next round: within one lease period.
@@ -228,10 +229,19 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 
 	// Fair shares, by class: "" (any node) and this node's location.
 	units := e.units(live)
-	nodes := map[string]int{"": len(live)}
+	// The nodes of each class, ordered by id (as Nodes returns them), and
+	// this node's rank among them: the first len%n nodes take one more.
+	nodes, rank := map[string]int{}, map[string]int{}
 	for _, n := range live {
+		classes := []string{""}
 		if n.Location != "" {
-			nodes[n.Location]++
+			classes = append(classes, n.Location)
+		}
+		for _, class := range classes {
+			if n.ID == cl.node.ID {
+				rank[class] = nodes[class]
+			}
+			nodes[class]++
 		}
 	}
 	cl.mu.Lock()
@@ -247,7 +257,10 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 	adopt = append(adopt, found...)
 	for class, us := range units {
 		n := max(nodes[class], 1)
-		share := (len(us) + n - 1) / n
+		share := len(us) / n
+		if rank[class] < len(us)%n {
+			share++
+		}
 		have := len(heldBy[class])
 		// Acquire is skipped while nothing changed since it last found
 		// nothing free (every lease held by live nodes), but tried again
