@@ -32,7 +32,7 @@ import (
 
 // cluster is a node's view of its leases.
 type cluster struct {
-	c    store.Cluster
+	c     store.Cluster
 	node  store.Node
 	lease time.Duration // the lease period
 	ttl   time.Duration // a heartbeat's life: four fifths of it
