@@ -356,6 +356,21 @@ func TestThreeNodesShareAndTakeOver(t *testing.T) {
 			t.Errorf("node %s logged errors:\n%s", name, d.stderr.String())
 		}
 	}
+
+	// A node stopped the ordinary way gives its leases back as it goes:
+	// the last one holds everything well within a lease period.
+	if err := nodes["n3"].stop(); err != nil {
+		t.Errorf("n3 stopped with %v\n%s", err, nodes["n3"].stderr.String())
+	}
+	stopped := time.Now()
+	waitFor(t, "n1 holding all 300 monitors after n3 stopped", lease, func() bool {
+		l := leasesByNode(t, c)
+		return len(l) == 1 && l["n1"] == 300
+	})
+	t.Logf("after a graceful stop, the last node held everything in %v", time.Since(stopped).Round(time.Millisecond))
+	if o := f.overlaps.Load(); o != 0 {
+		t.Errorf("%d tests overlapped another of the same monitor", o)
+	}
 }
 
 func tail(s string, n int) string {
