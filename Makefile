@@ -2,7 +2,7 @@ GO ?= go
 FUZZTIME ?= 10s
 PKGS := ./...
 
-.PHONY: all build test check vet race fuzz bench bench-daemon bench-pg clean
+.PHONY: all build test check vet race fuzz bench-smoke bench bench-daemon bench-peers soak bench-pg clean
 
 all: build
 
@@ -11,7 +11,7 @@ build:
 
 # The whole suite, as CI runs it: formatting, vet, every test with the race
 # detector (real Postfix and Dovecot included), then each fuzz target briefly.
-test: check race fuzz
+test: check race fuzz bench-smoke
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -31,6 +31,12 @@ fuzz:
 	  done; \
 	done
 
+# Every benchmark once, and the peers harness for a moment, so that none
+# rots unseen between the runs that measure.
+bench-smoke: build
+	$(GO) test -run='^$$' -bench=. -benchtime=1x $(PKGS)
+	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -warmup 100ms -window 300ms -real-window 300ms -strict -out $$(mktemp -d)
+
 # Probe cost against a raw-socket baseline, medians of BENCHCOUNT runs,
 # with the ratio table (goals: banner ≤ 1.2×, STARTTLS ≤ 1.1×).
 BENCHCOUNT ?= 5
@@ -43,6 +49,21 @@ bench:
 BENCHDURATION ?= 3m
 bench-daemon: build
 	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -duration $(BENCHDURATION)
+
+# mailmon side by side with a raw socket, blackbox_exporter and the
+# Monitoring Plugins (apt-get install prometheus-blackbox-exporter
+# monitoring-plugins-basic), at saturation against the target farm and
+# against real Postfix/Dovecot; writes bench/results/peers-DATE.md.
+PEERSWINDOW ?= 10s
+bench-peers: build
+	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -window $(PEERSWINDOW)
+
+# SOAKMONITORS monitors for SOAKDURATION with 5% black-holed and 1% flapping
+# targets; writes bench/results/soak-DATE.md and .svg.
+SOAKMONITORS ?= 10000
+SOAKDURATION ?= 30m
+soak: build
+	$(GO) run ./internal/bench/soak -mailmon bin/mailmon -monitors $(SOAKMONITORS) -duration $(SOAKDURATION)
 
 # 1, 2 and 3 nodes on one private PostgreSQL (the test harness's): tests/s
 # sustained, PostgreSQL CPU, WAL and rows per test; writes bench/results/pg-DATE.md.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,7 @@ type Server struct {
 
 	metricsOnce    sync.Once
 	metricsHandler http.Handler
+	tokens         tokenCache
 	probeOnce      sync.Once
 	probeSem       chan struct{}
 }
@@ -174,11 +176,9 @@ func (s *Server) authenticate(r *http.Request) error {
 	if !ok || tok == "" {
 		return errors.New("a bearer token is required")
 	}
-	t, err := s.Store.TokenByHash(r.Context(), HashToken(tok))
-	if err != nil {
+	if !s.tokens.check(r.Context(), s.Store, HashToken(tok), time.Now()) {
 		return errors.New("the token is not valid")
 	}
-	s.Store.TouchToken(context.WithoutCancel(r.Context()), t.ID, time.Now())
 	return nil
 }
 
@@ -1009,6 +1009,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"monitors": st.Monitors, "in_flight": st.InFlight, "tests_started": st.Started,
 		"lag_p50_ms": msf(st.LagP50), "lag_p99_ms": msf(st.LagP99), "lag_max_ms": msf(st.LagMax),
+		"goroutines": runtime.NumGoroutine(),
 	})
 	return nil
 }

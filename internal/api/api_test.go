@@ -32,7 +32,7 @@ type fixture struct {
 	seen  bytes.Buffer // every response body, to search for secrets
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "api.db"))

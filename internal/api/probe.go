@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/metrics"
 	"github.com/mailmon/mailmon/internal/probe"
@@ -124,7 +122,8 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 	if s.Log != nil && res.Error != nil {
 		s.Log.Debug("probe failed", "type", res.Type, "target", res.Target, "code", res.Error.Code)
 	}
-	promhttp.HandlerFor(metrics.ProbeRegistry(res), promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	w.Header().Set("Content-Type", metrics.ProbeContentType)
+	metrics.WriteProbe(w, res)
 	return nil
 }
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/bench/fastsmtp"
+	"github.com/mailmon/mailmon/internal/bench/farm"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
@@ -95,9 +95,13 @@ func loop(fn func() error) func(b *testing.B) {
 	}
 }
 
-func startFastSMTP(b *testing.B, cfg *tls.Config) *fastsmtp.Server {
+func startFastSMTP(b *testing.B, cfg *tls.Config) *farm.Server {
 	b.Helper()
-	s, err := fastsmtp.Start(cfg)
+	mode := farm.NoTLS
+	if cfg != nil {
+		mode = farm.StartTLS
+	}
+	s, err := farm.Start(farm.SMTP, mode, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -115,7 +119,7 @@ func BenchmarkBannerMailmon(b *testing.B) {
 	loop(mailmon(s.Port(), probe.TLSNone, ""))(b)
 }
 
-func tlsSetup(b *testing.B) (*fastsmtp.Server, *tls.Config, string) {
+func tlsSetup(b *testing.B) (*farm.Server, *tls.Config, string) {
 	ca := certs.NewCA(b)
 	s := startFastSMTP(b, certs.ServerConfig(ca.Issue(b, certs.Leaf{})))
 	return s, &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}, ca.File(b)

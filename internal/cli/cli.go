@@ -20,26 +20,31 @@ const (
 
 // Env is what a command may touch of its process.
 type Env struct {
+	Stdin          io.Reader // apply -f - reads it; nil: empty
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	IsTerminal     bool // stderr is a terminal (progress lines go there)
+	StdoutTerminal bool // stdout is a terminal (colours are allowed)
 }
 
 const usage = `mailmon: mail service monitoring
 
 usage:
-  mailmon check TYPE [flags]       test one service now (smtp, pop3, imap, tcp,
+  mailmon check TYPE [flags]       test one service now (smtp, pop3, imap, tcp, ping,
                                    pop3-roundtrip, imap-roundtrip)
+  mailmon discover HOST|DOMAIN [--ports LIST] [--output table|json|yaml]
+                                   find a host's (or a domain's MX hosts') mail
+                                   services, their TLS, auth and security verdict
   mailmon serve [--db FILE|postgres://…] [--listen ADDR] [--location L] [--lease 15s]
                                    the daemon: scheduler, alerts, JSON API; several
                                    nodes on one PostgreSQL share the monitors
-  mailmon apply -f FILE.yaml [--db FILE]
+  mailmon apply -f FILE.yaml|- [--db FILE]
                                    create or update devices, monitors and alerts
   mailmon export [--db FILE]       the configuration as YAML, without secrets
   mailmon token create --name N    print a new API bearer token (also: list, delete)
   mailmon version
 
-Run "mailmon check --help" for the flags of check.
+Run "mailmon check --help" or "mailmon discover --help" for their flags.
 `
 
 // Version is set at build time with -ldflags "-X ...cli.Version=...".
@@ -55,6 +60,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 	switch args[0] {
 	case "check":
 		return Check(ctx, args[1:], env)
+	case "discover":
+		return Discover(ctx, args[1:], env)
 	case "serve":
 		return Serve(ctx, args[1:], env)
 	case "token":

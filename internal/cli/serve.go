@@ -118,7 +118,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	db := &dbo.db
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the web UI and API")
 	secretFile := fs.String("secret-file", "", "this installation's secret for round-trip probes (default: $MAILMON_SECRET, else created in the user's config directory)")
-	inFlight := fs.Int("max-in-flight", 256, "tests running at once, at most")
+	inFlight := fs.Int("max-in-flight", 0, "tests running at once, at most; a test of a silent server holds its slot for its whole maximum duration (default 2048, or a quarter of the open-files limit)")
 	probeMax := fs.Duration("probe-max-timeout", api.DefaultProbeMaxTimeout, "/probe: the longest a test may take, whatever Prometheus' scrape timeout or the monitor says")
 	probeInFlight := fs.Int("probe-max-in-flight", api.DefaultProbeMaxInFlight, "/probe: tests running at once, at most")
 	baseURL := fs.String("base-url", "", "the address people reach mailmon at, for links in alerts (default: http://LISTEN)")
@@ -299,18 +299,31 @@ func Token(ctx context.Context, args []string, env Env) int {
 func Apply(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("apply", env)
 	dbo := dbFlags(fs)
-	file := fs.String("f", "", "the configuration file (YAML)")
+	file := fs.String("f", "", "the configuration file (YAML); - reads standard input")
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
 	}
 	if *file == "" {
 		return errorf(env, "apply: -f FILE is required")
 	}
-	data, err := os.ReadFile(*file)
+	var data []byte
+	var err error
+	if *file == "-" {
+		if env.Stdin == nil {
+			return errorf(env, "apply: -f -: no standard input")
+		}
+		data, err = io.ReadAll(io.LimitReader(env.Stdin, 64<<20))
+	} else {
+		data, err = os.ReadFile(*file)
+	}
 	if err != nil {
 		return errorf(env, "apply: %v", err)
 	}
-	f, err := config.Parse(*file, data)
+	name := *file
+	if name == "-" {
+		name = "stdin"
+	}
+	f, err := config.Parse(name, data)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitCritical
@@ -329,7 +342,7 @@ func Apply(ctx context.Context, args []string, env Env) int {
 		if errors.As(err, &ps) {
 			locate := config.Locate(data)
 			for _, p := range ps {
-				p.File = *file
+				p.File = name
 				p.Line, p.Col = locate(p.Field)
 				fmt.Fprintln(env.Stderr, p.Error())
 			}

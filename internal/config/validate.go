@@ -25,7 +25,7 @@ type FieldError struct {
 
 // Types lists the monitor types.
 func Types() []string {
-	return []string{"smtp", "pop3", "imap", "tcp", "pop3-roundtrip", "imap-roundtrip"}
+	return []string{"smtp", "pop3", "imap", "tcp", "ping", "pop3-roundtrip", "imap-roundtrip"}
 }
 
 // Timing defaults, by kind of monitor.

@@ -1,7 +1,10 @@
 package metrics
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
 
 	"github.com/mailmon/mailmon/internal/probe"
 )
@@ -10,65 +13,81 @@ import (
 // the same thing (probe_success, probe_duration_seconds,
 // probe_tls_version_info, probe_ssl_earliest_cert_expiry), so that
 // dashboards and rules written for it work.
-var (
-	pSuccessDesc  = prometheus.NewDesc("probe_success", "1 when the test passed (up or warn), 0 when it failed.", nil, nil)
-	pDurationDesc = prometheus.NewDesc("probe_duration_seconds", "Round-trip time of the whole test.", nil, nil)
-	pPhaseDesc    = prometheus.NewDesc("probe_phase_duration_seconds", "Time of each phase of the test (connect, tls, greeting, ehlo, auth, …; a round trip's SMTP leg as smtp_…).", []string{"phase"}, nil)
-	pTLSDesc      = prometheus.NewDesc("probe_tls_version_info", "The TLS version negotiated (1).", []string{"version"}, nil)
-	pCertDesc     = prometheus.NewDesc("probe_ssl_earliest_cert_expiry", "When the server's certificate expires (Unix seconds).", nil, nil)
-	pDelivDesc    = prometheus.NewDesc("probe_delivery_seconds", "Round trips: time from SMTP acceptance to the probe message seen in the mailbox.", nil, nil)
-	pStatusDesc   = prometheus.NewDesc("mailmon_probe_status", "1 for the test's outcome: up, warn (slow, certificate expiring, delivered to junk) or down.", []string{"status"}, nil)
-	pCodeDesc     = prometheus.NewDesc("mailmon_probe_error_code_info", "The classified error of a failed or warned test (1); the codes are mailmon's fixed list, never the server's text.", []string{"code"}, nil)
-)
-
-// probeCollector exposes one result.
-type probeCollector struct{ res *probe.Result }
-
-func (c probeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{pSuccessDesc, pDurationDesc, pPhaseDesc, pTLSDesc, pCertDesc, pDelivDesc, pStatusDesc, pCodeDesc} {
-		ch <- d
-	}
+var probeSeries = []struct{ name, help string }{
+	{"probe_success", "1 when the test passed (up or warn), 0 when it failed."},
+	{"probe_duration_seconds", "Round-trip time of the whole test."},
+	{"probe_phase_duration_seconds", "Time of each phase of the test (connect, tls, greeting, ehlo, auth, …; a round trip's SMTP leg as smtp_…)."},
+	{"probe_tls_version_info", "The TLS version negotiated (1)."},
+	{"probe_ssl_earliest_cert_expiry", "When the server's certificate expires (Unix seconds)."},
+	{"probe_delivery_seconds", "Round trips: time from SMTP acceptance to the probe message seen in the mailbox."},
+	{"mailmon_probe_status", "1 for the test's outcome: up, warn (slow, certificate expiring, delivered to junk) or down."},
+	{"mailmon_probe_error_code_info", "The classified error of a failed or warned test (1); the codes are mailmon's fixed list, never the server's text."},
 }
 
-func (c probeCollector) Collect(ch chan<- prometheus.Metric) {
-	r := c.res
-	gauge := func(d *prometheus.Desc, v float64, lv ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, lv...)
+// ProbeContentType is the media type WriteProbe writes.
+const ProbeContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// WriteProbe writes one /probe result in the Prometheus text exposition
+// format. It is written directly rather than through a registry made for
+// each request, which cost as much CPU as a banner test itself. Every label
+// value comes from mailmon's fixed lists (phase names, TLS versions,
+// statuses, error codes), never from the server.
+func WriteProbe(w io.Writer, r *probe.Result) error {
+	samples := map[string][][2]string{} // series → (labels, value)
+	add := func(name string, v float64, label ...string) {
+		var l string
+		if len(label) == 2 {
+			l = "{" + label[0] + "=" + strconv.Quote(label[1]) + "}"
+		}
+		samples[name] = append(samples[name], [2]string{l, strconv.FormatFloat(v, 'g', -1, 64)})
 	}
 	success := 0.0
 	if r.Status != probe.StatusDown {
 		success = 1
 	}
-	gauge(pSuccessDesc, success)
-	gauge(pDurationDesc, r.RTT.Seconds())
+	add("probe_success", success)
+	add("probe_duration_seconds", r.RTT.Seconds())
 	seen := map[string]bool{}
 	for _, p := range r.Phases {
-		if !seen[p.Name] { // phase names come from mailmon, never from the server
+		if !seen[p.Name] {
 			seen[p.Name] = true
-			gauge(pPhaseDesc, p.Duration.Seconds(), p.Name)
+			add("probe_phase_duration_seconds", p.Duration.Seconds(), "phase", p.Name)
 		}
 	}
 	if r.TLS != nil {
 		if v := tlsVersion(r.TLS.Version); v != "" {
-			gauge(pTLSDesc, 1, v)
+			add("probe_tls_version_info", 1, "version", v)
 		}
 		if !r.TLS.CertNotAfter.IsZero() {
-			gauge(pCertDesc, float64(r.TLS.CertNotAfter.Unix()))
+			add("probe_ssl_earliest_cert_expiry", float64(r.TLS.CertNotAfter.Unix()))
 		}
 	}
 	if r.Delivery > 0 {
-		gauge(pDelivDesc, r.Delivery.Seconds())
+		add("probe_delivery_seconds", r.Delivery.Seconds())
 	}
 	for _, s := range []probe.Status{probe.StatusUp, probe.StatusWarn, probe.StatusDown} {
 		v := 0.0
 		if s == r.Status {
 			v = 1
 		}
-		gauge(pStatusDesc, v, string(s))
+		add("mailmon_probe_status", v, "status", string(s))
 	}
 	if r.Error != nil && knownCode(r.Error.Code) {
-		gauge(pCodeDesc, 1, string(r.Error.Code))
+		add("mailmon_probe_error_code_info", 1, "code", string(r.Error.Code))
 	}
+	var b strings.Builder
+	for _, s := range probeSeries {
+		ss := samples[s.name]
+		if len(ss) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", s.name, s.help, s.name)
+		for _, x := range ss {
+			b.WriteString(s.name + x[0] + " " + x[1] + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // tlsVersion is the version as blackbox_exporter labels it ("TLS 1.3"),
@@ -94,12 +113,4 @@ func knownCode(c probe.Code) bool {
 		}
 	}
 	return false
-}
-
-// ProbeRegistry is a fresh registry holding one /probe result, to be
-// served once with promhttp.HandlerFor.
-func ProbeRegistry(res *probe.Result) *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(probeCollector{res})
-	return reg
 }

@@ -188,6 +188,13 @@ func (c *Config) Validate() error {
 		bad("host", "%q is not a host name or IP address", c.Host)
 	}
 	switch {
+	case c.Type == "ping":
+		if c.Port != 0 {
+			bad("port", "a ping has no port")
+		}
+		if c.TLS != TLSNone {
+			bad("tls", "a ping knows no TLS")
+		}
 	case c.Port == 0:
 		bad("port", "is required for type %s", c.Type)
 	case c.Port < 1 || c.Port > 65535:
@@ -207,8 +214,8 @@ func (c *Config) Validate() error {
 	if c.CertWarnDays < -1 {
 		bad("cert_warn_days", "must be a number of days (or -1 for never)")
 	}
-	if c.Type == "tcp" && c.HasCredentials() {
-		bad("user", "a tcp check does not log in")
+	if (c.Type == "tcp" || c.Type == "ping") && c.HasCredentials() {
+		bad("user", "a %s check does not log in", c.Type)
 	}
 	if c.HasCredentials() {
 		c.validateAuth(bad)

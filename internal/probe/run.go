@@ -34,9 +34,13 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 	end := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	target := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	if cfg.Port == 0 {
+		target = cfg.Host // a ping has no port
+	}
 	r := &Result{
 		Type:     cfg.Type,
-		Target:   net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
+		Target:   target,
 		Started:  t.start.UTC(),
 		RTT:      end.Sub(t.start),
 		Phases:   append([]Phase(nil), t.phases...),

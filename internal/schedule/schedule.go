@@ -35,6 +35,7 @@ type Scheduler struct {
 	inFlight atomic.Int64
 	started  atomic.Int64
 	lags     lagRing
+	warned   time.Time // the last slotsFull warning; Run's own
 }
 
 type job struct {
@@ -60,15 +61,42 @@ func New(test Test, maxInFlight int, log *slog.Logger) *Scheduler {
 }
 
 // Spread returns when a monitor that has just been added should first run:
-// a fixed offset within its interval derived from its id, so that start
-// times are spread evenly and stay the same across restarts.
+// the monitor's own place in the interval (an offset derived from its id,
+// counted from the Unix epoch, as Next keeps it), so that start times are
+// spread evenly and stay the same across restarts.
 func Spread(id int64, interval time.Duration, now time.Time) time.Time {
 	if interval <= 0 {
 		return now
 	}
+	d := offset(id, interval) - time.Duration(now.UnixNano()%int64(interval))
+	if d < 0 {
+		d += interval
+	}
+	return now.Add(d)
+}
+
+func offset(id int64, interval time.Duration) time.Duration {
 	h := fnv.New64a()
 	fmt.Fprint(h, id)
-	return now.Add(time.Duration(h.Sum64() % uint64(interval)))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// Next returns when a monitor whose test started at start should next be
+// tested, interval later: at the monitor's own place in the interval (an
+// offset derived from its id, counted from the Unix epoch), the first such
+// place at least half an interval after start. Monitors first tested
+// together (all new at start-up, say) thus drift apart within one interval
+// and then keep an even spread, rather than testing in a burst each time.
+func Next(id int64, start time.Time, interval time.Duration) time.Time {
+	if interval <= 0 {
+		return start
+	}
+	phase := time.Duration(start.UnixNano() % int64(interval))
+	due := start.Add(offset(id, interval) - phase)
+	for due.Before(start.Add(interval / 2)) {
+		due = due.Add(interval)
+	}
+	return due
 }
 
 // Add schedules monitor id (or moves it) to run at due, each test bounded by
@@ -142,9 +170,14 @@ func (s *Scheduler) Run(ctx context.Context) {
 		// once a slot frees.
 		select {
 		case s.sem <- struct{}{}:
-		case <-ctx.Done():
-			s.requeue(j, j.due)
-			return
+		default:
+			s.slotsFull(j)
+			select {
+			case s.sem <- struct{}{}:
+			case <-ctx.Done():
+				s.requeue(j, j.due)
+				return
+			}
 		}
 		start := s.now()
 		s.lags.add(start.Sub(j.due))
@@ -156,15 +189,28 @@ func (s *Scheduler) Run(ctx context.Context) {
 			next := s.runOne(ctx, j)
 			<-s.sem
 			s.inFlight.Add(-1)
-			// Keep the cadence from the start of the test, but never
+			// Keep the monitor's place in the interval, but never
 			// schedule into the past when a test outlasted its interval.
-			due := start.Add(next)
+			due := Next(j.id, start, next)
 			if now := s.now(); due.Before(now) {
 				due = now
 			}
 			s.requeue(j, due)
 		}()
 	}
+}
+
+// slotsFull warns, at most once a minute, that due tests wait because every
+// slot is taken: usually by tests of servers that do not answer, each
+// holding its slot for its maximum duration.
+func (s *Scheduler) slotsFull(j *job) {
+	now := s.now()
+	if now.Sub(s.warned) < time.Minute {
+		return
+	}
+	s.warned = now
+	s.log.Warn("every test slot is taken: due tests wait (raise --max-in-flight above the tests that can hang at once, about monitors × max duration ÷ interval)",
+		"max_in_flight", cap(s.sem), "monitor", j.id)
 }
 
 // next pops the first due job, or says how long until one is due.

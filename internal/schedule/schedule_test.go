@@ -2,7 +2,9 @@ package schedule
 
 import (
 	"context"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,13 +29,40 @@ func TestSpreadIsStableAndEven(t *testing.T) {
 	}
 }
 
-// TestManyMonitorsNoneStarved runs 5,000 monitors at a 1 s interval
+// Next keeps each monitor at its own place in the interval: the gap to the
+// next test is between half and one and a half intervals the first time,
+// exactly one interval after, and monitors started together end up spread.
+func TestNextSpreadsABurst(t *testing.T) {
+	const interval = time.Minute
+	start := time.Unix(1_700_000_000, 123)
+	buckets := make([]int, 6)
+	for id := int64(1); id <= 6000; id++ {
+		due := Next(id, start, interval)
+		if gap := due.Sub(start); gap < interval/2 || gap >= interval*3/2 {
+			t.Fatalf("Next(%d): gap %v", id, gap)
+		}
+		if again := Next(id, due, interval); again.Sub(due) != interval {
+			t.Fatalf("Next(%d) from its own place: gap %v, want %v", id, again.Sub(due), interval)
+		}
+		buckets[due.UnixNano()%int64(interval)/int64(10*time.Second)]++
+	}
+	for i, n := range buckets {
+		if n < 800 || n > 1200 {
+			t.Errorf("bucket %d holds %d of 6000 next tests: not spread", i, n)
+		}
+	}
+	if got := Next(1, start, 0); !got.Equal(start) {
+		t.Errorf("Next with no interval = %v", got)
+	}
+}
+
+// TestManyMonitorsNoneStarved runs 2,000 monitors at a 1 s interval
 // with 64 tests in flight at most, each test a connection to a loopback
 // server, among them one that hangs until its limit and one that panics:
 // every other monitor is tested again and again, none twice at once.
 func TestManyMonitorsNoneStarved(t *testing.T) {
 	const (
-		n        = 5000
+		n        = 2000
 		interval = time.Second
 		hung     = int64(7)
 		panicker = int64(13)
@@ -113,12 +142,12 @@ func TestManyMonitorsNoneStarved(t *testing.T) {
 	defer mu.Unlock()
 	starved := 0
 	for id := int64(1); id <= n; id++ {
-		if id != hung && id != panicker && runs[id] < 3 {
+		if id != hung && id != panicker && runs[id] < 2 {
 			starved++
 		}
 	}
 	if starved > 0 {
-		t.Errorf("%d monitors ran fewer than 3 times in 3.5 s at a 1 s interval", starved)
+		t.Errorf("%d monitors ran fewer than twice in 3.5 s at a 1 s interval", starved)
 	}
 	if runs[hung] > 8 || runs[hung] < 2 {
 		t.Errorf("the hung monitor ran %d times", runs[hung])
@@ -131,7 +160,7 @@ func TestManyMonitorsNoneStarved(t *testing.T) {
 	if dialErrs.Load() > int64(st.Started)/100 {
 		t.Errorf("%d of %d dials to the loopback server failed", dialErrs.Load(), st.Started)
 	}
-	if st.Monitors != n || st.Started < 3*n || st.InFlight != 0 {
+	if st.Monitors != n || st.Started < 2*n || st.InFlight != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -166,4 +195,67 @@ func TestAddRemoveWhileRunning(t *testing.T) {
 	if runs.Load() != 2 {
 		t.Errorf("%d runs", runs.Load())
 	}
+}
+
+// When every slot is taken, due tests wait and the scheduler says so once,
+// naming the setting to raise.
+func TestWarnsWhenSlotsAreFull(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	release := make(chan struct{})
+	var ran atomic.Int64
+	test := func(ctx context.Context, id int64) time.Duration {
+		ran.Add(1)
+		if id == 1 {
+			select { // a silent server: holds its slot until its limit
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return time.Hour
+	}
+	s := New(test, 1, log)
+	now := time.Now()
+	s.Add(1, now, time.Minute)
+	s.Add(2, now.Add(10*time.Millisecond), time.Minute)
+	s.Add(3, now.Add(20*time.Millisecond), time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "every test slot is taken") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning; log: %s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	for ran.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := strings.Count(logs.String(), "every test slot is taken"); n != 1 {
+		t.Errorf("%d warnings, want 1 (at most one a minute):\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "max_in_flight=1") || ran.Load() != 3 {
+		t.Errorf("ran %d; log: %s", ran.Load(), logs.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -5,24 +5,20 @@
 package main
 
 import (
-	"bufio"
 	"database/sql"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite"
 
-	"github.com/mailmon/mailmon/internal/bench/fastsmtp"
+	"github.com/mailmon/mailmon/internal/bench/farm"
+	"github.com/mailmon/mailmon/internal/bench/harness"
+	"github.com/mailmon/mailmon/internal/bench/procstat"
 	"github.com/mailmon/mailmon/internal/demo"
 )
 
@@ -47,11 +43,11 @@ func main() {
 	defer os.RemoveAll(work)
 	tlsCfg, caFile, err := demo.SelfSigned(work)
 	check(err)
-	var plain, secure []*fastsmtp.Server
+	var plain, secure []*farm.Server
 	for i := 0; i < 2; i++ {
-		p, err := fastsmtp.Start(nil)
+		p, err := farm.Start(farm.SMTP, farm.NoTLS, nil)
 		check(err)
-		s, err := fastsmtp.Start(tlsCfg)
+		s, err := farm.Start(farm.SMTP, farm.StartTLS, tlsCfg)
 		check(err)
 		plain, secure = append(plain, p), append(secure, s)
 	}
@@ -73,7 +69,7 @@ func main() {
 	fmt.Println("written to", name)
 }
 
-func run(bin, work, caFile string, n int, dur, interval time.Duration, plain, secure []*fastsmtp.Server) row {
+func run(bin, work, caFile string, n int, dur, interval time.Duration, plain, secure []*farm.Server) row {
 	dir := filepath.Join(work, strconv.Itoa(n))
 	check(os.MkdirAll(dir, 0o700))
 	db := filepath.Join(dir, "mailmon.db")
@@ -93,41 +89,23 @@ func run(bin, work, caFile string, n int, dur, interval time.Duration, plain, se
 	}
 	cfg := filepath.Join(dir, "bench.yaml")
 	check(os.WriteFile(cfg, []byte(y.String()), 0o600))
-	env := append(os.Environ(), "MAILMON_SECRET=bench-installation-secret-0123456789")
-	mustRun(env, bin, "apply", "-f", cfg, "--db", db)
-	tok := strings.TrimSpace(mustRun(env, bin, "token", "create", "--name", "bench", "--db", db))
-
-	cmd := exec.Command(bin, "serve", "--db", db, "--listen", "127.0.0.1:0")
-	cmd.Env = env
-	stdout, err := cmd.StdoutPipe()
+	tok, err := harness.Prepare(bin, db, cfg)
 	check(err)
-	check(cmd.Start())
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	url := strings.Fields(strings.TrimPrefix(line, "mailmon listening on "))[0]
+	d, err := harness.Serve(bin, db, tok)
+	check(err)
 
 	start := time.Now()
-	cpu0 := cpuSeconds(cmd.Process.Pid)
+	cpu0 := procstat.CPUSeconds(d.Cmd.Process.Pid)
 	var rss float64
 	for time.Since(start) < dur {
 		time.Sleep(2 * time.Second)
-		rss = max(rss, rssMiB(cmd.Process.Pid))
+		rss = max(rss, procstat.RSSMiB(d.Cmd.Process.Pid))
 	}
-	cpu := cpuSeconds(cmd.Process.Pid) - cpu0
+	cpu := procstat.CPUSeconds(d.Cmd.Process.Pid) - cpu0
 	wall := time.Since(start).Seconds()
-	var st struct {
-		TestsStarted   int64   `json:"tests_started"`
-		LagP50, LagP99 float64 `json:"-"`
-		P50            float64 `json:"lag_p50_ms"`
-		P99            float64 `json:"lag_p99_ms"`
-	}
-	req, _ := http.NewRequest("GET", url+"/api/v1/status", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		json.NewDecoder(resp.Body).Decode(&st)
-		resp.Body.Close()
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	cmd.Wait()
+	st, err := d.Status()
+	check(err)
+	d.Stop()
 
 	sdb, err := sql.Open("sqlite", "file:"+db)
 	check(err)
@@ -145,7 +123,7 @@ func run(bin, work, caFile string, n int, dur, interval time.Duration, plain, se
 	if err := sdb.QueryRow(`SELECT sum(pgsize) FROM dbstat WHERE name='results'`).Scan(&resultBytes); err != nil || resultBytes == 0 {
 		resultBytes = (pages - free) * pageSize
 	}
-	r := row{monitors: n, cores: cpu / wall, rssMiB: rss, lagP50: st.P50, lagP99: st.P99, tests: st.TestsStarted}
+	r := row{monitors: n, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted}
 	if results > 0 {
 		r.bytesPerResult = float64(resultBytes) / float64(results)
 	}
@@ -154,71 +132,15 @@ func run(bin, work, caFile string, n int, dur, interval time.Duration, plain, se
 
 func report(rows []row, dur, interval time.Duration) string {
 	var b strings.Builder
-	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "# mailmon serve at scale, %s\n\n", time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s. Each size ran %v; monitors test an SMTP responder on loopback every %v, half with STARTTLS.\n\n",
-		cpuModel(), runtime.NumCPU(), memTotal(), host, dur, interval)
+	fmt.Fprintf(&b, "Machine: %s. Each size ran %v; monitors test an SMTP responder on loopback every %v, half with STARTTLS.\n\n",
+		procstat.Machine(), dur, interval)
 	b.WriteString("| monitors | CPU (cores, avg) | peak RSS (MiB) | lag p50 (ms) | lag p99 (ms) | tests | bytes/result |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %d | %.3f | %.0f | %.1f | %.1f | %d | %.1f |\n", r.monitors, r.cores, r.rssMiB, r.lagP50, r.lagP99, r.tests, r.bytesPerResult)
 	}
 	b.WriteString("\nGoal at 20,000: ≤ 1 core, ≤ 512 MiB, lag p99 < 1 s, ≤ 100 bytes per result.\n")
 	return b.String()
-}
-
-func mustRun(env []string, bin string, args ...string) string {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s %v: %v\n%s", bin, args, err, out)
-		os.Exit(1)
-	}
-	return string(out)
-}
-
-// cpuSeconds is a process's user + system CPU time, from /proc.
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // clock ticks (USER_HZ 100 on Linux)
-}
-
-func rssMiB(pid int) float64 {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return runtime.GOARCH
-}
-
-func memTotal() string {
-	b, _ := os.ReadFile("/proc/meminfo")
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "MemTotal:"); ok {
-			kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
-			return fmt.Sprintf("%.0f GiB RAM", kb/1024/1024)
-		}
-	}
-	return ""
 }
 
 func check(err error) {

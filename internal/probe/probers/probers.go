@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/imapprobe"
+	"github.com/mailmon/mailmon/internal/probe/pingprobe"
 	"github.com/mailmon/mailmon/internal/probe/pop3probe"
 	"github.com/mailmon/mailmon/internal/probe/roundtrip"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
@@ -22,6 +23,7 @@ func table() map[string]probe.Prober {
 		"pop3-roundtrip": roundtrip.ProbePOP3,
 		"imap-roundtrip": roundtrip.ProbeIMAP,
 		"tcp":            tcpprobe.Probe,
+		"ping":           pingprobe.Probe,
 	}
 }
 

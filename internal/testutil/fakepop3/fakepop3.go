@@ -47,6 +47,10 @@ type Options struct {
 	AuthNeedsTLS bool   // refuse USER, APOP and AUTH before TLS with -ERR [AUTH] (Dovecot's disable_plaintext_auth)
 	AuthCode     string // response code of a failed login ("SYS/TEMP", "IN-USE"); default AUTH
 	FailStat     bool   // answer STAT with -ERR [SYS/TEMP]
+	// DiscardAfterSTLS drops what a client sent behind STLS, as a safe
+	// server does (discovery's injection test sends a NOOP there); without
+	// it, bytes behind STLS fail the test.
+	DiscardAfterSTLS bool
 	// Override, if set, sees every command first; when it returns true, its
 	// reply (lines without CRLF) is sent instead of the normal one.
 	Override func(c Command) (reply []string, handled bool)
@@ -496,7 +500,7 @@ func (ss *session) stls() bool {
 	case !s.opts.STLS:
 		return ss.send("-ERR unknown command")
 	}
-	if n := ss.r.Buffered(); n > 0 {
+	if n := ss.r.Buffered(); n > 0 && !s.opts.DiscardAfterSTLS {
 		s.t.Errorf("fakepop3: the client sent %d bytes behind STLS (pipelined)", n)
 		return false
 	}

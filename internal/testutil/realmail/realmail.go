@@ -174,6 +174,16 @@ func Stop() {
 	started, current, startErr, running = false, nil, nil, nil
 }
 
+// Launch starts private servers outside a test (the benchmark harnesses):
+// stop ends them and removes their directory. It is independent of Start.
+func Launch() (env *Env, stop func(), err error) {
+	in, err := start()
+	if err != nil {
+		return nil, nil, err
+	}
+	return in.env, func() { in.stop(); os.RemoveAll(in.env.Dir) }, nil
+}
+
 // Main runs the tests of m and then stops the servers:
 //
 //	func TestMain(m *testing.M) { realmail.Main(m) }

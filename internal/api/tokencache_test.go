@@ -1,0 +1,47 @@
+package api
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// A token check is cached for tokenTTL: a deleted token is refused once
+// that passes; its last use is written once per touchEvery, not per call.
+func TestTokenCache(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st := f.api.Store
+	var c tokenCache
+	hash := HashToken(f.token)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !c.check(ctx, st, hash, t0) {
+		t.Fatal("a valid token was refused")
+	}
+	if c.check(ctx, st, HashToken("mm_wrong"), t0) {
+		t.Fatal("a wrong token was accepted")
+	}
+	c.check(ctx, st, hash, t0.Add(30*time.Second))
+	toks, err := st.Tokens(ctx)
+	if err != nil || len(toks) != 1 {
+		t.Fatal(toks, err)
+	}
+	if !toks[0].Used.Equal(t0) {
+		t.Fatalf("last used %v, want the first use %v (written once a minute)", toks[0].Used, t0)
+	}
+	c.check(ctx, st, hash, t0.Add(61*time.Second))
+	if toks, _ = st.Tokens(ctx); !toks[0].Used.Equal(t0.Add(61 * time.Second)) {
+		t.Fatalf("last used %v after a minute", toks[0].Used)
+	}
+
+	if err := st.DeleteToken(ctx, toks[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(62 * time.Second)
+	if !c.check(ctx, st, hash, now) { // still cached from 61 s
+		t.Fatal("the cached check ended early")
+	}
+	if c.check(ctx, st, hash, now.Add(tokenTTL+time.Millisecond)) {
+		t.Fatal("a deleted token was accepted after the cache expired")
+	}
+}

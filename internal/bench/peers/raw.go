@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strings"
+	"time"
+)
+
+// rawCheck is the baseline: a check's conversation with nothing but a
+// socket and crypto/tls, verifying the certificate as the tools do.
+func rawCheck(c check, addr string, cfg *tls.Config) error {
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	r := &rawConn{c: nc, br: bufio.NewReader(nc)}
+	if c.mode == "implicit" {
+		if err := r.handshake(cfg); err != nil {
+			return err
+		}
+	}
+	switch c.proto {
+	case "smtp":
+		return r.smtp(c.mode == "starttls", cfg)
+	case "pop3":
+		return r.pop3(c.mode == "starttls", cfg)
+	case "imap":
+		return r.imap(c.mode == "starttls", cfg)
+	}
+	return errors.New("unknown protocol")
+}
+
+type rawConn struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func (r *rawConn) handshake(cfg *tls.Config) error {
+	tc := tls.Client(r.c, cfg)
+	if err := tc.Handshake(); err != nil {
+		return err
+	}
+	r.c, r.br = tc, bufio.NewReader(tc)
+	return nil
+}
+
+func (r *rawConn) send(s string) error {
+	_, err := r.c.Write([]byte(s + "\r\n"))
+	return err
+}
+
+// until reads lines until one is the last of a reply: done says which.
+func (r *rawConn) until(done func(string) bool) (string, error) {
+	for {
+		l, err := r.br.ReadString('\n')
+		if err != nil {
+			return "", err
+		}
+		if done(l) {
+			return l, nil
+		}
+	}
+}
+
+func smtpLast(l string) bool { return len(l) < 4 || l[3] != '-' }
+
+func (r *rawConn) smtp(starttls bool, cfg *tls.Config) error {
+	cmd := func(s string) error {
+		if err := r.send(s); err != nil {
+			return err
+		}
+		_, err := r.until(smtpLast)
+		return err
+	}
+	if _, err := r.until(smtpLast); err != nil {
+		return err
+	}
+	if err := cmd("EHLO bench"); err != nil {
+		return err
+	}
+	if starttls {
+		if err := cmd("STARTTLS"); err != nil {
+			return err
+		}
+		if err := r.handshake(cfg); err != nil {
+			return err
+		}
+		if err := cmd("EHLO bench"); err != nil {
+			return err
+		}
+	}
+	return cmd("QUIT")
+}
+
+func (r *rawConn) pop3(starttls bool, cfg *tls.Config) error {
+	line := func(string) bool { return true }
+	if l, err := r.until(line); err != nil || !strings.HasPrefix(l, "+OK") {
+		return errors.Join(err, errors.New("no +OK greeting"))
+	}
+	if starttls {
+		if err := r.send("STLS"); err != nil {
+			return err
+		}
+		if _, err := r.until(line); err != nil {
+			return err
+		}
+		if err := r.handshake(cfg); err != nil {
+			return err
+		}
+	}
+	if err := r.send("QUIT"); err != nil {
+		return err
+	}
+	_, err := r.until(line)
+	return err
+}
+
+func (r *rawConn) imap(starttls bool, cfg *tls.Config) error {
+	tagged := func(tag string) func(string) bool {
+		return func(l string) bool { return strings.HasPrefix(l, tag+" ") }
+	}
+	if l, err := r.until(func(string) bool { return true }); err != nil || !strings.HasPrefix(l, "* OK") {
+		return errors.Join(err, errors.New("no * OK greeting"))
+	}
+	if starttls {
+		if err := r.send("a1 STARTTLS"); err != nil {
+			return err
+		}
+		if _, err := r.until(tagged("a1")); err != nil {
+			return err
+		}
+		if err := r.handshake(cfg); err != nil {
+			return err
+		}
+	}
+	if err := r.send("a2 CAPABILITY"); err != nil {
+		return err
+	}
+	if _, err := r.until(tagged("a2")); err != nil {
+		return err
+	}
+	if err := r.send("a3 LOGOUT"); err != nil {
+		return err
+	}
+	_, err := r.until(tagged("a3"))
+	return err
+}

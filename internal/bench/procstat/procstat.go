@@ -1,0 +1,76 @@
+// Package procstat reads what the benchmarks measure of a process from
+// /proc: CPU time, resident memory, descriptors, threads; and describes the
+// machine for the results.
+package procstat
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// CPUSeconds is a process's user + system CPU time.
+func CPUSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // clock ticks (USER_HZ is 100 on Linux)
+}
+
+// RSSMiB is a process's resident memory now.
+func RSSMiB(pid int) float64 { return statusMiB(pid, "VmRSS:") }
+
+// PeakRSSMiB is the most resident memory the process has had.
+func PeakRSSMiB(pid int) float64 { return statusMiB(pid, "VmHWM:") }
+
+func statusMiB(pid int, field string) float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// FDs counts a process's open file descriptors.
+func FDs(pid int) int {
+	es, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(es)
+}
+
+// Machine describes this machine in one line: CPU model, cores, memory,
+// kernel.
+func Machine() string {
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return fmt.Sprintf("%s, %d cores, %s, Linux %s", cpuModel(), runtime.NumCPU(), memTotal(), strings.TrimSpace(string(kernel)))
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return runtime.GOARCH
+}
+
+func memTotal() string {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "MemTotal:"); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
+			return fmt.Sprintf("%.0f GiB RAM", kb/1024/1024)
+		}
+	}
+	return ""
+}
