@@ -194,16 +194,33 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 	for _, l := range dbHeld {
 		inDB[l] = true
 	}
-	cl.mu.Lock()
-	var lost []int64
-	for id, l := range cl.held {
-		if !inDB[l] {
-			lost = append(lost, id)
+	// What this node may hold now: a monitor whose locations changed has
+	// a lease of another class, which is given back.
+	units := e.units(live)
+	mayHold := map[store.Lease]bool{}
+	for _, us := range units {
+		for _, u := range us {
+			mayHold[u] = true
 		}
 	}
-	var found []store.Lease
+	cl.mu.Lock()
+	var lost, stale []int64
+	for id, l := range cl.held {
+		switch {
+		case !inDB[l]:
+			lost = append(lost, id)
+		case !mayHold[l]:
+			stale = append(stale, id)
+		}
+	}
+	var found, strays []store.Lease
 	for l := range inDB {
-		if h, ok := cl.held[l.MonitorID]; (!ok || h != l) && cl.releasing[l.MonitorID] != l {
+		h, ok := cl.held[l.MonitorID]
+		switch {
+		case ok && h == l, cl.releasing[l.MonitorID] == l:
+		case !mayHold[l]:
+			strays = append(strays, l) // not ours to test: back at once
+		default:
 			found = append(found, l)
 		}
 	}
@@ -211,6 +228,12 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 	for _, id := range lost {
 		e.o.Log.Warn("a lease is gone: taken by another node, or its monitor deleted", "monitor", id)
 		e.drop(id)
+	}
+	for _, id := range stale {
+		e.giveUp(id)
+	}
+	if err := cl.c.Release(ctx, cl.node.ID, strays); err != nil {
+		return err
 	}
 
 	// Release what was given up and no longer runs.
@@ -228,7 +251,6 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 	}
 
 	// Fair shares, by class: "" (any node) and this node's location.
-	units := e.units(live)
 	// The nodes of each class, ordered by id (as Nodes returns them), and
 	// this node's rank among them: the first len%n nodes take one more.
 	nodes, rank := map[string]int{}, map[string]int{}
