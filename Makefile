@@ -72,7 +72,7 @@ bench-pg:
 	@mkdir -p bench/results
 	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=$(BENCHPGMONITORS) MAILMON_BENCH_WINDOW=15s \
 	  MAILMON_BENCH_OUT=$(CURDIR)/bench/results/pg-$$(date +%Y-%m-%d).md \
-	  $(GO) test -count=1 -run '^TestBenchPGNodes$$' -timeout 20m ./cmd/mailmon/
+	  $(GO) test -count=1 -run '^TestBenchPG(Nodes|WriteLoad)$$' -timeout 20m ./cmd/mailmon/
 
 clean:
 	rm -rf bin

@@ -153,3 +153,55 @@ func numCPU() int {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	return max(strings.Count(string(b), "processor\t:"), 1)
 }
+
+// TestBenchPGWriteLoad measures PostgreSQL's write load of 1,000 monitors
+// at the default 60 s interval on three nodes (default 15 s lease), over
+// MAILMON_BENCH_WINDOW after a minute's warm-up: WAL bytes and rows written
+// per second, heartbeats and leases included. Skipped unless
+// MAILMON_BENCH_PG=1.
+func TestBenchPGWriteLoad(t *testing.T) {
+	if os.Getenv("MAILMON_BENCH_PG") != "1" {
+		t.Skip("a benchmark: MAILMON_BENCH_PG=1 (make bench-pg)")
+	}
+	window := 60 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("MAILMON_BENCH_WINDOW")); err == nil {
+		window = max(v, 30*time.Second)
+	}
+	const monitors = 1000
+	f := startFarm(t, 20)
+	var b strings.Builder
+	b.WriteString("devices:\n  - name: farm\n    address: 127.0.0.1\n    monitors:\n")
+	for i := range monitors {
+		fmt.Fprintf(&b, "      - {name: m%05d, type: tcp, port: %d, expect: \"220\"}\n", i, f.ports[i%len(f.ports)])
+	}
+	yaml := filepath.Join(t.TempDir(), "load.yaml")
+	os.WriteFile(yaml, []byte(b.String()), 0o600)
+	db := realpg.NewDB(t)
+	if code, _, errOut, _ := mailmon(t, clusterEnv, "apply", "--db", db, "-f", yaml); code != 0 {
+		t.Fatalf("apply: %s", errOut)
+	}
+	c := pgConn(t, db)
+	for i := range 3 {
+		startNode(t, db, clusterEnv, "--node", fmt.Sprintf("n%d", i+1))
+	}
+	time.Sleep(time.Minute) // every monitor tested once, in its place
+	ctx := context.Background()
+	snap := func() (tests, wal, rowsW int64) {
+		c.QueryRow(ctx, `SELECT count(*) FROM results`).Scan(&tests)
+		c.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint`).Scan(&wal)
+		c.QueryRow(ctx, `SELECT tup_inserted + tup_updated + tup_deleted FROM pg_stat_database WHERE datname = current_database()`).Scan(&rowsW)
+		return
+	}
+	t0, w0, r0 := snap()
+	began := time.Now()
+	time.Sleep(window)
+	t1, w1, r1 := snap()
+	el := time.Since(began).Seconds()
+	line := fmt.Sprintf("1,000 monitors at 60 s on 3 nodes (lease 15 s), %v window: %.1f tests/s, %.1f KiB/s of WAL, %.1f rows/s written\n",
+		window, float64(t1-t0)/el, float64(w1-w0)/el/1024, float64(r1-r0)/el)
+	t.Log(line)
+	if p := os.Getenv("MAILMON_BENCH_OUT"); p != "" {
+		old, _ := os.ReadFile(p)
+		os.WriteFile(p, append(old, []byte("\n"+line)...), 0o644)
+	}
+}
