@@ -66,10 +66,11 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 			// The node must still hold the lease, and its heartbeat must
 			// still be fresh: a node that lost it (and whose monitor
 			// another node tests now) stores nothing. FOR SHARE keeps the
-			// lease from moving until this transaction ends.
+			// lease from moving until this transaction ends (the node's
+			// row is not locked: its heartbeat must not wait for tests).
 			var ok bool
 			err := tx.QueryRow(ctx, q(`SELECT n.expires_ms > `+nowMS+` FROM monitor_leases l JOIN nodes n ON n.id = l.node_id
-				WHERE l.monitor_id=? AND l.location=? AND l.node_id=? FOR SHARE OF l, n`), f.Lease.MonitorID, f.Lease.Location, f.Node).Scan(&ok)
+				WHERE l.monitor_id=? AND l.location=? AND l.node_id=? FOR SHARE OF l`), f.Lease.MonitorID, f.Lease.Location, f.Node).Scan(&ok)
 			if errors.Is(err, pgx.ErrNoRows) || (err == nil && !ok) {
 				return store.ErrLeaseLost
 			}
