@@ -56,14 +56,18 @@ func TestBenchPGNodes(t *testing.T) {
 		start := time.Now()
 		var ds []*daemon
 		for i := range nodes {
-			ds = append(ds, startNode(t, db, clusterEnv, "--node", fmt.Sprintf("n%d", i+1), "--lease", "5s"))
+			ds = append(ds, startNode(t, db, clusterEnv, "--node", fmt.Sprintf("n%d", i+1)))
 		}
-		waitFor(t, "every monitor leased", 2*time.Minute, func() bool {
+		waitFor(t, "the monitors shared evenly", 3*time.Minute, func() bool {
+			l := leasesByNode(t, c)
 			total := 0
-			for _, n := range leasesByNode(t, c) {
+			for _, n := range l {
 				total += n
+				if n < monitors/nodes || n > (monitors+nodes-1)/nodes {
+					return false
+				}
 			}
-			return total == monitors
+			return total == monitors && len(l) == nodes
 		})
 		shared := time.Since(start)
 		time.Sleep(2 * every) // warm-up

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -130,7 +131,9 @@ func (e *Engine) leases(ctx context.Context) {
 func (e *Engine) heartbeats(ctx context.Context) {
 	cl := e.cl
 	for {
-		hctx, cancel := context.WithTimeout(ctx, cl.round())
+		// Given up to half a heartbeat's life: on a busy database a slow
+		// heartbeat that lands is worth more than a fast one that fails.
+		hctx, cancel := context.WithTimeout(ctx, cl.ttl/2)
 		start := time.Now()
 		_, err := cl.c.Heartbeat(hctx, cl.node, cl.ttl)
 		if errors.Is(err, store.ErrNodeExpired) {
@@ -347,33 +350,49 @@ func (e *Engine) units(live []store.Node) map[string][]store.Lease {
 
 // adopt starts testing a monitor whose lease was just taken: its status is
 // read afresh (another node tested it until now), and its next test keeps
-// the cadence of the last one, wherever it ran.
+// the cadence of the last one, wherever it ran. Its settings are those
+// loaded already (kept fresh by the watch for changes): one query a lease,
+// for a node that takes thousands at once.
 func (e *Engine) adopt(ctx context.Context, l store.Lease) error {
 	e.cl.mu.Lock()
 	e.cl.held[l.MonitorID] = l
 	delete(e.cl.releasing, l.MonitorID)
 	e.cl.mu.Unlock()
-	if err := e.reload(ctx, l.MonitorID, startWindow(1)); err != nil {
-		return err
-	}
 	e.mu.Lock()
 	en := e.monitors[l.MonitorID]
 	e.mu.Unlock()
-	if en == nil || !en.m.Enabled {
-		return nil
+	if en == nil { // created since the last watch: load it (and schedule it)
+		return e.reload(ctx, l.MonitorID, startWindow(1))
 	}
 	st, err := e.o.Store.Status(ctx, l.MonitorID)
-	if err != nil {
-		return nil // never tested: reload scheduled it soon
+	var prev state.Status
+	switch {
+	case err == nil:
+		prev = st.Status
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	e.mu.Lock()
+	e.status[l.MonitorID] = prev
+	e.mu.Unlock()
+	if !en.m.Enabled {
+		e.sched.Remove(l.MonitorID)
+		e.record(ctx, en, nil) // shows as Disabled
+		return nil
 	}
 	now := e.o.Now()
-	iv := e.interval(en, st.Status.State)
-	due := st.LastTest.Add(iv)
-	if due.Before(now) {
-		due = schedule.Spread(l.MonitorID, min(iv, e.cl.round()), now)
-	}
-	if due.After(now.Add(iv)) { // a clock ahead of ours
-		due = now.Add(iv)
+	iv := e.interval(en, prev.State)
+	var due time.Time
+	if st == nil { // never tested
+		due = schedule.Spread(l.MonitorID, min(iv, startWindow(1)), now)
+	} else {
+		due = st.LastTest.Add(iv)
+		if due.Before(now) {
+			due = schedule.Spread(l.MonitorID, min(iv, e.cl.round()), now)
+		}
+		if due.After(now.Add(iv)) { // a clock ahead of ours
+			due = now.Add(iv)
+		}
 	}
 	e.sched.Add(l.MonitorID, due, en.spec.Timing.MaxDuration.D()+5*time.Second)
 	return nil
