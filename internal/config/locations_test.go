@@ -14,6 +14,14 @@ func TestLocations(t *testing.T) {
 	if l := f.Devices[0].Monitors[0].Locations; l == nil || l.Require != 2 || len(l.At) != 2 {
 		t.Errorf("parsed %+v", l)
 	}
+	out, err := Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse("export.yaml", out)
+	if err != nil || again.Devices[0].Monitors[0].Locations == nil || again.Devices[0].Monitors[0].Locations.At[1] != "nyc-1" {
+		t.Errorf("locations do not survive an export (%v):\n%s", err, out)
+	}
 	for _, tc := range []struct{ yaml, want string }{
 		{"{require: 0}}", "locations.require: must be at least 1"},
 		{"{require: 3, at: [fra, nyc]}}", "locations.require: 3 is more than the 2 locations in at"},
