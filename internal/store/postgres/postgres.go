@@ -50,8 +50,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if cfg.MaxConns < 8 {
-		cfg.MaxConns = 8
+	if !strings.Contains(url, "pool_max_conns") && cfg.MaxConns < 8 {
+		cfg.MaxConns = 8 // pgx's default is the number of CPUs (at least 4)
 	}
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
