@@ -461,6 +461,19 @@ func TestKOfNLocations(t *testing.T) {
 		}
 	}
 
+	// Its series on /metrics carry its location.
+	req, _ := http.NewRequest("GET", na.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if !strings.Contains(string(body), `location="a"`) {
+			t.Errorf("/metrics of the node at a has no location=\"a\":\n%.500s", body)
+		}
+	}
+
 	// Both failing: Down, with the agreement in the cause, and one alert.
 	f.down[0].Store(true)
 	deadline := time.Now().Add(10*every + lease)

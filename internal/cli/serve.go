@@ -191,7 +191,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	}
 	e := engine.New(opts)
 	mux := http.NewServeMux()
-	mux.Handle("/", (&api.Server{Store: st, Engine: e, Vault: v, Log: log,
+	mux.Handle("/", (&api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight}).Handler())
 	if *demoMode {
 		token, err := startDemo(ctx, st, v, demoDir, url, mux, env)
