@@ -484,8 +484,21 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 	if err != nil {
 		return nil, fieldErrors{{Path: "device", Msg: "no such device"}}
 	}
-	f := config.File{Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: []config.Monitor{in.Settings}}}}
-	if err := fields(f.Validate(), "devices[0].monitors[0]."); err != nil {
+	// The device's other monitors are validated beside this one, so that
+	// depends_on can name them and a cycle is found; only this monitor's
+	// problems (and a cycle) are reported.
+	others, err := s.siblings(ctx, d.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	f := config.File{Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{in.Settings}, others...)}}}
+	var own []config.FieldError
+	for _, e := range f.Validate() {
+		if strings.HasPrefix(e.Path, "devices[0].monitors[0].") || e.Path == "devices[0].monitors" {
+			own = append(own, e)
+		}
+	}
+	if err := fields(own, "devices[0].monitors[0]."); err != nil {
 		return nil, err
 	}
 	mc := f.Devices[0].Monitors[0]
@@ -760,24 +773,32 @@ func (s *Server) putAlert(w http.ResponseWriter, r *http.Request, id int64, stat
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	f := config.File{Alerts: []config.Alert{in.Settings}}
-	if err := fields(f.Validate(), "alerts[0]."); err != nil {
-		return err
-	}
-	spec, err := json.Marshal(in.Settings)
+	a, err := s.saveAlert(r.Context(), id, in)
 	if err != nil {
 		return err
 	}
+	writeJSON(w, status, alertOut(a))
+	return nil
+}
+
+func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Alert, error) {
+	f := config.File{Alerts: []config.Alert{in.Settings}}
+	if err := fields(f.Validate(), "alerts[0]."); err != nil {
+		return nil, err
+	}
+	spec, err := json.Marshal(in.Settings)
+	if err != nil {
+		return nil, err
+	}
 	a := &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}}
-	ctx := r.Context()
 	if id != 0 {
 		old, err := s.Store.Alert(ctx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a.Secrets = old.Secrets
 	} else if err := s.Store.PutAlert(ctx, a); err != nil {
-		return err
+		return nil, err
 	}
 	if p := in.RelayPassword; p != nil {
 		if *p == "" {
@@ -785,16 +806,15 @@ func (s *Server) putAlert(w http.ResponseWriter, r *http.Request, id int64, stat
 		} else {
 			sealed, err := s.Vault.Seal([]byte(*p), engine.AlertRecord(a.ID, "relay.password"))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			a.Secrets["relay.password"] = sealed
 		}
 	}
 	if err := s.Store.PutAlert(ctx, a); err != nil {
-		return err
+		return nil, err
 	}
-	writeJSON(w, status, alertOut(a))
-	return nil
+	return a, nil
 }
 
 func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) error {
@@ -874,49 +894,8 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
-	f := config.File{Credentials: []config.Credential{cc}}
-	if err := fields(f.Validate(), "credentials[0]."); err != nil {
-		return err
-	}
-	if in.Key != nil && *in.Key != "" {
-		if _, err := ssh.ParsePrivateKey([]byte(*in.Key)); err != nil {
-			return fieldErrors{{Path: "key", Msg: "is not an unencrypted PEM private key: " + err.Error()}}
-		}
-	}
-	spec, err := json.Marshal(cc)
+	c, err := s.saveCredential(r.Context(), id, in)
 	if err != nil {
-		return err
-	}
-	ctx := r.Context()
-	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
-	if id != 0 {
-		old, err := s.Store.Credential(ctx, id)
-		if err != nil {
-			return err
-		}
-		c.Secrets = old.Secrets
-	}
-	set := map[string]*string{"password": in.Password, "key": in.Key}
-	if id == 0 && (in.Password == nil || *in.Password == "") && (in.Key == nil || *in.Key == "") {
-		return fieldErrors{{Path: "password", Msg: "a password or a key is required"}}
-	}
-	if id == 0 {
-		if err := s.Store.PutCredential(ctx, c); err != nil {
-			return err
-		}
-	}
-	for name, v := range set {
-		if v == nil || *v == "" {
-			continue
-		}
-		sealed, err := s.Vault.Seal([]byte(*v), engine.CredentialRecord(c.ID, name))
-		if err != nil {
-			return err
-		}
-		c.Secrets = map[string]string{name: sealed} // a password replaces a key and the other way round
-	}
-	if err := s.Store.PutCredential(ctx, c); err != nil {
 		return err
 	}
 	out, err := credentialOut(c)
@@ -925,6 +904,54 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 	}
 	writeJSON(w, status, out)
 	return nil
+}
+
+func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) (*store.Credential, error) {
+	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
+	f := config.File{Credentials: []config.Credential{cc}}
+	if err := fields(f.Validate(), "credentials[0]."); err != nil {
+		return nil, err
+	}
+	if in.Key != nil && *in.Key != "" {
+		if _, err := ssh.ParsePrivateKey([]byte(*in.Key)); err != nil {
+			return nil, fieldErrors{{Path: "key", Msg: "is not an unencrypted PEM private key: " + err.Error()}}
+		}
+	}
+	spec, err := json.Marshal(cc)
+	if err != nil {
+		return nil, err
+	}
+	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
+	if id != 0 {
+		old, err := s.Store.Credential(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		c.Secrets = old.Secrets
+	}
+	set := map[string]*string{"password": in.Password, "key": in.Key}
+	if id == 0 && (in.Password == nil || *in.Password == "") && (in.Key == nil || *in.Key == "") {
+		return nil, fieldErrors{{Path: "password", Msg: "a password or a key is required"}}
+	}
+	if id == 0 {
+		if err := s.Store.PutCredential(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	for name, v := range set {
+		if v == nil || *v == "" {
+			continue
+		}
+		sealed, err := s.Vault.Seal([]byte(*v), engine.CredentialRecord(c.ID, name))
+		if err != nil {
+			return nil, err
+		}
+		c.Secrets = map[string]string{name: sealed} // a password replaces a key and the other way round
+	}
+	if err := s.Store.PutCredential(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error {

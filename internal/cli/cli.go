@@ -20,11 +20,14 @@ const (
 
 // Env is what a command may touch of its process.
 type Env struct {
-	Stdin          io.Reader // apply -f - reads it; nil: empty
+	Stdin          io.Reader // apply -f - and passwords read it; nil: empty
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	IsTerminal     bool // stderr is a terminal (progress lines go there)
 	StdoutTerminal bool // stdout is a terminal (colours are allowed)
+	// ReadPassword reads a password from the terminal without echo; nil
+	// when stdin is not a terminal, and Stdin's first line is read instead.
+	ReadPassword func(prompt string) (string, error)
 }
 
 const usage = `mailmon: mail service monitoring
@@ -42,6 +45,8 @@ usage:
                                    create or update devices, monitors and alerts
   mailmon export [--db FILE]       the configuration as YAML, without secrets
   mailmon token create --name N    print a new API bearer token (also: list, delete)
+  mailmon user add NAME            create a web UI login; the password is read from
+                                   the terminal (or stdin); also: passwd, list, delete
   mailmon version
 
 Run "mailmon check --help" or "mailmon discover --help" for their flags.
@@ -66,6 +71,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Serve(ctx, args[1:], env)
 	case "token":
 		return Token(ctx, args[1:], env)
+	case "user":
+		return User(ctx, args[1:], env)
 	case "apply":
 		return Apply(ctx, args[1:], env)
 	case "export":

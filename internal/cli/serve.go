@@ -28,6 +28,7 @@ import (
 	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/vault"
+	"github.com/mailmon/mailmon/internal/web"
 )
 
 // openStore opens the database of --db and its vault, whose key file lives
@@ -123,11 +124,17 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	probeInFlight := fs.Int("probe-max-in-flight", api.DefaultProbeMaxInFlight, "/probe: tests running at once, at most")
 	baseURL := fs.String("base-url", "", "the address people reach mailmon at, for links in alerts (default: http://LISTEN)")
 	demoMode := fs.Bool("demo", false, "also run a loopback demo mail server with ready-made monitors (a temporary database unless --db is given)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
+	rollupEvery := fs.Duration("rollup-every", 5*time.Minute, "how often statistics are rolled up for reports")
 	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
 	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
 	lease := fs.Duration("lease", 15*time.Second, "with --db postgres://: the lease period; a dead node's monitors move to the others within it")
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errorf(env, "serve: --tls-cert and --tls-key go together")
 	}
 	if *location != "" {
 		if err := config.CheckLocation(*location); err != nil {
@@ -174,40 +181,48 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "serve: --listen: %v", err)
 	}
+	scheme := "http://"
+	if *tlsCert != "" {
+		scheme = "https://"
+	}
 	url := *baseURL
 	if url == "" {
-		url = "http://" + ln.Addr().String()
+		url = scheme + ln.Addr().String()
 	}
 	node := store.Node{ID: rand.Text(), Name: *nodeName, Location: *location}
 	if node.Name == "" {
 		host, _ := os.Hostname()
 		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	opts := engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, Node: node, Lease: *lease,
-		Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS"))}
+	opts := engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
+		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS"))}
 	if c, ok := st.(store.Cluster); ok {
 		opts.Cluster = c
 		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)
 	}
 	e := engine.New(opts)
 	mux := http.NewServeMux()
-	mux.Handle("/", (&api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
-		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight}).Handler())
+	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
+		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight}
+	mux.Handle("/", apiSrv.Handler())
+	(&web.Server{Store: st, Engine: e, API: apiSrv, Log: log, Secure: *tlsCert != ""}).Register(mux)
 	if *demoMode {
-		token, err := startDemo(ctx, st, v, demoDir, url, mux, env)
+		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {
 			ln.Close()
 			return errorf(env, "serve --demo: %v", err)
 		}
 		fmt.Fprintf(env.Stdout, "demo: a mail server on 127.0.0.1 with ready-made monitors, some failing on purpose\n"+
+			"demo: log in at %s/login as user %q with password %s (made for this run; the demo database is temporary)\n"+
+			"demo: the demo mailboxes %s and %s have the password %s\n"+
 			"demo: API token (shown once): %s\n"+
-			"demo: try  curl -H 'Authorization: Bearer %s' %s/api/v1/monitors\n", token, token, url)
+			"demo: try  curl -H 'Authorization: Bearer %s' %s/api/v1/monitors\n", url, DemoUser, pw, demo.IMAPUser, demo.POP3User, mailPW, token, token, url)
 	}
 	if err := e.Load(ctx); err != nil {
 		ln.Close()
 		return errorf(env, "serve: loading monitors: %v", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: web.Headers(mux, *tlsCert != ""), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	go func() {
@@ -217,7 +232,11 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		srv.Shutdown(sctx)
 	}()
 	fmt.Fprintf(env.Stdout, "mailmon listening on %s (database %s)\n", url, postgres.Redact(*db))
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	serve := func() error { return srv.Serve(ln) }
+	if *tlsCert != "" {
+		serve = func() error { return srv.ServeTLS(ln, *tlsCert, *tlsKey) }
+	}
+	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("http server", "err", err)
 	}
 	<-done
@@ -377,13 +396,19 @@ func Export(ctx context.Context, args []string, env Env) int {
 	return ExitOK
 }
 
+// DemoUser is the login serve --demo makes.
+const DemoUser = "admin"
+
 // startDemo starts the demo mail server, applies its monitors and alert,
-// serves the alert receiver that prints alerts, and returns an API token.
-func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url string, mux *http.ServeMux, env Env) (string, error) {
+// serves the alert receiver that prints alerts, and returns an API token,
+// the password of a login (DemoUser) made for this run, and that of the
+// demo mailboxes.
+func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url string, mux *http.ServeMux, env Env) (token, pw, mailPW string, err error) {
 	srv, err := demo.Start(ctx, dir)
 	if err != nil {
-		return "", err
+		return "", "", "", err
 	}
+	mailPW = srv.Password
 	mux.HandleFunc("POST /demo/alerts", func(w http.ResponseWriter, r *http.Request) {
 		var p alert.GenericPayload
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&p); err != nil {
@@ -398,7 +423,7 @@ func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url str
 	})
 	f, err := config.Parse("demo.yaml", []byte(srv.Config(url+"/demo/alerts")))
 	if err != nil {
-		return "", err
+		return "", "", "", err
 	}
 	getenv := func(k string) string {
 		if k == "MAILMON_DEMO_PW" {
@@ -407,11 +432,18 @@ func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url str
 		return ""
 	}
 	if _, err := apply.Apply(ctx, st, v, f, apply.Env{Getenv: getenv}); err != nil {
-		return "", err
+		return "", "", "", err
 	}
-	token := api.NewToken()
+	token = api.NewToken()
 	if err := st.PutToken(ctx, &store.Token{Name: "demo " + time.Now().Format(time.RFC3339Nano), Hash: api.HashToken(token)}); err != nil {
-		return "", err
+		return "", "", "", err
 	}
-	return token, nil
+	// A fresh password each run: with --db the login may exist already.
+	pw = web.NewPassword()
+	if u, err := st.UserByName(ctx, DemoUser); err == nil {
+		err = web.SetPassword(ctx, st, u, pw, "", 0)
+		return token, pw, mailPW, err
+	}
+	_, err = web.AddUser(ctx, st, DemoUser, pw, 0)
+	return token, pw, mailPW, err
 }

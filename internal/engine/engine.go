@@ -84,6 +84,7 @@ type Engine struct {
 	tests   map[int64]counts        // tests since start, by monitor
 	retryAt map[int64]time.Time     // outbox back-off, by notification; the outbox goroutine's own
 	limiter *limiter                // the outbox goroutine's own
+	events  events                  // live subscribers (Subscribe)
 
 	recordLat latency // time of each RecordTest, for /metrics
 
@@ -245,9 +246,10 @@ func (e *Engine) reload(ctx context.Context, id int64, window time.Duration) err
 		return nil
 	}
 	// Monitors keep their place in the interval across restarts; new
-	// ones start soon, spread so that thousands do not fire together.
+	// ones, and ones just enabled again, start soon, spread so that
+	// thousands do not fire together.
 	spread := e.interval(en, prev.State)
-	if prev.State == "" || prev.State == state.Pending {
+	if prev.State == "" || prev.State == state.Pending || prev.State == state.Disabled {
 		spread = min(spread, window)
 	}
 	due := schedule.Spread(id, spread, e.o.Now())
@@ -587,6 +589,11 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	e.mu.Lock()
 	e.status[en.m.ID] = d.Status
 	e.mu.Unlock()
+	ev := Event{MonitorID: en.m.ID, State: d.Status.State, Changed: d.Changed, Time: now}
+	if res != nil {
+		ev.Time, ev.RTT, ev.Error = res.Started, res.RTT, res.Error
+	}
+	e.publish(ev)
 	if len(t.Notifications) > 0 {
 		select {
 		case e.wake <- struct{}{}:

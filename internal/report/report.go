@@ -49,27 +49,38 @@ type Report struct {
 
 // Make reports on the monitors (of one device, or all) over [from, to).
 func Make(ctx context.Context, st store.Store, deviceID int64, from, to, now time.Time) (*Report, error) {
+	ms, _, err := st.Monitors(ctx, store.MonitorFilter{DeviceID: deviceID, Page: store.Page{Limit: 1 << 30}})
+	if err != nil {
+		return nil, err
+	}
+	return Of(ctx, st, ms, from, to, now)
+}
+
+// Of reports on the monitors ms (a page of them, say), with a row for each
+// of their devices made of these monitors alone.
+func Of(ctx context.Context, st store.Store, ms []store.Monitor, from, to, now time.Time) (*Report, error) {
 	period := store.Hour
 	if from.Before(now.Add(-HourlyRetention)) {
 		period = store.Day
 	}
 	rep := &Report{From: from, To: to}
-	ms, _, err := st.Monitors(ctx, store.MonitorFilter{DeviceID: deviceID, Page: store.Page{Limit: 1 << 30}})
-	if err != nil {
-		return nil, err
-	}
 	devices := map[int64]*Row{}
+	names := map[int64]string{}
 	var order []int64
 	for _, m := range ms {
-		d, err := st.Device(ctx, m.DeviceID)
-		if err != nil {
-			return nil, err
+		name, ok := names[m.DeviceID]
+		if !ok {
+			d, err := st.Device(ctx, m.DeviceID)
+			if err != nil {
+				return nil, err
+			}
+			name, names[m.DeviceID] = d.Name, d.Name
 		}
 		rs, err := st.Rollups(ctx, m.ID, period, store.Truncate(period, from), to)
 		if err != nil {
 			return nil, err
 		}
-		row := Row{MonitorID: m.ID, Monitor: m.Name, Device: d.Name}
+		row := Row{MonitorID: m.ID, Monitor: m.Name, Device: name}
 		for _, r := range rs {
 			row.add(r)
 		}
@@ -84,11 +95,11 @@ func Make(ctx context.Context, st store.Store, deviceID int64, from, to, now tim
 		row.Outages, row.OutageTime = outages(cs, from, end)
 		row.finish()
 		rep.Monitors = append(rep.Monitors, row)
-		dr, ok := devices[d.ID]
+		dr, ok := devices[m.DeviceID]
 		if !ok {
-			dr = &Row{Device: d.Name}
-			devices[d.ID] = dr
-			order = append(order, d.ID)
+			dr = &Row{Device: name}
+			devices[m.DeviceID] = dr
+			order = append(order, m.DeviceID)
 		}
 		dr.merge(row)
 	}

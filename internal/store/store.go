@@ -198,6 +198,26 @@ type Token struct {
 	Used    time.Time
 }
 
+// User is a web UI login; Hash is its password's bcrypt hash.
+type User struct {
+	ID      int64
+	Name    string
+	Hash    string
+	Created time.Time
+	Updated time.Time
+}
+
+// Session is a logged-in browser. Hash is the SHA-256 of the cookie's
+// random id (the id itself is never stored); CSRF is the token its forms
+// send back.
+type Session struct {
+	Hash    string
+	UserID  int64
+	CSRF    string
+	Created time.Time
+	Seen    time.Time
+}
+
 // Page selects part of a list.
 type Page struct {
 	Limit  int // 0: 100
@@ -210,6 +230,7 @@ type MonitorFilter struct {
 	DeviceID int64       // 0: all devices
 	State    state.State // "": any state
 	Type     string
+	Search   string // "": any name; else monitors whose name contains it (case-insensitive)
 }
 
 // Store is the storage of every backend.
@@ -278,6 +299,24 @@ type Store interface {
 	Tokens(ctx context.Context) ([]Token, error)
 	DeleteToken(ctx context.Context, id int64) error
 	TouchToken(ctx context.Context, id int64, at time.Time) error
+
+	// PutUser creates (ID 0) or updates a user (name and hash).
+	PutUser(ctx context.Context, u *User) error
+	User(ctx context.Context, id int64) (*User, error)
+	UserByName(ctx context.Context, name string) (*User, error)
+	Users(ctx context.Context) ([]User, error)
+	// DeleteUser deletes a user and the user's sessions.
+	DeleteUser(ctx context.Context, id int64) error
+
+	PutSession(ctx context.Context, s *Session) error
+	SessionByHash(ctx context.Context, hash string) (*Session, error)
+	TouchSession(ctx context.Context, hash string, at time.Time) error
+	DeleteSession(ctx context.Context, hash string) error
+	// DeleteSessions ends every session of a user but keep (a hash, or "").
+	DeleteSessions(ctx context.Context, userID int64, keep string) error
+	// PruneSessions deletes sessions last seen before idle or created
+	// before absolute; it returns how many.
+	PruneSessions(ctx context.Context, idle, absolute time.Time) (int64, error)
 }
 
 // Node is one "mailmon serve" sharing the database.

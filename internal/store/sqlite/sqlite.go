@@ -250,7 +250,19 @@ func (s *Store) Monitors(ctx context.Context, f store.MonitorFilter) ([]store.Mo
 		}
 		args = append(args, string(f.State))
 	}
-	from := ` FROM monitors m LEFT JOIN monitor_status st ON st.monitor_id=m.id WHERE ` + strings.Join(where, " AND ")
+	if f.Search != "" {
+		// LIKE is case-insensitive for ASCII in SQLite; % and _ in the
+		// search are taken literally.
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search)
+		where, args = append(where, `m.name LIKE ? ESCAPE '\'`), append(args, "%"+esc+"%")
+	}
+	from := ` FROM monitors m WHERE `
+	if f.State != "" {
+		// Joined only when needed: counting through the join costs
+		// several times as much (a board of 20,000 monitors).
+		from = ` FROM monitors m LEFT JOIN monitor_status st ON st.monitor_id=m.id WHERE `
+	}
+	from += strings.Join(where, " AND ")
 	var total int
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*)`+from, args...).Scan(&total); err != nil {
 		return nil, 0, err

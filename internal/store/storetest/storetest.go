@@ -32,6 +32,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"locations":             locations,
 		"status version":        statusVersion,
 		"cluster":               cluster,
+		"users":                 users,
+		"sessions":              sessions,
+		"monitor search":        monitorSearch,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -1,0 +1,204 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+type alertRow struct {
+	store.Alert
+	Summary  string
+	Password bool // the relay password is set
+}
+
+type alertsData struct {
+	Alerts      []alertRow
+	V           map[string]string
+	Errors      map[string]string
+	Kinds       []string
+	TLS         []string
+	EditID      int64  // the alert being edited, 0 for a new one
+	Action      string // where the form posts
+	PasswordSet bool   // the edited alert's relay password is set
+}
+
+var alertFields = []string{"name", "kind", "webhook.url", "webhook.format", "email.to", "email.from", "email.relay.host",
+	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password", "command.argv"}
+
+func (s *Server) alerts(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.renderAlerts(w, r, c, http.StatusOK, 0, map[string]string{"kind": "webhook"}, nil)
+}
+
+// alertValues shows an alert's settings in the form.
+func alertValues(a *store.Alert) map[string]string {
+	var cfg config.Alert
+	json.Unmarshal(a.Spec, &cfg)
+	v := map[string]string{"name": a.Name, "kind": a.Kind}
+	switch {
+	case cfg.Webhook != nil:
+		v["webhook.url"], v["webhook.format"] = cfg.Webhook.URL, cfg.Webhook.Format
+	case cfg.Email != nil:
+		v["email.to"], v["email.from"] = strings.Join(cfg.Email.To, ", "), cfg.Email.From
+		v["email.relay.host"], v["email.relay.tls"], v["email.relay.user"] = cfg.Email.Relay.Host, cfg.Email.Relay.TLS, cfg.Email.Relay.User
+		if cfg.Email.Relay.Port != 0 {
+			v["email.relay.port"] = strconv.Itoa(cfg.Email.Relay.Port)
+		}
+	case cfg.Command != nil:
+		v["command.argv"] = strings.Join(cfg.Command.Argv, " ")
+	}
+	return v
+}
+
+func (s *Server) editAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.Store.Alert(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.renderAlerts(w, r, c, http.StatusOK, id, alertValues(a), nil)
+}
+
+func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Store.Alert(r.Context(), id); err != nil {
+		return err
+	}
+	return s.saveAlert(w, r, c, id)
+}
+
+func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, status int, edit int64, v, errs map[string]string) error {
+	as, _, err := s.Store.Alerts(r.Context(), store.Page{Limit: 1000})
+	if err != nil {
+		return err
+	}
+	d := alertsData{V: v, Errors: errs, Kinds: []string{"webhook", "email", "command"}, TLS: []string{"none", "starttls-optional", "starttls", "implicit"},
+		EditID: edit, Action: "/alerts"}
+	if edit != 0 {
+		d.Action = "/alerts/" + strconv.FormatInt(edit, 10) + "/edit"
+	}
+	for _, a := range as {
+		var cfg config.Alert
+		json.Unmarshal(a.Spec, &cfg)
+		row := alertRow{Alert: a, Password: a.Secrets["relay.password"] != ""}
+		if a.ID == edit {
+			d.PasswordSet = row.Password
+		}
+		switch {
+		case cfg.Webhook != nil:
+			row.Summary = cfg.Webhook.URL + " (" + cfg.Webhook.Format + ")"
+		case cfg.Email != nil:
+			row.Summary = strings.Join(cfg.Email.To, ", ") + " via " + cfg.Email.Relay.Host
+		case cfg.Command != nil:
+			row.Summary = strings.Join(cfg.Command.Argv, " ")
+		}
+		d.Alerts = append(d.Alerts, row)
+	}
+	s.render(w, c, status, "alerts", "Alerts", d)
+	return nil
+}
+
+func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.saveAlert(w, r, c, 0)
+}
+
+// saveAlert saves the posted alert form as alert id (0: a new one).
+func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id int64) error {
+	r.ParseForm()
+	v := map[string]string{}
+	for _, k := range alertFields {
+		if k != "relay_password" {
+			v[k] = strings.TrimSpace(r.PostForm.Get(k))
+		}
+	}
+	errs := map[string]string{}
+	a := config.Alert{Name: v["name"]}
+	switch v["kind"] {
+	case "webhook":
+		a.Webhook = &config.Webhook{URL: v["webhook.url"], Format: v["webhook.format"]}
+	case "email":
+		port := 0
+		if x := v["email.relay.port"]; x != "" {
+			n, err := strconv.Atoi(x)
+			if err != nil {
+				errs["email.relay.port"] = "is a whole number"
+			}
+			port = n
+		}
+		var to []string
+		for _, t := range strings.Split(v["email.to"], ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				to = append(to, t)
+			}
+		}
+		a.Email = &config.Email{To: to, From: v["email.from"], Relay: config.Leg{Host: v["email.relay.host"], Port: port,
+			TLS: v["email.relay.tls"], User: v["email.relay.user"]}}
+	case "command":
+		a.Command = &config.Command{Argv: strings.Fields(v["command.argv"])}
+	default:
+		errs["kind"] = "pick webhook, email or command"
+	}
+	if id != 0 { // keep what the form has no field for
+		if old, err := s.Store.Alert(r.Context(), id); err == nil {
+			var base config.Alert
+			json.Unmarshal(old.Spec, &base)
+			if a.Email != nil && base.Email != nil {
+				a.Email.Subject, a.Email.Body = base.Email.Subject, base.Email.Body
+				rl, bl := &a.Email.Relay, base.Email.Relay
+				rl.Auth, rl.CA, rl.ServerName, rl.InsecureSkipVerify, rl.AllowPlaintextAuth = bl.Auth, bl.CA, bl.ServerName, bl.InsecureSkipVerify, bl.AllowPlaintextAuth
+			}
+			if a.Command != nil && base.Command != nil {
+				a.Command.Timeout = base.Command.Timeout
+			}
+		}
+	}
+	var pw *string
+	if p := r.PostForm.Get("relay_password"); p != "" && a.Email != nil {
+		pw = &p
+	} else if r.PostForm.Get("relay_password.clear") == "on" {
+		empty := ""
+		pw = &empty
+	}
+	if len(errs) == 0 {
+		_, err := s.API.SaveAlert(r.Context(), id, a, pw)
+		if fe, ok := api.FieldErrors(err); ok {
+			errs = fieldMap(fe, func(p string) string {
+				for _, k := range alertFields {
+					if p == k || strings.HasPrefix(p, k+"[") {
+						return k
+					}
+				}
+				return ""
+			})
+		} else if err != nil {
+			return err
+		} else {
+			http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+			return nil
+		}
+	}
+	return s.renderAlerts(w, r, c, http.StatusBadRequest, id, v, errs)
+}
+
+func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteAlert(r.Context(), id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,357 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+const (
+	sessionCookie = "mailmon_session"
+	loginCookie   = "mailmon_login" // the login form's CSRF token (no session yet)
+)
+
+// randomToken is 32 random bytes in hex.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func hashID(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:])
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// CheckPassword says what is wrong with a new password, or nil.
+func CheckPassword(pw string) error {
+	switch {
+	case utf8.RuneCountInString(pw) < 8:
+		return errors.New("a password has at least 8 characters")
+	case len(pw) > 72:
+		return errors.New("a password has at most 72 bytes (bcrypt's limit)")
+	}
+	return nil
+}
+
+// AddUser creates a login (mailmon user add, the demo's admin).
+func AddUser(ctx context.Context, st store.Store, name, password string, cost int) (*store.User, error) {
+	if n := utf8.RuneCountInString(name); n < 1 || n > 64 || strings.ContainsAny(name, " \t\r\n") {
+		return nil, errors.New("a user name is 1 to 64 characters without spaces")
+	}
+	if err := CheckPassword(password); err != nil {
+		return nil, err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), costOr(cost))
+	if err != nil {
+		return nil, err
+	}
+	u := &store.User{Name: name, Hash: string(h)}
+	if err := st.PutUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, fmt.Errorf("user %q exists", name)
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+// SetPassword replaces a user's password and ends the user's sessions but
+// keep ("" ends them all).
+func SetPassword(ctx context.Context, st store.Store, u *store.User, password, keep string, cost int) error {
+	if err := CheckPassword(password); err != nil {
+		return err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), costOr(cost))
+	if err != nil {
+		return err
+	}
+	u.Hash = string(h)
+	if err := st.PutUser(ctx, u); err != nil {
+		return err
+	}
+	return st.DeleteSessions(ctx, u.ID, keep)
+}
+
+func costOr(c int) int {
+	if c == 0 {
+		return bcrypt.DefaultCost
+	}
+	return c
+}
+
+// authenticate finds the request's session and user; an expired session
+// is deleted.
+func (s *Server) authenticate(r *http.Request) (*store.User, *store.Session, error) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return nil, nil, errors.New("no session")
+	}
+	ctx := r.Context()
+	se, err := s.Store.SessionByHash(ctx, hashID(ck.Value))
+	if err != nil {
+		return nil, nil, errors.New("no session")
+	}
+	now := s.Now()
+	if !s.alive(se, now) {
+		s.Store.DeleteSession(context.WithoutCancel(ctx), se.Hash)
+		return nil, nil, errors.New("the session expired")
+	}
+	u, err := s.Store.User(ctx, se.UserID)
+	if err != nil {
+		return nil, nil, errors.New("no session")
+	}
+	if now.Sub(se.Seen) > time.Minute { // not a write per request
+		s.Store.TouchSession(context.WithoutCancel(ctx), se.Hash, now)
+		se.Seen = now
+	}
+	return u, se, nil
+}
+
+func (s *Server) alive(se *store.Session, now time.Time) bool {
+	return now.Sub(se.Seen) < s.IdleTimeout && now.Sub(se.Created) < s.MaxAge
+}
+
+// sameOrigin refuses a state-changing request another site's page made:
+// by Sec-Fetch-Site where the browser sends it, else by Origin.
+func sameOrigin(r *http.Request) error {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return errors.New("cross-site request refused")
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return errors.New("cross-origin request refused")
+		}
+	}
+	return nil
+}
+
+// csrfOK checks the token of a form (csrf) or a script (X-CSRF-Token).
+func (s *Server) csrfOK(r *http.Request, se *store.Session) bool {
+	tok := r.Header.Get("X-CSRF-Token")
+	if tok == "" {
+		tok = r.PostFormValue("csrf")
+	}
+	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(se.CSRF)) == 1
+}
+
+func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}
+}
+
+type loginData struct {
+	Next, Name, Error, Token string
+}
+
+// safeNext keeps a redirect after login on this site.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") || strings.HasPrefix(n, "/login") {
+		return "/"
+	}
+	return n
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	if u, se, err := s.authenticate(r); err == nil {
+		c.user, c.session = u, se
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	tok := randomToken()
+	http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
+	s.render(w, c, http.StatusOK, "login", "Log in", loginData{Next: safeNext(r.URL.Query().Get("next")), Token: tok})
+	return nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// dummyHash is compared against when the user does not exist, so that the
+// time taken does not tell which names exist.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("mailmon-no-such-user"), bcrypt.MinCost)
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
+	name, pw := r.PostFormValue("name"), r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	ck, err := r.Cookie(loginCookie)
+	if err != nil || ck.Value == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		return httpError{http.StatusForbidden, "the login form is out of date (CSRF token missing or wrong): reload it and try again"}
+	}
+	again := func(status int, msg string) error {
+		tok := randomToken()
+		http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
+		s.render(w, c, status, "login", "Log in", loginData{Next: next, Name: name, Error: msg, Token: tok})
+		return nil
+	}
+	now := s.Now()
+	keys := []string{"ip:" + clientIP(r), "user:" + name}
+	if wait := s.limiter.blocked(keys, now); wait > 0 {
+		return again(http.StatusTooManyRequests, fmt.Sprintf("Too many failed logins: try again in %d seconds.", int(wait.Seconds())+1))
+	}
+	u, err := s.Store.UserByName(r.Context(), name)
+	hash := dummyHash
+	if err == nil {
+		hash = []byte(u.Hash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || err != nil {
+		s.limiter.fail(keys, now)
+		return again(http.StatusUnauthorized, "The user name or the password is wrong.")
+	}
+	s.limiter.reset("user:"+name, "ip:"+clientIP(r))
+	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
+		s.Store.DeleteSession(r.Context(), hashID(old.Value)) // a new session replaces the browser's old one
+	}
+	id := randomToken()
+	se := &store.Session{Hash: hashID(id), UserID: u.ID, CSRF: randomToken(), Created: now, Seen: now}
+	if err := s.Store.PutSession(r.Context(), se); err != nil {
+		return err
+	}
+	if _, err := s.Store.PruneSessions(r.Context(), now.Add(-s.IdleTimeout), now.Add(-s.MaxAge)); err != nil {
+		s.Log.Warn("pruning sessions", "err", err)
+	}
+	http.SetCookie(w, s.cookie(sessionCookie, id, 0))
+	http.SetCookie(w, s.cookie(loginCookie, "", -1))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
+	s.Store.DeleteSession(r.Context(), c.session.Hash)
+	s.endStreams(c.session.Hash)
+	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+type passwordData struct {
+	Error, Done string
+}
+
+func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	s.render(w, c, http.StatusOK, "password", "Change password", passwordData{})
+	return nil
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call) error {
+	cur, pw, again := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("again")
+	fail := func(msg string) error {
+		s.render(w, c, http.StatusBadRequest, "password", "Change password", passwordData{Error: msg})
+		return nil
+	}
+	now := s.Now()
+	keys := []string{"user:" + c.user.Name}
+	if wait := s.limiter.blocked(keys, now); wait > 0 {
+		return fail(fmt.Sprintf("Too many failed attempts: try again in %d seconds.", int(wait.Seconds())+1))
+	}
+	if bcrypt.CompareHashAndPassword([]byte(c.user.Hash), []byte(cur)) != nil {
+		s.limiter.fail(keys, now)
+		return fail("The current password is wrong.")
+	}
+	if pw != again {
+		return fail("The new passwords differ.")
+	}
+	if err := SetPassword(r.Context(), s.Store, c.user, pw, c.session.Hash, s.BcryptCost); err != nil {
+		return fail(err.Error())
+	}
+	s.render(w, c, http.StatusOK, "password", "Change password", passwordData{Done: "The password is changed; your other sessions are logged out."})
+	return nil
+}
+
+// limiter counts failed logins per key (client address, user name) in a
+// sliding window; past the limit, logins wait.
+type limiter struct {
+	mu     sync.Mutex
+	window time.Duration
+	limit  int
+	fails  map[string][]time.Time
+}
+
+func newLimiter() *limiter {
+	return &limiter{window: 15 * time.Minute, limit: 5, fails: map[string][]time.Time{}}
+}
+
+// blocked returns how long the longest-blocked key must still wait.
+func (l *limiter) blocked(keys []string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var wait time.Duration
+	for _, k := range keys {
+		fs := l.recent(k, now)
+		if len(fs) >= l.limit {
+			wait = max(wait, fs[len(fs)-l.limit].Add(l.window).Sub(now))
+		}
+	}
+	return wait
+}
+
+func (l *limiter) recent(k string, now time.Time) []time.Time {
+	fs := l.fails[k]
+	i := 0
+	for i < len(fs) && now.Sub(fs[i]) >= l.window {
+		i++
+	}
+	fs = fs[i:]
+	if len(fs) == 0 {
+		delete(l.fails, k)
+	} else {
+		l.fails[k] = fs
+	}
+	return fs
+}
+
+func (l *limiter) fail(keys []string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.fails) > 100000 { // bounded: drop what has aged out
+		for k := range l.fails {
+			l.recent(k, now)
+		}
+	}
+	for _, k := range keys {
+		fs := append(l.fails[k], now)
+		if len(fs) > l.limit {
+			fs = fs[len(fs)-l.limit:]
+		}
+		l.fails[k] = fs
+	}
+}
+
+func (l *limiter) reset(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		delete(l.fails, k)
+	}
+}
+
+// NewPassword makes a random password (the demo's login).
+func NewPassword() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

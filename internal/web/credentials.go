@@ -1,0 +1,89 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// Credentials are the named SSH logins of recovery actions.
+
+type credentialRow struct {
+	ID            int64
+	Name, User    string
+	KnownHost     string
+	Password, Key bool // which secret is set
+}
+
+type credentialsData struct {
+	Credentials []credentialRow
+	V           map[string]string
+	Errors      map[string]string
+}
+
+func (s *Server) credentials(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.renderCredentials(w, r, c, http.StatusOK, map[string]string{}, nil)
+}
+
+func (s *Server) renderCredentials(w http.ResponseWriter, r *http.Request, c *call, status int, v, errs map[string]string) error {
+	cs, _, err := s.Store.Credentials(r.Context(), store.Page{Limit: 1000})
+	if err != nil {
+		return err
+	}
+	d := credentialsData{V: v, Errors: errs}
+	for _, x := range cs {
+		var cc config.Credential
+		json.Unmarshal(x.Spec, &cc)
+		d.Credentials = append(d.Credentials, credentialRow{ID: x.ID, Name: x.Name, User: cc.User, KnownHost: cc.KnownHost,
+			Password: x.Secrets["password"] != "", Key: x.Secrets["key"] != ""})
+	}
+	s.render(w, c, status, "credentials", "Credentials", d)
+	return nil
+}
+
+func (s *Server) createCredential(w http.ResponseWriter, r *http.Request, c *call) error {
+	r.ParseForm()
+	v := map[string]string{}
+	for _, k := range []string{"name", "user", "known_host"} {
+		v[k] = strings.TrimSpace(r.PostForm.Get(k))
+	}
+	in := api.CredentialInput{Name: v["name"], User: v["user"], KnownHost: v["known_host"]}
+	if p := r.PostForm.Get("password"); p != "" {
+		in.Password = &p
+	}
+	if k := strings.TrimSpace(r.PostForm.Get("key")); k != "" {
+		k += "\n"
+		in.Key = &k
+	}
+	_, err := s.API.SaveCredential(r.Context(), 0, in)
+	if fe, ok := api.FieldErrors(err); ok {
+		return s.renderCredentials(w, r, c, http.StatusBadRequest, v, fieldMap(fe, func(p string) string {
+			switch p {
+			case "name", "user", "known_host", "password", "key":
+				return p
+			}
+			return ""
+		}))
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/credentials", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteCredential(r.Context(), id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/credentials", http.StatusSeeOther)
+	return nil
+}

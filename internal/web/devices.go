@@ -1,0 +1,156 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+type deviceForm struct {
+	Name, Address string
+	Errors        map[string]string
+}
+
+type devicesData struct {
+	Devices            []deviceRow
+	Total, Page, Pages int
+	Prev, Next         string
+	Form               deviceForm
+}
+
+type deviceRow struct {
+	store.Device
+	Monitors int
+}
+
+func (s *Server) devices(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.renderDevices(w, r, c, http.StatusOK, deviceForm{})
+}
+
+func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, c *call, status int, f deviceForm) error {
+	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	p = max(p, 1)
+	ds, total, err := s.Store.Devices(r.Context(), store.Page{Limit: PageSize, Offset: (p - 1) * PageSize})
+	if err != nil {
+		return err
+	}
+	d := devicesData{Total: total, Page: p, Pages: max((total+PageSize-1)/PageSize, 1), Form: f}
+	for _, dev := range ds {
+		_, n, err := s.Store.Monitors(r.Context(), store.MonitorFilter{DeviceID: dev.ID, Page: store.Page{Limit: 1}})
+		if err != nil {
+			return err
+		}
+		d.Devices = append(d.Devices, deviceRow{dev, n})
+	}
+	if p > 1 {
+		d.Prev = "/devices?page=" + strconv.Itoa(p-1)
+	}
+	if p < d.Pages {
+		d.Next = "/devices?page=" + strconv.Itoa(p+1)
+	}
+	s.render(w, c, status, "devices", "Devices", d)
+	return nil
+}
+
+// fieldMap turns field errors into a map by field; errors of fields the
+// form does not show go under "".
+func fieldMap(errs []config.FieldError, known func(string) string) map[string]string {
+	out := map[string]string{}
+	for _, e := range errs {
+		k := known(e.Path)
+		if out[k] != "" {
+			out[k] += "; "
+		}
+		if k == "" {
+			out[k] += e.Path + ": "
+		}
+		out[k] += e.Msg
+	}
+	return out
+}
+
+func deviceField(p string) string {
+	if p == "name" || p == "address" {
+		return p
+	}
+	return ""
+}
+
+func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
+	d, err := s.API.SaveDevice(r.Context(), 0, f.Name, f.Address)
+	if fe, ok := api.FieldErrors(err); ok {
+		f.Errors = fieldMap(fe, deviceField)
+		return s.renderDevices(w, r, c, http.StatusBadRequest, f)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/devices/"+strconv.FormatInt(d.ID, 10), http.StatusSeeOther)
+	return nil
+}
+
+type deviceData struct {
+	Device store.Device
+	Form   deviceForm
+	Board  *boardData
+}
+
+func (s *Server) device(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	dev, err := s.Store.Device(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.renderDevice(w, r, c, http.StatusOK, dev, deviceForm{Name: dev.Name, Address: dev.Address})
+}
+
+func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, c *call, status int, dev *store.Device, f deviceForm) error {
+	b, err := s.monitorRows(r.Context(), r.URL.Query(), dev.ID, "/devices/"+strconv.FormatInt(dev.ID, 10))
+	if err != nil {
+		return err
+	}
+	s.render(w, c, status, "device", dev.Name, deviceData{Device: *dev, Form: f, Board: b})
+	return nil
+}
+
+func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	dev, err := s.Store.Device(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
+	_, err = s.API.SaveDevice(r.Context(), id, f.Name, f.Address)
+	if fe, ok := api.FieldErrors(err); ok {
+		f.Errors = fieldMap(fe, deviceField)
+		return s.renderDevice(w, r, c, http.StatusBadRequest, dev, f)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/devices/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.API.DeleteDevice(r.Context(), id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/devices", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,546 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// typeInfo describes a monitor type for the type picker (the seed's names).
+type typeInfo struct {
+	Type, Title, Seed, Desc string
+}
+
+var typeInfos = []typeInfo{
+	{"smtp", "SMTP", "SMTP monitor", "Greeting 220, EHLO, optional STARTTLS and AUTH, QUIT."},
+	{"pop3", "POP3", "POP3 Monitor", "Greeting +OK, CAPA, optional STLS and login, optional STAT, QUIT."},
+	{"imap", "IMAP4", "IMAP4 monitor", "Greeting * OK, CAPABILITY, optional STARTTLS and login, optional SELECT of a mailbox, LOGOUT."},
+	{"pop3-roundtrip", "POP3 round trip", "POP3 - User Experience monitor", "Sends a probe message over SMTP and finds it again over POP3, then deletes it."},
+	{"imap-roundtrip", "IMAP4 round trip", "IMAP4 - User Experience monitor", "Sends a probe message over SMTP and finds it again over IMAP (junk folder too), then deletes it."},
+	{"tcp", "TCP port", "Dependency monitor", "Connects to a port, optionally expects a banner."},
+}
+
+func typeTitle(t string) string {
+	for _, ti := range typeInfos {
+		if ti.Type == t {
+			return ti.Title
+		}
+	}
+	return t
+}
+
+type option struct {
+	Value, Label string
+	Checked      bool
+}
+
+// formData is the Add/Edit Monitor form: values by field (the API's field
+// paths, so a server error lands beside its field), errors by field.
+type formData struct {
+	ID           int64
+	Device       store.Device
+	Type, Title  string
+	V            map[string]string
+	Errors       map[string]string
+	Secrets      map[string]bool // set already
+	Alerts       []option
+	Deps         []option
+	TLSModes     []string
+	AuthMechs    []string
+	DefaultPorts map[string]int // by TLS mode, for the port's placeholder
+	PortsAttr    string         // the same for the script: "none:25 implicit:465 …"
+	PortHelp     string
+	Defaults     map[string]string
+	RoundTrip    bool
+	Mailbox      bool // pop3, imap and their round trips
+	Action       string
+	// base is the stored monitor being edited: settings the form does not
+	// show (OAuth token sources, stale_after, mailbox_check, a recovery's
+	// timeout) are kept from it.
+	base *config.Monitor
+}
+
+// formFields are the fields the form shows; an error of another field is
+// shown at the top.
+var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user", "password", "auth", "ca", "servername",
+	"insecure_skip_verify", "allow_plaintext_auth", "cert_warn_days", "ehlo", "mailbox", "stat", "expect",
+	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "smtp.ca", "smtp.servername",
+	"smtp.insecure_skip_verify", "smtp.allow_plaintext_auth", "from", "to", "poll_interval",
+	"timing.max_duration", "timing.up_every", "timing.down_every", "timing.lost_every", "timing.warn_rtt",
+	"notify.failures_per_alert", "notify.max_alerts", "alerts", "recovery", "maintenance", "depends_on"}
+
+func monitorField(p string) string {
+	for _, list := range []string{"recovery", "maintenance", "depends_on", "notify.alerts"} {
+		if p == list || strings.HasPrefix(p, list+"[") {
+			if list == "notify.alerts" {
+				return "alerts"
+			}
+			return list
+		}
+	}
+	if p == "address" || p == "host" {
+		return ""
+	}
+	if slices.Contains(formFields, p) {
+		return p
+	}
+	return ""
+}
+
+func (s *Server) newFormData(ctx context.Context, dev *store.Device, typ string, id int64) (*formData, error) {
+	f := &formData{ID: id, Device: *dev, Type: typ, Title: typeTitle(typ), V: map[string]string{}, Errors: map[string]string{},
+		Secrets: map[string]bool{}, AuthMechs: []string{"", "PLAIN", "LOGIN", "CRAM-MD5", "USER", "APOP", "XOAUTH2", "OAUTHBEARER"},
+		RoundTrip: probe.IsRoundTrip(typ), DefaultPorts: map[string]int{}}
+	f.Mailbox = typ != "smtp" && typ != "tcp"
+	for _, m := range probe.TLSModes() {
+		f.TLSModes = append(f.TLSModes, string(m))
+		f.DefaultPorts[string(m)] = probe.DefaultPort(typ, m)
+		f.PortsAttr += fmt.Sprintf("%s:%d ", m, probe.DefaultPort(typ, m))
+	}
+	f.PortHelp = "empty: the default port of the protocol and TLS mode"
+	if typ == "tcp" {
+		f.PortHelp = "required"
+	}
+	def := config.Monitor{Type: typ}
+	def.ApplyDefaults()
+	f.Defaults = map[string]string{
+		"timing.max_duration": goDur(def.Timing.MaxDuration), "timing.up_every": goDur(def.Timing.UpEvery),
+		"timing.down_every": goDur(def.Timing.DownEvery), "timing.lost_every": goDur(def.Timing.LostEvery),
+		"notify.failures_per_alert": strconv.Itoa(def.Notify.FailuresPerAlert), "notify.max_alerts": strconv.Itoa(def.Notify.MaxAlerts),
+		"cert_warn_days": strconv.Itoa(probe.DefaultCertWarnDays),
+	}
+	if id == 0 {
+		f.Action = fmt.Sprintf("/devices/%d/monitors/new?type=%s", dev.ID, url.QueryEscape(typ))
+	} else {
+		f.Action = fmt.Sprintf("/monitors/%d/edit", id)
+	}
+	as, _, err := s.Store.Alerts(ctx, store.Page{Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range as {
+		f.Alerts = append(f.Alerts, option{Value: strconv.FormatInt(a.ID, 10), Label: a.Name + " (" + a.Kind + ")"})
+	}
+	ms, _, err := s.Store.Monitors(ctx, store.MonitorFilter{DeviceID: dev.ID, Page: store.Page{Limit: 1000}})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.ID != id {
+			f.Deps = append(f.Deps, option{Value: m.Name, Label: m.Name})
+		}
+	}
+	return f, nil
+}
+
+// goDur writes a duration as people type it: 5m rather than 5m0s.
+func goDur(d config.Duration) string {
+	x := d.D().String()
+	if strings.HasSuffix(x, "m0s") {
+		x = strings.TrimSuffix(x, "0s")
+	}
+	if strings.HasSuffix(x, "h0m") {
+		x = strings.TrimSuffix(x, "0m")
+	}
+	return x
+}
+
+// fill shows a monitor's settings in the form.
+func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
+	v := f.V
+	set := func(k, x string) {
+		if x != "" && x != "0" && x != "0s" {
+			v[k] = x
+		}
+	}
+	b := func(k string, x bool) {
+		if x {
+			v[k] = "on"
+		}
+	}
+	set("name", m.Name)
+	b("enabled", enabled)
+	b("store_stats", m.StoreStats == nil || *m.StoreStats)
+	set("port", strconv.Itoa(m.Port))
+	set("tls", m.TLS)
+	set("user", m.User)
+	set("auth", m.Auth)
+	set("ca", m.CA)
+	set("servername", m.ServerName)
+	b("insecure_skip_verify", m.Insecure)
+	b("allow_plaintext_auth", m.AllowPlaintext)
+	set("cert_warn_days", strconv.Itoa(m.CertWarnDays))
+	set("ehlo", m.EHLO)
+	set("mailbox", m.Mailbox)
+	b("stat", m.Stat)
+	set("expect", m.Expect)
+	if m.SMTP != nil {
+		set("smtp.host", m.SMTP.Host)
+		set("smtp.port", strconv.Itoa(m.SMTP.Port))
+		set("smtp.tls", m.SMTP.TLS)
+		set("smtp.user", m.SMTP.User)
+		set("smtp.auth", m.SMTP.Auth)
+		set("smtp.ca", m.SMTP.CA)
+		set("smtp.servername", m.SMTP.ServerName)
+		b("smtp.insecure_skip_verify", m.SMTP.InsecureSkipVerify)
+		b("smtp.allow_plaintext_auth", m.SMTP.AllowPlaintextAuth)
+	}
+	set("from", m.From)
+	set("to", m.To)
+	set("poll_interval", goDur(m.PollInterval))
+	set("timing.max_duration", goDur(m.Timing.MaxDuration))
+	set("timing.up_every", goDur(m.Timing.UpEvery))
+	set("timing.down_every", goDur(m.Timing.DownEvery))
+	set("timing.lost_every", goDur(m.Timing.LostEvery))
+	set("timing.warn_rtt", goDur(m.Timing.WarnRTT))
+	set("notify.failures_per_alert", strconv.Itoa(m.Notify.FailuresPerAlert))
+	set("notify.max_alerts", strconv.Itoa(m.Notify.MaxAlerts))
+	var rec []string
+	for _, r := range m.Recovery {
+		line := strings.Join(r.Command, " ")
+		if r.SSH != "" {
+			line = "ssh " + r.SSH + " " + r.Credential + " " + line
+		}
+		rec = append(rec, line)
+	}
+	set("recovery", strings.Join(rec, "\n"))
+	var win []string
+	for _, w := range m.Maintenance {
+		if len(w.Days) > 0 {
+			win = append(win, strings.Join(w.Days, ",")+" "+w.Start+" "+goDur(w.Duration))
+		} else {
+			win = append(win, w.Start+" "+w.End)
+		}
+	}
+	set("maintenance", strings.Join(win, "\n"))
+	for i := range f.Deps {
+		f.Deps[i].Checked = slices.Contains(m.DependsOn, f.Deps[i].Value)
+	}
+	for i := range f.Alerts {
+		id, _ := strconv.ParseInt(f.Alerts[i].Value, 10, 64)
+		f.Alerts[i].Checked = slices.Contains(alerts, id)
+	}
+}
+
+// parse reads the posted form into the monitor's settings; values that
+// are not even numbers or durations are field errors at once, the rest is
+// left to the API's validation.
+func (f *formData) parse(r *http.Request) (api.MonitorInput, bool) {
+	r.ParseForm()
+	in := api.MonitorInput{Device: f.Device.ID}
+	if f.base != nil {
+		in.Settings = *f.base
+		in.Settings.Notify.Alerts = nil // assigned by id below
+	}
+	m := &in.Settings
+	m.Type = f.Type
+	get := func(k string) string {
+		x := strings.TrimSpace(r.PostForm.Get(k))
+		if x != "" {
+			f.V[k] = x
+		}
+		return x
+	}
+	ok := true
+	num := func(k string) int {
+		x := get(k)
+		if x == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(x)
+		if err != nil {
+			f.Errors[k], ok = "is a whole number", false
+		}
+		return n
+	}
+	dur := func(k string) config.Duration {
+		x := get(k)
+		if x == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(x)
+		if err != nil {
+			f.Errors[k], ok = fmt.Sprintf("%q is not a duration (like 30s, 5m, 1h)", x), false
+		}
+		return config.Duration(d)
+	}
+	flag := func(k string) bool { return get(k) == "on" }
+	m.Name = get("name")
+	en := flag("enabled")
+	m.Enabled = &en
+	ss := flag("store_stats")
+	m.StoreStats = &ss
+	m.Port = num("port")
+	m.TLS = get("tls")
+	m.User = get("user")
+	m.Auth = get("auth")
+	m.CA = get("ca")
+	m.ServerName = get("servername")
+	m.Insecure = flag("insecure_skip_verify")
+	m.AllowPlaintext = flag("allow_plaintext_auth")
+	m.CertWarnDays = num("cert_warn_days")
+	m.EHLO = get("ehlo")
+	m.Mailbox = get("mailbox")
+	m.Stat = flag("stat")
+	m.Expect = get("expect")
+	m.SMTP = nil
+	if f.RoundTrip {
+		m.SMTP = &config.Leg{Host: get("smtp.host"), Port: num("smtp.port"), TLS: get("smtp.tls"), User: get("smtp.user"), Auth: get("smtp.auth"),
+			CA: get("smtp.ca"), ServerName: get("smtp.servername"), InsecureSkipVerify: flag("smtp.insecure_skip_verify"),
+			AllowPlaintextAuth: flag("smtp.allow_plaintext_auth")}
+		m.From, m.To = get("from"), get("to")
+		m.PollInterval = dur("poll_interval")
+	}
+	m.Timing = config.Timing{MaxDuration: dur("timing.max_duration"), UpEvery: dur("timing.up_every"), DownEvery: dur("timing.down_every"),
+		LostEvery: dur("timing.lost_every"), WarnRTT: dur("timing.warn_rtt")}
+	m.Notify = config.Notify{FailuresPerAlert: num("notify.failures_per_alert"), MaxAlerts: num("notify.max_alerts")}
+	old := m.Recovery
+	m.Recovery = nil
+	for _, line := range strings.Split(get("recovery"), "\n") {
+		w := strings.Fields(line)
+		var rec config.Recovery
+		switch {
+		case len(w) == 0:
+			continue
+		case w[0] == "ssh" && len(w) >= 4:
+			rec = config.Recovery{SSH: w[1], Credential: w[2], Command: w[3:]}
+		default:
+			rec = config.Recovery{Command: w}
+		}
+		for _, o := range old { // an action kept keeps its timeout
+			if o.SSH == rec.SSH && o.Credential == rec.Credential && slices.Equal(o.Command, rec.Command) {
+				rec.Timeout = o.Timeout
+			}
+		}
+		m.Recovery = append(m.Recovery, rec)
+	}
+	m.Maintenance, m.DependsOn = nil, nil
+	for _, line := range strings.Split(get("maintenance"), "\n") {
+		w := strings.Fields(line)
+		switch {
+		case len(w) == 0:
+		case len(w) == 2:
+			m.Maintenance = append(m.Maintenance, config.Window{Start: w[0], End: w[1]})
+		case len(w) == 3:
+			d, err := time.ParseDuration(w[2])
+			if err != nil {
+				f.Errors["maintenance"], ok = fmt.Sprintf("%q is not a duration (like 2h)", w[2]), false
+			}
+			m.Maintenance = append(m.Maintenance, config.Window{Days: strings.Split(w[0], ","), Start: w[1], Duration: config.Duration(d)})
+		default:
+			f.Errors["maintenance"], ok = fmt.Sprintf("%q is not START END or DAYS HH:MM DURATION", strings.TrimSpace(line)), false
+		}
+	}
+	for i := range f.Deps {
+		f.Deps[i].Checked = slices.Contains(r.PostForm["depends_on"], f.Deps[i].Value)
+		if f.Deps[i].Checked {
+			m.DependsOn = append(m.DependsOn, f.Deps[i].Value)
+		}
+	}
+	in.Alerts = []int64{}
+	for i := range f.Alerts {
+		f.Alerts[i].Checked = slices.Contains(r.PostForm["alerts"], f.Alerts[i].Value)
+		if f.Alerts[i].Checked {
+			id, _ := strconv.ParseInt(f.Alerts[i].Value, 10, 64)
+			in.Alerts = append(in.Alerts, id)
+		}
+	}
+	// Secrets: empty keeps the stored one, "clear" removes it.
+	secret := func(k string) *string {
+		v := r.PostForm.Get(k) // not trimmed: a password may end in a space
+		switch {
+		case v != "":
+			return &v
+		case r.PostForm.Get(k+".clear") == "on":
+			empty := ""
+			return &empty
+		}
+		return nil
+	}
+	in.Password = secret("password")
+	if f.RoundTrip {
+		in.SMTPPassword = secret("smtp.password")
+	}
+	return in, ok
+}
+
+func (s *Server) newMonitor(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	dev, err := s.Store.Device(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	typ := r.URL.Query().Get("type")
+	if !slices.Contains(config.Types(), typ) {
+		s.render(w, c, http.StatusOK, "typepick", "Add New Monitor", map[string]any{"Device": dev, "Types": typeInfos})
+		return nil
+	}
+	f, err := s.newFormData(r.Context(), dev, typ, 0)
+	if err != nil {
+		return err
+	}
+	f.V["enabled"], f.V["store_stats"] = "on", "on"
+	if typ == "imap" || typ == "imap-roundtrip" {
+		f.V["mailbox"] = "INBOX"
+	}
+	s.render(w, c, http.StatusOK, "monitorform", "Add "+f.Title+" monitor", f)
+	return nil
+}
+
+func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	dev, err := s.Store.Device(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	typ := r.URL.Query().Get("type")
+	if !slices.Contains(config.Types(), typ) {
+		return httpError{http.StatusBadRequest, "pick a monitor type"}
+	}
+	f, err := s.newFormData(r.Context(), dev, typ, 0)
+	if err != nil {
+		return err
+	}
+	return s.saveForm(w, r, c, f)
+}
+
+func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, c *call, f *formData) error {
+	in, ok := f.parse(r)
+	if ok {
+		m, err := s.API.SaveMonitor(r.Context(), f.ID, in)
+		if fe, isFE := api.FieldErrors(err); isFE {
+			for k, v := range fieldMap(fe, monitorField) {
+				f.Errors[k] = v
+			}
+		} else if err != nil {
+			return err
+		} else {
+			http.Redirect(w, r, fmt.Sprintf("/monitors/%d", m.ID), http.StatusSeeOther)
+			return nil
+		}
+	}
+	title := "Add " + f.Title + " monitor"
+	if f.ID != 0 {
+		title = "Edit " + f.V["name"]
+	}
+	s.render(w, c, http.StatusBadRequest, "monitorform", title, f)
+	return nil
+}
+
+func (s *Server) loadMonitor(ctx context.Context, r *http.Request) (*store.Monitor, *store.Device, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.Store.Monitor(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	dev, err := s.Store.Device(ctx, m.DeviceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, dev, nil
+}
+
+func (s *Server) editForm(ctx context.Context, m *store.Monitor, dev *store.Device) (*formData, error) {
+	f, err := s.newFormData(ctx, dev, m.Type, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	for k := range m.Secrets {
+		f.Secrets[k] = true // that it is set; never its value
+	}
+	var spec config.Monitor
+	if err := json.Unmarshal(m.Spec, &spec); err != nil {
+		return nil, err
+	}
+	spec.Name = m.Name
+	f.base = &spec
+	return f, nil
+}
+
+func (s *Server) editMonitor(w http.ResponseWriter, r *http.Request, c *call) error {
+	m, dev, err := s.loadMonitor(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	f, err := s.editForm(r.Context(), m, dev)
+	if err != nil {
+		return err
+	}
+	alerts, err := s.Store.MonitorAlerts(r.Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	f.fill(*f.base, m.Enabled, alerts)
+	s.render(w, c, http.StatusOK, "monitorform", "Edit "+m.Name, f)
+	return nil
+}
+
+func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request, c *call) error {
+	m, dev, err := s.loadMonitor(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	f, err := s.editForm(r.Context(), m, dev)
+	if err != nil {
+		return err
+	}
+	return s.saveForm(w, r, c, f)
+}
+
+func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request, c *call) error {
+	m, _, err := s.loadMonitor(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	if err := s.API.DeleteMonitor(r.Context(), m.ID); err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/devices/%d", m.DeviceID), http.StatusSeeOther)
+	return nil
+}
+
+// testMonitor runs a test now: a form posts it and comes back to the
+// monitor's page; the script asks for JSON.
+func (s *Server) testMonitor(w http.ResponseWriter, r *http.Request, c *call) error {
+	m, _, err := s.loadMonitor(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	if s.Engine == nil {
+		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
+	}
+	res, err := s.Engine.TestNow(r.Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		w.Header().Set("Content-Type", "application/json")
+		out := map[string]string{"status": string(res.Status), "rtt": fmtMS(res.RTT)}
+		if res.Error != nil {
+			out["code"], out["message"] = string(res.Error.Code), res.Error.Message
+		}
+		return json.NewEncoder(w).Encode(out)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/monitors/%d", m.ID), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/alert"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+type notificationRow struct {
+	store.Notification
+	Alert string
+	Event alert.Event
+}
+
+type monitorData struct {
+	Monitor       store.Monitor
+	Device        store.Device
+	Spec          config.Monitor
+	State         state.State
+	Since         time.Time
+	Why           string // the cause of the last change
+	Last          *probe.Result
+	LastTest      time.Time
+	Results       []store.Result
+	Failures      []store.Result // with their transcripts
+	Changes       []store.StateChange
+	Notifications []notificationRow
+	Recoveries    []store.RecoveryRun
+	RTTChart      template.HTML
+	DeliveryChart template.HTML
+	RoundTrip     bool
+	Alerts        []string
+	Secrets       []string
+	Live          bool
+}
+
+func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error {
+	m, dev, err := s.loadMonitor(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	d := monitorData{Monitor: *m, Device: *dev, State: state.Pending, RoundTrip: probe.IsRoundTrip(m.Type), Live: s.Engine != nil}
+	if err := json.Unmarshal(m.Spec, &d.Spec); err != nil {
+		return err
+	}
+	for k := range m.Secrets {
+		d.Secrets = append(d.Secrets, k)
+	}
+	if st, err := s.Store.Status(ctx, m.ID); err == nil {
+		d.State, d.Since, d.Last, d.LastTest = st.Status.State, st.Status.Since, st.LastResult, st.LastTest
+	}
+	if d.State == "" {
+		d.State = state.Pending
+	}
+	if !m.Enabled {
+		d.State = state.Disabled
+	}
+	now := s.Now()
+	from := now.Add(-24 * time.Hour)
+	rs, err := s.Store.Results(ctx, m.ID, from, now.Add(time.Minute), 2000)
+	if err != nil {
+		return err
+	}
+	var rtt, del []point
+	for _, x := range rs {
+		rtt = append(rtt, point{T: x.Time, V: float64(x.RTT) / 1e6, Bad: x.Status == probe.StatusDown})
+		if x.Delivery > 0 {
+			del = append(del, point{T: x.Time, V: float64(x.Delivery) / 1e6})
+		}
+	}
+	// Newest first for the tables.
+	for i := len(rs) - 1; i >= 0; i-- {
+		if len(d.Results) < 50 {
+			d.Results = append(d.Results, rs[i])
+		}
+		if rs[i].Detail != nil && rs[i].Status != probe.StatusUp && len(d.Failures) < 10 {
+			d.Failures = append(d.Failures, rs[i])
+		}
+	}
+	d.RTTChart = lineChart("rtt-chart", "Response time, last 24 hours", "ms", rtt, from, now)
+	if d.RoundTrip {
+		d.DeliveryChart = lineChart("delivery-chart", "Delivery time, last 24 hours", "ms", del, from, now)
+	}
+	if d.Changes, err = s.Store.StateChanges(ctx, m.ID, 20); err != nil {
+		return err
+	}
+	if len(d.Changes) > 0 {
+		d.Why = d.Changes[0].Cause
+	}
+	ns, err := s.Store.Notifications(ctx, m.ID, 20)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, n := range ns {
+		row := notificationRow{Notification: n}
+		if _, ok := names[n.AlertID]; !ok {
+			if a, err := s.Store.Alert(ctx, n.AlertID); err == nil {
+				names[n.AlertID] = a.Name
+			}
+		}
+		row.Alert = names[n.AlertID]
+		json.Unmarshal(n.Payload, &row.Event)
+		d.Notifications = append(d.Notifications, row)
+	}
+	if d.Recoveries, err = s.Store.Recoveries(ctx, m.ID, 20); err != nil {
+		return err
+	}
+	ids, err := s.Store.MonitorAlerts(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if a, err := s.Store.Alert(ctx, id); err == nil {
+			d.Alerts = append(d.Alerts, a.Name)
+		}
+	}
+	s.render(w, c, http.StatusOK, "monitor", m.Name, d)
+	return nil
+}

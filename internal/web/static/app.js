@@ -1,0 +1,124 @@
+// mailmon's one script: live board updates (server-sent events), the
+// "Test now" button, confirmations and form niceties. Every page works
+// without it. Server text is only ever set with textContent.
+(function () {
+  "use strict";
+  var csrf = document.body.getAttribute("data-csrf") || "";
+
+  // Live updates of every element with data-id (board rows, the monitor
+  // page's current state).
+  function live() {
+    var els = document.querySelectorAll("[data-id]");
+    if (!els.length || !window.EventSource || !csrf) return;
+    var ids = [];
+    els.forEach(function (el) { ids.push(el.getAttribute("data-id")); });
+    var badge = document.getElementById("live");
+    var es = new EventSource("/events?ids=" + encodeURIComponent(ids.join(",")));
+    es.addEventListener("open", function () {
+      if (badge) { badge.textContent = "● live"; badge.setAttribute("data-live", "on"); }
+      document.body.setAttribute("data-live", "on");
+    });
+    es.addEventListener("error", function () {
+      if (badge) { badge.textContent = "live updates paused"; badge.setAttribute("data-live", "off"); }
+    });
+    es.addEventListener("logout", function () { es.close(); window.location.href = "/login"; });
+    es.addEventListener("state", function (msg) {
+      var ev;
+      try { ev = JSON.parse(msg.data); } catch (e) { return; }
+      document.querySelectorAll('[data-id="' + String(Number(ev.id)) + '"]').forEach(function (el) { apply(el, ev); });
+    });
+  }
+
+  function apply(el, ev) {
+    var st = el.querySelector(".c-state .state");
+    if (st) {
+      st.className = "state st-" + ev.state;
+      st.setAttribute("data-state", ev.state);
+      st.querySelector(".icon").textContent = ev.icon;
+      st.querySelector(".label").textContent = ev.label;
+    }
+    if (el.classList.contains("row")) el.className = "row st-" + ev.state;
+    var rtt = el.querySelector(".c-rtt");
+    if (rtt) rtt.textContent = ev.rtt || "–";
+    var when = el.querySelector(".c-when");
+    if (when) when.textContent = ev.time;
+    var err = el.querySelector(".c-err");
+    if (err) {
+      err.textContent = "";
+      if (ev.code) {
+        var code = document.createElement("code");
+        code.textContent = ev.code;
+        err.appendChild(code);
+        err.appendChild(document.createTextNode(" " + (ev.message || "")));
+      }
+    }
+  }
+
+  // "Test now": post with the CSRF header, show the outcome, reload.
+  function testNow() {
+    document.querySelectorAll("form.test-now").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var btn = form.querySelector("button");
+        var out = document.getElementById("test-result");
+        btn.disabled = true;
+        if (out) out.textContent = "testing…";
+        fetch(form.action, { method: "POST", headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }, credentials: "same-origin" })
+          .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+          .then(function (res) {
+            if (out) out.textContent = res.status + " in " + res.rtt + (res.code ? " — " + res.code + ": " + res.message : "");
+            setTimeout(function () { window.location.reload(); }, 1500);
+          })
+          .catch(function (err) { if (out) out.textContent = "test failed: " + err.message; btn.disabled = false; });
+      });
+    });
+  }
+
+  // Forms that destroy ask first.
+  function confirms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
+      });
+    });
+  }
+
+  // The port's placeholder follows the TLS mode (25/465, 110/995, 143/993).
+  function ports() {
+    var def = document.getElementById("default-ports");
+    if (!def) return;
+    var map = {};
+    def.getAttribute("data-ports").trim().split(/\s+/).forEach(function (kv) {
+      var i = kv.lastIndexOf(":");
+      map[kv.slice(0, i)] = kv.slice(i + 1);
+    });
+    document.querySelectorAll("select.tls-select").forEach(function (sel) {
+      var port = document.getElementById("f-" + sel.getAttribute("data-port"));
+      if (!port) return;
+      var smtp = sel.name.indexOf("smtp.") === 0;
+      function upd() {
+        var p = smtp ? (sel.value === "implicit" ? "465" : "25") : map[sel.value];
+        if (p && p !== "0") port.placeholder = p;
+      }
+      sel.addEventListener("change", upd);
+      upd();
+    });
+  }
+
+  // The alert form shows the fields of the chosen kind.
+  function alertKind() {
+    var kind = document.getElementById("alert-kind");
+    if (!kind) return;
+    function upd() {
+      document.querySelectorAll("fieldset[data-kind]").forEach(function (fs) {
+        fs.hidden = fs.getAttribute("data-kind") !== kind.value;
+      });
+    }
+    kind.addEventListener("change", upd);
+    upd();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    live(); testNow(); confirms(); ports(); alertKind();
+  });
+})();

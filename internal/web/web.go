@@ -1,0 +1,269 @@
+// Package web is mailmon's web UI (SPEC.md §4–5): server-rendered pages
+// (html/template, so every server text and every name is escaped in its
+// context), one small script and one style sheet, all embedded. It saves
+// through the JSON API's own functions, so a form and the API validate the
+// same way. Every page needs a session; every state-changing request a
+// CSRF token and a same-origin request.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Server serves the web UI.
+type Server struct {
+	Store  store.Store
+	Engine *engine.Engine // nil: no live updates, no "Test now"
+	API    *api.Server    // saves devices, monitors and alerts
+	Log    *slog.Logger
+	// Secure is set when the UI is served over TLS: cookies get Secure.
+	Secure bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// BcryptCost is the cost of new password hashes (default
+	// bcrypt.DefaultCost; tests lower it).
+	BcryptCost int
+	// IdleTimeout and MaxAge end sessions (defaults 12 h and 7 days).
+	IdleTimeout, MaxAge time.Duration
+	// Heartbeat is how often an idle event stream gets a comment and its
+	// session is checked again (default 15 s).
+	Heartbeat time.Duration
+
+	once    sync.Once
+	pages   map[string]*template.Template
+	limiter *limiter
+
+	mu      sync.Mutex
+	streams map[string]map[int]context.CancelFunc // live streams by session hash
+	nextID  int
+}
+
+// Route is one route of the UI. The router is built from Routes, and the
+// security tests enumerate it.
+type Route struct {
+	Method, Path string
+	Public       bool // needs no session (login, static files)
+	handler      func(w http.ResponseWriter, r *http.Request, c *call) error
+}
+
+// call is what a handler knows of the request's session.
+type call struct {
+	user    *store.User
+	session *store.Session
+}
+
+// Routes lists every route of the UI.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/static/{file}", Public: true, handler: s.static},
+		{Method: "GET", Path: "/login", Public: true, handler: s.loginPage},
+		{Method: "POST", Path: "/login", Public: true, handler: s.login},
+		{Method: "POST", Path: "/logout", handler: s.logout},
+		{Method: "GET", Path: "/password", handler: s.passwordPage},
+		{Method: "POST", Path: "/password", handler: s.changePassword},
+		{Method: "GET", Path: "/{$}", handler: s.board},
+		{Method: "GET", Path: "/events", handler: s.events},
+		{Method: "GET", Path: "/devices", handler: s.devices},
+		{Method: "POST", Path: "/devices", handler: s.createDevice},
+		{Method: "GET", Path: "/devices/{id}", handler: s.device},
+		{Method: "POST", Path: "/devices/{id}", handler: s.updateDevice},
+		{Method: "POST", Path: "/devices/{id}/delete", handler: s.deleteDevice},
+		{Method: "GET", Path: "/devices/{id}/monitors/new", handler: s.newMonitor},
+		{Method: "POST", Path: "/devices/{id}/monitors/new", handler: s.createMonitor},
+		{Method: "GET", Path: "/monitors/{id}", handler: s.monitor},
+		{Method: "GET", Path: "/monitors/{id}/edit", handler: s.editMonitor},
+		{Method: "POST", Path: "/monitors/{id}/edit", handler: s.updateMonitor},
+		{Method: "POST", Path: "/monitors/{id}/delete", handler: s.deleteMonitor},
+		{Method: "POST", Path: "/monitors/{id}/test", handler: s.testMonitor},
+		{Method: "GET", Path: "/reports", handler: s.reports},
+		{Method: "GET", Path: "/reports.csv", handler: s.reportCSV},
+		{Method: "GET", Path: "/alerts", handler: s.alerts},
+		{Method: "POST", Path: "/alerts", handler: s.createAlert},
+		{Method: "GET", Path: "/alerts/{id}/edit", handler: s.editAlert},
+		{Method: "POST", Path: "/alerts/{id}/edit", handler: s.updateAlert},
+		{Method: "POST", Path: "/alerts/{id}/delete", handler: s.deleteAlert},
+		{Method: "GET", Path: "/credentials", handler: s.credentials},
+		{Method: "POST", Path: "/credentials", handler: s.createCredential},
+		{Method: "POST", Path: "/credentials/{id}/delete", handler: s.deleteCredential},
+		{Method: "GET", Path: "/users", handler: s.users},
+		{Method: "POST", Path: "/users", handler: s.createUser},
+		{Method: "POST", Path: "/users/{id}/delete", handler: s.deleteUser},
+	}
+}
+
+// Register adds the UI's routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	s.init()
+	for _, rt := range s.Routes() {
+		mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
+}
+
+// Handler is the UI alone, with its security headers (tests; serve
+// registers the routes beside the API's).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Register(mux)
+	return Headers(mux, s.Secure)
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		if s.Now == nil {
+			s.Now = time.Now
+		}
+		if s.Log == nil {
+			s.Log = slog.New(slog.DiscardHandler)
+		}
+		if s.IdleTimeout <= 0 {
+			s.IdleTimeout = 12 * time.Hour
+		}
+		if s.MaxAge <= 0 {
+			s.MaxAge = 7 * 24 * time.Hour
+		}
+		if s.Heartbeat <= 0 {
+			s.Heartbeat = 15 * time.Second
+		}
+		s.limiter = newLimiter()
+		s.streams = map[string]map[int]context.CancelFunc{}
+		s.pages = parsePages()
+	})
+}
+
+// Headers sets the security headers of every response: a CSP without
+// inline script, no framing, no sniffing; HSTS under TLS.
+func Headers(h http.Handler, tls bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		if tls {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// httpError is an error shown to the user with a status.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e httpError) Error() string { return e.msg }
+
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		c := &call{}
+		if rt.Method != "GET" && rt.Method != "HEAD" {
+			if err := sameOrigin(r); err != nil {
+				s.fail(w, r, c, httpError{http.StatusForbidden, err.Error()})
+				return
+			}
+		}
+		if !rt.Public {
+			u, se, err := s.authenticate(r)
+			if err != nil {
+				if rt.Method == "GET" && rt.Path != "/events" {
+					http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				s.fail(w, r, c, httpError{http.StatusUnauthorized, "please log in"})
+				return
+			}
+			c.user, c.session = u, se
+			if rt.Method != "GET" && rt.Method != "HEAD" && !s.csrfOK(r, se) {
+				s.fail(w, r, c, httpError{http.StatusForbidden, "the form is out of date (CSRF token missing or wrong): reload the page and try again"})
+				return
+			}
+		}
+		if rt.Method == "GET" && rt.Path != "/static/{file}" {
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		if err := rt.handler(w, r, c); err != nil {
+			s.fail(w, r, c, err)
+		}
+	})
+}
+
+// fail shows an error page.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	var he httpError
+	switch {
+	case errors.As(err, &he):
+	case errors.Is(err, store.ErrNotFound):
+		he = httpError{http.StatusNotFound, "not found"}
+	default:
+		s.Log.Error("web", "path", r.URL.Path, "err", err)
+		he = httpError{http.StatusInternalServerError, "internal error"}
+	}
+	s.render(w, c, he.status, "error", "Error", he.msg)
+}
+
+// page is what every template gets.
+type page struct {
+	Title string
+	User  *store.User
+	CSRF  string
+	Nav   string
+	Data  any
+}
+
+func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title string, data any) {
+	t := s.pages[name]
+	p := page{Title: title, Data: data, Nav: name}
+	if c != nil && c.user != nil {
+		p.User, p.CSRF = c.user, c.session.CSRF
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := t.ExecuteTemplate(w, name+".html", p); err != nil {
+		s.Log.Error("web: template", "page", name, "err", err)
+	}
+}
+
+func (s *Server) static(w http.ResponseWriter, r *http.Request, _ *call) error {
+	sub, _ := fs.Sub(staticFS, "static")
+	name := r.PathValue("file")
+	b, err := fs.ReadFile(sub, name)
+	if err != nil {
+		return httpError{http.StatusNotFound, "not found"}
+	}
+	w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
+	w.Header().Set("Cache-Control", "max-age=3600")
+	w.Write(b)
+	return nil
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, httpError{http.StatusNotFound, "not found"}
+	}
+	return id, nil
+}
