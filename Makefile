@@ -2,7 +2,7 @@ GO ?= go
 FUZZTIME ?= 10s
 PKGS := ./...
 
-.PHONY: all build test check vet race fuzz bench-smoke bench bench-daemon bench-peers soak clean
+.PHONY: all build test check vet race fuzz bench-smoke bench bench-daemon bench-peers soak bench-pg clean
 
 all: build
 
@@ -36,6 +36,8 @@ fuzz:
 bench-smoke: build
 	$(GO) test -run='^$$' -bench=. -benchtime=1x $(PKGS)
 	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -warmup 100ms -window 300ms -real-window 300ms -strict -out $$(mktemp -d)
+	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=100 MAILMON_BENCH_WINDOW=1s \
+	  $(GO) test -count=1 -run '^TestBenchPG(Nodes|WriteLoad)$$' ./cmd/mailmon/
 
 # Probe cost against a raw-socket baseline, medians of BENCHCOUNT runs,
 # with the ratio table (goals: banner ≤ 1.2×, STARTTLS ≤ 1.1×).
@@ -64,6 +66,15 @@ SOAKMONITORS ?= 10000
 SOAKDURATION ?= 30m
 soak: build
 	$(GO) run ./internal/bench/soak -mailmon bin/mailmon -monitors $(SOAKMONITORS) -duration $(SOAKDURATION)
+
+# 1, 2 and 3 nodes on one private PostgreSQL (the test harness's): tests/s
+# sustained, PostgreSQL CPU, WAL and rows per test; writes bench/results/pg-DATE.md.
+BENCHPGMONITORS ?= 8000
+bench-pg:
+	@mkdir -p bench/results
+	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=$(BENCHPGMONITORS) MAILMON_BENCH_WINDOW=15s \
+	  MAILMON_BENCH_OUT=$(CURDIR)/bench/results/pg-$$(date +%Y-%m-%d).md \
+	  $(GO) test -count=1 -run '^TestBenchPG(Nodes|WriteLoad)$$' -timeout 20m ./cmd/mailmon/
 
 clean:
 	rm -rf bin

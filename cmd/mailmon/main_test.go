@@ -21,6 +21,7 @@ import (
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
+	"github.com/mailmon/mailmon/internal/testutil/realpg"
 	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
 )
 
@@ -31,7 +32,10 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	realmail.Main(m)
+	code := m.Run()
+	realmail.Stop()
+	realpg.Stop()
+	os.Exit(code)
 }
 
 func mailmon(t *testing.T, env []string, args ...string) (code int, stdout, stderr string, took time.Duration) {

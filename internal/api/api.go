@@ -369,6 +369,18 @@ type monitorJSON struct {
 	Settings   config.Monitor  `json:"settings"`
 	Secrets    map[string]bool `json:"secrets"` // which are set; never their values
 	Alerts     []int64         `json:"alerts"`
+	// Locations is, for a monitor tested from several locations (K-of-N),
+	// the latest result of each: where they disagree shows here.
+	Locations []locationJSON `json:"locations,omitempty"`
+}
+
+// locationJSON is one location's latest result of a K-of-N monitor.
+type locationJSON struct {
+	Location string       `json:"location"`
+	Node     string       `json:"node"`
+	Time     time.Time    `json:"time"`
+	Status   probe.Status `json:"status"`
+	Code     probe.Code   `json:"code,omitempty"`
 }
 
 func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON, error) {
@@ -393,6 +405,16 @@ func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON,
 	}
 	if !m.Enabled {
 		out.State = state.Disabled
+	}
+	if out.Settings.Locations != nil {
+		// The newest of each location over the last day.
+		rs, err := s.Store.LatestResults(ctx, m.ID, time.Now().Add(-24*time.Hour))
+		if err != nil {
+			return out, err
+		}
+		for _, r := range rs {
+			out.Locations = append(out.Locations, locationJSON{r.Location, r.Node, r.Time, r.Status, r.Code})
+		}
 	}
 	ids, err := s.Store.MonitorAlerts(ctx, m.ID)
 	if err != nil {
@@ -606,10 +628,13 @@ func (s *Server) monitorResults(w http.ResponseWriter, r *http.Request) error {
 		DeliveryMS float64       `json:"delivery_ms,omitempty"`
 		Code       probe.Code    `json:"code,omitempty"`
 		Detail     *probe.Result `json:"detail,omitempty"`
+		Node       string        `json:"node"`     // the node that ran the test
+		Location   string        `json:"location"` // its --location
 	}
 	out := make([]resultJSON, 0, len(rs))
 	for _, x := range rs {
-		out = append(out, resultJSON{x.Time, x.Status, float64(x.RTT.Microseconds()) / 1e3, float64(x.Delivery.Microseconds()) / 1e3, x.Code, x.Detail})
+		out = append(out, resultJSON{x.Time, x.Status, float64(x.RTT.Microseconds()) / 1e3, float64(x.Delivery.Microseconds()) / 1e3, x.Code, x.Detail,
+			x.Node, x.Location})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil

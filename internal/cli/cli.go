@@ -38,8 +38,9 @@ usage:
   mailmon discover HOST|DOMAIN [--ports LIST] [--output table|json|yaml]
                                    find a host's (or a domain's MX hosts') mail
                                    services, their TLS, auth and security verdict
-  mailmon serve [--db FILE] [--listen ADDR]
-                                   the daemon: scheduler, alerts, JSON API
+  mailmon serve [--db FILE|postgres://…] [--listen ADDR] [--location L] [--lease 15s]
+                                   the daemon: scheduler, alerts, JSON API; several
+                                   nodes on one PostgreSQL share the monitors
   mailmon apply -f FILE.yaml|- [--db FILE]
                                    create or update devices, monitors and alerts
   mailmon export [--db FILE]       the configuration as YAML, without secrets

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,34 +25,85 @@ import (
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/vault"
 	"github.com/mailmon/mailmon/internal/web"
 )
 
 // openStore opens the database of --db and its vault, whose key file lives
-// beside it.
+// beside a SQLite database (for PostgreSQL: $MAILMON_SECRET_KEY).
 func openStore(ctx context.Context, db string, env Env) (store.Store, *vault.Vault, error) {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return nil, nil, errors.New("--db: PostgreSQL is not supported yet; use a SQLite file path")
+	return openDB(ctx, &dbOptions{db: db}, true, env)
+}
+
+// dbOptions are the flags of commands that touch the database.
+type dbOptions struct {
+	db      string
+	keyFile string
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "./mailmon.db", "database: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DB shared by several nodes")
+}
+
+// dbFlags adds --db and --key-file.
+func dbFlags(fs *flag.FlagSet) *dbOptions {
+	o := &dbOptions{}
+	fs.StringVar(&o.db, "db", "./mailmon.db", "database: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DB shared by several nodes")
+	fs.StringVar(&o.keyFile, "key-file", "", "the key that encrypts stored secrets (default: $"+vault.EnvVar+", else storage.key beside a SQLite database; with PostgreSQL every node needs the same key)")
+	return o
+}
+
+// openDB opens the database and, if needVault, the vault of its secrets.
+// A SQLite database keeps its key in a file beside it, created on first
+// use; a PostgreSQL database is shared by nodes on several machines, so
+// its key must be given, the same to every node.
+func openDB(ctx context.Context, o *dbOptions, needVault bool, env Env) (store.Store, *vault.Vault, error) {
+	var v *vault.Vault
+	pg := postgres.IsURL(o.db)
+	if needVault {
+		var err error
+		switch {
+		case o.keyFile != "":
+			var k secret.Key
+			if k, err = (secret.Source{File: o.keyFile}).Load(); err == nil {
+				v, err = vault.New(k)
+			}
+		case pg:
+			if env.Getenv(vault.EnvVar) == "" {
+				return nil, nil, fmt.Errorf("--db postgres://: the key of stored secrets must be the same on every node: set $%s or --key-file FILE", vault.EnvVar)
+			}
+			var k secret.Key
+			if k, err = (secret.Source{Getenv: env.Getenv, Env: vault.EnvVar, Dir: os.TempDir()}).Load(); err == nil {
+				v, err = vault.New(k)
+			}
+		default:
+			dir := filepath.Dir(o.db)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, nil, fmt.Errorf("--db: %v", err)
+			}
+			v, err = vault.Load(dir, env.Getenv)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
 	}
-	dir := filepath.Dir(db)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if pg {
+		s, err := postgres.Open(ctx, o.db)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, v, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(o.db), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("--db: %v", err)
 	}
-	v, err := vault.Load(dir, env.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := sqlite.Open(ctx, db)
+	s, err := sqlite.Open(ctx, o.db)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s, v, nil
-}
-
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "./mailmon.db", "database: a SQLite file")
 }
 
 func newFlags(name string, env Env) *flag.FlagSet {
@@ -62,7 +115,8 @@ func newFlags(name string, env Env) *flag.FlagSet {
 // Serve is "mailmon serve": the daemon.
 func Serve(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("serve", env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
+	db := &dbo.db
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the web UI and API")
 	secretFile := fs.String("secret-file", "", "this installation's secret for round-trip probes (default: $MAILMON_SECRET, else created in the user's config directory)")
 	inFlight := fs.Int("max-in-flight", 0, "tests running at once, at most; a test of a silent server holds its slot for its whole maximum duration (default 2048, or a quarter of the open-files limit)")
@@ -73,11 +127,22 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	rollupEvery := fs.Duration("rollup-every", 5*time.Minute, "how often statistics are rolled up for reports")
+	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
+	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
+	lease := fs.Duration("lease", 15*time.Second, "with --db postgres://: the lease period; a dead node's monitors move to the others within it")
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errorf(env, "serve: --tls-cert and --tls-key go together")
+	}
+	if *location != "" {
+		if err := config.CheckLocation(*location); err != nil {
+			return errorf(env, "serve: --location: %v", err)
+		}
+	}
+	if *lease < time.Second {
+		return errorf(env, "serve: --lease: %v is shorter than a second", *lease)
 	}
 	dbSet := false
 	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
@@ -94,7 +159,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 			*db = filepath.Join(dir, "mailmon.db")
 		}
 	}
-	st, v, err := openStore(ctx, *db, env)
+	st, v, err := openDB(ctx, dbo, true, env)
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
@@ -124,9 +189,20 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if url == "" {
 		url = scheme + ln.Addr().String()
 	}
-	e := engine.New(engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery})
+	node := store.Node{ID: rand.Text(), Name: *nodeName, Location: *location}
+	if node.Name == "" {
+		host, _ := os.Hostname()
+		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
+	opts := engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
+		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS"))}
+	if c, ok := st.(store.Cluster); ok {
+		opts.Cluster = c
+		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)
+	}
+	e := engine.New(opts)
 	mux := http.NewServeMux()
-	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log,
+	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight}
 	mux.Handle("/", apiSrv.Handler())
 	(&web.Server{Store: st, Engine: e, API: apiSrv, Log: log, Secure: *tlsCert != ""}).Register(mux)
@@ -155,7 +231,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		defer cancel()
 		srv.Shutdown(sctx)
 	}()
-	fmt.Fprintf(env.Stdout, "mailmon listening on %s (database %s)\n", url, *db)
+	fmt.Fprintf(env.Stdout, "mailmon listening on %s (database %s)\n", url, postgres.Redact(*db))
 	serve := func() error { return srv.Serve(ln) }
 	if *tlsCert != "" {
 		serve = func() error { return srv.ServeTLS(ln, *tlsCert, *tlsKey) }
@@ -167,18 +243,32 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	return ExitOK
 }
 
+// denyList reads MAILMON_TEST_DENY_TARGETS, for tests only: a comma-separated
+// list of host:port targets this node's tests treat as refused (one
+// location's path to them cut).
+func denyList(v string) func(string) bool {
+	if v == "" {
+		return nil
+	}
+	deny := map[string]bool{}
+	for _, t := range strings.Split(v, ",") {
+		deny[strings.TrimSpace(t)] = true
+	}
+	return func(hostport string) bool { return deny[hostport] }
+}
+
 // Token is "mailmon token create --name N" (and list, delete).
 func Token(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list" && args[0] != "delete") {
 		return errorf(env, "token: usage: mailmon token create --name N | list | delete --name N")
 	}
 	fs := newFlags("token "+args[0], env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	name := fs.String("name", "", "the token's name")
 	if err := fs.Parse(args[1:]); err != nil {
 		return ExitUnknown
 	}
-	st, _, err := openStore(ctx, *db, env)
+	st, _, err := openDB(ctx, dbo, false, env)
 	if err != nil {
 		return errorf(env, "token: %v", err)
 	}
@@ -227,7 +317,7 @@ func Token(ctx context.Context, args []string, env Env) int {
 // Apply is "mailmon apply -f FILE".
 func Apply(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("apply", env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	file := fs.String("f", "", "the configuration file (YAML); - reads standard input")
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
@@ -257,7 +347,7 @@ func Apply(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitCritical
 	}
-	st, v, err := openStore(ctx, *db, env)
+	st, v, err := openDB(ctx, dbo, true, env)
 	if err != nil {
 		return errorf(env, "apply: %v", err)
 	}
@@ -285,11 +375,11 @@ func Apply(ctx context.Context, args []string, env Env) int {
 // Export is "mailmon export": the configuration as YAML, without secrets.
 func Export(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("export", env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
 	}
-	st, _, err := openStore(ctx, *db, env)
+	st, _, err := openDB(ctx, dbo, false, env)
 	if err != nil {
 		return errorf(env, "export: %v", err)
 	}

@@ -19,7 +19,7 @@ func User(ctx context.Context, args []string, env Env) int {
 	}
 	cmd := args[0]
 	fs := newFlags("user "+cmd, env)
-	db := dbFlag(fs)
+	dbo := dbFlags(fs)
 	// The name may stand before or after the flags.
 	rest := args[1:]
 	var name string
@@ -36,7 +36,7 @@ func User(ctx context.Context, args []string, env Env) int {
 	if (cmd != "list" && !needName) || (needName && name == "") {
 		return errorf(env, use)
 	}
-	st, _, err := openStore(ctx, *db, env)
+	st, _, err := openDB(ctx, dbo, false, env) // logins need no vault
 	if err != nil {
 		return errorf(env, "user: %v", err)
 	}

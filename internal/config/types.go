@@ -135,6 +135,19 @@ type Monitor struct {
 	Recovery    []Recovery `yaml:"recovery,omitempty" json:"recovery,omitempty"`
 	DependsOn   []string   `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
 	Maintenance []Window   `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+
+	// Locations asks several locations to test the monitor (nodes on one
+	// PostgreSQL database with --location); nil: one node anywhere.
+	Locations *Locations `yaml:"locations,omitempty" json:"locations,omitempty"`
+}
+
+// Locations is K-of-N: the monitor is tested from every location in At
+// (every location with a live node when At is empty), each by one node
+// there, and goes Down only when Require of them fail at once; fewer
+// failing leaves it Up, with the disagreement shown.
+type Locations struct {
+	Require int      `yaml:"require" json:"require"`
+	At      []string `yaml:"at,omitempty" json:"at,omitempty"`
 }
 
 // Timing is the seed's Timing section.

@@ -226,6 +226,21 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	if m.Password.Set() && m.User == "" {
 		add(p+".user", "is required when a password is given")
 	}
+	if l := m.Locations; l != nil {
+		if l.Require < 1 {
+			add(p+".locations.require", "must be at least 1 (the locations that must fail at once for Down)")
+		}
+		if len(l.At) > 0 && l.Require > len(l.At) {
+			add(p+".locations.require", "%d is more than the %d locations in at", l.Require, len(l.At))
+		}
+		for k, name := range l.At {
+			if err := CheckLocation(name); err != nil {
+				add(fmt.Sprintf("%s.locations.at[%d]", p, k), "%v", err)
+			} else if slices.Contains(l.At[:k], name) {
+				add(fmt.Sprintf("%s.locations.at[%d]", p, k), "%q is listed twice", name)
+			}
+		}
+	}
 	cfg := m.ProbeConfig(d.Address)
 	// Secrets are not resolved here, and one left out may already be
 	// stored (an exported file has none): a placeholder stands in so that
@@ -429,4 +444,13 @@ func cycle(ms []Monitor) string {
 		}
 	}
 	return ""
+}
+
+// CheckLocation checks a location label (a node's --location, a monitor's
+// locations.at): 1–32 of a-z, 0-9, '.', '_', '-'.
+func CheckLocation(name string) error {
+	if name == "" || len(name) > 32 || strings.TrimLeft(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") != "" {
+		return fmt.Errorf("location %q: 1 to 32 of a-z, 0-9, '.', '_', '-'", name)
+	}
+	return nil
 }

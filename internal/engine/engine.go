@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -53,6 +55,19 @@ type Options struct {
 	AlertEvery time.Duration
 	// Probers overrides the table of probers (tests).
 	Probers func(typ string) (probe.Prober, bool)
+
+	// Node is this node: its name and location go with every result.
+	Node store.Node
+	// Cluster, when set (PostgreSQL), shares the monitors with the other
+	// nodes on the database: this node tests only those it holds a lease
+	// on (see cluster.go). Lease is the lease period (default 15 s): a
+	// dead node's monitors move to others within it.
+	Cluster store.Cluster
+	Lease   time.Duration
+	// Deny, when set, makes tests of the targets it matches (host:port)
+	// fail as if refused: a location whose path to a target is cut, for
+	// tests of K-of-N.
+	Deny func(hostport string) bool
 }
 
 // Engine runs the monitors.
@@ -72,6 +87,8 @@ type Engine struct {
 	events  events                  // live subscribers (Subscribe)
 
 	recordLat latency // time of each RecordTest, for /metrics
+
+	cl *cluster // nil on a single node
 }
 
 // entry is a loaded monitor, ready to test.
@@ -127,6 +144,13 @@ func New(o Options) *Engine {
 	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{},
 		retryAt: map[int64]time.Time{}, last: map[int64]*probe.Result{}, tests: map[int64]counts{}}
 	e.limiter = &limiter{every: o.AlertEvery, burst: float64(o.AlertBurst), buckets: map[int64]*bucket{}}
+	if o.Cluster != nil {
+		if o.Lease <= 0 {
+			o.Lease = 15 * time.Second
+		}
+		e.o.Lease = o.Lease
+		e.cl = newCluster(o.Cluster, o.Node, o.Lease)
+	}
 	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
 	return e
 }
@@ -211,6 +235,10 @@ func (e *Engine) reload(ctx context.Context, id int64, window time.Duration) err
 	e.monitors[id] = en
 	e.status[id] = prev
 	e.mu.Unlock()
+	if !e.holds(id) {
+		e.sched.Remove(id) // another node's to test
+		return nil
+	}
 	if !m.Enabled {
 		e.sched.Remove(id)
 		// Record the change to Disabled so that it shows and survives.
@@ -307,11 +335,18 @@ func (e *Engine) interval(en *entry, s state.State) time.Duration {
 // ends.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, fn := range []func(context.Context){e.sched.Run, e.outbox, e.watch, e.janitor} {
+	loops := []func(context.Context){e.sched.Run, e.outbox, e.watch, e.janitor}
+	if e.cl != nil {
+		loops = append(loops, e.leases)
+	}
+	for _, fn := range loops {
 		wg.Add(1)
 		go func() { defer wg.Done(); fn(ctx) }()
 	}
 	wg.Wait()
+	if e.cl != nil {
+		e.leave(ctx) // no test runs any more: the others may take over at once
+	}
 }
 
 // watch reloads monitors created, changed or deleted behind the engine's
@@ -382,6 +417,13 @@ func (e *Engine) test(ctx context.Context, id int64) time.Duration {
 	if en == nil {
 		return time.Hour
 	}
+	if e.cl != nil {
+		var ok bool
+		if ctx, _, ok = e.cl.begin(ctx, id); !ok {
+			return e.o.Lease // not ours (any more): it is unscheduled
+		}
+		defer e.cl.end(id)
+	}
 	res := e.run(ctx, en)
 	st := e.record(ctx, en, res)
 	return e.interval(en, st)
@@ -412,16 +454,49 @@ func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
 		t := probe.NewTrace(ctx, e.o.Now)
 		return t.Result(&en.cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "type", Msg: "unknown type " + en.m.Type}}})
 	}
+	if e.o.Deny != nil && e.o.Deny(net.JoinHostPort(en.cfg.Host, strconv.Itoa(en.cfg.Port))) {
+		p = denied
+	}
 	return probe.Run(ctx, p, en.config())
 }
 
 // record runs the state machine on a result (nil: only the enabled flag or
-// a window changed) and stores it all at once.
+// a window changed) and stores it all at once. On several nodes, a test is
+// stored only under this node's lease, and a monitor tested from several
+// locations starts from the stored status (the other locations' nodes
+// write it too), retried if another stored a test in between.
 func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state.State {
-	now := e.o.Now()
 	if res != nil {
 		e.count(en.m.ID, res)
 	}
+	var fence *store.Fence
+	if e.cl != nil {
+		l, ok := e.cl.holds(en.m.ID)
+		if !ok {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return e.status[en.m.ID].State // not ours: another node records it
+		}
+		fence = &store.Fence{Node: e.o.Node.ID, Lease: l}
+	}
+	shared := e.cl != nil && en.spec.Locations != nil
+	for try := 0; ; try++ {
+		st, err := e.record1(ctx, en, res, fence, shared)
+		if errors.Is(err, store.ErrStale) && try < 5 {
+			continue
+		}
+		if errors.Is(err, store.ErrLeaseLost) {
+			e.o.Log.Warn("a test's result was dropped: the lease went to another node", "monitor", en.m.ID)
+			e.drop(en.m.ID)
+		} else if err != nil {
+			e.o.Log.Error("recording a test failed", "monitor", en.m.ID, "err", err)
+		}
+		return st
+	}
+}
+
+func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fence *store.Fence, shared bool) (state.State, error) {
+	now := e.o.Now()
 	e.mu.Lock()
 	prev := e.status[en.m.ID]
 	parentFailing := false
@@ -431,19 +506,50 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 		}
 	}
 	e.mu.Unlock()
+	var version int64
+	if shared {
+		st, err := e.o.Store.Status(ctx, en.m.ID)
+		switch {
+		case err == nil:
+			prev, version = st.Status, st.Version
+		case !errors.Is(err, store.ErrNotFound):
+			return prev.State, err
+		}
+	}
+	if e.cl != nil {
+		// The parents may be tested by other nodes: their stored state.
+		for _, p := range en.parents {
+			if st, err := e.o.Store.Status(ctx, p); err == nil && st.Status.State.Failing() {
+				parentFailing = true
+			}
+		}
+	}
 	in := state.Input{Now: now, Enabled: en.m.Enabled, Maintenance: inMaintenance(en.spec.Maintenance, now), ParentFailing: parentFailing}
+	var agreement string
 	if res != nil {
 		in.Result = res.Status
 		if res.Error != nil {
 			in.Code = res.Error.Code
 		}
+		if shared {
+			var err error
+			if in.Result, in.Code, agreement, err = e.agree(ctx, en, res, now); err != nil {
+				return prev.State, err
+			}
+		}
 	}
 	d := state.Next(prev, in, state.Policy{FailuresPerAlert: en.spec.Notify.FailuresPerAlert, MaxAlerts: en.spec.Notify.MaxAlerts})
-	t := store.Test{Status: store.Status{MonitorID: en.m.ID, Status: d.Status, LastResult: res, LastTest: now}}
+	t := store.Test{Status: store.Status{MonitorID: en.m.ID, Status: d.Status, LastResult: res, LastTest: now, Version: version},
+		CheckVersion: shared, Fence: fence}
 	if res != nil {
-		t.Result = store.Result{MonitorID: en.m.ID, Time: res.Started, Status: res.Status, RTT: res.RTT, Delivery: res.Delivery, Detail: res}
+		t.Result = store.Result{MonitorID: en.m.ID, Time: res.Started, Status: res.Status, RTT: res.RTT, Delivery: res.Delivery, Detail: res,
+			Node: e.o.Node.Name, Location: e.o.Node.Location}
 		if res.Error != nil {
 			t.Result.Code = res.Error.Code
+		}
+		if shared {
+			// One location's results must not overwrite another's.
+			t.Result.Location = fence.Lease.Location
 		}
 	} else {
 		t.Result = store.Result{MonitorID: en.m.ID, Time: now, Status: probe.StatusUp}
@@ -457,6 +563,9 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 			from = state.Pending
 		}
 		cause := d.Cause
+		if agreement != "" {
+			cause += " (" + agreement + ")"
+		}
 		if d.Held != "" {
 			cause += " (alert held back: " + d.Held + ")"
 		}
@@ -466,7 +575,7 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 		t.Notifications = e.notifications(en, d, res, now)
 	}
 	if res == nil && !d.Changed {
-		return d.Status.State
+		return d.Status.State, nil
 	}
 	if res == nil {
 		t.Result = store.Result{} // no test ran: only the status and the change
@@ -475,8 +584,7 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 	err := e.o.Store.RecordTest(ctx, t)
 	e.recordLat.observe(time.Since(began))
 	if err != nil {
-		e.o.Log.Error("recording a test failed", "monitor", en.m.ID, "err", err)
-		return prev.State
+		return prev.State, err
 	}
 	e.mu.Lock()
 	e.status[en.m.ID] = d.Status
@@ -495,7 +603,7 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 	if d.Recovery {
 		go e.recover(en)
 	}
-	return d.Status.State
+	return d.Status.State, nil
 }
 
 func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, now time.Time) []store.Notification {

@@ -32,22 +32,52 @@ func (e *Engine) outbox(ctx context.Context) {
 	}
 }
 
+// claimHold is how long a node claims the notifications it delivers (on
+// several nodes): it delivers them within deliverTimeout of less than that,
+// and another node takes over those it left (a crash) after it.
+const (
+	claimHold      = 2 * time.Minute
+	deliverTimeout = time.Minute
+)
+
 func (e *Engine) deliverPending(ctx context.Context) {
-	pending, err := e.o.Store.PendingNotifications(ctx, 100)
+	var pending []store.Notification
+	var err error
+	if e.cl != nil {
+		// Claimed, so that no other node sends the same notification.
+		pending, err = e.cl.c.ClaimNotifications(ctx, e.cl.node.ID, claimHold, 20)
+	} else {
+		pending, err = e.o.Store.PendingNotifications(ctx, 100)
+	}
 	if err != nil {
 		e.o.Log.Error("reading the outbox failed", "err", err)
 		return
 	}
 	now := e.o.Now()
+	claimed := time.Now()
+	var skipped []int64
+	if e.cl != nil {
+		defer func() {
+			if err := e.cl.c.Unclaim(context.WithoutCancel(ctx), skipped); err != nil {
+				e.o.Log.Warn("ending claims failed; they expire by themselves", "err", err)
+			}
+		}()
+	}
 	for _, n := range pending {
 		if ctx.Err() != nil {
 			return
+		}
+		if e.cl != nil && time.Since(claimed) > claimHold-deliverTimeout-5*time.Second {
+			return // the claim could expire during the next delivery: leave the rest
 		}
 		if next, ok := e.retryAt[n.ID]; ok && now.Before(next) {
 			continue // backing off
 		}
 		if !e.limiter.allow(n.AlertID, now) {
-			continue // this action's rate is spent: the notification waits, it is never dropped
+			// This action's rate is spent: the notification waits, it is
+			// never dropped; another node may send it meanwhile.
+			skipped = append(skipped, n.ID)
+			continue
 		}
 		err := e.deliver(ctx, n)
 		attempts := n.Attempts + 1
@@ -91,7 +121,7 @@ func (e *Engine) deliver(ctx context.Context, n store.Notification) error {
 	if err != nil {
 		return &alert.Permanent{Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
 	defer cancel()
 	return nt.Notify(ctx, ev)
 }

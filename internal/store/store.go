@@ -17,6 +17,11 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict: the name is taken") // a unique name
+	// ErrStale: a Test with CheckVersion found the status changed since
+	// it was read (another node recorded a test in between).
+	ErrStale = errors.New("stale: the monitor's status changed since it was read")
+	// ErrLeaseLost: a fenced Test's node no longer holds the monitor.
+	ErrLeaseLost = errors.New("the monitor's lease is no longer held by this node")
 )
 
 // Device is a host that holds monitors.
@@ -72,6 +77,9 @@ type Status struct {
 	Status     state.Status
 	LastResult *probe.Result
 	LastTest   time.Time
+	// Version counts the tests recorded; Status returns it, and a Test
+	// with CheckVersion is stored only if it is still the same.
+	Version int64
 }
 
 // Result is one stored test result. Detail is kept only for tests that did
@@ -84,6 +92,8 @@ type Result struct {
 	Delivery  time.Duration
 	Code      probe.Code
 	Detail    *probe.Result
+	Node      string // the node that ran the test ("" for a single node)
+	Location  string // that node's location label
 }
 
 // StateChange is a recorded change of a monitor's state.
@@ -124,6 +134,18 @@ type Test struct {
 	Status        Status
 	Change        *StateChange
 	Notifications []Notification
+	// CheckVersion: store the test only if the status's version is still
+	// Status.Version (0: no status yet), else ErrStale.
+	CheckVersion bool
+	// Fence, when set, stores the test only if Fence.Node still holds
+	// the lease Fence.Lease, else ErrLeaseLost (PostgreSQL).
+	Fence *Fence
+}
+
+// Fence names the lease a test was run under.
+type Fence struct {
+	Node  string
+	Lease Lease
 }
 
 // RecoveryRun is one corrective action run for a monitor.
@@ -245,6 +267,9 @@ type Store interface {
 	RecordTest(ctx context.Context, t Test) error
 	Status(ctx context.Context, monitorID int64) (*Status, error)
 	Results(ctx context.Context, monitorID int64, from, to time.Time, limit int) ([]Result, error)
+	// LatestResults returns the newest result of each location since
+	// since, by location.
+	LatestResults(ctx context.Context, monitorID int64, since time.Time) ([]Result, error)
 	StateChanges(ctx context.Context, monitorID int64, limit int) ([]StateChange, error)
 
 	PendingNotifications(ctx context.Context, limit int) ([]Notification, error)
@@ -292,6 +317,55 @@ type Store interface {
 	// PruneSessions deletes sessions last seen before idle or created
 	// before absolute; it returns how many.
 	PruneSessions(ctx context.Context, idle, absolute time.Time) (int64, error)
+}
+
+// Node is one "mailmon serve" sharing the database.
+type Node struct {
+	ID       string // unique per process start
+	Name     string
+	Location string
+	Started  time.Time
+	Expires  time.Time // its heartbeat's expiry (the database's clock)
+}
+
+// Lease names a unit of work: a monitor, tested by any node (Location ""),
+// or one of the locations a K-of-N monitor is tested from.
+type Lease struct {
+	MonitorID int64
+	Location  string
+}
+
+// ErrNodeExpired: a node's heartbeat had expired before it renewed it; its
+// leases may have gone to other nodes.
+var ErrNodeExpired = errors.New("this node's heartbeat expired")
+
+// Cluster is what a store shared by several nodes offers (PostgreSQL). A
+// lease is held while its node's heartbeat is fresh: one write a node
+// renews them all.
+type Cluster interface {
+	// Heartbeat registers n or renews its heartbeat for ttl and returns
+	// the live nodes. It returns ErrNodeExpired when n's heartbeat had
+	// expired (the caller must drop its leases and Leave).
+	Heartbeat(ctx context.Context, n Node, ttl time.Duration) ([]Node, error)
+	// Nodes returns the live nodes.
+	Nodes(ctx context.Context) ([]Node, error)
+	// Leases returns the leases node holds.
+	Leases(ctx context.Context, node string) ([]Lease, error)
+	// Acquire takes at most n of want that are free (never held, released,
+	// or held by a node whose heartbeat expired), skipping any another
+	// node is taking at the same moment; it returns those it took.
+	Acquire(ctx context.Context, node string, want []Lease, n int) ([]Lease, error)
+	// Release gives leases back.
+	Release(ctx context.Context, node string, ls []Lease) error
+	// Leave releases every lease of node and removes it.
+	Leave(ctx context.Context, node string) error
+	// ClaimNotifications returns pending notifications no other node is
+	// delivering, claimed by node for hold (a node that dies while
+	// delivering leaves them to others after that).
+	ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]Notification, error)
+	// Unclaim ends the claims on notifications left undelivered (rate
+	// limited), for any node to take.
+	Unclaim(ctx context.Context, ids []int64) error
 }
 
 // Limit returns the page size to use.

@@ -420,7 +420,8 @@ func TestServerTextAndNamesEscaped(t *testing.T) {
 	res := &probe.Result{Type: "imap", Status: probe.StatusDown, Started: now, RTT: time.Millisecond,
 		Error:      &probe.Error{Code: probe.ServiceError, Message: "The remote device answered with an error", Reply: `* BYE <b onmouseover=alert(3)>bye</b><script>alert(4)</script>`},
 		Transcript: []string{`S: * OK <script>alert(5)</script> ready`, `C: a1 LOGIN u [redacted]`}}
-	err := f.st.RecordTest(ctx, store.Test{Result: store.Result{MonitorID: m.ID, Time: now, Status: probe.StatusDown, RTT: time.Millisecond, Code: probe.ServiceError, Detail: res},
+	err := f.st.RecordTest(ctx, store.Test{Result: store.Result{MonitorID: m.ID, Time: now, Status: probe.StatusDown, RTT: time.Millisecond, Code: probe.ServiceError, Detail: res,
+		Node: "n1<script>alert(7)</script>", Location: "fra"},
 		Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Down, Since: now}, LastResult: res, LastTest: now},
 		Change: &store.StateChange{MonitorID: m.ID, Time: now, From: state.Up, To: state.Down, Cause: `server said <i>no</i>`}})
 	if err != nil {
@@ -443,9 +444,10 @@ func TestServerTextAndNamesEscaped(t *testing.T) {
 		}
 	}
 	_, body := b.get(t, fmt.Sprintf("/monitors/%d", m.ID))
-	for _, want := range []string{"&lt;script&gt;alert(5)&lt;/script&gt;", "&lt;b onmouseover=alert(3)&gt;", "service_error"} {
+	for _, want := range []string{"&lt;script&gt;alert(5)&lt;/script&gt;", "&lt;b onmouseover=alert(3)&gt;", "service_error",
+		"n1&lt;script&gt;alert(7)&lt;/script&gt; (fra)"} {
 		if !strings.Contains(body, want) {
-			t.Errorf("the monitor page lacks %q (the transcript and the reply as text)", want)
+			t.Errorf("the monitor page lacks %q (the transcript, the reply and the result's node as text)", want)
 		}
 	}
 }

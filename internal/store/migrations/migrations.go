@@ -1,7 +1,7 @@
 // Package migrations holds the database schema, embedded in the binary and
 // applied on start by every backend. Each backend has its own dialect of
 // the same migrations: one directory per backend, the same version numbers
-// in each.
+// in each (TestSameVersions checks).
 package migrations
 
 import "embed"
@@ -10,3 +10,9 @@ import "embed"
 //
 //go:embed sqlite/*.sql
 var SQLite embed.FS
+
+// Postgres holds the goose migrations of the PostgreSQL backend, in
+// postgres/.
+//
+//go:embed postgres/*.sql
+var Postgres embed.FS

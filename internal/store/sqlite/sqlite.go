@@ -461,9 +461,23 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 		delivery = r.Delivery.Microseconds()
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO results(monitor_id, t_ms, status, rtt_us, delivery_us, code, detail) VALUES(?,?,?,?,?,?,?)`,
-			r.MonitorID, ms(r.Time), statusCode(r.Status), r.RTT.Microseconds(), delivery, code, detail); err != nil {
-			return err
+		// A SQLite database has one node, which holds every lease: Fence
+		// needs no check.
+		if t.CheckVersion {
+			var v int64
+			err := tx.QueryRowContext(ctx, `SELECT version FROM monitor_status WHERE monitor_id=?`, t.Status.MonitorID).Scan(&v)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if v != t.Status.Version {
+				return store.ErrStale
+			}
+		}
+		if r.MonitorID != 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO results(monitor_id, t_ms, status, rtt_us, delivery_us, code, detail, node, location) VALUES(?,?,?,?,?,?,?,?,?)`,
+				r.MonitorID, ms(r.Time), statusCode(r.Status), r.RTT.Microseconds(), delivery, code, detail, r.Node, r.Location); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
 			ON CONFLICT(monitor_id) DO UPDATE SET state=excluded.state, status=excluded.status, last_result=excluded.last_result,
@@ -502,12 +516,12 @@ func nullString(b []byte) any {
 
 func (s *Store) Status(ctx context.Context, monitorID int64) (*store.Status, error) {
 	var st, last sql.NullString
-	var lastMS int64
-	err := s.r.QueryRowContext(ctx, `SELECT status, last_result, last_ms FROM monitor_status WHERE monitor_id=?`, monitorID).Scan(&st, &last, &lastMS)
+	var lastMS, version int64
+	err := s.r.QueryRowContext(ctx, `SELECT status, last_result, last_ms, version FROM monitor_status WHERE monitor_id=?`, monitorID).Scan(&st, &last, &lastMS, &version)
 	if err != nil {
 		return nil, notFound(err)
 	}
-	out := &store.Status{MonitorID: monitorID, LastTest: fromMS(lastMS)}
+	out := &store.Status{MonitorID: monitorID, LastTest: fromMS(lastMS), Version: version}
 	if err := json.Unmarshal([]byte(st.String), &out.Status); err != nil {
 		return nil, err
 	}
@@ -524,8 +538,18 @@ func (s *Store) Results(ctx context.Context, monitorID int64, from, to time.Time
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT t_ms, status, rtt_us, delivery_us, code, detail FROM results
+	return s.results(ctx, monitorID, `SELECT t_ms, status, rtt_us, delivery_us, code, detail, node, location FROM results
 		WHERE monitor_id=? AND t_ms>=? AND t_ms<? ORDER BY t_ms DESC LIMIT ?`, monitorID, ms(from), ms(to), limit)
+}
+
+func (s *Store) LatestResults(ctx context.Context, monitorID int64, since time.Time) ([]store.Result, error) {
+	return s.results(ctx, monitorID, `SELECT r.t_ms, r.status, r.rtt_us, r.delivery_us, r.code, r.detail, r.node, r.location FROM results r
+		JOIN (SELECT location, max(t_ms) AS t FROM results WHERE monitor_id=? AND t_ms>=? GROUP BY location) l ON l.location=r.location AND l.t=r.t_ms
+		WHERE r.monitor_id=? ORDER BY r.location`, monitorID, ms(since), monitorID)
+}
+
+func (s *Store) results(ctx context.Context, monitorID int64, q string, args ...any) ([]store.Result, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -539,11 +563,12 @@ func (s *Store) Results(ctx context.Context, monitorID int64, from, to time.Time
 			delivery    sql.NullInt64
 			code, detai sql.NullString
 		)
-		if err := rows.Scan(&t, &status, &rtt, &delivery, &code, &detai); err != nil {
+		r := store.Result{MonitorID: monitorID}
+		if err := rows.Scan(&t, &status, &rtt, &delivery, &code, &detai, &r.Node, &r.Location); err != nil {
 			return nil, err
 		}
-		r := store.Result{MonitorID: monitorID, Time: fromMS(t), Status: codeStatus(status), RTT: time.Duration(rtt) * time.Microsecond,
-			Delivery: time.Duration(delivery.Int64) * time.Microsecond, Code: probe.Code(code.String)}
+		r.Time, r.Status, r.RTT = fromMS(t), codeStatus(status), time.Duration(rtt)*time.Microsecond
+		r.Delivery, r.Code = time.Duration(delivery.Int64)*time.Microsecond, probe.Code(code.String)
 		if detai.Valid {
 			r.Detail = new(probe.Result)
 			if err := json.Unmarshal([]byte(detai.String), r.Detail); err != nil {

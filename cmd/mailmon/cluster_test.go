@@ -1,0 +1,504 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mailmon/mailmon/internal/testutil/realpg"
+)
+
+// The key of stored secrets and the round-trip secret, the same on every
+// node (as the README says to do).
+var clusterEnv = []string{"MAILMON_SECRET_KEY=cluster-test-storage-key-0123456789", "MAILMON_SECRET=cluster-test-installation-secret-01"}
+
+// startNode runs "mailmon serve" with args on db until the test ends.
+func startNode(t *testing.T, db string, env []string, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "MAILMON_RUN_MAIN=1"), env...)
+	stdout, _ := cmd.StdoutPipe()
+	d := &daemon{cmd: cmd, stderr: &syncBuffer{}}
+	cmd.Stderr = d.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.stop() })
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	f := strings.Fields(strings.TrimPrefix(line, "mailmon listening on "))
+	if len(f) == 0 {
+		t.Fatalf("serve printed %q\n%s", line, d.stderr.String())
+	}
+	d.url = f[0]
+	go io.Copy(io.Discard, stdout)
+	return d
+}
+
+// farm is a set of loopback targets, one port per monitor, that greet
+// with "220" and count connections: in all, and overlapping ones (two
+// tests of one monitor at once).
+type farm struct {
+	mu       sync.Mutex
+	ports    []int
+	lns      []net.Listener
+	down     []atomic.Bool // refuse: hang up at once
+	active   []int
+	overlaps atomic.Int64
+	conns    atomic.Int64
+}
+
+func startFarm(t *testing.T, n int) *farm {
+	f := &farm{down: make([]atomic.Bool, n), active: make([]int, n)}
+	for i := range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		f.lns = append(f.lns, ln)
+		f.ports = append(f.ports, ln.Addr().(*net.TCPAddr).Port)
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go f.serve(i, c)
+			}
+		}()
+	}
+	return f
+}
+
+func (f *farm) serve(i int, c net.Conn) {
+	defer c.Close()
+	f.conns.Add(1)
+	if f.down[i].Load() {
+		return
+	}
+	f.mu.Lock()
+	f.active[i]++
+	if f.active[i] > 1 {
+		f.overlaps.Add(1)
+	}
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.active[i]--
+		f.mu.Unlock()
+	}()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "220 target %d\r\n", i)
+	io.Copy(io.Discard, c) // until the test hangs up
+}
+
+// hook is a webhook receiver counting alerts by event id.
+type hook struct {
+	mu     sync.Mutex
+	events map[string]int // event id → deliveries
+	byMon  map[string]int // monitor → alert events
+}
+
+func startHook(t *testing.T) (*hook, string) {
+	h := &hook{events: map[string]int{}, byMon: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct {
+			ID      string `json:"id"`
+			Event   string `json:"event"`
+			Monitor string `json:"monitor"`
+		}
+		json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&p)
+		h.mu.Lock()
+		h.events[p.ID]++
+		if p.Event == "alert" {
+			h.byMon[p.Monitor]++
+		}
+		h.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return h, srv.URL
+}
+
+func (h *hook) counts() (events, dups int, byMon map[string]int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	byMon = map[string]int{}
+	for k, v := range h.byMon {
+		byMon[k] = v
+	}
+	for _, n := range h.events {
+		events++
+		if n > 1 {
+			dups += n - 1
+		}
+	}
+	return events, dups, byMon
+}
+
+// farmYAML writes n tcp monitors, one per farm port, alerting hook.
+func farmYAML(t *testing.T, f *farm, hookURL, every, extra string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "alerts:\n  - name: hook\n    webhook: {url: %q, format: generic}\ndevices:\n  - name: farm\n    address: 127.0.0.1\n    monitors:\n", hookURL)
+	for i, p := range f.ports {
+		fmt.Fprintf(&b, "      - {name: m%03d, type: tcp, port: %d, expect: \"220\", timing: {max_duration: 1s, up_every: %s, down_every: %s, lost_every: %s}, notify: {failures_per_alert: 1, max_alerts: 1, alerts: [hook]}%s}\n",
+			i, p, every, every, every, extra)
+	}
+	path := filepath.Join(t.TempDir(), "farm.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func pgConn(t *testing.T, db string) *pgx.Conn {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+// leasesByNode counts the live leases of each node by name.
+func leasesByNode(t *testing.T, c *pgx.Conn) map[string]int {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rows, err := c.Query(ctx, `SELECT n.name, count(*) FROM monitor_leases l JOIN nodes n ON n.id = l.node_id
+		WHERE n.expires_ms > (extract(epoch from clock_timestamp())*1000)::bigint GROUP BY n.name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		rows.Scan(&name, &n)
+		out[name] = n
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type testRow struct {
+	t    time.Time
+	node string
+}
+
+// resultsByMonitor reads every result: monitor name → results, oldest first.
+func resultsByMonitor(t *testing.T, c *pgx.Conn) map[string][]testRow {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rows, err := c.Query(ctx, `SELECT m.name, r.t_ms, r.node FROM results r JOIN monitors m ON m.id = r.monitor_id ORDER BY r.t_ms`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]testRow{}
+	for rows.Next() {
+		var name, node string
+		var ms int64
+		rows.Scan(&name, &ms, &node)
+		out[name] = append(out[name], testRow{time.UnixMilli(ms), node})
+	}
+	return out
+}
+
+// TestThreeNodesShareAndTakeOver is the issue's test: three nodes on one
+// PostgreSQL with 300 monitors; each monitor tested at its interval by one
+// node; one node killed with SIGKILL, its monitors resumed by the others
+// within one lease period; no overlapping tests; no alert twice.
+func TestThreeNodesShareAndTakeOver(t *testing.T) {
+	db := realpg.NewDB(t)
+	const n, every, lease = 300, 3 * time.Second, 3 * time.Second
+	f := startFarm(t, n)
+	for i := range 15 { // down from the start: alerts before the kill
+		f.down[i].Store(true)
+	}
+	h, hookURL := startHook(t)
+	if code, _, errOut, _ := mailmon(t, clusterEnv, "apply", "--db", db, "-f", farmYAML(t, f, hookURL, every.String(), "")); code != 0 {
+		t.Fatalf("apply: %s", errOut)
+	}
+	nodes := map[string]*daemon{}
+	for _, name := range []string{"n1", "n2", "n3"} {
+		nodes[name] = startNode(t, db, clusterEnv, "--node", name, "--lease", lease.String())
+	}
+	c := pgConn(t, db)
+	balanced := func() bool {
+		l := leasesByNode(t, c)
+		return len(l) == 3 && l["n1"] == 100 && l["n2"] == 100 && l["n3"] == 100
+	}
+	waitFor(t, "300 monitors shared 100 each by 3 nodes", 30*time.Second, balanced)
+
+	// Steady: every monitor tested at its interval, by one node.
+	steadyFrom := time.Now()
+	time.Sleep(3 * every)
+	steadyTo := time.Now()
+	if !balanced() {
+		t.Errorf("the shares moved while all nodes lived: %v", leasesByNode(t, c))
+	}
+	killed := nodes["n2"]
+	var killedMonitors []string
+	for name, rs := range resultsByMonitor(t, c) {
+		var in []testRow
+		for _, r := range rs {
+			if r.t.After(steadyFrom.Add(every)) && r.t.Before(steadyTo) {
+				in = append(in, r)
+			}
+		}
+		if len(in) < 1 || len(in) > 3 {
+			t.Errorf("%s: %d tests in %v at an interval of %v", name, len(in), steadyTo.Sub(steadyFrom.Add(every)), every)
+		}
+		for _, r := range in {
+			if r.node != in[0].node {
+				t.Errorf("%s tested by %s and %s while all nodes lived", name, in[0].node, r.node)
+				break
+			}
+		}
+		if len(in) > 0 && in[0].node == "n2" {
+			killedMonitors = append(killedMonitors, name)
+		}
+	}
+	if len(killedMonitors) != 100 {
+		t.Errorf("n2 tested %d monitors, want 100", len(killedMonitors))
+	}
+
+	// SIGKILL one node; take more targets down after, for alerts by the
+	// nodes that take over.
+	killed.kill()
+	killedAt := time.Now()
+	for i := 15; i < 30; i++ {
+		f.down[i].Store(true)
+	}
+	// Its heartbeat expires within 4/5 of the lease period, and the others
+	// take its leases in their next round (every 1/5): within one lease
+	// period (the wait allows a second more for two shared cores).
+	waitFor(t, "the killed node's monitors held by the two others", lease+time.Second, func() bool {
+		l := leasesByNode(t, c)
+		return len(l) == 2 && l["n1"] == 150 && l["n3"] == 150
+	})
+	t.Logf("the killed node's leases held by the others %v after the kill (lease %v)", time.Since(killedAt).Round(time.Millisecond), lease)
+	resumed := map[string]time.Time{}
+	waitFor(t, "each of the killed node's monitors tested again", lease+every+3*time.Second, func() bool {
+		rs := resultsByMonitor(t, c)
+		for _, name := range killedMonitors {
+			for _, r := range rs[name] {
+				if r.t.After(killedAt) && r.node != "n2" {
+					if _, ok := resumed[name]; !ok {
+						resumed[name] = r.t
+					}
+					break
+				}
+			}
+		}
+		return len(resumed) == len(killedMonitors)
+	})
+	var latest time.Duration
+	for _, at := range resumed {
+		latest = max(latest, at.Sub(killedAt))
+	}
+	t.Logf("the killed node's 100 monitors resumed on the others at most %v after the kill (lease %v)", latest.Round(time.Millisecond), lease)
+	// Each is tested within a round of being taken (the cadence is kept,
+	// but a test overdue runs at once, spread over a round).
+	if latest > lease+lease/5+time.Second {
+		t.Errorf("monitors resumed %v after the kill; the lease period is %v", latest, lease)
+	}
+
+	// Alerts: each of the 30 failing monitors alerted exactly once, no
+	// event delivered twice.
+	deadline := time.Now().Add(3*every + lease)
+	for _, _, byMon := h.counts(); len(byMon) < 30; _, _, byMon = h.counts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("alerts for %d of the 30 failing monitors: %v\nn1:\n%s", len(byMon), byMon, tail(nodes["n1"].stderr.String(), 30))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(every) // room for a duplicate to show
+	events, dups, byMon := h.counts()
+	for m, k := range byMon {
+		if k != 1 {
+			t.Errorf("monitor %s alerted %d times", m, k)
+		}
+	}
+	if dups != 0 || events != 30 {
+		t.Errorf("%d alert events with %d deliveries twice, want 30 and 0", events, dups)
+	}
+	if o := f.overlaps.Load(); o != 0 {
+		t.Errorf("%d tests overlapped another of the same monitor (of %d connections)", o, f.conns.Load())
+	}
+	for name, d := range nodes {
+		if d != killed && strings.Contains(d.stderr.String(), "level=ERROR") {
+			t.Errorf("node %s logged errors:\n%s", name, d.stderr.String())
+		}
+	}
+
+	// A node stopped the ordinary way gives its leases back as it goes:
+	// the last one holds everything well within a lease period.
+	if err := nodes["n3"].stop(); err != nil {
+		t.Errorf("n3 stopped with %v\n%s", err, nodes["n3"].stderr.String())
+	}
+	stopped := time.Now()
+	waitFor(t, "n1 holding all 300 monitors after n3 stopped", lease, func() bool {
+		l := leasesByNode(t, c)
+		return len(l) == 1 && l["n1"] == 300
+	})
+	t.Logf("after a graceful stop, the last node held everything in %v", time.Since(stopped).Round(time.Millisecond))
+	if o := f.overlaps.Load(); o != 0 {
+		t.Errorf("%d tests overlapped another of the same monitor", o)
+	}
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(s, "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
+}
+
+// TestKOfNLocations: a monitor that needs two locations to agree, tested
+// from two; one location's path to the target cut: it stays Up with the
+// disagreement shown; both failing: Down.
+func TestKOfNLocations(t *testing.T) {
+	db := realpg.NewDB(t)
+	const every, lease = 2 * time.Second, 3 * time.Second
+	f := startFarm(t, 1)
+	h, hookURL := startHook(t)
+	if code, _, errOut, _ := mailmon(t, clusterEnv, "apply", "--db", db, "-f", farmYAML(t, f, hookURL, every.String(), ", locations: {require: 2, at: [a, b]}")); code != 0 {
+		t.Fatalf("apply: %s", errOut)
+	}
+	code, out, errOut, _ := mailmon(t, clusterEnv, "token", "create", "--db", db, "--name", "test")
+	if code != 0 {
+		t.Fatalf("token: %s", errOut)
+	}
+	token := strings.TrimSpace(out)
+	target := fmt.Sprintf("127.0.0.1:%d", f.ports[0])
+	na := startNode(t, db, clusterEnv, "--node", "na", "--location", "a", "--lease", lease.String())
+	startNode(t, db, append(clusterEnv, "MAILMON_TEST_DENY_TARGETS="+target), "--node", "nb", "--location", "b", "--lease", lease.String())
+
+	type location struct {
+		Location, Node, Status, Code string
+	}
+	type monitor struct {
+		ID        int64
+		State     string
+		Locations []location
+	}
+	get := func() monitor {
+		var list struct{ Items []monitor }
+		if code := na.get("/api/v1/monitors", token, &list); code != 200 || len(list.Items) != 1 {
+			t.Fatalf("GET /api/v1/monitors: %d %+v", code, list)
+		}
+		return list.Items[0]
+	}
+	disagree := func(m monitor) bool {
+		byLoc := map[string]location{}
+		for _, l := range m.Locations {
+			byLoc[l.Location] = l
+		}
+		return len(byLoc) == 2 && byLoc["a"].Status == "up" && byLoc["a"].Node == "na" &&
+			byLoc["b"].Status == "down" && byLoc["b"].Node == "nb" && byLoc["b"].Code != ""
+	}
+	waitFor(t, "both locations tested, b failing, a not", 10*lease, func() bool { return disagree(get()) })
+	// Several more tests of both: the monitor stays Up.
+	c := pgConn(t, db)
+	count := func() int {
+		var n int
+		c.QueryRow(context.Background(), `SELECT count(*) FROM results WHERE location='b'`).Scan(&n)
+		return n
+	}
+	for start := count(); count() < start+4; {
+		time.Sleep(100 * time.Millisecond)
+	}
+	m := get()
+	if m.State != "up" || !disagree(m) {
+		t.Errorf("one location failing: %+v, want up with the disagreement shown", m)
+	}
+	var changes []string
+	rows, _ := c.Query(context.Background(), `SELECT to_state FROM state_changes ORDER BY id`)
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		changes = append(changes, s)
+	}
+	if strings.Contains(strings.Join(changes, " "), "down") || strings.Contains(strings.Join(changes, " "), "warn") {
+		t.Errorf("one location's failure changed the state: %v", changes)
+	}
+	if _, _, byMon := h.counts(); len(byMon) != 0 {
+		t.Errorf("alerts for one location's failure: %v", byMon)
+	}
+	var results struct {
+		Items []struct{ Node, Location, Status string }
+	}
+	if code := na.get(fmt.Sprintf("/api/v1/monitors/%d/results", m.ID), token, &results); code != 200 || len(results.Items) == 0 {
+		t.Fatalf("results: %d", code)
+	}
+	for _, r := range results.Items {
+		if (r.Location != "a" || r.Node != "na") && (r.Location != "b" || r.Node != "nb") {
+			t.Errorf("a result names node %q at %q", r.Node, r.Location)
+		}
+	}
+
+	// Its series on /metrics carry its location.
+	req, _ := http.NewRequest("GET", na.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if !strings.Contains(string(body), `location="a"`) {
+			t.Errorf("/metrics of the node at a has no location=\"a\":\n%.500s", body)
+		}
+	}
+
+	// Both failing: Down, with the agreement in the cause, and one alert.
+	f.down[0].Store(true)
+	deadline := time.Now().Add(10*every + lease)
+	// (Lost follows Down here: one alert at most.)
+	for m := get(); m.State != "down" && m.State != "lost"; m = get() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not down once both locations fail: %+v\n%s", m, tail(na.stderr.String(), 20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var cause string
+	c.QueryRow(context.Background(), `SELECT cause FROM state_changes WHERE to_state IN ('down', 'lost') ORDER BY id LIMIT 1`).Scan(&cause)
+	if !strings.Contains(cause, "2 of 2 locations failing, 2 required: a, b") {
+		var all []string
+		rows, _ := c.Query(context.Background(), `SELECT from_state||'>'||to_state||': '||cause FROM state_changes ORDER BY id`)
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			all = append(all, s)
+		}
+		t.Errorf("the cause of Down: %q; changes:\n%s", cause, strings.Join(all, "\n"))
+	}
+	waitFor(t, "the alert", 5*time.Second, func() bool { _, _, byMon := h.counts(); return byMon["m000"] == 1 })
+	time.Sleep(2 * every)
+	if events, dups, _ := h.counts(); events != 1 || dups != 0 {
+		t.Errorf("%d alert events, %d twice; want one", events, dups)
+	}
+}

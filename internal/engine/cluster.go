@@ -1,0 +1,442 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// Several nodes on one database (Options.Cluster): every node loads every
+// monitor, but tests only those it holds a lease on. A lease is valid while
+// its node's heartbeat is fresh, so one write a round renews them all. Each
+// round (a fifth of the lease period) a node heartbeats (for four fifths of
+// the period), takes free leases up to its fair share (the monitors of its
+// class divided by the live nodes of that class; where that does not divide,
+// the first nodes by id take one more), and gives back what it
+// holds over it, once no test of those runs. A killed node's heartbeat
+// expires within four fifths of the lease period and the others take its
+// monitors in their next round: within one lease period.
+//
+// No test overlaps another of the same monitor: a node starts a test only
+// on a lease it holds; gives a lease back only when no test of it runs;
+// cancels its tests when it could not renew its heartbeat for three of five
+// rounds (before it expires); and stores a test only if it still holds the
+// lease, checked in the test's transaction (a fence).
+
+// cluster is a node's view of its leases.
+type cluster struct {
+	c     store.Cluster
+	node  store.Node
+	lease time.Duration // the lease period
+	ttl   time.Duration // a heartbeat's life: four fifths of it
+
+	mu         sync.Mutex
+	held       map[int64]store.Lease        // by monitor
+	releasing  map[int64]store.Lease        // given up, to release once not running
+	running    map[int64]context.CancelFunc // tests in flight
+	aliveUntil time.Time                    // the heartbeat's expiry, in this node's clock
+	fruitless  map[string]string            // by class: the situation in which Acquire last found nothing
+}
+
+// newCluster: a node heartbeats every fifth of the lease period for four
+// fifths of it, so that a dead node's heartbeat expires within four fifths
+// and the others, in rounds every fifth, take its leases within one lease
+// period of its death.
+func newCluster(c store.Cluster, node store.Node, lease time.Duration) *cluster {
+	return &cluster{c: c, node: node, lease: lease, ttl: lease * 4 / 5, held: map[int64]store.Lease{}, releasing: map[int64]store.Lease{},
+		running: map[int64]context.CancelFunc{}, fruitless: map[string]string{}}
+}
+
+func (cl *cluster) round() time.Duration { return cl.lease / 5 }
+
+// begin marks a test of monitor id as running and returns its context,
+// canceled if the lease is lost; ok is false when the node does not hold
+// the lease (or its heartbeat is about to expire).
+func (cl *cluster) begin(ctx context.Context, id int64) (context.Context, store.Lease, bool) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	l, ok := cl.held[id]
+	if !ok || time.Until(cl.aliveUntil) < 2*cl.round() {
+		return ctx, l, false
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	cl.running[id] = cancel
+	return ctx, l, true
+}
+
+func (cl *cluster) end(id int64) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cancel, ok := cl.running[id]; ok {
+		cancel()
+		delete(cl.running, id)
+	}
+}
+
+func (cl *cluster) holds(id int64) (store.Lease, bool) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	l, ok := cl.held[id]
+	return l, ok
+}
+
+// holds reports whether this node tests monitor id (always, on one node).
+func (e *Engine) holds(id int64) bool {
+	if e.cl == nil {
+		return true
+	}
+	_, ok := e.cl.holds(id)
+	return ok
+}
+
+// leases runs the node's heartbeats and, beside them, its rounds of
+// taking and giving back leases, until ctx ends. The heartbeat has a loop
+// of its own so that a slow round (thousands of monitors on a busy
+// database) never delays it.
+func (e *Engine) leases(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); e.heartbeats(ctx) }()
+	defer wg.Wait()
+	for {
+		e.cl.mu.Lock()
+		alive := time.Until(e.cl.aliveUntil) > 2*e.cl.round()
+		e.cl.mu.Unlock()
+		if alive {
+			rctx, cancel := context.WithTimeout(ctx, e.cl.lease/2)
+			if err := e.leaseRound(rctx); err != nil && ctx.Err() == nil {
+				e.o.Log.Warn("lease round failed", "node", e.cl.node.Name, "err", err)
+			}
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(e.cl.round()):
+		}
+	}
+}
+
+// heartbeats renews the node's heartbeat every round; when it could not
+// for three rounds of five, the node stops testing before it expires and
+// another node takes the monitors.
+func (e *Engine) heartbeats(ctx context.Context) {
+	cl := e.cl
+	for {
+		// Given up to half a heartbeat's life: on a busy database a slow
+		// heartbeat that lands is worth more than a fast one that fails.
+		hctx, cancel := context.WithTimeout(ctx, cl.ttl/2)
+		start := time.Now()
+		_, err := cl.c.Heartbeat(hctx, cl.node, cl.ttl)
+		if errors.Is(err, store.ErrNodeExpired) {
+			// Away too long: the others may test our monitors now.
+			// Start over.
+			e.dropAll("the heartbeat expired")
+			if err = cl.c.Leave(hctx, cl.node.ID); err == nil {
+				start = time.Now()
+				_, err = cl.c.Heartbeat(hctx, cl.node, cl.ttl)
+			}
+		}
+		cancel()
+		cl.mu.Lock()
+		if err == nil {
+			cl.aliveUntil = start.Add(cl.ttl)
+		}
+		stale := time.Until(cl.aliveUntil) < 2*cl.round()
+		cl.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			e.o.Log.Warn("heartbeat failed", "node", cl.node.Name, "err", err)
+		}
+		if stale {
+			e.dropAll("the heartbeat could not be renewed")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(cl.round()):
+		}
+	}
+}
+
+// leave gives every lease back and removes the node, so that the others
+// take its monitors at once rather than after its heartbeat expires.
+func (e *Engine) leave(ctx context.Context) {
+	e.dropAll("")
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := e.cl.c.Leave(ctx, e.cl.node.ID); err != nil {
+		e.o.Log.Warn("leaving the cluster failed; the others take over when the heartbeat expires", "err", err)
+	}
+}
+
+func (e *Engine) leaseRound(ctx context.Context) error {
+	cl := e.cl
+	// The live nodes now, not as of the last heartbeat: a node that just
+	// died is noticed a round sooner.
+	live, err := cl.c.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+
+	// The database is the truth: leases it does not give this node are
+	// not this node's; leases it does (acquired in a round whose answer
+	// was lost) are.
+	dbHeld, err := cl.c.Leases(ctx, cl.node.ID)
+	if err != nil {
+		return err
+	}
+	inDB := map[store.Lease]bool{}
+	for _, l := range dbHeld {
+		inDB[l] = true
+	}
+	// What this node may hold now: a monitor whose locations changed has
+	// a lease of another class, which is given back.
+	units := e.units(live)
+	mayHold := map[store.Lease]bool{}
+	for _, us := range units {
+		for _, u := range us {
+			mayHold[u] = true
+		}
+	}
+	cl.mu.Lock()
+	var lost, stale []int64
+	for id, l := range cl.held {
+		switch {
+		case !inDB[l]:
+			lost = append(lost, id)
+		case !mayHold[l]:
+			stale = append(stale, id)
+		}
+	}
+	var found, strays []store.Lease
+	for l := range inDB {
+		h, ok := cl.held[l.MonitorID]
+		switch {
+		case ok && h == l, cl.releasing[l.MonitorID] == l:
+		case !mayHold[l]:
+			strays = append(strays, l) // not ours to test: back at once
+		default:
+			found = append(found, l)
+		}
+	}
+	cl.mu.Unlock()
+	for _, id := range lost {
+		e.o.Log.Warn("a lease is gone: taken by another node, or its monitor deleted", "monitor", id)
+		e.drop(id)
+	}
+	for _, id := range stale {
+		e.giveUp(id)
+	}
+	if err := cl.c.Release(ctx, cl.node.ID, strays); err != nil {
+		return err
+	}
+
+	// Release what was given up and no longer runs.
+	var free []store.Lease
+	cl.mu.Lock()
+	for id, l := range cl.releasing {
+		if _, running := cl.running[id]; !running {
+			free = append(free, l)
+			delete(cl.releasing, id)
+		}
+	}
+	cl.mu.Unlock()
+	if err := cl.c.Release(ctx, cl.node.ID, free); err != nil {
+		return err
+	}
+
+	// Fair shares, by class: "" (any node) and this node's location.
+	// The nodes of each class, ordered by id (as Nodes returns them), and
+	// this node's rank among them: the first len%n nodes take one more.
+	nodes, rank := map[string]int{}, map[string]int{}
+	for _, n := range live {
+		classes := []string{""}
+		if n.Location != "" {
+			classes = append(classes, n.Location)
+		}
+		for _, class := range classes {
+			if n.ID == cl.node.ID {
+				rank[class] = nodes[class]
+			}
+			nodes[class]++
+		}
+	}
+	cl.mu.Lock()
+	heldBy := map[string][]int64{}
+	for id, l := range cl.held {
+		heldBy[l.Location] = append(heldBy[l.Location], id)
+	}
+	cl.mu.Unlock()
+	for _, l := range found {
+		heldBy[l.Location] = append(heldBy[l.Location], l.MonitorID)
+	}
+	var adopt []store.Lease
+	adopt = append(adopt, found...)
+	for class, us := range units {
+		n := max(nodes[class], 1)
+		share := len(us) / n
+		if rank[class] < len(us)%n {
+			share++
+		}
+		have := len(heldBy[class])
+		// Acquire is skipped while nothing changed since it last found
+		// nothing free (every lease held by live nodes), but tried again
+		// every lease period.
+		situation := fmt.Sprintf("%d/%d/%d/%d", len(live), len(us), have, time.Now().UnixNano()/int64(cl.lease))
+		switch {
+		case have < share && cl.fruitless[class] != situation:
+			var want []store.Lease
+			for _, u := range us {
+				if _, mine := cl.holds(u.MonitorID); !mine && !slices.Contains(found, u) {
+					want = append(want, u)
+				}
+			}
+			got, err := cl.c.Acquire(ctx, cl.node.ID, want, share-have)
+			if err != nil {
+				return err
+			}
+			if len(got) == 0 {
+				cl.fruitless[class] = situation
+			}
+			adopt = append(adopt, got...)
+		case have > share:
+			ids := heldBy[class]
+			sort.Slice(ids, func(a, b int) bool { return ids[a] > ids[b] })
+			for _, id := range ids[:have-share] {
+				e.giveUp(id)
+			}
+		}
+	}
+	for _, l := range adopt {
+		if err := e.adopt(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// units lists the leases this node may hold: every monitor (class ""),
+// but a monitor tested from several locations only in this node's
+// location, if it is one of them.
+func (e *Engine) units(live []store.Node) map[string][]store.Lease {
+	loc := e.cl.node.Location
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string][]store.Lease{}
+	for id, en := range e.monitors {
+		l := en.spec.Locations
+		if l == nil {
+			out[""] = append(out[""], store.Lease{MonitorID: id})
+			continue
+		}
+		if loc == "" || (len(l.At) > 0 && !slices.Contains(l.At, loc)) {
+			continue
+		}
+		out[loc] = append(out[loc], store.Lease{MonitorID: id, Location: loc})
+	}
+	for _, us := range out {
+		sort.Slice(us, func(a, b int) bool { return us[a].MonitorID < us[b].MonitorID })
+	}
+	return out
+}
+
+// adopt starts testing a monitor whose lease was just taken: its status is
+// read afresh (another node tested it until now), and its next test keeps
+// the cadence of the last one, wherever it ran. Its settings are those
+// loaded already (kept fresh by the watch for changes): one query a lease,
+// for a node that takes thousands at once.
+func (e *Engine) adopt(ctx context.Context, l store.Lease) error {
+	e.cl.mu.Lock()
+	e.cl.held[l.MonitorID] = l
+	delete(e.cl.releasing, l.MonitorID)
+	e.cl.mu.Unlock()
+	e.mu.Lock()
+	en := e.monitors[l.MonitorID]
+	e.mu.Unlock()
+	if en == nil { // created since the last watch: load it (and schedule it)
+		return e.reload(ctx, l.MonitorID, startWindow(1))
+	}
+	st, err := e.o.Store.Status(ctx, l.MonitorID)
+	var prev state.Status
+	switch {
+	case err == nil:
+		prev = st.Status
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	e.mu.Lock()
+	e.status[l.MonitorID] = prev
+	e.mu.Unlock()
+	if !en.m.Enabled {
+		e.sched.Remove(l.MonitorID)
+		e.record(ctx, en, nil) // shows as Disabled
+		return nil
+	}
+	now := e.o.Now()
+	iv := e.interval(en, prev.State)
+	var due time.Time
+	if st == nil { // never tested
+		due = schedule.Spread(l.MonitorID, min(iv, startWindow(1)), now)
+	} else {
+		due = st.LastTest.Add(iv)
+		if due.Before(now) {
+			due = schedule.Spread(l.MonitorID, min(iv, e.cl.round()), now)
+		}
+		if due.After(now.Add(iv)) { // a clock ahead of ours
+			due = now.Add(iv)
+		}
+	}
+	e.sched.Add(l.MonitorID, due, en.spec.Timing.MaxDuration.D()+5*time.Second)
+	return nil
+}
+
+// giveUp stops testing a monitor over this node's share; its lease is
+// released once no test of it runs.
+func (e *Engine) giveUp(id int64) {
+	e.cl.mu.Lock()
+	if l, ok := e.cl.held[id]; ok {
+		e.cl.releasing[id] = l
+		delete(e.cl.held, id)
+	}
+	e.cl.mu.Unlock()
+	e.sched.Remove(id)
+}
+
+// drop forgets a lease at once, canceling a test of it in flight.
+func (e *Engine) drop(id int64) {
+	e.cl.mu.Lock()
+	delete(e.cl.held, id)
+	delete(e.cl.releasing, id)
+	if cancel, ok := e.cl.running[id]; ok {
+		cancel()
+	}
+	e.cl.mu.Unlock()
+	e.sched.Remove(id)
+}
+
+// dropAll forgets every lease (why, when not "", is logged).
+func (e *Engine) dropAll(why string) {
+	e.cl.mu.Lock()
+	var ids []int64
+	for id := range e.cl.held {
+		ids = append(ids, id)
+	}
+	for id := range e.cl.releasing {
+		ids = append(ids, id)
+	}
+	e.cl.mu.Unlock()
+	if why != "" && len(ids) > 0 {
+		e.o.Log.Warn("dropping every lease", "why", why, "leases", len(ids))
+	}
+	for _, id := range ids {
+		e.drop(id)
+	}
+}

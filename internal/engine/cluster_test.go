@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/postgres"
+	"github.com/mailmon/mailmon/internal/testutil/realpg"
+)
+
+func TestMain(m *testing.M) { realpg.Main(m) }
+
+// concurrency is a prober that counts tests of each monitor running at
+// once: more than one is two nodes testing the same monitor.
+type concurrency struct {
+	mu      sync.Mutex
+	running map[string]int
+	tests   map[string]int
+	overlap int
+}
+
+func (c *concurrency) probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
+	c.mu.Lock()
+	c.running[cfg.Monitor]++
+	c.tests[cfg.Monitor]++
+	if c.running[cfg.Monitor] > 1 {
+		c.overlap++
+	}
+	c.mu.Unlock()
+	select {
+	case <-ctx.Done():
+	case <-time.After(30 * time.Millisecond):
+	}
+	c.mu.Lock()
+	c.running[cfg.Monitor]--
+	c.mu.Unlock()
+	return nil
+}
+
+// TestLeasesMoveWithoutOverlap: two engines on one PostgreSQL share the
+// monitors: the first takes all, gives half back when the second joins;
+// monitors that come to need this node's location move to the node
+// there; a node that stops leaves its monitors to the other at once; and
+// no monitor is ever tested by both at the same moment.
+func TestLeasesMoveWithoutOverlap(t *testing.T) {
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, realpg.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d := &store.Device{Name: "d", Address: "127.0.0.1"}
+	must(t, st.PutDevice(ctx, d))
+	spec := func(locs *config.Locations) json.RawMessage {
+		m := config.Monitor{Type: "tcp", Port: 25, Locations: locs,
+			Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(1500 * time.Millisecond)}}
+		m.ApplyDefaults()
+		b, _ := json.Marshal(m)
+		return b
+	}
+	var ms []*store.Monitor
+	for i := range 40 {
+		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprintf("m%02d", i), Type: "tcp", Enabled: true, Spec: spec(nil)}
+		must(t, st.PutMonitor(ctx, m))
+		ms = append(ms, m)
+	}
+	c := &concurrency{running: map[string]int{}, tests: map[string]int{}}
+	start := func(name, loc string) (context.CancelFunc, chan struct{}) {
+		e := New(Options{Store: st, Node: store.Node{ID: name, Name: name, Location: loc}, Cluster: st, Lease: time.Second,
+			WatchEvery: 200 * time.Millisecond, Probers: func(string) (probe.Prober, bool) { return c.probe, true }})
+		must(t, e.Load(ctx))
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { e.Run(rctx); close(done) }()
+		return cancel, done
+	}
+	held := func(node string) (plain, located int) {
+		ls, err := st.Leases(ctx, node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			if l.Location == "" {
+				plain++
+			} else {
+				located++
+			}
+		}
+		return
+	}
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				a, b := held("a")
+				x, y := held("b")
+				t.Fatalf("%s: not within 10 s (a holds %d+%d, b %d+%d)", what, a, b, x, y)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	stopA, doneA := start("a", "x")
+	defer func() { stopA(); <-doneA }()
+	wait("a holds all 40", func() bool { p, _ := held("a"); return p == 40 })
+	stopB, doneB := start("b", "y")
+	wait("a and b hold 20 each", func() bool { a, _ := held("a"); b, _ := held("b"); return a == 20 && b == 20 })
+
+	// Ten monitors now need location x: a tests them there, b gives back
+	// those it held.
+	for _, m := range ms[:10] {
+		m.Spec = spec(&config.Locations{Require: 1, At: []string{"x"}})
+		must(t, st.PutMonitor(ctx, m))
+	}
+	wait("the ten at location x held by a, the thirty others shared", func() bool {
+		ap, ax := held("a")
+		bp, bx := held("b")
+		return ax == 10 && bx == 0 && ap == 15 && bp == 15
+	})
+
+	stopB()
+	<-doneB
+	wait("a holds all once b stopped", func() bool { p, x := held("a"); return p == 30 && x == 10 })
+	c.mu.Lock()
+	before := map[string]int{}
+	for k, v := range c.tests {
+		before[k] = v
+	}
+	c.mu.Unlock()
+	wait("every monitor tested again, by a", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, m := range ms {
+			if c.tests[m.Name] <= before[m.Name] {
+				return false
+			}
+		}
+		return true
+	})
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.overlap != 0 {
+		t.Errorf("%d tests overlapped another test of the same monitor", c.overlap)
+	}
+	rs, err := st.Results(ctx, ms[0].ID, time.Now().Add(-time.Minute), time.Now().Add(time.Minute), 1)
+	if err != nil || len(rs) != 1 || rs[0].Node != "a" || rs[0].Location != "x" {
+		t.Errorf("the last result of a monitor at x: %+v %v", rs, err)
+	}
+}
