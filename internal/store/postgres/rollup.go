@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,28 +9,12 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 )
 
-func periodLen(period string) (time.Duration, error) {
-	switch period {
-	case store.Hour:
-		return time.Hour, nil
-	case store.Day:
-		return 24 * time.Hour, nil
-	}
-	return 0, fmt.Errorf("roll-up period %q is not hour or day", period)
-}
-
-type sample struct {
-	status        int
-	rtt, delivery int64
-	hasDelivery   bool
-}
-
 // rollupLock is the advisory lock every node's janitor takes to roll up: one
 // at a time, so that two nodes replacing the same bucket do not collide.
 const rollupLock = 0x6d61696c6d6f6e // "mailmon"
 
 func (s *Store) RollUp(ctx context.Context, period string, from, to time.Time) error {
-	step, err := periodLen(period)
+	step, err := store.PeriodLength(period)
 	if err != nil {
 		return err
 	}
@@ -79,17 +61,17 @@ func (s *Store) rollBucket(ctx context.Context, period string, start, end time.T
 	if err != nil {
 		return err
 	}
-	byMonitor := map[int64][]sample{}
+	byMonitor := map[int64][]store.Sample{}
 	for rows.Next() {
 		var id int64
-		var sm sample
+		var sm store.Sample
 		var d *int64
-		if err := rows.Scan(&id, &sm.status, &sm.rtt, &d); err != nil {
+		if err := rows.Scan(&id, &sm.Status, &sm.RTT, &d); err != nil {
 			rows.Close()
 			return err
 		}
 		if d != nil {
-			sm.delivery, sm.hasDelivery = *d, true
+			sm.Delivery, sm.HasDelivery = *d, true
 		}
 		byMonitor[id] = append(byMonitor[id], sm)
 	}
@@ -106,7 +88,7 @@ func (s *Store) rollBucket(ctx context.Context, period string, start, end time.T
 		}
 		var b pgx.Batch
 		for id, ss := range byMonitor {
-			r := aggregate(ss)
+			r := store.Aggregate(ss)
 			b.Queue(q(`INSERT INTO rollups(monitor_id, period, start_ms, tests, up, warn, down,
 				rtt_min_us, rtt_avg_us, rtt_p95_us, rtt_max_us, delivered, delivery_avg_us, delivery_p95_us, delivery_max_us)
 				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), id, period, ms(start), r.Tests, r.Up, r.Warn, r.Down,
@@ -115,46 +97,6 @@ func (s *Store) rollBucket(ctx context.Context, period string, start, end time.T
 		}
 		return tx.SendBatch(ctx, &b).Close()
 	})
-}
-
-// aggregate sums up samples; rtt figures are over the tests that did not
-// fail (a timeout's rtt is the timeout, not the server's speed).
-func aggregate(ss []sample) store.Rollup {
-	var r store.Rollup
-	var rtts, dels []int64
-	for _, s := range ss {
-		r.Tests++
-		switch s.status {
-		case 0:
-			r.Up++
-		case 1:
-			r.Warn++
-		default:
-			r.Down++
-		}
-		if s.status != 2 {
-			rtts = append(rtts, s.rtt)
-		}
-		if s.hasDelivery {
-			dels = append(dels, s.delivery)
-		}
-	}
-	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	stats := func(v []int64) (minV, avg, p95, maxV time.Duration) {
-		if len(v) == 0 {
-			return
-		}
-		sort.Slice(v, func(a, b int) bool { return v[a] < v[b] })
-		var sum int64
-		for _, x := range v {
-			sum += x
-		}
-		return us(v[0]), us(sum / int64(len(v))), us(v[(len(v)*95+99)/100-1]), us(v[len(v)-1])
-	}
-	r.RTTMin, r.RTTAvg, r.RTTP95, r.RTTMax = stats(rtts)
-	r.Delivered = len(dels)
-	_, r.DeliveryAvg, r.DeliveryP95, r.DeliveryMax = stats(dels)
-	return r
 }
 
 func (s *Store) Rollups(ctx context.Context, monitorID int64, period string, from, to time.Time) ([]store.Rollup, error) {

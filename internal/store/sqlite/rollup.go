@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"sort"
 	"time"
 
@@ -11,24 +10,8 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 )
 
-func periodLen(period string) (time.Duration, error) {
-	switch period {
-	case store.Hour:
-		return time.Hour, nil
-	case store.Day:
-		return 24 * time.Hour, nil
-	}
-	return 0, fmt.Errorf("roll-up period %q is not hour or day", period)
-}
-
-type sample struct {
-	status        int
-	rtt, delivery int64
-	hasDelivery   bool
-}
-
 func (s *Store) RollUp(ctx context.Context, period string, from, to time.Time) error {
-	step, err := periodLen(period)
+	step, err := store.PeriodLength(period)
 	if err != nil {
 		return err
 	}
@@ -73,16 +56,16 @@ func (s *Store) rollBucket(ctx context.Context, period string, start, end time.T
 	if err != nil {
 		return err
 	}
-	byMonitor := map[int64][]sample{}
+	byMonitor := map[int64][]store.Sample{}
 	for rows.Next() {
 		var id int64
-		var sm sample
+		var sm store.Sample
 		var d sql.NullInt64
-		if err := rows.Scan(&id, &sm.status, &sm.rtt, &d); err != nil {
+		if err := rows.Scan(&id, &sm.Status, &sm.RTT, &d); err != nil {
 			rows.Close()
 			return err
 		}
-		sm.delivery, sm.hasDelivery = d.Int64, d.Valid
+		sm.Delivery, sm.HasDelivery = d.Int64, d.Valid
 		byMonitor[id] = append(byMonitor[id], sm)
 	}
 	rows.Close()
@@ -94,7 +77,7 @@ func (s *Store) rollBucket(ctx context.Context, period string, start, end time.T
 			return err
 		}
 		for id, ss := range byMonitor {
-			r := aggregate(ss)
+			r := store.Aggregate(ss)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO rollups(monitor_id, period, start_ms, tests, up, warn, down,
 				rtt_min_us, rtt_avg_us, rtt_p95_us, rtt_max_us, delivered, delivery_avg_us, delivery_p95_us, delivery_max_us)
 				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, id, period, ms(start), r.Tests, r.Up, r.Warn, r.Down,
@@ -105,46 +88,6 @@ func (s *Store) rollBucket(ctx context.Context, period string, start, end time.T
 		}
 		return nil
 	})
-}
-
-// aggregate sums up samples; rtt figures are over the tests that did not
-// fail (a timeout's rtt is the timeout, not the server's speed).
-func aggregate(ss []sample) store.Rollup {
-	var r store.Rollup
-	var rtts, dels []int64
-	for _, s := range ss {
-		r.Tests++
-		switch s.status {
-		case 0:
-			r.Up++
-		case 1:
-			r.Warn++
-		default:
-			r.Down++
-		}
-		if s.status != 2 {
-			rtts = append(rtts, s.rtt)
-		}
-		if s.hasDelivery {
-			dels = append(dels, s.delivery)
-		}
-	}
-	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	stats := func(v []int64) (minV, avg, p95, maxV time.Duration) {
-		if len(v) == 0 {
-			return
-		}
-		sort.Slice(v, func(a, b int) bool { return v[a] < v[b] })
-		var sum int64
-		for _, x := range v {
-			sum += x
-		}
-		return us(v[0]), us(sum / int64(len(v))), us(v[(len(v)*95+99)/100-1]), us(v[len(v)-1])
-	}
-	r.RTTMin, r.RTTAvg, r.RTTP95, r.RTTMax = stats(rtts)
-	r.Delivered = len(dels)
-	_, r.DeliveryAvg, r.DeliveryP95, r.DeliveryMax = stats(dels)
-	return r
 }
 
 func (s *Store) Rollups(ctx context.Context, monitorID int64, period string, from, to time.Time) ([]store.Rollup, error) {
