@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"time"
@@ -64,4 +65,24 @@ func Aggregate(ss []Sample) Rollup {
 	r.Delivered = len(dels)
 	_, r.DeliveryAvg, r.DeliveryP95, r.DeliveryMax = stats(dels)
 	return r
+}
+
+// RollUpBuckets is RollUp for every backend: it calls roll for each bucket
+// of period that starts in [from, to): hourly buckets from the raw results
+// (bucket), daily ones from their hours (day).
+func RollUpBuckets(ctx context.Context, period string, from, to time.Time, bucket, day func(ctx context.Context, period string, start, end time.Time) error) error {
+	step, err := PeriodLength(period)
+	if err != nil {
+		return err
+	}
+	roll := bucket
+	if period == Day {
+		roll = day
+	}
+	for b := Truncate(period, from); b.Before(Truncate(period, to)); b = b.Add(step) {
+		if err := roll(ctx, period, b, b.Add(step)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -11,21 +11,7 @@ import (
 )
 
 func (s *Store) RollUp(ctx context.Context, period string, from, to time.Time) error {
-	step, err := store.PeriodLength(period)
-	if err != nil {
-		return err
-	}
-	from, to = store.Truncate(period, from), store.Truncate(period, to)
-	for b := from; b.Before(to); b = b.Add(step) {
-		roll := s.rollBucket
-		if period == store.Day {
-			roll = s.rollDay
-		}
-		if err := roll(ctx, period, b, b.Add(step)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.RollUpBuckets(ctx, period, from, to, s.rollBucket, s.rollDay)
 }
 
 // rollDay sums up a day from its hours (the raw results of a day of many
