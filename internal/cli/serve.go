@@ -23,6 +23,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/demo"
 	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/gctune"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
@@ -223,8 +224,9 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "serve: loading monitors: %v", err)
 	}
 	srv := &http.Server{Handler: web.Headers(mux, *tlsCert != ""), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
+	done, tuned := make(chan struct{}), make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
+	go func() { gctune.Run(ctx, gctune.DefaultHeadroom, time.Second); close(tuned) }()
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -240,6 +242,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		log.Error("http server", "err", err)
 	}
 	<-done
+	<-tuned
 	return ExitOK
 }
 
