@@ -1,10 +1,9 @@
 package metrics
 
 import (
-	"fmt"
 	"io"
 	"strconv"
-	"strings"
+	"sync"
 
 	"github.com/mailmon/mailmon/internal/probe"
 )
@@ -27,66 +26,113 @@ var probeSeries = []struct{ name, help string }{
 // ProbeContentType is the media type WriteProbe writes.
 const ProbeContentType = "text/plain; version=0.0.4; charset=utf-8"
 
+// probeHeads are the # HELP and # TYPE lines of each of probeSeries.
+var probeHeads = func() []string {
+	h := make([]string, len(probeSeries))
+	for i, s := range probeSeries {
+		h[i] = "# HELP " + s.name + " " + s.help + "\n# TYPE " + s.name + " gauge\n"
+	}
+	return h
+}()
+
+// Indexes into probeSeries.
+const (
+	seriesSuccess = iota
+	seriesDuration
+	seriesPhase
+	seriesTLSVersion
+	seriesCertExpiry
+	seriesDelivery
+	seriesStatus
+	seriesErrorCode
+)
+
+// probeSample is one line of the exposition: a series, an optional label
+// and the value.
+type probeSample struct {
+	series       int
+	label, value string
+	v            float64
+}
+
+var probeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 // WriteProbe writes one /probe result in the Prometheus text exposition
-// format. It is written directly rather than through a registry made for
-// each request, which cost as much CPU as a banner test itself. Every label
-// value comes from mailmon's fixed lists (phase names, TLS versions,
-// statuses, error codes), never from the server.
+// format. It is written directly, into one pooled buffer, rather than
+// through a registry made for each request, which cost as much CPU as a
+// banner test itself. Every label value comes from mailmon's fixed lists
+// (phase names, TLS versions, statuses, error codes), never from the server.
 func WriteProbe(w io.Writer, r *probe.Result) error {
-	samples := map[string][][2]string{} // series → (labels, value)
-	add := func(name string, v float64, label ...string) {
-		var l string
-		if len(label) == 2 {
-			l = "{" + label[0] + "=" + strconv.Quote(label[1]) + "}"
-		}
-		samples[name] = append(samples[name], [2]string{l, strconv.FormatFloat(v, 'g', -1, 64)})
+	var arr [24]probeSample
+	samples := arr[:0]
+	add := func(series int, v float64, label, value string) {
+		samples = append(samples, probeSample{series: series, label: label, value: value, v: v})
 	}
 	success := 0.0
 	if r.Status != probe.StatusDown {
 		success = 1
 	}
-	add("probe_success", success)
-	add("probe_duration_seconds", r.RTT.Seconds())
-	seen := map[string]bool{}
-	for _, p := range r.Phases {
-		if !seen[p.Name] {
-			seen[p.Name] = true
-			add("probe_phase_duration_seconds", p.Duration.Seconds(), "phase", p.Name)
+	add(seriesSuccess, success, "", "")
+	add(seriesDuration, r.RTT.Seconds(), "", "")
+	for i, p := range r.Phases {
+		first := true
+		for _, q := range r.Phases[:i] {
+			first = first && q.Name != p.Name
+		}
+		if first {
+			add(seriesPhase, p.Duration.Seconds(), "phase", p.Name)
 		}
 	}
 	if r.TLS != nil {
 		if v := tlsVersion(r.TLS.Version); v != "" {
-			add("probe_tls_version_info", 1, "version", v)
+			add(seriesTLSVersion, 1, "version", v)
 		}
 		if !r.TLS.CertNotAfter.IsZero() {
-			add("probe_ssl_earliest_cert_expiry", float64(r.TLS.CertNotAfter.Unix()))
+			add(seriesCertExpiry, float64(r.TLS.CertNotAfter.Unix()), "", "")
 		}
 	}
 	if r.Delivery > 0 {
-		add("probe_delivery_seconds", r.Delivery.Seconds())
+		add(seriesDelivery, r.Delivery.Seconds(), "", "")
 	}
 	for _, s := range []probe.Status{probe.StatusUp, probe.StatusWarn, probe.StatusDown} {
 		v := 0.0
 		if s == r.Status {
 			v = 1
 		}
-		add("mailmon_probe_status", v, "status", string(s))
+		add(seriesStatus, v, "status", string(s))
 	}
 	if r.Error != nil && knownCode(r.Error.Code) {
-		add("mailmon_probe_error_code_info", 1, "code", string(r.Error.Code))
+		add(seriesErrorCode, 1, "code", string(r.Error.Code))
 	}
-	var b strings.Builder
-	for _, s := range probeSeries {
-		ss := samples[s.name]
-		if len(ss) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", s.name, s.help, s.name)
-		for _, x := range ss {
-			b.WriteString(s.name + x[0] + " " + x[1] + "\n")
+
+	bp := probeBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for i, s := range probeSeries {
+		head := true
+		for _, x := range samples {
+			if x.series != i {
+				continue
+			}
+			if head {
+				b = append(b, probeHeads[i]...)
+				head = false
+			}
+			b = append(b, s.name...)
+			if x.label != "" {
+				b = append(b, '{')
+				b = append(b, x.label...)
+				b = append(b, '=')
+				b = strconv.AppendQuote(b, x.value)
+				b = append(b, '}')
+			}
+			b = append(b, ' ')
+			b = strconv.AppendFloat(b, x.v, 'g', -1, 64)
+			b = append(b, '\n')
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := w.Write(b)
+	*bp = b
+	probeBufs.Put(bp)
 	return err
 }
 

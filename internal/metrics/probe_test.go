@@ -16,9 +16,10 @@ import (
 func TestWriteProbeParses(t *testing.T) {
 	expiry := time.Unix(1_800_000_000, 0)
 	res := &probe.Result{Status: probe.StatusDown, RTT: 1500 * time.Millisecond,
-		Phases: []probe.Phase{{Name: "connect", Duration: time.Millisecond}, {Name: "tls", Duration: 2 * time.Millisecond}},
-		TLS:    &probe.TLSInfo{Version: "TLS1.3", CertNotAfter: expiry},
-		Error:  &probe.Error{Code: probe.AuthFailed, Message: `"quoted" <html> \ text`}}
+		Phases: []probe.Phase{{Name: "connect", Duration: time.Millisecond}, {Name: "tls", Duration: 2 * time.Millisecond},
+			{Name: "connect", Duration: 5 * time.Millisecond}}, // a second connect (a retry): the first is reported
+		TLS:   &probe.TLSInfo{Version: "TLS1.3", CertNotAfter: expiry},
+		Error: &probe.Error{Code: probe.AuthFailed, Message: `"quoted" <html> \ text`}}
 	var b strings.Builder
 	if err := WriteProbe(&b, res); err != nil {
 		t.Fatal(err)
@@ -49,8 +50,11 @@ func TestWriteProbeParses(t *testing.T) {
 	if get("probe_success", "", "") != 0 || get("probe_duration_seconds", "", "") != 1.5 {
 		t.Error("success or duration wrong")
 	}
-	if get("probe_phase_duration_seconds", "phase", "tls") != 0.002 {
-		t.Error("tls phase wrong")
+	if get("probe_phase_duration_seconds", "phase", "tls") != 0.002 || get("probe_phase_duration_seconds", "phase", "connect") != 0.001 {
+		t.Error("tls or connect phase wrong")
+	}
+	if n := strings.Count(b.String(), `phase="connect"`); n != 1 {
+		t.Errorf("connect reported %d times, want once", n)
 	}
 	if get("probe_tls_version_info", "version", "TLS 1.3") != 1 || get("probe_ssl_earliest_cert_expiry", "", "") != 1.8e9 {
 		t.Error("TLS series wrong")
