@@ -192,6 +192,7 @@ func (c *Conn) StartTLS(cfg *tls.Config) error {
 }
 
 func (c *Conn) handshake(cfg *tls.Config) error {
+	quickAckFromNow(c.raw)
 	tc := tls.Client(c.raw, cfg)
 	if err := tc.Handshake(); err != nil {
 		c.tr.Note("TLS handshake failed: " + err.Error())

@@ -5,3 +5,5 @@ package wire
 import "net"
 
 func withQuickAck(c net.Conn) net.Conn { return c }
+
+func quickAckFromNow(net.Conn) {}
