@@ -35,7 +35,7 @@ fuzz:
 # rots unseen between the runs that measure.
 bench-smoke: build
 	$(GO) test -run='^$$' -bench=. -benchtime=1x $(PKGS)
-	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -warmup 100ms -window 300ms -real-window 300ms -strict -out $$(mktemp -d)
+	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -warmup 100ms -window 300ms -real-window 300ms -rounds 1 -strict -out $$(mktemp -d)
 	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=100 MAILMON_BENCH_WINDOW=1s \
 	  $(GO) test -count=1 -run '^TestBenchPG(Nodes|WriteLoad)$$' ./cmd/mailmon/
 

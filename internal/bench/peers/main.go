@@ -10,11 +10,13 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +35,11 @@ func main() {
 	window := flag.Duration("window", 10*time.Second, "each measuring window against the farm")
 	realWindow := flag.Duration("real-window", 4*time.Second, "each measuring window against Postfix/Dovecot (0: skip them)")
 	realWorkers := flag.Int("real-workers", 4, "checks at once against Postfix/Dovecot")
+	rounds := flag.Int("rounds", 3, "rounds of every check, the tools taking turns; each figure is the tool's median round")
 	out := flag.String("out", "bench/results", "folder for the Markdown results")
 	strict := flag.Bool("strict", false, "exit 1 when a tool that could run a check failed any (the CI smoke run)")
+	only := flag.String("tools", "", "comma-separated tools to run (raw,mailmon,blackbox,plugins); all when empty")
+	onlyChecks := flag.String("checks", "", "comma-separated checks to run (smtp-banner,smtp-starttls,pop3-tls,imap-starttls); all when empty")
 	// The raw child's flags.
 	checkName := flag.String("check", "", "internal")
 	addr := flag.String("addr", "", "internal")
@@ -53,16 +58,33 @@ func main() {
 	must(err)
 	defer os.RemoveAll(work)
 
-	tools := []func() tool{
-		func() tool { return rawTool{self: self} },
-		func() tool { return &mailmonTool{bin: *bin} },
-		func() tool { return &blackboxTool{bin: *blackbox} },
-		func() tool { return pluginsTool{dir: *plugins} },
+	all := []struct {
+		key string
+		mk  func() tool
+	}{
+		{"raw", func() tool { return rawTool{self: self} }},
+		{"mailmon", func() tool { return &mailmonTool{bin: *bin} }},
+		{"blackbox", func() tool { return &blackboxTool{bin: *blackbox} }},
+		{"plugins", func() tool { return pluginsTool{dir: *plugins} }},
+	}
+	var tools []func() tool
+	for _, t := range all {
+		if *only == "" || slices.Contains(strings.Split(*only, ","), t.key) {
+			tools = append(tools, t.mk)
+		}
+	}
+	if *onlyChecks != "" {
+		keep := strings.Split(*onlyChecks, ",")
+		checks = slices.DeleteFunc(checks, func(c check) bool { return !slices.Contains(keep, c.name) })
+	}
+	if len(tools) == 0 || len(checks) == 0 {
+		fmt.Fprintln(os.Stderr, "peers: -tools or -checks leaves nothing to run")
+		os.Exit(2)
 	}
 
 	fs, stopFarm := startFarm(work)
 	var runs []siteRun
-	runs = append(runs, runSite(fs, tools, work, *workers, *warmup, *window))
+	runs = append(runs, runSite(fs, tools, work, *workers, *rounds, *warmup, *window))
 	stopFarm()
 
 	if *realWindow > 0 {
@@ -78,7 +100,7 @@ func main() {
 					"imap-starttls": fmt.Sprintf("127.0.0.1:%d", env.IMAP),
 				},
 				server: func(string) []time.Duration { return nil }}
-			runs = append(runs, runSite(rs, tools, work, *realWorkers, *warmup, *realWindow))
+			runs = append(runs, runSite(rs, tools, work, *realWorkers, *rounds, *warmup, *realWindow))
 			stop()
 		}
 	}
@@ -129,11 +151,17 @@ func startFarm(work string) (*site, func()) {
 type siteRun struct {
 	site    *site
 	workers int
+	rounds  int
 	results []result
 }
 
-func runSite(s *site, tools []func() tool, work string, workers int, warmup, window time.Duration) siteRun {
-	run := siteRun{site: s, workers: workers}
+// runSite starts every tool, then runs each check rounds times, the tools
+// taking turns within a round so that whatever else the machine does falls
+// on all of them alike. Each tool's figures for a check are those of its
+// median round by rate.
+func runSite(s *site, tools []func() tool, work string, workers, rounds int, warmup, window time.Duration) siteRun {
+	run := siteRun{site: s, workers: workers, rounds: rounds}
+	var started []tool
 	for _, mk := range tools {
 		t := mk()
 		dir := filepath.Join(work, s.name, strings.ReplaceAll(t.name(), " ", "-"))
@@ -145,24 +173,52 @@ func runSite(s *site, tools []func() tool, work string, workers int, warmup, win
 			}
 			continue
 		}
-		for _, c := range checks {
-			if why := t.unsupported(c); why != "" {
-				run.results = append(run.results, result{tool: t.name(), check: c.name, na: why})
-				continue
+		defer t.stop()
+		started = append(started, t)
+	}
+	for _, c := range checks {
+		byTool := make([][]result, len(started))
+		for round := 0; round < rounds; round++ {
+			for i, t := range started {
+				if why := t.unsupported(c); why != "" {
+					byTool[i] = []result{{tool: t.name(), check: c.name, na: why}}
+					continue
+				}
+				s.server(c.name) // forget what came before
+				r := t.run(c, s, workers, warmup, window)
+				if lat := s.server(c.name); lat != nil {
+					r.srvKnown = true
+					r.srvP50, r.srvP99 = farm.Percentile(lat, 50), farm.Percentile(lat, 99)
+				}
+				fmt.Printf("%-16s %-14s %-18s round %d  %8.0f checks/s  %6.3f CPU s/1000  %6.1f MiB  p50 %v p99 %v  errors %d %s\n",
+					s.name, c.name, t.name(), round+1, r.rate, r.cpuPer1000, r.rssMiB, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errs, r.firstErr)
+				byTool[i] = append(byTool[i], r)
 			}
-			s.server(c.name) // forget what came before
-			r := t.run(c, s, workers, warmup, window)
-			if lat := s.server(c.name); lat != nil {
-				r.srvKnown = true
-				r.srvP50, r.srvP99 = farm.Percentile(lat, 50), farm.Percentile(lat, 99)
-			}
-			fmt.Printf("%-16s %-14s %-18s %8.0f checks/s  %6.3f CPU s/1000  %6.1f MiB  p50 %v p99 %v  errors %d %s\n",
-				s.name, c.name, t.name(), r.rate, r.cpuPer1000, r.rssMiB, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errs, r.firstErr)
-			run.results = append(run.results, r)
 		}
-		t.stop()
+		for _, rs := range byTool {
+			run.results = append(run.results, median(rs))
+		}
 	}
 	return run
+}
+
+// median is the round with the median rate; errors are summed over all
+// rounds, so that one failed check in any round shows.
+func median(rs []result) result {
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.rate, b.rate) })
+	m := sorted[len(sorted)/2]
+	m.errs = 0
+	for _, r := range rs {
+		m.errs += r.errs
+		if m.firstErr == "" {
+			m.firstErr = r.firstErr
+		}
+	}
+	return m
 }
 
 // versions names what was measured.

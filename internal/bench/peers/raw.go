@@ -113,6 +113,14 @@ func (r *rawConn) pop3(starttls bool, cfg *tls.Config) error {
 			return err
 		}
 	}
+	// CAPA, as mailmon's pop3 monitor asks it (for the capabilities it
+	// reports and the login mechanisms): the same conversation for all.
+	if err := r.send("CAPA"); err != nil {
+		return err
+	}
+	if _, err := r.until(func(l string) bool { return l == ".\r\n" || strings.HasPrefix(l, "-ERR") }); err != nil {
+		return err
+	}
 	if err := r.send("QUIT"); err != nil {
 		return err
 	}

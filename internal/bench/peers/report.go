@@ -33,7 +33,8 @@ func report(runs []siteRun, versions string, workers int, window time.Duration) 
 	fmt.Fprintf(&b, "# mailmon and its peers, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Machine: %s.  \nTools: %s.\n\n", procstat.Machine(), versions)
 	b.WriteString("Every tool does the same conversation per check: dial, greeting, EHLO (SMTP), " +
-		"[STARTTLS and handshake, EHLO again], QUIT (CAPABILITY and LOGOUT for IMAP; implicit TLS for POP3). " +
+		"[STARTTLS and handshake, EHLO again], QUIT (CAPABILITY and LOGOUT for IMAP; for POP3 implicit TLS, greeting, CAPA and QUIT, " +
+		"since mailmon's pop3 monitor asks CAPA for the capabilities it reports; check_pop sends CAPA with `-s` and need not wait for its answer). " +
 		"mailmon and blackbox_exporter are driven over HTTP (`/probe`), as Prometheus drives them, with keep-alive; " +
 		"the plug-ins are a process per check; the raw socket is a Go program with nothing but `net` and `crypto/tls`, " +
 		"in its own process. Each tool's CPU is its own process's (the plug-ins': each child's user + system time, " +
@@ -41,6 +42,9 @@ func report(runs []siteRun, versions string, workers int, window time.Duration) 
 		"'Server saw' is the session time the target measured, accept to last reply.\n\n")
 	for _, run := range runs {
 		fmt.Fprintf(&b, "## Against %s, %d checks at once\n\n", run.site.name, run.workers)
+		if run.rounds > 1 {
+			fmt.Fprintf(&b, "Each check ran %d rounds, the tools taking turns; each row is the tool's median round by rate (errors: all rounds).\n\n", run.rounds)
+		}
 		b.WriteString("| check | tool | checks/s | CPU s per 1,000 checks | peak RSS (MiB) | reported p50 / p99 (ms) | server saw p50 / p99 (ms) | errors |\n")
 		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, c := range checks {
