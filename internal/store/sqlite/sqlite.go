@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -27,6 +28,13 @@ import (
 type Store struct {
 	w *sql.DB // the one writer
 	r *sql.DB // readers
+
+	queue      chan *pending // tests' results for the group writer (group.go)
+	closing    chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	groups     groupStats
+	st         stmts // the writer's prepared statements (group.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -49,8 +57,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r}
+	s := &Store{w: w, r: r, queue: make(chan *pending), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	go s.writer()
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
@@ -70,8 +83,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	return err
 }
 
-// Close closes the database.
+// Close closes the database, once the results already taken by the group
+// writer are committed.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closing) })
+	<-s.writerDone
+	s.closeStmts()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -460,12 +477,12 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 	if r.Delivery > 0 {
 		delivery = r.Delivery.Microseconds()
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.grouped(ctx, func(tx *sql.Tx) error {
 		// A SQLite database has one node, which holds every lease: Fence
 		// needs no check.
 		if t.CheckVersion {
 			var v int64
-			err := tx.QueryRowContext(ctx, `SELECT version FROM monitor_status WHERE monitor_id=?`, t.Status.MonitorID).Scan(&v)
+			err := tx.StmtContext(ctx, s.st.version).QueryRowContext(ctx, t.Status.MonitorID).Scan(&v)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
@@ -474,15 +491,11 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 			}
 		}
 		if r.MonitorID != 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO results(monitor_id, t_ms, status, rtt_us, delivery_us, code, detail, node, location) VALUES(?,?,?,?,?,?,?,?,?)`,
-				r.MonitorID, ms(r.Time), statusCode(r.Status), r.RTT.Microseconds(), delivery, code, detail, r.Node, r.Location); err != nil {
+			if _, err := tx.StmtContext(ctx, s.st.result).ExecContext(ctx, r.MonitorID, ms(r.Time), statusCode(r.Status), r.RTT.Microseconds(), delivery, code, detail, r.Node, r.Location); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
-			ON CONFLICT(monitor_id) DO UPDATE SET state=excluded.state, status=excluded.status, last_result=excluded.last_result,
-			last_ms=excluded.last_ms, version=monitor_status.version+1`,
-			t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest)); err != nil {
+		if _, err := tx.StmtContext(ctx, s.st.status).ExecContext(ctx, t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest)); err != nil {
 			return err
 		}
 		if c := t.Change; c != nil {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -68,6 +69,54 @@ func statusVersion(t *testing.T, s store.Store) {
 	}
 	if rs, _ := s.Results(ctx, m.ID, at, at.Add(time.Minute), 10); len(rs) != 2 {
 		t.Errorf("a refused test left its result: %d results", len(rs))
+	}
+}
+
+// concurrentTests: tests recorded at once (the SQLite store commits them
+// in groups) are each recorded, and a stale one among them is refused
+// alone, leaving nothing behind, while the others stand.
+func concurrentTests(t *testing.T, s store.Store) {
+	d := &store.Device{Name: "d", Address: "d"}
+	must(t, s.PutDevice(ctx, d))
+	const n = 64
+	ms := make([]*store.Monitor, n)
+	for i := range ms {
+		ms[i] = newMonitor(t, s, d.ID, fmt.Sprint("m", i), "smtp")
+	}
+	at := time.Now().Truncate(time.Millisecond)
+	stale := func(i int) bool { return i%16 == 5 }
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := int64(0)
+			if stale(i) {
+				v = 7 // no test was recorded: the version is 0
+			}
+			errs[i] = s.RecordTest(ctx, store.Test{CheckVersion: true,
+				Result: store.Result{MonitorID: m.ID, Time: at, Status: probe.StatusDown, Code: probe.Code("SMTP_TIMEOUT")},
+				Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Warn, Failures: 1}, LastTest: at, Version: v},
+				Change: &store.StateChange{MonitorID: m.ID, Time: at, From: state.Up, To: state.Warn, Cause: "SMTP_TIMEOUT"}})
+		}()
+	}
+	wg.Wait()
+	for i, m := range ms {
+		rs, err := s.Results(ctx, m.ID, at, at.Add(time.Minute), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.Status(ctx, m.ID)
+		if stale(i) {
+			if !errors.Is(errs[i], store.ErrStale) || len(rs) != 0 || !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("stale test %d: err %v, %d results, status %+v %v", i, errs[i], len(rs), st, err)
+			}
+			continue
+		}
+		if errs[i] != nil || len(rs) != 1 || rs[0].Code != "SMTP_TIMEOUT" || err != nil || st.Version != 1 || st.Status.State != state.Warn {
+			t.Errorf("test %d: err %v, results %+v, status %+v %v", i, errs[i], rs, st, err)
+		}
 	}
 }
 

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"recoveries":            recoveries,
 		"locations":             locations,
 		"status version":        statusVersion,
+		"concurrent tests":      concurrentTests,
 		"cluster":               cluster,
 		"users":                 users,
 		"sessions":              sessions,
