@@ -156,8 +156,8 @@ type siteRun struct {
 }
 
 // runSite starts every tool, then runs each check rounds times, the tools
-// taking turns within a round so that whatever else the machine does falls
-// on all of them alike. Each tool's figures for a check are those of its
+// taking turns within a round, and a different one first in each round, so
+// that whatever else the machine does falls on all of them alike. Each tool's figures for a check are those of its
 // median round by rate.
 func runSite(s *site, tools []func() tool, work string, workers, rounds int, warmup, window time.Duration) siteRun {
 	run := siteRun{site: s, workers: workers, rounds: rounds}
@@ -179,7 +179,12 @@ func runSite(s *site, tools []func() tool, work string, workers, rounds int, war
 	for _, c := range checks {
 		byTool := make([][]result, len(started))
 		for round := 0; round < rounds; round++ {
-			for i, t := range started {
+			// Each round begins with the next tool: a tool that follows
+			// another meets the TIME_WAIT sockets of its checks (tens of
+			// thousands on loopback, a few percent slower to connect).
+			for k := range started {
+				i := (k + round) % len(started)
+				t := started[i]
 				if why := t.unsupported(c); why != "" {
 					byTool[i] = []result{{tool: t.name(), check: c.name, na: why}}
 					continue

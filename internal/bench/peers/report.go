@@ -43,7 +43,7 @@ func report(runs []siteRun, versions string, workers int, window time.Duration) 
 	for _, run := range runs {
 		fmt.Fprintf(&b, "## Against %s, %d checks at once\n\n", run.site.name, run.workers)
 		if run.rounds > 1 {
-			fmt.Fprintf(&b, "Each check ran %d rounds, the tools taking turns; each row is the tool's median round by rate (errors: all rounds).\n\n", run.rounds)
+			fmt.Fprintf(&b, "Each check ran %d rounds, the tools taking turns, a different one first each round; each row is the tool's median round by rate (errors: all rounds).\n\n", run.rounds)
 		}
 		b.WriteString("| check | tool | checks/s | CPU s per 1,000 checks | peak RSS (MiB) | reported p50 / p99 (ms) | server saw p50 / p99 (ms) | errors |\n")
 		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
