@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 )
 
 // Resolve returns the addresses of host. An IP literal is returned as it is,
@@ -30,12 +31,24 @@ func Resolve(ctx context.Context, r *net.Resolver, host string) (addrs []netip.A
 	return addrs, true, nil
 }
 
+// keepAliveIdle is Go's default idle time before the first TCP keep-alive.
+const keepAliveIdle = 15 * time.Second
+
+// keepAlive is the Dialer's KeepAlive for a connection that ends with ctx:
+// off (-1) when ctx ends before a keep-alive could be sent, as for nearly
+// every check, since enabling it costs four setsockopt calls; Go's default
+// (0) for longer ones, such as a round trip's IMAP IDLE, so that a NAT or
+// firewall between does not forget the idle connection.
+func keepAlive(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= keepAliveIdle {
+		return -1
+	}
+	return 0
+}
+
 // Dial connects to port on the first of addrs that answers.
 func Dial(ctx context.Context, addrs []netip.Addr, port int) (net.Conn, error) {
-	// No TCP keep-alive: a probe's connection lasts at most its timeout,
-	// never the 15 s before the first keep-alive, and enabling it costs
-	// four setsockopt calls per check.
-	d := net.Dialer{KeepAlive: -1}
+	d := net.Dialer{KeepAlive: keepAlive(ctx)}
 	var errs []error
 	for _, a := range addrs {
 		addr := net.JoinHostPort(a.String(), strconv.Itoa(port))
