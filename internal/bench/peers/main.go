@@ -157,8 +157,8 @@ type siteRun struct {
 
 // runSite starts every tool, then runs each check rounds times, the tools
 // taking turns within a round, and a different one first in each round, so
-// that whatever else the machine does falls on all of them alike. Each tool's figures for a check are those of its
-// median round by rate.
+// that whatever else the machine does falls on all of them alike. Each
+// tool's figures for a check are those of its median round by rate.
 func runSite(s *site, tools []func() tool, work string, workers, rounds int, warmup, window time.Duration) siteRun {
 	run := siteRun{site: s, workers: workers, rounds: rounds}
 	var started []tool
