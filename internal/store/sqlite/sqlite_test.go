@@ -57,13 +57,11 @@ func TestSurvivesReopen(t *testing.T) {
 // be written one by one, where it alone is refused.
 func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
+	s := open(t).(*Store)
+	d := &store.Device{Name: "d", Address: "d"}
+	if err := s.PutDevice(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	d := &store.Device{Name: "d", Address: "d"}
-	s.PutDevice(ctx, d)
 	const n = 20
 	var ids []int64
 	for i := range n {
