@@ -35,7 +35,7 @@ func report(runs []siteRun, versions string, workers int, window time.Duration) 
 	b.WriteString("Every tool does the same conversation per check: dial, greeting, EHLO (SMTP), " +
 		"[STARTTLS and handshake, EHLO again], QUIT (CAPABILITY and LOGOUT for IMAP; for POP3 implicit TLS, greeting, CAPA and QUIT, " +
 		"since mailmon's pop3 monitor asks CAPA for the capabilities it reports; check_pop sends CAPA with `-s` and need not wait for its answer). " +
-		"mailmon and blackbox_exporter are driven over HTTP (`/probe`), as Prometheus drives them, with keep-alive; " +
+		"mailmon and blackbox_exporter are driven over HTTP (`/probe`), as Prometheus drives them: one kept-alive connection per worker, the request written from prebuilt bytes (the driver shares the harness process with the farm); " +
 		"the plug-ins are a process per check; the raw socket is a Go program with nothing but `net` and `crypto/tls`, " +
 		"in its own process. Each tool's CPU is its own process's (the plug-ins': each child's user + system time, " +
 		"not the cost of forking it). TLS certificates are verified by every tool but the plug-ins, which cannot be given a CA. " +

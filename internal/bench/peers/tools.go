@@ -169,32 +169,19 @@ type daemon struct {
 	cmd    *exec.Cmd
 	base   string
 	header http.Header
-	client *http.Client
 }
 
-func newClient(workers int) *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConnsPerHost: workers * 2, MaxIdleConns: workers * 2, DisableCompression: true}}
-}
-
-// probe GETs a /probe URL and reads probe_success and
+// probeOnce GETs the driver's /probe URL and reads probe_success and
 // probe_duration_seconds from the exposition.
-func (d *daemon) probe(url string) (sample, error) {
-	req, _ := http.NewRequest("GET", d.base+url, nil)
-	for k, v := range d.header {
-		req.Header[k] = v
-	}
-	resp, err := d.client.Do(req)
+func probeOnce(drv *driver) (sample, error) {
+	dc, status, err := drv.get()
 	if err != nil {
 		return sample{}, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return sample{}, err
-	}
-	if resp.StatusCode != 200 {
-		return sample{}, fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, body)
+	defer drv.put(dc)
+	body := dc.body.Bytes()
+	if status != 200 {
+		return sample{}, fmt.Errorf("HTTP %d: %.200s", status, body)
 	}
 	success, dur := metric(body, "probe_success"), metric(body, "probe_duration_seconds")
 	if success != 1 {
@@ -223,15 +210,17 @@ func metric(body []byte, name string) float64 {
 	return -1
 }
 
-// measure drives url at the concurrency, reading the process's CPU around
-// the window and sampling its RSS.
-func (d *daemon) measure(t tool, c check, url func() string, workers int, warmup, window time.Duration) result {
+// measure drives path at the concurrency, reading the process's CPU
+// around the window and sampling its RSS.
+func (d *daemon) measure(t tool, c check, path string, workers int, warmup, window time.Duration) result {
 	pid := d.cmd.Process.Pid
+	drv := newDriver(d.base, path, d.header, workers)
+	defer drv.close()
 	var cpu float64
 	var rss float64
 	stopSampling := make(chan struct{})
 	var wg sync.WaitGroup
-	o := load(workers, warmup, window, func() (sample, error) { return d.probe(url()) },
+	o := load(workers, warmup, window, func() (sample, error) { return probeOnce(drv) },
 		func() {
 			cpu = procstat.CPUSeconds(pid)
 			wg.Add(1)
@@ -367,9 +356,7 @@ func (t *mailmonTool) start(s *site, dir string) error {
 }
 
 func (t *mailmonTool) run(c check, s *site, workers int, warmup, window time.Duration) result {
-	t.d.client = newClient(workers)
-	url := fmt.Sprintf("/probe?monitor=%d", t.ids[c.name])
-	return t.d.measure(t, c, func() string { return url }, workers, warmup, window)
+	return t.d.measure(t, c, fmt.Sprintf("/probe?monitor=%d", t.ids[c.name]), workers, warmup, window)
 }
 
 func (t *mailmonTool) stop() { t.d.stop() }
@@ -461,9 +448,7 @@ func (t *blackboxTool) start(s *site, dir string) error {
 }
 
 func (t *blackboxTool) run(c check, s *site, workers int, warmup, window time.Duration) result {
-	t.d.client = newClient(workers)
-	url := "/probe?module=" + c.name + "&target=" + s.addrs[c.name]
-	return t.d.measure(t, c, func() string { return url }, workers, warmup, window)
+	return t.d.measure(t, c, "/probe?module="+c.name+"&target="+s.addrs[c.name], workers, warmup, window)
 }
 
 func (t *blackboxTool) stop() { t.d.stop() }
