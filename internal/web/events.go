@@ -43,7 +43,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	stop := s.addStream(c.session.Hash, cancel)
+	stop, ok := s.addStream(c.session.Hash, cancel)
+	if !ok {
+		return httpError{http.StatusTooManyRequests, "too many live pages open: close some tabs"}
+	}
 	defer stop()
 	ch, end := s.Engine.Subscribe(256)
 	defer end()
@@ -94,10 +97,24 @@ func eventOut(ev engine.Event) eventJSON {
 	return out
 }
 
-// addStream registers a stream of a session, to be ended at logout.
-func (s *Server) addStream(session string, cancel context.CancelFunc) func() {
+// The live streams a session, and all sessions together, may hold open.
+// A person has a few tabs; a runaway script or a stolen session must not
+// hold a goroutine and an engine subscription (which every test's event is
+// copied to) per request without end.
+const (
+	maxStreamsPerSession = 16
+	maxStreams           = 512
+)
+
+// addStream registers a stream of a session, to be ended at logout, or
+// says no when the session or the server has too many.
+func (s *Server) addStream(session string, cancel context.CancelFunc) (func(), bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.streams[session]) >= maxStreamsPerSession || s.nstreams >= maxStreams {
+		return nil, false
+	}
+	s.nstreams++
 	id := s.nextID
 	s.nextID++
 	if s.streams[session] == nil {
@@ -111,7 +128,8 @@ func (s *Server) addStream(session string, cancel context.CancelFunc) func() {
 		if len(s.streams[session]) == 0 {
 			delete(s.streams, session)
 		}
-	}
+		s.nstreams--
+	}, true
 }
 
 func (s *Server) endStreams(session string) {

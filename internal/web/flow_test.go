@@ -561,3 +561,58 @@ func TestEditKeepsWhatTheFormDoesNotShow(t *testing.T) {
 		t.Errorf("after the edit: %s", got.Spec)
 	}
 }
+
+// TestEventsCapped: a session holds at most maxStreamsPerSession live
+// streams; one more is refused until one of them ends, and another
+// session is not held back by the first.
+func TestEventsCapped(t *testing.T) {
+	f := newFixture(t, true)
+	b := f.loggedIn(t)
+	open := func(b *browser) *http.Response {
+		t.Helper()
+		resp, err := b.c.Get(f.srv.URL + "/events?ids=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	var live []*http.Response
+	for i := 0; i < maxStreamsPerSession; i++ {
+		resp := open(b)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %d: HTTP %d", i+1, resp.StatusCode)
+		}
+		live = append(live, resp)
+	}
+	defer func() {
+		for _, r := range live {
+			r.Body.Close()
+		}
+	}()
+	resp := open(b)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("stream %d: HTTP %d, want 429", maxStreamsPerSession+1, resp.StatusCode)
+	}
+	other := open(f.loggedIn(t))
+	other.Body.Close()
+	if other.StatusCode != 200 {
+		t.Errorf("another session's stream: HTTP %d", other.StatusCode)
+	}
+	// A closed tab frees its place (once the server sees the close).
+	live[0].Body.Close()
+	live = live[1:]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp := open(b)
+		if resp.StatusCode == 200 {
+			live = append(live, resp)
+			break
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("after a stream ended: HTTP %d", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -54,9 +54,10 @@ type Server struct {
 	pages   map[string]*template.Template
 	limiter *limiter
 
-	mu      sync.Mutex
-	streams map[string]map[int]context.CancelFunc // live streams by session hash
-	nextID  int
+	mu       sync.Mutex
+	streams  map[string]map[int]context.CancelFunc // live streams by session hash
+	nstreams int                                   // live streams of all sessions
+	nextID   int
 }
 
 // Route is one route of the UI. The router is built from Routes, and the
