@@ -287,6 +287,19 @@ func TestServeDemo(t *testing.T) {
 		}
 		return out
 	}
+	// The console prints only this daemon's alerts: the receiver's path
+	// holds a key of the run.
+	forged := `{"event":"alert","monitor":"forged","device":"x","state":"down"}`
+	for _, path := range []string{"/demo/alerts", "/demo/alerts/mm_0123"} {
+		resp, err := http.Post(url+path, "application/json", strings.NewReader(forged))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s: HTTP %d, want 404", path, resp.StatusCode)
+		}
+	}
 	var alerts []string
 	deadline := time.After(40 * time.Second)
 	for {
@@ -312,6 +325,9 @@ func TestServeDemo(t *testing.T) {
 		if !slices.ContainsFunc(alerts, func(a string) bool { return strings.Contains(a, want) }) {
 			t.Errorf("no alert %q in %v", want, alerts)
 		}
+	}
+	if slices.ContainsFunc(alerts, func(a string) bool { return strings.Contains(a, "forged") }) {
+		t.Errorf("a forged alert was printed: %v", alerts)
 	}
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -412,7 +413,15 @@ func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url str
 		return "", "", "", err
 	}
 	mailPW = srv.Password
-	mux.HandleFunc("POST /demo/alerts", func(w http.ResponseWriter, r *http.Request) {
+	// The receiver's path holds a key of this run, so that only this
+	// daemon's alerts reach the console: no one else on the machine can
+	// print "ALERT" lines in its name.
+	key := api.NewToken()
+	mux.HandleFunc("POST /demo/alerts/{key}", func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.PathValue("key")), []byte(key)) != 1 {
+			http.NotFound(w, r)
+			return
+		}
 		var p alert.GenericPayload
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&p); err != nil {
 			http.Error(w, "bad payload", http.StatusBadRequest)
@@ -424,7 +433,7 @@ func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url str
 		}
 		fmt.Fprintln(env.Stdout, line)
 	})
-	f, err := config.Parse("demo.yaml", []byte(srv.Config(url+"/demo/alerts")))
+	f, err := config.Parse("demo.yaml", []byte(srv.Config(url+"/demo/alerts/"+key)))
 	if err != nil {
 		return "", "", "", err
 	}
