@@ -52,6 +52,13 @@ func (e Env) withDefaults() Env {
 // their stored value; a new monitor that logs in needs its password, a new
 // credential its password or key. Every problem is reported at once,
 // naming the field, before anything is written.
+//
+// Unlike the API and the web UI (internal/secretbind), apply keeps a stored
+// secret when the file points its record at another target: apply is the
+// operator's channel, run on the host with the database and the storage
+// key, and whoever holds both can open every secret anyway, so sending one
+// elsewhere gives them nothing they could not take. An exported file, which
+// has no secrets, must apply back without losing them.
 func Apply(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, env Env) (Report, error) {
 	env = env.withDefaults()
 	plan, err := resolve(ctx, s, v, f, env)

@@ -32,6 +32,7 @@ var alertFields = []string{"name", "kind", "webhook.url", "webhook.format", "ema
 	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password", "command.argv"}
 
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, c *call) error {
+	c.notice = alertNotice(r.URL.Query(), s.alertName(r))
 	return s.renderAlerts(w, r, c, http.StatusOK, 0, map[string]string{"kind": "webhook"}, nil)
 }
 
@@ -171,7 +172,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		pw = &empty
 	}
 	if len(errs) == 0 {
-		_, err := s.API.SaveAlert(r.Context(), id, a, pw)
+		_, dropped, err := s.API.SaveAlertDropped(r.Context(), id, a, pw)
 		if fe, ok := api.FieldErrors(err); ok {
 			errs = fieldMap(fe, func(p string) string {
 				for _, k := range alertFields {
@@ -184,7 +185,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		} else if err != nil {
 			return err
 		} else {
-			http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+			http.Redirect(w, r, "/alerts"+alertDroppedQuery(id, dropped), http.StatusSeeOther)
 			return nil
 		}
 	}
