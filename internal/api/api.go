@@ -717,16 +717,19 @@ type alertJSON struct {
 	Kind     string          `json:"kind"`
 	Settings json.RawMessage `json:"settings"`
 	Secrets  map[string]bool `json:"secrets"` // which are set; never their values
+	// WebhookOrigin is a webhook's scheme and host: its URL is a secret
+	// (the path is what lets anyone post), but where it posts is not.
+	WebhookOrigin string `json:"webhook_origin,omitempty"`
 	// SecretsDropped: see monitorJSON.
 	SecretsDropped []string `json:"secrets_dropped,omitempty"`
 }
 
-func alertOut(a *store.Alert) alertJSON {
+func (s *Server) alertOut(a *store.Alert) alertJSON {
 	sec := map[string]bool{}
 	for k := range a.Secrets {
 		sec[k] = true
 	}
-	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec}
+	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec, WebhookOrigin: s.WebhookOrigin(a)}
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
@@ -736,7 +739,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]alertJSON, 0, len(as))
 	for i := range as {
-		out = append(out, alertOut(&as[i]))
+		out = append(out, s.alertOut(&as[i]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
 	return nil
@@ -751,7 +754,7 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, alertOut(a))
+	writeJSON(w, http.StatusOK, s.alertOut(a))
 	return nil
 }
 
@@ -783,7 +786,7 @@ func (s *Server) putAlert(w http.ResponseWriter, r *http.Request, id int64, stat
 	if err != nil {
 		return err
 	}
-	out := alertOut(a)
+	out := s.alertOut(a)
 	out.SecretsDropped = dropped
 	writeJSON(w, status, out)
 	return nil
@@ -793,6 +796,9 @@ func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Al
 	f := config.File{Alerts: []config.Alert{in.Settings}}
 	if err := fields(f.Validate(), "alerts[0]."); err != nil {
 		return nil, nil, err
+	}
+	if id == 0 && in.Settings.Webhook != nil && in.Settings.Webhook.URL.Value == "" {
+		return nil, nil, fieldErrors{{Path: "webhook.url", Msg: "is required"}}
 	}
 	spec, err := json.Marshal(in.Settings)
 	if err != nil {
@@ -822,6 +828,9 @@ func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Al
 			}
 			a.Secrets["relay.password"] = sealed
 		}
+	}
+	if err := s.sealWebhookURL(a, in.Settings); err != nil {
+		return nil, nil, err
 	}
 	if err := s.Store.PutAlert(ctx, a); err != nil {
 		return nil, nil, err

@@ -168,6 +168,20 @@ func resolve(ctx context.Context, s store.Store, v *vault.Vault, f *config.File,
 	}
 	for i, a := range f.Alerts {
 		pa := plannedAlert{cfg: a, secrets: secrets{}}
+		if a.Webhook != nil {
+			// The URL is a secret: sealed, never exported; a file without
+			// one (an export) keeps the stored one.
+			field := fmt.Sprintf("alerts[%d].webhook.url", i)
+			get(field, a.Webhook.URL, pa.secrets, "webhook.url")
+			switch u, ok := pa.secrets["webhook.url"]; {
+			case ok:
+				if err := config.CheckWebhookURL(u); err != nil {
+					bad(field, "%v", err)
+				}
+			case !storedAlertSecret(ctx, s, a.Name, "webhook.url"):
+				bad(field, "a new webhook needs its url")
+			}
+		}
 		if a.Email != nil {
 			get(fmt.Sprintf("alerts[%d].email.relay.password", i), a.Email.Relay.Password, pa.secrets, "relay.password")
 			if a.Email.Relay.User != "" && pa.secrets["relay.password"] == "" && !storedAlertSecret(ctx, s, a.Name, "relay.password") {

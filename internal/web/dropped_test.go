@@ -94,3 +94,32 @@ func TestFormTargetChangeDropsSecrets(t *testing.T) {
 		t.Error("a notice shows text from the link")
 	}
 }
+
+// TestWebhookURLNotShown: the alerts page and the edit form show a
+// webhook's scheme and host, never its URL, and an edit that leaves the
+// field empty keeps it.
+func TestWebhookURLNotShown(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	b := f.loggedIn(t)
+	const u = "https://hooks.example.test/services/T0/B0/s3cret-path"
+	b.get(t, "/alerts")
+	if code, body, _ := b.post(t, "/alerts", url.Values{"name": {"ops"}, "kind": {"webhook"}, "webhook.url": {u}, "webhook.format": {"slack"}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", code, errorsIn(body))
+	}
+	a, err := f.st.AlertByName(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list := b.get(t, "/alerts")
+	_, edit := b.get(t, fmt.Sprintf("/alerts/%d/edit", a.ID))
+	for _, page := range []string{list, edit} {
+		if strings.Contains(page, "s3cret") || !strings.Contains(page, "https://hooks.example.test/…") {
+			t.Errorf("a page shows the URL, or not its host:\n%s", page)
+		}
+	}
+	b.post(t, fmt.Sprintf("/alerts/%d/edit", a.ID), url.Values{"name": {"ops"}, "kind": {"webhook"}, "webhook.format": {"teams"}}, nil)
+	if got, _ := f.st.Alert(ctx, a.ID); got.Secrets["webhook.url"] != a.Secrets["webhook.url"] || !strings.Contains(string(got.Spec), "teams") {
+		t.Errorf("an edit without the URL: %s %v", got.Spec, got.Secrets)
+	}
+}
