@@ -127,6 +127,7 @@ func TestTargetChangeDropsMonitorSecrets(t *testing.T) {
 	cases := []struct {
 		name       string
 		oldAddr    string // the device's address before ("": 127.0.0.1)
+		move       bool   // the monitor moves to another device at 127.0.0.1
 		old, new   func(port int) map[string]any
 		secret     string // the secret that drops
 		sendAgain  string // its field in the request
@@ -141,6 +142,8 @@ func TestTargetChangeDropsMonitorSecrets(t *testing.T) {
 		{name: "auth", old: func(p int) map[string]any { return smtpAt(p, func(s map[string]any) { s["auth"] = "CRAM-MD5" }) },
 			new: func(p int) map[string]any { return smtpAt(p, nil) }},
 		{name: "device address", oldAddr: "127.0.0.2", old: func(p int) map[string]any { return smtpAt(p, nil) },
+			new: func(p int) map[string]any { return smtpAt(p, nil) }},
+		{name: "another device", oldAddr: "127.0.0.2", move: true, old: func(p int) map[string]any { return smtpAt(p, nil) },
 			new: func(p int) map[string]any { return smtpAt(p, nil) }},
 		{name: "smtp leg", old: func(p int) map[string]any { return roundTrip("127.0.0.2", p) },
 			new:    func(p int) map[string]any { return roundTrip("127.0.0.1", p) },
@@ -161,7 +164,10 @@ func TestTargetChangeDropsMonitorSecrets(t *testing.T) {
 			id, _ := f.id(t, "POST", "/api/v1/monitors", map[string]any{"device": devID, "password": pw, "smtp_password": pw,
 				"settings": c.old(target.Port)}, 201)
 			path := "/api/v1/monitors/" + strconv.FormatInt(id, 10)
-			if c.oldAddr != "" {
+			if c.move {
+				devID, _ = f.id(t, "POST", "/api/v1/devices", map[string]any{"name": "e", "address": "127.0.0.1"}, 201)
+			}
+			if c.oldAddr != "" && !c.move {
 				_, out := f.id(t, "PUT", "/api/v1/devices/"+strconv.FormatInt(devID, 10), map[string]any{"name": "d", "address": "127.0.0.1"}, 200)
 				if b, _ := json.Marshal(out["secrets_dropped"]); !strings.Contains(string(b), `"secrets":["password"]`) {
 					t.Errorf("the device's answer does not say what it dropped: %s", b)
