@@ -52,6 +52,20 @@ type SecretsRow struct {
 	Secrets string
 }
 
+// ScanSecretsRows reads the rows of a "SELECT id, secrets" of the table of
+// kind, through the backend's rows.Next and rows.Scan.
+func ScanSecretsRows(kind string, next func() bool, scan func(dest ...any) error) ([]SecretsRow, error) {
+	var out []SecretsRow
+	for next() {
+		r := SecretsRow{Kind: kind}
+		if err := scan(&r.ID, &r.Secrets); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // SealedOf lists the sealed values of rows, by row and name, and the
 // verifier keyCheck ("" for none).
 func SealedOf(rows []SecretsRow, keyCheck string) ([]Sealed, error) {

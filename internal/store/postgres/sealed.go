@@ -43,18 +43,12 @@ func secretsRows(ctx context.Context, db querier, forUpdate string) ([]store.Sec
 		if err != nil {
 			return nil, "", err
 		}
-		for rows.Next() {
-			r := store.SecretsRow{Kind: t.Kind}
-			if err := rows.Scan(&r.ID, &r.Secrets); err != nil {
-				rows.Close()
-				return nil, "", err
-			}
-			out = append(out, r)
-		}
+		rs, err := store.ScanSecretsRows(t.Kind, rows.Next, rows.Scan)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err = errors.Join(err, rows.Err()); err != nil {
 			return nil, "", err
 		}
+		out = append(out, rs...)
 	}
 	var kc string
 	err := db.QueryRow(ctx, q(`SELECT value FROM meta WHERE name=?`+forUpdate), store.MetaKeyCheck).Scan(&kc)

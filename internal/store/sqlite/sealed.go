@@ -46,18 +46,12 @@ func secretsRows(ctx context.Context, q querier) ([]store.SecretsRow, string, er
 		if err != nil {
 			return nil, "", err
 		}
-		for rows.Next() {
-			r := store.SecretsRow{Kind: t.Kind}
-			if err := rows.Scan(&r.ID, &r.Secrets); err != nil {
-				rows.Close()
-				return nil, "", err
-			}
-			out = append(out, r)
-		}
+		rs, err := store.ScanSecretsRows(t.Kind, rows.Next, rows.Scan)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err = errors.Join(err, rows.Err()); err != nil {
 			return nil, "", err
 		}
+		out = append(out, rs...)
 	}
 	var kc string
 	err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE name=?`, store.MetaKeyCheck).Scan(&kc)
