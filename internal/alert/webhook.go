@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -17,7 +19,8 @@ const (
 	FormatTeams   = "teams"
 )
 
-// Webhook posts events as JSON.
+// Webhook posts events as JSON. Its URL is a secret: no error it returns
+// carries more of it than its Origin.
 type Webhook struct {
 	URL    string
 	Format string // generic (default), slack or teams
@@ -91,7 +94,7 @@ func (w *Webhook) Notify(ctx context.Context, ev Event) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
-		return &Permanent{Err: err}
+		return &Permanent{Err: fmt.Errorf("webhook %s: not a URL", Origin(w.URL))}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mailmon")
@@ -104,7 +107,7 @@ func (w *Webhook) Notify(ctx context.Context, ev Event) error {
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return err
+		return w.redact(err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -115,4 +118,25 @@ func (w *Webhook) Notify(ctx context.Context, ev Event) error {
 		return &Permanent{Err: fmt.Errorf("webhook answered %s", resp.Status)}
 	}
 	return fmt.Errorf("webhook answered %s", resp.Status)
+}
+
+// redact keeps the URL out of a failed request's error: net/http quotes
+// it (Post "https://hooks.example.com/services/T0/B0/secret": …), and the
+// error is logged and stored in the alert log.
+func (w *Webhook) redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: Origin(w.URL) + "/…", Err: ue.Err}
+	}
+	return fmt.Errorf("webhook %s/…: %w", Origin(w.URL), err)
+}
+
+// Origin is a URL's scheme and host, what may be shown of a secret URL
+// (no user, path or query).
+func Origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(not a URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }

@@ -300,19 +300,14 @@ func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, id int64, sta
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := checkDevice(in); err != nil {
+	d, drops, err := s.saveDevice(r.Context(), id, in)
+	if err != nil {
 		return err
 	}
-	d := &store.Device{ID: id, Name: in.Name, Address: in.Address}
-	if err := s.Store.PutDevice(r.Context(), d); err != nil {
-		return err
-	}
-	if id != 0 {
-		if err := s.reloadDevice(r.Context(), id); err != nil {
-			return err
-		}
-	}
-	writeJSON(w, status, deviceJSON{d.ID, d.Name, d.Address})
+	writeJSON(w, status, struct {
+		deviceJSON
+		SecretsDropped []MonitorDrop `json:"secrets_dropped,omitempty"`
+	}{deviceJSON{d.ID, d.Name, d.Address}, drops})
 	return nil
 }
 
@@ -369,6 +364,9 @@ type monitorJSON struct {
 	Settings   config.Monitor  `json:"settings"`
 	Secrets    map[string]bool `json:"secrets"` // which are set; never their values
 	Alerts     []int64         `json:"alerts"`
+	// SecretsDropped names, in the answer to a save, the stored secrets
+	// that its change of target removed (internal/secretbind).
+	SecretsDropped []string `json:"secrets_dropped,omitempty"`
 	// Locations is, for a monitor tested from several locations (K-of-N),
 	// the latest result of each: where they disagree shows here.
 	Locations []locationJSON `json:"locations,omitempty"`
@@ -479,17 +477,17 @@ type monitorIn struct {
 	Alerts       []int64        `json:"alerts,omitempty"`
 }
 
-func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*store.Monitor, error) {
+func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*store.Monitor, []string, error) {
 	d, err := s.Store.Device(ctx, in.Device)
 	if err != nil {
-		return nil, fieldErrors{{Path: "device", Msg: "no such device"}}
+		return nil, nil, fieldErrors{{Path: "device", Msg: "no such device"}}
 	}
 	// The device's other monitors are validated beside this one, so that
 	// depends_on can name them and a cycle is found; only this monitor's
 	// problems (and a cycle) are reported.
 	others, err := s.siblings(ctx, d.ID, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f := config.File{Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{in.Settings}, others...)}}}
 	var own []config.FieldError
@@ -499,22 +497,27 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 		}
 	}
 	if err := fields(own, "devices[0].monitors[0]."); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mc := f.Devices[0].Monitors[0]
 	spec, err := json.Marshal(mc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{}}
+	var dropped []string
 	if id != 0 {
 		old, err := s.Store.Monitor(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		m.Secrets = old.Secrets
+		given := map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword}
+		if dropped, err = s.unbindMonitor(ctx, old, d.Address, mc, given); err != nil {
+			return nil, nil, err
+		}
 	} else if err := s.Store.PutMonitor(ctx, m); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for name, v := range map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword} {
 		if v == nil {
@@ -526,27 +529,27 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 		}
 		sealed, err := s.Vault.Seal([]byte(*v), engine.MonitorRecord(m.ID, name))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		m.Secrets[name] = sealed
 	}
 	if err := s.Store.PutMonitor(ctx, m); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if in.Alerts != nil {
 		if err := s.Store.SetMonitorAlerts(ctx, m.ID, in.Alerts); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, fieldErrors{{Path: "alerts", Msg: "no such alert"}}
+				return nil, nil, fieldErrors{{Path: "alerts", Msg: "no such alert"}}
 			}
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if s.Engine != nil {
 		if err := s.Engine.Reload(ctx, m.ID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return m, nil
+	return m, dropped, nil
 }
 
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {
@@ -567,7 +570,7 @@ func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, id int64, st
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	m, err := s.saveMonitor(r.Context(), id, in)
+	m, dropped, err := s.saveMonitor(r.Context(), id, in)
 	if err != nil {
 		return err
 	}
@@ -575,6 +578,7 @@ func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, id int64, st
 	if err != nil {
 		return err
 	}
+	out.SecretsDropped = dropped
 	writeJSON(w, status, out)
 	return nil
 }
@@ -713,14 +717,19 @@ type alertJSON struct {
 	Kind     string          `json:"kind"`
 	Settings json.RawMessage `json:"settings"`
 	Secrets  map[string]bool `json:"secrets"` // which are set; never their values
+	// WebhookOrigin is a webhook's scheme and host: its URL is a secret
+	// (the path is what lets anyone post), but where it posts is not.
+	WebhookOrigin string `json:"webhook_origin,omitempty"`
+	// SecretsDropped: see monitorJSON.
+	SecretsDropped []string `json:"secrets_dropped,omitempty"`
 }
 
-func alertOut(a *store.Alert) alertJSON {
+func (s *Server) alertOut(a *store.Alert) alertJSON {
 	sec := map[string]bool{}
 	for k := range a.Secrets {
 		sec[k] = true
 	}
-	return alertJSON{a.ID, a.Name, a.Kind, a.Spec, sec}
+	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec, WebhookOrigin: s.WebhookOrigin(a)}
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
@@ -730,7 +739,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]alertJSON, 0, len(as))
 	for i := range as {
-		out = append(out, alertOut(&as[i]))
+		out = append(out, s.alertOut(&as[i]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
 	return nil
@@ -745,7 +754,7 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, alertOut(a))
+	writeJSON(w, http.StatusOK, s.alertOut(a))
 	return nil
 }
 
@@ -773,32 +782,41 @@ func (s *Server) putAlert(w http.ResponseWriter, r *http.Request, id int64, stat
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	a, err := s.saveAlert(r.Context(), id, in)
+	a, dropped, err := s.saveAlert(r.Context(), id, in)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, status, alertOut(a))
+	out := s.alertOut(a)
+	out.SecretsDropped = dropped
+	writeJSON(w, status, out)
 	return nil
 }
 
-func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Alert, error) {
+func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Alert, []string, error) {
 	f := config.File{Alerts: []config.Alert{in.Settings}}
 	if err := fields(f.Validate(), "alerts[0]."); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if id == 0 && in.Settings.Webhook != nil && in.Settings.Webhook.URL.Value == "" {
+		return nil, nil, fieldErrors{{Path: "webhook.url", Msg: "is required"}}
 	}
 	spec, err := json.Marshal(in.Settings)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a := &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}}
+	var dropped []string
 	if id != 0 {
 		old, err := s.Store.Alert(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		a.Secrets = old.Secrets
+		if dropped, err = unbindAlert(old, in); err != nil {
+			return nil, nil, err
+		}
 	} else if err := s.Store.PutAlert(ctx, a); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p := in.RelayPassword; p != nil {
 		if *p == "" {
@@ -806,15 +824,18 @@ func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Al
 		} else {
 			sealed, err := s.Vault.Seal([]byte(*p), engine.AlertRecord(a.ID, "relay.password"))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			a.Secrets["relay.password"] = sealed
 		}
 	}
-	if err := s.Store.PutAlert(ctx, a); err != nil {
-		return nil, err
+	if err := s.sealWebhookURL(a, in.Settings); err != nil {
+		return nil, nil, err
 	}
-	return a, nil
+	if err := s.Store.PutAlert(ctx, a); err != nil {
+		return nil, nil, err
+	}
+	return a, dropped, nil
 }
 
 func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) error {
@@ -836,6 +857,8 @@ type credentialJSON struct {
 	User      string          `json:"user"`
 	KnownHost string          `json:"known_host"`
 	Secrets   map[string]bool `json:"secrets"`
+	// SecretsDropped: see monitorJSON.
+	SecretsDropped []string `json:"secrets_dropped,omitempty"`
 }
 
 func credentialOut(c *store.Credential) (credentialJSON, error) {
@@ -847,7 +870,7 @@ func credentialOut(c *store.Credential) (credentialJSON, error) {
 	for k := range c.Secrets {
 		sec[k] = true
 	}
-	return credentialJSON{c.ID, c.Name, cc.User, cc.KnownHost, sec}, nil
+	return credentialJSON{ID: c.ID, Name: c.Name, User: cc.User, KnownHost: cc.KnownHost, Secrets: sec}, nil
 }
 
 func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) error {
@@ -894,7 +917,7 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	c, err := s.saveCredential(r.Context(), id, in)
+	c, dropped, err := s.saveCredential(r.Context(), id, in)
 	if err != nil {
 		return err
 	}
@@ -902,40 +925,45 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 	if err != nil {
 		return err
 	}
+	out.SecretsDropped = dropped
 	writeJSON(w, status, out)
 	return nil
 }
 
-func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) (*store.Credential, error) {
+func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) (*store.Credential, []string, error) {
 	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
 	f := config.File{Credentials: []config.Credential{cc}}
 	if err := fields(f.Validate(), "credentials[0]."); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if in.Key != nil && *in.Key != "" {
 		if _, err := ssh.ParsePrivateKey([]byte(*in.Key)); err != nil {
-			return nil, fieldErrors{{Path: "key", Msg: "is not an unencrypted PEM private key: " + err.Error()}}
+			return nil, nil, fieldErrors{{Path: "key", Msg: "is not an unencrypted PEM private key: " + err.Error()}}
 		}
 	}
 	spec, err := json.Marshal(cc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
+	var dropped []string
 	if id != 0 {
 		old, err := s.Store.Credential(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c.Secrets = old.Secrets
+		if dropped, err = unbindCredential(old, cc, in); err != nil {
+			return nil, nil, err
+		}
 	}
 	set := map[string]*string{"password": in.Password, "key": in.Key}
 	if id == 0 && (in.Password == nil || *in.Password == "") && (in.Key == nil || *in.Key == "") {
-		return nil, fieldErrors{{Path: "password", Msg: "a password or a key is required"}}
+		return nil, nil, fieldErrors{{Path: "password", Msg: "a password or a key is required"}}
 	}
 	if id == 0 {
 		if err := s.Store.PutCredential(ctx, c); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for name, v := range set {
@@ -944,14 +972,14 @@ func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) 
 		}
 		sealed, err := s.Vault.Seal([]byte(*v), engine.CredentialRecord(c.ID, name))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c.Secrets = map[string]string{name: sealed} // a password replaces a key and the other way round
 	}
 	if err := s.Store.PutCredential(ctx, c); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, dropped, nil
 }
 
 func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error {

@@ -24,23 +24,18 @@ func FieldErrors(err error) ([]config.FieldError, bool) {
 
 // SaveDevice creates (id 0) or updates a device.
 func (s *Server) SaveDevice(ctx context.Context, id int64, name, address string) (*store.Device, error) {
-	in := deviceJSON{Name: name, Address: address}
-	if err := checkDevice(in); err != nil {
-		return nil, err
+	d, _, err := s.SaveDeviceDropped(ctx, id, name, address)
+	return d, err
+}
+
+// SaveDeviceDropped is SaveDevice that also says which stored secrets of
+// the device's monitors a new address dropped.
+func (s *Server) SaveDeviceDropped(ctx context.Context, id int64, name, address string) (*store.Device, []MonitorDrop, error) {
+	d, drops, err := s.saveDevice(ctx, id, deviceJSON{Name: name, Address: address})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, nil, fieldErrors{{Path: "name", Msg: "another device has this name"}}
 	}
-	d := &store.Device{ID: id, Name: name, Address: address}
-	if err := s.Store.PutDevice(ctx, d); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, fieldErrors{{Path: "name", Msg: "another device has this name"}}
-		}
-		return nil, err
-	}
-	if id != 0 {
-		if err := s.reloadDevice(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return d, nil
+	return d, drops, err
 }
 
 // DeleteDevice deletes a device and its monitors.
@@ -73,12 +68,19 @@ type MonitorInput struct {
 
 // SaveMonitor creates (id 0) or replaces a monitor.
 func (s *Server) SaveMonitor(ctx context.Context, id int64, in MonitorInput) (*store.Monitor, error) {
-	m, err := s.saveMonitor(ctx, id, monitorIn{Device: in.Device, Settings: in.Settings, Password: in.Password,
+	m, _, err := s.SaveMonitorDropped(ctx, id, in)
+	return m, err
+}
+
+// SaveMonitorDropped is SaveMonitor that also names the stored secrets the
+// change of target dropped (those not sent again).
+func (s *Server) SaveMonitorDropped(ctx context.Context, id int64, in MonitorInput) (*store.Monitor, []string, error) {
+	m, dropped, err := s.saveMonitor(ctx, id, monitorIn{Device: in.Device, Settings: in.Settings, Password: in.Password,
 		SMTPPassword: in.SMTPPassword, Alerts: in.Alerts})
 	if errors.Is(err, store.ErrConflict) {
-		return nil, fieldErrors{{Path: "name", Msg: "another monitor of this device has this name"}}
+		return nil, nil, fieldErrors{{Path: "name", Msg: "another monitor of this device has this name"}}
 	}
-	return m, err
+	return m, dropped, err
 }
 
 // DeleteMonitor deletes a monitor and stops testing it.
@@ -117,11 +119,18 @@ func (s *Server) siblings(ctx context.Context, device, except int64) ([]config.M
 // SaveAlert creates (id 0) or replaces an alert definition; relayPassword
 // is write-only (nil: keep, "": remove).
 func (s *Server) SaveAlert(ctx context.Context, id int64, settings config.Alert, relayPassword *string) (*store.Alert, error) {
-	a, err := s.saveAlert(ctx, id, alertIn{Settings: settings, RelayPassword: relayPassword})
-	if errors.Is(err, store.ErrConflict) {
-		return nil, fieldErrors{{Path: "name", Msg: "another alert has this name"}}
-	}
+	a, _, err := s.SaveAlertDropped(ctx, id, settings, relayPassword)
 	return a, err
+}
+
+// SaveAlertDropped is SaveAlert that also names the stored secrets the
+// change of relay dropped.
+func (s *Server) SaveAlertDropped(ctx context.Context, id int64, settings config.Alert, relayPassword *string) (*store.Alert, []string, error) {
+	a, dropped, err := s.saveAlert(ctx, id, alertIn{Settings: settings, RelayPassword: relayPassword})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, nil, fieldErrors{{Path: "name", Msg: "another alert has this name"}}
+	}
+	return a, dropped, err
 }
 
 // CredentialInput is a credential as a form gives it; Password and Key
@@ -133,7 +142,7 @@ type CredentialInput struct {
 
 // SaveCredential creates (id 0) or replaces a credential.
 func (s *Server) SaveCredential(ctx context.Context, id int64, in CredentialInput) (*store.Credential, error) {
-	c, err := s.saveCredential(ctx, id, credentialIn{Name: in.Name, User: in.User, KnownHost: in.KnownHost, Password: in.Password, Key: in.Key})
+	c, _, err := s.saveCredential(ctx, id, credentialIn{Name: in.Name, User: in.User, KnownHost: in.KnownHost, Password: in.Password, Key: in.Key})
 	if errors.Is(err, store.ErrConflict) {
 		return nil, fieldErrors{{Path: "name", Msg: "another credential has this name"}}
 	}

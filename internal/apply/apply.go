@@ -52,6 +52,13 @@ func (e Env) withDefaults() Env {
 // their stored value; a new monitor that logs in needs its password, a new
 // credential its password or key. Every problem is reported at once,
 // naming the field, before anything is written.
+//
+// Unlike the API and the web UI (internal/secretbind), apply keeps a stored
+// secret when the file points its record at another target: apply is the
+// operator's channel, run on the host with the database and the storage
+// key, and whoever holds both can open every secret anyway, so sending one
+// elsewhere gives them nothing they could not take. An exported file, which
+// has no secrets, must apply back without losing them.
 func Apply(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, env Env) (Report, error) {
 	env = env.withDefaults()
 	plan, err := resolve(ctx, s, v, f, env)
@@ -161,6 +168,20 @@ func resolve(ctx context.Context, s store.Store, v *vault.Vault, f *config.File,
 	}
 	for i, a := range f.Alerts {
 		pa := plannedAlert{cfg: a, secrets: secrets{}}
+		if a.Webhook != nil {
+			// The URL is a secret: sealed, never exported; a file without
+			// one (an export) keeps the stored one.
+			field := fmt.Sprintf("alerts[%d].webhook.url", i)
+			get(field, a.Webhook.URL, pa.secrets, "webhook.url")
+			switch u, ok := pa.secrets["webhook.url"]; {
+			case ok:
+				if err := config.CheckWebhookURL(u); err != nil {
+					bad(field, "%v", err)
+				}
+			case !storedAlertSecret(ctx, s, a.Name, "webhook.url"):
+				bad(field, "a new webhook needs its url")
+			}
+		}
 		if a.Email != nil {
 			get(fmt.Sprintf("alerts[%d].email.relay.password", i), a.Email.Relay.Password, pa.secrets, "relay.password")
 			if a.Email.Relay.User != "" && pa.secrets["relay.password"] == "" && !storedAlertSecret(ctx, s, a.Name, "relay.password") {

@@ -44,6 +44,8 @@ usage:
   mailmon apply -f FILE.yaml|- [--db FILE]
                                    create or update devices, monitors and alerts
   mailmon export [--db FILE]       the configuration as YAML, without secrets
+  mailmon key rotate [--new-key-file FILE]
+                                   seal every stored secret under a new storage key
   mailmon token create --name N    print a new API bearer token (also: list, delete)
   mailmon user add NAME            create a web UI login; the password is read from
                                    the terminal (or stdin); also: passwd, list, delete
@@ -77,6 +79,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Apply(ctx, args[1:], env)
 	case "export":
 		return Export(ctx, args[1:], env)
+	case "key":
+		return Key(ctx, args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "mailmon", Version)
 		return ExitOK

@@ -41,8 +41,9 @@ func openStore(ctx context.Context, db string, env Env) (store.Store, *vault.Vau
 
 // dbOptions are the flags of commands that touch the database.
 type dbOptions struct {
-	db      string
-	keyFile string
+	db       string
+	keyFile  string
+	readOnly bool // the command only reads: the key is checked, nothing written
 }
 
 func dbFlag(fs *flag.FlagSet) *string {
@@ -57,55 +58,37 @@ func dbFlags(fs *flag.FlagSet) *dbOptions {
 	return o
 }
 
-// openDB opens the database and, if needVault, the vault of its secrets.
-// A SQLite database keeps its key in a file beside it, created on first
-// use; a PostgreSQL database is shared by nodes on several machines, so
-// its key must be given, the same to every node.
+// openDB opens the database and, if needVault, the vault of its secrets
+// (storageKey), checked against the database before anything else.
 func openDB(ctx context.Context, o *dbOptions, needVault bool, env Env) (store.Store, *vault.Vault, error) {
-	var v *vault.Vault
-	pg := postgres.IsURL(o.db)
-	if needVault {
-		var err error
-		switch {
-		case o.keyFile != "":
-			var k secret.Key
-			if k, err = (secret.Source{File: o.keyFile}).Load(); err == nil {
-				v, err = vault.New(k)
-			}
-		case pg:
-			if env.Getenv(vault.EnvVar) == "" {
-				return nil, nil, fmt.Errorf("--db postgres://: the key of stored secrets must be the same on every node: set $%s or --key-file FILE", vault.EnvVar)
-			}
-			var k secret.Key
-			if k, err = (secret.Source{Getenv: env.Getenv, Env: vault.EnvVar, Dir: os.TempDir()}).Load(); err == nil {
-				v, err = vault.New(k)
-			}
-		default:
-			dir := filepath.Dir(o.db)
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, nil, fmt.Errorf("--db: %v", err)
-			}
-			v, err = vault.Load(dir, env.Getenv)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
+	if !needVault {
+		s, err := openStoreOnly(ctx, o)
+		return s, nil, err
 	}
-	if pg {
-		s, err := postgres.Open(ctx, o.db)
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, v, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(o.db), 0o700); err != nil {
-		return nil, nil, fmt.Errorf("--db: %v", err)
-	}
-	s, err := sqlite.Open(ctx, o.db)
+	v, origin, err := storageKey(o, env)
 	if err != nil {
 		return nil, nil, err
 	}
+	s, err := openStoreOnly(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := unlock(ctx, s, v, origin, o.readOnly, env); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
 	return s, v, nil
+}
+
+// openStoreOnly opens (and migrates) the database of --db.
+func openStoreOnly(ctx context.Context, o *dbOptions) (store.Store, error) {
+	if postgres.IsURL(o.db) {
+		return postgres.Open(ctx, o.db)
+	}
+	if err := os.MkdirAll(filepath.Dir(o.db), 0o700); err != nil {
+		return nil, fmt.Errorf("--db: %v", err)
+	}
+	return sqlite.Open(ctx, o.db)
 }
 
 func newFlags(name string, env Env) *flag.FlagSet {
@@ -383,7 +366,8 @@ func Export(ctx context.Context, args []string, env Env) int {
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
 	}
-	st, _, err := openDB(ctx, dbo, false, env)
+	dbo.readOnly = true // the key is checked: a wrong one is refused here too
+	st, _, err := openDB(ctx, dbo, true, env)
 	if err != nil {
 		return errorf(env, "export: %v", err)
 	}

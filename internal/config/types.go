@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -52,9 +53,12 @@ func (a *Alert) Kind() string {
 	return ""
 }
 
-// Webhook posts JSON.
+// Webhook posts JSON. Its URL is a secret (a Slack or Teams URL is the
+// credential that lets anyone post): sealed like a password, never stored
+// in the clear, exported or shown. Decoded from JSON (the API) it is a
+// string only, never {env} or {file}.
 type Webhook struct {
-	URL    string `yaml:"url" json:"url"`
+	URL    Secret `yaml:"url,omitempty" json:"url,omitzero"`
 	Format string `yaml:"format,omitempty" json:"format,omitempty"` // generic | slack | teams
 }
 
@@ -255,6 +259,17 @@ func (s Secret) ResolveAll(getenv func(string) string, readFile func(string) ([]
 		return string(b), err
 	}
 	return s.Resolve(getenv, readFile)
+}
+
+// UnmarshalJSON takes a literal string: a secret given over the API is
+// never read from the daemon's environment or files.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return errors.New("a secret is a string")
+	}
+	*s = Secret{Value: v}
+	return nil
 }
 
 // MarshalYAML never writes the secret.

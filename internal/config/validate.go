@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,9 +165,12 @@ func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 	}
 	switch {
 	case a.Webhook != nil:
-		u := a.Webhook.URL
-		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-			add(p+".webhook.url", "%q is not an http(s) URL", u)
+		// {env} and {file} are checked once apply resolves them; none at
+		// all is left to apply too (an exported file has no secrets).
+		if u := a.Webhook.URL.Value; u != "" {
+			if err := CheckWebhookURL(u); err != nil {
+				add(p+".webhook.url", "%v", err)
+			}
 		}
 		if f := a.Webhook.Format; f != "" && !slices.Contains([]string{"generic", "slack", "teams"}, f) {
 			add(p+".webhook.format", "%q is not generic, slack or teams", f)
@@ -192,6 +196,16 @@ func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 			add(p+".command.timeout", "must be positive")
 		}
 	}
+}
+
+// CheckWebhookURL says whether u can be a webhook's URL, without quoting
+// it: the URL is a secret.
+func CheckWebhookURL(u string) error {
+	pu, err := url.Parse(u)
+	if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+		return errors.New("is not an http(s) URL (like https://hooks.example.com/…)")
+	}
+	return nil
 }
 
 func (m *Monitor) validate(p string, d *Device, add func(path, format string, args ...any)) {

@@ -329,16 +329,14 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 }
 
 // MonitorRecord names a monitor's secret for the vault.
-func MonitorRecord(id int64, name string) string { return fmt.Sprintf("monitor/%d/%s", id, name) }
+func MonitorRecord(id int64, name string) string { return vault.Record("monitor", id, name) }
 
 // AlertRecord names an alert's secret for the vault.
-func AlertRecord(id int64, name string) string { return fmt.Sprintf("alert/%d/%s", id, name) }
+func AlertRecord(id int64, name string) string { return vault.Record("alert", id, name) }
 
 // CredentialRecord names a credential's secret ("password" or "key") for
 // the vault.
-func CredentialRecord(id int64, name string) string {
-	return fmt.Sprintf("credential/%d/%s", id, name)
-}
+func CredentialRecord(id int64, name string) string { return vault.Record("credential", id, name) }
 
 func (e *Engine) open(sealed, record string) (string, error) {
 	if e.o.Vault == nil {

@@ -104,8 +104,11 @@ func TestOutageAlertsLostRecovery(t *testing.T) {
 
 	d := &store.Device{Name: "mail1", Address: "127.0.0.1"}
 	must(t, st.PutDevice(ctx, d))
-	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{URL: hs.URL}})
+	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{}})
 	a := &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
+	must(t, st.PutAlert(ctx, a))
+	hookURL, _ := v.Seal([]byte(hs.URL), AlertRecord(a.ID, "webhook.url")) // a webhook's URL is a secret
+	a.Secrets = map[string]string{"webhook.url": hookURL}
 	must(t, st.PutAlert(ctx, a))
 	// And an e-mail alert through a relay that wants STARTTLS and AUTH.
 	ca := certs.NewCA(t)

@@ -134,7 +134,15 @@ func (e *Engine) notifier(a *store.Alert) (alert.Notifier, error) {
 	}
 	switch {
 	case spec.Webhook != nil:
-		return &alert.Webhook{URL: spec.Webhook.URL, Format: spec.Webhook.Format}, nil
+		v, ok := a.Secrets["webhook.url"]
+		if !ok {
+			return nil, fmt.Errorf("alert %q: the webhook's URL is not set", a.Name)
+		}
+		u, err := e.open(v, AlertRecord(a.ID, "webhook.url"))
+		if err != nil {
+			return nil, err
+		}
+		return &alert.Webhook{URL: u, Format: spec.Webhook.Format}, nil
 	case spec.Command != nil:
 		return &alert.Command{Argv: spec.Command.Argv, Timeout: spec.Command.Timeout.D()}, nil
 	case spec.Email != nil:

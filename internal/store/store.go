@@ -236,6 +236,7 @@ type MonitorFilter struct {
 // Store is the storage of every backend.
 type Store interface {
 	Close() error
+	Sealer // the sealed values as a whole: key check, rotation (sealed.go)
 
 	PutDevice(ctx context.Context, d *Device) error // creates (ID 0) or updates
 	Device(ctx context.Context, id int64) (*Device, error)

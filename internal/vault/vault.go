@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/mailmon/mailmon/internal/secret"
@@ -57,6 +58,13 @@ const prefix = "v1:"
 // ErrOpen is returned for a value that does not decrypt: another key,
 // another record, or tampering.
 var ErrOpen = errors.New("vault: secret does not decrypt (wrong key or record)")
+
+// Record names a sealed value for Seal and Open: the kind of row that holds
+// it (monitor, alert, credential), the row's id and the secret's name, as
+// "monitor/12/password".
+func Record(kind string, id int64, name string) string {
+	return kind + "/" + strconv.FormatInt(id, 10) + "/" + name
+}
 
 // Seal encrypts plaintext for the record named by record (e.g.
 // "monitor/12/password").

@@ -26,12 +26,14 @@ type alertsData struct {
 	EditID      int64  // the alert being edited, 0 for a new one
 	Action      string // where the form posts
 	PasswordSet bool   // the edited alert's relay password is set
+	URLSet      string // the edited webhook's URL is set: its scheme and host
 }
 
 var alertFields = []string{"name", "kind", "webhook.url", "webhook.format", "email.to", "email.from", "email.relay.host",
 	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password", "command.argv"}
 
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, c *call) error {
+	c.notice = alertNotice(r.URL.Query(), s.alertName(r))
 	return s.renderAlerts(w, r, c, http.StatusOK, 0, map[string]string{"kind": "webhook"}, nil)
 }
 
@@ -42,7 +44,7 @@ func alertValues(a *store.Alert) map[string]string {
 	v := map[string]string{"name": a.Name, "kind": a.Kind}
 	switch {
 	case cfg.Webhook != nil:
-		v["webhook.url"], v["webhook.format"] = cfg.Webhook.URL, cfg.Webhook.Format
+		v["webhook.format"] = cfg.Webhook.Format // the URL is a secret: never shown
 	case cfg.Email != nil:
 		v["email.to"], v["email.from"] = strings.Join(cfg.Email.To, ", "), cfg.Email.From
 		v["email.relay.host"], v["email.relay.tls"], v["email.relay.user"] = cfg.Email.Relay.Host, cfg.Email.Relay.TLS, cfg.Email.Relay.User
@@ -92,12 +94,13 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 		var cfg config.Alert
 		json.Unmarshal(a.Spec, &cfg)
 		row := alertRow{Alert: a, Password: a.Secrets["relay.password"] != ""}
+		origin := s.API.WebhookOrigin(&a)
 		if a.ID == edit {
-			d.PasswordSet = row.Password
+			d.PasswordSet, d.URLSet = row.Password, origin
 		}
 		switch {
 		case cfg.Webhook != nil:
-			row.Summary = cfg.Webhook.URL + " (" + cfg.Webhook.Format + ")"
+			row.Summary = origin + "/… (" + cfg.Webhook.Format + ")"
 		case cfg.Email != nil:
 			row.Summary = strings.Join(cfg.Email.To, ", ") + " via " + cfg.Email.Relay.Host
 		case cfg.Command != nil:
@@ -118,7 +121,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	r.ParseForm()
 	v := map[string]string{}
 	for _, k := range alertFields {
-		if k != "relay_password" {
+		if k != "relay_password" && k != "webhook.url" { // secrets are not shown again
 			v[k] = strings.TrimSpace(r.PostForm.Get(k))
 		}
 	}
@@ -126,7 +129,8 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	a := config.Alert{Name: v["name"]}
 	switch v["kind"] {
 	case "webhook":
-		a.Webhook = &config.Webhook{URL: v["webhook.url"], Format: v["webhook.format"]}
+		// Left empty on an edit, the stored URL stays.
+		a.Webhook = &config.Webhook{URL: config.Secret{Value: strings.TrimSpace(r.PostForm.Get("webhook.url"))}, Format: v["webhook.format"]}
 	case "email":
 		port := 0
 		if x := v["email.relay.port"]; x != "" {
@@ -171,7 +175,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		pw = &empty
 	}
 	if len(errs) == 0 {
-		_, err := s.API.SaveAlert(r.Context(), id, a, pw)
+		_, dropped, err := s.API.SaveAlertDropped(r.Context(), id, a, pw)
 		if fe, ok := api.FieldErrors(err); ok {
 			errs = fieldMap(fe, func(p string) string {
 				for _, k := range alertFields {
@@ -184,7 +188,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		} else if err != nil {
 			return err
 		} else {
-			http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+			http.Redirect(w, r, "/alerts"+alertDroppedQuery(id, dropped), http.StatusSeeOther)
 			return nil
 		}
 	}

@@ -109,6 +109,9 @@ func (s *Server) device(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
+	if c.notice, err = s.deviceNotice(r.Context(), r.URL.Query(), dev.ID); err != nil {
+		return err
+	}
 	return s.renderDevice(w, r, c, http.StatusOK, dev, deviceForm{Name: dev.Name, Address: dev.Address})
 }
 
@@ -131,7 +134,7 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
-	_, err = s.API.SaveDevice(r.Context(), id, f.Name, f.Address)
+	_, drops, err := s.API.SaveDeviceDropped(r.Context(), id, f.Name, f.Address)
 	if fe, ok := api.FieldErrors(err); ok {
 		f.Errors = fieldMap(fe, deviceField)
 		return s.renderDevice(w, r, c, http.StatusBadRequest, dev, f)
@@ -139,7 +142,7 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/devices/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	http.Redirect(w, r, "/devices/"+strconv.FormatInt(id, 10)+deviceDroppedQuery(drops), http.StatusSeeOther)
 	return nil
 }
 

@@ -303,7 +303,7 @@ func TestAlertsAndCredentials(t *testing.T) {
 		t.Error("the edit form does not show the alert, or shows its password")
 	}
 	code, body, _ = b.post(t, fmt.Sprintf("/alerts/%d/edit", a.ID), url.Values{"name": {"pager"}, "kind": {"email"}, "email.to": {"c@example.com"},
-		"email.relay.host": {"relay.example.com"}, "email.relay.tls": {"starttls"}, "email.relay.user": {"u"}}, nil)
+		"email.relay.host": {"relay.example.com"}, "email.relay.port": {"587"}, "email.relay.tls": {"starttls"}, "email.relay.user": {"u"}}, nil)
 	if code != http.StatusSeeOther {
 		t.Fatalf("edit alert: %d %s", code, errorsIn(body))
 	}

@@ -427,7 +427,7 @@ func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, c *call) 
 func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, c *call, f *formData) error {
 	in, ok := f.parse(r)
 	if ok {
-		m, err := s.API.SaveMonitor(r.Context(), f.ID, in)
+		m, dropped, err := s.API.SaveMonitorDropped(r.Context(), f.ID, in)
 		if fe, isFE := api.FieldErrors(err); isFE {
 			for k, v := range fieldMap(fe, monitorField) {
 				f.Errors[k] = v
@@ -435,7 +435,7 @@ func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, c *call, f *fo
 		} else if err != nil {
 			return err
 		} else {
-			http.Redirect(w, r, fmt.Sprintf("/monitors/%d", m.ID), http.StatusSeeOther)
+			http.Redirect(w, r, fmt.Sprintf("/monitors/%d", m.ID)+droppedQuery(dropped), http.StatusSeeOther)
 			return nil
 		}
 	}

@@ -46,6 +46,7 @@ func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
+	c.notice = monitorNotice(r.URL.Query())
 	ctx := r.Context()
 	d := monitorData{Monitor: *m, Device: *dev, State: state.Pending, RoundTrip: probe.IsRoundTrip(m.Type), Live: s.Engine != nil}
 	if err := json.Unmarshal(m.Spec, &d.Spec); err != nil {

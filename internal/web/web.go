@@ -72,6 +72,7 @@ type Route struct {
 type call struct {
 	user    *store.User
 	session *store.Session
+	notice  string // a line shown at the top of the page (dropped.go)
 }
 
 // Routes lists every route of the UI.
@@ -248,6 +249,8 @@ type page struct {
 	CSRF  string
 	Nav   string
 	Data  any
+	// Notice tells what the last save did besides saving (dropped.go).
+	Notice string
 }
 
 func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title string, data any) {
@@ -255,6 +258,9 @@ func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title 
 	p := page{Title: title, Data: data, Nav: name}
 	if c != nil && c.user != nil {
 		p.User, p.CSRF = c.user, c.session.CSRF
+	}
+	if c != nil {
+		p.Notice = c.notice
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)

@@ -1,0 +1,69 @@
+package apply
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/engine"
+)
+
+// TestWebhookURLIsASecret: apply seals a webhook's URL (literal or {env}),
+// export leaves it out, and the export applied back keeps it.
+func TestWebhookURLIsASecret(t *testing.T) {
+	ctx := context.Background()
+	s, v := setup(t)
+	const u = "https://hooks.example.test/services/T0/B0/s3cret-path"
+	env := Env{Getenv: func(k string) string {
+		return map[string]string{"HOOK": u, "BAD": "ftp://hooks.example.test/s3cret-path"}[k]
+	}}
+	f, err := config.Parse("hook.yaml", []byte("alerts:\n  - {name: ops, webhook: {url: {env: HOOK}, format: slack}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Apply(ctx, s, v, f, env); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.AlertByName(ctx, "ops")
+	if strings.Contains(string(a.Spec), "s3cret") {
+		t.Errorf("the URL is stored in the clear: %s", a.Spec)
+	}
+	if pt, err := v.Open(a.Secrets["webhook.url"], engine.AlertRecord(a.ID, "webhook.url")); err != nil || string(pt) != u {
+		t.Fatalf("sealed URL: %q %v", pt, err)
+	}
+	out, err := Export(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := config.Marshal(out)
+	if strings.Contains(string(y), "s3cret") || strings.Contains(string(y), "hooks.example.test") || !strings.Contains(string(y), "format: slack") {
+		t.Errorf("export:\n%s", y)
+	}
+	back, err := config.Parse("export.yaml", y)
+	if err != nil {
+		t.Fatalf("the export does not parse: %v\n%s", err, y)
+	}
+	rep, err := Apply(ctx, s, v, back, Env{Getenv: func(string) string { return "" }})
+	if err != nil || strings.Contains(actions(rep), "updated") {
+		t.Errorf("the export applied back: %v %s", err, actions(rep))
+	}
+	a, _ = s.AlertByName(ctx, "ops")
+	if pt, _ := v.Open(a.Secrets["webhook.url"], engine.AlertRecord(a.ID, "webhook.url")); string(pt) != u {
+		t.Errorf("the export applied back lost the URL: %q", pt)
+	}
+
+	for yaml, want := range map[string]string{
+		"alerts:\n  - {name: new, webhook: {format: slack}}\n":   "alerts[0].webhook.url: a new webhook needs its url",
+		"alerts:\n  - {name: new, webhook: {url: {env: BAD}}}\n": "alerts[0].webhook.url: is not an http(s) URL",
+	} {
+		f, err := config.Parse("bad.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Apply(ctx, s, v, f, env)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v, want %q", yaml, err, want)
+		}
+	}
+}

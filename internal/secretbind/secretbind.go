@@ -1,0 +1,135 @@
+// Package secretbind binds stored secrets to where they are sent. A
+// password sealed for one server must not follow a change of the record to
+// another: whoever may edit a monitor, an alert or a credential but not
+// read its secrets could otherwise point it at a listener of their own and
+// receive the password. So a change of what a secret is sent to (host,
+// port, protocol, TLS, mechanism, SSH host key) drops it, unless the same
+// request sends it again.
+//
+// Each function here is the whole rule for one kind of record: given the
+// old and the new record, which stored secrets must drop.
+package secretbind
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+)
+
+// Monitor returns the secrets of a monitor ("password", "smtp.password")
+// that must drop when it changes from old on a device at oldAddr to new on
+// a device at newAddr. A device's address change is a monitor change with
+// the same settings and another address.
+func Monitor(oldAddr string, old config.Monitor, newAddr string, new config.Monitor) []string {
+	var drop []string
+	oc, nc := old.ProbeConfig(oldAddr), new.ProbeConfig(newAddr)
+	if moved(target(&oc), target(&nc)) {
+		drop = append(drop, "password")
+	}
+	switch {
+	case oc.SMTP == nil:
+	case nc.SMTP == nil || !probe.IsRoundTrip(new.Type):
+		drop = append(drop, "smtp.password") // no leg any more: nothing to send it to
+	case moved(target(oc.SMTP), target(nc.SMTP)):
+		drop = append(drop, "smtp.password")
+	}
+	return drop
+}
+
+// Alert returns the secrets of an alert ("relay.password", "webhook.url")
+// that must drop when it changes from old to new. A webhook's URL is the
+// secret itself: it drops only when the alert stops being a webhook.
+func Alert(old, new config.Alert) []string {
+	var drop []string
+	switch {
+	case old.Email == nil:
+	case new.Email == nil:
+		drop = append(drop, "relay.password")
+	default:
+		oc, nc := relay(old.Email.Relay), relay(new.Email.Relay)
+		if moved(target(&oc), target(&nc)) {
+			drop = append(drop, "relay.password")
+		}
+	}
+	if old.Webhook != nil && new.Webhook == nil {
+		drop = append(drop, "webhook.url")
+	}
+	return drop
+}
+
+// Credential returns the secrets of an SSH credential ("password", "key")
+// that must drop when it changes from old to new: its known_host is the
+// server it may log in to (the host key is checked before the secret is
+// sent), so another host key drops them.
+func Credential(old, new config.Credential) []string {
+	if sameHostKey(old.KnownHost, new.KnownHost) {
+		return nil
+	}
+	return []string{"key", "password"}
+}
+
+// Dropped returns the stored secrets of names that drop, less those the
+// request sends again (given): what the caller removes and reports.
+func Dropped(stored map[string]string, drop []string, given func(name string) bool) []string {
+	var out []string
+	for _, name := range drop {
+		if _, ok := stored[name]; ok && !given(name) && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// dest is what decides where a secret goes and how it is protected on
+// the way.
+type dest struct {
+	host, typ, tls, auth string
+	port                 int
+	ca, serverName       string
+	insecure, plaintext  bool
+}
+
+func target(c *probe.Config) dest {
+	tls := c.TLS
+	if tls == "" {
+		tls = probe.TLSNone
+	}
+	port := c.Port
+	if port == 0 {
+		port = probe.DefaultPort(c.Type, tls)
+	}
+	auth := strings.ToUpper(c.Auth)
+	if auth == "" {
+		auth = "AUTO"
+	}
+	return dest{host: strings.TrimSuffix(strings.ToLower(c.Host), "."), typ: c.Type, tls: string(tls), auth: auth,
+		port: port, ca: c.CAFile, serverName: c.ServerName, insecure: c.InsecureSkipVerify, plaintext: c.AllowPlaintextAuth}
+}
+
+// moved: another server, protocol or mechanism, or TLS that protects less
+// (turning verification or plaintext logins off again is a tightening).
+func moved(o, n dest) bool {
+	return o.host != n.host || o.port != n.port || o.typ != n.typ || o.tls != n.tls || o.auth != n.auth ||
+		o.ca != n.ca || o.serverName != n.serverName ||
+		(!o.insecure && n.insecure) || (!o.plaintext && n.plaintext)
+}
+
+func relay(l config.Leg) probe.Config {
+	m := config.Monitor{Type: "smtp", SMTP: &l}
+	return *m.ProbeConfig(l.Host).SMTP
+}
+
+// sameHostKey compares two known_host lines by their keys (a comment may
+// differ).
+func sameHostKey(a, b string) bool {
+	ka, errA := config.ParseKnownHost(a)
+	kb, errB := config.ParseKnownHost(b)
+	if errA != nil || errB != nil {
+		return strings.TrimSpace(a) == strings.TrimSpace(b)
+	}
+	return bytes.Equal(ka.Marshal(), kb.Marshal())
+}
