@@ -56,6 +56,13 @@ func Probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 		return err
 	}
 	dst := addrs[0]
+	guard := cfg.Egress.Guard(cfg.Host) // a target configured over the network
+	for _, a := range addrs {
+		if guard == nil || guard(a) == nil {
+			dst = a
+			break
+		}
+	}
 	t.Detail("address", dst.String())
 	var s *socket
 	if err := t.Step("socket", func() (err error) {
@@ -69,7 +76,14 @@ func Probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 	defer stop()
 	t.Detail("socket", s.kind)
 	var st stats
-	err := t.Step("echo", func() error { return s.echo(ctx, dst, &st) })
+	err := t.Step("echo", func() error {
+		if guard != nil {
+			if err := guard(dst); err != nil {
+				return &wire.DialError{Addr: dst.String(), Err: err}
+			}
+		}
+		return s.echo(ctx, dst, &st)
+	})
 	t.Detail("sent", st.sent)
 	t.Detail("received", len(st.rtts))
 	if st.sent > 0 {
