@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/metrics"
 	"github.com/mailmon/mailmon/internal/probe"
@@ -44,6 +46,13 @@ type Server struct {
 	// ProbeMaxInFlight caps the /probe tests running at once (default 16).
 	ProbeMaxTimeout  time.Duration
 	ProbeMaxInFlight int
+
+	// Egress is where targets set through the API may lead (nil:
+	// egress.Default()), Resolver the resolver its checks use (nil: the
+	// system's), Timing serve's limits on a monitor's timing (limits.go).
+	Egress   *egress.Policy
+	Resolver *net.Resolver
+	Timing   config.TimingLimits
 
 	metricsOnce    sync.Once
 	metricsHandler http.Handler
@@ -303,7 +312,11 @@ func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, id int64, sta
 	if err := checkDevice(in); err != nil {
 		return err
 	}
-	d := &store.Device{ID: id, Name: in.Name, Address: in.Address}
+	network, err := s.deviceTarget(r.Context(), id, in.Address)
+	if err != nil {
+		return err
+	}
+	d := &store.Device{ID: id, Name: in.Name, Address: in.Address, NetworkTarget: network}
 	if err := s.Store.PutDevice(r.Context(), d); err != nil {
 		return err
 	}
@@ -498,15 +511,21 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 			own = append(own, e)
 		}
 	}
+	mc := f.Devices[0].Monitors[0]
+	own = append(own, s.Timing.CheckTiming(mc.Timing)...) // serve's limits (limits.go)
 	if err := fields(own, "devices[0].monitors[0]."); err != nil {
 		return nil, err
 	}
-	mc := f.Devices[0].Monitors[0]
+	network, err := s.monitorTarget(ctx, id, d, mc)
+	if err != nil {
+		return nil, err
+	}
 	spec, err := json.Marshal(mc)
 	if err != nil {
 		return nil, err
 	}
-	m := &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{}}
+	m := &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{},
+		NetworkTarget: network}
 	if id != 0 {
 		old, err := s.Store.Monitor(ctx, id)
 		if err != nil {
@@ -786,11 +805,15 @@ func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Al
 	if err := fields(f.Validate(), "alerts[0]."); err != nil {
 		return nil, err
 	}
+	network, err := s.alertTarget(ctx, id, in.Settings)
+	if err != nil {
+		return nil, err
+	}
 	spec, err := json.Marshal(in.Settings)
 	if err != nil {
 		return nil, err
 	}
-	a := &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}}
+	a := &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}, NetworkTarget: network}
 	if id != 0 {
 		old, err := s.Store.Alert(ctx, id)
 		if err != nil {

@@ -28,7 +28,11 @@ func (s *Server) SaveDevice(ctx context.Context, id int64, name, address string)
 	if err := checkDevice(in); err != nil {
 		return nil, err
 	}
-	d := &store.Device{ID: id, Name: name, Address: address}
+	network, err := s.deviceTarget(ctx, id, address)
+	if err != nil {
+		return nil, err
+	}
+	d := &store.Device{ID: id, Name: name, Address: address, NetworkTarget: network}
 	if err := s.Store.PutDevice(ctx, d); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, fieldErrors{{Path: "name", Msg: "another device has this name"}}
