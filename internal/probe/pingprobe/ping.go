@@ -64,6 +64,11 @@ func Probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 		}
 	}
 	t.Detail("address", dst.String())
+	if guard != nil {
+		if err := guard(dst); err != nil { // no allowed address: refused before a socket is opened
+			return t.Step("echo", func() error { return &wire.DialError{Addr: dst.String(), Err: err} })
+		}
+	}
 	var s *socket
 	if err := t.Step("socket", func() (err error) {
 		s, err = listen(dst.Is6())
@@ -76,14 +81,7 @@ func Probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 	defer stop()
 	t.Detail("socket", s.kind)
 	var st stats
-	err := t.Step("echo", func() error {
-		if guard != nil {
-			if err := guard(dst); err != nil {
-				return &wire.DialError{Addr: dst.String(), Err: err}
-			}
-		}
-		return s.echo(ctx, dst, &st)
-	})
+	err := t.Step("echo", func() error { return s.echo(ctx, dst, &st) })
 	t.Detail("sent", st.sent)
 	t.Detail("received", len(st.rtts))
 	if st.sent > 0 {
