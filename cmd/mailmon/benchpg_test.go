@@ -56,7 +56,7 @@ func TestBenchPGNodes(t *testing.T) {
 		start := time.Now()
 		var ds []*daemon
 		for i := range nodes {
-			ds = append(ds, startNode(t, db, clusterEnv, "--node", fmt.Sprintf("n%d", i+1)))
+			ds = append(ds, startNode(t, db, clusterEnv, "--node", fmt.Sprintf("n%d", i+1), "--min-interval", every.String()))
 		}
 		waitFor(t, "the monitors shared evenly", 3*time.Minute, func() bool {
 			l := leasesByNode(t, c)

@@ -246,7 +246,7 @@ func TestThreeNodesShareAndTakeOver(t *testing.T) {
 	}
 	nodes := map[string]*daemon{}
 	for _, name := range []string{"n1", "n2", "n3"} {
-		nodes[name] = startNode(t, db, clusterEnv, "--node", name, "--lease", lease.String())
+		nodes[name] = startNode(t, db, clusterEnv, "--node", name, "--lease", lease.String(), "--min-interval", every.String())
 	}
 	c := pgConn(t, db)
 	balanced := func() bool {
@@ -395,8 +395,9 @@ func TestKOfNLocations(t *testing.T) {
 	}
 	token := strings.TrimSpace(out)
 	target := fmt.Sprintf("127.0.0.1:%d", f.ports[0])
-	na := startNode(t, db, clusterEnv, "--node", "na", "--location", "a", "--lease", lease.String())
-	startNode(t, db, append(clusterEnv, "MAILMON_TEST_DENY_TARGETS="+target), "--node", "nb", "--location", "b", "--lease", lease.String())
+	na := startNode(t, db, clusterEnv, "--node", "na", "--location", "a", "--lease", lease.String(), "--min-interval", every.String())
+	startNode(t, db, append(clusterEnv, "MAILMON_TEST_DENY_TARGETS="+target), "--node", "nb", "--location", "b", "--lease", lease.String(),
+		"--min-interval", every.String())
 
 	type location struct {
 		Location, Node, Status, Code string

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/metrics"
 	"github.com/mailmon/mailmon/internal/probe"
@@ -44,6 +46,13 @@ type Server struct {
 	// ProbeMaxInFlight caps the /probe tests running at once (default 16).
 	ProbeMaxTimeout  time.Duration
 	ProbeMaxInFlight int
+
+	// Egress is where targets set through the API may lead (nil:
+	// egress.Default()), Resolver the resolver its checks use (nil: the
+	// system's), Timing serve's limits on a monitor's timing (limits.go).
+	Egress   *egress.Policy
+	Resolver *net.Resolver
+	Timing   config.TimingLimits
 
 	metricsOnce    sync.Once
 	metricsHandler http.Handler
@@ -496,15 +505,21 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 			own = append(own, e)
 		}
 	}
+	mc := f.Devices[0].Monitors[0]
+	own = append(own, s.Timing.CheckTiming(mc.Timing)...) // serve's limits (limits.go)
 	if err := fields(own, "devices[0].monitors[0]."); err != nil {
 		return nil, nil, err
 	}
-	mc := f.Devices[0].Monitors[0]
+	network, err := s.monitorTarget(ctx, id, d, mc)
+	if err != nil {
+		return nil, nil, err
+	}
 	spec, err := json.Marshal(mc)
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{}}
+	m := &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{},
+		NetworkTarget: network}
 	var dropped []string
 	if id != 0 {
 		old, err := s.Store.Monitor(ctx, id)
@@ -800,11 +815,15 @@ func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Al
 	if id == 0 && in.Settings.Webhook != nil && in.Settings.Webhook.URL.Value == "" {
 		return nil, nil, fieldErrors{{Path: "webhook.url", Msg: "is required"}}
 	}
+	network, err := s.alertTarget(ctx, id, in.Settings)
+	if err != nil {
+		return nil, nil, err
+	}
 	spec, err := json.Marshal(in.Settings)
 	if err != nil {
 		return nil, nil, err
 	}
-	a := &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}}
+	a := &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}, NetworkTarget: network}
 	var dropped []string
 	if id != 0 {
 		old, err := s.Store.Alert(ctx, id)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/store"
@@ -34,6 +36,20 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	// Its targets are fake servers on loopback: serve --allow-targets
+	// 127.0.0.1/32,::1 and the example addresses and names its records use.
+	allowed, err := egress.Parse([]string{"127.0.0.1/32", "127.0.0.2/32", "::1", "10.0.0.0/8", "*.example.test", "*.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newPolicyFixture(t, allowed, nil)
+}
+
+// newPolicyFixture is a fixture whose API and engine hold targets set over
+// the network to p (nil: the default policy), resolving names with r (nil:
+// the system's).
+func newPolicyFixture(t testing.TB, p *egress.Policy, r *net.Resolver) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "api.db"))
 	if err != nil {
@@ -41,8 +57,8 @@ func newFixture(t testing.TB) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	v, _ := vault.New([]byte("api-test-key-0123456789abc"))
-	e := engine.New(engine.Options{Store: st, Vault: v, Secret: secret.Key("api-test-installation-secret-0123")})
-	f := &fixture{api: &Server{Store: st, Engine: e, Vault: v}, token: NewToken()}
+	e := engine.New(engine.Options{Store: st, Vault: v, Secret: secret.Key("api-test-installation-secret-0123"), Egress: p, Resolver: r})
+	f := &fixture{api: &Server{Store: st, Engine: e, Vault: v, Egress: p, Resolver: r}, token: NewToken()}
 	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: HashToken(f.token)}); err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,13 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else {
 		cfg, bad = adHocProbeConfig(q, bad)
+		if len(bad) == 0 {
+			// The caller names the target: held to the egress policy, here
+			// and on each address dialled, and shown no server text
+			// (probe/network.go).
+			bad = s.probeTarget(cfg.Host)
+			cfg.Egress, cfg.Resolver = s.egress(), s.Resolver
+		}
 	}
 	if len(bad) > 0 {
 		return bad

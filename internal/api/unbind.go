@@ -84,6 +84,10 @@ func (s *Server) saveDevice(ctx context.Context, id int64, in deviceJSON) (*stor
 	if err := checkDevice(in); err != nil {
 		return nil, nil, err
 	}
+	network, err := s.deviceTarget(ctx, id, in.Address) // egress policy (limits.go), before anything is dropped
+	if err != nil {
+		return nil, nil, err
+	}
 	var drops []MonitorDrop
 	if id != 0 {
 		old, err := s.Store.Device(ctx, id)
@@ -99,7 +103,7 @@ func (s *Server) saveDevice(ctx context.Context, id int64, in deviceJSON) (*stor
 			}
 		}
 	}
-	d := &store.Device{ID: id, Name: in.Name, Address: in.Address}
+	d := &store.Device{ID: id, Name: in.Name, Address: in.Address, NetworkTarget: network}
 	if err := s.Store.PutDevice(ctx, d); err != nil {
 		return nil, nil, err
 	}

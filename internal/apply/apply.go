@@ -320,8 +320,8 @@ func putAlert(ctx context.Context, s store.Store, v *vault.Vault, pa plannedAler
 		return ch, 0, err
 	default:
 		ch.Action = "unchanged"
-		if a.Kind != pa.cfg.Kind() || !sameJSON(a.Spec, spec) {
-			a.Kind, a.Spec, ch.Action = pa.cfg.Kind(), spec, "updated"
+		if a.Kind != pa.cfg.Kind() || !sameJSON(a.Spec, spec) || a.NetworkTarget {
+			a.Kind, a.Spec, a.NetworkTarget, ch.Action = pa.cfg.Kind(), spec, false, "updated"
 		}
 	}
 	changed, err := seal(v, a.Secrets, pa.secrets, func(name string) string { return engine.AlertRecord(a.ID, name) })
@@ -349,11 +349,13 @@ func putDevice(ctx context.Context, s store.Store, d config.Device) (Change, int
 		ch.Action = "created"
 	case err != nil:
 		return ch, 0, err
-	case dev.Address == d.Address:
+	case dev.Address == d.Address && !dev.NetworkTarget:
 		ch.Action, ch.ID = "unchanged", dev.ID
 		return ch, dev.ID, nil
 	default:
-		dev.Address, ch.Action = d.Address, "updated"
+		// The file's address is the operator's, even if it is the one set
+		// over the network (internal/egress).
+		dev.Address, dev.NetworkTarget, ch.Action = d.Address, false, "updated"
 	}
 	if err := s.PutDevice(ctx, dev); err != nil {
 		return ch, 0, err
@@ -380,8 +382,8 @@ func putMonitor(ctx context.Context, s store.Store, v *vault.Vault, devID int64,
 		return ch, err
 	default:
 		ch.Action = "unchanged"
-		if m.Type != pm.cfg.Type || m.Enabled != pm.cfg.IsEnabled() || !sameJSON(m.Spec, spec) {
-			m.Type, m.Enabled, m.Spec, ch.Action = pm.cfg.Type, pm.cfg.IsEnabled(), spec, "updated"
+		if m.Type != pm.cfg.Type || m.Enabled != pm.cfg.IsEnabled() || !sameJSON(m.Spec, spec) || m.NetworkTarget {
+			m.Type, m.Enabled, m.Spec, m.NetworkTarget, ch.Action = pm.cfg.Type, pm.cfg.IsEnabled(), spec, false, "updated"
 		}
 	}
 	changed, err := seal(v, m.Secrets, pm.secrets, func(name string) string { return engine.MonitorRecord(m.ID, name) })

@@ -23,6 +23,7 @@ import (
 	"github.com/mailmon/mailmon/internal/apply"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/demo"
+	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/gctune"
 	"github.com/mailmon/mailmon/internal/secret"
@@ -115,8 +116,17 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
 	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
 	lease := fs.Duration("lease", 15*time.Second, "with --db postgres://: the lease period; a dead node's monitors move to the others within it")
+	var allow egress.Items
+	fs.Var(&allow, "allow-targets", "CIDRs, addresses and host names (*.example.com) that /probe and targets set over the API or web UI may reach, comma-separated or repeated; "+
+		"only these when given (default: anything but loopback, link-local, unspecified and multicast addresses; mailmon apply -f is not limited)")
+	limits := config.TimingLimits{}
+	fs.DurationVar(&limits.MinInterval, "min-interval", config.DefaultMinInterval, "the shortest interval between tests of a monitor: the API refuses less, and every monitor is tested no more often")
+	fs.DurationVar(&limits.MaxDuration, "max-duration", config.DefaultMaxDuration, "the longest timing.max_duration of a monitor: the API refuses more, and no test runs longer")
 	if err := fs.Parse(args); err != nil {
 		return ExitUnknown
+	}
+	if limits.MinInterval <= 0 || limits.MaxDuration <= 0 {
+		return errorf(env, "serve: --min-interval and --max-duration must be positive")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errorf(env, "serve: --tls-cert and --tls-key go together")
@@ -129,11 +139,16 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if *lease < time.Second {
 		return errorf(env, "serve: --lease: %v is shorter than a second", *lease)
 	}
-	dbSet := false
-	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
+	dbSet, minSet := false, false
+	fs.Visit(func(f *flag.Flag) { dbSet, minSet = dbSet || f.Name == "db", minSet || f.Name == "min-interval" })
+	policy, err := egress.Parse(allow)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var demoDir string
 	if *demoMode {
+		policy, limits = demoLimits(env, policy, len(allow) > 0, limits, minSet)
 		dir, err := os.MkdirTemp("", "mailmon-demo-")
 		if err != nil {
 			return errorf(env, "serve: %v", err)
@@ -180,15 +195,16 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
 	opts := engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
-		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS"))}
+		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits}
 	if c, ok := st.(store.Cluster); ok {
 		opts.Cluster = c
 		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)
 	}
 	e := engine.New(opts)
+	log.Info("targets set over the API or web UI, and /probe, may reach "+policy.String(), "min_interval", limits.MinInterval, "max_duration", limits.MaxDuration)
 	mux := http.NewServeMux()
 	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
-		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight}
+		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits}
 	mux.Handle("/", apiSrv.Handler())
 	(&web.Server{Store: st, Engine: e, API: apiSrv, Log: log, Secure: *tlsCert != ""}).Register(mux)
 	if *demoMode {

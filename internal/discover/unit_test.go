@@ -15,6 +15,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
+	"github.com/mailmon/mailmon/internal/testutil/fakedns"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
@@ -92,45 +93,10 @@ func TestJudge(t *testing.T) {
 // dnsServer answers MX and A queries for example.test from a table, on a
 // free loopback port.
 func dnsServer(t *testing.T, records map[string][]dns.RR) string {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := dns.NewServeMux()
-	mux.HandleFunc(".", func(w dns.ResponseWriter, q *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(q)
-		m.Authoritative, m.RecursionAvailable = true, true
-		found := false
-		for _, rr := range records[strings.ToLower(q.Question[0].Name)] {
-			found = true
-			if rr.Header().Rrtype == q.Question[0].Qtype {
-				m.Answer = append(m.Answer, rr)
-			}
-		}
-		if !found {
-			m.Rcode = dns.RcodeNameError
-		}
-		w.WriteMsg(m)
-	})
-	srv := &dns.Server{PacketConn: pc, Handler: mux}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
-	return pc.LocalAddr().String()
+	return fakedns.Start(t, fakedns.Table(records))
 }
 
-func rr(t *testing.T, s string) dns.RR {
-	t.Helper()
-	r, err := dns.NewRR(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
+func rr(t *testing.T, s string) dns.RR { return fakedns.RR(t, s) }
 
 // TestDiscoverDomainMX: a domain with two MX records is discovered host by
 // host in preference order, through the DNS server given as resolver;

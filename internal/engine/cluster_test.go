@@ -74,7 +74,8 @@ func TestLeasesMoveWithoutOverlap(t *testing.T) {
 	c := &concurrency{running: map[string]int{}, tests: map[string]int{}}
 	start := func(name, loc string) (context.CancelFunc, chan struct{}) {
 		e := New(Options{Store: st, Node: store.Node{ID: name, Name: name, Location: loc}, Cluster: st, Lease: time.Second,
-			WatchEvery: 200 * time.Millisecond, Probers: func(string) (probe.Prober, bool) { return c.probe, true }})
+			WatchEvery: 200 * time.Millisecond, Probers: func(string) (probe.Prober, bool) { return c.probe, true },
+			Timing: config.TimingLimits{MinInterval: time.Millisecond}}) // tests every 1.5 s
 		must(t, e.Load(ctx))
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/probers"
 	"github.com/mailmon/mailmon/internal/schedule"
@@ -68,6 +69,13 @@ type Options struct {
 	// fail as if refused: a location whose path to a target is cut, for
 	// tests of K-of-N.
 	Deny func(hostport string) bool
+
+	// Egress is where tests of targets set over the network may go (nil:
+	// egress.Default()); Resolver resolves every test's names (nil: the
+	// system's). Timing holds every monitor to serve's limits (targets.go).
+	Egress   *egress.Policy
+	Resolver *net.Resolver
+	Timing   config.TimingLimits
 }
 
 // Engine runs the monitors.
@@ -82,6 +90,7 @@ type Engine struct {
 
 	last    map[int64]*probe.Result // last result since start, by monitor
 	tests   map[int64]counts        // tests since start, by monitor
+	clamped map[int64]string        // the timing clamp last logged, by monitor
 	retryAt map[int64]time.Time     // outbox back-off, by notification; the outbox goroutine's own
 	limiter *limiter                // the outbox goroutine's own
 	events  events                  // live subscribers (Subscribe)
@@ -141,8 +150,12 @@ func New(o Options) *Engine {
 	if o.Probers == nil {
 		o.Probers = probers.Get
 	}
+	if o.Egress == nil {
+		o.Egress = egress.Default()
+	}
+	o.Timing = o.Timing.WithDefaults()
 	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{},
-		retryAt: map[int64]time.Time{}, last: map[int64]*probe.Result{}, tests: map[int64]counts{}}
+		retryAt: map[int64]time.Time{}, last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}}
 	e.limiter = &limiter{every: o.AlertEvery, burst: float64(o.AlertBurst), buckets: map[int64]*bucket{}}
 	if o.Cluster != nil {
 		if o.Lease <= 0 {
@@ -245,6 +258,7 @@ func (e *Engine) prepare(ctx context.Context, id int64, window time.Duration) (*
 		delete(e.status, id)
 		delete(e.last, id)
 		delete(e.tests, id)
+		delete(e.clamped, id)
 		e.mu.Unlock()
 		e.sched.Remove(id)
 		return nil, nil
@@ -299,8 +313,10 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	}
 	en.spec.Name, en.spec.Type = m.Name, m.Type
 	en.spec.ApplyDefaults()
+	e.limit(en)
 	en.cfg = en.spec.ProbeConfig(d.Address)
 	en.cfg.Secret = e.o.Secret
+	e.guard(en)
 	if v, ok := m.Secrets["password"]; ok {
 		pw, err := e.open(v, MonitorRecord(m.ID, "password"))
 		en.cfg.Password, en.err = probe.Secret(pw), err

@@ -129,7 +129,8 @@ func TestOutageAlertsLostRecovery(t *testing.T) {
 	must(t, st.PutMonitor(ctx, m))
 	must(t, st.SetMonitorAlerts(ctx, m.ID, []int64{a.ID, ea.ID}))
 
-	e := New(Options{Store: st, Vault: v, OutboxEvery: 20 * time.Millisecond, BaseURL: "http://mailmon.test"})
+	e := New(Options{Store: st, Vault: v, OutboxEvery: 20 * time.Millisecond, BaseURL: "http://mailmon.test",
+		Timing: config.TimingLimits{MinInterval: time.Millisecond}}) // tests every 60-150 ms
 	must(t, e.Load(ctx))
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()

@@ -157,6 +157,9 @@ func (e *Engine) notifier(a *store.Alert) (alert.Notifier, error) {
 			cfg.Password = probeSecret(pw)
 		}
 		cfg.OAuthToken = sasl.TokenSource{}
+		if a.NetworkTarget { // a relay set over the network
+			cfg.Egress, cfg.Resolver = e.o.Egress, e.o.Resolver
+		}
 		from := em.From
 		if from == "" {
 			from = em.Relay.User

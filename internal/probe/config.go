@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/wire"
@@ -79,6 +80,12 @@ type Config struct {
 
 	Limits   wire.Limits   // zero: wire.DefaultLimits()
 	Resolver *net.Resolver // nil: the system's
+
+	// Egress is set when the target was configured over the network (the
+	// API, the web UI, /probe): every address dialled is checked against
+	// it, and what the result may show of the server is limited (see
+	// network.go). nil: the operator's target, not limited.
+	Egress *egress.Policy
 }
 
 // Round-trip defaults.
@@ -299,6 +306,9 @@ func (c *Config) validateRoundTrip(bad func(field, format string, args ...any)) 
 	}
 	if leg.Resolver == nil {
 		leg.Resolver = c.Resolver
+	}
+	if leg.Egress == nil {
+		leg.Egress = c.Egress
 	}
 	if err := leg.Validate(); err != nil {
 		var ce *ConfigError

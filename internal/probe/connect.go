@@ -25,7 +25,7 @@ func Connect(ctx context.Context, cfg *Config, t *Trace) (*wire.Conn, error) {
 	}
 	var c *wire.Conn
 	if err := t.Step("connect", func() error {
-		raw, err := wire.Dial(ctx, addrs, cfg.Port)
+		raw, err := wire.DialChecked(ctx, addrs, cfg.Port, cfg.Egress.Guard(cfg.Host))
 		if err != nil {
 			return err
 		}

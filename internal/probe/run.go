@@ -89,5 +89,6 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 	// The transcript is kept with failures and warnings; it is what a person
 	// reads to see what the server said.
 	r.Transcript = t.Transcript.Lines()
+	r.withholdForeign(cfg)
 	return r
 }

@@ -29,8 +29,12 @@ type Device struct {
 	ID      int64
 	Name    string
 	Address string
-	Created time.Time
-	Updated time.Time
+	// NetworkTarget: the address was last set over the network (API, web
+	// UI), not by the operator's apply; its monitors' tests are held to
+	// the egress policy (internal/egress).
+	NetworkTarget bool
+	Created       time.Time
+	Updated       time.Time
 }
 
 // Monitor is one monitor's definition. Spec holds its settings without
@@ -44,8 +48,11 @@ type Monitor struct {
 	Enabled  bool
 	Spec     json.RawMessage
 	Secrets  map[string]string
-	Created  time.Time
-	Updated  time.Time
+	// NetworkTarget: the monitor's own target (type, port, TLS, SMTP leg)
+	// was last set over the network; see Device.NetworkTarget.
+	NetworkTarget bool
+	Created       time.Time
+	Updated       time.Time
 }
 
 // Alert is an alert definition (an action: e-mail, webhook, command).
@@ -55,8 +62,11 @@ type Alert struct {
 	Kind    string
 	Spec    json.RawMessage
 	Secrets map[string]string
-	Created time.Time
-	Updated time.Time
+	// NetworkTarget: an e-mail alert's relay was last set over the
+	// network; see Device.NetworkTarget.
+	NetworkTarget bool
+	Created       time.Time
+	Updated       time.Time
 }
 
 // Credential is a named login (user, password or key, known host key)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/api"
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/state"
@@ -61,9 +62,15 @@ func newFixture(t *testing.T, withEngine bool) *fixture {
 	}
 	v, _ := vault.New([]byte("web-test-key-0123456789abcdef"))
 	f := &fixture{st: st, clock: &clock{t: time.Now()}}
+	// Its targets are fake servers on loopback: serve --allow-targets 127.0.0.1/32,::1 and the
+	// example addresses and names its records use.
+	allowed, err := egress.Parse([]string{"127.0.0.1/32", "::1", "10.0.0.0/8", "192.0.2.1/32", "*.example.test", "*.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var e *engine.Engine
 	if withEngine {
-		e = engine.New(engine.Options{Store: st, Vault: v, Secret: []byte("web-test-secret-0123456789")})
+		e = engine.New(engine.Options{Store: st, Vault: v, Secret: []byte("web-test-secret-0123456789"), Egress: allowed})
 		if err := e.Load(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +78,7 @@ func newFixture(t *testing.T, withEngine bool) *fixture {
 		go func() { e.Run(ctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	f.api = &api.Server{Store: st, Engine: e, Vault: v}
+	f.api = &api.Server{Store: st, Engine: e, Vault: v, Egress: allowed}
 	f.web = &Server{Store: st, Engine: e, API: f.api, BcryptCost: bcrypt.MinCost, Now: f.clock.Now, Heartbeat: 50 * time.Millisecond}
 	mux := http.NewServeMux()
 	mux.Handle("/", f.api.Handler())

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -48,7 +49,23 @@ func keepAlive(ctx context.Context) time.Duration {
 
 // Dial connects to port on the first of addrs that answers.
 func Dial(ctx context.Context, addrs []netip.Addr, port int) (net.Conn, error) {
+	return DialChecked(ctx, addrs, port, nil)
+}
+
+// DialChecked is Dial with check (nil: none) deciding, on the address
+// actually dialled, whether it may be: what a name resolved to at save time
+// proves nothing about what it resolves to now.
+func DialChecked(ctx context.Context, addrs []netip.Addr, port int, check func(netip.Addr) error) (net.Conn, error) {
 	d := net.Dialer{KeepAlive: keepAlive(ctx)}
+	if check != nil {
+		d.ControlContext = func(_ context.Context, _, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return err
+			}
+			return check(ap.Addr())
+		}
+	}
 	var errs []error
 	for _, a := range addrs {
 		addr := net.JoinHostPort(a.String(), strconv.Itoa(port))

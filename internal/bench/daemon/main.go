@@ -112,7 +112,8 @@ func run(bin, work, caFile string, n int, dur, interval time.Duration, starttls 
 	check(os.WriteFile(cfg, []byte(y.String()), 0o600))
 	tok, err := harness.Prepare(bin, db, cfg)
 	check(err)
-	d, err := harness.Serve(bin, db, tok)
+	// A short interval measures saturation: serve's minimum must allow it.
+	d, err := harness.Serve(bin, db, tok, "--min-interval", interval.String())
 	check(err)
 
 	st0, err := d.Status()

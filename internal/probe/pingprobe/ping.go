@@ -56,7 +56,19 @@ func Probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 		return err
 	}
 	dst := addrs[0]
+	guard := cfg.Egress.Guard(cfg.Host) // a target configured over the network
+	for _, a := range addrs {
+		if guard == nil || guard(a) == nil {
+			dst = a
+			break
+		}
+	}
 	t.Detail("address", dst.String())
+	if guard != nil {
+		if err := guard(dst); err != nil { // no allowed address: refused before a socket is opened
+			return t.Step("echo", func() error { return &wire.DialError{Addr: dst.String(), Err: err} })
+		}
+	}
 	var s *socket
 	if err := t.Step("socket", func() (err error) {
 		s, err = listen(dst.Is6())

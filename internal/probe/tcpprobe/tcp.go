@@ -29,9 +29,21 @@ func Probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 		if err != nil {
 			return err
 		}
+		found := strings.Contains(wire.Sanitize(line), cfg.Expect)
+		if cfg.Egress != nil {
+			// Configured over the network: the caller learns whether the
+			// text was there and how much came, never the banner (see
+			// probe/network.go).
+			t.Detail("banner_bytes", len(line))
+			t.Detail("expect_found", found)
+			if !found {
+				return wire.Violation("the banner (%d bytes) does not contain %q", len(line), cfg.Expect)
+			}
+			return nil
+		}
 		line = wire.Sanitize(line)
 		t.Detail("greeting", line)
-		if !strings.Contains(line, cfg.Expect) {
+		if !found {
 			return wire.Violation("banner %q does not contain %q", wire.Truncate(line, 200), cfg.Expect)
 		}
 		return nil

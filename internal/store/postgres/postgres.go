@@ -229,8 +229,8 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 func (s *Store) PutDevice(ctx context.Context, d *store.Device) error {
 	t := now()
 	if d.ID == 0 {
-		err := s.row(ctx, `INSERT INTO devices(name, address, created_ms, updated_ms) VALUES(?,?,?,?) RETURNING id`,
-			d.Name, d.Address, ms(t), ms(t)).Scan(&d.ID)
+		err := s.row(ctx, `INSERT INTO devices(name, address, network_target, created_ms, updated_ms) VALUES(?,?,?,?,?) RETURNING id`,
+			d.Name, d.Address, d.NetworkTarget, ms(t), ms(t)).Scan(&d.ID)
 		if err != nil {
 			return conflict(err)
 		}
@@ -238,15 +238,15 @@ func (s *Store) PutDevice(ctx context.Context, d *store.Device) error {
 		return nil
 	}
 	d.Updated = t
-	return conflict(affected(s.exec(ctx, `UPDATE devices SET name=?, address=?, updated_ms=? WHERE id=?`, d.Name, d.Address, ms(t), d.ID)))
+	return conflict(affected(s.exec(ctx, `UPDATE devices SET name=?, address=?, network_target=?, updated_ms=? WHERE id=?`, d.Name, d.Address, d.NetworkTarget, ms(t), d.ID)))
 }
 
-const deviceCols = `id, name, address, created_ms, updated_ms`
+const deviceCols = `id, name, address, network_target, created_ms, updated_ms`
 
 func scanDevice(sc pgx.Row) (*store.Device, error) {
 	var d store.Device
 	var c, u int64
-	if err := sc.Scan(&d.ID, &d.Name, &d.Address, &c, &u); err != nil {
+	if err := sc.Scan(&d.ID, &d.Name, &d.Address, &d.NetworkTarget, &c, &u); err != nil {
 		return nil, notFound(err)
 	}
 	d.Created, d.Updated = fromMS(c), fromMS(u)
@@ -280,8 +280,8 @@ func (s *Store) DeleteDevice(ctx context.Context, id int64) error {
 func (s *Store) PutMonitor(ctx context.Context, m *store.Monitor) error {
 	t := now()
 	if m.ID == 0 {
-		err := s.row(ctx, `INSERT INTO monitors(device_id, name, type, enabled, spec, secrets, created_ms, updated_ms)
-			VALUES(?,?,?,?,?,?,?,?) RETURNING id`, m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), ms(t), ms(t)).Scan(&m.ID)
+		err := s.row(ctx, `INSERT INTO monitors(device_id, name, type, enabled, spec, secrets, network_target, created_ms, updated_ms)
+			VALUES(?,?,?,?,?,?,?,?,?) RETURNING id`, m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), m.NetworkTarget, ms(t), ms(t)).Scan(&m.ID)
 		if err != nil {
 			if pgCode(err) == "23503" {
 				return fmt.Errorf("device %d: %w", m.DeviceID, store.ErrNotFound)
@@ -292,17 +292,17 @@ func (s *Store) PutMonitor(ctx context.Context, m *store.Monitor) error {
 		return nil
 	}
 	m.Updated = t
-	return conflict(affected(s.exec(ctx, `UPDATE monitors SET device_id=?, name=?, type=?, enabled=?, spec=?, secrets=?, updated_ms=? WHERE id=?`,
-		m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), ms(t), m.ID)))
+	return conflict(affected(s.exec(ctx, `UPDATE monitors SET device_id=?, name=?, type=?, enabled=?, spec=?, secrets=?, network_target=?, updated_ms=? WHERE id=?`,
+		m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), m.NetworkTarget, ms(t), m.ID)))
 }
 
-const monitorCols = `m.id, m.device_id, m.name, m.type, m.enabled, m.spec, m.secrets, m.created_ms, m.updated_ms`
+const monitorCols = `m.id, m.device_id, m.name, m.type, m.enabled, m.spec, m.secrets, m.network_target, m.created_ms, m.updated_ms`
 
 func scanMonitor(sc pgx.Row) (*store.Monitor, error) {
 	var m store.Monitor
 	var spec, secrets string
 	var c, u int64
-	if err := sc.Scan(&m.ID, &m.DeviceID, &m.Name, &m.Type, &m.Enabled, &spec, &secrets, &c, &u); err != nil {
+	if err := sc.Scan(&m.ID, &m.DeviceID, &m.Name, &m.Type, &m.Enabled, &spec, &secrets, &m.NetworkTarget, &c, &u); err != nil {
 		return nil, notFound(err)
 	}
 	m.Spec = json.RawMessage(spec)
@@ -378,8 +378,8 @@ func (s *Store) DeleteMonitor(ctx context.Context, id int64) error {
 func (s *Store) PutAlert(ctx context.Context, a *store.Alert) error {
 	t := now()
 	if a.ID == 0 {
-		err := s.row(ctx, `INSERT INTO alerts(name, kind, spec, secrets, created_ms, updated_ms) VALUES(?,?,?,?,?,?) RETURNING id`,
-			a.Name, a.Kind, specJSON(a.Spec), secretsJSON(a.Secrets), ms(t), ms(t)).Scan(&a.ID)
+		err := s.row(ctx, `INSERT INTO alerts(name, kind, spec, secrets, network_target, created_ms, updated_ms) VALUES(?,?,?,?,?,?,?) RETURNING id`,
+			a.Name, a.Kind, specJSON(a.Spec), secretsJSON(a.Secrets), a.NetworkTarget, ms(t), ms(t)).Scan(&a.ID)
 		if err != nil {
 			return conflict(err)
 		}
@@ -387,17 +387,17 @@ func (s *Store) PutAlert(ctx context.Context, a *store.Alert) error {
 		return nil
 	}
 	a.Updated = t
-	return conflict(affected(s.exec(ctx, `UPDATE alerts SET name=?, kind=?, spec=?, secrets=?, updated_ms=? WHERE id=?`,
-		a.Name, a.Kind, specJSON(a.Spec), secretsJSON(a.Secrets), ms(t), a.ID)))
+	return conflict(affected(s.exec(ctx, `UPDATE alerts SET name=?, kind=?, spec=?, secrets=?, network_target=?, updated_ms=? WHERE id=?`,
+		a.Name, a.Kind, specJSON(a.Spec), secretsJSON(a.Secrets), a.NetworkTarget, ms(t), a.ID)))
 }
 
-const alertCols = `id, name, kind, spec, secrets, created_ms, updated_ms`
+const alertCols = `id, name, kind, spec, secrets, network_target, created_ms, updated_ms`
 
 func scanAlert(sc pgx.Row) (*store.Alert, error) {
 	var a store.Alert
 	var spec, secrets string
 	var c, u int64
-	if err := sc.Scan(&a.ID, &a.Name, &a.Kind, &spec, &secrets, &c, &u); err != nil {
+	if err := sc.Scan(&a.ID, &a.Name, &a.Kind, &spec, &secrets, &a.NetworkTarget, &c, &u); err != nil {
 		return nil, notFound(err)
 	}
 	a.Spec = json.RawMessage(spec)

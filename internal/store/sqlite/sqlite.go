@@ -148,8 +148,8 @@ func specJSON(b json.RawMessage) string {
 func (s *Store) PutDevice(ctx context.Context, d *store.Device) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	if d.ID == 0 {
-		res, err := s.w.ExecContext(ctx, `INSERT INTO devices(name, address, created_ms, updated_ms) VALUES(?,?,?,?)`,
-			d.Name, d.Address, ms(now), ms(now))
+		res, err := s.w.ExecContext(ctx, `INSERT INTO devices(name, address, network_target, created_ms, updated_ms) VALUES(?,?,?,?,?)`,
+			d.Name, d.Address, d.NetworkTarget, ms(now), ms(now))
 		if err != nil {
 			return conflict(err)
 		}
@@ -158,16 +158,16 @@ func (s *Store) PutDevice(ctx context.Context, d *store.Device) error {
 		return nil
 	}
 	d.Updated = now
-	return conflict(affected(s.w.ExecContext(ctx, `UPDATE devices SET name=?, address=?, updated_ms=? WHERE id=?`,
-		d.Name, d.Address, ms(now), d.ID)))
+	return conflict(affected(s.w.ExecContext(ctx, `UPDATE devices SET name=?, address=?, network_target=?, updated_ms=? WHERE id=?`,
+		d.Name, d.Address, d.NetworkTarget, ms(now), d.ID)))
 }
 
-const deviceCols = `id, name, address, created_ms, updated_ms`
+const deviceCols = `id, name, address, network_target, created_ms, updated_ms`
 
 func scanDevice(sc interface{ Scan(...any) error }) (*store.Device, error) {
 	var d store.Device
 	var c, u int64
-	if err := sc.Scan(&d.ID, &d.Name, &d.Address, &c, &u); err != nil {
+	if err := sc.Scan(&d.ID, &d.Name, &d.Address, &d.NetworkTarget, &c, &u); err != nil {
 		return nil, notFound(err)
 	}
 	d.Created, d.Updated = fromMS(c), fromMS(u)
@@ -212,8 +212,8 @@ func (s *Store) DeleteDevice(ctx context.Context, id int64) error {
 func (s *Store) PutMonitor(ctx context.Context, m *store.Monitor) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	if m.ID == 0 {
-		res, err := s.w.ExecContext(ctx, `INSERT INTO monitors(device_id, name, type, enabled, spec, secrets, created_ms, updated_ms)
-			VALUES(?,?,?,?,?,?,?,?)`, m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), ms(now), ms(now))
+		res, err := s.w.ExecContext(ctx, `INSERT INTO monitors(device_id, name, type, enabled, spec, secrets, network_target, created_ms, updated_ms)
+			VALUES(?,?,?,?,?,?,?,?,?)`, m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), m.NetworkTarget, ms(now), ms(now))
 		if err != nil {
 			return conflict(err)
 		}
@@ -222,17 +222,17 @@ func (s *Store) PutMonitor(ctx context.Context, m *store.Monitor) error {
 		return nil
 	}
 	m.Updated = now
-	return conflict(affected(s.w.ExecContext(ctx, `UPDATE monitors SET device_id=?, name=?, type=?, enabled=?, spec=?, secrets=?, updated_ms=? WHERE id=?`,
-		m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), ms(now), m.ID)))
+	return conflict(affected(s.w.ExecContext(ctx, `UPDATE monitors SET device_id=?, name=?, type=?, enabled=?, spec=?, secrets=?, network_target=?, updated_ms=? WHERE id=?`,
+		m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), m.NetworkTarget, ms(now), m.ID)))
 }
 
-const monitorCols = `m.id, m.device_id, m.name, m.type, m.enabled, m.spec, m.secrets, m.created_ms, m.updated_ms`
+const monitorCols = `m.id, m.device_id, m.name, m.type, m.enabled, m.spec, m.secrets, m.network_target, m.created_ms, m.updated_ms`
 
 func scanMonitor(sc interface{ Scan(...any) error }) (*store.Monitor, error) {
 	var m store.Monitor
 	var spec, secrets string
 	var c, u int64
-	if err := sc.Scan(&m.ID, &m.DeviceID, &m.Name, &m.Type, &m.Enabled, &spec, &secrets, &c, &u); err != nil {
+	if err := sc.Scan(&m.ID, &m.DeviceID, &m.Name, &m.Type, &m.Enabled, &spec, &secrets, &m.NetworkTarget, &c, &u); err != nil {
 		return nil, notFound(err)
 	}
 	m.Spec = json.RawMessage(spec)
@@ -333,8 +333,8 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *Store) PutAlert(ctx context.Context, a *store.Alert) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	if a.ID == 0 {
-		res, err := s.w.ExecContext(ctx, `INSERT INTO alerts(name, kind, spec, secrets, created_ms, updated_ms) VALUES(?,?,?,?,?,?)`,
-			a.Name, a.Kind, specJSON(a.Spec), secretsJSON(a.Secrets), ms(now), ms(now))
+		res, err := s.w.ExecContext(ctx, `INSERT INTO alerts(name, kind, spec, secrets, network_target, created_ms, updated_ms) VALUES(?,?,?,?,?,?,?)`,
+			a.Name, a.Kind, specJSON(a.Spec), secretsJSON(a.Secrets), a.NetworkTarget, ms(now), ms(now))
 		if err != nil {
 			return conflict(err)
 		}
@@ -343,17 +343,17 @@ func (s *Store) PutAlert(ctx context.Context, a *store.Alert) error {
 		return nil
 	}
 	a.Updated = now
-	return conflict(affected(s.w.ExecContext(ctx, `UPDATE alerts SET name=?, kind=?, spec=?, secrets=?, updated_ms=? WHERE id=?`,
-		a.Name, a.Kind, specJSON(a.Spec), secretsJSON(a.Secrets), ms(now), a.ID)))
+	return conflict(affected(s.w.ExecContext(ctx, `UPDATE alerts SET name=?, kind=?, spec=?, secrets=?, network_target=?, updated_ms=? WHERE id=?`,
+		a.Name, a.Kind, specJSON(a.Spec), secretsJSON(a.Secrets), a.NetworkTarget, ms(now), a.ID)))
 }
 
-const alertCols = `id, name, kind, spec, secrets, created_ms, updated_ms`
+const alertCols = `id, name, kind, spec, secrets, network_target, created_ms, updated_ms`
 
 func scanAlert(sc interface{ Scan(...any) error }) (*store.Alert, error) {
 	var a store.Alert
 	var spec, secrets string
 	var c, u int64
-	if err := sc.Scan(&a.ID, &a.Name, &a.Kind, &spec, &secrets, &c, &u); err != nil {
+	if err := sc.Scan(&a.ID, &a.Name, &a.Kind, &spec, &secrets, &a.NetworkTarget, &c, &u); err != nil {
 		return nil, notFound(err)
 	}
 	a.Spec = json.RawMessage(spec)

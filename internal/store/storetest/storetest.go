@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"sessions":              sessions,
 		"monitor search":        monitorSearch,
 		"sealed values":         sealed,
+		"network targets":       networkTargets,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -1,0 +1,31 @@
+package engine
+
+// limit clamps a loaded monitor's timing to serve's limits (Options.Timing)
+// and logs it once per monitor and change: applied monitors are not
+// checked against the daemon's flags, so the engine holds every monitor
+// to them (up_every: 10ms made 371 SMTP sessions in 3 s).
+func (e *Engine) limit(en *entry) {
+	msg := e.o.Timing.ClampTiming(&en.spec.Timing)
+	e.mu.Lock()
+	logged := e.clamped[en.m.ID]
+	if msg == "" {
+		delete(e.clamped, en.m.ID)
+	} else {
+		e.clamped[en.m.ID] = msg
+	}
+	e.mu.Unlock()
+	if msg != "" && msg != logged {
+		e.o.Log.Warn("monitor timing outside this server's limits: "+msg, "monitor", en.m.ID, "name", en.m.Name)
+	}
+}
+
+// guard sets what a test of en may reach: a target set over the network
+// (the monitor's own, or its device's address) is held to the egress
+// policy, and its results show less of the server (probe/network.go); the
+// operator's (apply) is not limited.
+func (e *Engine) guard(en *entry) {
+	en.cfg.Resolver = e.o.Resolver
+	if en.m.NetworkTarget || en.device.NetworkTarget {
+		en.cfg.Egress = e.o.Egress
+	}
+}
