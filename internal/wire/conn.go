@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 )
 
 // Limits bound what one server can make a test read.
@@ -31,18 +32,22 @@ func DefaultLimits() Limits {
 
 // Conn is one connection to a mail server.
 type Conn struct {
-	ctx         context.Context
-	raw         net.Conn // the TCP connection
-	conn        net.Conn // raw, or TLS over raw
-	br          *bufio.Reader
-	lim         Limits
-	read        int64
-	tr          *Transcript
-	tls         *tls.ConnectionState
-	stopClose   func() bool
-	wbuf        []byte // reused for each command line
-	quiet       int    // 1 + lines left out of the transcript while quiet
-	quietClient bool   // the client's lines are left out too
+	ctx       context.Context
+	raw       net.Conn // the TCP connection
+	conn      net.Conn // raw, or TLS over raw
+	br        *bufio.Reader
+	lim       Limits
+	read      int64
+	tr        *Transcript
+	tls       *tls.ConnectionState
+	stopClose func() bool
+	wbuf      []byte // reused for each command line
+
+	// While quiet, lines are counted instead of recorded. IMAP IDLE reads
+	// on a goroutine of its own while DONE is written: both sides count.
+	qmu         sync.Mutex
+	quiet       int  // 1 + lines left out of the transcript while quiet
+	quietClient bool // the client's lines are left out too
 }
 
 // NewConn takes over raw. The connection's deadline is set once, to the
@@ -97,9 +102,7 @@ func (c *Conn) ReadLine() (string, error) {
 		return "", err
 	}
 	line := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if c.quiet > 0 {
-		c.quiet++
-	} else {
+	if !c.leftOut(false) {
 		c.tr.Server(line)
 	}
 	return line, nil
@@ -115,21 +118,36 @@ func (c *Conn) Quiet() (resume func()) { return c.quieten(false) }
 func (c *Conn) QuietAll() (resume func()) { return c.quieten(true) }
 
 func (c *Conn) quieten(both bool) func() {
+	c.qmu.Lock()
 	c.quiet, c.quietClient = 1, both
+	c.qmu.Unlock()
 	return func() {
-		if n := c.quiet - 1; n > 0 {
+		c.qmu.Lock()
+		n := c.quiet - 1
+		c.quiet, c.quietClient = 0, false
+		c.qmu.Unlock()
+		if n > 0 {
 			c.tr.Note(fmt.Sprintf("%d lines not recorded (message headers, polling)", n))
 		}
-		c.quiet, c.quietClient = 0, false
 	}
 }
 
-func (c *Conn) recordClient(line string) {
-	if c.quiet > 0 && c.quietClient {
-		c.quiet++
-		return
+// leftOut counts a line (of the client's, or the server's) that the
+// transcript leaves out while quiet, and reports whether it does.
+func (c *Conn) leftOut(client bool) bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.quiet == 0 || client && !c.quietClient {
+		return false
 	}
-	c.tr.Client(line)
+	c.quiet++
+	return true
+}
+
+func (c *Conn) recordClient(line string) {
+	if !c.leftOut(true) {
+		c.tr.Client(line)
+	}
 }
 
 // ReadFull reads exactly n bytes (an IMAP literal, a message body). The caller

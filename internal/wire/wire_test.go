@@ -3,8 +3,10 @@ package wire
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +169,39 @@ func TestQuiet(t *testing.T) {
 	want := "S: one|C: TOP 1 0|-- 1 lines not recorded (message headers, polling)|-- 2 lines not recorded (message headers, polling)|S: four"
 	if got != want {
 		t.Errorf("transcript\n%q, want\n%q", got, want)
+	}
+}
+
+// TestQuietConcurrentReadWrite: IMAP IDLE reads on one goroutine while DONE
+// is written on another, the transcript quiet: every line on either side is
+// counted (run with -race).
+func TestQuietConcurrentReadWrite(t *testing.T) {
+	const n = 50
+	c, srv := pipeConn(t, context.Background(), DefaultLimits())
+	go srv.Write([]byte(strings.Repeat("* 1 FETCH (FLAGS ())\r\n", n)))
+	go io.Copy(io.Discard, srv)
+	resume := c.QuietAll()
+	read := make(chan error, 1)
+	go func() {
+		for range n {
+			if _, err := c.ReadLine(); err != nil {
+				read <- err
+				return
+			}
+		}
+		read <- nil
+	}()
+	for range n {
+		if err := c.WriteLine("DONE"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-read; err != nil {
+		t.Fatal(err)
+	}
+	resume()
+	want := []string{fmt.Sprintf("-- %d lines not recorded (message headers, polling)", 2*n)}
+	if got := c.Transcript().Lines(); !slices.Equal(got, want) {
+		t.Errorf("transcript %q, want %q", got, want)
 	}
 }

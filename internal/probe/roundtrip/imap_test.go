@@ -675,3 +675,30 @@ func TestIMAPSweepNotCrowdedOut(t *testing.T) {
 		}
 	}
 }
+
+// TestIMAPSprintEndsMidLook: the sprint ends while a look's SEARCH is on
+// the wire, so the wait goes from that look straight into IDLE. IDLE reads
+// on a goroutine of its own (here news that is no delivery) while DONE is
+// written when PollInterval ends it: the transcript must be loud again by
+// then (IDLE and DONE on record), and under -race the connection's count
+// of left-out lines must not be shared unguarded.
+func TestIMAPSprintEndsMidLook(t *testing.T) {
+	leak.Check(t)
+	const search = 100 * time.Millisecond
+	// The probe lands after the first IDLE ended by its timer.
+	rig := imapFakes(t, imapRigOpts{imap: fakeimap.Options{SearchDelay: search, IdleNews: true}, delay: 8 * search})
+	rig.prober = imapProber(func(m *imapMailbox) { m.sprint = search / 3 })
+	r := rig.run()
+	imapWantUp(t, r)
+	if !slices.Contains(rig.imap.Commands(), "IDLE") || !slices.Contains(rig.imap.ClientLines(), "DONE") {
+		t.Fatalf("the wait did not idle: %v", rig.imap.Commands())
+	}
+	var idle, done bool
+	for _, l := range r.Transcript {
+		idle = idle || strings.HasPrefix(l, "C: ") && strings.HasSuffix(l, " IDLE")
+		done = done || l == "C: DONE"
+	}
+	if !idle || !done {
+		t.Errorf("IDLE (%v) and DONE (%v) not in the transcript:\n%s", idle, done, strings.Join(r.Transcript, "\n"))
+	}
+}
