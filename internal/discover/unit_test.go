@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/testutil/blackhole"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
@@ -189,6 +191,35 @@ func TestDiscoverDomainMX(t *testing.T) {
 	}
 	if r := Run(context.Background(), "missing.test", o); r.Domain || len(r.Hosts) != 1 || r.Hosts[0].Error == "" || r.Found() {
 		t.Errorf("a name that does not exist: %+v", r)
+	}
+}
+
+// TestDiscoverBlackHoledAddress: a host name whose first address (IPv6,
+// preferred by RFC 6724) drops SYNs and whose second answers is discovered
+// well within the time limit: the address after the black hole is tried
+// 250 ms later (Happy Eyeballs), not after the deadline.
+func TestDiscoverBlackHoledAddress(t *testing.T) {
+	smtp := fakesmtp.Start(t, fakesmtp.Options{})
+	blackhole.Listen(t, netip.MustParseAddr("::1"), smtp.Port)
+	addr := dnsServer(t, map[string][]dns.RR{
+		"dual.test.": {rr(t, "dual.test. 60 IN AAAA ::1"), rr(t, "dual.test. 60 IN A 127.0.0.1")},
+	})
+	res, err := NewResolver(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 6 * time.Second
+	start := time.Now()
+	r := Run(context.Background(), "dual.test", Options{Ports: []Port{{"smtp", smtp.Port}}, Resolver: res, Timeout: timeout})
+	took := time.Since(start)
+	if len(r.Hosts) != 1 || !slices.Equal(r.Hosts[0].Addresses, []string{"::1", "127.0.0.1"}) {
+		t.Fatalf("hosts: %+v", r.Hosts)
+	}
+	if s := r.Hosts[0].Services[0]; !s.Open || !strings.HasPrefix(s.Greeting, "220 ") {
+		t.Errorf("service after %v: %+v", took, s)
+	}
+	if took > timeout/2 {
+		t.Errorf("took %v of a %v time limit", took, timeout)
 	}
 }
 
