@@ -220,7 +220,7 @@ func (sc *scanner) tlsFacts(s *Service, cs *tls.ConnectionState) {
 		Subject:     wire.Sanitize(leaf.Subject.String()),
 		Issuer:      wire.Sanitize(leaf.Issuer.String()),
 		NotAfter:    leaf.NotAfter.UTC(),
-		DaysLeft:    daysLeft(leaf.NotAfter, now),
+		DaysLeft:    probe.DaysLeft(leaf.NotAfter, now),
 		VerifiedFor: sc.serverName(),
 	}
 	for _, n := range leaf.DNSNames {
@@ -240,16 +240,6 @@ func (sc *scanner) tlsFacts(s *Service, cs *tls.ConnectionState) {
 		ct.Verified = true
 	}
 	s.Cert = ct
-}
-
-// daysLeft counts whole days to t; an expired certificate has a negative
-// count (-1 on the day after expiry).
-func daysLeft(t, now time.Time) int {
-	d := t.Sub(now)
-	if d < 0 {
-		return int(d.Hours()/24) - 1
-	}
-	return int(d.Hours() / 24)
 }
 
 // tlsVersions are the versions tried, oldest first.

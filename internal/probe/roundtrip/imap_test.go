@@ -3,6 +3,7 @@ package roundtrip
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"slices"
 	"strconv"
@@ -48,9 +49,12 @@ type imapRigOpts struct {
 	smtp     fakesmtp.Options
 	smtpMode probe.TLSMode
 	smtpAuth bool
-	folder   string        // where the SMTP fake delivers; default INBOX
-	delay    time.Duration // after the SMTP fake accepted the message
-	drop     bool          // never deliver
+	// imapCert and smtpCert, if set, make the legs' certificates (else
+	// valid ones) from the rig's CA.
+	imapCert, smtpCert func(*certs.CA, testing.TB) tls.Certificate
+	folder             string        // where the SMTP fake delivers; default INBOX
+	delay              time.Duration // after the SMTP fake accepted the message
+	drop               bool          // never deliver
 }
 
 // imapFakes starts the fakes; deliveries in flight are waited for at
@@ -61,7 +65,7 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 	cfg := probe.Config{Type: "imap-roundtrip", TLS: probe.TLSNone, AllowPlaintextAuth: true}
 	if o.imapMode != "" && o.imapMode != probe.TLSNone {
 		ca := certs.NewCA(t)
-		o.imap.TLSConfig = certs.ServerConfig(ca.Issue(t, certs.Leaf{}))
+		o.imap.TLSConfig = certs.ServerConfig(rigCert(t, ca, o.imapCert))
 		o.imap.Implicit = o.imapMode == probe.TLSImplicit
 		cfg.TLS, cfg.CAFile, cfg.AllowPlaintextAuth = o.imapMode, ca.File(t), false
 	} else {
@@ -90,7 +94,7 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 	smtpCfg := &probe.Config{TLS: probe.TLSNone, EHLOName: "monitor.example.org"}
 	if o.smtpMode != "" && o.smtpMode != probe.TLSNone {
 		ca := certs.NewCA(t)
-		o.smtp.TLS = certs.ServerConfig(ca.Issue(t, certs.Leaf{}))
+		o.smtp.TLS = certs.ServerConfig(rigCert(t, ca, o.smtpCert))
 		o.smtp.Implicit = o.smtpMode == probe.TLSImplicit
 		smtpCfg.TLS, smtpCfg.CAFile = o.smtpMode, ca.File(t)
 	}
@@ -106,6 +110,13 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 	cfg.SMTP, cfg.From, cfg.To, cfg.Monitor, cfg.Secret = smtpCfg, imapSender, imapBox, "imap fake", testKey
 	cfg.PollInterval = 300 * time.Millisecond
 	return &imapRig{imap: im, smtp: sm, cfg: cfg}
+}
+
+func rigCert(t *testing.T, ca *certs.CA, make func(*certs.CA, testing.TB) tls.Certificate) tls.Certificate {
+	if make == nil {
+		return ca.Issue(t, certs.Leaf{})
+	}
+	return make(ca, t)
 }
 
 // imapEarly: the fakes start the delivery delay when the message arrives,
