@@ -361,3 +361,37 @@ func TestDiscoverIPv6(t *testing.T) {
 		t.Errorf("%v\n%s", err, b.String())
 	}
 }
+
+// TestNoopAnswer: what counts as the reply to the NOOP sent behind
+// STARTTLS, per protocol, in plaintext and inside TLS.
+func TestNoopAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		protocol, line string
+		plain, inTLS   bool
+	}{
+		{"smtp", "250 2.0.0 Ok", true, true},
+		{"smtp", "250-first line", true, true},
+		{"smtp", "250", true, true},
+		{"smtp", "454 4.7.0 TLS negotiation failed", false, false},
+		{"smtp", "421 4.4.2 closing", false, false},
+		{"smtp", "2501 no", false, false},
+		{"smtp", "\x16\x03\x01\x00\x05", false, false},
+		{"pop3", "+OK", true, true},
+		{"pop3", "-ERR unknown command", false, true}, // before TLS it may refuse TLS as well
+		{"pop3", "-ERR TLS negotiation failed", false, true},
+		{"pop3", "* OK", false, false},
+		{"imap", "m2 OK NOOP completed", true, true},
+		{"imap", "M2 BAD unknown command", true, true},
+		{"imap", "m1 NO TLS negotiation failed", false, false},
+		{"imap", "* BAD TLS negotiation failed", false, false},
+		{"imap", "m22 OK", false, false},
+	} {
+		ss := map[string]session{"smtp": &smtpSession{}, "pop3": &pop3Session{}, "imap": &imapSession{}}[tc.protocol]
+		if got := ss.noopAnswer(tc.line, false); got != tc.plain {
+			t.Errorf("%s %q in plaintext: %v, want %v", tc.protocol, tc.line, got, tc.plain)
+		}
+		if got := ss.noopAnswer(tc.line, true); got != tc.inTLS {
+			t.Errorf("%s %q inside TLS: %v, want %v", tc.protocol, tc.line, got, tc.inTLS)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -211,17 +212,47 @@ func (c *Conn) StartTLS(cfg *tls.Config) error {
 
 func (c *Conn) handshake(cfg *tls.Config) error {
 	quickAckFromNow(c.raw)
-	tc := tls.Client(c.raw, cfg)
-	if err := tc.Handshake(); err != nil {
-		c.tr.Note("TLS handshake failed: " + err.Error())
-		return &TLSError{Err: err}
+	head := &headConn{Conn: c.raw}
+	tc := tls.Client(head, cfg)
+	err := tc.Handshake()
+	head.done = true
+	if err != nil {
+		te := &TLSError{Err: err}
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) {
+			te.Plaintext = head.head
+			c.tr.Note(fmt.Sprintf("TLS handshake failed: %v; the server sent %q", err, Truncate(string(head.head), 80)))
+		} else {
+			c.tr.Note("TLS handshake failed: " + err.Error())
+		}
+		return te
 	}
+	head.head = nil
 	st := tc.ConnectionState()
 	c.tls = &st
 	c.conn = tc
 	c.br = bufio.NewReaderSize(meter{c}, c.lim.MaxLine)
 	c.tr.Note(fmt.Sprintf("TLS handshake done: %s %s", VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))
 	return nil
+}
+
+// headConn keeps the first bytes read during a handshake: when they were
+// not TLS, they say why (tls.RecordHeaderError keeps only five of them).
+type headConn struct {
+	net.Conn
+	head []byte
+	done bool // the handshake is over: nothing more is kept
+}
+
+// maxHead bounds what headConn keeps.
+const maxHead = 512
+
+func (h *headConn) Read(p []byte) (int, error) {
+	n, err := h.Conn.Read(p)
+	if !h.done && len(h.head) < maxHead {
+		h.head = append(h.head, p[:min(n, maxHead-len(h.head))]...)
+	}
+	return n, err
 }
 
 // TLS returns the TLS state, or nil before TLS.

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -132,6 +133,27 @@ func TestStartTLSRefusesBufferedPlaintext(t *testing.T) {
 	var pe *ProtocolError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "injection") {
 		t.Fatalf("want an injection violation, got %v", err)
+	}
+}
+
+// TestHandshakeMeetsPlaintext: a handshake answered in plaintext (a
+// plaintext server on a TLS port, a "454 TLS negotiation failed") says
+// what the server sent, in the error and in the transcript.
+func TestHandshakeMeetsPlaintext(t *testing.T) {
+	c, srv := pipeConn(t, context.Background(), DefaultLimits())
+	const said = "454 4.7.0 TLS negotiation failed\r\n"
+	go func() {
+		srv.Read(make([]byte, 1)) // the ClientHello began
+		srv.Write([]byte(said))
+		srv.Close()
+	}()
+	err := c.Handshake(&tls.Config{ServerName: "localhost"})
+	var te *TLSError
+	if !errors.As(err, &te) || string(te.Plaintext) != said {
+		t.Fatalf("error %v, plaintext %q", err, te.Plaintext)
+	}
+	if got := c.Transcript().Lines(); len(got) != 1 || !strings.Contains(got[0], `the server sent "454 4.7.0 TLS negotiation failed\r\n"`) {
+		t.Errorf("transcript %q", got)
 	}
 }
 
