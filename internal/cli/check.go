@@ -65,10 +65,10 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	f.timeout.d = probe.DefaultTimeout
 	fs.Var(&f.timeout, "timeout", "maximum test duration (e.g. 10s)")
 	fs.Var(&f.warn, "warn", "warn when the test takes longer than this (e.g. 2s)")
-	fs.IntVar(&f.certWarnDays, "cert-warn-days", probe.DefaultCertWarnDays, "warn when the certificate expires within this many days")
+	fs.IntVar(&f.certWarnDays, "cert-warn-days", probe.DefaultCertWarnDays, "warn when the certificate expires within this many days (0: never); an expired or not yet valid certificate fails the test, --insecure-skip-verify or not")
 	fs.StringVar(&f.ca, "ca", "", "PEM file of CA certificates to trust instead of the system's")
 	fs.StringVar(&f.serverName, "servername", "", "name to verify the certificate for (default: --host)")
-	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the certificate (facts are still reported)")
+	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the certificate's chain of trust and host name (a name mismatch is reported as tls.name_mismatch; expiry is still judged)")
 	fs.BoolVar(&f.allowPlaintext, "allow-plaintext-auth", false, "allow credentials over a connection without TLS")
 	fs.StringVar(&f.ehlo, "ehlo", "", "smtp: EHLO name (default: this host's name)")
 	fs.StringVar(&f.mailbox, "mailbox", "", "imap: check this mailbox after login")

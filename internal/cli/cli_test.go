@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -147,5 +148,33 @@ func TestApplyProblemsNamePositionAndField(t *testing.T) {
 	want := cfg + ":9:9: devices[0].monitors[0].password: environment variable PROBE_PW is not set"
 	if code != ExitCritical || !strings.Contains(errOut, want) || strings.Contains(out, "created") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
+	}
+}
+
+// TestCheckInsecureSkipVerify: --insecure-skip-verify skips trust and name,
+// not the dates: an expired certificate is CRITICAL (cert_invalid) all the
+// same, and a certificate for another name passes with the mismatch shown.
+func TestCheckInsecureSkipVerify(t *testing.T) {
+	ca := certs.NewCA(t)
+	check := func(cert tls.Certificate, output string) (int, string) {
+		srv := fakesmtp.Start(t, fakesmtp.Options{TLS: certs.ServerConfig(cert)})
+		code, out, _ := runCLI(t, nil, "check", "smtp", "--host", srv.Host, "--port", strconv.Itoa(srv.Port),
+			"--tls", "starttls", "--insecure-skip-verify", "--output", output)
+		return code, out
+	}
+	if code, out := check(ca.Expired(t), "nagios"); code != ExitCritical || !strings.HasPrefix(out, "SMTP CRITICAL") || !strings.Contains(out, "expired on") {
+		t.Errorf("expired: exit %d: %s", code, out)
+	}
+	if code, out := check(ca.ExpiringIn(t, 2*24*time.Hour), "nagios"); code != ExitWarning || !strings.Contains(out, "certificate expires in 1 days") {
+		t.Errorf("expiring in 2 days: exit %d: %s", code, out)
+	}
+	code, out := check(ca.OtherHost(t), "text")
+	if code != ExitOK || !strings.Contains(out, "not for:   127.0.0.1 (the certificate names mail.other.example)") {
+		t.Errorf("another host's certificate: exit %d:\n%s", code, out)
+	}
+	code, out = check(ca.OtherHost(t), "json")
+	var r probe.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != ExitOK || r.TLS == nil || r.TLS.NameMismatch != "127.0.0.1" || r.TLS.Verified {
+		t.Errorf("another host's certificate: exit %d, %v: %s", code, err, out)
 	}
 }

@@ -102,6 +102,9 @@ func Text(r *probe.Result) string {
 			fmt.Fprintf(&b, "cert:      %s, issued by %s\n", t.CertSubject, t.CertIssuer)
 			fmt.Fprintf(&b, "expires:   %s (%d days left), verified: %v\n", t.CertNotAfter.Format(time.RFC3339), t.DaysLeft, t.Verified)
 		}
+		if t.NameMismatch != "" {
+			fmt.Fprintf(&b, "not for:   %s (the certificate names %s)\n", t.NameMismatch, strings.Join(t.CertNames, ", "))
+		}
 	}
 	if r.Auth != "" {
 		fmt.Fprintf(&b, "auth:      %s\n", r.Auth)

@@ -24,6 +24,12 @@ const (
 	injInsideTLS = "inside-tls" // CVE-2011-0411: answers it within TLS
 	injPlaintext = "plaintext"  // answers it in the clear before the handshake
 	noTLS        = "no-tls"     // agrees to STARTTLS, then hangs up
+	// inj454 reads what came behind STARTTLS as the start of the handshake
+	// and refuses TLS, in plaintext, once the client's handshake is under
+	// way; inj454Early says so at once, with its agreement.
+	inj454      = "454"
+	inj454Early = "454-early"
+	injGarbage  = "garbage" // answers the handshake with bytes that are not TLS
 )
 
 // scriptedSMTP is an SMTP server with STARTTLS whose handling of commands
@@ -50,8 +56,24 @@ func scriptedSMTP(t *testing.T, cfg *tls.Config, mode string) *hostile.Server {
 				for c.R.Buffered() > 0 {
 					behind = append(behind, c.ReadLine())
 				}
+				if len(behind) > 0 && mode == inj454Early {
+					c.Send("220 2.0.0 Ready to start TLS\r\n454 4.7.0 TLS negotiation failed\r\n")
+					return
+				}
 				c.Send("220 2.0.0 Ready to start TLS\r\n")
 				if mode == noTLS {
+					return
+				}
+				if len(behind) > 0 && (mode == inj454 || mode == injGarbage) {
+					c.SetReadDeadline(time.Now().Add(5 * time.Second))
+					if _, err := c.R.ReadByte(); err != nil { // the client's handshake began
+						return
+					}
+					if mode == inj454 {
+						c.Send("454 4.7.0 TLS negotiation failed\r\n")
+					} else {
+						c.Send("\x00\x01\x02\x03\x04\x05\x06")
+					}
 					return
 				}
 				if mode == injPlaintext {
@@ -186,6 +208,33 @@ func TestDiscoverVerdicts(t *testing.T) {
 			injection: InjectionSafe, grade: GradeGood,
 			check: func(t *testing.T, s *Service) {
 				if !strings.Contains(s.InjectionDetail, "not answered") {
+					t.Errorf("injection detail %q", s.InjectionDetail)
+				}
+			}}},
+		{"STARTTLS injection: NOOP read as handshake, TLS refused", "smtp", func(t *testing.T) int {
+			return scriptedSMTP(t, good, inj454).Port
+		}, want{open: true, tlsMode: "starttls", tlsVersion: "TLS1.3", versions: modern, after: []string{"PLAIN"},
+			injection: InjectionSafe, grade: GradeGood,
+			check: func(t *testing.T, s *Service) {
+				if s.InjectionDetail != "refused TLS after reading the pipelined NOOP: 454 4.7.0 TLS negotiation failed" {
+					t.Errorf("injection detail %q", s.InjectionDetail)
+				}
+			}}},
+		{"STARTTLS injection: TLS refused with the agreement", "smtp", func(t *testing.T) int {
+			return scriptedSMTP(t, good, inj454Early).Port
+		}, want{open: true, tlsMode: "starttls", tlsVersion: "TLS1.3", versions: modern, after: []string{"PLAIN"},
+			injection: InjectionSafe, grade: GradeGood,
+			check: func(t *testing.T, s *Service) {
+				if s.InjectionDetail != "refused TLS after reading the pipelined NOOP: 454 4.7.0 TLS negotiation failed" {
+					t.Errorf("injection detail %q", s.InjectionDetail)
+				}
+			}}},
+		{"STARTTLS injection: bytes that are not TLS", "smtp", func(t *testing.T) int {
+			return scriptedSMTP(t, good, injGarbage).Port
+		}, want{open: true, tlsMode: "starttls", tlsVersion: "TLS1.3", versions: modern, after: []string{"PLAIN"},
+			injection: InjectionSafe, grade: GradeGood,
+			check: func(t *testing.T, s *Service) {
+				if !strings.HasPrefix(s.InjectionDetail, "TLS record error after STARTTLS: the server sent \"\\x00\\x01") {
 					t.Errorf("injection detail %q", s.InjectionDetail)
 				}
 			}}},

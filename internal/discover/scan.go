@@ -1,15 +1,20 @@
 package discover
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
@@ -220,7 +225,7 @@ func (sc *scanner) tlsFacts(s *Service, cs *tls.ConnectionState) {
 		Subject:     wire.Sanitize(leaf.Subject.String()),
 		Issuer:      wire.Sanitize(leaf.Issuer.String()),
 		NotAfter:    leaf.NotAfter.UTC(),
-		DaysLeft:    daysLeft(leaf.NotAfter, now),
+		DaysLeft:    probe.DaysLeft(leaf.NotAfter, now),
 		VerifiedFor: sc.serverName(),
 	}
 	for _, n := range leaf.DNSNames {
@@ -240,16 +245,6 @@ func (sc *scanner) tlsFacts(s *Service, cs *tls.ConnectionState) {
 		ct.Verified = true
 	}
 	s.Cert = ct
-}
-
-// daysLeft counts whole days to t; an expired certificate has a negative
-// count (-1 on the day after expiry).
-func daysLeft(t, now time.Time) int {
-	d := t.Sub(now)
-	if d < 0 {
-		return int(d.Hours()/24) - 1
-	}
-	return int(d.Hours() / 24)
 }
 
 // tlsVersions are the versions tried, oldest first.
@@ -310,6 +305,9 @@ func (sc *scanner) handshakeWith(s *Service, v uint16) bool {
 // and its kin): STARTTLS and a harmless NOOP go in one write; a safe server
 // discards what followed STARTTLS before the handshake, a vulnerable one
 // answers the NOOP, in plaintext before the handshake or inside TLS after it.
+// Only a reply to the NOOP (session.noopAnswer) makes it vulnerable: other
+// words where TLS was due ("454 TLS negotiation failed" from a server that
+// took the NOOP for handshake bytes) are reported as what happened.
 func (sc *scanner) injection(s *Service) {
 	c, raw, err := sc.dial(nil)
 	if err != nil {
@@ -332,13 +330,22 @@ func (sc *scanner) injection(s *Service) {
 		s.InjectionDetail = "STARTTLS with a command behind it was refused: " + wire.Truncate(reply, 200)
 		return
 	}
+	wait := sc.o.InjectionWait
+	if dl, ok := sc.ctx.Deadline(); ok && time.Until(dl) < wait {
+		wait = time.Until(dl)
+	}
 	err = c.StartTLS(sc.tlsConfig(tls.VersionTLS10, 0))
 	var pe *wire.ProtocolError
-	var rh tls.RecordHeaderError
+	var te *wire.TLSError
 	switch {
-	case errors.As(err, &pe), errors.As(err, &rh):
-		s.Injection = InjectionVulnerable
-		s.InjectionDetail = "the server answered the NOOP sent with STARTTLS in plaintext, before the TLS handshake"
+	case errors.As(err, &pe):
+		// Plaintext was already waiting behind the agreement.
+		raw.SetReadDeadline(time.Now().Add(wait))
+		sc.plaintextAfterAgreement(s, ss, c.ReadLine)
+		return
+	case errors.As(err, &te) && len(te.Plaintext) > 0:
+		// Plaintext came where the server's handshake was due.
+		sc.plaintextAfterAgreement(s, ss, lines(te.Plaintext))
 		return
 	case err != nil:
 		// The main session's handshake worked: this one failed because of
@@ -348,33 +355,95 @@ func (sc *scanner) injection(s *Service) {
 		s.InjectionDetail = "the NOOP sent with STARTTLS was not answered; the server then failed the TLS handshake (" + wire.Truncate(wire.Sanitize(err.Error()), 120) + ")"
 		return
 	}
-	// Nothing was sent within TLS: any reply now answers the NOOP that
-	// came in the clear.
-	wait := sc.o.InjectionWait
-	if dl, ok := sc.ctx.Deadline(); ok && time.Until(dl) < wait {
-		wait = time.Until(dl)
-	}
+	// Nothing was sent within TLS: a reply now answers the NOOP that came
+	// in the clear.
 	raw.SetReadDeadline(time.Now().Add(wait))
-	line, err := c.ReadLine()
-	if err == nil {
+	answer, other, err := awaitNoop(ss, c.ReadLine, true)
+	if answer != "" {
 		s.Injection = InjectionVulnerable
-		s.InjectionDetail = "the server answered, inside TLS, the NOOP sent in plaintext with STARTTLS: " + wire.Truncate(line, 200)
+		s.InjectionDetail = "the server answered, inside TLS, the NOOP sent in plaintext with STARTTLS: " + wire.Truncate(wire.Sanitize(answer), 200)
 		return
+	}
+	if other != "" {
+		other = "; inside TLS it said instead: " + wire.Truncate(wire.Sanitize(other), 200)
 	}
 	if sc.expired() {
 		s.InjectionDetail = "not tested: the discovery's time ran out"
 		return
 	}
 	s.Injection = InjectionSafe
-	if isTimeout(err) {
-		s.InjectionDetail = fmt.Sprintf("the NOOP sent with STARTTLS was not answered (waited %v inside TLS)", wait.Round(time.Millisecond))
+	switch {
+	case err == nil:
+		s.InjectionDetail = "the NOOP sent with STARTTLS was not answered" + other
+	case isTimeout(err):
+		s.InjectionDetail = fmt.Sprintf("the NOOP sent with STARTTLS was not answered (waited %v inside TLS)%s", wait.Round(time.Millisecond), other)
 		// The session is still in step: end it politely.
 		if dl, ok := sc.ctx.Deadline(); ok {
 			raw.SetReadDeadline(dl)
 		}
 		ss.quit()
-	} else {
-		s.InjectionDetail = "the server closed the connection instead of answering the NOOP sent with STARTTLS"
+	default:
+		s.InjectionDetail = "the server closed the connection instead of answering the NOOP sent with STARTTLS" + other
+	}
+}
+
+// injectionLines bounds the lines read while waiting for the NOOP's reply.
+const injectionLines = 4
+
+// plaintextAfterAgreement judges the plaintext a server sent after agreeing
+// to STARTTLS, where its TLS handshake was due, read with next: vulnerable
+// if a line answers the NOOP, else what the server said instead.
+func (sc *scanner) plaintextAfterAgreement(s *Service, ss session, next func() (string, error)) {
+	answer, first, _ := awaitNoop(ss, next, false)
+	if answer != "" {
+		s.Injection = InjectionVulnerable
+		s.InjectionDetail = "the server answered the NOOP sent with STARTTLS in plaintext, before the TLS handshake: " + wire.Truncate(wire.Sanitize(answer), 200)
+		return
+	}
+	s.Injection = InjectionSafe
+	switch {
+	case first == "":
+		s.InjectionDetail = "TLS record error after STARTTLS, and no reply to the NOOP sent with it"
+	case !isText(first):
+		s.InjectionDetail = fmt.Sprintf("TLS record error after STARTTLS: the server sent %q where TLS was due, and no reply to the NOOP sent with it", wire.Truncate(first, 16))
+	default:
+		s.InjectionDetail = "refused TLS after reading the pipelined NOOP: " + wire.Truncate(wire.Sanitize(first), 200)
+	}
+}
+
+// awaitNoop reads at most injectionLines lines with next, looking for the
+// reply to the NOOP: that reply if one came, else the first other line and
+// the error that ended the reading (nil when the lines ran out).
+func awaitNoop(ss session, next func() (string, error), inTLS bool) (answer, other string, err error) {
+	for range injectionLines {
+		var line string
+		if line, err = next(); err != nil {
+			return "", other, err
+		}
+		if ss.noopAnswer(line, inTLS) {
+			return line, other, nil
+		}
+		if other == "" {
+			other = line
+		}
+	}
+	return "", other, nil
+}
+
+// isText reports a line of printable text (a protocol reply), not binary.
+func isText(line string) bool {
+	return utf8.ValidString(line) && !strings.ContainsFunc(line, func(r rune) bool { return r != '\t' && unicode.IsControl(r) })
+}
+
+// lines returns the lines of b one by one, the last one even if cut short.
+func lines(b []byte) func() (string, error) {
+	return func() (string, error) {
+		if len(b) == 0 {
+			return "", io.EOF
+		}
+		line, rest, _ := bytes.Cut(b, []byte("\n"))
+		b = rest
+		return strings.TrimSuffix(string(line), "\r"), nil
 	}
 }
 

@@ -23,6 +23,11 @@ type session interface {
 	// injection sends STARTTLS and a NOOP in one write and reads the reply
 	// to STARTTLS: ok when the server agreed to start TLS.
 	injection() (ok bool, reply string, err error)
+	// noopAnswer reports whether a line the server sent after agreeing to
+	// STARTTLS, in plaintext or inside TLS (inTLS), is a reply to the NOOP
+	// sent behind STARTTLS, rather than words about TLS ("454 TLS
+	// negotiation failed").
+	noopAnswer(line string, inTLS bool) bool
 }
 
 func newSession(protocol string, c *wire.Conn, ehlo string) session {
@@ -102,6 +107,12 @@ func (s *smtpSession) injection() (bool, string, error) {
 	return r.Code == 220, r.String(), nil
 }
 
+// noopAnswer: NOOP is answered 250 (RFC 5321 §4.1.1.9).
+func (s *smtpSession) noopAnswer(line string, _ bool) bool {
+	code, ok := smtp.ReplyCode(line)
+	return ok && code == 250
+}
+
 type pop3Session struct {
 	c  *wire.Conn
 	cl *pop3.Client
@@ -151,6 +162,15 @@ func (s *pop3Session) injection() (bool, string, error) {
 		return false, "", err
 	}
 	return st.OK, st.String(), nil
+}
+
+// noopAnswer: POP3 has no tags. Before TLS, after "+OK Begin TLS", a
+// "-ERR" may refuse the NOOP (not allowed before login) or the TLS that
+// failed on it: only "+OK" proves the NOOP answered. Inside TLS nothing else
+// is outstanding, so either status answers it.
+func (s *pop3Session) noopAnswer(line string, inTLS bool) bool {
+	st, err := pop3.ParseStatus(line)
+	return err == nil && (st.OK || inTLS)
 }
 
 type imapSession struct {
@@ -221,4 +241,10 @@ func (s *imapSession) injection() (bool, string, error) {
 		return st.Type == imap.OK, st.String(), nil
 	}
 	return false, "", wire.Violation("no tagged reply to STARTTLS")
+}
+
+// noopAnswer: a response tagged with the NOOP's tag, whatever its status.
+func (s *imapSession) noopAnswer(line string, _ bool) bool {
+	tag, _, _ := strings.Cut(line, " ")
+	return strings.EqualFold(tag, injTagNoop)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/testutil/blackhole"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakedns"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
@@ -158,6 +160,35 @@ func TestDiscoverDomainMX(t *testing.T) {
 	}
 }
 
+// TestDiscoverBlackHoledAddress: a host name whose first address (IPv6,
+// preferred by RFC 6724) drops SYNs and whose second answers is discovered
+// well within the time limit: the address after the black hole is tried
+// 250 ms later (Happy Eyeballs), not after the deadline.
+func TestDiscoverBlackHoledAddress(t *testing.T) {
+	smtp := fakesmtp.Start(t, fakesmtp.Options{})
+	blackhole.Listen(t, netip.MustParseAddr("::1"), smtp.Port)
+	addr := dnsServer(t, map[string][]dns.RR{
+		"dual.test.": {rr(t, "dual.test. 60 IN AAAA ::1"), rr(t, "dual.test. 60 IN A 127.0.0.1")},
+	})
+	res, err := NewResolver(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 6 * time.Second
+	start := time.Now()
+	r := Run(context.Background(), "dual.test", Options{Ports: []Port{{"smtp", smtp.Port}}, Resolver: res, Timeout: timeout})
+	took := time.Since(start)
+	if len(r.Hosts) != 1 || !slices.Equal(r.Hosts[0].Addresses, []string{"::1", "127.0.0.1"}) {
+		t.Fatalf("hosts: %+v", r.Hosts)
+	}
+	if s := r.Hosts[0].Services[0]; !s.Open || !strings.HasPrefix(s.Greeting, "220 ") {
+		t.Errorf("service after %v: %+v", took, s)
+	}
+	if took > timeout/2 {
+		t.Errorf("took %v of a %v time limit", took, timeout)
+	}
+}
+
 // TestProposal: one device per host with a ping, a tcp monitor per open
 // service and the service's monitor depending on it; valid for apply.
 func TestProposal(t *testing.T) {
@@ -294,5 +325,39 @@ func TestDiscoverIPv6(t *testing.T) {
 	f, err := config.Parse("v6.yaml", b.Bytes())
 	if err != nil || f.Devices[0].Address != "::1" {
 		t.Errorf("%v\n%s", err, b.String())
+	}
+}
+
+// TestNoopAnswer: what counts as the reply to the NOOP sent behind
+// STARTTLS, per protocol, in plaintext and inside TLS.
+func TestNoopAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		protocol, line string
+		plain, inTLS   bool
+	}{
+		{"smtp", "250 2.0.0 Ok", true, true},
+		{"smtp", "250-first line", true, true},
+		{"smtp", "250", true, true},
+		{"smtp", "454 4.7.0 TLS negotiation failed", false, false},
+		{"smtp", "421 4.4.2 closing", false, false},
+		{"smtp", "2501 no", false, false},
+		{"smtp", "\x16\x03\x01\x00\x05", false, false},
+		{"pop3", "+OK", true, true},
+		{"pop3", "-ERR unknown command", false, true}, // before TLS it may refuse TLS as well
+		{"pop3", "-ERR TLS negotiation failed", false, true},
+		{"pop3", "* OK", false, false},
+		{"imap", "m2 OK NOOP completed", true, true},
+		{"imap", "M2 BAD unknown command", true, true},
+		{"imap", "m1 NO TLS negotiation failed", false, false},
+		{"imap", "* BAD TLS negotiation failed", false, false},
+		{"imap", "m22 OK", false, false},
+	} {
+		ss := map[string]session{"smtp": &smtpSession{}, "pop3": &pop3Session{}, "imap": &imapSession{}}[tc.protocol]
+		if got := ss.noopAnswer(tc.line, false); got != tc.plain {
+			t.Errorf("%s %q in plaintext: %v, want %v", tc.protocol, tc.line, got, tc.plain)
+		}
+		if got := ss.noopAnswer(tc.line, true); got != tc.inTLS {
+			t.Errorf("%s %q inside TLS: %v, want %v", tc.protocol, tc.line, got, tc.inTLS)
+		}
 	}
 }

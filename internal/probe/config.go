@@ -310,6 +310,9 @@ func (c *Config) validateRoundTrip(bad func(field, format string, args ...any)) 
 	if leg.Egress == nil {
 		leg.Egress = c.Egress
 	}
+	if leg.CertWarnDays == 0 { // the monitor's cert_warn_days judges both legs
+		leg.CertWarnDays = c.CertWarnDays
+	}
 	if err := leg.Validate(); err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {

@@ -58,6 +58,7 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 	if t.tlsState != nil || t.cert.leaf != nil {
 		r.TLS = tlsInfo(t.tlsState, t.cert, end)
 	}
+	certWarnings, err := t.judgeCerts(r.TLS, err, end)
 	if err != nil {
 		r.Status = StatusDown
 		var w *Warning
@@ -81,9 +82,9 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 			r.Status = StatusWarn
 			r.Warnings = append(r.Warnings, fmt.Sprintf("rtt %.1f ms is over the warn threshold %v", ms(r.RTT), cfg.WarnRTT))
 		}
-		if r.TLS != nil && r.TLS.Verified && r.TLS.DaysLeft < cfg.CertWarnDays {
+		if len(certWarnings) > 0 {
 			r.Status = StatusWarn
-			r.Warnings = append(r.Warnings, fmt.Sprintf("certificate expires in %d days (%s)", r.TLS.DaysLeft, r.TLS.CertNotAfter.Format("2006-01-02")))
+			r.Warnings = append(r.Warnings, certWarnings...)
 		}
 	}
 	// The transcript is kept with failures and warnings; it is what a person

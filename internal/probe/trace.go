@@ -25,8 +25,9 @@ type Trace struct {
 	now        func() time.Time
 	Transcript *wire.Transcript
 
-	root   *Trace // the trace a leg's trace belongs to; itself for a test's trace
-	prefix string // prepended to a leg's phase names and details
+	root   *Trace   // the trace a leg's trace belongs to; itself for a test's trace
+	prefix string   // prepended to a leg's phase names and details
+	legs   []*Trace // a test's legs, under mu
 
 	mu       sync.Mutex
 	phases   []Phase
@@ -38,9 +39,12 @@ type Trace struct {
 	delivery time.Duration
 }
 
+// tlsCert is the server's certificate and what it was checked for.
 type tlsCert struct {
 	leaf     *x509.Certificate
-	verified bool
+	verified bool   // chain and name verified
+	name     string // the name it must be for
+	warnDays int    // cert_warn_days of the leg's config
 }
 
 // NewTrace starts a trace; now is the clock (nil: time.Now).
@@ -58,8 +62,12 @@ func NewTrace(ctx context.Context, now func() time.Time) *Trace {
 // as prefix ("smtp_connect"), its transcript is this trace's, and its TLS
 // and authentication facts are its own (see Facts).
 func (t *Trace) Leg(name string) *Trace {
-	return &Trace{ctx: t.ctx, start: t.start, now: t.now, Transcript: t.Transcript,
+	l := &Trace{ctx: t.ctx, start: t.start, now: t.now, Transcript: t.Transcript,
 		root: t.root, prefix: t.prefix + name + "_", tlsMode: TLSNone}
+	t.root.mu.Lock()
+	t.root.legs = append(t.root.legs, l)
+	t.root.mu.Unlock()
+	return l
 }
 
 // Facts summarizes a leg: the TLS mode negotiated, the TLS session and the
@@ -117,13 +125,14 @@ func (t *Trace) SetTLS(cs *tls.ConnectionState, mode TLSMode) {
 	t.tlsState, t.tlsMode = cs, mode
 }
 
-func (t *Trace) setCert(cs tls.ConnectionState, verify bool) {
+func (t *Trace) setCert(cs tls.ConnectionState, c tlsCert) {
 	if len(cs.PeerCertificates) == 0 {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.cert = tlsCert{leaf: cs.PeerCertificates[0], verified: verify}
+	c.leaf = cs.PeerCertificates[0]
+	t.cert = c
 }
 
 // SetAuth records the mechanism that authenticated.

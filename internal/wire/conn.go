@@ -10,10 +10,12 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
 )
 
 // Limits bound what one server can make a test read.
@@ -31,18 +33,22 @@ func DefaultLimits() Limits {
 
 // Conn is one connection to a mail server.
 type Conn struct {
-	ctx         context.Context
-	raw         net.Conn // the TCP connection
-	conn        net.Conn // raw, or TLS over raw
-	br          *bufio.Reader
-	lim         Limits
-	read        int64
-	tr          *Transcript
-	tls         *tls.ConnectionState
-	stopClose   func() bool
-	wbuf        []byte // reused for each command line
-	quiet       int    // 1 + lines left out of the transcript while quiet
-	quietClient bool   // the client's lines are left out too
+	ctx       context.Context
+	raw       net.Conn // the TCP connection
+	conn      net.Conn // raw, or TLS over raw
+	br        *bufio.Reader
+	lim       Limits
+	read      int64
+	tr        *Transcript
+	tls       *tls.ConnectionState
+	stopClose func() bool
+	wbuf      []byte // reused for each command line
+
+	// While quiet, lines are counted instead of recorded. IMAP IDLE reads
+	// on a goroutine of its own while DONE is written: both sides count.
+	qmu         sync.Mutex
+	quiet       int  // 1 + lines left out of the transcript while quiet
+	quietClient bool // the client's lines are left out too
 }
 
 // NewConn takes over raw. The connection's deadline is set once, to the
@@ -97,9 +103,7 @@ func (c *Conn) ReadLine() (string, error) {
 		return "", err
 	}
 	line := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if c.quiet > 0 {
-		c.quiet++
-	} else {
+	if !c.leftOut(false) {
 		c.tr.Server(line)
 	}
 	return line, nil
@@ -115,21 +119,36 @@ func (c *Conn) Quiet() (resume func()) { return c.quieten(false) }
 func (c *Conn) QuietAll() (resume func()) { return c.quieten(true) }
 
 func (c *Conn) quieten(both bool) func() {
+	c.qmu.Lock()
 	c.quiet, c.quietClient = 1, both
+	c.qmu.Unlock()
 	return func() {
-		if n := c.quiet - 1; n > 0 {
+		c.qmu.Lock()
+		n := c.quiet - 1
+		c.quiet, c.quietClient = 0, false
+		c.qmu.Unlock()
+		if n > 0 {
 			c.tr.Note(fmt.Sprintf("%d lines not recorded (message headers, polling)", n))
 		}
-		c.quiet, c.quietClient = 0, false
 	}
 }
 
-func (c *Conn) recordClient(line string) {
-	if c.quiet > 0 && c.quietClient {
-		c.quiet++
-		return
+// leftOut counts a line (of the client's, or the server's) that the
+// transcript leaves out while quiet, and reports whether it does.
+func (c *Conn) leftOut(client bool) bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.quiet == 0 || client && !c.quietClient {
+		return false
 	}
-	c.tr.Client(line)
+	c.quiet++
+	return true
+}
+
+func (c *Conn) recordClient(line string) {
+	if !c.leftOut(true) {
+		c.tr.Client(line)
+	}
 }
 
 // ReadFull reads exactly n bytes (an IMAP literal, a message body). The caller
@@ -193,17 +212,47 @@ func (c *Conn) StartTLS(cfg *tls.Config) error {
 
 func (c *Conn) handshake(cfg *tls.Config) error {
 	quickAckFromNow(c.raw)
-	tc := tls.Client(c.raw, cfg)
-	if err := tc.Handshake(); err != nil {
-		c.tr.Note("TLS handshake failed: " + err.Error())
-		return &TLSError{Err: err}
+	head := &headConn{Conn: c.raw}
+	tc := tls.Client(head, cfg)
+	err := tc.Handshake()
+	head.done = true
+	if err != nil {
+		te := &TLSError{Err: err}
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) {
+			te.Plaintext = head.head
+			c.tr.Note(fmt.Sprintf("TLS handshake failed: %v; the server sent %q", err, Truncate(string(head.head), 80)))
+		} else {
+			c.tr.Note("TLS handshake failed: " + err.Error())
+		}
+		return te
 	}
+	head.head = nil
 	st := tc.ConnectionState()
 	c.tls = &st
 	c.conn = tc
 	c.br = bufio.NewReaderSize(meter{c}, c.lim.MaxLine)
 	c.tr.Note(fmt.Sprintf("TLS handshake done: %s %s", VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))
 	return nil
+}
+
+// headConn keeps the first bytes read during a handshake: when they were
+// not TLS, they say why (tls.RecordHeaderError keeps only five of them).
+type headConn struct {
+	net.Conn
+	head []byte
+	done bool // the handshake is over: nothing more is kept
+}
+
+// maxHead bounds what headConn keeps.
+const maxHead = 512
+
+func (h *headConn) Read(p []byte) (int, error) {
+	n, err := h.Conn.Read(p)
+	if !h.done && len(h.head) < maxHead {
+		h.head = append(h.head, p[:min(n, maxHead-len(h.head))]...)
+	}
+	return n, err
 }
 
 // TLS returns the TLS state, or nil before TLS.

@@ -47,7 +47,24 @@ func keepAlive(ctx context.Context) time.Duration {
 	return 0
 }
 
-// Dial connects to port on the first of addrs that answers.
+// attemptDelay is how long one connection attempt runs alone before the
+// next address is tried beside it: RFC 8305's recommended Connection
+// Attempt Delay.
+const attemptDelay = 250 * time.Millisecond
+
+// dialFunc is net.Dialer.DialContext's shape; tests replace it.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// Dial connects to port on addrs with Happy Eyeballs (RFC 8305): the
+// addresses are tried in the order of interleave, each attempt started
+// attemptDelay after the one before (at once when that one failed), and the
+// first connection wins; the others are cancelled, or closed if they
+// connected too. A black-holed address (an IPv6 route that drops packets)
+// so costs 250 ms, not the test's whole deadline.
+//
+// net.Dialer does Happy Eyeballs only for a name it resolves itself (its
+// FallbackDelay), which would fold the "dns" phase into "connect" and
+// still try the addresses of one family one after the other.
 func Dial(ctx context.Context, addrs []netip.Addr, port int) (net.Conn, error) {
 	return DialChecked(ctx, addrs, port, nil)
 }
@@ -66,20 +83,99 @@ func DialChecked(ctx context.Context, addrs []netip.Addr, port int, check func(n
 			return check(ap.Addr())
 		}
 	}
-	var errs []error
-	for _, a := range addrs {
-		addr := net.JoinHostPort(a.String(), strconv.Itoa(port))
-		c, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			return c, nil
-		}
-		errs = append(errs, err)
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	if len(errs) == 0 {
+	return dialEyeballs(ctx, addrs, port, attemptDelay, d.DialContext)
+}
+
+func dialEyeballs(ctx context.Context, addrs []netip.Addr, port int, delay time.Duration, dial dialFunc) (net.Conn, error) {
+	if len(addrs) == 0 {
 		return nil, &DialError{Err: errors.New("no address to connect to")}
 	}
-	return nil, &DialError{Addr: net.JoinHostPort(addrs[0].String(), strconv.Itoa(port)), Err: errors.Join(errs...)}
+	p := strconv.Itoa(port)
+	if len(addrs) == 1 { // the usual case: no goroutine, no timer
+		c, err := dial(ctx, "tcp", net.JoinHostPort(addrs[0].String(), p))
+		if err != nil {
+			return nil, &DialError{Addr: net.JoinHostPort(addrs[0].String(), p), Err: err}
+		}
+		return c, nil
+	}
+	order := interleave(addrs)
+	c, errs := race(ctx, order, p, delay, dial)
+	if c != nil {
+		return c, nil
+	}
+	return nil, &DialError{Addr: net.JoinHostPort(order[0].String(), p), Err: errors.Join(errs...)}
+}
+
+// race runs the connection attempts of Dial and returns the first
+// connection, or every attempt's error. It returns only when no attempt is
+// left running.
+func race(ctx context.Context, addrs []netip.Addr, port string, delay time.Duration, dial dialFunc) (net.Conn, []error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type attempt struct {
+		c   net.Conn
+		err error
+	}
+	results := make(chan attempt, len(addrs)) // no attempt ever blocks on it
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	next, running := 0, 0
+	start := func() {
+		addr := net.JoinHostPort(addrs[next].String(), port)
+		next++
+		running++
+		go func() {
+			c, err := dial(ctx, "tcp", addr)
+			results <- attempt{c, err}
+		}()
+		timer.Reset(delay)
+	}
+	var errs []error
+	start()
+	for running > 0 {
+		select {
+		case <-timer.C:
+		case r := <-results:
+			running--
+			if r.err == nil {
+				cancel()
+				for ; running > 0; running-- {
+					if late := <-results; late.c != nil {
+						late.c.Close()
+					}
+				}
+				return r.c, nil
+			}
+			errs = append(errs, r.err)
+		}
+		if next < len(addrs) && ctx.Err() == nil {
+			start()
+		}
+	}
+	return nil, errs
+}
+
+// interleave orders addresses as RFC 8305 §4 does: the family of the first
+// (the resolver's preference, RFC 6724) first, then alternating families,
+// each family in its own order.
+func interleave(addrs []netip.Addr) []netip.Addr {
+	first := addrs[0].Is4()
+	var same, other []netip.Addr
+	for _, a := range addrs {
+		if a.Is4() == first {
+			same = append(same, a)
+		} else {
+			other = append(other, a)
+		}
+	}
+	out := make([]netip.Addr, 0, len(addrs))
+	for i := range max(len(same), len(other)) {
+		if i < len(same) {
+			out = append(out, same[i])
+		}
+		if i < len(other) {
+			out = append(out, other[i])
+		}
+	}
+	return out
 }

@@ -75,6 +75,10 @@ func (e *DialError) Unwrap() error { return e.Err }
 // TLSError wraps a failed TLS handshake.
 type TLSError struct {
 	Err error
+	// Plaintext is what the server sent where its handshake was due, when
+	// that was no TLS ("454 4.7.0 TLS negotiation failed", a plaintext
+	// greeting): the first bytes, raw.
+	Plaintext []byte
 }
 
 func (e *TLSError) Error() string { return "TLS handshake: " + e.Err.Error() }

@@ -2,9 +2,12 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +136,27 @@ func TestStartTLSRefusesBufferedPlaintext(t *testing.T) {
 	}
 }
 
+// TestHandshakeMeetsPlaintext: a handshake answered in plaintext (a
+// plaintext server on a TLS port, a "454 TLS negotiation failed") says
+// what the server sent, in the error and in the transcript.
+func TestHandshakeMeetsPlaintext(t *testing.T) {
+	c, srv := pipeConn(t, context.Background(), DefaultLimits())
+	const said = "454 4.7.0 TLS negotiation failed\r\n"
+	go func() {
+		srv.Read(make([]byte, 1)) // the ClientHello began
+		srv.Write([]byte(said))
+		srv.Close()
+	}()
+	err := c.Handshake(&tls.Config{ServerName: "localhost"})
+	var te *TLSError
+	if !errors.As(err, &te) || string(te.Plaintext) != said {
+		t.Fatalf("error %v, plaintext %q", err, te.Plaintext)
+	}
+	if got := c.Transcript().Lines(); len(got) != 1 || !strings.Contains(got[0], `the server sent "454 4.7.0 TLS negotiation failed\r\n"`) {
+		t.Errorf("transcript %q", got)
+	}
+}
+
 func TestWriteRefusesLineBreaks(t *testing.T) {
 	c, _ := pipeConn(t, context.Background(), DefaultLimits())
 	if err := c.WriteLine("USER a\r\nDELE 1"); err == nil {
@@ -167,5 +191,39 @@ func TestQuiet(t *testing.T) {
 	want := "S: one|C: TOP 1 0|-- 1 lines not recorded (message headers, polling)|-- 2 lines not recorded (message headers, polling)|S: four"
 	if got != want {
 		t.Errorf("transcript\n%q, want\n%q", got, want)
+	}
+}
+
+// TestQuietConcurrentReadWrite: IMAP IDLE reads on one goroutine while DONE
+// is written on another, the transcript quiet: every line on either side is
+// counted (run with -race).
+func TestQuietConcurrentReadWrite(t *testing.T) {
+	const n = 50
+	c, srv := pipeConn(t, context.Background(), DefaultLimits())
+	go srv.Write([]byte(strings.Repeat("* 1 FETCH (FLAGS ())\r\n", n)))
+	go io.Copy(io.Discard, srv)
+	resume := c.QuietAll()
+	read := make(chan error, 1)
+	go func() {
+		for range n {
+			if _, err := c.ReadLine(); err != nil {
+				read <- err
+				return
+			}
+		}
+		read <- nil
+	}()
+	for range n {
+		if err := c.WriteLine("DONE"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-read; err != nil {
+		t.Fatal(err)
+	}
+	resume()
+	want := []string{fmt.Sprintf("-- %d lines not recorded (message headers, polling)", 2*n)}
+	if got := c.Transcript().Lines(); !slices.Equal(got, want) {
+		t.Errorf("transcript %q, want %q", got, want)
 	}
 }

@@ -118,7 +118,10 @@ func ReadResponse(r LineReader, lim ResponseLimits) (*Response, error) {
 		return nil, err
 	}
 	resp := &Response{Tag: tag, Lines: []string{line}}
-	if isStatus(tag, resp.Text()) {
+	// A continuation request's text is resp-text or base64 (RFC 9051 §7.5),
+	// a status response's is free text: a "{5}" ending either is text, not
+	// the announcement of a literal.
+	if resp.Continuation() || isStatus(tag, resp.Text()) {
 		return resp, nil
 	}
 	for {

@@ -80,6 +80,8 @@ func TestReadResponse(t *testing.T) {
 		{"status text ending in braces is text", "* OK see {5}\r\n", "*", 1, nil, "OK"},
 		{"tagged text ending in braces is text", "a1 OK done {999999999999}\r\n", "a1", 1, nil, "OK"},
 		{"braces without digits", "* SEARCH {x}\r\n", "*", 1, nil, "SEARCH"},
+		{"continuation text ending in braces is text", "+ send {5}\r\nhello\r\n", "+", 1, nil, ""},
+		{"continuation base64 ending in braces is text", "+ {5}\r\n", "+", 1, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

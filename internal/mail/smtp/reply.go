@@ -77,6 +77,13 @@ func ReadReply(r LineReader, maxLines int) (*Reply, error) {
 	}
 }
 
+// ReplyCode is the code of one reply line ("250 2.0.0 Ok", "454-…"); ok is
+// false when the line is no reply line.
+func ReplyCode(line string) (code int, ok bool) {
+	code, _, _, err := parseLine(line)
+	return code, err == nil
+}
+
 func parseLine(line string) (code int, more bool, text string, err error) {
 	if len(line) < 3 {
 		return 0, false, "", wire.Violation("malformed reply %q", wire.Truncate(wire.Sanitize(line), 80))

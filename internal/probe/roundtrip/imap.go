@@ -361,6 +361,9 @@ func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imap
 		case m.dirty:
 			continue // news came with the last look: look again at once
 		case m.idle():
+			// The sprint can end during a look: IDLE's few lines are on
+			// record, read on IDLE's own goroutine while DONE is written.
+			loud()
 			err := m.s.Client.Idle(min(m.cfg.PollInterval, left), func(*imap.Response) bool { return m.dirty })
 			if err != nil && imapRefusal(err, m.s.Client) == nil {
 				m.noIdle = true // refused: poll from now on

@@ -3,6 +3,7 @@ package roundtrip
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"slices"
 	"strconv"
@@ -48,9 +49,12 @@ type imapRigOpts struct {
 	smtp     fakesmtp.Options
 	smtpMode probe.TLSMode
 	smtpAuth bool
-	folder   string        // where the SMTP fake delivers; default INBOX
-	delay    time.Duration // after the SMTP fake accepted the message
-	drop     bool          // never deliver
+	// imapCert and smtpCert, if set, make the legs' certificates (else
+	// valid ones) from the rig's CA.
+	imapCert, smtpCert func(*certs.CA, testing.TB) tls.Certificate
+	folder             string        // where the SMTP fake delivers; default INBOX
+	delay              time.Duration // after the SMTP fake accepted the message
+	drop               bool          // never deliver
 }
 
 // imapFakes starts the fakes; deliveries in flight are waited for at
@@ -61,7 +65,7 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 	cfg := probe.Config{Type: "imap-roundtrip", TLS: probe.TLSNone, AllowPlaintextAuth: true}
 	if o.imapMode != "" && o.imapMode != probe.TLSNone {
 		ca := certs.NewCA(t)
-		o.imap.TLSConfig = certs.ServerConfig(ca.Issue(t, certs.Leaf{}))
+		o.imap.TLSConfig = certs.ServerConfig(rigCert(t, ca, o.imapCert))
 		o.imap.Implicit = o.imapMode == probe.TLSImplicit
 		cfg.TLS, cfg.CAFile, cfg.AllowPlaintextAuth = o.imapMode, ca.File(t), false
 	} else {
@@ -90,7 +94,7 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 	smtpCfg := &probe.Config{TLS: probe.TLSNone, EHLOName: "monitor.example.org"}
 	if o.smtpMode != "" && o.smtpMode != probe.TLSNone {
 		ca := certs.NewCA(t)
-		o.smtp.TLS = certs.ServerConfig(ca.Issue(t, certs.Leaf{}))
+		o.smtp.TLS = certs.ServerConfig(rigCert(t, ca, o.smtpCert))
 		o.smtp.Implicit = o.smtpMode == probe.TLSImplicit
 		smtpCfg.TLS, smtpCfg.CAFile = o.smtpMode, ca.File(t)
 	}
@@ -106,6 +110,13 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 	cfg.SMTP, cfg.From, cfg.To, cfg.Monitor, cfg.Secret = smtpCfg, imapSender, imapBox, "imap fake", testKey
 	cfg.PollInterval = 300 * time.Millisecond
 	return &imapRig{imap: im, smtp: sm, cfg: cfg}
+}
+
+func rigCert(t *testing.T, ca *certs.CA, make func(*certs.CA, testing.TB) tls.Certificate) tls.Certificate {
+	if make == nil {
+		return ca.Issue(t, certs.Leaf{})
+	}
+	return make(ca, t)
 }
 
 // imapEarly: the fakes start the delivery delay when the message arrives,
@@ -673,5 +684,32 @@ func TestIMAPSweepNotCrowdedOut(t *testing.T) {
 		if strings.Contains(string(m.Raw), mine.Nonce) {
 			t.Error("this installation's stale probe is still there")
 		}
+	}
+}
+
+// TestIMAPSprintEndsMidLook: the sprint ends while a look's SEARCH is on
+// the wire, so the wait goes from that look straight into IDLE. IDLE reads
+// on a goroutine of its own (here news that is no delivery) while DONE is
+// written when PollInterval ends it: the transcript must be loud again by
+// then (IDLE and DONE on record), and under -race the connection's count
+// of left-out lines must not be shared unguarded.
+func TestIMAPSprintEndsMidLook(t *testing.T) {
+	leak.Check(t)
+	const search = 100 * time.Millisecond
+	// The probe lands after the first IDLE ended by its timer.
+	rig := imapFakes(t, imapRigOpts{imap: fakeimap.Options{SearchDelay: search, IdleNews: true}, delay: 8 * search})
+	rig.prober = imapProber(func(m *imapMailbox) { m.sprint = search / 3 })
+	r := rig.run()
+	imapWantUp(t, r)
+	if !slices.Contains(rig.imap.Commands(), "IDLE") || !slices.Contains(rig.imap.ClientLines(), "DONE") {
+		t.Fatalf("the wait did not idle: %v", rig.imap.Commands())
+	}
+	var idle, done bool
+	for _, l := range r.Transcript {
+		idle = idle || strings.HasPrefix(l, "C: ") && strings.HasSuffix(l, " IDLE")
+		done = done || l == "C: DONE"
+	}
+	if !idle || !done {
+		t.Errorf("IDLE (%v) and DONE (%v) not in the transcript:\n%s", idle, done, strings.Join(r.Transcript, "\n"))
 	}
 }

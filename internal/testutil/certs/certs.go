@@ -124,6 +124,11 @@ func (ca *CA) Expired(t testing.TB) tls.Certificate {
 	return ca.Issue(t, Leaf{NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
 }
 
+// NotYetValid is a certificate that becomes valid a day from now.
+func (ca *CA) NotYetValid(t testing.TB) tls.Certificate {
+	return ca.Issue(t, Leaf{NotBefore: time.Now().Add(24 * time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour)})
+}
+
 // OtherHost is a valid certificate for a name that is not the test server's.
 func (ca *CA) OtherHost(t testing.TB) tls.Certificate {
 	return ca.Issue(t, Leaf{Names: []string{"mail.other.example"}})

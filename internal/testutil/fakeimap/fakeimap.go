@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -50,6 +51,12 @@ type Options struct {
 	// SpecialUse gives mailboxes a special-use attribute (RFC 6154), e.g.
 	// "Spam" → imap.MailboxAttrJunk; the server then advertises SPECIAL-USE.
 	SpecialUse map[string]imap.MailboxAttr
+	// SearchDelay makes every SEARCH answer this late: a slow server, for
+	// timing that must fall within a search.
+	SearchDelay time.Duration
+	// IdleNews starts each IDLE with news that is no delivery (a FLAGS
+	// response, as when another client defines a keyword).
+	IdleNews bool
 }
 
 // Server is a running fake.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -32,6 +33,20 @@ func (ss *session) Namespace() (*imap.NamespaceData, error) {
 
 func (ss *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
 	return ss.Session.(imapserver.SessionMove).Move(w, numSet, dest)
+}
+
+func (ss *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	time.Sleep(ss.s.opts.SearchDelay)
+	return ss.Session.Search(kind, criteria, options)
+}
+
+func (ss *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if ss.s.opts.IdleNews {
+		if err := w.WriteMailboxFlags([]imap.Flag{imap.FlagSeen, imap.FlagDeleted, "$Reviewed"}); err != nil {
+			return err
+		}
+	}
+	return ss.Session.Idle(w, stop)
 }
 
 func (ss *session) AuthenticateMechanisms() []string {
