@@ -124,6 +124,15 @@ func TestCommandNoShellTokensInEnv(t *testing.T) {
 	if err := (&Command{Argv: []string{"false"}}).Notify(context.Background(), ev); err == nil {
 		t.Error("a failing command reported success")
 	}
+	// A failed command's output goes into the error (the alert log's
+	// last_error): capped, its secrets redacted, no daemon environment.
+	t.Setenv("MAILMON_SECRET_KEY", "daemon-storage-key-0123456789")
+	loud := &Command{Argv: []string{"/bin/sh", "-c", `env; echo relay-Passw0rd; head -c 9000 /dev/zero | tr '\0' y; exit 2`}, Secrets: []string{"relay-Passw0rd"}}
+	err := loud.Notify(context.Background(), ev)
+	if err == nil || strings.Contains(err.Error(), "relay-Passw0rd") || strings.Contains(err.Error(), "daemon-storage-key") ||
+		!strings.Contains(err.Error(), "[redacted]") || !strings.Contains(err.Error(), "MAILMON_MONITOR=IMAP login") || len(err.Error()) > 4096+200 {
+		t.Errorf("a failed command's error: %.300v", err)
+	}
 }
 
 func TestEmailThroughRelay(t *testing.T) {

@@ -1,22 +1,23 @@
 package alert
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/hostcmd"
 )
 
-// Command runs a program for each event: argv directly, never through a
-// shell, with the event's tokens in the environment (MAILMON_MONITOR,
-// MAILMON_STATE, …) and a timeout.
+// Command runs a program for each event (hostcmd: argv directly, never
+// through a shell; PATH, LANG and the event's tokens as its environment,
+// MAILMON_MONITOR, MAILMON_STATE, …; a timeout). What it prints goes into
+// the error of a failed run, capped and with Secrets redacted.
 type Command struct {
 	Argv    []string
 	Timeout time.Duration // default 30 s
+	Secrets []string
 }
 
 // Env is the environment a command gets for ev.
@@ -49,25 +50,9 @@ func (c *Command) Notify(ctx context.Context, ev Event) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
-	cmd.Env = append(os.Environ(), Env(ev)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &limited{&out, 4 << 10}, &limited{&out, 4 << 10}
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("command %s: %w: %s", c.Argv[0], err, strings.TrimSpace(out.String()))
+	res, err := hostcmd.Run(ctx, hostcmd.Cmd{Argv: c.Argv, Env: Env(ev), Secrets: c.Secrets})
+	if err != nil {
+		return fmt.Errorf("command %s: %w: %s", c.Argv[0], err, strings.TrimSpace(res.Output))
 	}
 	return nil
-}
-
-type limited struct {
-	b   *bytes.Buffer
-	max int
-}
-
-func (l *limited) Write(p []byte) (int, error) {
-	if room := l.max - l.b.Len(); room > 0 {
-		l.b.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }

@@ -143,8 +143,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 		err := rt.handler(w, r)
 		var he httpError
 		var fe fieldErrors
+		var oo operatorOnly
 		switch {
 		case err == nil:
+		case errors.As(err, &oo):
+			oo.write(w)
 		case errors.As(err, &fe):
 			out := map[string]string{}
 			for _, f := range fe {
@@ -219,6 +222,9 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if oo := secretFromFile(err); oo != nil {
+			return oo
+		}
 		return httpError{http.StatusBadRequest, "the body is not valid JSON for this object: " + err.Error()}
 	}
 	return nil
@@ -487,6 +493,9 @@ type monitorIn struct {
 }
 
 func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*store.Monitor, []string, error) {
+	if err := keepOperatorFields(ctx, id, &in.Settings, s.monitorSpec); err != nil {
+		return nil, nil, err
+	}
 	d, err := s.Store.Device(ctx, in.Device)
 	if err != nil {
 		return nil, nil, fieldErrors{{Path: "device", Msg: "no such device"}}
@@ -498,7 +507,11 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 	if err != nil {
 		return nil, nil, err
 	}
-	f := config.File{Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{in.Settings}, others...)}}}
+	creds, err := s.recoveryCredentials(ctx, in.Settings)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := config.File{Credentials: creds, Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{in.Settings}, others...)}}}
 	var own []config.FieldError
 	for _, e := range f.Validate() {
 		if strings.HasPrefix(e.Path, "devices[0].monitors[0].") || e.Path == "devices[0].monitors" {
@@ -808,6 +821,9 @@ func (s *Server) putAlert(w http.ResponseWriter, r *http.Request, id int64, stat
 }
 
 func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Alert, []string, error) {
+	if err := keepOperatorFields(ctx, id, &in.Settings, s.alertSpec); err != nil {
+		return nil, nil, err
+	}
 	f := config.File{Alerts: []config.Alert{in.Settings}}
 	if err := fields(f.Validate(), "alerts[0]."); err != nil {
 		return nil, nil, err
@@ -951,6 +967,9 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 
 func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) (*store.Credential, []string, error) {
 	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
+	if err := keepOperatorFields(ctx, id, &cc, s.credentialSpec); err != nil {
+		return nil, nil, err
+	}
 	f := config.File{Credentials: []config.Credential{cc}}
 	if err := fields(f.Validate(), "credentials[0]."); err != nil {
 		return nil, nil, err

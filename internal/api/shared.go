@@ -13,11 +13,16 @@ import (
 // JSON API validate and store the same way.
 
 // FieldErrors returns the field errors of a failed save (paths as the API
-// names them: "port", "timing.up_every", "smtp.tls" …), or false.
+// names them: "port", "timing.up_every", "smtp.tls" …), or false; those of
+// a save refused for setting an operator-only field too (IsOperatorOnly).
 func FieldErrors(err error) ([]config.FieldError, bool) {
 	var fe fieldErrors
 	if errors.As(err, &fe) {
 		return fe, true
+	}
+	var oo operatorOnly
+	if errors.As(err, &oo) {
+		return oo, true
 	}
 	return nil, false
 }

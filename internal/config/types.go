@@ -37,7 +37,7 @@ type Alert struct {
 	Name    string   `yaml:"name" json:"name"`
 	Webhook *Webhook `yaml:"webhook,omitempty" json:"webhook,omitempty"`
 	Email   *Email   `yaml:"email,omitempty" json:"email,omitempty"`
-	Command *Command `yaml:"command,omitempty" json:"command,omitempty"`
+	Command *Command `yaml:"command,omitempty" json:"command,omitempty" operator:"command"`
 }
 
 // Kind is the alert's kind: webhook, email or command.
@@ -93,7 +93,7 @@ type Leg struct {
 	User               string `yaml:"user,omitempty" json:"user,omitempty"`
 	Password           Secret `yaml:"password,omitempty" json:"-"`
 	Auth               string `yaml:"auth,omitempty" json:"auth,omitempty"`
-	CA                 string `yaml:"ca,omitempty" json:"ca,omitempty"`
+	CA                 string `yaml:"ca,omitempty" json:"ca,omitempty" operator:"path"`
 	ServerName         string `yaml:"servername,omitempty" json:"servername,omitempty"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
 	AllowPlaintextAuth bool   `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
@@ -114,10 +114,10 @@ type Monitor struct {
 	User              string   `yaml:"user,omitempty" json:"user,omitempty"`
 	Password          Secret   `yaml:"password,omitempty" json:"-"`
 	Auth              string   `yaml:"auth,omitempty" json:"auth,omitempty"`
-	OAuthTokenFile    string   `yaml:"oauth_token_file,omitempty" json:"oauth_token_file,omitempty"`
-	OAuthTokenCommand []string `yaml:"oauth_token_command,omitempty" json:"oauth_token_command,omitempty"`
+	OAuthTokenFile    string   `yaml:"oauth_token_file,omitempty" json:"oauth_token_file,omitempty" operator:"path"`
+	OAuthTokenCommand []string `yaml:"oauth_token_command,omitempty" json:"oauth_token_command,omitempty" operator:"command"`
 	AllowPlaintext    bool     `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
-	CA                string   `yaml:"ca,omitempty" json:"ca,omitempty"`
+	CA                string   `yaml:"ca,omitempty" json:"ca,omitempty" operator:"path"`
 	ServerName        string   `yaml:"servername,omitempty" json:"servername,omitempty"`
 	Insecure          bool     `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
 	CertWarnDays      int      `yaml:"cert_warn_days,omitempty" json:"cert_warn_days,omitempty"`
@@ -136,7 +136,7 @@ type Monitor struct {
 
 	Timing      Timing     `yaml:"timing,omitempty" json:"timing"`
 	Notify      Notify     `yaml:"notify,omitempty" json:"notify"`
-	Recovery    []Recovery `yaml:"recovery,omitempty" json:"recovery,omitempty"`
+	Recovery    []Recovery `yaml:"recovery,omitempty" json:"recovery,omitempty" operator:"command"`
 	DependsOn   []string   `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
 	Maintenance []Window   `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
 

@@ -121,6 +121,9 @@ func (e *Engine) deliver(ctx context.Context, n store.Notification) error {
 	if err != nil {
 		return &alert.Permanent{Err: err}
 	}
+	if c, ok := nt.(*alert.Command); ok {
+		c.Secrets = append(c.Secrets, e.monitorSecrets(n.MonitorID)...)
+	}
 	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
 	defer cancel()
 	return nt.Notify(ctx, ev)
@@ -144,7 +147,7 @@ func (e *Engine) notifier(a *store.Alert) (alert.Notifier, error) {
 		}
 		return &alert.Webhook{URL: u, Format: spec.Webhook.Format}, nil
 	case spec.Command != nil:
-		return &alert.Command{Argv: spec.Command.Argv, Timeout: spec.Command.Timeout.D()}, nil
+		return &alert.Command{Argv: spec.Command.Argv, Timeout: spec.Command.Timeout.D(), Secrets: e.alertSecrets(a)}, nil
 	case spec.Email != nil:
 		em := spec.Email
 		relay := config.Monitor{SMTP: &em.Relay}

@@ -1,19 +1,17 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/hostcmd"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -39,29 +37,63 @@ func (e *Engine) recover(en *entry) {
 	}
 }
 
-// recoverLocal runs one recovery here, directly (no shell), with the
-// monitor's facts in the environment, and records it.
+// recoverLocal runs one recovery here (hostcmd: directly, no shell, PATH,
+// LANG and the monitor's facts as its environment), and records it, its
+// output capped and redacted.
 func (e *Engine) recoverLocal(en *entry, r config.Recovery, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, r.Command[0], r.Command[1:]...)
-	cmd.Env = append(os.Environ(), alert.Env(alert.Event{Kind: "recovery-action", MonitorID: en.m.ID, Monitor: en.m.Name,
-		Device: en.device.Name, Type: en.m.Type, State: "down", Time: e.o.Now()})...)
-	cmd.WaitDelay = time.Second
-	var out cappedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	res, err := hostcmd.Run(ctx, hostcmd.Cmd{Argv: r.Command, Secrets: e.secretsOf(en),
+		Env: alert.Env(alert.Event{Kind: "recovery-action", MonitorID: en.m.ID, Monitor: en.m.Name,
+			Device: en.device.Name, Type: en.m.Type, State: "down", Time: e.o.Now()})})
 	run := store.RecoveryRun{MonitorID: en.m.ID, Time: start, Action: strings.Join(r.Command, " "), Status: "ok",
-		ExitCode: 0, Output: out.String(), Duration: time.Since(start)}
+		ExitCode: res.ExitCode, Output: res.Output, Duration: time.Since(start)}
 	var exitErr *exec.ExitError
 	switch {
-	case errors.As(err, &exitErr):
-		run.Status, run.ExitCode = "failed", exitErr.ExitCode()
+	case errors.As(err, &exitErr) && ctx.Err() == nil:
+		run.Status = "failed"
 	case err != nil:
-		run.Status, run.ExitCode, run.Output = "failed", -1, err.Error()
+		run.Status, run.Output = "failed", strings.TrimSpace(err.Error()+"\n"+res.Output)
 	}
 	e.recordRecovery(run)
+}
+
+// secretsOf is what the daemon knows that a program's output must not
+// show for a monitor: its secrets, those of its recoveries' credentials,
+// and the installation's.
+func (e *Engine) secretsOf(en *entry) []string {
+	out := []string{string(e.o.Secret), string(en.cfg.Password)}
+	if en.cfg.SMTP != nil {
+		out = append(out, string(en.cfg.SMTP.Password))
+	}
+	for _, c := range en.creds {
+		out = append(out, c.password, c.key)
+	}
+	return out
+}
+
+// monitorSecrets is secretsOf for a monitor this node has loaded; the
+// installation's secret alone for another.
+func (e *Engine) monitorSecrets(id int64) []string {
+	e.mu.Lock()
+	en := e.monitors[id]
+	e.mu.Unlock()
+	if en == nil {
+		return []string{string(e.o.Secret)}
+	}
+	return e.secretsOf(en)
+}
+
+// alertSecrets are an alert's opened secrets and the installation's.
+func (e *Engine) alertSecrets(a *store.Alert) []string {
+	out := []string{string(e.o.Secret)}
+	for name, sealed := range a.Secrets {
+		if v, err := e.open(sealed, AlertRecord(a.ID, name)); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (e *Engine) recordRecovery(run store.RecoveryRun) {
@@ -76,27 +108,6 @@ func (e *Engine) recordRecovery(run store.RecoveryRun) {
 	if err := e.o.Store.RecordRecovery(ctx, run); err != nil {
 		e.o.Log.Error("recording a recovery action failed", "monitor", run.MonitorID, "err", err)
 	}
-}
-
-// cappedBuffer keeps the first 4 KiB a command prints.
-type cappedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (c *cappedBuffer) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if room := 4096 - c.b.Len(); room > 0 {
-		c.b.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-func (c *cappedBuffer) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.String()
 }
 
 // recoverSSH runs one recovery over SSH and logs what it did: the exit
@@ -119,7 +130,7 @@ func (e *Engine) recoverSSH(en *entry, r config.Recovery, timeout time.Duration)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	res, err := runSSH(ctx, addr, cred, r.Command)
+	res, err := runSSH(ctx, addr, cred, r.Command, e.secretsOf(en))
 	run.Duration = time.Since(run.Time)
 	switch {
 	case err != nil:

@@ -1,22 +1,18 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/hostcmd"
 )
-
-// sshOutputMax caps the output kept from a remote command.
-const sshOutputMax = 4 << 10
 
 // sshCredential is a credential ready to log in with. It is never logged:
 // String hides the secrets.
@@ -24,7 +20,8 @@ type sshCredential struct {
 	name     string
 	user     string
 	password string     // or
-	signer   ssh.Signer // a private key
+	signer   ssh.Signer // a private key,
+	key      string     // its PEM, redacted from output
 	hostKey  ssh.PublicKey
 }
 
@@ -36,7 +33,7 @@ func (c *sshCredential) LogValue() slog.Value { return slog.StringValue(c.name) 
 // newSSHCredential builds a credential from its stored settings and its
 // opened secrets ("password" or "key", a PEM private key).
 func newSSHCredential(spec config.Credential, password, key string) (*sshCredential, error) {
-	c := &sshCredential{name: spec.Name, user: spec.User, password: password}
+	c := &sshCredential{name: spec.Name, user: spec.User, password: password, key: key}
 	var err error
 	if c.hostKey, err = config.ParseKnownHost(spec.KnownHost); err != nil {
 		return nil, fmt.Errorf("credential %s: known_host: %w", spec.Name, err)
@@ -69,8 +66,8 @@ func (e *HostKeyError) Error() string {
 	return fmt.Sprintf("ssh %s: the host key (%s) is not the credential's known_host; nothing was run", e.Host, e.Fingerprint)
 }
 
-// sshResult is what a remote command did: its exit status and its first
-// 4 KiB of stdout and stderr, combined.
+// sshResult is what a remote command did: its exit status and its stdout
+// and stderr, combined, capped and redacted (hostcmd.Clean).
 type sshResult struct {
 	Status int
 	Output string
@@ -79,7 +76,8 @@ type sshResult struct {
 // runSSH runs argv on addr (host:port) as cred, within ctx's deadline: the
 // connection is closed when ctx ends, whatever phase it is in. A command
 // that ran returns its result with a nil error, whatever its exit status.
-func runSSH(ctx context.Context, addr string, cred *sshCredential, argv []string) (*sshResult, error) {
+// The output shows neither the credential's secrets nor redact.
+func runSSH(ctx context.Context, addr string, cred *sshCredential, argv []string, redact []string) (*sshResult, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("ssh: no command")
 	}
@@ -132,20 +130,22 @@ func runSSH(ctx context.Context, addr string, cred *sshCredential, argv []string
 		return nil, ctxErr(fmt.Errorf("ssh %s: session: %w", addr, err))
 	}
 	defer sess.Close()
-	out := &capped{max: sshOutputMax}
+	secrets := append([]string{cred.password, cred.key}, redact...)
+	out := hostcmd.NewCapture(hostcmd.CaptureSize(secrets))
 	sess.Stdout, sess.Stderr = out, out
 	err = sess.Run(shellJoin(argv))
+	output := func() string { return hostcmd.Clean(out.Bytes(), out.Cut(), secrets) }
 	if ctx.Err() != nil {
-		return &sshResult{Status: -1, Output: out.String()}, fmt.Errorf("ssh %s: %w", addr, ctx.Err())
+		return &sshResult{Status: -1, Output: output()}, fmt.Errorf("ssh %s: %w", addr, ctx.Err())
 	}
 	var exit *ssh.ExitError
 	switch {
 	case errors.As(err, &exit):
-		return &sshResult{Status: exit.ExitStatus(), Output: out.String()}, nil
+		return &sshResult{Status: exit.ExitStatus(), Output: output()}, nil
 	case err != nil:
-		return &sshResult{Status: -1, Output: out.String()}, fmt.Errorf("ssh %s: %w", addr, err)
+		return &sshResult{Status: -1, Output: output()}, fmt.Errorf("ssh %s: %w", addr, err)
 	}
-	return &sshResult{Output: out.String()}, nil
+	return &sshResult{Output: output()}, nil
 }
 
 // hostKeyAlgorithms lists the algorithms a key of k's type verifies with.
@@ -168,27 +168,4 @@ func shellJoin(argv []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
-}
-
-// capped keeps the first max bytes written to it, from stdout and stderr
-// at once (the SSH session copies each in its own goroutine).
-type capped struct {
-	mu  sync.Mutex
-	b   bytes.Buffer
-	max int
-}
-
-func (c *capped) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if room := c.max - c.b.Len(); room > 0 {
-		c.b.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-func (c *capped) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.String()
 }

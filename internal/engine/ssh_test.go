@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/hostcmd"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/vault"
@@ -186,7 +187,7 @@ func TestSSHPasswordRunsTheQuotedCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	res, err := runSSH(ctx, f.addr, passwordCred(t, f.hostKey, "s3cret"),
-		[]string{"/usr/sbin/service", "post fix", "it's", "$HOME;rm -rf /"})
+		[]string{"/usr/sbin/service", "post fix", "it's", "$HOME;rm -rf /"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestSSHKeyLogin(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	res, err := runSSH(ctx, f.addr, cred, []string{"true"})
+	res, err := runSSH(ctx, f.addr, cred, []string{"true"}, nil)
 	if err != nil || res.Status != 0 || res.Output != "ok" {
 		t.Fatalf("key login: %+v, %v", res, err)
 	}
@@ -219,7 +220,7 @@ func TestSSHKeyLogin(t *testing.T) {
 
 	// Another key is refused.
 	other, _ := newSSHCredential(config.Credential{Name: "k", User: "ops", KnownHost: knownHost(f.hostKey)}, "", pemKey(t, newKey(t)))
-	if _, err := runSSH(ctx, f.addr, other, []string{"true"}); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+	if _, err := runSSH(ctx, f.addr, other, []string{"true"}, nil); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Errorf("an unknown key: %v", err)
 	}
 	noExec(t, f)
@@ -230,7 +231,7 @@ func TestSSHWrongHostKeyIsRefused(t *testing.T) {
 	impostor, _ := ssh.NewPublicKey(newKey(t).Public())
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	_, err := runSSH(ctx, f.addr, passwordCred(t, impostor, "s3cret"), []string{"reboot"})
+	_, err := runSSH(ctx, f.addr, passwordCred(t, impostor, "s3cret"), []string{"reboot"}, nil)
 	var hk *HostKeyError
 	if !errors.As(err, &hk) || hk.Host != f.addr || !strings.Contains(err.Error(), f.addr) || !strings.Contains(hk.Fingerprint, ssh.FingerprintSHA256(f.hostKey)) {
 		t.Fatalf("want a HostKeyError naming %s, got %v", f.addr, err)
@@ -242,7 +243,7 @@ func TestSSHWrongPasswordIsRefused(t *testing.T) {
 	f := startSSH(t, &fakeSSH{password: "s3cret"})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	_, err := runSSH(ctx, f.addr, passwordCred(t, f.hostKey, "guess"), []string{"reboot"})
+	_, err := runSSH(ctx, f.addr, passwordCred(t, f.hostKey, "guess"), []string{"reboot"}, nil)
 	var hk *HostKeyError
 	if err == nil || errors.As(err, &hk) || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("wrong password: %v", err)
@@ -257,12 +258,12 @@ func TestSSHExitStatus(t *testing.T) {
 	f := startSSH(t, &fakeSSH{password: "s3cret", status: 3, stderr: strings.Repeat("e", 10<<10)})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	res, err := runSSH(ctx, f.addr, passwordCred(t, f.hostKey, "s3cret"), []string{"false"})
+	res, err := runSSH(ctx, f.addr, passwordCred(t, f.hostKey, "s3cret"), []string{"false"}, nil)
 	if err != nil || res.Status != 3 {
 		t.Fatalf("result = %+v, %v", res, err)
 	}
-	if len(res.Output) != sshOutputMax {
-		t.Errorf("output is %d bytes, want capped at %d", len(res.Output), sshOutputMax)
+	if want := strings.Repeat("e", hostcmd.OutputMax) + "…"; res.Output != want {
+		t.Errorf("output is %d bytes, want capped at %d with a note", len(res.Output), hostcmd.OutputMax)
 	}
 }
 
@@ -291,7 +292,7 @@ func TestSSHTimeout(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), timeout)
 			defer cancel()
 			start := time.Now()
-			_, err := runSSH(ctx, tc.addr, passwordCred(t, hang.hostKey, "s3cret"), []string{"sleep", "1000"})
+			_, err := runSSH(ctx, tc.addr, passwordCred(t, hang.hostKey, "s3cret"), []string{"sleep", "1000"}, nil)
 			took := time.Since(start)
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("err = %v, want the deadline", err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -109,5 +110,28 @@ func TestTokenSource(t *testing.T) {
 		if tok, err := bad.Token(ctx); err == nil {
 			t.Errorf("%+v gave token %q", bad, tok)
 		}
+	}
+}
+
+// TestTokenCommandEnvironmentAndStderr: a token command gets none of the
+// daemon's environment, and a failed one's stderr, which ends up in the
+// test's error detail, shows neither the token it printed nor the secrets
+// given to redact.
+func TestTokenCommandEnvironmentAndStderr(t *testing.T) {
+	t.Setenv("MAILMON_SECRET_KEY", "daemon-storage-key-0123456789")
+	t.Setenv("PCMDS_PLANTED", "planted-in-the-daemon")
+	src := TokenSource{Command: []string{"/bin/sh", "-c", `echo tok-4f9a1c; env >&2; echo "tok-4f9a1c Monitor-Passw0rd" >&2; exit 1`}}
+	_, err := src.Token(context.Background(), "Monitor-Passw0rd")
+	if err == nil {
+		t.Fatal("a failed command gave a token")
+	}
+	msg := err.Error()
+	for _, leak := range []string{"daemon-storage-key", "planted-in-the-daemon", "tok-4f9a1c", "Monitor-Passw0rd"} {
+		if strings.Contains(msg, leak) {
+			t.Errorf("the error shows %q: %s", leak, msg)
+		}
+	}
+	if !strings.Contains(msg, "PATH=/usr/local/sbin:") || !strings.Contains(msg, "[redacted] [redacted]") {
+		t.Errorf("the error does not show the command's stderr, redacted: %s", msg)
 	}
 }

@@ -1,20 +1,21 @@
 package sasl
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
+
+	"github.com/mailmon/mailmon/internal/hostcmd"
 )
 
 const maxTokenBytes = 64 << 10
 
 // TokenSource says where an OAuth2 bearer token comes from: a file, or the
-// standard output of a command run directly (argv, never through a shell).
+// standard output of a command (hostcmd: argv, never through a shell, with
+// PATH and LANG as its whole environment).
 type TokenSource struct {
 	File    string
 	Command []string
@@ -23,8 +24,10 @@ type TokenSource struct {
 // IsZero reports whether no source is set.
 func (s TokenSource) IsZero() bool { return s.File == "" && len(s.Command) == 0 }
 
-// Token reads the token. Surrounding white space is removed.
-func (s TokenSource) Token(ctx context.Context) (string, error) {
+// Token reads the token. Surrounding white space is removed. A failed
+// command's error quotes its stderr, capped, without the token it may have
+// printed nor the secrets given in redact.
+func (s TokenSource) Token(ctx context.Context, redact ...string) (string, error) {
 	var raw []byte
 	switch {
 	case s.File != "":
@@ -38,14 +41,13 @@ func (s TokenSource) Token(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("oauth token file: %w", err)
 		}
 	case len(s.Command) > 0:
-		cmd := exec.CommandContext(ctx, s.Command[0], s.Command[1:]...)
-		var out, stderr bytes.Buffer
-		cmd.Stdout = &limitedBuffer{buf: &out, max: maxTokenBytes + 1}
-		cmd.Stderr = &limitedBuffer{buf: &stderr, max: 4 << 10}
-		if err := cmd.Run(); err != nil {
-			return "", fmt.Errorf("oauth token command %s: %w: %s", s.Command[0], err, strings.TrimSpace(stderr.String()))
-		}
+		out := hostcmd.NewCapture(maxTokenBytes + 1)
+		res, err := hostcmd.Run(ctx, hostcmd.Cmd{Argv: s.Command, Stdout: out, Secrets: redact})
 		raw = out.Bytes()
+		if err != nil {
+			stderr := hostcmd.Redact(res.Output, []string{strings.TrimSpace(string(raw))})
+			return "", fmt.Errorf("oauth token command %s: %w: %s", s.Command[0], err, strings.TrimSpace(stderr))
+		}
 	default:
 		return "", errors.New("no oauth token source")
 	}
@@ -57,18 +59,6 @@ func (s TokenSource) Token(ctx context.Context) (string, error) {
 		return "", errors.New("oauth token is empty or has more than one line")
 	}
 	return tok, nil
-}
-
-type limitedBuffer struct {
-	buf *bytes.Buffer
-	max int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - l.buf.Len(); room > 0 {
-		l.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
 }
 
 // SplitCommand splits a command line into argv the way a user expects from a

@@ -27,10 +27,13 @@ type alertsData struct {
 	Action      string // where the form posts
 	PasswordSet bool   // the edited alert's relay password is set
 	URLSet      string // the edited webhook's URL is set: its scheme and host
+	// RO are the edited alert's command and paths, shown read-only
+	// (operator.go), by field path.
+	RO map[string]string
 }
 
 var alertFields = []string{"name", "kind", "webhook.url", "webhook.format", "email.to", "email.from", "email.relay.host",
-	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password", "command.argv"}
+	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password"}
 
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, c *call) error {
 	c.notice = alertNotice(r.URL.Query(), s.alertName(r))
@@ -51,8 +54,6 @@ func alertValues(a *store.Alert) map[string]string {
 		if cfg.Email.Relay.Port != 0 {
 			v["email.relay.port"] = strconv.Itoa(cfg.Email.Relay.Port)
 		}
-	case cfg.Command != nil:
-		v["command.argv"] = strings.Join(cfg.Command.Argv, " ")
 	}
 	return v
 }
@@ -85,7 +86,8 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 	if err != nil {
 		return err
 	}
-	d := alertsData{V: v, Errors: errs, Kinds: []string{"webhook", "email", "command"}, TLS: []string{"none", "starttls-optional", "starttls", "implicit"},
+	// A command alert is the operator's: it stays one, and none is added here.
+	d := alertsData{V: v, Errors: errs, Kinds: []string{"webhook", "email"}, TLS: []string{"none", "starttls-optional", "starttls", "implicit"},
 		EditID: edit, Action: "/alerts"}
 	if edit != 0 {
 		d.Action = "/alerts/" + strconv.FormatInt(edit, 10) + "/edit"
@@ -97,6 +99,10 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 		origin := s.API.WebhookOrigin(&a)
 		if a.ID == edit {
 			d.PasswordSet, d.URLSet = row.Password, origin
+			d.RO = operatorTexts(&cfg)
+			if cfg.Command != nil {
+				d.Kinds = []string{"command"}
+			}
 		}
 		switch {
 		case cfg.Webhook != nil:
@@ -126,6 +132,18 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		}
 	}
 	errs := map[string]string{}
+	var base config.Alert // the stored alert; none for a new one
+	if id != 0 {
+		old, err := s.Store.Alert(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		json.Unmarshal(old.Spec, &base)
+	}
+	status := http.StatusBadRequest
+	if fe := postedOperatorFields(r.PostForm, &base); len(fe) > 0 {
+		errs[""], status = fieldMap(fe, func(string) string { return "" })[""], http.StatusForbidden
+	}
 	a := config.Alert{Name: v["name"]}
 	switch v["kind"] {
 	case "webhook":
@@ -149,23 +167,19 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		a.Email = &config.Email{To: to, From: v["email.from"], Relay: config.Leg{Host: v["email.relay.host"], Port: port,
 			TLS: v["email.relay.tls"], User: v["email.relay.user"]}}
 	case "command":
-		a.Command = &config.Command{Argv: strings.Fields(v["command.argv"])}
+		a.Command = &config.Command{} // a new one is refused; a stored one is kept below
 	default:
 		errs["kind"] = "pick webhook, email or command"
 	}
-	if id != 0 { // keep what the form has no field for
-		if old, err := s.Store.Alert(r.Context(), id); err == nil {
-			var base config.Alert
-			json.Unmarshal(old.Spec, &base)
-			if a.Email != nil && base.Email != nil {
-				a.Email.Subject, a.Email.Body = base.Email.Subject, base.Email.Body
-				rl, bl := &a.Email.Relay, base.Email.Relay
-				rl.Auth, rl.CA, rl.ServerName, rl.InsecureSkipVerify, rl.AllowPlaintextAuth = bl.Auth, bl.CA, bl.ServerName, bl.InsecureSkipVerify, bl.AllowPlaintextAuth
-			}
-			if a.Command != nil && base.Command != nil {
-				a.Command.Timeout = base.Command.Timeout
-			}
-		}
+	// Keep what the form has no field for or shows read-only.
+	if a.Email != nil && base.Email != nil {
+		a.Email.Subject, a.Email.Body = base.Email.Subject, base.Email.Body
+		rl, bl := &a.Email.Relay, base.Email.Relay
+		rl.Auth, rl.CA, rl.ServerName, rl.InsecureSkipVerify, rl.AllowPlaintextAuth = bl.Auth, bl.CA, bl.ServerName, bl.InsecureSkipVerify, bl.AllowPlaintextAuth
+	}
+	if a.Command != nil && base.Command != nil {
+		kept := *base.Command
+		a.Command = &kept
 	}
 	var pw *string
 	if p := r.PostForm.Get("relay_password"); p != "" && a.Email != nil {
@@ -176,6 +190,9 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	}
 	if len(errs) == 0 {
 		_, dropped, err := s.API.SaveAlertDropped(r.Context(), id, a, pw)
+		if api.IsOperatorOnly(err) {
+			status = http.StatusForbidden
+		}
 		if fe, ok := api.FieldErrors(err); ok {
 			errs = fieldMap(fe, func(p string) string {
 				for _, k := range alertFields {
@@ -192,7 +209,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 			return nil
 		}
 	}
-	return s.renderAlerts(w, r, c, http.StatusBadRequest, id, v, errs)
+	return s.renderAlerts(w, r, c, status, id, v, errs)
 }
 
 func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request, c *call) error {

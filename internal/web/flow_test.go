@@ -16,7 +16,9 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
+	"github.com/mailmon/mailmon/internal/testutil/operator"
 )
 
 // smtpTarget answers like an SMTP server while healthy, refuses with 554
@@ -115,13 +117,31 @@ func TestFormAddsEachType(t *testing.T) {
 		t.Errorf("duplicate name: %d %s", code, errorsIn(body))
 	}
 	code, body, _ = b.post(t, dev+"/monitors/new?type=imap", url.Values{"name": {"child"}, "depends_on": {"tcp check"},
-		"maintenance": {"sat,sun 02:00 2h\n2026-12-24T22:00:00Z 2026-12-25T02:00:00Z"}, "recovery": {"/usr/bin/true --quiet"}}, nil)
+		"maintenance": {"sat,sun 02:00 2h\n2026-12-24T22:00:00Z 2026-12-25T02:00:00Z"}}, nil)
 	if code != http.StatusSeeOther {
 		t.Fatalf("with a dependency: %d %s", code, errorsIn(body))
 	}
+	// A recovery action is the operator's: set up with apply, the form
+	// shows it (read-only).
+	operator.Apply(t, f.st, f.api.Vault, `
+devices:
+  - name: mail1
+    address: 127.0.0.1
+    monitors:
+      - {name: tcp check, type: tcp, port: 22}
+      - name: child
+        type: imap
+        port: 143
+        depends_on: [tcp check]
+        maintenance:
+          - {days: [sat, sun], start: "02:00", duration: 2h}
+          - {start: "2026-12-24T22:00:00Z", end: "2026-12-25T02:00:00Z"}
+        recovery:
+          - command: [/usr/bin/true, --quiet]
+`)
 	ms, _, _ := f.st.Monitors(context.Background(), store.MonitorFilter{Search: "child"})
 	_, body = b.get(t, fmt.Sprintf("/monitors/%d/edit", ms[0].ID))
-	for _, want := range []string{`value="tcp check" checked`, "sat,sun 02:00 2h", "/usr/bin/true --quiet"} {
+	for _, want := range []string{`value="tcp check" checked`, "sat,sun 02:00 2h", `<pre class="readonly" id="ro-recovery">/usr/bin/true --quiet</pre>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the edit form lacks %q", want)
 		}
@@ -533,23 +553,50 @@ func TestUsersPage(t *testing.T) {
 }
 
 // TestEditKeepsWhatTheFormDoesNotShow: saving the edit form keeps the
-// settings it has no field for (set by YAML or the API).
+// settings it has no field for or shows read-only (set by YAML).
 func TestEditKeepsWhatTheFormDoesNotShow(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()
-	d, _ := f.api.SaveDevice(ctx, 0, "d", "127.0.0.1")
-	m, err := f.api.SaveMonitor(ctx, 0, api.MonitorInput{Device: d.ID, Settings: config.Monitor{Name: "rt", Type: "imap-roundtrip", Port: 993, TLS: "implicit",
-		User: "u", From: "a@example.com", To: "u@example.com", StaleAfter: config.Duration(2 * time.Hour), MailboxCheck: "status", SMTP: &config.Leg{Port: 587, TLS: "starttls"},
-		OAuthTokenFile: "/etc/mailmon/token", Auth: "XOAUTH2",
-		Recovery: []config.Recovery{{Command: []string{"/usr/bin/restart", "imap"}, Timeout: config.Duration(42 * time.Second)}}}})
-	if err != nil {
-		fe, _ := api.FieldErrors(err)
-		t.Fatal(err, fe)
-	}
+	ca, relayCA := certs.NewCA(t).File(t), certs.NewCA(t).File(t)
+	operator.Apply(t, f.st, f.api.Vault, `
+devices:
+  - name: d
+    address: 127.0.0.1
+    monitors:
+      - name: rt
+        type: imap-roundtrip
+        port: 993
+        tls: implicit
+        user: u
+        auth: XOAUTH2
+        oauth_token_file: /etc/mailmon/token
+        ca: `+ca+`
+        from: a@example.com
+        to: u@example.com
+        stale_after: 2h
+        mailbox_check: status
+        smtp: {port: 587, tls: starttls, ca: `+relayCA+`}
+        recovery:
+          - {command: [/usr/bin/restart, imap], timeout: 42s}
+          - command: [/usr/bin/true]
+`)
+	d, _ := f.st.DeviceByName(ctx, "d")
+	m, _ := f.st.MonitorByName(ctx, d.ID, "rt")
 	b := f.loggedIn(t)
-	b.get(t, fmt.Sprintf("/monitors/%d/edit", m.ID))
+	_, page := b.get(t, fmt.Sprintf("/monitors/%d/edit", m.ID))
+	for _, want := range []string{`id="ro-recovery">/usr/bin/restart imap
+/usr/bin/true</pre>`, `id="ro-oauth_token_file">/etc/mailmon/token<`, `id="ro-ca">` + ca + `<`, `id="ro-smtp.ca">` + relayCA + `<`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the edit form does not show %q read-only", want)
+		}
+	}
+	for _, field := range []string{`name="recovery"`, `name="ca"`, `name="smtp.ca"`, `name="oauth_token_file"`} {
+		if strings.Contains(page, field) {
+			t.Errorf("the edit form has an input %s", field)
+		}
+	}
 	code, body, _ := b.post(t, fmt.Sprintf("/monitors/%d/edit", m.ID), url.Values{"name": {"rt renamed"}, "enabled": {"on"}, "port": {"993"}, "tls": {"implicit"},
-		"user": {"u"}, "auth": {"XOAUTH2"}, "from": {"a@example.com"}, "to": {"u@example.com"}, "recovery": {"/usr/bin/restart imap\n/usr/bin/true"}}, nil)
+		"user": {"u"}, "auth": {"XOAUTH2"}, "from": {"a@example.com"}, "to": {"u@example.com"}, "smtp.port": {"587"}, "smtp.tls": {"starttls"}}, nil)
 	if code != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", code, errorsIn(body))
 	}
@@ -557,6 +604,7 @@ func TestEditKeepsWhatTheFormDoesNotShow(t *testing.T) {
 	var spec config.Monitor
 	json.Unmarshal(got.Spec, &spec)
 	if got.Name != "rt renamed" || spec.StaleAfter.D() != 2*time.Hour || spec.MailboxCheck != "status" || spec.OAuthTokenFile != "/etc/mailmon/token" ||
+		spec.CA != ca || spec.SMTP == nil || spec.SMTP.CA != relayCA ||
 		len(spec.Recovery) != 2 || spec.Recovery[0].Timeout.D() != 42*time.Second || spec.Recovery[1].Timeout != 0 {
 		t.Errorf("after the edit: %s", got.Spec)
 	}

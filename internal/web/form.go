@@ -67,23 +67,29 @@ type formData struct {
 	Mailbox      bool // pop3, imap and their round trips
 	Bare         bool // tcp and ping: no login, no TLS settings
 	Action       string
+	// RO are the stored monitor's commands and paths, shown read-only
+	// (operator.go), by field path.
+	RO map[string]string
 	// base is the stored monitor being edited: settings the form does not
-	// show (OAuth token sources, stale_after, mailbox_check, a recovery's
-	// timeout) are kept from it.
+	// show or shows read-only (commands and paths, stale_after,
+	// mailbox_check) are kept from it.
 	base *config.Monitor
 }
 
 // formFields are the fields the form shows; an error of another field is
 // shown at the top.
-var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user", "password", "auth", "ca", "servername",
+var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user", "password", "auth", "servername",
 	"insecure_skip_verify", "allow_plaintext_auth", "cert_warn_days", "ehlo", "mailbox", "stat", "expect",
-	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "smtp.ca", "smtp.servername",
+	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "smtp.servername",
 	"smtp.insecure_skip_verify", "smtp.allow_plaintext_auth", "from", "to", "poll_interval",
 	"timing.max_duration", "timing.up_every", "timing.down_every", "timing.lost_every", "timing.warn_rtt",
-	"notify.failures_per_alert", "notify.max_alerts", "alerts", "recovery", "maintenance", "depends_on"}
+	"notify.failures_per_alert", "notify.max_alerts", "alerts", "maintenance", "depends_on"}
 
+// monitorField is the form field of an error's path; "" (the box at the
+// top, with the path) for the others, such as the read-only commands and
+// paths.
 func monitorField(p string) string {
-	for _, list := range []string{"recovery", "maintenance", "depends_on", "notify.alerts"} {
+	for _, list := range []string{"maintenance", "depends_on", "notify.alerts"} {
 		if p == list || strings.HasPrefix(p, list+"[") {
 			if list == "notify.alerts" {
 				return "alerts"
@@ -147,6 +153,17 @@ func (s *Server) newFormData(ctx context.Context, dev *store.Device, typ string,
 	return f, nil
 }
 
+// FieldErrs says whether an error stands beside a field (the others are in
+// the box at the top).
+func (f *formData) FieldErrs() bool {
+	for k := range f.Errors {
+		if k != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // goDur writes a duration as people type it: 5m rather than 5m0s.
 func goDur(d config.Duration) string {
 	x := d.D().String()
@@ -179,7 +196,6 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 	set("tls", m.TLS)
 	set("user", m.User)
 	set("auth", m.Auth)
-	set("ca", m.CA)
 	set("servername", m.ServerName)
 	b("insecure_skip_verify", m.Insecure)
 	b("allow_plaintext_auth", m.AllowPlaintext)
@@ -194,7 +210,6 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 		set("smtp.tls", m.SMTP.TLS)
 		set("smtp.user", m.SMTP.User)
 		set("smtp.auth", m.SMTP.Auth)
-		set("smtp.ca", m.SMTP.CA)
 		set("smtp.servername", m.SMTP.ServerName)
 		b("smtp.insecure_skip_verify", m.SMTP.InsecureSkipVerify)
 		b("smtp.allow_plaintext_auth", m.SMTP.AllowPlaintextAuth)
@@ -209,15 +224,6 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 	set("timing.warn_rtt", goDur(m.Timing.WarnRTT))
 	set("notify.failures_per_alert", strconv.Itoa(m.Notify.FailuresPerAlert))
 	set("notify.max_alerts", strconv.Itoa(m.Notify.MaxAlerts))
-	var rec []string
-	for _, r := range m.Recovery {
-		line := strings.Join(r.Command, " ")
-		if r.SSH != "" {
-			line = "ssh " + r.SSH + " " + r.Credential + " " + line
-		}
-		rec = append(rec, line)
-	}
-	set("recovery", strings.Join(rec, "\n"))
 	var win []string
 	for _, w := range m.Maintenance {
 		if len(w.Days) > 0 {
@@ -288,7 +294,6 @@ func (f *formData) parse(r *http.Request) (api.MonitorInput, bool) {
 	m.TLS = get("tls")
 	m.User = get("user")
 	m.Auth = get("auth")
-	m.CA = get("ca")
 	m.ServerName = get("servername")
 	m.Insecure = flag("insecure_skip_verify")
 	m.AllowPlaintext = flag("allow_plaintext_auth")
@@ -297,37 +302,21 @@ func (f *formData) parse(r *http.Request) (api.MonitorInput, bool) {
 	m.Mailbox = get("mailbox")
 	m.Stat = flag("stat")
 	m.Expect = get("expect")
+	baseSMTP := m.SMTP
 	m.SMTP = nil
 	if f.RoundTrip {
 		m.SMTP = &config.Leg{Host: get("smtp.host"), Port: num("smtp.port"), TLS: get("smtp.tls"), User: get("smtp.user"), Auth: get("smtp.auth"),
-			CA: get("smtp.ca"), ServerName: get("smtp.servername"), InsecureSkipVerify: flag("smtp.insecure_skip_verify"),
+			ServerName: get("smtp.servername"), InsecureSkipVerify: flag("smtp.insecure_skip_verify"),
 			AllowPlaintextAuth: flag("smtp.allow_plaintext_auth")}
+		if baseSMTP != nil {
+			m.SMTP.CA = baseSMTP.CA // the operator's (operator.go)
+		}
 		m.From, m.To = get("from"), get("to")
 		m.PollInterval = dur("poll_interval")
 	}
 	m.Timing = config.Timing{MaxDuration: dur("timing.max_duration"), UpEvery: dur("timing.up_every"), DownEvery: dur("timing.down_every"),
 		LostEvery: dur("timing.lost_every"), WarnRTT: dur("timing.warn_rtt")}
 	m.Notify = config.Notify{FailuresPerAlert: num("notify.failures_per_alert"), MaxAlerts: num("notify.max_alerts")}
-	old := m.Recovery
-	m.Recovery = nil
-	for _, line := range strings.Split(get("recovery"), "\n") {
-		w := strings.Fields(line)
-		var rec config.Recovery
-		switch {
-		case len(w) == 0:
-			continue
-		case w[0] == "ssh" && len(w) >= 4:
-			rec = config.Recovery{SSH: w[1], Credential: w[2], Command: w[3:]}
-		default:
-			rec = config.Recovery{Command: w}
-		}
-		for _, o := range old { // an action kept keeps its timeout
-			if o.SSH == rec.SSH && o.Credential == rec.Credential && slices.Equal(o.Command, rec.Command) {
-				rec.Timeout = o.Timeout
-			}
-		}
-		m.Recovery = append(m.Recovery, rec)
-	}
 	m.Maintenance, m.DependsOn = nil, nil
 	for _, line := range strings.Split(get("maintenance"), "\n") {
 		w := strings.Fields(line)
@@ -426,8 +415,20 @@ func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, c *call) 
 
 func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, c *call, f *formData) error {
 	in, ok := f.parse(r)
+	status := http.StatusBadRequest
+	stored := f.base
+	if stored == nil {
+		stored = &config.Monitor{}
+	}
+	if fe := postedOperatorFields(r.PostForm, stored); len(fe) > 0 {
+		ok, status = false, http.StatusForbidden
+		f.Errors[""] = fieldMap(fe, monitorField)[""]
+	}
 	if ok {
 		m, dropped, err := s.API.SaveMonitorDropped(r.Context(), f.ID, in)
+		if api.IsOperatorOnly(err) {
+			status = http.StatusForbidden
+		}
 		if fe, isFE := api.FieldErrors(err); isFE {
 			for k, v := range fieldMap(fe, monitorField) {
 				f.Errors[k] = v
@@ -443,7 +444,7 @@ func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, c *call, f *fo
 	if f.ID != 0 {
 		title = "Edit " + f.V["name"]
 	}
-	s.render(w, c, http.StatusBadRequest, "monitorform", title, f)
+	s.render(w, c, status, "monitorform", title, f)
 	return nil
 }
 
@@ -477,6 +478,7 @@ func (s *Server) editForm(ctx context.Context, m *store.Monitor, dev *store.Devi
 	}
 	spec.Name = m.Name
 	f.base = &spec
+	f.RO = operatorTexts(&spec)
 	return f, nil
 }
 

@@ -13,15 +13,19 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/mailmon/mailmon/internal/cli"
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
@@ -187,6 +191,7 @@ func (w *lineWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return 
 // daemon is "mailmon serve" run in this process, as the binary runs it.
 type daemon struct {
 	url    string
+	db     string // its --db
 	out    *lineWriter
 	errOut *lineWriter
 }
@@ -196,7 +201,7 @@ type daemon struct {
 func serve(t *testing.T, dir string, args ...string) *daemon {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &daemon{out: &lineWriter{lines: make(chan string, 100)}, errOut: &lineWriter{lines: make(chan string, 1)}}
+	d := &daemon{db: filepath.Join(dir, "mailmon.db"), out: &lineWriter{lines: make(chan string, 100)}, errOut: &lineWriter{lines: make(chan string, 1)}}
 	env := cli.Env{Stdout: d.out, Stderr: d.errOut, Getenv: func(k string) string {
 		if k == secret.EnvVar {
 			return "mailmon-browser-test-secret-0123456789"
@@ -205,7 +210,7 @@ func serve(t *testing.T, dir string, args ...string) *daemon {
 	}}
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Main(ctx, append([]string{"serve", "--db", filepath.Join(dir, "mailmon.db"), "--listen", "127.0.0.1:0", "--rollup-every", "1s"}, args...), env)
+		done <- cli.Main(ctx, append([]string{"serve", "--db", d.db, "--listen", "127.0.0.1:0", "--rollup-every", "1s"}, args...), env)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -296,6 +301,16 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		values := map[string]string{"name": "ui-" + typ, "enabled": "off"}
 		for k, v := range tg.forms[typ] {
 			values[k] = v
+		}
+		if namesHostFile(values) {
+			// A CA file is the operator's: such a monitor is set up with
+			// apply on the host, then edited in the browser like the others.
+			ids[typ] = operatorMonitor(t, a, d, devURL, "ui device", "127.0.0.1", typ, values)
+			if typ == "imap-roundtrip" && shots != "" {
+				run(t, a, "form", chromedp.Navigate(d.url+"/monitors/"+ids[typ]+"/edit"), chromedp.WaitVisible(chromedp.CSS(`#monitor-form`)))
+				shot(a, "add-monitor-form")
+			}
+			continue
 		}
 		run(t, a, "add a "+typ+" monitor",
 			chromedp.Navigate(devURL),
@@ -425,6 +440,62 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		waitFor(t, c, "the live stream", `document.body.getAttribute("data-live") === "on"`, 10*time.Second)
 		shot(c, "board-phone")
 	}
+}
+
+// namesHostFile says whether a monitor's form values set a field that
+// only the operator sets (a CA file: config/operator.go).
+func namesHostFile(values map[string]string) bool {
+	for _, f := range config.OperatorFields(reflect.TypeFor[config.Monitor]()) {
+		if values[f.Path] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// operatorMonitor sets a monitor up as the operator does on the host:
+// "mailmon apply -f" with the form's values as YAML. It returns the
+// monitor's id, read from the device's page.
+func operatorMonitor(t *testing.T, ctx context.Context, d *daemon, devURL, device, address, typ string, values map[string]string) string {
+	t.Helper()
+	m := map[string]any{"type": typ}
+	for k, v := range values {
+		var x any = v
+		if n, err := strconv.Atoi(v); err == nil {
+			x = n
+		} else if v == "on" || v == "off" {
+			x = v == "on"
+		}
+		parts := strings.Split(k, ".")
+		at := m
+		for _, p := range parts[:len(parts)-1] {
+			if at[p] == nil {
+				at[p] = map[string]any{}
+			}
+			at = at[p].(map[string]any)
+		}
+		at[parts[len(parts)-1]] = x
+	}
+	b, err := yaml.Marshal(map[string]any{"devices": []any{map[string]any{"name": device, "address": address, "monitors": []any{m}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "monitor.yaml")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if code := cli.Main(context.Background(), []string{"apply", "-f", file, "--db", d.db},
+		cli.Env{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}); code != 0 {
+		t.Fatalf("apply: %d %s\n%s", code, out.String(), b)
+	}
+	run(t, ctx, "the device's page", chromedp.Navigate(devURL), chromedp.WaitVisible(chromedp.CSS(`#add-monitor`)))
+	href := eval[string](t, ctx, "the monitor's link", fmt.Sprintf(`(Array.from(document.querySelectorAll('a.mname')).find(a => a.textContent === %q) || {getAttribute: () => ""}).getAttribute("href")`, values["name"]))
+	id, ok := strings.CutPrefix(href, "/monitors/")
+	if !ok {
+		t.Fatalf("the applied monitor %s is not on its device's page", values["name"])
+	}
+	return id
 }
 
 // stillThere fails when the tab's page was reloaded (its mark is gone).
