@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mailmon/mailmon/internal/testutil/nosecret"
 )
 
 const (
@@ -148,20 +150,6 @@ func assertNoNeedle(t *testing.T, needles []string, out string) {
 	}
 }
 
-// core is the part of enc(before+secret+after) that depends on secret
-// alone: the characters whose six bits all fall within secret's bytes.
-func core(enc *base64.Encoding, before, secret, after []byte) string {
-	blob := enc.EncodeToString(append(append(append([]byte(nil), before...), secret...), after...))
-	from, to := 8*len(before), 8*(len(before)+len(secret))
-	var b strings.Builder
-	for i := range blob {
-		if 6*i >= from && 6*i+6 <= to {
-			b.WriteByte(blob[i])
-		}
-	}
-	return b.String()
-}
-
 // FuzzRedact: a random secret, registered with the payloads a test makes of
 // it, echoed by a server in one of its encodings inside random text. No
 // registered secret, nor any encoding of it, survives outside a marker;
@@ -191,7 +179,7 @@ func FuzzRedact(f *testing.F) {
 
 		if len(secret) >= MinSecret {
 			forbidden := []string{Sanitize(secret), imapQuoted(Sanitize(secret))}
-			if c := core(enc, before, []byte(secret), after); len(c) >= MinSecret {
+			if c := nosecret.Core(enc, before, []byte(secret)); len(c) >= MinSecret {
 				forbidden = append(forbidden, c)
 			}
 			for _, p := range payloads {
