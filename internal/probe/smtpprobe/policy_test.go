@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/nosecret"
 )
@@ -45,4 +46,24 @@ func TestNoCredentialWithoutTLS(t *testing.T) {
 		nosecret.Check(t, "what the server received", strings.Join(srv.Commands(), "\n"),
 			append(nosecret.Forms(user, password, token), user))
 	})
+}
+
+// TestAuthUnsupported: a mechanism the server does not offer is not tried:
+// no AUTH is sent, the result is auth_unsupported (not auth_failed, which
+// would send an operator to the password) with what is offered, and the
+// session ends with QUIT.
+func TestAuthUnsupported(t *testing.T) {
+	ca := certs.NewCA(t)
+	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: certs.ServerConfig(ca.Issue(t, certs.Leaf{})), Accounts: accounts,
+		Mechs: []string{"CRAM-MD5", "LOGIN"}})
+	r := run(t, probe.Config{Host: srv.Host, Port: srv.Port, TLS: probe.TLSStartTLS, CAFile: ca.File(t), User: user,
+		Password: password, Auth: "PLAIN"})
+	wantCode(t, r, probe.AuthUnsupported)
+	if want := "the server does not offer PLAIN (offered: CRAM-MD5 LOGIN)"; r.Error.Detail != want || r.Error.Phase != "auth" {
+		t.Errorf("phase %q, detail %q; want auth, %q", r.Error.Phase, r.Error.Detail, want)
+	}
+	cmds := srv.Commands()
+	if slices.ContainsFunc(cmds, func(c string) bool { return strings.HasPrefix(c, "AUTH") }) || cmds[len(cmds)-1] != "QUIT" {
+		t.Errorf("the server received %q: no AUTH, then QUIT", cmds)
+	}
 }
