@@ -68,21 +68,28 @@ func (e *Email) Notify(ctx context.Context, ev Event) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	t := probe.NewTrace(ctx, nil)
-	s, err := smtpprobe.Open(ctx, &cfg, t)
+	t.AddSecrets(&cfg)
+	// The relay's refusal may quote the credentials: the error is logged
+	// and stored with the notification, so it leaves redacted.
+	return permanentIf(t.Secrets().Error(e.send(ctx, &cfg, t, ev)))
+}
+
+func (e *Email) send(ctx context.Context, cfg *probe.Config, t *probe.Trace, ev Event) error {
+	s, err := smtpprobe.Open(ctx, cfg, t)
 	if err != nil {
-		return permanentIf(err)
+		return err
 	}
 	defer s.Close()
 	if err := s.Client.Mail(e.From); err != nil {
-		return permanentIf(err)
+		return err
 	}
 	for _, to := range e.To {
 		if err := s.Client.Rcpt(to); err != nil {
-			return permanentIf(err)
+			return err
 		}
 	}
 	if _, err := s.Client.Data(e.Message(ev, time.Now())); err != nil {
-		return permanentIf(err)
+		return err
 	}
 	s.Client.Quit()
 	return nil

@@ -59,7 +59,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.user, "user", "", "log in as this user")
 	fs.StringVar(&f.passwordFile, "password-file", "", "read the password from this file (first line)")
 	fs.StringVar(&f.passwordEnv, "password-env", "", "read the password from this environment variable")
-	fs.StringVar(&f.auth, "auth", "auto", "mechanism: auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER; pop3 also USER, APOP")
+	fs.StringVar(&f.auth, "auth", "auto", "mechanism: auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER; pop3 also USER, APOP; for imap, LOGIN is the LOGIN command, not SASL LOGIN")
 	fs.StringVar(&f.tokenFile, "oauth-token-file", "", "read an OAuth2 bearer token from this file")
 	fs.StringVar(&f.tokenCommand, "oauth-token-command", "", "run this command (no shell) and use its output as OAuth2 bearer token")
 	f.timeout.d = probe.DefaultTimeout
@@ -69,7 +69,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.ca, "ca", "", "PEM file of CA certificates to trust instead of the system's")
 	fs.StringVar(&f.serverName, "servername", "", "name to verify the certificate for (default: --host)")
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the certificate's chain of trust and host name (a name mismatch is reported as tls.name_mismatch; expiry is still judged)")
-	fs.BoolVar(&f.allowPlaintext, "allow-plaintext-auth", false, "allow credentials over a connection without TLS")
+	fs.BoolVar(&f.allowPlaintext, "allow-plaintext-auth", false, "send credentials over a connection without TLS, in any form (a CRAM-MD5 or APOP digest too); both legs of a round trip")
 	fs.StringVar(&f.ehlo, "ehlo", "", "smtp: EHLO name (default: this host's name)")
 	fs.StringVar(&f.mailbox, "mailbox", "", "imap: check this mailbox after login")
 	fs.StringVar(&f.mailboxCheck, "mailbox-check", "status", "imap: how to check --mailbox: status or select (read-only)")
@@ -174,8 +174,11 @@ func flagName(field string) string {
 		return "oauth-token-file or --oauth-token-command"
 	}
 	if leg, ok := strings.CutPrefix(field, "smtp."); ok {
-		if leg == "password" {
+		switch leg {
+		case "password":
 			return "smtp-password-file or --smtp-password-env"
+		case "allow_plaintext_auth":
+			return "allow-plaintext-auth" // one flag for both legs
 		}
 		return "smtp-" + flagName(leg)
 	}

@@ -63,6 +63,10 @@ func TestCheckJSONAndPasswordSources(t *testing.T) {
 }
 
 func TestCheckUsageErrors(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("a-password\n"), 0o600)
+	key := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef\n"), 0o600)
 	tests := []struct {
 		args []string
 		want string
@@ -77,6 +81,10 @@ func TestCheckUsageErrors(t *testing.T) {
 		{[]string{"check", "smtp", "--host", "h", "--tls", "starttls", "--user", "u", "--password-env", "NOPE"}, "NOPE is not set"},
 		{[]string{"check", "smtp", "--host", "h", "--tls", "starttls", "--user", "u"}, "--password-file or --password-env: is required"},
 		{[]string{"check", "tcp", "--host", "h", "extra"}, "unexpected argument"},
+		// No credential of any form crosses tls none, a digest neither.
+		{[]string{"check", "pop3", "--host", "h", "--user", "u", "--password-file", pw, "--auth", "APOP"}, "--allow-plaintext-auth: credentials would cross"},
+		{[]string{"check", "pop3-roundtrip", "--host", "h", "--tls", "implicit", "--user", "u@example.com", "--password-file", pw,
+			"--secret-file", key, "--smtp-user", "u", "--smtp-password-file", pw, "--smtp-auth", "CRAM-MD5"}, "--allow-plaintext-auth: credentials would cross"},
 		{[]string{"nonsense"}, "unknown command"},
 	}
 	for _, tc := range tests {

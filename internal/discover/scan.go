@@ -18,7 +18,6 @@ import (
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -182,7 +181,7 @@ func (sc *scanner) session(s *Service) {
 		return
 	}
 	s.AuthBeforeTLS = ss.mechanisms()
-	s.PlaintextAuthBeforeTLS = slices.ContainsFunc(s.AuthBeforeTLS, sasl.SendsSecretInClear)
+	s.PlaintextAuthBeforeTLS = slices.ContainsFunc(s.AuthBeforeTLS, revealsSecret)
 	ss.facts(s)
 	s.StartTLS = ss.startTLSOffered()
 	if !s.StartTLS {

@@ -82,7 +82,7 @@ func Judge(s *Service, certWarnDays int) Verdict {
 	if s.PlaintextAuthBeforeTLS {
 		var clear []string
 		for _, m := range s.AuthBeforeTLS {
-			if sasl.SendsSecretInClear(m) {
+			if revealsSecret(m) {
 				clear = append(clear, m)
 			}
 		}
@@ -109,3 +109,12 @@ func (v Verdict) Codes() []string {
 	}
 	return out
 }
+
+// revealsSecret grades what a server exposes, which is not the client's
+// rule: mailmon's probes send no credential of any form without TLS (the
+// auth policy in package probe), but a server that offers CRAM-MD5 or APOP
+// before TLS does not by that put a password on the wire, and grading it
+// bad would call every RFC-conforming POP3 server with APOP broken. Only
+// mechanisms that carry the password or token itself (PLAIN, LOGIN, USER)
+// make "auth_without_tls".
+func revealsSecret(mech string) bool { return sasl.ExposureOf(mech) == sasl.RevealsSecret }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -54,6 +55,7 @@ func Classify(err error) Code {
 	var (
 		cfg   *ConfigError
 		auth  *wire.AuthError
+		unsup *sasl.UnsupportedError
 		srv   *wire.ServerError
 		proto *wire.ProtocolError
 		dial  *wire.DialError
@@ -79,6 +81,8 @@ func Classify(err error) Code {
 		return ConfigMissing
 	case errors.Is(err, wire.ErrTLSUnavailable):
 		return TLSUnavailable
+	case errors.As(err, &unsup):
+		return AuthUnsupported // before AuthError: nothing was sent to reject
 	case errors.As(err, &auth):
 		return AuthFailed
 	case errors.As(err, &srv):

@@ -17,6 +17,7 @@ const (
 	TLSFailed         Code = "tls_failed"
 	CertInvalid       Code = "cert_invalid"
 	AuthFailed        Code = "auth_failed"
+	AuthUnsupported   Code = "auth_unsupported"
 	SendRejected      Code = "send_rejected"
 	NotDelivered      Code = "not_delivered"
 	DeliveredToJunk   Code = "delivered_to_junk"
@@ -34,6 +35,7 @@ var messages = map[Code]string{
 	TLSFailed:         "The TLS handshake failed",
 	CertInvalid:       "The certificate is expired, not yet valid, untrusted or for another host",
 	AuthFailed:        "The server rejected the credentials",
+	AuthUnsupported:   "The server does not offer the authentication mechanism the monitor asks for",
 	SendRejected:      "The SMTP server refused the probe message",
 	NotDelivered:      "The probe message did not arrive before the test expired",
 	DeliveredToJunk:   "The probe message arrived in the junk folder",
@@ -51,5 +53,5 @@ func (c Code) Message() string {
 func Codes() []Code {
 	return []Code{ConfigMissing, DNSFailed, ConnectFailed, Timeout, Disconnected,
 		ProtocolViolation, ServiceError, TLSUnavailable, TLSFailed, CertInvalid,
-		AuthFailed, SendRejected, NotDelivered, DeliveredToJunk}
+		AuthFailed, AuthUnsupported, SendRejected, NotDelivered, DeliveredToJunk}
 }

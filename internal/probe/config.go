@@ -351,21 +351,10 @@ func (c *Config) validateAuth(bad func(field, format string, args ...any)) {
 	if c.OAuthToken.File != "" && len(c.OAuthToken.Command) > 0 {
 		bad("oauth_token", "give a token file or a command, not both")
 	}
-	clear := mech == "" || mech == "AUTO" || sasl.SendsSecretInClear(mech)
-	if c.TLS == TLSNone && clear && !c.AllowPlaintextAuth {
-		bad("allow_plaintext_auth", "credentials would cross the network unencrypted with tls none; use a TLS mode or set allow_plaintext_auth")
+	// With tls none no credential of any form may be sent (authPolicy):
+	// a digest mechanism is no way round it.
+	if c.TLS == TLSNone && !c.AllowPlaintextAuth {
+		bad("allow_plaintext_auth", "credentials would cross the network unencrypted with tls none, in any form "+
+			"(a CRAM-MD5 or APOP digest too); use tls starttls or implicit, or set allow_plaintext_auth to send them anyway")
 	}
-}
-
-// ErrPlaintextRefused is returned when the server offered no TLS and the
-// credentials would have been sent in the clear.
-var ErrPlaintextRefused = fmt.Errorf("%w: refusing to send credentials unencrypted (allow_plaintext_auth is off)", wire.ErrTLSUnavailable)
-
-// CheckPlaintext refuses a mechanism that would expose the secret on an
-// unencrypted connection unless the config allows it.
-func (c *Config) CheckPlaintext(conn *wire.Conn, mech string) error {
-	if conn.Encrypted() || c.AllowPlaintextAuth || !sasl.SendsSecretInClear(mech) {
-		return nil
-	}
-	return ErrPlaintextRefused
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"net/netip"
-	"strings"
 
 	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
@@ -94,19 +93,6 @@ func Credentials(ctx context.Context, cfg *Config, t *Trace) (sasl.Credentials, 
 		cr.Token = tok
 	}
 	return cr, nil
-}
-
-// Mechanism picks the authentication mechanism for a server that advertises
-// adv, and refuses one that would expose the secret without TLS.
-func Mechanism(cfg *Config, c *wire.Conn, adv []string, haveToken bool) (string, error) {
-	mech, err := sasl.Choose(cfg.Auth, adv, haveToken, c.Encrypted())
-	if err != nil {
-		return "", &wire.AuthError{Err: err}
-	}
-	if err := cfg.CheckPlaintext(c, mech); err != nil {
-		return "", err
-	}
-	return strings.ToUpper(mech), nil
 }
 
 // OpenSession connects (Connect) and runs open on a client made for the

@@ -12,7 +12,7 @@ func Polite(err error) bool {
 		return false // half a handshake leaves nothing to talk over
 	}
 	switch Classify(err) {
-	case AuthFailed, ServiceError, TLSUnavailable, SendRejected, ConfigMissing:
+	case AuthFailed, AuthUnsupported, ServiceError, TLSUnavailable, SendRejected, ConfigMissing:
 		return true
 	}
 	return false

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-
-	"github.com/mailmon/mailmon/internal/wire"
 )
 
 // Prober tests one service within ctx, recording into t. It returns nil when
@@ -21,7 +19,7 @@ func Run(ctx context.Context, p Prober, cfg Config) *Result {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	t := NewTrace(ctx, nil)
-	t.Transcript.AddSecret(string(cfg.Password))
+	t.AddSecrets(&cfg)
 	err := verr
 	if err == nil {
 		err = p(ctx, &cfg, t)
@@ -66,11 +64,11 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 			r.Status = StatusWarn
 		}
 		code := Classify(err)
-		e := &Error{Code: code, Message: code.Message(), Detail: wire.Sanitize(err.Error())}
+		e := &Error{Code: code, Message: code.Message(), Detail: err.Error()}
 		var se *StepError
 		if errors.As(err, &se) {
-			e.Phase, e.Reply = se.Phase, wire.Sanitize(se.Reply)
-			e.Detail = wire.Sanitize(se.Err.Error())
+			e.Phase, e.Reply = se.Phase, se.Reply
+			e.Detail = se.Err.Error()
 			if se.Phase == "tls" {
 				r.TLSMode = "" // nothing was negotiated
 			}
@@ -91,5 +89,6 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 	// reads to see what the server said.
 	r.Transcript = t.Transcript.Lines()
 	r.withholdForeign(cfg)
+	r.redact(t.Secrets()) // last: nothing leaves unredacted
 	return r
 }

@@ -56,14 +56,29 @@ func New(mech string, c Credentials) (Client, error) {
 	return nil, fmt.Errorf("unknown SASL mechanism %q", mech)
 }
 
-// SendsSecretInClear reports whether mech puts the password or token on the
-// wire in a form anyone on the path can reuse.
-func SendsSecretInClear(mech string) bool {
+// Exposure is what logging in with a mechanism shows whoever reads an
+// unencrypted connection, or sits at its other end.
+type Exposure int
+
+const (
+	// RevealsSecret: the password or token itself, reusable at once (PLAIN,
+	// LOGIN, XOAUTH2, OAUTHBEARER, POP3 USER/PASS, the IMAP LOGIN command).
+	RevealsSecret Exposure = iota
+	// RevealsDigest: a keyed digest of a challenge the server chose
+	// (CRAM-MD5, APOP). The password does not cross the wire, but whoever
+	// chose the challenge (a man in the middle who stripped STARTTLS) can
+	// try a dictionary against the digest offline.
+	RevealsDigest
+)
+
+// ExposureOf says what mech exposes; a mechanism it does not know is taken
+// to reveal the secret.
+func ExposureOf(mech string) Exposure {
 	switch strings.ToUpper(mech) {
 	case CRAMMD5, "APOP":
-		return false
+		return RevealsDigest
 	}
-	return true
+	return RevealsSecret
 }
 
 // Known reports whether mech is a mechanism mailmon can use.
@@ -71,12 +86,44 @@ func Known(mech string) bool {
 	return slices.Contains([]string{Plain, Login, CRAMMD5, XOAuth2, OAuthBearer}, strings.ToUpper(mech))
 }
 
-// ErrNoMechanism is returned when the server offers nothing usable.
+// ErrNoMechanism is what every *UnsupportedError is: the server does not
+// offer what the test would log in with.
 var ErrNoMechanism = errors.New("the server offers no authentication mechanism mailmon can use")
+
+// UnsupportedError reports that the mechanism asked for is not offered, or
+// that nothing usable is; no credential was sent.
+type UnsupportedError struct {
+	Want    string   // the mechanism asked for; "" for auto
+	Offered []string // what the server offers
+	Why     string   // more, when the list does not say it ("the greeting has no timestamp")
+}
+
+func (e *UnsupportedError) Error() string {
+	var b strings.Builder
+	if e.Want != "" {
+		fmt.Fprintf(&b, "the server does not offer %s", e.Want)
+	} else {
+		b.WriteString("the server offers no mechanism mailmon can use")
+	}
+	if e.Why != "" {
+		b.WriteString(": " + e.Why)
+	}
+	offered := "none"
+	if len(e.Offered) > 0 {
+		offered = strings.Join(e.Offered, " ")
+	}
+	b.WriteString(" (offered: " + offered + ")")
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrNoMechanism) hold.
+func (e *UnsupportedError) Is(target error) bool { return target == ErrNoMechanism }
 
 // Choose picks a mechanism from those the server advertises: want if it is
 // named, otherwise the best for the credentials at hand. On a connection
-// without TLS, mechanisms that keep the password off the wire come first.
+// without TLS (where the auth policy let the test log in only because
+// allow_plaintext_auth is set), a digest mechanism comes first: it keeps
+// the password itself off the wire.
 func Choose(want string, advertised []string, haveToken, encrypted bool) (string, error) {
 	adv := make([]string, len(advertised))
 	for i, m := range advertised {
@@ -85,7 +132,7 @@ func Choose(want string, advertised []string, haveToken, encrypted bool) (string
 	if want != "" && !strings.EqualFold(want, "auto") {
 		want = strings.ToUpper(want)
 		if !slices.Contains(adv, want) {
-			return "", fmt.Errorf("%w: %s is not among %s", ErrNoMechanism, want, strings.Join(adv, " "))
+			return "", &UnsupportedError{Want: want, Offered: adv}
 		}
 		return want, nil
 	}
@@ -103,7 +150,10 @@ func Choose(want string, advertised []string, haveToken, encrypted bool) (string
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("%w (offered: %s)", ErrNoMechanism, strings.Join(adv, " "))
+	if haveToken {
+		return "", &UnsupportedError{Offered: adv, Why: "an OAuth token is sent with XOAUTH2 or OAUTHBEARER"}
+	}
+	return "", &UnsupportedError{Offered: adv}
 }
 
 // loginClient is the obsolete but ubiquitous LOGIN mechanism: the server asks
@@ -177,4 +227,30 @@ func (c *oauthBearerClient) Next(challenge []byte) ([]byte, error) {
 	}
 	c.failed = true
 	return []byte{0x01}, nil
+}
+
+// Watch returns c with sent told of every response c makes, the initial
+// response included, before the caller sends it: what a test sends must be
+// known to its redactor before a server can echo it.
+func Watch(c Client, sent func(resp []byte)) Client { return &watched{Client: c, sent: sent} }
+
+type watched struct {
+	Client
+	sent func([]byte)
+}
+
+func (w *watched) Start() (string, []byte, error) {
+	mech, ir, err := w.Client.Start()
+	if err == nil && ir != nil {
+		w.sent(ir)
+	}
+	return mech, ir, err
+}
+
+func (w *watched) Next(challenge []byte) ([]byte, error) {
+	resp, err := w.Client.Next(challenge)
+	if err == nil {
+		w.sent(resp)
+	}
+	return resp, err
 }

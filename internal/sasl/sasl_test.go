@@ -135,3 +135,37 @@ func TestTokenCommandEnvironmentAndStderr(t *testing.T) {
 		t.Errorf("the error does not show the command's stderr, redacted: %s", msg)
 	}
 }
+
+func TestWatchSeesEveryResponse(t *testing.T) {
+	c, _ := New(Login, Credentials{User: "u", Password: "p"})
+	var sent []string
+	w := Watch(c, func(r []byte) { sent = append(sent, string(r)) })
+	w.Start() // LOGIN has no initial response: nothing to see
+	a, _ := w.Next([]byte("Username:"))
+	b, _ := w.Next([]byte("Password:"))
+	if !slices.Equal(sent, []string{string(a), string(b)}) || !slices.Equal(sent, []string{"u", "p"}) {
+		t.Errorf("watched %q", sent)
+	}
+	x, _ := New(XOAuth2, Credentials{User: "u", Token: "t"})
+	sent = nil
+	_, ir, _ := Watch(x, func(r []byte) { sent = append(sent, string(r)) }).Start()
+	if !slices.Equal(sent, []string{string(ir)}) {
+		t.Errorf("the initial response was not seen: %q", sent)
+	}
+}
+
+func TestUnsupportedError(t *testing.T) {
+	err := error(&UnsupportedError{Want: "PLAIN", Offered: []string{"CRAM-MD5", "LOGIN"}})
+	if !errors.Is(err, ErrNoMechanism) || err.Error() != "the server does not offer PLAIN (offered: CRAM-MD5 LOGIN)" {
+		t.Errorf("%v", err)
+	}
+	if got := (&UnsupportedError{Why: "LOGINDISABLED"}).Error(); got != "the server offers no mechanism mailmon can use: LOGINDISABLED (offered: none)" {
+		t.Errorf("%q", got)
+	}
+	for mech, want := range map[string]Exposure{"plain": RevealsSecret, "LOGIN": RevealsSecret, "USER": RevealsSecret,
+		"XOAUTH2": RevealsSecret, "cram-md5": RevealsDigest, "APOP": RevealsDigest, "": RevealsSecret} {
+		if got := ExposureOf(mech); got != want {
+			t.Errorf("ExposureOf(%q) = %d, want %d", mech, got, want)
+		}
+	}
+}

@@ -1,9 +1,6 @@
 package wire
 
-import (
-	"strings"
-	"sync"
-)
+import "sync"
 
 // Transcript limits keep a hostile server from growing memory through it.
 const (
@@ -13,27 +10,40 @@ const (
 
 // Transcript records a protocol conversation for people to read. Client lines
 // that carry credentials are recorded in redacted form by the protocol
-// clients; as a second guard every registered secret is scrubbed from every
-// line before it is kept.
+// clients; as a second guard every line is redacted by the test's Secrets
+// before it is kept (and again when a Result is made, by then knowing every
+// secret of the test).
 type Transcript struct {
 	mu      sync.Mutex
 	lines   []string
 	dropped int
-	secrets []string
+	secrets *Secrets
 }
 
 // Redacted is what stands in a transcript where a secret was.
 const Redacted = "[redacted]"
 
-// AddSecret registers a value that must never appear in the transcript.
-func (t *Transcript) AddSecret(s string) {
-	if t == nil || len(s) < 3 {
-		return
+// Secrets returns the redactor of the test the transcript belongs to.
+func (t *Transcript) Secrets() *Secrets {
+	if t == nil {
+		return nil
 	}
 	t.mu.Lock()
-	t.secrets = append(t.secrets, s)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if t.secrets == nil {
+		t.secrets = &Secrets{}
+	}
+	return t.secrets
 }
+
+// Fork returns an empty transcript of the same test: it shares the secrets,
+// so that what either registers is redacted from both (a round trip records
+// each look into the mailbox apart, and keeps only those that matter).
+func (t *Transcript) Fork() *Transcript { return &Transcript{secrets: t.Secrets()} }
+
+// AddSecret registers a value that must never appear in the transcript, nor
+// anywhere else the test's Secrets redact.
+func (t *Transcript) AddSecret(s string) { t.Secrets().Add(s) }
 
 // Client records a line the client sent.
 func (t *Transcript) Client(line string) { t.add("C: ", line) }
@@ -57,11 +67,7 @@ func (t *Transcript) add(prefix, line string) {
 		t.dropped++
 		return
 	}
-	line = Sanitize(line)
-	for _, s := range t.secrets {
-		line = strings.ReplaceAll(line, s, Redacted)
-	}
-	t.lines = append(t.lines, prefix+Truncate(line, maxTranscriptLine))
+	t.lines = append(t.lines, prefix+Truncate(t.secrets.Redact(line), maxTranscriptLine))
 }
 
 // Lines returns a copy of the recorded lines.

@@ -1,67 +1,21 @@
 package imap
 
 import (
-	"bufio"
-	"context"
 	"encoding/base64"
 	"errors"
-	"net"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mailmon/mailmon/internal/sasl"
+	scriptedconn "github.com/mailmon/mailmon/internal/testutil/scripted"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
-// scripted runs a client against a server script over a pipe, in the manner
-// of net/smtp's transcript tests. Script lines: "S: " a line the server
-// sends (CRLF added), "R: " raw bytes it sends, "C: " the line the client
-// must send.
+// scripted runs a client against a server script (package scripted).
 func scripted(t *testing.T, script ...string) (*Client, *wire.Transcript) {
 	t.Helper()
-	srv, cli := net.Pipe()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	tr := &wire.Transcript{}
-	conn := wire.NewConn(ctx, cli, wire.DefaultLimits(), tr)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer srv.Close()
-		br := bufio.NewReader(srv)
-		for _, s := range script {
-			kind, text := s[:3], s[3:]
-			switch kind {
-			case "S: ", "R: ":
-				if kind == "S: " {
-					text += "\r\n"
-				}
-				if _, err := srv.Write([]byte(text)); err != nil {
-					return // the client gave up, as some tests expect
-				}
-			case "C: ":
-				srv.SetReadDeadline(time.Now().Add(3 * time.Second))
-				line, err := br.ReadString('\n')
-				if err != nil {
-					t.Errorf("server: waiting for %q: %v", text, err)
-					return
-				}
-				if got := strings.TrimSuffix(line, "\r\n"); got != text {
-					t.Errorf("client sent %q, want %q", got, text)
-					return
-				}
-			default:
-				t.Errorf("bad script line %q", s)
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		conn.Close()
-		<-done
-		cancel()
-	})
+	conn, tr := scriptedconn.Conn(t, script...)
 	return NewClient(conn, Options{}), tr
 }
 

@@ -1,71 +1,25 @@
 package pop3
 
 import (
-	"bufio"
-	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/testutil/scripted"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
-// session runs the client against a scripted server over an in-memory
-// pipe. Each step of the script is "C: line" (the client must send exactly
-// line) or "S: line" (the server sends it). A deviation fails the test.
+// session runs the client against a scripted server (package scripted).
 func session(t *testing.T, script ...string) (*Client, *wire.Transcript) {
 	t.Helper()
-	cli, srv := net.Pipe()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	tr := &wire.Transcript{}
-	conn := wire.NewConn(ctx, cli, wire.DefaultLimits(), tr)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r := bufio.NewReader(srv)
-		for i, step := range script {
-			switch {
-			case strings.HasPrefix(step, "S: "):
-				if _, err := srv.Write([]byte(step[3:] + "\r\n")); err != nil {
-					t.Errorf("step %d: server write: %v", i, err)
-					return
-				}
-			case strings.HasPrefix(step, "C: "):
-				line, err := r.ReadString('\n')
-				if err != nil {
-					t.Errorf("step %d: expected the client to send %q: %v", i, step[3:], err)
-					return
-				}
-				if !strings.HasSuffix(line, "\r\n") {
-					t.Errorf("step %d: the client's line %q does not end in CRLF", i, line)
-				}
-				if got := strings.TrimSuffix(line, "\r\n"); got != step[3:] {
-					t.Errorf("step %d: the client sent %q, want %q", i, got, step[3:])
-					return
-				}
-			default:
-				t.Errorf("bad script step %q", step)
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Close()
-		cancel()
-		wg.Wait()
-	})
+	conn, tr := scripted.Conn(t, script...)
 	return NewClient(conn), tr
 }
 

@@ -134,6 +134,14 @@ const maxAuthSteps = 8
 
 // Auth authenticates with mech. Everything the client sends in the exchange
 // is redacted from the transcript; the server's challenges are recorded.
+//
+// Only a refusal of the credentials is an *wire.AuthError (auth_failed):
+// 535 (invalid credentials), 534 (mechanism too weak for this account) and
+// 538 (encryption required for this mechanism), RFC 4954 §6. Any other
+// refusal is the server's error with its reply (service_error), the
+// credentials never judged: 500/501/504 (the command, its base64 or the
+// mechanism not understood), 530 (authentication refused altogether, e.g.
+// STARTTLS first), and 454 (a temporary failure on the server's side).
 func (cl *Client) Auth(mech sasl.Client) error {
 	name, ir, err := mech.Start()
 	if err != nil {
@@ -141,7 +149,7 @@ func (cl *Client) Auth(mech sasl.Client) error {
 	}
 	line, shown := "AUTH "+name, "AUTH "+name
 	if ir != nil {
-		line += " " + encode(ir)
+		line += " " + initialResponse(ir)
 		shown += " " + wire.Redacted
 	}
 	if err := cl.conn.WriteRedacted(line, shown); err != nil {
@@ -166,14 +174,16 @@ func (cl *Client) Auth(mech sasl.Client) error {
 				cl.reply()
 				return &wire.AuthError{Err: err}
 			}
-			if err := cl.conn.WriteRedacted(encode(resp), wire.Redacted); err != nil {
+			// An empty response is an empty line: "=" is for an empty
+			// initial response only (RFC 4954 §4).
+			if err := cl.conn.WriteRedacted(base64.StdEncoding.EncodeToString(resp), wire.Redacted); err != nil {
 				return err
 			}
 		case r.Code == 334:
 			return wire.Violation("AUTH exchange did not end after %d challenges", maxAuthSteps)
-		case r.Code/100 == 5:
+		case r.Code == 535 || r.Code == 534 || r.Code == 538:
 			return &wire.AuthError{Reply: r.String()}
-		case r.Code/100 == 4:
+		case !r.Positive():
 			return r.Err()
 		default:
 			return wire.Violation("unexpected reply to AUTH: %q", wire.Truncate(r.String(), 120))
@@ -181,7 +191,9 @@ func (cl *Client) Auth(mech sasl.Client) error {
 	}
 }
 
-func encode(b []byte) string {
+// initialResponse encodes the initial response of AUTH; an empty one is
+// "=" (RFC 4954 §4), which tells it from none.
+func initialResponse(b []byte) string {
 	if len(b) == 0 {
 		return "="
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,6 +214,8 @@ func TestAuthFailed(t *testing.T) {
 		server   fakeimap.Options
 		cfg      func(*probe.Config)
 		commands []string
+		code     probe.Code // "": auth_failed
+		detail   string
 	}{
 		{
 			name: "LOGIN, wrong password", server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true},
@@ -245,46 +248,58 @@ func TestAuthFailed(t *testing.T) {
 		},
 		{
 			name: "CRAM-MD5, wrong password", server: fakeimap.Options{InsecureAuth: true, Mechanisms: []string{"CRAM-MD5"}},
-			cfg:      func(c *probe.Config) { c.TLS, c.User, c.Password, c.Auth = probe.TLSNone, user, wrong, "CRAM-MD5" },
+			cfg: func(c *probe.Config) {
+				c.TLS, c.User, c.Password, c.Auth, c.AllowPlaintextAuth = probe.TLSNone, user, wrong, "CRAM-MD5", true
+			},
 			commands: []string{"AUTHENTICATE", "LOGOUT"},
 		},
+		// What the monitor asks for is not offered: no credential is sent,
+		// and the result is auth_unsupported, naming what is.
 		{
 			name: "mechanism not offered", server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true},
-			cfg:      func(c *probe.Config) { c.User, c.Password, c.Auth = user, password, "CRAM-MD5" },
-			commands: []string{"LOGOUT"},
+			cfg:  func(c *probe.Config) { c.User, c.Password, c.Auth = user, password, "CRAM-MD5" },
+			code: probe.AuthUnsupported, commands: []string{"LOGOUT"},
+			detail: "does not offer CRAM-MD5 (offered: AUTH=PLAIN LOGIN command)",
+		},
+		{
+			name: "a token and no OAuth mechanism", server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true},
+			cfg: func(c *probe.Config) {
+				c.User, c.OAuthToken = user, sasl.TokenSource{Command: []string{"echo", "tok"}}
+			},
+			code: probe.AuthUnsupported, commands: []string{"LOGOUT"},
+			detail: "XOAUTH2 or OAUTHBEARER (offered: AUTH=PLAIN LOGIN command)",
 		},
 		{
 			name: "LOGINDISABLED and nothing else", server: fakeimap.Options{},
 			cfg: func(c *probe.Config) {
 				c.TLS, c.User, c.Password, c.AllowPlaintextAuth = probe.TLSNone, user, password, true
 			},
-			commands: []string{"LOGOUT"},
+			code: probe.AuthUnsupported, commands: []string{"LOGOUT"},
+			detail: "LOGINDISABLED and no AUTH=PLAIN (offered: none)",
 		},
 		{
 			name: "LOGIN asked, LOGINDISABLED", server: fakeimap.Options{},
 			cfg: func(c *probe.Config) {
 				c.TLS, c.User, c.Password, c.Auth, c.AllowPlaintextAuth = probe.TLSNone, user, password, "LOGIN", true
 			},
-			commands: []string{"LOGOUT"},
+			code: probe.AuthUnsupported, commands: []string{"LOGOUT"},
+			detail: "does not offer the LOGIN command: the server says LOGINDISABLED (offered: none)",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			leak.Check(t)
-			opts := tt.server
-			opts.Users = []fakeimap.User{testUser()}
-			s := fakeimap.Start(t, opts)
-			mode := probe.TLSImplicit
-			if !opts.Implicit {
-				mode = probe.TLSNone
-			}
-			cfg := config(s, mode)
-			cfg.CAFile = env.caFile
-			tt.cfg(&cfg)
+			s, cfg := authCase(t, env, tt.server, tt.cfg)
 			r := run(t, cfg)
-			wantCode(t, r, probe.AuthFailed)
+			if tt.code == "" {
+				tt.code = probe.AuthFailed
+			}
+			wantCode(t, r, tt.code)
 			if r.Error.Phase != "auth" || r.Auth != "" {
 				t.Errorf("phase %q, auth %q", r.Error.Phase, r.Auth)
+			}
+			if !strings.Contains(r.Error.Detail, tt.detail) {
+				t.Errorf("detail %q, want %q", r.Error.Detail, tt.detail)
 			}
 			if got := s.Commands(); !slices.Equal(got, tt.commands) {
 				t.Errorf("server received %v, want %v", got, tt.commands)
@@ -292,4 +307,21 @@ func TestAuthFailed(t *testing.T) {
 			checkResult(t, r, wrong, "not-the-token")
 		})
 	}
+}
+
+// authCase starts a fake with the test user and returns it with the config
+// of a check of it (implicit TLS when the fake has it, none otherwise),
+// changed by fn.
+func authCase(t *testing.T, env *tlsEnv, opts fakeimap.Options, fn func(*probe.Config)) (*fakeimap.Server, probe.Config) {
+	t.Helper()
+	opts.Users = []fakeimap.User{testUser()}
+	s := fakeimap.Start(t, opts)
+	mode := probe.TLSImplicit
+	if !opts.Implicit {
+		mode = probe.TLSNone
+	}
+	cfg := config(s, mode)
+	cfg.CAFile = env.caFile
+	fn(&cfg)
+	return s, cfg
 }

@@ -5,7 +5,7 @@ package imapprobe
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"slices"
 	"strings"
 
@@ -131,7 +131,7 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, s *Session) er
 			err = cl.Login(cr.User, cr.Password)
 		} else {
 			var m sasl.Client
-			if m, err = sasl.New(mech, cr); err != nil {
+			if m, err = probe.SASL(t, mech, cr); err != nil {
 				return err
 			}
 			err = cl.Authenticate(m)
@@ -147,41 +147,64 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, s *Session) er
 // loginCommand stands for the LOGIN command among SASL mechanisms.
 const loginCommand = "LOGIN"
 
-// mechanism picks how to log in. "auto": with a token, OAUTHBEARER or
-// XOAUTH2 as advertised; otherwise AUTHENTICATE PLAIN when advertised
-// (CRAM-MD5 first on a connection without TLS, which keeps the password off
-// the wire), else the LOGIN command unless the server says LOGINDISABLED.
-// "LOGIN" is the LOGIN command; any other name is that SASL mechanism, which
-// must be advertised. Secrets are never sent in the clear unless the
-// config allows it.
+// mechanism picks how to log in (choose) and asks the auth policy
+// (probe.Config.PermitAuth), whose refusal comes first: without TLS, no
+// credential of any form is sent unless allow_plaintext_auth says so.
 func mechanism(cfg *probe.Config, cl *imap.Client, c *wire.Conn, haveToken bool) (string, error) {
+	mech, err := choose(cfg, cl, c.Encrypted(), haveToken)
+	if perr := cfg.PermitAuth(c.Encrypted(), mech); perr != nil {
+		return "", perr
+	}
+	return mech, err
+}
+
+// choose picks how to log in. "auto": with a token, OAUTHBEARER or XOAUTH2
+// as advertised; otherwise AUTHENTICATE PLAIN when advertised (CRAM-MD5
+// first on a connection without TLS, allowed by the config, which keeps the
+// password off the wire), else the LOGIN command unless the server says
+// LOGINDISABLED. "LOGIN" is the LOGIN command; any other name is that SASL
+// mechanism, which must be advertised. What is not offered is a
+// *sasl.UnsupportedError listing what is.
+func choose(cfg *probe.Config, cl *imap.Client, encrypted, haveToken bool) (string, error) {
 	want := strings.ToUpper(cfg.Auth)
 	adv := cl.AuthMechanisms()
 	loginOK := !cl.Has("LOGINDISABLED")
-	var mech string
 	switch {
 	case want == loginCommand:
 		if !loginOK {
-			return "", &wire.AuthError{Err: fmt.Errorf("%w: the server says LOGINDISABLED", sasl.ErrNoMechanism)}
+			return loginCommand, &sasl.UnsupportedError{Want: "the LOGIN command", Offered: offered(cl), Why: "the server says LOGINDISABLED"}
 		}
-		mech = loginCommand
+		return loginCommand, nil
 	case want != "" && want != "AUTO" || haveToken:
-		return probe.Mechanism(cfg, c, adv, haveToken)
-	case !c.Encrypted() && slices.Contains(adv, sasl.CRAMMD5):
-		mech = sasl.CRAMMD5
+		m, err := sasl.Choose(cfg.Auth, adv, haveToken, encrypted)
+		var ue *sasl.UnsupportedError
+		if errors.As(err, &ue) {
+			ue.Offered = offered(cl)
+		}
+		return m, err
+	case !encrypted && slices.Contains(adv, sasl.CRAMMD5):
+		return sasl.CRAMMD5, nil
 	case slices.Contains(adv, sasl.Plain):
-		mech = sasl.Plain
+		return sasl.Plain, nil
 	case loginOK:
-		mech = loginCommand
+		return loginCommand, nil
 	case slices.Contains(adv, sasl.CRAMMD5):
-		mech = sasl.CRAMMD5
-	default:
-		return "", &wire.AuthError{Err: fmt.Errorf("%w: LOGINDISABLED and no AUTH=PLAIN (offered: %s)", sasl.ErrNoMechanism, strings.Join(adv, " "))}
+		return sasl.CRAMMD5, nil
 	}
-	if err := cfg.CheckPlaintext(c, mech); err != nil {
-		return "", err
+	return "", &sasl.UnsupportedError{Offered: offered(cl), Why: "LOGINDISABLED and no AUTH=PLAIN"}
+}
+
+// offered lists how the server lets one log in: AUTHENTICATE with each
+// AUTH= mechanism, and the LOGIN command unless LOGINDISABLED.
+func offered(cl *imap.Client) []string {
+	var out []string
+	for _, m := range cl.AuthMechanisms() {
+		out = append(out, "AUTH="+m)
 	}
-	return mech, nil
+	if !cl.Has("LOGINDISABLED") {
+		out = append(out, "LOGIN command")
+	}
+	return out
 }
 
 // checkMailbox is the optional mailbox check: STATUS, or EXAMINE (read-only,

@@ -141,10 +141,10 @@ func TestProbeSuccess(t *testing.T) {
 			commands: []string{"AUTHENTICATE", "LOGOUT"},
 		},
 		{
-			name: "CRAM-MD5 without TLS needs no plaintext permission", tls: probe.TLSNone, mode: probe.TLSNone, auth: "CRAM-MD5",
+			name: "CRAM-MD5 without TLS when allowed", tls: probe.TLSNone, mode: probe.TLSNone, auth: "CRAM-MD5",
 			server: fakeimap.Options{InsecureAuth: true, Mechanisms: []string{"CRAM-MD5"}},
 			cfg: func(c *probe.Config) {
-				c.User, c.Password, c.Auth = user, password, "CRAM-MD5"
+				c.User, c.Password, c.Auth, c.AllowPlaintextAuth = user, password, "CRAM-MD5", true
 			},
 			phases:   []string{"connect", "greeting", "capabilities", "auth", "quit"},
 			commands: []string{"AUTHENTICATE", "LOGOUT"},

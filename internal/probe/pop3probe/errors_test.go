@@ -30,6 +30,7 @@ func TestErrors(t *testing.T) {
 		phase    string
 		reply    string
 		auth     string   // the mechanism recorded: only a login that worked
+		detail   string   // the error's detail, when it matters
 		received []string // what the server got, when it matters
 	}{
 		{
@@ -153,15 +154,16 @@ func TestErrors(t *testing.T) {
 			name: "auth_failed: APOP", opts: &fakepop3.Options{APOP: true},
 			cfg: func(t *testing.T, c *probe.Config) {
 				*c = withLogin(*c, "APOP")
-				c.Password = "wrong-password-value"
+				c.Password, c.AllowPlaintextAuth = "wrong-password-value", true
 			},
 			code: probe.AuthFailed, phase: "auth", reply: "-ERR [AUTH] invalid credentials",
 			received: []string{"CAPA", "APOP", "QUIT"},
 		},
 		{
-			name: "auth_failed: APOP without a timestamp", opts: &fakepop3.Options{},
-			cfg:  func(t *testing.T, c *probe.Config) { *c = withLogin(*c, "APOP") },
-			code: probe.AuthFailed, phase: "auth", received: []string{"CAPA", "QUIT"},
+			name: "auth_unsupported: APOP without a timestamp", opts: &fakepop3.Options{Implicit: true, SASL: []string{"PLAIN"}},
+			mode: probe.TLSImplicit, cfg: func(t *testing.T, c *probe.Config) { *c = withLogin(*c, "APOP") },
+			code: probe.AuthUnsupported, phase: "auth", received: []string{"CAPA+tls", "QUIT+tls"},
+			detail: "the server does not offer APOP: the greeting has no timestamp (offered: USER PLAIN)",
 		},
 		{
 			name: "auth_failed: SASL PLAIN", opts: &fakepop3.Options{Implicit: true, SASL: []string{"PLAIN"}}, mode: probe.TLSImplicit,
@@ -176,7 +178,7 @@ func TestErrors(t *testing.T) {
 			name: "auth_failed: CRAM-MD5", opts: &fakepop3.Options{SASL: []string{"CRAM-MD5"}},
 			cfg: func(t *testing.T, c *probe.Config) {
 				*c = withLogin(*c, "CRAM-MD5")
-				c.Password = "wrong-password-value"
+				c.Password, c.AllowPlaintextAuth = "wrong-password-value", true
 			},
 			code: probe.AuthFailed, phase: "auth", reply: "-ERR [AUTH] invalid credentials",
 			received: []string{"CAPA", "AUTH", "<sasl>", "QUIT"},
@@ -198,16 +200,18 @@ func TestErrors(t *testing.T) {
 			received: []string{"CAPA+tls", "AUTH+tls", "<sasl>+tls", "QUIT+tls"},
 		},
 		{
-			name: "auth_failed: the named mechanism is not offered", opts: &fakepop3.Options{Implicit: true, SASL: []string{"PLAIN"}}, mode: probe.TLSImplicit,
+			name: "auth_unsupported: the named mechanism is not offered", opts: &fakepop3.Options{Implicit: true, SASL: []string{"PLAIN"}, APOP: true}, mode: probe.TLSImplicit,
 			cfg:  func(t *testing.T, c *probe.Config) { *c = withLogin(*c, "CRAM-MD5") },
-			code: probe.AuthFailed, phase: "auth", received: []string{"CAPA+tls", "QUIT+tls"},
+			code: probe.AuthUnsupported, phase: "auth", received: []string{"CAPA+tls", "QUIT+tls"},
+			detail: "the server does not offer CRAM-MD5 (offered: USER APOP PLAIN)",
 		},
 		{
-			name: "auth_failed: no mechanism for a token", opts: &fakepop3.Options{Implicit: true, SASL: []string{"PLAIN"}}, mode: probe.TLSImplicit,
+			name: "auth_unsupported: no mechanism for a token", opts: &fakepop3.Options{Implicit: true, SASL: []string{"PLAIN"}, NoUSER: true}, mode: probe.TLSImplicit,
 			cfg: func(t *testing.T, c *probe.Config) {
 				c.User, c.OAuthToken = user, sasl.TokenSource{File: tokenFile(t, token)}
 			},
-			code: probe.AuthFailed, phase: "auth", received: []string{"CAPA+tls", "QUIT+tls"},
+			code: probe.AuthUnsupported, phase: "auth", received: []string{"CAPA+tls", "QUIT+tls"},
+			detail: "the server offers no mechanism mailmon can use: an OAuth token is sent with XOAUTH2 or OAUTHBEARER (offered: PLAIN)",
 		},
 	}
 	for _, tt := range tests {
@@ -226,6 +230,9 @@ func TestErrors(t *testing.T) {
 			wantCode(t, r, tt.code)
 			if r.Error.Phase != tt.phase {
 				t.Errorf("phase %q, want %q:\n%s", r.Error.Phase, tt.phase, dump(r))
+			}
+			if tt.detail != "" && r.Error.Detail != tt.detail {
+				t.Errorf("detail %q, want %q", r.Error.Detail, tt.detail)
 			}
 			if r.Error.Reply != tt.reply {
 				t.Errorf("reply %q, want %q", r.Error.Reply, tt.reply)

@@ -134,7 +134,7 @@ func TestHostile(t *testing.T) {
 			const timeout = 1500 * time.Millisecond
 			cfg := probe.Config{Type: "pop3", Host: srv.Host, Port: srv.Port, TLS: tc.tls, CAFile: caFile, Timeout: timeout}
 			if tc.phase == "auth" {
-				cfg.User, cfg.Password, cfg.Auth = user, password, "CRAM-MD5"
+				cfg.User, cfg.Password, cfg.Auth, cfg.AllowPlaintextAuth = user, password, "CRAM-MD5", true
 			}
 			start := time.Now()
 			r := probe.Run(context.Background(), Probe, cfg)

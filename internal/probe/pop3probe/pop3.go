@@ -126,7 +126,7 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, cl *pop3.Clien
 		if err != nil {
 			return err
 		}
-		if err := login(cl, mech, cr); err != nil {
+		if err := login(t, cl, mech, cr); err != nil {
 			return err
 		}
 		t.SetAuth(mech)
@@ -134,29 +134,37 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, cl *pop3.Clien
 	})
 }
 
-// mechanism picks how to log in: USER (USER/PASS), APOP or a SASL
-// mechanism. A named one (cfg.Auth) is used if the server offers it. Auto
-// picks, with a token, OAUTHBEARER or XOAUTH2; without TLS, one that keeps
-// the password off the wire (CRAM-MD5, APOP) first; then the SASL
-// mechanisms of CAPA; and last USER/PASS, which every server is assumed to
-// know. Mechanisms that would expose the password without TLS are refused
-// unless the config allows plaintext authentication.
+// mechanism picks how to log in (choose) and asks the auth policy
+// (probe.Config.PermitAuth), whose refusal comes first: without TLS, no
+// credential of any form is sent unless allow_plaintext_auth says so.
 func mechanism(cfg *probe.Config, cl *pop3.Client, c *wire.Conn, haveToken bool) (string, error) {
+	mech, err := choose(cfg, cl, c.Encrypted(), haveToken)
+	if perr := cfg.PermitAuth(c.Encrypted(), mech); perr != nil {
+		return "", perr
+	}
+	return mech, err
+}
+
+// choose picks USER (USER/PASS), APOP or a SASL mechanism. A named one
+// (cfg.Auth) must be offered: APOP needs the greeting's timestamp, a SASL
+// mechanism the CAPA SASL line; USER is assumed known. Auto picks, with a
+// token, OAUTHBEARER or XOAUTH2; without TLS (allowed by the config), one
+// that keeps the password off the wire (CRAM-MD5, APOP) first; then the
+// SASL mechanisms of CAPA; and last USER/PASS, which every server is
+// assumed to know. What is not offered is a *sasl.UnsupportedError listing
+// what is.
+func choose(cfg *probe.Config, cl *pop3.Client, encrypted, haveToken bool) (string, error) {
 	adv := cl.SASL()
-	var mech string
 	switch want := strings.ToUpper(cfg.Auth); want {
 	case MechUser:
-		mech = MechUser
+		return MechUser, nil
 	case MechAPOP:
 		if cl.Timestamp() == "" {
-			return "", &wire.AuthError{Err: errors.Join(sasl.ErrNoMechanism, pop3.ErrNoTimestamp)}
+			return MechAPOP, &sasl.UnsupportedError{Want: MechAPOP, Offered: offered(cl), Why: "the greeting has no timestamp"}
 		}
-		mech = MechAPOP
+		return MechAPOP, nil
 	case "", "AUTO":
-		if haveToken {
-			return probe.Mechanism(cfg, c, adv, true)
-		}
-		if !c.Encrypted() {
+		if !haveToken && !encrypted {
 			if slices.Contains(adv, sasl.CRAMMD5) {
 				return sasl.CRAMMD5, nil
 			}
@@ -164,21 +172,42 @@ func mechanism(cfg *probe.Config, cl *pop3.Client, c *wire.Conn, haveToken bool)
 				return MechAPOP, nil
 			}
 		}
-		m, err := probe.Mechanism(cfg, c, adv, false)
-		if !errors.Is(err, sasl.ErrNoMechanism) {
-			return m, err
+		m, err := sasl.Choose(cfg.Auth, adv, haveToken, encrypted)
+		if err != nil && !haveToken {
+			return MechUser, nil
 		}
-		mech = MechUser
+		return m, withOffered(err, cl)
 	default:
-		return probe.Mechanism(cfg, c, adv, haveToken)
+		m, err := sasl.Choose(cfg.Auth, adv, haveToken, encrypted)
+		return m, withOffered(err, cl)
 	}
-	if err := cfg.CheckPlaintext(c, mech); err != nil {
-		return "", err
-	}
-	return mech, nil
 }
 
-func login(cl *pop3.Client, mech string, cr sasl.Credentials) error {
+// withOffered puts the POP3 ways of logging in into a SASL choice's
+// *sasl.UnsupportedError, which knows only the SASL mechanisms.
+func withOffered(err error, cl *pop3.Client) error {
+	var ue *sasl.UnsupportedError
+	if errors.As(err, &ue) {
+		ue.Offered = offered(cl)
+	}
+	return err
+}
+
+// offered lists how the server lets one log in: USER (advertised, or
+// assumed of a server without CAPA), APOP (a timestamp in the greeting) and
+// the SASL mechanisms.
+func offered(cl *pop3.Client) []string {
+	var out []string
+	if _, ok := cl.Cap("USER"); ok || !cl.CapaOK() {
+		out = append(out, MechUser)
+	}
+	if cl.Timestamp() != "" {
+		out = append(out, MechAPOP)
+	}
+	return append(out, cl.SASL()...)
+}
+
+func login(t *probe.Trace, cl *pop3.Client, mech string, cr sasl.Credentials) error {
 	switch mech {
 	case MechUser:
 		if err := cl.User(cr.User); err != nil {
@@ -186,9 +215,12 @@ func login(cl *pop3.Client, mech string, cr sasl.Credentials) error {
 		}
 		return cl.Pass(cr.Password)
 	case MechAPOP:
+		if ts := cl.Timestamp(); ts != "" {
+			t.Secrets().AddEncoded(pop3.APOPDigest(ts, cr.Password))
+		}
 		return cl.APOP(cr.User, cr.Password)
 	}
-	m, err := sasl.New(mech, cr)
+	m, err := probe.SASL(t, mech, cr)
 	if err != nil {
 		return err
 	}

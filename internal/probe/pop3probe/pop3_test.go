@@ -91,7 +91,10 @@ func TestSuccess(t *testing.T) {
 		},
 		{
 			name: "APOP", opts: fakepop3.Options{APOP: true}, mode: probe.TLSNone,
-			cfg:    func(t *testing.T, c *probe.Config) { *c = withLogin(*c, "APOP") },
+			cfg: func(t *testing.T, c *probe.Config) {
+				*c = withLogin(*c, "APOP")
+				c.AllowPlaintextAuth = true
+			},
 			phases: []string{"connect", "greeting", "capabilities", "auth", "quit"}, auth: "APOP",
 			received: []string{"CAPA", "APOP", "QUIT"},
 			check: func(t *testing.T, r *probe.Result, _ *fakepop3.Server) {
@@ -157,8 +160,11 @@ func TestSuccess(t *testing.T) {
 			received: []string{"CAPA+tls", "AUTH+tls", "<sasl>+tls", "<sasl>+tls", "QUIT+tls"},
 		},
 		{
-			name: "CRAM-MD5 without TLS needs no permission", opts: fakepop3.Options{SASL: []string{"CRAM-MD5"}}, mode: probe.TLSNone,
-			cfg:  func(t *testing.T, c *probe.Config) { *c = withLogin(*c, "CRAM-MD5") },
+			name: "CRAM-MD5 without TLS when allowed", opts: fakepop3.Options{SASL: []string{"CRAM-MD5"}}, mode: probe.TLSNone,
+			cfg: func(t *testing.T, c *probe.Config) {
+				*c = withLogin(*c, "CRAM-MD5")
+				c.AllowPlaintextAuth = true
+			},
 			auth: "CRAM-MD5", tlsMode: probe.TLSNone,
 			received: []string{"CAPA", "AUTH", "<sasl>", "QUIT"},
 		},

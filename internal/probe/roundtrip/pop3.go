@@ -111,8 +111,7 @@ func (m *pop3Mailbox) await(ctx context.Context, p *Probe, attempt func()) (*sig
 		var temporary error // the last look's refusal, if the server said it may pass
 		for n := 1; ; n++ {
 			attempt()
-			tr = &wire.Transcript{}
-			tr.AddSecret(string(m.cfg.Password))
+			tr = m.t.Transcript.Fork() // the test's secrets, and what the look registers
 			tr.Note(fmt.Sprintf("look %d into the mailbox", n))
 			start := time.Now()
 			sc, err := m.look(ctx, p, tr)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/mailmon/mailmon/internal/mail/smtp"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -96,7 +95,7 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, cl *smtp.Clien
 		if err != nil {
 			return err
 		}
-		m, err := sasl.New(mech, cr)
+		m, err := probe.SASL(t, mech, cr)
 		if err != nil {
 			return err
 		}

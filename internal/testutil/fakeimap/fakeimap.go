@@ -48,6 +48,12 @@ type Options struct {
 	// commands the server handles whether advertised or not (UIDPLUS,
 	// LIST-EXTENDED, ...).
 	Caps []imap.Cap
+	// Echo repeats credentials as a careless server does: every user's
+	// password and token in the greeting's capabilities (as mechanisms
+	// AUTH=X-ECHO-…); a refused LOGIN's user, password and command line; and
+	// what a client sends in AUTHENTICATE, decoded and as sent, in the
+	// challenges that follow and in the refusal (saslsrv.Echo).
+	Echo bool
 	// SpecialUse gives mailboxes a special-use attribute (RFC 6154), e.g.
 	// "Spam" → imap.MailboxAttrJunk; the server then advertises SPECIAL-USE.
 	SpecialUse map[string]imap.MailboxAttr
@@ -112,6 +118,7 @@ func Start(t testing.TB, opts Options) *Server {
 	if len(opts.SpecialUse) > 0 {
 		caps[imap.CapSpecialUse] = struct{}{}
 	}
+
 	var starttls *tls.Config
 	if !opts.Implicit {
 		starttls = opts.TLSConfig

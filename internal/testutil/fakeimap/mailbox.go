@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -168,11 +169,32 @@ func (ss *session) List(w *imapserver.ListWriter, ref string, patterns []string,
 	return nil
 }
 
-// Login remembers who logged in, for List.
+// Login remembers who logged in, for List. With Options.Echo a refusal
+// repeats what the client sent: the user name and password, and its last
+// line as the server read it.
 func (ss *session) Login(user, password string) error {
 	if err := ss.Session.Login(user, password); err != nil {
-		return err
+		if !ss.s.opts.Echo {
+			return err
+		}
+		last := ""
+		if lines := ss.s.rec.lines(); len(lines) > 0 {
+			last = lines[len(lines)-1]
+		}
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthenticationFailed,
+			Text: printable("invalid credentials, you sent: " + user + " " + password + " | " + last)}
 	}
 	ss.user = user
 	return nil
+}
+
+// printable makes s fit an IMAP response text: control characters become
+// '.', so that an echoed SASL payload keeps its other bytes.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '.'
+		}
+		return r
+	}, s)
 }

@@ -6,12 +6,15 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
 )
 
 // session is the memory server's session with the SASL mechanisms of the
@@ -50,10 +53,22 @@ func (ss *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error 
 }
 
 func (ss *session) AuthenticateMechanisms() []string {
-	if len(ss.s.opts.Mechanisms) == 0 {
-		return []string{"PLAIN"}
+	mechs := ss.s.opts.Mechanisms
+	if len(mechs) == 0 {
+		mechs = []string{"PLAIN"}
 	}
-	return ss.s.opts.Mechanisms
+	if ss.s.opts.Echo {
+		// The library advertises no capability of its own invention:
+		// the secrets go out as mechanisms, in the greeting's list.
+		for _, u := range ss.s.opts.Users {
+			for _, v := range []string{u.Password, u.Token} {
+				if v != "" {
+					mechs = append(slices.Clip(mechs), "X-ECHO-"+v)
+				}
+			}
+		}
+	}
+	return mechs
 }
 
 func (ss *session) Authenticate(mech string) (sasl.Server, error) {
@@ -80,6 +95,9 @@ func (ss *session) Authenticate(mech string) (sasl.Server, error) {
 	default:
 		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "SASL mechanism not supported"}
 	}
+	if ss.s.opts.Echo {
+		srv = saslsrv.Echo(srv, mech)
+	}
 	for _, m := range ss.AuthenticateMechanisms() {
 		if strings.EqualFold(m, mech) {
 			return authFailed{srv}, nil
@@ -99,13 +117,19 @@ func (ss *session) loginToken(user, token string) error {
 
 // authFailed turns every failure of a mechanism into NO
 // [AUTHENTICATIONFAILED], as a real server answers, rather than the
-// library's internal server error.
+// library's internal server error; an echoing exchange's refusal repeats
+// what the client sent.
 type authFailed struct{ sasl.Server }
 
 func (a authFailed) Next(resp []byte) ([]byte, bool, error) {
 	chal, done, err := a.Server.Next(resp)
+	var ee *saslsrv.EchoError
 	var ie *imap.Error
-	if err != nil && !errors.As(err, &ie) {
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		err = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthenticationFailed, Text: printable(ee.Error())}
+	case !errors.As(err, &ie):
 		err = imapserver.ErrAuthFailed
 	}
 	return chal, done, err

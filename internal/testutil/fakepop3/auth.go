@@ -46,6 +46,12 @@ func (ss *session) auth(args string) bool {
 	if err != nil {
 		return ss.send("-ERR unsupported authentication mechanism")
 	}
+	if s.opts.Echo {
+		e := saslsrv.Echo(m, mech)
+		defer func() { ss.echo = nil }()
+		ss.echo = e.Said
+		m = e
+	}
 	var resp []byte // nil: no initial response
 	if hasIR {
 		if ir == "=" {

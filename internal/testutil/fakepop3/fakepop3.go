@@ -51,6 +51,12 @@ type Options struct {
 	// server does (discovery's injection test sends a NOOP there); without
 	// it, bytes behind STLS fail the test.
 	DiscardAfterSTLS bool
+	// Echo repeats credentials as a careless server does: the users'
+	// passwords and tokens in the greeting; each login command line as
+	// received in its reply, failed or not; what a client sends in AUTH,
+	// decoded and as sent (saslsrv.Echo); and all of it again in the reply
+	// to QUIT.
+	Echo bool
 	// Override, if set, sees every command first; when it returns true, its
 	// reply (lines without CRLF) is sent instead of the normal one.
 	Override func(c Command) (reply []string, handled bool)
@@ -290,8 +296,10 @@ type session struct {
 	tls       bool
 	timestamp string
 
-	user    string // the USER given, before PASS
-	authed  string // the logged-in user
+	user    string        // the USER given, before PASS
+	authed  string        // the logged-in user
+	echo    func() string // what the login in progress repeats (Options.Echo)
+	echoed  []string      // what the session repeated so far
 	drop    []*Message
 	deleted map[*Message]bool
 }
@@ -317,6 +325,9 @@ func (ss *session) run() {
 		}
 	}()
 	greeting := "+OK fakepop3 ready"
+	if s.opts.Echo {
+		greeting += " and knows " + strings.Join(s.accounts().Secrets(), " ")
+	}
 	if s.opts.APOP {
 		ss.timestamp = fmt.Sprintf("<%d.%d@fakepop3.test>", ss.id, time.Now().UnixNano())
 		greeting += " " + ss.timestamp
@@ -398,6 +409,7 @@ func (ss *session) handle(verb, args string) bool {
 			ss.user = args
 			return ss.send("+OK")
 		case "PASS":
+			ss.echoLine("PASS " + args)
 			if ss.user == "" {
 				return ss.send("-ERR USER first")
 			}
@@ -409,7 +421,7 @@ func (ss *session) handle(verb, args string) bool {
 		case "AUTH":
 			return ss.auth(args)
 		case "QUIT":
-			ss.send("+OK bye")
+			ss.send(ss.bye())
 			return false
 		}
 		return ss.send("-ERR unknown command or not logged in")
@@ -465,7 +477,7 @@ func (ss *session) handle(verb, args string) bool {
 	case "QUIT":
 		s.unlock(ss.authed, ss.deleted)
 		ss.authed = ""
-		ss.send("+OK bye")
+		ss.send(ss.bye())
 		return false
 	}
 	return ss.send("-ERR unknown command")
@@ -518,26 +530,54 @@ func (ss *session) stls() bool {
 	return true
 }
 
+// echoLine makes the login in progress repeat line (Options.Echo).
+func (ss *session) echoLine(line string) {
+	if ss.srv.opts.Echo {
+		ss.echo = func() string { return line }
+	}
+}
+
+// echoing is what the reply to a login repeats: ", you sent: …".
+func (ss *session) echoing() string {
+	if ss.echo == nil {
+		return ""
+	}
+	said := ss.echo()
+	ss.echo = nil
+	ss.echoed = append(ss.echoed, said)
+	return ", you sent: " + said
+}
+
+// bye is the reply to QUIT, repeating what the session echoed.
+func (ss *session) bye() string {
+	if len(ss.echoed) == 0 {
+		return "+OK bye"
+	}
+	return "+OK bye, you sent: " + strings.Join(ss.echoed, " | ")
+}
+
 // login ends a login attempt of user: the maildrop is locked on success.
 func (ss *session) login(user string, ok bool) bool {
 	s := ss.srv
+	echo := ss.echoing()
 	if !ok {
 		code := s.opts.AuthCode
 		if code == "" {
 			code = "AUTH"
 		}
-		return ss.send("-ERR [" + code + "] invalid credentials")
+		return ss.send("-ERR [" + code + "] invalid credentials" + echo)
 	}
 	drop, locked := s.lock(user)
 	if !locked {
-		return ss.send("-ERR [IN-USE] maildrop is locked by another session")
+		return ss.send("-ERR [IN-USE] maildrop is locked by another session" + echo)
 	}
 	ss.authed, ss.drop, ss.deleted = user, drop, map[*Message]bool{}
-	return ss.send(fmt.Sprintf("+OK %s has %d messages", user, len(drop)))
+	return ss.send(fmt.Sprintf("+OK %s has %d messages%s", user, len(drop), echo))
 }
 
 func (ss *session) apop(args string) bool {
 	s := ss.srv
+	ss.echoLine("APOP " + args)
 	if !s.opts.APOP {
 		return ss.send("-ERR APOP is not supported")
 	}

@@ -28,6 +28,11 @@ type Options struct {
 	Mechs    []string // advertised AUTH mechanisms; default: all of saslsrv when Accounts are set
 	// AllowInsecureAuth offers AUTH before TLS.
 	AllowInsecureAuth bool
+	// Echo repeats credentials as a careless server does: the accounts'
+	// passwords and tokens in the greeting and EHLO reply, and what a client
+	// sends in AUTH, decoded and as sent, in the challenges that follow
+	// and in the 535 refusal (saslsrv.Echo).
+	Echo bool
 	// Faults: a non-nil error is the reply to that command.
 	FailMail, FailRcpt, FailData *gosmtp.SMTPError
 	// OnData runs when a message arrives; e.g. to deliver it to a mailbox fake.
@@ -76,6 +81,9 @@ func Start(t testing.TB, o Options) *Server {
 	s := &Server{Host: ln.Addr().(*net.TCPAddr).IP.String(), Port: ln.Addr().(*net.TCPAddr).Port, opts: o}
 	srv := gosmtp.NewServer(s)
 	srv.Domain = "fake.example"
+	if o.Echo {
+		srv.Domain += " knows " + strings.Join(o.Accounts.Secrets(), " ")
+	}
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	srv.AllowInsecureAuth = o.AllowInsecureAuth || o.Implicit
 	srv.Debug = lockedWriter{&s.mu, &s.log}
@@ -149,20 +157,27 @@ func (se *session) Auth(mech string) (gosasl.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if se.s.opts.Echo {
+		srv = saslsrv.Echo(srv, mech)
+	}
 	return authFailed{srv}, nil
 }
 
 // authFailed makes wrong credentials a 535, as real servers answer; go-smtp
-// turns errors of its own kind into 454 (temporary).
+// turns errors of its own kind into 454 (temporary). An echoing exchange's
+// refusal repeats what the client sent.
 type authFailed struct{ gosasl.Server }
 
 func (a authFailed) Next(resp []byte) ([]byte, bool, error) {
 	chal, done, err := a.Server.Next(resp)
-	if err != nil {
-		var se *gosmtp.SMTPError
-		if !errors.As(err, &se) {
-			err = gosmtp.ErrAuthFailed
-		}
+	var ee *saslsrv.EchoError
+	var se *gosmtp.SMTPError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		err = &gosmtp.SMTPError{Code: 535, EnhancedCode: gosmtp.EnhancedCode{5, 7, 8}, Message: "Authentication failed, " + ee.Error()}
+	case !errors.As(err, &se):
+		err = gosmtp.ErrAuthFailed
 	}
 	return chal, done, err
 }

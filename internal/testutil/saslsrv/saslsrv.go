@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	gosasl "github.com/emersion/go-sasl"
@@ -21,6 +22,18 @@ var ErrInvalid = errors.New("invalid credentials")
 type Accounts struct {
 	Passwords map[string]string // user → password
 	Tokens    map[string]string // user → OAuth bearer token
+}
+
+// Secrets lists every password and token, for a fake that echoes them.
+func (a Accounts) Secrets() []string {
+	var out []string
+	for _, m := range []map[string]string{a.Passwords, a.Tokens} {
+		for _, v := range m {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Mechanisms lists what New can serve.

@@ -1,0 +1,118 @@
+package probe
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// Secrets is the test's redactor. Everything that leaves a test passes
+// through it: the transcript as it is recorded, and the whole Result as
+// Trace.Result makes it (error detail, server reply, warnings, details,
+// transcript again), so that the JSON and Nagios outputs, the store, the
+// API, /metrics, alerts and logs, all made from a Result, hold no secret.
+func (t *Trace) Secrets() *wire.Secrets { return t.Transcript.Secrets() }
+
+// AddSecrets registers the secrets of cfg, the mailbox leg's password and a
+// round trip's SMTP-leg password, before the test starts. An OAuth token is
+// registered when it is fetched (Credentials), a SASL payload when it is
+// made (SASL), an APOP digest when it is computed.
+func (t *Trace) AddSecrets(cfg *Config) {
+	s := t.Secrets()
+	s.Add(string(cfg.Password))
+	if cfg.SMTP != nil {
+		s.Add(string(cfg.SMTP.Password))
+	}
+}
+
+// SASL returns the client side of mechanism mech. Each response it makes is
+// registered with the test's secrets before it is sent, in its base64 forms
+// (and a CRAM-MD5 digest as it is): a server that echoes a response finds
+// it redacted.
+func SASL(t *Trace, mech string, cr sasl.Credentials) (sasl.Client, error) {
+	m, err := sasl.New(mech, cr)
+	if err != nil {
+		return nil, err
+	}
+	s := t.Secrets()
+	cram := strings.EqualFold(mech, sasl.CRAMMD5)
+	return sasl.Watch(m, func(resp []byte) {
+		s.AddPayload(resp)
+		if i := bytes.LastIndexByte(resp, ' '); cram && i >= 0 {
+			s.AddEncoded(string(resp[i+1:]))
+		}
+	}), nil
+}
+
+// redact passes every text of r through s. Values of Details are the plain
+// data Trace.Detail takes: strings, string slices and maps, nested maps of
+// a leg's facts, TLS facts; numbers and booleans hold no text.
+func (r *Result) redact(s *wire.Secrets) {
+	if e := r.Error; e != nil {
+		e.Detail = s.Redact(wire.OneLine(e.Detail))
+		e.Reply = s.Redact(e.Reply)
+	}
+	for i, w := range r.Warnings {
+		r.Warnings[i] = s.Redact(w)
+	}
+	if r.TLS != nil {
+		r.TLS = r.TLS.redact(s)
+	}
+	if r.Details != nil {
+		r.Details = redactValue(r.Details, s).(map[string]any)
+	}
+	for i, l := range r.Transcript {
+		r.Transcript[i] = s.Redact(l)
+	}
+}
+
+// redactValue returns v with its text redacted; containers are copied, not
+// changed, since the trace may still hold them.
+func redactValue(v any, s *wire.Secrets) any {
+	switch x := v.(type) {
+	case string:
+		return s.Redact(x)
+	case []string:
+		if x == nil {
+			return x
+		}
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = s.Redact(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue(e, s)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]string, len(x))
+		for k, e := range x {
+			out[s.Redact(k)] = s.Redact(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[s.Redact(k)] = redactValue(e, s)
+		}
+		return out
+	case *TLSInfo:
+		return x.redact(s)
+	}
+	return v
+}
+
+func (i *TLSInfo) redact(s *wire.Secrets) *TLSInfo {
+	if i == nil {
+		return nil
+	}
+	c := *i
+	c.CertSubject, c.CertIssuer = s.Redact(c.CertSubject), s.Redact(c.CertIssuer)
+	c.CertNames = redactValue(c.CertNames, s).([]string)
+	return &c
+}
