@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"users":                 users,
 		"sessions":              sessions,
 		"monitor search":        monitorSearch,
+		"batch":                 batch,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
