@@ -329,16 +329,7 @@ func Apply(ctx context.Context, args []string, env Env) int {
 	if *file == "" {
 		return errorf(env, "apply: -f FILE is required")
 	}
-	var data []byte
-	var err error
-	if *file == "-" {
-		if env.Stdin == nil {
-			return errorf(env, "apply: -f -: no standard input")
-		}
-		data, err = io.ReadAll(io.LimitReader(env.Stdin, 64<<20))
-	} else {
-		data, err = os.ReadFile(*file)
-	}
+	data, err := config.ReadFile(*file, env.Stdin)
 	if err != nil {
 		return errorf(env, "apply: %v", err)
 	}
