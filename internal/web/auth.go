@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -55,6 +56,9 @@ func CheckPassword(pw string) error {
 func AddUser(ctx context.Context, st store.Store, name, password string, cost int) (*store.User, error) {
 	if n := utf8.RuneCountInString(name); n < 1 || n > 64 || strings.ContainsAny(name, " \t\r\n") {
 		return nil, errors.New("a user name is 1 to 64 characters without spaces")
+	}
+	if err := config.CheckName(name); err != nil {
+		return nil, fmt.Errorf("user name: %v", err)
 	}
 	if err := CheckPassword(password); err != nil {
 		return nil, err
