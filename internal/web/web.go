@@ -51,9 +51,10 @@ type Server struct {
 	// session is checked again (default 15 s).
 	Heartbeat time.Duration
 
-	once    sync.Once
-	pages   map[string]*template.Template
-	limiter *limiter
+	once       sync.Once
+	pages      map[string]*template.Template
+	limiter    *limiter
+	noSuchUser noSuchUser
 
 	mu       sync.Mutex
 	streams  map[string]map[int]context.CancelFunc // live streams by session hash
