@@ -51,7 +51,8 @@ func (e Env) withDefaults() Env {
 // file must have passed config.Parse. Secrets that the file leaves out keep
 // their stored value; a new monitor that logs in needs its password, a new
 // credential its password or key. Every problem is reported at once,
-// naming the field, before anything is written.
+// naming the field, before anything is written; then the file is written
+// in transactions of about a thousand monitors (write.go).
 //
 // Unlike the API and the web UI (internal/secretbind), apply keeps a stored
 // secret when the file points its record at another target: apply is the
@@ -61,42 +62,12 @@ func (e Env) withDefaults() Env {
 // has no secrets, must apply back without losing them.
 func Apply(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, env Env) (Report, error) {
 	env = env.withDefaults()
-	plan, err := resolve(ctx, s, v, f, env)
+	k := newKnown(s)
+	plan, err := resolve(ctx, k, v, f, env)
 	if err != nil {
 		return nil, err
 	}
-	var rep Report
-	for _, c := range plan.credentials {
-		ch, err := putCredential(ctx, s, v, c)
-		if err != nil {
-			return rep, err
-		}
-		rep = append(rep, ch)
-	}
-	alertIDs := map[string]int64{}
-	for _, a := range plan.alerts {
-		ch, id, err := putAlert(ctx, s, v, a)
-		if err != nil {
-			return rep, err
-		}
-		alertIDs[a.cfg.Name] = id
-		rep = append(rep, ch)
-	}
-	for _, d := range plan.devices {
-		ch, devID, err := putDevice(ctx, s, d.cfg)
-		if err != nil {
-			return rep, err
-		}
-		rep = append(rep, ch)
-		for _, m := range d.monitors {
-			ch, err := putMonitor(ctx, s, v, devID, d.cfg.Name, m, alertIDs)
-			if err != nil {
-				return rep, err
-			}
-			rep = append(rep, ch)
-		}
-	}
-	return rep, nil
+	return write(ctx, s, k, v, plan)
 }
 
 type secrets map[string]string // name → value in the clear
@@ -129,7 +100,7 @@ type plan struct {
 
 // resolve reads every secret and checks that each monitor that logs in has
 // one, in the file or in the store.
-func resolve(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, env Env) (*plan, error) {
+func resolve(ctx context.Context, s store.Config, v *vault.Vault, f *config.File, env Env) (*plan, error) {
 	var problems config.Problems
 	bad := func(field, format string, args ...any) {
 		problems = append(problems, config.Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -229,17 +200,17 @@ func checkKey(pemKey string) error {
 	return nil
 }
 
-func storedCredentialSecret(ctx context.Context, s store.Store, name string) bool {
+func storedCredentialSecret(ctx context.Context, s store.Config, name string) bool {
 	c, err := s.CredentialByName(ctx, name)
 	return err == nil && (c.Secrets["password"] != "" || c.Secrets["key"] != "")
 }
 
-func storedAlertSecret(ctx context.Context, s store.Store, name, secret string) bool {
+func storedAlertSecret(ctx context.Context, s store.Config, name, secret string) bool {
 	a, err := s.AlertByName(ctx, name)
 	return err == nil && a.Secrets[secret] != ""
 }
 
-func storedMonitorSecret(ctx context.Context, s store.Store, device, monitor, secret string) bool {
+func storedMonitorSecret(ctx context.Context, s store.Config, device, monitor, secret string) bool {
 	d, err := s.DeviceByName(ctx, device)
 	if err != nil {
 		return false
@@ -250,7 +221,7 @@ func storedMonitorSecret(ctx context.Context, s store.Store, device, monitor, se
 
 // putCredential stores a credential by name. It holds a password or a key,
 // never both: giving one drops the other.
-func putCredential(ctx context.Context, s store.Store, v *vault.Vault, pc plannedCredential) (Change, error) {
+func putCredential(ctx context.Context, s store.Config, v *vault.Vault, pc plannedCredential) (Change, error) {
 	spec, err := json.Marshal(pc.cfg)
 	if err != nil {
 		return Change{}, err
@@ -302,7 +273,7 @@ func putCredential(ctx context.Context, s store.Store, v *vault.Vault, pc planne
 	return ch, nil
 }
 
-func putAlert(ctx context.Context, s store.Store, v *vault.Vault, pa plannedAlert) (Change, int64, error) {
+func putAlert(ctx context.Context, s store.Config, v *vault.Vault, pa plannedAlert) (Change, int64, error) {
 	spec, err := json.Marshal(pa.cfg)
 	if err != nil {
 		return Change{}, 0, err
@@ -340,7 +311,7 @@ func putAlert(ctx context.Context, s store.Store, v *vault.Vault, pa plannedAler
 	return ch, a.ID, nil
 }
 
-func putDevice(ctx context.Context, s store.Store, d config.Device) (Change, int64, error) {
+func putDevice(ctx context.Context, s store.Config, d config.Device) (Change, int64, error) {
 	ch := Change{Kind: "device", Name: d.Name}
 	dev, err := s.DeviceByName(ctx, d.Name)
 	switch {
@@ -364,7 +335,7 @@ func putDevice(ctx context.Context, s store.Store, d config.Device) (Change, int
 	return ch, dev.ID, nil
 }
 
-func putMonitor(ctx context.Context, s store.Store, v *vault.Vault, devID int64, devName string, pm plannedMonitor, alertIDs map[string]int64) (Change, error) {
+func putMonitor(ctx context.Context, s store.Config, v *vault.Vault, devID int64, devName string, pm plannedMonitor, alertIDs map[string]int64) (Change, error) {
 	spec, err := json.Marshal(pm.cfg)
 	if err != nil {
 		return Change{}, err

@@ -5,14 +5,17 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
@@ -184,5 +187,81 @@ func TestCheckInsecureSkipVerify(t *testing.T) {
 	var r probe.Result
 	if err := json.Unmarshal([]byte(out), &r); err != nil || code != ExitOK || r.TLS == nil || r.TLS.NameMismatch != "127.0.0.1" || r.TLS.Verified {
 		t.Errorf("another host's certificate: exit %d, %v: %s", code, err, out)
+	}
+}
+
+// TestApplyRefusesLargeFiles: a file over config.MaxFileSize is refused
+// before it is read (a sparse file: reading it would take a while), and
+// standard input is read no further than the limit.
+func TestApplyRefusesLargeFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(config.MaxFileSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	db := filepath.Join(dir, "m.db")
+	code, out, errOut := runCLI(t, nil, "apply", "-f", big, "--db", db)
+	if code == ExitOK || !strings.Contains(errOut, big+" is 64.0 MiB, more than the 64 MiB apply reads: split the configuration into several files") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	// A stream of comments longer than the limit: without the limit it
+	// would parse as an empty file and apply nothing, successfully.
+	comments := io.LimitReader(comment{}, config.MaxFileSize+64)
+	var o, e bytes.Buffer
+	code = Main(context.Background(), []string{"apply", "-f", "-", "--db", db}, Env{Stdin: comments, Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }})
+	if code == ExitOK || !strings.Contains(e.String(), "standard input holds more than the 64 MiB apply reads") {
+		t.Errorf("stdin: exit %d, stdout %q, stderr %q", code, o.String(), e.String())
+	}
+}
+
+// comment reads as an endless YAML comment.
+type comment struct{}
+
+func (comment) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = '#'
+		if i%64 == 63 {
+			p[i] = '\n'
+		}
+	}
+	return len(p), nil
+}
+
+// TestFilesArePrivate: what apply creates (the database, the storage key
+// beside it) only its owner can read.
+func TestFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	cfg := filepath.Join(t.TempDir(), "mail.yaml")
+	os.WriteFile(cfg, []byte("devices:\n  - name: d\n    address: 127.0.0.1\n    monitors:\n      - {name: Ping, type: ping}\n"), 0o600)
+	if code, out, errOut := runCLI(t, nil, "apply", "-f", cfg, "--db", filepath.Join(dir, "mailmon.db")); code != ExitOK {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, nil, "token", "create", "--name", "t", "--db", filepath.Join(dir, "mailmon.db")); code != ExitOK {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("the database's folder: %v, %v", fi.Mode(), err)
+	}
+	es, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range es {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, e.Name())
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			t.Errorf("%s: mode %v, want no access for group and others", e.Name(), m)
+		}
+	}
+	if !slices.Contains(names, "mailmon.db") || !slices.Contains(names, "storage.key") {
+		t.Errorf("files %v, want mailmon.db and storage.key", names)
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/vault"
 	"github.com/mailmon/mailmon/internal/web"
+	"github.com/mailmon/mailmon/internal/wire"
 )
 
 // openStore opens the database of --db and its vault, whose key file lives
@@ -281,6 +282,9 @@ func Token(ctx context.Context, args []string, env Env) int {
 		if *name == "" {
 			return errorf(env, "token create: --name is required")
 		}
+		if err := config.CheckName(*name); err != nil {
+			return errorf(env, "token create: --name: %v", err)
+		}
 		tok := api.NewToken()
 		if err := st.PutToken(ctx, &store.Token{Name: *name, Hash: api.HashToken(tok)}); err != nil {
 			return errorf(env, "token create: %v", err)
@@ -297,7 +301,7 @@ func Token(ctx context.Context, args []string, env Env) int {
 			if !t.Used.IsZero() {
 				used = "last used " + t.Used.Format(time.RFC3339)
 			}
-			fmt.Fprintf(env.Stdout, "%s\tcreated %s\t%s\n", t.Name, t.Created.Format(time.RFC3339), used)
+			fmt.Fprintf(env.Stdout, "%s\tcreated %s\t%s\n", wire.Sanitize(t.Name), t.Created.Format(time.RFC3339), used)
 		}
 	case "delete":
 		ts, err := st.Tokens(ctx)
@@ -328,16 +332,7 @@ func Apply(ctx context.Context, args []string, env Env) int {
 	if *file == "" {
 		return errorf(env, "apply: -f FILE is required")
 	}
-	var data []byte
-	var err error
-	if *file == "-" {
-		if env.Stdin == nil {
-			return errorf(env, "apply: -f -: no standard input")
-		}
-		data, err = io.ReadAll(io.LimitReader(env.Stdin, 64<<20))
-	} else {
-		data, err = os.ReadFile(*file)
-	}
+	data, err := config.ReadFile(*file, env.Stdin)
 	if err != nil {
 		return errorf(env, "apply: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mailmon/mailmon/internal/web"
+	"github.com/mailmon/mailmon/internal/wire"
 )
 
 // User is "mailmon user add NAME" (and passwd, list, delete): web UI
@@ -70,7 +71,7 @@ func User(ctx context.Context, args []string, env Env) int {
 			return errorf(env, "user list: %v", err)
 		}
 		for _, u := range us {
-			fmt.Fprintf(env.Stdout, "%s\tcreated %s\n", u.Name, u.Created.Format("2006-01-02T15:04:05Z07:00"))
+			fmt.Fprintf(env.Stdout, "%s\tcreated %s\n", wire.Sanitize(u.Name), u.Created.Format("2006-01-02T15:04:05Z07:00"))
 		}
 	case "delete":
 		u, err := st.UserByName(ctx, name)

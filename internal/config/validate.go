@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
 
@@ -74,8 +73,8 @@ func (m *Monitor) ApplyDefaults() {
 func (m *Monitor) IsEnabled() bool { return m.Enabled == nil || *m.Enabled }
 
 func checkName(add func(path, format string, args ...any), path, name string) {
-	if n := utf8.RuneCountInString(name); n < 1 || n > 64 || strings.ContainsAny(name, "\r\n\t") {
-		add(path, "a name is 1 to 64 characters on one line")
+	if err := CheckName(name); err != nil {
+		add(path, "%v", err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/wire"
 )
 
 var (
@@ -46,7 +47,9 @@ func (c Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect sends the current values.
 func (c Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range c.Engine.Snapshot() {
-		lv := []string{m.Name, m.Device, m.Type}
+		// Names stored before they refused hidden characters may hold
+		// one: it shows as U+FFFD, never raw on a dashboard.
+		lv := []string{wire.Sanitize(m.Name), wire.Sanitize(m.Device), m.Type}
 		for _, s := range state.States() {
 			v := 0.0
 			if s == m.State {

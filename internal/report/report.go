@@ -189,7 +189,7 @@ func (rep *Report) CSV(w io.Writer) error {
 		"rtt_min_ms", "rtt_avg_ms", "rtt_p95_ms", "rtt_max_ms", "delivery_avg_ms", "delivery_p95_ms"})
 	for _, rows := range [][]Row{rep.Monitors, rep.Devices} {
 		for _, r := range rows {
-			cw.Write([]string{r.Device, r.Monitor, rep.From.UTC().Format(time.RFC3339), rep.To.UTC().Format(time.RFC3339),
+			cw.Write([]string{csvText(r.Device), csvText(r.Monitor), rep.From.UTC().Format(time.RFC3339), rep.To.UTC().Format(time.RFC3339),
 				strconv.Itoa(r.Tests), strconv.Itoa(r.Up), strconv.Itoa(r.Warn), strconv.Itoa(r.Down),
 				fmt.Sprintf("%.3f", r.Availability), strconv.Itoa(r.Outages), fmt.Sprintf("%.0f", r.OutageTime.Seconds()),
 				ms(r.RTTMin), ms(r.RTTAvg), ms(r.RTTP95), ms(r.RTTMax), ms(r.DeliveryAvg), ms(r.DeliveryP95)})

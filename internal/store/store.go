@@ -243,11 +243,10 @@ type MonitorFilter struct {
 	Search   string // "": any name; else monitors whose name contains it (case-insensitive)
 }
 
-// Store is the storage of every backend.
-type Store interface {
-	Close() error
-	Sealer // the sealed values as a whole: key check, rotation (sealed.go)
-
+// Config is the part of a Store that holds the configuration: devices,
+// monitors, alerts and their assignments, credentials (what apply writes,
+// in a Batch where the store is a Batcher).
+type Config interface {
 	PutDevice(ctx context.Context, d *Device) error // creates (ID 0) or updates
 	Device(ctx context.Context, id int64) (*Device, error)
 	DeviceByName(ctx context.Context, name string) (*Device, error)
@@ -273,6 +272,13 @@ type Store interface {
 	CredentialByName(ctx context.Context, name string) (*Credential, error)
 	Credentials(ctx context.Context, p Page) ([]Credential, int, error)
 	DeleteCredential(ctx context.Context, id int64) error
+}
+
+// Store is the storage of every backend.
+type Store interface {
+	Close() error
+	Config
+	Sealer // the sealed values as a whole: key check, rotation (sealed.go)
 
 	// RecordTest stores a test and all it changes in one transaction.
 	RecordTest(ctx context.Context, t Test) error

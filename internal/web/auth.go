@@ -8,16 +8,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -55,6 +54,9 @@ func CheckPassword(pw string) error {
 func AddUser(ctx context.Context, st store.Store, name, password string, cost int) (*store.User, error) {
 	if n := utf8.RuneCountInString(name); n < 1 || n > 64 || strings.ContainsAny(name, " \t\r\n") {
 		return nil, errors.New("a user name is 1 to 64 characters without spaces")
+	}
+	if err := config.CheckName(name); err != nil {
+		return nil, fmt.Errorf("user name: %v", err)
 	}
 	if err := CheckPassword(password); err != nil {
 		return nil, err
@@ -183,18 +185,6 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// dummyHash is compared against when the user does not exist, so that the
-// time taken does not tell which names exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("mailmon-no-such-user"), bcrypt.MinCost)
-
 func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	name, pw := r.PostFormValue("name"), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
@@ -209,20 +199,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		return nil
 	}
 	now := s.Now()
-	keys := []string{"ip:" + clientIP(r), "user:" + name}
-	if wait := s.limiter.blocked(keys, now); wait > 0 {
+	keys := loginKeysOf(name, r.RemoteAddr)
+	if wait := s.limiter.loginWait(keys, now); wait > 0 {
 		return again(http.StatusTooManyRequests, fmt.Sprintf("Too many failed logins: try again in %d seconds.", int(wait.Seconds())+1))
 	}
 	u, err := s.Store.UserByName(r.Context(), name)
-	hash := dummyHash
+	hash := s.noSuchUser.get(s.BcryptCost)
 	if err == nil {
 		hash = []byte(u.Hash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || err != nil {
-		s.limiter.fail(keys, now)
+		s.limiter.loginFailed(keys, now)
 		return again(http.StatusUnauthorized, "The user name or the password is wrong.")
 	}
-	s.limiter.reset("user:"+name, "ip:"+clientIP(r))
+	s.limiter.loginOK(keys)
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		s.Store.DeleteSession(r.Context(), hashID(old.Value)) // a new session replaces the browser's old one
 	}
@@ -264,12 +254,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 		return nil
 	}
 	now := s.Now()
-	keys := []string{"user:" + c.user.Name}
-	if wait := s.limiter.blocked(keys, now); wait > 0 {
+	key := "password:" + c.user.Name // a session's guesses at its user's password
+	if wait := s.limiter.blocked([]string{key}, pairLimit, now); wait > 0 {
 		return fail(fmt.Sprintf("Too many failed attempts: try again in %d seconds.", int(wait.Seconds())+1))
 	}
 	if bcrypt.CompareHashAndPassword([]byte(c.user.Hash), []byte(cur)) != nil {
-		s.limiter.fail(keys, now)
+		s.limiter.fail(now, map[string]int{key: pairLimit})
 		return fail("The current password is wrong.")
 	}
 	if pw != again {
@@ -280,73 +270,6 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	s.render(w, c, http.StatusOK, "password", "Change password", passwordData{Done: "The password is changed; your other sessions are logged out."})
 	return nil
-}
-
-// limiter counts failed logins per key (client address, user name) in a
-// sliding window; past the limit, logins wait.
-type limiter struct {
-	mu     sync.Mutex
-	window time.Duration
-	limit  int
-	fails  map[string][]time.Time
-}
-
-func newLimiter() *limiter {
-	return &limiter{window: 15 * time.Minute, limit: 5, fails: map[string][]time.Time{}}
-}
-
-// blocked returns how long the longest-blocked key must still wait.
-func (l *limiter) blocked(keys []string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var wait time.Duration
-	for _, k := range keys {
-		fs := l.recent(k, now)
-		if len(fs) >= l.limit {
-			wait = max(wait, fs[len(fs)-l.limit].Add(l.window).Sub(now))
-		}
-	}
-	return wait
-}
-
-func (l *limiter) recent(k string, now time.Time) []time.Time {
-	fs := l.fails[k]
-	i := 0
-	for i < len(fs) && now.Sub(fs[i]) >= l.window {
-		i++
-	}
-	fs = fs[i:]
-	if len(fs) == 0 {
-		delete(l.fails, k)
-	} else {
-		l.fails[k] = fs
-	}
-	return fs
-}
-
-func (l *limiter) fail(keys []string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) > 100000 { // bounded: drop what has aged out
-		for k := range l.fails {
-			l.recent(k, now)
-		}
-	}
-	for _, k := range keys {
-		fs := append(l.fails[k], now)
-		if len(fs) > l.limit {
-			fs = fs[len(fs)-l.limit:]
-		}
-		l.fails[k] = fs
-	}
-}
-
-func (l *limiter) reset(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.fails, k)
-	}
 }
 
 // NewPassword makes a random password (the demo's login).

@@ -23,6 +23,7 @@ import (
 	"github.com/mailmon/mailmon/internal/api"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/wire"
 )
 
 //go:embed templates/*.html
@@ -50,9 +51,10 @@ type Server struct {
 	// session is checked again (default 15 s).
 	Heartbeat time.Duration
 
-	once    sync.Once
-	pages   map[string]*template.Template
-	limiter *limiter
+	once       sync.Once
+	pages      map[string]*template.Template
+	limiter    *limiter
+	noSuchUser noSuchUser
 
 	mu       sync.Mutex
 	streams  map[string]map[int]context.CancelFunc // live streams by session hash
@@ -255,7 +257,9 @@ type page struct {
 
 func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title string, data any) {
 	t := s.pages[name]
-	p := page{Title: title, Data: data, Nav: name}
+	// A name stored before names refused hidden characters may hold one:
+	// a tab's title cannot isolate it, so it shows as U+FFFD there.
+	p := page{Title: wire.Sanitize(title), Data: data, Nav: name}
 	if c != nil && c.user != nil {
 		p.User, p.CSRF = c.user, c.session.CSRF
 	}

@@ -15,16 +15,27 @@ import (
 
 func TestSanitize(t *testing.T) {
 	tests := map[string]string{
-		"plain text":           "plain text",
-		"tab\tok":              "tab\tok",
-		"nul\x00gone":          "nulgone",
-		"bell\x07":             "bell\uFFFD",
-		"bad \xff\xfe utf8":    "bad \uFFFD utf8",
-		"ünïcödé":              "ünïcödé",
-		"cr\rlf\n":             "cr\uFFFDlf\uFFFD",
-		"del\x7f":              "del\uFFFD",
-		"\xc3\x28 half rune":   "\uFFFD( half rune",
-		strings.Repeat("a", 3): "aaa",
+		"plain text":              "plain text",
+		"tab\tok":                 "tab\tok",
+		"nul\x00gone":             "nulgone",
+		"bell\x07":                "bell\uFFFD",
+		"bad \xff\xfe utf8":       "bad \uFFFD utf8",
+		"ünïcödé":                 "ünïcödé",
+		"cr\rlf\n":                "cr\uFFFDlf\uFFFD",
+		"del\x7f":                 "del\uFFFD",
+		"\xc3\x28 half rune":      "\uFFFD( half rune",
+		strings.Repeat("a", 3):    "aaa",
+		"esc\x1b[2J":              "esc\uFFFD[2J",
+		"c1 csi\u009b2J":          "c1 csi\uFFFD2J",
+		"c1 nel\u0085":            "c1 nel\uFFFD",
+		"txt\u202eexe.txt":        "txt\uFFFDexe.txt",
+		"lre\u202a pdf\u202c":     "lre\uFFFD pdf\uFFFD",
+		"iso\u2066late\u2069":     "iso\uFFFDlate\uFFFD",
+		"rli\u2067 fsi\u2068":     "rli\uFFFD fsi\uFFFD",
+		"marks\u200e\u200f\u061c": "marks\uFFFD\uFFFD\uFFFD",
+		"line\u2028para\u2029":    "line\uFFFDpara\uFFFD",
+		"עברית ok":                "עברית ok",
+		"zwj 👩\u200d💻":            "zwj 👩\u200d💻",
 	}
 	for in, want := range tests {
 		if got := Sanitize(in); got != want {

@@ -29,7 +29,8 @@ import (
 
 // Store is the PostgreSQL store.
 type Store struct {
-	p *pgxpool.Pool
+	p    conn // the pool; in a batch, its transaction (batch.go)
+	pool *pgxpool.Pool
 }
 
 var (
@@ -57,7 +58,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{p: p}
+	s := &Store{p: p, pool: p}
 	if err := s.migrate(ctx); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("postgres %s: %w", redact(cfg), err)
@@ -89,7 +90,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := stdlib.OpenDBFromPool(s.p)
+	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()
 	locker, err := newLocker()
 	if err != nil {
@@ -105,7 +106,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the pool.
 func (s *Store) Close() error {
-	s.p.Close()
+	s.pool.Close()
 	return nil
 }
 

@@ -126,7 +126,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		st **sql.Stmt
 		q  string
 	}{{&s.st.version, qVersion}, {&s.st.result, qResult}, {&s.st.status, qStatus}} {
-		st, err := s.w.PrepareContext(ctx, p.q)
+		st, err := s.wdb.PrepareContext(ctx, p.q)
 		if err != nil {
 			return err
 		}

@@ -72,7 +72,7 @@ func (s *Store) Sealed(ctx context.Context) ([]store.Sealed, error) {
 // Reseal runs in one immediate transaction of the writer: no other write
 // comes in between the read and the write.
 func (s *Store) Reseal(ctx context.Context, fn func(store.Sealed) (string, error), set map[string]string) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

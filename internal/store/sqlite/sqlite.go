@@ -26,8 +26,11 @@ import (
 
 // Store is the SQLite store.
 type Store struct {
-	w *sql.DB // the one writer
-	r *sql.DB // readers
+	w conn // the one writer; in a batch, its transaction (batch.go)
+	r conn // readers; in a batch, the same transaction
+
+	wdb, rdb *sql.DB
+	batch    *sql.Tx // set in a batch's store only
 
 	queue      chan *pending // tests' results for the group writer (group.go)
 	closing    chan struct{}
@@ -41,6 +44,9 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
@@ -57,7 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r, queue: make(chan *pending), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	s := &Store{w: w, r: r, wdb: w, rdb: r, queue: make(chan *pending), closing: make(chan struct{}), writerDone: make(chan struct{})}
 	go s.writer()
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
@@ -75,7 +81,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub)
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.wdb, sub)
 	if err != nil {
 		return err
 	}
@@ -89,7 +95,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.writerDone
 	s.closeStmts()
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.rdb.Close(), s.wdb.Close())
 }
 
 func ms(t time.Time) int64 { return t.UTC().UnixMilli() }
@@ -317,7 +323,10 @@ func (s *Store) DeleteMonitor(ctx context.Context, id int64) error {
 }
 
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	if s.batch != nil {
+		return s.savepoint(ctx, fn)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

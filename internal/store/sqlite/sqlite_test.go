@@ -73,7 +73,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	record := func(stale bool) []error {
 		// Hold the one writer connection until every test is waiting.
-		hold, err := s.w.BeginTx(ctx, nil)
+		hold, err := s.wdb.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

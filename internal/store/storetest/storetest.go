@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"monitor search":        monitorSearch,
 		"sealed values":         sealed,
 		"network targets":       networkTargets,
+		"batch":                 batch,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
