@@ -993,12 +993,13 @@ func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) 
 	}
 	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
 	var dropped []string
+	oldName := c.Name
 	if id != 0 {
 		old, err := s.Store.Credential(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
-		c.Secrets = old.Secrets
+		c.Secrets, oldName = old.Secrets, old.Name
 		if dropped, err = unbindCredential(old, cc, in); err != nil {
 			return nil, nil, err
 		}
@@ -1025,6 +1026,9 @@ func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) 
 	if err := s.Store.PutCredential(ctx, c); err != nil {
 		return nil, nil, err
 	}
+	if err := s.reloadCredentials(ctx, oldName, c.Name); err != nil { // the monitors that use it
+		return nil, nil, err
+	}
 	return c, dropped, nil
 }
 
@@ -1033,7 +1037,7 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteCredential(r.Context(), id); err != nil {
+	if err := s.DeleteCredential(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
