@@ -45,9 +45,10 @@ func (s *Server) linkedAlertNames(ctx context.Context, ids []int64, like []strin
 }
 
 // monitorAlerts resolves what a save of monitor id (0: new) asks of its
-// alerts: ids, names, both (then the same alerts), or neither (the stored
-// links are kept). It returns the links to set (nil: keep them) and the
-// names the settings store.
+// alerts: ids, names, both, or neither (the stored links are kept). Both
+// name the same alerts, or one of them is as GET showed it (the stored
+// links) and the other is the change. It returns the links to set (nil:
+// keep them) and the names the settings store.
 func (s *Server) monitorAlerts(ctx context.Context, id int64, ids []int64, names []string) (set []int64, stored []string, err error) {
 	var byName []int64
 	if names != nil {
@@ -71,10 +72,26 @@ func (s *Server) monitorAlerts(ctx context.Context, id int64, ids []int64, names
 	byName = sortedIDs(byName)
 	switch {
 	case ids != nil && names != nil:
-		if !slices.Equal(sortedIDs(ids), byName) {
-			return nil, nil, fieldErrors{{Path: "notify.alerts", Msg: "names other alerts than alerts (their ids) lists: send one of the two, or the same alerts in both"}}
-		}
 		set = ids
+		if slices.Equal(sortedIDs(ids), byName) {
+			break
+		}
+		// They differ: the one left as GET showed it (the stored links)
+		// is not the change.
+		var now []int64
+		if id != 0 {
+			if now, err = s.Store.MonitorAlerts(ctx, id); err != nil {
+				return nil, nil, err
+			}
+		}
+		switch {
+		case id != 0 && slices.Equal(byName, sortedIDs(now)):
+		case id != 0 && slices.Equal(sortedIDs(ids), sortedIDs(now)):
+			set = byName
+		default:
+			return nil, nil, fieldErrors{{Path: "notify.alerts", Msg: "names other alerts than alerts (their ids) lists, and both differ from the monitor's: " +
+				"send one of the two, or the same alerts in both"}}
+		}
 	case ids != nil:
 		set = ids
 	case names != nil:

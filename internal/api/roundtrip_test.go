@@ -93,8 +93,15 @@ devices:
 	if code, out := put([]string{"pager", "nobody"}, nil); code != http.StatusBadRequest || fieldsOf(out)["notify.alerts[1]"] == "" {
 		t.Errorf("an unknown alert name: %d %v", code, out)
 	}
-	if code, out := put([]string{"pager"}, []int64{ops.ID}); code != http.StatusBadRequest || fieldsOf(out)["notify.alerts"] == "" {
-		t.Errorf("names and ids of other alerts: %d %v", code, out)
+	// Both sent, one of them as GET showed it: the other is the change.
+	if code, out := put([]string{"pager", "ops"}, []int64{ops.ID}); code != http.StatusOK || !reflect.DeepEqual(out["alerts"], []any{float64(ops.ID)}) {
+		t.Errorf("ids changed, names as GET showed them: %d %v", code, out)
+	}
+	if code, out := put([]string{"pager", "ops"}, []int64{ops.ID}); code != http.StatusOK || !reflect.DeepEqual(out["alerts"], []any{float64(pager.ID), float64(ops.ID)}) {
+		t.Errorf("names changed, ids as GET showed them: %d %v", code, out)
+	}
+	if code, out := put([]string{"ops"}, []int64{pager.ID}); code != http.StatusBadRequest || fieldsOf(out)["notify.alerts"] == "" {
+		t.Errorf("names and ids both changed, to other alerts: %d %v", code, out)
 	}
 	if code, out := put([]string{"ops"}, nil); code != http.StatusOK || !reflect.DeepEqual(out["alerts"], []any{float64(ops.ID)}) {
 		t.Errorf("alerts set by name: %d %v", code, out)
