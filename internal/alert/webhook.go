@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/egress"
 )
 
 // Webhook formats.
@@ -24,7 +27,38 @@ const (
 type Webhook struct {
 	URL    string
 	Format string // generic (default), slack or teams
-	Client *http.Client
+	// Egress is set when the URL was set over the network (the API or the
+	// web UI): each address dialled is checked against it, as a monitor's
+	// are (internal/egress), and the environment's proxy is not used, since
+	// the policy holds on the address dialled and a proxy would dial for
+	// us. Resolver resolves the URL's host (nil: the system's).
+	Egress   *egress.Policy
+	Resolver *net.Resolver
+}
+
+// webhookTimeout bounds one delivery, every redirect and retry of the
+// transport included.
+const webhookTimeout = 15 * time.Second
+
+// client is a delivery's HTTP client. Redirects are not followed: a 301,
+// 302 or 303 would turn the POST into a GET without its body, so the alert
+// would be lost while the receiver answered 200; and a redirect is where
+// a URL checked when saved would lead somewhere else. A 3xx is a
+// permanent failure that says to set the URL it points to.
+func (w *Webhook) client() *http.Client {
+	tr := &http.Transport{
+		DialContext:            w.Egress.DialContext(w.Resolver),
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  webhookTimeout,
+		MaxResponseHeaderBytes: 64 << 10,
+		DisableKeepAlives:      true, // one request; no idle connection left behind
+	}
+	if w.Egress == nil {
+		tr.Proxy = http.ProxyFromEnvironment // the operator's, as before
+	}
+	return &http.Client{Timeout: webhookTimeout, Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // GenericPayload is the JSON of a generic webhook (SPEC.md §8).
@@ -101,11 +135,10 @@ func (w *Webhook) Notify(ctx context.Context, ev Event) error {
 	if ev.ID != "" {
 		req.Header.Set("Idempotency-Key", ev.ID)
 	}
-	c := w.Client
-	if c == nil {
-		c = &http.Client{Timeout: 15 * time.Second}
+	resp, err := w.client().Do(req)
+	if errors.Is(err, egress.ErrRefused) {
+		return &Permanent{Err: w.redact(err)} // the policy will refuse it again
 	}
-	resp, err := c.Do(req)
 	if err != nil {
 		return w.redact(err)
 	}
@@ -114,6 +147,12 @@ func (w *Webhook) Notify(ctx context.Context, ev Event) error {
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		to := ""
+		if loc, err := resp.Location(); err == nil {
+			to = " (to " + Origin(loc.String()) + "/…)"
+		}
+		return &Permanent{Err: fmt.Errorf("webhook answered %s%s: redirects are not followed; set the URL it points to", resp.Status, to)}
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
 		return &Permanent{Err: fmt.Errorf("webhook answered %s", resp.Status)}
 	}

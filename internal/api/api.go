@@ -436,7 +436,8 @@ func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON,
 	if ids != nil {
 		out.Alerts = ids
 	}
-	return out, nil
+	out.Settings.Notify.Alerts, err = s.linkedAlertNames(ctx, ids, out.Settings.Notify.Alerts) // notify.go
+	return out, err
 }
 
 func (s *Server) listMonitors(w http.ResponseWriter, r *http.Request) error {
@@ -496,6 +497,12 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 	if err := keepOperatorFields(ctx, id, &in.Settings, s.monitorSpec); err != nil {
 		return nil, nil, err
 	}
+	// Alerts by id or by name, resolved against the stored ones (notify.go).
+	links, names, err := s.monitorAlerts(ctx, id, in.Alerts, in.Settings.Notify.Alerts)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.Settings.Notify.Alerts = names
 	d, err := s.Store.Device(ctx, in.Device)
 	if err != nil {
 		return nil, nil, fieldErrors{{Path: "device", Msg: "no such device"}}
@@ -511,7 +518,8 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 	if err != nil {
 		return nil, nil, err
 	}
-	f := config.File{Credentials: creds, Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{in.Settings}, others...)}}}
+	f := config.File{Credentials: creds, Alerts: alertStubs(names),
+		Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{in.Settings}, others...)}}}
 	var own []config.FieldError
 	for _, e := range f.Validate() {
 		if strings.HasPrefix(e.Path, "devices[0].monitors[0].") || e.Path == "devices[0].monitors" {
@@ -564,8 +572,8 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 	if err := s.Store.PutMonitor(ctx, m); err != nil {
 		return nil, nil, err
 	}
-	if in.Alerts != nil {
-		if err := s.Store.SetMonitorAlerts(ctx, m.ID, in.Alerts); err != nil {
+	if links != nil {
+		if err := s.Store.SetMonitorAlerts(ctx, m.ID, links); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, nil, fieldErrors{{Path: "alerts", Msg: "no such alert"}}
 			}
@@ -985,12 +993,13 @@ func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) 
 	}
 	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
 	var dropped []string
+	oldName := c.Name
 	if id != 0 {
 		old, err := s.Store.Credential(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
-		c.Secrets = old.Secrets
+		c.Secrets, oldName = old.Secrets, old.Name
 		if dropped, err = unbindCredential(old, cc, in); err != nil {
 			return nil, nil, err
 		}
@@ -1017,6 +1026,9 @@ func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) 
 	if err := s.Store.PutCredential(ctx, c); err != nil {
 		return nil, nil, err
 	}
+	if err := s.reloadCredentials(ctx, oldName, c.Name); err != nil { // the monitors that use it
+		return nil, nil, err
+	}
 	return c, dropped, nil
 }
 
@@ -1025,7 +1037,7 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteCredential(r.Context(), id); err != nil {
+	if err := s.DeleteCredential(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

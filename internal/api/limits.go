@@ -106,9 +106,12 @@ func monitorTargetOf(m config.Monitor) string {
 	return string(b)
 }
 
-// alertTarget is deviceTarget for an alert: only an e-mail alert has a
-// target of its own, its relay.
+// alertTarget is deviceTarget for an alert: an e-mail alert's relay, a
+// webhook's URL (webhookTarget); a command has no target.
 func (s *Server) alertTarget(ctx context.Context, id int64, a config.Alert) (bool, error) {
+	if a.Webhook != nil {
+		return s.webhookTarget(ctx, id, a.Webhook.URL.Value)
+	}
 	if a.Email == nil {
 		return false, nil
 	}

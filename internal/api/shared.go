@@ -138,6 +138,28 @@ func (s *Server) SaveAlertDropped(ctx context.Context, id int64, settings config
 	return a, dropped, err
 }
 
+// DeleteCredential deletes a credential; the monitors whose recoveries
+// used it are reloaded (their recoveries over SSH now say it is missing).
+func (s *Server) DeleteCredential(ctx context.Context, id int64) error {
+	c, err := s.Store.Credential(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteCredential(ctx, id); err != nil {
+		return err
+	}
+	return s.reloadCredentials(ctx, c.Name)
+}
+
+// reloadCredentials reloads the monitors whose recoveries use the
+// credentials names: the engine holds them opened in memory.
+func (s *Server) reloadCredentials(ctx context.Context, names ...string) error {
+	if s.Engine == nil {
+		return nil
+	}
+	return s.Engine.ReloadCredentials(ctx, names...)
+}
+
 // CredentialInput is a credential as a form gives it; Password and Key
 // (PEM) are write-only (nil or "": keep).
 type CredentialInput struct {

@@ -15,8 +15,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
 )
@@ -299,42 +297,9 @@ func (c *sshCatcher) passwords() []string {
 func TestKnownHostChangeDropsCredentialSecrets(t *testing.T) {
 	const pw = "RootPassw0rd"
 	f := newFixture(t)
-	ctx := context.Background()
 	evil := catchSSH(t)
 	devID, _ := f.id(t, "POST", "/api/v1/devices", map[string]any{"name": "d", "address": "127.0.0.1"}, 201)
-	// recoverWith makes a failing monitor whose recovery logs in to the
-	// catcher with cred (as the operator's apply would store it), fails it
-	// and waits for the recovery's record.
-	recoverWith := func(name, cred string) {
-		t.Helper()
-		mc := config.Monitor{Type: "tcp", Port: freeClosedPort(t), Notify: config.Notify{FailuresPerAlert: 1},
-			Recovery: []config.Recovery{{Command: []string{"true"}, SSH: "root@" + evil.addr, Credential: cred}}}
-		spec, _ := json.Marshal(mc)
-		m := &store.Monitor{DeviceID: devID, Name: name, Type: "tcp", Enabled: true, Spec: spec}
-		if err := f.api.Store.PutMonitor(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.api.Engine.Reload(ctx, m.ID); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.api.Engine.TestNow(ctx, m.ID); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			rs, err := f.api.Store.Recoveries(ctx, m.ID, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rs) > 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the recovery did not run")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	recoverWith := func(name, cred string) { f.failForRecovery(t, f.sshRecoveryMonitor(t, devID, name, evil.addr, cred)) }
 	good := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(mustSigner(t).PublicKey())))
 
 	c1, _ := f.id(t, "POST", "/api/v1/credentials", map[string]any{"name": "c1", "user": "root", "known_host": good, "password": pw}, 201)

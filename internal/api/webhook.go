@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	neturl "net/url"
+
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/engine"
@@ -32,9 +35,41 @@ func (s *Server) sealWebhookURL(a *store.Alert, settings config.Alert) error {
 	return nil
 }
 
-// WebhookOrigin is the scheme and host of an alert's webhook URL ("" for
-// another kind, or a URL that does not open).
-func (s *Server) WebhookOrigin(a *store.Alert) string {
+// webhookTarget is alertTarget for a webhook whose request gives url (""
+// keeps the stored one, and its origin). A URL sent over the network is the
+// network's unless it is the operator's, unchanged: its host is held to
+// the egress policy now, and each address is checked again when a
+// notification dials it (the engine). The field error names the host,
+// never the rest of the URL (its path is the secret).
+func (s *Server) webhookTarget(ctx context.Context, id int64, url string) (bool, error) {
+	if id != 0 {
+		old, err := s.Store.Alert(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if url == "" {
+			return old.NetworkTarget, nil
+		}
+		if !old.NetworkTarget && s.webhookURL(old) == url {
+			return false, nil
+		}
+	}
+	if url == "" {
+		return true, nil // refused by the caller: a new webhook needs a URL
+	}
+	pu, err := neturl.Parse(url)
+	if err != nil {
+		return false, fieldErrors{{Path: "webhook.url", Msg: "is not an http(s) URL"}} // validation said so first
+	}
+	if fe := s.checkHost(ctx, "webhook.url", pu.Hostname(), "the URL's host "); fe != nil {
+		return false, fe
+	}
+	return true, nil
+}
+
+// webhookURL is an alert's stored webhook URL ("" for another kind, or a
+// URL that does not open).
+func (s *Server) webhookURL(a *store.Alert) string {
 	sealed, ok := a.Secrets["webhook.url"]
 	if !ok || s.Vault == nil {
 		return ""
@@ -43,5 +78,15 @@ func (s *Server) WebhookOrigin(a *store.Alert) string {
 	if err != nil {
 		return ""
 	}
-	return alert.Origin(string(u))
+	return string(u)
+}
+
+// WebhookOrigin is the scheme and host of an alert's webhook URL ("" for
+// another kind, or a URL that does not open).
+func (s *Server) WebhookOrigin(a *store.Alert) string {
+	u := s.webhookURL(a)
+	if u == "" {
+		return ""
+	}
+	return alert.Origin(u)
 }

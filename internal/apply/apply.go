@@ -291,8 +291,13 @@ func putAlert(ctx context.Context, s store.Config, v *vault.Vault, pa plannedAle
 		return ch, 0, err
 	default:
 		ch.Action = "unchanged"
-		if a.Kind != pa.cfg.Kind() || !sameJSON(a.Spec, spec) || a.NetworkTarget {
-			a.Kind, a.Spec, a.NetworkTarget, ch.Action = pa.cfg.Kind(), spec, false, "updated"
+		// A webhook URL the file leaves out (an export) is kept as stored,
+		// and so is whose it is: one set over the network stays held to
+		// the egress policy.
+		_, urlGiven := pa.secrets["webhook.url"]
+		network := a.NetworkTarget && a.Kind == "webhook" && pa.cfg.Webhook != nil && !urlGiven
+		if a.Kind != pa.cfg.Kind() || !sameJSON(a.Spec, spec) || a.NetworkTarget != network {
+			a.Kind, a.Spec, a.NetworkTarget, ch.Action = pa.cfg.Kind(), spec, network, "updated"
 		}
 	}
 	changed, err := seal(v, a.Secrets, pa.secrets, func(name string) string { return engine.AlertRecord(a.ID, name) })

@@ -67,3 +67,39 @@ func TestWebhookURLIsASecret(t *testing.T) {
 		}
 	}
 }
+
+// TestExportKeepsANetworkWebhookTheNetworks: a webhook whose URL was set
+// over the network stays held to the egress policy when an export (which
+// leaves the URL out) is applied back: the operator never listed that URL.
+// A file that gives the URL makes it the operator's.
+func TestExportKeepsANetworkWebhookTheNetworks(t *testing.T) {
+	ctx := context.Background()
+	s, v := setup(t)
+	apply := func(yaml string) {
+		t.Helper()
+		f, err := config.Parse("hook.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Apply(ctx, s, v, f, Env{Getenv: func(string) string { return "" }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply("alerts:\n  - {name: ops, webhook: {url: \"https://hooks.example.test/a\"}}\n")
+	a, _ := s.AlertByName(ctx, "ops")
+	a.NetworkTarget = true // as the API stores a URL it was sent
+	must(t, s.PutAlert(ctx, a))
+	out, err := Export(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := config.Marshal(out)
+	apply(string(y))
+	if a, _ := s.AlertByName(ctx, "ops"); !a.NetworkTarget {
+		t.Error("applying an export made a URL set over the network the operator's")
+	}
+	apply("alerts:\n  - {name: ops, webhook: {url: \"https://hooks.example.test/b\"}}\n")
+	if a, _ := s.AlertByName(ctx, "ops"); a.NetworkTarget {
+		t.Error("a URL the operator applied is still the network's")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -113,6 +114,10 @@ type entry struct {
 	// cannot be used is in credErrs instead (the monitor is still tested).
 	creds    map[string]*sshCredential
 	credErrs map[string]error
+	// credSeen is the version (Updated) of each credential the entry
+	// read, the zero time for one missing: a change reloads the monitor
+	// (credentials.go).
+	credSeen map[string]time.Time
 }
 
 // New makes an engine; Load and Run start it.
@@ -410,7 +415,8 @@ func (e *Engine) watch(ctx context.Context) {
 	}
 }
 
-// sync reloads the monitors whose stored version differs from the loaded one.
+// sync reloads the monitors whose stored version differs from the loaded
+// one, or that use a credential changed since they were loaded.
 func (e *Engine) sync(ctx context.Context) error {
 	seen := map[int64]bool{}
 	var changed []int64
@@ -430,6 +436,15 @@ func (e *Engine) sync(ctx context.Context) error {
 		}
 		if len(ms) < 1000 {
 			break
+		}
+	}
+	stale, err := e.staleCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range stale {
+		if !slices.Contains(changed, id) {
+			changed = append(changed, id)
 		}
 	}
 	for _, id := range changed {

@@ -145,7 +145,11 @@ func (e *Engine) notifier(a *store.Alert) (alert.Notifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &alert.Webhook{URL: u, Format: spec.Webhook.Format}, nil
+		w := &alert.Webhook{URL: u, Format: spec.Webhook.Format}
+		if a.NetworkTarget { // a URL set over the network
+			w.Egress, w.Resolver = e.o.Egress, e.o.Resolver
+		}
+		return w, nil
 	case spec.Command != nil:
 		return &alert.Command{Argv: spec.Command.Argv, Timeout: spec.Command.Timeout.D(), Secrets: e.alertSecrets(a)}, nil
 	case spec.Email != nil:

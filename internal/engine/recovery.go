@@ -154,10 +154,14 @@ func (e *Engine) loadCredentials(ctx context.Context, en *entry) error {
 		if r.SSH == "" || name == "" || en.creds[name] != nil || en.credErrs[name] != nil {
 			continue
 		}
-		c, err := e.credential(ctx, name)
+		c, version, err := e.credential(ctx, name)
 		if err != nil && !errors.Is(err, errUnusable) {
 			return fmt.Errorf("monitor %d: %w", en.m.ID, err)
 		}
+		if en.credSeen == nil {
+			en.credSeen = map[string]time.Time{}
+		}
+		en.credSeen[name] = version
 		if err != nil {
 			if en.credErrs == nil {
 				en.credErrs = map[string]error{}
@@ -178,14 +182,23 @@ func (e *Engine) loadCredentials(ctx context.Context, en *entry) error {
 // a store that failed.
 var errUnusable = errors.New("credential unusable")
 
-func (e *Engine) credential(ctx context.Context, name string) (*sshCredential, error) {
+// credential reads and opens the credential name; version is its stored
+// version (the zero time when there is none), for credSeen.
+func (e *Engine) credential(ctx context.Context, name string) (c *sshCredential, version time.Time, err error) {
 	sc, err := e.o.Store.CredentialByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no credential is named %q", errUnusable, name)
+		return nil, time.Time{}, fmt.Errorf("%w: no credential is named %q", errUnusable, name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("credential %s: %w", name, err)
+		return nil, time.Time{}, fmt.Errorf("credential %s: %w", name, err)
 	}
+	c, err = e.openCredential(sc)
+	return c, sc.Updated, err
+}
+
+// openCredential opens a stored credential's secrets and builds it.
+func (e *Engine) openCredential(sc *store.Credential) (*sshCredential, error) {
+	name := sc.Name
 	var spec config.Credential
 	if err := json.Unmarshal(sc.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("%w: credential %s: spec: %v", errUnusable, name, err)

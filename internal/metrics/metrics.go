@@ -1,7 +1,7 @@
 // Package metrics exposes mailmon to Prometheus: a collector over a
 // snapshot of the engine, so that a deleted monitor's series disappear with
 // it, on a private registry. Labels are bounded (monitor, device, type,
-// phase, state, result, code, op, and location on a node that has one);
+// phase, state, result, code, op, leg, and location on a node that has one);
 // server text never becomes a label.
 package metrics
 
@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/wire"
 )
@@ -24,7 +25,7 @@ var (
 	rttDesc   = prometheus.NewDesc("mailmon_monitor_rtt_seconds", "Round-trip time of the last test.", labels, nil)
 	phaseDesc = prometheus.NewDesc("mailmon_monitor_phase_seconds", "Time of each phase of the last test.", append(labels, "phase"), nil)
 	delivDesc = prometheus.NewDesc("mailmon_monitor_delivery_seconds", "Delivery time of the last round trip's probe.", labels, nil)
-	certDesc  = prometheus.NewDesc("mailmon_monitor_cert_expiry_timestamp_seconds", "When the server's certificate expires.", labels, nil)
+	certDesc  = prometheus.NewDesc("mailmon_monitor_cert_expiry_timestamp_seconds", "When the server's certificate expires; leg=\"smtp\": a round trip's SMTP leg.", append(labels, "leg"), nil)
 	testsDesc = prometheus.NewDesc("mailmon_monitor_tests_total", "Tests since the daemon started, by result and error code.", append(labels, "result", "code"), nil)
 	lagDesc   = prometheus.NewDesc("mailmon_scheduler_lag_seconds", "Delay of recent tests behind their due time.", []string{"quantile"}, nil)
 	flyDesc   = prometheus.NewDesc("mailmon_tests_in_flight", "Tests running now.", nil, nil)
@@ -80,8 +81,15 @@ func (c Collector) Collect(ch chan<- prometheus.Metric) {
 		if r.Delivery > 0 {
 			ch <- prometheus.MustNewConstMetric(delivDesc, prometheus.GaugeValue, r.Delivery.Seconds(), lv...)
 		}
-		if r.TLS != nil && !r.TLS.CertNotAfter.IsZero() {
-			ch <- prometheus.MustNewConstMetric(certDesc, prometheus.GaugeValue, float64(r.TLS.CertNotAfter.Unix()), lv...)
+		// The monitor's server (a round trip's mailbox) has leg "", which
+		// Prometheus stores as no label: its series stays what it was.
+		for _, c := range [...]struct {
+			leg  string
+			info *probe.TLSInfo
+		}{{"", r.TLS}, {probe.LegSMTP, r.LegTLS(probe.LegSMTP)}} {
+			if c.info != nil && !c.info.CertNotAfter.IsZero() {
+				ch <- prometheus.MustNewConstMetric(certDesc, prometheus.GaugeValue, float64(c.info.CertNotAfter.Unix()), append(lv, c.leg)...)
+			}
 		}
 	}
 	st := c.Engine.Scheduler().Stats()

@@ -81,7 +81,7 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteCredential(r.Context(), id); err != nil {
+	if err := s.API.DeleteCredential(r.Context(), id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/credentials", http.StatusSeeOther)

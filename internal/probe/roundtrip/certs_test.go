@@ -61,8 +61,7 @@ func TestRoundTripCertificates(t *testing.T) {
 					}
 					info := r.TLS
 					if leg == "smtp" {
-						smtp, _ := r.Details["smtp"].(map[string]any)
-						info, _ = smtp["tls"].(*probe.TLSInfo)
+						info = r.LegTLS(probe.LegSMTP)
 					}
 					if info == nil || info.CertNotAfter.IsZero() || info.CertNotBefore.IsZero() || info.Verified == (skip || c.status == probe.StatusDown) {
 						t.Errorf("the %s leg's certificate facts: %+v", leg, info)

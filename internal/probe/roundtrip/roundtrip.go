@@ -104,9 +104,9 @@ func notDelivered(ctx context.Context, err error) error {
 // send delivers the probe over the SMTP leg and returns when the server
 // accepted it (its 250 after DATA), the moment delivery time counts from.
 func send(ctx context.Context, cfg *probe.Config, t *probe.Trace, p *Probe) (time.Time, error) {
-	leg := t.Leg("smtp")
+	leg := t.Leg(probe.LegSMTP)
 	t.Transcript.Note("SMTP leg: sending the probe")
-	defer func() { t.Detail("smtp", leg.Facts()) }()
+	defer func() { t.Detail(probe.LegSMTP, leg.Facts()) }()
 	s, err := smtpprobe.Open(ctx, cfg.SMTP, leg)
 	if err != nil {
 		return time.Time{}, err

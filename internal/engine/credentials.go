@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// A monitor holds the credentials of its recoveries over SSH opened in
+// memory (loadCredentials), read when it is loaded. A credential changed
+// since (a new password or key, another known_host, renamed or deleted)
+// reloads the monitors that use it: at once when the change is made
+// through this daemon (ReloadCredentials, from the API and the web UI),
+// and within WatchEvery when it is made elsewhere (apply, another node),
+// by comparing each credential's stored version with the one each
+// monitor read (sync).
+
+// ReloadCredentials reloads the monitors whose recoveries name one of
+// names (a credential's old and new name, when it was renamed).
+func (e *Engine) ReloadCredentials(ctx context.Context, names ...string) error {
+	for _, id := range e.usingCredentials(func(name string, _ time.Time) bool { return slices.Contains(names, name) }) {
+		if err := e.Reload(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// staleCredentials are the loaded monitors that read a credential at
+// another version than the stored one (or one since created or deleted).
+func (e *Engine) staleCredentials(ctx context.Context) ([]int64, error) {
+	now := map[string]time.Time{}
+	for off := 0; ; off += 500 {
+		cs, _, err := e.o.Store.Credentials(ctx, store.Page{Limit: 500, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			now[c.Name] = c.Updated
+		}
+		if len(cs) < 500 {
+			break
+		}
+	}
+	return e.usingCredentials(func(name string, seen time.Time) bool { return !now[name].Equal(seen) }), nil
+}
+
+// usingCredentials are the loaded monitors that read a credential for
+// which match is true, given its name and the version they read.
+func (e *Engine) usingCredentials(match func(name string, seen time.Time) bool) []int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []int64
+	for id, en := range e.monitors {
+		for name, seen := range en.credSeen {
+			if match(name, seen) {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// TestCredentialChangeReloadsItsMonitors: a monitor holds its recoveries'
+// credentials opened in memory. A new password stored behind the engine's
+// back (apply, another node) reaches it at the next sync, and so do a
+// deletion and a credential created under the name it names; a monitor
+// that names another credential is not reloaded. ReloadCredentials (the
+// API's path) does the same at once.
+func TestCredentialChangeReloadsItsMonitors(t *testing.T) {
+	ctx := context.Background()
+	st := openTestStore(t)
+	v, _ := vault.New([]byte("engine-test-key-0123456789"))
+	signer, err := ssh.NewSignerFromKey(newKey(t))
+	must(t, err)
+	hostKey := knownHost(signer.PublicKey())
+	putCred := func(c *store.Credential, pw string) {
+		t.Helper()
+		spec, _ := json.Marshal(config.Credential{Name: c.Name, User: "ops", KnownHost: hostKey})
+		c.Spec = spec
+		if c.ID == 0 {
+			must(t, st.PutCredential(ctx, c))
+		}
+		sealed, err := v.Seal([]byte(pw), CredentialRecord(c.ID, "password"))
+		must(t, err)
+		c.Secrets = map[string]string{"password": sealed}
+		must(t, st.PutCredential(ctx, c))
+	}
+	ops := &store.Credential{Name: "ops"}
+	putCred(ops, "pw-1")
+	other := &store.Credential{Name: "other"}
+	putCred(other, "other-pw")
+	d := putDevice(t, st, "mail1", false)
+	monitor := func(name, cred string) *store.Monitor {
+		spec, _ := json.Marshal(config.Monitor{Port: 25, Timing: config.Timing{UpEvery: config.Duration(time.Hour)},
+			Recovery: []config.Recovery{{Command: []string{"true"}, SSH: "ops@192.0.2.1", Credential: cred}}})
+		m := &store.Monitor{DeviceID: d.ID, Name: name, Type: "tcp", Enabled: true, Spec: spec}
+		must(t, st.PutMonitor(ctx, m))
+		return m
+	}
+	uses, usesOther := monitor("uses ops", "ops"), monitor("uses other", "other")
+
+	e := New(Options{Store: st, Vault: v})
+	must(t, e.Load(ctx))
+	loaded := func(m *store.Monitor) *entry {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.monitors[m.ID]
+	}
+	password := func(m *store.Monitor, cred string) string {
+		if c := loaded(m).creds[cred]; c != nil {
+			return c.password
+		}
+		return ""
+	}
+	if got := password(uses, "ops"); got != "pw-1" {
+		t.Fatalf("loaded with %q", got)
+	}
+	otherEntry := loaded(usesOther)
+
+	// Stored versions are milliseconds: let the clock pass the one the
+	// monitors read, so that the change is a new version.
+	time.Sleep(2 * time.Millisecond)
+	putCred(ops, "pw-2")
+	must(t, e.sync(ctx))
+	if got := password(uses, "ops"); got != "pw-2" {
+		t.Errorf("after a new password and a sync: %q, want pw-2", got)
+	}
+	if loaded(usesOther) != otherEntry {
+		t.Error("a monitor that does not use the credential was reloaded")
+	}
+
+	must(t, st.DeleteCredential(ctx, ops.ID))
+	must(t, e.sync(ctx))
+	if en := loaded(uses); en.creds["ops"] != nil || en.credErrs["ops"] == nil {
+		t.Errorf("after the credential's deletion: creds %v, errors %v", en.creds, en.credErrs)
+	}
+	again := &store.Credential{Name: "ops"}
+	putCred(again, "pw-3")
+	must(t, e.sync(ctx))
+	if got := password(uses, "ops"); got != "pw-3" {
+		t.Errorf("after a credential is created under the name: %q, want pw-3", got)
+	}
+
+	time.Sleep(2 * time.Millisecond)
+	putCred(again, "pw-4")
+	must(t, e.ReloadCredentials(ctx, "ops"))
+	if got := password(uses, "ops"); got != "pw-4" {
+		t.Errorf("after ReloadCredentials: %q, want pw-4", got)
+	}
+}
