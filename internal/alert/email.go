@@ -62,7 +62,7 @@ func (e *Email) Notify(ctx context.Context, ev Event) error {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(smtpprobe.Kind()); err != nil {
 		return &Permanent{Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)

@@ -8,6 +8,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -97,7 +98,7 @@ func monitorTargetOf(m config.Monitor) string {
 		SMTPTLS  string
 	}{Type: m.Type, Port: cfg.Port, TLS: cfg.TLS}
 	if t.Port == 0 {
-		t.Port = probe.DefaultPort(m.Type, cfg.TLS)
+		t.Port = kinds.DefaultPort(m.Type, cfg.TLS)
 	}
 	if m.SMTP != nil {
 		t.SMTP, t.SMTPHost, t.SMTPPort, t.SMTPTLS = true, m.SMTP.Host, m.SMTP.Port, m.SMTP.TLS

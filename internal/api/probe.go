@@ -14,6 +14,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/metrics"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -35,9 +36,32 @@ const (
 // ScrapeTimeoutHeader is where Prometheus says how long it waits.
 const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
-// probeTypes are the types /probe tests from query parameters alone; the
+// adHoc reports whether /probe tests a type from query parameters alone:
+// one with a port (the target is host:port) that needs nothing stored; the
 // round trips need a stored monitor (their credentials and secret).
-var probeTypes = []string{"smtp", "pop3", "imap", "tcp"}
+func adHoc(k probe.Kind) bool { return k.HasPort && !k.RoundTrip }
+
+// adHocTypes are the names of the types /probe tests from the query.
+func adHocTypes() []string {
+	var out []string
+	for _, k := range kinds.All() {
+		if adHoc(k) {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// onlyFor says which of those types a parameter applies to: "smtp".
+func onlyFor(field string) string {
+	var out []string
+	for _, k := range kinds.All() {
+		if adHoc(k) && k.Shows(field) {
+			out = append(out, k.Name)
+		}
+	}
+	return strings.Join(out, ", ")
+}
 
 // probeParams are the query parameters of an ad-hoc probe. Credentials are
 // never among them: a URL ends up in logs, Prometheus' target list and
@@ -120,11 +144,13 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 		t := probe.NewTrace(ctx, nil)
 		res = t.Result(&cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "monitor", Msg: cfgErr.Error()}}})
 	} else {
+		k, _ := kinds.Lookup(cfg.Type)
 		p, ok := s.Engine.Prober(cfg.Type)
 		if !ok {
 			return httpError{http.StatusBadRequest, "type: no prober for " + cfg.Type}
 		}
-		res = probe.Run(r.Context(), p, cfg)
+		k.Probe = p
+		res = probe.Run(r.Context(), k, cfg)
 	}
 	if s.Log != nil && res.Error != nil {
 		s.Log.Debug("probe failed", "type", res.Type, "target", res.Target, "code", res.Error.Code)
@@ -173,17 +199,18 @@ func adHocProbeConfig(q url.Values, bad fieldErrors) (probe.Config, fieldErrors)
 		}
 	}
 	cfg := probe.Config{Type: q.Get("type"), TLS: probe.TLSMode(q.Get("tls"))}
+	k, known := kinds.Lookup(cfg.Type)
 	switch {
 	case cfg.Type == "":
-		add("type", "is required: one of smtp, pop3, imap, tcp (round trips with monitor=)")
-	case probe.IsRoundTrip(cfg.Type):
+		add("type", "is required: one of "+strings.Join(adHocTypes(), ", ")+" (round trips with monitor=)")
+	case k.RoundTrip:
 		add("type", cfg.Type+" sends and deletes mail with stored credentials: name a stored monitor with monitor=ID or monitor=DEVICE/NAME")
-	case !slices.Contains(probeTypes, cfg.Type):
-		add("type", strconv.Quote(cfg.Type)+" is not one of smtp, pop3, imap, tcp")
+	case !known || !adHoc(k):
+		add("type", strconv.Quote(cfg.Type)+" is not one of "+strings.Join(adHocTypes(), ", "))
 	}
 	if target := q.Get("target"); target == "" {
 		add("target", "is required: host:port (an IPv6 address in brackets: [::1]:25)")
-	} else if host, port, err := splitTarget(target, cfg.Type); err != nil {
+	} else if host, port, err := splitTarget(target, k.HasPort && k.Ports == (probe.Ports{})); err != nil {
 		add("target", err.Error())
 	} else {
 		cfg.Host, cfg.Port = host, port
@@ -191,20 +218,20 @@ func adHocProbeConfig(q url.Values, bad fieldErrors) (probe.Config, fieldErrors)
 	if cfg.TLS != "" && !slices.Contains(probe.TLSModes(), cfg.TLS) {
 		add("tls", strconv.Quote(string(cfg.TLS))+" is not one of none, starttls-optional, starttls, implicit")
 	}
-	if cfg.Port == 0 && cfg.Host != "" && slices.Contains(probeTypes, cfg.Type) {
-		cfg.Port = probe.DefaultPort(cfg.Type, cfg.TLS)
+	if cfg.Port == 0 && cfg.Host != "" && known && adHoc(k) {
+		cfg.Port = k.Port(cfg.TLS)
 	}
 	if v := q.Get("ehlo"); v != "" {
-		if cfg.Type != "smtp" {
-			add("ehlo", "applies to smtp only")
+		if !k.Shows("ehlo") {
+			add("ehlo", "applies to "+onlyFor("ehlo")+" only")
 		} else if len(v) > 255 || strings.ContainsAny(v, " \t\r\n") {
 			add("ehlo", "is not a host name")
 		}
 		cfg.EHLOName = v
 	}
 	if v := q.Get("expect"); v != "" {
-		if cfg.Type != "tcp" {
-			add("expect", "applies to tcp only")
+		if !k.Shows("expect") {
+			add("expect", "applies to "+onlyFor("expect")+" only")
 		} else if len(v) > 256 || strings.ContainsAny(v, "\r\n") {
 			add("expect", "is at most 256 characters on one line")
 		}
@@ -226,7 +253,7 @@ func adHocProbeConfig(q url.Values, bad fieldErrors) (probe.Config, fieldErrors)
 	if len(bad) > 0 {
 		return cfg, bad
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(k); err != nil {
 		var ce *probe.ConfigError
 		if !errors.As(err, &ce) {
 			add("target", err.Error())
@@ -243,13 +270,13 @@ func adHocProbeConfig(q url.Values, bad fieldErrors) (probe.Config, fieldErrors)
 	return cfg, bad
 }
 
-// splitTarget reads host:port; the port may be left out for a mail
-// protocol (its default for the TLS mode is used).
-func splitTarget(target, typ string) (string, int, error) {
+// splitTarget reads host:port; the port may be left out unless the type
+// needs one (a mail protocol's default for the TLS mode is used).
+func splitTarget(target string, needsPort bool) (string, int, error) {
 	host, ps, err := net.SplitHostPort(target)
 	if err != nil {
 		var ae *net.AddrError
-		if errors.As(err, &ae) && ae.Err == "missing port in address" && typ != "tcp" {
+		if errors.As(err, &ae) && ae.Err == "missing port in address" && !needsPort {
 			h := strings.TrimSuffix(strings.TrimPrefix(target, "["), "]")
 			if strings.Contains(h, ":") && !strings.HasPrefix(target, "[") {
 				return "", 0, errors.New("an IPv6 address goes in brackets: [::1]:25")

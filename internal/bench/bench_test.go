@@ -72,11 +72,11 @@ func raw(port int, tlsCfg *tls.Config) error {
 // validated once (CA file loaded), then tested again and again.
 func mailmon(port int, mode probe.TLSMode, caFile string) func() error {
 	cfg := probe.Config{Type: "smtp", Host: "127.0.0.1", Port: port, TLS: mode, CAFile: caFile, EHLOName: "bench", Timeout: 5 * time.Second}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(smtpprobe.Kind()); err != nil {
 		panic(err)
 	}
 	return func() error {
-		r := probe.Run(context.Background(), smtpprobe.Probe, cfg)
+		r := probe.Run(context.Background(), smtpprobe.Kind(), cfg)
 		if r.Status != probe.StatusUp {
 			return fmt.Errorf("%s: %s", r.Error.Code, r.Error.Detail)
 		}

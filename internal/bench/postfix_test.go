@@ -54,12 +54,12 @@ func BenchmarkPostfixGreetingAfterTLS13(b *testing.B) {
 	})
 	b.Run("mailmon", func(b *testing.B) {
 		cfg := probe.Config{Type: "smtp", Host: "127.0.0.1", Port: e.SMTPS, TLS: probe.TLSImplicit, CAFile: e.CAFile, ServerName: e.ServerName, EHLOName: "bench"}
-		if err := cfg.Validate(); err != nil {
+		if err := cfg.Validate(smtpprobe.Kind()); err != nil {
 			b.Fatal(err)
 		}
 		var total time.Duration
 		for b.Loop() {
-			r := probe.Run(context.Background(), smtpprobe.Probe, cfg)
+			r := probe.Run(context.Background(), smtpprobe.Kind(), cfg)
 			if r.Status != probe.StatusUp {
 				b.Fatal(r.Error)
 			}

@@ -7,12 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/probers"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/probe/roundtrip"
+	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/secret"
 )
@@ -54,7 +57,7 @@ func (s *seconds) Set(v string) error {
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.host, "host", "", "host name or IP address of the server (required)")
-	fs.IntVar(&f.port, "port", 0, "TCP port (default by type and TLS mode: smtp 25/465, pop3 110/995, imap 143/993)")
+	fs.IntVar(&f.port, "port", 0, "TCP port (default by type and TLS mode: "+defaultPorts()+")")
 	fs.StringVar(&f.tls, "tls", "none", "TLS mode: none, starttls-optional, starttls, implicit")
 	fs.StringVar(&f.user, "user", "", "log in as this user")
 	fs.StringVar(&f.passwordFile, "password-file", "", "read the password from this file (first line)")
@@ -78,7 +81,8 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "output", "nagios", "output: nagios, json or text")
 
 	fs.StringVar(&f.smtpHost, "smtp-host", "", "round trip: SMTP server that takes the probe (default: --host)")
-	fs.IntVar(&f.smtpPort, "smtp-port", 0, "round trip: SMTP port (default 25, or 465 with --smtp-tls implicit)")
+	smtp := smtpprobe.Kind().Ports
+	fs.IntVar(&f.smtpPort, "smtp-port", 0, fmt.Sprintf("round trip: SMTP port (default %d, or %d with --smtp-tls implicit)", smtp.Plain, smtp.Implicit))
 	fs.StringVar(&f.smtpTLS, "smtp-tls", "none", "round trip: SMTP TLS mode: none, starttls-optional, starttls, implicit")
 	fs.StringVar(&f.smtpUser, "smtp-user", "", "round trip: authenticate the SMTP leg as this user (submission)")
 	fs.StringVar(&f.smtpPasswordFile, "smtp-password-file", "", "round trip: read the SMTP password from this file")
@@ -88,9 +92,9 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.to, "to", "", "round trip: recipient of the probe, the mailbox's address (default: --user)")
 	fs.StringVar(&f.name, "name", "check", "round trip: monitor name in the probe's subject")
 	fs.StringVar(&f.secretFile, "secret-file", "", "round trip: this installation's secret (default: $MAILMON_SECRET, else created in the user's config directory)")
-	f.pollInterval.d = probe.DefaultPollInterval
+	f.pollInterval.d = roundtrip.DefaultPollInterval
 	fs.Var(&f.pollInterval, "poll-interval", "round trip: longest wait between looks into the mailbox")
-	f.staleAfter.d = probe.DefaultStaleAfter
+	f.staleAfter.d = roundtrip.DefaultStaleAfter
 	fs.Var(&f.staleAfter, "stale-after", "round trip: delete this installation's probes older than this (left by failed runs)")
 }
 
@@ -101,7 +105,7 @@ func Check(ctx context.Context, args []string, env Env) int {
 	var f checkFlags
 	f.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "usage: mailmon check TYPE [flags]\n\nTYPE is one of: %s\n\nflags:\n", strings.Join(probers.Types(), ", "))
+		fmt.Fprintf(env.Stderr, "usage: mailmon check TYPE [flags]\n\nTYPE is one of: %s\n\nflags:\n", strings.Join(checkTypes(), ", "))
 		fs.PrintDefaults()
 		fmt.Fprintln(env.Stderr, "\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage or configuration).")
 	}
@@ -114,9 +118,9 @@ func Check(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "check: the monitor type is missing")
 	}
 	typ := args[0]
-	prober, ok := probers.Get(typ)
+	kind, ok := kinds.Lookup(typ)
 	if !ok {
-		return errorf(env, "check: unknown type %q (known: %s)", typ, strings.Join(probers.Types(), ", "))
+		return errorf(env, "check: unknown type %q (known: %s)", typ, strings.Join(checkTypes(), ", "))
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -136,11 +140,11 @@ func Check(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "check: --output: %v", err)
 	}
-	cfg, err := f.config(typ, env)
+	cfg, err := f.config(kind, env)
 	if err != nil {
 		return errorf(env, "check: %v", err)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(kind); err != nil {
 		var ce *probe.ConfigError
 		if errors.As(err, &ce) {
 			for _, fe := range ce.Errs {
@@ -150,15 +154,30 @@ func Check(ctx context.Context, args []string, env Env) int {
 		}
 		return errorf(env, "check: %v", err)
 	}
-	if probe.IsRoundTrip(typ) && env.IsTerminal {
+	if kind.RoundTrip && env.IsTerminal {
 		cfg.Progress = func(n int, elapsed time.Duration) {
 			fmt.Fprintf(env.Stderr, "\rwaiting for the probe: attempt %d, %.1f s since it was sent ", n, elapsed.Seconds())
 		}
 		defer fmt.Fprint(env.Stderr, "\r\033[K")
 	}
-	r := probe.Run(ctx, prober, cfg)
+	r := probe.Run(ctx, kind, cfg)
 	out(env, r)
 	return exitCode(r)
+}
+
+// checkTypes are the types "mailmon check" takes, sorted.
+func checkTypes() []string { return slices.Sorted(slices.Values(kinds.Names())) }
+
+// defaultPorts says the well-known ports of the types that have them:
+// "smtp 25/465, pop3 110/995, imap 143/993".
+func defaultPorts() string {
+	var out []string
+	for _, k := range kinds.All() {
+		if k.Ports != (probe.Ports{}) && !k.RoundTrip {
+			out = append(out, fmt.Sprintf("%s %d/%d", k.Name, k.Ports.Plain, k.Ports.Implicit))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // flagName maps a configuration field to the flag that sets it.
@@ -185,9 +204,9 @@ func flagName(field string) string {
 	return strings.ReplaceAll(field, "_", "-")
 }
 
-func (f *checkFlags) config(typ string, env Env) (probe.Config, error) {
+func (f *checkFlags) config(kind probe.Kind, env Env) (probe.Config, error) {
 	cfg := probe.Config{
-		Type: typ, Host: f.host, Port: f.port, TLS: probe.TLSMode(f.tls),
+		Type: kind.Name, Host: f.host, Port: f.port, TLS: probe.TLSMode(f.tls),
 		Timeout: f.timeout.d, WarnRTT: f.warn.d, CertWarnDays: f.certWarnDays,
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		User: f.user, Auth: f.auth, AllowPlaintextAuth: f.allowPlaintext,
@@ -215,7 +234,7 @@ func (f *checkFlags) config(typ string, env Env) (probe.Config, error) {
 		return cfg, err
 	}
 	cfg.Password = probe.Secret(pw)
-	if probe.IsRoundTrip(typ) {
+	if kind.RoundTrip {
 		if err := f.roundTrip(&cfg, env); err != nil {
 			return cfg, err
 		}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 )
 
 // Exit codes of the Monitoring Plugins guidelines, used by every command.
@@ -30,11 +32,18 @@ type Env struct {
 	ReadPassword func(prompt string) (string, error)
 }
 
-const usage = `mailmon: mail service monitoring
+// usage is the command line's help, its check line listing the monitor
+// types, wrapped to the width of the other lines.
+func usage() string {
+	const width, indent = 86, 35
+	first := width - len("  mailmon check TYPE [flags]       test one service now (")
+	return fmt.Sprintf(usageText, wrap(strings.Join(kinds.Names(), ", "), first, width-indent, strings.Repeat(" ", indent)))
+}
+
+const usageText = `mailmon: mail service monitoring
 
 usage:
-  mailmon check TYPE [flags]       test one service now (smtp, pop3, imap, tcp, ping,
-                                   pop3-roundtrip, imap-roundtrip)
+  mailmon check TYPE [flags]       test one service now (%s)
   mailmon discover HOST|DOMAIN [--ports LIST] [--output table|json|yaml]
                                    find a host's (or a domain's MX hosts') mail
                                    services, their TLS, auth and security verdict
@@ -61,7 +70,7 @@ var Version = "dev"
 // process exit code.
 func Main(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
+		fmt.Fprint(env.Stderr, usage())
 		return ExitUnknown
 	}
 	switch args[0] {
@@ -85,11 +94,30 @@ func Main(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stdout, "mailmon", Version)
 		return ExitOK
 	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, usage)
+		fmt.Fprint(env.Stdout, usage())
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stderr, "mailmon: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(env.Stderr, "mailmon: unknown command %q\n\n%s", args[0], usage())
 	return ExitUnknown
+}
+
+// wrap breaks a list of words at the spaces so that its first line has
+// room for first characters and the others for rest, each indented.
+func wrap(s string, first, rest int, indent string) string {
+	var b strings.Builder
+	width, room := 0, first
+	for i, w := range strings.Fields(s) {
+		if i > 0 && width+1+len(w) > room {
+			b.WriteString("\n" + indent)
+			width, room = 0, rest
+		} else if i > 0 {
+			b.WriteByte(' ')
+			width++
+		}
+		b.WriteString(w)
+		width += len(w)
+	}
+	return b.String()
 }
 
 func errorf(env Env, format string, args ...any) int {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/secret"
 )
 
@@ -21,11 +22,6 @@ import (
 type FieldError struct {
 	Path string
 	Msg  string
-}
-
-// Types lists the monitor types.
-func Types() []string {
-	return []string{"smtp", "pop3", "imap", "tcp", "ping", "pop3-roundtrip", "imap-roundtrip"}
 }
 
 // Timing defaults, by kind of monitor.
@@ -41,19 +37,18 @@ const (
 
 // ApplyDefaults fills what a monitor may leave out.
 func (m *Monitor) ApplyDefaults() {
-	rt := probe.IsRoundTrip(m.Type)
+	k, _ := kinds.Lookup(m.Type)
 	set := func(d *Duration, v time.Duration) {
 		if *d == 0 {
 			*d = Duration(v)
 		}
 	}
-	if rt {
-		set(&m.Timing.MaxDuration, probe.DefaultRoundTripTimeout)
+	set(&m.Timing.MaxDuration, k.DefaultTimeout())
+	if k.RoundTrip {
 		set(&m.Timing.UpEvery, DefaultRoundTripUpEvery)
 		set(&m.Timing.DownEvery, DefaultRoundTripDownEvery)
 		set(&m.Timing.LostEvery, DefaultRoundTripLostEvery)
 	} else {
-		set(&m.Timing.MaxDuration, probe.DefaultTimeout)
 		set(&m.Timing.UpEvery, DefaultUpEvery)
 		set(&m.Timing.DownEvery, DefaultDownEvery)
 		set(&m.Timing.LostEvery, DefaultLostEvery)
@@ -208,8 +203,8 @@ func CheckWebhookURL(u string) error {
 }
 
 func (m *Monitor) validate(p string, d *Device, add func(path, format string, args ...any)) {
-	if !slices.Contains(Types(), m.Type) {
-		add(p+".type", "%q is not one of %s", m.Type, strings.Join(Types(), ", "))
+	if _, ok := kinds.Lookup(m.Type); !ok {
+		add(p+".type", "%q is not one of %s", m.Type, strings.Join(kinds.Names(), ", "))
 		return
 	}
 	m.ApplyDefaults()
@@ -363,7 +358,7 @@ func SSHTarget(s string) (user, addr string, err error) {
 // probeErrors runs the probe's validation and reports its errors under the
 // YAML names.
 func probeErrors(cfg probe.Config, p string, add func(path, format string, args ...any)) {
-	err := cfg.Validate()
+	err := kinds.Validate(&cfg)
 	var ce *probe.ConfigError
 	if !errors.As(err, &ce) {
 		return

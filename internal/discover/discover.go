@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -31,33 +32,38 @@ type Port struct {
 	Port    int
 }
 
-// serviceInfo is what a service name means: its protocol, whether it speaks
-// TLS from the first byte, and its well-known port.
+// serviceInfo is what a service name means: the monitor type proposed for
+// it, its protocol, whether it speaks TLS from the first byte, and its
+// well-known port.
 type serviceInfo struct {
+	kind     probe.Kind
 	protocol string
 	implicit bool
 	port     int
 }
 
-var services = map[string]serviceInfo{
-	"smtp":       {"smtp", false, 25},
-	"smtps":      {"smtp", true, 465},
-	"submission": {"smtp", false, 587},
-	"pop3":       {"pop3", false, 110},
-	"pop3s":      {"pop3", true, 995},
-	"imap":       {"imap", false, 143},
-	"imaps":      {"imap", true, 993},
+// services are the well-known services the monitor types declare, by name,
+// and their names in the order of the registry: the order of the
+// well-known list and of reports.
+func services() (map[string]serviceInfo, []string) {
+	byName := map[string]serviceInfo{}
+	var order []string
+	for _, k := range kinds.All() {
+		for _, s := range k.Services {
+			byName[s.Name] = serviceInfo{kind: k, protocol: k.Protocol, implicit: s.Implicit, port: s.Port}
+			order = append(order, s.Name)
+		}
+	}
+	return byName, order
 }
-
-// serviceOrder is the order of the well-known list and of reports.
-var serviceOrder = []string{"smtp", "smtps", "submission", "pop3", "pop3s", "imap", "imaps"}
 
 // DefaultPorts is the well-known list: SMTP 25, 465, 587, POP3 110, 995,
 // IMAP 143, 993.
 func DefaultPorts() []Port {
-	out := make([]Port, 0, len(serviceOrder))
-	for _, s := range serviceOrder {
-		out = append(out, Port{s, services[s].port})
+	byName, order := services()
+	out := make([]Port, 0, len(order))
+	for _, s := range order {
+		out = append(out, Port{s, byName[s].port})
 	}
 	return out
 }
@@ -67,6 +73,7 @@ func DefaultPorts() []Port {
 // well-known port; "default" stands for the whole well-known list, so
 // "default,submission:2587" adds to it. Duplicates are dropped.
 func ParsePorts(s string) ([]Port, error) {
+	byName, order := services()
 	var out []Port
 	seen := map[Port]bool{}
 	add := func(p Port) {
@@ -88,9 +95,9 @@ func ParsePorts(s string) ([]Port, error) {
 		}
 		name, num, hasNum := strings.Cut(item, ":")
 		name = strings.ToLower(name)
-		info, ok := services[name]
+		info, ok := byName[name]
 		if !ok {
-			return nil, fmt.Errorf("%q: the service must be one of %s (or default)", item, strings.Join(serviceOrder, ", "))
+			return nil, fmt.Errorf("%q: the service must be one of %s (or default)", item, strings.Join(order, ", "))
 		}
 		port := info.port
 		if hasNum {

@@ -306,7 +306,8 @@ func TestDiscoverVerdicts(t *testing.T) {
 
 func checkService(t *testing.T, s *Service, service string, port int, w want) {
 	t.Helper()
-	info := services[service]
+	byName, _ := services()
+	info := byName[service]
 	if s.Name != service || s.Port != port || s.Protocol != info.protocol || s.Implicit != info.implicit {
 		t.Errorf("identity: %s %d %s implicit %v", s.Name, s.Port, s.Protocol, s.Implicit)
 	}

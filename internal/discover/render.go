@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe/pingprobe"
+	"github.com/mailmon/mailmon/internal/probe/tcpprobe"
 )
 
 // WriteJSON writes the report as one indented JSON object.
@@ -173,9 +175,11 @@ func writeService(w io.Writer, h Host, s *Service, colour bool) {
 
 // Proposal is the configuration discovery proposes: per host a device
 // with a ping monitor, a tcp monitor for each service that answered
-// (depending on the ping), and the service's own monitor depending on its
-// tcp monitor, each in the TLS mode the service offers.
+// (depending on the ping), and the monitor of the type that declares the
+// service (package kinds) depending on its tcp monitor, each in the TLS
+// mode the service offers.
 func Proposal(r *Report, o Options) *config.File {
+	byName, _ := services()
 	f := &config.File{}
 	for _, h := range r.Hosts {
 		var open []Service
@@ -188,18 +192,22 @@ func Proposal(r *Report, o Options) *config.File {
 			continue
 		}
 		d := config.Device{Name: trimName(h.Name), Address: h.Name}
-		d.Monitors = append(d.Monitors, config.Monitor{Name: "Ping", Type: "ping"})
+		d.Monitors = append(d.Monitors, config.Monitor{Name: "Ping", Type: pingprobe.Name})
 		for _, s := range open {
 			tcp := fmt.Sprintf("TCP %d", s.Port)
-			d.Monitors = append(d.Monitors, config.Monitor{Name: tcp, Type: "tcp", Port: s.Port, DependsOn: []string{"Ping"}})
+			d.Monitors = append(d.Monitors, config.Monitor{Name: tcp, Type: tcpprobe.Name, Port: s.Port, DependsOn: []string{"Ping"}})
+			info, ok := byName[s.Name]
+			if !ok {
+				continue // no type declares it: only its port is watched
+			}
 			m := config.Monitor{
 				Name: fmt.Sprintf("%s %d", displayName(s.Name), s.Port),
-				Type: s.Protocol, Port: s.Port, TLS: s.TLSMode, DependsOn: []string{tcp},
+				Type: info.kind.Name, Port: s.Port, TLS: s.TLSMode, DependsOn: []string{tcp},
 			}
 			if s.TLSMode != "none" {
 				m.CA, m.ServerName = o.CAFile, o.ServerName
 			}
-			if s.Protocol == "smtp" {
+			if info.kind.Shows("ehlo") {
 				m.EHLO = o.EHLOName
 			}
 			d.Monitors = append(d.Monitors, m)

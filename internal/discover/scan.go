@@ -32,7 +32,8 @@ type scanner struct {
 }
 
 func scanService(ctx context.Context, host string, addrs []netip.Addr, p Port, o *Options) Service {
-	info := services[p.Service]
+	byName, _ := services()
+	info := byName[p.Service]
 	s := Service{Name: p.Service, Protocol: info.protocol, Port: p.Port, Implicit: info.implicit,
 		TLSMode: string(probe.TLSNone), Injection: InjectionUntested}
 	sc := &scanner{ctx: ctx, host: host, addrs: addrs, port: p.Port, o: o,

@@ -294,9 +294,10 @@ func FuzzParsePorts(f *testing.F) {
 		if err != nil {
 			return
 		}
+		byName, _ := services()
 		seen := map[Port]bool{}
 		for _, p := range ports {
-			if _, ok := services[p.Service]; !ok || p.Port < 1 || p.Port > 65535 || seen[p] {
+			if _, ok := byName[p.Service]; !ok || p.Port < 1 || p.Port > 65535 || seen[p] {
 				t.Errorf("ParsePorts(%q) gave %v", s, p)
 			}
 			seen[p] = true

@@ -20,7 +20,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/probers"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/schedule"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/state"
@@ -153,7 +153,7 @@ func New(o Options) *Engine {
 		o.AlertEvery = 3 * time.Second
 	}
 	if o.Probers == nil {
-		o.Probers = probers.Get
+		o.Probers = kinds.Prober
 	}
 	if o.Egress == nil {
 		o.Egress = egress.Default()
@@ -331,8 +331,8 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 		en.cfg.SMTP.Password = probe.Secret(pw)
 		en.err = errors.Join(en.err, err)
 	}
-	if en.err == nil {
-		en.err = en.cfg.Validate()
+	if k, ok := kinds.Lookup(m.Type); ok && en.err == nil {
+		en.err = en.cfg.Validate(k) // an unknown type is reported when it runs
 	}
 	if err := e.loadCredentials(ctx, en); err != nil {
 		return nil, err
@@ -508,6 +508,7 @@ func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
 		t := probe.NewTrace(ctx, e.o.Now)
 		return t.Result(&en.cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "monitor", Msg: en.err.Error()}}})
 	}
+	k, _ := kinds.Lookup(en.m.Type)
 	p, ok := e.o.Probers(en.m.Type)
 	if !ok {
 		t := probe.NewTrace(ctx, e.o.Now)
@@ -516,7 +517,8 @@ func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
 	if e.o.Deny != nil && e.o.Deny(net.JoinHostPort(en.cfg.Host, strconv.Itoa(en.cfg.Port))) {
 		p = denied
 	}
-	return probe.Run(ctx, p, en.config())
+	k.Probe = p
+	return probe.Run(ctx, k, en.config())
 }
 
 // record runs the state machine on a result (nil: only the enabled flag or

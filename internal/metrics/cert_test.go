@@ -12,7 +12,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/probers"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
@@ -41,7 +41,7 @@ func TestCertExpiryOfBothLegs(t *testing.T) {
 		Timing: config.Timing{MaxDuration: config.Duration(2 * time.Second), UpEvery: config.Duration(time.Hour)}})
 	m := &store.Monitor{DeviceID: d.ID, Name: "RT", Type: "smtp", Enabled: true, Spec: spec}
 	st.PutMonitor(ctx, m)
-	smtp, _ := probers.Get("smtp")
+	smtp, _ := kinds.Prober("smtp")
 	withLeg := func(ctx context.Context, cfg *probe.Config, tr *probe.Trace) error {
 		err := smtp(ctx, cfg, tr)
 		tr.Detail(probe.LegSMTP, map[string]any{"tls": &probe.TLSInfo{CertNotAfter: smtpExpiry}})

@@ -2,10 +2,8 @@ package probe
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
-	"net/mail"
 	"os"
 	"slices"
 	"strings"
@@ -88,47 +86,11 @@ type Config struct {
 	Egress *egress.Policy
 }
 
-// Round-trip defaults.
-const (
-	DefaultRoundTripTimeout = 60 * time.Second
-	DefaultPollInterval     = 2 * time.Second
-	DefaultStaleAfter       = time.Hour
-)
-
-// IsRoundTrip reports whether a monitor type sends a probe message.
-func IsRoundTrip(typ string) bool { return typ == "pop3-roundtrip" || typ == "imap-roundtrip" }
-
-// MailboxProtocol is the protocol a type reads the mailbox with.
-func MailboxProtocol(typ string) string { return strings.TrimSuffix(typ, "-roundtrip") }
-
 // Defaults fill what a monitor may leave out.
 const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultCertWarnDays = 14
 )
-
-// DefaultPort is the well-known port of a protocol in a TLS mode.
-func DefaultPort(typ string, mode TLSMode) int {
-	implicit := mode == TLSImplicit
-	switch MailboxProtocol(typ) {
-	case "smtp":
-		if implicit {
-			return 465
-		}
-		return 25
-	case "pop3":
-		if implicit {
-			return 995
-		}
-		return 110
-	case "imap":
-		if implicit {
-			return 993
-		}
-		return 143
-	}
-	return 0
-}
 
 // FieldError is one thing wrong with a config, naming its field.
 type FieldError struct {
@@ -154,8 +116,9 @@ func (e *ConfigError) Error() string {
 // HasCredentials reports whether the test logs in.
 func (c *Config) HasCredentials() bool { return c.User != "" }
 
-// Validate fills defaults and reports every invalid field at once.
-func (c *Config) Validate() error {
+// Validate fills defaults and reports every invalid field at once; k is
+// the monitor type (package kinds finds it by c.Type).
+func (c *Config) Validate(k Kind) error {
 	var errs []FieldError
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{field, fmt.Sprintf(format, args...)})
@@ -164,29 +127,22 @@ func (c *Config) Validate() error {
 		c.TLS = TLSNone
 	}
 	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-		if IsRoundTrip(c.Type) {
-			c.Timeout = DefaultRoundTripTimeout
-		}
+		c.Timeout = k.DefaultTimeout()
 	}
 	if c.CertWarnDays == 0 {
 		c.CertWarnDays = DefaultCertWarnDays
 	}
 	if c.Port == 0 {
-		c.Port = DefaultPort(c.Type, c.TLS)
+		c.Port = k.Port(c.TLS)
 	}
 	if c.Limits == (wire.Limits{}) {
-		c.Limits = wire.DefaultLimits()
-		if IsRoundTrip(c.Type) {
-			// A round trip reads the headers of up to 100 messages.
-			c.Limits = wire.Limits{MaxLine: 16 << 10, MaxBytes: 32 << 20, MaxReplyLines: 20000}
+		c.Limits = k.Limits
+		if c.Limits == (wire.Limits{}) {
+			c.Limits = wire.DefaultLimits()
 		}
 	}
-	if IsRoundTrip(c.Type) {
-		c.validateRoundTrip(bad)
-	}
-	if c.Type == "imap" && c.Mailbox != "" && c.MailboxCheck == "" {
-		c.MailboxCheck = "status"
+	if k.Check != nil {
+		k.Check(c, bad)
 	}
 
 	if c.Host == "" {
@@ -195,17 +151,17 @@ func (c *Config) Validate() error {
 		bad("host", "%q is not a host name or IP address", c.Host)
 	}
 	switch {
-	case c.Type == "ping":
+	case !k.HasPort:
 		if c.Port != 0 {
-			bad("port", "a ping has no port")
-		}
-		if c.TLS != TLSNone {
-			bad("tls", "a ping knows no TLS")
+			bad("port", "a %s has no port", k.Name)
 		}
 	case c.Port == 0:
 		bad("port", "is required for type %s", c.Type)
 	case c.Port < 1 || c.Port > 65535:
 		bad("port", "%d is not between 1 and 65535", c.Port)
+	}
+	if !k.KnowsTLS && c.TLS != TLSNone {
+		bad("tls", "a %s knows no TLS", k.Name)
 	}
 	if !slices.Contains(TLSModes(), c.TLS) {
 		bad("tls", "%q is not one of none, starttls-optional, starttls, implicit", c.TLS)
@@ -221,18 +177,18 @@ func (c *Config) Validate() error {
 	if c.CertWarnDays < -1 {
 		bad("cert_warn_days", "must be a number of days (or -1 for never)")
 	}
-	if (c.Type == "tcp" || c.Type == "ping") && c.HasCredentials() {
-		bad("user", "a %s check does not log in", c.Type)
+	if !k.LogsIn && c.HasCredentials() {
+		bad("user", "a %s check does not log in", k.Name)
 	}
 	if c.HasCredentials() {
-		c.validateAuth(bad)
+		c.validateAuth(k, bad)
 	} else if c.Password != "" || !c.OAuthToken.IsZero() {
 		bad("user", "is required when a password or token is given")
 	}
 	if c.MailboxCheck != "" && c.MailboxCheck != "status" && c.MailboxCheck != "select" {
 		bad("mailbox_check", "%q is not status or select", c.MailboxCheck)
 	}
-	if c.Mailbox != "" && MailboxProtocol(c.Type) != "imap" {
+	if c.Mailbox != "" && k.Protocol != "imap" {
 		bad("mailbox", "applies to imap only")
 	}
 	if c.Mailbox != "" && !c.HasCredentials() {
@@ -265,71 +221,13 @@ func (c *Config) loadCA() error {
 	return nil
 }
 
-func (c *Config) validateRoundTrip(bad func(field, format string, args ...any)) {
-	if c.PollInterval == 0 {
-		c.PollInterval = DefaultPollInterval
-	}
-	if c.StaleAfter == 0 {
-		c.StaleAfter = DefaultStaleAfter
-	}
-	if !c.HasCredentials() {
-		bad("user", "is required: a round trip logs in to the mailbox")
-	}
-	for _, a := range []struct{ field, addr string }{{"from", c.From}, {"to", c.To}} {
-		if _, err := mail.ParseAddress(a.addr); err != nil || strings.ContainsAny(a.addr, "<>\r\n ") {
-			bad(a.field, "%q is not an e-mail address", a.addr)
-		}
-	}
-	if len(c.Secret) < secret.MinLen {
-		bad("secret", "this installation's secret is missing or shorter than %d bytes", secret.MinLen)
-	}
-	if c.PollInterval < 0 || c.PollInterval >= c.Timeout {
-		bad("poll_interval", "%v must be positive and shorter than the timeout %v", c.PollInterval, c.Timeout)
-	}
-	if c.StaleAfter < time.Minute {
-		bad("stale_after", "%v is too short: probes younger than a minute may still be in flight", c.StaleAfter)
-	}
-	if len(c.Monitor) > 64 || strings.ContainsAny(c.Monitor, "\r\n") {
-		bad("name", "a monitor name is 1-64 characters on one line")
-	}
-	if c.SMTP == nil {
-		bad("smtp", "the SMTP leg is required")
-		return
-	}
-	leg := c.SMTP
-	leg.Type = "smtp"
-	if leg.Host == "" {
-		leg.Host = c.Host
-	}
-	if leg.Timeout == 0 || leg.Timeout > c.Timeout {
-		leg.Timeout = c.Timeout
-	}
-	if leg.Resolver == nil {
-		leg.Resolver = c.Resolver
-	}
-	if leg.Egress == nil {
-		leg.Egress = c.Egress
-	}
-	if leg.CertWarnDays == 0 { // the monitor's cert_warn_days judges both legs
-		leg.CertWarnDays = c.CertWarnDays
-	}
-	if err := leg.Validate(); err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			for _, f := range ce.Errs {
-				bad("smtp."+f.Field, "%s", f.Msg)
-			}
-		}
-	}
-}
-
-func (c *Config) validateAuth(bad func(field, format string, args ...any)) {
+func (c *Config) validateAuth(k Kind, bad func(field, format string, args ...any)) {
 	mech := strings.ToUpper(c.Auth)
 	token := !c.OAuthToken.IsZero()
 	switch mech {
 	case "", "AUTO":
 	case "USER", "APOP":
-		if MailboxProtocol(c.Type) != "pop3" {
+		if k.Protocol != "pop3" {
 			bad("auth", "%s is a POP3 mechanism", mech)
 		}
 	case "LOGIN":

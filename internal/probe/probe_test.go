@@ -62,66 +62,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestValidateNamesFields(t *testing.T) {
-	tests := []struct {
-		name   string
-		cfg    Config
-		fields []string
-	}{
-		{"empty", Config{Type: "smtp"}, []string{"host"}},
-		{"everything wrong", Config{Type: "smtp", Host: "a b", Port: 99999, TLS: "ssl", WarnRTT: time.Minute, CertWarnDays: -5},
-			[]string{"host", "port", "tls", "warn", "cert_warn_days"}},
-		{"password without user", Config{Type: "imap", Host: "h", Password: "x"}, []string{"user"}},
-		{"user without password", Config{Type: "imap", Host: "h", TLS: TLSImplicit, User: "u"}, []string{"password"}},
-		{"plaintext credentials", Config{Type: "pop3", Host: "h", User: "u", Password: "p"}, []string{"allow_plaintext_auth"}},
-		{"APOP with tls none", Config{Type: "pop3", Host: "h", User: "u", Password: "p", Auth: "APOP"}, []string{"allow_plaintext_auth"}},
-		{"CRAM-MD5 with tls none", Config{Type: "smtp", Host: "h", User: "u", Password: "p", Auth: "cram-md5"}, []string{"allow_plaintext_auth"}},
-		{"a token with tls none", Config{Type: "imap", Host: "h", User: "u", OAuthToken: sasl.TokenSource{File: "f"}}, []string{"allow_plaintext_auth"}},
-		{"oauth without token", Config{Type: "smtp", Host: "h", TLS: TLSStartTLS, User: "u", Auth: "XOAUTH2"}, []string{"oauth_token"}},
-		{"unknown mechanism", Config{Type: "smtp", Host: "h", TLS: TLSStartTLS, User: "u", Password: "p", Auth: "NTLM"}, []string{"auth"}},
-		{"APOP on imap", Config{Type: "imap", Host: "h", TLS: TLSStartTLS, User: "u", Password: "p", Auth: "APOP"}, []string{"auth"}},
-		{"mailbox on smtp", Config{Type: "smtp", Host: "h", Mailbox: "INBOX"}, []string{"mailbox", "mailbox"}},
-		{"stat without login", Config{Type: "pop3", Host: "h", Stat: true}, []string{"stat"}},
-		{"tcp without port", Config{Type: "tcp", Host: "h"}, []string{"port"}},
-		{"two token sources", Config{Type: "imap", Host: "h", TLS: TLSImplicit, User: "u", OAuthToken: sasl.TokenSource{File: "f", Command: []string{"c"}}}, []string{"oauth_token"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.cfg.Validate()
-			var ce *ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("want a ConfigError, got %v", err)
-			}
-			var got []string
-			for _, f := range ce.Errs {
-				got = append(got, f.Field)
-			}
-			if strings.Join(got, ",") != strings.Join(tc.fields, ",") {
-				t.Errorf("fields %v, want %v (%v)", got, tc.fields, err)
-			}
-		})
-	}
-}
-
-func TestValidateDefaults(t *testing.T) {
-	c := Config{Type: "imap", Host: "mail.example", TLS: TLSImplicit}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if c.Port != 993 || c.Timeout != DefaultTimeout || c.CertWarnDays != DefaultCertWarnDays || c.Limits != wire.DefaultLimits() {
-		t.Errorf("defaults not filled: %+v", c)
-	}
-	for _, tc := range []struct {
-		typ  string
-		mode TLSMode
-		port int
-	}{{"smtp", TLSNone, 25}, {"smtp", TLSImplicit, 465}, {"pop3", TLSStartTLS, 110}, {"pop3", TLSImplicit, 995}, {"imap", TLSOptional, 143}, {"tcp", TLSNone, 0}} {
-		if p := DefaultPort(tc.typ, tc.mode); p != tc.port {
-			t.Errorf("DefaultPort(%s, %s) = %d, want %d", tc.typ, tc.mode, p, tc.port)
-		}
-	}
-}
-
 func TestSecretNeverPrints(t *testing.T) {
 	c := Config{Password: "hunter22"}
 	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {

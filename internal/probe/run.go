@@ -12,17 +12,17 @@ import (
 // the service works, or the error that ended the test.
 type Prober func(ctx context.Context, cfg *Config, t *Trace) error
 
-// Run validates cfg, runs p under one absolute deadline (cfg.Timeout) and
-// turns what happened into a Result.
-func Run(ctx context.Context, p Prober, cfg Config) *Result {
-	verr := cfg.Validate()
+// Run validates cfg as a k, runs k.Probe under one absolute deadline
+// (cfg.Timeout) and turns what happened into a Result.
+func Run(ctx context.Context, k Kind, cfg Config) *Result {
+	verr := cfg.Validate(k)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	t := NewTrace(ctx, nil)
 	t.AddSecrets(&cfg)
 	err := verr
 	if err == nil {
-		err = p(ctx, &cfg, t)
+		err = k.Probe(ctx, &cfg, t)
 	}
 	return t.Result(&cfg, err)
 }

@@ -73,7 +73,7 @@ func TestResultRedacted(t *testing.T) {
 	}
 	cfg := Config{Type: "smtp", Host: "127.0.0.1", Port: 25, TLS: TLSStartTLS, User: "alice", Password: pw,
 		Timeout: time.Second, SMTP: &Config{Password: legPW}}
-	r := Run(context.Background(), prober, cfg)
+	r := Run(context.Background(), Kind{Name: "smtp", HasPort: true, KnowsTLS: true, LogsIn: true, Probe: prober}, cfg)
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 )
 
 // Monitor returns the secrets of a monitor ("password", "smtp.password")
@@ -31,7 +32,7 @@ func Monitor(oldAddr string, old config.Monitor, newAddr string, new config.Moni
 	}
 	switch {
 	case oc.SMTP == nil:
-	case nc.SMTP == nil || !probe.IsRoundTrip(new.Type):
+	case nc.SMTP == nil || !kinds.RoundTrip(new.Type):
 		drop = append(drop, "smtp.password") // no leg any more: nothing to send it to
 	case moved(target(oc.SMTP), target(nc.SMTP)):
 		drop = append(drop, "smtp.password")
@@ -100,7 +101,7 @@ func target(c *probe.Config) dest {
 	}
 	port := c.Port
 	if port == 0 {
-		port = probe.DefaultPort(c.Type, tls)
+		port = kinds.DefaultPort(c.Type, tls)
 	}
 	auth := strings.ToUpper(c.Auth)
 	if auth == "" {

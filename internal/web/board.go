@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -42,7 +42,7 @@ var allStates = []state.State{state.Up, state.Warn, state.Down, state.Lost, stat
 // and filters, so the cost of a page does not grow with the number of
 // monitors.
 func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, base string) (*boardData, error) {
-	d := &boardData{Q: q.Get("q"), State: q.Get("state"), Type: q.Get("type"), Device: device, States: allStates, Types: config.Types()}
+	d := &boardData{Q: q.Get("q"), State: q.Get("state"), Type: q.Get("type"), Device: device, States: allStates, Types: kinds.Names()}
 	if d.State != "" && !slices.Contains(allStates, state.State(d.State)) {
 		d.State = ""
 	}

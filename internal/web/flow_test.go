@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/api"
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
@@ -52,7 +53,7 @@ func TestFormAddsEachType(t *testing.T) {
 	}
 	dev := resp.Header.Get("Location")
 	code, body := b.get(t, dev+"/monitors/new")
-	for _, typ := range config.Types() {
+	for _, typ := range kinds.Names() {
 		if !strings.Contains(body, "?type="+typ) {
 			t.Errorf("the type picker lacks %s", typ)
 		}
@@ -66,7 +67,7 @@ func TestFormAddsEachType(t *testing.T) {
 		"pop3-roundtrip": {"user": {"u"}, "password": {"pw"}, "allow_plaintext_auth": {"on"}, "from": {"a@example.com"}, "to": {"b@example.com"}},
 		"imap-roundtrip": {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}, "from": {"a@example.com"}, "to": {"b@example.com"}, "smtp.tls": {"starttls"}, "smtp.port": {"587"}},
 	}
-	for _, typ := range config.Types() {
+	for _, typ := range kinds.Names() {
 		code, body := b.get(t, dev+"/monitors/new?type="+typ)
 		for _, section := range []string{"Identification", "Test Parameters", "Timing", "Notification Control", "Recovery"} {
 			if !strings.Contains(body, "<legend>"+section+"</legend>") {

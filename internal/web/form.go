@@ -14,31 +14,25 @@ import (
 	"github.com/mailmon/mailmon/internal/api"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
-// typeInfo describes a monitor type for the type picker (the seed's names).
-type typeInfo struct {
-	Type, Title, Seed, Desc string
-}
-
-var typeInfos = []typeInfo{
-	{"smtp", "SMTP", "SMTP monitor", "Greeting 220, EHLO, optional STARTTLS and AUTH, QUIT."},
-	{"pop3", "POP3", "POP3 Monitor", "Greeting +OK, CAPA, optional STLS and login, optional STAT, QUIT."},
-	{"imap", "IMAP4", "IMAP4 monitor", "Greeting * OK, CAPABILITY, optional STARTTLS and login, optional SELECT of a mailbox, LOGOUT."},
-	{"pop3-roundtrip", "POP3 round trip", "POP3 - User Experience monitor", "Sends a probe message over SMTP and finds it again over POP3, then deletes it."},
-	{"imap-roundtrip", "IMAP4 round trip", "IMAP4 - User Experience monitor", "Sends a probe message over SMTP and finds it again over IMAP (junk folder too), then deletes it."},
-	{"tcp", "TCP port", "Dependency monitor", "Connects to a port, optionally expects a banner."},
-	{"ping", "Ping", "PING monitor", "ICMP echo: loss and round-trip time (a parent for the mail monitors)."},
-}
-
-func typeTitle(t string) string {
-	for _, ti := range typeInfos {
-		if ti.Type == t {
-			return ti.Title
+// pickerKinds are the monitor types in the order of the type picker: the
+// mail services, then the round trips, then the dependencies (tcp, ping).
+func pickerKinds() []probe.Kind {
+	group := func(k probe.Kind) int {
+		switch {
+		case k.RoundTrip:
+			return 1
+		case !k.LogsIn:
+			return 2
 		}
+		return 0
 	}
-	return t
+	ks := kinds.All()
+	slices.SortStableFunc(ks, func(a, b probe.Kind) int { return group(a) - group(b) })
+	return ks
 }
 
 type option struct {
@@ -52,6 +46,8 @@ type formData struct {
 	ID           int64
 	Device       store.Device
 	Type, Title  string
+	Kind         probe.Kind
+	MailboxTitle string // a round trip's: the protocol it reads the mailbox with
 	V            map[string]string
 	Errors       map[string]string
 	Secrets      map[string]bool // set already
@@ -64,8 +60,7 @@ type formData struct {
 	PortHelp     string
 	Defaults     map[string]string
 	RoundTrip    bool
-	Mailbox      bool // pop3, imap and their round trips
-	Bare         bool // tcp and ping: no login, no TLS settings
+	Bare         bool // a type that does not log in (tcp, ping): no login, no TLS settings
 	Action       string
 	// RO are the stored monitor's commands and paths, shown read-only
 	// (operator.go), by field path.
@@ -107,18 +102,23 @@ func monitorField(p string) string {
 }
 
 func (s *Server) newFormData(ctx context.Context, dev *store.Device, typ string, id int64) (*formData, error) {
-	f := &formData{ID: id, Device: *dev, Type: typ, Title: typeTitle(typ), V: map[string]string{}, Errors: map[string]string{},
+	k, ok := kinds.Lookup(typ)
+	f := &formData{ID: id, Device: *dev, Type: typ, Title: typ, Kind: k, V: map[string]string{}, Errors: map[string]string{},
 		Secrets: map[string]bool{}, AuthMechs: []string{"", "PLAIN", "LOGIN", "CRAM-MD5", "USER", "APOP", "XOAUTH2", "OAUTHBEARER"},
-		RoundTrip: probe.IsRoundTrip(typ), DefaultPorts: map[string]int{}}
-	f.Bare = typ == "tcp" || typ == "ping"
-	f.Mailbox = typ != "smtp" && !f.Bare
+		RoundTrip: k.RoundTrip, Bare: !k.LogsIn, DefaultPorts: map[string]int{}}
+	if ok {
+		f.Title = k.Title
+	}
+	if mb, ok := kinds.Lookup(k.Protocol); ok && k.RoundTrip {
+		f.MailboxTitle = mb.Title // the type of its protocol's name: "POP3"
+	}
 	for _, m := range probe.TLSModes() {
 		f.TLSModes = append(f.TLSModes, string(m))
-		f.DefaultPorts[string(m)] = probe.DefaultPort(typ, m)
-		f.PortsAttr += fmt.Sprintf("%s:%d ", m, probe.DefaultPort(typ, m))
+		f.DefaultPorts[string(m)] = k.Port(m)
+		f.PortsAttr += fmt.Sprintf("%s:%d ", m, k.Port(m))
 	}
 	f.PortHelp = "empty: the default port of the protocol and TLS mode"
-	if typ == "tcp" {
+	if k.HasPort && k.Ports == (probe.Ports{}) {
 		f.PortHelp = "required"
 	}
 	def := config.Monitor{Type: typ}
@@ -377,8 +377,8 @@ func (s *Server) newMonitor(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	typ := r.URL.Query().Get("type")
-	if !slices.Contains(config.Types(), typ) {
-		s.render(w, c, http.StatusOK, "typepick", "Add New Monitor", map[string]any{"Device": dev, "Types": typeInfos})
+	if _, ok := kinds.Lookup(typ); !ok {
+		s.render(w, c, http.StatusOK, "typepick", "Add New Monitor", map[string]any{"Device": dev, "Types": pickerKinds()})
 		return nil
 	}
 	f, err := s.newFormData(r.Context(), dev, typ, 0)
@@ -386,7 +386,7 @@ func (s *Server) newMonitor(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	f.V["enabled"], f.V["store_stats"] = "on", "on"
-	if typ == "imap" || typ == "imap-roundtrip" {
+	if f.Kind.Shows("mailbox") {
 		f.V["mailbox"] = "INBOX"
 	}
 	s.render(w, c, http.StatusOK, "monitorform", "Add "+f.Title+" monitor", f)
@@ -403,7 +403,7 @@ func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	typ := r.URL.Query().Get("type")
-	if !slices.Contains(config.Types(), typ) {
+	if _, ok := kinds.Lookup(typ); !ok {
 		return httpError{http.StatusBadRequest, "pick a monitor type"}
 	}
 	f, err := s.newFormData(r.Context(), dev, typ, 0)

@@ -9,6 +9,7 @@ import (
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -48,7 +49,7 @@ func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error 
 	}
 	c.notice = monitorNotice(r.URL.Query())
 	ctx := r.Context()
-	d := monitorData{Monitor: *m, Device: *dev, State: state.Pending, RoundTrip: probe.IsRoundTrip(m.Type), Live: s.Engine != nil}
+	d := monitorData{Monitor: *m, Device: *dev, State: state.Pending, RoundTrip: kinds.RoundTrip(m.Type), Live: s.Engine != nil}
 	if err := json.Unmarshal(m.Spec, &d.Spec); err != nil {
 		return err
 	}

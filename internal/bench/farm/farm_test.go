@@ -17,7 +17,7 @@ import (
 func TestFarmAnswersProbes(t *testing.T) {
 	ca := certs.NewCA(t)
 	cfg := certs.ServerConfig(ca.Issue(t, certs.Leaf{}))
-	probers := map[Protocol]probe.Prober{SMTP: smtpprobe.Probe, POP3: pop3probe.Probe, IMAP: imapprobe.Probe}
+	kindOf := map[Protocol]probe.Kind{SMTP: smtpprobe.Kind(), POP3: pop3probe.Kind(), IMAP: imapprobe.Kind()}
 	for _, p := range []Protocol{SMTP, POP3, IMAP} {
 		for _, mode := range []TLS{NoTLS, StartTLS, Implicit} {
 			t.Run(string(p)+"/"+string(mode), func(t *testing.T) {
@@ -31,10 +31,10 @@ func TestFarmAnswersProbes(t *testing.T) {
 				if mode == NoTLS {
 					pc.TLS = probe.TLSNone
 				}
-				if err := pc.Validate(); err != nil {
+				if err := pc.Validate(kindOf[p]); err != nil {
 					t.Fatal(err)
 				}
-				r := probe.Run(context.Background(), probers[p], pc)
+				r := probe.Run(context.Background(), kindOf[p], pc)
 				if r.Status != probe.StatusUp {
 					t.Fatalf("status %s: %+v", r.Status, r.Error)
 				}
@@ -53,7 +53,7 @@ func TestFarmAnswersProbes(t *testing.T) {
 
 				s.SetBehaviour(BlackHole)
 				pc.Timeout = 300 * time.Millisecond
-				r = probe.Run(context.Background(), probers[p], pc)
+				r = probe.Run(context.Background(), kindOf[p], pc)
 				if r.Status != probe.StatusDown || r.Error.Code != probe.Timeout {
 					t.Fatalf("black hole: status %s code %v", r.Status, r.Error)
 				}

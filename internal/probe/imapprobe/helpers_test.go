@@ -59,7 +59,7 @@ func config(s *fakeimap.Server, mode probe.TLSMode) probe.Config {
 
 func run(t *testing.T, cfg probe.Config) *probe.Result {
 	t.Helper()
-	r := probe.Run(context.Background(), Probe, cfg)
+	r := probe.Run(context.Background(), Kind(), cfg)
 	checkResult(t, r, string(cfg.Password))
 	return r
 }

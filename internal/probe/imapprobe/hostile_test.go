@@ -283,7 +283,7 @@ func TestHostile(t *testing.T) {
 				cfg.User, cfg.Password, cfg.AllowPlaintextAuth = user, password, true
 			}
 			start := time.Now()
-			r := probe.Run(context.Background(), Probe, cfg)
+			r := probe.Run(context.Background(), Kind(), cfg)
 			elapsed := time.Since(start)
 			checkResult(t, r)
 			if limit := hostileTimeout + 100*time.Millisecond; elapsed > limit {
@@ -328,7 +328,7 @@ func TestHugeLiteralMemory(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	r := probe.Run(context.Background(), Probe, cfg)
+	r := probe.Run(context.Background(), Kind(), cfg)
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&after)
 	wantCode(t, r, probe.ProtocolViolation)

@@ -268,7 +268,7 @@ func TestOpenForReuse(t *testing.T) {
 	s := fakeimap.Start(t, fakeimap.Options{InsecureAuth: true, Users: []fakeimap.User{testUser()}})
 	cfg := config(s, probe.TLSNone)
 	cfg.User, cfg.Password, cfg.AllowPlaintextAuth = user, password, true
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(Kind()); err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()

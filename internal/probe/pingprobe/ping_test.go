@@ -63,7 +63,7 @@ func child(role string) int {
 	}
 	out := map[string]*probe.Result{}
 	for _, h := range []string{"127.0.0.1", "192.0.2.1"} {
-		out[h] = probe.Run(context.Background(), Probe, probe.Config{Type: "ping", Host: h, Timeout: timeout})
+		out[h] = probe.Run(context.Background(), Kind(), probe.Config{Type: "ping", Host: h, Timeout: timeout})
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 	return 0
@@ -113,7 +113,7 @@ func TestPingLoopback(t *testing.T) {
 		hosts = append(hosts, "::1")
 	}
 	for _, h := range hosts {
-		r := probe.Run(context.Background(), Probe, probe.Config{Type: "ping", Host: h, Timeout: 5 * time.Second})
+		r := probe.Run(context.Background(), Kind(), probe.Config{Type: "ping", Host: h, Timeout: 5 * time.Second})
 		if r.Error != nil && r.Error.Code == probe.ConfigMissing && os.Getenv("CI") == "" {
 			t.Skipf("no ICMP socket here: %s", r.Error.Detail)
 		}
@@ -202,13 +202,13 @@ func TestPingConfig(t *testing.T) {
 		{probe.Config{Type: "ping", Host: "h", User: "u", Password: "p", AllowPlaintextAuth: true}, "user: a ping check does not log in"},
 		{probe.Config{Type: "ping"}, "host: is required"},
 	} {
-		err := c.cfg.Validate()
+		err := c.cfg.Validate(Kind())
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %s", c.cfg, err, c.want)
 		}
 	}
 	ok := probe.Config{Type: "ping", Host: "mail.example"}
-	if err := ok.Validate(); err != nil || ok.Port != 0 || ok.TLS != probe.TLSNone {
+	if err := ok.Validate(Kind()); err != nil || ok.Port != 0 || ok.TLS != probe.TLSNone {
 		t.Errorf("a ping needs only a host: %v %+v", err, ok)
 	}
 }

@@ -47,7 +47,7 @@ func withLogin(cfg probe.Config, auth string) probe.Config {
 }
 
 func run(cfg probe.Config) *probe.Result {
-	return probe.Run(context.Background(), Probe, cfg)
+	return probe.Run(context.Background(), Kind(), cfg)
 }
 
 func dump(r *probe.Result) string {

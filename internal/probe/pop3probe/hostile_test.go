@@ -137,7 +137,7 @@ func TestHostile(t *testing.T) {
 				cfg.User, cfg.Password, cfg.Auth, cfg.AllowPlaintextAuth = user, password, "CRAM-MD5", true
 			}
 			start := time.Now()
-			r := probe.Run(context.Background(), Probe, cfg)
+			r := probe.Run(context.Background(), Kind(), cfg)
 			el := time.Since(start)
 			if el > timeout+100*time.Millisecond {
 				t.Errorf("took %v, more than the %v deadline + 100 ms", el, timeout)
@@ -213,7 +213,7 @@ func TestNoPipeliningWithSTLS(t *testing.T) {
 			tc.Send("+OK bye\r\n")
 		}
 	})
-	r := probe.Run(context.Background(), Probe, probe.Config{Type: "pop3", Host: srv.Host, Port: srv.Port,
+	r := probe.Run(context.Background(), Kind(), probe.Config{Type: "pop3", Host: srv.Host, Port: srv.Port,
 		TLS: probe.TLSStartTLS, CAFile: ca.File(t), Timeout: 3 * time.Second})
 	wantUp(t, r)
 	if g := <-got; g != "STLS\r\n|" {

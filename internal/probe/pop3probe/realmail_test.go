@@ -62,7 +62,7 @@ func TestDovecot(t *testing.T) {
 					cfg.Password = "wrong-password-value"
 				}
 			}
-			r := probe.Run(context.Background(), Probe, cfg)
+			r := probe.Run(context.Background(), Kind(), cfg)
 			if tt.code == "" {
 				wantUp(t, r)
 			} else {

@@ -50,7 +50,7 @@ func BenchmarkIMAPDeliveryTime(b *testing.B) {
 					mode.setup(box.imapMailbox)
 					return run(ctx, cfg, t, box)
 				}
-				r := probe.Run(context.Background(), prober, cfg)
+				r := probe.Run(context.Background(), imapWith(prober), cfg)
 				if r.Status != probe.StatusUp || box == nil || box.nonce == "" {
 					b.Fatalf("round trip failed:\n%s", dump(r))
 				}

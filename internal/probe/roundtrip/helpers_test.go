@@ -82,3 +82,11 @@ func (c realRig) config(typ string, timeout time.Duration) probe.Config {
 		PollInterval: 500 * time.Millisecond,
 	}
 }
+
+// imapWith is the imap-roundtrip type tested by p: its validation, another
+// prober.
+func imapWith(p probe.Prober) probe.Kind {
+	k := IMAPKind()
+	k.Probe = p
+	return k
+}

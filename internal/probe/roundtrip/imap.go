@@ -318,7 +318,7 @@ func (m *imapMailbox) await(ctx context.Context, p *Probe, attempt func()) (*sig
 func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imapLook, error) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		deadline = m.t.Now().Add(probe.DefaultRoundTripTimeout)
+		deadline = m.t.Now().Add(DefaultTimeout)
 	}
 	sprintEnd := m.t.Now().Add(m.sprint)
 	pause := imapFirstPoll

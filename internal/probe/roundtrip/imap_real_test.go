@@ -161,7 +161,7 @@ func TestIMAPRealRoundTrip(t *testing.T) {
 			c := tt.c
 			c.e, c.user, c.pass = base.e, base.user, base.pass
 			before := imapRealSnapshot(t, raw, "INBOX")
-			r := probe.Run(context.Background(), tt.prober, c.config())
+			r := probe.Run(context.Background(), imapWith(tt.prober), c.config())
 			imapWantUp(t, r)
 			if r.Delivery <= 0 || r.Delivery >= r.RTT || r.Delivery > 5*time.Second {
 				t.Errorf("delivery %v, rtt %v", r.Delivery, r.RTT)
@@ -225,7 +225,7 @@ func TestIMAPRealMailboxSafety(t *testing.T) {
 	before := imapRealSnapshot(t, raw, "INBOX")
 
 	c := imapReal{e: e, user: e.User2, pass: e.Password2, port: e.IMAPS, mode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSNone}
-	r := probe.Run(context.Background(), ProbeIMAP, c.config())
+	r := probe.Run(context.Background(), IMAPKind(), c.config())
 	imapWantUp(t, r)
 	after := imapRealSnapshot(t, raw, "INBOX")
 	for uid, m := range before {
@@ -325,7 +325,7 @@ func TestIMAPRealJunk(t *testing.T) {
 			if !idle {
 				prober = imapPollOnly
 			}
-			r := probe.Run(context.Background(), prober, cfg)
+			r := probe.Run(context.Background(), imapWith(prober), cfg)
 			imapWantCode(t, r, probe.StatusWarn, probe.DeliveredToJunk, "")
 			if r.Details["folder"] != "Junk" {
 				t.Errorf("folder %v", r.Details["folder"])
@@ -360,7 +360,7 @@ func TestIMAPRealWrongPassword(t *testing.T) {
 	c := imapReal{e: e, user: e.User, pass: "not-the-dovecot-password", port: e.IMAPS, mode: probe.TLSImplicit}
 	cfg := c.config()
 	cfg.SMTP = &probe.Config{Host: sm.Host, Port: sm.Port, TLS: probe.TLSNone}
-	r := probe.Run(context.Background(), ProbeIMAP, cfg)
+	r := probe.Run(context.Background(), IMAPKind(), cfg)
 	imapWantCode(t, r, probe.StatusDown, probe.AuthFailed, "auth")
 	if len(sm.Commands()) != 0 {
 		t.Errorf("the SMTP leg ran: %v", sm.Commands())

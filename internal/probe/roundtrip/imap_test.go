@@ -125,9 +125,9 @@ const imapEarly = 10 * time.Millisecond
 
 func (r *imapRig) run() *probe.Result {
 	if r.prober == nil {
-		return probe.Run(context.Background(), ProbeIMAP, r.cfg)
+		return probe.Run(context.Background(), IMAPKind(), r.cfg)
 	}
-	return probe.Run(context.Background(), r.prober, r.cfg)
+	return probe.Run(context.Background(), imapWith(r.prober), r.cfg)
 }
 
 // imapProber is ProbeIMAP with its mailbox leg adjusted by setup.

@@ -82,7 +82,7 @@ func pop3Seed(t *testing.T, maildir string, msgs ...[]byte) {
 // before the next ones: the order of the maildrop is then known.
 func pop3Sync(t *testing.T, e *realmail.Env, user, pass string) {
 	t.Helper()
-	r := probe.Run(context.Background(), pop3probe.Probe, probe.Config{Type: "pop3", Host: "127.0.0.1", Port: e.POP3S,
+	r := probe.Run(context.Background(), pop3probe.Kind(), probe.Config{Type: "pop3", Host: "127.0.0.1", Port: e.POP3S,
 		TLS: probe.TLSImplicit, CAFile: e.CAFile, ServerName: e.ServerName, User: user, Password: probe.Secret(pass),
 		Stat: true, Timeout: 5 * time.Second})
 	if r.Status != probe.StatusUp {
@@ -144,7 +144,7 @@ func TestPOP3RealRoundTrip(t *testing.T) {
 			tt.c.e, tt.c.user, tt.c.pass = e, e.User, e.Password
 			md := e.Maildir(e.User)
 			before := pop3Inbox(t, md)
-			r := probe.Run(context.Background(), ProbePOP3, tt.c.config())
+			r := probe.Run(context.Background(), POP3Kind(), tt.c.config())
 			if r.Status != probe.StatusUp {
 				t.Fatalf("status %s, want up:\n%s\n%s", r.Status, dump(r), e.LogTail())
 			}
@@ -210,7 +210,7 @@ func TestPOP3RealMailboxSafety(t *testing.T) {
 	before := pop3Inbox(t, md)
 
 	c := pop3Real{e: e, user: user, pass: pass, port: e.POP3S, mode: probe.TLSImplicit, smtpPort: e.SMTP, smtpMode: probe.TLSNone}
-	r := probe.Run(context.Background(), ProbePOP3, c.config())
+	r := probe.Run(context.Background(), POP3Kind(), c.config())
 	if r.Status != probe.StatusUp {
 		t.Fatalf("status %s, want up:\n%s\n%s", r.Status, dump(r), e.LogTail())
 	}
@@ -249,7 +249,7 @@ func TestPOP3RealWrongPassword(t *testing.T) {
 	before := pop3Inbox(t, md)
 	c := pop3Real{e: e, user: e.User, pass: "not-the-mailbox-password", port: e.POP3S, mode: probe.TLSImplicit,
 		smtpPort: e.SMTP, smtpMode: probe.TLSNone}
-	r := probe.Run(context.Background(), ProbePOP3, c.config())
+	r := probe.Run(context.Background(), POP3Kind(), c.config())
 	pop3WantCode(t, r, probe.AuthFailed, "auth")
 	if slices.ContainsFunc(phaseNames(r), func(p string) bool { return strings.HasPrefix(p, "smtp_") }) {
 		t.Errorf("phases %q: the probe was sent", phaseNames(r))

@@ -106,7 +106,7 @@ func pop3Fakes(t *testing.T, o pop3RigOpts) *pop3Rig {
 }
 
 func (r *pop3Rig) run() *probe.Result {
-	return probe.Run(context.Background(), ProbePOP3, r.cfg)
+	return probe.Run(context.Background(), POP3Kind(), r.cfg)
 }
 
 func pop3WantUp(t *testing.T, r *probe.Result) {

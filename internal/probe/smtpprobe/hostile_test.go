@@ -124,7 +124,7 @@ func TestHostile(t *testing.T) {
 			srv := hostile.Start(t, tc.script)
 			const timeout = 1500 * time.Millisecond
 			start := time.Now()
-			r := probe.Run(context.Background(), Probe, probe.Config{
+			r := probe.Run(context.Background(), Kind(), probe.Config{
 				Type: "smtp", Host: srv.Host, Port: srv.Port, TLS: tc.tls, CAFile: caFile, Timeout: timeout,
 			})
 			if el := time.Since(start); el > timeout+100*time.Millisecond {
@@ -174,7 +174,7 @@ func TestNoPipeliningWithSTARTTLS(t *testing.T) {
 			tc.Send("221 bye\r\n")
 		}
 	})
-	r := probe.Run(context.Background(), Probe, probe.Config{Type: "smtp", Host: srv.Host, Port: srv.Port, TLS: probe.TLSStartTLS, CAFile: ca.File(t), Timeout: 3 * time.Second})
+	r := probe.Run(context.Background(), Kind(), probe.Config{Type: "smtp", Host: srv.Host, Port: srv.Port, TLS: probe.TLSStartTLS, CAFile: ca.File(t), Timeout: 3 * time.Second})
 	wantUp(t, r)
 	if g := <-got; g != "STARTTLS\r\n|" {
 		t.Errorf("server saw %q: something was pipelined with STARTTLS", g)

@@ -37,7 +37,7 @@ func run(t *testing.T, cfg probe.Config) *probe.Result {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
-	r := probe.Run(context.Background(), Probe, cfg)
+	r := probe.Run(context.Background(), Kind(), cfg)
 	assertNoSecrets(t, r)
 	return r
 }

@@ -49,7 +49,7 @@ func TestTCP(t *testing.T) {
 			if tc.script != nil {
 				cfg.Port = hostile.Start(t, tc.script).Port
 			}
-			r := probe.Run(context.Background(), Probe, cfg)
+			r := probe.Run(context.Background(), Kind(), cfg)
 			if r.Status != tc.status || tc.code != "" && (r.Error == nil || r.Error.Code != tc.code) {
 				t.Fatalf("status %s error %+v, want %s %s", r.Status, r.Error, tc.status, tc.code)
 			}

@@ -1,4 +1,4 @@
-package probers_test
+package kinds_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/probers"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
 	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
@@ -59,7 +59,7 @@ func TestCertificateJudgement(t *testing.T) {
 		{"for another host", ca.OtherHost(t), want{status: probe.StatusDown, mismatch: true}, want{status: probe.StatusUp, mismatch: true}},
 	}
 	for _, typ := range []string{"smtp", "pop3", "imap"} {
-		prober, _ := probers.Get(typ)
+		kind, _ := kinds.Lookup(typ)
 		for _, implicit := range []bool{false, true} {
 			for _, tc := range cases {
 				for _, skip := range []bool{false, true} {
@@ -82,7 +82,7 @@ func TestCertificateJudgement(t *testing.T) {
 						} else {
 							cfg.CAFile = caFile
 						}
-						r := probe.Run(context.Background(), prober, cfg)
+						r := probe.Run(context.Background(), kind, cfg)
 						checkJudgement(t, r, w.status, w.mismatch, !skip && w.status != probe.StatusDown)
 					})
 				}

@@ -1,4 +1,4 @@
-package probers
+package kinds
 
 import (
 	"context"
@@ -36,10 +36,10 @@ func TestForeignServiceTextWithheld(t *testing.T) {
 		{"tcp", "HTTP/1.1", ""},
 	} {
 		t.Run(tc.typ+" "+tc.expect, func(t *testing.T) {
-			p, _ := Get(tc.typ)
+			k, _ := Lookup(tc.typ)
 			cfg := probe.Config{Type: tc.typ, Host: foreign.Host, Port: foreign.Port, Expect: tc.expect, Timeout: 2 * time.Second}
 			check := func(cfg probe.Config) (*probe.Result, string) {
-				r := probe.Run(context.Background(), p, cfg)
+				r := probe.Run(context.Background(), k, cfg)
 				if tc.code == "" && r.Status != probe.StatusUp || tc.code != "" && (r.Error == nil || r.Error.Code != tc.code) {
 					t.Fatalf("%s: %s %+v, want %q", tc.typ, r.Status, r.Error, tc.code)
 				}

@@ -1,0 +1,122 @@
+package roundtrip
+
+import (
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/imapprobe"
+	"github.com/mailmon/mailmon/internal/probe/pop3probe"
+	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
+	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/wire"
+)
+
+// The round trips' names.
+const (
+	POP3Name = "pop3-roundtrip"
+	IMAPName = "imap-roundtrip"
+)
+
+// Round-trip defaults.
+const (
+	DefaultTimeout      = 60 * time.Second
+	DefaultPollInterval = 2 * time.Second
+	DefaultStaleAfter   = time.Hour
+)
+
+// POP3Kind is the pop3-roundtrip monitor type.
+func POP3Kind() probe.Kind {
+	k := kind(pop3probe.Kind())
+	k.Name, k.Title, k.Seed = POP3Name, "POP3 round trip", "POP3 - User Experience monitor"
+	k.Summary = "Sends a probe message over SMTP and finds it again over POP3, then deletes it."
+	k.Probe = ProbePOP3
+	return k
+}
+
+// IMAPKind is the imap-roundtrip monitor type.
+func IMAPKind() probe.Kind {
+	k := kind(imapprobe.Kind())
+	k.Name, k.Title, k.Seed = IMAPName, "IMAP4 round trip", "IMAP4 - User Experience monitor"
+	k.Summary = "Sends a probe message over SMTP and finds it again over IMAP (junk folder too), then deletes it."
+	k.Fields = []string{"mailbox"}
+	k.Probe = ProbeIMAP
+	return k
+}
+
+// kind is a round trip that reads its mailbox as mb does: its protocol and
+// ports, a login always, the SMTP leg, and time and room for the wait.
+func kind(mb probe.Kind) probe.Kind {
+	return probe.Kind{
+		Protocol: mb.Protocol, Ports: mb.Ports,
+		HasPort: true, KnowsTLS: true, LogsIn: true, RoundTrip: true,
+		Timeout: DefaultTimeout,
+		// A round trip reads the headers of up to 100 messages.
+		Limits: wire.Limits{MaxLine: 16 << 10, MaxBytes: 32 << 20, MaxReplyLines: 20000},
+		Check:  check,
+	}
+}
+
+// check validates what a round trip adds to the mailbox leg: the login it
+// needs, the probe's addresses, the secret that signs it, the waits, and
+// the SMTP leg, which takes the mailbox's host, budget, resolver, egress
+// policy and cert_warn_days unless it has its own.
+func check(c *probe.Config, bad func(field, format string, args ...any)) {
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = DefaultStaleAfter
+	}
+	if !c.HasCredentials() {
+		bad("user", "is required: a round trip logs in to the mailbox")
+	}
+	for _, a := range []struct{ field, addr string }{{"from", c.From}, {"to", c.To}} {
+		if _, err := mail.ParseAddress(a.addr); err != nil || strings.ContainsAny(a.addr, "<>\r\n ") {
+			bad(a.field, "%q is not an e-mail address", a.addr)
+		}
+	}
+	if len(c.Secret) < secret.MinLen {
+		bad("secret", "this installation's secret is missing or shorter than %d bytes", secret.MinLen)
+	}
+	if c.PollInterval < 0 || c.PollInterval >= c.Timeout {
+		bad("poll_interval", "%v must be positive and shorter than the timeout %v", c.PollInterval, c.Timeout)
+	}
+	if c.StaleAfter < time.Minute {
+		bad("stale_after", "%v is too short: probes younger than a minute may still be in flight", c.StaleAfter)
+	}
+	if len(c.Monitor) > 64 || strings.ContainsAny(c.Monitor, "\r\n") {
+		bad("name", "a monitor name is 1-64 characters on one line")
+	}
+	if c.SMTP == nil {
+		bad("smtp", "the SMTP leg is required")
+		return
+	}
+	leg := c.SMTP
+	leg.Type = smtpprobe.Name
+	if leg.Host == "" {
+		leg.Host = c.Host
+	}
+	if leg.Timeout == 0 || leg.Timeout > c.Timeout {
+		leg.Timeout = c.Timeout
+	}
+	if leg.Resolver == nil {
+		leg.Resolver = c.Resolver
+	}
+	if leg.Egress == nil {
+		leg.Egress = c.Egress
+	}
+	if leg.CertWarnDays == 0 { // the monitor's cert_warn_days judges both legs
+		leg.CertWarnDays = c.CertWarnDays
+	}
+	if err := leg.Validate(smtpprobe.Kind()); err != nil {
+		var ce *probe.ConfigError
+		if errors.As(err, &ce) {
+			for _, f := range ce.Errs {
+				bad("smtp."+f.Field, "%s", f.Msg)
+			}
+		}
+	}
+}
