@@ -1,14 +1,11 @@
 package alert
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"mime"
-	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/mail/message"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/wire"
@@ -33,26 +30,12 @@ func (e *Email) Message(ev Event, now time.Time) []byte {
 	if body == "" {
 		body = DefaultBody
 	}
-	var b bytes.Buffer
-	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", "<"+e.From+">")
-	h("To", "<"+strings.Join(e.To, ">, <")+">")
-	h("Subject", mime.QEncoding.Encode("utf-8", oneLine(Expand(subject, ev))))
-	h("Date", now.UTC().Format(time.RFC1123Z))
+	m := message.Message{From: e.From, To: e.To, Subject: Expand(subject, ev), Date: now, Body: Expand(body, ev)}
 	if ev.ID != "" {
-		h("Message-ID", "<"+ev.ID+".alert@mailmon.invalid>")
+		m.MessageID = ev.ID + ".alert@mailmon.invalid"
 	}
-	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=utf-8")
-	h("Content-Transfer-Encoding", "8bit")
-	h("Auto-Submitted", "auto-generated")
-	b.WriteString("\r\n")
-	text := strings.ReplaceAll(strings.ReplaceAll(Expand(body, ev), "\r\n", "\n"), "\n", "\r\n")
-	b.WriteString(text)
-	return b.Bytes()
+	return m.Bytes()
 }
-
-func oneLine(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }
 
 // Notify sends the e-mail. A recipient or message the relay refuses for
 // good (5xx) is permanent.
