@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/mail/message"
+	"github.com/mailmon/mailmon/internal/mail/smtp"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
-// Email sends events through an SMTP relay, with the probes' TLS modes and
-// authentication.
+// Email sends events through an SMTP relay with the mail package's SMTP
+// client, under the relay's TLS mode, authentication and auth policy.
 type Email struct {
 	Relay   probe.Config // Host, Port, TLS, User, Password, Auth, CA …
 	From    string
@@ -57,24 +57,32 @@ func (e *Email) Notify(ctx context.Context, ev Event) error {
 	return permanentIf(t.Secrets().Error(e.send(ctx, &cfg, t, ev)))
 }
 
+// send runs one mail transaction on the mail package's SMTP client, over a
+// session opened under the relay's settings (its TLS mode and the auth
+// policy: probe.OpenSMTP, the one every SMTP session of mailmon opens).
 func (e *Email) send(ctx context.Context, cfg *probe.Config, t *probe.Trace, ev Event) error {
-	s, err := smtpprobe.Open(ctx, cfg, t)
+	s, err := probe.OpenSMTP(ctx, cfg, t)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Client.Mail(e.From); err != nil {
+	return transaction(s.Client, e.From, e.To, e.Message(ev, time.Now()))
+}
+
+// transaction sends msg from one address to others and says goodbye.
+func transaction(cl *smtp.Client, from string, to []string, msg []byte) error {
+	if err := cl.Mail(from); err != nil {
 		return err
 	}
-	for _, to := range e.To {
-		if err := s.Client.Rcpt(to); err != nil {
+	for _, rcpt := range to {
+		if err := cl.Rcpt(rcpt); err != nil {
 			return err
 		}
 	}
-	if _, err := s.Client.Data(e.Message(ev, time.Now())); err != nil {
+	if _, err := cl.Data(msg); err != nil {
 		return err
 	}
-	s.Client.Quit()
+	cl.Quit()
 	return nil
 }
 
