@@ -21,6 +21,7 @@ import (
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/probers"
+	"github.com/mailmon/mailmon/internal/recovery"
 	"github.com/mailmon/mailmon/internal/schedule"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/state"
@@ -98,6 +99,8 @@ type Engine struct {
 
 	recordLat latency // time of each RecordTest, for /metrics
 
+	recovery *recovery.Runner
+
 	cl *cluster // nil on a single node
 }
 
@@ -112,7 +115,7 @@ type entry struct {
 	err     error // why it cannot be tested (a secret that does not decrypt)
 	// creds are the credentials of recoveries over SSH, by name; one that
 	// cannot be used is in credErrs instead (the monitor is still tested).
-	creds    map[string]*sshCredential
+	creds    map[string]*recovery.Credential
 	credErrs map[string]error
 	// credSeen is the version (Updated) of each credential the entry
 	// read, the zero time for one missing: a change reloads the monitor
@@ -161,6 +164,7 @@ func New(o Options) *Engine {
 	o.Timing = o.Timing.WithDefaults()
 	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{},
 		retryAt: map[int64]time.Time{}, last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}}
+	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
 	e.limiter = &limiter{every: o.AlertEvery, burst: float64(o.AlertBurst), buckets: map[int64]*bucket{}}
 	if o.Cluster != nil {
 		if o.Lease <= 0 {
@@ -660,7 +664,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 		}
 	}
 	if d.Recovery {
-		go e.recover(en)
+		go e.recover(ctx, en)
 	}
 	return d.Status.State, nil
 }
