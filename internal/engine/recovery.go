@@ -9,12 +9,10 @@ import (
 
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/recovery"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
 )
-
-func probeSecret(s string) probe.Secret { return probe.Secret(s) }
 
 // recover runs a monitor's corrective actions once it went Down
 // (internal/recovery), with the credentials it loaded. They run to their
@@ -50,7 +48,8 @@ func (e *Engine) secretsOf(en *entry) []string {
 }
 
 // monitorSecrets is secretsOf for a monitor this node has loaded; the
-// installation's secret alone for another.
+// installation's secret alone for another. A command alert's output must
+// not show them (alert.Actions).
 func (e *Engine) monitorSecrets(id int64) []string {
 	e.mu.Lock()
 	en := e.monitors[id]
@@ -59,17 +58,6 @@ func (e *Engine) monitorSecrets(id int64) []string {
 		return []string{string(e.o.Secret)}
 	}
 	return e.secretsOf(en)
-}
-
-// alertSecrets are an alert's opened secrets and the installation's.
-func (e *Engine) alertSecrets(a *store.Alert) []string {
-	out := []string{string(e.o.Secret)}
-	for name, sealed := range a.Secrets {
-		if v, err := e.open(sealed, AlertRecord(a.ID, name)); err == nil {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // loadCredentials reads the credentials the monitor's recoveries over SSH
@@ -134,7 +122,7 @@ func (e *Engine) openCredential(sc *store.Credential) (*recovery.Credential, err
 	secrets := map[string]string{}
 	for _, k := range []string{"password", "key"} {
 		if v, ok := sc.Secrets[k]; ok {
-			pt, err := e.open(v, CredentialRecord(sc.ID, k))
+			pt, err := e.open(v, vault.CredentialRecord(sc.ID, k))
 			if err != nil {
 				return nil, fmt.Errorf("%w: credential %s: %s: %v", errUnusable, name, k, err)
 			}
