@@ -7,13 +7,16 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
+	"github.com/mailmon/mailmon/internal/testutil/syncbuf"
 )
+
+// syncBuffer is a buffer a child process writes to while the test reads it.
+type syncBuffer = syncbuf.Buffer
 
 // daemon is a "mailmon serve" running in its own process.
 type daemon struct {
@@ -92,22 +95,4 @@ func smtpTarget(t *testing.T, healthy *atomic.Bool) *hostile.Server {
 			c.Send("250 target\r\n")
 		}
 	})
-}
-
-// syncBuffer is a buffer a child process writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

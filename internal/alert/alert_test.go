@@ -172,3 +172,9 @@ func TestExpand(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.bodies)
+}

@@ -1,21 +1,18 @@
 package alert
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"mime"
-	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/mail/message"
+	"github.com/mailmon/mailmon/internal/mail/smtp"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
-// Email sends events through an SMTP relay, with the probes' TLS modes and
-// authentication.
+// Email sends events through an SMTP relay with the mail package's SMTP
+// client, under the relay's TLS mode, authentication and auth policy.
 type Email struct {
 	Relay   probe.Config // Host, Port, TLS, User, Password, Auth, CA …
 	From    string
@@ -33,26 +30,12 @@ func (e *Email) Message(ev Event, now time.Time) []byte {
 	if body == "" {
 		body = DefaultBody
 	}
-	var b bytes.Buffer
-	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", "<"+e.From+">")
-	h("To", "<"+strings.Join(e.To, ">, <")+">")
-	h("Subject", mime.QEncoding.Encode("utf-8", oneLine(Expand(subject, ev))))
-	h("Date", now.UTC().Format(time.RFC1123Z))
+	m := message.Message{From: e.From, To: e.To, Subject: Expand(subject, ev), Date: now, Body: Expand(body, ev)}
 	if ev.ID != "" {
-		h("Message-ID", "<"+ev.ID+".alert@mailmon.invalid>")
+		m.MessageID = ev.ID + ".alert@mailmon.invalid"
 	}
-	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=utf-8")
-	h("Content-Transfer-Encoding", "8bit")
-	h("Auto-Submitted", "auto-generated")
-	b.WriteString("\r\n")
-	text := strings.ReplaceAll(strings.ReplaceAll(Expand(body, ev), "\r\n", "\n"), "\n", "\r\n")
-	b.WriteString(text)
-	return b.Bytes()
+	return m.Bytes()
 }
-
-func oneLine(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }
 
 // Notify sends the e-mail. A recipient or message the relay refuses for
 // good (5xx) is permanent.
@@ -62,7 +45,7 @@ func (e *Email) Notify(ctx context.Context, ev Event) error {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if err := cfg.Validate(smtpprobe.Kind()); err != nil {
+	if err := cfg.Validate(probe.SMTPKind()); err != nil {
 		return &Permanent{Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -74,24 +57,32 @@ func (e *Email) Notify(ctx context.Context, ev Event) error {
 	return permanentIf(t.Secrets().Error(e.send(ctx, &cfg, t, ev)))
 }
 
+// send runs one mail transaction on the mail package's SMTP client, over a
+// session opened under the relay's settings (its TLS mode and the auth
+// policy: probe.OpenSMTP, the one every SMTP session of mailmon opens).
 func (e *Email) send(ctx context.Context, cfg *probe.Config, t *probe.Trace, ev Event) error {
-	s, err := smtpprobe.Open(ctx, cfg, t)
+	s, err := probe.OpenSMTP(ctx, cfg, t)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Client.Mail(e.From); err != nil {
+	return transaction(s.Client, e.From, e.To, e.Message(ev, time.Now()))
+}
+
+// transaction sends msg from one address to others and says goodbye.
+func transaction(cl *smtp.Client, from string, to []string, msg []byte) error {
+	if err := cl.Mail(from); err != nil {
 		return err
 	}
-	for _, to := range e.To {
-		if err := s.Client.Rcpt(to); err != nil {
+	for _, rcpt := range to {
+		if err := cl.Rcpt(rcpt); err != nil {
 			return err
 		}
 	}
-	if _, err := s.Client.Data(e.Message(ev, time.Now())); err != nil {
+	if _, err := cl.Data(msg); err != nil {
 		return err
 	}
-	s.Client.Quit()
+	cl.Quit()
 	return nil
 }
 

@@ -1,6 +1,10 @@
-// Package alert delivers notifications: e-mail through an SMTP relay,
-// webhooks (generic JSON, Slack-compatible, Microsoft Teams) and external
-// commands, with the tokens of alert texts and retries with back-off.
+// Package alert delivers notifications. The engine hands it events (stored
+// in the outbox with the state change that called for them:
+// Notifications); the Outbox sends each through its alert's action, built
+// from the stored alert by Actions: e-mail through an SMTP relay, webhooks
+// (generic JSON, Slack-compatible, Microsoft Teams) and external commands,
+// with the tokens of alert texts, retries with back-off and a rate limit
+// per action.
 package alert
 
 import (

@@ -1,20 +1,16 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/recovery"
 	"github.com/mailmon/mailmon/internal/secret"
 )
 
@@ -275,24 +271,9 @@ func (c *Credential) validate(p string, add func(path, format string, args ...an
 	}
 	if c.KnownHost == "" {
 		add(p+".known_host", "the server's public host key is required (like \"ssh-ed25519 AAAA…\"); host keys are always checked")
-	} else if _, err := ParseKnownHost(c.KnownHost); err != nil {
+	} else if _, err := recovery.ParseKnownHost(c.KnownHost); err != nil {
 		add(p+".known_host", "%v", err)
 	}
-}
-
-// ParseKnownHost reads a credential's known_host: one public key in
-// authorized_keys format, without options or a host name in front.
-func ParseKnownHost(line string) (ssh.PublicKey, error) {
-	key, _, opts, rest, err := ssh.ParseAuthorizedKey([]byte(line))
-	switch {
-	case err != nil:
-		return nil, errors.New("not a public key in authorized_keys format (like \"ssh-ed25519 AAAA…\")")
-	case len(opts) > 0:
-		return nil, fmt.Errorf("one public key only, without %q in front (a known_hosts line's host name goes)", strings.Join(opts, ","))
-	case len(bytes.TrimSpace(rest)) > 0:
-		return nil, errors.New("one public key only")
-	}
-	return key, nil
 }
 
 // validateRecovery checks the monitor's recovery actions: one over SSH
@@ -312,7 +293,7 @@ func (m *Monitor) validateRecovery(p string, creds map[string]*Credential, add f
 		case r.SSH != "" && r.Credential == "":
 			add(rp+".credential", "is required for a recovery over SSH")
 		case r.SSH != "":
-			user, _, err := SSHTarget(r.SSH)
+			user, _, err := recovery.SSHTarget(r.SSH)
 			if err != nil {
 				add(rp+".ssh", "%v", err)
 			}
@@ -324,35 +305,6 @@ func (m *Monitor) validateRecovery(p string, creds map[string]*Credential, add f
 			}
 		}
 	}
-}
-
-// SSHTarget splits a recovery's "[user@]host[:port]" into the user (""
-// if left out) and an address to dial, port 22 by default. An IPv6
-// address with a port is written in brackets: [2001:db8::1]:2222.
-func SSHTarget(s string) (user, addr string, err error) {
-	hostport := s
-	if i := strings.LastIndex(s, "@"); i >= 0 {
-		user, hostport = s[:i], s[i+1:]
-		if user == "" {
-			return "", "", fmt.Errorf("%q: the user before @ is empty", s)
-		}
-	}
-	host, port, err := net.SplitHostPort(hostport)
-	if err != nil {
-		// No port: a name, an IPv4 address, or an IPv6 one with or
-		// without brackets.
-		host, port = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]"), "22"
-		if strings.Contains(hostport, "]:") {
-			return "", "", fmt.Errorf("%q is not [user@]host[:port]", s)
-		}
-	}
-	if n, perr := strconv.Atoi(port); perr != nil || n < 1 || n > 65535 {
-		return "", "", fmt.Errorf("%q: port %q is not between 1 and 65535", s, port)
-	}
-	if host == "" || strings.ContainsAny(host, " /\t\r\n@[]") || strings.Contains(host, ":") && net.ParseIP(host) == nil {
-		return "", "", fmt.Errorf("%q is not [user@]host[:port]", s)
-	}
-	return user, net.JoinHostPort(host, port), nil
 }
 
 // probeErrors runs the probe's validation and reports its errors under the

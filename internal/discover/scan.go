@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -37,7 +36,7 @@ func scanService(ctx context.Context, host string, addrs []netip.Addr, p Port, o
 	s := Service{Name: p.Service, Protocol: info.protocol, Port: p.Port, Implicit: info.implicit,
 		TLSMode: string(probe.TLSNone), Injection: InjectionUntested}
 	sc := &scanner{ctx: ctx, host: host, addrs: addrs, port: p.Port, o: o,
-		ehlo: smtpprobe.EHLOName(&probe.Config{EHLOName: o.EHLOName})}
+		ehlo: probe.EHLOName(&probe.Config{EHLOName: o.EHLOName})}
 	sc.session(&s)
 	if !s.Open {
 		if s.Implicit && s.Listening && s.ErrorCode == probe.TLSFailed {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/testutil/fakessh"
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
@@ -23,9 +24,9 @@ func TestCredentialChangeReloadsItsMonitors(t *testing.T) {
 	ctx := context.Background()
 	st := openTestStore(t)
 	v, _ := vault.New([]byte("engine-test-key-0123456789"))
-	signer, err := ssh.NewSignerFromKey(newKey(t))
+	signer, err := ssh.NewSignerFromKey(fakessh.NewKey(t))
 	must(t, err)
-	hostKey := knownHost(signer.PublicKey())
+	hostKey := fakessh.KnownHost(signer.PublicKey())
 	putCred := func(c *store.Credential, pw string) {
 		t.Helper()
 		spec, _ := json.Marshal(config.Credential{Name: c.Name, User: "ops", KnownHost: hostKey})
@@ -33,7 +34,7 @@ func TestCredentialChangeReloadsItsMonitors(t *testing.T) {
 		if c.ID == 0 {
 			must(t, st.PutCredential(ctx, c))
 		}
-		sealed, err := v.Seal([]byte(pw), CredentialRecord(c.ID, "password"))
+		sealed, err := v.Seal([]byte(pw), vault.CredentialRecord(c.ID, "password"))
 		must(t, err)
 		c.Secrets = map[string]string{"password": sealed}
 		must(t, st.PutCredential(ctx, c))
@@ -61,7 +62,7 @@ func TestCredentialChangeReloadsItsMonitors(t *testing.T) {
 	}
 	password := func(m *store.Monitor, cred string) string {
 		if c := loaded(m).creds[cred]; c != nil {
-			return c.password
+			return c.Secrets()[0] // the password, then the key
 		}
 		return ""
 	}

@@ -1,7 +1,10 @@
-// Package engine is the monitoring daemon's core: it loads monitors from the
-// store, tests each on the schedule of its state, decides states with the
-// state machine, stores every test with what it changes in one transaction,
-// and delivers the notifications that calls for from the store's outbox.
+// Package engine is the monitoring daemon's scheduler loop: it loads
+// monitors from the store, tests each on the schedule of its state (on
+// several nodes, those it holds a lease on: cluster.go), decides states
+// with the state machine (K-of-N locations: locations.go), and stores every
+// test with what it changes in one transaction. The notifications that
+// calls for go out through alert's outbox, corrective actions through
+// package recovery.
 package engine
 
 import (
@@ -21,6 +24,7 @@ import (
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/recovery"
 	"github.com/mailmon/mailmon/internal/schedule"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/state"
@@ -39,7 +43,7 @@ type Options struct {
 	Now         func() time.Time
 	// OutboxEvery is how often pending notifications are looked for
 	// (default 1 s); each is tried at most MaxAttempts times (default 12,
-	// with back-off: about an hour).
+	// with back-off: about an hour). See alert.OutboxOptions.
 	OutboxEvery time.Duration
 	MaxAttempts int
 	// WatchEvery is how often the store is checked for monitors changed
@@ -81,9 +85,9 @@ type Options struct {
 
 // Engine runs the monitors.
 type Engine struct {
-	o     Options
-	sched *schedule.Scheduler
-	wake  chan struct{}
+	o      Options
+	sched  *schedule.Scheduler
+	outbox *alert.Outbox
 
 	mu       sync.Mutex
 	monitors map[int64]*entry
@@ -92,11 +96,11 @@ type Engine struct {
 	last    map[int64]*probe.Result // last result since start, by monitor
 	tests   map[int64]counts        // tests since start, by monitor
 	clamped map[int64]string        // the timing clamp last logged, by monitor
-	retryAt map[int64]time.Time     // outbox back-off, by notification; the outbox goroutine's own
-	limiter *limiter                // the outbox goroutine's own
 	events  events                  // live subscribers (Subscribe)
 
 	recordLat latency // time of each RecordTest, for /metrics
+
+	recovery *recovery.Runner
 
 	cl *cluster // nil on a single node
 }
@@ -112,7 +116,7 @@ type entry struct {
 	err     error // why it cannot be tested (a secret that does not decrypt)
 	// creds are the credentials of recoveries over SSH, by name; one that
 	// cannot be used is in credErrs instead (the monitor is still tested).
-	creds    map[string]*sshCredential
+	creds    map[string]*recovery.Credential
 	credErrs map[string]error
 	// credSeen is the version (Updated) of each credential the entry
 	// read, the zero time for one missing: a change reloads the monitor
@@ -131,12 +135,6 @@ func New(o Options) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.OutboxEvery <= 0 {
-		o.OutboxEvery = time.Second
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 12
-	}
 	if o.WatchEvery <= 0 {
 		o.WatchEvery = 10 * time.Second
 	}
@@ -146,12 +144,6 @@ func New(o Options) *Engine {
 	if o.RawRetention <= 0 {
 		o.RawRetention = 7 * 24 * time.Hour
 	}
-	if o.AlertBurst <= 0 {
-		o.AlertBurst = 20
-	}
-	if o.AlertEvery <= 0 {
-		o.AlertEvery = 3 * time.Second
-	}
 	if o.Probers == nil {
 		o.Probers = kinds.Prober
 	}
@@ -159,9 +151,9 @@ func New(o Options) *Engine {
 		o.Egress = egress.Default()
 	}
 	o.Timing = o.Timing.WithDefaults()
-	e := &Engine{o: o, wake: make(chan struct{}, 1), monitors: map[int64]*entry{}, status: map[int64]state.Status{},
-		retryAt: map[int64]time.Time{}, last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}}
-	e.limiter = &limiter{every: o.AlertEvery, burst: float64(o.AlertBurst), buckets: map[int64]*bucket{}}
+	e := &Engine{o: o, monitors: map[int64]*entry{}, status: map[int64]state.Status{},
+		last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}}
+	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
 	if o.Cluster != nil {
 		if o.Lease <= 0 {
 			o.Lease = 15 * time.Second
@@ -169,6 +161,13 @@ func New(o Options) *Engine {
 		e.o.Lease = o.Lease
 		e.cl = newCluster(o.Cluster, o.Node, o.Lease)
 	}
+	ob := alert.OutboxOptions{Store: o.Store, Every: o.OutboxEvery, MaxAttempts: o.MaxAttempts,
+		Burst: o.AlertBurst, Rate: o.AlertEvery, Log: o.Log, Now: o.Now,
+		Actions: &alert.Actions{Vault: o.Vault, Secret: o.Secret, MonitorSecrets: e.monitorSecrets, Egress: o.Egress, Resolver: o.Resolver}}
+	if o.Cluster != nil {
+		ob.Claims, ob.Node = o.Cluster, o.Node.ID
+	}
+	e.outbox = alert.NewOutbox(ob)
 	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
 	return e
 }
@@ -323,11 +322,11 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	en.cfg.Secret = e.o.Secret
 	e.guard(en)
 	if v, ok := m.Secrets["password"]; ok {
-		pw, err := e.open(v, MonitorRecord(m.ID, "password"))
+		pw, err := e.open(v, vault.MonitorRecord(m.ID, "password"))
 		en.cfg.Password, en.err = probe.Secret(pw), err
 	}
 	if v, ok := m.Secrets["smtp.password"]; ok && en.cfg.SMTP != nil {
-		pw, err := e.open(v, MonitorRecord(m.ID, "smtp.password"))
+		pw, err := e.open(v, vault.MonitorRecord(m.ID, "smtp.password"))
 		en.cfg.SMTP.Password = probe.Secret(pw)
 		en.err = errors.Join(en.err, err)
 	}
@@ -379,12 +378,12 @@ func (e *Engine) interval(en *entry, s state.State) time.Duration {
 	return t.UpEvery.D()
 }
 
-// Run runs the scheduler, the outbox, the watch for changes made by others
+// Run runs the scheduler, alert's outbox, the watch for changes made by others
 // (mailmon apply on the same database) and the statistics' upkeep until ctx
 // ends.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	loops := []func(context.Context){e.sched.Run, e.outbox, e.watch, e.janitor}
+	loops := []func(context.Context){e.sched.Run, e.outbox.Run, e.watch, e.janitor}
 	if e.cl != nil {
 		loops = append(loops, e.leases)
 	}
@@ -585,7 +584,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 			}
 		}
 	}
-	in := state.Input{Now: now, Enabled: en.m.Enabled, Maintenance: inMaintenance(en.spec.Maintenance, now), ParentFailing: parentFailing}
+	in := state.Input{Now: now, Enabled: en.m.Enabled, Maintenance: schedule.InMaintenance(en.spec.Maintenance, now), ParentFailing: parentFailing}
 	var agreement string
 	if res != nil {
 		in.Result = res.Status
@@ -656,17 +655,16 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	}
 	e.publish(ev)
 	if len(t.Notifications) > 0 {
-		select {
-		case e.wake <- struct{}{}:
-		default:
-		}
+		e.outbox.Wake()
 	}
 	if d.Recovery {
-		go e.recover(en)
+		go e.recover(ctx, en)
 	}
 	return d.Status.State, nil
 }
 
+// notifications are the outbox's entries for a decision that calls for
+// an alert: the event, to each of the monitor's alert actions.
 func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, now time.Time) []store.Notification {
 	ev := alert.Event{
 		Kind: string(d.Alert), MonitorID: en.m.ID, Monitor: en.m.Name, Device: en.device.Name, Type: en.m.Type,
@@ -682,11 +680,5 @@ func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, n
 			ev.Detail = res.Error.Detail
 		}
 	}
-	var out []store.Notification
-	for _, a := range en.alerts {
-		ev.ID = fmt.Sprintf("%s-%d", alert.EventID(en.m.ID, ev.Kind, res.Started, d.Status.AlertsSent), a)
-		payload, _ := json.Marshal(ev)
-		out = append(out, store.Notification{EventID: ev.ID, MonitorID: en.m.ID, AlertID: a, Kind: ev.Kind, Payload: payload, Created: now})
-	}
-	return out
+	return alert.Notifications(ev, res.Started, d.Status.AlertsSent, en.alerts)
 }

@@ -5,58 +5,32 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/hostcmd"
-	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/recovery"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
 )
 
-func probeSecret(s string) probe.Secret { return probe.Secret(s) }
-
-// recover runs a monitor's corrective actions once it went Down: each a
-// program run directly (no shell) with a timeout, here or over SSH.
-func (e *Engine) recover(en *entry) {
+// recover runs a monitor's corrective actions once it went Down
+// (internal/recovery), with the credentials it loaded. They run to their
+// end even when the daemon stops.
+func (e *Engine) recover(ctx context.Context, en *entry) {
+	var actions []recovery.Action
 	for _, r := range en.spec.Recovery {
-		if len(r.Command) == 0 {
-			continue
-		}
-		timeout := r.Timeout.D()
-		if timeout <= 0 {
-			timeout = time.Minute
-		}
+		a := recovery.Action{Command: r.Command, Timeout: r.Timeout.D(), SSH: r.SSH, Credential: r.Credential}
 		if r.SSH != "" {
-			e.recoverSSH(en, r, timeout)
-			continue
+			a.Cred, a.CredErr = en.creds[r.Credential], en.credErrs[r.Credential]
 		}
-		e.recoverLocal(en, r, timeout)
+		actions = append(actions, a)
 	}
-}
-
-// recoverLocal runs one recovery here (hostcmd: directly, no shell, PATH,
-// LANG and the monitor's facts as its environment), and records it, its
-// output capped and redacted.
-func (e *Engine) recoverLocal(en *entry, r config.Recovery, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	start := time.Now()
-	res, err := hostcmd.Run(ctx, hostcmd.Cmd{Argv: r.Command, Secrets: e.secretsOf(en),
-		Env: alert.Env(alert.Event{Kind: "recovery-action", MonitorID: en.m.ID, Monitor: en.m.Name,
-			Device: en.device.Name, Type: en.m.Type, State: "down", Time: e.o.Now()})})
-	run := store.RecoveryRun{MonitorID: en.m.ID, Time: start, Action: strings.Join(r.Command, " "), Status: "ok",
-		ExitCode: res.ExitCode, Output: res.Output, Duration: time.Since(start)}
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr) && ctx.Err() == nil:
-		run.Status = "failed"
-	case err != nil:
-		run.Status, run.Output = "failed", strings.TrimSpace(err.Error()+"\n"+res.Output)
-	}
-	e.recordRecovery(run)
+	m := recovery.Monitor{ID: en.m.ID, Secrets: e.secretsOf(en), Env: func() []string {
+		return alert.Env(alert.Event{Kind: "recovery-action", MonitorID: en.m.ID, Monitor: en.m.Name,
+			Device: en.device.Name, Type: en.m.Type, State: "down", Time: e.o.Now()})
+	}}
+	e.recovery.Run(context.WithoutCancel(ctx), m, actions)
 }
 
 // secretsOf is what the daemon knows that a program's output must not
@@ -68,13 +42,14 @@ func (e *Engine) secretsOf(en *entry) []string {
 		out = append(out, string(en.cfg.SMTP.Password))
 	}
 	for _, c := range en.creds {
-		out = append(out, c.password, c.key)
+		out = append(out, c.Secrets()...)
 	}
 	return out
 }
 
 // monitorSecrets is secretsOf for a monitor this node has loaded; the
-// installation's secret alone for another.
+// installation's secret alone for another. A command alert's output must
+// not show them (alert.Actions).
 func (e *Engine) monitorSecrets(id int64) []string {
 	e.mu.Lock()
 	en := e.monitors[id]
@@ -83,66 +58,6 @@ func (e *Engine) monitorSecrets(id int64) []string {
 		return []string{string(e.o.Secret)}
 	}
 	return e.secretsOf(en)
-}
-
-// alertSecrets are an alert's opened secrets and the installation's.
-func (e *Engine) alertSecrets(a *store.Alert) []string {
-	out := []string{string(e.o.Secret)}
-	for name, sealed := range a.Secrets {
-		if v, err := e.open(sealed, AlertRecord(a.ID, name)); err == nil {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func (e *Engine) recordRecovery(run store.RecoveryRun) {
-	log := e.o.Log.With("monitor", run.MonitorID, "action", run.Action, "status", run.Status, "exit", run.ExitCode, "duration", run.Duration.Round(time.Millisecond))
-	if run.Status == "ok" {
-		log.Info("recovery action ran", "output", run.Output)
-	} else {
-		log.Warn("recovery action failed", "output", run.Output)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := e.o.Store.RecordRecovery(ctx, run); err != nil {
-		e.o.Log.Error("recording a recovery action failed", "monitor", run.MonitorID, "err", err)
-	}
-}
-
-// recoverSSH runs one recovery over SSH and logs what it did: the exit
-// status and output, never the credential's secret.
-func (e *Engine) recoverSSH(en *entry, r config.Recovery, timeout time.Duration) {
-	run := store.RecoveryRun{MonitorID: en.m.ID, Time: time.Now(), ExitCode: -1,
-		Action: "ssh " + r.SSH + " (" + r.Credential + "): " + strings.Join(r.Command, " ")}
-	defer func() { e.recordRecovery(run) }()
-	cred := en.creds[r.Credential]
-	_, addr, err := config.SSHTarget(r.SSH)
-	if err == nil && cred == nil {
-		err = en.credErrs[r.Credential]
-		if err == nil {
-			err = fmt.Errorf("no credential is named %q", r.Credential)
-		}
-	}
-	if err != nil {
-		run.Status, run.Output = "not_run", err.Error()
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	res, err := runSSH(ctx, addr, cred, r.Command, e.secretsOf(en))
-	run.Duration = time.Since(run.Time)
-	switch {
-	case err != nil:
-		run.Status, run.Output = "failed", err.Error()
-		if res != nil {
-			run.Output += "\n" + res.Output
-		}
-	case res.Status != 0:
-		run.Status, run.ExitCode, run.Output = "failed", res.Status, res.Output
-	default:
-		run.Status, run.ExitCode, run.Output = "ok", 0, res.Output
-	}
 }
 
 // loadCredentials reads the credentials the monitor's recoveries over SSH
@@ -171,7 +86,7 @@ func (e *Engine) loadCredentials(ctx context.Context, en *entry) error {
 			continue
 		}
 		if en.creds == nil {
-			en.creds = map[string]*sshCredential{}
+			en.creds = map[string]*recovery.Credential{}
 		}
 		en.creds[name] = c
 	}
@@ -184,7 +99,7 @@ var errUnusable = errors.New("credential unusable")
 
 // credential reads and opens the credential name; version is its stored
 // version (the zero time when there is none), for credSeen.
-func (e *Engine) credential(ctx context.Context, name string) (c *sshCredential, version time.Time, err error) {
+func (e *Engine) credential(ctx context.Context, name string) (c *recovery.Credential, version time.Time, err error) {
 	sc, err := e.o.Store.CredentialByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, time.Time{}, fmt.Errorf("%w: no credential is named %q", errUnusable, name)
@@ -197,7 +112,7 @@ func (e *Engine) credential(ctx context.Context, name string) (c *sshCredential,
 }
 
 // openCredential opens a stored credential's secrets and builds it.
-func (e *Engine) openCredential(sc *store.Credential) (*sshCredential, error) {
+func (e *Engine) openCredential(sc *store.Credential) (*recovery.Credential, error) {
 	name := sc.Name
 	var spec config.Credential
 	if err := json.Unmarshal(sc.Spec, &spec); err != nil {
@@ -207,14 +122,15 @@ func (e *Engine) openCredential(sc *store.Credential) (*sshCredential, error) {
 	secrets := map[string]string{}
 	for _, k := range []string{"password", "key"} {
 		if v, ok := sc.Secrets[k]; ok {
-			pt, err := e.open(v, CredentialRecord(sc.ID, k))
+			pt, err := e.open(v, vault.CredentialRecord(sc.ID, k))
 			if err != nil {
 				return nil, fmt.Errorf("%w: credential %s: %s: %v", errUnusable, name, k, err)
 			}
 			secrets[k] = pt
 		}
 	}
-	c, err := newSSHCredential(spec, secrets["password"], secrets["key"])
+	c, err := recovery.NewCredential(recovery.Login{Name: spec.Name, User: spec.User, KnownHost: spec.KnownHost,
+		Password: secrets["password"], Key: secrets["key"]})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnusable, err)
 	}

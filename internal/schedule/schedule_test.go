@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/testutil/syncbuf"
 )
 
 func TestSpreadIsStableAndEven(t *testing.T) {
@@ -200,7 +202,7 @@ func TestAddRemoveWhileRunning(t *testing.T) {
 // When every slot is taken, due tests wait and the scheduler says so once,
 // naming the setting to raise.
 func TestWarnsWhenSlotsAreFull(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	release := make(chan struct{})
 	var ran atomic.Int64
@@ -241,21 +243,4 @@ func TestWarnsWhenSlotsAreFull(t *testing.T) {
 	if !strings.Contains(logs.String(), "max_in_flight=1") || ran.Load() != 3 {
 		t.Errorf("ran %d; log: %s", ran.Load(), logs.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

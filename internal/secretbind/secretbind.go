@@ -18,6 +18,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/recovery"
 )
 
 // Monitor returns the secrets of a monitor ("password", "smtp.password")
@@ -127,8 +128,8 @@ func relay(l config.Leg) probe.Config {
 // sameHostKey compares two known_host lines by their keys (a comment may
 // differ).
 func sameHostKey(a, b string) bool {
-	ka, errA := config.ParseKnownHost(a)
-	kb, errB := config.ParseKnownHost(b)
+	ka, errA := recovery.ParseKnownHost(a)
+	kb, errB := recovery.ParseKnownHost(b)
 	if errA != nil || errB != nil {
 		return strings.TrimSpace(a) == strings.TrimSpace(b)
 	}

@@ -111,7 +111,7 @@ func check(c *probe.Config, bad func(field, format string, args ...any)) {
 	if leg.CertWarnDays == 0 { // the monitor's cert_warn_days judges both legs
 		leg.CertWarnDays = c.CertWarnDays
 	}
-	if err := leg.Validate(smtpprobe.Kind()); err != nil {
+	if err := leg.Validate(probe.SMTPKind()); err != nil {
 		var ce *probe.ConfigError
 		if errors.As(err, &ce) {
 			for _, f := range ce.Errs {

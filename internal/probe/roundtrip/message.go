@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/mail/message"
 	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/wire"
 )
@@ -72,26 +73,16 @@ func NewProbe(key secret.Key, monitor, from, to string, now time.Time) (*Probe, 
 	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
 		domain = d
 	}
-	p.MessageID = "<" + nonce + ".probe@" + domain + ">"
-	var b bytes.Buffer
-	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", "<"+from+">")
-	h("To", "<"+to+">")
-	h("Subject", mime.QEncoding.Encode("utf-8", p.Subject))
-	h("Date", now.UTC().Format(time.RFC1123Z))
-	h("Message-ID", p.MessageID)
+	id := nonce + ".probe@" + domain
+	p.MessageID = "<" + id + ">"
 	inst := InstallationID(key)
-	h(Header, fmt.Sprintf("v1 %s %s %d %s", inst, nonce, created, mac(key, inst, nonce, created)))
-	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=utf-8")
-	h("Content-Transfer-Encoding", "8bit")
-	h("Auto-Submitted", "auto-generated")
-	b.WriteString("\r\n")
-	fmt.Fprintf(&b, "This message was sent by mailmon, a mail monitoring tool, to test that mail\r\n"+
-		"sent now reaches this mailbox (monitor %q).\r\n\r\n"+
-		"It deletes the message itself once it has seen it. If you read this, the\r\n"+
-		"monitor could not: it will remove it on a later run.\r\n", monitor)
-	p.Raw = b.Bytes()
+	m := message.Message{From: from, To: []string{to}, Subject: p.Subject, Date: now, MessageID: id,
+		Fields: []message.Field{{Name: Header, Value: fmt.Sprintf("v1 %s %s %d %s", inst, nonce, created, mac(key, inst, nonce, created))}},
+		Body: fmt.Sprintf("This message was sent by mailmon, a mail monitoring tool, to test that mail\n"+
+			"sent now reaches this mailbox (monitor %q).\n\n"+
+			"It deletes the message itself once it has seen it. If you read this, the\n"+
+			"monitor could not: it will remove it on a later run.\n", monitor)}
+	p.Raw = m.Bytes()
 	return p, nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -107,7 +106,7 @@ func send(ctx context.Context, cfg *probe.Config, t *probe.Trace, p *Probe) (tim
 	leg := t.Leg(probe.LegSMTP)
 	t.Transcript.Note("SMTP leg: sending the probe")
 	defer func() { t.Detail(probe.LegSMTP, leg.Facts()) }()
-	s, err := smtpprobe.Open(ctx, cfg.SMTP, leg)
+	s, err := probe.OpenSMTP(ctx, cfg.SMTP, leg)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -134,7 +133,7 @@ func send(ctx context.Context, cfg *probe.Config, t *probe.Trace, p *Probe) (tim
 	return accepted, nil
 }
 
-func quit(s *smtpprobe.Session, err error) error {
+func quit(s *probe.SMTPSession, err error) error {
 	if probe.Polite(err) {
 		s.Client.Quit()
 	}

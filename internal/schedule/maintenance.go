@@ -1,4 +1,4 @@
-package engine
+package schedule
 
 import (
 	"strings"
@@ -7,9 +7,12 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 )
 
-// inMaintenance reports whether now falls in one of the windows. Weekly
-// windows are in the daemon's local time zone.
-func inMaintenance(ws []config.Window, now time.Time) bool {
+// InMaintenance reports whether now falls in one of a monitor's
+// maintenance windows: a one-off window from start to end (RFC 3339), or a
+// weekly one that starts at HH:MM on its days and lasts its duration, in
+// the daemon's local time zone. A window that does not parse is never in
+// effect (validation reports it).
+func InMaintenance(ws []config.Window, now time.Time) bool {
 	for _, w := range ws {
 		if len(w.Days) == 0 {
 			s, err1 := time.Parse(time.RFC3339, w.Start)

@@ -1,7 +1,6 @@
-package engine
+package alert
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -9,33 +8,17 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/testutil/syncbuf"
 	"github.com/mailmon/mailmon/internal/vault"
 )
-
-// syncBuffer is a log that the outbox writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestWebhookURLStaysSealed: a webhook's URL is a secret. It is delivered
 // to from its sealed value, and a failed delivery's stored error and log
@@ -49,7 +32,7 @@ func TestWebhookURLStaysSealed(t *testing.T) {
 	}
 	defer st.Close()
 	v, _ := vault.New([]byte("engine-test-key-0123456789"))
-	rcv := &hook{}
+	rcv := &receiver{}
 	hs := httptest.NewServer(rcv)
 	defer hs.Close()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -67,28 +50,21 @@ func TestWebhookURLStaysSealed(t *testing.T) {
 		}
 		a := &store.Alert{Name: name, Kind: "webhook", Spec: spec}
 		must(t, st.PutAlert(ctx, a))
-		sealed, _ := v.Seal([]byte(u), AlertRecord(a.ID, "webhook.url"))
+		sealed, _ := v.Seal([]byte(u), vault.AlertRecord(a.ID, "webhook.url"))
 		a.Secrets = map[string]string{"webhook.url": sealed}
 		must(t, st.PutAlert(ctx, a))
 		ids = append(ids, a.ID)
 	}
-	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := ln2.Addr().(*net.TCPAddr).Port
-	ln2.Close()
-	mspec, _ := json.Marshal(config.Monitor{Port: closed, Notify: config.Notify{FailuresPerAlert: 1}})
+	mspec, _ := json.Marshal(config.Monitor{Port: 25})
 	m := &store.Monitor{DeviceID: d.ID, Name: "down", Type: "tcp", Enabled: true, Spec: mspec}
 	must(t, st.PutMonitor(ctx, m))
-	must(t, st.SetMonitorAlerts(ctx, m.ID, ids))
+	recordAlert(t, st, m.ID, ids)
 
-	var log syncBuffer
-	e := New(Options{Store: st, Vault: v, OutboxEvery: 20 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&log, nil))})
-	must(t, e.Load(ctx))
+	var log syncbuf.Buffer
+	ob := NewOutbox(OutboxOptions{Store: st, Actions: &Actions{Vault: v}, Every: 20 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&log, nil))})
 	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
+	go func() { ob.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	if _, err := e.TestNow(ctx, m.ID); err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		ns, _ := st.Notifications(ctx, m.ID, 10)
@@ -98,7 +74,7 @@ func TestWebhookURLStaysSealed(t *testing.T) {
 				tried++
 			}
 		}
-		if tried == 2 && len(rcv.kinds()) == 1 {
+		if tried == 2 && rcv.count() == 1 {
 			for _, n := range ns {
 				if strings.Contains(n.LastError, "s3cret") {
 					t.Errorf("a stored error carries the URL: %q", n.LastError)
@@ -110,11 +86,31 @@ func TestWebhookURLStaysSealed(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("deliveries: %+v, received %v", ns, rcv.kinds())
+			t.Fatalf("deliveries: %+v, received %d", ns, rcv.count())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	if !strings.Contains(log.String(), "alert delivery failed") || strings.Contains(log.String(), "s3cret") {
 		t.Errorf("the log:\n%s", log.String())
+	}
+}
+
+// recordAlert stores a test of monitor id that calls for an alert to each
+// of alerts, as the engine does: the outbox's entries come with it.
+func recordAlert(t *testing.T, st store.Store, id int64, alerts []int64) {
+	t.Helper()
+	now := time.Now()
+	ev := Event{Kind: "alert", MonitorID: id, Monitor: "down", Device: "mail1", Type: "tcp", State: "down", Code: "connect_failed", Time: now}
+	must(t, st.RecordTest(context.Background(), store.Test{
+		Result:        store.Result{MonitorID: id, Time: now, Status: probe.StatusDown, Code: probe.ConnectFailed},
+		Status:        store.Status{MonitorID: id, Status: state.Status{State: state.Down, Failures: 1, AlertsSent: 1, Since: now}, LastTest: now},
+		Notifications: Notifications(ev, now, 1, alerts),
+	}))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

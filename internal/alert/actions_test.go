@@ -1,18 +1,19 @@
-package engine
+package alert
 
 import (
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/vault"
 )
@@ -24,7 +25,11 @@ import (
 // are delivered.
 func TestNetworkAlertsHeldToEgressWhenDialled(t *testing.T) {
 	ctx := context.Background()
-	st := openTestStore(t)
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
 	v, _ := vault.New([]byte("engine-test-key-0123456789"))
 	var hookConns atomic.Int64 // requests; the refusal itself is tested in internal/alert
 	hs := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hookConns.Add(1) }))
@@ -35,7 +40,7 @@ func TestNetworkAlertsHeldToEgressWhenDialled(t *testing.T) {
 		hspec, _ := json.Marshal(config.Alert{Name: name + " hook", Webhook: &config.Webhook{}})
 		hook = &store.Alert{Name: name + " hook", Kind: "webhook", Spec: hspec, NetworkTarget: network}
 		must(t, st.PutAlert(ctx, hook))
-		sealed, _ := v.Seal([]byte(hs.URL+"/s3cret-path"), AlertRecord(hook.ID, "webhook.url"))
+		sealed, _ := v.Seal([]byte(hs.URL+"/s3cret-path"), vault.AlertRecord(hook.ID, "webhook.url"))
 		hook.Secrets = map[string]string{"webhook.url": sealed}
 		must(t, st.PutAlert(ctx, hook))
 		espec, _ := json.Marshal(config.Alert{Name: name + " mail", Email: &config.Email{To: []string{"oncall@example.test"},
@@ -47,13 +52,13 @@ func TestNetworkAlertsHeldToEgressWhenDialled(t *testing.T) {
 	netHook, netMail := put("network", true)
 	opHook, opMail := put("operator", false)
 
-	e := New(Options{Store: st, Vault: v})
+	x := &Actions{Vault: v}
 	notify := func(a *store.Alert) error {
-		nt, err := e.notifier(a)
+		nt, err := x.Notifier(a, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return nt.Notify(ctx, alert.Event{Kind: "alert", Monitor: "m", Device: "d", State: "down"})
+		return nt.Notify(ctx, Event{Kind: "alert", Monitor: "m", Device: "d", State: "down"})
 	}
 	for _, a := range []*store.Alert{netHook, netMail} {
 		err := notify(a)

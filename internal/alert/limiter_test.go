@@ -1,4 +1,4 @@
-package engine
+package alert
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestLimiter(t *testing.T) {
-	l := &limiter{every: time.Second, burst: 3, buckets: map[int64]*bucket{}}
+	l := newLimiter(time.Second, 3)
 	t0 := time.Unix(0, 0)
 	for i := 0; i < 3; i++ {
 		if !l.allow(1, t0) {

@@ -1,4 +1,4 @@
-package engine
+package recovery
 
 import (
 	"context"
@@ -10,13 +10,12 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/hostcmd"
 )
 
-// sshCredential is a credential ready to log in with. It is never logged:
-// String hides the secrets.
-type sshCredential struct {
+// Credential is a credential ready to log in with over SSH. It is never
+// logged: String and LogValue show its name alone.
+type Credential struct {
 	name     string
 	user     string
 	password string     // or
@@ -25,32 +24,42 @@ type sshCredential struct {
 	hostKey  ssh.PublicKey
 }
 
-func (c *sshCredential) String() string { return "credential " + c.name }
+func (c *Credential) String() string { return "credential " + c.name }
 
 // LogValue logs a credential by its name only.
-func (c *sshCredential) LogValue() slog.Value { return slog.StringValue(c.name) }
+func (c *Credential) LogValue() slog.Value { return slog.StringValue(c.name) }
 
-// newSSHCredential builds a credential from its stored settings and its
-// opened secrets ("password" or "key", a PEM private key).
-func newSSHCredential(spec config.Credential, password, key string) (*sshCredential, error) {
-	c := &sshCredential{name: spec.Name, user: spec.User, password: password, key: key}
+// Secrets are what no output may show of it: its password and key.
+func (c *Credential) Secrets() []string { return []string{c.password, c.key} }
+
+// Login is a stored credential's settings with its opened secrets.
+type Login struct {
+	Name, User string
+	KnownHost  string // the server's public key, authorized_keys format
+	Password   string // or
+	Key        string // a PEM private key
+}
+
+// NewCredential builds a credential from its settings and secrets.
+func NewCredential(l Login) (*Credential, error) {
+	c := &Credential{name: l.Name, user: l.User, password: l.Password, key: l.Key}
 	var err error
-	if c.hostKey, err = config.ParseKnownHost(spec.KnownHost); err != nil {
-		return nil, fmt.Errorf("credential %s: known_host: %w", spec.Name, err)
+	if c.hostKey, err = ParseKnownHost(l.KnownHost); err != nil {
+		return nil, fmt.Errorf("credential %s: known_host: %w", l.Name, err)
 	}
 	switch {
-	case key != "":
-		c.signer, err = ssh.ParsePrivateKey([]byte(key))
+	case l.Key != "":
+		c.signer, err = ssh.ParsePrivateKey([]byte(l.Key))
 		var pm *ssh.PassphraseMissingError
 		if errors.As(err, &pm) {
-			return nil, fmt.Errorf("credential %s: the key is encrypted with a passphrase, which is not supported", spec.Name)
+			return nil, fmt.Errorf("credential %s: the key is encrypted with a passphrase, which is not supported", l.Name)
 		}
 		if err != nil {
 			// The parser's message never quotes the key.
-			return nil, fmt.Errorf("credential %s: key: %w", spec.Name, err)
+			return nil, fmt.Errorf("credential %s: key: %w", l.Name, err)
 		}
-	case password == "":
-		return nil, fmt.Errorf("credential %s: no password or key is stored", spec.Name)
+	case l.Password == "":
+		return nil, fmt.Errorf("credential %s: no password or key is stored", l.Name)
 	}
 	return c, nil
 }
@@ -77,7 +86,7 @@ type sshResult struct {
 // connection is closed when ctx ends, whatever phase it is in. A command
 // that ran returns its result with a nil error, whatever its exit status.
 // The output shows neither the credential's secrets nor redact.
-func runSSH(ctx context.Context, addr string, cred *sshCredential, argv []string, redact []string) (*sshResult, error) {
+func runSSH(ctx context.Context, addr string, cred *Credential, argv []string, redact []string) (*sshResult, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("ssh: no command")
 	}

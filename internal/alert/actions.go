@@ -1,0 +1,115 @@
+package alert
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/egress"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/sasl"
+	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// Actions builds the action of a stored alert definition (a webhook, an
+// e-mail through a relay, a command) from its settings and its sealed
+// secrets.
+type Actions struct {
+	Vault  *vault.Vault
+	Secret secret.Key // the installation's: never in a command's output
+	// MonitorSecrets are what a command's output must not show for a
+	// monitor: the engine knows them for the monitors it loaded. nil: the
+	// installation's secret alone.
+	MonitorSecrets func(monitorID int64) []string
+	// Egress is where a webhook URL or a relay set over the network may
+	// lead (nil: egress.Default()); Resolver resolves its name (nil: the
+	// system's).
+	Egress   *egress.Policy
+	Resolver *net.Resolver
+}
+
+// Notifier builds the action of alert a, for a notification about monitor
+// monitorID.
+func (x *Actions) Notifier(a *store.Alert, monitorID int64) (Notifier, error) {
+	var spec config.Alert
+	if err := json.Unmarshal(a.Spec, &spec); err != nil {
+		return nil, err
+	}
+	switch {
+	case spec.Webhook != nil:
+		v, ok := a.Secrets["webhook.url"]
+		if !ok {
+			return nil, fmt.Errorf("alert %q: the webhook's URL is not set", a.Name)
+		}
+		u, err := x.open(v, vault.AlertRecord(a.ID, "webhook.url"))
+		if err != nil {
+			return nil, err
+		}
+		w := &Webhook{URL: u, Format: spec.Webhook.Format}
+		if a.NetworkTarget { // a URL set over the network
+			w.Egress, w.Resolver = x.egress(), x.Resolver
+		}
+		return w, nil
+	case spec.Command != nil:
+		secrets := append(x.alertSecrets(a), x.monitorSecrets(monitorID)...)
+		return &Command{Argv: spec.Command.Argv, Timeout: spec.Command.Timeout.D(), Secrets: secrets}, nil
+	case spec.Email != nil:
+		em := spec.Email
+		relay := config.Monitor{SMTP: &em.Relay}
+		cfg := *relay.ProbeConfig(em.Relay.Host).SMTP
+		if v, ok := a.Secrets["relay.password"]; ok {
+			pw, err := x.open(v, vault.AlertRecord(a.ID, "relay.password"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.Password = probe.Secret(pw)
+		}
+		cfg.OAuthToken = sasl.TokenSource{}
+		if a.NetworkTarget { // a relay set over the network
+			cfg.Egress, cfg.Resolver = x.egress(), x.Resolver
+		}
+		from := em.From
+		if from == "" {
+			from = em.Relay.User
+		}
+		return &Email{Relay: cfg, From: from, To: em.To, Subject: em.Subject, Body: em.Body}, nil
+	}
+	return nil, fmt.Errorf("alert %q has no action", a.Name)
+}
+
+func (x *Actions) egress() *egress.Policy {
+	if x.Egress == nil {
+		return egress.Default()
+	}
+	return x.Egress
+}
+
+func (x *Actions) open(sealed, record string) (string, error) {
+	if x.Vault == nil {
+		return "", errors.New("no vault to open secrets with")
+	}
+	b, err := x.Vault.Open(sealed, record)
+	return string(b), err
+}
+
+// alertSecrets are an alert's opened secrets and the installation's.
+func (x *Actions) alertSecrets(a *store.Alert) []string {
+	out := []string{string(x.Secret)}
+	for name, sealed := range a.Secrets {
+		if v, err := x.open(sealed, vault.AlertRecord(a.ID, name)); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (x *Actions) monitorSecrets(id int64) []string {
+	if x.MonitorSecrets == nil {
+		return []string{string(x.Secret)}
+	}
+	return x.MonitorSecrets(id)
+}
