@@ -119,7 +119,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // pool has one connection, which a transaction holds.) No test is
 // recorded before Open returns, so the map is read only after.
 func (s *Store) prepare(ctx context.Context) error {
-	for _, q := range sqlstore.TestStatements(dialect) {
+	for _, q := range sqlstore.RecordStatements(dialect) {
 		st, err := s.wdb.PrepareContext(ctx, q)
 		if err != nil {
 			return err

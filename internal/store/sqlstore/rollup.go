@@ -15,15 +15,18 @@ func (s *Store) RollUp(ctx context.Context, period string, from, to time.Time) e
 	return store.RollUpBuckets(ctx, period, from, to, s.rollBucket, s.rollDay)
 }
 
-// rollupTx runs fn in a transaction that replaces roll-ups, in turn with
-// other nodes' (PostgreSQL): two nodes replacing the same bucket must not
-// collide.
-func (s *Store) rollupTx(ctx context.Context, fn func(Conn) error) error {
+// replaceRollups replaces the roll-ups of period that start at start by
+// those fn writes, in one transaction, in turn with other nodes'
+// (PostgreSQL): two nodes replacing the same bucket must not collide.
+func (s *Store) replaceRollups(ctx context.Context, period string, start time.Time, fn func(Conn) error) error {
 	return s.tx(ctx, func(tx Conn) error {
 		if s.d.RollupLock != nil {
 			if err := s.d.RollupLock(ctx, tx); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM rollups WHERE period=? AND start_ms=?`, period, ms(start)); err != nil {
+			return err
 		}
 		return fn(tx)
 	})
@@ -38,10 +41,7 @@ const insertRollups = `INSERT INTO rollups(monitor_id, period, start_ms, tests, 
 // are integer divisions on both databases (PostgreSQL sums BIGINTs as
 // NUMERIC).
 func (s *Store) rollDay(ctx context.Context, period string, start, end time.Time) error {
-	return s.rollupTx(ctx, func(tx Conn) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM rollups WHERE period=? AND start_ms=?`, store.Day, ms(start)); err != nil {
-			return err
-		}
+	return s.replaceRollups(ctx, store.Day, start, func(tx Conn) error {
 		_, err := tx.Exec(ctx, insertRollups+`SELECT monitor_id, CAST(? AS TEXT), CAST(? AS BIGINT), sum(tests), sum(up), sum(warn), sum(down),
 				coalesce(min(CASE WHEN up+warn > 0 THEN rtt_min_us END), 0),
 				coalesce(CAST(sum(rtt_avg_us*(up+warn)) AS BIGINT) / nullif(CAST(sum(up+warn) AS BIGINT), 0), 0),
@@ -88,10 +88,7 @@ func (s *Store) rollBucket(ctx context.Context, period string, start, end time.T
 			r.Delivered, r.DeliveryAvg.Microseconds(), r.DeliveryP95.Microseconds(), r.DeliveryMax.Microseconds())
 	}
 	const cols = 15
-	return s.rollupTx(ctx, func(tx Conn) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM rollups WHERE period=? AND start_ms=?`, period, ms(start)); err != nil {
-			return err
-		}
+	return s.replaceRollups(ctx, period, start, func(tx Conn) error {
 		for len(args) > 0 {
 			n := min(len(args)/cols, rollupRows)
 			values := strings.Repeat(`,(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, n)[1:]

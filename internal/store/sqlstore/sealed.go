@@ -9,8 +9,14 @@ import (
 )
 
 func (s *Store) Meta(ctx context.Context, name string) (string, error) {
+	return meta(ctx, s.r, name, "")
+}
+
+// meta reads a meta value ("" when none is stored); forUpdate locks its
+// row until the transaction ends.
+func meta(ctx context.Context, c Conn, name, forUpdate string) (string, error) {
 	var v string
-	err := s.r.QueryRow(ctx, `SELECT value FROM meta WHERE name=?`, name).Scan(&v)
+	err := c.QueryRow(ctx, `SELECT value FROM meta WHERE name=?`+forUpdate, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -42,12 +48,8 @@ func secretsRows(ctx context.Context, c Conn, forUpdate string) ([]store.Secrets
 		}
 		out = append(out, rs...)
 	}
-	var kc string
-	err := c.QueryRow(ctx, `SELECT value FROM meta WHERE name=?`+forUpdate, store.MetaKeyCheck).Scan(&kc)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, "", err
-	}
-	return out, kc, nil
+	kc, err := meta(ctx, c, store.MetaKeyCheck, forUpdate)
+	return out, kc, err
 }
 
 func (s *Store) Sealed(ctx context.Context) ([]store.Sealed, error) {

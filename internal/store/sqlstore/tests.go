@@ -29,9 +29,9 @@ func newStatements(d Dialect) statements {
 	}
 }
 
-// TestStatements are the statements every RecordTest runs on d: a
+// RecordStatements are the statements every RecordTest runs on d: a
 // database that parses each statement anew (SQLite) prepares them once.
-func TestStatements(d Dialect) []string {
+func RecordStatements(d Dialect) []string {
 	q := newStatements(d)
 	return []string{q.version, q.result, q.status}
 }
