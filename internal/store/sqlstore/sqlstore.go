@@ -123,14 +123,15 @@ func (s *Store) Close() error {
 	return s.close()
 }
 
-// InTx runs fn in a transaction of db, committed if fn returns nil.
+// InTx runs fn in a transaction of db, committed if fn returns nil and
+// rolled back otherwise (a panic too).
 func InTx(ctx context.Context, db DB, fn func(Conn) error) error {
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return err
 	}
+	defer tx.Rollback(ctx) // once committed, does nothing
 	if err := fn(tx); err != nil {
-		tx.Rollback(ctx)
 		return err
 	}
 	return tx.Commit(ctx)

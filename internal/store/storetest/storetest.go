@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"sealed values":         sealed,
 		"network targets":       networkTargets,
 		"batch":                 batch,
+		"batch panic":           batchPanic,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
