@@ -2,52 +2,81 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/sqlstore"
 )
+
+// nowMS is the database's clock in Unix milliseconds: leases and claims are
+// compared in one clock, whatever the nodes' clocks say.
+const nowMS = `(extract(epoch from clock_timestamp())*1000)::bigint`
+
+// fence is the Dialect's Fence: the node must still hold the lease, and
+// its heartbeat must still be fresh: a node that lost it (and whose
+// monitor another node tests now) stores nothing. FOR SHARE keeps the
+// lease from moving until the test's transaction ends (the node's row is
+// not locked: its heartbeat must not wait for tests).
+func fence(ctx context.Context, tx sqlstore.Conn, f *store.Fence) error {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT n.expires_ms > `+nowMS+` FROM monitor_leases l JOIN nodes n ON n.id = l.node_id
+		WHERE l.monitor_id=? AND l.location=? AND l.node_id=? FOR SHARE OF l`, f.Lease.MonitorID, f.Lease.Location, f.Node).Scan(&ok)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !ok) {
+		return store.ErrLeaseLost
+	}
+	return err
+}
 
 // Heartbeat registers n or renews it. A node whose row had expired is not
 // renewed (ErrNodeExpired): others may hold its monitors by now. Nodes
 // dead for an hour are removed.
 func (s *Store) Heartbeat(ctx context.Context, n store.Node, ttl time.Duration) ([]store.Node, error) {
 	var id string
-	err := s.row(ctx, `INSERT INTO nodes(id, name, location, started_ms, expires_ms) VALUES(?, ?, ?, `+nowMS+`, `+nowMS+` + ?)
+	err := s.db.QueryRow(ctx, `INSERT INTO nodes(id, name, location, started_ms, expires_ms) VALUES(?, ?, ?, `+nowMS+`, `+nowMS+` + ?)
 		ON CONFLICT (id) DO UPDATE SET expires_ms=excluded.expires_ms WHERE nodes.expires_ms > `+nowMS+`
 		RETURNING id`, n.ID, n.Name, n.Location, ttl.Milliseconds()).Scan(&id)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNodeExpired
 	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.exec(ctx, `DELETE FROM nodes WHERE expires_ms < `+nowMS+` - 3600000`); err != nil {
+	if _, err := s.db.Exec(ctx, `DELETE FROM nodes WHERE expires_ms < `+nowMS+` - 3600000`); err != nil {
 		return nil, err
 	}
 	return s.Nodes(ctx)
 }
 
 func (s *Store) Nodes(ctx context.Context) ([]store.Node, error) {
-	return list(ctx, s, func(r pgx.Rows) (*store.Node, error) {
+	return sqlstore.List(ctx, s.db, func(r sqlstore.Row) (store.Node, error) {
 		var n store.Node
 		var st, ex int64
 		if err := r.Scan(&n.ID, &n.Name, &n.Location, &st, &ex); err != nil {
-			return nil, err
+			return n, err
 		}
-		n.Started, n.Expires = fromMS(st), fromMS(ex)
-		return &n, nil
+		n.Started, n.Expires = time.UnixMilli(st).UTC(), time.UnixMilli(ex).UTC()
+		return n, nil
 	}, `SELECT id, name, location, started_ms, expires_ms FROM nodes WHERE expires_ms > `+nowMS+` ORDER BY id`)
 }
 
-func scanLease(r pgx.Rows) (*store.Lease, error) {
+func scanLease(r sqlstore.Row) (store.Lease, error) {
 	var l store.Lease
-	return &l, r.Scan(&l.MonitorID, &l.Location)
+	return l, r.Scan(&l.MonitorID, &l.Location)
 }
 
 func (s *Store) Leases(ctx context.Context, node string) ([]store.Lease, error) {
-	return list(ctx, s, scanLease, `SELECT monitor_id, location FROM monitor_leases WHERE node_id=? ORDER BY monitor_id, location`, node)
+	return sqlstore.List(ctx, s.db, scanLease, `SELECT monitor_id, location FROM monitor_leases WHERE node_id=? ORDER BY monitor_id, location`, node)
+}
+
+// leaseArrays are ls as two arrays, for unnest.
+func leaseArrays(ls []store.Lease) (ids []int64, locs []string) {
+	ids, locs = make([]int64, len(ls)), make([]string, len(ls))
+	for i, l := range ls {
+		ids[i], locs[i] = l.MonitorID, l.Location
+	}
+	return ids, locs
 }
 
 // Acquire makes sure a lease row exists for each of want, then takes up to
@@ -57,34 +86,24 @@ func (s *Store) Acquire(ctx context.Context, node string, want []store.Lease, n 
 	if n <= 0 || len(want) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(want))
-	locs := make([]string, len(want))
-	for i, l := range want {
-		ids[i], locs[i] = l.MonitorID, l.Location
-	}
+	ids, locs := leaseArrays(want)
 	var out []store.Lease
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := sqlstore.InTx(ctx, s.db, func(tx sqlstore.Conn) error {
 		// Rows for monitors deleted meanwhile are skipped (the join).
 		if _, err := tx.Exec(ctx, `INSERT INTO monitor_leases(monitor_id, location)
-			SELECT w.id, w.loc FROM unnest($1::bigint[], $2::text[]) AS w(id, loc) JOIN monitors m ON m.id = w.id
+			SELECT w.id, w.loc FROM unnest(?::bigint[], ?::text[]) AS w(id, loc) JOIN monitors m ON m.id = w.id
 			ON CONFLICT DO NOTHING`, ids, locs); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `UPDATE monitor_leases l SET node_id=$3, acquired_ms=`+nowMS+`
+		var err error
+		out, err = sqlstore.List(ctx, tx, scanLease, `UPDATE monitor_leases l SET node_id=?, acquired_ms=`+nowMS+`
 			FROM (SELECT l.monitor_id, l.location FROM monitor_leases l
-				JOIN unnest($1::bigint[], $2::text[]) AS w(id, loc) ON l.monitor_id = w.id AND l.location = w.loc
+				JOIN unnest(?::bigint[], ?::text[]) AS w(id, loc) ON l.monitor_id = w.id AND l.location = w.loc
 				WHERE l.node_id IS NULL OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = l.node_id AND n.expires_ms > `+nowMS+`)
-				ORDER BY l.monitor_id LIMIT $4
+				ORDER BY l.monitor_id LIMIT ?
 				FOR UPDATE OF l SKIP LOCKED) free
 			WHERE l.monitor_id = free.monitor_id AND l.location = free.location
-			RETURNING l.monitor_id, l.location`, ids, locs, node, n)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Lease, error) {
-			var l store.Lease
-			return l, r.Scan(&l.MonitorID, &l.Location)
-		})
+			RETURNING l.monitor_id, l.location`, node, ids, locs, n)
 		return err
 	})
 	return out, err
@@ -94,22 +113,18 @@ func (s *Store) Release(ctx context.Context, node string, ls []store.Lease) erro
 	if len(ls) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(ls))
-	locs := make([]string, len(ls))
-	for i, l := range ls {
-		ids[i], locs[i] = l.MonitorID, l.Location
-	}
-	_, err := s.p.Exec(ctx, `UPDATE monitor_leases l SET node_id=NULL FROM unnest($1::bigint[], $2::text[]) AS w(id, loc)
-		WHERE l.monitor_id = w.id AND l.location = w.loc AND l.node_id = $3`, ids, locs, node)
+	ids, locs := leaseArrays(ls)
+	_, err := s.db.Exec(ctx, `UPDATE monitor_leases l SET node_id=NULL FROM unnest(?::bigint[], ?::text[]) AS w(id, loc)
+		WHERE l.monitor_id = w.id AND l.location = w.loc AND l.node_id = ?`, ids, locs, node)
 	return err
 }
 
 func (s *Store) Leave(ctx context.Context, node string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := txExec(ctx, tx, `UPDATE monitor_leases SET node_id=NULL WHERE node_id=?`, node); err != nil {
+	return sqlstore.InTx(ctx, s.db, func(tx sqlstore.Conn) error {
+		if _, err := tx.Exec(ctx, `UPDATE monitor_leases SET node_id=NULL WHERE node_id=?`, node); err != nil {
 			return err
 		}
-		_, err := txExec(ctx, tx, `DELETE FROM nodes WHERE id=?`, node)
+		_, err := tx.Exec(ctx, `DELETE FROM nodes WHERE id=?`, node)
 		return err
 	})
 }
@@ -121,7 +136,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, node string, hold time.D
 	if limit <= 0 {
 		limit = 100
 	}
-	return list(ctx, s, scanNotification, `UPDATE alert_log a SET claim_until_ms = `+nowMS+` + ?
+	return sqlstore.List(ctx, s.db, sqlstore.ScanNotification, `UPDATE alert_log a SET claim_until_ms = `+nowMS+` + ?
 		FROM (SELECT id FROM alert_log WHERE status = ? AND (claim_until_ms IS NULL OR claim_until_ms < `+nowMS+`)
 			ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) c
 		WHERE a.id = c.id
@@ -133,6 +148,6 @@ func (s *Store) Unclaim(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.p.Exec(ctx, `UPDATE alert_log SET claim_until_ms = NULL WHERE id = ANY($1)`, ids)
+	_, err := s.db.Exec(ctx, `UPDATE alert_log SET claim_until_ms = NULL WHERE id = ANY(?)`, ids)
 	return err
 }

@@ -5,11 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/state"
-	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/storetest"
 )
 
 // BenchmarkRecordTest stores passed tests of 1,000 monitors and reports
@@ -22,32 +19,10 @@ func BenchmarkRecordTest(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	d := &store.Device{Name: "d", Address: "127.0.0.1"}
-	s.PutDevice(ctx, d)
-	const monitors = 1000
-	for i := 0; i < monitors; i++ {
-		s.PutMonitor(ctx, &store.Monitor{DeviceID: d.ID, Name: "m" + string(rune('a'+i%26)) + time.Duration(i).String(), Type: "smtp", Enabled: true})
-	}
-	s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	base := fileSize(path)
-	t0 := time.Now().Add(-7 * 24 * time.Hour)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		id := int64(i%monitors + 1)
-		at := t0.Add(time.Duration(i) * 60 * time.Millisecond)
-		res := &probe.Result{Type: "smtp", Status: probe.StatusUp, RTT: 3 * time.Millisecond}
-		if err := s.RecordTest(ctx, store.Test{
-			Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: time.Duration(2000+i%5000) * time.Microsecond},
-			Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up}, LastResult: res, LastTest: at},
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	if b.N >= 10000 {
-		b.ReportMetric(float64(fileSize(path)-base)/float64(b.N), "bytes/result")
-	}
+	storetest.BenchRecordTest(b, s, func() int64 {
+		s.wdb.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+		return fileSize(path)
+	})
 }
 
 func fileSize(path string) int64 {

@@ -2,9 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync/atomic"
+
+	"github.com/mailmon/mailmon/internal/store/sqlstore"
 )
 
 // Tests' results are written in groups. SQLite has one writer, and at a
@@ -32,13 +33,13 @@ type groupStats struct {
 
 type pending struct {
 	ctx  context.Context
-	fn   func(*sql.Tx) error
+	fn   func(sqlstore.Conn) error
 	done chan error // buffered: the writer never waits for the caller
 }
 
 // grouped runs fn in a transaction shared with whatever other writes are
 // waiting, and returns once it is committed.
-func (s *Store) grouped(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) grouped(ctx context.Context, fn func(sqlstore.Conn) error) error {
 	p := &pending{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	s.groups.waiting.Add(1)
 	defer s.groups.waiting.Add(-1)
@@ -52,8 +53,8 @@ func (s *Store) grouped(ctx context.Context, fn func(*sql.Tx) error) error {
 	return <-p.done // everything the writer took is answered
 }
 
-// writer commits groups until the store closes.
-func (s *Store) writer() {
+// writer commits groups on db until the store closes.
+func (s *Store) writer(db sqlstore.DB) {
 	defer close(s.writerDone)
 	batch := make([]*pending, 0, maxGroup)
 	for {
@@ -72,18 +73,18 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
-		s.commitGroup(batch)
+		s.commitGroup(db, batch)
 		clear(batch)
 	}
 }
 
-func (s *Store) commitGroup(batch []*pending) {
+func (s *Store) commitGroup(db sqlstore.DB, batch []*pending) {
 	if len(batch) == 1 {
 		p := batch[0]
-		p.done <- s.tx(p.ctx, p.fn)
+		p.done <- sqlstore.InTx(p.ctx, db, p.fn)
 		return
 	}
-	err := s.tx(context.Background(), func(tx *sql.Tx) error {
+	err := sqlstore.InTx(context.Background(), db, func(tx sqlstore.Conn) error {
 		for _, p := range batch {
 			if err := p.fn(tx); err != nil {
 				return err
@@ -100,45 +101,7 @@ func (s *Store) commitGroup(batch []*pending) {
 		if err == nil {
 			p.done <- nil
 		} else {
-			p.done <- s.tx(p.ctx, p.fn)
-		}
-	}
-}
-
-// The statements every test runs, prepared once on the writer's connection
-// when the store opens: parsing them for each result was a third of the
-// writer's time. (They cannot be prepared lazily: the writer pool has one
-// connection, which a transaction holds.)
-const (
-	qVersion = `SELECT version FROM monitor_status WHERE monitor_id=?`
-	qResult  = `INSERT OR REPLACE INTO results(monitor_id, t_ms, status, rtt_us, delivery_us, code, detail, node, location) VALUES(?,?,?,?,?,?,?,?,?)`
-	qStatus  = `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
-			ON CONFLICT(monitor_id) DO UPDATE SET state=excluded.state, status=excluded.status, last_result=excluded.last_result,
-			last_ms=excluded.last_ms, version=monitor_status.version+1`
-)
-
-type stmts struct {
-	version, result, status *sql.Stmt
-}
-
-func (s *Store) prepare(ctx context.Context) error {
-	for _, p := range []struct {
-		st **sql.Stmt
-		q  string
-	}{{&s.st.version, qVersion}, {&s.st.result, qResult}, {&s.st.status, qStatus}} {
-		st, err := s.wdb.PrepareContext(ctx, p.q)
-		if err != nil {
-			return err
-		}
-		*p.st = st
-	}
-	return nil
-}
-
-func (s *Store) closeStmts() {
-	for _, st := range []*sql.Stmt{s.st.version, s.st.result, s.st.status} {
-		if st != nil {
-			st.Close()
+			p.done <- sqlstore.InTx(p.ctx, db, p.fn)
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -63,5 +65,31 @@ func batch(t *testing.T, s store.Store) {
 	}
 	if ids, _ := s.MonitorAlerts(ctx, monID); !slices.Equal(ids, []int64{a.ID}) {
 		t.Errorf("a rolled-back batch changed the monitor's alerts: %v", ids)
+	}
+}
+
+// batchPanic: a batch whose fn panics is rolled back and gives its
+// connection back (the HTTP server recovers a handler's panic, and the
+// daemon goes on writing: SQLite has one writer connection).
+func batchPanic(t *testing.T, s store.Store) {
+	b := s.(store.Batcher)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not go through Batch")
+			}
+		}()
+		b.Batch(ctx, func(c store.Config) error {
+			must(t, c.PutDevice(ctx, &store.Device{Name: "half", Address: "h"}))
+			panic("boom")
+		})
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.PutDevice(wctx, &store.Device{Name: "after", Address: "a"}); err != nil {
+		t.Fatalf("a write after a batch that panicked: %v", err)
+	}
+	if _, err := s.DeviceByName(ctx, "half"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a batch that panicked left its device: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"prune":                 prune,
 		"tokens":                tokens,
 		"rollups":               rollups,
+		"rollups of many":       rollupsMany,
 		"state changes between": stateChangesBetween,
 		"recoveries":            recoveries,
 		"locations":             locations,
@@ -39,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"sealed values":         sealed,
 		"network targets":       networkTargets,
 		"batch":                 batch,
+		"batch panic":           batchPanic,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -105,6 +107,9 @@ func monitors(t *testing.T, s store.Store) {
 	newMonitor(t, s, d2.ID, "SMTP", "smtp") // the same name on another device is fine
 	if err := s.PutMonitor(ctx, &store.Monitor{DeviceID: d1.ID, Name: "SMTP", Type: "smtp"}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("duplicate name on a device: %v", err)
+	}
+	if err := s.PutMonitor(ctx, &store.Monitor{DeviceID: 999999, Name: "orphan", Type: "smtp"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a monitor of a missing device: %v", err)
 	}
 	got, err := s.MonitorByName(ctx, d1.ID, "SMTP")
 	if err != nil || got.ID != m.ID || got.Secrets["password"] != "v1:sealed" || string(got.Spec) != `{"port":25,"tls":"starttls"}` || !got.Enabled {
@@ -219,6 +224,18 @@ func recordTest(t *testing.T, s store.Store) {
 	ch, err := s.StateChanges(ctx, m.ID, 10)
 	if err != nil || len(ch) != 2 || ch[0].To != state.Down || ch[1].From != state.Pending || ch[0].Cause == "" {
 		t.Errorf("StateChanges = %+v, %v", ch, err)
+	}
+
+	// The test of a monitor deleted meanwhile is not stored.
+	must(t, s.DeleteMonitor(ctx, m.ID))
+	at := t0.Add(2 * time.Minute)
+	err = s.RecordTest(ctx, store.Test{Result: store.Result{MonitorID: m.ID, Time: at, Status: probe.StatusUp},
+		Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Up}, LastTest: at}})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a test of a deleted monitor: %v", err)
+	}
+	if rs, _ := s.Results(ctx, m.ID, t0, t0.Add(time.Hour), 10); len(rs) != 0 {
+		t.Errorf("a deleted monitor's test left %d results", len(rs))
 	}
 }
 

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 )
 
 func (s *Store) RecordRecovery(ctx context.Context, r store.RecoveryRun) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO recovery_log(monitor_id, t_ms, action, status, exit_code, output, duration_ms) VALUES(?,?,?,?,?,?,?)`,
+	_, err := s.w.Exec(ctx, `INSERT INTO recovery_log(monitor_id, t_ms, action, status, exit_code, output, duration_ms) VALUES(?,?,?,?,?,?,?)`,
 		r.MonitorID, ms(r.Time), r.Action, r.Status, r.ExitCode, cleanOutput(r.Output), r.Duration.Milliseconds())
 	return err
 }
 
 // cleanOutput keeps a program's output readable and bounded: valid UTF-8,
-// no control characters but line breaks and tabs, 4 KiB at most.
+// no control characters but line breaks and tabs (PostgreSQL refuses NUL
+// in text anyway), 4 KiB at most.
 func cleanOutput(s string) string {
 	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 	for i, l := range lines {
@@ -29,21 +30,13 @@ func (s *Store) Recoveries(ctx context.Context, monitorID int64, limit int) ([]s
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT t_ms, action, status, exit_code, output, duration_ms FROM recovery_log
-		WHERE monitor_id=? ORDER BY id DESC LIMIT ?`, monitorID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.RecoveryRun
-	for rows.Next() {
+	return List(ctx, s.r, func(rows Row) (store.RecoveryRun, error) {
 		r := store.RecoveryRun{MonitorID: monitorID}
 		var t, d int64
 		if err := rows.Scan(&t, &r.Action, &r.Status, &r.ExitCode, &r.Output, &d); err != nil {
-			return nil, err
+			return r, err
 		}
 		r.Time, r.Duration = fromMS(t), time.Duration(d)*time.Millisecond
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, nil
+	}, `SELECT t_ms, action, status, exit_code, output, duration_ms FROM recovery_log WHERE monitor_id=? ORDER BY id DESC LIMIT ?`, monitorID, limit)
 }

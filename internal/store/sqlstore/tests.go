@@ -1,0 +1,267 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// statements are those every test runs, written for a dialect once.
+type statements struct {
+	version, result, status string
+}
+
+func newStatements(d Dialect) statements {
+	return statements{
+		version: `SELECT version FROM monitor_status WHERE monitor_id=?` + d.ForUpdate,
+		result: `INSERT INTO results(monitor_id, t_ms, status, rtt_us, delivery_us, code, detail, node, location) VALUES(?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (` + d.ResultKey + `) DO UPDATE SET status=excluded.status, rtt_us=excluded.rtt_us, delivery_us=excluded.delivery_us,
+			code=excluded.code, detail=excluded.detail, node=excluded.node, location=excluded.location`,
+		status: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
+			ON CONFLICT(monitor_id) DO UPDATE SET state=excluded.state, status=excluded.status, last_result=excluded.last_result,
+			last_ms=excluded.last_ms, version=monitor_status.version+1`,
+	}
+}
+
+// RecordStatements are the statements every RecordTest runs on d: a
+// database that parses each statement anew (SQLite) prepares them once.
+func RecordStatements(d Dialect) []string {
+	q := newStatements(d)
+	return []string{q.version, q.result, q.status}
+}
+
+func statusCode(s probe.Status) int {
+	switch s {
+	case probe.StatusWarn:
+		return 1
+	case probe.StatusDown:
+		return 2
+	}
+	return 0
+}
+
+func codeStatus(v int) probe.Status {
+	return [...]probe.Status{probe.StatusUp, probe.StatusWarn, probe.StatusDown}[min(max(v, 0), 2)]
+}
+
+func nullString(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
+	st, err := json.Marshal(t.Status.Status)
+	if err != nil {
+		return err
+	}
+	var last []byte
+	if t.Status.LastResult != nil {
+		if last, err = json.Marshal(t.Status.LastResult); err != nil {
+			return err
+		}
+	}
+	r := t.Result
+	var detail any
+	if r.Detail != nil && r.Status != probe.StatusUp {
+		b, err := json.Marshal(r.Detail)
+		if err != nil {
+			return err
+		}
+		detail = string(b)
+	}
+	var code, delivery any
+	if r.Code != "" {
+		code = string(r.Code)
+	}
+	if r.Delivery > 0 {
+		delivery = r.Delivery.Microseconds()
+	}
+	return s.record(ctx, func(tx Conn) error {
+		if t.Fence != nil && s.d.Fence != nil {
+			if err := s.d.Fence(ctx, tx, t.Fence); err != nil {
+				return err
+			}
+		}
+		if t.CheckVersion {
+			var v int64
+			err := tx.QueryRow(ctx, s.q.version, t.Status.MonitorID).Scan(&v)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if v != t.Status.Version {
+				return store.ErrStale
+			}
+		}
+		if r.MonitorID != 0 {
+			if _, err := tx.Exec(ctx, s.q.result, r.MonitorID, ms(r.Time), statusCode(r.Status), r.RTT.Microseconds(), delivery, code, detail, r.Node, r.Location); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, s.q.status, t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest)); err != nil {
+			return s.missing(err)
+		}
+		if c := t.Change; c != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO state_changes(monitor_id, t_ms, from_state, to_state, cause) VALUES(?,?,?,?,?)`,
+				c.MonitorID, ms(c.Time), string(c.From), string(c.To), c.Cause); err != nil {
+				return err
+			}
+		}
+		for _, n := range t.Notifications {
+			status := n.Status
+			if status == "" {
+				status = store.NotifyPending
+			}
+			// The event id is unique: a notification recorded twice (a
+			// retried transaction, a replay after a crash) is stored once.
+			if _, err := tx.Exec(ctx, `INSERT INTO alert_log(event_id, monitor_id, alert_id, kind, payload, status, created_ms) VALUES(?,?,?,?,?,?,?)
+				ON CONFLICT (event_id) DO NOTHING`,
+				n.EventID, n.MonitorID, n.AlertID, n.Kind, specJSON(n.Payload), status, ms(n.Created)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) Status(ctx context.Context, monitorID int64) (*store.Status, error) {
+	var st string
+	var last sql.NullString
+	var lastMS, version int64
+	err := s.r.QueryRow(ctx, `SELECT status, last_result, last_ms, version FROM monitor_status WHERE monitor_id=?`, monitorID).Scan(&st, &last, &lastMS, &version)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	out := &store.Status{MonitorID: monitorID, LastTest: fromMS(lastMS), Version: version}
+	if err := json.Unmarshal([]byte(st), &out.Status); err != nil {
+		return nil, err
+	}
+	if last.Valid {
+		out.LastResult = new(probe.Result)
+		if err := json.Unmarshal([]byte(last.String), out.LastResult); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+const resultCols = `r.t_ms, r.status, r.rtt_us, r.delivery_us, r.code, r.detail, r.node, r.location`
+
+func scanResult(monitorID int64) func(Row) (store.Result, error) {
+	return func(rows Row) (store.Result, error) {
+		var (
+			t, rtt       int64
+			status       int
+			delivery     sql.NullInt64
+			code, detail sql.NullString
+		)
+		r := store.Result{MonitorID: monitorID}
+		if err := rows.Scan(&t, &status, &rtt, &delivery, &code, &detail, &r.Node, &r.Location); err != nil {
+			return r, err
+		}
+		r.Time, r.Status, r.RTT = fromMS(t), codeStatus(status), us(rtt)
+		r.Delivery, r.Code = us(delivery.Int64), probe.Code(code.String)
+		if detail.Valid {
+			r.Detail = new(probe.Result)
+			if err := json.Unmarshal([]byte(detail.String), r.Detail); err != nil {
+				return r, err
+			}
+		}
+		return r, nil
+	}
+}
+
+func (s *Store) Results(ctx context.Context, monitorID int64, from, to time.Time, limit int) ([]store.Result, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	return List(ctx, s.r, scanResult(monitorID), `SELECT `+resultCols+` FROM results r
+		WHERE r.monitor_id=? AND r.t_ms>=? AND r.t_ms<? ORDER BY r.t_ms DESC, r.location LIMIT ?`, monitorID, ms(from), ms(to), limit)
+}
+
+func (s *Store) LatestResults(ctx context.Context, monitorID int64, since time.Time) ([]store.Result, error) {
+	return List(ctx, s.r, scanResult(monitorID), `SELECT `+resultCols+` FROM results r
+		JOIN (SELECT location, max(t_ms) AS t FROM results WHERE monitor_id=? AND t_ms>=? GROUP BY location) l ON l.location=r.location AND l.t=r.t_ms
+		WHERE r.monitor_id=? ORDER BY r.location`, monitorID, ms(since), monitorID)
+}
+
+func scanChange(monitorID int64) func(Row) (store.StateChange, error) {
+	return func(rows Row) (store.StateChange, error) {
+		c := store.StateChange{MonitorID: monitorID}
+		var t int64
+		var from, to string
+		if err := rows.Scan(&t, &from, &to, &c.Cause); err != nil {
+			return c, err
+		}
+		c.Time, c.From, c.To = fromMS(t), state.State(from), state.State(to)
+		return c, nil
+	}
+}
+
+func (s *Store) StateChanges(ctx context.Context, monitorID int64, limit int) ([]store.StateChange, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return List(ctx, s.r, scanChange(monitorID), `SELECT t_ms, from_state, to_state, cause FROM state_changes WHERE monitor_id=? ORDER BY t_ms DESC, id DESC LIMIT ?`, monitorID, limit)
+}
+
+func (s *Store) StateChangesBetween(ctx context.Context, monitorID int64, from, to time.Time) ([]store.StateChange, error) {
+	return List(ctx, s.r, scanChange(monitorID), `SELECT t_ms, from_state, to_state, cause FROM (
+			SELECT t_ms, id, from_state, to_state, cause FROM (
+				SELECT t_ms, id, from_state, to_state, cause FROM state_changes WHERE monitor_id=? AND t_ms < ? ORDER BY t_ms DESC, id DESC LIMIT 1) b
+			UNION ALL
+			SELECT t_ms, id, from_state, to_state, cause FROM state_changes WHERE monitor_id=? AND t_ms >= ? AND t_ms < ?
+		) c ORDER BY t_ms, id`, monitorID, ms(from), monitorID, ms(from), ms(to))
+}
+
+// NotificationCols are the columns ScanNotification scans, of alert_log.
+const NotificationCols = `id, event_id, monitor_id, alert_id, kind, payload, status, attempts, last_error, created_ms, done_ms`
+
+// ScanNotification scans the columns of NotificationCols.
+func ScanNotification(rows Row) (store.Notification, error) {
+	var n store.Notification
+	var payload string
+	var created int64
+	var done *int64
+	if err := rows.Scan(&n.ID, &n.EventID, &n.MonitorID, &n.AlertID, &n.Kind, &payload, &n.Status, &n.Attempts, &n.LastError, &created, &done); err != nil {
+		return n, err
+	}
+	n.Payload, n.Created, n.Done = json.RawMessage(payload), fromMS(created), nullMS(done)
+	return n, nil
+}
+
+func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return List(ctx, s.r, ScanNotification, `SELECT `+NotificationCols+` FROM alert_log WHERE status=? ORDER BY id LIMIT ?`, store.NotifyPending, limit)
+}
+
+func (s *Store) Notifications(ctx context.Context, monitorID int64, limit int) ([]store.Notification, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return List(ctx, s.r, ScanNotification, `SELECT `+NotificationCols+` FROM alert_log WHERE monitor_id=? ORDER BY id DESC LIMIT ?`, monitorID, limit)
+}
+
+func (s *Store) MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error {
+	var done any
+	if status != store.NotifyPending {
+		done = ms(at)
+	}
+	// A claim (PostgreSQL) stays until it expires: a failed attempt is
+	// retried, by any node, no sooner than that.
+	return affected(s.w.Exec(ctx, `UPDATE alert_log SET status=?, attempts=?, last_error=?, done_ms=? WHERE id=?`,
+		status, attempts, lastError, done, id))
+}
+
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	return s.w.Exec(ctx, `DELETE FROM results WHERE t_ms < ?`, ms(before))
+}

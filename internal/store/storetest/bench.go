@@ -1,0 +1,63 @@
+package storetest
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// BenchRecordTest stores passed tests of 1,000 monitors, one after the
+// other, and reports the CPU time this process spent on each (cpu-µs/op:
+// the store's own cost, without a database server's). size, when not nil,
+// returns the database's size on disk once its writes are settled: the
+// bytes per stored result are reported too (goal ≤ 100).
+func BenchRecordTest(b *testing.B, s store.Store, size func() int64) {
+	d := &store.Device{Name: "d", Address: "127.0.0.1"}
+	if err := s.PutDevice(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	const monitors = 1000
+	ids := make([]int64, monitors)
+	for i := range ids {
+		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true}
+		if err := s.PutMonitor(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = m.ID
+	}
+	var base int64
+	if size != nil {
+		base = size()
+	}
+	t0 := time.Now().Add(-7 * 24 * time.Hour)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := ids[i%monitors]
+		at := t0.Add(time.Duration(i) * 60 * time.Millisecond)
+		res := &probe.Result{Type: "smtp", Status: probe.StatusUp, RTT: 3 * time.Millisecond}
+		if err := s.RecordTest(ctx, store.Test{
+			Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: time.Duration(2000+i%5000) * time.Microsecond},
+			Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up}, LastResult: res, LastTest: at},
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	if size != nil && b.N >= 10000 {
+		b.ReportMetric(float64(size()-base)/float64(b.N), "bytes/result")
+	}
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

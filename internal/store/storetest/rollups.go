@@ -1,0 +1,48 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// rollupsMany: an hour of many monitors is rolled up for each of them (the
+// roll-ups are written several to a statement), and a day's averages are
+// integer divisions of its hours' sums, as the hours' are.
+func rollupsMany(t *testing.T, s store.Store) {
+	d := &store.Device{Name: "d", Address: "d"}
+	must(t, s.PutDevice(ctx, d))
+	day := store.Truncate(store.Day, time.Now().Add(-72*time.Hour))
+	const n = 150
+	ms := make([]*store.Monitor, n)
+	for i := range ms {
+		ms[i] = newMonitor(t, s, d.ID, fmt.Sprint("m", i), "smtp")
+		// One test in hour 0 with rtt 1000+i µs, one in hour 1 with 1001+i µs.
+		for h := range 2 {
+			at := day.Add(time.Duration(h)*time.Hour + time.Minute)
+			must(t, s.RecordTest(ctx, store.Test{
+				Result: store.Result{MonitorID: ms[i].ID, Time: at, Status: probe.StatusUp, RTT: time.Duration(1000+i+h) * time.Microsecond},
+				Status: store.Status{MonitorID: ms[i].ID, Status: state.Status{State: state.Up}, LastTest: at},
+			}))
+		}
+	}
+	must(t, s.RollUp(ctx, store.Hour, day, day.Add(2*time.Hour)))
+	must(t, s.RollUp(ctx, store.Day, day, day.Add(24*time.Hour)))
+	for i, m := range ms {
+		hs, err := s.Rollups(ctx, m.ID, store.Hour, day, day.Add(2*time.Hour))
+		if err != nil || len(hs) != 2 || hs[0].Tests != 1 || hs[0].RTTMax != time.Duration(1000+i)*time.Microsecond ||
+			hs[1].RTTAvg != time.Duration(1001+i)*time.Microsecond {
+			t.Fatalf("monitor %d: hourly %+v %v", i, hs, err)
+		}
+		ds, err := s.Rollups(ctx, m.ID, store.Day, day, day.Add(24*time.Hour))
+		// (1000+i + 1001+i) / 2, the half dropped.
+		if err != nil || len(ds) != 1 || ds[0].Tests != 2 || ds[0].RTTAvg != time.Duration(1000+i)*time.Microsecond ||
+			ds[0].RTTMin != time.Duration(1000+i)*time.Microsecond || ds[0].RTTMax != time.Duration(1001+i)*time.Microsecond {
+			t.Fatalf("monitor %d: daily %+v %v", i, ds, err)
+		}
+	}
+}
