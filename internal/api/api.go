@@ -563,7 +563,7 @@ func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*stor
 			delete(m.Secrets, name)
 			continue
 		}
-		sealed, err := s.Vault.Seal([]byte(*v), engine.MonitorRecord(m.ID, name))
+		sealed, err := s.Vault.Seal([]byte(*v), vault.MonitorRecord(m.ID, name))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -865,7 +865,7 @@ func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Al
 		if *p == "" {
 			delete(a.Secrets, "relay.password")
 		} else {
-			sealed, err := s.Vault.Seal([]byte(*p), engine.AlertRecord(a.ID, "relay.password"))
+			sealed, err := s.Vault.Seal([]byte(*p), vault.AlertRecord(a.ID, "relay.password"))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -1017,7 +1017,7 @@ func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) 
 		if v == nil || *v == "" {
 			continue
 		}
-		sealed, err := s.Vault.Seal([]byte(*v), engine.CredentialRecord(c.ID, name))
+		sealed, err := s.Vault.Seal([]byte(*v), vault.CredentialRecord(c.ID, name))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
 )
 
 // A webhook's URL is a secret (a Slack or Teams URL lets anyone post):
@@ -27,7 +27,7 @@ func (s *Server) sealWebhookURL(a *store.Alert, settings config.Alert) error {
 		}
 		return nil
 	}
-	sealed, err := s.Vault.Seal([]byte(u), engine.AlertRecord(a.ID, "webhook.url"))
+	sealed, err := s.Vault.Seal([]byte(u), vault.AlertRecord(a.ID, "webhook.url"))
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (s *Server) webhookURL(a *store.Alert) string {
 	if !ok || s.Vault == nil {
 		return ""
 	}
-	u, err := s.Vault.Open(sealed, engine.AlertRecord(a.ID, "webhook.url"))
+	u, err := s.Vault.Open(sealed, vault.AlertRecord(a.ID, "webhook.url"))
 	if err != nil {
 		return ""
 	}

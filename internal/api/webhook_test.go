@@ -12,9 +12,9 @@ import (
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/discover"
 	"github.com/mailmon/mailmon/internal/egress"
-	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/testutil/fakedns"
 	"github.com/mailmon/mailmon/internal/testutil/operator"
+	"github.com/mailmon/mailmon/internal/vault"
 )
 
 // TestWebhookURLWriteOnly: a webhook's URL is sealed like a password: no
@@ -38,7 +38,7 @@ func TestWebhookURLWriteOnly(t *testing.T) {
 	if strings.Contains(string(a.Spec), "s3cret") {
 		t.Errorf("the URL is stored in the clear: %s", a.Spec)
 	}
-	if pt, err := f.api.Vault.Open(a.Secrets["webhook.url"], engine.AlertRecord(id, "webhook.url")); err != nil || string(pt) != u {
+	if pt, err := f.api.Vault.Open(a.Secrets["webhook.url"], vault.AlertRecord(id, "webhook.url")); err != nil || string(pt) != u {
 		t.Errorf("an update without the URL lost it: %q %v", pt, err)
 	}
 	for _, bad := range []map[string]any{

@@ -15,7 +15,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
 )
@@ -256,7 +255,7 @@ func putCredential(ctx context.Context, s store.Config, v *vault.Vault, pc plann
 			}
 		}
 	}
-	sealed, err := seal(v, c.Secrets, pc.secrets, func(name string) string { return engine.CredentialRecord(c.ID, name) })
+	sealed, err := seal(v, c.Secrets, pc.secrets, func(name string) string { return vault.CredentialRecord(c.ID, name) })
 	if err != nil {
 		return ch, err
 	}
@@ -300,7 +299,7 @@ func putAlert(ctx context.Context, s store.Config, v *vault.Vault, pa plannedAle
 			a.Kind, a.Spec, a.NetworkTarget, ch.Action = pa.cfg.Kind(), spec, network, "updated"
 		}
 	}
-	changed, err := seal(v, a.Secrets, pa.secrets, func(name string) string { return engine.AlertRecord(a.ID, name) })
+	changed, err := seal(v, a.Secrets, pa.secrets, func(name string) string { return vault.AlertRecord(a.ID, name) })
 	if err != nil {
 		return ch, 0, err
 	}
@@ -362,7 +361,7 @@ func putMonitor(ctx context.Context, s store.Config, v *vault.Vault, devID int64
 			m.Type, m.Enabled, m.Spec, m.NetworkTarget, ch.Action = pm.cfg.Type, pm.cfg.IsEnabled(), spec, false, "updated"
 		}
 	}
-	changed, err := seal(v, m.Secrets, pm.secrets, func(name string) string { return engine.MonitorRecord(m.ID, name) })
+	changed, err := seal(v, m.Secrets, pm.secrets, func(name string) string { return vault.MonitorRecord(m.ID, name) })
 	if err != nil {
 		return ch, err
 	}

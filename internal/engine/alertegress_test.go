@@ -35,7 +35,7 @@ func TestNetworkAlertsHeldToEgressWhenDialled(t *testing.T) {
 		hspec, _ := json.Marshal(config.Alert{Name: name + " hook", Webhook: &config.Webhook{}})
 		hook = &store.Alert{Name: name + " hook", Kind: "webhook", Spec: hspec, NetworkTarget: network}
 		must(t, st.PutAlert(ctx, hook))
-		sealed, _ := v.Seal([]byte(hs.URL+"/s3cret-path"), AlertRecord(hook.ID, "webhook.url"))
+		sealed, _ := v.Seal([]byte(hs.URL+"/s3cret-path"), vault.AlertRecord(hook.ID, "webhook.url"))
 		hook.Secrets = map[string]string{"webhook.url": sealed}
 		must(t, st.PutAlert(ctx, hook))
 		espec, _ := json.Marshal(config.Alert{Name: name + " mail", Email: &config.Email{To: []string{"oncall@example.test"},

@@ -33,7 +33,7 @@ func TestCredentialChangeReloadsItsMonitors(t *testing.T) {
 		if c.ID == 0 {
 			must(t, st.PutCredential(ctx, c))
 		}
-		sealed, err := v.Seal([]byte(pw), CredentialRecord(c.ID, "password"))
+		sealed, err := v.Seal([]byte(pw), vault.CredentialRecord(c.ID, "password"))
 		must(t, err)
 		c.Secrets = map[string]string{"password": sealed}
 		must(t, st.PutCredential(ctx, c))

@@ -323,11 +323,11 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	en.cfg.Secret = e.o.Secret
 	e.guard(en)
 	if v, ok := m.Secrets["password"]; ok {
-		pw, err := e.open(v, MonitorRecord(m.ID, "password"))
+		pw, err := e.open(v, vault.MonitorRecord(m.ID, "password"))
 		en.cfg.Password, en.err = probe.Secret(pw), err
 	}
 	if v, ok := m.Secrets["smtp.password"]; ok && en.cfg.SMTP != nil {
-		pw, err := e.open(v, MonitorRecord(m.ID, "smtp.password"))
+		pw, err := e.open(v, vault.MonitorRecord(m.ID, "smtp.password"))
 		en.cfg.SMTP.Password = probe.Secret(pw)
 		en.err = errors.Join(en.err, err)
 	}
@@ -348,16 +348,6 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	}
 	return en, nil
 }
-
-// MonitorRecord names a monitor's secret for the vault.
-func MonitorRecord(id int64, name string) string { return vault.Record("monitor", id, name) }
-
-// AlertRecord names an alert's secret for the vault.
-func AlertRecord(id int64, name string) string { return vault.Record("alert", id, name) }
-
-// CredentialRecord names a credential's secret ("password" or "key") for
-// the vault.
-func CredentialRecord(id int64, name string) string { return vault.Record("credential", id, name) }
 
 func (e *Engine) open(sealed, record string) (string, error) {
 	if e.o.Vault == nil {

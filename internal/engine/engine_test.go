@@ -107,7 +107,7 @@ func TestOutageAlertsLostRecovery(t *testing.T) {
 	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{}})
 	a := &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
 	must(t, st.PutAlert(ctx, a))
-	hookURL, _ := v.Seal([]byte(hs.URL), AlertRecord(a.ID, "webhook.url")) // a webhook's URL is a secret
+	hookURL, _ := v.Seal([]byte(hs.URL), vault.AlertRecord(a.ID, "webhook.url")) // a webhook's URL is a secret
 	a.Secrets = map[string]string{"webhook.url": hookURL}
 	must(t, st.PutAlert(ctx, a))
 	// And an e-mail alert through a relay that wants STARTTLS and AUTH.
@@ -118,7 +118,7 @@ func TestOutageAlertsLostRecovery(t *testing.T) {
 		Relay: config.Leg{Host: relay.Host, Port: relay.Port, TLS: "starttls", CA: ca.File(t), User: "alerts@example.test"}}})
 	ea := &store.Alert{Name: "mail", Kind: "email", Spec: espec}
 	must(t, st.PutAlert(ctx, ea))
-	sealed, _ := v.Seal([]byte("relay-pw"), AlertRecord(ea.ID, "relay.password"))
+	sealed, _ := v.Seal([]byte("relay-pw"), vault.AlertRecord(ea.ID, "relay.password"))
 	ea.Secrets = map[string]string{"relay.password": sealed}
 	must(t, st.PutAlert(ctx, ea))
 	mspec, _ := json.Marshal(config.Monitor{Port: target.Port, EHLO: "engine.test",

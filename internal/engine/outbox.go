@@ -11,6 +11,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
 )
 
 // outbox delivers pending notifications. A notification is written in the
@@ -141,7 +142,7 @@ func (e *Engine) notifier(a *store.Alert) (alert.Notifier, error) {
 		if !ok {
 			return nil, fmt.Errorf("alert %q: the webhook's URL is not set", a.Name)
 		}
-		u, err := e.open(v, AlertRecord(a.ID, "webhook.url"))
+		u, err := e.open(v, vault.AlertRecord(a.ID, "webhook.url"))
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +158,7 @@ func (e *Engine) notifier(a *store.Alert) (alert.Notifier, error) {
 		relay := config.Monitor{SMTP: &em.Relay}
 		cfg := *relay.ProbeConfig(em.Relay.Host).SMTP
 		if v, ok := a.Secrets["relay.password"]; ok {
-			pw, err := e.open(v, AlertRecord(a.ID, "relay.password"))
+			pw, err := e.open(v, vault.AlertRecord(a.ID, "relay.password"))
 			if err != nil {
 				return nil, err
 			}

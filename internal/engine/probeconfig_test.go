@@ -37,7 +37,7 @@ func TestOneMonitorTestedTwiceAtOnce(t *testing.T) {
 	if err := st.PutMonitor(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	sealed, _ := v.Seal([]byte("pw-s3cret"), MonitorRecord(m.ID, "password"))
+	sealed, _ := v.Seal([]byte("pw-s3cret"), vault.MonitorRecord(m.ID, "password"))
 	m.Secrets = map[string]string{"password": sealed}
 	if err := st.PutMonitor(ctx, m); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/mailmon/mailmon/internal/hostcmd"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
 )
 
 func probeSecret(s string) probe.Secret { return probe.Secret(s) }
@@ -89,7 +90,7 @@ func (e *Engine) monitorSecrets(id int64) []string {
 func (e *Engine) alertSecrets(a *store.Alert) []string {
 	out := []string{string(e.o.Secret)}
 	for name, sealed := range a.Secrets {
-		if v, err := e.open(sealed, AlertRecord(a.ID, name)); err == nil {
+		if v, err := e.open(sealed, vault.AlertRecord(a.ID, name)); err == nil {
 			out = append(out, v)
 		}
 	}
@@ -207,7 +208,7 @@ func (e *Engine) openCredential(sc *store.Credential) (*sshCredential, error) {
 	secrets := map[string]string{}
 	for _, k := range []string{"password", "key"} {
 		if v, ok := sc.Secrets[k]; ok {
-			pt, err := e.open(v, CredentialRecord(sc.ID, k))
+			pt, err := e.open(v, vault.CredentialRecord(sc.ID, k))
 			if err != nil {
 				return nil, fmt.Errorf("%w: credential %s: %s: %v", errUnusable, name, k, err)
 			}

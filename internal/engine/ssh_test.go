@@ -334,7 +334,7 @@ func TestRecoverOverSSH(t *testing.T) {
 	spec, _ := json.Marshal(config.Credential{Name: "ops", User: "ops", KnownHost: knownHost(f.hostKey)})
 	c := &store.Credential{Name: "ops", Spec: spec}
 	must(t, st.PutCredential(ctx, c))
-	sealed, err := v.Seal([]byte("pw-in-vault"), CredentialRecord(c.ID, "password"))
+	sealed, err := v.Seal([]byte("pw-in-vault"), vault.CredentialRecord(c.ID, "password"))
 	must(t, err)
 	c.Secrets = map[string]string{"password": sealed}
 	must(t, st.PutCredential(ctx, c))

@@ -67,7 +67,7 @@ func TestWebhookURLStaysSealed(t *testing.T) {
 		}
 		a := &store.Alert{Name: name, Kind: "webhook", Spec: spec}
 		must(t, st.PutAlert(ctx, a))
-		sealed, _ := v.Seal([]byte(u), AlertRecord(a.ID, "webhook.url"))
+		sealed, _ := v.Seal([]byte(u), vault.AlertRecord(a.ID, "webhook.url"))
 		a.Secrets = map[string]string{"webhook.url": sealed}
 		must(t, st.PutAlert(ctx, a))
 		ids = append(ids, a.ID)

@@ -66,6 +66,15 @@ func Record(kind string, id int64, name string) string {
 	return kind + "/" + strconv.FormatInt(id, 10) + "/" + name
 }
 
+// MonitorRecord names a monitor's secret ("password", "smtp.password").
+func MonitorRecord(id int64, name string) string { return Record("monitor", id, name) }
+
+// AlertRecord names an alert's secret ("relay.password", "webhook.url").
+func AlertRecord(id int64, name string) string { return Record("alert", id, name) }
+
+// CredentialRecord names a credential's secret ("password" or "key").
+func CredentialRecord(id int64, name string) string { return Record("credential", id, name) }
+
 // Seal encrypts plaintext for the record named by record (e.g.
 // "monitor/12/password").
 func (v *Vault) Seal(plaintext []byte, record string) (string, error) {
