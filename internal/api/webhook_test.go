@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mailmon/mailmon/internal/alert"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/discover"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/testutil/fakedns"
@@ -116,7 +117,7 @@ func TestWebhookURLHeldToEgress(t *testing.T) {
 	if code, body := f.do(t, "PUT", lpath, rename, f.token); code != http.StatusOK {
 		t.Errorf("editing the operator's loopback webhook, URL kept: %d %v", code, body)
 	}
-	if a, _ := f.api.Store.Alert(ctx, local.ID); a.NetworkTarget || f.api.WebhookOrigin(a) != "http://127.0.0.1:8080" {
+	if a, _ := f.api.Store.Alert(ctx, local.ID); a.NetworkTarget || catalog.WebhookOrigin(f.api.Vault, a) != "http://127.0.0.1:8080" {
 		t.Errorf("an edit that kept the URL changed whose it is: network %v", a.NetworkTarget)
 	}
 	code, body = f.do(t, "PUT", lpath, map[string]any{"settings": map[string]any{"name": "local box",
