@@ -47,15 +47,17 @@ type Server struct {
 	ProbeMaxTimeout  time.Duration
 	ProbeMaxInFlight int
 
-	// Egress is where targets set through the API may lead (nil:
-	// egress.Default()), Resolver the resolver its checks use (nil: the
-	// system's), Timing serve's limits on a monitor's timing (limits.go).
+	// Egress is where targets set through the API and /probe may lead
+	// (nil: egress.Default()), Resolver the resolver its checks use (nil:
+	// the system's), Timing serve's limits on a monitor's timing
+	// (catalog/limits.go).
 	Egress   *egress.Policy
 	Resolver *net.Resolver
 	Timing   config.TimingLimits
 
 	// Catalog is where saves go (nil: one made of Store, Vault, Egress,
-	// Resolver and Timing); serve gives the API and the web UI the same.
+	// Resolver and Timing, which a given one must hold too); serve gives
+	// the API and the web UI the same.
 	Catalog *catalog.Catalog
 
 	catalogOnce    sync.Once

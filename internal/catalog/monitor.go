@@ -170,8 +170,12 @@ func (c *Catalog) DeleteMonitor(ctx context.Context, id int64) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	name := m.Name
+	if d, err := c.Store.Device(ctx, m.DeviceID); err == nil {
+		name = d.Name + "/" + m.Name
+	}
 	if err := c.Store.DeleteMonitor(ctx, id); err != nil {
 		return Result{}, err
 	}
-	return Result{Changes: []Change{{Kind: "monitor", Name: m.Name, Action: "deleted", ID: id}}, Reload: []int64{id}}, nil
+	return Result{Changes: []Change{{Kind: "monitor", Name: name, Action: "deleted", ID: id}}, Reload: []int64{id}}, nil
 }
