@@ -66,10 +66,11 @@ func (c *Catalog) SaveCredential(ctx context.Context, o Origin, id int64, in Cre
 			return err
 		}
 		clear := secrets{}
-		for name, v := range map[string]*string{"password": in.Password, "key": in.Key} {
-			if sent(v) {
-				clear[name] = *v
-			}
+		switch { // one of them is kept: the key, when both are sent
+		case sent(in.Key):
+			clear["key"] = *in.Key
+		case sent(in.Password):
+			clear["password"] = *in.Password
 		}
 		replaceKind(cr.Secrets, clear)
 		if _, err := seal(c.Vault, cr.Secrets, clear, func(n string) string { return vault.CredentialRecord(cr.ID, n) }); err != nil {

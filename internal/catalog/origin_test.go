@@ -2,6 +2,9 @@ package catalog
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"slices"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/vault"
+	"golang.org/x/crypto/ssh"
 )
 
 // TestOriginRules: the same save, made by the network and by the
@@ -312,4 +316,40 @@ func TestAlertsByNameAndWebhookSealed(t *testing.T) {
 	if fe, _ := Fields(err); len(fe) != 1 || fe[0].Path != "notify.alerts[0]" {
 		t.Errorf("an unknown alert's name: %v", err)
 	}
+}
+
+// TestCredentialHoldsOne: a credential holds a password or a key: a new one
+// replaces the other, and of both sent at once the key is kept.
+func TestCredentialHoldsOne(t *testing.T) {
+	ctx := context.Background()
+	c := newCatalog(t)
+	key := testKey(t)
+	const host = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+	cr, _, err := c.SaveCredential(ctx, Network, 0, Credential{Name: "ops", User: "root", KnownHost: host, Password: ptr("pw"), Key: &key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, pw := cr.Secrets["password"]; pw || c.open(t, cr.Secrets, "key", vault.CredentialRecord(cr.ID, "key")) != key {
+		t.Errorf("both sent: %v, want the key alone", cr.Secrets)
+	}
+	cr, _, err = c.SaveCredential(ctx, Network, cr.ID, Credential{Name: "ops", User: "root", KnownHost: host, Password: ptr("pw2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, k := cr.Secrets["key"]; k || c.open(t, cr.Secrets, "password", vault.CredentialRecord(cr.ID, "password")) != "pw2" {
+		t.Errorf("a password sent: %v, want it alone", cr.Secrets)
+	}
+}
+
+func testKey(t *testing.T) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(b))
 }
