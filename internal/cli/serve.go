@@ -21,6 +21,7 @@ import (
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/api"
 	"github.com/mailmon/mailmon/internal/apply"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/demo"
 	"github.com/mailmon/mailmon/internal/egress"
@@ -204,10 +205,11 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	e := engine.New(opts)
 	log.Info("targets set over the API or web UI, and /probe, may reach "+policy.String(), "min_interval", limits.MinInterval, "max_duration", limits.MaxDuration)
 	mux := http.NewServeMux()
+	cat := &catalog.Catalog{Store: st, Vault: v, Egress: policy, Timing: limits} // the API's and the web UI's saves
 	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
-		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits}
+		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())
-	(&web.Server{Store: st, Engine: e, API: apiSrv, Log: log, Secure: *tlsCert != ""}).Register(mux)
+	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != ""}).Register(mux)
 	if *demoMode {
 		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {

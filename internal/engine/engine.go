@@ -348,16 +348,6 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	return en, nil
 }
 
-// MonitorRecord names a monitor's secret for the vault.
-func MonitorRecord(id int64, name string) string { return vault.Record("monitor", id, name) }
-
-// AlertRecord names an alert's secret for the vault.
-func AlertRecord(id int64, name string) string { return vault.Record("alert", id, name) }
-
-// CredentialRecord names a credential's secret ("password" or "key") for
-// the vault.
-func CredentialRecord(id int64, name string) string { return vault.Record("credential", id, name) }
-
 func (e *Engine) open(sealed, record string) (string, error) {
 	if e.o.Vault == nil {
 		return "", errors.New("no vault to open secrets with")

@@ -51,7 +51,7 @@ func monitorWith(t *testing.T, s store.Store, v *vault.Vault, name string) *stor
 	if err := s.PutMonitor(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	sealed, _ := v.Seal([]byte("pw-"+name), vault.Record("monitor", m.ID, "password"))
+	sealed, _ := v.Seal([]byte("pw-"+name), vault.MonitorRecord(m.ID, "password"))
 	m.Secrets = map[string]string{"password": sealed}
 	if err := s.PutMonitor(ctx, m); err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestSealWebhooks(t *testing.T) {
 	if strings.Contains(string(got.Spec), "s3cret-path") || !strings.Contains(string(got.Spec), `"slack"`) {
 		t.Errorf("settings after sealing: %s", got.Spec)
 	}
-	pt, err := v.Open(got.Secrets["webhook.url"], vault.Record("alert", a.ID, "webhook.url"))
+	pt, err := v.Open(got.Secrets["webhook.url"], vault.AlertRecord(a.ID, "webhook.url"))
 	if err != nil || string(pt) != u {
 		t.Errorf("sealed URL: %q %v", pt, err)
 	}

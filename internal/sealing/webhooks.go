@@ -48,7 +48,7 @@ func SealWebhooks(ctx context.Context, st store.Store, v *vault.Vault) (int, err
 				a.Secrets = map[string]string{}
 			}
 			if a.Secrets["webhook.url"] == "" {
-				sealed, err := v.Seal([]byte(spec.Webhook.URL.Value), vault.Record("alert", a.ID, "webhook.url"))
+				sealed, err := v.Seal([]byte(spec.Webhook.URL.Value), vault.AlertRecord(a.ID, "webhook.url"))
 				if err != nil {
 					return n, err
 				}

@@ -1,4 +1,4 @@
-package apply
+package catalog
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 )
 
-// known is the store as apply sees it: a device's monitors are read in one
+// known is the store as ApplyFile sees it: a device's monitors are read in one
 // query the first time one of them is asked for, and a monitor created by
 // this apply is known to have no alerts yet. Without it, each monitor cost
 // three to five queries of its own: 100,000 monitors, half a million.

@@ -1,4 +1,4 @@
-package apply
+package catalog
 
 import (
 	"bytes"
@@ -15,19 +15,20 @@ import (
 // part: each time the report and the store agree.
 func TestApplyAcrossTransactions(t *testing.T) {
 	ctx := context.Background()
-	s, v := setup(t)
+	c := newCatalog(t)
+	s := c.Store
 	env := Env{Getenv: func(string) string { return "pw" }}
 	const n = 2*chunkMonitors + 500
 	var buf bytes.Buffer
 	if err := applygen.Write(&buf, n); err != nil {
 		t.Fatal(err)
 	}
-	count := func(r Report) map[string]int {
-		c := map[string]int{}
-		for _, ch := range r {
-			c[ch.Kind+" "+ch.Action]++
+	count := func(r Result) map[string]int {
+		n := map[string]int{}
+		for _, ch := range r.Changes {
+			n[ch.Kind+" "+ch.Action]++
 		}
-		return c
+		return n
 	}
 	apply := func(y string) map[string]int {
 		t.Helper()
@@ -35,7 +36,7 @@ func TestApplyAcrossTransactions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := Apply(ctx, s, v, f, env)
+		rep, err := c.ApplyFile(ctx, f, env)
 		if err != nil {
 			t.Fatal(err)
 		}

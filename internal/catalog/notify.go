@@ -1,4 +1,4 @@
-package api
+package catalog
 
 import (
 	"cmp"
@@ -19,15 +19,15 @@ import (
 // ids, and a save resolves the names it is sent. The settings store the
 // names of the links, so that the two never tell different stories.
 
-// linkedAlertNames are the names of the alerts ids, ordered as in like
+// LinkedAlertNames are the names of the alerts ids, ordered as in like
 // (the names a request or the stored settings give) and the others by id;
 // nil for none. An id that names no alert is a field error on alerts.
-func (s *Server) linkedAlertNames(ctx context.Context, ids []int64, like []string) ([]string, error) {
+func (c *Catalog) LinkedAlertNames(ctx context.Context, ids []int64, like []string) ([]string, error) {
 	var names []string
 	for _, id := range ids {
-		a, err := s.Store.Alert(ctx, id)
+		a, err := c.Store.Alert(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fieldErrors{{Path: "alerts", Msg: "no such alert"}}
+			return nil, FieldErrors{{Path: "alerts", Msg: "no such alert"}}
 		}
 		if err != nil {
 			return nil, err
@@ -49,14 +49,14 @@ func (s *Server) linkedAlertNames(ctx context.Context, ids []int64, like []strin
 // name the same alerts, or one of them is as GET showed it (the stored
 // links) and the other is the change. It returns the links to set (nil:
 // keep them) and the names the settings store.
-func (s *Server) monitorAlerts(ctx context.Context, id int64, ids []int64, names []string) (set []int64, stored []string, err error) {
+func (c *Catalog) monitorAlerts(ctx context.Context, id int64, ids []int64, names []string) (set []int64, stored []string, err error) {
 	var byName []int64
 	if names != nil {
 		byName = []int64{} // none named: no alerts
 	}
-	var bad fieldErrors
+	var bad FieldErrors
 	for k, n := range names {
-		a, err := s.Store.AlertByName(ctx, n)
+		a, err := c.Store.AlertByName(ctx, n)
 		if errors.Is(err, store.ErrNotFound) {
 			bad = append(bad, config.FieldError{Path: fmt.Sprintf("notify.alerts[%d]", k), Msg: fmt.Sprintf("no alert is named %q", n)})
 			continue
@@ -80,7 +80,7 @@ func (s *Server) monitorAlerts(ctx context.Context, id int64, ids []int64, names
 		// is not the change.
 		var now []int64
 		if id != 0 {
-			if now, err = s.Store.MonitorAlerts(ctx, id); err != nil {
+			if now, err = c.Store.MonitorAlerts(ctx, id); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -89,7 +89,7 @@ func (s *Server) monitorAlerts(ctx context.Context, id int64, ids []int64, names
 		case id != 0 && slices.Equal(sortedIDs(ids), sortedIDs(now)):
 			set = byName
 		default:
-			return nil, nil, fieldErrors{{Path: "notify.alerts", Msg: "names other alerts than alerts (their ids) lists, and both differ from the monitor's: " +
+			return nil, nil, FieldErrors{{Path: "notify.alerts", Msg: "names other alerts than alerts (their ids) lists, and both differ from the monitor's: " +
 				"send one of the two, or the same alerts in both"}}
 		}
 	case ids != nil:
@@ -97,7 +97,7 @@ func (s *Server) monitorAlerts(ctx context.Context, id int64, ids []int64, names
 	case names != nil:
 		set = byName
 	case id != 0:
-		b, err := s.monitorSpec(ctx, id)
+		b, err := c.monitorSpec(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -105,13 +105,13 @@ func (s *Server) monitorAlerts(ctx context.Context, id int64, ids []int64, names
 		if err := json.Unmarshal(b, &was); err != nil {
 			return nil, nil, err
 		}
-		if ids, err = s.Store.MonitorAlerts(ctx, id); err != nil {
+		if ids, err = c.Store.MonitorAlerts(ctx, id); err != nil {
 			return nil, nil, err
 		}
-		stored, err = s.linkedAlertNames(ctx, ids, was.Notify.Alerts)
+		stored, err = c.LinkedAlertNames(ctx, ids, was.Notify.Alerts)
 		return nil, stored, err
 	}
-	stored, err = s.linkedAlertNames(ctx, sortedIDs(set), names)
+	stored, err = c.LinkedAlertNames(ctx, sortedIDs(set), names)
 	return set, stored, err
 }
 
