@@ -5,12 +5,22 @@ GO ?= go
 FUZZTIME ?= 60000x
 PKGS := ./...
 
+# What "mailmon version" says (internal/version): packaging/version.sh reads
+# the git tag or the VERSION file; the commit and its date, not the build's,
+# so that two builds of one commit are alike.
+VERSION ?= $(shell packaging/version.sh)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+LDFLAGS := -X github.com/mailmon/mailmon/internal/version.version=$(VERSION) \
+	-X github.com/mailmon/mailmon/internal/version.commit=$(COMMIT) \
+	-X github.com/mailmon/mailmon/internal/version.date=$(DATE)
+
 .PHONY: all build test check vet race fuzz bench-smoke bench bench-daemon bench-peers soak bench-pg bench-apply clean
 
 all: build
 
 build:
-	$(GO) build -o bin/mailmon ./cmd/mailmon
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mailmon ./cmd/mailmon
 
 # The whole suite, as CI runs it: formatting, vet, every test with the race
 # detector (real Postfix and Dovecot included), then each fuzz target briefly.
