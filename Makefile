@@ -25,6 +25,7 @@ build:
 # dist/: a static binary (pure-Go SQLite, no cgo), the man page, the .deb,
 # the .rpm and the container image (docker load format); packaging/README.md.
 package:
+	rm -rf dist
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/bin/mailmon ./cmd/mailmon
 	$(GO) -C packaging run . -binary $(CURDIR)/dist/bin/mailmon -out $(CURDIR)/dist \
 	  -version $(VERSION) -commit "$(COMMIT)" -date "$(DATE)"
