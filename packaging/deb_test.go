@@ -59,6 +59,9 @@ func TestDebContents(t *testing.T) {
 			t.Errorf("no %s: %v", s, err)
 		}
 	}
+	if deps, _ := exec.Command("dpkg-deb", "--field", deb, "Depends").Output(); strings.TrimSpace(string(deps)) != "passwd" {
+		t.Errorf("Depends: %q, want passwd (groupadd, useradd)", deps)
+	}
 	ver, _ := exec.Command("dpkg-deb", "--field", deb, "Version").Output()
 	if want := debVersion(distVersion(t)); strings.TrimSpace(string(ver)) != want {
 		t.Errorf("Version: %q, want %q (mailmon version's, with ~ before the pre-release)", ver, want)
@@ -93,6 +96,9 @@ func TestRPMContents(t *testing.T) {
 	scripts, err := exec.Command("rpm", "-qp", "--scripts", rpm).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v: %s", err, scripts)
+	}
+	if deps, _ := exec.Command("rpm", "-qpR", rpm).Output(); !strings.Contains(string(deps), "shadow-utils") {
+		t.Errorf("the .rpm does not require shadow-utils (useradd):\n%s", deps)
 	}
 	for _, want := range []string{"preinstall scriptlet", "useradd --system", "postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet"} {
 		if !strings.Contains(string(scripts), want) {
