@@ -140,7 +140,7 @@ func (m *imapMailbox) sweep() error {
 	// it), so other installations' cannot crowd ours out of the window.
 	// The stamp's creation time, not the arrival date (OLDER, RFC 5032),
 	// decides: a probe delivered late is stale all the same.
-	uids, err := m.s.Client.UIDSearch(imap.Atom("HEADER"), imap.String(Header), imap.String("v1 "+InstallationID(m.cfg.Secret)))
+	uids, err := m.s.Client.UIDSearch(imap.Atom("HEADER"), imap.String(Header), imap.String("v1 "+InstallationID(m.cfg.InstallationKey)))
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (m *imapMailbox) sweep() error {
 	var stale []uint32
 	now := m.t.Now()
 	for _, h := range hs {
-		if f, err := Inspect(m.cfg.Secret, h.Raw); err == nil && now.Sub(f.Created) > m.cfg.StaleAfter {
+		if f, err := Inspect(m.cfg.InstallationKey, h.Raw); err == nil && now.Sub(f.Created) > m.cfg.StaleAfter {
 			stale = append(stale, h.UID)
 		}
 	}
@@ -480,7 +480,7 @@ func (m *imapMailbox) take(p *Probe, l *imapLook) (*sighting, error) {
 			return err
 		}
 		for _, h := range hs {
-			f, err := Inspect(m.cfg.Secret, h.Raw)
+			f, err := Inspect(m.cfg.InstallationKey, h.Raw)
 			if err != nil || f.Nonce != p.Nonce {
 				if !l.junk {
 					m.ignore[h.UID] = true

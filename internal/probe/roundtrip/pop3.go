@@ -261,7 +261,7 @@ func (m *pop3Mailbox) scan(t *probe.Trace, s *pop3probe.Session, nonce string) (
 			}
 			sc.read++
 			msg := byID[id]
-			f, err := Inspect(m.cfg.Secret, hdr)
+			f, err := Inspect(m.cfg.InstallationKey, hdr)
 			switch {
 			case err != nil:
 			case nonce != "" && f.Nonce == nonce && sc.mine != nil:

@@ -47,7 +47,7 @@ func ProbeIMAP(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 }
 
 func run(ctx context.Context, cfg *probe.Config, t *probe.Trace, mb mailbox) error {
-	p, err := NewProbe(cfg.Secret, cfg.Monitor, cfg.From, cfg.To, t.Now())
+	p, err := NewProbe(cfg.InstallationKey, cfg.Monitor, cfg.From, cfg.To, t.Now())
 	if err != nil {
 		return err
 	}
