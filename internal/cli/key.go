@@ -41,10 +41,11 @@ func storageKey(o *dbOptions, env Env) (*vault.Vault, storagekey.Origin, error) 
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, origin, fmt.Errorf("--db: %v", err)
 		}
-		origin.File = filepath.Join(dir, "storage.key")
+		origin.File = filepath.Join(dir, vault.KeyFile)
 		_, statErr := os.Stat(origin.File)
 		origin.Created = errors.Is(statErr, fs.ErrNotExist)
-		k, err = keyfile.Source{Dir: dir, Getenv: env.Getenv, Env: vault.EnvVar, Name: "storage.key"}.Load()
+		v, err := vault.Load(dir, env.Getenv)
+		return v, origin, err
 	}
 	if err != nil {
 		return nil, origin, err

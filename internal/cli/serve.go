@@ -36,21 +36,11 @@ import (
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
-// openStore opens the database of --db and its vault, whose key file lives
-// beside a SQLite database (for PostgreSQL: $MAILMON_SECRET_KEY).
-func openStore(ctx context.Context, db string, env Env) (store.Store, *vault.Vault, error) {
-	return openDB(ctx, &dbOptions{db: db}, true, env)
-}
-
 // dbOptions are the flags of commands that touch the database.
 type dbOptions struct {
 	db       string
 	keyFile  string
 	readOnly bool // the command only reads: the key is checked, nothing written
-}
-
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "./mailmon.db", "database: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DB shared by several nodes")
 }
 
 // dbFlags adds --db and --key-file.

@@ -154,7 +154,7 @@ func (s *Servers) Close() error {
 	}
 	s.closers = nil
 	s.wg.Wait()
-	return nil
+	return errors.Join(errs...)
 }
 
 // flaky drops connections during its down periods.

@@ -21,15 +21,19 @@ import (
 // EnvVar names the environment variable that may hold the key.
 const EnvVar = "MAILMON_SECRET_KEY"
 
+// KeyFile is the name of the key's file in its directory (beside a SQLite
+// database).
+const KeyFile = "storage.key"
+
 // Vault seals and opens secrets.
 type Vault struct {
 	aead cipher.AEAD
 }
 
 // Load reads (or creates) the key: $MAILMON_SECRET_KEY, else the file
-// "storage.key" in dir, created with mode 0600 when missing.
+// KeyFile in dir, created with mode 0600 when missing.
 func Load(dir string, getenv func(string) string) (*Vault, error) {
-	k, err := keyfile.Source{Dir: dir, Getenv: getenv, Env: EnvVar, Name: "storage.key"}.Load()
+	k, err := keyfile.Source{Dir: dir, Getenv: getenv, Env: EnvVar, Name: KeyFile}.Load()
 	if err != nil {
 		return nil, err
 	}
