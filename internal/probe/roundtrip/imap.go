@@ -354,7 +354,7 @@ func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imap
 		full = true
 		switch {
 		case now.Before(sprintEnd):
-			if err := imapSleep(ctx, min(imapSprintPause, left)); err != nil {
+			if err := sleep(ctx, min(imapSprintPause, left)); err != nil {
 				return nil, err
 			}
 			full = !m.t.Now().Before(sprintEnd)
@@ -374,7 +374,7 @@ func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imap
 			}
 			continue
 		default:
-			if err := imapSleep(ctx, min(pause, left)); err != nil {
+			if err := sleep(ctx, min(pause, left)); err != nil {
 				return nil, err
 			}
 			pause = min(2*pause, m.cfg.PollInterval)
@@ -382,17 +382,6 @@ func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imap
 		if err := m.s.Client.Noop(); err != nil {
 			return nil, err
 		}
-	}
-}
-
-func imapSleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
 	}
 }
 

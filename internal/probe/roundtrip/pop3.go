@@ -421,12 +421,5 @@ func pop3Sleep(ctx context.Context, pause, took time.Duration) error {
 			pause = room
 		}
 	}
-	t := time.NewTimer(pause)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, pause)
 }
