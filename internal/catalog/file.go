@@ -84,7 +84,7 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 	bad := func(field, format string, args ...any) {
 		problems = append(problems, config.Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	get := func(field string, sec config.Secret, out secrets, name string) {
+	get := func(field string, sec config.SecretRef, out secrets, name string) {
 		if !sec.Set() {
 			return
 		}

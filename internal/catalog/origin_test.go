@@ -286,7 +286,7 @@ func TestAlertsByNameAndWebhookSealed(t *testing.T) {
 	ctx := context.Background()
 	c := newCatalog(t)
 	const url = "https://hooks.example.test/services/s3cret"
-	a, _, err := c.SaveAlert(ctx, Network, 0, Alert{Settings: config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.Secret{Value: url}}}})
+	a, _, err := c.SaveAlert(ctx, Network, 0, Alert{Settings: config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.SecretRef{Value: url}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

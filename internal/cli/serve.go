@@ -27,7 +27,7 @@ import (
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/gctune"
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
@@ -36,21 +36,11 @@ import (
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
-// openStore opens the database of --db and its vault, whose key file lives
-// beside a SQLite database (for PostgreSQL: $MAILMON_SECRET_KEY).
-func openStore(ctx context.Context, db string, env Env) (store.Store, *vault.Vault, error) {
-	return openDB(ctx, &dbOptions{db: db}, true, env)
-}
-
 // dbOptions are the flags of commands that touch the database.
 type dbOptions struct {
 	db       string
 	keyFile  string
 	readOnly bool // the command only reads: the key is checked, nothing written
-}
-
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "./mailmon.db", "database: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DB shared by several nodes")
 }
 
 // dbFlags adds --db and --key-file.
@@ -167,15 +157,15 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	}
 	defer st.Close()
 	getenv := env.Getenv
-	if *demoMode && *secretFile == "" && getenv(secret.EnvVar) == "" {
+	if *demoMode && *secretFile == "" && getenv(keyfile.InstallationEnv) == "" {
 		getenv = func(k string) string { // the demo leaves the user's config directory alone
-			if k == secret.EnvVar {
+			if k == keyfile.InstallationEnv {
 				return "mailmon-demo-installation-secret"
 			}
 			return env.Getenv(k)
 		}
 	}
-	key, err := secret.Source{File: *secretFile, Getenv: getenv}.Load()
+	key, err := keyfile.Source{File: *secretFile, Getenv: getenv}.Load()
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
@@ -196,7 +186,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		host, _ := os.Hostname()
 		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	opts := engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
+	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
 		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits}
 	if c, ok := st.(store.Cluster); ok {
 		opts.Cluster = c

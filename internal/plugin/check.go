@@ -3,8 +3,8 @@
 // and what Nagios, Icinga 2, Naemon and Checkmk expect): short and long
 // options, thresholds in the guidelines' range syntax, one ASCII status
 // line, perfdata with the thresholds, exit codes 0-3, usage errors on
-// stdout. Both "mailmon check" and the small check_mailmon binary run it;
-// it links no part of the daemon.
+// stdout. "mailmon check" runs it; it links no part of the daemon
+// (internal/layers holds it to that).
 package plugin
 
 import (
@@ -18,11 +18,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/sasl"
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/version"
 )
 
 // Exit codes of the Monitoring Plugins guidelines.
@@ -38,8 +39,7 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	IsTerminal     bool   // stderr is a terminal: a round trip shows its progress there
-	Prog           string // how the command is called, for usage: "mailmon check", "check_mailmon"
-	Version        string // what -V prints
+	Prog           string // how the command is called, for usage: "mailmon check"
 }
 
 // Check runs "mailmon check TYPE [options]" (args start with TYPE) and
@@ -59,7 +59,7 @@ func Check(ctx context.Context, args []string, env Env) int {
 		if f.help {
 			fmt.Fprint(env.Stdout, help(env.Prog, opts))
 		} else {
-			fmt.Fprintln(env.Stdout, "mailmon", env.Version)
+			fmt.Fprintln(env.Stdout, version.Get())
 		}
 		return Unknown
 	}
@@ -83,7 +83,7 @@ func checkType(ctx context.Context, typ string, args []string, env Env) int {
 		fmt.Fprint(env.Stdout, help(env.Prog, opts))
 		return Unknown
 	case f.version:
-		fmt.Fprintln(env.Stdout, "mailmon", env.Version)
+		fmt.Fprintln(env.Stdout, version.Get())
 		return Unknown
 	case fs.NArg() > 0:
 		return usageError(env, typ, fmt.Sprintf("unexpected argument %q (options start with -)", fs.Arg(0)))
@@ -233,7 +233,7 @@ func (f *flags) config(kind probe.Kind, env Env) (probe.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Password = probe.Secret(pw)
+	cfg.Password = probe.Password(pw)
 	if kind.RoundTrip {
 		if err := f.roundTrip(&cfg, env); err != nil {
 			return cfg, err
@@ -267,15 +267,15 @@ func (f *flags) roundTrip(cfg *probe.Config, env Env) error {
 	}
 	cfg.SMTP = &probe.Config{
 		Host: f.smtpHost, Port: f.smtpPort, TLS: probe.TLSMode(smtpTLS),
-		User: f.smtpUser, Password: probe.Secret(pw), Auth: f.smtpAuth,
+		User: f.smtpUser, Password: probe.Password(pw), Auth: f.smtpAuth,
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		AllowPlaintextAuth: f.allowPlaintext, CertWarnDays: cfg.CertWarnDays, EHLOName: f.ehlo,
 	}
-	key, err := secret.Source{File: f.secretFile, Getenv: env.Getenv}.Load()
+	key, err := keyfile.Source{File: f.secretFile, Getenv: env.Getenv}.Load()
 	if err != nil {
 		return err
 	}
-	cfg.Secret = key
+	cfg.InstallationKey = key
 	return nil
 }
 

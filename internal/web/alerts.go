@@ -149,7 +149,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	switch v["kind"] {
 	case "webhook":
 		// Left empty on an edit, the stored URL stays.
-		a.Webhook = &config.Webhook{URL: config.Secret{Value: strings.TrimSpace(r.PostForm.Get("webhook.url"))}, Format: v["webhook.format"]}
+		a.Webhook = &config.Webhook{URL: config.SecretRef{Value: strings.TrimSpace(r.PostForm.Get("webhook.url"))}, Format: v["webhook.format"]}
 	case "email":
 		port := 0
 		if x := v["email.relay.port"]; x != "" {

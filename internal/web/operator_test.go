@@ -58,7 +58,7 @@ func TestEveryFormRefusesCommandsAndPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := f.saveAlert(ctx, 0, config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.Secret{Value: "https://hooks.example.test/x"}}}, nil)
+	a, err := f.saveAlert(ctx, 0, config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.SecretRef{Value: "https://hooks.example.test/x"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func newFixture(t *testing.T, withEngine bool) *fixture {
 	}
 	var e *engine.Engine
 	if withEngine {
-		e = engine.New(engine.Options{Store: st, Vault: v, Secret: []byte("web-test-secret-0123456789"), Egress: allowed})
+		e = engine.New(engine.Options{Store: st, Vault: v, InstallationKey: []byte("web-test-secret-0123456789"), Egress: allowed})
 		if err := e.Load(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -284,7 +284,7 @@ func newReaders(t *testing.T) *readers {
 		t.Fatal(err)
 	}
 	loopback := egress.Default().AllowLoopback()
-	e := engine.New(engine.Options{Store: st, Vault: v, Secret: []byte("kinds-test-secret-0123456789"), Egress: loopback})
+	e := engine.New(engine.Options{Store: st, Vault: v, InstallationKey: []byte("kinds-test-secret-0123456789"), Egress: loopback})
 	cat := &catalog.Catalog{Store: st, Vault: v, Egress: loopback}
 	f := &readers{api: &api.Server{Store: st, Engine: e, Vault: v, Egress: loopback, Catalog: cat}, cat: cat, token: api.NewToken()}
 	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: api.HashToken(f.token)}); err != nil {

@@ -1,8 +1,13 @@
-// Package secret holds this installation's secret: the key under which
-// round-trip probe messages are signed, so that mailmon deletes only the
-// messages it sent itself. It is created on first use with mode 0600, or
-// given in a file or the environment, and never printed.
-package secret
+// Package keyfile loads key material: from a file the user names (refused
+// when others may read it), from an environment variable, or from a file in
+// the configuration directory, created with mode 0600 on first use. Keys
+// never print themselves.
+//
+// Its defaults are those of this installation's key (MAILMON_SECRET, the
+// file "secret"): the key under which round-trip probe messages are signed,
+// so that mailmon deletes only the messages it sent itself. The vault's
+// storage key is loaded through it too, under its own names.
+package keyfile
 
 import (
 	"crypto/rand"
@@ -18,27 +23,28 @@ import (
 // MinLen is the shortest secret accepted, in bytes.
 const MinLen = 16
 
-// EnvVar names the environment variable that may hold the secret.
-const EnvVar = "MAILMON_SECRET"
+// InstallationEnv names the environment variable that may hold the
+// installation key.
+const InstallationEnv = "MAILMON_SECRET"
 
-// Key is an installation secret. It never prints itself.
+// Key is key material. It never prints itself.
 type Key []byte
 
 func (Key) String() string   { return "[redacted]" }
 func (Key) GoString() string { return "[redacted]" }
 
-// Source says where the secret comes from, in order of precedence: a file
+// Source says where a key comes from, in order of precedence: a file
 // named by the user, the environment, or the default file in the user's
 // configuration directory (created when missing).
 type Source struct {
 	File   string              // --secret-file
 	Getenv func(string) string // nil: os.Getenv
 	Dir    string              // default directory; "": os.UserConfigDir()/mailmon
-	Env    string              // environment variable; "": EnvVar
+	Env    string              // environment variable; "": InstallationEnv
 	Name   string              // file name in Dir; "": "secret"
 }
 
-// Load returns the secret.
+// Load returns the key.
 func (s Source) Load() (Key, error) {
 	getenv := s.Getenv
 	if getenv == nil {
@@ -46,7 +52,7 @@ func (s Source) Load() (Key, error) {
 	}
 	env, name := s.Env, s.Name
 	if env == "" {
-		env = EnvVar
+		env = InstallationEnv
 	}
 	if name == "" {
 		name = "secret"
@@ -61,7 +67,7 @@ func (s Source) Load() (Key, error) {
 	if dir == "" {
 		base, err := os.UserConfigDir()
 		if err != nil {
-			return nil, fmt.Errorf("secret: no configuration directory (set %s or --secret-file): %w", EnvVar, err)
+			return nil, fmt.Errorf("secret: no configuration directory (set %s or --secret-file): %w", InstallationEnv, err)
 		}
 		dir = filepath.Join(base, "mailmon")
 	}

@@ -1,4 +1,4 @@
-package secret
+package keyfile
 
 import (
 	"fmt"
@@ -39,7 +39,7 @@ func TestPrecedenceAndChecks(t *testing.T) {
 	os.WriteFile(file, []byte("a-secret-from-a-file-0123\n"), 0o600)
 	env := func(v string) func(string) string {
 		return func(k string) string {
-			if k == EnvVar {
+			if k == InstallationEnv {
 				return v
 			}
 			return ""

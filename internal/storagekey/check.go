@@ -1,5 +1,5 @@
-// Package sealing looks after a store's sealed values as a whole: the
-// check that the storage key is the one they are sealed with (a verifier
+// Package storagekey looks after the storage key and the store's sealed
+// values as a whole: the check that the key is the one they are sealed with (a verifier
 // sealed under a fixed record), the upgrade that seals the webhook URLs an
 // older mailmon kept in the clear, and the rotation of the key.
 //
@@ -8,7 +8,7 @@
 // it came from and what to do, rather than found out by every monitor
 // going Warn ("secret does not decrypt") or by apply sealing some secrets
 // under it.
-package sealing
+package storagekey
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package sealing
+package storagekey
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
 )
@@ -38,7 +38,7 @@ func SideFile(keyFile string) string { return keyFile + ".new" }
 
 // LoadKeyFile makes a vault of the key in a file.
 func LoadKeyFile(path string) (*vault.Vault, error) {
-	k, err := secret.Source{File: path}.Load()
+	k, err := keyfile.Source{File: path}.Load()
 	if err != nil {
 		return nil, err
 	}
