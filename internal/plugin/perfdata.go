@@ -31,7 +31,7 @@ func (p Perf) String() string {
 // its quotes, as the guidelines ask; '|' and line ends, which would end
 // the perfdata, become '_'.
 func quoteLabel(l string) string {
-	l = strings.NewReplacer("|", "_", "\n", "_", "\r", "_").Replace(ascii(l))
+	l = ascii(strings.NewReplacer("|", "_", "\n", "_", "\r", "_").Replace(l))
 	if l == "" {
 		l = "_"
 	}
