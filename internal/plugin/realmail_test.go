@@ -13,7 +13,10 @@ import (
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
 
-func TestMain(m *testing.M) { realmail.Main(m) }
+func TestMain(m *testing.M) {
+	runAsMailmon()
+	realmail.Main(m)
+}
 
 // run is "mailmon check ARGS…" in this process.
 func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
