@@ -34,6 +34,7 @@ func main() {
 	realServers := flag.Bool("real", true, "also measure against real Postfix and Dovecot")
 	out := flag.String("out", "bench/results", "folder for the Markdown result")
 	strict := flag.Bool("strict", false, "exit 1 when any run did not end OK (the CI smoke run)")
+	alone := flag.Bool("checkonly", true, "also measure \"mailmon check\" built alone (internal/bench/plugin/checkonly, never shipped)")
 	flag.Parse()
 
 	work, err := os.MkdirTemp("", "mailmon-plugin-bench-")
@@ -41,10 +42,21 @@ func main() {
 	defer os.RemoveAll(work)
 
 	t := tools{mailmon: *bin, plugins: *plugins}
+	if *alone {
+		t.checkonly = filepath.Join(work, "checkonly")
+		// Built as make package builds mailmon: static, stripped.
+		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", t.checkonly, "./internal/bench/plugin/checkonly")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
+		if err != nil {
+			must(fmt.Errorf("building checkonly: %v: %s", err, out))
+		}
+	}
 	cases := []bench{{
 		name: "start-up alone", target: "none",
-		mailmon: []string{t.mailmon, "version"},
-		plugin:  []string{t.plugin("check_smtp"), "-V"}, pluginExit: 3, // -V exits 3, as the guidelines ask
+		mailmon:   []string{t.mailmon, "check", "-V"},
+		checkonly: t.alone("-V"), mailmonExit: 3,
+		plugin: []string{t.plugin("check_smtp"), "-V"}, pluginExit: 3, // -V exits 3, as the guidelines ask
 	}}
 	farmSite, stopFarm := startFarm(work)
 	defer stopFarm()
@@ -60,10 +72,12 @@ func main() {
 		}
 	}
 
+	load := loads{start: loadAvg()}
 	for i := range cases {
 		cases[i].measure(*warm, *n)
 	}
-	md := report(cases, *n, versions(t))
+	load.end = loadAvg()
+	md := report(cases, *n, versions(t), load)
 	fmt.Print("\n" + md)
 	must(os.MkdirAll(*out, 0o755))
 	name := filepath.Join(*out, "plugin-"+time.Now().UTC().Format("2006-01-02")+".md")
@@ -107,9 +121,17 @@ func startFarm(work string) (site, func()) {
 	}
 }
 
-type tools struct{ mailmon, plugins string }
+type tools struct{ mailmon, checkonly, plugins string }
 
 func (t tools) plugin(name string) string { return filepath.Join(t.plugins, name) }
+
+// alone is "mailmon check ARGS" as checkonly runs it, or nil without it.
+func (t tools) alone(args ...string) []string {
+	if t.checkonly == "" {
+		return nil
+	}
+	return append([]string{t.checkonly, "check"}, args...)
+}
 
 // cases are the checks of a site, each as mailmon and the plug-in its
 // users would replace it with would run it. Both sides speak the same
@@ -124,10 +146,16 @@ func (t tools) cases(s site) []bench {
 	mm := func(typ, addr string, more ...string) []string {
 		return append(append([]string{t.mailmon, "check", typ}, hp(addr)...), more...)
 	}
+	co := func(mailmon []string) []string {
+		if t.checkonly == "" {
+			return nil
+		}
+		return append([]string{t.checkonly}, mailmon[1:]...)
+	}
 	pl := func(name, addr string, more ...string) []string {
 		return append(append([]string{t.plugin(name)}, hp(addr)...), more...)
 	}
-	return []bench{
+	cases := []bench{
 		{name: "smtp", target: s.name, mailmon: mm("smtp", s.smtp), plugin: pl("check_smtp", s.smtp)},
 		{name: "smtp STARTTLS", target: s.name,
 			mailmon: mm("smtp", s.smtpTLS, "-S", "--ca", s.caFile, "--servername", s.serverName),
@@ -135,37 +163,43 @@ func (t tools) cases(s site) []bench {
 		{name: "pop3", target: s.name, mailmon: mm("pop3", s.pop3), plugin: pl("check_pop", s.pop3)},
 		{name: "imap", target: s.name, mailmon: mm("imap", s.imap), plugin: pl("check_imap", s.imap)},
 	}
+	for i := range cases {
+		cases[i].checkonly = co(cases[i].mailmon)
+	}
+	return cases
 }
 
-// bench is one check as both tools run it, and what they cost.
+// bench is one check as the tools run it, and what they cost.
 type bench struct {
-	name, target    string
-	mailmon, plugin []string
-	pluginExit      int // the plug-in's exit code when all is well
+	name, target               string
+	mailmon, checkonly, plugin []string // checkonly: nil when not measured
+	mailmonExit, pluginExit    int      // the exit codes when all is well
 
-	mailmonRuns, pluginRuns []run
-	errs                    int
-	firstErr                string
+	mailmonRuns, checkonlyRuns, pluginRuns []run
+	errs                                   int
+	firstErr                               string
 }
 
 // run is one process's cost.
 type run struct{ cpu, wall time.Duration }
 
-// measure runs both commands warm+n times, taking turns and alternating
-// which goes first, so that what else the machine does falls on both
+// measure runs the commands warm+n times, taking turns and rotating
+// which goes first, so that what else the machine does falls on all
 // alike. Only runs that ended as expected count.
 func (b *bench) measure(warm, n int) {
+	type tool struct {
+		argv []string
+		exit int
+		runs *[]run
+	}
+	tools := []tool{{b.mailmon, b.mailmonExit, &b.mailmonRuns}, {b.plugin, b.pluginExit, &b.pluginRuns}}
+	if b.checkonly != nil {
+		tools = append(tools, tool{b.checkonly, b.mailmonExit, &b.checkonlyRuns})
+	}
 	for i := 0; i < warm+n; i++ {
-		order := []bool{true, false}
-		if i%2 == 1 {
-			order = []bool{false, true}
-		}
-		for _, isMailmon := range order {
-			argv, want := b.plugin, b.pluginExit
-			if isMailmon {
-				argv, want = b.mailmon, 0
-			}
-			r, err := once(argv, want)
+		for j := range tools {
+			tl := tools[(i+j)%len(tools)]
+			r, err := once(tl.argv, tl.exit)
 			if err != nil {
 				b.errs++
 				if b.firstErr == "" {
@@ -173,18 +207,13 @@ func (b *bench) measure(warm, n int) {
 				}
 				continue
 			}
-			if i < warm {
-				continue
-			}
-			if isMailmon {
-				b.mailmonRuns = append(b.mailmonRuns, r)
-			} else {
-				b.pluginRuns = append(b.pluginRuns, r)
+			if i >= warm {
+				*tl.runs = append(*tl.runs, r)
 			}
 		}
 	}
-	fmt.Printf("%-16s %-15s mailmon %s  plug-in %s  errors %d %s\n", b.name, b.target,
-		median(b.mailmonRuns), median(b.pluginRuns), b.errs, b.firstErr)
+	fmt.Printf("%-16s %-15s mailmon %s  alone %s  plug-in %s  errors %d %s\n", b.name, b.target,
+		median(b.mailmonRuns), median(b.checkonlyRuns), median(b.pluginRuns), b.errs, b.firstErr)
 }
 
 // once runs argv and measures it: the child's own user + system CPU (not
