@@ -219,6 +219,9 @@ func (f *flags) config(kind probe.Kind, env Env) (probe.Config, error) {
 	if f.timeout.D <= 0 {
 		return cfg, errors.New("--timeout must be positive")
 	}
+	if c := f.certDays; c.warn > 0 && c.crit > c.warn {
+		return cfg, fmt.Errorf("-D %d,%d: CRIT is more days than WARN, so WARN would never be seen: give -D %d,%d", c.warn, c.crit, c.crit, c.warn)
+	}
 	if f.certDays.warn == 0 {
 		cfg.CertWarnDays = -1 // explicitly never warn; Validate treats 0 as unset
 	}

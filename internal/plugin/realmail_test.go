@@ -75,6 +75,8 @@ func TestRealServers(t *testing.T) {
 			`^IMAP OK - [^\n|]*\n-- connected to [^\n]*\nS: \* OK[^\n]*\n(.*\n)*C: a1 LOGOUT\n(.*\n)*\|time=[^\n]*\n$`},
 		{"bad range: UNKNOWN on stdout", []string{"smtp", "-H", "127.0.0.1", "-w", "5:1"}, Unknown,
 			`^SMTP UNKNOWN - invalid value "5:1" for flag -w: "5:1": the start is above the end\nUsage: `},
+		{"-D CRIT above WARN", []string{"smtp", "-H", "127.0.0.1", "-D", "14,30"}, Unknown,
+			`^SMTP UNKNOWN - -D 14,30: CRIT is more days than WARN, so WARN would never be seen: give -D 30,14\n`},
 		{"no host: UNKNOWN on stdout", []string{"imap", "-p", port(e.IMAP)}, Unknown, `^IMAP UNKNOWN - --host: .*required`},
 		{"unknown option", []string{"smtp", "-H", "127.0.0.1", "-Z"}, Unknown, `^SMTP UNKNOWN - -Z is not an option\n`},
 		{"-h exits 3", []string{"smtp", "-h"}, Unknown, `^Usage: mailmon check TYPE -H HOST \[options\]\n(.*\n)*Exit codes: `},
