@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,16 +136,44 @@ func usageError(env Env, typ, msg string) int {
 	}
 	fmt.Fprintf(env.Stdout, "%s UNKNOWN - %s\nUsage: %s TYPE -H HOST [-p PORT] [-S] [-w RANGE] [-c RANGE] [-D WARN[,CRIT]] [-t SECONDS] [-v] ...\n"+
 		"TYPE is one of %s; \"%s --help\" lists every option.\n",
-		label, ascii(strings.TrimPrefix(msg, "flag provided but not defined: ")+unknownHint(msg)), env.Prog, strings.Join(checkTypes(), ", "), env.Prog)
+		label, ascii(flagProblem(msg)), env.Prog, strings.Join(checkTypes(), ", "), env.Prog)
 	return Unknown
 }
 
-// unknownHint completes the flag package's "flag provided but not defined".
-func unknownHint(msg string) string {
-	if strings.HasPrefix(msg, "flag provided but not defined: ") {
-		return " is not an option"
+// flagProblem says what the flag package found in the user's words: the
+// option as it is written, then what is wrong with it.
+func flagProblem(msg string) string {
+	dash := func(name string) string {
+		if len(name) > 1 {
+			return "--" + name
+		}
+		return "-" + name
 	}
-	return ""
+	// invalid value "V" for flag -N: WHY, invalid boolean value "V" for -N: WHY
+	for _, head := range []string{"invalid value ", "invalid boolean value "} {
+		rest, ok := strings.CutPrefix(msg, head)
+		if !ok {
+			continue
+		}
+		q, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			break
+		}
+		v, _ := strconv.Unquote(q)
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest[len(q):], " for flag -"), " for -")
+		name, why, _ := strings.Cut(rest, ": ")
+		if head == "invalid boolean value " {
+			return fmt.Sprintf("%s is a switch: give it alone, not =%s", dash(name), v)
+		}
+		return fmt.Sprintf("%s %s: %s", dash(name), v, strings.TrimPrefix(why, q+": "))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return dash(name) + " is not an option"
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return dash(name) + " needs a value"
+	}
+	return msg
 }
 
 // checkTypes are the types a check takes, sorted.
