@@ -86,6 +86,15 @@ func TestRealServers(t *testing.T) {
 		{"-h exits 3", []string{"smtp", "-h"}, Unknown, `^Usage: mailmon check TYPE -H HOST \[options\]\n(.*\n)*Exit codes: `},
 		{"-V exits 3", []string{"-V"}, Unknown, `^mailmon \S+`},
 	}
+	if e.IPv6 {
+		tests = append(tests, struct {
+			name string
+			args []string
+			code int
+			want string
+		}{"smtp over IPv6", append([]string{"smtp", "-H", "::1", "-p", port(e.SMTP), "-S", "-w", "2"}, tls...), OK,
+			`^SMTP OK - \[::1\]:\d+ responded in [\d.]+ ms \(TLS1\.[23]\)\|time=[\d.]+s;2;;0 `})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errOut := run(t, env, tt.args...)
