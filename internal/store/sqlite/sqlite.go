@@ -109,8 +109,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = p.Up(ctx)
-	return err
+	return migrations.Up(ctx, p)
 }
 
 // prepare prepares the statements every test runs once, on the writer's
