@@ -43,3 +43,25 @@ func TestBackupArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestServeFlagsOfRunningWell: bad --trusted-proxies, --external-url and
+// --log-format are refused naming the flag, before anything starts.
+func TestServeFlagsOfRunningWell(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.db")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.example.com"}, `--trusted-proxies: "proxy.example.com" is neither an address nor a CIDR`},
+		{[]string{"--external-url", "mailmon.example.com"}, "--external-url: \"mailmon.example.com\" is not an http:// or https:// address"},
+		{[]string{"--log-format", "xml"}, `--log-format: "xml" is neither text nor json`},
+	} {
+		code, _, errOut := runCLI(t, nil, append([]string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, c.args...)...)
+		if code != ExitUnknown || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, %q; want 3 and %q", c.args, code, errOut, c.want)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("a refused serve made its database")
+	}
+}
