@@ -14,9 +14,11 @@ import (
 	"net/http"
 	neturl "net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/alert"
@@ -186,6 +188,12 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
+	var tlsCerts *certPair
+	if *tlsCert != "" {
+		if tlsCerts, err = loadCerts(*tlsCert, *tlsKey); err != nil {
+			return errorf(env, "serve: %v", err)
+		}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return errorf(env, "serve: --listen: %v", err)
@@ -234,25 +242,47 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "serve: loading monitors: %v", err)
 	}
 	srv := &http.Server{Handler: web.Headers(mux, *tlsCert != ""), ReadHeaderTimeout: 10 * time.Second}
+	// SIGHUP: the TLS certificate and key are read again (the unit's
+	// ExecReload); without TLS there is nothing to reload.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if tlsCerts == nil {
+					log.Info("SIGHUP: no --tls-cert to reload")
+					continue
+				}
+				tlsCerts.reloadLogged(log)
+			}
+		}
+	}()
 	done, tuned := make(chan struct{}), make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	go func() { gctune.Run(ctx, gctune.DefaultHeadroom, time.Second); close(tuned) }()
 	go func() {
 		<-ctx.Done()
+		log.Info("stopping: no new tests; the tests and alert deliveries in flight finish first (each within its own time limit)")
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
 	}()
 	fmt.Fprintf(env.Stdout, "mailmon listening on %s (database %s)\n", url, postgres.Redact(*db))
 	serve := func() error { return srv.Serve(ln) }
-	if *tlsCert != "" {
-		serve = func() error { return srv.ServeTLS(ln, *tlsCert, *tlsKey) }
+	if tlsCerts != nil {
+		srv.TLSConfig = tlsCerts.config()
+		serve = func() error { return srv.ServeTLS(ln, "", "") }
 	}
 	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("http server", "err", err)
 	}
 	<-done
 	<-tuned
+	log.Info("stopped")
 	return ExitOK
 }
 
