@@ -202,7 +202,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		return nil
 	}
 	now := s.Now()
-	keys := loginKeysOf(name, s.Proxies.Client(r).Addr)
+	client := s.Proxies.Client(r).Addr
+	keys := loginKeysOf(name, client)
 	if wait := s.limiter.loginWait(keys, now); wait > 0 {
 		return again(http.StatusTooManyRequests, fmt.Sprintf("Too many failed logins: try again in %d seconds.", int(wait.Seconds())+1))
 	}
@@ -213,6 +214,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || err != nil {
 		s.limiter.loginFailed(keys, now)
+		// The client's address (through trusted proxies), for fail2ban and
+		// the like; the name as the form gave it, quoted by the handler.
+		s.Log.Warn("web login failed", "user", name, "client", client)
 		return again(http.StatusUnauthorized, "The user name or the password is wrong.")
 	}
 	s.limiter.loginOK(keys)

@@ -3,13 +3,17 @@ package web
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/mailmon/mailmon/internal/testutil/syncbuf"
 )
 
 // TestProxiesClient: the forwarding headers count only from a trusted
@@ -95,6 +99,8 @@ func TestBehindReverseProxy(t *testing.T) {
 			if f.web.Proxies, err = ParseProxies("127.0.0.1"); err != nil {
 				t.Fatal(err)
 			}
+			var logs syncbuf.Buffer
+			f.web.Log = slog.New(slog.NewTextHandler(&logs, nil))
 			target, _ := url.Parse(f.srv.URL)
 			rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(target)
@@ -113,6 +119,9 @@ func TestBehindReverseProxy(t *testing.T) {
 				if code := attacker.loginWithOrigin(t, "admin", "guess", proxy.URL); code != http.StatusUnauthorized {
 					t.Fatalf("bad login %d through the proxy: %d, want 401", i+1, code)
 				}
+			}
+			if !strings.Contains(logs.String(), `msg="web login failed" user=admin client=127.0.0.2`) {
+				t.Errorf("the log does not name the forwarded client of the failed logins:\n%s", logs.String())
 			}
 			if code := attacker.loginWithOrigin(t, "admin", testPassword, proxy.URL); code != http.StatusTooManyRequests {
 				t.Errorf("the client that failed %d times: %d, want 429", pairLimit, code)
