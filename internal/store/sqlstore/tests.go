@@ -244,6 +244,13 @@ func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]store.No
 	return List(ctx, s.r, ScanNotification, `SELECT `+NotificationCols+` FROM alert_log WHERE status=? ORDER BY id LIMIT ?`, store.NotifyPending, limit)
 }
 
+func (s *Store) LaterSent(ctx context.Context, monitorID, alertID, afterID int64) (bool, error) {
+	var n int
+	err := s.r.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM alert_log WHERE monitor_id=? AND alert_id=? AND id>? AND status=? LIMIT 1) x`,
+		monitorID, alertID, afterID, store.NotifySent).Scan(&n)
+	return n > 0, err
+}
+
 func (s *Store) Notifications(ctx context.Context, monitorID int64, limit int) ([]store.Notification, error) {
 	if limit <= 0 {
 		limit = 100
