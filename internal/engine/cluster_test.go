@@ -157,3 +157,105 @@ func TestLeasesMoveWithoutOverlap(t *testing.T) {
 		t.Errorf("the last result of a monitor at x: %+v %v", rs, err)
 	}
 }
+
+// timeline is a prober that records when each monitor's tests start, and
+// counts tests of one monitor that overlap.
+type timeline struct {
+	mu      sync.Mutex
+	starts  map[string][]time.Time
+	running map[string]int
+	overlap int
+}
+
+func (tl *timeline) probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
+	tl.mu.Lock()
+	tl.starts[cfg.Monitor] = append(tl.starts[cfg.Monitor], time.Now())
+	tl.running[cfg.Monitor]++
+	if tl.running[cfg.Monitor] > 1 {
+		tl.overlap++
+	}
+	tl.mu.Unlock()
+	defer func() {
+		tl.mu.Lock()
+		tl.running[cfg.Monitor]--
+		tl.mu.Unlock()
+	}()
+	select {
+	case <-ctx.Done():
+	case <-time.After(20 * time.Millisecond):
+	}
+	return nil
+}
+
+// worstGap is the longest time between two tests of one monitor, among
+// tests started after from.
+func (tl *timeline) worstGap(from time.Time) (time.Duration, string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var worst time.Duration
+	var who string
+	for m, ts := range tl.starts {
+		for i := 1; i < len(ts); i++ {
+			if ts[i].After(from) && ts[i].Sub(ts[i-1]) > worst {
+				worst, who = ts[i].Sub(ts[i-1]), m
+			}
+		}
+	}
+	return worst, who
+}
+
+// TestHandoverKeepsTheCadence: when a node joins, and when a node stops
+// gracefully, the monitors that move are handed over between two tests:
+// none goes untested much longer than its interval (the lease period is
+// three intervals here: a gap of a lease period, as giving leases back and
+// taking them in a later round made, fails), and no two tests overlap.
+func TestHandoverKeepsTheCadence(t *testing.T) {
+	c := newPGCluster(t, 3*time.Second)
+	const every = time.Second
+	var ms []*store.Monitor
+	for i := range 30 {
+		ms = append(ms, c.monitor(fmt.Sprintf("m%02d", i), config.Monitor{Timing: config.Timing{MaxDuration: config.Duration(time.Second),
+			UpEvery: config.Duration(every)}}))
+	}
+	tl := &timeline{starts: map[string][]time.Time{}, running: map[string]int{}}
+	held := func(e *Engine) int {
+		e.cl.mu.Lock()
+		defer e.cl.mu.Unlock()
+		return len(e.cl.held)
+	}
+	a, stopA := c.node("a", "", tl.probe)
+	waitFor(t, "a holds all", 10*time.Second, func() bool { return held(a) == 30 })
+	time.Sleep(2 * every)
+
+	joined := time.Now()
+	b, _ := c.node("b", "", tl.probe)
+	waitFor(t, "a and b share", 10*time.Second, func() bool { return held(a) == 15 && held(b) == 15 })
+	time.Sleep(2 * every)
+	joinGap, who := tl.worstGap(joined)
+	t.Logf("join: the worst gap between two tests of a monitor %v (%s), interval %v, lease %v", joinGap.Round(time.Millisecond), who, every, c.lease)
+
+	stopped := time.Now()
+	stopA()
+	// b finds the leases a handed it in its next round.
+	waitFor(t, "b holds all once a stopped", c.lease, func() bool { return held(b) == 30 })
+	time.Sleep(2 * every)
+	stopGap, who := tl.worstGap(stopped)
+	t.Logf("graceful stop: the worst gap %v (%s)", stopGap.Round(time.Millisecond), who)
+
+	// An interval, a round (the lease period's fifth), and a second of
+	// slack for two shared cores.
+	bound := every + c.lease/5 + time.Second
+	if joinGap > bound || stopGap > bound {
+		t.Errorf("gaps of %v (join) and %v (stop), want at most %v", joinGap, stopGap, bound)
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.overlap != 0 {
+		t.Errorf("%d tests overlapped another of the same monitor", tl.overlap)
+	}
+	for _, m := range ms {
+		if len(tl.starts[m.Name]) < 5 {
+			t.Errorf("%s tested %d times", m.Name, len(tl.starts[m.Name]))
+		}
+	}
+}

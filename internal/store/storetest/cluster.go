@@ -70,6 +70,30 @@ func statusVersion(t *testing.T, s store.Store) {
 	if rs, _ := s.Results(ctx, m.ID, at, at.Add(time.Minute), 10); len(rs) != 2 {
 		t.Errorf("a refused test left its result: %d results", len(rs))
 	}
+
+	// Two first tests at once, both checked against "no status yet": one
+	// is stored, the other refused (no row exists to lock while reading).
+	for round := range 5 {
+		m := newMonitor(t, s, d.ID, fmt.Sprint("first", round), "smtp")
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tt := test(0, at.Add(time.Duration(i)*time.Millisecond))
+				tt.Result.MonitorID, tt.Status.MonitorID = m.ID, m.ID
+				errs[i] = s.RecordTest(ctx, tt)
+			}()
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) || !errors.Is(errors.Join(errs...), store.ErrStale) {
+			t.Errorf("two first tests at once: %v", errs)
+		}
+		if st, err := s.Status(ctx, m.ID); err != nil || st.Version != 1 {
+			t.Errorf("after two first tests at once: %+v %v", st, err)
+		}
+	}
 }
 
 // concurrentTests: tests recorded at once (the SQLite store commits them
