@@ -228,9 +228,6 @@ func (e *Engine) Load(ctx context.Context) error {
 	for _, p := range due {
 		e.sched.Add(p.id, schedule.Spread(p.id, p.spread, now), p.limit)
 	}
-	e.health.mu.Lock()
-	e.health.loaded = true
-	e.health.mu.Unlock()
 	return nil
 }
 

@@ -22,8 +22,8 @@ type Health struct {
 	// Problems say why the node is not doing its job (none: healthy):
 	// the database unreachable, no lease held of those it should hold.
 	Problems []string
-	// Ready: the node can serve requests (its database answers and its
-	// monitors are loaded); for load balancers.
+	// Ready: the node can serve requests (its database answers, and it
+	// is not stopping); for load balancers.
 	Ready bool
 	// Database says why the database is unavailable ("" when it answers).
 	Database string
@@ -35,7 +35,6 @@ type dbHealth struct {
 	checked bool      // any check yet
 	down    time.Time // since when every check failed (zero: the last one worked)
 	err     error     // the last failure
-	loaded  bool      // Load finished
 }
 
 func (h *dbHealth) observe(err error, now time.Time) {
@@ -87,9 +86,7 @@ func (e *Engine) Health() Health {
 	var h Health
 	now := time.Now()
 	down, err := e.health.state()
-	e.health.mu.Lock()
-	loaded := e.health.loaded
-	e.health.mu.Unlock()
+	h.Ready = down.IsZero()
 	if !down.IsZero() {
 		h.Database = fmt.Sprintf("the database is unreachable (for %v): %v", now.Sub(down).Round(time.Second), err)
 		h.Problems = append(h.Problems, h.Database)
@@ -101,6 +98,7 @@ func (e *Engine) Health() Health {
 		cl.mu.Unlock()
 		switch {
 		case leaving:
+			h.Ready = false
 			h.Problems = append(h.Problems, "the node is stopping: it hands its monitors over")
 		case now.After(alive):
 			h.Problems = append(h.Problems, "the node's heartbeat is not renewed: it tests nothing, and the other nodes take its monitors")
@@ -110,7 +108,6 @@ func (e *Engine) Health() Health {
 			h.Problems = append(h.Problems, fmt.Sprintf("the node's lease rounds have not completed for %v", now.Sub(lh.last).Round(time.Second)))
 		}
 	}
-	h.Ready = loaded && down.IsZero()
 	return h
 }
 
