@@ -259,3 +259,31 @@ func TestHandoverKeepsTheCadence(t *testing.T) {
 		}
 	}
 }
+
+// TestLateHeartbeatDelaysATest: a node whose heartbeat is late (too close
+// to expiring to start a test) tries a monitor it holds again a round
+// later; it skipped the whole interval (a gap of two intervals on a
+// loaded machine). A monitor it does not hold waits a lease period (it is
+// unscheduled anyway).
+func TestLateHeartbeatDelaysATest(t *testing.T) {
+	c := newPGCluster(t, 5*time.Second)
+	m := c.monitor("m", config.Monitor{Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(5 * time.Second)}})
+	tl := &timeline{starts: map[string][]time.Time{}, running: map[string]int{}}
+	e := c.engine("a", "", tl.probe)
+	e.cl.mu.Lock()
+	e.cl.held[m.ID] = store.Lease{MonitorID: m.ID}
+	e.cl.aliveUntil = time.Now().Add(e.cl.round())
+	e.cl.mu.Unlock()
+	if next := e.test(context.Background(), m.ID); next > e.cl.round() {
+		t.Errorf("held, heartbeat late: next try in %v, want within a round (%v)", next, e.cl.round())
+	}
+	e.cl.mu.Lock()
+	delete(e.cl.held, m.ID)
+	e.cl.mu.Unlock()
+	if next := e.test(context.Background(), m.ID); next != c.lease {
+		t.Errorf("not held: next in %v, want the lease period", next)
+	}
+	if n := len(tl.starts["m"]); n != 0 {
+		t.Errorf("%d tests run without a live heartbeat", n)
+	}
+}

@@ -511,6 +511,13 @@ func (e *Engine) test(ctx context.Context, id int64) time.Duration {
 	if e.cl != nil {
 		var ok bool
 		if ctx, _, ok = e.cl.begin(ctx, id); !ok {
+			if e.holds(id) {
+				// Ours, but the heartbeat is late: try again next
+				// round rather than skip a whole interval (the
+				// heartbeat lands, or the lease is dropped and the
+				// monitor unscheduled).
+				return e.cl.round()
+			}
 			return e.o.Lease // not ours (any more): it is unscheduled
 		}
 		defer e.cl.end(id)
@@ -584,6 +591,11 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 		if errors.Is(err, store.ErrLeaseLost) {
 			e.o.Log.Warn("a test's result was dropped: the lease went to another node", "monitor", en.m.ID)
 			e.drop(en.m.ID)
+		} else if err != nil && ctx.Err() != nil && e.cl != nil && !e.holds(en.m.ID) {
+			// The node dropped the lease during the test (its
+			// heartbeat could not be renewed): logged once, by the
+			// drop.
+			e.o.Log.Warn("a test's result was dropped: the node gave its lease up", "monitor", en.m.ID)
 		} else if err != nil {
 			e.o.Log.Error("recording a test failed", "monitor", en.m.ID, "err", err)
 		}

@@ -27,7 +27,7 @@ type handoff struct {
 
 // handoverLead is how far off a lease's next test must be for it to be
 // handed over now: the taker, which looks every round, takes it before.
-func (cl *cluster) handoverLead() time.Duration { return cl.round() * 3 / 2 }
+func (cl *cluster) handoverLead() time.Duration { return 2 * cl.round() }
 
 // takersFor matches the givers of a class (nodes over their share) with
 // its takers (under theirs), both in id order, and returns the takers of

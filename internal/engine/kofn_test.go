@@ -71,16 +71,22 @@ func (c *pgCluster) monitor(name string, m config.Monitor) *store.Monitor {
 // stops it gracefully (it hands its leases over and leaves).
 func (c *pgCluster) node(name, loc string, prober probe.Prober) (e *Engine, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	e = New(Options{Store: c.st, Vault: c.v, Node: store.Node{ID: name + "-" + time.Now().Format("150405.000000"), Name: name, Location: loc},
-		Cluster: c.st, Lease: c.lease, WatchEvery: 200 * time.Millisecond, OutboxEvery: 50 * time.Millisecond,
-		Probers: func(string) (probe.Prober, bool) { return prober, true }, Timing: config.TimingLimits{MinInterval: time.Millisecond}})
-	must(c.t, e.Load(ctx))
+	e = c.engine(name, loc, prober)
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	c.t.Cleanup(stop)
 	return e, stop
+}
+
+// engine is node name at loc, its monitors loaded, not running.
+func (c *pgCluster) engine(name, loc string, prober probe.Prober) *Engine {
+	e := New(Options{Store: c.st, Vault: c.v, Node: store.Node{ID: name + "-" + time.Now().Format("150405.000000"), Name: name, Location: loc},
+		Cluster: c.st, Lease: c.lease, WatchEvery: 200 * time.Millisecond, OutboxEvery: 50 * time.Millisecond,
+		Probers: func(string) (probe.Prober, bool) { return prober, true }, Timing: config.TimingLimits{MinInterval: time.Millisecond}})
+	must(c.t, e.Load(context.Background()))
+	return e
 }
 
 // changes are a monitor's state changes, oldest first.
