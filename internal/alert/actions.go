@@ -8,9 +8,9 @@ import (
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/sasl"
-	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
 )
@@ -19,8 +19,8 @@ import (
 // e-mail through a relay, a command) from its settings and its sealed
 // secrets.
 type Actions struct {
-	Vault  *vault.Vault
-	Secret secret.Key // the installation's: never in a command's output
+	Vault           *vault.Vault
+	InstallationKey keyfile.Key // the installation's: never in a command's output
 	// MonitorSecrets are what a command's output must not show for a
 	// monitor: the engine knows them for the monitors it loaded. nil: the
 	// installation's secret alone.
@@ -66,7 +66,7 @@ func (x *Actions) Notifier(a *store.Alert, monitorID int64) (Notifier, error) {
 			if err != nil {
 				return nil, err
 			}
-			cfg.Password = probe.Secret(pw)
+			cfg.Password = probe.Password(pw)
 		}
 		cfg.OAuthToken = sasl.TokenSource{}
 		if a.NetworkTarget { // a relay set over the network
@@ -98,7 +98,7 @@ func (x *Actions) open(sealed, record string) (string, error) {
 
 // alertSecrets are an alert's opened secrets and the installation's.
 func (x *Actions) alertSecrets(a *store.Alert) []string {
-	out := []string{string(x.Secret)}
+	out := []string{string(x.InstallationKey)}
 	for name, sealed := range a.Secrets {
 		if v, err := x.open(sealed, vault.AlertRecord(a.ID, name)); err == nil {
 			out = append(out, v)
@@ -109,7 +109,7 @@ func (x *Actions) alertSecrets(a *store.Alert) []string {
 
 func (x *Actions) monitorSecrets(id int64) []string {
 	if x.MonitorSecrets == nil {
-		return []string{string(x.Secret)}
+		return []string{string(x.InstallationKey)}
 	}
 	return x.MonitorSecrets(id)
 }

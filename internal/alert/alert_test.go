@@ -81,22 +81,24 @@ func TestWebhookSlackAndTeams(t *testing.T) {
 	}
 }
 
-func TestDeliverRetriesThenGivesUp(t *testing.T) {
-	rc := &receiver{status: []int{500, 503}}
+// A webhook's 5xx is worth another try (the outbox retries it), a 4xx is
+// Permanent: no retry.
+func TestWebhookStatusTemporaryOrPermanent(t *testing.T) {
+	rc := &receiver{status: []int{500, 503, 404}}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
-	var log []Attempt
-	err := Deliver(context.Background(), &Webhook{URL: srv.URL}, ev, 5, func(a Attempt) { log = append(log, a) })
-	if err != nil || len(log) != 3 || log[0].Error == "" || log[2].Error != "" {
-		t.Fatalf("err %v, attempts %+v", err, log)
-	}
-	// A 4xx is permanent: no retry.
-	rc.status = []int{404}
-	log = nil
-	err = Deliver(context.Background(), &Webhook{URL: srv.URL}, ev, 5, func(a Attempt) { log = append(log, a) })
 	var perm *Permanent
-	if !errors.As(err, &perm) || len(log) != 1 {
-		t.Fatalf("404: err %v, %d attempts", err, len(log))
+	for _, want := range []string{"500", "503"} {
+		err := (&Webhook{URL: srv.URL}).Notify(context.Background(), ev)
+		if err == nil || errors.As(err, &perm) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: %v, want a temporary error", want, err)
+		}
+	}
+	if err := (&Webhook{URL: srv.URL}).Notify(context.Background(), ev); !errors.As(err, &perm) {
+		t.Fatalf("404: %v, want Permanent", err)
+	}
+	if err := (&Webhook{URL: srv.URL}).Notify(context.Background(), ev); err != nil {
+		t.Fatalf("200: %v", err)
 	}
 }
 

@@ -9,7 +9,6 @@ package alert
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -96,44 +95,6 @@ type Permanent struct{ Err error }
 
 func (p *Permanent) Error() string { return p.Err.Error() }
 func (p *Permanent) Unwrap() error { return p.Err }
-
-// Attempt is one delivery attempt, for the alert log.
-type Attempt struct {
-	N     int
-	At    time.Time
-	Took  time.Duration
-	Error string // "" when it worked
-}
-
-// Deliver sends ev with n, retrying with back-off (1 s, 2 s, 4 s, … at most
-// 60 s) up to attempts times or until ctx ends. Every attempt is reported to
-// logAttempt. It returns the last error.
-func Deliver(ctx context.Context, n Notifier, ev Event, attempts int, logAttempt func(Attempt)) error {
-	backoff := time.Second
-	var err error
-	for i := 1; i <= attempts; i++ {
-		start := time.Now()
-		err = n.Notify(ctx, ev)
-		a := Attempt{N: i, At: start, Took: time.Since(start)}
-		if err != nil {
-			a.Error = err.Error()
-		}
-		if logAttempt != nil {
-			logAttempt(a)
-		}
-		var perm *Permanent
-		if err == nil || errors.As(err, &perm) || i == attempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, time.Minute)
-	}
-	return err
-}
 
 // EventID builds a notification's ID from what makes it unique: the
 // monitor, the start of the outage and the alert's number in it.

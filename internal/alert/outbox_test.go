@@ -44,7 +44,7 @@ func TestWebhookURLStaysSealed(t *testing.T) {
 	must(t, st.PutDevice(ctx, d))
 	var ids []int64
 	for name, u := range map[string]string{"live": hs.URL + path, "dead": dead + path} {
-		spec, _ := json.Marshal(config.Alert{Name: name, Webhook: &config.Webhook{URL: config.Secret{Value: u}}})
+		spec, _ := json.Marshal(config.Alert{Name: name, Webhook: &config.Webhook{URL: config.SecretRef{Value: u}}})
 		if strings.Contains(string(spec), "s3cret") {
 			t.Fatalf("the URL is in the settings: %s", spec)
 		}

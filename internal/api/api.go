@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
@@ -29,7 +30,6 @@ import (
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
-	"golang.org/x/crypto/ssh"
 )
 
 // Server serves the API.
@@ -47,13 +47,20 @@ type Server struct {
 	ProbeMaxTimeout  time.Duration
 	ProbeMaxInFlight int
 
-	// Egress is where targets set through the API may lead (nil:
-	// egress.Default()), Resolver the resolver its checks use (nil: the
-	// system's), Timing serve's limits on a monitor's timing (limits.go).
+	// Egress is where targets set through the API and /probe may lead
+	// (nil: egress.Default()), Resolver the resolver its checks use (nil:
+	// the system's), Timing serve's limits on a monitor's timing
+	// (catalog/limits.go).
 	Egress   *egress.Policy
 	Resolver *net.Resolver
 	Timing   config.TimingLimits
 
+	// Catalog is where saves go (nil: one made of Store, Vault, Egress,
+	// Resolver and Timing, which a given one must hold too); serve gives
+	// the API and the web UI the same.
+	Catalog *catalog.Catalog
+
+	catalogOnce    sync.Once
 	metricsOnce    sync.Once
 	metricsHandler http.Handler
 	tokens         tokenCache
@@ -119,6 +126,24 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
+// catalog is where the API saves, as the network (catalog.Network).
+func (s *Server) catalog() *catalog.Catalog {
+	s.catalogOnce.Do(func() {
+		if s.Catalog == nil {
+			s.Catalog = &catalog.Catalog{Store: s.Store, Vault: s.Vault, Egress: s.Egress, Resolver: s.Resolver, Timing: s.Timing}
+		}
+	})
+	return s.Catalog
+}
+
+// tell has the engine read again what a save changed.
+func (s *Server) tell(ctx context.Context, res catalog.Result) error {
+	if s.Engine == nil {
+		return nil
+	}
+	return res.Tell(ctx, s.Engine)
+}
+
 type httpError struct {
 	status int
 	msg    string
@@ -127,9 +152,7 @@ type httpError struct {
 func (e httpError) Error() string { return e.msg }
 
 // fieldErrors is a 400 that names each bad field.
-type fieldErrors []config.FieldError
-
-func (e fieldErrors) Error() string { return "invalid fields" }
+type fieldErrors = catalog.FieldErrors
 
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -147,11 +170,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 		err := rt.handler(w, r)
 		var he httpError
 		var fe fieldErrors
-		var oo operatorOnly
+		var oo catalog.OperatorOnly
 		switch {
 		case err == nil:
 		case errors.As(err, &oo):
-			oo.write(w)
+			writeOperatorOnly(w, oo)
 		case errors.As(err, &fe):
 			out := map[string]string{}
 			for _, f := range fe {
@@ -285,22 +308,6 @@ func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func checkDevice(in deviceJSON) error {
-	f := config.File{Devices: []config.Device{{Name: in.Name, Address: in.Address}}}
-	return fields(f.Validate(), "devices[0].")
-}
-
-func fields(errs []config.FieldError, prefix string) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	out := make(fieldErrors, len(errs))
-	for i, e := range errs {
-		out[i] = config.FieldError{Path: strings.TrimPrefix(e.Path, prefix), Msg: e.Msg}
-	}
-	return out
-}
-
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) error {
 	return s.putDevice(w, r, 0, http.StatusCreated)
 }
@@ -320,9 +327,16 @@ func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, id int64, sta
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	d, drops, err := s.saveDevice(r.Context(), id, in)
+	d, res, err := s.catalog().SaveDevice(r.Context(), catalog.Network, id, catalog.Device{Name: in.Name, Address: in.Address})
 	if err != nil {
 		return err
+	}
+	if err := s.tell(r.Context(), res); err != nil {
+		return err
+	}
+	var drops []MonitorDrop
+	for _, x := range res.Dropped {
+		drops = append(drops, MonitorDrop{Monitor: x.ID, Name: x.Name, Secrets: x.Secrets})
 	}
 	writeJSON(w, status, struct {
 		deviceJSON
@@ -331,20 +345,12 @@ func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, id int64, sta
 	return nil
 }
 
-func (s *Server) reloadDevice(ctx context.Context, id int64) error {
-	if s.Engine == nil {
-		return nil
-	}
-	ms, _, err := s.Store.Monitors(ctx, store.MonitorFilter{DeviceID: id, Page: store.Page{Limit: 100000}})
-	if err != nil {
-		return err
-	}
-	for _, m := range ms {
-		if err := s.Engine.Reload(ctx, m.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+// MonitorDrop names the secrets a device's address change dropped from
+// one of its monitors.
+type MonitorDrop struct {
+	Monitor int64    `json:"monitor"`
+	Name    string   `json:"name"`
+	Secrets []string `json:"secrets"`
 }
 
 func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
@@ -352,18 +358,11 @@ func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ms, _, err := s.Store.Monitors(r.Context(), store.MonitorFilter{DeviceID: id, Page: store.Page{Limit: 100000}})
+	res, err := s.catalog().DeleteDevice(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteDevice(r.Context(), id); err != nil {
-		return err
-	}
-	if s.Engine != nil {
-		for _, m := range ms {
-			s.Engine.Reload(r.Context(), m.ID)
-		}
-	}
+	s.tell(r.Context(), res) // the device is gone: its monitors stop however their reload fares
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -442,7 +441,7 @@ func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON,
 	if ids != nil {
 		out.Alerts = ids
 	}
-	out.Settings.Notify.Alerts, err = s.linkedAlertNames(ctx, ids, out.Settings.Notify.Alerts) // notify.go
+	out.Settings.Notify.Alerts, err = s.catalog().LinkedAlertNames(ctx, ids, out.Settings.Notify.Alerts) // catalog/notify.go
 	return out, err
 }
 
@@ -499,101 +498,6 @@ type monitorIn struct {
 	Alerts       []int64        `json:"alerts,omitempty"`
 }
 
-func (s *Server) saveMonitor(ctx context.Context, id int64, in monitorIn) (*store.Monitor, []string, error) {
-	if err := keepOperatorFields(ctx, id, &in.Settings, s.monitorSpec); err != nil {
-		return nil, nil, err
-	}
-	// Alerts by id or by name, resolved against the stored ones (notify.go).
-	links, names, err := s.monitorAlerts(ctx, id, in.Alerts, in.Settings.Notify.Alerts)
-	if err != nil {
-		return nil, nil, err
-	}
-	in.Settings.Notify.Alerts = names
-	d, err := s.Store.Device(ctx, in.Device)
-	if err != nil {
-		return nil, nil, fieldErrors{{Path: "device", Msg: "no such device"}}
-	}
-	// The device's other monitors are validated beside this one, so that
-	// depends_on can name them and a cycle is found; only this monitor's
-	// problems (and a cycle) are reported.
-	others, err := s.siblings(ctx, d.ID, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	creds, err := s.recoveryCredentials(ctx, in.Settings)
-	if err != nil {
-		return nil, nil, err
-	}
-	f := config.File{Credentials: creds, Alerts: alertStubs(names),
-		Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{in.Settings}, others...)}}}
-	var own []config.FieldError
-	for _, e := range f.Validate() {
-		if strings.HasPrefix(e.Path, "devices[0].monitors[0].") || e.Path == "devices[0].monitors" {
-			own = append(own, e)
-		}
-	}
-	mc := f.Devices[0].Monitors[0]
-	own = append(own, s.Timing.CheckTiming(mc.Timing)...) // serve's limits (limits.go)
-	if err := fields(own, "devices[0].monitors[0]."); err != nil {
-		return nil, nil, err
-	}
-	network, err := s.monitorTarget(ctx, id, d, mc)
-	if err != nil {
-		return nil, nil, err
-	}
-	spec, err := json.Marshal(mc)
-	if err != nil {
-		return nil, nil, err
-	}
-	m := &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{},
-		NetworkTarget: network}
-	var dropped []string
-	if id != 0 {
-		old, err := s.Store.Monitor(ctx, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		m.Secrets = old.Secrets
-		given := map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword}
-		if dropped, err = s.unbindMonitor(ctx, old, d.Address, mc, given); err != nil {
-			return nil, nil, err
-		}
-	} else if err := s.Store.PutMonitor(ctx, m); err != nil {
-		return nil, nil, err
-	}
-	for name, v := range map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword} {
-		if v == nil {
-			continue
-		}
-		if *v == "" {
-			delete(m.Secrets, name)
-			continue
-		}
-		sealed, err := s.Vault.Seal([]byte(*v), engine.MonitorRecord(m.ID, name))
-		if err != nil {
-			return nil, nil, err
-		}
-		m.Secrets[name] = sealed
-	}
-	if err := s.Store.PutMonitor(ctx, m); err != nil {
-		return nil, nil, err
-	}
-	if links != nil {
-		if err := s.Store.SetMonitorAlerts(ctx, m.ID, links); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, nil, fieldErrors{{Path: "alerts", Msg: "no such alert"}}
-			}
-			return nil, nil, err
-		}
-	}
-	if s.Engine != nil {
-		if err := s.Engine.Reload(ctx, m.ID); err != nil {
-			return nil, nil, err
-		}
-	}
-	return m, dropped, nil
-}
-
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {
 	return s.putMonitor(w, r, 0, http.StatusCreated)
 }
@@ -612,15 +516,18 @@ func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, id int64, st
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	m, dropped, err := s.saveMonitor(r.Context(), id, in)
+	m, res, err := s.catalog().SaveMonitor(r.Context(), catalog.Network, id, catalog.Monitor(in))
 	if err != nil {
+		return err
+	}
+	if err := s.tell(r.Context(), res); err != nil {
 		return err
 	}
 	out, err := s.monitorOut(r.Context(), m)
 	if err != nil {
 		return err
 	}
-	out.SecretsDropped = dropped
+	out.SecretsDropped = res.DroppedFrom("monitor", m.ID)
 	writeJSON(w, status, out)
 	return nil
 }
@@ -630,12 +537,11 @@ func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteMonitor(r.Context(), id); err != nil {
+	res, err := s.catalog().DeleteMonitor(r.Context(), id)
+	if err != nil {
 		return err
 	}
-	if s.Engine != nil {
-		s.Engine.Reload(r.Context(), id)
-	}
+	s.tell(r.Context(), res) // the monitor is gone: its tests stop however the reload fares
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -771,7 +677,7 @@ func (s *Server) alertOut(a *store.Alert) alertJSON {
 	for k := range a.Secrets {
 		sec[k] = true
 	}
-	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec, WebhookOrigin: s.WebhookOrigin(a)}
+	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec, WebhookOrigin: catalog.WebhookOrigin(s.Vault, a)}
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
@@ -824,67 +730,14 @@ func (s *Server) putAlert(w http.ResponseWriter, r *http.Request, id int64, stat
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	a, dropped, err := s.saveAlert(r.Context(), id, in)
+	a, res, err := s.catalog().SaveAlert(r.Context(), catalog.Network, id, catalog.Alert{Settings: in.Settings, RelayPassword: in.RelayPassword})
 	if err != nil {
 		return err
 	}
 	out := s.alertOut(a)
-	out.SecretsDropped = dropped
+	out.SecretsDropped = res.DroppedFrom("alert", a.ID)
 	writeJSON(w, status, out)
 	return nil
-}
-
-func (s *Server) saveAlert(ctx context.Context, id int64, in alertIn) (*store.Alert, []string, error) {
-	if err := keepOperatorFields(ctx, id, &in.Settings, s.alertSpec); err != nil {
-		return nil, nil, err
-	}
-	f := config.File{Alerts: []config.Alert{in.Settings}}
-	if err := fields(f.Validate(), "alerts[0]."); err != nil {
-		return nil, nil, err
-	}
-	if id == 0 && in.Settings.Webhook != nil && in.Settings.Webhook.URL.Value == "" {
-		return nil, nil, fieldErrors{{Path: "webhook.url", Msg: "is required"}}
-	}
-	network, err := s.alertTarget(ctx, id, in.Settings)
-	if err != nil {
-		return nil, nil, err
-	}
-	spec, err := json.Marshal(in.Settings)
-	if err != nil {
-		return nil, nil, err
-	}
-	a := &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}, NetworkTarget: network}
-	var dropped []string
-	if id != 0 {
-		old, err := s.Store.Alert(ctx, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		a.Secrets = old.Secrets
-		if dropped, err = unbindAlert(old, in); err != nil {
-			return nil, nil, err
-		}
-	} else if err := s.Store.PutAlert(ctx, a); err != nil {
-		return nil, nil, err
-	}
-	if p := in.RelayPassword; p != nil {
-		if *p == "" {
-			delete(a.Secrets, "relay.password")
-		} else {
-			sealed, err := s.Vault.Seal([]byte(*p), engine.AlertRecord(a.ID, "relay.password"))
-			if err != nil {
-				return nil, nil, err
-			}
-			a.Secrets["relay.password"] = sealed
-		}
-	}
-	if err := s.sealWebhookURL(a, in.Settings); err != nil {
-		return nil, nil, err
-	}
-	if err := s.Store.PutAlert(ctx, a); err != nil {
-		return nil, nil, err
-	}
-	return a, dropped, nil
 }
 
 func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) error {
@@ -892,7 +745,7 @@ func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteAlert(r.Context(), id); err != nil {
+	if _, err := s.catalog().DeleteAlert(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -966,76 +819,20 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	c, dropped, err := s.saveCredential(r.Context(), id, in)
+	c, res, err := s.catalog().SaveCredential(r.Context(), catalog.Network, id, catalog.Credential(in))
 	if err != nil {
+		return err
+	}
+	if err := s.tell(r.Context(), res); err != nil { // the monitors that use it
 		return err
 	}
 	out, err := credentialOut(c)
 	if err != nil {
 		return err
 	}
-	out.SecretsDropped = dropped
+	out.SecretsDropped = res.DroppedFrom("credential", c.ID)
 	writeJSON(w, status, out)
 	return nil
-}
-
-func (s *Server) saveCredential(ctx context.Context, id int64, in credentialIn) (*store.Credential, []string, error) {
-	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
-	if err := keepOperatorFields(ctx, id, &cc, s.credentialSpec); err != nil {
-		return nil, nil, err
-	}
-	f := config.File{Credentials: []config.Credential{cc}}
-	if err := fields(f.Validate(), "credentials[0]."); err != nil {
-		return nil, nil, err
-	}
-	if in.Key != nil && *in.Key != "" {
-		if _, err := ssh.ParsePrivateKey([]byte(*in.Key)); err != nil {
-			return nil, nil, fieldErrors{{Path: "key", Msg: "is not an unencrypted PEM private key: " + err.Error()}}
-		}
-	}
-	spec, err := json.Marshal(cc)
-	if err != nil {
-		return nil, nil, err
-	}
-	c := &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
-	var dropped []string
-	oldName := c.Name
-	if id != 0 {
-		old, err := s.Store.Credential(ctx, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		c.Secrets, oldName = old.Secrets, old.Name
-		if dropped, err = unbindCredential(old, cc, in); err != nil {
-			return nil, nil, err
-		}
-	}
-	set := map[string]*string{"password": in.Password, "key": in.Key}
-	if id == 0 && (in.Password == nil || *in.Password == "") && (in.Key == nil || *in.Key == "") {
-		return nil, nil, fieldErrors{{Path: "password", Msg: "a password or a key is required"}}
-	}
-	if id == 0 {
-		if err := s.Store.PutCredential(ctx, c); err != nil {
-			return nil, nil, err
-		}
-	}
-	for name, v := range set {
-		if v == nil || *v == "" {
-			continue
-		}
-		sealed, err := s.Vault.Seal([]byte(*v), engine.CredentialRecord(c.ID, name))
-		if err != nil {
-			return nil, nil, err
-		}
-		c.Secrets = map[string]string{name: sealed} // a password replaces a key and the other way round
-	}
-	if err := s.Store.PutCredential(ctx, c); err != nil {
-		return nil, nil, err
-	}
-	if err := s.reloadCredentials(ctx, oldName, c.Name); err != nil { // the monitors that use it
-		return nil, nil, err
-	}
-	return c, dropped, nil
 }
 
 func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error {
@@ -1043,7 +840,11 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.DeleteCredential(r.Context(), id); err != nil {
+	res, err := s.catalog().DeleteCredential(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.tell(r.Context(), res); err != nil { // their recoveries over SSH now say it is missing
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
@@ -57,7 +57,7 @@ func newPolicyFixture(t testing.TB, p *egress.Policy, r *net.Resolver) *fixture 
 	}
 	t.Cleanup(func() { st.Close() })
 	v, _ := vault.New([]byte("api-test-key-0123456789abc"))
-	e := engine.New(engine.Options{Store: st, Vault: v, Secret: secret.Key("api-test-installation-secret-0123"), Egress: p, Resolver: r})
+	e := engine.New(engine.Options{Store: st, Vault: v, InstallationKey: keyfile.Key("api-test-installation-secret-0123"), Egress: p, Resolver: r})
 	f := &fixture{api: &Server{Store: st, Engine: e, Vault: v, Egress: p, Resolver: r}, token: NewToken()}
 	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: HashToken(f.token)}); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/version"
 )
 
 // Health, readiness, and what the API answers while the database is away:
@@ -19,15 +20,15 @@ import (
 // none of the monitors it should test held.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	if s.Engine == nil {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": version.String()})
 		return nil
 	}
 	h := s.Engine.Health()
 	if len(h.Problems) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unhealthy", "problems": h.Problems})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unhealthy", "problems": h.Problems, "version": version.String()})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": version.String()})
 	return nil
 }
 

@@ -10,11 +10,12 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mailmon/mailmon/internal/alert"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/discover"
 	"github.com/mailmon/mailmon/internal/egress"
-	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/testutil/fakedns"
 	"github.com/mailmon/mailmon/internal/testutil/operator"
+	"github.com/mailmon/mailmon/internal/vault"
 )
 
 // TestWebhookURLWriteOnly: a webhook's URL is sealed like a password: no
@@ -38,7 +39,7 @@ func TestWebhookURLWriteOnly(t *testing.T) {
 	if strings.Contains(string(a.Spec), "s3cret") {
 		t.Errorf("the URL is stored in the clear: %s", a.Spec)
 	}
-	if pt, err := f.api.Vault.Open(a.Secrets["webhook.url"], engine.AlertRecord(id, "webhook.url")); err != nil || string(pt) != u {
+	if pt, err := f.api.Vault.Open(a.Secrets["webhook.url"], vault.AlertRecord(id, "webhook.url")); err != nil || string(pt) != u {
 		t.Errorf("an update without the URL lost it: %q %v", pt, err)
 	}
 	for _, bad := range []map[string]any{
@@ -116,7 +117,7 @@ func TestWebhookURLHeldToEgress(t *testing.T) {
 	if code, body := f.do(t, "PUT", lpath, rename, f.token); code != http.StatusOK {
 		t.Errorf("editing the operator's loopback webhook, URL kept: %d %v", code, body)
 	}
-	if a, _ := f.api.Store.Alert(ctx, local.ID); a.NetworkTarget || f.api.WebhookOrigin(a) != "http://127.0.0.1:8080" {
+	if a, _ := f.api.Store.Alert(ctx, local.ID); a.NetworkTarget || catalog.WebhookOrigin(f.api.Vault, a) != "http://127.0.0.1:8080" {
 		t.Errorf("an edit that kept the URL changed whose it is: network %v", a.NetworkTarget)
 	}
 	code, body = f.do(t, "PUT", lpath, map[string]any{"settings": map[string]any{"name": "local box",

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/vault"
@@ -73,7 +72,7 @@ func TestApplyIsIdempotentAndKeepsSecrets(t *testing.T) {
 		if strings.Contains(m.Secrets[name], want) {
 			t.Fatalf("%s stored in the clear", name)
 		}
-		pt, err := v.Open(m.Secrets[name], engine.MonitorRecord(m.ID, name))
+		pt, err := v.Open(m.Secrets[name], vault.MonitorRecord(m.ID, name))
 		if err != nil || string(pt) != want {
 			t.Errorf("%s = %q, %v", name, pt, err)
 		}
@@ -110,7 +109,7 @@ func TestApplyIsIdempotentAndKeepsSecrets(t *testing.T) {
 		t.Errorf("re-applying the export: %v\n%s", err, actions(rep))
 	}
 	m, _ = s.MonitorByName(ctx, d.ID, "IMAP login")
-	if pt, _ := v.Open(m.Secrets["password"], engine.MonitorRecord(m.ID, "password")); string(pt) != "rotated" {
+	if pt, _ := v.Open(m.Secrets["password"], vault.MonitorRecord(m.ID, "password")); string(pt) != "rotated" {
 		t.Errorf("the export's apply lost a secret: %q", pt)
 	}
 }

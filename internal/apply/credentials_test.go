@@ -13,7 +13,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
 )
@@ -47,7 +46,7 @@ func openSecret(t *testing.T, v *vault.Vault, c *store.Credential, name string) 
 	if c.Secrets[name] == "" {
 		return ""
 	}
-	pt, err := v.Open(c.Secrets[name], engine.CredentialRecord(c.ID, name))
+	pt, err := v.Open(c.Secrets[name], vault.CredentialRecord(c.ID, name))
 	if err != nil {
 		t.Fatalf("%s/%s: %v", c.Name, name, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/vault"
 )
 
 // TestWebhookURLIsASecret: apply seals a webhook's URL (literal or {env}),
@@ -29,7 +29,7 @@ func TestWebhookURLIsASecret(t *testing.T) {
 	if strings.Contains(string(a.Spec), "s3cret") {
 		t.Errorf("the URL is stored in the clear: %s", a.Spec)
 	}
-	if pt, err := v.Open(a.Secrets["webhook.url"], engine.AlertRecord(a.ID, "webhook.url")); err != nil || string(pt) != u {
+	if pt, err := v.Open(a.Secrets["webhook.url"], vault.AlertRecord(a.ID, "webhook.url")); err != nil || string(pt) != u {
 		t.Fatalf("sealed URL: %q %v", pt, err)
 	}
 	out, err := Export(ctx, s)
@@ -49,7 +49,7 @@ func TestWebhookURLIsASecret(t *testing.T) {
 		t.Errorf("the export applied back: %v %s", err, actions(rep))
 	}
 	a, _ = s.AlertByName(ctx, "ops")
-	if pt, _ := v.Open(a.Secrets["webhook.url"], engine.AlertRecord(a.ID, "webhook.url")); string(pt) != u {
+	if pt, _ := v.Open(a.Secrets["webhook.url"], vault.AlertRecord(a.ID, "webhook.url")); string(pt) != u {
 		t.Errorf("the export applied back lost the URL: %q", pt)
 	}
 

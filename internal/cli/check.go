@@ -12,12 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/probe/roundtrip"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/sasl"
-	"github.com/mailmon/mailmon/internal/secret"
 )
 
 // checkFlags are the flags of "mailmon check".
@@ -233,7 +233,7 @@ func (f *checkFlags) config(kind probe.Kind, env Env) (probe.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Password = probe.Secret(pw)
+	cfg.Password = probe.Password(pw)
 	if kind.RoundTrip {
 		if err := f.roundTrip(&cfg, env); err != nil {
 			return cfg, err
@@ -261,15 +261,15 @@ func (f *checkFlags) roundTrip(cfg *probe.Config, env Env) error {
 	}
 	cfg.SMTP = &probe.Config{
 		Host: f.smtpHost, Port: f.smtpPort, TLS: probe.TLSMode(f.smtpTLS),
-		User: f.smtpUser, Password: probe.Secret(pw), Auth: f.smtpAuth,
+		User: f.smtpUser, Password: probe.Password(pw), Auth: f.smtpAuth,
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		AllowPlaintextAuth: f.allowPlaintext, CertWarnDays: cfg.CertWarnDays, EHLOName: f.ehlo,
 	}
-	key, err := secret.Source{File: f.secretFile, Getenv: env.Getenv}.Load()
+	key, err := keyfile.Source{File: f.secretFile, Getenv: env.Getenv}.Load()
 	if err != nil {
 		return err
 	}
-	cfg.Secret = key
+	cfg.InstallationKey = key
 	return nil
 }
 

@@ -58,13 +58,12 @@ usage:
   mailmon token create --name N    print a new API bearer token (also: list, delete)
   mailmon user add NAME            create a web UI login; the password is read from
                                    the terminal (or stdin); also: passwd, list, delete
-  mailmon version
+  mailmon version [--output text|json]
+                                   the version, its commit and date, and the Go
+                                   that built it
 
 Run "mailmon check --help" or "mailmon discover --help" for their flags.
 `
-
-// Version is set at build time with -ldflags "-X ...cli.Version=...".
-var Version = "dev"
 
 // Main runs the command in args (without the program name) and returns the
 // process exit code.
@@ -91,8 +90,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	case "key":
 		return Key(ctx, args[1:], env)
 	case "version", "--version":
-		fmt.Fprintln(env.Stdout, "mailmon", Version)
-		return ExitOK
+		return Version(args[1:], env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage())
 		return ExitOK

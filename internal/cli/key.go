@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/sealing"
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/storagekey"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/vault"
@@ -23,17 +23,17 @@ import (
 // the database, created on first use. A PostgreSQL database is shared by
 // nodes on several machines, so its key must be given, the same to every
 // node.
-func storageKey(o *dbOptions, env Env) (*vault.Vault, sealing.Origin, error) {
-	var k secret.Key
+func storageKey(o *dbOptions, env Env) (*vault.Vault, storagekey.Origin, error) {
+	var k keyfile.Key
 	var err error
-	var origin sealing.Origin
+	var origin storagekey.Origin
 	switch {
 	case o.keyFile != "":
 		origin.File = o.keyFile
-		k, err = secret.Source{File: o.keyFile}.Load()
+		k, err = keyfile.Source{File: o.keyFile}.Load()
 	case env.Getenv(vault.EnvVar) != "":
 		origin.Env = vault.EnvVar
-		k, err = secret.Source{Getenv: env.Getenv, Env: vault.EnvVar, Dir: os.TempDir()}.Load()
+		k, err = keyfile.Source{Getenv: env.Getenv, Env: vault.EnvVar, Dir: os.TempDir()}.Load()
 	case postgres.IsURL(o.db):
 		return nil, origin, fmt.Errorf("--db postgres://: the key of stored secrets must be the same on every node: set $%s or --key-file FILE", vault.EnvVar)
 	default:
@@ -41,10 +41,11 @@ func storageKey(o *dbOptions, env Env) (*vault.Vault, sealing.Origin, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, origin, fmt.Errorf("--db: %v", err)
 		}
-		origin.File = filepath.Join(dir, "storage.key")
+		origin.File = filepath.Join(dir, vault.KeyFile)
 		_, statErr := os.Stat(origin.File)
 		origin.Created = errors.Is(statErr, fs.ErrNotExist)
-		k, err = secret.Source{Dir: dir, Getenv: env.Getenv, Env: vault.EnvVar, Name: "storage.key"}.Load()
+		v, err := vault.Load(dir, env.Getenv)
+		return v, origin, err
 	}
 	if err != nil {
 		return nil, origin, err
@@ -54,15 +55,15 @@ func storageKey(o *dbOptions, env Env) (*vault.Vault, sealing.Origin, error) {
 }
 
 // unlock checks the key against the store before a command touches it
-// (sealing.Check), and, unless the command only reads, brings a store made
+// (storagekey.Check), and, unless the command only reads, brings a store made
 // by an older mailmon up to date (a verifier, sealed webhook URLs).
-func unlock(ctx context.Context, st store.Store, v *vault.Vault, origin sealing.Origin, readOnly bool, env Env) error {
+func unlock(ctx context.Context, st store.Store, v *vault.Vault, origin storagekey.Origin, readOnly bool, env Env) error {
 	var warnings []string
 	var err error
 	if readOnly {
-		warnings, err = sealing.Check(ctx, st, v, origin, false)
+		warnings, err = storagekey.Check(ctx, st, v, origin, false)
 	} else {
-		warnings, err = sealing.Unlock(ctx, st, v, origin)
+		warnings, err = storagekey.Unlock(ctx, st, v, origin)
 	}
 	for _, w := range warnings {
 		fmt.Fprintln(env.Stderr, "mailmon: warning:", w)
@@ -146,8 +147,8 @@ func (r *rotation) run(ctx context.Context) error {
 	}
 	defer st.Close()
 	if err := unlock(ctx, st, cur, origin, false, r.env); err != nil {
-		var wk *sealing.WrongKeyError
-		side := sealing.SideFile(origin.File)
+		var wk *storagekey.WrongKeyError
+		side := storagekey.SideFile(origin.File)
 		if origin.File != "" && errors.As(err, &wk) && finishable(ctx, st, side) {
 			// The database is sealed under the side file's key: only the
 			// rename was left to do.
@@ -171,7 +172,7 @@ func (r *rotation) run(ctx context.Context) error {
 	// The new key is on disk before the database is sealed under it.
 	target := r.newKeyFile
 	if origin.File != "" {
-		target = sealing.SideFile(origin.File)
+		target = storagekey.SideFile(origin.File)
 		if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err // a side file of a rotation that never committed
 		}
@@ -179,7 +180,7 @@ func (r *rotation) run(ctx context.Context) error {
 	if err := writeNewKey(target, r.newKeyFile); err != nil {
 		return err
 	}
-	next, err := sealing.LoadKeyFile(target)
+	next, err := storagekey.LoadKeyFile(target)
 	if err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func (r *rotation) run(ctx context.Context) error {
 		return err
 	}
 	abs, _ := filepath.Abs(target)
-	n, err := sealing.Rotate(ctx, st, cur, next, sealing.Rotation{At: r.now().UTC(), NewKeyFile: abs})
+	n, err := storagekey.Rotate(ctx, st, cur, next, storagekey.Rotation{At: r.now().UTC(), NewKeyFile: abs})
 	if err != nil {
 		return err
 	}
@@ -207,11 +208,11 @@ func (r *rotation) run(ctx context.Context) error {
 
 // finishable: the database's key check opens under the side file's key.
 func finishable(ctx context.Context, st store.Store, side string) bool {
-	next, err := sealing.LoadKeyFile(side)
+	next, err := storagekey.LoadKeyFile(side)
 	if err != nil {
 		return false
 	}
-	_, err = sealing.Check(ctx, st, next, sealing.Origin{File: side}, false)
+	_, err = storagekey.Check(ctx, st, next, storagekey.Origin{File: side}, false)
 	return err == nil
 }
 
@@ -227,7 +228,7 @@ func writeNewKey(path, from string) error {
 				return err
 			}
 		}
-		key, err := secret.Source{File: from}.Load()
+		key, err := keyfile.Source{File: from}.Load()
 		if err != nil {
 			return err
 		}

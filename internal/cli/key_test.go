@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/mailmon/mailmon/internal/sealing"
+	"github.com/mailmon/mailmon/internal/storagekey"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
@@ -357,7 +357,7 @@ func TestKeyRotateInterrupted(t *testing.T) {
 			if err := r.run(context.Background()); err == nil {
 				t.Fatal("the rotation did not stop")
 			}
-			side, _ := os.ReadFile(sealing.SideFile(kf))
+			side, _ := os.ReadFile(storagekey.SideFile(kf))
 			if now, _ := os.ReadFile(kf); string(now) != string(old) || len(side) == 0 {
 				t.Fatalf("key file changed or no side file: %q %q", now, side)
 			}
@@ -372,7 +372,7 @@ func TestKeyRotateInterrupted(t *testing.T) {
 					t.Errorf("the old key after a rotation stopped before its commit: %q", errOut)
 				}
 			case "committed":
-				if code == ExitOK || !strings.Contains(errOut, "interrupted") || !strings.Contains(errOut, sealing.SideFile(kf)) {
+				if code == ExitOK || !strings.Contains(errOut, "interrupted") || !strings.Contains(errOut, storagekey.SideFile(kf)) {
 					t.Errorf("the old key after a rotation stopped after its commit: %d %q", code, errOut)
 				}
 				if opened, all := sealedUnder(t, db, strings.TrimSpace(string(side))); opened != all {
@@ -386,7 +386,7 @@ func TestKeyRotateInterrupted(t *testing.T) {
 			if stop == "committed" && !strings.Contains(out, "finished an interrupted rotation") {
 				t.Errorf("rotate again: %q", out)
 			}
-			if _, err := os.Stat(sealing.SideFile(kf)); err == nil {
+			if _, err := os.Stat(storagekey.SideFile(kf)); err == nil {
 				t.Error("the side file is left")
 			}
 			now, _ := os.ReadFile(kf)

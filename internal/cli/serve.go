@@ -21,12 +21,13 @@ import (
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/api"
 	"github.com/mailmon/mailmon/internal/apply"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/demo"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/gctune"
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
@@ -35,21 +36,11 @@ import (
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
-// openStore opens the database of --db and its vault, whose key file lives
-// beside a SQLite database (for PostgreSQL: $MAILMON_SECRET_KEY).
-func openStore(ctx context.Context, db string, env Env) (store.Store, *vault.Vault, error) {
-	return openDB(ctx, &dbOptions{db: db}, true, env)
-}
-
 // dbOptions are the flags of commands that touch the database.
 type dbOptions struct {
 	db       string
 	keyFile  string
 	readOnly bool // the command only reads: the key is checked, nothing written
-}
-
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "./mailmon.db", "database: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DB shared by several nodes")
 }
 
 // dbFlags adds --db and --key-file.
@@ -171,15 +162,15 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	}
 	defer st.Close()
 	getenv := env.Getenv
-	if *demoMode && *secretFile == "" && getenv(secret.EnvVar) == "" {
+	if *demoMode && *secretFile == "" && getenv(keyfile.InstallationEnv) == "" {
 		getenv = func(k string) string { // the demo leaves the user's config directory alone
-			if k == secret.EnvVar {
+			if k == keyfile.InstallationEnv {
 				return "mailmon-demo-installation-secret"
 			}
 			return env.Getenv(k)
 		}
 	}
-	key, err := secret.Source{File: *secretFile, Getenv: getenv}.Load()
+	key, err := keyfile.Source{File: *secretFile, Getenv: getenv}.Load()
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
@@ -200,7 +191,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		host, _ := os.Hostname()
 		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	opts := engine.Options{Store: st, Vault: v, Secret: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
+	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
 		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits,
 		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every}
 	if c, ok := st.(store.Cluster); ok {
@@ -210,10 +201,11 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	e := engine.New(opts)
 	log.Info("targets set over the API or web UI, and /probe, may reach "+policy.String(), "min_interval", limits.MinInterval, "max_duration", limits.MaxDuration)
 	mux := http.NewServeMux()
+	cat := &catalog.Catalog{Store: st, Vault: v, Egress: policy, Timing: limits} // the API's and the web UI's saves
 	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
-		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits}
+		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())
-	(&web.Server{Store: st, Engine: e, API: apiSrv, Log: log, Secure: *tlsCert != ""}).Register(mux)
+	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != ""}).Register(mux)
 	if *demoMode {
 		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {

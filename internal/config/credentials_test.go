@@ -94,10 +94,10 @@ func TestCredentialProblems(t *testing.T) {
 func TestSecretResolveAllReadsTheWholeFile(t *testing.T) {
 	pem := "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n"
 	read := func(string) ([]byte, error) { return []byte(pem), nil }
-	if v, err := (Secret{File: "/k"}).ResolveAll(nil, read); err != nil || v != pem {
+	if v, err := (SecretRef{File: "/k"}).ResolveAll(nil, read); err != nil || v != pem {
 		t.Errorf("ResolveAll = %q, %v", v, err)
 	}
-	if v, _ := (Secret{Value: "lit"}).ResolveAll(nil, read); v != "lit" {
+	if v, _ := (SecretRef{Value: "lit"}).ResolveAll(nil, read); v != "lit" {
 		t.Errorf("literal: %q", v)
 	}
 }

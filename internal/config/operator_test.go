@@ -38,7 +38,7 @@ func TestOperatorFieldsTagged(t *testing.T) {
 		for i := 0; i < typ.NumField(); i++ {
 			f := typ.Field(i)
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if f.Type == reflect.TypeFor[Secret]() {
+			if f.Type == reflect.TypeFor[SecretRef]() {
 				// A secret the API takes (a webhook's URL) is a literal
 				// string only: Secret.UnmarshalJSON refuses {file: PATH}
 				// and {env: VAR}, the operator's forms (checked below).
@@ -63,7 +63,7 @@ func TestOperatorFieldsTagged(t *testing.T) {
 	}
 	walk(reflect.TypeFor[File](), "", false)
 	for _, in := range []string{`{"file":"/etc/shadow"}`, `{"env":"MAILMON_SECRET_KEY"}`, `{"File":"/etc/shadow"}`} {
-		var s Secret
+		var s SecretRef
 		if err := json.Unmarshal([]byte(in), &s); err == nil {
 			t.Errorf("a secret from JSON took %s: %+v; only a literal string may come over the network", in, s)
 		}

@@ -25,11 +25,11 @@ type File struct {
 // actions: a user, a password or a private key, and the host key the
 // server must present (it is always checked).
 type Credential struct {
-	Name      string `yaml:"name" json:"name"`
-	User      string `yaml:"user" json:"user"`
-	Password  Secret `yaml:"password,omitempty" json:"-"`
-	Key       Secret `yaml:"key,omitempty" json:"-"`       // a PEM private key
-	KnownHost string `yaml:"known_host" json:"known_host"` // authorized_keys format: "ssh-ed25519 AAAA…"
+	Name      string    `yaml:"name" json:"name"`
+	User      string    `yaml:"user" json:"user"`
+	Password  SecretRef `yaml:"password,omitempty" json:"-"`
+	Key       SecretRef `yaml:"key,omitempty" json:"-"`       // a PEM private key
+	KnownHost string    `yaml:"known_host" json:"known_host"` // authorized_keys format: "ssh-ed25519 AAAA…"
 }
 
 // Alert is an alert action, named.
@@ -58,8 +58,8 @@ func (a *Alert) Kind() string {
 // in the clear, exported or shown. Decoded from JSON (the API) it is a
 // string only, never {env} or {file}.
 type Webhook struct {
-	URL    Secret `yaml:"url,omitempty" json:"url,omitzero"`
-	Format string `yaml:"format,omitempty" json:"format,omitempty"` // generic | slack | teams
+	URL    SecretRef `yaml:"url,omitempty" json:"url,omitzero"`
+	Format string    `yaml:"format,omitempty" json:"format,omitempty"` // generic | slack | teams
 }
 
 // Email sends through a relay.
@@ -87,16 +87,16 @@ type Device struct {
 // Leg is a connection's settings: the SMTP leg of a round trip, an e-mail
 // alert's relay.
 type Leg struct {
-	Host               string `yaml:"host,omitempty" json:"host,omitempty"`
-	Port               int    `yaml:"port,omitempty" json:"port,omitempty"`
-	TLS                string `yaml:"tls,omitempty" json:"tls,omitempty"`
-	User               string `yaml:"user,omitempty" json:"user,omitempty"`
-	Password           Secret `yaml:"password,omitempty" json:"-"`
-	Auth               string `yaml:"auth,omitempty" json:"auth,omitempty"`
-	CA                 string `yaml:"ca,omitempty" json:"ca,omitempty" operator:"path"`
-	ServerName         string `yaml:"servername,omitempty" json:"servername,omitempty"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
-	AllowPlaintextAuth bool   `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
+	Host               string    `yaml:"host,omitempty" json:"host,omitempty"`
+	Port               int       `yaml:"port,omitempty" json:"port,omitempty"`
+	TLS                string    `yaml:"tls,omitempty" json:"tls,omitempty"`
+	User               string    `yaml:"user,omitempty" json:"user,omitempty"`
+	Password           SecretRef `yaml:"password,omitempty" json:"-"`
+	Auth               string    `yaml:"auth,omitempty" json:"auth,omitempty"`
+	CA                 string    `yaml:"ca,omitempty" json:"ca,omitempty" operator:"path"`
+	ServerName         string    `yaml:"servername,omitempty" json:"servername,omitempty"`
+	InsecureSkipVerify bool      `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	AllowPlaintextAuth bool      `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
 }
 
 // Monitor is one monitor: the seed's sections, flattened as SPEC.md §8
@@ -109,23 +109,23 @@ type Monitor struct {
 	StoreStats *bool  `yaml:"store_stats,omitempty" json:"store_stats,omitempty"`
 
 	// Test parameters (the mailbox leg of a round trip)
-	Port              int      `yaml:"port,omitempty" json:"port,omitempty"`
-	TLS               string   `yaml:"tls,omitempty" json:"tls,omitempty"`
-	User              string   `yaml:"user,omitempty" json:"user,omitempty"`
-	Password          Secret   `yaml:"password,omitempty" json:"-"`
-	Auth              string   `yaml:"auth,omitempty" json:"auth,omitempty"`
-	OAuthTokenFile    string   `yaml:"oauth_token_file,omitempty" json:"oauth_token_file,omitempty" operator:"path"`
-	OAuthTokenCommand []string `yaml:"oauth_token_command,omitempty" json:"oauth_token_command,omitempty" operator:"command"`
-	AllowPlaintext    bool     `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
-	CA                string   `yaml:"ca,omitempty" json:"ca,omitempty" operator:"path"`
-	ServerName        string   `yaml:"servername,omitempty" json:"servername,omitempty"`
-	Insecure          bool     `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
-	CertWarnDays      int      `yaml:"cert_warn_days,omitempty" json:"cert_warn_days,omitempty"`
-	EHLO              string   `yaml:"ehlo,omitempty" json:"ehlo,omitempty"`
-	Mailbox           string   `yaml:"mailbox,omitempty" json:"mailbox,omitempty"`
-	MailboxCheck      string   `yaml:"mailbox_check,omitempty" json:"mailbox_check,omitempty"`
-	Stat              bool     `yaml:"stat,omitempty" json:"stat,omitempty"`
-	Expect            string   `yaml:"expect,omitempty" json:"expect,omitempty"`
+	Port              int       `yaml:"port,omitempty" json:"port,omitempty"`
+	TLS               string    `yaml:"tls,omitempty" json:"tls,omitempty"`
+	User              string    `yaml:"user,omitempty" json:"user,omitempty"`
+	Password          SecretRef `yaml:"password,omitempty" json:"-"`
+	Auth              string    `yaml:"auth,omitempty" json:"auth,omitempty"`
+	OAuthTokenFile    string    `yaml:"oauth_token_file,omitempty" json:"oauth_token_file,omitempty" operator:"path"`
+	OAuthTokenCommand []string  `yaml:"oauth_token_command,omitempty" json:"oauth_token_command,omitempty" operator:"command"`
+	AllowPlaintext    bool      `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
+	CA                string    `yaml:"ca,omitempty" json:"ca,omitempty" operator:"path"`
+	ServerName        string    `yaml:"servername,omitempty" json:"servername,omitempty"`
+	Insecure          bool      `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	CertWarnDays      int       `yaml:"cert_warn_days,omitempty" json:"cert_warn_days,omitempty"`
+	EHLO              string    `yaml:"ehlo,omitempty" json:"ehlo,omitempty"`
+	Mailbox           string    `yaml:"mailbox,omitempty" json:"mailbox,omitempty"`
+	MailboxCheck      string    `yaml:"mailbox_check,omitempty" json:"mailbox_check,omitempty"`
+	Stat              bool      `yaml:"stat,omitempty" json:"stat,omitempty"`
+	Expect            string    `yaml:"expect,omitempty" json:"expect,omitempty"`
 
 	// Round trips
 	SMTP         *Leg     `yaml:"smtp,omitempty" json:"smtp,omitempty"`
@@ -212,23 +212,23 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Secret is a credential in a configuration: a literal string, or
-// {env: VAR}, or {file: PATH}. It is stored encrypted and never exported.
-type Secret struct {
+// SecretRef is a credential in a configuration, or where to find it: a
+// literal string, or {env: VAR}, or {file: PATH}. It is stored encrypted and never exported.
+type SecretRef struct {
 	Value string
 	Env   string
 	File  string
 }
 
 // Set reports whether the secret was given.
-func (s Secret) Set() bool { return s != Secret{} }
+func (s SecretRef) Set() bool { return s != SecretRef{} }
 
 // IsZero is what YAML's omitempty asks: always true, so that a secret,
 // set or not, is never written out (export omits secrets).
-func (s Secret) IsZero() bool { return true }
+func (s SecretRef) IsZero() bool { return true }
 
 // UnmarshalYAML reads the three forms.
-func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		s.Value = n.Value
@@ -253,7 +253,7 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 
 // ResolveAll is Resolve for a value of several lines, such as a PEM key:
 // a file is read whole.
-func (s Secret) ResolveAll(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
+func (s SecretRef) ResolveAll(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
 	if s.File != "" {
 		b, err := readFile(s.File)
 		return string(b), err
@@ -263,20 +263,20 @@ func (s Secret) ResolveAll(getenv func(string) string, readFile func(string) ([]
 
 // UnmarshalJSON takes a literal string: a secret given over the API is
 // never read from the daemon's environment or files.
-func (s *Secret) UnmarshalJSON(b []byte) error {
+func (s *SecretRef) UnmarshalJSON(b []byte) error {
 	var v string
 	if err := json.Unmarshal(b, &v); err != nil {
 		return errors.New("a secret is a string")
 	}
-	*s = Secret{Value: v}
+	*s = SecretRef{Value: v}
 	return nil
 }
 
 // MarshalYAML never writes the secret.
-func (s Secret) MarshalYAML() (any, error) { return nil, nil }
+func (s SecretRef) MarshalYAML() (any, error) { return nil, nil }
 
 // String never prints the secret.
-func (s Secret) String() string {
+func (s SecretRef) String() string {
 	switch {
 	case s.Env != "":
 		return "{env: " + s.Env + "}"
@@ -289,7 +289,7 @@ func (s Secret) String() string {
 }
 
 // Resolve returns the secret's value.
-func (s Secret) Resolve(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
+func (s SecretRef) Resolve(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
 	switch {
 	case s.Env != "":
 		v := getenv(s.Env)

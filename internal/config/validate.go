@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/recovery"
-	"github.com/mailmon/mailmon/internal/secret"
 )
 
 // FieldError is a problem with one field, by its path.
@@ -255,7 +255,7 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	if cfg.SMTP != nil && cfg.SMTP.User != "" {
 		cfg.SMTP.Password = "placeholder"
 	}
-	cfg.Secret = secret.Key("validation-placeholder-secret")
+	cfg.InstallationKey = keyfile.Key("validation-placeholder-secret")
 	probeErrors(cfg, p, add)
 }
 

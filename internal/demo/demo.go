@@ -21,6 +21,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/mailmon/mailmon/internal/mail/pop3server"
 )
 
 // Demo mailbox addresses.
@@ -36,7 +38,7 @@ type Servers struct {
 	Password                            string // of both mailboxes
 
 	imapUser *imapmemserver.User
-	drop     *maildrop
+	pop3     *pop3server.Server
 	closers  []func() error
 	wg       sync.WaitGroup
 }
@@ -50,7 +52,7 @@ func Start(ctx context.Context, dir string) (*Servers, error) {
 	}
 	pw := make([]byte, 12)
 	rand.Read(pw)
-	s := &Servers{CAFile: caFile, Password: hex.EncodeToString(pw), drop: &maildrop{}}
+	s := &Servers{CAFile: caFile, Password: hex.EncodeToString(pw)}
 	listen := func() (net.Listener, int, error) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -91,8 +93,12 @@ func Start(ctx context.Context, dir string) (*Servers, error) {
 		return nil, err
 	}
 	s.POP3 = port
-	pop := &pop3Server{user: POP3User, password: s.Password, drop: s.drop, tls: tlsCfg}
-	s.goServe(func() { pop.serve(popLn) })
+	// No lock: the demo's pop3 and pop3-roundtrip monitors share the
+	// mailbox and may look at once.
+	s.pop3 = pop3server.New(pop3server.Options{Banner: "mailmon demo POP3 ready", Implementation: "mailmon-demo",
+		TLS: tlsCfg, STLS: true, Users: map[string]string{POP3User: s.Password}, UIDPrefix: "demo-", MaxLine: 1024})
+	s.closers = append(s.closers, s.pop3.Close)
+	s.goServe(func() { s.pop3.Serve(popLn) })
 
 	// SMTP delivering into both mailboxes; a second listener of the same
 	// server is up 90 s, then down 60 s, over and over.
@@ -148,7 +154,7 @@ func (s *Servers) Close() error {
 	}
 	s.closers = nil
 	s.wg.Wait()
-	return nil
+	return errors.Join(errs...)
 }
 
 // flaky drops connections during its down periods.
@@ -198,7 +204,7 @@ func (se *session) Data(r io.Reader) error {
 				return err
 			}
 		case POP3User:
-			se.s.drop.add(b)
+			se.s.pop3.Deliver(POP3User, b)
 		}
 	}
 	return nil

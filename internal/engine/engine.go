@@ -22,11 +22,11 @@ import (
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/recovery"
 	"github.com/mailmon/mailmon/internal/schedule"
-	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
@@ -34,13 +34,13 @@ import (
 
 // Options configure an engine.
 type Options struct {
-	Store       store.Store
-	Vault       *vault.Vault
-	Secret      secret.Key // signs round-trip probes
-	MaxInFlight int        // tests at once (default DefaultMaxInFlight())
-	BaseURL     string     // for links in alerts
-	Log         *slog.Logger
-	Now         func() time.Time
+	Store           store.Store
+	Vault           *vault.Vault
+	InstallationKey keyfile.Key // signs round-trip probes
+	MaxInFlight     int         // tests at once (default DefaultMaxInFlight())
+	BaseURL         string      // for links in alerts
+	Log             *slog.Logger
+	Now             func() time.Time
 	// OutboxEvery is how often pending notifications are looked for
 	// (default 1 s); each is tried at most MaxAttempts times (default 12,
 	// with back-off: about an hour). See alert.OutboxOptions.
@@ -186,7 +186,7 @@ func New(o Options) *Engine {
 	}
 	ob := alert.OutboxOptions{Store: o.Store, Every: o.OutboxEvery, MaxAttempts: o.MaxAttempts,
 		Burst: o.AlertBurst, Rate: o.AlertEvery, Log: o.Log, Now: o.Now,
-		Actions: &alert.Actions{Vault: o.Vault, Secret: o.Secret, MonitorSecrets: e.monitorSecrets, Egress: o.Egress, Resolver: o.Resolver}}
+		Actions: &alert.Actions{Vault: o.Vault, InstallationKey: o.InstallationKey, MonitorSecrets: e.monitorSecrets, Egress: o.Egress, Resolver: o.Resolver}}
 	if o.Cluster != nil {
 		ob.Claims, ob.Node = o.Cluster, o.Node.ID
 	}
@@ -342,15 +342,15 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	en.spec.ApplyDefaults()
 	e.limit(en)
 	en.cfg = en.spec.ProbeConfig(d.Address)
-	en.cfg.Secret = e.o.Secret
+	en.cfg.InstallationKey = e.o.InstallationKey
 	e.guard(en)
 	if v, ok := m.Secrets["password"]; ok {
 		pw, err := e.open(v, vault.MonitorRecord(m.ID, "password"))
-		en.cfg.Password, en.err = probe.Secret(pw), err
+		en.cfg.Password, en.err = probe.Password(pw), err
 	}
 	if v, ok := m.Secrets["smtp.password"]; ok && en.cfg.SMTP != nil {
 		pw, err := e.open(v, vault.MonitorRecord(m.ID, "smtp.password"))
-		en.cfg.SMTP.Password = probe.Secret(pw)
+		en.cfg.SMTP.Password = probe.Password(pw)
 		en.err = errors.Join(en.err, err)
 	}
 	if k, ok := kinds.Lookup(m.Type); ok && en.err == nil {
@@ -370,16 +370,6 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	}
 	return en, nil
 }
-
-// MonitorRecord names a monitor's secret for the vault.
-func MonitorRecord(id int64, name string) string { return vault.Record("monitor", id, name) }
-
-// AlertRecord names an alert's secret for the vault.
-func AlertRecord(id int64, name string) string { return vault.Record("alert", id, name) }
-
-// CredentialRecord names a credential's secret ("password" or "key") for
-// the vault.
-func CredentialRecord(id int64, name string) string { return vault.Record("credential", id, name) }
 
 func (e *Engine) open(sealed, record string) (string, error) {
 	if e.o.Vault == nil {

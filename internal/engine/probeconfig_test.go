@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/vault"
@@ -43,7 +43,7 @@ func TestOneMonitorTestedTwiceAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	noop := func(ctx context.Context, cfg *probe.Config, t *probe.Trace) error { return nil }
-	e := New(Options{Store: st, Vault: v, Secret: secret.Key("engine-test-installation-secret"),
+	e := New(Options{Store: st, Vault: v, InstallationKey: keyfile.Key("engine-test-installation-secret"),
 		Probers: func(string) (probe.Prober, bool) { return noop, true }})
 	if err := e.Load(ctx); err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func (e *Engine) recover(ctx context.Context, en *entry) {
 // show for a monitor: its secrets, those of its recoveries' credentials,
 // and the installation's.
 func (e *Engine) secretsOf(en *entry) []string {
-	out := []string{string(e.o.Secret), string(en.cfg.Password)}
+	out := []string{string(e.o.InstallationKey), string(en.cfg.Password)}
 	if en.cfg.SMTP != nil {
 		out = append(out, string(en.cfg.SMTP.Password))
 	}
@@ -55,7 +55,7 @@ func (e *Engine) monitorSecrets(id int64) []string {
 	en := e.monitors[id]
 	e.mu.Unlock()
 	if en == nil {
-		return []string{string(e.o.Secret)}
+		return []string{string(e.o.InstallationKey)}
 	}
 	return e.secretsOf(en)
 }

@@ -109,7 +109,7 @@ func TestNetworkTCPMonitorHidesBanner(t *testing.T) {
 	srv, _ := bannerServer(t, banner)
 	d := putDevice(t, st, "d", false)
 	// The outbox does not run: an alert's payload is stored with the test.
-	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.Secret{Value: "http://alerts.example.test/hook"}}})
+	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.SecretRef{Value: "http://alerts.example.test/hook"}}})
 	a := &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
 	must(t, st.PutAlert(ctx, a))
 	found := putTCP(t, st, d.ID, "found", srv.Port, "OpenSSH", true)

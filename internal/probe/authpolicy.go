@@ -79,14 +79,24 @@ func (c *Config) PermitAuth(encrypted bool, mech string) error {
 	return &PlaintextRefusedError{Mech: strings.ToUpper(mech), Why: why, Optional: c.TLS == TLSOptional}
 }
 
-// Mechanism picks the SASL mechanism for a server that advertises adv and
-// asks the auth policy. Without TLS the policy's refusal comes first: no
-// mechanism, offered or not, would be used.
-func Mechanism(cfg *Config, c *wire.Conn, adv []string, haveToken bool) (string, error) {
-	mech, err := sasl.Choose(cfg.Auth, adv, haveToken, c.Encrypted())
-	if perr := cfg.PermitAuth(c.Encrypted(), mech); perr != nil {
+// PickAuth picks how to log in (choose) and asks the auth policy
+// (PermitAuth), whose refusal comes first: without TLS, no credential of
+// any form is sent unless allow_plaintext_auth says so, so no mechanism,
+// offered or not, would be used.
+func (c *Config) PickAuth(encrypted bool, choose func() (string, error)) (string, error) {
+	mech, err := choose()
+	if perr := c.PermitAuth(encrypted, mech); perr != nil {
 		return "", perr
 	}
+	return mech, err
+}
+
+// Mechanism picks the SASL mechanism for a server that advertises adv and
+// asks the auth policy (PickAuth).
+func Mechanism(cfg *Config, c *wire.Conn, adv []string, haveToken bool) (string, error) {
+	mech, err := cfg.PickAuth(c.Encrypted(), func() (string, error) {
+		return sasl.Choose(cfg.Auth, adv, haveToken, c.Encrypted())
+	})
 	if err != nil {
 		return "", err
 	}

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/egress"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/sasl"
-	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -29,14 +29,15 @@ const (
 // TLSModes lists the valid modes.
 func TLSModes() []TLSMode { return []TLSMode{TLSNone, TLSOptional, TLSStartTLS, TLSImplicit} }
 
-// Secret is a credential. It never prints itself.
-type Secret string
+// Password is a password or another credential string of a leg. It never
+// prints itself.
+type Password string
 
-func (Secret) String() string   { return wire.Redacted }
-func (Secret) GoString() string { return wire.Redacted }
+func (Password) String() string   { return wire.Redacted }
+func (Password) GoString() string { return wire.Redacted }
 
 // MarshalText keeps secrets out of any encoding of a config.
-func (Secret) MarshalText() ([]byte, error) { return []byte(wire.Redacted), nil }
+func (Password) MarshalText() ([]byte, error) { return []byte(wire.Redacted), nil }
 
 // Config is everything one test of one service needs.
 type Config struct {
@@ -54,7 +55,7 @@ type Config struct {
 	InsecureSkipVerify bool
 
 	User               string
-	Password           Secret
+	Password           Password
 	Auth               string // a mechanism (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP) or "auto"
 	OAuthToken         sasl.TokenSource
 	AllowPlaintextAuth bool
@@ -67,12 +68,12 @@ type Config struct {
 
 	// Round trips (pop3-roundtrip, imap-roundtrip): the fields above are
 	// the mailbox leg; these add the sending leg and the probe message.
-	SMTP         *Config       // the SMTP leg; its Host defaults to Host
-	From, To     string        // envelope and header addresses of the probe
-	Monitor      string        // the monitor's name, in the probe's subject
-	Secret       secret.Key    // this installation's secret: signs probes
-	PollInterval time.Duration // longest wait between looks into the mailbox
-	StaleAfter   time.Duration // probes of this installation older than this are swept
+	SMTP            *Config       // the SMTP leg; its Host defaults to Host
+	From, To        string        // envelope and header addresses of the probe
+	Monitor         string        // the monitor's name, in the probe's subject
+	InstallationKey keyfile.Key   // this installation's secret: signs probes
+	PollInterval    time.Duration // longest wait between looks into the mailbox
+	StaleAfter      time.Duration // probes of this installation older than this are swept
 	// Progress, when set, is told of each look into the mailbox.
 	Progress func(attempt int, elapsed time.Duration)
 

@@ -85,7 +85,7 @@ func handshake(c *wire.Conn, cfg *Config, t *Trace, mode TLSMode, fn func(*tls.C
 func Credentials(ctx context.Context, cfg *Config, t *Trace) (sasl.Credentials, error) {
 	cr := sasl.Credentials{User: cfg.User, Password: string(cfg.Password), Host: cfg.Host, Port: cfg.Port}
 	if !cfg.OAuthToken.IsZero() {
-		tok, err := cfg.OAuthToken.Token(ctx, string(cfg.Password), string(cfg.Secret))
+		tok, err := cfg.OAuthToken.Token(ctx, string(cfg.Password), string(cfg.InstallationKey))
 		if err != nil {
 			return cr, &ConfigError{Errs: []FieldError{{"oauth_token", err.Error()}}}
 		}

@@ -15,11 +15,15 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/keyfile"
 )
 
 // EnvVar names the environment variable that may hold the key.
 const EnvVar = "MAILMON_SECRET_KEY"
+
+// KeyFile is the name of the key's file in its directory (beside a SQLite
+// database).
+const KeyFile = "storage.key"
 
 // Vault seals and opens secrets.
 type Vault struct {
@@ -27,18 +31,18 @@ type Vault struct {
 }
 
 // Load reads (or creates) the key: $MAILMON_SECRET_KEY, else the file
-// "storage.key" in dir, created with mode 0600 when missing.
+// KeyFile in dir, created with mode 0600 when missing.
 func Load(dir string, getenv func(string) string) (*Vault, error) {
-	k, err := secret.Source{Dir: dir, Getenv: getenv, Env: EnvVar, Name: "storage.key"}.Load()
+	k, err := keyfile.Source{Dir: dir, Getenv: getenv, Env: EnvVar, Name: KeyFile}.Load()
 	if err != nil {
 		return nil, err
 	}
 	return New(k)
 }
 
-// New makes a vault from key material of at least secret.MinLen bytes.
+// New makes a vault from key material of at least keyfile.MinLen bytes.
 func New(key []byte) (*Vault, error) {
-	if len(key) < secret.MinLen {
+	if len(key) < keyfile.MinLen {
 		return nil, errors.New("vault: key too short")
 	}
 	k := sha256.Sum256(key) // any long enough secret becomes a 256-bit key

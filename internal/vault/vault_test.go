@@ -62,3 +62,21 @@ func TestSealOpen(t *testing.T) {
 		t.Error("environment key ignored")
 	}
 }
+
+// TestRecordNames: the names secrets are sealed under are part of every
+// database: a value sealed by an older mailmon must open under the same
+// name, so they never change.
+func TestRecordNames(t *testing.T) {
+	for got, want := range map[string]string{
+		MonitorRecord(12, "password"):      "monitor/12/password",
+		MonitorRecord(12, "smtp.password"): "monitor/12/smtp.password",
+		AlertRecord(3, "relay.password"):   "alert/3/relay.password",
+		AlertRecord(3, "webhook.url"):      "alert/3/webhook.url",
+		CredentialRecord(7, "key"):         "credential/7/key",
+		CredentialRecord(7, "password"):    "credential/7/password",
+	} {
+		if got != want {
+			t.Errorf("record %q, want %q", got, want)
+		}
+	}
+}

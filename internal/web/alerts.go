@@ -2,11 +2,12 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -96,7 +97,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 		var cfg config.Alert
 		json.Unmarshal(a.Spec, &cfg)
 		row := alertRow{Alert: a, Password: a.Secrets["relay.password"] != ""}
-		origin := s.API.WebhookOrigin(&a)
+		origin := catalog.WebhookOrigin(s.Catalog.Vault, &a)
 		if a.ID == edit {
 			d.PasswordSet, d.URLSet = row.Password, origin
 			d.RO = operatorTexts(&cfg)
@@ -148,7 +149,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	switch v["kind"] {
 	case "webhook":
 		// Left empty on an edit, the stored URL stays.
-		a.Webhook = &config.Webhook{URL: config.Secret{Value: strings.TrimSpace(r.PostForm.Get("webhook.url"))}, Format: v["webhook.format"]}
+		a.Webhook = &config.Webhook{URL: config.SecretRef{Value: strings.TrimSpace(r.PostForm.Get("webhook.url"))}, Format: v["webhook.format"]}
 	case "email":
 		port := 0
 		if x := v["email.relay.port"]; x != "" {
@@ -189,11 +190,18 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		pw = &empty
 	}
 	if len(errs) == 0 {
-		_, dropped, err := s.API.SaveAlertDropped(r.Context(), id, a, pw)
-		if api.IsOperatorOnly(err) {
+		saved, res, err := s.Catalog.SaveAlert(r.Context(), catalog.Network, id, catalog.Alert{Settings: a, RelayPassword: pw})
+		if errors.Is(err, store.ErrConflict) {
+			err = catalog.FieldErrors{{Path: "name", Msg: "another alert has this name"}}
+		}
+		var dropped []string
+		if err == nil {
+			dropped = res.DroppedFrom("alert", saved.ID)
+		}
+		if catalog.IsOperatorOnly(err) {
 			status = http.StatusForbidden
 		}
-		if fe, ok := api.FieldErrors(err); ok {
+		if fe, ok := catalog.Fields(err); ok {
 			errs = fieldMap(fe, func(p string) string {
 				for _, k := range alertFields {
 					if p == k || strings.HasPrefix(p, k+"[") {
@@ -217,7 +225,7 @@ func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteAlert(r.Context(), id); err != nil {
+	if _, err := s.Catalog.DeleteAlert(r.Context(), id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/alerts", http.StatusSeeOther)

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
@@ -79,7 +79,7 @@ func benchServer(b *testing.B, n int) (http.Handler, *http.Cookie) {
 	if err := st.RollUp(ctx, store.Hour, now.Add(-2*time.Hour), now.Add(time.Hour)); err != nil {
 		b.Fatal(err)
 	}
-	w := &Server{Store: st, API: &api.Server{Store: st}, BcryptCost: bcrypt.MinCost}
+	w := &Server{Store: st, Catalog: &catalog.Catalog{Store: st}, BcryptCost: bcrypt.MinCost}
 	u, err := AddUser(ctx, st, "admin", testPassword, bcrypt.MinCost)
 	if err != nil {
 		b.Fatal(err)

@@ -2,10 +2,11 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -51,7 +52,7 @@ func (s *Server) createCredential(w http.ResponseWriter, r *http.Request, c *cal
 	for _, k := range []string{"name", "user", "known_host"} {
 		v[k] = strings.TrimSpace(r.PostForm.Get(k))
 	}
-	in := api.CredentialInput{Name: v["name"], User: v["user"], KnownHost: v["known_host"]}
+	in := catalog.Credential{Name: v["name"], User: v["user"], KnownHost: v["known_host"]}
 	if p := r.PostForm.Get("password"); p != "" {
 		in.Password = &p
 	}
@@ -59,8 +60,14 @@ func (s *Server) createCredential(w http.ResponseWriter, r *http.Request, c *cal
 		k += "\n"
 		in.Key = &k
 	}
-	_, err := s.API.SaveCredential(r.Context(), 0, in)
-	if fe, ok := api.FieldErrors(err); ok {
+	_, res, err := s.Catalog.SaveCredential(r.Context(), catalog.Network, 0, in)
+	if errors.Is(err, store.ErrConflict) {
+		err = catalog.FieldErrors{{Path: "name", Msg: "another credential has this name"}}
+	}
+	if err == nil {
+		err = s.tell(r.Context(), res)
+	}
+	if fe, ok := catalog.Fields(err); ok {
 		return s.renderCredentials(w, r, c, http.StatusBadRequest, v, fieldMap(fe, func(p string) string {
 			switch p {
 			case "name", "user", "known_host", "password", "key":
@@ -81,7 +88,11 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	if err := s.API.DeleteCredential(r.Context(), id); err != nil {
+	res, err := s.Catalog.DeleteCredential(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.tell(r.Context(), res); err != nil { // their recoveries over SSH now say it is missing
 		return err
 	}
 	http.Redirect(w, r, "/credentials", http.StatusSeeOther)

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -82,8 +82,8 @@ func deviceField(p string) string {
 
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, c *call) error {
 	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
-	d, err := s.API.SaveDevice(r.Context(), 0, f.Name, f.Address)
-	if fe, ok := api.FieldErrors(err); ok {
+	d, _, err := s.saveDevice(r.Context(), 0, f)
+	if fe, ok := catalog.Fields(err); ok {
 		f.Errors = fieldMap(fe, deviceField)
 		return s.renderDevices(w, r, c, http.StatusBadRequest, f)
 	}
@@ -134,8 +134,8 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
-	_, drops, err := s.API.SaveDeviceDropped(r.Context(), id, f.Name, f.Address)
-	if fe, ok := api.FieldErrors(err); ok {
+	_, drops, err := s.saveDevice(r.Context(), id, f)
+	if fe, ok := catalog.Fields(err); ok {
 		f.Errors = fieldMap(fe, deviceField)
 		return s.renderDevice(w, r, c, http.StatusBadRequest, dev, f)
 	}
@@ -151,9 +151,11 @@ func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	if err := s.API.DeleteDevice(r.Context(), id); err != nil {
+	res, err := s.Catalog.DeleteDevice(r.Context(), id)
+	if err != nil {
 		return err
 	}
+	s.tell(r.Context(), res) // the device is gone: its monitors stop however their reload fares
 	http.Redirect(w, r, "/devices", http.StatusSeeOther)
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -53,13 +53,13 @@ func monitorNotice(q url.Values) string {
 		"which must not receive a secret meant for the old one. Enter it again (Edit) if the new target should have it."
 }
 
-func deviceDroppedQuery(drops []api.MonitorDrop) string {
+func deviceDroppedQuery(drops []catalog.Drop) string {
 	if len(drops) == 0 {
 		return ""
 	}
 	ids := make([]string, len(drops))
 	for i, d := range drops {
-		ids[i] = strconv.FormatInt(d.Monitor, 10)
+		ids[i] = strconv.FormatInt(d.ID, 10)
 	}
 	return "?dropped=" + strings.Join(ids, ",")
 }

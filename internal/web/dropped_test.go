@@ -67,7 +67,7 @@ func TestFormTargetChangeDropsSecrets(t *testing.T) {
 
 	// An alert's new relay.
 	relay := "relay-pw"
-	a, err := f.api.SaveAlert(ctx, 0, config.Alert{Name: "pager", Email: &config.Email{To: []string{"a@example.com"},
+	a, err := f.saveAlert(ctx, 0, config.Alert{Name: "pager", Email: &config.Email{To: []string{"a@example.com"},
 		Relay: config.Leg{Host: "relay.example.com", Port: 587, TLS: "starttls", User: "u"}}}, &relay)
 	if err != nil {
 		t.Fatal(err)

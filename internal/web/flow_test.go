@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/state"
@@ -165,7 +165,7 @@ func errorsIn(body string) string {
 func TestBoardPagesAndFilters(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()
-	d, _ := f.api.SaveDevice(ctx, 0, "d", "127.0.0.1")
+	d, _ := f.saveDevice(ctx, 0, "d", "127.0.0.1")
 	for i := 0; i < PageSize+5; i++ {
 		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprintf("mon %03d", i), Type: "smtp", Enabled: true, Spec: []byte(`{}`)}
 		if err := f.st.PutMonitor(ctx, m); err != nil {
@@ -206,8 +206,8 @@ func TestLiveEvents(t *testing.T) {
 	healthy.Store(true)
 	target := smtpTarget(t, &healthy, "<b>mx</b><script>alert(6)</script>")
 	ctx := context.Background()
-	d, _ := f.api.SaveDevice(ctx, 0, "d", "127.0.0.1")
-	m, err := f.api.SaveMonitor(ctx, 0, apiMonitor(d.ID, "live smtp", target.Port))
+	d, _ := f.saveDevice(ctx, 0, "d", "127.0.0.1")
+	m, err := f.saveMonitor(ctx, 0, apiMonitor(d.ID, "live smtp", target.Port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func apiMonitor(device int64, name string, port int) apiInput {
 		Timing: config.Timing{MaxDuration: config.Duration(2 * time.Second), UpEvery: config.Duration(time.Hour), DownEvery: config.Duration(time.Hour)}}}
 }
 
-type apiInput = api.MonitorInput
+type apiInput = catalog.Monitor
 
 // TestAlertsAndCredentials: alert definitions are added, edited (the relay
 // password kept unless replaced) and assigned in a monitor's form;
@@ -333,9 +333,9 @@ func TestAlertsAndCredentials(t *testing.T) {
 	}
 	// What the form has no field for is kept.
 	relay := "x"
-	if _, err := f.api.SaveAlert(ctx, a.ID, config.Alert{Name: "pager", Email: &config.Email{To: []string{"c@example.com"}, Subject: "mailmon: {{.Monitor}}",
+	if _, err := f.saveAlert(ctx, a.ID, config.Alert{Name: "pager", Email: &config.Email{To: []string{"c@example.com"}, Subject: "mailmon: {{.Monitor}}",
 		Relay: config.Leg{Host: "relay.example.com", TLS: "starttls", User: "u", ServerName: "relay-name.example.com"}}}, &relay); err != nil {
-		fe, _ := api.FieldErrors(err)
+		fe, _ := catalog.Fields(err)
 		t.Fatal(err, fe)
 	}
 	b.get(t, fmt.Sprintf("/alerts/%d/edit", a.ID))
@@ -383,7 +383,7 @@ func TestReportsPage(t *testing.T) {
 	ctx := context.Background()
 	var first *store.Device
 	for i := 0; i < reportDevices+2; i++ {
-		d, err := f.api.SaveDevice(ctx, 0, fmt.Sprintf("dev %02d", i), "127.0.0.1")
+		d, err := f.saveDevice(ctx, 0, fmt.Sprintf("dev %02d", i), "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
@@ -245,9 +245,9 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 // parse reads the posted form into the monitor's settings; values that
 // are not even numbers or durations are field errors at once, the rest is
 // left to the API's validation.
-func (f *formData) parse(r *http.Request) (api.MonitorInput, bool) {
+func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	r.ParseForm()
-	in := api.MonitorInput{Device: f.Device.ID}
+	in := catalog.Monitor{Device: f.Device.ID}
 	if f.base != nil {
 		in.Settings = *f.base
 		in.Settings.Notify.Alerts = nil // assigned by id below
@@ -425,11 +425,11 @@ func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, c *call, f *fo
 		f.Errors[""] = fieldMap(fe, monitorField)[""]
 	}
 	if ok {
-		m, dropped, err := s.API.SaveMonitorDropped(r.Context(), f.ID, in)
-		if api.IsOperatorOnly(err) {
+		m, dropped, err := s.saveMonitor(r.Context(), f.ID, in)
+		if catalog.IsOperatorOnly(err) {
 			status = http.StatusForbidden
 		}
-		if fe, isFE := api.FieldErrors(err); isFE {
+		if fe, isFE := catalog.Fields(err); isFE {
 			for k, v := range fieldMap(fe, monitorField) {
 				f.Errors[k] = v
 			}
@@ -517,9 +517,11 @@ func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	if err := s.API.DeleteMonitor(r.Context(), m.ID); err != nil {
+	res, err := s.Catalog.DeleteMonitor(r.Context(), m.ID)
+	if err != nil {
 		return err
 	}
+	s.tell(r.Context(), res) // the monitor is gone: its tests stop however the reload fares
 	http.Redirect(w, r, fmt.Sprintf("/devices/%d", m.DeviceID), http.StatusSeeOther)
 	return nil
 }

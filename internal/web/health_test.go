@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/mailmon/mailmon/internal/api"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/testutil/flakystore"
 )
@@ -33,9 +32,7 @@ func TestDatabaseDownPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	a := &api.Server{Store: st, Engine: e}
-	mux.Handle("/", a.Handler())
-	(&Server{Store: st, Engine: e, API: a}).Register(mux)
+	(&Server{Store: st, Engine: e}).Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	get := func(path string) (int, string) {

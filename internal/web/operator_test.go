@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/testutil/operator"
 )
@@ -47,18 +47,18 @@ func TestEveryFormRefusesCommandsAndPaths(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()
 	b := f.loggedIn(t)
-	d, _ := f.api.SaveDevice(ctx, 0, "mail1", "127.0.0.1")
+	d, _ := f.saveDevice(ctx, 0, "mail1", "127.0.0.1")
 	rtForm := func() url.Values {
 		return url.Values{"name": {"rt"}, "enabled": {"on"}, "port": {"993"}, "tls": {"implicit"}, "user": {"u"}, "password": {"pw"},
 			"from": {"a@example.test"}, "to": {"u@example.test"}, "smtp.port": {"587"}, "smtp.tls": {"starttls"}}
 	}
 	pw := "pw"
-	m, err := f.api.SaveMonitor(ctx, 0, api.MonitorInput{Device: d.ID, Password: &pw, Settings: config.Monitor{Name: "rt", Type: "imap-roundtrip",
+	m, err := f.saveMonitor(ctx, 0, catalog.Monitor{Device: d.ID, Password: &pw, Settings: config.Monitor{Name: "rt", Type: "imap-roundtrip",
 		Port: 993, TLS: "implicit", User: "u", From: "a@example.test", To: "u@example.test", SMTP: &config.Leg{Port: 587, TLS: "starttls"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := f.api.SaveAlert(ctx, 0, config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.Secret{Value: "https://hooks.example.test/x"}}}, nil)
+	a, err := f.saveAlert(ctx, 0, config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.SecretRef{Value: "https://hooks.example.test/x"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/version"
 )
 
 var pageNames = []string{"error", "login", "password", "board", "devices", "device", "typepick", "monitorform", "monitor", "reports", "alerts", "credentials", "users"}
@@ -86,6 +87,7 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
-	"join":  strings.Join,
-	"split": strings.Fields,
+	"join":    strings.Join,
+	"split":   strings.Fields,
+	"version": version.String,
 }

@@ -1,8 +1,8 @@
 // Package web is mailmon's web UI (SPEC.md §4–5): server-rendered pages
 // (html/template, so every server text and every name is escaped in its
 // context), one small script and one style sheet, all embedded. It saves
-// through the JSON API's own functions, so a form and the API validate the
-// same way. Every page needs a session; every state-changing request a
+// through the catalog, as the JSON API does, so a form and the API validate
+// the same way. Every page needs a session; every state-changing request a
 // CSRF token and a same-origin request.
 package web
 
@@ -20,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/wire"
@@ -36,8 +36,9 @@ var staticFS embed.FS
 type Server struct {
 	Store  store.Store
 	Engine *engine.Engine // nil: no live updates, no "Test now"
-	API    *api.Server    // saves devices, monitors and alerts
-	Log    *slog.Logger
+	// Catalog saves devices, monitors, alerts and credentials.
+	Catalog *catalog.Catalog
+	Log     *slog.Logger
 	// Secure is set when the UI is served over TLS: cookies get Secure.
 	Secure bool
 	// Now is the clock (default time.Now).

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
@@ -70,7 +71,7 @@ func newFixture(t *testing.T, withEngine bool) *fixture {
 	}
 	var e *engine.Engine
 	if withEngine {
-		e = engine.New(engine.Options{Store: st, Vault: v, Secret: []byte("web-test-secret-0123456789"), Egress: allowed})
+		e = engine.New(engine.Options{Store: st, Vault: v, InstallationKey: []byte("web-test-secret-0123456789"), Egress: allowed})
 		if err := e.Load(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -78,8 +79,9 @@ func newFixture(t *testing.T, withEngine bool) *fixture {
 		go func() { e.Run(ctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	f.api = &api.Server{Store: st, Engine: e, Vault: v, Egress: allowed}
-	f.web = &Server{Store: st, Engine: e, API: f.api, BcryptCost: bcrypt.MinCost, Now: f.clock.Now, Heartbeat: 50 * time.Millisecond}
+	cat := &catalog.Catalog{Store: st, Vault: v, Egress: allowed}
+	f.api = &api.Server{Store: st, Engine: e, Vault: v, Egress: allowed, Catalog: cat} // serve's API beside the UI
+	f.web = &Server{Store: st, Engine: e, Catalog: cat, BcryptCost: bcrypt.MinCost, Now: f.clock.Now, Heartbeat: 50 * time.Millisecond}
 	mux := http.NewServeMux()
 	mux.Handle("/", f.api.Handler())
 	f.web.Register(mux)
@@ -89,6 +91,31 @@ func newFixture(t *testing.T, withEngine bool) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// saveDevice, saveMonitor, saveAlert and saveCredential save as the forms
+// do (save.go), for a test's setup.
+func (f *fixture) saveDevice(ctx context.Context, id int64, name, address string) (*store.Device, error) {
+	d, _, err := f.web.saveDevice(ctx, id, deviceForm{Name: name, Address: address})
+	return d, err
+}
+
+func (f *fixture) saveMonitor(ctx context.Context, id int64, in catalog.Monitor) (*store.Monitor, error) {
+	m, _, err := f.web.saveMonitor(ctx, id, in)
+	return m, err
+}
+
+func (f *fixture) saveAlert(ctx context.Context, id int64, a config.Alert, relayPassword *string) (*store.Alert, error) {
+	saved, _, err := f.web.Catalog.SaveAlert(ctx, catalog.Network, id, catalog.Alert{Settings: a, RelayPassword: relayPassword})
+	return saved, err
+}
+
+func (f *fixture) saveCredential(ctx context.Context, id int64, in catalog.Credential) (*store.Credential, error) {
+	c, res, err := f.web.Catalog.SaveCredential(ctx, catalog.Network, id, in)
+	if err != nil {
+		return nil, err
+	}
+	return c, f.web.tell(ctx, res)
 }
 
 // browser is a logged-in (or not) client that does not follow redirects.
@@ -165,15 +192,15 @@ func (f *fixture) loggedIn(t *testing.T) *browser {
 func (f *fixture) seed(t *testing.T, device, monitor string, password string) (*store.Device, *store.Monitor) {
 	t.Helper()
 	ctx := context.Background()
-	d, err := f.api.SaveDevice(ctx, 0, device, "127.0.0.1")
+	d, err := f.saveDevice(ctx, 0, device, "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := api.MonitorInput{Device: d.ID, Settings: config.Monitor{Name: monitor, Type: "imap", Port: 1, User: "u", AllowPlaintext: true}}
+	in := catalog.Monitor{Device: d.ID, Settings: config.Monitor{Name: monitor, Type: "imap", Port: 1, User: "u", AllowPlaintext: true}}
 	if password != "" {
 		in.Password = &password
 	}
-	m, err := f.api.SaveMonitor(ctx, 0, in)
+	m, err := f.saveMonitor(ctx, 0, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,12 +498,12 @@ func TestNoResponseContainsASecret(t *testing.T) {
 		t.Fatal("no sealed password stored")
 	}
 	relay := "relay-Pa55word-for-the-test"
-	if _, err := f.api.SaveAlert(context.Background(), 0, config.Alert{Name: "mail", Email: &config.Email{To: []string{"a@example.com"},
+	if _, err := f.saveAlert(context.Background(), 0, config.Alert{Name: "mail", Email: &config.Email{To: []string{"a@example.com"},
 		Relay: config.Leg{Host: "relay.example.com", User: "u", TLS: "starttls"}}}, &relay); err != nil {
 		t.Fatal(err)
 	}
 	credPW := "cred-Pa55word-for-the-test"
-	if _, err := f.api.SaveCredential(context.Background(), 0, api.CredentialInput{Name: "c", User: "root",
+	if _, err := f.saveCredential(context.Background(), 0, catalog.Credential{Name: "c", User: "root",
 		KnownHost: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", Password: &credPW}); err != nil {
 		t.Fatal(err)
 	}

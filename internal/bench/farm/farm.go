@@ -1,6 +1,7 @@
-// Package farm is the benchmarks' target farm: minimal SMTP, POP3 and IMAP
-// responders on loopback (plain, STARTTLS or implicit TLS), as cheap as
-// possible so that measurements are of the client. Each records how long
+// Package farm is the benchmarks' target farm: minimal SMTP and IMAP
+// responders and the project's POP3 server (mail/pop3server) on loopback
+// (plain, STARTTLS or implicit TLS), as cheap as possible so that
+// measurements are of the client. Each records how long
 // every session took as the server saw it (accept to the last reply), and
 // can be told to misbehave: answer nothing (a black hole) or flap.
 package farm
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/mail/pop3server"
 )
 
 // Protocol is what a responder speaks.
@@ -46,6 +49,9 @@ const (
 	BlackHole                  // accept and never say a word
 )
 
+// sessionTimeout is the longest a session may take.
+const sessionTimeout = 30 * time.Second
+
 // Server is a running responder.
 type Server struct {
 	Protocol Protocol
@@ -53,6 +59,7 @@ type Server struct {
 
 	ln        net.Listener
 	cfg       *tls.Config
+	pop3      *pop3server.Server // the POP3 sessions
 	behaviour atomic.Int32
 	wg        sync.WaitGroup
 
@@ -72,6 +79,10 @@ func Start(p Protocol, mode TLS, cfg *tls.Config) (*Server, error) {
 	s := &Server{Protocol: p, TLSMode: mode, ln: ln, cfg: cfg, conns: map[net.Conn]struct{}{}}
 	if mode == NoTLS {
 		s.cfg = nil
+	}
+	if p == POP3 {
+		s.pop3 = pop3server.New(pop3server.Options{Banner: "bench.example POP3 ready", TLS: s.cfg,
+			STLS: mode == StartTLS, MaxLine: 1024, Timeout: sessionTimeout})
 	}
 	s.wg.Add(1)
 	go s.accept()
@@ -146,7 +157,7 @@ type session struct {
 func (s *Server) serve(c net.Conn) {
 	defer func() { c.Close() }()
 	start := time.Now()
-	c.SetDeadline(start.Add(30 * time.Second))
+	c.SetDeadline(start.Add(sessionTimeout))
 	if Behaviour(s.behaviour.Load()) == BlackHole {
 		// Hold the connection open, silent, until the client gives up.
 		var b [64]byte
@@ -171,7 +182,7 @@ func (s *Server) serve(c net.Conn) {
 	case SMTP:
 		ok = ss.smtp()
 	case POP3:
-		ok = ss.pop3()
+		ok = s.pop3.ServeConn(ss.c) == nil
 	case IMAP:
 		ok = ss.imap()
 	}
@@ -240,37 +251,6 @@ func (ss *session) smtp() bool {
 			return ss.write("221 bye\r\n")
 		default:
 			ss.write("502 no\r\n")
-		}
-	}
-}
-
-// pop3 serves greeting, CAPA, STLS, NOOP and QUIT.
-func (ss *session) pop3() bool {
-	if !ss.write("+OK bench.example POP3 ready\r\n") {
-		return false
-	}
-	for {
-		l, ok := ss.line()
-		if !ok {
-			return false
-		}
-		switch cmd := strings.ToUpper(l); {
-		case cmd == "CAPA":
-			if ss.offersSTARTTLS() {
-				ss.write("+OK\r\nTOP\r\nUIDL\r\nUSER\r\nSTLS\r\n.\r\n")
-			} else {
-				ss.write("+OK\r\nTOP\r\nUIDL\r\nUSER\r\n.\r\n")
-			}
-		case cmd == "STLS" && ss.offersSTARTTLS():
-			if !ss.write("+OK begin TLS\r\n") || !ss.startTLS() {
-				return false
-			}
-		case cmd == "NOOP":
-			ss.write("+OK\r\n")
-		case cmd == "QUIT":
-			return ss.write("+OK bye\r\n")
-		default:
-			ss.write("-ERR no\r\n")
 		}
 	}
 }

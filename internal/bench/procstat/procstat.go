@@ -27,9 +27,6 @@ func CPUSeconds(pid int) float64 {
 // RSSMiB is a process's resident memory now.
 func RSSMiB(pid int) float64 { return statusMiB(pid, "VmRSS:") }
 
-// PeakRSSMiB is the most resident memory the process has had.
-func PeakRSSMiB(pid int) float64 { return statusMiB(pid, "VmHWM:") }
-
 func statusMiB(pid int, field string) float64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, l := range strings.Split(string(b), "\n") {

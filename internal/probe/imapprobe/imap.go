@@ -123,7 +123,7 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, s *Session) er
 		if err != nil {
 			return err
 		}
-		mech, err := mechanism(cfg, cl, c, cr.Token != "")
+		mech, err := cfg.PickAuth(c.Encrypted(), func() (string, error) { return choose(cfg, cl, c.Encrypted(), cr.Token != "") })
 		if err != nil {
 			return err
 		}
@@ -146,17 +146,6 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, s *Session) er
 
 // loginCommand stands for the LOGIN command among SASL mechanisms.
 const loginCommand = "LOGIN"
-
-// mechanism picks how to log in (choose) and asks the auth policy
-// (probe.Config.PermitAuth), whose refusal comes first: without TLS, no
-// credential of any form is sent unless allow_plaintext_auth says so.
-func mechanism(cfg *probe.Config, cl *imap.Client, c *wire.Conn, haveToken bool) (string, error) {
-	mech, err := choose(cfg, cl, c.Encrypted(), haveToken)
-	if perr := cfg.PermitAuth(c.Encrypted(), mech); perr != nil {
-		return "", perr
-	}
-	return mech, err
-}
 
 // choose picks how to log in. "auto": with a token, OAUTHBEARER or XOAUTH2
 // as advertised; otherwise AUTHENTICATE PLAIN when advertised (CRAM-MD5

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mailmon/mailmon/internal/api"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/cli"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/discover"
@@ -102,7 +103,7 @@ func TestReadersTakeTheRegisteredTypes(t *testing.T) {
 
 	t.Run("web", func(t *testing.T) {
 		b := f.login(t)
-		dev, err := f.api.SaveDevice(context.Background(), 0, "d", "127.0.0.1")
+		dev, _, err := f.cat.SaveDevice(context.Background(), catalog.Network, 0, catalog.Device{Name: "d", Address: "127.0.0.1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,6 +262,7 @@ func sameSet(a, b []string) bool {
 // token; the engine is there for /probe, not running.
 type readers struct {
 	api   *api.Server
+	cat   *catalog.Catalog
 	srv   *httptest.Server
 	token string
 }
@@ -280,8 +282,9 @@ func newReaders(t *testing.T) *readers {
 		t.Fatal(err)
 	}
 	loopback := egress.Default().AllowLoopback()
-	e := engine.New(engine.Options{Store: st, Vault: v, Secret: []byte("kinds-test-secret-0123456789"), Egress: loopback})
-	f := &readers{api: &api.Server{Store: st, Engine: e, Vault: v, Egress: loopback}, token: api.NewToken()}
+	e := engine.New(engine.Options{Store: st, Vault: v, InstallationKey: []byte("kinds-test-secret-0123456789"), Egress: loopback})
+	cat := &catalog.Catalog{Store: st, Vault: v, Egress: loopback}
+	f := &readers{api: &api.Server{Store: st, Engine: e, Vault: v, Egress: loopback, Catalog: cat}, cat: cat, token: api.NewToken()}
 	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: api.HashToken(f.token)}); err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +293,7 @@ func newReaders(t *testing.T) *readers {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", f.api.Handler())
-	(&web.Server{Store: st, Engine: e, API: f.api, BcryptCost: bcrypt.MinCost}).Register(mux)
+	(&web.Server{Store: st, Engine: e, Catalog: cat, BcryptCost: bcrypt.MinCost}).Register(mux)
 	f.srv = httptest.NewServer(web.Headers(mux, false))
 	t.Cleanup(f.srv.Close)
 	return f

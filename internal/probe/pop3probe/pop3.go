@@ -122,7 +122,7 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, cl *pop3.Clien
 		if err != nil {
 			return err
 		}
-		mech, err := mechanism(cfg, cl, c, cr.Token != "")
+		mech, err := cfg.PickAuth(c.Encrypted(), func() (string, error) { return choose(cfg, cl, c.Encrypted(), cr.Token != "") })
 		if err != nil {
 			return err
 		}
@@ -132,17 +132,6 @@ func open(ctx context.Context, cfg *probe.Config, t *probe.Trace, cl *pop3.Clien
 		t.SetAuth(mech)
 		return nil
 	})
-}
-
-// mechanism picks how to log in (choose) and asks the auth policy
-// (probe.Config.PermitAuth), whose refusal comes first: without TLS, no
-// credential of any form is sent unless allow_plaintext_auth says so.
-func mechanism(cfg *probe.Config, cl *pop3.Client, c *wire.Conn, haveToken bool) (string, error) {
-	mech, err := choose(cfg, cl, c.Encrypted(), haveToken)
-	if perr := cfg.PermitAuth(c.Encrypted(), mech); perr != nil {
-		return "", perr
-	}
-	return mech, err
 }
 
 // choose picks USER (USER/PASS), APOP or a SASL mechanism. A named one

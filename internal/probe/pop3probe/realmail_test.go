@@ -57,7 +57,7 @@ func TestDovecot(t *testing.T) {
 				cfg.Host = "127.0.0.1"
 			}
 			if tt.login {
-				cfg.User, cfg.Password, cfg.Auth = e.User, probe.Secret(e.Password), tt.auth
+				cfg.User, cfg.Password, cfg.Auth = e.User, probe.Password(e.Password), tt.auth
 				if tt.badPass {
 					cfg.Password = "wrong-password-value"
 				}

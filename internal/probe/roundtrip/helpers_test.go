@@ -72,13 +72,13 @@ func (c realRig) config(typ string, timeout time.Duration) probe.Config {
 		ServerName: c.e.ServerName, EHLOName: "monitor.example.test"}
 	from := "monitor@elsewhere.test"
 	if c.smtpAuth {
-		smtp.User, smtp.Password, smtp.Auth = c.e.User, probe.Secret(c.e.Password), "PLAIN"
+		smtp.User, smtp.Password, smtp.Auth = c.e.User, probe.Password(c.e.Password), "PLAIN"
 		from = c.e.User
 	}
 	return probe.Config{
 		Type: typ, Host: "127.0.0.1", Port: c.port, TLS: c.mode, CAFile: c.e.CAFile,
-		ServerName: c.e.ServerName, User: c.user, Password: probe.Secret(c.pass), Timeout: timeout,
-		SMTP: smtp, From: from, To: c.user, Monitor: strings.TrimSuffix(typ, "-roundtrip") + " real", Secret: testKey,
+		ServerName: c.e.ServerName, User: c.user, Password: probe.Password(c.pass), Timeout: timeout,
+		SMTP: smtp, From: from, To: c.user, Monitor: strings.TrimSuffix(typ, "-roundtrip") + " real", InstallationKey: testKey,
 		PollInterval: 500 * time.Millisecond,
 	}
 }

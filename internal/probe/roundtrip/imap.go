@@ -140,7 +140,7 @@ func (m *imapMailbox) sweep() error {
 	// it), so other installations' cannot crowd ours out of the window.
 	// The stamp's creation time, not the arrival date (OLDER, RFC 5032),
 	// decides: a probe delivered late is stale all the same.
-	uids, err := m.s.Client.UIDSearch(imap.Atom("HEADER"), imap.String(Header), imap.String("v1 "+InstallationID(m.cfg.Secret)))
+	uids, err := m.s.Client.UIDSearch(imap.Atom("HEADER"), imap.String(Header), imap.String("v1 "+InstallationID(m.cfg.InstallationKey)))
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (m *imapMailbox) sweep() error {
 	var stale []uint32
 	now := m.t.Now()
 	for _, h := range hs {
-		if f, err := Inspect(m.cfg.Secret, h.Raw); err == nil && now.Sub(f.Created) > m.cfg.StaleAfter {
+		if f, err := Inspect(m.cfg.InstallationKey, h.Raw); err == nil && now.Sub(f.Created) > m.cfg.StaleAfter {
 			stale = append(stale, h.UID)
 		}
 	}
@@ -354,7 +354,7 @@ func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imap
 		full = true
 		switch {
 		case now.Before(sprintEnd):
-			if err := imapSleep(ctx, min(imapSprintPause, left)); err != nil {
+			if err := sleep(ctx, min(imapSprintPause, left)); err != nil {
 				return nil, err
 			}
 			full = !m.t.Now().Before(sprintEnd)
@@ -374,7 +374,7 @@ func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imap
 			}
 			continue
 		default:
-			if err := imapSleep(ctx, min(pause, left)); err != nil {
+			if err := sleep(ctx, min(pause, left)); err != nil {
 				return nil, err
 			}
 			pause = min(2*pause, m.cfg.PollInterval)
@@ -382,17 +382,6 @@ func (m *imapMailbox) wait(ctx context.Context, p *Probe, attempt func()) (*imap
 		if err := m.s.Client.Noop(); err != nil {
 			return nil, err
 		}
-	}
-}
-
-func imapSleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
 	}
 }
 
@@ -480,7 +469,7 @@ func (m *imapMailbox) take(p *Probe, l *imapLook) (*sighting, error) {
 			return err
 		}
 		for _, h := range hs {
-			f, err := Inspect(m.cfg.Secret, h.Raw)
+			f, err := Inspect(m.cfg.InstallationKey, h.Raw)
 			if err != nil || f.Nonce != p.Nonce {
 				if !l.junk {
 					m.ignore[h.UID] = true

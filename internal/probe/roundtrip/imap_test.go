@@ -107,7 +107,7 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 
 	cfg.Host, cfg.Port = im.Host, im.Port
 	cfg.User, cfg.Password, cfg.Timeout = imapBox, imapBoxPass, 5*time.Second
-	cfg.SMTP, cfg.From, cfg.To, cfg.Monitor, cfg.Secret = smtpCfg, imapSender, imapBox, "imap fake", testKey
+	cfg.SMTP, cfg.From, cfg.To, cfg.Monitor, cfg.InstallationKey = smtpCfg, imapSender, imapBox, "imap fake", testKey
 	cfg.PollInterval = 300 * time.Millisecond
 	return &imapRig{imap: im, smtp: sm, cfg: cfg}
 }

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/imapprobe"
 	"github.com/mailmon/mailmon/internal/probe/pop3probe"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
-	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -78,8 +78,8 @@ func check(c *probe.Config, bad func(field, format string, args ...any)) {
 			bad(a.field, "%q is not an e-mail address", a.addr)
 		}
 	}
-	if len(c.Secret) < secret.MinLen {
-		bad("secret", "this installation's secret is missing or shorter than %d bytes", secret.MinLen)
+	if len(c.InstallationKey) < keyfile.MinLen {
+		bad("secret", "this installation's secret is missing or shorter than %d bytes", keyfile.MinLen)
 	}
 	if c.PollInterval < 0 || c.PollInterval >= c.Timeout {
 		bad("poll_interval", "%v must be positive and shorter than the timeout %v", c.PollInterval, c.Timeout)

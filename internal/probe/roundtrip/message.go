@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/mail/message"
-	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -39,7 +39,7 @@ type Probe struct {
 	Raw       []byte // CRLF line endings, ready for DATA
 }
 
-func mac(key secret.Key, inst, nonce string, created int64) string {
+func mac(key keyfile.Key, inst, nonce string, created int64) string {
 	m := hmac.New(sha256.New, key)
 	fmt.Fprintf(m, "mailmon-probe v1|%s|%s|%d", inst, nonce, created)
 	return hex.EncodeToString(m.Sum(nil))
@@ -47,14 +47,14 @@ func mac(key secret.Key, inst, nonce string, created int64) string {
 
 // InstallationID is the public name of the installation whose secret is
 // key: what a search for its probes looks for.
-func InstallationID(key secret.Key) string {
+func InstallationID(key keyfile.Key) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("mailmon installation id"))
 	return hex.EncodeToString(m.Sum(nil))[:16]
 }
 
 // NewProbe makes a probe message for the named monitor.
-func NewProbe(key secret.Key, monitor, from, to string, now time.Time) (*Probe, error) {
+func NewProbe(key keyfile.Key, monitor, from, to string, now time.Time) (*Probe, error) {
 	raw := make([]byte, 16)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ const maxHeader = 256 << 10
 // installation's: the stamp's HMAC verifies and the subject names the same
 // nonce. Anything else, another installation's probe, a look-alike subject,
 // an ordinary message, is ErrNotProbe or ErrForged and must be left alone.
-func Inspect(key secret.Key, header []byte) (*Found, error) {
+func Inspect(key keyfile.Key, header []byte) (*Found, error) {
 	if len(header) > maxHeader {
 		header = header[:maxHeader]
 	}

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/keyfile"
 )
 
 var (
-	testKey  = secret.Key("this-installation-secret-0123456789")
-	otherKey = secret.Key("another-installation-secret-98765")
+	testKey  = keyfile.Key("this-installation-secret-0123456789")
+	otherKey = keyfile.Key("another-installation-secret-98765")
 )
 
 func header(raw []byte) []byte {

@@ -261,7 +261,7 @@ func (m *pop3Mailbox) scan(t *probe.Trace, s *pop3probe.Session, nonce string) (
 			}
 			sc.read++
 			msg := byID[id]
-			f, err := Inspect(m.cfg.Secret, hdr)
+			f, err := Inspect(m.cfg.InstallationKey, hdr)
 			switch {
 			case err != nil:
 			case nonce != "" && f.Nonce == nonce && sc.mine != nil:
@@ -421,12 +421,5 @@ func pop3Sleep(ctx context.Context, pause, took time.Duration) error {
 			pause = room
 		}
 	}
-	t := time.NewTimer(pause)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, pause)
 }

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/pop3probe"
-	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
 
@@ -83,7 +83,7 @@ func pop3Seed(t *testing.T, maildir string, msgs ...[]byte) {
 func pop3Sync(t *testing.T, e *realmail.Env, user, pass string) {
 	t.Helper()
 	r := probe.Run(context.Background(), pop3probe.Kind(), probe.Config{Type: "pop3", Host: "127.0.0.1", Port: e.POP3S,
-		TLS: probe.TLSImplicit, CAFile: e.CAFile, ServerName: e.ServerName, User: user, Password: probe.Secret(pass),
+		TLS: probe.TLSImplicit, CAFile: e.CAFile, ServerName: e.ServerName, User: user, Password: probe.Password(pass),
 		Stat: true, Timeout: 5 * time.Second})
 	if r.Status != probe.StatusUp {
 		t.Fatalf("POP3 login to sync the maildrop:\n%s", dump(r))
@@ -181,7 +181,7 @@ func TestPOP3RealMailboxSafety(t *testing.T) {
 	user, pass := e.User2, e.Password2
 	md := e.Maildir(user)
 	now := time.Now()
-	mk := func(key secret.Key, monitor string, created time.Time) []byte {
+	mk := func(key keyfile.Key, monitor string, created time.Time) []byte {
 		return pop3NewProbe(t, key, monitor, user, created)
 	}
 	forged := pop3Forge(t, mk(testKey, "pop3 real", now.Add(-2*time.Hour)))

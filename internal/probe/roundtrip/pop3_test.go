@@ -12,8 +12,8 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/secret"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
@@ -100,7 +100,7 @@ func pop3Fakes(t *testing.T, o pop3RigOpts) *pop3Rig {
 	return &pop3Rig{pop: pop, smtp: srv, cfg: probe.Config{
 		Type: "pop3-roundtrip", Host: pop.Host, Port: pop.Port, TLS: o.popMode, CAFile: pop.CAFile,
 		User: pop3Box, Password: pop3BoxPass, Timeout: 5 * time.Second,
-		SMTP: smtpCfg, From: pop3Sender, To: pop3Box, Monitor: "pop3 fake", Secret: testKey,
+		SMTP: smtpCfg, From: pop3Sender, To: pop3Box, Monitor: "pop3 fake", InstallationKey: testKey,
 		PollInterval: 300 * time.Millisecond,
 	}}
 }
@@ -200,7 +200,7 @@ func pop3Message(i int) []byte {
 }
 
 // pop3NewProbe returns the raw message of a probe to to, made at created.
-func pop3NewProbe(t *testing.T, key secret.Key, monitor, to string, created time.Time) []byte {
+func pop3NewProbe(t *testing.T, key keyfile.Key, monitor, to string, created time.Time) []byte {
 	t.Helper()
 	p, err := NewProbe(key, monitor, pop3Sender, to, created)
 	if err != nil {
@@ -231,7 +231,7 @@ func TestPOP3MailboxSafety(t *testing.T) {
 	leak.Check(t)
 	rig := pop3Fakes(t, pop3RigOpts{})
 	now := time.Now()
-	mk := func(key secret.Key, monitor string, created time.Time) []byte {
+	mk := func(key keyfile.Key, monitor string, created time.Time) []byte {
 		return pop3NewProbe(t, key, monitor, pop3Box, created)
 	}
 	forged := pop3Forge(t, mk(testKey, "pop3 fake", now.Add(-2*time.Hour)))

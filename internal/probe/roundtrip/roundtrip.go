@@ -47,7 +47,7 @@ func ProbeIMAP(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 }
 
 func run(ctx context.Context, cfg *probe.Config, t *probe.Trace, mb mailbox) error {
-	p, err := NewProbe(cfg.Secret, cfg.Monitor, cfg.From, cfg.To, t.Now())
+	p, err := NewProbe(cfg.InstallationKey, cfg.Monitor, cfg.From, cfg.To, t.Now())
 	if err != nil {
 		return err
 	}
@@ -147,4 +147,16 @@ func rejected(err error) error {
 		return &probe.CodeError{Code: probe.SendRejected, Err: err}
 	}
 	return err
+}
+
+// sleep pauses for d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -1,18 +1,11 @@
 package fakepop3
 
 import (
-	"crypto/md5"
-	"encoding/base64"
-	"encoding/hex"
 	"strings"
 
+	"github.com/mailmon/mailmon/internal/mail/pop3server"
 	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
 )
-
-func apopDigest(timestamp, password string) string {
-	sum := md5.Sum([]byte(timestamp + password))
-	return hex.EncodeToString(sum[:])
-}
 
 func (s *Server) accounts() saslsrv.Accounts {
 	a := saslsrv.Accounts{Passwords: map[string]string{}, Tokens: map[string]string{}}
@@ -27,60 +20,65 @@ func (s *Server) accounts() saslsrv.Accounts {
 	return a
 }
 
-const maxAuthSteps = 10
+// mechanism makes the SASL mechanisms of saslsrv, echoing with Options.Echo.
+func (s *Server) mechanism(conn int, mech string, login func(string)) (pop3server.Mechanism, error) {
+	m, err := saslsrv.New(mech, s.accounts(), login)
+	if err != nil || !s.opts.Echo {
+		return m, err
+	}
+	e := saslsrv.Echo(m, mech)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.echoOf(conn).pending, s.echoOf(conn).fromAuth = e.Said, true
+	return e, nil
+}
 
-// auth runs a SASL exchange (RFC 5034): an optional initial response on the
-// AUTH line ("=" for an empty one), "+ " challenges, "*" to cancel.
-func (ss *session) auth(args string) bool {
-	s := ss.srv
-	mech, ir, hasIR := strings.Cut(args, " ")
-	mech = strings.ToUpper(mech)
-	if mech == "" || !s.offers(mech) {
-		return ss.send("-ERR unsupported authentication mechanism")
+// echo is what one connection's logins repeat (Options.Echo).
+type echo struct {
+	pending  func() string // what the login in progress repeats
+	fromAuth bool          // pending is an AUTH exchange's: it ends with it
+	echoed   []string      // what the connection repeated so far
+}
+
+func (s *Server) echoOf(conn int) *echo {
+	e := s.echo[conn]
+	if e == nil {
+		e = &echo{}
+		s.echo[conn] = e
 	}
-	if s.opts.AuthNeedsTLS && !ss.tls {
-		return ss.send("-ERR [AUTH] Plaintext authentication disallowed on non-secure connections")
+	return e
+}
+
+// echoCommand notes the login line a reply will repeat.
+func (s *Server) echoCommand(c Command) {
+	e := s.echoOf(c.Conn)
+	if e.fromAuth {
+		e.pending, e.fromAuth = nil, false // the exchange is over
 	}
-	var user string
-	m, err := saslsrv.New(mech, s.accounts(), func(u string) { user = u })
-	if err != nil {
-		return ss.send("-ERR unsupported authentication mechanism")
+	verb, args, _ := strings.Cut(c.Line, " ")
+	switch verb = strings.ToUpper(verb); {
+	case c.User == "" && (verb == "PASS" || verb == "APOP"):
+		line := verb + " " + args
+		e.pending = func() string { return line }
 	}
-	if s.opts.Echo {
-		e := saslsrv.Echo(m, mech)
-		defer func() { ss.echo = nil }()
-		ss.echo = e.Said
-		m = e
-	}
-	var resp []byte // nil: no initial response
-	if hasIR {
-		if ir == "=" {
-			resp = []byte{}
-		} else if resp, err = base64.StdEncoding.DecodeString(ir); err != nil {
-			return ss.send("-ERR invalid base64")
+}
+
+// rewrite repeats the pending login line in the login's reply (", you
+// sent: …"), and everything repeated so far in the reply to QUIT.
+func (e *echo) rewrite(ev pop3server.Event, reply string) string {
+	switch ev {
+	case pop3server.LoginDone:
+		if e.pending == nil {
+			return reply
+		}
+		said := e.pending()
+		e.pending, e.fromAuth = nil, false
+		e.echoed = append(e.echoed, said)
+		return reply + ", you sent: " + said
+	case pop3server.Bye:
+		if len(e.echoed) > 0 {
+			return reply + ", you sent: " + strings.Join(e.echoed, " | ")
 		}
 	}
-	for step := 0; step < maxAuthSteps; step++ {
-		chal, done, err := m.Next(resp)
-		switch {
-		case err != nil:
-			return ss.login("", false)
-		case done:
-			return ss.login(user, true)
-		}
-		if !ss.send(strings.TrimSpace("+ " + base64.StdEncoding.EncodeToString(chal))) {
-			return false
-		}
-		line, ok := ss.read(true)
-		if !ok {
-			return false
-		}
-		if line == "*" {
-			return ss.send("-ERR authentication cancelled")
-		}
-		if resp, err = base64.StdEncoding.DecodeString(line); err != nil {
-			return ss.send("-ERR invalid base64")
-		}
-	}
-	return ss.send("-ERR too many steps")
+	return reply
 }

@@ -26,7 +26,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/cli"
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/secret"
+	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
 
@@ -203,7 +203,7 @@ func serve(t *testing.T, dir string, args ...string) *daemon {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &daemon{db: filepath.Join(dir, "mailmon.db"), out: &lineWriter{lines: make(chan string, 100)}, errOut: &lineWriter{lines: make(chan string, 1)}}
 	env := cli.Env{Stdout: d.out, Stderr: d.errOut, Getenv: func(k string) string {
-		if k == secret.EnvVar {
+		if k == keyfile.InstallationEnv {
 			return "mailmon-browser-test-secret-0123456789"
 		}
 		return ""

@@ -1,0 +1,181 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// Monitor is a monitor to save: its device, settings, secrets in the clear
+// (nil: keep the stored one, "": remove it) and the ids of its alerts
+// (nil: as settings.notify.alerts names them, or keep; notify.go).
+type Monitor struct {
+	Device       int64
+	Settings     config.Monitor
+	Password     *string
+	SMTPPassword *string
+	Alerts       []int64
+}
+
+// SaveMonitor creates (id 0) or replaces a monitor. The monitor's secrets
+// are read, dropped (secretbind, from the network), sealed and written in
+// one transaction (tx.go).
+func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monitor) (*store.Monitor, Result, error) {
+	if o.fromNetwork() {
+		if err := keepOperatorFields(ctx, id, &in.Settings, c.monitorSpec); err != nil {
+			return nil, Result{}, err
+		}
+	}
+	// Alerts by id or by name, resolved against the stored ones (notify.go).
+	links, names, err := c.monitorAlerts(ctx, id, in.Alerts, in.Settings.Notify.Alerts)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	in.Settings.Notify.Alerts = names
+	d, err := c.Store.Device(ctx, in.Device)
+	if err != nil {
+		return nil, Result{}, FieldErrors{{Path: "device", Msg: "no such device"}}
+	}
+	mc, err := c.checkMonitor(ctx, o, id, d, in.Settings)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	network := false
+	if o.fromNetwork() {
+		if network, err = c.monitorTarget(ctx, id, d, mc); err != nil {
+			return nil, Result{}, err
+		}
+	}
+	spec, err := json.Marshal(mc)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	var m *store.Monitor
+	var dropped []string
+	err = c.batch(ctx, func(tx store.Config) error {
+		m = &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{},
+			NetworkTarget: network}
+		dropped = nil
+		inputs := map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword}
+		addrs := addresses{}
+		if id != 0 {
+			old, err := tx.Monitor(ctx, id)
+			if err != nil {
+				return err
+			}
+			m.Secrets = old.Secrets
+			if o.fromNetwork() {
+				addr, err := addrs.read(ctx, tx, d.ID)
+				if err != nil {
+					return err
+				}
+				oldAddr, err := addrs.read(ctx, tx, old.DeviceID) // moved from another device
+				if errors.Is(err, store.ErrNotFound) {
+					oldAddr = addr
+				} else if err != nil {
+					return err
+				}
+				if dropped, err = unbindMonitor(old, oldAddr, addr, mc, inputs); err != nil {
+					return err
+				}
+			}
+		} else if err := tx.PutMonitor(ctx, m); err != nil { // its ID first: secrets are sealed under it
+			return err
+		}
+		if _, err := seal(c.Vault, m.Secrets, writeOnly(m.Secrets, inputs), func(n string) string { return vault.MonitorRecord(m.ID, n) }); err != nil {
+			return err
+		}
+		if err := tx.PutMonitor(ctx, m); err != nil {
+			return err
+		}
+		if links != nil {
+			if err := tx.SetMonitorAlerts(ctx, m.ID, links); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return FieldErrors{{Path: "alerts", Msg: "no such alert"}}
+				}
+				return err
+			}
+		}
+		return addrs.unchanged(ctx, tx)
+	})
+	if err != nil {
+		return nil, Result{}, err
+	}
+	res := Result{Changes: []Change{{Kind: "monitor", Name: d.Name + "/" + m.Name, Action: action(id), ID: m.ID}}, Reload: []int64{m.ID}}
+	if len(dropped) > 0 {
+		res.Dropped = []Drop{{Kind: "monitor", ID: m.ID, Name: m.Name, Secrets: dropped}}
+	}
+	return m, res, nil
+}
+
+// checkMonitor validates a monitor's settings on device d, defaults
+// filled. The device's other monitors are validated beside it, so that
+// depends_on can name them and a cycle is found; only this monitor's
+// problems (and a cycle) are reported. The network is held to serve's
+// timing limits too.
+func (c *Catalog) checkMonitor(ctx context.Context, o Origin, id int64, d *store.Device, settings config.Monitor) (config.Monitor, error) {
+	others, err := c.siblings(ctx, d.ID, id)
+	if err != nil {
+		return settings, err
+	}
+	creds, err := c.recoveryCredentials(ctx, settings)
+	if err != nil {
+		return settings, err
+	}
+	f := config.File{Credentials: creds, Alerts: alertStubs(settings.Notify.Alerts),
+		Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{settings}, others...)}}}
+	var own []config.FieldError
+	for _, e := range f.Validate() {
+		if strings.HasPrefix(e.Path, "devices[0].monitors[0].") || e.Path == "devices[0].monitors" {
+			own = append(own, e)
+		}
+	}
+	mc := f.Devices[0].Monitors[0]
+	if o.fromNetwork() {
+		own = append(own, c.Timing.CheckTiming(mc.Timing)...) // serve's limits
+	}
+	return mc, fields(own, "devices[0].monitors[0].")
+}
+
+// siblings are the settings of a device's monitors but one (except).
+func (c *Catalog) siblings(ctx context.Context, device, except int64) ([]config.Monitor, error) {
+	ms, err := allMonitors(ctx, c.Store, device)
+	if err != nil {
+		return nil, err
+	}
+	var out []config.Monitor
+	for _, m := range ms {
+		if m.ID == except {
+			continue
+		}
+		var mc config.Monitor
+		if err := json.Unmarshal(m.Spec, &mc); err != nil {
+			return nil, err
+		}
+		mc.Name, mc.Type = m.Name, m.Type
+		mc.Notify.Alerts = nil // assigned by id; names are checked against the file's alerts
+		out = append(out, mc)
+	}
+	return out, nil
+}
+
+// DeleteMonitor deletes a monitor; it is to be reloaded (its tests stop).
+func (c *Catalog) DeleteMonitor(ctx context.Context, id int64) (Result, error) {
+	m, err := c.Store.Monitor(ctx, id)
+	if err != nil {
+		return Result{}, err
+	}
+	name := m.Name
+	if d, err := c.Store.Device(ctx, m.DeviceID); err == nil {
+		name = d.Name + "/" + m.Name
+	}
+	if err := c.Store.DeleteMonitor(ctx, id); err != nil {
+		return Result{}, err
+	}
+	return Result{Changes: []Change{{Kind: "monitor", Name: name, Action: "deleted", ID: id}}, Reload: []int64{id}}, nil
+}

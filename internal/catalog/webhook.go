@@ -1,0 +1,89 @@
+package catalog
+
+import (
+	"context"
+	neturl "net/url"
+
+	"github.com/mailmon/mailmon/internal/alert"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// A webhook's URL is a secret (a Slack or Teams URL lets anyone post):
+// sealed under "webhook.url" like a password, never in the alert's
+// settings, shown only as its scheme and host.
+
+// sealWebhookURL seals the URL settings give into a's secrets; a webhook
+// given none keeps the stored one, and must have one.
+func (c *Catalog) sealWebhookURL(a *store.Alert, settings config.Alert) error {
+	if settings.Webhook == nil {
+		return nil
+	}
+	u := settings.Webhook.URL.Value
+	if u == "" {
+		if a.Secrets["webhook.url"] == "" {
+			return FieldErrors{{Path: "webhook.url", Msg: "is required"}}
+		}
+		return nil
+	}
+	_, err := seal(c.Vault, a.Secrets, secrets{"webhook.url": u}, func(n string) string { return vault.AlertRecord(a.ID, n) })
+	return err
+}
+
+// webhookTarget is alertTarget for a webhook whose save gives url (""
+// keeps the stored one, and its origin). A URL sent over the network is the
+// network's unless it is the operator's, unchanged: its host is held to
+// the egress policy now, and each address is checked again when a
+// notification dials it (the engine). The field error names the host,
+// never the rest of the URL (its path is the secret).
+func (c *Catalog) webhookTarget(ctx context.Context, id int64, url string) (bool, error) {
+	if id != 0 {
+		old, err := c.Store.Alert(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if url == "" {
+			return old.NetworkTarget, nil
+		}
+		if !old.NetworkTarget && WebhookURL(c.Vault, old) == url {
+			return false, nil
+		}
+	}
+	if url == "" {
+		return true, nil // refused by the caller: a new webhook needs a URL
+	}
+	pu, err := neturl.Parse(url)
+	if err != nil {
+		return false, FieldErrors{{Path: "webhook.url", Msg: "is not an http(s) URL"}} // validation said so first
+	}
+	if fe := c.checkHost(ctx, "webhook.url", pu.Hostname(), "the URL's host "); fe != nil {
+		return false, fe
+	}
+	return true, nil
+}
+
+// WebhookURL is an alert's stored webhook URL ("" for another kind, or a
+// URL that does not open).
+func WebhookURL(v *vault.Vault, a *store.Alert) string {
+	sealed, ok := a.Secrets["webhook.url"]
+	if !ok || v == nil {
+		return ""
+	}
+	u, err := v.Open(sealed, vault.AlertRecord(a.ID, "webhook.url"))
+	if err != nil {
+		return ""
+	}
+	return string(u)
+}
+
+// WebhookOrigin is the scheme and host of an alert's webhook URL ("" for
+// another kind, or a URL that does not open): where it posts is not a
+// secret, its path is.
+func WebhookOrigin(v *vault.Vault, a *store.Alert) string {
+	u := WebhookURL(v, a)
+	if u == "" {
+		return ""
+	}
+	return alert.Origin(u)
+}

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/mailmon/mailmon/internal/version"
+)
+
+// Version is "mailmon version [--output text|json]".
+func Version(args []string, env Env) int {
+	fs := newFlags("version", env)
+	output := fs.String("output", "text", "output: text or json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUnknown
+	}
+	if fs.NArg() > 0 {
+		return errorf(env, "version: unexpected argument %q", fs.Arg(0))
+	}
+	v := version.Get()
+	switch *output {
+	case "text":
+		fmt.Fprintln(env.Stdout, v)
+	case "json":
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+	default:
+		return errorf(env, "version: --output: %q is not text or json", *output)
+	}
+	return ExitOK
+}
