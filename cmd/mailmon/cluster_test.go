@@ -150,7 +150,6 @@ func (h *hook) counts() (events, dups int, byMon map[string]int) {
 	return events, dups, byMon
 }
 
-// farmYAML writes n tcp monitors, one per farm port, alerting hook.
 // applyFarm applies farmYAML's monitors to db.
 func applyFarm(t *testing.T, db string, f *farm, hookURL string, every time.Duration, extra string) {
 	t.Helper()
@@ -169,6 +168,7 @@ func apiToken(t *testing.T, db string) string {
 	return strings.TrimSpace(out)
 }
 
+// farmYAML writes n tcp monitors, one per farm port, alerting hook.
 func farmYAML(t *testing.T, f *farm, hookURL, every, extra string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "alerts:\n  - name: hook\n    webhook: {url: %q, format: generic}\ndevices:\n  - name: farm\n    address: 127.0.0.1\n    monitors:\n", hookURL)
