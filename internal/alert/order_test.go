@@ -228,3 +228,35 @@ func TestLateResendIsMarked(t *testing.T) {
 		t.Errorf("an event on time is marked late: %s", generic)
 	}
 }
+
+// TestLateHeartbeatGivesClaimsBack: a node whose heartbeat is late (its
+// claims may pass to another node any moment) delivers none of what it
+// claimed and gives the claims back, so that another node sends each
+// once, at once: it sent them while another, which took the claims once
+// the heartbeat expired, sent them too (two alerts delivered twice on a
+// loaded machine).
+func TestLateHeartbeatGivesClaimsBack(t *testing.T) {
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, realpg.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f := newOutboxFixture(t, st)
+	now := time.Now().Truncate(time.Second)
+	f.event(t, "alert", now, 1)
+	f.event(t, "alert", now.Add(time.Second), 2)
+	for _, n := range []string{"late", "other"} {
+		if _, err := st.Heartbeat(ctx, store.Node{ID: n, Name: n}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ob := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "late", Actions: &Actions{Vault: f.v}, Alive: func() bool { return false }})
+	ob.deliverPending(ctx)
+	if got := f.received(); len(got) != 0 {
+		t.Errorf("a node with a late heartbeat delivered %d", len(got))
+	}
+	if got, err := st.ClaimNotifications(ctx, "other", time.Hour, 10); err != nil || len(got) != 2 {
+		t.Errorf("another node could claim %d of the 2 at once (%v), want both", len(got), err)
+	}
+}

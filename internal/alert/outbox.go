@@ -37,6 +37,12 @@ type OutboxOptions struct {
 	// them too.
 	Claims store.Cluster
 	Node   string
+	// Alive, with Claims, says whether Node's heartbeat has life enough
+	// left to start a delivery: a claim holds only while the heartbeat
+	// does, so a node whose heartbeat lapses (a loaded machine, a slow
+	// database) gives its claims back rather than send what another node
+	// may be sending. Nil: always.
+	Alive func() bool
 	// Actions builds each alert's action.
 	Actions *Actions
 	// Every is how often pending notifications are looked for (default
@@ -150,12 +156,21 @@ func (ob *Outbox) deliverPending(ctx context.Context) {
 			}
 		}()
 	}
-	for _, n := range pending {
+	for i, n := range pending {
 		if ctx.Err() != nil {
 			return
 		}
 		if ob.o.Claims != nil && time.Since(claimed) > claimHold-deliverTimeout-5*time.Second {
 			return // the claim could expire during the next delivery: leave the rest
+		}
+		if ob.o.Claims != nil && ob.o.Alive != nil && !ob.o.Alive() {
+			// Another node may take these claims any moment now: give
+			// them back, sent by whoever claims them next.
+			for _, r := range pending[i:] {
+				skipped = append(skipped, r.ID)
+			}
+			ob.o.Log.Warn("alerts left to the other nodes: this node's heartbeat is late", "notifications", len(pending)-i)
+			return
 		}
 		if next, ok := ob.retryAt[n.ID]; ok && now.Before(next) {
 			continue // backing off

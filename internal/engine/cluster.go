@@ -74,13 +74,23 @@ func (cl *cluster) begin(ctx context.Context, id int64) (context.Context, store.
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	l, ok := cl.held[id]
-	if !ok || time.Until(cl.aliveUntil) < 2*cl.round() {
+	if !ok || !cl.aliveLocked() {
 		return ctx, l, false
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	cl.running[id] = cancel
 	return ctx, l, true
 }
+
+// alive says whether the node's heartbeat has life enough left to start
+// a test or a delivery (two rounds: it is renewed every round).
+func (cl *cluster) alive() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.aliveLocked()
+}
+
+func (cl *cluster) aliveLocked() bool { return time.Until(cl.aliveUntil) >= 2*cl.round() }
 
 func (cl *cluster) end(id int64) {
 	cl.mu.Lock()

@@ -188,7 +188,7 @@ func New(o Options) *Engine {
 		Burst: o.AlertBurst, Rate: o.AlertEvery, Log: o.Log, Now: o.Now,
 		Actions: &alert.Actions{Vault: o.Vault, InstallationKey: o.InstallationKey, MonitorSecrets: e.monitorSecrets, Egress: o.Egress, Resolver: o.Resolver}}
 	if o.Cluster != nil {
-		ob.Claims, ob.Node = o.Cluster, o.Node.ID
+		ob.Claims, ob.Node, ob.Alive = o.Cluster, o.Node.ID, e.cl.alive
 	}
 	e.outbox = alert.NewOutbox(ob)
 	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
