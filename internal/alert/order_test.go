@@ -52,6 +52,17 @@ func newOutboxFixture(t *testing.T, st store.Store) *outboxFixture {
 	return f
 }
 
+// pgStore is a store on a fresh database of the harness's PostgreSQL.
+func pgStore(t *testing.T) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), realpg.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // event stores a notification of the monitor (kind alert or recovery)
 // that happened at at, as the engine does; seq tells it from others.
 func (f *outboxFixture) event(t *testing.T, kind string, at time.Time, seq int) {
@@ -140,11 +151,7 @@ func TestResendAfterRecoveryIsSuperseded(t *testing.T) {
 func TestDeadNodesClaimsMoveWithItsHeartbeat(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := postgres.Open(ctx, realpg.NewDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := pgStore(t)
 	f := newOutboxFixture(t, st)
 	now := time.Now().Truncate(time.Second)
 	f.event(t, "alert", now, 1) // an outage's two alerts
@@ -237,11 +244,7 @@ func TestLateResendIsMarked(t *testing.T) {
 // loaded machine).
 func TestLateHeartbeatGivesClaimsBack(t *testing.T) {
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, realpg.NewDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := pgStore(t)
 	f := newOutboxFixture(t, st)
 	now := time.Now().Truncate(time.Second)
 	f.event(t, "alert", now, 1)
