@@ -388,6 +388,9 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := e.reschedule(ctx); err != nil {
+		return err
+	}
 	cl.mu.Lock()
 	cl.handing = plan
 	cl.health.round(time.Now(), should, len(cl.held))
@@ -541,6 +544,34 @@ func (e *Engine) adopt(ctx context.Context, l store.Lease) error {
 		}
 	}
 	e.sched.Add(l.MonitorID, due, en.spec.Timing.MaxDuration.D()+5*time.Second)
+	return nil
+}
+
+// reschedule schedules again the leases held but not scheduled: a drop,
+// or a reload that found the monitor not held, racing with its adoption
+// (the lease taken between its check and its unscheduling) left it
+// untested while this node holds it, which no other node then tests
+// either (a monitor untested for 40 s on a loaded machine).
+func (e *Engine) reschedule(ctx context.Context) error {
+	cl := e.cl
+	cl.mu.Lock()
+	held := slices.Collect(maps.Values(cl.held))
+	cl.mu.Unlock()
+	for _, l := range held {
+		e.mu.Lock()
+		en := e.monitors[l.MonitorID]
+		e.mu.Unlock()
+		if en == nil || !en.m.Enabled || e.sched.Has(l.MonitorID) {
+			continue
+		}
+		if _, ok := cl.holds(l.MonitorID); !ok {
+			continue // handed over or dropped meanwhile
+		}
+		e.o.Log.Warn("a monitor held but not scheduled is scheduled again", "monitor", l.MonitorID)
+		if err := e.adopt(ctx, l); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

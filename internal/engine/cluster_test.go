@@ -287,3 +287,30 @@ func TestLateHeartbeatDelaysATest(t *testing.T) {
 		t.Errorf("%d tests run without a live heartbeat", n)
 	}
 }
+
+// TestHeldButUnscheduledIsTestedAgain: a monitor whose lease this node
+// holds but which fell out of its schedule (a drop or a reload racing
+// with the lease's adoption) is scheduled again in the next round; it
+// stayed untested for as long as the node held it, and no other node
+// tested it either.
+func TestHeldButUnscheduledIsTestedAgain(t *testing.T) {
+	c := newPGCluster(t, time.Second)
+	const every = 500 * time.Millisecond
+	m := c.monitor("m", config.Monitor{Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(every)}})
+	tl := &timeline{starts: map[string][]time.Time{}, running: map[string]int{}}
+	e, _ := c.node("a", "", tl.probe)
+	tested := func() int {
+		tl.mu.Lock()
+		defer tl.mu.Unlock()
+		return len(tl.starts["m"])
+	}
+	waitFor(t, "the monitor tested", 5*time.Second, func() bool { return tested() > 0 })
+	if _, ok := e.cl.holds(m.ID); !ok {
+		t.Fatal("the only node does not hold the monitor")
+	}
+	e.sched.Remove(m.ID)
+	lost := time.Now()
+	n := tested()
+	waitFor(t, "the monitor tested again", 5*time.Second, func() bool { return tested() > n+1 })
+	t.Logf("tested again %v after it fell out of the schedule", time.Since(lost).Round(time.Millisecond))
+}

@@ -340,6 +340,15 @@ func (r *lagRing) quantiles() (p50, p99, max time.Duration) {
 	return v[len(v)/2], v[len(v)*99/100], v[len(v)-1]
 }
 
+// Has reports whether monitor id is scheduled (or being tested, and not
+// removed).
+func (s *Scheduler) Has(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[id]
+	return ok && !j.removed
+}
+
 // Due returns when monitor id is next due, and whether it is scheduled
 // and not being tested now.
 func (s *Scheduler) Due(id int64) (time.Time, bool) {
