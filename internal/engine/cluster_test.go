@@ -314,3 +314,42 @@ func TestHeldButUnscheduledIsTestedAgain(t *testing.T) {
 	waitFor(t, "the monitor tested again", 5*time.Second, func() bool { return tested() > n+1 })
 	t.Logf("tested again %v after it fell out of the schedule", time.Since(lost).Round(time.Millisecond))
 }
+
+// TestNoHandOffDuringARound: a lease planned to go is not handed over
+// right after its test while a lease round runs (that round read this
+// node's leases before and would adopt it again as found: two nodes
+// testing it); the round's hand-over, or the next's, takes it.
+func TestNoHandOffDuringARound(t *testing.T) {
+	ctx := context.Background()
+	c := newPGCluster(t, 5*time.Second)
+	m := c.monitor("m", config.Monitor{Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(time.Second)}})
+	e := c.engine("a", "", nil)
+	for _, n := range []store.Node{e.cl.node, {ID: "b", Name: "b"}} {
+		if _, err := c.st.Heartbeat(ctx, n, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := store.Lease{MonitorID: m.ID}
+	if got, err := c.st.Acquire(ctx, e.cl.node.ID, []store.Lease{l}, 1); err != nil || len(got) != 1 {
+		t.Fatalf("acquire: %v %v", got, err)
+	}
+	e.cl.mu.Lock()
+	e.cl.held[m.ID] = l
+	e.cl.handing[m.ID] = handoff{lease: l, to: "b"}
+	e.cl.mu.Unlock()
+
+	e.cl.rounds.Lock() // a round runs
+	e.handOffAfterTest(ctx, m.ID)
+	e.cl.rounds.Unlock()
+	if ls, err := c.st.Leases(ctx, "b"); err != nil || len(ls) != 0 {
+		t.Errorf("handed over during a round: b holds %v (%v)", ls, err)
+	}
+	if _, ok := e.cl.holds(m.ID); !ok {
+		t.Error("a let go of the lease during a round")
+	}
+
+	e.handOffAfterTest(ctx, m.ID) // no round: handed over now
+	if ls, err := c.st.Leases(ctx, "b"); err != nil || len(ls) != 1 {
+		t.Errorf("after the round: b holds %v (%v), want the lease", ls, err)
+	}
+}

@@ -121,6 +121,14 @@ func (e *Engine) handOver(ctx context.Context) error {
 // planned to go: its next test is a whole interval away.
 func (e *Engine) handOffAfterTest(ctx context.Context, id int64) {
 	cl := e.cl
+	// Not while a round runs: it read this node's leases from the
+	// database before, and would take this one back as found (two nodes
+	// testing it until the fence caught it). That round's hand-over, or
+	// the next's, hands it instead: its next test is an interval away.
+	if !cl.rounds.TryLock() {
+		return
+	}
+	defer cl.rounds.Unlock()
 	cl.mu.Lock()
 	h, ok := cl.handing[id]
 	if ok {
