@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/probe/roundtrip"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
-	"github.com/mailmon/mailmon/internal/sasl"
 )
 
 // checkFlags are the flags of "mailmon check".
@@ -211,7 +211,7 @@ func (f *checkFlags) config(kind probe.Kind, env Env) (probe.Config, error) {
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		User: f.user, Auth: f.auth, AllowPlaintextAuth: f.allowPlaintext,
 		EHLOName: f.ehlo, Mailbox: f.mailbox, Stat: f.stat, Expect: f.expect,
-		OAuthToken: sasl.TokenSource{File: f.tokenFile},
+		OAuthToken: oauth.Source{File: f.tokenFile},
 	}
 	if f.mailbox != "" {
 		cfg.MailboxCheck = f.mailboxCheck
@@ -223,7 +223,7 @@ func (f *checkFlags) config(kind probe.Kind, env Env) (probe.Config, error) {
 		cfg.CertWarnDays = -1 // explicitly never warn; Validate treats 0 as unset
 	}
 	if f.tokenCommand != "" {
-		argv, err := sasl.SplitCommand(f.tokenCommand)
+		argv, err := oauth.SplitCommand(f.tokenCommand)
 		if err != nil {
 			return cfg, fmt.Errorf("--oauth-token-command: %v", err)
 		}

@@ -29,7 +29,7 @@ var bands = [][]string{
 		"internal/probe/tcpprobe", "internal/probe/pingprobe"},
 	{"internal/probe"},
 	{"internal/mail/..."},
-	{"internal/sasl", "internal/egress", "internal/hostcmd"},
+	{"internal/sasl", "internal/oauth", "internal/egress", "internal/hostcmd"},
 	{"internal/wire", "internal/keyfile", "internal/gctune"},
 }
 
@@ -39,7 +39,8 @@ var sideways = map[[2]string]string{
 	{"internal/probe/roundtrip", "internal/probe/smtpprobe"}: "a round trip's SMTP leg is the smtp monitor's checks",
 	{"internal/probe/roundtrip", "internal/probe/pop3probe"}: "its mailbox leg logs in as the pop3 monitor does",
 	{"internal/probe/roundtrip", "internal/probe/imapprobe"}: "its mailbox leg logs in as the imap monitor does",
-	{"internal/sasl", "internal/hostcmd"}:                    "an OAuth token may come from the operator's command",
+	{"internal/oauth", "internal/hostcmd"}:                   "an OAuth token may come from the operator's command",
+	{"internal/oauth", "internal/egress"}:                    "a token URL set over the network is dialled under the egress policy",
 }
 
 // testOnly are the packages of the tests and the benchmarks: on no floor,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
 )
@@ -57,7 +58,7 @@ type Config struct {
 	User               string
 	Password           Password
 	Auth               string // a mechanism (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP) or "auto"
-	OAuthToken         sasl.TokenSource
+	OAuthToken         oauth.Source
 	AllowPlaintextAuth bool
 
 	EHLOName     string // smtp
