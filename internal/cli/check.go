@@ -35,6 +35,8 @@ type checkFlags struct {
 	from, to, name, secretFile                                               string
 	pollInterval, staleAfter                                                 seconds
 	timeoutSet                                                               bool
+
+	oauth oauthFlags // a token endpoint (checkoauth.go)
 }
 
 // seconds is a duration flag that also takes a plain number of seconds, as
@@ -65,6 +67,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.auth, "auth", "auto", "mechanism: auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER; pop3 also USER, APOP; for imap, LOGIN is the LOGIN command, not SASL LOGIN")
 	fs.StringVar(&f.tokenFile, "oauth-token-file", "", "read an OAuth2 bearer token from this file")
 	fs.StringVar(&f.tokenCommand, "oauth-token-command", "", "run this command (no shell) and use its output as OAuth2 bearer token")
+	f.oauth.register(fs)
 	f.timeout.d = probe.DefaultTimeout
 	fs.Var(&f.timeout, "timeout", "maximum test duration (e.g. 10s)")
 	fs.Var(&f.warn, "warn", "warn when the test takes longer than this (e.g. 2s)")
@@ -191,6 +194,11 @@ func flagName(field string) string {
 		return "password-file or --password-env"
 	case "oauth_token":
 		return "oauth-token-file or --oauth-token-command"
+	case "oauth.client_secret":
+		return "oauth-client-secret-file or --oauth-client-secret-env (or --oauth-refresh-token-file)"
+	}
+	if o, ok := strings.CutPrefix(field, "oauth."); ok {
+		return "oauth-" + strings.ReplaceAll(o, "_", "-")
 	}
 	if leg, ok := strings.CutPrefix(field, "smtp."); ok {
 		switch leg {
@@ -234,6 +242,9 @@ func (f *checkFlags) config(kind probe.Kind, env Env) (probe.Config, error) {
 		return cfg, err
 	}
 	cfg.Password = probe.Password(pw)
+	if cfg.OAuthToken.Flow, err = f.oauth.source(&cfg, env); err != nil {
+		return cfg, err
+	}
 	if kind.RoundTrip {
 		if err := f.roundTrip(&cfg, env); err != nil {
 			return cfg, err
@@ -265,6 +276,7 @@ func (f *checkFlags) roundTrip(cfg *probe.Config, env Env) error {
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		AllowPlaintextAuth: f.allowPlaintext, CertWarnDays: cfg.CertWarnDays, EHLOName: f.ehlo,
 	}
+	f.oauth.shareToken(cfg)
 	key, err := keyfile.Source{File: f.secretFile, Getenv: env.Getenv}.Load()
 	if err != nil {
 		return err

@@ -55,6 +55,8 @@ usage:
   mailmon export [--db FILE]       the configuration as YAML, without secrets
   mailmon key rotate [--new-key-file FILE]
                                    seal every stored secret under a new storage key
+  mailmon oauth login --provider microsoft|google --client-id ID [--monitor DEVICE/NAME]
+                                   sign a mailbox in (device code) for its refresh token
   mailmon token create --name N    print a new API bearer token (also: list, delete)
   mailmon user add NAME            create a web UI login; the password is read from
                                    the terminal (or stdin); also: passwd, list, delete
@@ -89,6 +91,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Export(ctx, args[1:], env)
 	case "key":
 		return Key(ctx, args[1:], env)
+	case "oauth":
+		return OAuth(ctx, args[1:], env)
 	case "version", "--version":
 		return Version(args[1:], env)
 	case "help", "-h", "--help":

@@ -18,12 +18,18 @@ func (m *Monitor) ProbeConfig(address string) probe.Config {
 		From: m.From, To: m.To, Monitor: m.Name,
 		PollInterval: m.PollInterval.D(), StaleAfter: m.StaleAfter.D(),
 	}
+	if m.OAuth != nil {
+		c.OAuthToken.Flow = m.OAuth.Flow(m.Type, "", "")
+	}
 	if m.SMTP != nil {
 		leg := m.SMTP.probeConfig("smtp")
 		if leg.Host == "" {
 			leg.Host = address
 		}
 		leg.EHLOName = m.EHLO
+		if m.SMTP.legOAuth(m) {
+			leg.User, leg.OAuthToken = m.User, c.OAuthToken
+		}
 		c.SMTP = &leg
 	}
 	return c
