@@ -52,7 +52,7 @@ func (o *oauthFlags) source(cfg *probe.Config, env Env) (*oauth.Flow, error) {
 		if scope == "" {
 			scope = p.AppScope
 			switch {
-			case cfg.Type == "graph":
+			case strings.HasPrefix(cfg.Type, "graph"):
 				scope = p.GraphScope
 			case refresh != "":
 				scope = p.UserScope

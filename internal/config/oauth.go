@@ -67,7 +67,7 @@ func (o *OAuth) Endpoint(refresh, graph bool) (tokenURL, scope string, err error
 // given (the caller resolves or opens them); refresh "" is the client
 // credentials grant.
 func (o *OAuth) Flow(typ, secret, refresh string) *oauth.Flow {
-	tokenURL, scope, _ := o.Endpoint(refresh != "", typ == "graph")
+	tokenURL, scope, _ := o.Endpoint(refresh != "", strings.HasPrefix(typ, "graph"))
 	return &oauth.Flow{TokenURL: tokenURL, ClientID: o.ClientID, ClientSecret: secret, RefreshToken: refresh,
 		Scopes: strings.Fields(scope)}
 }
@@ -108,33 +108,34 @@ func (o *OAuth) validate(p string, add func(path, format string, args ...any)) b
 	return ok
 }
 
-// applyOAuthDefaults fills, for a provider's monitor, the TLS mode of its
-// mailbox (implicit, 993 and 995) and, for a round trip without an SMTP
-// leg, the provider's submission server (587, STARTTLS) logging in with
-// the same token source.
+// applyOAuthDefaults fills, for a round trip with a token endpoint, the
+// probe's addresses (the mailbox logged in to) and, with a provider, the
+// TLS mode of its mailbox (implicit, 993 and 995) and, for a round trip
+// without an SMTP leg, the provider's submission server (587, STARTTLS)
+// logging in with the same token source (Graph sends with sendMail).
 func (m *Monitor) applyOAuthDefaults() {
-	if m.OAuth == nil || m.OAuth.Provider == "" {
+	if m.OAuth == nil {
 		return
+	}
+	k, _ := kinds.Lookup(m.Type)
+	if k.RoundTrip && m.To == "" && strings.Contains(m.User, "@") {
+		m.To = m.User // the probe mailbox is the one logged in to
+	}
+	if k.RoundTrip && m.From == "" {
+		m.From = m.To
 	}
 	p, err := oauth.Preset(m.OAuth.Provider, m.OAuth.Tenant)
 	if err != nil {
 		return
 	}
-	k, _ := kinds.Lookup(m.Type)
 	if m.TLS == "" {
 		m.TLS = string(probe.TLSImplicit)
 		if k.Protocol == "smtp" {
 			m.TLS = string(probe.TLSStartTLS)
 		}
 	}
-	if k.RoundTrip && m.SMTP == nil {
+	if k.RoundTrip && m.SMTP == nil && k.Protocol != "graph" { // Graph sends with sendMail
 		m.SMTP = &Leg{Host: p.SMTP, Port: 587, TLS: string(probe.TLSStartTLS), Auth: "XOAUTH2"}
-	}
-	if k.RoundTrip && m.To == "" && strings.Contains(m.User, "@") {
-		m.To = m.User // the probe mailbox is the one logged in to
-	}
-	if k.RoundTrip && m.From == "" {
-		m.From = m.To
 	}
 }
 

@@ -53,8 +53,8 @@ func oauthDrops(old config.Monitor, oc *probe.Config, new config.Monitor, nc *pr
 	case new.OAuth == nil:
 		return both
 	}
-	ou, os, _ := old.OAuth.Endpoint(false, old.Type == "graph")
-	nu, ns, _ := new.OAuth.Endpoint(false, new.Type == "graph")
+	ou, os, _ := old.OAuth.Endpoint(false, strings.HasPrefix(old.Type, "graph"))
+	nu, ns, _ := new.OAuth.Endpoint(false, strings.HasPrefix(new.Type, "graph"))
 	if ou != nu || os != ns || old.OAuth.ClientID != new.OAuth.ClientID || moved(target(oc), target(nc)) {
 		return both
 	}

@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,17 +77,8 @@ func New(t testing.TB, ca *certs.CA, lifetime time.Duration) *Server {
 	mux.HandleFunc("POST /token", s.token)
 	mux.HandleFunc("POST /devicecode", s.deviceCode)
 	mux.HandleFunc("POST /introspect", s.introspect)
-	s.srv = httptest.NewUnstartedServer(mux)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.srv.Listener.Close()
-	s.srv.Listener = l
-	s.srv.TLS = certs.ServerConfig(ca.Issue(t, certs.Leaf{}))
-	s.srv.StartTLS()
+	s.srv = ca.StartHTTPS(t, mux)
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
 	return s
 }
 
@@ -375,4 +365,16 @@ func readForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// Active says whether token is an access token in force, and for whom
+// (what introspection answers, for a fake resource server).
+func (s *Server) Active(token string) (user string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.access[token]
+	if g == nil || g.revoked || time.Now().After(g.expiry) {
+		return "", false
+	}
+	return g.user, true
 }
