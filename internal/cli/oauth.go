@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/oauth"
+	"github.com/mailmon/mailmon/internal/plugin"
 )
 
 // OAuth is "mailmon oauth login": the device code flow (RFC 8628) in a
@@ -21,7 +22,7 @@ func OAuth(ctx context.Context, args []string, env Env) int {
 	}
 	fs := newFlags("oauth login", env)
 	dbo := dbFlags(fs)
-	var o oauthFlags
+	var o loginFlags
 	fs.StringVar(&o.provider, "provider", "", "microsoft (with --tenant) or google; or give --token-url and --device-url")
 	fs.StringVar(&o.tenant, "tenant", "", "microsoft: the directory (tenant) id or a verified domain")
 	fs.StringVar(&o.tokenURL, "token-url", "", "the token endpoint (default by provider)")
@@ -74,8 +75,13 @@ func OAuth(ctx context.Context, args []string, env Env) int {
 	return ExitOK
 }
 
+// loginFlags are oauth login's flags.
+type loginFlags struct {
+	tokenURL, clientID, secretFile, secretEnv, scope, provider, tenant string
+}
+
 // loginFlow is the flow and device URL of a login's flags.
-func (o *oauthFlags) loginFlow(ca string, deviceURL *string, env Env) (*oauth.Flow, string, error) {
+func (o *loginFlags) loginFlow(ca string, deviceURL *string, env Env) (*oauth.Flow, string, error) {
 	if o.clientID == "" {
 		return nil, "", errors.New("--client-id is required: the application (client) id of the app registration")
 	}
@@ -90,7 +96,7 @@ func (o *oauthFlags) loginFlow(ca string, deviceURL *string, env Env) (*oauth.Fl
 	if tokenURL == "" || device == "" {
 		return nil, "", errors.New("give --provider, or --token-url and --device-url")
 	}
-	secret, err := password(o.secretFile, o.secretEnv, env)
+	secret, err := plugin.Secret(o.secretFile, o.secretEnv, env.Getenv)
 	if err != nil {
 		return nil, "", fmt.Errorf("--client-%s", strings.TrimPrefix(strings.ReplaceAll(err.Error(), "--password-", "secret-"), "--"))
 	}

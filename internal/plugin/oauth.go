@@ -1,4 +1,4 @@
-package cli
+package plugin
 
 import (
 	"errors"
@@ -15,15 +15,23 @@ type oauthFlags struct {
 	tokenURL, clientID, secretFile, secretEnv, scope, refreshFile, provider, tenant string
 }
 
-func (o *oauthFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.provider, "oauth-provider", "", "fetch the token from this provider: microsoft (with --oauth-tenant) or google; fills the token URL and scope, and --host when left out")
-	fs.StringVar(&o.tenant, "oauth-tenant", "", "microsoft: the directory (tenant) id or a verified domain (contoso.onmicrosoft.com)")
-	fs.StringVar(&o.tokenURL, "oauth-token-url", "", "fetch the token from this OAuth2 token endpoint (https; http only on loopback)")
-	fs.StringVar(&o.clientID, "oauth-client-id", "", "the application (client) id")
-	fs.StringVar(&o.secretFile, "oauth-client-secret-file", "", "read the client secret from this file (first line)")
-	fs.StringVar(&o.secretEnv, "oauth-client-secret-env", "", "read the client secret from this environment variable")
-	fs.StringVar(&o.scope, "oauth-scope", "", "space-separated scopes (default by provider; Microsoft 365: https://outlook.office365.com/.default)")
-	fs.StringVar(&o.refreshFile, "oauth-refresh-token-file", "", "use the refresh token grant with the token in this file (from mailmon oauth login) instead of client credentials")
+// register declares the options, in the login group.
+func (o *oauthFlags) register(add func(option, flag.Value), str func(*string, string) flag.Value) {
+	const g = "login"
+	add(option{"", "oauth-provider", nil, "NAME", "fetch the token from this provider: microsoft (with --oauth-tenant) or google; fills the token URL, the scope, and -H when left out", g}, str(&o.provider, ""))
+	add(option{"", "oauth-tenant", nil, "TENANT", "microsoft: the directory (tenant) id or a verified domain (contoso.onmicrosoft.com)", g}, str(&o.tenant, ""))
+	add(option{"", "oauth-token-url", nil, "URL", "fetch the token from this OAuth2 token endpoint (https; http only on loopback)", g}, str(&o.tokenURL, ""))
+	add(option{"", "oauth-client-id", nil, "ID", "the application (client) id", g}, str(&o.clientID, ""))
+	add(option{"", "oauth-client-secret-file", nil, "FILE", "read the client secret from this file's first line", g}, str(&o.secretFile, ""))
+	add(option{"", "oauth-client-secret-env", nil, "VAR", "read the client secret from this environment variable", g}, str(&o.secretEnv, ""))
+	add(option{"", "oauth-scope", nil, "SCOPES", "space-separated scopes (default by provider; Microsoft 365: https://outlook.office365.com/.default)", g}, str(&o.scope, ""))
+	add(option{"", "oauth-refresh-token-file", nil, "FILE", "the refresh token grant, with the token in this file (from mailmon oauth login), instead of client credentials", g}, str(&o.refreshFile, ""))
+}
+
+// Secret reads a secret from a file's first line or an environment
+// variable, never from the command line (for mailmon oauth login).
+func Secret(file, envVar string, getenv func(string) string) (string, error) {
+	return password(file, envVar, Env{Getenv: getenv})
 }
 
 func (o *oauthFlags) set() bool {
