@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/graphprobe"
 	"github.com/mailmon/mailmon/internal/probe/imapprobe"
 	"github.com/mailmon/mailmon/internal/probe/pingprobe"
 	"github.com/mailmon/mailmon/internal/probe/pop3probe"
@@ -28,6 +29,8 @@ var table = sync.OnceValue(func() []probe.Kind {
 		pingprobe.Kind(),
 		roundtrip.POP3Kind(),
 		roundtrip.IMAPKind(),
+		graphprobe.Kind(),
+		roundtrip.GraphKind(),
 	}
 })
 
