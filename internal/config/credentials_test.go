@@ -68,7 +68,7 @@ func TestCredentialProblems(t *testing.T) {
 		{"known_hosts line", "credentials:\n  - {name: c, user: u, password: x, known_host: \"mail1.example " + hk + "\"}\n",
 			`credentials[0].known_host: one public key only, without "mail1.example" in front`},
 		{"insecure", "credentials:\n  - {name: c, user: u, password: x, known_host: \"" + hk + "\", insecure: true}\n",
-			`field insecure not found`},
+			`c.yaml:2:133: credentials[0]: unknown key "insecure"; valid keys: name, user, password, key, known_host`},
 		{"ssh without credential", head + "          - {command: [x], ssh: h}\n",
 			`c.yaml:9:13: devices[0].monitors[0].recovery[0].credential: is required for a recovery over SSH`},
 		{"credential without ssh", head + "          - {command: [x], credential: c}\n",

@@ -162,8 +162,9 @@ func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 				add(p+".webhook.url", "%v", err)
 			}
 		}
-		if f := a.Webhook.Format; f != "" && !slices.Contains([]string{"generic", "slack", "teams"}, f) {
-			add(p+".webhook.format", "%q is not generic, slack or teams", f)
+		formats := []string{"generic", "slack", "teams"}
+		if f := a.Webhook.Format; f != "" && !slices.Contains(formats, f) {
+			add(p+".webhook.format", "%q is not generic, slack or teams%s", f, DidYouMean(f, formats))
 		}
 	case a.Email != nil:
 		if len(a.Email.To) == 0 {
@@ -200,7 +201,7 @@ func CheckWebhookURL(u string) error {
 
 func (m *Monitor) validate(p string, d *Device, add func(path, format string, args ...any)) {
 	if _, ok := kinds.Lookup(m.Type); !ok {
-		add(p+".type", "%q is not one of %s", m.Type, strings.Join(kinds.Names(), ", "))
+		add(p+".type", "%q is not one of %s%s", m.Type, strings.Join(kinds.Names(), ", "), DidYouMean(m.Type, kinds.Names()))
 		return
 	}
 	m.ApplyDefaults()
@@ -316,8 +317,31 @@ func probeErrors(cfg probe.Config, p string, add func(path, format string, args 
 		return
 	}
 	for _, fe := range ce.Errs {
-		add(p+"."+yamlField(fe.Field), "%s", fe.Msg)
+		add(p+"."+yamlField(fe.Field), "%s%s", fe.Msg, enumHint(cfg, fe.Field))
 	}
+}
+
+// enumHint is the "did you mean" for a value the probe refuses that is
+// near one of its field's values ("STARTTLS", "startls").
+func enumHint(cfg probe.Config, field string) string {
+	var v string
+	var values []string
+	switch field {
+	case "tls", "smtp.tls":
+		v = string(cfg.TLS)
+		if field == "smtp.tls" && cfg.SMTP != nil {
+			v = string(cfg.SMTP.TLS)
+		}
+		for _, m := range probe.TLSModes() {
+			values = append(values, string(m))
+		}
+	case "mailbox_check":
+		v, values = cfg.MailboxCheck, []string{"status", "select"}
+	}
+	if slices.Contains(values, v) {
+		return ""
+	}
+	return DidYouMean(v, values)
 }
 
 // yamlField maps a probe config field to its name in the YAML.
