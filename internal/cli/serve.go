@@ -362,7 +362,8 @@ func Apply(ctx context.Context, args []string, env Env) int {
 	return ExitOK
 }
 
-// Export is "mailmon export": the configuration as YAML, without secrets.
+// Export is "mailmon export": the configuration as YAML, each secret a
+// placeholder that apply reads from the environment.
 func Export(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("export", env)
 	dbo := dbFlags(fs)
@@ -379,7 +380,7 @@ func Export(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "export: %v", err)
 	}
-	out, err := config.Marshal(f)
+	out, err := config.MarshalExport(f)
 	if err != nil {
 		return errorf(env, "export: %v", err)
 	}

@@ -36,10 +36,10 @@ func TestCredentialsParse(t *testing.T) {
 		t.Errorf("credentials: %+v", f.Credentials)
 	}
 	out, err := Marshal(f)
-	if err != nil || strings.Contains(string(out), "ROOT_PW") || strings.Contains(string(out), "id_ed25519") || !strings.Contains(string(out), hk) {
-		t.Fatalf("export (%v):\n%s", err, out)
+	// Where a secret is read from is written, never a secret.
+	if err != nil || !strings.Contains(string(out), "password: {env: ROOT_PW}") || !strings.Contains(string(out), "key: {file: /etc/mailmon/id_ed25519}") || !strings.Contains(string(out), hk) {
+		t.Fatalf("marshal (%v):\n%s", err, out)
 	}
-	// The export has no secrets; it still reads back (apply keeps the stored ones).
 	if again, err := Parse("export.yaml", out); err != nil || len(again.Credentials) != 2 {
 		t.Errorf("the export does not read back: %v", err)
 	}

@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"sort"
@@ -184,15 +183,4 @@ func (idx posIndex) find(path string) (int, int) {
 		p = p[:i]
 	}
 	return 0, 0
-}
-
-// Marshal writes a configuration as YAML; secrets are never written.
-func Marshal(f *File) ([]byte, error) {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(f); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return b.Bytes(), nil
 }

@@ -181,19 +181,11 @@ func describe(n *yaml.Node) string {
 func yamlFields(t reflect.Type) ([]string, map[string]reflect.Type) {
 	var names []string
 	types := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		if !f.IsExported() {
-			continue
+	for i, name := range fieldsOf(t) {
+		if name != "" {
+			names = append(names, name)
+			types[name] = t.Field(i).Type
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		switch name {
-		case "-":
-			continue
-		case "":
-			name = strings.ToLower(f.Name)
-		}
-		names = append(names, name)
-		types[name] = f.Type
 	}
 	return names, types
 }
