@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -104,29 +105,20 @@ func Check(ctx context.Context, args []string, env Env) int {
 	fs.SetOutput(env.Stderr)
 	var f checkFlags
 	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "usage: mailmon check TYPE [flags]\n\nTYPE is one of: %s\n\nflags:\n", strings.Join(checkTypes(), ", "))
-		fs.PrintDefaults()
-		fmt.Fprintln(env.Stderr, "\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage or configuration).")
-	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fs.Usage()
+		if len(args) > 0 && isHelp(args[0]) {
+			checkHelp(env.Stdout, fs, nil)
 			return ExitOK
 		}
-		fs.Usage()
-		return errorf(env, "check: the monitor type is missing")
+		return errorf(env, "check: the monitor type is missing: mailmon check TYPE --host HOST [flags], TYPE one of %s (\"mailmon help check\" says more)", strings.Join(checkTypes(), ", "))
 	}
-	typ := args[0]
+	typ := strings.ToLower(args[0])
 	kind, ok := kinds.Lookup(typ)
 	if !ok {
-		return errorf(env, "check: unknown type %q (known: %s)", typ, strings.Join(checkTypes(), ", "))
+		return unknownType(env, args[0])
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUnknown // the flag package has printed the problem and the usage
+	if code, done := parseFlags(fs, args[1:], env, func(w io.Writer) { checkHelp(w, fs, &kind) }); done {
+		return code
 	}
 	fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == "timeout" {
@@ -136,7 +128,7 @@ func Check(ctx context.Context, args []string, env Env) int {
 	if fs.NArg() > 0 {
 		return errorf(env, "check: unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
-	out, err := newOutput(f.output)
+	out, err := newOutput(strings.ToLower(f.output))
 	if err != nil {
 		return errorf(env, "check: --output: %v", err)
 	}
@@ -148,7 +140,7 @@ func Check(ctx context.Context, args []string, env Env) int {
 		var ce *probe.ConfigError
 		if errors.As(err, &ce) {
 			for _, fe := range ce.Errs {
-				fmt.Fprintf(env.Stderr, "mailmon: check: --%s: %s\n", flagName(fe.Field), fe.Msg)
+				fmt.Fprintf(env.Stderr, "mailmon: check: --%s: %s\n", flagName(fe.Field), flagWords(fe.Msg))
 			}
 			return ExitUnknown
 		}
@@ -161,7 +153,11 @@ func Check(ctx context.Context, args []string, env Env) int {
 		defer fmt.Fprint(env.Stderr, "\r\033[K")
 	}
 	r := probe.Run(ctx, kind, cfg)
+	hints := flagHints(r, &f)
 	out(env, r)
+	for _, h := range hints {
+		fmt.Fprintln(env.Stderr, "mailmon: hint: "+h)
+	}
 	return exitCode(r)
 }
 
@@ -206,7 +202,7 @@ func flagName(field string) string {
 
 func (f *checkFlags) config(kind probe.Kind, env Env) (probe.Config, error) {
 	cfg := probe.Config{
-		Type: kind.Name, Host: f.host, Port: f.port, TLS: probe.TLSMode(f.tls),
+		Type: kind.Name, Host: f.host, Port: f.port, TLS: probe.TLSMode(strings.ToLower(f.tls)),
 		Timeout: f.timeout.d, WarnRTT: f.warn.d, CertWarnDays: f.certWarnDays,
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		User: f.user, Auth: f.auth, AllowPlaintextAuth: f.allowPlaintext,
@@ -214,7 +210,7 @@ func (f *checkFlags) config(kind probe.Kind, env Env) (probe.Config, error) {
 		OAuthToken: sasl.TokenSource{File: f.tokenFile},
 	}
 	if f.mailbox != "" {
-		cfg.MailboxCheck = f.mailboxCheck
+		cfg.MailboxCheck = strings.ToLower(f.mailboxCheck)
 	}
 	if f.timeout.d <= 0 {
 		return cfg, errors.New("--timeout must be positive")
@@ -260,7 +256,7 @@ func (f *checkFlags) roundTrip(cfg *probe.Config, env Env) error {
 		return fmt.Errorf("--smtp-%s", strings.TrimPrefix(err.Error(), "--"))
 	}
 	cfg.SMTP = &probe.Config{
-		Host: f.smtpHost, Port: f.smtpPort, TLS: probe.TLSMode(f.smtpTLS),
+		Host: f.smtpHost, Port: f.smtpPort, TLS: probe.TLSMode(strings.ToLower(f.smtpTLS)),
 		User: f.smtpUser, Password: probe.Password(pw), Auth: f.smtpAuth,
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		AllowPlaintextAuth: f.allowPlaintext, CertWarnDays: cfg.CertWarnDays, EHLOName: f.ehlo,

@@ -76,7 +76,7 @@ func TestCheckUsageErrors(t *testing.T) {
 	}{
 		{[]string{"check"}, "type is missing"},
 		{[]string{"check", "smtpx", "--host", "h"}, `unknown type "smtpx"`},
-		{[]string{"check", "smtp", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"check", "smtp", "--bogus"}, "unknown flag --bogus"},
 		{[]string{"check", "smtp"}, "--host: is required"},
 		{[]string{"check", "smtp", "--host", "h", "--tls", "ssl"}, "--tls: \"ssl\" is not one of"},
 		{[]string{"check", "smtp", "--host", "h", "--timeout", "soon"}, "neither a duration"},
