@@ -30,7 +30,7 @@ var bands = [][]string{
 	{"internal/probe"},
 	{"internal/mail/..."},
 	{"internal/sasl", "internal/egress", "internal/hostcmd"},
-	{"internal/wire", "internal/keyfile", "internal/gctune"},
+	{"internal/wire", "internal/keyfile", "internal/gctune", "internal/version"},
 }
 
 // sideways are the imports within a band, each with its reason.
