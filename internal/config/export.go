@@ -117,10 +117,11 @@ func secretRefs(v reflect.Value, n *yaml.Node, seen func(SecretRef)) {
 		at := 0 // where the next key goes: after the one before it
 		for i, f := range fieldsOf(v.Type()) {
 			fv := v.Field(i)
-			if f == "" {
+			switch {
+			case f == "":
 				continue
-			}
-			if s, ok := fv.Interface().(SecretRef); ok {
+			case fv.Type() == secretRefType:
+				s := fv.Interface().(SecretRef)
 				if ref := s.refNode(); ref != nil {
 					key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: f}
 					n.Content = append(n.Content[:at], append([]*yaml.Node{key, ref}, n.Content[at:]...)...)
@@ -139,6 +140,8 @@ func secretRefs(v reflect.Value, n *yaml.Node, seen func(SecretRef)) {
 		}
 	}
 }
+
+var secretRefType = reflect.TypeFor[SecretRef]()
 
 // fieldsOf is each field's key in the YAML, "" for one that has none.
 func fieldsOf(t reflect.Type) []string {
