@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
@@ -23,7 +25,7 @@ func checkHelp(w io.Writer, fs *flag.FlagSet, k *probe.Kind) {
 			fmt.Fprintf(w, "  %-16s %s\n", k.Name, k.Summary)
 		}
 		fmt.Fprint(w, "\n\"mailmon help check TYPE\" shows a type's own flags and defaults.\n\nflags:\n")
-		printFlags(w, fs, nil, nil)
+		printFlags(w, fs, nil, map[string]string{"timeout": timeoutDefaults()})
 		fmt.Fprint(w, "\n"+checkExitCodes)
 		return
 	}
@@ -75,4 +77,24 @@ func checkFlagShown(k probe.Kind, name string) bool {
 // unknownType says a type is not one, with the nearest.
 func unknownType(env Env, typ string) int {
 	return errorf(env, "check: unknown type %q%s (known: %s)", typ, config.DidYouMean(typ, checkTypes()), strings.Join(checkTypes(), ", "))
+}
+
+// timeoutDefaults says each type's default timeout, the most common
+// first: "10s; imap-roundtrip, pop3-roundtrip 1m0s".
+func timeoutDefaults() string {
+	byTimeout := map[time.Duration][]string{}
+	var order []time.Duration
+	for _, k := range kinds.All() {
+		d := k.DefaultTimeout()
+		if byTimeout[d] == nil {
+			order = append(order, d)
+		}
+		byTimeout[d] = append(byTimeout[d], k.Name)
+	}
+	slices.SortStableFunc(order, func(a, b time.Duration) int { return len(byTimeout[b]) - len(byTimeout[a]) })
+	parts := []string{order[0].String()}
+	for _, d := range order[1:] {
+		parts = append(parts, strings.Join(byTimeout[d], ", ")+" "+d.String())
+	}
+	return strings.Join(parts, "; ")
 }

@@ -85,6 +85,9 @@ func TestCheckHelpPerType(t *testing.T) {
 			t.Errorf("check %s --help differs from help check %s", k.Name, k.Name)
 		}
 	}
+	if _, out, _ := runCLI(t, nil, "check", "--help"); !strings.Contains(strings.Join(strings.Fields(out), " "), "(default 10s; pop3-roundtrip, imap-roundtrip 1m0s)") {
+		t.Errorf("check --help does not give the round trips' timeout:\n%s", out)
+	}
 	if k, ok := kinds.Lookup("imap-roundtrip"); !ok || k.DefaultTimeout().String() == "10s" {
 		t.Fatal("the round trip's default timeout is no longer its own: the test above proves nothing")
 	}

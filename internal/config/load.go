@@ -24,7 +24,10 @@ type Problem struct {
 func (p Problem) Error() string {
 	pos := p.File
 	if p.Line > 0 {
-		pos += ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+		pos += ":" + strconv.Itoa(p.Line)
+		if p.Col > 0 { // a syntax error has a line only
+			pos += ":" + strconv.Itoa(p.Col)
+		}
 	}
 	if p.Field != "" {
 		return pos + ": " + p.Field + ": " + p.Msg

@@ -52,6 +52,8 @@ func TestYAMLMessages(t *testing.T) {
 			[]string{`x.yaml:5:31: devices[0].monitors[0].tls: "STARTTLS" is not one of none, starttls-optional, starttls, implicit; did you mean "starttls"?`}, nil},
 		{"bad webhook format", "alerts:\n  - {name: ops, webhook: {url: \"https://h.example/x\", format: slak}}\n",
 			[]string{`x.yaml:2:55: alerts[0].webhook.format: "slak" is not generic, slack or teams; did you mean "slack"?`}, nil},
+		{"broken YAML: a line, no column 0", "devices:\n  - name: a\n\taddress: b\n",
+			[]string{`x.yaml:2: found a tab character that violates indentation`}, nil},
 		{"every error at once", "alerts:\n  - {name: ops, webhok: {url: \"https://h.example/x\"}}\n" + dev +
 			"      - {name: a, type: smtp, port: 70000}\n" +
 			"      - {name: b, type: smtp, port: x}\n" +
