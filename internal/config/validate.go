@@ -337,8 +337,17 @@ func enumHint(cfg probe.Config, field string) string {
 		}
 	case "mailbox_check":
 		v, values = cfg.MailboxCheck, []string{"status", "select"}
+	case "auth", "smtp.auth":
+		v = cfg.Auth
+		if field == "smtp.auth" && cfg.SMTP != nil {
+			v = cfg.SMTP.Auth
+		}
+		values = []string{"auto", "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", "USER", "APOP"}
 	}
-	if slices.Contains(values, v) {
+	// A value that is one (auth in any capitals) was refused for another
+	// reason ("USER is a POP3 mechanism").
+	caseless := field == "auth" || field == "smtp.auth"
+	if slices.ContainsFunc(values, func(x string) bool { return x == v || caseless && strings.EqualFold(x, v) }) {
 		return ""
 	}
 	return DidYouMean(v, values)
