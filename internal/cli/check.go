@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
@@ -140,7 +141,7 @@ func Check(ctx context.Context, args []string, env Env) int {
 		var ce *probe.ConfigError
 		if errors.As(err, &ce) {
 			for _, fe := range ce.Errs {
-				fmt.Fprintf(env.Stderr, "mailmon: check: --%s: %s\n", flagName(fe.Field), flagWords(fe.Msg))
+				fmt.Fprintf(env.Stderr, "mailmon: check: --%s: %s%s\n", flagName(fe.Field), flagWords(fe.Msg), config.EnumHint(cfg, fe.Field))
 			}
 			return ExitUnknown
 		}

@@ -117,7 +117,9 @@ func TestSuggestionsAndHints(t *testing.T) {
 		{[]string{"check", "pop3", "--host", "h", "--user", "u", "--password-file", pw, "--auth", "APOP"},
 			`--allow-plaintext-auth: credentials would cross the network unencrypted with tls none, in any form (a CRAM-MD5 or APOP digest too); use --tls starttls or implicit, or give --allow-plaintext-auth to send them anyway`,
 			"allow_plaintext_auth"},
-		{[]string{"check", "smtp", "--host", "h", "--tls", "ssl"}, `"ssl" is not one of none, starttls-optional, starttls, implicit`, ""},
+		{[]string{"check", "smtp", "--host", "h", "--tls", "ssl"}, `"ssl" is not one of none, starttls-optional, starttls, implicit`, "did you mean"},
+		{[]string{"check", "smtp", "--host", "h", "--tls", "startls"}, `--tls: "startls" is not one of none, starttls-optional, starttls, implicit; did you mean "starttls"?`, ""},
+		{[]string{"check", "imap-roundtrip", "--host", "h", "--smtp-tls", "implict"}, `--smtp-tls: "implict" is not one of none, starttls-optional, starttls, implicit; did you mean "implicit"?`, ""},
 	} {
 		code, out, errOut := runCLI(t, nil, tc.args...)
 		if code != ExitUnknown || !strings.Contains(errOut, tc.want) || (tc.not != "" && strings.Contains(errOut, tc.not)) || out != "" {

@@ -317,13 +317,13 @@ func probeErrors(cfg probe.Config, p string, add func(path, format string, args 
 		return
 	}
 	for _, fe := range ce.Errs {
-		add(p+"."+yamlField(fe.Field), "%s%s", fe.Msg, enumHint(cfg, fe.Field))
+		add(p+"."+yamlField(fe.Field), "%s%s", fe.Msg, EnumHint(cfg, fe.Field))
 	}
 }
 
 // enumHint is the "did you mean" for a value the probe refuses that is
 // near one of its field's values ("STARTTLS", "startls").
-func enumHint(cfg probe.Config, field string) string {
+func EnumHint(cfg probe.Config, field string) string {
 	var v string
 	var values []string
 	switch field {
