@@ -321,8 +321,9 @@ func probeErrors(cfg probe.Config, p string, add func(path, format string, args 
 	}
 }
 
-// enumHint is the "did you mean" for a value the probe refuses that is
-// near one of its field's values ("STARTTLS", "startls").
+// EnumHint is the "did you mean" for a value the probe refuses that is
+// near one of its field's values ("startls", "PLIAN"), by the probe's
+// field name; "" for none. The command line adds it to its messages too.
 func EnumHint(cfg probe.Config, field string) string {
 	var v string
 	var values []string
