@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mailmon/mailmon/internal/plugin"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 )
@@ -70,15 +71,16 @@ func completionContexts(ctx context.Context) []compContext {
 		case "help":
 			cc.args = commandNames()
 		case "completion": // no flags, and describing it would recurse
-		case "check":
+		case "check": // package plugin's options, by type
 			cc.args = checkTypes()
-			all := flagsOf("check", cc.args[0])
 			for _, k := range kinds.All() {
 				kc := compContext{cmd: "check", typ: k.Name}
-				for _, f := range all {
-					if checkFlagShown(k, f.Name) {
-						kc.flags = append(kc.flags, compFlagOf(c.name, f))
+				for _, o := range plugin.Options(k) {
+					arg := o.Arg
+					if strings.HasPrefix(arg, "FILE") {
+						arg = "FILE"
 					}
+					kc.flags = append(kc.flags, compFlag{name: o.Long, usage: o.Help, arg: arg, values: flagValues("check", o.Long)})
 				}
 				out = append(out, kc)
 			}
@@ -107,20 +109,26 @@ func summary(c command) string {
 // compFlagOf is a flag as completion offers it, with its values.
 func compFlagOf(cmd string, f *flag.Flag) compFlag {
 	arg, use := flagArg(f)
-	cf := compFlag{name: f.Name, usage: strings.Join(strings.Fields(use), " "), arg: arg}
-	switch f.Name {
+	return compFlag{name: f.Name, usage: strings.Join(strings.Fields(use), " "), arg: arg, values: flagValues(cmd, f.Name)}
+}
+
+// flagValues are the values of a flag that takes one of a few.
+func flagValues(cmd, name string) []string {
+	switch name {
 	case "tls", "smtp-tls":
+		var out []string
 		for _, m := range probe.TLSModes() {
-			cf.values = append(cf.values, string(m))
+			out = append(out, string(m))
 		}
+		return out
 	case "auth", "smtp-auth":
-		cf.values = []string{"auto", "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", "USER", "APOP"}
+		return []string{"auto", "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", "USER", "APOP"}
 	case "mailbox-check":
-		cf.values = []string{"status", "select"}
+		return []string{"status", "select"}
 	case "output":
-		cf.values = map[string][]string{"check": {"nagios", "json", "text"}, "discover": {"table", "json", "yaml"}, "version": {"text", "json"}}[cmd]
+		return map[string][]string{"check": {"nagios", "json", "text"}, "discover": {"table", "json", "yaml"}, "version": {"text", "json"}}[cmd]
 	}
-	return cf
+	return nil
 }
 
 func (c compContext) key() string {

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mailmon/mailmon/internal/probe"
 )
 
 // schemaProblems checks a file's node tree against the configuration's
@@ -116,7 +118,7 @@ func (s *schema) mapping(n *yaml.Node, t reflect.Type, path string) {
 		ft, ok := types[k.Value]
 		if !ok {
 			hint := ";"
-			if guess := Suggest(k.Value, names); guess != "" {
+			if guess := probe.Suggest(k.Value, names); guess != "" {
 				hint = fmt.Sprintf("; did you mean %q?", guess)
 				s.covered = append(s.covered, join(path, guess))
 			}

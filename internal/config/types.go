@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mailmon/mailmon/internal/probe"
 )
 
 // File is one configuration file.
@@ -251,7 +253,7 @@ func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
 		}
 		for i := 0; i < len(n.Content); i += 2 {
 			if k := n.Content[i].Value; k != "env" && k != "file" {
-				hint := DidYouMean(k, []string{"env", "file"})
+				hint := probe.DidYouMean(k, []string{"env", "file"})
 				if hint == "" {
 					hint = ";"
 				}

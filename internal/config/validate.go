@@ -164,7 +164,7 @@ func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 		}
 		formats := []string{"generic", "slack", "teams"}
 		if f := a.Webhook.Format; f != "" && !slices.Contains(formats, f) {
-			add(p+".webhook.format", "%q is not generic, slack or teams%s", f, DidYouMean(f, formats))
+			add(p+".webhook.format", "%q is not generic, slack or teams%s", f, probe.DidYouMean(f, formats))
 		}
 	case a.Email != nil:
 		if len(a.Email.To) == 0 {
@@ -201,7 +201,7 @@ func CheckWebhookURL(u string) error {
 
 func (m *Monitor) validate(p string, d *Device, add func(path, format string, args ...any)) {
 	if _, ok := kinds.Lookup(m.Type); !ok {
-		add(p+".type", "%q is not one of %s%s", m.Type, strings.Join(kinds.Names(), ", "), DidYouMean(m.Type, kinds.Names()))
+		add(p+".type", "%q is not one of %s%s", m.Type, strings.Join(kinds.Names(), ", "), probe.DidYouMean(m.Type, kinds.Names()))
 		return
 	}
 	m.ApplyDefaults()
@@ -317,41 +317,8 @@ func probeErrors(cfg probe.Config, p string, add func(path, format string, args 
 		return
 	}
 	for _, fe := range ce.Errs {
-		add(p+"."+yamlField(fe.Field), "%s%s", fe.Msg, EnumHint(cfg, fe.Field))
+		add(p+"."+yamlField(fe.Field), "%s", fe.Msg)
 	}
-}
-
-// EnumHint is the "did you mean" for a value the probe refuses that is
-// near one of its field's values ("startls", "PLIAN"), by the probe's
-// field name; "" for none. The command line adds it to its messages too.
-func EnumHint(cfg probe.Config, field string) string {
-	var v string
-	var values []string
-	switch field {
-	case "tls", "smtp.tls":
-		v = string(cfg.TLS)
-		if field == "smtp.tls" && cfg.SMTP != nil {
-			v = string(cfg.SMTP.TLS)
-		}
-		for _, m := range probe.TLSModes() {
-			values = append(values, string(m))
-		}
-	case "mailbox_check":
-		v, values = cfg.MailboxCheck, []string{"status", "select"}
-	case "auth", "smtp.auth":
-		v = cfg.Auth
-		if field == "smtp.auth" && cfg.SMTP != nil {
-			v = cfg.SMTP.Auth
-		}
-		values = []string{"auto", "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", "USER", "APOP"}
-	}
-	// A value that is one (auth in any capitals) was refused for another
-	// reason ("USER is a POP3 mechanism").
-	caseless := field == "auth" || field == "smtp.auth"
-	if slices.ContainsFunc(values, func(x string) bool { return x == v || caseless && strings.EqualFold(x, v) }) {
-		return ""
-	}
-	return DidYouMean(v, values)
 }
 
 // yamlField maps a probe config field to its name in the YAML.
