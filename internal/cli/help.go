@@ -42,6 +42,11 @@ is written. Secrets are {env: VAR}, {file: PATH} or a literal string.`},
 secret is a placeholder, {env: MAILMON_SECRET_…}, listed in a comment
 at the top: applied to the same database, an unset one keeps the stored
 secret; to a new database, set the variables first.`},
+	{name: "backup", usage: "mailmon backup [--db FILE] BACKUP", about: `A consistent copy of a SQLite database, written to BACKUP and its
+integrity checked, whether a daemon runs on it or not. The storage key
+is not in the copy: keep it with it. PostgreSQL: pg_dump (docs/operations.md).`},
+	{name: "restore", usage: "mailmon restore [--db FILE] BACKUP", about: `Puts a backup made by mailmon backup in place of the SQLite database,
+which no daemon may have open; the database it replaces is kept beside it.`},
 	{name: "key", usage: "mailmon key rotate [flags]", subs: []string{"rotate"}},
 	{name: "token", usage: "mailmon token create --name N | list | delete --name N [flags]", subs: []string{"create", "list", "delete"},
 		about: `API bearer tokens: create prints a new one, once (only its hash is

@@ -20,7 +20,7 @@ import (
 func TestHelpPerCommand(t *testing.T) {
 	for cmd, flag := range map[string]string{
 		"serve": "--listen ADDR", "apply": "-f FILE", "export": "--db", "token": "--name TEXT", "user": "--db",
-		"key": "--new-key-file FILE", "version": "--output TEXT", "discover": "--ports TEXT",
+		"key": "--new-key-file FILE", "version": "--output TEXT", "discover": "--ports TEXT", "backup": "--db", "restore": "--db",
 	} {
 		code, out, errOut := runCLI(t, nil, "help", cmd)
 		if code != ExitOK || !strings.HasPrefix(out, "usage: mailmon "+cmd) || !strings.Contains(out, "\nflags:\n") || !strings.Contains(out, "\n  "+flag) || errOut != "" {

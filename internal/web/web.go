@@ -41,6 +41,9 @@ type Server struct {
 	Log     *slog.Logger
 	// Secure is set when the UI is served over TLS: cookies get Secure.
 	Secure bool
+	// Proxies are the reverse proxies whose forwarding headers say the
+	// client's address, scheme and host (proxy.go).
+	Proxies Proxies
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// BcryptCost is the cost of new password hashes (default
@@ -201,7 +204,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		c := &call{}
 		if rt.Method != "GET" && rt.Method != "HEAD" {
-			if err := sameOrigin(r); err != nil {
+			if err := sameOrigin(r, s.Proxies.Client(r).Host); err != nil {
 				s.fail(w, r, c, httpError{http.StatusForbidden, err.Error()})
 				return
 			}
@@ -239,7 +242,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error
 	case errors.Is(err, store.ErrNotFound):
 		he = httpError{http.StatusNotFound, "not found"}
 	default:
-		s.Log.Error("web", "path", r.URL.Path, "err", err)
+		s.Log.Error("web", "path", r.URL.Path, "client", s.Proxies.Client(r).Addr, "err", err)
 		he = httpError{http.StatusInternalServerError, "internal error"}
 	}
 	s.render(w, c, he.status, "error", "Error", he.msg)
