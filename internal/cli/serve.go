@@ -117,6 +117,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	var allow egress.Items
 	fs.Var(&allow, "allow-targets", "CIDRs, addresses and host names (*.example.com) that /probe and targets set over the API or web UI may reach, comma-separated or repeated; "+
 		"only these when given (default: anything but loopback, link-local, unspecified and multicast addresses; mailmon apply -f is not limited)")
+	dbAlert := dbAlertFlags(fs) // dbalert.go
 	limits := config.TimingLimits{}
 	fs.DurationVar(&limits.MinInterval, "min-interval", config.DefaultMinInterval, "the shortest interval between tests of a monitor: the API refuses less, and every monitor is tested no more often")
 	fs.DurationVar(&limits.MaxDuration, "max-duration", config.DefaultMaxDuration, "the longest timing.max_duration of a monitor: the API refuses more, and no test runs longer")
@@ -154,6 +155,10 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		*baseURL = strings.TrimSuffix(*baseURL, "/")
 	}
 	log, err := newLogger(*logFormat, env.Stderr)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
+	outageAlerts, err := dbAlert.notifiers(env.Getenv)
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
@@ -212,7 +217,8 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
 	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
-		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits}
+		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits,
+		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every}
 	if c, ok := st.(store.Cluster); ok {
 		opts.Cluster = c
 		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)

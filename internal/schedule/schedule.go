@@ -343,3 +343,24 @@ func (r *lagRing) quantiles() (p50, p99, max time.Duration) {
 	sort.Slice(v, func(a, b int) bool { return v[a] < v[b] })
 	return v[len(v)/2], v[len(v)*99/100], v[len(v)-1]
 }
+
+// Has reports whether monitor id is scheduled (or being tested, and not
+// removed).
+func (s *Scheduler) Has(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[id]
+	return ok && !j.removed
+}
+
+// Due returns when monitor id is next due, and whether it is scheduled
+// and not being tested now.
+func (s *Scheduler) Due(id int64) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[id]
+	if !ok || j.running || j.removed {
+		return time.Time{}, false
+	}
+	return j.due, true
+}

@@ -108,6 +108,9 @@ func (s *Server) authenticate(r *http.Request) (*store.User, *store.Session, err
 	}
 	ctx := r.Context()
 	se, err := s.Store.SessionByHash(ctx, hashID(ck.Value))
+	if errors.Is(err, store.ErrUnavailable) {
+		return nil, nil, err // not a missing session: said as such (health.go)
+	}
 	if err != nil {
 		return nil, nil, errors.New("no session")
 	}

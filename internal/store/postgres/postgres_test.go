@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -54,5 +55,43 @@ func TestRefusesNewerSchema(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "upgrade mailmon") {
 		t.Errorf("the error %q does not say to upgrade", err)
+	}
+}
+
+// TestUnavailable: while the server is down, the store's errors say that
+// the database is unavailable (not that a row is missing), and it works
+// again once the server is back.
+func TestUnavailable(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	c := s.(store.Cluster)
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TokenByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a missing token: %v", err)
+	}
+	srv := realpg.Start(t)
+	srv.Halt()
+	t.Cleanup(func() { srv.Resume() })
+	checks := map[string]func() error{
+		"Ping":        func() error { return s.Ping(ctx) },
+		"TokenByHash": func() error { _, err := s.TokenByHash(ctx, "nope"); return err },
+		"Monitors":    func() error { _, _, err := s.Monitors(ctx, store.MonitorFilter{}); return err },
+		"RecordTest": func() error {
+			return s.RecordTest(ctx, store.Test{Status: store.Status{MonitorID: 1, LastTest: time.Now()}})
+		},
+		"Heartbeat": func() error { _, err := c.Heartbeat(ctx, store.Node{ID: "n"}, time.Second); return err },
+	}
+	for name, fn := range checks {
+		if err := fn(); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s while the server is down: %v, want ErrUnavailable", name, err)
+		}
+	}
+	if err := srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping once the server is back: %v", err)
 	}
 }
