@@ -2,7 +2,7 @@
 // ("mailmon apply -f"): credentials, devices, monitors and alerts are created or updated
 // by name, idempotently, secrets sealed with the vault, through the catalog;
 // and writes the store back out as a configuration ("mailmon export"),
-// secrets left out.
+// each secret a placeholder.
 package apply
 
 import (
@@ -40,9 +40,13 @@ func Apply(ctx context.Context, s store.Store, v *vault.Vault, f *config.File, e
 }
 
 // Export reads the store back as a configuration. Secrets are never
-// exported; assignments are by name.
+// exported: each stored one is a placeholder, {env: MAILMON_SECRET_…}
+// (config.PlaceholderName), which apply reads on a new database and which
+// keeps the stored secret when its variable is not set. Assignments are
+// by name.
 func Export(ctx context.Context, s store.Store) (*config.File, error) {
 	f := &config.File{}
+	ph := placeholders{}
 	for off := 0; ; off += 500 {
 		cs, _, err := s.Credentials(ctx, store.Page{Limit: 500, Offset: off})
 		if err != nil {
@@ -54,6 +58,8 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 				return nil, fmt.Errorf("credential %s: %w", c.Name, err)
 			}
 			cc.Name = c.Name
+			ph.set(&cc.Password, c.Secrets["password"], "CREDENTIAL", c.Name, "PASSWORD")
+			ph.set(&cc.Key, c.Secrets["key"], "CREDENTIAL", c.Name, "KEY")
 			f.Credentials = append(f.Credentials, cc)
 		}
 		if len(cs) < 500 {
@@ -72,6 +78,12 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 				return nil, fmt.Errorf("alert %s: %w", a.Name, err)
 			}
 			c.Name = a.Name
+			if c.Webhook != nil {
+				ph.set(&c.Webhook.URL, a.Secrets["webhook.url"], "ALERT", a.Name, "WEBHOOK_URL")
+			}
+			if c.Email != nil {
+				ph.set(&c.Email.Relay.Password, a.Secrets["relay.password"], "ALERT", a.Name, "RELAY_PASSWORD")
+			}
 			alertNames[a.ID] = a.Name
 			f.Alerts = append(f.Alerts, c)
 		}
@@ -96,6 +108,14 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 					return nil, fmt.Errorf("monitor %s/%s: %w", d.Name, m.Name, err)
 				}
 				c.Name, c.Type = m.Name, m.Type
+				ph.set(&c.Password, m.Secrets["password"], d.Name, m.Name, "PASSWORD")
+				if c.SMTP != nil {
+					ph.set(&c.SMTP.Password, m.Secrets["smtp.password"], d.Name, m.Name, "SMTP_PASSWORD")
+				}
+				if c.OAuth != nil {
+					ph.set(&c.OAuth.ClientSecret, m.Secrets[config.SecretOAuthClient], d.Name, m.Name, "OAUTH_CLIENT_SECRET")
+					ph.set(&c.OAuth.RefreshToken, m.Secrets[config.SecretOAuthRefresh], d.Name, m.Name, "OAUTH_REFRESH_TOKEN")
+				}
 				if !m.Enabled {
 					off := false
 					c.Enabled = &off
@@ -117,4 +137,22 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 		}
 	}
 	return f, nil
+}
+
+// placeholders names the secrets of an export, each name once.
+type placeholders map[string]bool
+
+// set makes *ref a placeholder when a secret is stored (sealed: its value
+// is never read here). Names that come out the same ("a-b", "a_b") are
+// told apart by a number.
+func (p placeholders) set(ref *config.SecretRef, sealed string, parts ...string) {
+	if sealed == "" {
+		return
+	}
+	name := config.PlaceholderName(parts...)
+	for i := 2; p[name]; i++ {
+		name = fmt.Sprintf("%s_%d", config.PlaceholderName(parts...), i)
+	}
+	p[name] = true
+	*ref = config.SecretRef{Env: name}
 }

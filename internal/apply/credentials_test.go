@@ -111,9 +111,14 @@ func TestApplyCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, leak := range []string{"root-secret", "PRIVATE KEY", "ROOT_PW", "id_ed25519", "password", "key:"} {
+	for _, leak := range []string{"root-secret", "PRIVATE KEY", "{env: ROOT_PW}", "id_ed25519"} {
 		if strings.Contains(string(out), leak) {
 			t.Errorf("the export has %q:\n%s", leak, out)
+		}
+	}
+	for _, ph := range []string{"password: {env: MAILMON_SECRET_CREDENTIAL_ROOT_PW_PASSWORD}", "key: {env: MAILMON_SECRET_CREDENTIAL_OPS_KEY_KEY}"} {
+		if !strings.Contains(string(out), ph) {
+			t.Errorf("the export lacks %q:\n%s", ph, out)
 		}
 	}
 	if !strings.Contains(string(out), hk) || !strings.Contains(string(out), "credential: ops-key") {

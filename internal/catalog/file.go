@@ -84,8 +84,18 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 	bad := func(field, format string, args ...any) {
 		problems = append(problems, config.Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
+	// unset: a placeholder of an export whose variable is not set. The
+	// stored secret stays; a new object needs the variable.
+	unset := func(sec config.SecretRef) bool { return sec.IsPlaceholder() && env.Getenv(sec.Env) == "" }
+	given := func(sec config.SecretRef) bool { return sec.Set() && !unset(sec) }
+	missing := func(field string, sec config.SecretRef, msg string) {
+		if unset(sec) {
+			msg = fmt.Sprintf("environment variable %s is not set, and no secret is stored yet: set it to the secret (mailmon export writes this placeholder for it)", sec.Env)
+		}
+		bad(field, "%s", msg)
+	}
 	get := func(field string, sec config.SecretRef, out secrets, name string) {
-		if !sec.Set() {
+		if !given(sec) {
 			return
 		}
 		val, err := sec.Resolve(env.Getenv, env.ReadFile)
@@ -100,7 +110,7 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 		path := fmt.Sprintf("credentials[%d]", i)
 		pc := plannedCredential{cfg: cr, secrets: secrets{}}
 		get(path+".password", cr.Password, pc.secrets, "password")
-		if cr.Key.Set() {
+		if given(cr.Key) {
 			// A PEM key has several lines: its file is read whole.
 			key, err := cr.Key.ResolveAll(env.Getenv, env.ReadFile)
 			if err != nil {
@@ -111,8 +121,12 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 				pc.secrets["key"] = key
 			}
 		}
-		if !cr.Password.Set() && !cr.Key.Set() && !storedCredentialSecret(ctx, s, cr.Name) {
-			bad(path+".password", "a new credential needs a password or a key")
+		if !given(cr.Password) && !given(cr.Key) && !storedCredentialSecret(ctx, s, cr.Name) {
+			field, sec := path+".password", cr.Password
+			if cr.Key.Set() {
+				field, sec = path+".key", cr.Key
+			}
+			missing(field, sec, "a new credential needs a password or a key")
 		}
 		p.credentials = append(p.credentials, pc)
 	}
@@ -129,13 +143,13 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 					bad(field, "%v", err)
 				}
 			case !storedAlertSecret(ctx, s, a.Name, "webhook.url"):
-				bad(field, "a new webhook needs its url")
+				missing(field, a.Webhook.URL, "a new webhook needs its url")
 			}
 		}
 		if a.Email != nil {
 			get(fmt.Sprintf("alerts[%d].email.relay.password", i), a.Email.Relay.Password, pa.secrets, "relay.password")
 			if a.Email.Relay.User != "" && pa.secrets["relay.password"] == "" && !storedAlertSecret(ctx, s, a.Name, "relay.password") {
-				bad(fmt.Sprintf("alerts[%d].email.relay.password", i), "is required when user is set")
+				missing(fmt.Sprintf("alerts[%d].email.relay.password", i), a.Email.Relay.Password, "is required when user is set")
 			}
 		}
 		p.alerts = append(p.alerts, pa)
@@ -153,18 +167,34 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 				get(path+".oauth.client_secret", m.OAuth.ClientSecret, pm.secrets, config.SecretOAuthClient)
 				get(path+".oauth.refresh_token", m.OAuth.RefreshToken, pm.secrets, config.SecretOAuthRefresh)
 			}
-			need := map[string]bool{"password": m.User != "" && m.OAuthTokenFile == "" && len(m.OAuthTokenCommand) == 0 && m.OAuth == nil,
-				"smtp.password": m.SMTP != nil && m.SMTP.User != ""}
-			if m.OAuth != nil && pm.secrets[config.SecretOAuthRefresh] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, config.SecretOAuthRefresh) {
-				need[config.SecretOAuthClient] = true // the client credentials grant
+			const whenUser = "is required when user is set"
+			need := []struct {
+				name     string
+				sec      config.SecretRef
+				required bool
+				why      string
+			}{
+				{"password", m.Password, m.User != "" && m.OAuthTokenFile == "" && len(m.OAuthTokenCommand) == 0 && m.OAuth == nil, whenUser},
+				{"smtp.password", config.SecretRef{}, m.SMTP != nil && m.SMTP.User != "", whenUser},
 			}
-			for name, required := range need {
-				if required && pm.secrets[name] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, name) {
-					if name == config.SecretOAuthClient {
-						bad(path+"."+name, "is required: the client secret, or a refresh_token from \"mailmon oauth login\"")
-						continue
-					}
-					bad(path+"."+name, "is required when user is set")
+			if m.SMTP != nil {
+				need[1].sec = m.SMTP.Password
+			}
+			if m.OAuth != nil && pm.secrets[config.SecretOAuthRefresh] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, config.SecretOAuthRefresh) {
+				// the client credentials grant
+				need = append(need, struct {
+					name     string
+					sec      config.SecretRef
+					required bool
+					why      string
+				}{config.SecretOAuthClient, m.OAuth.ClientSecret, true, "is required: the client secret, or a refresh_token from \"mailmon oauth login\""})
+			}
+			for _, n := range need {
+				if given(n.sec) {
+					continue // read above, or its problem told there
+				}
+				if n.required && pm.secrets[n.name] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, n.name) {
+					missing(path+"."+n.name, n.sec, n.why)
 				}
 			}
 			pd.monitors = append(pd.monitors, pm)

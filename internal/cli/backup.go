@@ -58,7 +58,7 @@ func Restore(ctx context.Context, args []string, env Env) int {
 func sqliteArgs(cmd string, args []string, env Env, dbUsage, what string) (db, file string, code int) {
 	fs := newFlags(cmd, env)
 	dbf := fs.String("db", "./mailmon.db", dbUsage)
-	if file, code = oneArg(fs, args, cmd, what); code >= 0 {
+	if file, code = oneArg(fs, args, cmd, what, env); code >= 0 {
 		return "", "", code
 	}
 	if postgres.IsURL(*dbf) {
@@ -69,29 +69,24 @@ func sqliteArgs(cmd string, args []string, env Env, dbUsage, what string) (db, f
 
 // oneArg parses flags given before or after one argument (what), and
 // returns it; code is the exit code when the command must end now, else -1.
-func oneArg(fs *flag.FlagSet, args []string, cmd, what string) (arg string, code int) {
+func oneArg(fs *flag.FlagSet, args []string, cmd, what string, env Env) (arg string, code int) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		arg, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", ExitOK
-		}
-		return "", ExitUnknown
+	if code, done := parseFlags(fs, args, env, nil); done {
+		return "", code
 	}
 	if arg == "" && fs.NArg() > 0 {
 		arg = fs.Arg(0)
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return "", ExitUnknown
+		if code, done := parseFlags(fs, fs.Args()[1:], env, nil); done {
+			return "", code
 		}
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "mailmon: %s: unexpected argument %q\n", cmd, fs.Arg(0))
-		return "", ExitUnknown
+		return "", errorf(env, "%s: unexpected argument %q", cmd, fs.Arg(0))
 	}
 	if arg == "" {
-		fmt.Fprintf(fs.Output(), "mailmon: %s: give %s\n", cmd, what)
-		return "", ExitUnknown
+		return "", errorf(env, "%s: give %s", cmd, what)
 	}
 	return arg, -1
 }

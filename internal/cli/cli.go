@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -30,6 +31,10 @@ type Env struct {
 	// ReadPassword reads a password from the terminal without echo; nil
 	// when stdin is not a terminal, and Stdin's first line is read instead.
 	ReadPassword func(prompt string) (string, error)
+
+	// describe, set by completion, is handed each command's flags
+	// instead of running it (parseFlags).
+	describe func(fs *flag.FlagSet)
 }
 
 // usage is the command line's help, its check line listing the monitor
@@ -67,9 +72,11 @@ usage:
                                    the terminal (or stdin); also: passwd, list, delete
   mailmon version [--output text|json]
                                    the version, its commit and date, and the Go
-                                   that built it
+                                   that built it (also: --version, -v)
+  mailmon completion bash|zsh|fish shell completion of commands, types and flags
 
-Run "mailmon check --help" or "mailmon discover --help" for their flags.
+Run "mailmon help COMMAND" (or "mailmon COMMAND --help") for a command's flags,
+and "mailmon help check TYPE" for a monitor type's settings and defaults.
 `
 
 // Main runs the command in args (without the program name) and returns the
@@ -102,14 +109,17 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Restore(ctx, args[1:], env)
 	case "oauth":
 		return OAuth(ctx, args[1:], env)
-	case "version", "--version":
+	case "version", "--version", "-v":
 		return Version(args[1:], env)
-	case "help", "-h", "--help":
+	case "completion":
+		return Completion(ctx, args[1:], env)
+	case "help":
+		return Help(ctx, args[1:], env)
+	case "-h", "--help", "-help":
 		fmt.Fprint(env.Stdout, usage())
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stderr, "mailmon: unknown command %q\n\n%s", args[0], usage())
-	return ExitUnknown
+	return unknownCommand(env, args[0])
 }
 
 // wrap breaks a list of words at the spaces so that its first line has

@@ -3,9 +3,9 @@ package cli
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,30 +56,28 @@ func Discover(ctx context.Context, args []string, env Env) int {
 	ehlo := fs.String("ehlo", "", "SMTP EHLO name (default: this host's name)")
 	certWarn := fs.Int("cert-warn-days", 14, "a certificate expiring within this many days is a weakness (0: never)")
 	noMX := fs.Bool("no-mx", false, "take the name as a host even if it has MX records")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, discoverUsage)
-		fs.PrintDefaults()
+	help := func(w io.Writer) {
+		fmt.Fprint(w, discoverUsage)
+		printFlags(w, fs, nil, nil)
 	}
 	var target string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		target, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUnknown
+	if code, done := parseFlags(fs, args, env, help); done {
+		return code
 	}
 	if target == "" && fs.NArg() > 0 {
 		target = fs.Arg(0)
-		fs.Parse(fs.Args()[1:])
+		if code, done := parseFlags(fs, fs.Args()[1:], env, help); done {
+			return code
+		}
 	}
 	if fs.NArg() > 0 {
 		return errorf(env, "discover: unexpected argument %q", fs.Arg(0))
 	}
 	if target == "" || strings.ContainsAny(target, " /\t\r\n") {
-		fs.Usage()
-		return errorf(env, "discover: give one HOST or DOMAIN")
+		return errorf(env, "discover: give one HOST or DOMAIN (\"mailmon help discover\" says more)")
 	}
 	o := discover.Options{Timeout: timeout.D, ServerName: *serverName, EHLOName: *ehlo, CertWarnDays: *certWarn, NoMX: *noMX}
 	if *certWarn == 0 {
@@ -112,7 +110,7 @@ func Discover(ctx context.Context, args []string, env Env) int {
 		}
 	}
 	var write func(*discover.Report) error
-	switch *output {
+	switch strings.ToLower(*output) {
 	case "table":
 		colour := env.StdoutTerminal && env.Getenv("NO_COLOR") == ""
 		write = func(r *discover.Report) error { return discover.WriteTable(env.Stdout, r, colour) }

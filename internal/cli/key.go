@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -90,23 +91,22 @@ the rotation, set $MAILMON_SECRET_KEY to its content on every node.
 
 // Key is "mailmon key rotate".
 func Key(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && (isHelp(args[0]) || args[0] == "help") {
+		args = []string{"rotate", "--help"}
+	}
 	if len(args) == 0 || args[0] != "rotate" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(env.Stdout, keyUsage)
-			return ExitOK
-		}
 		fmt.Fprint(env.Stderr, keyUsage)
 		return ExitUnknown
 	}
 	fs := newFlags("key rotate", env)
 	dbo := dbFlags(fs)
 	newKey := fs.String("new-key-file", "", "the new key: read from FILE, or a random one written there first when it does not exist (required with $"+vault.EnvVar+")")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, keyUsage+"\nflags:\n")
-		fs.PrintDefaults()
+	help := func(w io.Writer) {
+		fmt.Fprint(w, keyUsage+"\nflags:\n")
+		printFlags(w, fs, nil, nil)
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return ExitUnknown
+	if code, done := parseFlags(fs, args[1:], env, help); done {
+		return code
 	}
 	r := rotation{env: env, db: dbo, newKeyFile: *newKey, now: time.Now}
 	if err := r.run(ctx); err != nil {

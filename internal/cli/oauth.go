@@ -17,8 +17,11 @@ import (
 // a monitor (--monitor DEVICE/NAME), or printed for the YAML's
 // oauth.refresh_token ({file: …} keeps it out of the file itself).
 func OAuth(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && (isHelp(args[0]) || args[0] == "help") {
+		args = []string{"login", "--help"}
+	}
 	if len(args) == 0 || args[0] != "login" {
-		return errorf(env, "oauth: usage: mailmon oauth login --provider microsoft|google [--tenant T] --client-id ID [--monitor DEVICE/NAME]")
+		return errorf(env, "oauth: usage: mailmon oauth login --provider microsoft|google [--tenant T] --client-id ID [--monitor DEVICE/NAME] (\"mailmon help oauth\" lists the flags)")
 	}
 	fs := newFlags("oauth login", env)
 	dbo := dbFlags(fs)
@@ -33,8 +36,8 @@ func OAuth(ctx context.Context, args []string, env Env) int {
 	fs.StringVar(&o.scope, "scope", "", "space-separated scopes (default by provider: IMAP, POP and SMTP of the mailbox, offline_access)")
 	ca := fs.String("ca", "", "PEM file of a CA to trust besides the system's (a private endpoint)")
 	monitor := fs.String("monitor", "", "store the refresh token, sealed, for this monitor (DEVICE/NAME) in --db; default: print it")
-	if err := fs.Parse(args[1:]); err != nil {
-		return ExitUnknown
+	if code, done := parseFlags(fs, args[1:], env, nil); done {
+		return code
 	}
 	f, device, err := o.loginFlow(*ca, deviceURL, env)
 	if err != nil {

@@ -121,8 +121,8 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	limits := config.TimingLimits{}
 	fs.DurationVar(&limits.MinInterval, "min-interval", config.DefaultMinInterval, "the shortest interval between tests of a monitor: the API refuses less, and every monitor is tested no more often")
 	fs.DurationVar(&limits.MaxDuration, "max-duration", config.DefaultMaxDuration, "the longest timing.max_duration of a monitor: the API refuses more, and no test runs longer")
-	if err := fs.Parse(args); err != nil {
-		return ExitUnknown
+	if code, done := parseFlags(fs, args, env, nil); done {
+		return code
 	}
 	if limits.MinInterval <= 0 || limits.MaxDuration <= 0 {
 		return errorf(env, "serve: --min-interval and --max-duration must be positive")
@@ -321,14 +321,17 @@ func denyList(v string) func(string) bool {
 
 // Token is "mailmon token create --name N" (and list, delete).
 func Token(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && isHelp(args[0]) {
+		args = []string{"create", "--help"} // one set of flags for all three
+	}
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list" && args[0] != "delete") {
 		return errorf(env, "token: usage: mailmon token create --name N | list | delete --name N")
 	}
 	fs := newFlags("token "+args[0], env)
 	dbo := dbFlags(fs)
 	name := fs.String("name", "", "the token's name")
-	if err := fs.Parse(args[1:]); err != nil {
-		return ExitUnknown
+	if code, done := parseFlags(fs, args[1:], env, nil); done {
+		return code
 	}
 	st, _, err := openDB(ctx, dbo, false, env)
 	if err != nil {
@@ -384,8 +387,8 @@ func Apply(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("apply", env)
 	dbo := dbFlags(fs)
 	file := fs.String("f", "", "the configuration file (YAML); - reads standard input")
-	if err := fs.Parse(args); err != nil {
-		return ExitUnknown
+	if code, done := parseFlags(fs, args, env, nil); done {
+		return code
 	}
 	if *file == "" {
 		return errorf(env, "apply: -f FILE is required")
@@ -428,12 +431,13 @@ func Apply(ctx context.Context, args []string, env Env) int {
 	return ExitOK
 }
 
-// Export is "mailmon export": the configuration as YAML, without secrets.
+// Export is "mailmon export": the configuration as YAML, each secret a
+// placeholder that apply reads from the environment.
 func Export(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("export", env)
 	dbo := dbFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return ExitUnknown
+	if code, done := parseFlags(fs, args, env, nil); done {
+		return code
 	}
 	dbo.readOnly = true // the key is checked: a wrong one is refused here too
 	st, _, err := openDB(ctx, dbo, true, env)
@@ -445,7 +449,7 @@ func Export(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "export: %v", err)
 	}
-	out, err := config.Marshal(f)
+	out, err := config.MarshalExport(f)
 	if err != nil {
 		return errorf(env, "export: %v", err)
 	}

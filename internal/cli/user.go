@@ -19,6 +19,9 @@ func User(ctx context.Context, args []string, env Env) int {
 		return errorf(env, use)
 	}
 	cmd := args[0]
+	if isHelp(cmd) {
+		cmd, args = "list", []string{"list", "--help"} // one set of flags for all four
+	}
 	fs := newFlags("user "+cmd, env)
 	dbo := dbFlags(fs)
 	// The name may stand before or after the flags.
@@ -27,8 +30,8 @@ func User(ctx context.Context, args []string, env Env) int {
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		name, rest = rest[0], rest[1:]
 	}
-	if err := fs.Parse(rest); err != nil {
-		return ExitUnknown
+	if code, done := parseFlags(fs, rest, env, nil); done {
+		return code
 	}
 	if name == "" && fs.NArg() > 0 {
 		name = fs.Arg(0)

@@ -2,9 +2,8 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/mailmon/mailmon/internal/version"
 )
@@ -13,17 +12,14 @@ import (
 func Version(args []string, env Env) int {
 	fs := newFlags("version", env)
 	output := fs.String("output", "text", "output: text or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUnknown
+	if code, done := parseFlags(fs, args, env, nil); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		return errorf(env, "version: unexpected argument %q", fs.Arg(0))
 	}
 	v := version.Get()
-	switch *output {
+	switch strings.ToLower(*output) {
 	case "text":
 		fmt.Fprintln(env.Stdout, v)
 	case "json":

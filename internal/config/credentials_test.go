@@ -36,10 +36,10 @@ func TestCredentialsParse(t *testing.T) {
 		t.Errorf("credentials: %+v", f.Credentials)
 	}
 	out, err := Marshal(f)
-	if err != nil || strings.Contains(string(out), "ROOT_PW") || strings.Contains(string(out), "id_ed25519") || !strings.Contains(string(out), hk) {
-		t.Fatalf("export (%v):\n%s", err, out)
+	// Where a secret is read from is written, never a secret.
+	if err != nil || !strings.Contains(string(out), "password: {env: ROOT_PW}") || !strings.Contains(string(out), "key: {file: /etc/mailmon/id_ed25519}") || !strings.Contains(string(out), hk) {
+		t.Fatalf("marshal (%v):\n%s", err, out)
 	}
-	// The export has no secrets; it still reads back (apply keeps the stored ones).
 	if again, err := Parse("export.yaml", out); err != nil || len(again.Credentials) != 2 {
 		t.Errorf("the export does not read back: %v", err)
 	}
@@ -68,7 +68,7 @@ func TestCredentialProblems(t *testing.T) {
 		{"known_hosts line", "credentials:\n  - {name: c, user: u, password: x, known_host: \"mail1.example " + hk + "\"}\n",
 			`credentials[0].known_host: one public key only, without "mail1.example" in front`},
 		{"insecure", "credentials:\n  - {name: c, user: u, password: x, known_host: \"" + hk + "\", insecure: true}\n",
-			`field insecure not found`},
+			`c.yaml:2:133: credentials[0]: unknown key "insecure"; valid keys: name, user, password, key, known_host`},
 		{"ssh without credential", head + "          - {command: [x], ssh: h}\n",
 			`c.yaml:9:13: devices[0].monitors[0].recovery[0].credential: is required for a recovery over SSH`},
 		{"credential without ssh", head + "          - {command: [x], credential: c}\n",

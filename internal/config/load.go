@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"sort"
@@ -25,7 +24,10 @@ type Problem struct {
 func (p Problem) Error() string {
 	pos := p.File
 	if p.Line > 0 {
-		pos += ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+		pos += ":" + strconv.Itoa(p.Line)
+		if p.Col > 0 { // a syntax error has a line only
+			pos += ":" + strconv.Itoa(p.Col)
+		}
 	}
 	if p.Field != "" {
 		return pos + ": " + p.Field + ": " + p.Msg
@@ -44,8 +46,11 @@ func (ps Problems) Error() string {
 	return strings.Join(s, "\n")
 }
 
-// Parse decodes and validates a configuration file. Unknown fields are
-// errors; every problem is reported, each with its line and field.
+// Parse decodes and validates a configuration file. Unknown keys and
+// values of the wrong type are errors, in the YAML's words (the path, the
+// valid keys, a "did you mean"); every problem of the file is reported at
+// once, merged with the field validation's, each with its line, column
+// and path. A file with problems of the first kind returns no File.
 //
 // The file is decoded once, straight into its structs: the node tree that
 // places a problem on its line is built only when there are problems (at
@@ -54,29 +59,52 @@ func Parse(name string, data []byte) (*File, error) {
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			var ps Problems
-			for _, e := range te.Errors {
-				ps = append(ps, Problem{File: name, Line: lineOf(e), Msg: cleanMsg(e)})
-			}
-			return nil, ps
-		}
+	// A type error does not stop the decoder: what fits is decoded, so
+	// that the rest of the file is validated too.
+	var te *yaml.TypeError
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) && !errors.As(err, &te) {
 		return nil, Problems{{File: name, Line: yamlLine(err), Msg: cleanYAML(err)}}
 	}
-	if errs := f.Validate(); len(errs) > 0 {
-		locate := Locate(data)
-		ps := make(Problems, 0, len(errs))
-		for _, e := range errs {
-			p := Problem{File: name, Field: e.Path, Msg: e.Msg}
-			p.Line, p.Col = locate(e.Path)
-			ps = append(ps, p)
-		}
-		sort.SliceStable(ps, func(a, b int) bool { return ps[a].Line < ps[b].Line })
-		return &f, ps
+	errs := f.Validate()
+	if te == nil && len(errs) == 0 {
+		return &f, nil
 	}
-	return &f, nil
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, Problems{{File: name, Line: yamlLine(err), Msg: cleanYAML(err)}}
+	}
+	var ps Problems
+	covered := func(string) bool { return false }
+	if te != nil {
+		ps, covered = schemaProblems(&root)
+		if len(ps) == 0 { // not foreseen: the decoder's words, then
+			for _, e := range te.Errors {
+				ps = append(ps, Problem{Line: lineOf(e), Msg: cleanMsg(e)})
+			}
+		}
+	}
+	idx := positions(&root)
+	for _, e := range errs {
+		if covered(e.Path) {
+			continue
+		}
+		p := Problem{Field: e.Path, Msg: e.Msg}
+		p.Line, p.Col = idx.find(e.Path)
+		ps = append(ps, p)
+	}
+	for i := range ps {
+		ps[i].File = name
+	}
+	sort.SliceStable(ps, func(a, b int) bool {
+		if ps[a].Line != ps[b].Line {
+			return ps[a].Line < ps[b].Line
+		}
+		return ps[a].Col < ps[b].Col
+	})
+	if te != nil {
+		return nil, ps
+	}
+	return &f, ps
 }
 
 var lineRE = regexp.MustCompile(`line (\d+): `)
@@ -158,15 +186,4 @@ func (idx posIndex) find(path string) (int, int) {
 		p = p[:i]
 	}
 	return 0, 0
-}
-
-// Marshal writes a configuration as YAML; secrets are never written.
-func Marshal(f *File) ([]byte, error) {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(f); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return b.Bytes(), nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mailmon/mailmon/internal/probe"
 )
 
 // File is one configuration file.
@@ -197,11 +199,21 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
 // UnmarshalYAML reads a duration, saying where a bad one stands.
+// A *yaml.TypeError lets the decoder go on to the rest of the file.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return typeError(n, "want a duration (like 30s, 5m, 1h), got %s", describe(n))
+	}
 	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return typeError(n, "%v", err)
 	}
 	return nil
+}
+
+// typeError is a problem with one value, as the decoder collects them:
+// "line N: message".
+func typeError(n *yaml.Node, format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: ", n.Line) + fmt.Sprintf(format, args...)}}
 }
 
 func (d *Duration) UnmarshalText(b []byte) error {
@@ -230,6 +242,7 @@ func (s SecretRef) IsZero() bool { return true }
 
 // UnmarshalYAML reads the three forms.
 func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
+	const forms = "a secret is a string, {env: VAR} or {file: PATH}"
 	switch n.Kind {
 	case yaml.ScalarNode:
 		s.Value = n.Value
@@ -239,17 +252,25 @@ func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
 			Env  string `yaml:"env"`
 			File string `yaml:"file"`
 		}
-		dec := n.Decode
-		if err := dec(&m); err != nil {
-			return err
+		for i := 0; i < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; k != "env" && k != "file" {
+				hint := probe.DidYouMean(k, []string{"env", "file"})
+				if hint == "" {
+					hint = ";"
+				}
+				return typeError(n.Content[i], "unknown key %q%s %s", k, hint, forms)
+			}
+		}
+		if err := n.Decode(&m); err != nil {
+			return typeError(n, "%s", forms)
 		}
 		if (m.Env == "") == (m.File == "") {
-			return fmt.Errorf("line %d: a secret is a string, {env: VAR} or {file: PATH}", n.Line)
+			return typeError(n, "%s (one of env and file)", forms)
 		}
 		s.Env, s.File = m.Env, m.File
 		return nil
 	}
-	return errors.New("a secret is a string, {env: VAR} or {file: PATH}")
+	return typeError(n, "%s", forms)
 }
 
 // ResolveAll is Resolve for a value of several lines, such as a PEM key:

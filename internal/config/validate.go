@@ -164,8 +164,9 @@ func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 				add(p+".webhook.url", "%v", err)
 			}
 		}
-		if f := a.Webhook.Format; f != "" && !slices.Contains([]string{"generic", "slack", "teams"}, f) {
-			add(p+".webhook.format", "%q is not generic, slack or teams", f)
+		formats := []string{"generic", "slack", "teams"}
+		if f := a.Webhook.Format; f != "" && !slices.Contains(formats, f) {
+			add(p+".webhook.format", "%q is not generic, slack or teams%s", f, probe.DidYouMean(f, formats))
 		}
 	case a.Email != nil:
 		if len(a.Email.To) == 0 {
@@ -202,7 +203,7 @@ func CheckWebhookURL(u string) error {
 
 func (m *Monitor) validate(p string, d *Device, add func(path, format string, args ...any)) {
 	if _, ok := kinds.Lookup(m.Type); !ok {
-		add(p+".type", "%q is not one of %s", m.Type, strings.Join(kinds.Names(), ", "))
+		add(p+".type", "%q is not one of %s%s", m.Type, strings.Join(kinds.Names(), ", "), probe.DidYouMean(m.Type, kinds.Names()))
 		return
 	}
 	m.ApplyDefaults()

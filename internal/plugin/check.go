@@ -58,7 +58,7 @@ func Check(ctx context.Context, args []string, env Env) int {
 	opts := f.register(fs)
 	if err := fs.Parse(args); err == nil && (f.help || f.version) {
 		if f.help {
-			fmt.Fprint(env.Stdout, help(env.Prog, opts))
+			fmt.Fprint(env.Stdout, help(env.Prog, opts, nil))
 		} else {
 			fmt.Fprintln(env.Stdout, version.Get())
 		}
@@ -71,17 +71,19 @@ func checkType(ctx context.Context, typ string, args []string, env Env) int {
 	var f flags
 	fs := newFlagSet(&f)
 	opts := f.register(fs)
-	kind, ok := kinds.Lookup(typ)
+	kind, ok := kinds.Lookup(strings.ToLower(typ))
 	if !ok {
-		return usageError(env, "", fmt.Sprintf("unknown type %q (known: %s)", typ, strings.Join(checkTypes(), ", ")))
+		return usageError(env, "", fmt.Sprintf("unknown type %q%s (known: %s)", typ, probe.DidYouMean(typ, checkTypes()), strings.Join(checkTypes(), ", ")))
 	}
+	typ = kind.Name
 	if err := fs.Parse(args); err != nil {
-		return usageError(env, typ, err.Error())
+		return usageError(env, typ, flagProblem(err.Error())+unknownOption(err, fs))
 	}
 	f.given(fs, opts)
+	f.lower()
 	switch {
 	case f.help:
-		fmt.Fprint(env.Stdout, help(env.Prog, opts))
+		fmt.Fprint(env.Stdout, help(env.Prog, opts, &kind))
 		return Unknown
 	case f.version:
 		fmt.Fprintln(env.Stdout, version.Get())
@@ -104,7 +106,7 @@ func checkType(ctx context.Context, typ string, args []string, env Env) int {
 		}
 		var msgs []string
 		for _, fe := range ce.Errs {
-			msgs = append(msgs, "--"+flagName(fe.Field)+": "+fe.Msg)
+			msgs = append(msgs, "--"+flagName(fe.Field)+": "+optionWords(fe.Msg))
 		}
 		return usageError(env, typ, strings.Join(msgs, "; "))
 	}
@@ -115,8 +117,12 @@ func checkType(ctx context.Context, typ string, args []string, env Env) int {
 		defer fmt.Fprint(env.Stderr, "\r\033[K")
 	}
 	r := probe.Run(ctx, kind, cfg)
+	hints := f.hints(r)
 	code, pd := f.judge(r)
 	out(env.Stdout, r, pd)
+	for _, h := range hints {
+		fmt.Fprintln(env.Stderr, "mailmon: hint: "+h)
+	}
 	return code
 }
 

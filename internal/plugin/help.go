@@ -3,17 +3,28 @@ package plugin
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mailmon/mailmon/internal/probe"
 )
 
 // help is the text of -h: what the plug-in does, its options by group
-// with their short and long names, and the exit codes.
-func help(prog string, opts []option) string {
+// with their short and long names, and the exit codes. For a type (k not
+// nil): what the type does, its port and timeout, and its options only.
+func help(prog string, opts []option, k *probe.Kind) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: %s TYPE -H HOST [options]\n\n", prog)
-	fmt.Fprintf(&b, "Tests one mail service now, as a monitoring plug-in: TYPE is one of %s.\n", strings.Join(checkTypes(), ", "))
+	if k == nil {
+		fmt.Fprintf(&b, "Usage: %s TYPE -H HOST [options]\n\n", prog)
+		fmt.Fprintf(&b, "Tests one mail service now, as a monitoring plug-in: TYPE is one of %s.\n", strings.Join(checkTypes(), ", "))
+		fmt.Fprintf(&b, "\"%s TYPE --help\" (or \"mailmon help check TYPE\") shows a type's own options and defaults.\n", prog)
+	} else {
+		fmt.Fprintf(&b, "Usage: %s %s -H HOST [options]\n\n%s\n", prog, k.Name, typeHelp(*k))
+	}
 	b.WriteString("Options take a value as -p 25, --port 25 or --port=25.\n")
 	group := ""
 	for _, o := range opts {
+		if k != nil && !Applies(*k, o.long) {
+			continue
+		}
 		if o.group != group {
 			group = o.group
 			fmt.Fprintf(&b, "\n%s:\n", strings.ToUpper(group[:1])+group[1:])

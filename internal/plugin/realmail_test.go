@@ -83,7 +83,7 @@ func TestRealServers(t *testing.T) {
 		{"no host: UNKNOWN on stdout", []string{"imap", "-p", port(e.IMAP)}, Unknown, `^IMAP UNKNOWN - --host: .*required`},
 		{"unknown option", []string{"smtp", "-H", "127.0.0.1", "-Z"}, Unknown, `^SMTP UNKNOWN - -Z is not an option\n`},
 		{"unknown long option", []string{"smtp", "-H", "127.0.0.1", "--bogus"}, Unknown, `^SMTP UNKNOWN - --bogus is not an option\n`},
-		{"-h exits 3", []string{"smtp", "-h"}, Unknown, `^Usage: mailmon check TYPE -H HOST \[options\]\n(.*\n)*Exit codes: `},
+		{"-h exits 3", []string{"smtp", "-h"}, Unknown, `^Usage: mailmon check smtp -H HOST \[options\]\n(.*\n)*Exit codes: `},
 		{"-V exits 3", []string{"-V"}, Unknown, `^mailmon \S+`},
 	}
 	if e.IPv6 {

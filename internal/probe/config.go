@@ -30,6 +30,14 @@ const (
 // TLSModes lists the valid modes.
 func TLSModes() []TLSMode { return []TLSMode{TLSNone, TLSOptional, TLSStartTLS, TLSImplicit} }
 
+func tlsNames() []string {
+	var out []string
+	for _, m := range TLSModes() {
+		out = append(out, string(m))
+	}
+	return out
+}
+
 // Password is a password or another credential string of a leg. It never
 // prints itself.
 type Password string
@@ -166,7 +174,7 @@ func (c *Config) Validate(k Kind) error {
 		bad("tls", "a %s knows no TLS", k.Name)
 	}
 	if !slices.Contains(TLSModes(), c.TLS) {
-		bad("tls", "%q is not one of none, starttls-optional, starttls, implicit", c.TLS)
+		bad("tls", "%q is not one of none, starttls-optional, starttls, implicit%s", c.TLS, DidYouMean(string(c.TLS), tlsNames()))
 	}
 	if c.Timeout < 0 {
 		bad("timeout", "must be positive")
@@ -188,7 +196,7 @@ func (c *Config) Validate(k Kind) error {
 		bad("user", "is required when a password or token is given")
 	}
 	if c.MailboxCheck != "" && c.MailboxCheck != "status" && c.MailboxCheck != "select" {
-		bad("mailbox_check", "%q is not status or select", c.MailboxCheck)
+		bad("mailbox_check", "%q is not status or select%s", c.MailboxCheck, DidYouMean(c.MailboxCheck, []string{"status", "select"}))
 	}
 	if c.Mailbox != "" && k.Protocol != "imap" {
 		bad("mailbox", "applies to imap only")
@@ -236,7 +244,8 @@ func (c *Config) validateAuth(k Kind, bad func(field, format string, args ...any
 		// SASL LOGIN for SMTP and POP3; the LOGIN command for IMAP.
 	default:
 		if !sasl.Known(mech) {
-			bad("auth", "%q is not one of auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP", c.Auth)
+			bad("auth", "%q is not one of auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP%s", c.Auth,
+				DidYouMean(c.Auth, []string{"auto", "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", "USER", "APOP"}))
 		}
 	}
 	oauthMech := mech == sasl.XOAuth2 || mech == sasl.OAuthBearer

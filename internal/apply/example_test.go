@@ -1,0 +1,158 @@
+package apply
+
+import (
+	"context"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+// TestExampleExportApplyRoundTrip: docs/mail.yaml covers every monitor
+// type and alert kind and applies; its export, applied to a new database
+// with the placeholders' variables set, gives the same configuration and
+// the same secrets.
+func TestExampleExportApplyRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile("../../docs/mail.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Parse("docs/mail.yaml", data)
+	if err != nil {
+		t.Fatalf("docs/mail.yaml:\n%v", err)
+	}
+	types, alertKinds := map[string]bool{}, map[string]bool{}
+	for _, d := range f.Devices {
+		for _, m := range d.Monitors {
+			types[m.Type] = true
+		}
+	}
+	for _, a := range f.Alerts {
+		alertKinds[a.Kind()] = true
+	}
+	for _, k := range kinds.Names() {
+		if !types[k] {
+			t.Errorf("docs/mail.yaml has no %s monitor", k)
+		}
+	}
+	for _, k := range []string{"webhook", "email", "command"} {
+		if !alertKinds[k] {
+			t.Errorf("docs/mail.yaml has no %s alert", k)
+		}
+	}
+
+	_, sshKey := credTestKeys(t)
+	secretsIn := map[string]string{
+		"MAIL_OPS_SSH_KEY": sshKey, "CHAT_WEBHOOK_URL": "https://hooks.example.test/T0/B0/s3cret",
+		"RELAY_PASSWORD": "relay-s3cret", "PROBE_PASSWORD": "probe-s3cret", "M365_CLIENT_SECRET": "m365-s3cret",
+	}
+	one, v1 := setup(t)
+	if _, err := Apply(ctx, one, v1, f, Env{Getenv: func(k string) string { return secretsIn[k] }}); err != nil {
+		t.Fatalf("applying docs/mail.yaml: %v", err)
+	}
+	exported := export(t, one)
+	for _, s := range secretsIn {
+		if strings.Contains(exported, strings.TrimSpace(s)) || strings.Contains(exported, "PRIVATE KEY") {
+			t.Fatalf("the export holds a secret:\n%s", exported)
+		}
+	}
+	// Each placeholder, as export names it, and the secret it stands for.
+	placeholders := map[string]string{
+		"MAILMON_SECRET_CREDENTIAL_MAIL_OPS_KEY":                     sshKey,
+		"MAILMON_SECRET_ALERT_CHAT_WEBHOOK_URL":                      secretsIn["CHAT_WEBHOOK_URL"],
+		"MAILMON_SECRET_ALERT_ONCALL_RELAY_PASSWORD":                 "relay-s3cret",
+		"MAILMON_SECRET_MAIL1_POP3_LOGIN_PASSWORD":                   "probe-s3cret",
+		"MAILMON_SECRET_MAIL1_IMAP_LOGIN_PASSWORD":                   "probe-s3cret",
+		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_POP3_PASSWORD":            "probe-s3cret",
+		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_POP3_SMTP_PASSWORD":       "probe-s3cret",
+		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_IMAP_PASSWORD":            "probe-s3cret",
+		"MAILMON_SECRET_M365_GRAPH_LOGIN_OAUTH_CLIENT_SECRET":        "m365-s3cret",
+		"MAILMON_SECRET_M365_DELIVERY_VIA_GRAPH_OAUTH_CLIENT_SECRET": "m365-s3cret",
+	}
+	for name := range placeholders {
+		if !strings.Contains(exported, "#   "+name+"\n") || !strings.Contains(exported, "{env: "+name+"}") {
+			t.Errorf("the export does not list and use %s:\n%s", name, exported)
+		}
+	}
+	if n := strings.Count(exported, ": {env: "+config.PlaceholderPrefix); n != len(placeholders) {
+		t.Errorf("%d placeholders, want %d:\n%s", n, len(placeholders), exported)
+	}
+
+	back, err := config.Parse("export.yaml", []byte(exported))
+	if err != nil {
+		t.Fatalf("the export does not parse: %v\n%s", err, exported)
+	}
+	two, v2 := setup(t)
+	// Unset, the placeholders say what to do, each at its field.
+	_, err = Apply(ctx, two, v2, back, Env{Getenv: func(string) string { return "" }})
+	for name := range placeholders {
+		if want := "environment variable " + name + " is not set, and no secret is stored yet: set it to the secret"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in\n%v", want, err)
+		}
+	}
+	if _, err := Apply(ctx, two, v2, back, Env{Getenv: func(k string) string { return placeholders[k] }}); err != nil {
+		t.Fatalf("applying the export to a new database: %v", err)
+	}
+	if again := export(t, two); again != exported {
+		t.Errorf("the new database exports\n%s\nwant\n%s", again, exported)
+	}
+	if a, b := secrets(t, one, v1), secrets(t, two, v2); !maps.Equal(a, b) || len(a) != len(placeholders) {
+		t.Errorf("secrets differ:\n%v\n%v", slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b)))
+	}
+}
+
+func export(t *testing.T, s store.Store) string {
+	t.Helper()
+	f, err := Export(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := config.MarshalExport(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// secrets opens every stored secret: "kind name/secret" → value.
+func secrets(t *testing.T, s store.Store, v *vault.Vault) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	open := func(label, sealed, record string) {
+		pt, err := v.Open(sealed, record)
+		if err != nil {
+			t.Fatalf("%s: %v", label, err)
+		}
+		out[label] = string(pt)
+	}
+	cs, _, _ := s.Credentials(ctx, store.Page{Limit: 100})
+	for _, c := range cs {
+		for k, sealed := range c.Secrets {
+			open("credential "+c.Name+"/"+k, sealed, vault.CredentialRecord(c.ID, k))
+		}
+	}
+	as, _, _ := s.Alerts(ctx, store.Page{Limit: 100})
+	for _, a := range as {
+		for k, sealed := range a.Secrets {
+			open("alert "+a.Name+"/"+k, sealed, vault.AlertRecord(a.ID, k))
+		}
+	}
+	ds, _, _ := s.Devices(ctx, store.Page{Limit: 100})
+	for _, d := range ds {
+		ms, _, _ := s.Monitors(ctx, store.MonitorFilter{DeviceID: d.ID, Page: store.Page{Limit: 100}})
+		for _, m := range ms {
+			for k, sealed := range m.Secrets {
+				open("monitor "+d.Name+"/"+m.Name+"/"+k, sealed, vault.MonitorRecord(m.ID, k))
+			}
+		}
+	}
+	return out
+}
