@@ -641,7 +641,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	e.mu.Unlock()
 	ev := Event{MonitorID: en.m.ID, State: d.Status.State, Changed: d.Changed, Time: now}
 	if res != nil {
-		ev.Time, ev.RTT, ev.Error = res.Started, res.RTT, res.Error
+		ev.Time, ev.RTT, ev.Error, ev.Result = res.Started, res.RTT, res.Error, res.Status
 	}
 	e.publish(ev)
 	if len(t.Notifications) > 0 {

@@ -2,19 +2,25 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/report"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
 // PageSize is how many monitors a board or list page shows.
 const PageSize = 50
+
+// Beats is how many of its last results a board row shows as bars.
+const Beats = 40
 
 type boardRow struct {
 	ID, DeviceID       int64
@@ -24,10 +30,40 @@ type boardRow struct {
 	HasRTT             bool
 	ErrCode, ErrMsg    string
 	LastTest           time.Time
+	Beats              []beat // oldest first, padded at the left
+	BeatsLabel         string // what the bars say, for screen readers
+	Up24, Up30         string // uptime over 24 hours and 30 days, "–" without tests
+}
+
+// beat is one result as a bar.
+type beat struct {
+	Class, Title string
+}
+
+// group is the rows of one device (or all rows, ungrouped).
+type group struct {
+	DeviceID int64
+	Device   string
+	Summary  string // its rows' states: "1 down, 3 up"
+	Rows     []boardRow
+}
+
+// stateCount is one of the board's counts: a link that filters.
+type stateCount struct {
+	State   state.State
+	N       int
+	Link    string
+	Current bool
 }
 
 type boardData struct {
 	Rows               []boardRow
+	Groups             []group
+	Grouped            bool
+	GroupLink          string // the board grouped by device, or not
+	Counts             []stateCount
+	All                int    // monitors of the counts (the state filter aside)
+	AllLink            string // the counts' "all" link
 	Total, Page, Pages int
 	Q, State, Type     string
 	Device             int64
@@ -38,11 +74,15 @@ type boardData struct {
 
 var allStates = []state.State{state.Up, state.Warn, state.Down, state.Lost, state.Pending, state.Disabled, state.Maintenance}
 
-// monitorRows is one page of monitors with their states: the store pages
-// and filters, so the cost of a page does not grow with the number of
-// monitors.
+// worstFirst is the order of the board's counts.
+var worstFirst = []state.State{state.Down, state.Lost, state.Warn, state.Up, state.Maintenance, state.Pending, state.Disabled}
+
+// monitorRows is one page of monitors with their states, worst first: the
+// store pages, filters and orders, so the cost of a page does not grow
+// with the number of monitors.
 func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, base string) (*boardData, error) {
-	d := &boardData{Q: q.Get("q"), State: q.Get("state"), Type: q.Get("type"), Device: device, States: allStates, Types: kinds.Names()}
+	d := &boardData{Q: q.Get("q"), State: q.Get("state"), Type: q.Get("type"), Device: device, States: allStates, Types: kinds.Names(),
+		Grouped: q.Get("group") == "device" && device == 0}
 	if d.State != "" && !slices.Contains(allStates, state.State(d.State)) {
 		d.State = ""
 	}
@@ -52,15 +92,67 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 	d.Page, _ = strconv.Atoi(q.Get("page"))
 	d.Page = max(d.Page, 1)
 	f := store.MonitorFilter{Page: store.Page{Limit: PageSize, Offset: (d.Page - 1) * PageSize}, DeviceID: device,
-		State: state.State(d.State), Type: d.Type, Search: d.Q}
+		State: state.State(d.State), Type: d.Type, Search: d.Q, Order: store.WorstFirst}
+	if d.Grouped {
+		f.Order = store.DeviceWorstFirst
+	}
 	ms, total, err := s.Store.Monitors(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	d.Total, d.Pages = total, max((total+PageSize-1)/PageSize, 1)
+	link := func(set map[string]string) string {
+		v := url.Values{}
+		for _, k := range []string{"q", "state", "type", "group"} {
+			if x := q.Get(k); x != "" {
+				v.Set(k, x)
+			}
+		}
+		if base == "/" && device != 0 {
+			v.Set("device", strconv.FormatInt(device, 10))
+		}
+		for k, x := range set {
+			if x == "" {
+				v.Del(k)
+			} else {
+				v.Set(k, x)
+			}
+		}
+		if len(v) == 0 {
+			return base
+		}
+		return base + "?" + v.Encode()
+	}
+	counts, err := s.Store.StateCounts(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range worstFirst {
+		d.All += counts[st]
+		if counts[st] > 0 || st == state.Down || st == state.Up {
+			d.Counts = append(d.Counts, stateCount{State: st, N: counts[st], Link: link(map[string]string{"state": string(st), "page": ""}), Current: d.State == string(st)})
+		}
+	}
+	d.AllLink = link(map[string]string{"state": "", "page": ""})
+	if device == 0 {
+		g := "device"
+		if d.Grouped {
+			g = ""
+		}
+		d.GroupLink = link(map[string]string{"group": g, "page": ""})
+	}
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	now := s.Now()
+	day, month, err := report.Uptimes(ctx, s.Store, ids, now)
+	if err != nil {
+		return nil, err
+	}
 	devices := map[int64]string{}
 	for _, m := range ms {
-		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type, State: state.Pending}
+		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type}
 		name, ok := devices[m.DeviceID]
 		if !ok {
 			if dev, err := s.Store.Device(ctx, m.DeviceID); err == nil {
@@ -69,8 +161,9 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 			devices[m.DeviceID] = name
 		}
 		r.Device = name
+		var shown state.State
 		if st, err := s.Store.Status(ctx, m.ID); err == nil {
-			r.State, r.LastTest = st.Status.State, st.LastTest
+			shown, r.LastTest = st.Status.State, st.LastTest
 			if res := st.LastResult; res != nil {
 				r.RTT, r.HasRTT = res.RTT, true
 				if res.Error != nil {
@@ -78,34 +171,100 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 				}
 			}
 		}
-		if r.State == "" {
-			r.State = state.Pending
-		}
-		if !m.Enabled {
-			r.State = state.Disabled
+		r.State = store.Shown(shown, m.Enabled)
+		r.Up24, r.Up30 = uptime(day[m.ID]), uptime(month[m.ID])
+		if r.Beats, r.BeatsLabel, err = s.beats(ctx, m.ID); err != nil {
+			return nil, err
 		}
 		d.Rows = append(d.Rows, r)
 	}
-	link := func(p int) string {
-		v := url.Values{}
-		for _, k := range []string{"q", "state", "type"} {
-			if x := q.Get(k); x != "" {
-				v.Set(k, x)
-			}
-		}
-		if base == "/" && device != 0 {
-			v.Set("device", strconv.FormatInt(device, 10))
-		}
-		v.Set("page", strconv.Itoa(p))
-		return base + "?" + v.Encode()
-	}
+	d.Groups = groups(d.Rows, d.Grouped)
 	if d.Page > 1 {
-		d.Prev = link(d.Page - 1)
+		d.Prev = link(map[string]string{"page": strconv.Itoa(d.Page - 1)})
 	}
 	if d.Page < d.Pages {
-		d.Next = link(d.Page + 1)
+		d.Next = link(map[string]string{"page": strconv.Itoa(d.Page + 1)})
 	}
 	return d, nil
+}
+
+// uptime is a share of tests passed as the board shows it.
+func uptime(c store.Counts) string {
+	p, ok := report.Percent(c)
+	switch {
+	case !ok:
+		return "–"
+	case p == 100:
+		return "100 %"
+	}
+	// Never rounded up to 100: one failure shows.
+	return fmt.Sprintf("%.2f %%", min(p, 99.99))
+}
+
+// beats are a monitor's last results as bars, oldest first, with what
+// they say for a screen reader.
+func (s *Server) beats(ctx context.Context, id int64) ([]beat, string, error) {
+	rs, err := s.Store.RecentResults(ctx, id, Beats)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]beat, Beats-len(rs), Beats)
+	for i := range out {
+		out[i] = beat{Class: "b-none"}
+	}
+	failed := 0
+	for i := len(rs) - 1; i >= 0; i-- {
+		r := rs[i]
+		title := when(r.Time) + " · " + fmtMS(r.RTT)
+		if r.Status == probe.StatusDown {
+			failed++
+			title = when(r.Time) + " · failed"
+			if r.Code != "" {
+				title += ": " + string(r.Code)
+			}
+		} else if r.Status == probe.StatusWarn {
+			title += " · warn"
+			if r.Code != "" {
+				title += ": " + string(r.Code)
+			}
+		}
+		out = append(out, beat{Class: "b-" + string(r.Status), Title: title})
+	}
+	label := "no test yet"
+	if len(rs) > 0 {
+		label = fmt.Sprintf("last %d tests: %d failed", len(rs), failed)
+	}
+	return out, label, nil
+}
+
+// groups are the rows by device (in their order), or all in one.
+func groups(rows []boardRow, byDevice bool) []group {
+	if !byDevice {
+		return []group{{Rows: rows}}
+	}
+	var out []group
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].DeviceID != r.DeviceID {
+			out = append(out, group{DeviceID: r.DeviceID, Device: r.Device})
+		}
+		g := &out[len(out)-1]
+		g.Rows = append(g.Rows, r)
+	}
+	for i := range out {
+		n := map[state.State]int{}
+		for _, r := range out[i].Rows {
+			n[r.State]++
+		}
+		for _, st := range worstFirst {
+			if n[st] > 0 {
+				if out[i].Summary != "" {
+					out[i].Summary += ", "
+				}
+				out[i].Summary += fmt.Sprintf("%d %s", n[st], st)
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) board(w http.ResponseWriter, r *http.Request, c *call) error {

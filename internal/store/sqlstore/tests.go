@@ -14,7 +14,7 @@ import (
 
 // statements are those every test runs, written for a dialect once.
 type statements struct {
-	version, result, status string
+	version, result, status, rank string
 }
 
 func newStatements(d Dialect) statements {
@@ -26,6 +26,8 @@ func newStatements(d Dialect) statements {
 		status: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
 			ON CONFLICT(monitor_id) DO UPDATE SET state=excluded.state, status=excluded.status, last_result=excluded.last_result,
 			last_ms=excluded.last_ms, version=monitor_status.version+1`,
+		// The board's order (board.go): written only when it changes.
+		rank: `UPDATE monitors SET shown_rank=? WHERE id=? AND enabled AND shown_rank<>?`,
 	}
 }
 
@@ -33,7 +35,7 @@ func newStatements(d Dialect) statements {
 // database that parses each statement anew (SQLite) prepares them once.
 func RecordStatements(d Dialect) []string {
 	q := newStatements(d)
-	return []string{q.version, q.result, q.status}
+	return []string{q.version, q.result, q.status, q.rank}
 }
 
 func statusCode(s probe.Status) int {
@@ -107,6 +109,10 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 		}
 		if _, err := tx.Exec(ctx, s.q.status, t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest)); err != nil {
 			return s.missing(err)
+		}
+		rank := store.Rank(store.Shown(t.Status.Status.State, true))
+		if _, err := tx.Exec(ctx, s.q.rank, rank, t.Status.MonitorID, rank); err != nil {
+			return err
 		}
 		if c := t.Change; c != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO state_changes(monitor_id, t_ms, from_state, to_state, cause) VALUES(?,?,?,?,?)`,

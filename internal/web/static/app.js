@@ -40,6 +40,14 @@
     if (el.classList.contains("row")) el.className = "row st-" + ev.state;
     var rtt = el.querySelector(".c-rtt");
     if (rtt) rtt.textContent = ev.rtt || "–";
+    var beats = el.querySelector(".beats");
+    if (beats && ev.result) {
+      var bar = document.createElement("span");
+      bar.className = "beat b-" + ev.result;
+      bar.title = ev.time + " · " + (ev.result === "down" ? "failed" + (ev.code ? ": " + ev.code : "") : (ev.rtt || ""));
+      beats.appendChild(bar);
+      if (beats.firstElementChild) beats.removeChild(beats.firstElementChild);
+    }
     var when = el.querySelector(".c-when");
     if (when) when.textContent = ev.time;
     var err = el.querySelector(".c-err");
@@ -118,7 +126,30 @@
     upd();
   }
 
+  // The board's device groups fold; the folded ones are remembered.
+  function groupsFold() {
+    var key = "mailmon.folded";
+    var folded = {};
+    try { folded = JSON.parse(window.localStorage.getItem(key) || "{}") || {}; } catch (e) { folded = {}; }
+    document.querySelectorAll("button.group-button").forEach(function (btn) {
+      var rows = document.getElementById(btn.getAttribute("aria-controls"));
+      if (!rows) return;
+      function set(open) {
+        btn.setAttribute("aria-expanded", open ? "true" : "false");
+        rows.hidden = !open;
+      }
+      var id = btn.getAttribute("data-group");
+      set(!folded[id]);
+      btn.addEventListener("click", function () {
+        var open = btn.getAttribute("aria-expanded") !== "true";
+        set(open);
+        if (open) delete folded[id]; else folded[id] = 1;
+        try { window.localStorage.setItem(key, JSON.stringify(folded)); } catch (e) { /* private mode */ }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    live(); testNow(); confirms(); ports(); alertKind();
+    live(); testNow(); confirms(); ports(); alertKind(); groupsFold();
   });
 })();
