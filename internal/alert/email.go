@@ -30,6 +30,9 @@ func (e *Email) Message(ev Event, now time.Time) []byte {
 	if body == "" {
 		body = DefaultBody
 	}
+	if ev.Kind == KindTest {
+		subject = "[test] " + subject
+	}
 	m := message.Message{From: e.From, To: e.To, Subject: Expand(subject, ev), Date: now, Body: Expand(body, ev)}
 	if ev.ID != "" {
 		m.MessageID = ev.ID + ".alert@mailmon.invalid"

@@ -66,6 +66,8 @@ const (
 // Summary is a one-line text of the event.
 func Summary(ev Event) string {
 	switch ev.Kind {
+	case KindTest:
+		return Expand("[test] {monitor}: {error_message}", ev)
 	case "recovery":
 		return Expand("{monitor} on {device} recovered: {state} ({rtt})", ev)
 	case "warning":

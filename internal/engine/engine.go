@@ -672,3 +672,13 @@ func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, n
 	}
 	return alert.Notifications(ev, res.Started, d.Status.AlertsSent, en.alerts)
 }
+
+// TestAlert sends a test alert through alert id's action now (rate
+// limited: alert.ErrTestTooSoon) and says how it went.
+func (e *Engine) TestAlert(ctx context.Context, id int64) error {
+	a, err := e.o.Store.Alert(ctx, id)
+	if err != nil {
+		return err
+	}
+	return e.outbox.Test(ctx, a)
+}
