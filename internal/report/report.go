@@ -119,12 +119,12 @@ func (r *Row) figures(ctx context.Context, st store.Store, id int64, period stri
 	if err != nil {
 		return err
 	}
-	raw := end
-	if len(rs) == 0 {
-		raw = from
-	} else if step, _ := store.PeriodLength(period); rs[len(rs)-1].Start.Add(step).Before(raw) {
-		raw = rs[len(rs)-1].Start.Add(step)
+	var last store.Counts
+	if len(rs) > 0 {
+		last.Last = rs[len(rs)-1].Start
 	}
+	step, _ := store.PeriodLength(period)
+	raw := rawFrom(last, step, from, end)
 	for _, x := range rs {
 		r.add(x)
 	}

@@ -16,34 +16,66 @@ func rollEnd(period string, now time.Time) time.Time {
 	return store.Truncate(period, now.Add(-time.Hour))
 }
 
+// rawFrom is where a monitor's raw results take over from its roll-ups
+// of step that start in [from, end): after the last there is, else from.
+func rawFrom(c store.Counts, step time.Duration, from, end time.Time) time.Time {
+	if c.Last.IsZero() {
+		return from
+	}
+	if next := c.Last.Add(step); next.Before(end) {
+		return next
+	}
+	return end
+}
+
 // Uptimes are the monitors' tests and failed tests over the last 24 hours
 // (from the start of that hour) and the last 30 days (from the start of
-// that day): roll-ups up to an hour ago, raw results since, so that a new
-// monitor has its figures from its first test.
+// that day): the roll-ups up to an hour ago, the raw results after them,
+// so that a new monitor, or a database not rolled up yet, has its figures
+// from its first test.
 func Uptimes(ctx context.Context, st store.Store, ids []int64, now time.Time) (day, month map[int64]store.Counts, err error) {
-	raw := rollEnd(store.Hour, now)
-	days := store.Truncate(store.Day, raw)
-	recent, err := st.RawCounts(ctx, ids, raw, now.Add(time.Minute))
+	end := rollEnd(store.Hour, now)
+	today := store.Truncate(store.Day, end)
+	d0, m0 := store.Truncate(store.Hour, now.Add(-24*time.Hour)), store.Truncate(store.Day, now.Add(-30*24*time.Hour))
+	hours, err := st.RollupCounts(ctx, ids, store.Hour, d0, end)
 	if err != nil {
 		return nil, nil, err
 	}
-	hours, err := st.RollupCounts(ctx, ids, store.Hour, store.Truncate(store.Hour, now.Add(-24*time.Hour)), raw)
+	todays, err := st.RollupCounts(ctx, ids, store.Hour, today, end)
 	if err != nil {
 		return nil, nil, err
 	}
-	today, err := st.RollupCounts(ctx, ids, store.Hour, days, raw)
+	days, err := st.RollupCounts(ctx, ids, store.Day, m0, today)
 	if err != nil {
 		return nil, nil, err
 	}
-	before, err := st.RollupCounts(ctx, ids, store.Day, store.Truncate(store.Day, now.Add(-30*24*time.Hour)), days)
-	if err != nil {
-		return nil, nil, err
+	// The raw results from where each monitor's roll-ups end: one query
+	// for the monitors that end at the same time (usually all).
+	rawDay, rawMonth := map[int64]time.Time{}, map[int64]time.Time{}
+	byStart := map[time.Time][]int64{}
+	for _, id := range ids {
+		rawDay[id] = rawFrom(hours[id], time.Hour, d0, end)
+		if todays[id].Last.IsZero() {
+			rawMonth[id] = rawFrom(days[id], 24*time.Hour, m0, today)
+		} else {
+			rawMonth[id] = rawFrom(todays[id], time.Hour, today, end)
+		}
+		for _, t := range []time.Time{rawDay[id], rawMonth[id]} {
+			if len(byStart[t]) == 0 || byStart[t][len(byStart[t])-1] != id {
+				byStart[t] = append(byStart[t], id)
+			}
+		}
+	}
+	raw := map[time.Time]map[int64]store.Counts{}
+	for t, group := range byStart {
+		if raw[t], err = st.RawCounts(ctx, group, t, now.Add(time.Minute)); err != nil {
+			return nil, nil, err
+		}
 	}
 	day, month = map[int64]store.Counts{}, map[int64]store.Counts{}
 	for _, id := range ids {
-		r := recent[id]
-		day[id] = add(r, hours[id])
-		month[id] = add(add(r, today[id]), before[id])
+		day[id] = add(raw[rawDay[id]][id], hours[id])
+		month[id] = add(add(raw[rawMonth[id]][id], todays[id]), days[id])
 	}
 	return day, month, nil
 }

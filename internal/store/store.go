@@ -285,9 +285,11 @@ func Rank(s state.State) int {
 	return Rank(state.Pending)
 }
 
-// Counts are a monitor's tests in a period, by outcome.
+// Counts are a monitor's tests in a period, by outcome; from roll-ups,
+// Last is the start of the last roll-up counted.
 type Counts struct {
 	Tests, Down int
+	Last        time.Time
 }
 
 // Config is the part of a Store that holds the configuration: devices,

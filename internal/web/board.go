@@ -165,7 +165,8 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		if st, err := s.Store.Status(ctx, m.ID); err == nil {
 			shown, r.LastTest = st.Status.State, st.LastTest
 			if res := st.LastResult; res != nil {
-				r.RTT, r.HasRTT = res.RTT, true
+				// A failed test's time is its timeout, not the server's speed.
+				r.RTT, r.HasRTT = res.RTT, res.Status != probe.StatusDown
 				if res.Error != nil {
 					r.ErrCode, r.ErrMsg = string(res.Error.Code), res.Error.Message
 				}

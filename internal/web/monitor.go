@@ -33,6 +33,7 @@ type monitorData struct {
 	LastTest      time.Time
 	Results       []store.Result // newest first
 	Failures      []store.Result // newest first, with their transcripts
+	LastFailed    bool           // the last result is Failures[0]: shown there, once
 	Period        monitorPeriod
 	Periods       []periodLink
 	Uptime        string // over the period
@@ -86,6 +87,7 @@ func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error 
 	} else {
 		d.Uptime = "no tests in this period"
 	}
+	d.LastFailed = len(d.Failures) > 0 && d.Last != nil && d.Failures[0].Detail.Started.Equal(d.Last.Started)
 	if d.Changes, err = s.Store.StateChanges(ctx, m.ID, 20); err != nil {
 		return err
 	}

@@ -96,6 +96,8 @@ func idList(ids []int64) (string, []any) {
 	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
 }
 
+// scanCounts scans monitor_id, tests, down, and the last roll-up's start
+// (NULL for raw results).
 func scanCounts(ctx context.Context, c Conn, query string, args ...any) (map[int64]store.Counts, error) {
 	out := map[int64]store.Counts{}
 	rows, err := c.Query(ctx, query, args...)
@@ -106,8 +108,12 @@ func scanCounts(ctx context.Context, c Conn, query string, args ...any) (map[int
 	for rows.Next() {
 		var id int64
 		var n store.Counts
-		if err := rows.Scan(&id, &n.Tests, &n.Down); err != nil {
+		var last sql.NullInt64
+		if err := rows.Scan(&id, &n.Tests, &n.Down, &last); err != nil {
 			return nil, err
+		}
+		if last.Valid {
+			n.Last = fromMS(last.Int64)
 		}
 		out[id] = n
 	}
@@ -119,7 +125,7 @@ func (s *Store) RollupCounts(ctx context.Context, ids []int64, period string, fr
 		return map[int64]store.Counts{}, nil
 	}
 	in, args := idList(ids)
-	return scanCounts(ctx, s.r, `SELECT monitor_id, sum(tests), sum(down) FROM rollups
+	return scanCounts(ctx, s.r, `SELECT monitor_id, sum(tests), sum(down), max(start_ms) FROM rollups
 		WHERE monitor_id IN (`+in+`) AND period=? AND start_ms>=? AND start_ms<? GROUP BY monitor_id`,
 		append(args, period, ms(from), ms(to))...)
 }
@@ -129,7 +135,7 @@ func (s *Store) RawCounts(ctx context.Context, ids []int64, from, to time.Time) 
 		return map[int64]store.Counts{}, nil
 	}
 	in, args := idList(ids)
-	return scanCounts(ctx, s.r, `SELECT monitor_id, count(*), sum(CASE WHEN status=2 THEN 1 ELSE 0 END) FROM results
+	return scanCounts(ctx, s.r, `SELECT monitor_id, count(*), sum(CASE WHEN status=2 THEN 1 ELSE 0 END), CAST(NULL AS BIGINT) FROM results
 		WHERE monitor_id IN (`+in+`) AND t_ms>=? AND t_ms<? GROUP BY monitor_id`, append(args, ms(from), ms(to))...)
 }
 
