@@ -202,7 +202,9 @@ func TestBoard(t *testing.T) {
 		t.Errorf("board order %q, want worst first %q", order, want)
 	}
 	row := func(name string) string { return fmt.Sprintf(`tr.row[data-id="%d"]`, p.ids[name]) }
-	n := func(sel string) int { return eval[int](t, ctx, sel, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)) }
+	n := func(sel string) int {
+		return eval[int](t, ctx, sel, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
+	}
 	if got := n(row("IMAP login") + ` .beat.b-down`); got != 8 {
 		t.Errorf("IMAP login: %d red bars, want its 8 failures", got)
 	}
@@ -267,7 +269,9 @@ func TestMonitorPage(t *testing.T) {
 	login(t, ctx, p.url, "admin", pagesPassword)
 	u := fmt.Sprintf("%s/monitors/%d", p.url, p.ids["IMAP login"])
 	run(t, ctx, "the monitor's page", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS(`#rtt-chart`)))
-	marks := func() int { return eval[int](t, ctx, "marks", `document.querySelectorAll('#rtt-chart rect.bad[x]').length - document.querySelectorAll('#rtt-chart rect.bad[width="8"]').length`) }
+	marks := func() int {
+		return eval[int](t, ctx, "marks", `document.querySelectorAll('#rtt-chart rect.bad[x]').length - document.querySelectorAll('#rtt-chart rect.bad[width="8"]').length`)
+	}
 	if got := marks(); got != 8 {
 		t.Errorf("24 hours: %d failures drawn, want 8", got)
 	}
