@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
@@ -247,13 +248,8 @@ func (f *checkFlags) roundTrip(cfg *probe.Config, env Env) error {
 	if !f.timeoutSet {
 		cfg.Timeout = 0 // the round trip's own default
 	}
-	cfg.From, cfg.To, cfg.Monitor = f.from, f.to, f.name
-	if cfg.To == "" && strings.Contains(f.user, "@") {
-		cfg.To = f.user
-	}
-	if cfg.From == "" {
-		cfg.From = cfg.To
-	}
+	cfg.Monitor = f.name
+	cfg.From, cfg.To = config.RoundTripAddresses(f.user, f.from, f.to)
 	cfg.PollInterval, cfg.StaleAfter = f.pollInterval.d, f.staleAfter.d
 	pw, err := password(f.smtpPasswordFile, f.smtpPasswordEnv, env)
 	if err != nil {
