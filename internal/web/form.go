@@ -54,8 +54,8 @@ type formData struct {
 	Alerts       []option
 	Deps         []option
 	TLSModes     []string
-	AuthMechs    []string // for the protocol it logs in with ("": auto)
-	SMTPMechs    []string // for a round trip's SMTP leg
+	AuthMechs    []string       // for the protocol it logs in with ("": auto)
+	SMTPMechs    []string       // for a round trip's SMTP leg
 	DefaultPorts map[string]int // by TLS mode, for the port's placeholder
 	PortsAttr    string         // the same for the script: "none:25 implicit:465 …"
 	PortHelp     string
