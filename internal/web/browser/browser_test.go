@@ -282,7 +282,7 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 	if shots != "" {
 		run(t, a, "board", chromedp.Navigate(d.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#monitors`)))
 		waitFor(t, a, "the demo's states", `document.querySelectorAll('tr.row .state[data-state="pending"]').length === 0`, 30*time.Second)
-		shot(a, "board")
+		shot(a, "board-demo")
 	}
 
 	// Devices → add a device.
