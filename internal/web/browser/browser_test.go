@@ -357,6 +357,8 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		}
 		t.FailNow()
 	}
+	// The counts followed, without a reload.
+	waitFor(t, a, "the board's counts", fmt.Sprintf(`document.querySelector('#counts a[data-state="up"] .n').textContent === "%d" && document.querySelector('#counts a[data-state="disabled"] .n').textContent === "0"`, len(monitorTypes)), 10*time.Second)
 	stillThere(t, a)
 
 	// Break the SMTP monitor (it now talks to an IMAP server) and watch
@@ -400,7 +402,7 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		t.Errorf("the page's state: %q", current)
 	}
 	if shots != "" {
-		shot(b, "monitor-failure")
+		shot(b, "monitor-failure-demo")
 	}
 
 	// Test now: the button tells the outcome, then the page shows it.
@@ -427,7 +429,7 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		t.Errorf("availability chart: %d bars, want 1", bars)
 	}
 	if shots != "" {
-		shot(b, "report")
+		shot(b, "report-demo")
 	}
 	// CSV: the link's file, fetched as the browser would.
 	csv := get(t, b, "the CSV", chromedp.Evaluate[string](`fetch(document.getElementById("csv").href).then(r => r.text())`, chromedp.EvalAwaitPromise))

@@ -31,6 +31,7 @@
 
   function apply(el, ev) {
     var st = el.querySelector(".c-state .state");
+    if (st && el.classList.contains("row")) count(st.getAttribute("data-state"), ev.state);
     if (st) {
       st.className = "state st-" + ev.state;
       st.setAttribute("data-state", ev.state);
@@ -39,7 +40,8 @@
     }
     if (el.classList.contains("row")) el.className = "row st-" + ev.state;
     var rtt = el.querySelector(".c-rtt");
-    if (rtt) rtt.textContent = ev.rtt || "–";
+    // A failed test's time is its timeout, not the server's speed.
+    if (rtt) rtt.textContent = (ev.result === "down" ? "" : ev.rtt) || "–";
     var beats = el.querySelector(".beats");
     if (beats && ev.result) {
       var bar = document.createElement("span");
@@ -60,6 +62,18 @@
         err.appendChild(document.createTextNode(" " + (ev.message || "")));
       }
     }
+  }
+
+  // The board's counts follow the rows' changes.
+  function count(from, to) {
+    if (!from || from === to) return;
+    [[from, -1], [to, 1]].forEach(function (d) {
+      var n = document.querySelector('#counts a[data-state="' + d[0] + '"] .n');
+      if (!n) return;
+      var v = Math.max(0, (parseInt(n.textContent, 10) || 0) + d[1]);
+      n.textContent = String(v);
+      n.parentNode.classList.toggle("some", v > 0);
+    });
   }
 
   // "Test now": post with the CSRF header, show the outcome, reload.
