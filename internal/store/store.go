@@ -332,6 +332,8 @@ type Store interface {
 	// RecordTest stores a test and all it changes in one transaction.
 	RecordTest(ctx context.Context, t Test) error
 	Status(ctx context.Context, monitorID int64) (*Status, error)
+	// Statuses are the statuses of the monitors that have one, by id.
+	Statuses(ctx context.Context, ids []int64) (map[int64]*Status, error)
 	Results(ctx context.Context, monitorID int64, from, to time.Time, limit int) ([]Result, error)
 	// LatestResults returns the newest result of each location since
 	// since, by location.
@@ -341,9 +343,9 @@ type Store interface {
 	// StateCounts counts the monitors f selects (its State and Page
 	// aside) by the state they show (Shown).
 	StateCounts(ctx context.Context, f MonitorFilter) (map[state.State]int, error)
-	// RecentResults returns a monitor's last limit results, newest first,
-	// without their detail (the board's bars).
-	RecentResults(ctx context.Context, monitorID int64, limit int) ([]Result, error)
+	// RecentResults returns the monitors' last limit results each,
+	// newest first, without their detail (the board's bars), by monitor.
+	RecentResults(ctx context.Context, ids []int64, limit int) (map[int64][]Result, error)
 	// RollupCounts sums the monitors' roll-ups of period that start in
 	// [from, to), by monitor; RawCounts counts their raw results in
 	// [from, to).

@@ -138,21 +138,40 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 }
 
 func (s *Store) Status(ctx context.Context, monitorID int64) (*store.Status, error) {
+	return one(scanStatus(s.r.QueryRow(ctx, `SELECT `+statusCols+` FROM monitor_status WHERE monitor_id=?`, monitorID)))
+}
+
+func (s *Store) Statuses(ctx context.Context, ids []int64) (map[int64]*store.Status, error) {
+	out := map[int64]*store.Status{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := idList(ids)
+	list, err := List(ctx, s.r, scanStatus, `SELECT `+statusCols+` FROM monitor_status WHERE monitor_id IN (`+in+`)`, args...)
+	for i := range list {
+		out[list[i].MonitorID] = &list[i]
+	}
+	return out, err
+}
+
+const statusCols = `monitor_id, status, last_result, last_ms, version`
+
+func scanStatus(row Row) (store.Status, error) {
 	var st string
 	var last sql.NullString
-	var lastMS, version int64
-	err := s.r.QueryRow(ctx, `SELECT status, last_result, last_ms, version FROM monitor_status WHERE monitor_id=?`, monitorID).Scan(&st, &last, &lastMS, &version)
-	if err != nil {
-		return nil, notFound(err)
+	var lastMS int64
+	var out store.Status
+	if err := row.Scan(&out.MonitorID, &st, &last, &lastMS, &out.Version); err != nil {
+		return out, notFound(err)
 	}
-	out := &store.Status{MonitorID: monitorID, LastTest: fromMS(lastMS), Version: version}
+	out.LastTest = fromMS(lastMS)
 	if err := json.Unmarshal([]byte(st), &out.Status); err != nil {
-		return nil, err
+		return out, err
 	}
 	if last.Valid {
 		out.LastResult = new(probe.Result)
 		if err := json.Unmarshal([]byte(last.String), out.LastResult); err != nil {
-			return nil, err
+			return out, err
 		}
 	}
 	return out, nil

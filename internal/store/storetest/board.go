@@ -77,13 +77,22 @@ func board(t *testing.T, s store.Store) {
 		t.Errorf("state counts of b-dev %v, want %v (the state filter aside)", counts, want)
 	}
 
-	rs, err := s.RecentResults(ctx, ids["down-1"], 2)
+	recent, err := s.RecentResults(ctx, []int64{ids["down-1"], ids["up-1"], ids["new"]}, 2)
 	must(t, err)
+	rs := recent[ids["down-1"]]
+	if len(recent[ids["up-1"]]) != 2 || len(recent[ids["new"]]) != 0 {
+		t.Errorf("recent results of each: %+v", recent)
+	}
 	if len(rs) != 2 || rs[0].Status != probe.StatusDown || rs[0].RTT != 3*time.Millisecond || !rs[0].Time.After(rs[1].Time) {
 		t.Errorf("recent results, newest first: %+v", rs)
 	}
 
 	all := []int64{ids["up-1"], ids["down-1"], ids["new"]}
+	sts, err := s.Statuses(ctx, all)
+	must(t, err)
+	if len(sts) != 2 || sts[ids["down-1"]].Status.State != state.Down || sts[ids["up-1"]].LastResult != nil || sts[ids["down-1"]].Version != 3 {
+		t.Errorf("statuses %+v", sts)
+	}
 	raw, err := s.RawCounts(ctx, all, now.Add(-time.Hour), now)
 	must(t, err)
 	if want := (map[int64]store.Counts{ids["up-1"]: {Tests: 2}, ids["down-1"]: {Tests: 3, Down: 2}}); !reflect.DeepEqual(raw, want) {
