@@ -35,7 +35,7 @@ type boardRow struct {
 	LastTest           time.Time
 	Beats              template.HTML // the bars, oldest first, padded at the left
 	BeatsLabel         string        // what the bars say, for screen readers
-	Up24, Up30         string // uptime over 24 hours and 30 days, "–" without tests
+	Up24, Up30         string        // uptime over 24 hours and 30 days, "–" without tests
 }
 
 // group is the rows of one device (or all rows, ungrouped).
