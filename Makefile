@@ -15,7 +15,7 @@ LDFLAGS := -X github.com/mailmon/mailmon/internal/version.version=$(VERSION) \
 	-X github.com/mailmon/mailmon/internal/version.commit=$(COMMIT) \
 	-X github.com/mailmon/mailmon/internal/version.date=$(DATE)
 
-.PHONY: all build package package-test test-deps test check vet race fuzz bench-smoke bench bench-daemon bench-peers soak bench-pg bench-apply clean
+.PHONY: all build package package-test test-deps test check vet race fuzz bench-smoke bench bench-plugin bench-daemon bench-peers soak bench-pg bench-cluster bench-apply clean
 
 all: build
 
@@ -71,15 +71,26 @@ fuzz:
 bench-smoke: build
 	$(GO) test -run='^$$' -bench=. -benchtime=1x $(PKGS)
 	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -warmup 100ms -window 300ms -real-window 1500ms -rounds 1 -strict -out $$(mktemp -d)
+	$(GO) run ./internal/bench/plugin -mailmon bin/mailmon -n 1 -warmup 0 -real=false -strict -out $$(mktemp -d)
 	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=100 MAILMON_BENCH_WINDOW=1s \
 	  $(GO) test -count=1 -run '^TestBenchPG(Nodes|WriteLoad)$$' ./cmd/mailmon/
 
 # Probe cost against a raw-socket baseline, medians of BENCHCOUNT runs,
 # with the ratio table (goals: banner ≤ 1.2×, STARTTLS ≤ 1.1×).
 BENCHCOUNT ?= 5
-bench:
+bench: bench-plugin
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./internal/bench/ | $(GO) run ./internal/bench/benchtable
 	$(GO) test -run='^$$' -bench=RecordTest -benchtime=100000x ./internal/store/sqlite/
+
+# "mailmon check" as a plug-in, a process per check, against check_smtp,
+# check_pop and check_imap (monitoring-plugins-basic) on the same loopback
+# servers, the target farm's and real Postfix/Dovecot: CPU and wall per
+# check, medians of PLUGINRUNS, in one table; writes bench/results/plugin-DATE.md.
+# mailmon is built as make package ships it (static, stripped).
+PLUGINRUNS ?= 15
+bench-plugin:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o bin/mailmon-dist ./cmd/mailmon
+	$(GO) run ./internal/bench/plugin -mailmon bin/mailmon-dist -n $(PLUGINRUNS)
 
 # The daemon at 1,000, 5,000 and 20,000 monitors (BENCHDURATION each);
 # writes bench/results/daemon-DATE.md.
@@ -110,6 +121,17 @@ bench-pg:
 	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=$(BENCHPGMONITORS) MAILMON_BENCH_WINDOW=15s \
 	  MAILMON_BENCH_OUT=$(CURDIR)/bench/results/pg-$$(date +%Y-%m-%d).md \
 	  $(GO) test -count=1 -run '^TestBenchPG(Nodes|WriteLoad)$$' -timeout 20m ./cmd/mailmon/
+
+# Several `mailmon serve` processes on one private PostgreSQL (the test
+# harness's), 300 monitors at 5 s, lease 15 s: the worst per-monitor test
+# gap when a node is killed (-9), joins, the monitors are rebalanced, and a
+# node stops (SIGTERM); prints the table and writes
+# bench/results/cluster-DATE.md. (Minutes: not in bench-smoke.)
+bench-cluster:
+	@mkdir -p bench/results
+	MAILMON_BENCH_CLUSTER=1 MAILMON_BENCH_OUT=$(CURDIR)/bench/results/cluster-$$(date +%Y-%m-%d).md \
+	  $(GO) test -count=1 -run '^TestBenchCluster$$' -timeout 20m ./cmd/mailmon/
+	@cat bench/results/cluster-$$(date +%Y-%m-%d).md
 
 # mailmon apply of generated files of 10,000, 50,000 and 100,000 monitors:
 # wall and CPU seconds and peak RSS of a first apply and of a second,

@@ -33,6 +33,7 @@ type boardRow struct {
 	HasRTT             bool
 	ErrCode, ErrMsg    string
 	LastTest           time.Time
+	Unknown            []string      // K-of-N locations that do not count now (health.go)
 	Beats              template.HTML // the bars, oldest first, padded at the left
 	BeatsLabel         string        // what the bars say, for screen readers
 	Up24, Up30         string        // uptime over 24 hours and 30 days, "–" without tests
@@ -181,6 +182,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		r.State = store.Shown(shown, m.Enabled)
 		r.Up24, r.Up30 = uptime(day[m.ID]), uptime(month[m.ID])
 		r.Beats, r.BeatsLabel = beats(recent[m.ID])
+		r.Unknown = s.unknownLocations(ctx, &m)
 		d.Rows = append(d.Rows, r)
 	}
 	d.Groups = groups(d.Rows, d.Grouped)
