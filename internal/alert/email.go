@@ -30,6 +30,9 @@ func (e *Email) Message(ev Event, now time.Time) []byte {
 	if body == "" {
 		body = DefaultBody
 	}
+	if ev.Kind == KindTest {
+		subject = "[test] " + subject
+	}
 	m := message.Message{From: e.From, To: e.To, Subject: LateNote(ev) + Expand(subject, ev), Date: now, Body: Expand(body, ev)}
 	if ev.Late {
 		m.Body = Expand("Late resend: this happened at {time}; mailmon could not send it then.\n\n", ev) + m.Body

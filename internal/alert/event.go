@@ -70,6 +70,8 @@ const (
 func Summary(ev Event) string {
 	var s string
 	switch ev.Kind {
+	case KindTest:
+		return Expand("[test] {monitor}: {error_message}", ev)
 	case "recovery":
 		s = Expand("{monitor} on {device} recovered: {state} ({rtt})", ev)
 	case "warning":

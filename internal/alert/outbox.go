@@ -69,6 +69,8 @@ type Outbox struct {
 	// The Run goroutine's own:
 	retryAt map[int64]time.Time // back-off, by notification
 	limiter *limiter
+
+	tests tests // test alerts' rate limit (test.go), any goroutine's
 }
 
 // NewOutbox makes an outbox.

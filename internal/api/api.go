@@ -102,6 +102,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/alerts/{id}", handler: s.getAlert},
 		{Method: "PUT", Path: "/api/v1/alerts/{id}", handler: s.updateAlert},
 		{Method: "DELETE", Path: "/api/v1/alerts/{id}", handler: s.deleteAlert},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/test", handler: s.testAlert},
 		{Method: "GET", Path: "/api/v1/credentials", handler: s.listCredentials},
 		{Method: "POST", Path: "/api/v1/credentials", handler: s.createCredential},
 		{Method: "PUT", Path: "/api/v1/credentials/{id}", handler: s.updateCredential},

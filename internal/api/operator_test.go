@@ -33,6 +33,7 @@ var writeRouteTakes = map[string]string{
 	"POST /api/v1/alerts":             "alert",
 	"PUT /api/v1/alerts/{id}":         "alert",
 	"DELETE /api/v1/alerts/{id}":      "-no body: deletes",
+	"POST /api/v1/alerts/{id}/test":   "-no body: sends a test alert through the stored alert",
 	"POST /api/v1/credentials":        "credential",
 	"PUT /api/v1/credentials/{id}":    "credential",
 	"DELETE /api/v1/credentials/{id}": "-no body: deletes",

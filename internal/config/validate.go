@@ -60,6 +60,22 @@ func (m *Monitor) ApplyDefaults() {
 	if m.TLS == "" {
 		m.TLS = string(probe.TLSNone)
 	}
+	if k.RoundTrip {
+		m.From, m.To = RoundTripAddresses(m.User, m.From, m.To)
+	}
+}
+
+// RoundTripAddresses are a round trip's sender and recipient when left
+// out: the mailbox's user (when it is an address) receives, and sends to
+// itself.
+func RoundTripAddresses(user, from, to string) (string, string) {
+	if to == "" && strings.Contains(user, "@") {
+		to = user
+	}
+	if from == "" {
+		from = to
+	}
+	return from, to
 }
 
 // IsEnabled reports whether the monitor is tested.

@@ -107,6 +107,7 @@ func Start(ctx context.Context, dir string) (*Servers, error) {
 	smtpSrv.TLSConfig = tlsCfg
 	smtpSrv.ReadTimeout, smtpSrv.WriteTimeout = time.Minute, time.Minute
 	smtpSrv.MaxMessageBytes = 1 << 20
+	smtpSrv.ErrorLog = newQuietLog(nil)
 	s.closers = append(s.closers, smtpSrv.Close)
 	smtpLn, port, err := listen()
 	if err != nil {

@@ -709,7 +709,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	e.mu.Unlock()
 	ev := Event{MonitorID: en.m.ID, State: d.Status.State, Changed: d.Changed, Time: now}
 	if res != nil {
-		ev.Time, ev.RTT, ev.Error = res.Started, res.RTT, res.Error
+		ev.Time, ev.RTT, ev.Error, ev.Result = res.Started, res.RTT, res.Error, res.Status
 	}
 	e.publish(ev)
 	if len(t.Notifications) > 0 {
@@ -763,4 +763,14 @@ func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, n
 		}
 	}
 	return alert.Notifications(ev, res.Started, d.Status.AlertsSent, en.alerts)
+}
+
+// TestAlert sends a test alert through alert id's action now (rate
+// limited: alert.ErrTestTooSoon) and says how it went.
+func (e *Engine) TestAlert(ctx context.Context, id int64) error {
+	a, err := e.o.Store.Alert(ctx, id)
+	if err != nil {
+		return err
+	}
+	return e.outbox.Test(ctx, a)
 }

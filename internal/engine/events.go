@@ -17,6 +17,7 @@ type Event struct {
 	Time      time.Time     // of the test
 	RTT       time.Duration // of the test; 0 when no test ran
 	Error     *probe.Error  // why it failed, nil when it passed
+	Result    probe.Status  // the test's outcome; "" when no test ran
 }
 
 // events fans events out to subscribers without ever blocking the engine:

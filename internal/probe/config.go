@@ -231,6 +231,16 @@ func (c *Config) loadCA() error {
 	return nil
 }
 
+// AuthChoices are the mechanisms an operator may choose for a protocol's
+// login (besides auto): USER and APOP are POP3's alone.
+func AuthChoices(protocol string) []string {
+	out := []string{"PLAIN", "LOGIN", "CRAM-MD5"}
+	if protocol == "pop3" {
+		out = append(out, "USER", "APOP")
+	}
+	return append(out, "XOAUTH2", "OAUTHBEARER")
+}
+
 func (c *Config) validateAuth(k Kind, bad func(field, format string, args ...any)) {
 	mech := strings.ToUpper(c.Auth)
 	token := !c.OAuthToken.IsZero()

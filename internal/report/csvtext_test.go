@@ -27,7 +27,7 @@ func TestCSVCellsAreNotFormulas(t *testing.T) {
 	rep := &Report{From: t0, To: t0.Add(time.Hour)}
 	for name := range names {
 		rep.Monitors = append(rep.Monitors, Row{Device: name, Monitor: name, Tests: 3, Up: 2, Down: 1, Availability: 66.667,
-			RTTMin: 1500 * time.Microsecond, RTTAvg: 2 * time.Millisecond, RTTMax: 3 * time.Millisecond})
+			RTTMin: 1500 * time.Microsecond, RTTAvg: 2 * time.Millisecond, RTTMax: 3 * time.Millisecond, passed: 2})
 	}
 	var b bytes.Buffer
 	if err := rep.CSV(&b); err != nil {

@@ -76,13 +76,9 @@ func Of(ctx context.Context, st store.Store, ms []store.Monitor, from, to, now t
 			}
 			name, names[m.DeviceID] = d.Name, d.Name
 		}
-		rs, err := st.Rollups(ctx, m.ID, period, store.Truncate(period, from), to)
-		if err != nil {
-			return nil, err
-		}
 		row := Row{MonitorID: m.ID, Monitor: m.Name, Device: name}
-		for _, r := range rs {
-			row.add(r)
+		if err := row.figures(ctx, st, m.ID, period, from, to, now); err != nil {
+			return nil, err
 		}
 		cs, err := st.StateChangesBetween(ctx, m.ID, from, to)
 		if err != nil {
@@ -109,6 +105,48 @@ func Of(ctx context.Context, st store.Store, ms []store.Monitor, from, to, now t
 	}
 	return rep, nil
 }
+
+// figures sums up a monitor's tests over [from, to): roll-ups of period
+// up to rollEnd, or up to the last there is, and the raw results after
+// them, so that a period the roll-ups do not hold yet is never reported
+// as a period without tests, let alone as an outage.
+func (r *Row) figures(ctx context.Context, st store.Store, id int64, period string, from, to, now time.Time) error {
+	end := rollEnd(period, now)
+	if to.Before(end) {
+		end = to
+	}
+	rs, err := st.Rollups(ctx, id, period, store.Truncate(period, from), end)
+	if err != nil {
+		return err
+	}
+	var last store.Counts
+	if len(rs) > 0 {
+		last.Last = rs[len(rs)-1].Start
+	}
+	step, _ := store.PeriodLength(period)
+	raw := rawFrom(last, step, from, end)
+	for _, x := range rs {
+		r.add(x)
+	}
+	if raw.Before(from) {
+		raw = from
+	}
+	if raw.Before(to) {
+		x, err := st.RawRollup(ctx, id, raw, to)
+		if err != nil {
+			return err
+		}
+		r.add(x)
+	}
+	return nil
+}
+
+// HasRTT says whether the row has response times: a monitor none of
+// whose tests passed has none (not 0 ms).
+func (r Row) HasRTT() bool { return r.passed > 0 }
+
+// HasDelivery says whether the row has delivery times.
+func (r Row) HasDelivery() bool { return r.delivered > 0 }
 
 func (r *Row) add(x store.Rollup) {
 	passed := x.Up + x.Warn
@@ -178,11 +216,27 @@ func outages(cs []store.StateChange, from, to time.Time) (int, time.Duration) {
 	return n, total
 }
 
-func ms(d time.Duration) string {
+// msIf is a time in ms, or an empty cell where there is none: no test
+// passed, so there is no response time (which 0 would claim).
+func msIf(ok bool, d time.Duration) string {
+	if !ok {
+		return ""
+	}
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
 }
 
-// CSV writes the monitors' rows, then the devices' (monitor empty).
+// csvAvailability is empty for a period without tests: no data, not an
+// outage.
+func (r Row) csvAvailability() string {
+	if r.Tests == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.3f", r.Availability)
+}
+
+// CSV writes the monitors' rows, then the devices' (monitor empty). A
+// figure there is none of (availability without tests, a response time
+// without a passed test) is an empty cell.
 func (rep *Report) CSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"device", "monitor", "from", "to", "tests", "up", "warn", "down", "availability_pct", "outages", "outage_seconds",
@@ -191,8 +245,9 @@ func (rep *Report) CSV(w io.Writer) error {
 		for _, r := range rows {
 			cw.Write([]string{csvText(r.Device), csvText(r.Monitor), rep.From.UTC().Format(time.RFC3339), rep.To.UTC().Format(time.RFC3339),
 				strconv.Itoa(r.Tests), strconv.Itoa(r.Up), strconv.Itoa(r.Warn), strconv.Itoa(r.Down),
-				fmt.Sprintf("%.3f", r.Availability), strconv.Itoa(r.Outages), fmt.Sprintf("%.0f", r.OutageTime.Seconds()),
-				ms(r.RTTMin), ms(r.RTTAvg), ms(r.RTTP95), ms(r.RTTMax), ms(r.DeliveryAvg), ms(r.DeliveryP95)})
+				r.csvAvailability(), strconv.Itoa(r.Outages), fmt.Sprintf("%.0f", r.OutageTime.Seconds()),
+				msIf(r.HasRTT(), r.RTTMin), msIf(r.HasRTT(), r.RTTAvg), msIf(r.HasRTT(), r.RTTP95), msIf(r.HasRTT(), r.RTTMax),
+				msIf(r.HasDelivery(), r.DeliveryAvg), msIf(r.HasDelivery(), r.DeliveryP95)})
 		}
 	}
 	cw.Flush()

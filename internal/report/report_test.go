@@ -2,16 +2,13 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
-	"github.com/mailmon/mailmon/internal/store/sqlite"
 )
 
 func TestOutages(t *testing.T) {
@@ -37,16 +34,9 @@ func TestOutages(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	ctx, st, d := testStore(t)
 	now := time.Now().UTC()
 	from := store.Truncate(store.Hour, now.Add(-3*time.Hour))
-	d := &store.Device{Name: "mail1", Address: "h"}
-	st.PutDevice(ctx, d)
 	var ids []int64
 	for _, name := range []string{"SMTP", "IMAP"} {
 		m := &store.Monitor{DeviceID: d.ID, Name: name, Type: "smtp", Enabled: true}

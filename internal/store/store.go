@@ -252,6 +252,55 @@ type MonitorFilter struct {
 	State    state.State // "": any state
 	Type     string
 	Search   string // "": any name; else monitors whose name contains it (case-insensitive)
+	Order    Order
+}
+
+// Order is the order of a list of monitors.
+type Order int
+
+const (
+	// ByDevice: by device (its id), then by name.
+	ByDevice Order = iota
+	// WorstFirst: Down, Lost, Warn, Up, Maintenance, Pending, Disabled,
+	// by name within each (the status board).
+	WorstFirst
+	// DeviceWorstFirst: by device name, then worst first (the board
+	// grouped by device).
+	DeviceWorstFirst
+)
+
+// Shown is the state a monitor shows: a disabled one is Disabled, one never
+// tested Pending.
+func Shown(s state.State, enabled bool) state.State {
+	switch {
+	case !enabled:
+		return state.Disabled
+	case s == "":
+		return state.Pending
+	}
+	return s
+}
+
+// WorstFirstStates are the states a monitor shows, worst first: the order
+// of the status board. A state's index is its rank.
+var WorstFirstStates = []state.State{state.Down, state.Lost, state.Warn, state.Up, state.Maintenance, state.Pending, state.Disabled}
+
+// Rank is the place of a shown state in WorstFirstStates (an unknown one
+// ranks as Pending).
+func Rank(s state.State) int {
+	for i, x := range WorstFirstStates {
+		if x == s {
+			return i
+		}
+	}
+	return Rank(state.Pending)
+}
+
+// Counts are a monitor's tests in a period, by outcome; from roll-ups,
+// Last is the start of the last roll-up counted.
+type Counts struct {
+	Tests, Down int
+	Last        time.Time
 }
 
 // Config is the part of a Store that holds the configuration: devices,
@@ -296,11 +345,28 @@ type Store interface {
 	// RecordTest stores a test and all it changes in one transaction.
 	RecordTest(ctx context.Context, t Test) error
 	Status(ctx context.Context, monitorID int64) (*Status, error)
+	// Statuses are the statuses of the monitors that have one, by id.
+	Statuses(ctx context.Context, ids []int64) (map[int64]*Status, error)
 	Results(ctx context.Context, monitorID int64, from, to time.Time, limit int) ([]Result, error)
 	// LatestResults returns the newest result of each location since
 	// since, by location.
 	LatestResults(ctx context.Context, monitorID int64, since time.Time) ([]Result, error)
 	StateChanges(ctx context.Context, monitorID int64, limit int) ([]StateChange, error)
+
+	// StateCounts counts the monitors f selects (its State and Page
+	// aside) by the state they show (Shown).
+	StateCounts(ctx context.Context, f MonitorFilter) (map[state.State]int, error)
+	// RecentResults returns the monitors' last limit results each,
+	// newest first, without their detail (the board's bars), by monitor.
+	RecentResults(ctx context.Context, ids []int64, limit int) (map[int64][]Result, error)
+	// RollupCounts sums the monitors' roll-ups of period that start in
+	// [from, to), by monitor; RawCounts counts their raw results in
+	// [from, to).
+	RollupCounts(ctx context.Context, ids []int64, period string, from, to time.Time) (map[int64]Counts, error)
+	RawCounts(ctx context.Context, ids []int64, from, to time.Time) (map[int64]Counts, error)
+	// RawRollup sums up a monitor's raw results in [from, to) as a roll-up
+	// does (what the roll-ups do not hold yet).
+	RawRollup(ctx context.Context, monitorID int64, from, to time.Time) (Rollup, error)
 
 	PendingNotifications(ctx context.Context, limit int) ([]Notification, error)
 	// LaterSent reports whether a notification of monitorID to alertID

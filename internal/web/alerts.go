@@ -59,14 +59,23 @@ func alertValues(a *store.Alert) map[string]string {
 	return v
 }
 
-func (s *Server) editAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+// pathAlert is the stored alert the path names.
+func (s *Server) pathAlert(r *http.Request) (*store.Alert, error) {
 	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Alert(r.Context(), id)
+}
+
+func (s *Server) editAlert(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.pathAlert(r)
 	if err != nil {
 		return err
 	}
-	a, err := s.Store.Alert(r.Context(), id)
-	if err != nil {
-		return err
+	id := a.ID
+	if r.URL.Query().Get("test") == "sent" {
+		c.notice = "Test alert sent through " + a.Name + ": check that it arrived. It is marked as a test (event and state \"test\", \"[test]\" in a subject or text)."
 	}
 	return s.renderAlerts(w, r, c, http.StatusOK, id, alertValues(a), nil)
 }

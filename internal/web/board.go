@@ -2,19 +2,28 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/report"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
 // PageSize is how many monitors a board or list page shows.
 const PageSize = 50
+
+// Beats is how many of its last results a board row shows as bars.
+const Beats = 40
 
 type boardRow struct {
 	ID, DeviceID       int64
@@ -24,11 +33,36 @@ type boardRow struct {
 	HasRTT             bool
 	ErrCode, ErrMsg    string
 	LastTest           time.Time
-	Unknown            []string // K-of-N locations that do not count now (health.go)
+	Unknown            []string      // K-of-N locations that do not count now (health.go)
+	Beats              template.HTML // the bars, oldest first, padded at the left
+	BeatsLabel         string        // what the bars say, for screen readers
+	Up24, Up30         string        // uptime over 24 hours and 30 days, "–" without tests
+}
+
+// group is the rows of one device (or all rows, ungrouped).
+type group struct {
+	DeviceID int64
+	Device   string
+	Summary  string // its rows' states: "1 down, 3 up"
+	Rows     []boardRow
+}
+
+// stateCount is one of the board's counts: a link that filters.
+type stateCount struct {
+	State   state.State
+	N       int
+	Link    string
+	Current bool
 }
 
 type boardData struct {
 	Rows               []boardRow
+	Groups             []group
+	Grouped            bool
+	GroupLink          string // the board grouped by device, or not
+	Counts             []stateCount
+	All                int    // monitors of the counts (the state filter aside)
+	AllLink            string // the counts' "all" link
 	Total, Page, Pages int
 	Q, State, Type     string
 	Device             int64
@@ -39,11 +73,15 @@ type boardData struct {
 
 var allStates = []state.State{state.Up, state.Warn, state.Down, state.Lost, state.Pending, state.Disabled, state.Maintenance}
 
-// monitorRows is one page of monitors with their states: the store pages
-// and filters, so the cost of a page does not grow with the number of
-// monitors.
+// worstFirst is the order of the board's counts.
+var worstFirst = []state.State{state.Down, state.Lost, state.Warn, state.Up, state.Maintenance, state.Pending, state.Disabled}
+
+// monitorRows is one page of monitors with their states, worst first: the
+// store pages, filters and orders, so the cost of a page does not grow
+// with the number of monitors.
 func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, base string) (*boardData, error) {
-	d := &boardData{Q: q.Get("q"), State: q.Get("state"), Type: q.Get("type"), Device: device, States: allStates, Types: kinds.Names()}
+	d := &boardData{Q: q.Get("q"), State: q.Get("state"), Type: q.Get("type"), Device: device, States: allStates, Types: kinds.Names(),
+		Grouped: q.Get("group") == "device" && device == 0}
 	if d.State != "" && !slices.Contains(allStates, state.State(d.State)) {
 		d.State = ""
 	}
@@ -53,15 +91,75 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 	d.Page, _ = strconv.Atoi(q.Get("page"))
 	d.Page = max(d.Page, 1)
 	f := store.MonitorFilter{Page: store.Page{Limit: PageSize, Offset: (d.Page - 1) * PageSize}, DeviceID: device,
-		State: state.State(d.State), Type: d.Type, Search: d.Q}
+		State: state.State(d.State), Type: d.Type, Search: d.Q, Order: store.WorstFirst}
+	if d.Grouped {
+		f.Order = store.DeviceWorstFirst
+	}
 	ms, total, err := s.Store.Monitors(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	d.Total, d.Pages = total, max((total+PageSize-1)/PageSize, 1)
+	link := func(set map[string]string) string {
+		v := url.Values{}
+		for _, k := range []string{"q", "state", "type", "group"} {
+			if x := q.Get(k); x != "" {
+				v.Set(k, x)
+			}
+		}
+		if base == "/" && device != 0 {
+			v.Set("device", strconv.FormatInt(device, 10))
+		}
+		for k, x := range set {
+			if x == "" {
+				v.Del(k)
+			} else {
+				v.Set(k, x)
+			}
+		}
+		if len(v) == 0 {
+			return base
+		}
+		return base + "?" + v.Encode()
+	}
+	counts, err := s.Store.StateCounts(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range worstFirst {
+		d.All += counts[st]
+		if counts[st] > 0 || st == state.Down || st == state.Up {
+			d.Counts = append(d.Counts, stateCount{State: st, N: counts[st], Link: link(map[string]string{"state": string(st), "page": ""}), Current: d.State == string(st)})
+		}
+	}
+	d.AllLink = link(map[string]string{"state": "", "page": ""})
+	if device == 0 {
+		g := "device"
+		if d.Grouped {
+			g = ""
+		}
+		d.GroupLink = link(map[string]string{"group": g, "page": ""})
+	}
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	now := s.Now()
+	day, month, err := report.Uptimes(ctx, s.Store, ids, now)
+	if err != nil {
+		return nil, err
+	}
+	recent, err := s.Store.RecentResults(ctx, ids, Beats)
+	if err != nil {
+		return nil, err
+	}
+	statuses, err := s.Store.Statuses(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	devices := map[int64]string{}
 	for _, m := range ms {
-		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type, State: state.Pending}
+		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type}
 		name, ok := devices[m.DeviceID]
 		if !ok {
 			if dev, err := s.Store.Device(ctx, m.DeviceID); err == nil {
@@ -70,44 +168,119 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 			devices[m.DeviceID] = name
 		}
 		r.Device = name
-		if st, err := s.Store.Status(ctx, m.ID); err == nil {
-			r.State, r.LastTest = st.Status.State, st.LastTest
+		var shown state.State
+		if st := statuses[m.ID]; st != nil {
+			shown, r.LastTest = st.Status.State, st.LastTest
 			if res := st.LastResult; res != nil {
-				r.RTT, r.HasRTT = res.RTT, true
+				// A failed test's time is its timeout, not the server's speed.
+				r.RTT, r.HasRTT = res.RTT, res.Status != probe.StatusDown
 				if res.Error != nil {
 					r.ErrCode, r.ErrMsg = string(res.Error.Code), res.Error.Message
 				}
 			}
 		}
-		if r.State == "" {
-			r.State = state.Pending
-		}
-		if !m.Enabled {
-			r.State = state.Disabled
-		}
+		r.State = store.Shown(shown, m.Enabled)
+		r.Up24, r.Up30 = uptime(day[m.ID]), uptime(month[m.ID])
+		r.Beats, r.BeatsLabel = beats(recent[m.ID])
 		r.Unknown = s.unknownLocations(ctx, &m)
 		d.Rows = append(d.Rows, r)
 	}
-	link := func(p int) string {
-		v := url.Values{}
-		for _, k := range []string{"q", "state", "type"} {
-			if x := q.Get(k); x != "" {
-				v.Set(k, x)
-			}
-		}
-		if base == "/" && device != 0 {
-			v.Set("device", strconv.FormatInt(device, 10))
-		}
-		v.Set("page", strconv.Itoa(p))
-		return base + "?" + v.Encode()
-	}
+	d.Groups = groups(d.Rows, d.Grouped)
 	if d.Page > 1 {
-		d.Prev = link(d.Page - 1)
+		d.Prev = link(map[string]string{"page": strconv.Itoa(d.Page - 1)})
 	}
 	if d.Page < d.Pages {
-		d.Next = link(d.Page + 1)
+		d.Next = link(map[string]string{"page": strconv.Itoa(d.Page + 1)})
 	}
 	return d, nil
+}
+
+// uptime is a share of tests passed as the board shows it.
+func uptime(c store.Counts) string {
+	p, ok := report.Percent(c)
+	switch {
+	case !ok:
+		return "–"
+	case p == 100:
+		return "100 %"
+	}
+	// Never rounded up to 100: one failure shows.
+	return fmt.Sprintf("%.2f %%", min(p, 99.99))
+}
+
+// beats are a monitor's last results (newest first) as bars, oldest first, with what
+// they say for a screen reader. Written here rather than by the template:
+// a page has 2,000 of them, and only times, numbers and codes go in
+// (escaped all the same).
+func beats(rs []store.Result) (template.HTML, string) {
+	var b strings.Builder
+	b.Grow(Beats * 90)
+	for range Beats - len(rs) {
+		b.WriteString(`<span class="beat b-none"></span>`)
+	}
+	failed := 0
+	var buf []byte
+	for i := len(rs) - 1; i >= 0; i-- {
+		r := rs[i]
+		// The title by hand, not with when and fmtMS: 2,000 a page.
+		buf = append(buf[:0], `<span class="beat b-`...)
+		buf = append(buf, html.EscapeString(string(r.Status))...)
+		buf = append(buf, `" title="`...)
+		buf = r.Time.UTC().AppendFormat(buf, "2006-01-02 15:04:05Z")
+		switch r.Status {
+		case probe.StatusDown:
+			failed++
+			buf = append(buf, " · failed"...)
+		default:
+			buf = append(buf, " · "...)
+			buf = strconv.AppendFloat(buf, float64(r.RTT)/float64(time.Millisecond), 'f', 1, 64)
+			buf = append(buf, " ms"...)
+			if r.Status == probe.StatusWarn {
+				buf = append(buf, " · warn"...)
+			}
+		}
+		if r.Code != "" && r.Status != probe.StatusUp {
+			buf = append(buf, ": "...)
+			buf = append(buf, html.EscapeString(string(r.Code))...)
+		}
+		buf = append(buf, `"></span>`...)
+		b.Write(buf)
+	}
+	label := "no test yet"
+	if len(rs) > 0 {
+		label = fmt.Sprintf("last %d tests: %d failed", len(rs), failed)
+	}
+	return template.HTML(b.String()), label
+}
+
+// groups are the rows by device (in their order), or all in one.
+func groups(rows []boardRow, byDevice bool) []group {
+	if !byDevice {
+		return []group{{Rows: rows}}
+	}
+	var out []group
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].DeviceID != r.DeviceID {
+			out = append(out, group{DeviceID: r.DeviceID, Device: r.Device})
+		}
+		g := &out[len(out)-1]
+		g.Rows = append(g.Rows, r)
+	}
+	for i := range out {
+		n := map[state.State]int{}
+		for _, r := range out[i].Rows {
+			n[r.State]++
+		}
+		for _, st := range worstFirst {
+			if n[st] > 0 {
+				if out[i].Summary != "" {
+					out[i].Summary += ", "
+				}
+				out[i].Summary += fmt.Sprintf("%d %s", n[st], st)
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) board(w http.ResponseWriter, r *http.Request, c *call) error {

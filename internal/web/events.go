@@ -22,6 +22,7 @@ type eventJSON struct {
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
 	Time    string `json:"time"`
+	Result  string `json:"result,omitempty"` // the test's: up, warn, down (a board row's new bar)
 }
 
 // events streams the state of the monitors a page shows (?ids=1,2,3) as
@@ -87,7 +88,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *call) error {
 }
 
 func eventOut(ev engine.Event) eventJSON {
-	out := eventJSON{ID: ev.MonitorID, State: string(ev.State), Label: stateLabel(ev.State), Icon: stateIcon(ev.State), Time: when(ev.Time)}
+	out := eventJSON{ID: ev.MonitorID, State: string(ev.State), Label: stateLabel(ev.State), Icon: stateIcon(ev.State), Time: when(ev.Time),
+		Result: string(ev.Result)}
 	if ev.RTT > 0 {
 		out.RTT = fmtMS(ev.RTT)
 	}

@@ -54,7 +54,8 @@ type formData struct {
 	Alerts       []option
 	Deps         []option
 	TLSModes     []string
-	AuthMechs    []string
+	AuthMechs    []string       // for the protocol it logs in with ("": auto)
+	SMTPMechs    []string       // for a round trip's SMTP leg
 	DefaultPorts map[string]int // by TLS mode, for the port's placeholder
 	PortsAttr    string         // the same for the script: "none:25 implicit:465 …"
 	PortHelp     string
@@ -105,7 +106,7 @@ func monitorField(p string) string {
 func (s *Server) newFormData(ctx context.Context, dev *store.Device, typ string, id int64) (*formData, error) {
 	k, ok := kinds.Lookup(typ)
 	f := &formData{ID: id, Device: *dev, Type: typ, Title: typ, Kind: k, V: map[string]string{}, Errors: map[string]string{},
-		Secrets: map[string]bool{}, AuthMechs: []string{"", "PLAIN", "LOGIN", "CRAM-MD5", "USER", "APOP", "XOAUTH2", "OAUTHBEARER"},
+		Secrets: map[string]bool{}, AuthMechs: append([]string{""}, probe.AuthChoices(k.Protocol)...), SMTPMechs: append([]string{""}, probe.AuthChoices("smtp")...),
 		RoundTrip: k.RoundTrip, Bare: !k.LogsIn, DefaultPorts: map[string]int{}}
 	if ok {
 		f.Title = k.Title
@@ -395,6 +396,13 @@ func (s *Server) newMonitor(w http.ResponseWriter, r *http.Request, c *call) err
 	f.V["enabled"], f.V["store_stats"] = "on", "on"
 	if f.Kind.Shows("mailbox") {
 		f.V["mailbox"] = "INBOX"
+	}
+	// Credentials go over TLS unless the operator says otherwise.
+	if !f.Bare {
+		f.V["tls"] = string(probe.TLSStartTLS)
+	}
+	if f.RoundTrip {
+		f.V["smtp.tls"] = string(probe.TLSStartTLS)
 	}
 	s.render(w, c, http.StatusOK, "monitorform", "Add "+f.Title+" monitor", f)
 	return nil

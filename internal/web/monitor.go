@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/report"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -29,8 +31,13 @@ type monitorData struct {
 	Why           string // the cause of the last change
 	Last          *probe.Result
 	LastTest      time.Time
-	Results       []store.Result
-	Failures      []store.Result // with their transcripts
+	Results       []store.Result // newest first
+	Failures      []store.Result // newest first, with their transcripts
+	LastFailed    bool           // the last result is Failures[0]: shown there, once
+	Period        monitorPeriod
+	Periods       []periodLink
+	Uptime        string // over the period
+	UptimeTests   int
 	Changes       []store.StateChange
 	Notifications []notificationRow
 	Recoveries    []store.RecoveryRun
@@ -66,31 +73,21 @@ func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error 
 		d.State = state.Disabled
 	}
 	now := s.Now()
-	from := now.Add(-24 * time.Hour)
-	rs, err := s.Store.Results(ctx, m.ID, from, now.Add(time.Minute), 2000)
+	d.Period, d.Periods = s.monitorPeriod(r.URL.Query(), m.ID, now)
+	from, to := d.Period.From, d.Period.To
+	if err := s.monitorCharts(r, &d, from, to); err != nil {
+		return err
+	}
+	rep, err := report.Of(ctx, s.Store, []store.Monitor{*m}, from, to, now)
 	if err != nil {
 		return err
 	}
-	var rtt, del []point
-	for _, x := range rs {
-		rtt = append(rtt, point{T: x.Time, V: float64(x.RTT) / 1e6, Bad: x.Status == probe.StatusDown})
-		if x.Delivery > 0 {
-			del = append(del, point{T: x.Time, V: float64(x.Delivery) / 1e6})
-		}
+	if row := rep.Monitors[0]; row.Tests > 0 {
+		d.Uptime, d.UptimeTests = fmt.Sprintf("%.3f %%", row.Availability), row.Tests
+	} else {
+		d.Uptime = "no tests in this period"
 	}
-	// Newest first for the tables.
-	for i := len(rs) - 1; i >= 0; i-- {
-		if len(d.Results) < 50 {
-			d.Results = append(d.Results, rs[i])
-		}
-		if rs[i].Detail != nil && rs[i].Status != probe.StatusUp && len(d.Failures) < 10 {
-			d.Failures = append(d.Failures, rs[i])
-		}
-	}
-	d.RTTChart = lineChart("rtt-chart", "Response time, last 24 hours", "ms", rtt, from, now)
-	if d.RoundTrip {
-		d.DeliveryChart = lineChart("delivery-chart", "Delivery time, last 24 hours", "ms", del, from, now)
-	}
+	d.LastFailed = len(d.Failures) > 0 && d.Last != nil && d.Failures[0].Detail.Started.Equal(d.Last.Started)
 	if d.Changes, err = s.Store.StateChanges(ctx, m.ID, 20); err != nil {
 		return err
 	}

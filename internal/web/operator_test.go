@@ -33,6 +33,7 @@ var webWriteTakes = map[string]string{
 	"POST /alerts":                    "alert",
 	"POST /alerts/{id}/edit":          "alert",
 	"POST /alerts/{id}/delete":        "-deletes",
+	"POST /alerts/{id}/test":          "-sends a test alert through the stored alert",
 	"POST /credentials":               "credential",
 	"POST /credentials/{id}/delete":   "-deletes",
 	"POST /users":                     "-a user's name and password",

@@ -164,13 +164,20 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, c *call) error 
 			}
 			label := x.Device + " / " + x.Monitor
 			cls := "ok"
-			if x.Tests == 0 {
-				cls = "none"
-			} else if x.Availability < 99 {
+			if x.Availability < 99 {
 				cls = "low"
 			}
-			avail = append(avail, bar{Label: label, V: x.Availability, Class: cls})
-			rtt = append(rtt, bar{Label: label, V: float64(x.RTTAvg) / 1e6, Extra: float64(x.RTTP95) / 1e6, Class: "rtt"})
+			// No tests: no bar (not a 0 % one); no passed test: no rtt.
+			if x.Tests == 0 {
+				avail = append(avail, bar{Label: label, Text: "no data yet"})
+			} else {
+				avail = append(avail, bar{Label: label, V: x.Availability, Class: cls})
+			}
+			if x.HasRTT() {
+				rtt = append(rtt, bar{Label: label, V: float64(x.RTTAvg) / 1e6, Extra: float64(x.RTTP95) / 1e6, Class: "rtt"})
+			} else {
+				rtt = append(rtt, bar{Label: label, Text: "–"})
+			}
 		}
 		if len(avail) > 0 {
 			d.AvailChart = barChart("availability-chart", "Availability per monitor (%)", "%", avail, 100)

@@ -90,4 +90,5 @@ var funcs = template.FuncMap{
 	"join":    strings.Join,
 	"split":   strings.Fields,
 	"version": version.String,
+	"beats":   func() int { return Beats },
 }

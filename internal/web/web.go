@@ -111,6 +111,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/alerts/{id}/edit", handler: s.editAlert},
 		{Method: "POST", Path: "/alerts/{id}/edit", handler: s.updateAlert},
 		{Method: "POST", Path: "/alerts/{id}/delete", handler: s.deleteAlert},
+		{Method: "POST", Path: "/alerts/{id}/test", handler: s.testAlert},
 		{Method: "GET", Path: "/credentials", handler: s.credentials},
 		{Method: "POST", Path: "/credentials", handler: s.createCredential},
 		{Method: "POST", Path: "/credentials/{id}/delete", handler: s.deleteCredential},

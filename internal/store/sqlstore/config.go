@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/state"
@@ -62,8 +61,9 @@ func (s *Store) DeleteDevice(ctx context.Context, id int64) error {
 func (s *Store) PutMonitor(ctx context.Context, m *store.Monitor) error {
 	t := now()
 	if m.ID == 0 {
-		err := s.w.QueryRow(ctx, `INSERT INTO monitors(device_id, name, type, enabled, spec, secrets, network_target, created_ms, updated_ms)
-			VALUES(?,?,?,?,?,?,?,?,?) RETURNING id`, m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), m.NetworkTarget, ms(t), ms(t)).Scan(&m.ID)
+		err := s.w.QueryRow(ctx, `INSERT INTO monitors(device_id, name, type, enabled, spec, secrets, network_target, created_ms, updated_ms, shown_rank)
+			VALUES(?,?,?,?,?,?,?,?,?,?) RETURNING id`, m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), m.NetworkTarget, ms(t), ms(t),
+			store.Rank(store.Shown("", m.Enabled))).Scan(&m.ID)
 		if err != nil {
 			if s.d.ForeignKey(err) {
 				return fmt.Errorf("device %d: %w", m.DeviceID, store.ErrNotFound)
@@ -74,8 +74,10 @@ func (s *Store) PutMonitor(ctx context.Context, m *store.Monitor) error {
 		return nil
 	}
 	m.Updated = t
-	return s.conflict(affected(s.w.Exec(ctx, `UPDATE monitors SET device_id=?, name=?, type=?, enabled=?, spec=?, secrets=?, network_target=?, updated_ms=? WHERE id=?`,
-		m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), m.NetworkTarget, ms(t), m.ID)))
+	return s.conflict(affected(s.w.Exec(ctx, `UPDATE monitors SET device_id=?, name=?, type=?, enabled=?, spec=?, secrets=?, network_target=?, updated_ms=?,
+		shown_rank=CASE WHEN ? THEN coalesce((SELECT `+rankOf("st.state")+` FROM monitor_status st WHERE st.monitor_id=?), ?) ELSE ? END WHERE id=?`,
+		m.DeviceID, m.Name, m.Type, m.Enabled, specJSON(m.Spec), secretsJSON(m.Secrets), m.NetworkTarget, ms(t),
+		m.Enabled, m.ID, store.Rank(state.Pending), store.Rank(state.Disabled), m.ID)))
 }
 
 const monitorCols = `m.id, m.device_id, m.name, m.type, m.enabled, m.spec, m.secrets, m.network_target, m.created_ms, m.updated_ms`
@@ -104,39 +106,19 @@ func (s *Store) MonitorByName(ctx context.Context, deviceID int64, name string) 
 }
 
 func (s *Store) Monitors(ctx context.Context, f store.MonitorFilter) ([]store.Monitor, int, error) {
-	where, args := []string{"1=1"}, []any{}
-	if f.DeviceID != 0 {
-		where, args = append(where, "m.device_id=?"), append(args, f.DeviceID)
-	}
-	if f.Type != "" {
-		where, args = append(where, "m.type=?"), append(args, f.Type)
-	}
+	where, args := s.monitorWhere(f)
 	if f.State != "" {
-		if f.State == state.Pending {
-			where = append(where, "(st.state IS NULL OR st.state=?)")
-		} else {
-			where = append(where, "st.state=?")
-		}
-		args = append(args, string(f.State))
+		where, args = where+" AND m.shown_rank=?", append(args, store.Rank(f.State))
 	}
-	if f.Search != "" {
-		// Case-insensitive (SQLite's LIKE for ASCII, PostgreSQL's ILIKE);
-		// % and _ in the search are taken literally.
-		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search)
-		where, args = append(where, `m.name `+s.d.ILike+` ? ESCAPE '\'`), append(args, "%"+esc+"%")
-	}
-	from := ` FROM monitors m WHERE `
-	if f.State != "" {
-		// Joined only when needed: counting through the join costs
-		// several times as much (a board of 20,000 monitors).
-		from = ` FROM monitors m LEFT JOIN monitor_status st ON st.monitor_id=m.id WHERE `
-	}
-	from += strings.Join(where, " AND ")
 	var total int
-	if err := s.r.QueryRow(ctx, `SELECT count(*)`+from, args...).Scan(&total); err != nil {
+	if err := s.r.QueryRow(ctx, `SELECT count(*) FROM monitors m WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	out, err := List(ctx, s.r, scanMonitor, `SELECT `+monitorCols+from+` ORDER BY m.device_id, m.name LIMIT ? OFFSET ?`,
+	from := ` FROM monitors m`
+	if f.Order == store.DeviceWorstFirst {
+		from += ` JOIN devices d ON d.id=m.device_id`
+	}
+	out, err := List(ctx, s.r, scanMonitor, `SELECT `+monitorCols+from+` WHERE `+where+` ORDER BY `+monitorOrder(f.Order)+` LIMIT ? OFFSET ?`,
 		append(args, f.LimitOr(100), f.Offset)...)
 	return out, total, err
 }

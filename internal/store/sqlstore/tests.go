@@ -19,6 +19,7 @@ type statements struct {
 	// against version 0 whose monitor another test got to first (a row
 	// being inserted cannot be locked by reading it) stores nothing.
 	statusNew string
+	rank      string
 }
 
 func newStatements(d Dialect) statements {
@@ -32,6 +33,8 @@ func newStatements(d Dialect) statements {
 			last_ms=excluded.last_ms, version=monitor_status.version+1`,
 		statusNew: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
 			ON CONFLICT(monitor_id) DO NOTHING`,
+		// The board's order (board.go): written only when it changes.
+		rank: `UPDATE monitors SET shown_rank=? WHERE id=? AND enabled AND shown_rank<>?`,
 	}
 }
 
@@ -39,7 +42,7 @@ func newStatements(d Dialect) statements {
 // database that parses each statement anew (SQLite) prepares them once.
 func RecordStatements(d Dialect) []string {
 	q := newStatements(d)
-	return []string{q.version, q.result, q.status, q.statusNew}
+	return []string{q.version, q.result, q.status, q.statusNew, q.rank}
 }
 
 func statusCode(s probe.Status) int {
@@ -122,6 +125,10 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 		if n == 0 {
 			return store.ErrStale
 		}
+		rank := store.Rank(store.Shown(t.Status.Status.State, true))
+		if _, err := tx.Exec(ctx, s.q.rank, rank, t.Status.MonitorID, rank); err != nil {
+			return err
+		}
 		if c := t.Change; c != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO state_changes(monitor_id, t_ms, from_state, to_state, cause) VALUES(?,?,?,?,?)`,
 				c.MonitorID, ms(c.Time), string(c.From), string(c.To), c.Cause); err != nil {
@@ -146,21 +153,40 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 }
 
 func (s *Store) Status(ctx context.Context, monitorID int64) (*store.Status, error) {
+	return one(scanStatus(s.r.QueryRow(ctx, `SELECT `+statusCols+` FROM monitor_status WHERE monitor_id=?`, monitorID)))
+}
+
+func (s *Store) Statuses(ctx context.Context, ids []int64) (map[int64]*store.Status, error) {
+	out := map[int64]*store.Status{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := idList(ids)
+	list, err := List(ctx, s.r, scanStatus, `SELECT `+statusCols+` FROM monitor_status WHERE monitor_id IN (`+in+`)`, args...)
+	for i := range list {
+		out[list[i].MonitorID] = &list[i]
+	}
+	return out, err
+}
+
+const statusCols = `monitor_id, status, last_result, last_ms, version`
+
+func scanStatus(row Row) (store.Status, error) {
 	var st string
 	var last sql.NullString
-	var lastMS, version int64
-	err := s.r.QueryRow(ctx, `SELECT status, last_result, last_ms, version FROM monitor_status WHERE monitor_id=?`, monitorID).Scan(&st, &last, &lastMS, &version)
-	if err != nil {
-		return nil, notFound(err)
+	var lastMS int64
+	var out store.Status
+	if err := row.Scan(&out.MonitorID, &st, &last, &lastMS, &out.Version); err != nil {
+		return out, notFound(err)
 	}
-	out := &store.Status{MonitorID: monitorID, LastTest: fromMS(lastMS), Version: version}
+	out.LastTest = fromMS(lastMS)
 	if err := json.Unmarshal([]byte(st), &out.Status); err != nil {
-		return nil, err
+		return out, err
 	}
 	if last.Valid {
 		out.LastResult = new(probe.Result)
 		if err := json.Unmarshal([]byte(last.String), out.LastResult); err != nil {
-			return nil, err
+			return out, err
 		}
 	}
 	return out, nil

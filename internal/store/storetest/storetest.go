@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"network targets":       networkTargets,
 		"batch":                 batch,
 		"batch panic":           batchPanic,
+		"board":                 board,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -130,10 +131,17 @@ func monitors(t *testing.T, s store.Store) {
 	if _, total, _ := s.Monitors(ctx, store.MonitorFilter{Type: "smtp"}); total != 2 {
 		t.Errorf("by type: %d", total)
 	}
-	if _, total, _ := s.Monitors(ctx, store.MonitorFilter{State: state.Pending}); total != 3 {
+	// The state filter is by the state shown: a disabled monitor is
+	// Disabled, whatever its last test said.
+	if _, total, _ := s.Monitors(ctx, store.MonitorFilter{State: state.Pending}); total != 2 {
 		t.Errorf("never tested monitors are pending: %d", total)
 	}
 	recordDown(t, s, m.ID, time.Now())
+	if list, total, _ := s.Monitors(ctx, store.MonitorFilter{State: state.Disabled}); total != 1 || list[0].ID != m.ID {
+		t.Errorf("disabled: %d %v", total, list)
+	}
+	got.Enabled = true
+	must(t, s.PutMonitor(ctx, got))
 	if list, total, _ := s.Monitors(ctx, store.MonitorFilter{State: state.Down}); total != 1 || list[0].ID != m.ID {
 		t.Errorf("by state: %d %v", total, list)
 	}

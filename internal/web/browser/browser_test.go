@@ -282,7 +282,7 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 	if shots != "" {
 		run(t, a, "board", chromedp.Navigate(d.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#monitors`)))
 		waitFor(t, a, "the demo's states", `document.querySelectorAll('tr.row .state[data-state="pending"]').length === 0`, 30*time.Second)
-		shot(a, "board")
+		shot(a, "board-demo")
 	}
 
 	// Devices → add a device.
@@ -357,6 +357,8 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		}
 		t.FailNow()
 	}
+	// The counts followed, without a reload.
+	waitFor(t, a, "the board's counts", fmt.Sprintf(`document.querySelector('#counts a[data-state="up"] .n').textContent === "%d" && document.querySelector('#counts a[data-state="disabled"] .n').textContent === "0"`, len(monitorTypes)), 10*time.Second)
 	stillThere(t, a)
 
 	// Break the SMTP monitor (it now talks to an IMAP server) and watch
@@ -400,7 +402,7 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		t.Errorf("the page's state: %q", current)
 	}
 	if shots != "" {
-		shot(b, "monitor-failure")
+		shot(b, "monitor-failure-demo")
 	}
 
 	// Test now: the button tells the outcome, then the page shows it.
@@ -427,7 +429,7 @@ func workflow(t *testing.T, d *daemon, user, pw string, tg target, shots string)
 		t.Errorf("availability chart: %d bars, want 1", bars)
 	}
 	if shots != "" {
-		shot(b, "report")
+		shot(b, "report-demo")
 	}
 	// CSV: the link's file, fetched as the browser would.
 	csv := get(t, b, "the CSV", chromedp.Evaluate[string](`fetch(document.getElementById("csv").href).then(r => r.text())`, chromedp.EvalAwaitPromise))

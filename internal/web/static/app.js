@@ -31,6 +31,7 @@
 
   function apply(el, ev) {
     var st = el.querySelector(".c-state .state");
+    if (st && el.classList.contains("row")) count(st.getAttribute("data-state"), ev.state);
     if (st) {
       st.className = "state st-" + ev.state;
       st.setAttribute("data-state", ev.state);
@@ -39,7 +40,16 @@
     }
     if (el.classList.contains("row")) el.className = "row st-" + ev.state;
     var rtt = el.querySelector(".c-rtt");
-    if (rtt) rtt.textContent = ev.rtt || "–";
+    // A failed test's time is its timeout, not the server's speed.
+    if (rtt) rtt.textContent = (ev.result === "down" ? "" : ev.rtt) || "–";
+    var beats = el.querySelector(".beats");
+    if (beats && ev.result) {
+      var bar = document.createElement("span");
+      bar.className = "beat b-" + ev.result;
+      bar.title = ev.time + " · " + (ev.result === "down" ? "failed" + (ev.code ? ": " + ev.code : "") : (ev.rtt || ""));
+      beats.appendChild(bar);
+      if (beats.firstElementChild) beats.removeChild(beats.firstElementChild);
+    }
     var when = el.querySelector(".c-when");
     if (when) when.textContent = ev.time;
     var err = el.querySelector(".c-err");
@@ -52,6 +62,18 @@
         err.appendChild(document.createTextNode(" " + (ev.message || "")));
       }
     }
+  }
+
+  // The board's counts follow the rows' changes.
+  function count(from, to) {
+    if (!from || from === to) return;
+    [[from, -1], [to, 1]].forEach(function (d) {
+      var n = document.querySelector('#counts a[data-state="' + d[0] + '"] .n');
+      if (!n) return;
+      var v = Math.max(0, (parseInt(n.textContent, 10) || 0) + d[1]);
+      n.textContent = String(v);
+      n.parentNode.classList.toggle("some", v > 0);
+    });
   }
 
   // "Test now": post with the CSRF header, show the outcome, reload.
@@ -118,7 +140,30 @@
     upd();
   }
 
+  // The board's device groups fold; the folded ones are remembered.
+  function groupsFold() {
+    var key = "mailmon.folded";
+    var folded = {};
+    try { folded = JSON.parse(window.localStorage.getItem(key) || "{}") || {}; } catch (e) { folded = {}; }
+    document.querySelectorAll("button.group-button").forEach(function (btn) {
+      var rows = document.getElementById(btn.getAttribute("aria-controls"));
+      if (!rows) return;
+      function set(open) {
+        btn.setAttribute("aria-expanded", open ? "true" : "false");
+        rows.hidden = !open;
+      }
+      var id = btn.getAttribute("data-group");
+      set(!folded[id]);
+      btn.addEventListener("click", function () {
+        var open = btn.getAttribute("aria-expanded") !== "true";
+        set(open);
+        if (open) delete folded[id]; else folded[id] = 1;
+        try { window.localStorage.setItem(key, JSON.stringify(folded)); } catch (e) { /* private mode */ }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    live(); testNow(); confirms(); ports(); alertKind();
+    live(); testNow(); confirms(); ports(); alertKind(); groupsFold();
   });
 })();

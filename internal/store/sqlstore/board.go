@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
+// rankOf is the SQL of store.Rank of a state column, for a monitor that
+// is enabled.
+func rankOf(col string) string {
+	var b strings.Builder
+	b.WriteString(`(CASE ` + col)
+	for i, st := range store.WorstFirstStates {
+		fmt.Fprintf(&b, ` WHEN '%s' THEN %d`, st, i)
+	}
+	fmt.Fprintf(&b, ` ELSE %d END)`, store.Rank(state.Pending))
+	return b.String()
+}
+
+// monitorOrder is the ORDER BY of an order (DeviceWorstFirst joins the
+// devices d). The shown state's rank is kept on the monitor (shown_rank,
+// indexed with the name), so that a page worst first is read in order.
+func monitorOrder(o store.Order) string {
+	switch o {
+	case store.WorstFirst:
+		return `m.shown_rank, m.name, m.id`
+	case store.DeviceWorstFirst:
+		return `d.name, m.device_id, m.shown_rank, m.name, m.id`
+	}
+	return `m.device_id, m.name`
+}
+
+// monitorWhere is the WHERE of a filter, state aside.
+func (s *Store) monitorWhere(f store.MonitorFilter) (string, []any) {
+	where, args := []string{"1=1"}, []any{}
+	if f.DeviceID != 0 {
+		where, args = append(where, "m.device_id=?"), append(args, f.DeviceID)
+	}
+	if f.Type != "" {
+		where, args = append(where, "m.type=?"), append(args, f.Type)
+	}
+	if f.Search != "" {
+		// Case-insensitive (SQLite's LIKE for ASCII, PostgreSQL's ILIKE);
+		// % and _ in the search are taken literally.
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search)
+		where, args = append(where, `m.name `+s.d.ILike+` ? ESCAPE '\'`), append(args, "%"+esc+"%")
+	}
+	return strings.Join(where, " AND "), args
+}
+
+func (s *Store) StateCounts(ctx context.Context, f store.MonitorFilter) (map[state.State]int, error) {
+	where, args := s.monitorWhere(f)
+	out := map[state.State]int{}
+	rows, err := s.r.Query(ctx, `SELECT m.shown_rank, count(*) FROM monitors m WHERE `+where+` GROUP BY m.shown_rank`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rank, n int
+		if err := rows.Scan(&rank, &n); err != nil {
+			return nil, err
+		}
+		out[store.WorstFirstStates[min(max(rank, 0), len(store.WorstFirstStates)-1)]] += n
+	}
+	return out, rows.Err()
+}
+
+// RecentResults reads each monitor's last results from its end of the
+// results' key: one short statement a monitor, which SQLite prepares far
+// faster than one UNION of them all (a page's 50: 1.3 against 2.3 ms).
+func (s *Store) RecentResults(ctx context.Context, ids []int64, limit int) (map[int64][]store.Result, error) {
+	out := map[int64][]store.Result{}
+	for _, id := range ids {
+		rs, err := List(ctx, s.r, func(rows Row) (store.Result, error) {
+			var t, rtt int64
+			var status int
+			var code sql.NullString
+			err := rows.Scan(&t, &status, &rtt, &code)
+			return store.Result{MonitorID: id, Time: fromMS(t), Status: codeStatus(status), RTT: us(rtt), Code: probe.Code(code.String)}, err
+		}, `SELECT t_ms, status, rtt_us, code FROM results WHERE monitor_id=? ORDER BY t_ms DESC LIMIT ?`, id, max(limit, 1))
+		if err != nil {
+			return nil, err
+		}
+		if len(rs) > 0 {
+			out[id] = rs
+		}
+	}
+	return out, nil
+}
+
+// idList is the placeholders of ids, and ids as arguments.
+func idList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
+}
+
+// scanCounts scans monitor_id, tests, down, and the last roll-up's start
+// (NULL for raw results).
+func scanCounts(ctx context.Context, c Conn, query string, args ...any) (map[int64]store.Counts, error) {
+	out := map[int64]store.Counts{}
+	rows, err := c.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n store.Counts
+		var last sql.NullInt64
+		if err := rows.Scan(&id, &n.Tests, &n.Down, &last); err != nil {
+			return nil, err
+		}
+		if last.Valid {
+			n.Last = fromMS(last.Int64)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) RollupCounts(ctx context.Context, ids []int64, period string, from, to time.Time) (map[int64]store.Counts, error) {
+	if len(ids) == 0 {
+		return map[int64]store.Counts{}, nil
+	}
+	in, args := idList(ids)
+	return scanCounts(ctx, s.r, `SELECT monitor_id, sum(tests), sum(down), max(start_ms) FROM rollups
+		WHERE monitor_id IN (`+in+`) AND period=? AND start_ms>=? AND start_ms<? GROUP BY monitor_id`,
+		append(args, period, ms(from), ms(to))...)
+}
+
+func (s *Store) RawCounts(ctx context.Context, ids []int64, from, to time.Time) (map[int64]store.Counts, error) {
+	if len(ids) == 0 {
+		return map[int64]store.Counts{}, nil
+	}
+	in, args := idList(ids)
+	return scanCounts(ctx, s.r, `SELECT monitor_id, count(*), sum(CASE WHEN status=2 THEN 1 ELSE 0 END), CAST(NULL AS BIGINT) FROM results
+		WHERE monitor_id IN (`+in+`) AND t_ms>=? AND t_ms<? GROUP BY monitor_id`, append(args, ms(from), ms(to))...)
+}
+
+func (s *Store) RawRollup(ctx context.Context, monitorID int64, from, to time.Time) (store.Rollup, error) {
+	ss, err := List(ctx, s.r, func(rows Row) (store.Sample, error) {
+		var sm store.Sample
+		var d sql.NullInt64
+		err := rows.Scan(&sm.Status, &sm.RTT, &d)
+		sm.Delivery, sm.HasDelivery = d.Int64, d.Valid
+		return sm, err
+	}, `SELECT status, rtt_us, delivery_us FROM results WHERE monitor_id=? AND t_ms>=? AND t_ms<?`, monitorID, ms(from), ms(to))
+	if err != nil {
+		return store.Rollup{}, err
+	}
+	r := store.Aggregate(ss)
+	r.MonitorID, r.Start = monitorID, from
+	return r, nil
+}
