@@ -29,7 +29,7 @@ var bands = [][]string{
 		"internal/probe/tcpprobe", "internal/probe/pingprobe"},
 	{"internal/probe"},
 	{"internal/mail/..."},
-	{"internal/sasl", "internal/egress", "internal/hostcmd"},
+	{"internal/sasl", "internal/egress", "internal/hostcmd", "internal/dnsq"},
 	{"internal/wire", "internal/keyfile", "internal/gctune", "internal/version"},
 }
 
