@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/domainprobe"
 	"github.com/mailmon/mailmon/internal/probe/imapprobe"
 	"github.com/mailmon/mailmon/internal/probe/pingprobe"
 	"github.com/mailmon/mailmon/internal/probe/pop3probe"
@@ -28,6 +29,11 @@ var table = sync.OnceValue(func() []probe.Kind {
 		pingprobe.Kind(),
 		roundtrip.POP3Kind(),
 		roundtrip.IMAPKind(),
+		domainprobe.DNSBLKind(),
+		domainprobe.SPFKind(),
+		domainprobe.DMARCKind(),
+		domainprobe.DKIMKind(),
+		domainprobe.TLSRPTKind(),
 	}
 })
 
