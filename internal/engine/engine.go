@@ -81,6 +81,9 @@ type Options struct {
 	Egress   *egress.Policy
 	Resolver *net.Resolver
 	Timing   config.TimingLimits
+	// DNSServer is the domain monitors' resolver ("IP:PORT", serve
+	// --resolver) where a monitor names none; "": the system's.
+	DNSServer string
 }
 
 // Engine runs the monitors.

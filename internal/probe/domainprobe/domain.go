@@ -8,6 +8,7 @@ package domainprobe
 
 import (
 	"strings"
+	"syscall"
 
 	"errors"
 	"fmt"
@@ -82,6 +83,8 @@ func lookupErr(err error) error {
 		return &probe.CodeError{Code: probe.DNSSECInvalid, Err: fmt.Errorf("%w: a validating resolver refuses it, so will every DNSSEC-validating sender; fix the zone's signatures (re-sign, or check the DS at the parent)", err)}
 	case errors.As(err, &rc), errors.As(err, &big):
 		return &probe.CodeError{Code: probe.DNSFailed, Err: err}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &probe.CodeError{Code: probe.ConnectFailed, Err: fmt.Errorf("%w: no DNS resolver listens there; check resolver:", err)}
 	}
 	return err
 }
