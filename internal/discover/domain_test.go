@@ -39,17 +39,7 @@ _smtp._tls TXT "v=TLSRPTv1; rua=mailto:tls@example.test"
 	o := Options{Ports: []Port{{"smtp", smtp.Port}}, Resolver: res, ResolverAddr: dns.Resolver, EHLOName: "monitor.example",
 		InjectionWait: 200 * time.Millisecond}
 	r := Run(context.Background(), "example.test", o)
-	var b bytes.Buffer
-	if err := WriteYAML(&b, r, o); err != nil {
-		t.Fatal(err)
-	}
-	f, err := config.Parse("proposal.yaml", b.Bytes())
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
-	if errs := f.Validate(); len(errs) > 0 {
-		t.Fatalf("%v\n%s", errs, b.String())
-	}
+	f, b := proposal(t, r, o)
 	if len(f.Devices) != 1 {
 		t.Fatalf("devices %+v\n%s", f.Devices, b.String())
 	}
@@ -86,4 +76,21 @@ _smtp._tls TXT "v=TLSRPTv1; rua=mailto:tls@example.test"
 			t.Errorf("the proposal lacks a %s monitor: %v\n%s", want, types, b.String())
 		}
 	}
+}
+
+// proposal is WriteYAML's output, parsed and validated as apply does.
+func proposal(t *testing.T, r *Report, o Options) (*config.File, *bytes.Buffer) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteYAML(&b, r, o); err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Parse("proposal.yaml", b.Bytes())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if errs := f.Validate(); len(errs) > 0 {
+		t.Fatalf("%v\n%s", errs, b.String())
+	}
+	return f, &b
 }
