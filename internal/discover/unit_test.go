@@ -137,14 +137,7 @@ func TestDiscoverDomainMX(t *testing.T) {
 			t.Errorf("host %s service: %+v", w.name, s)
 		}
 	}
-	var b bytes.Buffer
-	if err := WriteYAML(&b, r, o); err != nil {
-		t.Fatal(err)
-	}
-	f, err := config.Parse("proposal.yaml", b.Bytes())
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
+	f, _ := proposal(t, r, o)
 	if len(f.Devices) != 2 || f.Devices[0].Name != "mx1.example.test" || f.Devices[1].Address != "mx2.example.test" {
 		t.Errorf("devices: %+v", f.Devices)
 	}
