@@ -16,10 +16,17 @@ import (
 // called for it (Notifications makes them), so a crash loses none; one is
 // marked sent as soon as its action succeeded, so a restart resends at most
 // the one in flight, with the same event id for the receiver to drop. On
-// several nodes each notification is claimed by the node that delivers it,
-// and a node that dies leaves its claims to the others once they expire.
-// Everything about when a notification goes out (claims, retries and their
-// back-off, the rate of each action, the order) is decided here.
+// several nodes each notification is claimed by the node that delivers it;
+// a claim holds while that node's heartbeat does, so a node that dies
+// leaves its claims to the others on the lease schedule. Everything about
+// when a notification goes out (claims, retries and their back-off, the
+// rate of each action, the order) is decided here.
+//
+// Order: a notification is not delivered once a later one of the same
+// monitor to the same action was (its recovery, say): it is marked
+// superseded, since sent now it would tell an old state as news. One that
+// goes out after a crash or a failed attempt is marked a late resend, with
+// the time it happened.
 
 // OutboxOptions configure an outbox.
 type OutboxOptions struct {
@@ -30,6 +37,12 @@ type OutboxOptions struct {
 	// them too.
 	Claims store.Cluster
 	Node   string
+	// Alive, with Claims, says whether Node's heartbeat has life enough
+	// left to start a delivery: a claim holds only while the heartbeat
+	// does, so a node whose heartbeat lapses (a loaded machine, a slow
+	// database) gives its claims back rather than send what another node
+	// may be sending. Nil: always.
+	Alive func() bool
 	// Actions builds each alert's action.
 	Actions *Actions
 	// Every is how often pending notifications are looked for (default
@@ -50,6 +63,8 @@ type OutboxOptions struct {
 type Outbox struct {
 	o    OutboxOptions
 	wake chan struct{}
+
+	started time.Time // a notification from before was pending at a restart
 
 	// The Run goroutine's own:
 	retryAt map[int64]time.Time // back-off, by notification
@@ -79,7 +94,7 @@ func NewOutbox(o OutboxOptions) *Outbox {
 	if o.Actions == nil {
 		o.Actions = &Actions{}
 	}
-	return &Outbox{o: o, wake: make(chan struct{}, 1), retryAt: map[int64]time.Time{}, limiter: newLimiter(o.Rate, o.Burst)}
+	return &Outbox{o: o, wake: make(chan struct{}, 1), started: o.Now(), retryAt: map[int64]time.Time{}, limiter: newLimiter(o.Rate, o.Burst)}
 }
 
 // Wake makes Run look for pending notifications now (new ones were
@@ -107,9 +122,10 @@ func (ob *Outbox) Run(ctx context.Context) {
 	}
 }
 
-// claimHold is how long a node claims the notifications it delivers (on
-// several nodes): it delivers them within deliverTimeout of less than that,
-// and another node takes over those it left (a crash) after it.
+// claimHold is how long at most a node claims the notifications it
+// delivers (on several nodes): it delivers them within deliverTimeout of
+// less than that. A node that dies loses its claims sooner, with its
+// heartbeat.
 const (
 	claimHold      = 2 * time.Minute
 	deliverTimeout = time.Minute
@@ -140,15 +156,31 @@ func (ob *Outbox) deliverPending(ctx context.Context) {
 			}
 		}()
 	}
-	for _, n := range pending {
+	for i, n := range pending {
 		if ctx.Err() != nil {
 			return
 		}
 		if ob.o.Claims != nil && time.Since(claimed) > claimHold-deliverTimeout-5*time.Second {
 			return // the claim could expire during the next delivery: leave the rest
 		}
+		if ob.o.Claims != nil && ob.o.Alive != nil && !ob.o.Alive() {
+			// Another node may take these claims any moment now: give
+			// them back, sent by whoever claims them next.
+			for _, r := range pending[i:] {
+				skipped = append(skipped, r.ID)
+			}
+			ob.o.Log.Warn("alerts left to the other nodes: this node's heartbeat is late", "notifications", len(pending)-i)
+			return
+		}
 		if next, ok := ob.retryAt[n.ID]; ok && now.Before(next) {
 			continue // backing off
+		}
+		if later, err := ob.o.Store.LaterSent(ctx, n.MonitorID, n.AlertID, n.ID); err != nil {
+			ob.o.Log.Error("reading the outbox failed", "err", err)
+			return
+		} else if later {
+			ob.supersede(ctx, n)
+			continue
 		}
 		if !ob.limiter.allow(n.AlertID, now) {
 			// This action's rate is spent: the notification waits, it is
@@ -160,9 +192,37 @@ func (ob *Outbox) deliverPending(ctx context.Context) {
 	}
 }
 
+// supersede marks a notification that a later one of the same monitor to
+// the same action overtook: it is not sent.
+func (ob *Outbox) supersede(ctx context.Context, n store.Notification) {
+	ob.o.Log.Info("alert not delivered: a later one of the monitor to the same action was delivered first",
+		"monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID)
+	delete(ob.retryAt, n.ID)
+	if err := ob.o.Store.MarkNotification(ctx, n.ID, store.NotifySuperseded, n.Attempts,
+		"a later notification of this monitor to this action was delivered first", ob.o.Now()); err != nil {
+		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
+	}
+}
+
+// late reports whether n goes out as a late resend: a node (this one,
+// before a restart, or another) had it and did not finish with it, or an
+// attempt failed.
+func (ob *Outbox) late(n store.Notification) bool {
+	if n.Attempts > 0 || n.Reclaimed {
+		return true
+	}
+	// On one node, pending since before this start: the crash or restart
+	// may have caught it in flight. (Claims tell this on several.)
+	return ob.o.Claims == nil && n.Created.Before(ob.started)
+}
+
 // attempt delivers one notification and writes down how it went: sent,
-// failed for good, or pending again after a back-off.
+// failed for good, or pending again after a back-off. A delivery begun
+// runs to its end (or deliverTimeout) and is written down even when ctx
+// ends meanwhile (a daemon stopping): cut off, the receiver might have it
+// while the outbox does not know, and the next start would send it again.
 func (ob *Outbox) attempt(ctx context.Context, n store.Notification, now time.Time) {
+	ctx = context.WithoutCancel(ctx)
 	err := ob.deliver(ctx, n)
 	attempts := n.Attempts + 1
 	status, msg := store.NotifySent, ""
@@ -177,7 +237,7 @@ func (ob *Outbox) attempt(ctx context.Context, n store.Notification, now time.Ti
 	if err != nil {
 		ob.o.Log.Warn("alert delivery failed", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "err", err)
 	} else {
-		ob.o.Log.Info("alert delivered", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts)
+		ob.o.Log.Info("alert delivered", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "late_resend", ob.late(n))
 	}
 	if status == store.NotifyPending {
 		// 1 s, 2 s, 4 s … at most 5 min between attempts; a restart
@@ -196,6 +256,7 @@ func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 	if err := json.Unmarshal(n.Payload, &ev); err != nil {
 		return &Permanent{Err: err}
 	}
+	ev.Late = ob.late(n)
 	a, err := ob.o.Store.Alert(ctx, n.AlertID)
 	if err != nil {
 		return &Permanent{Err: fmt.Errorf("alert %d: %w", n.AlertID, err)}

@@ -24,6 +24,7 @@ type boardRow struct {
 	HasRTT             bool
 	ErrCode, ErrMsg    string
 	LastTest           time.Time
+	Unknown            []string // K-of-N locations that do not count now (health.go)
 }
 
 type boardData struct {
@@ -84,6 +85,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		if !m.Enabled {
 			r.State = state.Disabled
 		}
+		r.Unknown = s.unknownLocations(ctx, &m)
 		d.Rows = append(d.Rows, r)
 	}
 	link := func(p int) string {
