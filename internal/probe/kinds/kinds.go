@@ -34,6 +34,7 @@ var table = sync.OnceValue(func() []probe.Kind {
 		domainprobe.DMARCKind(),
 		domainprobe.DKIMKind(),
 		domainprobe.TLSRPTKind(),
+		domainprobe.RDNSKind(),
 	}
 })
 

@@ -219,6 +219,7 @@ func (s *Server) writeUnbound(port, nsdPort int, zones []Zone, anchors []string)
 	# the test zones live under test., which unbound answers itself by
 	# default (RFC 6761)
 	local-zone: "test." nodefault
+	local-zone: "127.in-addr.arpa." nodefault
 `, port, s.Dir, s.path("unbound.pid"), s.path("unbound.log"))
 	for _, a := range anchors {
 		fmt.Fprintf(&b, "\ttrust-anchor-file: %q\n", a)
