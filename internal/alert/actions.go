@@ -9,8 +9,8 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
 )
@@ -68,7 +68,7 @@ func (x *Actions) Notifier(a *store.Alert, monitorID int64) (Notifier, error) {
 			}
 			cfg.Password = probe.Password(pw)
 		}
-		cfg.OAuthToken = sasl.TokenSource{}
+		cfg.OAuthToken = oauth.Source{}
 		if a.NetworkTarget { // a relay set over the network
 			cfg.Egress, cfg.Resolver = x.egress(), x.Resolver
 		}

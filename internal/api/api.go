@@ -495,7 +495,10 @@ type monitorIn struct {
 	Settings     config.Monitor `json:"settings"`
 	Password     *string        `json:"password,omitempty"`
 	SMTPPassword *string        `json:"smtp_password,omitempty"`
-	Alerts       []int64        `json:"alerts,omitempty"`
+	// The oauth block's secrets (settings.oauth), write-only too.
+	OAuthClientSecret *string `json:"oauth_client_secret,omitempty"`
+	OAuthRefreshToken *string `json:"oauth_refresh_token,omitempty"`
+	Alerts            []int64 `json:"alerts,omitempty"`
 }
 
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {

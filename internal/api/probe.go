@@ -38,8 +38,9 @@ const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
 // adHoc reports whether /probe tests a type from query parameters alone:
 // one with a port (the target is host:port) that needs nothing stored; the
-// round trips need a stored monitor (their credentials and secret).
-func adHoc(k probe.Kind) bool { return k.HasPort && !k.RoundTrip }
+// round trips and Graph need a stored monitor (their credentials, secret
+// or token endpoint).
+func adHoc(k probe.Kind) bool { return k.HasPort && !k.RoundTrip && !k.TokenOnly }
 
 // adHocTypes are the names of the types /probe tests from the query.
 func adHocTypes() []string {

@@ -149,10 +149,21 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 			if m.SMTP != nil {
 				get(path+".smtp.password", m.SMTP.Password, pm.secrets, "smtp.password")
 			}
-			need := map[string]bool{"password": m.User != "" && m.OAuthTokenFile == "" && len(m.OAuthTokenCommand) == 0,
+			if m.OAuth != nil {
+				get(path+".oauth.client_secret", m.OAuth.ClientSecret, pm.secrets, config.SecretOAuthClient)
+				get(path+".oauth.refresh_token", m.OAuth.RefreshToken, pm.secrets, config.SecretOAuthRefresh)
+			}
+			need := map[string]bool{"password": m.User != "" && m.OAuthTokenFile == "" && len(m.OAuthTokenCommand) == 0 && m.OAuth == nil,
 				"smtp.password": m.SMTP != nil && m.SMTP.User != ""}
+			if m.OAuth != nil && pm.secrets[config.SecretOAuthRefresh] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, config.SecretOAuthRefresh) {
+				need[config.SecretOAuthClient] = true // the client credentials grant
+			}
 			for name, required := range need {
 				if required && pm.secrets[name] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, name) {
+					if name == config.SecretOAuthClient {
+						bad(path+"."+name, "is required: the client secret, or a refresh_token from \"mailmon oauth login\"")
+						continue
+					}
 					bad(path+"."+name, "is required when user is set")
 				}
 			}

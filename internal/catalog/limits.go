@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
@@ -78,6 +79,13 @@ func (c *Catalog) monitorTarget(ctx context.Context, id int64, d *store.Device, 
 	if mc.SMTP != nil && mc.SMTP.Host != "" {
 		bad = append(bad, c.checkHost(ctx, "smtp.host", mc.SMTP.Host, "")...)
 	}
+	if mc.OAuth != nil {
+		if tu, _, err := mc.OAuth.Endpoint(false, false); err == nil {
+			if u, err := url.Parse(tu); err == nil && u.Hostname() != "" {
+				bad = append(bad, c.checkHost(ctx, "oauth.token_url", u.Hostname(), "the token URL's host ")...)
+			}
+		}
+	}
 	if len(bad) > 0 {
 		return false, bad
 	}
@@ -96,7 +104,11 @@ func monitorTargetOf(m config.Monitor) string {
 		SMTPHost string
 		SMTPPort int
 		SMTPTLS  string
+		TokenURL string
 	}{Type: m.Type, Port: cfg.Port, TLS: cfg.TLS}
+	if m.OAuth != nil {
+		t.TokenURL, _, _ = m.OAuth.Endpoint(false, false)
+	}
 	if t.Port == 0 {
 		t.Port = kinds.DefaultPort(m.Type, cfg.TLS)
 	}

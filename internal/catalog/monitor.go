@@ -19,7 +19,10 @@ type Monitor struct {
 	Settings     config.Monitor
 	Password     *string
 	SMTPPassword *string
-	Alerts       []int64
+	// The oauth block's client secret and refresh token, write-only too.
+	OAuthClientSecret *string
+	OAuthRefreshToken *string
+	Alerts            []int64
 }
 
 // SaveMonitor creates (id 0) or replaces a monitor. The monitor's secrets
@@ -61,7 +64,8 @@ func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monito
 		m = &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{},
 			NetworkTarget: network}
 		dropped = nil
-		inputs := map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword}
+		inputs := map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword,
+			config.SecretOAuthClient: in.OAuthClientSecret, config.SecretOAuthRefresh: in.OAuthRefreshToken}
 		addrs := addresses{}
 		if id != 0 {
 			old, err := tx.Monitor(ctx, id)

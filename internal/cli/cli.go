@@ -60,6 +60,8 @@ usage:
                                    put a backup back, the daemon stopped
   mailmon key rotate [--new-key-file FILE]
                                    seal every stored secret under a new storage key
+  mailmon oauth login --provider microsoft|google --client-id ID [--monitor DEVICE/NAME]
+                                   sign a mailbox in (device code) for its refresh token
   mailmon token create --name N    print a new API bearer token (also: list, delete)
   mailmon user add NAME            create a web UI login; the password is read from
                                    the terminal (or stdin); also: passwd, list, delete
@@ -98,6 +100,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Backup(ctx, args[1:], env)
 	case "restore":
 		return Restore(ctx, args[1:], env)
+	case "oauth":
+		return OAuth(ctx, args[1:], env)
 	case "version", "--version":
 		return Version(args[1:], env)
 	case "help", "-h", "--help":

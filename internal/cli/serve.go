@@ -224,10 +224,11 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		opts.Cluster = c
 		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)
 	}
+	cat := &catalog.Catalog{Store: st, Vault: v, Egress: policy, Timing: limits} // the API's and the web UI's saves
+	opts.StoreRefreshToken = cat.StoreRefreshToken                               // rotated in by a token endpoint
 	e := engine.New(opts)
 	log.Info("targets set over the API or web UI, and /probe, may reach "+policy.String(), "min_interval", limits.MinInterval, "max_duration", limits.MaxDuration)
 	mux := http.NewServeMux()
-	cat := &catalog.Catalog{Store: st, Vault: v, Egress: policy, Timing: limits} // the API's and the web UI's saves
 	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())

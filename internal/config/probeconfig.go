@@ -1,8 +1,8 @@
 package config
 
 import (
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 )
 
 // ProbeConfig is the probe configuration of a monitor on a device at
@@ -13,11 +13,14 @@ func (m *Monitor) ProbeConfig(address string) probe.Config {
 		Timeout: m.Timing.MaxDuration.D(), WarnRTT: m.Timing.WarnRTT.D(), CertWarnDays: m.CertWarnDays,
 		CAFile: m.CA, ServerName: m.ServerName, InsecureSkipVerify: m.Insecure,
 		User: m.User, Auth: m.Auth, AllowPlaintextAuth: m.AllowPlaintext,
-		OAuthToken: sasl.TokenSource{File: m.OAuthTokenFile, Command: m.OAuthTokenCommand},
+		OAuthToken: oauth.Source{File: m.OAuthTokenFile, Command: m.OAuthTokenCommand},
 		EHLOName:   m.EHLO, Mailbox: m.Mailbox, MailboxCheck: m.MailboxCheck, Stat: m.Stat, Expect: m.Expect,
 		From: m.From, To: m.To, Monitor: m.Name,
 		PollInterval: m.PollInterval.D(), StaleAfter: m.StaleAfter.D(),
 		Domain: m.Domain, DNSServer: m.Resolver, Zones: m.Zones, Selectors: m.Selectors, IPs: m.IPs,
+	}
+	if m.OAuth != nil {
+		c.OAuthToken.Flow = m.OAuth.Flow(m.Type, "", "")
 	}
 	if m.SMTP != nil {
 		leg := m.SMTP.probeConfig("smtp")
@@ -25,6 +28,9 @@ func (m *Monitor) ProbeConfig(address string) probe.Config {
 			leg.Host = address
 		}
 		leg.EHLOName = m.EHLO
+		if m.SMTP.legOAuth(m) {
+			leg.User, leg.OAuthToken = m.User, c.OAuthToken
+		}
 		c.SMTP = &leg
 	}
 	return c

@@ -116,6 +116,7 @@ type Monitor struct {
 	Auth              string    `yaml:"auth,omitempty" json:"auth,omitempty"`
 	OAuthTokenFile    string    `yaml:"oauth_token_file,omitempty" json:"oauth_token_file,omitempty" operator:"path"`
 	OAuthTokenCommand []string  `yaml:"oauth_token_command,omitempty" json:"oauth_token_command,omitempty" operator:"command"`
+	OAuth             *OAuth    `yaml:"oauth,omitempty" json:"oauth,omitempty"`
 	AllowPlaintext    bool      `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
 	CA                string    `yaml:"ca,omitempty" json:"ca,omitempty" operator:"path"`
 	ServerName        string    `yaml:"servername,omitempty" json:"servername,omitempty"`

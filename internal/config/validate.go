@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/recovery"
@@ -55,6 +56,7 @@ func (m *Monitor) ApplyDefaults() {
 	if m.Notify.MaxAlerts == 0 {
 		m.Notify.MaxAlerts = 5
 	}
+	m.applyOAuthDefaults()
 	if m.TLS == "" {
 		m.TLS = string(probe.TLSNone)
 	}
@@ -255,6 +257,16 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	if cfg.SMTP != nil && cfg.SMTP.User != "" {
 		cfg.SMTP.Password = "placeholder"
 	}
+	if m.OAuth != nil {
+		cfg.Password = ""
+		cfg.OAuthToken.Flow = m.OAuth.Flow(m.Type, "placeholder", "")
+		if !m.OAuth.validate(p, add) {
+			cfg.OAuthToken.Flow = &oauth.Flow{TokenURL: "https://placeholder.invalid/", ClientID: "placeholder", ClientSecret: "placeholder"}
+		}
+		if cfg.SMTP != nil && cfg.SMTP.OAuthToken.Flow != nil {
+			cfg.SMTP.Password, cfg.SMTP.OAuthToken = "", cfg.OAuthToken
+		}
+	}
 	cfg.InstallationKey = keyfile.Key("validation-placeholder-secret")
 	probeErrors(cfg, p, add)
 }
@@ -332,6 +344,8 @@ func yamlField(f string) string {
 		return "timing.warn_rtt"
 	case "oauth_token":
 		return "oauth_token_file"
+	case "oauth.client_id", "oauth.token_url", "oauth.client_secret":
+		return f
 	case "host":
 		return "address"
 	}

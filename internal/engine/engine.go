@@ -23,6 +23,7 @@ import (
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/recovery"
@@ -94,6 +95,10 @@ type Options struct {
 	// DNSServer is the domain monitors' resolver ("IP:PORT", serve
 	// --resolver) where a monitor names none; "": the system's.
 	DNSServer string
+
+	// StoreRefreshToken stores a monitor's refresh token that its token
+	// endpoint rotated, sealed (catalog); nil: kept in memory only.
+	StoreRefreshToken func(ctx context.Context, monitor int64, refresh string) error
 }
 
 // Engine runs the monitors.
@@ -117,6 +122,8 @@ type Engine struct {
 
 	cl     *cluster // nil on a single node
 	health dbHealth // health.go
+
+	tokens *oauth.Cache // OAuth tokens, one per credential, shared by its monitors
 }
 
 // entry is a loaded monitor, ready to test.
@@ -178,7 +185,8 @@ func New(o Options) *Engine {
 	}
 	o.Timing = o.Timing.WithDefaults()
 	e := &Engine{o: o, monitors: map[int64]*entry{}, status: map[int64]state.Status{},
-		last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}}
+		last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{},
+		tokens: &oauth.Cache{Now: o.Now}}
 	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
 	if o.Cluster != nil {
 		if o.Lease <= 0 {
@@ -356,6 +364,7 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 		en.cfg.SMTP.Password = probe.Password(pw)
 		en.err = errors.Join(en.err, err)
 	}
+	en.err = errors.Join(en.err, e.loadOAuth(en))
 	if k, ok := kinds.Lookup(m.Type); ok && en.err == nil {
 		en.err = en.cfg.Validate(k) // an unknown type is reported when it runs
 	}

@@ -64,7 +64,9 @@ func TestNetworkTargetsHeldToEgress(t *testing.T) {
 	st := openTestStore(t)
 	srv, conns := bannerServer(t, "220 target ESMTP")
 	opDev, netDev := putDevice(t, st, "operator", false), putDevice(t, st, "network", true)
-	operator := putTCP(t, st, opDev.ID, "operator", srv.Port, "", false)
+	// The operator's monitor waits for the banner, which the server sends
+	// after counting the connection: the count is settled when it is Up.
+	operator := putTCP(t, st, opDev.ID, "operator", srv.Port, "ESMTP", false)
 	network := putTCP(t, st, opDev.ID, "network", srv.Port, "", true)
 	onNetDev := putTCP(t, st, netDev.ID, "on network device", srv.Port, "", false)
 

@@ -26,20 +26,22 @@ var bands = [][]string{
 	{"internal/store/..."},
 	{"internal/probe/kinds", "internal/state"},
 	{"internal/probe/roundtrip", "internal/probe/smtpprobe", "internal/probe/pop3probe", "internal/probe/imapprobe",
-		"internal/probe/tcpprobe", "internal/probe/pingprobe", "internal/probe/domainprobe"},
+		"internal/probe/tcpprobe", "internal/probe/pingprobe", "internal/probe/graphprobe", "internal/probe/domainprobe"},
 	{"internal/probe"},
 	{"internal/mail/..."},
-	{"internal/sasl", "internal/egress", "internal/hostcmd", "internal/dnsq"},
+	{"internal/sasl", "internal/oauth", "internal/egress", "internal/hostcmd", "internal/dnsq"},
 	{"internal/wire", "internal/keyfile", "internal/gctune", "internal/version"},
 }
 
 // sideways are the imports within a band, each with its reason.
 var sideways = map[[2]string]string{
-	{"internal/api", "internal/metrics"}:                     "the API serves /metrics",
-	{"internal/probe/roundtrip", "internal/probe/smtpprobe"}: "a round trip's SMTP leg is the smtp monitor's checks",
-	{"internal/probe/roundtrip", "internal/probe/pop3probe"}: "its mailbox leg logs in as the pop3 monitor does",
-	{"internal/probe/roundtrip", "internal/probe/imapprobe"}: "its mailbox leg logs in as the imap monitor does",
-	{"internal/sasl", "internal/hostcmd"}:                    "an OAuth token may come from the operator's command",
+	{"internal/api", "internal/metrics"}:                      "the API serves /metrics",
+	{"internal/probe/roundtrip", "internal/probe/smtpprobe"}:  "a round trip's SMTP leg is the smtp monitor's checks",
+	{"internal/probe/roundtrip", "internal/probe/pop3probe"}:  "its mailbox leg logs in as the pop3 monitor does",
+	{"internal/probe/roundtrip", "internal/probe/imapprobe"}:  "its mailbox leg logs in as the imap monitor does",
+	{"internal/probe/roundtrip", "internal/probe/graphprobe"}: "graph-roundtrip holds Graph to the graph monitor's checks",
+	{"internal/oauth", "internal/hostcmd"}:                    "an OAuth token may come from the operator's command",
+	{"internal/oauth", "internal/egress"}:                     "a token URL set over the network is dialled under the egress policy",
 }
 
 // testOnly are the packages of the tests and the benchmarks: on no floor,

@@ -20,10 +20,10 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/version"
 )
 
@@ -206,6 +206,11 @@ func flagName(field string) string {
 		return "password-file or --password-env"
 	case "oauth_token":
 		return "oauth-token-file or --oauth-token-command"
+	case "oauth.client_secret":
+		return "oauth-client-secret-file or --oauth-client-secret-env (or --oauth-refresh-token-file)"
+	}
+	if o, ok := strings.CutPrefix(field, "oauth."); ok {
+		return "oauth-" + strings.ReplaceAll(o, "_", "-")
 	}
 	if leg, ok := strings.CutPrefix(field, "smtp."); ok {
 		switch leg {
@@ -237,7 +242,7 @@ func (f *flags) config(kind probe.Kind, env Env) (probe.Config, error) {
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		User: f.user, Auth: f.auth, AllowPlaintextAuth: f.allowPlaintext,
 		EHLOName: f.ehlo, Mailbox: f.mailbox, Stat: f.stat,
-		OAuthToken: sasl.TokenSource{File: f.tokenFile},
+		OAuthToken: oauth.Source{File: f.tokenFile},
 	}
 	if kind.Name == "tcp" {
 		cfg.Expect = f.expect // the probe judges the banner; other types' greeting is judged in judge
@@ -258,7 +263,7 @@ func (f *flags) config(kind probe.Kind, env Env) (probe.Config, error) {
 		cfg.CertWarnDays = -1 // explicitly never warn; Validate treats 0 as unset
 	}
 	if f.tokenCommand != "" {
-		argv, err := sasl.SplitCommand(f.tokenCommand)
+		argv, err := oauth.SplitCommand(f.tokenCommand)
 		if err != nil {
 			return cfg, fmt.Errorf("--oauth-token-command: %v", err)
 		}
@@ -269,6 +274,9 @@ func (f *flags) config(kind probe.Kind, env Env) (probe.Config, error) {
 		return cfg, err
 	}
 	cfg.Password = probe.Password(pw)
+	if cfg.OAuthToken.Flow, err = f.oauth.source(&cfg, env); err != nil {
+		return cfg, err
+	}
 	if kind.RoundTrip {
 		if err := f.roundTrip(&cfg, env); err != nil {
 			return cfg, err
@@ -306,6 +314,7 @@ func (f *flags) roundTrip(cfg *probe.Config, env Env) error {
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		AllowPlaintextAuth: f.allowPlaintext, CertWarnDays: cfg.CertWarnDays, EHLOName: f.ehlo,
 	}
+	f.oauth.shareToken(cfg)
 	key, err := keyfile.Source{File: f.secretFile, Getenv: env.Getenv}.Load()
 	if err != nil {
 		return err

@@ -34,6 +34,8 @@ type flags struct {
 	pollInterval, staleAfter                                                 Seconds
 
 	set map[string]bool // the options given, by their long names
+
+	oauth oauthFlags // a token endpoint (oauth.go)
 }
 
 // option is one option for the help text; the flag package holds its
@@ -174,6 +176,7 @@ func (f *flags) register(fs *flag.FlagSet) []option {
 	add(option{"", "oauth-token-file", nil, "FILE", "read an OAuth2 bearer token from this file", auth}, str(&f.tokenFile, ""))
 	add(option{"", "oauth-token-command", nil, "CMD", "run this command (no shell); its output is the OAuth2 bearer token", auth}, str(&f.tokenCommand, ""))
 	add(option{"", "allow-plaintext-auth", nil, "", "send credentials over a connection without TLS, in any form", auth}, boolean(&f.allowPlaintext))
+	f.oauth.register(add, str) // oauth.go
 
 	add(option{"F", "ehlo", []string{"fqdn"}, "NAME", "smtp: the EHLO name (default: this host's name)", proto}, str(&f.ehlo, ""))
 	add(option{"e", "expect", nil, "TEXT", "text the greeting (tcp: the banner) must contain; smtp, pop3, imap: a WARNING when it does not", proto}, str(&f.expect, ""))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
 )
@@ -57,7 +58,7 @@ type Config struct {
 	User               string
 	Password           Password
 	Auth               string // a mechanism (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP) or "auto"
-	OAuthToken         sasl.TokenSource
+	OAuthToken         oauth.Source
 	AllowPlaintextAuth bool
 
 	EHLOName     string // smtp
@@ -247,17 +248,31 @@ func (c *Config) validateAuth(k Kind, bad func(field, format string, args ...any
 			bad("auth", "%q is not one of auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP", c.Auth)
 		}
 	}
-	oauth := mech == sasl.XOAuth2 || mech == sasl.OAuthBearer
+	oauthMech := mech == sasl.XOAuth2 || mech == sasl.OAuthBearer
 	switch {
-	case oauth && !token:
-		bad("oauth_token", "%s needs a token file or command", mech)
-	case token && mech != "" && mech != "AUTO" && !oauth:
+	case oauthMech && !token:
+		bad("oauth_token", "%s needs a token file, a command or a token endpoint (oauth)", mech)
+	case token && mech != "" && mech != "AUTO" && !oauthMech:
 		bad("auth", "an oauth token is used with XOAUTH2 or OAUTHBEARER, not %s", mech)
 	case !token && c.Password == "":
 		bad("password", "is required when user is set")
 	}
 	if c.OAuthToken.File != "" && len(c.OAuthToken.Command) > 0 {
 		bad("oauth_token", "give a token file or a command, not both")
+	}
+	if f := c.OAuthToken.Flow; f != nil {
+		if c.OAuthToken.File != "" || len(c.OAuthToken.Command) > 0 {
+			bad("oauth_token", "give a token file, a command or a token endpoint (oauth), one of them")
+		}
+		if err := oauth.CheckTokenURL(f.TokenURL); err != nil {
+			bad("oauth.token_url", "%v", err)
+		}
+		if f.ClientID == "" {
+			bad("oauth.client_id", "is required: the application (client) id of the app registration")
+		}
+		if f.ClientSecret == "" && f.RefreshToken == "" {
+			bad("oauth.client_secret", "is required: the client secret, or a refresh token from \"mailmon oauth login\"")
+		}
 	}
 	// With tls none no credential of any form may be sent (authPolicy):
 	// a digest mechanism is no way round it.

@@ -3,8 +3,11 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"net/netip"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
 )
@@ -79,20 +82,41 @@ func handshake(c *wire.Conn, cfg *Config, t *Trace, mode TLSMode, fn func(*tls.C
 	})
 }
 
-// Credentials gathers what authentication needs, fetching an OAuth token from
-// its file or command. The token is registered with the transcript as a
-// secret before it is used.
+// Credentials gathers what authentication needs, fetching an OAuth token
+// from its file, command or token endpoint. The token, and the client
+// secret and refresh token that fetch it, are registered with the
+// transcript as secrets before anything is sent.
 func Credentials(ctx context.Context, cfg *Config, t *Trace) (sasl.Credentials, error) {
 	cr := sasl.Credentials{User: cfg.User, Password: string(cfg.Password), Host: cfg.Host, Port: cfg.Port}
 	if !cfg.OAuthToken.IsZero() {
+		for _, s := range cfg.OAuthToken.Secrets() {
+			t.Transcript.AddSecret(s)
+		}
 		tok, err := cfg.OAuthToken.Token(ctx, string(cfg.Password), string(cfg.InstallationKey))
 		if err != nil {
-			return cr, &ConfigError{Errs: []FieldError{{"oauth_token", err.Error()}}}
+			return cr, tokenError(cfg, err)
 		}
 		t.Transcript.AddSecret(tok)
 		cr.Token = tok
 	}
 	return cr, nil
+}
+
+// tokenError classifies a failure to get a token: the endpoint refusing
+// the credentials is auth_failed with its description, the endpoint
+// failing is service_error, a network failure keeps its own code; a file
+// or command that gives no token is a configuration to fix.
+func tokenError(cfg *Config, err error) error {
+	var oe *oauth.Error
+	switch {
+	case errors.As(err, &oe) && oe.Refused():
+		return &wire.AuthError{Err: err}
+	case errors.As(err, &oe):
+		return &wire.ServerError{Reply: oe.Error(), Temporary: true}
+	case cfg.OAuthToken.Flow != nil:
+		return fmt.Errorf("token endpoint %s: %w", cfg.OAuthToken.Flow.TokenURL, err)
+	}
+	return &ConfigError{Errs: []FieldError{{"oauth_token", err.Error()}}}
 }
 
 // OpenSession connects (Connect) and runs open on a client made for the

@@ -25,6 +25,7 @@ type Kind struct {
 	KnowsTLS  bool
 	LogsIn    bool // it may log in (user, password or token, auth)
 	RoundTrip bool // it sends a probe message over SMTP and finds it in a mailbox
+	TokenOnly bool // it logs in with an OAuth token alone (Graph): nothing to test without a stored monitor
 
 	Timeout time.Duration // the default maximum duration of a test; 0: DefaultTimeout
 	Limits  wire.Limits   // the default read limits; zero: wire.DefaultLimits()

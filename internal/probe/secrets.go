@@ -39,12 +39,45 @@ func SASL(t *Trace, mech string, cr sasl.Credentials) (sasl.Client, error) {
 	}
 	s := t.Secrets()
 	cram := strings.EqualFold(mech, sasl.CRAMMD5)
-	return sasl.Watch(m, func(resp []byte) {
+	w := sasl.Watch(m, func(resp []byte) {
 		s.AddPayload(resp)
 		if i := bytes.LastIndexByte(resp, ' '); cram && i >= 0 {
 			s.AddEncoded(string(resp[i+1:]))
 		}
-	}), nil
+	})
+	t.mu.Lock()
+	t.sasl = w
+	t.mu.Unlock()
+	return w, nil
+}
+
+// OAuthRefusal is a failed XOAUTH2 or OAUTHBEARER login with the error
+// challenge the server sent (RFC 7628), decoded: auth_failed still, with
+// what the server said of the token.
+type OAuthRefusal struct {
+	Err       error
+	Challenge sasl.OAuthChallenge
+}
+
+func (e *OAuthRefusal) Error() string {
+	return e.Err.Error() + "; the server's OAuth error: " + e.Challenge.String()
+}
+func (e *OAuthRefusal) Unwrap() error { return e.Err }
+
+// withOAuthFailure adds the error challenge of the trace's last SASL
+// client, if it got one, to a failed login.
+func (t *Trace) withOAuthFailure(err error) error {
+	t.mu.Lock()
+	c := t.sasl
+	t.mu.Unlock()
+	if c == nil {
+		return err
+	}
+	if ch, ok := sasl.OAuthFailure(c); ok {
+		t.Detail("oauth_error", ch.String())
+		return &OAuthRefusal{Err: err, Challenge: ch}
+	}
+	return err
 }
 
 // redact passes every text of r through s. Values of Details are the plain

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -37,6 +38,7 @@ type Trace struct {
 	authMech string
 	details  map[string]any
 	delivery time.Duration
+	sasl     sasl.Client // the last SASL client made (SASL), for its OAuth error challenge
 }
 
 // tlsCert is the server's certificate and what it was checked for.
@@ -109,6 +111,9 @@ func (t *Trace) Step(name string, fn func() error) error {
 	}
 	if code == Timeout {
 		t.Transcript.Note("deadline reached in phase " + name)
+	}
+	if code == AuthFailed {
+		err = t.withOAuthFailure(err)
 	}
 	return &StepError{Phase: name, Code: code, Reply: replyOf(err), Err: err}
 }

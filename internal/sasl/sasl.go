@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -199,6 +200,7 @@ func (c *cramClient) Next(challenge []byte) ([]byte, error) {
 type xoauth2Client struct {
 	user, token string
 	failed      bool
+	challenged
 }
 
 func (c *xoauth2Client) Start() (string, []byte, error) {
@@ -210,6 +212,7 @@ func (c *xoauth2Client) Next(challenge []byte) ([]byte, error) {
 		return nil, errors.New("XOAUTH2: unexpected server challenge")
 	}
 	c.failed = true
+	c.keep(challenge)
 	return []byte{}, nil
 }
 
@@ -219,6 +222,7 @@ func (c *xoauth2Client) Next(challenge []byte) ([]byte, error) {
 type oauthBearerClient struct {
 	gosasl.Client
 	failed bool
+	challenged
 }
 
 func (c *oauthBearerClient) Next(challenge []byte) ([]byte, error) {
@@ -226,6 +230,7 @@ func (c *oauthBearerClient) Next(challenge []byte) ([]byte, error) {
 		return nil, errors.New("OAUTHBEARER: unexpected server challenge")
 	}
 	c.failed = true
+	c.keep(challenge)
 	return []byte{0x01}, nil
 }
 
@@ -247,6 +252,10 @@ func (w *watched) Start() (string, []byte, error) {
 	return mech, ir, err
 }
 
+// OAuthFailure is the server's error challenge to an XOAUTH2 or
+// OAUTHBEARER exchange, decoded, when it sent one.
+func (w *watched) OAuthFailure() (OAuthChallenge, bool) { return OAuthFailure(w.Client) }
+
 func (w *watched) Next(challenge []byte) ([]byte, error) {
 	resp, err := w.Client.Next(challenge)
 	if err == nil {
@@ -254,3 +263,69 @@ func (w *watched) Next(challenge []byte) ([]byte, error) {
 	}
 	return resp, err
 }
+
+// OAuthChallenge is the error a server sends as its challenge when an
+// XOAUTH2 or OAUTHBEARER login fails (RFC 7628 §3.2.2): a JSON object
+// whose status is the reason ("invalid_token", or Google's and
+// Microsoft's HTTP-like "401"), with the schemes and scope the server
+// would accept.
+type OAuthChallenge struct {
+	Status              string `json:"status"`
+	Schemes             string `json:"schemes"`
+	Scope               string `json:"scope"`
+	OpenIDConfiguration string `json:"openid-configuration"`
+}
+
+// what the status values mean to a person (RFC 7628 §3.2.2 and the
+// HTTP-like codes Google and Microsoft send).
+var challengeMeaning = map[string]string{
+	"invalid_token":      "the token expired, was revoked or is not for this server",
+	"insufficient_scope": "the token lacks the scope this server needs",
+	"invalid_request":    "the server could not read the login",
+	"400":                "the server could not read the login",
+	"401":                "the token expired, was revoked or is not for this server or user",
+	"403":                "the token lacks the scope this server needs, or the mailbox does not allow the application",
+}
+
+func (c OAuthChallenge) String() string {
+	var b strings.Builder
+	b.WriteString("status " + c.Status)
+	if m := challengeMeaning[c.Status]; m != "" {
+		b.WriteString(" (" + m + ")")
+	}
+	if c.Schemes != "" {
+		b.WriteString(", schemes " + c.Schemes)
+	}
+	if c.Scope != "" {
+		b.WriteString(", scope " + c.Scope)
+	}
+	return b.String()
+}
+
+// ParseOAuthChallenge decodes an error challenge; false when it is not one.
+func ParseOAuthChallenge(b []byte) (OAuthChallenge, bool) {
+	var c OAuthChallenge
+	if len(b) > 4096 || json.Unmarshal(b, &c) != nil || c.Status == "" {
+		return OAuthChallenge{}, false
+	}
+	return c, true
+}
+
+// OAuthFailure returns the decoded error challenge c received, if c is an
+// XOAUTH2 or OAUTHBEARER client (or watches one) and got one.
+func OAuthFailure(c Client) (OAuthChallenge, bool) {
+	if f, ok := c.(interface{ OAuthFailure() (OAuthChallenge, bool) }); ok {
+		return f.OAuthFailure()
+	}
+	return OAuthChallenge{}, false
+}
+
+// challenged keeps an OAuth mechanism's error challenge.
+type challenged struct {
+	got OAuthChallenge
+	ok  bool
+}
+
+func (c *challenged) keep(challenge []byte) { c.got, c.ok = ParseOAuthChallenge(challenge) }
+
+func (c *challenged) OAuthFailure() (OAuthChallenge, bool) { return c.got, c.ok }

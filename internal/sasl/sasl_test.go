@@ -1,10 +1,7 @@
 package sasl
 
 import (
-	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -70,72 +67,6 @@ func TestXOAUTH2AndLOGIN(t *testing.T) {
 	}
 }
 
-func TestSplitCommand(t *testing.T) {
-	tests := map[string][]string{
-		`gettoken`:                          {"gettoken"},
-		`oauth2l fetch --scope "mail read"`: {"oauth2l", "fetch", "--scope", "mail read"},
-		`a 'b c' d\ e "f\"g"`:               {"a", "b c", "d e", `f"g`},
-		`  spaced   out  `:                  {"spaced", "out"},
-		`empty "" arg`:                      {"empty", "", "arg"},
-	}
-	for in, want := range tests {
-		got, err := SplitCommand(in)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("SplitCommand(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{`"open`, `trailing\`, ``, `   `} {
-		if _, err := SplitCommand(bad); err == nil {
-			t.Errorf("SplitCommand(%q) accepted", bad)
-		}
-	}
-}
-
-func TestTokenSource(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "tok")
-	os.WriteFile(f, []byte("  abc.def \n"), 0o600)
-	ctx := context.Background()
-	if tok, err := (TokenSource{File: f}).Token(ctx); err != nil || tok != "abc.def" {
-		t.Errorf("file token %q %v", tok, err)
-	}
-	if tok, err := (TokenSource{Command: []string{"echo", "from-cmd"}}).Token(ctx); err != nil || tok != "from-cmd" {
-		t.Errorf("command token %q %v", tok, err)
-	}
-	// No shell: metacharacters are plain arguments.
-	if tok, err := (TokenSource{Command: []string{"echo", "a;", "rm", "-rf", "$HOME"}}).Token(ctx); err != nil || tok != "a; rm -rf $HOME" {
-		t.Errorf("command ran through a shell? %q %v", tok, err)
-	}
-	for _, bad := range []TokenSource{{File: filepath.Join(dir, "missing")}, {Command: []string{"false"}}, {Command: []string{"printf", "a\nb"}}, {Command: []string{"true"}}, {}} {
-		if tok, err := bad.Token(ctx); err == nil {
-			t.Errorf("%+v gave token %q", bad, tok)
-		}
-	}
-}
-
-// TestTokenCommandEnvironmentAndStderr: a token command gets none of the
-// daemon's environment, and a failed one's stderr, which ends up in the
-// test's error detail, shows neither the token it printed nor the secrets
-// given to redact.
-func TestTokenCommandEnvironmentAndStderr(t *testing.T) {
-	t.Setenv("MAILMON_SECRET_KEY", "daemon-storage-key-0123456789")
-	t.Setenv("PCMDS_PLANTED", "planted-in-the-daemon")
-	src := TokenSource{Command: []string{"/bin/sh", "-c", `echo tok-4f9a1c; env >&2; echo "tok-4f9a1c Monitor-Passw0rd" >&2; exit 1`}}
-	_, err := src.Token(context.Background(), "Monitor-Passw0rd")
-	if err == nil {
-		t.Fatal("a failed command gave a token")
-	}
-	msg := err.Error()
-	for _, leak := range []string{"daemon-storage-key", "planted-in-the-daemon", "tok-4f9a1c", "Monitor-Passw0rd"} {
-		if strings.Contains(msg, leak) {
-			t.Errorf("the error shows %q: %s", leak, msg)
-		}
-	}
-	if !strings.Contains(msg, "PATH=/usr/local/sbin:") || !strings.Contains(msg, "[redacted] [redacted]") {
-		t.Errorf("the error does not show the command's stderr, redacted: %s", msg)
-	}
-}
-
 func TestWatchSeesEveryResponse(t *testing.T) {
 	c, _ := New(Login, Credentials{User: "u", Password: "p"})
 	var sent []string
@@ -167,5 +98,38 @@ func TestUnsupportedError(t *testing.T) {
 		if got := ExposureOf(mech); got != want {
 			t.Errorf("ExposureOf(%q) = %d, want %d", mech, got, want)
 		}
+	}
+}
+
+// TestOAuthErrorChallenge: the JSON error a server sends as the challenge
+// of a failed XOAUTH2 or OAUTHBEARER login (RFC 7628 §3.2.2) is decoded
+// and kept, through Watch, and said in words.
+func TestOAuthErrorChallenge(t *testing.T) {
+	challenge := []byte(`{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}`)
+	for _, mech := range []string{XOAuth2, OAuthBearer} {
+		c, _ := New(mech, Credentials{User: "u@example.com", Token: "tok", Host: "h", Port: 993})
+		w := Watch(c, func([]byte) {})
+		w.Start()
+		if _, ok := OAuthFailure(w); ok {
+			t.Errorf("%s: a failure before any challenge", mech)
+		}
+		if _, err := w.Next(challenge); err != nil {
+			t.Fatalf("%s: %v", mech, err)
+		}
+		ch, ok := OAuthFailure(w)
+		if !ok || ch.Status != "401" || ch.Scope != "https://mail.google.com/" {
+			t.Fatalf("%s: %+v %v", mech, ch, ok)
+		}
+		if got := ch.String(); !strings.Contains(got, "status 401 (the token expired") || !strings.Contains(got, "scope https://mail.google.com/") {
+			t.Errorf("%s: %q", mech, got)
+		}
+	}
+	for _, bad := range []string{``, `not json`, `{"schemes":"bearer"}`, `[1]`} {
+		if _, ok := ParseOAuthChallenge([]byte(bad)); ok {
+			t.Errorf("ParseOAuthChallenge(%q) took it", bad)
+		}
+	}
+	if _, ok := OAuthFailure(&loginClient{}); ok {
+		t.Error("LOGIN has an OAuth failure")
 	}
 }

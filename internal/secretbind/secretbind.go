@@ -38,7 +38,31 @@ func Monitor(oldAddr string, old config.Monitor, newAddr string, new config.Moni
 	case moved(target(oc.SMTP), target(nc.SMTP)):
 		drop = append(drop, "smtp.password")
 	}
-	return drop
+	return append(drop, oauthDrops(old, &oc, new, &nc)...)
+}
+
+// oauthDrops: the client secret and the refresh token are sent to the
+// token endpoint, and the tokens they fetch to the mail servers (and the
+// SMTP leg's, when it logs in with them): another token URL, client id or
+// scope, or any of those servers moved, drops both.
+func oauthDrops(old config.Monitor, oc *probe.Config, new config.Monitor, nc *probe.Config) []string {
+	both := []string{config.SecretOAuthClient, config.SecretOAuthRefresh}
+	switch {
+	case old.OAuth == nil:
+		return nil
+	case new.OAuth == nil:
+		return both
+	}
+	ou, os, _ := old.OAuth.Endpoint(false, strings.HasPrefix(old.Type, "graph"))
+	nu, ns, _ := new.OAuth.Endpoint(false, strings.HasPrefix(new.Type, "graph"))
+	if ou != nu || os != ns || old.OAuth.ClientID != new.OAuth.ClientID || moved(target(oc), target(nc)) {
+		return both
+	}
+	legToken := func(c *probe.Config) bool { return c.SMTP != nil && c.SMTP.OAuthToken.Flow != nil }
+	if legToken(nc) && (!legToken(oc) || moved(target(oc.SMTP), target(nc.SMTP))) {
+		return both
+	}
+	return nil
 }
 
 // Alert returns the secrets of an alert ("relay.password", "webhook.url")

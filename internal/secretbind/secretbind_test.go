@@ -142,3 +142,43 @@ func TestDropped(t *testing.T) {
 		t.Errorf("Dropped = %v: a secret sent again stays, one never stored is not reported", got)
 	}
 }
+
+// TestOAuthSecretsBoundToEndpointAndServer: the client secret and the
+// refresh token drop when the token endpoint, the client id or the scope
+// change, or when the server the tokens go to moves; not otherwise.
+func TestOAuthSecretsBoundToEndpointAndServer(t *testing.T) {
+	both := []string{config.SecretOAuthClient, config.SecretOAuthRefresh}
+	base := func() config.Monitor {
+		return config.Monitor{Name: "m", Type: "imap", Port: 993, TLS: "implicit", User: "u@contoso.com",
+			OAuth: &config.OAuth{Provider: "microsoft", Tenant: "contoso.onmicrosoft.com", ClientID: "c1"}}
+	}
+	for _, c := range []struct {
+		name   string
+		addr   string
+		change func(m *config.Monitor)
+		want   []string
+	}{
+		{"nothing", "", func(*config.Monitor) {}, nil},
+		{"the user", "", func(m *config.Monitor) { m.User = "v@contoso.com" }, nil},
+		{"the tenant", "", func(m *config.Monitor) { m.OAuth.Tenant = "evil.onmicrosoft.com" }, both},
+		{"a token URL of its own", "", func(m *config.Monitor) {
+			m.OAuth.Provider, m.OAuth.Tenant, m.OAuth.TokenURL = "", "", "https://evil.example/token"
+		}, both},
+		{"the client id", "", func(m *config.Monitor) { m.OAuth.ClientID = "c2" }, both},
+		{"the scope", "", func(m *config.Monitor) { m.OAuth.Scope = "https://graph.microsoft.com/.default" }, both},
+		{"no oauth any more", "", func(m *config.Monitor) { m.OAuth = nil }, both},
+		{"the mail server", "evil.example.test", func(*config.Monitor) {}, append([]string{"password"}, both...)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := base()
+			c.change(&n)
+			addr := "outlook.office365.com"
+			if c.addr != "" {
+				addr = c.addr
+			}
+			if got := Monitor("outlook.office365.com", base(), addr, n); !slices.Equal(got, c.want) {
+				t.Errorf("dropped %q, want %q", got, c.want)
+			}
+		})
+	}
+}

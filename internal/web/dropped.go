@@ -20,10 +20,12 @@ import (
 
 // secretLabels are the secrets a notice may name, as the forms name them.
 var secretLabels = map[string]string{
-	"password":       "password",
-	"smtp.password":  "SMTP leg password",
-	"relay.password": "relay password",
-	"webhook.url":    "webhook URL",
+	"password":            "password",
+	"smtp.password":       "SMTP leg password",
+	"oauth.client_secret": "OAuth client secret",
+	"oauth.refresh_token": "OAuth refresh token",
+	"relay.password":      "relay password",
+	"webhook.url":         "webhook URL",
 }
 
 func droppedQuery(names []string) string {

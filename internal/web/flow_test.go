@@ -72,6 +72,12 @@ func TestFormAddsEachType(t *testing.T) {
 		"rdns":           {},
 		"pop3-roundtrip": {"user": {"u"}, "password": {"pw"}, "allow_plaintext_auth": {"on"}, "from": {"a@example.com"}, "to": {"b@example.com"}},
 		"imap-roundtrip": {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}, "from": {"a@example.com"}, "to": {"b@example.com"}, "smtp.tls": {"starttls"}, "smtp.port": {"587"}},
+		// The fixture's --allow-targets lists the device's loopback address
+		// alone: a token URL there, not Microsoft's.
+		"graph": {"user": {"probe@contoso.com"}, "oauth.token_url": {"https://127.0.0.1:8443/token"}, "oauth.scope": {"https://graph.microsoft.com/.default"},
+			"oauth.client_id": {"c1"}, "oauth.client_secret": {"s3cret-value"}},
+		"graph-roundtrip": {"user": {"probe@contoso.com"}, "oauth.token_url": {"https://127.0.0.1:8443/token"}, "oauth.scope": {"https://graph.microsoft.com/.default"},
+			"oauth.client_id": {"c1"}, "oauth.client_secret": {"s3cret-value"}},
 	}
 	for _, typ := range kinds.Names() {
 		code, body := b.get(t, dev+"/monitors/new?type="+typ)

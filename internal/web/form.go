@@ -80,7 +80,8 @@ var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user
 	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "smtp.servername",
 	"smtp.insecure_skip_verify", "smtp.allow_plaintext_auth", "from", "to", "poll_interval",
 	"timing.max_duration", "timing.up_every", "timing.down_every", "timing.lost_every", "timing.warn_rtt",
-	"notify.failures_per_alert", "notify.max_alerts", "alerts", "maintenance", "depends_on"}
+	"notify.failures_per_alert", "notify.max_alerts", "alerts", "maintenance", "depends_on",
+	"oauth.provider", "oauth.tenant", "oauth.token_url", "oauth.client_id", "oauth.scope", "oauth.client_secret", "oauth.refresh_token"}
 
 // monitorField is the form field of an error's path; "" (the box at the
 // top, with the path) for the others, such as the read-only commands and
@@ -221,6 +222,7 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 		b("smtp.insecure_skip_verify", m.SMTP.InsecureSkipVerify)
 		b("smtp.allow_plaintext_auth", m.SMTP.AllowPlaintextAuth)
 	}
+	f.fillOAuth(m.OAuth)
 	set("from", m.From)
 	set("to", m.To)
 	set("poll_interval", goDur(m.PollInterval))
@@ -312,9 +314,13 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	m.Domain = get("domain")
 	m.Resolver = get("resolver")
 	m.Zones, m.Selectors, m.IPs = domainprobe.SplitList(get("zones")), domainprobe.SplitList(get("selectors")), domainprobe.SplitList(get("ips"))
+	m.OAuth = readOAuth(get)
 	baseSMTP := m.SMTP
 	m.SMTP = nil
-	if f.RoundTrip {
+	if f.RoundTrip && graphWithoutSMTP(f, r.PostForm) {
+		m.From, m.To = get("from"), get("to")
+		m.PollInterval = dur("poll_interval")
+	} else if f.RoundTrip {
 		m.SMTP = &config.Leg{Host: get("smtp.host"), Port: num("smtp.port"), TLS: get("smtp.tls"), User: get("smtp.user"), Auth: get("smtp.auth"),
 			ServerName: get("smtp.servername"), InsecureSkipVerify: flag("smtp.insecure_skip_verify"),
 			AllowPlaintextAuth: flag("smtp.allow_plaintext_auth")}
@@ -371,6 +377,7 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 		return nil
 	}
 	in.Password = secret("password")
+	readOAuthSecrets(&in, secret)
 	if f.RoundTrip {
 		in.SMTPPassword = secret("smtp.password")
 	}

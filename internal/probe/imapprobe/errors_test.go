@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
 	"github.com/mailmon/mailmon/internal/testutil/leak"
@@ -235,14 +235,14 @@ func TestAuthFailed(t *testing.T) {
 		{
 			name: "XOAUTH2, bad token", server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true, Mechanisms: []string{"XOAUTH2"}},
 			cfg: func(c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", sasl.TokenSource{File: badToken}
+				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", oauth.Source{File: badToken}
 			},
 			commands: []string{"AUTHENTICATE", "LOGOUT"},
 		},
 		{
 			name: "OAUTHBEARER, bad token", server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true, Mechanisms: []string{"OAUTHBEARER"}},
 			cfg: func(c *probe.Config) {
-				c.User, c.OAuthToken = user, sasl.TokenSource{File: badToken}
+				c.User, c.OAuthToken = user, oauth.Source{File: badToken}
 			},
 			commands: []string{"AUTHENTICATE", "LOGOUT"},
 		},
@@ -264,7 +264,7 @@ func TestAuthFailed(t *testing.T) {
 		{
 			name: "a token and no OAuth mechanism", server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true},
 			cfg: func(c *probe.Config) {
-				c.User, c.OAuthToken = user, sasl.TokenSource{Command: []string{"echo", "tok"}}
+				c.User, c.OAuthToken = user, oauth.Source{Command: []string{"echo", "tok"}}
 			},
 			code: probe.AuthUnsupported, commands: []string{"LOGOUT"},
 			detail: "XOAUTH2 or OAUTHBEARER (offered: AUTH=PLAIN LOGIN command)",

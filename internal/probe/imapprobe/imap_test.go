@@ -7,8 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
 	"github.com/mailmon/mailmon/internal/testutil/leak"
 )
@@ -108,7 +108,7 @@ func TestProbeSuccess(t *testing.T) {
 			name: "XOAUTH2, token from a file", tls: probe.TLSImplicit, mode: probe.TLSImplicit, auth: "XOAUTH2",
 			server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true, Mechanisms: []string{"XOAUTH2", "OAUTHBEARER"}},
 			cfg: func(c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", sasl.TokenSource{File: tokenFile}
+				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", oauth.Source{File: tokenFile}
 			},
 			phases:   []string{"connect", "tls", "greeting", "capabilities", "auth", "quit"},
 			commands: []string{"AUTHENTICATE", "LOGOUT"},
@@ -117,7 +117,7 @@ func TestProbeSuccess(t *testing.T) {
 			name: "OAUTHBEARER by auto, token from a command", tls: probe.TLSStartTLS, mode: probe.TLSStartTLS, auth: "OAUTHBEARER",
 			server: fakeimap.Options{TLSConfig: env.server(t), Mechanisms: []string{"XOAUTH2", "OAUTHBEARER"}},
 			cfg: func(c *probe.Config) {
-				c.User, c.OAuthToken = user, sasl.TokenSource{Command: []string{tokenCmd}}
+				c.User, c.OAuthToken = user, oauth.Source{Command: []string{tokenCmd}}
 			},
 			phases:   []string{"connect", "greeting", "capabilities", "starttls", "tls", "capabilities_tls", "auth", "quit"},
 			commands: []string{"STARTTLS", "CAPABILITY", "AUTHENTICATE", "LOGOUT"},
@@ -126,7 +126,7 @@ func TestProbeSuccess(t *testing.T) {
 			name: "XOAUTH2, token from a command", tls: probe.TLSImplicit, mode: probe.TLSImplicit, auth: "XOAUTH2",
 			server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true, Mechanisms: []string{"XOAUTH2"}},
 			cfg: func(c *probe.Config) {
-				c.User, c.OAuthToken = user, sasl.TokenSource{Command: []string{tokenCmd}}
+				c.User, c.OAuthToken = user, oauth.Source{Command: []string{tokenCmd}}
 			},
 			phases:   []string{"connect", "tls", "greeting", "capabilities", "auth", "quit"},
 			commands: []string{"AUTHENTICATE", "LOGOUT"},
@@ -135,7 +135,7 @@ func TestProbeSuccess(t *testing.T) {
 			name: "OAUTHBEARER, token from a file", tls: probe.TLSImplicit, mode: probe.TLSImplicit, auth: "OAUTHBEARER",
 			server: fakeimap.Options{TLSConfig: env.server(t), Implicit: true, Mechanisms: []string{"OAUTHBEARER"}},
 			cfg: func(c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "oauthbearer", sasl.TokenSource{File: tokenFile}
+				c.User, c.Auth, c.OAuthToken = user, "oauthbearer", oauth.Source{File: tokenFile}
 			},
 			phases:   []string{"connect", "tls", "greeting", "capabilities", "auth", "quit"},
 			commands: []string{"AUTHENTICATE", "LOGOUT"},

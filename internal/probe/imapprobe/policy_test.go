@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
 	"github.com/mailmon/mailmon/internal/testutil/nosecret"
 )
@@ -26,7 +26,7 @@ func TestNoCredentialWithoutTLS(t *testing.T) {
 		cfg := config(s, probe.TLSOptional)
 		cfg.User, cfg.Password, cfg.Auth, cfg.AllowPlaintextAuth = user, password, auth, allow
 		if auth == "XOAUTH2" {
-			cfg.Password, cfg.OAuthToken = "", sasl.TokenSource{Command: []string{"echo", token}}
+			cfg.Password, cfg.OAuthToken = "", oauth.Source{Command: []string{"echo", token}}
 		}
 		r := run(t, cfg)
 		if allow {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/domainprobe"
+	"github.com/mailmon/mailmon/internal/probe/graphprobe"
 	"github.com/mailmon/mailmon/internal/probe/imapprobe"
 	"github.com/mailmon/mailmon/internal/probe/pingprobe"
 	"github.com/mailmon/mailmon/internal/probe/pop3probe"
@@ -29,6 +30,8 @@ var table = sync.OnceValue(func() []probe.Kind {
 		pingprobe.Kind(),
 		roundtrip.POP3Kind(),
 		roundtrip.IMAPKind(),
+		graphprobe.Kind(),
+		roundtrip.GraphKind(),
 		domainprobe.DNSBLKind(),
 		domainprobe.SPFKind(),
 		domainprobe.DMARCKind(),

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -29,14 +29,14 @@ func TestValidateNamesFields(t *testing.T) {
 		{"plaintext credentials", probe.Config{Type: "pop3", Host: "h", User: "u", Password: "p"}, []string{"allow_plaintext_auth"}},
 		{"APOP with tls none", probe.Config{Type: "pop3", Host: "h", User: "u", Password: "p", Auth: "APOP"}, []string{"allow_plaintext_auth"}},
 		{"CRAM-MD5 with tls none", probe.Config{Type: "smtp", Host: "h", User: "u", Password: "p", Auth: "cram-md5"}, []string{"allow_plaintext_auth"}},
-		{"a token with tls none", probe.Config{Type: "imap", Host: "h", User: "u", OAuthToken: sasl.TokenSource{File: "f"}}, []string{"allow_plaintext_auth"}},
+		{"a token with tls none", probe.Config{Type: "imap", Host: "h", User: "u", OAuthToken: oauth.Source{File: "f"}}, []string{"allow_plaintext_auth"}},
 		{"oauth without token", probe.Config{Type: "smtp", Host: "h", TLS: probe.TLSStartTLS, User: "u", Auth: "XOAUTH2"}, []string{"oauth_token"}},
 		{"unknown mechanism", probe.Config{Type: "smtp", Host: "h", TLS: probe.TLSStartTLS, User: "u", Password: "p", Auth: "NTLM"}, []string{"auth"}},
 		{"APOP on imap", probe.Config{Type: "imap", Host: "h", TLS: probe.TLSStartTLS, User: "u", Password: "p", Auth: "APOP"}, []string{"auth"}},
 		{"mailbox on smtp", probe.Config{Type: "smtp", Host: "h", Mailbox: "INBOX"}, []string{"mailbox", "mailbox"}},
 		{"stat without login", probe.Config{Type: "pop3", Host: "h", Stat: true}, []string{"stat"}},
 		{"tcp without port", probe.Config{Type: "tcp", Host: "h"}, []string{"port"}},
-		{"two token sources", probe.Config{Type: "imap", Host: "h", TLS: probe.TLSImplicit, User: "u", OAuthToken: sasl.TokenSource{File: "f", Command: []string{"c"}}}, []string{"oauth_token"}},
+		{"two token sources", probe.Config{Type: "imap", Host: "h", TLS: probe.TLSImplicit, User: "u", OAuthToken: oauth.Source{File: "f", Command: []string{"c"}}}, []string{"oauth_token"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
 	"github.com/mailmon/mailmon/internal/testutil/leak"
@@ -47,7 +47,7 @@ func TestErrors(t *testing.T) {
 			name: "config_missing: the token command fails", opts: &fakepop3.Options{Implicit: true, SASL: []string{"XOAUTH2"}},
 			mode: probe.TLSImplicit, code: probe.ConfigMissing, phase: "auth",
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", sasl.TokenSource{Command: []string{"/nonexistent/token-helper"}}
+				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", oauth.Source{Command: []string{"/nonexistent/token-helper"}}
 			},
 			// The stream is still fine: the session ends with QUIT.
 			received: []string{"CAPA+tls", "QUIT+tls"},
@@ -113,7 +113,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "tls_unavailable: XOAUTH2 refused without TLS", opts: &fakepop3.Options{SASL: []string{"XOAUTH2"}}, mode: probe.TLSOptional,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.OAuthToken = user, sasl.TokenSource{File: tokenFile(t, token)}
+				c.User, c.OAuthToken = user, oauth.Source{File: tokenFile(t, token)}
 			},
 			code: probe.TLSUnavailable, phase: "auth", received: []string{"CAPA", "QUIT"},
 		},
@@ -186,7 +186,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "auth_failed: XOAUTH2 token", opts: &fakepop3.Options{Implicit: true, SASL: []string{"XOAUTH2"}}, mode: probe.TLSImplicit,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", sasl.TokenSource{File: tokenFile(t, "ya29.wrong-token-value")}
+				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", oauth.Source{File: tokenFile(t, "ya29.wrong-token-value")}
 			},
 			code: probe.AuthFailed, phase: "auth", reply: "-ERR [AUTH] invalid credentials",
 			received: []string{"CAPA+tls", "AUTH+tls", "<sasl>+tls", "QUIT+tls"},
@@ -194,7 +194,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "auth_failed: OAUTHBEARER token", opts: &fakepop3.Options{Implicit: true, SASL: []string{"OAUTHBEARER"}}, mode: probe.TLSImplicit,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "OAUTHBEARER", sasl.TokenSource{Command: tokenCommand(t, "ya29.wrong-token-value")}
+				c.User, c.Auth, c.OAuthToken = user, "OAUTHBEARER", oauth.Source{Command: tokenCommand(t, "ya29.wrong-token-value")}
 			},
 			code: probe.AuthFailed, phase: "auth", reply: "-ERR [AUTH] invalid credentials",
 			received: []string{"CAPA+tls", "AUTH+tls", "<sasl>+tls", "QUIT+tls"},
@@ -208,7 +208,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "auth_unsupported: no mechanism for a token", opts: &fakepop3.Options{Implicit: true, SASL: []string{"PLAIN"}, NoUSER: true}, mode: probe.TLSImplicit,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.OAuthToken = user, sasl.TokenSource{File: tokenFile(t, token)}
+				c.User, c.OAuthToken = user, oauth.Source{File: tokenFile(t, token)}
 			},
 			code: probe.AuthUnsupported, phase: "auth", received: []string{"CAPA+tls", "QUIT+tls"},
 			detail: "the server offers no mechanism mailmon can use: an OAuth token is sent with XOAUTH2 or OAUTHBEARER (offered: PLAIN)",

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
 	"github.com/mailmon/mailmon/internal/testutil/nosecret"
 )
@@ -26,7 +26,7 @@ func TestNoCredentialWithoutTLS(t *testing.T) {
 		srv := start(t, fakepop3.Options{APOP: true, SASL: []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"}})
 		cfg := withLogin(config(srv, probe.TLSOptional), auth)
 		if auth == "XOAUTH2" {
-			cfg.Password, cfg.OAuthToken = "", sasl.TokenSource{File: tokenFile(t, token)}
+			cfg.Password, cfg.OAuthToken = "", oauth.Source{File: tokenFile(t, token)}
 		}
 		cfg.AllowPlaintextAuth = allow
 		r := run(cfg)

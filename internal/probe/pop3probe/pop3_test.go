@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/testutil/fakepop3"
 	"github.com/mailmon/mailmon/internal/testutil/leak"
 )
@@ -171,14 +171,14 @@ func TestSuccess(t *testing.T) {
 		{
 			name: "XOAUTH2 with the token from a file", opts: fakepop3.Options{Implicit: true, SASL: []string{"XOAUTH2"}}, mode: probe.TLSImplicit,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", sasl.TokenSource{File: tokenFile(t, token)}
+				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", oauth.Source{File: tokenFile(t, token)}
 			},
 			auth: "XOAUTH2", tlsMode: probe.TLSImplicit, received: []string{"CAPA+tls", "AUTH+tls", "QUIT+tls"},
 		},
 		{
 			name: "OAUTHBEARER with the token from a command", opts: fakepop3.Options{STLS: true, SASL: []string{"OAUTHBEARER"}}, mode: probe.TLSStartTLS,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "OAUTHBEARER", sasl.TokenSource{Command: tokenCommand(t, token)}
+				c.User, c.Auth, c.OAuthToken = user, "OAUTHBEARER", oauth.Source{Command: tokenCommand(t, token)}
 			},
 			auth: "OAUTHBEARER", tlsMode: probe.TLSStartTLS,
 			received: []string{"CAPA", "STLS", "CAPA+tls", "AUTH+tls", "QUIT+tls"},
@@ -186,14 +186,14 @@ func TestSuccess(t *testing.T) {
 		{
 			name: "auto with a token picks OAUTHBEARER", opts: fakepop3.Options{Implicit: true, SASL: []string{"PLAIN", "XOAUTH2", "OAUTHBEARER"}}, mode: probe.TLSImplicit,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.OAuthToken = user, sasl.TokenSource{File: tokenFile(t, token)}
+				c.User, c.OAuthToken = user, oauth.Source{File: tokenFile(t, token)}
 			},
 			auth: "OAUTHBEARER", tlsMode: probe.TLSImplicit,
 		},
 		{
 			name: "auto with a token and only XOAUTH2", opts: fakepop3.Options{Implicit: true, SASL: []string{"PLAIN", "XOAUTH2"}}, mode: probe.TLSImplicit,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.OAuthToken = user, sasl.TokenSource{Command: tokenCommand(t, token)}
+				c.User, c.OAuthToken = user, oauth.Source{Command: tokenCommand(t, token)}
 			},
 			auth: "XOAUTH2", tlsMode: probe.TLSImplicit,
 		},
@@ -202,7 +202,7 @@ func TestSuccess(t *testing.T) {
 			opts: fakepop3.Options{Implicit: true, SASL: []string{"XOAUTH2"}, Users: []fakepop3.User{{Name: user, Token: long}}},
 			mode: probe.TLSImplicit,
 			cfg: func(t *testing.T, c *probe.Config) {
-				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", sasl.TokenSource{File: tokenFile(t, long)}
+				c.User, c.Auth, c.OAuthToken = user, "XOAUTH2", oauth.Source{File: tokenFile(t, long)}
 			},
 			auth: "XOAUTH2", tlsMode: probe.TLSImplicit,
 			received: []string{"CAPA+tls", "AUTH+tls", "<sasl>+tls", "QUIT+tls"},

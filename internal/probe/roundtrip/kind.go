@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/graphprobe"
 	"github.com/mailmon/mailmon/internal/probe/imapprobe"
 	"github.com/mailmon/mailmon/internal/probe/pop3probe"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
@@ -16,8 +17,9 @@ import (
 
 // The round trips' names.
 const (
-	POP3Name = "pop3-roundtrip"
-	IMAPName = "imap-roundtrip"
+	POP3Name  = "pop3-roundtrip"
+	IMAPName  = "imap-roundtrip"
+	GraphName = "graph-roundtrip"
 )
 
 // Round-trip defaults.
@@ -43,6 +45,22 @@ func IMAPKind() probe.Kind {
 	k.Summary = "Sends a probe message over SMTP and finds it again over IMAP (junk folder too), then deletes it."
 	k.Fields = []string{"mailbox"}
 	k.Probe = ProbeIMAP
+	return k
+}
+
+// GraphKind is the graph-roundtrip monitor type: the mailbox read over
+// Microsoft Graph, the probe sent with Graph's sendMail (or over an SMTP
+// leg, when one is given).
+func GraphKind() probe.Kind {
+	k := kind(graphprobe.Kind())
+	k.Name, k.Title, k.Seed = GraphName, "Microsoft Graph round trip", "Microsoft 365 - User Experience monitor (Graph)"
+	k.Summary = "Sends a probe message with Graph's sendMail (or SMTP) and finds it again over Graph (Junk Email too), then deletes it."
+	k.Limits = wire.Limits{}
+	k.Check = func(c *probe.Config, bad func(field, format string, args ...any)) {
+		graphprobe.Check(c, bad)
+		check(c, bad)
+	}
+	k.Probe = ProbeGraph
 	return k
 }
 
@@ -91,7 +109,9 @@ func check(c *probe.Config, bad func(field, format string, args ...any)) {
 		bad("name", "a monitor name is 1-64 characters on one line")
 	}
 	if c.SMTP == nil {
-		bad("smtp", "the SMTP leg is required")
+		if c.Type != GraphName { // Graph sends with sendMail
+			bad("smtp", "the SMTP leg is required")
+		}
 		return
 	}
 	leg := c.SMTP

@@ -36,6 +36,12 @@ type mailbox interface {
 	close()
 }
 
+// sender is a mailbox that can also send the probe (Graph's sendMail),
+// used when the round trip has no SMTP leg.
+type sender interface {
+	send(ctx context.Context, p *Probe) (time.Time, error)
+}
+
 // ProbePOP3 is the pop3-roundtrip monitor.
 func ProbePOP3(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 	return run(ctx, cfg, t, newPOP3Mailbox(cfg, t))
@@ -55,7 +61,12 @@ func run(ctx context.Context, cfg *probe.Config, t *probe.Trace, mb mailbox) err
 		return err
 	}
 	defer mb.close()
-	accepted, err := send(ctx, cfg, t, p)
+	var accepted time.Time
+	if s, ok := mb.(sender); ok && cfg.SMTP == nil {
+		accepted, err = s.send(ctx, p)
+	} else {
+		accepted, err = send(ctx, cfg, t, p)
+	}
 	if err != nil {
 		return err
 	}

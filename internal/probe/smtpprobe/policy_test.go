@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/nosecret"
@@ -27,7 +27,7 @@ func TestNoCredentialWithoutTLS(t *testing.T) {
 		cfg := probe.Config{Host: srv.Host, Port: srv.Port, TLS: probe.TLSOptional, User: user, Password: password,
 			Auth: auth, AllowPlaintextAuth: allow}
 		if auth == "XOAUTH2" {
-			cfg.Password, cfg.OAuthToken = "", sasl.TokenSource{Command: []string{"echo", token}}
+			cfg.Password, cfg.OAuthToken = "", oauth.Source{Command: []string{"echo", token}}
 		}
 		r := run(t, cfg)
 		authed := slices.ContainsFunc(srv.Commands(), func(c string) bool { return strings.HasPrefix(c, "AUTH ") })

@@ -13,8 +13,8 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/sasl"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
@@ -139,10 +139,10 @@ func TestSuccess(t *testing.T) {
 			cfg:      probe.Config{TLS: probe.TLSNone, User: user, Password: password, Auth: "PLAIN", AllowPlaintextAuth: true},
 			wantMode: probe.TLSNone, wantAuth: "PLAIN"},
 		{name: "XOAUTH2 token from file", opts: fakesmtp.Options{TLS: tlsCfg, Accounts: accounts},
-			cfg:      probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, Auth: "XOAUTH2", OAuthToken: sasl.TokenSource{File: tokenFile}},
+			cfg:      probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, Auth: "XOAUTH2", OAuthToken: oauth.Source{File: tokenFile}},
 			wantMode: probe.TLSStartTLS, wantAuth: "XOAUTH2"},
 		{name: "OAUTHBEARER token from command, auto", opts: fakesmtp.Options{TLS: tlsCfg, Accounts: accounts},
-			cfg:      probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, OAuthToken: sasl.TokenSource{Command: []string{script}}},
+			cfg:      probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, OAuthToken: oauth.Source{Command: []string{script}}},
 			wantMode: probe.TLSStartTLS, wantAuth: "OAUTHBEARER"},
 		{name: "insecure skip verify accepts another host's cert", opts: fakesmtp.Options{TLS: certs.ServerConfig(ca.OtherHost(t))},
 			cfg:      probe.Config{TLS: probe.TLSStartTLS, InsecureSkipVerify: true},
@@ -249,11 +249,11 @@ func TestErrors(t *testing.T) {
 		{name: "wrong password", opts: &fakesmtp.Options{TLS: good, Accounts: accounts},
 			cfg: probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, Password: "wrong", Auth: "PLAIN"}, code: probe.AuthFailed, phase: "auth", wantReply: "535"},
 		{name: "wrong token", opts: &fakesmtp.Options{TLS: good, Accounts: accounts},
-			cfg: probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, Auth: "XOAUTH2", OAuthToken: sasl.TokenSource{Command: []string{"echo", "bad-token"}}}, code: probe.AuthFailed, phase: "auth"},
+			cfg: probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, Auth: "XOAUTH2", OAuthToken: oauth.Source{Command: []string{"echo", "bad-token"}}}, code: probe.AuthFailed, phase: "auth"},
 		{name: "mechanism not offered", opts: &fakesmtp.Options{TLS: good, Accounts: accounts, Mechs: []string{"PLAIN"}},
 			cfg: probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, Password: password, Auth: "CRAM-MD5"}, code: probe.AuthUnsupported, phase: "auth"},
 		{name: "token command fails", opts: &fakesmtp.Options{TLS: good, Accounts: accounts},
-			cfg: probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, OAuthToken: sasl.TokenSource{Command: []string{"false"}}}, code: probe.ConfigMissing, phase: "auth"},
+			cfg: probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile, User: user, OAuthToken: oauth.Source{Command: []string{"false"}}}, code: probe.ConfigMissing, phase: "auth"},
 		{name: "untrusted certificate", opts: &fakesmtp.Options{TLS: good}, cfg: probe.Config{TLS: probe.TLSStartTLS}, code: probe.CertInvalid, phase: "tls"},
 		{name: "expired certificate", opts: &fakesmtp.Options{TLS: certs.ServerConfig(ca.Expired(t))}, cfg: probe.Config{TLS: probe.TLSStartTLS, CAFile: caFile}, code: probe.CertInvalid, phase: "tls"},
 		{name: "certificate for another host", opts: &fakesmtp.Options{TLS: certs.ServerConfig(ca.OtherHost(t)), Implicit: true}, cfg: probe.Config{TLS: probe.TLSImplicit, CAFile: caFile}, code: probe.CertInvalid, phase: "tls"},

@@ -13,6 +13,8 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -137,4 +139,21 @@ func (ca *CA) OtherHost(t testing.TB) tls.Certificate {
 // ExpiringIn is a valid certificate that expires d from now.
 func (ca *CA) ExpiringIn(t testing.TB, d time.Duration) tls.Certificate {
 	return ca.Issue(t, Leaf{NotAfter: time.Now().Add(d)})
+}
+
+// StartHTTPS serves h over HTTPS on 127.0.0.1 (httptest's listener may be
+// on ::1) with a certificate of ca, until the test ends.
+func (ca *CA) StartHTTPS(t testing.TB, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.TLS = ServerConfig(ca.Issue(t, Leaf{}))
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
 }

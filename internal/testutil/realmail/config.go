@@ -25,6 +25,10 @@ type confData struct {
 	MailDir    string
 	MailUID    int
 	Hosts      []string // master.cf listen hosts: "127.0.0.1" and "[::1]"
+
+	OAuth2     *OAuth2 // nil: no oauth2 passdb (the default)
+	OAuth2Conf string  // its dovecot-oauth2.conf.ext
+	OAuth2CA   string  // the authorization server's CA, readable by Dovecot's auth
 }
 
 // Postfix: every service runs unchrooted (chroot = n), so the absolute
@@ -154,7 +158,7 @@ ssl_key = <{{.KeyFile}}
 ssl_min_protocol = TLSv1.2
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5 apop
+auth_mechanisms = plain login cram-md5 apop{{if .OAuth2}} xoauth2 oauthbearer{{end}}
 # Failed logins answer at once instead of after 2 s, to keep tests fast.
 auth_failure_delay = 0
 
@@ -183,6 +187,13 @@ namespace inbox {
   }
 }
 
+{{- if .OAuth2}}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {{.OAuth2Conf}}
+}
+{{- end}}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {{.UsersFile}}
@@ -234,6 +245,18 @@ service auth {
   }
 }
 `))
+
+// dovecotOAuth2 validates a bearer token by RFC 7662 introspection: the
+// token must be active and its username the one logging in.
+var dovecotOAuth2 = template.Must(template.New("dovecot-oauth2.conf.ext").Parse(`{{if .OAuth2}}introspection_mode = post
+introspection_url = {{.OAuth2.IntrospectURL}}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+tls_ca_cert_file = {{.OAuth2CA}}
+timeout_msecs = 5000
+{{end}}`))
 
 func render(t *template.Template, d *confData) ([]byte, error) {
 	var b bytes.Buffer

@@ -23,6 +23,7 @@ import (
 // instance is one running pair of daemons.
 type instance struct {
 	env     *Env
+	opts    Options
 	conf    *confData
 	postfix *proc // Postfix master(8), in the foreground
 	dovecot *proc // dovecot -F
@@ -116,12 +117,12 @@ func lookupIDs(name string) (uid, gid int, err error) {
 // smtpd and lmtp need Dovecot's sockets), and waits until every port
 // greets. On failure nothing is left running, and the instance is still
 // returned, for its diagnostics and Dir.
-func startOnce(ctx context.Context) (*instance, error) {
+func startOnce(ctx context.Context, o Options) (*instance, error) {
 	dir, err := os.MkdirTemp("", "realmail-")
 	if err != nil {
 		return nil, err
 	}
-	in := &instance{env: &Env{Dir: dir}}
+	in := &instance{env: &Env{Dir: dir}, opts: o}
 	err = in.layout()
 	if err == nil {
 		err = in.startDovecot(ctx)
@@ -211,6 +212,14 @@ func (in *instance) layout() error {
 		return err
 	}
 	c.CertFile, c.KeyFile = e.CertFile, e.KeyFile
+	if o := in.opts.OAuth2; o != nil {
+		c.OAuth2 = o
+		c.OAuth2Conf = filepath.Join(e.Dir, "dovecot", "dovecot-oauth2.conf.ext")
+		c.OAuth2CA = filepath.Join(tlsDir, "oauth2-ca.pem")
+		if err := os.WriteFile(c.OAuth2CA, o.CA, 0o644); err != nil {
+			return err
+		}
+	}
 
 	for _, f := range []struct {
 		path string
@@ -219,10 +228,14 @@ func (in *instance) layout() error {
 		{filepath.Join(c.PostfixDir, "main.cf"), func() ([]byte, error) { return render(mainCF, c) }},
 		{filepath.Join(c.PostfixDir, "master.cf"), func() ([]byte, error) { return render(masterCF, c) }},
 		{filepath.Join(e.Dir, "dovecot", "dovecot.conf"), func() ([]byte, error) { return render(dovecotConf, c) }},
+		{c.OAuth2Conf, func() ([]byte, error) { return render(dovecotOAuth2, c) }},
 		{c.VMailbox, func() ([]byte, error) {
 			return []byte(e.User + " OK\n" + e.User2 + " OK\n"), nil
 		}},
 	} {
+		if f.path == "" {
+			continue // a file of an option not taken
+		}
 		b, err := f.body()
 		if err != nil {
 			return fmt.Errorf("%s: %w", filepath.Base(f.path), err)

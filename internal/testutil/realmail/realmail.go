@@ -145,7 +145,7 @@ func Start(t testing.TB) *Env {
 	defer mu.Unlock()
 	if !started {
 		started = true
-		running, startErr = start()
+		running, startErr = start(Options{})
 		if running != nil {
 			current = running.env
 		}
@@ -177,7 +177,7 @@ func Stop() {
 // Launch starts private servers outside a test (the benchmark harnesses):
 // stop ends them and removes their directory. It is independent of Start.
 func Launch() (env *Env, stop func(), err error) {
-	in, err := start()
+	in, err := start(Options{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,7 +198,42 @@ const (
 	startTries   = 3 // a port can be taken between our check and the daemon's bind
 )
 
-func start() (*instance, error) {
+// Options change the servers from the defaults, for StartWith.
+type Options struct {
+	// OAuth2 adds Dovecot's oauth2 passdb for XOAUTH2 and OAUTHBEARER,
+	// asking the token's validity of an RFC 7662 introspection endpoint;
+	// Postfix's submission ports offer them too (through Dovecot's SASL).
+	OAuth2 *OAuth2
+}
+
+// OAuth2 is the authorization server Dovecot asks.
+type OAuth2 struct {
+	IntrospectURL string // https://localhost:port/introspect (POST token=…)
+	CA            []byte // PEM of the CA that signed its certificate
+}
+
+// StartWith starts private servers of their own for one test, changed by
+// o, and stops them when the test ends; Start's shared servers keep the
+// defaults. Skipped (or failed under $CI) as Start is.
+func StartWith(t testing.TB, o Options) *Env {
+	t.Helper()
+	in, err := start(o)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("realmail: %v", err)
+		}
+		t.Skipf("real Postfix/Dovecot not available (%v)", err)
+	}
+	t.Cleanup(func() {
+		in.stop()
+		if os.Getenv("REALMAIL_KEEP") == "" {
+			os.RemoveAll(in.env.Dir)
+		}
+	})
+	return in.env
+}
+
+func start(o Options) (*instance, error) {
 	if err := preflight(); err != nil {
 		return nil, err
 	}
@@ -206,7 +241,7 @@ func start() (*instance, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	for try := 1; ; try++ {
-		in, err := startOnce(ctx)
+		in, err := startOnce(ctx, o)
 		if err == nil {
 			return in, nil
 		}

@@ -1,4 +1,9 @@
-package sasl
+// Package oauth is where mailmon's OAuth2 bearer tokens come from: a file
+// or a command of the operator's, or a token endpoint mailmon asks itself
+// (client credentials, refresh token with rotation, the device code login),
+// with the daemon's cache of them. SASL's mechanisms, which carry a token,
+// are package sasl's: this package only obtains it.
+package oauth
 
 import (
 	"context"
@@ -13,23 +18,34 @@ import (
 
 const maxTokenBytes = 64 << 10
 
-// TokenSource says where an OAuth2 bearer token comes from: a file, or the
+// Source says where an OAuth2 bearer token comes from: a file, the
 // standard output of a command (hostcmd: argv, never through a shell, with
-// PATH and LANG as its whole environment).
-type TokenSource struct {
+// PATH and LANG as its whole environment), or a token endpoint (Flow).
+type Source struct {
 	File    string
 	Command []string
+	Flow    *Flow
 }
 
 // IsZero reports whether no source is set.
-func (s TokenSource) IsZero() bool { return s.File == "" && len(s.Command) == 0 }
+func (s Source) IsZero() bool { return s.File == "" && len(s.Command) == 0 && s.Flow == nil }
+
+// Secrets are the source's own secrets, for the test's redactor.
+func (s Source) Secrets() []string {
+	if s.Flow == nil {
+		return nil
+	}
+	return s.Flow.Secrets()
+}
 
 // Token reads the token. Surrounding white space is removed. A failed
 // command's error quotes its stderr, capped, without the token it may have
 // printed nor the secrets given in redact.
-func (s TokenSource) Token(ctx context.Context, redact ...string) (string, error) {
+func (s Source) Token(ctx context.Context, redact ...string) (string, error) {
 	var raw []byte
 	switch {
+	case s.Flow != nil:
+		return s.Flow.Token(ctx)
 	case s.File != "":
 		f, err := os.Open(s.File)
 		if err != nil {

@@ -1,0 +1,147 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/mailmon/mailmon/internal/oauth"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
+)
+
+// OAuth is a monitor's token endpoint: mailmon fetches and refreshes its
+// own tokens, with the client credentials grant or, when a refresh token
+// is given (mailmon oauth login), the refresh token grant. A provider
+// fills the token URL, the scope and the servers' defaults; without one,
+// token_url and scope are given.
+//
+// The client secret and the refresh token are sealed like a password and
+// bound to the token URL, the client id and the mail server: a change of
+// any of them over the network drops them (secretbind). The token URL is a
+// target: set over the network it is held to the egress policy.
+type OAuth struct {
+	Provider     string    `yaml:"provider,omitempty" json:"provider,omitempty"` // microsoft | google
+	Tenant       string    `yaml:"tenant,omitempty" json:"tenant,omitempty"`     // microsoft: directory id or domain
+	TokenURL     string    `yaml:"token_url,omitempty" json:"token_url,omitempty"`
+	ClientID     string    `yaml:"client_id,omitempty" json:"client_id,omitempty"`
+	ClientSecret SecretRef `yaml:"client_secret,omitempty" json:"-"`
+	Scope        string    `yaml:"scope,omitempty" json:"scope,omitempty"` // space-separated
+	RefreshToken SecretRef `yaml:"refresh_token,omitempty" json:"-"`
+}
+
+// The names of a monitor's OAuth secrets in the store and the vault.
+const (
+	SecretOAuthClient  = "oauth.client_secret"
+	SecretOAuthRefresh = "oauth.refresh_token"
+)
+
+// Endpoint returns the token URL and the scope, the provider's where they
+// are left out; refresh says whether the flow is a person's (refresh
+// token) or the application's own, graph whether the token is for
+// Microsoft Graph.
+func (o *OAuth) Endpoint(refresh, graph bool) (tokenURL, scope string, err error) {
+	tokenURL, scope = o.TokenURL, o.Scope
+	if o.Provider == "" {
+		return tokenURL, scope, nil
+	}
+	p, err := oauth.Preset(o.Provider, o.Tenant)
+	if err != nil {
+		return tokenURL, scope, err
+	}
+	if tokenURL == "" {
+		tokenURL = p.TokenURL
+	}
+	if scope == "" {
+		switch {
+		case graph:
+			scope = p.GraphScope
+		case refresh:
+			scope = p.UserScope
+		default:
+			scope = p.AppScope
+		}
+	}
+	return tokenURL, scope, nil
+}
+
+// Flow is the probe's token source for this block, with the secrets
+// given (the caller resolves or opens them); refresh "" is the client
+// credentials grant.
+func (o *OAuth) Flow(typ, secret, refresh string) *oauth.Flow {
+	tokenURL, scope, _ := o.Endpoint(refresh != "", strings.HasPrefix(typ, "graph"))
+	return &oauth.Flow{TokenURL: tokenURL, ClientID: o.ClientID, ClientSecret: secret, RefreshToken: refresh,
+		Scopes: strings.Fields(scope)}
+}
+
+// validate reports the block's own errors; false when it did (the probe
+// checks the token URL, client id and secret again, and would repeat them).
+func (o *OAuth) validate(p string, add func(path, format string, args ...any)) bool {
+	ok := true
+	add0 := add
+	add = func(path, format string, args ...any) { ok = false; add0(path, format, args...) }
+	if o.Provider != "" {
+		if _, err := oauth.Preset(o.Provider, o.Tenant); err != nil {
+			field := ".provider"
+			if strings.EqualFold(o.Provider, "microsoft") || strings.EqualFold(o.Provider, "google") {
+				field = ".tenant"
+			}
+			add(p+".oauth"+field, "%v", err)
+			return false
+		}
+	} else if o.Tenant != "" {
+		add(p+".oauth.tenant", "applies with provider: microsoft")
+	}
+	tokenURL, scope, _ := o.Endpoint(o.RefreshToken.Set(), false)
+	switch {
+	case tokenURL == "":
+		add(p+".oauth.token_url", "is required without a provider (microsoft, google)")
+	default:
+		if err := oauth.CheckTokenURL(tokenURL); err != nil {
+			add(p+".oauth.token_url", "%v", err)
+		}
+	}
+	if o.ClientID == "" {
+		add(p+".oauth.client_id", "is required: the application (client) id of the app registration")
+	}
+	if scope == "" && o.Provider == "" {
+		add(p+".oauth.scope", "is required without a provider (for Microsoft 365: https://outlook.office365.com/.default)")
+	}
+	return ok
+}
+
+// applyOAuthDefaults fills, for a round trip with a token endpoint, the
+// probe's addresses (the mailbox logged in to) and, with a provider, the
+// TLS mode of its mailbox (implicit, 993 and 995) and, for a round trip
+// without an SMTP leg, the provider's submission server (587, STARTTLS)
+// logging in with the same token source (Graph sends with sendMail).
+func (m *Monitor) applyOAuthDefaults() {
+	if m.OAuth == nil {
+		return
+	}
+	k, _ := kinds.Lookup(m.Type)
+	if k.RoundTrip && m.To == "" && strings.Contains(m.User, "@") {
+		m.To = m.User // the probe mailbox is the one logged in to
+	}
+	if k.RoundTrip && m.From == "" {
+		m.From = m.To
+	}
+	p, err := oauth.Preset(m.OAuth.Provider, m.OAuth.Tenant)
+	if err != nil {
+		return
+	}
+	if m.TLS == "" {
+		m.TLS = string(probe.TLSImplicit)
+		if k.Protocol == "smtp" {
+			m.TLS = string(probe.TLSStartTLS)
+		}
+	}
+	if k.RoundTrip && m.SMTP == nil && k.Protocol != "graph" { // Graph sends with sendMail
+		m.SMTP = &Leg{Host: p.SMTP, Port: 587, TLS: string(probe.TLSStartTLS), Auth: "XOAUTH2"}
+	}
+}
+
+// legOAuth says whether the SMTP leg logs in with the monitor's token
+// source: it names an OAuth mechanism and no user of its own.
+func (l *Leg) legOAuth(m *Monitor) bool {
+	a := strings.ToUpper(l.Auth)
+	return m.OAuth != nil && l.User == "" && (a == "XOAUTH2" || a == "OAUTHBEARER")
+}
