@@ -91,6 +91,7 @@ func Discover(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "discover: --ports: %v", err)
 	}
 	if *resolver != "" {
+		o.ResolverAddr = *resolver
 		if o.Resolver, err = discover.NewResolver(*resolver); err != nil {
 			return errorf(env, "discover: %v", err)
 		}

@@ -113,6 +113,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	rollupEvery := fs.Duration("rollup-every", 5*time.Minute, "how often statistics are rolled up for reports")
 	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
 	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
+	dnsServer := fs.String("resolver", "", "the DNS resolver (IP:PORT) of the domain monitors (dnsbl, spf, dmarc, dkim, tls-rpt) that name none (default: the first nameserver of /etc/resolv.conf)")
 	lease := fs.Duration("lease", 15*time.Second, "with --db postgres://: the lease period; a dead node's monitors move to the others within it")
 	var allow egress.Items
 	fs.Var(&allow, "allow-targets", "CIDRs, addresses and host names (*.example.com) that /probe and targets set over the API or web UI may reach, comma-separated or repeated; "+
@@ -218,7 +219,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	}
 	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
 		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits,
-		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every}
+		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every, DNSServer: *dnsServer}
 	if c, ok := st.(store.Cluster); ok {
 		opts.Cluster = c
 		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)

@@ -130,6 +130,13 @@ type Monitor struct {
 	Stat              bool      `yaml:"stat,omitempty" json:"stat,omitempty"`
 	Expect            string    `yaml:"expect,omitempty" json:"expect,omitempty"`
 
+	// The domain-health types (docs/domain-health.md)
+	Domain    string   `yaml:"domain,omitempty" json:"domain,omitempty"`
+	Resolver  string   `yaml:"resolver,omitempty" json:"resolver,omitempty"`
+	Zones     []string `yaml:"zones,omitempty" json:"zones,omitempty"`
+	Selectors []string `yaml:"selectors,omitempty" json:"selectors,omitempty"`
+	IPs       []string `yaml:"ips,omitempty" json:"ips,omitempty"`
+
 	// Round trips
 	SMTP         *Leg     `yaml:"smtp,omitempty" json:"smtp,omitempty"`
 	From         string   `yaml:"from,omitempty" json:"from,omitempty"`

@@ -116,13 +116,16 @@ func ParsePorts(s string) ([]Port, error) {
 
 // Options configure a discovery.
 type Options struct {
-	Ports      []Port        // default: DefaultPorts
-	Timeout    time.Duration // bounds the whole discovery; default 15 s
-	Resolver   *net.Resolver // nil: the system's
-	RootCAs    *x509.CertPool
-	CAFile     string // recorded in the proposed monitors
-	ServerName string // verify certificates for this name (default: the host)
-	EHLOName   string // default: the system's host name
+	Ports    []Port        // default: DefaultPorts
+	Timeout  time.Duration // bounds the whole discovery; default 15 s
+	Resolver *net.Resolver // nil: the system's
+	// ResolverAddr is the resolver's address as given (--resolver),
+	// recorded in the proposed domain monitors; "": theirs is the system's.
+	ResolverAddr string
+	RootCAs      *x509.CertPool
+	CAFile       string // recorded in the proposed monitors
+	ServerName   string // verify certificates for this name (default: the host)
+	EHLOName     string // default: the system's host name
 	// CertWarnDays: a certificate expiring within this many days is a
 	// warning (default 14).
 	CertWarnDays int

@@ -214,6 +214,7 @@ func Proposal(r *Report, o Options) *config.File {
 		}
 		f.Devices = append(f.Devices, d)
 	}
+	domainMonitors(r, o, f)
 	return f
 }
 

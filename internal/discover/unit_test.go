@@ -137,14 +137,7 @@ func TestDiscoverDomainMX(t *testing.T) {
 			t.Errorf("host %s service: %+v", w.name, s)
 		}
 	}
-	var b bytes.Buffer
-	if err := WriteYAML(&b, r, o); err != nil {
-		t.Fatal(err)
-	}
-	f, err := config.Parse("proposal.yaml", b.Bytes())
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
+	f, _ := proposal(t, r, o)
 	if len(f.Devices) != 2 || f.Devices[0].Name != "mx1.example.test" || f.Devices[1].Address != "mx2.example.test" {
 		t.Errorf("devices: %+v", f.Devices)
 	}
@@ -203,17 +196,7 @@ func TestProposal(t *testing.T) {
 	o := Options{Ports: []Port{{"smtp", smtp.Port}, {"imaps", imaps.Port}, {"pop3", closed}}, RootCAs: ca.Pool(),
 		CAFile: caFile, ServerName: "localhost", EHLOName: "monitor.example", InjectionWait: 200 * time.Millisecond}
 	r := Run(context.Background(), "127.0.0.1", o)
-	var b bytes.Buffer
-	if err := WriteYAML(&b, r, o); err != nil {
-		t.Fatal(err)
-	}
-	f, err := config.Parse("proposal.yaml", b.Bytes())
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
-	if errs := f.Validate(); len(errs) > 0 {
-		t.Fatalf("%v\n%s", errs, b.String())
-	}
+	f, b := proposal(t, r, o)
 	if len(f.Devices) != 1 {
 		t.Fatalf("devices: %+v", f.Devices)
 	}

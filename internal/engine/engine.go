@@ -92,6 +92,9 @@ type Options struct {
 	Egress   *egress.Policy
 	Resolver *net.Resolver
 	Timing   config.TimingLimits
+	// DNSServer is the domain monitors' resolver ("IP:PORT", serve
+	// --resolver) where a monitor names none; "": the system's.
+	DNSServer string
 
 	// StoreRefreshToken stores a monitor's refresh token that its token
 	// endpoint rotated, sealed (catalog); nil: kept in memory only.

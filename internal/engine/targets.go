@@ -25,6 +25,9 @@ func (e *Engine) limit(en *entry) {
 // operator's (apply) is not limited.
 func (e *Engine) guard(en *entry) {
 	en.cfg.Resolver = e.o.Resolver
+	if en.cfg.DNSServer == "" {
+		en.cfg.DNSServer = e.o.DNSServer
+	}
 	if en.m.NetworkTarget || en.device.NetworkTarget {
 		en.cfg.Egress = e.o.Egress
 	}

@@ -26,10 +26,10 @@ var bands = [][]string{
 	{"internal/store/..."},
 	{"internal/probe/kinds", "internal/state"},
 	{"internal/probe/roundtrip", "internal/probe/smtpprobe", "internal/probe/pop3probe", "internal/probe/imapprobe",
-		"internal/probe/tcpprobe", "internal/probe/pingprobe", "internal/probe/graphprobe"},
+		"internal/probe/tcpprobe", "internal/probe/pingprobe", "internal/probe/graphprobe", "internal/probe/domainprobe"},
 	{"internal/probe"},
 	{"internal/mail/..."},
-	{"internal/sasl", "internal/oauth", "internal/egress", "internal/hostcmd"},
+	{"internal/sasl", "internal/oauth", "internal/egress", "internal/hostcmd", "internal/dnsq"},
 	{"internal/wire", "internal/keyfile", "internal/gctune", "internal/version"},
 }
 
@@ -71,7 +71,7 @@ var rules = []struct {
 	// monitor types; it must not use them itself.
 	{"internal/alert", "delivery sends e-mail with mail/smtp, not through a monitor type",
 		[]string{"internal/probe/kinds", "internal/probe/roundtrip", "internal/probe/smtpprobe", "internal/probe/pop3probe",
-			"internal/probe/imapprobe", "internal/probe/tcpprobe", "internal/probe/pingprobe"}, true},
+			"internal/probe/imapprobe", "internal/probe/tcpprobe", "internal/probe/pingprobe", "internal/probe/domainprobe"}, true},
 	{"internal/recovery", "recovery actions run what the engine or a test asks, knowing no delivery or configuration",
 		[]string{"internal/engine", "internal/alert", "internal/config"}, false},
 	{"internal/state", "the state machine is a pure function of a result",

@@ -256,6 +256,9 @@ func (f *flags) config(kind probe.Kind, env Env) (probe.Config, error) {
 	if f.mailbox != "" {
 		cfg.MailboxCheck = f.mailboxCheck
 	}
+	if err := f.domain(&cfg, env); err != nil {
+		return cfg, err
+	}
 	if f.timeout.D <= 0 {
 		return cfg, errors.New("--timeout must be positive")
 	}

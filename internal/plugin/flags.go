@@ -19,6 +19,7 @@ type flags struct {
 	host, tls, user, passwordFile, passwordEnv, auth string
 	tokenFile, tokenCommand, ca, serverName          string
 	ehlo, mailbox, mailboxCheck, expect, output      string
+	resolver, zones, selectors, ips, dqsKeyFile      string
 	port                                             int
 	certDays                                         certDays
 	timeout                                          Seconds
@@ -147,7 +148,7 @@ func (f *flags) register(fs *flag.FlagSet) []option {
 	num := func(p *int) flag.Value { return (*portValue)(p) }
 
 	const conn, thr, auth, tlsG, proto, out, rt = "connection", "thresholds", "login", "TLS", "protocol", "output", "round trips"
-	add(option{"H", "host", []string{"hostname"}, "HOST", "host name or IP address of the server (required)", conn}, str(&f.host, ""))
+	add(option{"H", "host", []string{"hostname", "domain"}, "HOST", "host name or IP address of the server (required); the domain types take --domain", conn}, str(&f.host, ""))
 	add(option{"p", "port", nil, "PORT", "TCP port (default by type and TLS mode: " + defaultPorts() + ")", conn}, num(&f.port))
 	f.timeout.D = probe.DefaultTimeout
 	add(option{"t", "timeout", nil, "SECONDS", "the test's maximum duration, one deadline (default 10; round trips 60)", conn}, &f.timeout)
@@ -182,6 +183,13 @@ func (f *flags) register(fs *flag.FlagSet) []option {
 	add(option{"", "mailbox", nil, "NAME", "imap: check this mailbox after login", proto}, str(&f.mailbox, ""))
 	add(option{"", "mailbox-check", nil, "HOW", "imap: status (default) or select (read-only EXAMINE)", proto}, str(&f.mailboxCheck, "status"))
 	add(option{"", "stat", nil, "", "pop3: STAT after login", proto}, boolean(&f.stat))
+
+	const dom = "domain health"
+	add(option{"", "resolver", nil, "IP:PORT", "the DNS resolver of the domain types (default: the first nameserver of /etc/resolv.conf); dane needs a validating one", dom}, str(&f.resolver, ""))
+	add(option{"", "zones", nil, "Z1,Z2", "dnsbl: the blocklist zones (default: the documented set); domain:ZONE is a domain list", dom}, str(&f.zones, ""))
+	add(option{"", "selector", []string{"selectors"}, "S1,S2", "dkim: the selectors to check", dom}, str(&f.selectors, ""))
+	add(option{"", "ips", nil, "IP1,IP2", "spf: the sending addresses the record must authorise", dom}, str(&f.ips, ""))
+	add(option{"", "dqs-key-file", nil, "FILE", "dnsbl: read a Spamhaus DQS key from this file's first line", dom}, str(&f.dqsKeyFile, ""))
 
 	add(option{"", "output", nil, "FORMAT", "nagios (default), json or text", out}, str(&f.output, "nagios"))
 	add(option{"v", "verbose", nil, "", "add the conversation (redacted) to the output, after the status line", out}, boolean(&f.verbose))

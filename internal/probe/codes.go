@@ -21,6 +21,15 @@ const (
 	SendRejected      Code = "send_rejected"
 	NotDelivered      Code = "not_delivered"
 	DeliveredToJunk   Code = "delivered_to_junk"
+
+	// The domain-health monitors (docs/domain-health.md).
+	Listed         Code = "listed"
+	LookupRefused  Code = "lookup_refused"
+	RecordMissing  Code = "record_missing"
+	RecordInvalid  Code = "record_invalid"
+	PolicyMismatch Code = "policy_mismatch"
+	TLSAMismatch   Code = "tlsa_mismatch"
+	DNSSECInvalid  Code = "dnssec_invalid"
 )
 
 var messages = map[Code]string{
@@ -39,6 +48,13 @@ var messages = map[Code]string{
 	SendRejected:      "The SMTP server refused the probe message",
 	NotDelivered:      "The probe message did not arrive before the test expired",
 	DeliveredToJunk:   "The probe message arrived in the junk folder",
+	Listed:            "The address or domain is on a blocklist",
+	LookupRefused:     "The blocklist refused to answer the query",
+	RecordMissing:     "A DNS record the domain needs is missing",
+	RecordInvalid:     "A DNS record of the domain is malformed or weak",
+	PolicyMismatch:    "The domain's policy does not cover what it should",
+	TLSAMismatch:      "No TLSA record matches the certificate the server presents",
+	DNSSECInvalid:     "The DNSSEC signatures of the answer do not validate",
 }
 
 // Message is the text shown to people for the code.
@@ -53,5 +69,6 @@ func (c Code) Message() string {
 func Codes() []Code {
 	return []Code{ConfigMissing, DNSFailed, ConnectFailed, Timeout, Disconnected,
 		ProtocolViolation, ServiceError, TLSUnavailable, TLSFailed, CertInvalid,
-		AuthFailed, AuthUnsupported, SendRejected, NotDelivered, DeliveredToJunk}
+		AuthFailed, AuthUnsupported, SendRejected, NotDelivered, DeliveredToJunk,
+		Listed, LookupRefused, RecordMissing, RecordInvalid, PolicyMismatch, TLSAMismatch, DNSSECInvalid}
 }

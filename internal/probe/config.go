@@ -75,6 +75,15 @@ type Config struct {
 	Stat         bool   // pop3: STAT after login
 	Expect       string // tcp: text the banner must contain
 
+	// The domain-health types (package domainprobe): Host is the domain,
+	// or for dnsbl, rdns and dane the address or host.
+	Domain    string   // spf, dmarc, dkim, tls-rpt: the domain; "" the host
+	DNSServer string   // resolver: the DNS resolver, "IP:PORT"; "" the system's (never in a test)
+	Zones     []string // dnsbl: the blocklist zones; none: the default set
+	Selectors []string // dkim: the selectors to check
+	IPs       []string // spf: the sending addresses the record must cover
+	DQSKey    Password // dnsbl: a Spamhaus DQS key, for the Spamhaus zones
+
 	// Round trips (pop3-roundtrip, imap-roundtrip): the fields above are
 	// the mailbox leg; these add the sending leg and the probe message.
 	SMTP            *Config       // the SMTP leg; its Host defaults to Host

@@ -22,6 +22,7 @@ func (t *Trace) Secrets() *wire.Secrets { return t.Transcript.Secrets() }
 func (t *Trace) AddSecrets(cfg *Config) {
 	s := t.Secrets()
 	s.Add(string(cfg.Password))
+	s.Add(string(cfg.DQSKey))
 	if cfg.SMTP != nil {
 		s.Add(string(cfg.SMTP.Password))
 	}

@@ -64,6 +64,12 @@ func TestFormAddsEachType(t *testing.T) {
 		"imap":           {"tls": {"starttls-optional"}, "user": {"u"}, "password": {"pw"}, "mailbox": {"INBOX"}},
 		"tcp":            {"port": {"22"}},
 		"ping":           {},
+		"dnsbl":          {"zones": {"bl.example.test, domain:dbl.example.test"}},
+		"spf":            {"domain": {"example.test"}, "ips": {"192.0.2.1"}},
+		"dmarc":          {"domain": {"example.test"}},
+		"dkim":           {"domain": {"example.test"}, "selectors": {"s1, s2"}},
+		"tls-rpt":        {"domain": {"example.test"}},
+		"rdns":           {},
 		"pop3-roundtrip": {"user": {"u"}, "password": {"pw"}, "allow_plaintext_auth": {"on"}, "from": {"a@example.com"}, "to": {"b@example.com"}},
 		"imap-roundtrip": {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}, "from": {"a@example.com"}, "to": {"b@example.com"}, "smtp.tls": {"starttls"}, "smtp.port": {"587"}},
 		// The fixture's --allow-targets lists the device's loopback address

@@ -14,6 +14,7 @@ import (
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/domainprobe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -76,6 +77,7 @@ type formData struct {
 // shown at the top.
 var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user", "password", "auth", "servername",
 	"insecure_skip_verify", "allow_plaintext_auth", "cert_warn_days", "ehlo", "mailbox", "stat", "expect",
+	"domain", "resolver", "zones", "selectors", "ips",
 	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "smtp.servername",
 	"smtp.insecure_skip_verify", "smtp.allow_plaintext_auth", "from", "to", "poll_interval",
 	"timing.max_duration", "timing.up_every", "timing.down_every", "timing.lost_every", "timing.warn_rtt",
@@ -206,6 +208,11 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 	set("mailbox", m.Mailbox)
 	b("stat", m.Stat)
 	set("expect", m.Expect)
+	set("domain", m.Domain)
+	set("resolver", m.Resolver)
+	set("zones", strings.Join(m.Zones, ", "))
+	set("selectors", strings.Join(m.Selectors, ", "))
+	set("ips", strings.Join(m.IPs, ", "))
 	if m.SMTP != nil {
 		set("smtp.host", m.SMTP.Host)
 		set("smtp.port", strconv.Itoa(m.SMTP.Port))
@@ -305,6 +312,9 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	m.Mailbox = get("mailbox")
 	m.Stat = flag("stat")
 	m.Expect = get("expect")
+	m.Domain = get("domain")
+	m.Resolver = get("resolver")
+	m.Zones, m.Selectors, m.IPs = domainprobe.SplitList(get("zones")), domainprobe.SplitList(get("selectors")), domainprobe.SplitList(get("ips"))
 	m.OAuth = readOAuth(get)
 	baseSMTP := m.SMTP
 	m.SMTP = nil

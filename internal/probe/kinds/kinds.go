@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/domainprobe"
 	"github.com/mailmon/mailmon/internal/probe/graphprobe"
 	"github.com/mailmon/mailmon/internal/probe/imapprobe"
 	"github.com/mailmon/mailmon/internal/probe/pingprobe"
@@ -31,6 +32,12 @@ var table = sync.OnceValue(func() []probe.Kind {
 		roundtrip.IMAPKind(),
 		graphprobe.Kind(),
 		roundtrip.GraphKind(),
+		domainprobe.DNSBLKind(),
+		domainprobe.SPFKind(),
+		domainprobe.DMARCKind(),
+		domainprobe.DKIMKind(),
+		domainprobe.TLSRPTKind(),
+		domainprobe.RDNSKind(),
 	}
 })
 

@@ -92,3 +92,7 @@ func haveIPv6Loopback() bool {
 // errAddrInUse tells a lost race for a port (retry with new ports) from a
 // real configuration problem.
 var errAddrInUse = errors.New("a port was taken between the check and the daemon's bind")
+
+// FreePorts picks n distinct ports >= 20000, outside the ephemeral range,
+// free on 127.0.0.1 right now: for the other real-server harnesses.
+func FreePorts(n int) ([]int, error) { return freePorts(n, false) }

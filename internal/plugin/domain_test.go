@@ -1,0 +1,60 @@
+package plugin
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mailmon/mailmon/internal/testutil/realdns"
+)
+
+// TestDomainTypes: the domain types through "mailmon check", Nagios and
+// JSON, against NSD and a validating unbound.
+func TestDomainTypes(t *testing.T) {
+	s := realdns.Start(t,
+		realdns.Zone{Name: "example.test", Records: `
+@ TXT "v=spf1 ip4:192.0.2.0/24 -all"
+weak TXT "v=spf1 +all"
+_dmarc TXT "v=DMARC1; p=none"
+`},
+		realdns.Zone{Name: "bl.test", Unsigned: true, Records: "2.2.0.192 A 127.0.0.2\n"},
+	)
+	res := []string{"--resolver", s.Resolver}
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		line string
+	}{
+		{"spf ok", []string{"spf", "--domain", "example.test", "--ips", "192.0.2.9"}, 0, "OK"},
+		{"spf not covering", []string{"spf", "--domain", "example.test", "--ips", "198.51.100.1"}, 2, "policy_mismatch"},
+		{"spf weak", []string{"spf", "--domain", "weak.example.test"}, 2, "record_invalid"},
+		{"dmarc none", []string{"dmarc", "--domain", "example.test"}, 1, "policy_mismatch"},
+		{"dnsbl listed", []string{"dnsbl", "--host", "192.0.2.2", "--zones", "bl.test"}, 2, "listed"},
+		{"dnsbl clean", []string{"dnsbl", "-H", "192.0.2.1", "--zones", "bl.test"}, 0, "OK"},
+		{"dkim without selector", []string{"dkim", "--domain", "example.test"}, 3, "selectors"},
+		{"bad resolver", []string{"spf", "--domain", "example.test", "--resolver", "dns.example"}, 3, "IP:PORT"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), res...)
+			if c.name == "bad resolver" {
+				args = c.args
+			}
+			code, out, errOut := run(t, nil, args...)
+			if code != c.code || !strings.Contains(out+errOut, c.line) {
+				t.Errorf("exit %d, want %d with %q:\n%s%s", code, c.code, c.line, out, errOut)
+			}
+		})
+	}
+	code, out, _ := run(t, nil, append([]string{"dnsbl", "--host", "192.0.2.2", "--zones", "bl.test", "--output", "json"}, res...)...)
+	var r struct {
+		Status string `json:"status"`
+		Error  struct {
+			Code string `json:"code"`
+		} `json:"error"`
+		Details map[string]any `json:"details"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 2 || r.Status != "down" || r.Error.Code != "listed" || r.Details["findings"] == nil {
+		t.Errorf("json: %d %v %+v\n%s", code, err, r, out)
+	}
+}
