@@ -10,7 +10,7 @@ import (
 // at its line and column, with the fix where there is one.
 func TestYAMLMessages(t *testing.T) {
 	const dev = "devices:\n  - name: mail1\n    address: mail1.example.com\n    monitors:\n"
-	monitorKeys := "valid keys: name, type, enabled, store_stats, port, tls, user, password, auth, oauth_token_file, oauth_token_command, oauth, allow_plaintext_auth, ca, servername, insecure_skip_verify, cert_warn_days, ehlo, mailbox, mailbox_check, stat, expect, smtp, from, to, poll_interval, stale_after, timing, notify, recovery, depends_on, maintenance, locations"
+	monitorKeys := "valid keys: name, type, enabled, store_stats, port, tls, user, password, auth, oauth_token_file, oauth_token_command, oauth, allow_plaintext_auth, ca, servername, insecure_skip_verify, cert_warn_days, ehlo, mailbox, mailbox_check, stat, expect, domain, resolver, zones, selectors, ips, smtp, from, to, poll_interval, stale_after, timing, notify, recovery, depends_on, maintenance, locations"
 	for _, tc := range []struct {
 		name, yaml string
 		want       []string // each a whole line of the report
@@ -47,7 +47,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"a key given twice", dev + "      - name: a\n        type: smtp\n        name: b\n",
 			[]string{`x.yaml:7:9: devices[0].monitors[0].name: is given twice (first on line 5)`}, nil},
 		{"bad type", dev + "      - {name: a, type: smpt}\n",
-			[]string{`x.yaml:5:19: devices[0].monitors[0].type: "smpt" is not one of smtp, pop3, imap, tcp, ping, pop3-roundtrip, imap-roundtrip, graph, graph-roundtrip; did you mean "smtp"?`}, nil},
+			[]string{`x.yaml:5:19: devices[0].monitors[0].type: "smpt" is not one of smtp, pop3, imap, tcp, ping, pop3-roundtrip, imap-roundtrip, graph, graph-roundtrip, dnsbl, spf, dmarc, dkim, tls-rpt, rdns; did you mean "smtp"?`}, nil},
 		{"bad TLS mode", dev + "      - {name: a, type: imap, tls: STARTTLS}\n",
 			[]string{`x.yaml:5:31: devices[0].monitors[0].tls: "STARTTLS" is not one of none, starttls-optional, starttls, implicit; did you mean "starttls"?`}, nil},
 		{"misspelt mechanism", dev + "      - {name: a, type: imap, tls: implicit, user: u, password: x, auth: PLIAN}\n",
