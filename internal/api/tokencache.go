@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -25,13 +26,16 @@ type tokenCache struct {
 }
 
 type tokenEntry struct {
-	id    int64
-	until time.Time
+	id      int64
+	name    string
+	scopes  catalog.Scopes
+	expires time.Time // zero: never
+	until   time.Time
 }
 
-// check says whether the token with this hash is valid, from the cache or
-// the store, and records its use.
-func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now time.Time) bool {
+// check returns the token with this hash, from the cache or the store, and
+// records its use; false if there is none.
+func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now time.Time) (tokenEntry, bool) {
 	c.mu.Lock()
 	if c.valid == nil {
 		c.valid, c.touched = map[string]tokenEntry{}, map[int64]time.Time{}
@@ -44,9 +48,12 @@ func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now
 			c.mu.Lock()
 			delete(c.valid, hash)
 			c.mu.Unlock()
-			return false
+			return tokenEntry{}, false
 		}
-		e = tokenEntry{id: t.ID, until: now.Add(tokenTTL)}
+		// A scope this version does not know gives nothing; no known
+		// scope at all, nothing either.
+		scopes, _ := catalog.ParseScopes(t.Scopes)
+		e = tokenEntry{id: t.ID, name: t.Name, scopes: scopes, expires: t.Expires, until: now.Add(tokenTTL)}
 		c.mu.Lock()
 		if len(c.valid) >= tokenCap {
 			for h, old := range c.valid {
@@ -70,5 +77,5 @@ func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now
 	if touch {
 		st.TouchToken(context.WithoutCancel(ctx), e.id, now)
 	}
-	return true
+	return e, true
 }

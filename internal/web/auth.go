@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -50,8 +51,9 @@ func CheckPassword(pw string) error {
 	return nil
 }
 
-// AddUser creates a login (mailmon user add, the demo's admin).
-func AddUser(ctx context.Context, st store.Store, name, password string, cost int) (*store.User, error) {
+// AddUser creates a login with a role (mailmon user add, the users page,
+// the demo's admin), as o (an admin, or the operator on the host).
+func AddUser(ctx context.Context, cat *catalog.Catalog, o catalog.Origin, name, password string, role catalog.Role, cost int) (*store.User, error) {
 	if n := utf8.RuneCountInString(name); n < 1 || n > 64 || strings.ContainsAny(name, " \t\r\n") {
 		return nil, errors.New("a user name is 1 to 64 characters without spaces")
 	}
@@ -65,8 +67,8 @@ func AddUser(ctx context.Context, st store.Store, name, password string, cost in
 	if err != nil {
 		return nil, err
 	}
-	u := &store.User{Name: name, Hash: string(h)}
-	if err := st.PutUser(ctx, u); err != nil {
+	u := &store.User{Name: name, Hash: string(h), Role: string(role)}
+	if err := cat.PutUser(ctx, o, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, fmt.Errorf("user %q exists", name)
 		}
@@ -76,8 +78,8 @@ func AddUser(ctx context.Context, st store.Store, name, password string, cost in
 }
 
 // SetPassword replaces a user's password and ends the user's sessions but
-// keep ("" ends them all).
-func SetPassword(ctx context.Context, st store.Store, u *store.User, password, keep string, cost int) error {
+// keep ("" ends them all), as o (the user, or the operator on the host).
+func SetPassword(ctx context.Context, cat *catalog.Catalog, o catalog.Origin, u *store.User, password, keep string, cost int) error {
 	if err := CheckPassword(password); err != nil {
 		return err
 	}
@@ -86,10 +88,10 @@ func SetPassword(ctx context.Context, st store.Store, u *store.User, password, k
 		return err
 	}
 	u.Hash = string(h)
-	if err := st.PutUser(ctx, u); err != nil {
+	if err := cat.PutUser(ctx, o, u); err != nil {
 		return err
 	}
-	return st.DeleteSessions(ctx, u.ID, keep)
+	return cat.Store.DeleteSessions(ctx, u.ID, keep)
 }
 
 func costOr(c int) int {
@@ -265,7 +267,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	if pw != again {
 		return fail("The new passwords differ.")
 	}
-	if err := SetPassword(r.Context(), s.Store, c.user, pw, c.session.Hash, s.BcryptCost); err != nil {
+	if err := SetPassword(r.Context(), s.Catalog, c.origin, c.user, pw, c.session.Hash, s.BcryptCost); err != nil {
 		return fail(err.Error())
 	}
 	s.render(w, c, http.StatusOK, "password", "Change password", passwordData{Done: "The password is changed; your other sessions are logged out."})

@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"network targets":       networkTargets,
 		"batch":                 batch,
 		"batch panic":           batchPanic,
+		"teams":                 teams,
+		"audit":                 audit,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
