@@ -105,6 +105,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	rollupEvery := fs.Duration("rollup-every", 5*time.Minute, "how often statistics are rolled up for reports")
+	auditRetention := fs.String("audit-retention", "365d", "how long the audit log (who changed what) is kept, e.g. 365d or 2160h")
 	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
 	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
 	lease := fs.Duration("lease", 15*time.Second, "with --db postgres://: the lease period; a dead node's monitors move to the others within it")
@@ -186,7 +187,11 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		host, _ := os.Hostname()
 		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
+	keepAudit, err := catalog.ParseLifetime(*auditRetention)
+	if err != nil {
+		return errorf(env, "serve: --audit-retention: %v", err)
+	}
+	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery, AuditRetention: keepAudit,
 		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits}
 	if c, ok := st.(store.Cluster); ok {
 		opts.Cluster = c

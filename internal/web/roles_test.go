@@ -161,3 +161,25 @@ func between(s, from, to string) string {
 	s, _, _ = strings.Cut(s, to)
 	return s
 }
+
+// TestFormSaveIsAudited: a change made with a form names the session's
+// user and address, and never the secret the form sent.
+func TestFormSaveIsAudited(t *testing.T) {
+	f := newFixture(t, false)
+	b := f.loggedIn(t)
+	b.get(t, "/credentials")
+	const secret = "F0rmSecretPassw0rd"
+	code, body, _ := b.post(t, "/credentials", url.Values{"name": {"ops"}, "user": {"root"}, "password": {secret},
+		"known_host": {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("save: %d %.300s", code, body)
+	}
+	es, _, err := f.st.Audit(context.Background(), store.AuditFilter{Kind: "credential"})
+	if err != nil || len(es) != 1 || es[0].Actor != "admin" || es[0].ActorKind != "user" || es[0].Address != "127.0.0.1" || es[0].Action != "created" {
+		t.Fatalf("entries: %+v %v", es, err)
+	}
+	_, page := b.get(t, "/audit?kind=credential")
+	if !strings.Contains(page, `data-name="ops"`) || !strings.Contains(page, "<code>password</code>: changed") || strings.Contains(page, secret) {
+		t.Errorf("the audit page: %.2000s", page)
+	}
+}
