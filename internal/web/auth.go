@@ -214,7 +214,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		s.limiter.loginFailed(keys, now)
 		return again(http.StatusUnauthorized, "The user name or the password is wrong.")
 	}
+	if u.TOTPSecret != "" {
+		// A second factor first (twofactor.go); the failures are forgiven
+		// only once its code is right too, so that the password, once
+		// guessed, cannot reset the count of guessed codes.
+		return s.askCode(w, r, c, u, next, "", http.StatusOK)
+	}
 	s.limiter.loginOK(keys)
+	return s.startSession(w, r, u, next)
+}
+
+// startSession logs u in: a new session replaces the browser's old one.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *store.User, next string) error {
+	now := s.Now()
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		s.Store.DeleteSession(r.Context(), hashID(old.Value)) // a new session replaces the browser's old one
 	}

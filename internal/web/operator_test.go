@@ -40,6 +40,8 @@ var webWriteTakes = map[string]string{
 	"POST /users/{id}/role":           "-a role's name",
 	"POST /tokens":                    "-a token's name, scopes and lifetime",
 	"POST /tokens/{id}/delete":        "-deletes",
+	"POST /login/code":                "-a login's second factor",
+	"POST /2fa":                       "-a second factor's secret and code",
 }
 
 // TestEveryFormRefusesCommandsAndPaths walks the UI's route table: every

@@ -51,6 +51,10 @@ type Server struct {
 	// Heartbeat is how often an idle event stream gets a comment and its
 	// session is checked again (default 15 s).
 	Heartbeat time.Duration
+	// TwoFactorRoles are the roles whose local logins must use a second
+	// factor (serve --require-2fa): such a user enrols at their next
+	// login and can do nothing else first.
+	TwoFactorRoles []catalog.Role
 
 	once       sync.Once
 	pages      map[string]*template.Template
@@ -58,6 +62,7 @@ type Server struct {
 	noSuchUser noSuchUser
 
 	mu       sync.Mutex
+	pending  map[string]pendingLogin               // logins waiting for a second factor, by cookie hash
 	streams  map[string]map[int]context.CancelFunc // live streams by session hash
 	nstreams int                                   // live streams of all sessions
 	nextID   int
@@ -96,6 +101,9 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/static/{file}", Public: true, handler: s.static},
 		{Method: "GET", Path: "/login", Public: true, handler: s.loginPage},
 		{Method: "POST", Path: "/login", Public: true, handler: s.login},
+		{Method: "POST", Path: "/login/code", Public: true, handler: s.loginCode},
+		{Method: "GET", Path: "/2fa", Role: catalog.Viewer, handler: s.twoFactorPage},
+		{Method: "POST", Path: "/2fa", Role: catalog.Viewer, handler: s.enrol},
 		{Method: "POST", Path: "/logout", Role: catalog.Viewer, handler: s.logout},
 		{Method: "GET", Path: "/password", Role: catalog.Viewer, handler: s.passwordPage},
 		{Method: "POST", Path: "/password", Role: catalog.Viewer, handler: s.changePassword},
@@ -169,6 +177,7 @@ func (s *Server) init() {
 		}
 		s.limiter = newLimiter()
 		s.streams = map[string]map[int]context.CancelFunc{}
+		s.pending = map[string]pendingLogin{}
 		s.pages = parsePages()
 	})
 }
@@ -237,6 +246,14 @@ func (s *Server) wrap(rt Route) http.Handler {
 			c.origin = catalog.Network.As(catalog.User(u.Name, c.role(), r.RemoteAddr))
 			if rt.Method != "GET" && rt.Method != "HEAD" && !s.csrfOK(r, se) {
 				s.fail(w, r, c, httpError{http.StatusForbidden, "the form is out of date (CSRF token missing or wrong): reload the page and try again"})
+				return
+			}
+			if s.mustEnrol(u) && rt.Path != "/2fa" && rt.Path != "/logout" && rt.Path != "/events" {
+				if rt.Method == "GET" {
+					http.Redirect(w, r, "/2fa", http.StatusSeeOther)
+					return
+				}
+				s.fail(w, r, c, httpError{http.StatusForbidden, "set up your two-factor login first"})
 				return
 			}
 			if !c.role().Allows(rt.Role) {

@@ -282,7 +282,7 @@ func TestPublicRoutesAreFew(t *testing.T) {
 			public = append(public, rt.Method+" "+rt.Path)
 		}
 	}
-	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login" {
+	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login, POST /login/code" {
 		t.Errorf("public routes: %s", got)
 	}
 }

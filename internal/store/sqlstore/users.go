@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -13,34 +14,49 @@ import (
 func (s *Store) PutUser(ctx context.Context, u *store.User) error {
 	t := now()
 	if u.ID == 0 {
-		if err := s.w.QueryRow(ctx, `INSERT INTO users(name, hash, role, totp_secret, totp_step, recovery_codes, external, created_ms, updated_ms)
+		if err := s.w.QueryRow(ctx, `INSERT INTO users(name, hash, role, secrets, totp_step, recovery_codes, external, created_ms, updated_ms)
 			VALUES(?,?,?,?,?,?,?,?,?) RETURNING id`,
-			u.Name, u.Hash, u.Role, u.TOTPSecret, u.TOTPStep, strings.Join(u.RecoveryCodes, ","), u.External, ms(t), ms(t)).Scan(&u.ID); err != nil {
+			u.Name, u.Hash, u.Role, userSecrets(u), u.TOTPStep, strings.Join(u.RecoveryCodes, ","), u.External, ms(t), ms(t)).Scan(&u.ID); err != nil {
 			return s.conflict(err)
 		}
 		u.Created, u.Updated = t, t
 		return nil
 	}
-	if err := s.conflict(affected(s.w.Exec(ctx, `UPDATE users SET name=?, hash=?, role=?, totp_secret=?, totp_step=?, recovery_codes=?, external=?, updated_ms=? WHERE id=?`,
-		u.Name, u.Hash, u.Role, u.TOTPSecret, u.TOTPStep, strings.Join(u.RecoveryCodes, ","), u.External, ms(t), u.ID))); err != nil {
+	if err := s.conflict(affected(s.w.Exec(ctx, `UPDATE users SET name=?, hash=?, role=?, secrets=?, totp_step=?, recovery_codes=?, external=?, updated_ms=? WHERE id=?`,
+		u.Name, u.Hash, u.Role, userSecrets(u), u.TOTPStep, strings.Join(u.RecoveryCodes, ","), u.External, ms(t), u.ID))); err != nil {
 		return err
 	}
 	u.Updated = t
 	return nil
 }
 
-var users = named[store.User]{"users", `id, name, hash, role, totp_secret, totp_step, recovery_codes, external, created_ms, updated_ms`, scanUser}
+var users = named[store.User]{"users", `id, name, hash, role, secrets, totp_step, recovery_codes, external, created_ms, updated_ms`, scanUser}
 
 func scanUser(sc Row) (store.User, error) {
 	var u store.User
 	var c, up int64
 	var codes string
-	if err := sc.Scan(&u.ID, &u.Name, &u.Hash, &u.Role, &u.TOTPSecret, &u.TOTPStep, &codes, &u.External, &c, &up); err != nil {
+	var secrets string
+	if err := sc.Scan(&u.ID, &u.Name, &u.Hash, &u.Role, &secrets, &u.TOTPStep, &codes, &u.External, &c, &up); err != nil {
 		return u, notFound(err)
 	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(secrets), &m); err != nil {
+		return u, err
+	}
+	u.TOTPSecret = m["totp"]
 	u.RecoveryCodes = splitList(codes)
 	u.Created, u.Updated = fromMS(c), fromMS(up)
 	return u, nil
+}
+
+// userSecrets is a user's secrets column: its sealed TOTP secret, kept
+// as the other tables' secrets so that a key rotation reseals it.
+func userSecrets(u *store.User) string {
+	if u.TOTPSecret == "" {
+		return "{}"
+	}
+	return secretsJSON(map[string]string{"totp": u.TOTPSecret})
 }
 
 // splitList is a comma-separated column as a list ("": none).

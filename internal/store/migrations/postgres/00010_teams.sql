@@ -3,7 +3,7 @@
 -- single sign-on subjects, token scopes and expiry, the audit log. Users and
 -- tokens from before keep what they could do (admin, every scope).
 ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
-ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN secrets TEXT NOT NULL DEFAULT '{}';  -- {"totp": sealed}
 ALTER TABLE users ADD COLUMN totp_step BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN external TEXT NOT NULL DEFAULT '';
@@ -33,5 +33,5 @@ ALTER TABLE tokens DROP COLUMN scopes;
 ALTER TABLE users DROP COLUMN external;
 ALTER TABLE users DROP COLUMN recovery_codes;
 ALTER TABLE users DROP COLUMN totp_step;
-ALTER TABLE users DROP COLUMN totp_secret;
+ALTER TABLE users DROP COLUMN secrets;
 ALTER TABLE users DROP COLUMN role;

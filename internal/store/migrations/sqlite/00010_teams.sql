@@ -1,12 +1,12 @@
 -- +goose Up
 -- A team's mailmon (docs/teams.md): a user's role, its second factor
--- (a TOTP secret sealed with the storage key, the last time step used, the
+-- (a TOTP secret sealed with the storage key, in secrets as the other tables' so that a key rotation reseals it, the last time step used, the
 -- recovery codes' hashes) and, for a login made by single sign-on, the
 -- identity provider's subject; a token's scopes and expiry; the audit log.
 -- Users and tokens from before this version keep what they could do: every
 -- user is an admin, every token has every scope.
 ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
-ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN secrets TEXT NOT NULL DEFAULT '{}';  -- {"totp": sealed}
 ALTER TABLE users ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN external TEXT NOT NULL DEFAULT '';
@@ -38,5 +38,5 @@ ALTER TABLE tokens DROP COLUMN scopes;
 ALTER TABLE users DROP COLUMN external;
 ALTER TABLE users DROP COLUMN recovery_codes;
 ALTER TABLE users DROP COLUMN totp_step;
-ALTER TABLE users DROP COLUMN totp_secret;
+ALTER TABLE users DROP COLUMN secrets;
 ALTER TABLE users DROP COLUMN role;
