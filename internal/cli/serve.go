@@ -106,6 +106,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	rollupEvery := fs.Duration("rollup-every", 5*time.Minute, "how often statistics are rolled up for reports")
 	auditRetention := fs.String("audit-retention", "365d", "how long the audit log (who changed what) is kept, e.g. 365d or 2160h")
+	sso := ssoFlags(fs)
 	require2FA := fs.String("require-2fa", "", "roles whose local logins must use a second factor (TOTP), comma-separated, e.g. admin,editor: such a user enrols at their next login")
 	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
 	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
@@ -192,6 +193,10 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "serve: --audit-retention: %v", err)
 	}
+	single, err := sso.build(env, url)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
 	var twoFactor []catalog.Role
 	for _, r := range strings.Split(*require2FA, ",") {
 		if r = strings.TrimSpace(r); r != "" {
@@ -215,7 +220,8 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())
-	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != "", TwoFactorRoles: twoFactor}).Register(mux)
+	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != "", TwoFactorRoles: twoFactor,
+		SSO: single, NoLocalLogins: !sso.localLogins}).Register(mux)
 	if *demoMode {
 		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {

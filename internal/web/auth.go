@@ -165,6 +165,13 @@ func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
 
 type loginData struct {
 	Next, Name, Error, Token string
+	// SSO offers single sign-on; Local the form of a local login.
+	SSO, Local bool
+}
+
+// loginForm is what the login page shows.
+func (s *Server) loginForm(next, name, msg, tok string) loginData {
+	return loginData{Next: next, Name: name, Error: msg, Token: tok, SSO: s.SSO != nil, Local: !s.NoLocalLogins}
 }
 
 // safeNext keeps a redirect after login on this site.
@@ -183,7 +190,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	tok := randomToken()
 	http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
-	s.render(w, c, http.StatusOK, "login", "Log in", loginData{Next: safeNext(r.URL.Query().Get("next")), Token: tok})
+	s.render(w, c, http.StatusOK, "login", "Log in", s.loginForm(safeNext(r.URL.Query().Get("next")), "", "", tok))
 	return nil
 }
 
@@ -197,8 +204,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	again := func(status int, msg string) error {
 		tok := randomToken()
 		http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
-		s.render(w, c, status, "login", "Log in", loginData{Next: next, Name: name, Error: msg, Token: tok})
+		s.render(w, c, status, "login", "Log in", s.loginForm(next, name, msg, tok))
 		return nil
+	}
+	if s.NoLocalLogins {
+		return again(http.StatusForbidden, "Local logins are off: log in with single sign-on.")
 	}
 	now := s.Now()
 	keys := loginKeysOf(name, r.RemoteAddr)

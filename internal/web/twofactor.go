@@ -44,6 +44,20 @@ type pendingLogin struct {
 	until  time.Time
 }
 
+func (p pendingLogin) expires() time.Time { return p.until }
+
+// putPending adds a login under way to m (held under s.mu), dropping
+// those whose time is past: a browser that never finishes leaves
+// nothing behind for long.
+func putPending[T interface{ expires() time.Time }](m map[string]T, key string, v T, now time.Time) {
+	for k, x := range m {
+		if now.After(x.expires()) {
+			delete(m, k)
+		}
+	}
+	m[key] = v
+}
+
 // mustEnrol says whether u must set up a second factor before anything
 // else: their role needs one, and their login is local.
 func (s *Server) mustEnrol(u *store.User) bool {
@@ -63,12 +77,7 @@ func (s *Server) askCode(w http.ResponseWriter, r *http.Request, c *call, u *sto
 		id := randomToken()
 		s.mu.Lock()
 		now := s.Now()
-		for k, p := range s.pending {
-			if now.After(p.until) {
-				delete(s.pending, k)
-			}
-		}
-		s.pending[hashID(id)] = pendingLogin{userID: u.ID, next: next, until: now.Add(pendingFor)}
+		putPending(s.pending, hashID(id), pendingLogin{userID: u.ID, next: next, until: now.Add(pendingFor)}, now)
 		s.mu.Unlock()
 		http.SetCookie(w, s.cookie(pendingCookie, id, int(pendingFor.Seconds())))
 	}

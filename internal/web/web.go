@@ -55,17 +55,22 @@ type Server struct {
 	// factor (serve --require-2fa): such a user enrols at their next
 	// login and can do nothing else first.
 	TwoFactorRoles []catalog.Role
+	// SSO is single sign-on by OpenID Connect (nil: none); NoLocalLogins
+	// turns the local logins (name and password) off.
+	SSO           *SSO
+	NoLocalLogins bool
 
 	once       sync.Once
 	pages      map[string]*template.Template
 	limiter    *limiter
 	noSuchUser noSuchUser
 
-	mu       sync.Mutex
-	pending  map[string]pendingLogin               // logins waiting for a second factor, by cookie hash
-	streams  map[string]map[int]context.CancelFunc // live streams by session hash
-	nstreams int                                   // live streams of all sessions
-	nextID   int
+	mu         sync.Mutex
+	pending    map[string]pendingLogin               // logins waiting for a second factor, by cookie hash
+	ssoPending map[string]ssoPending                 // single sign-on logins under way, by cookie hash
+	streams    map[string]map[int]context.CancelFunc // live streams by session hash
+	nstreams   int                                   // live streams of all sessions
+	nextID     int
 }
 
 // Route is one route of the UI. The router is built from Routes, and the
@@ -102,6 +107,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/login", Public: true, handler: s.loginPage},
 		{Method: "POST", Path: "/login", Public: true, handler: s.login},
 		{Method: "POST", Path: "/login/code", Public: true, handler: s.loginCode},
+		{Method: "GET", Path: "/login/oidc", Public: true, handler: s.ssoStart},
+		{Method: "GET", Path: "/login/oidc/callback", Public: true, handler: s.ssoCallback},
 		{Method: "GET", Path: "/2fa", Role: catalog.Viewer, handler: s.twoFactorPage},
 		{Method: "POST", Path: "/2fa", Role: catalog.Viewer, handler: s.enrol},
 		{Method: "POST", Path: "/logout", Role: catalog.Viewer, handler: s.logout},
@@ -178,6 +185,7 @@ func (s *Server) init() {
 		s.limiter = newLimiter()
 		s.streams = map[string]map[int]context.CancelFunc{}
 		s.pending = map[string]pendingLogin{}
+		s.ssoPending = map[string]ssoPending{}
 		s.pages = parsePages()
 	})
 }

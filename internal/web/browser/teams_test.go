@@ -2,6 +2,8 @@ package browser
 
 import (
 	"context"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/mailmon/mailmon/internal/cli"
+	"github.com/mailmon/mailmon/internal/testutil/fakeidp"
 )
 
 // addUser runs "mailmon user add NAME --role ROLE" on the daemon's
@@ -83,5 +86,67 @@ func TestTwoFactorInChromium(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#code`), next),
 		chromedp.Click(chromedp.CSS(`#send-code`)),
 		chromedp.WaitVisible(chromedp.CSS(`#logout`)),
+	)
+}
+
+// freePort is a loopback port free a moment ago: the provider must know
+// mailmon's callback before mailmon starts.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestSingleSignOnInChromium: serve with an OpenID provider started by
+// the test (zitadel's op, its own keys, on loopback): log in there, land
+// in mailmon with the role the groups map to, log out; local logins off.
+func TestSingleSignOnInChromium(t *testing.T) {
+	skipWithoutChromium(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+	base := "http://" + addr
+	idp := fakeidp.Start(t, base+"/login/oidc/callback", map[string][]string{fakeidp.Other: {"noc"}})
+	secretFile := filepath.Join(dir, "oidc-secret")
+	if err := os.WriteFile(secretFile, []byte(idp.ClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := serve(t, dir, "--listen", addr, "--oidc-issuer", idp.Issuer, "--oidc-client-id", idp.ClientID,
+		"--oidc-client-secret-file", secretFile, "--oidc-roles", "noc=editor,helpdesk=viewer", "--local-logins=false")
+	ctx := tab(t)
+	run(t, ctx, "log in at the provider",
+		chromedp.Navigate(d.url+"/devices"),
+		chromedp.WaitVisible(chromedp.CSS(`#sso`)),
+	)
+	if n := eval[float64](t, ctx, "the password field", `document.querySelectorAll('#password').length`); n != 0 {
+		t.Error("local logins are off, yet the password form is shown")
+	}
+	run(t, ctx, "log in at the provider",
+		chromedp.Click(chromedp.CSS(`#sso`)),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "test-user2"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), fakeidp.Password),
+		chromedp.Submit(chromedp.CSS(`#username`)),
+		chromedp.WaitVisible(chromedp.CSS(`#logout`)),
+	)
+	if loc := get(t, ctx, "where it landed", chromedp.Location()); !strings.HasPrefix(loc, d.url+"/devices") {
+		t.Errorf("landed on %s", loc)
+	}
+	if role := get(t, ctx, "the role", chromedp.Text(chromedp.CSS(`.role`))); role != "editor" {
+		t.Errorf("the role shown is %q, want editor (noc=editor)", role)
+	}
+	if n := eval[float64](t, ctx, "the editor's form", `document.querySelectorAll('#add-device').length`); n != 1 {
+		t.Error("an editor sees no form to add a device")
+	}
+	run(t, ctx, "log out",
+		chromedp.Click(chromedp.CSS(`#logout`)),
+		chromedp.WaitVisible(chromedp.CSS(`#sso`)),
+	)
+	run(t, ctx, "a page after logging out sends to the login",
+		chromedp.Navigate(d.url+"/devices"),
+		chromedp.WaitVisible(chromedp.CSS(`#sso`)),
 	)
 }
