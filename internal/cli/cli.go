@@ -55,9 +55,12 @@ usage:
   mailmon export [--db FILE]       the configuration as YAML, without secrets
   mailmon key rotate [--new-key-file FILE]
                                    seal every stored secret under a new storage key
-  mailmon token create --name N    print a new API bearer token (also: list, delete)
-  mailmon user add NAME            create a web UI login; the password is read from
-                                   the terminal (or stdin); also: passwd, list, delete
+  mailmon token create --name N [--scope read,write,probe,metrics] [--expires 90d]
+                                   print a new API bearer token (also: list, delete)
+  mailmon user add NAME [--role viewer|editor|admin]
+                                   create a web UI login; the password is read from
+                                   the terminal (or stdin); also: role NAME ROLE,
+                                   passwd, 2fa-reset, list, delete (docs/teams.md)
   mailmon version [--output text|json]
                                    the version, its commit and date, and the Go
                                    that built it
