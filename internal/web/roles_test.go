@@ -82,7 +82,7 @@ func TestPagesShowWhatTheRoleMay(t *testing.T) {
 	d, m := f.seed(t, "mail1", "imap", "")
 	pages := []string{"/", "/devices", concrete("/devices/{id}", d.ID), concrete("/monitors/{id}", m.ID), "/alerts"}
 	editing := []string{`id="add-device"`, `id="add-monitor"`, `id="edit-monitor"`, `id="test-now"`, `id="add-alert"`, `action="/devices/`}
-	admins := []string{`href="/credentials"`, `href="/users"`, `href="/tokens"`, `href="/audit"`}
+	admins := []string{`href="/credentials"`, `href="/users"`, `href="/tokens"`, `href="/audit"`, `id="monitor-audit"`}
 	for _, role := range catalog.Roles {
 		b := f.asRole(t, role)
 		var all strings.Builder
@@ -160,6 +160,24 @@ func between(s, from, to string) string {
 	_, s, _ = strings.Cut(s, from)
 	s, _, _ = strings.Cut(s, to)
 	return s
+}
+
+// TestWhoChangedThisMonitor: the monitor's page leads an admin to its
+// changes, naming who made each.
+func TestWhoChangedThisMonitor(t *testing.T) {
+	f := newFixture(t, false)
+	_, m := f.seed(t, "mail1", "imap", "")
+	b := f.loggedIn(t)
+	_, page := b.get(t, concrete("/monitors/{id}", m.ID))
+	link := between(page, `href="/audit?`, `"`)
+	if link == "" {
+		t.Fatal("no link to the monitor's changes")
+	}
+	code, audit := b.get(t, "/audit?"+strings.ReplaceAll(link, "&amp;", "&"))
+	if code != http.StatusOK || !strings.Contains(audit, `data-kind="monitor" data-name="mail1/imap"`) || !strings.Contains(audit, ">admin</a>") ||
+		strings.Contains(audit, `data-kind="device"`) {
+		t.Errorf("the monitor's changes: %d %.1500s", code, audit)
+	}
 }
 
 // TestFormSaveIsAudited: a change made with a form names the session's
