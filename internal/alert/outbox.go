@@ -161,8 +161,12 @@ func (ob *Outbox) deliverPending(ctx context.Context) {
 }
 
 // attempt delivers one notification and writes down how it went: sent,
-// failed for good, or pending again after a back-off.
+// failed for good, or pending again after a back-off. A delivery begun
+// runs to its end (or deliverTimeout) and is written down even when ctx
+// ends meanwhile (a daemon stopping): cut off, the receiver might have it
+// while the outbox does not know, and the next start would send it again.
 func (ob *Outbox) attempt(ctx context.Context, n store.Notification, now time.Time) {
+	ctx = context.WithoutCancel(ctx)
 	err := ob.deliver(ctx, n)
 	attempts := n.Attempts + 1
 	status, msg := store.NotifySent, ""

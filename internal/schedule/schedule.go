@@ -148,6 +148,10 @@ func (s *Scheduler) poke() {
 }
 
 // Run dispatches tests until ctx ends, then waits for those in flight.
+// A test in flight is not cut short when ctx ends (a daemon stopping): it
+// runs on to its own limit, so that its result, and the notifications it
+// calls for, are stored rather than lost or recorded as failures of the
+// shutdown's making.
 func (s *Scheduler) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -186,7 +190,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next := s.runOne(ctx, j)
+			next := s.runOne(context.WithoutCancel(ctx), j)
 			<-s.sem
 			s.inFlight.Add(-1)
 			// Keep the monitor's place in the interval, but never

@@ -135,7 +135,7 @@ func (s *Server) alive(se *store.Session, now time.Time) bool {
 
 // sameOrigin refuses a state-changing request another site's page made:
 // by Sec-Fetch-Site where the browser sends it, else by Origin.
-func sameOrigin(r *http.Request) error {
+func sameOrigin(r *http.Request, host string) error {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
 	default:
@@ -143,7 +143,7 @@ func sameOrigin(r *http.Request) error {
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
+		if err != nil || u.Host != host {
 			return errors.New("cross-origin request refused")
 		}
 	}
@@ -159,8 +159,11 @@ func (s *Server) csrfOK(r *http.Request, se *store.Session) bool {
 	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(se.CSRF)) == 1
 }
 
-func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}
+// cookie is Secure when the UI is served over TLS, by mailmon or by a
+// trusted proxy.
+func (s *Server) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	secure := s.Secure || s.Proxies.Client(r).Scheme == "https"
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
 }
 
 type loginData struct {
@@ -189,7 +192,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		return nil
 	}
 	tok := randomToken()
-	http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
+	http.SetCookie(w, s.cookie(r, loginCookie, tok, 3600))
 	s.render(w, c, http.StatusOK, "login", "Log in", s.loginForm(safeNext(r.URL.Query().Get("next")), "", "", tok))
 	return nil
 }
@@ -203,7 +206,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	again := func(status int, msg string) error {
 		tok := randomToken()
-		http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
+		http.SetCookie(w, s.cookie(r, loginCookie, tok, 3600))
 		s.render(w, c, status, "login", "Log in", s.loginForm(next, name, msg, tok))
 		return nil
 	}
@@ -211,7 +214,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		return again(http.StatusForbidden, "Local logins are off: log in with single sign-on.")
 	}
 	now := s.Now()
-	keys := loginKeysOf(name, r.RemoteAddr)
+	client := s.Proxies.Client(r).Addr
+	keys := loginKeysOf(name, client)
 	if wait := s.limiter.loginWait(keys, now); wait > 0 {
 		return again(http.StatusTooManyRequests, fmt.Sprintf("Too many failed logins: try again in %d seconds.", int(wait.Seconds())+1))
 	}
@@ -222,6 +226,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || err != nil {
 		s.limiter.loginFailed(keys, now)
+		// The client's address (through trusted proxies), for fail2ban and
+		// the like; the name as the form gave it, quoted by the handler.
+		s.Log.Warn("web login failed", "user", name, "client", client)
 		return again(http.StatusUnauthorized, "The user name or the password is wrong.")
 	}
 	if u.TOTPSecret != "" {
@@ -248,8 +255,8 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *store.U
 	if _, err := s.Store.PruneSessions(r.Context(), now.Add(-s.IdleTimeout), now.Add(-s.MaxAge)); err != nil {
 		s.Log.Warn("pruning sessions", "err", err)
 	}
-	http.SetCookie(w, s.cookie(sessionCookie, id, 0))
-	http.SetCookie(w, s.cookie(loginCookie, "", -1))
+	http.SetCookie(w, s.cookie(r, sessionCookie, id, 0))
+	http.SetCookie(w, s.cookie(r, loginCookie, "", -1))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
@@ -257,7 +264,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *store.U
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
 	s.Store.DeleteSession(r.Context(), c.session.Hash)
 	s.endStreams(c.session.Hash)
-	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }

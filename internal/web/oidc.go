@@ -136,7 +136,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request, c *call) error
 	s.mu.Lock()
 	putPending(s.ssoPending, hashID(id), pend, s.Now())
 	s.mu.Unlock()
-	http.SetCookie(w, s.cookie(ssoCookie, id, int(ssoFor.Seconds())))
+	http.SetCookie(w, s.cookie(r, ssoCookie, id, int(ssoFor.Seconds())))
 	http.Redirect(w, r, s.SSO.config(p).AuthCodeURL(pend.state, oidc.Nonce(pend.nonce), oauth2.S256ChallengeOption(pend.verifier)), http.StatusSeeOther)
 	return nil
 }
@@ -159,7 +159,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request, c *call) er
 		pend, ok = s.ssoPending[hashID(ck.Value)]
 		delete(s.ssoPending, hashID(ck.Value)) // one answer per start
 		s.mu.Unlock()
-		http.SetCookie(w, s.cookie(ssoCookie, "", -1))
+		http.SetCookie(w, s.cookie(r, ssoCookie, "", -1))
 	}
 	q := r.URL.Query()
 	switch {
@@ -231,7 +231,7 @@ func (s *Server) ssoUser(ctx context.Context, r *http.Request, subject string, c
 		return nil, ssoRefused("none of your groups has a role here: ask an admin to map one (serve --oidc-roles), or to set --oidc-default-role.")
 	}
 	external := s.SSO.Issuer + " " + subject
-	o := catalog.Operator.As(catalog.Actor{Name: "single sign-on", Address: r.RemoteAddr})
+	o := catalog.Operator.As(catalog.Actor{Name: "single sign-on", Address: s.Proxies.Client(r).Addr})
 	u, err := s.Store.UserByName(ctx, name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

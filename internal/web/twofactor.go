@@ -79,10 +79,10 @@ func (s *Server) askCode(w http.ResponseWriter, r *http.Request, c *call, u *sto
 		now := s.Now()
 		putPending(s.pending, hashID(id), pendingLogin{userID: u.ID, next: next, until: now.Add(pendingFor)}, now)
 		s.mu.Unlock()
-		http.SetCookie(w, s.cookie(pendingCookie, id, int(pendingFor.Seconds())))
+		http.SetCookie(w, s.cookie(r, pendingCookie, id, int(pendingFor.Seconds())))
 	}
 	tok := randomToken()
-	http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
+	http.SetCookie(w, s.cookie(r, loginCookie, tok, 3600))
 	s.render(w, c, status, "logincode", "Two-factor login", codeData{Token: tok, Error: msg})
 	return nil
 }
@@ -112,7 +112,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request, c *call) erro
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return nil
 	}
-	keys := loginKeysOf(u.Name, r.RemoteAddr)
+	keys := loginKeysOf(u.Name, s.Proxies.Client(r).Addr)
 	if wait := s.limiter.loginWait(keys, now); wait > 0 {
 		return s.askCode(w, r, c, nil, "", fmt.Sprintf("Too many failed logins: try again in %d seconds.", int(wait.Seconds())+1), http.StatusTooManyRequests)
 	}
@@ -128,7 +128,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request, c *call) erro
 	s.mu.Lock()
 	delete(s.pending, hashID(pc.Value))
 	s.mu.Unlock()
-	http.SetCookie(w, s.cookie(pendingCookie, "", -1))
+	http.SetCookie(w, s.cookie(r, pendingCookie, "", -1))
 	return s.startSession(w, r, u, p.next)
 }
 

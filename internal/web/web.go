@@ -41,6 +41,9 @@ type Server struct {
 	Log     *slog.Logger
 	// Secure is set when the UI is served over TLS: cookies get Secure.
 	Secure bool
+	// Proxies are the reverse proxies whose forwarding headers say the
+	// client's address, scheme and host (proxy.go).
+	Proxies Proxies
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// BcryptCost is the cost of new password hashes (default
@@ -235,7 +238,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		c := &call{}
 		if rt.Method != "GET" && rt.Method != "HEAD" {
-			if err := sameOrigin(r); err != nil {
+			if err := sameOrigin(r, s.Proxies.Client(r).Host); err != nil {
 				s.fail(w, r, c, httpError{http.StatusForbidden, err.Error()})
 				return
 			}
@@ -251,7 +254,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				return
 			}
 			c.user, c.session = u, se
-			c.origin = catalog.Network.As(catalog.User(u.Name, c.role(), r.RemoteAddr))
+			c.origin = catalog.Network.As(catalog.User(u.Name, c.role(), s.Proxies.Client(r).Addr))
 			if rt.Method != "GET" && rt.Method != "HEAD" && !s.csrfOK(r, se) {
 				s.fail(w, r, c, httpError{http.StatusForbidden, "the form is out of date (CSRF token missing or wrong): reload the page and try again"})
 				return
@@ -289,7 +292,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error
 	case errors.Is(err, store.ErrNotFound):
 		he = httpError{http.StatusNotFound, "not found"}
 	default:
-		s.Log.Error("web", "path", r.URL.Path, "err", err)
+		s.Log.Error("web", "path", r.URL.Path, "client", s.Proxies.Client(r).Addr, "err", err)
 		he = httpError{http.StatusInternalServerError, "internal error"}
 	}
 	s.render(w, c, he.status, "error", "Error", he.msg)
