@@ -120,7 +120,7 @@ func (s *Server) Handler() http.Handler {
 		h := s.wrap(rt)
 		mux.Handle(rt.Method+" "+rt.Path, h)
 	}
-	mux.Handle("/api/", s.wrap(Route{Path: "/api/", handler: func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/api/", s.wrap(Route{Path: "/api/", Scope: catalog.ScopeRead, handler: func(w http.ResponseWriter, r *http.Request) error {
 		return httpError{http.StatusNotFound, "no such route"}
 	}}))
 	return mux
