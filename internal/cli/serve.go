@@ -222,6 +222,10 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
+	userHeader, userHeaderRole, err := sso.header(proxies)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
 	var twoFactor []catalog.Role
 	for _, r := range strings.Split(*require2FA, ",") {
 		if r = strings.TrimSpace(r); r != "" {
@@ -246,7 +250,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())
 	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != "", Proxies: proxies, TwoFactorRoles: twoFactor,
-		SSO: single, NoLocalLogins: !sso.localLogins}).Register(mux)
+		SSO: single, NoLocalLogins: !sso.localLogins, UserHeader: userHeader, UserHeaderRole: userHeaderRole}).Register(mux)
 	if *demoMode {
 		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {

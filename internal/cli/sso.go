@@ -18,6 +18,9 @@ const ssoEnv = "MAILMON_OIDC_CLIENT_SECRET"
 type ssoOptions struct {
 	issuer, clientID, secretFile, roleClaim, roles, defaultRole string
 	localLogins                                                 bool
+	// The trusted-header mode: the header an authenticating proxy names
+	// the user in, and the role of one mailmon does not know.
+	userHeader, userHeaderRole string
 }
 
 func ssoFlags(fs *flag.FlagSet) *ssoOptions {
@@ -28,15 +31,39 @@ func ssoFlags(fs *flag.FlagSet) *ssoOptions {
 	fs.StringVar(&o.roleClaim, "oidc-role-claim", "groups", "single sign-on: the claim that lists a user's groups")
 	fs.StringVar(&o.roles, "oidc-roles", "", "single sign-on: groups and their roles, e.g. mailmon-admins=admin,noc=editor,helpdesk=viewer (the strongest wins)")
 	fs.StringVar(&o.defaultRole, "oidc-default-role", "", "single sign-on: the role of a user none of whose groups is in --oidc-roles (default: refused)")
+	fs.StringVar(&o.userHeader, "auth-header", "", "an authenticating proxy's header naming the user (Remote-User, X-Forwarded-User), believed only from --trusted-proxies")
+	fs.StringVar(&o.userHeaderRole, "auth-header-role", "", "the role of a user --auth-header names whom mailmon does not know (default: refused)")
 	fs.BoolVar(&o.localLogins, "local-logins", true, "allow logins with a name and password; --local-logins=false leaves single sign-on alone")
 	return o
+}
+
+// header checks the trusted-header mode's flags: its header and the role
+// of new users.
+func (o *ssoOptions) header(proxies web.Proxies) (string, catalog.Role, error) {
+	if o.userHeader == "" {
+		if o.userHeaderRole != "" {
+			return "", "", fmt.Errorf("--auth-header-role needs --auth-header (e.g. Remote-User)")
+		}
+		return "", "", nil
+	}
+	if len(proxies) == 0 {
+		return "", "", fmt.Errorf("--auth-header %s needs --trusted-proxies: the header is believed only from the authenticating proxy's address", o.userHeader)
+	}
+	if o.userHeaderRole == "" {
+		return o.userHeader, "", nil
+	}
+	r, err := catalog.ParseRole(o.userHeaderRole)
+	if err != nil {
+		return "", "", fmt.Errorf("--auth-header-role: %v", err)
+	}
+	return o.userHeader, r, nil
 }
 
 // build is the web UI's single sign-on, nil without --oidc-issuer.
 func (o *ssoOptions) build(env Env, baseURL string) (*web.SSO, error) {
 	if o.issuer == "" {
-		if !o.localLogins {
-			return nil, fmt.Errorf("--local-logins=false needs single sign-on: give --oidc-issuer, --oidc-client-id and --oidc-client-secret-file")
+		if !o.localLogins && o.userHeader == "" {
+			return nil, fmt.Errorf("--local-logins=false needs single sign-on: give --oidc-issuer, --oidc-client-id and --oidc-client-secret-file (or --auth-header)")
 		}
 		return nil, nil
 	}

@@ -241,24 +241,33 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.startSession(w, r, u, next)
 }
 
-// startSession logs u in: a new session replaces the browser's old one.
+// startSession logs u in and sends the browser to next.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *store.User, next string) error {
+	if _, err := s.newSession(w, r, u); err != nil {
+		return err
+	}
+	http.SetCookie(w, s.cookie(r, loginCookie, "", -1))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// newSession gives the browser a session of u: a new session replaces the
+// browser's old one.
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, u *store.User) (*store.Session, error) {
 	now := s.Now()
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
-		s.Store.DeleteSession(r.Context(), hashID(old.Value)) // a new session replaces the browser's old one
+		s.Store.DeleteSession(r.Context(), hashID(old.Value))
 	}
 	id := randomToken()
 	se := &store.Session{Hash: hashID(id), UserID: u.ID, CSRF: randomToken(), Created: now, Seen: now}
 	if err := s.Store.PutSession(r.Context(), se); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := s.Store.PruneSessions(r.Context(), now.Add(-s.IdleTimeout), now.Add(-s.MaxAge)); err != nil {
 		s.Log.Warn("pruning sessions", "err", err)
 	}
 	http.SetCookie(w, s.cookie(r, sessionCookie, id, 0))
-	http.SetCookie(w, s.cookie(r, loginCookie, "", -1))
-	http.Redirect(w, r, next, http.StatusSeeOther)
-	return nil
+	return se, nil
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -62,6 +62,11 @@ type Server struct {
 	// turns the local logins (name and password) off.
 	SSO           *SSO
 	NoLocalLogins bool
+	// UserHeader is the header in which an authenticating proxy among
+	// Proxies names the user ("": none); UserHeaderRole the role of a
+	// user it names whom mailmon does not know ("": refused). proxyauth.go.
+	UserHeader     string
+	UserHeaderRole catalog.Role
 
 	once       sync.Once
 	pages      map[string]*template.Template
@@ -245,6 +250,12 @@ func (s *Server) wrap(rt Route) http.Handler {
 		}
 		if !rt.Public {
 			u, se, err := s.authenticate(r)
+			if name := s.proxyUser(r); name != "" && (err != nil || u.Name != name) {
+				if u, se, err = s.proxySession(w, r, name); err != nil {
+					s.fail(w, r, c, err)
+					return
+				}
+			}
 			if err != nil {
 				if rt.Method == "GET" && rt.Path != "/events" {
 					http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
