@@ -5,10 +5,7 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -72,7 +69,9 @@ type Server struct {
 type Route struct {
 	Method, Path string
 	Public       bool // needs no token
-	handler      func(w http.ResponseWriter, r *http.Request) error
+	// Scope is the scope a token needs for it (access.go).
+	Scope   catalog.Scope
+	handler func(w http.ResponseWriter, r *http.Request) error
 }
 
 // Routes lists every route: the router is built from it, and the tests
@@ -81,36 +80,37 @@ func (s *Server) Routes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/healthz", Public: true, handler: s.healthz},
 		{Method: "GET", Path: "/readyz", Public: true, handler: s.readyz},
-		{Method: "GET", Path: "/api/v1/openapi.yaml", handler: s.openAPI},
-		{Method: "GET", Path: "/api/v1/devices", handler: s.listDevices},
-		{Method: "POST", Path: "/api/v1/devices", handler: s.createDevice},
-		{Method: "GET", Path: "/api/v1/devices/{id}", handler: s.getDevice},
-		{Method: "PUT", Path: "/api/v1/devices/{id}", handler: s.updateDevice},
-		{Method: "DELETE", Path: "/api/v1/devices/{id}", handler: s.deleteDevice},
-		{Method: "GET", Path: "/api/v1/monitors", handler: s.listMonitors},
-		{Method: "POST", Path: "/api/v1/monitors", handler: s.createMonitor},
-		{Method: "GET", Path: "/api/v1/monitors/{id}", handler: s.getMonitor},
-		{Method: "PUT", Path: "/api/v1/monitors/{id}", handler: s.updateMonitor},
-		{Method: "DELETE", Path: "/api/v1/monitors/{id}", handler: s.deleteMonitor},
-		{Method: "GET", Path: "/api/v1/monitors/{id}/results", handler: s.monitorResults},
-		{Method: "GET", Path: "/api/v1/monitors/{id}/state-changes", handler: s.monitorChanges},
-		{Method: "GET", Path: "/api/v1/monitors/{id}/alert-log", handler: s.monitorAlertLog},
-		{Method: "GET", Path: "/api/v1/monitors/{id}/recovery-log", handler: s.monitorRecoveryLog},
-		{Method: "POST", Path: "/api/v1/monitors/{id}/test", handler: s.testMonitor},
-		{Method: "GET", Path: "/api/v1/alerts", handler: s.listAlerts},
-		{Method: "POST", Path: "/api/v1/alerts", handler: s.createAlert},
-		{Method: "GET", Path: "/api/v1/alerts/{id}", handler: s.getAlert},
-		{Method: "PUT", Path: "/api/v1/alerts/{id}", handler: s.updateAlert},
-		{Method: "DELETE", Path: "/api/v1/alerts/{id}", handler: s.deleteAlert},
-		{Method: "POST", Path: "/api/v1/alerts/{id}/test", handler: s.testAlert},
-		{Method: "GET", Path: "/api/v1/credentials", handler: s.listCredentials},
-		{Method: "POST", Path: "/api/v1/credentials", handler: s.createCredential},
-		{Method: "PUT", Path: "/api/v1/credentials/{id}", handler: s.updateCredential},
-		{Method: "DELETE", Path: "/api/v1/credentials/{id}", handler: s.deleteCredential},
-		{Method: "GET", Path: "/api/v1/reports", handler: s.reports},
-		{Method: "GET", Path: "/api/v1/status", handler: s.status},
-		{Method: "GET", Path: "/metrics", handler: s.metrics},
-		{Method: "GET", Path: "/probe", handler: s.probe},
+		{Method: "GET", Path: "/api/v1/openapi.yaml", Scope: catalog.ScopeRead, handler: s.openAPI},
+		{Method: "GET", Path: "/api/v1/devices", Scope: catalog.ScopeRead, handler: s.listDevices},
+		{Method: "POST", Path: "/api/v1/devices", Scope: catalog.ScopeWrite, handler: s.createDevice},
+		{Method: "GET", Path: "/api/v1/devices/{id}", Scope: catalog.ScopeRead, handler: s.getDevice},
+		{Method: "PUT", Path: "/api/v1/devices/{id}", Scope: catalog.ScopeWrite, handler: s.updateDevice},
+		{Method: "DELETE", Path: "/api/v1/devices/{id}", Scope: catalog.ScopeWrite, handler: s.deleteDevice},
+		{Method: "GET", Path: "/api/v1/monitors", Scope: catalog.ScopeRead, handler: s.listMonitors},
+		{Method: "POST", Path: "/api/v1/monitors", Scope: catalog.ScopeWrite, handler: s.createMonitor},
+		{Method: "GET", Path: "/api/v1/monitors/{id}", Scope: catalog.ScopeRead, handler: s.getMonitor},
+		{Method: "PUT", Path: "/api/v1/monitors/{id}", Scope: catalog.ScopeWrite, handler: s.updateMonitor},
+		{Method: "DELETE", Path: "/api/v1/monitors/{id}", Scope: catalog.ScopeWrite, handler: s.deleteMonitor},
+		{Method: "GET", Path: "/api/v1/monitors/{id}/results", Scope: catalog.ScopeRead, handler: s.monitorResults},
+		{Method: "GET", Path: "/api/v1/monitors/{id}/state-changes", Scope: catalog.ScopeRead, handler: s.monitorChanges},
+		{Method: "GET", Path: "/api/v1/monitors/{id}/alert-log", Scope: catalog.ScopeRead, handler: s.monitorAlertLog},
+		{Method: "GET", Path: "/api/v1/monitors/{id}/recovery-log", Scope: catalog.ScopeRead, handler: s.monitorRecoveryLog},
+		{Method: "POST", Path: "/api/v1/monitors/{id}/test", Scope: catalog.ScopeProbe, handler: s.testMonitor},
+		{Method: "GET", Path: "/api/v1/alerts", Scope: catalog.ScopeRead, handler: s.listAlerts},
+		{Method: "POST", Path: "/api/v1/alerts", Scope: catalog.ScopeWrite, handler: s.createAlert},
+		{Method: "GET", Path: "/api/v1/alerts/{id}", Scope: catalog.ScopeRead, handler: s.getAlert},
+		{Method: "PUT", Path: "/api/v1/alerts/{id}", Scope: catalog.ScopeWrite, handler: s.updateAlert},
+		{Method: "DELETE", Path: "/api/v1/alerts/{id}", Scope: catalog.ScopeWrite, handler: s.deleteAlert},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/test", Scope: catalog.ScopeWrite, handler: s.testAlert},
+		{Method: "GET", Path: "/api/v1/credentials", Scope: catalog.ScopeRead, handler: s.listCredentials},
+		{Method: "POST", Path: "/api/v1/credentials", Scope: catalog.ScopeWrite, handler: s.createCredential},
+		{Method: "PUT", Path: "/api/v1/credentials/{id}", Scope: catalog.ScopeWrite, handler: s.updateCredential},
+		{Method: "DELETE", Path: "/api/v1/credentials/{id}", Scope: catalog.ScopeWrite, handler: s.deleteCredential},
+		{Method: "GET", Path: "/api/v1/reports", Scope: catalog.ScopeRead, handler: s.reports},
+		{Method: "GET", Path: "/api/v1/status", Scope: catalog.ScopeRead, handler: s.status},
+		{Method: "GET", Path: "/metrics", Scope: catalog.ScopeMetrics, handler: s.metrics},
+		{Method: "GET", Path: "/probe", Scope: catalog.ScopeProbe, handler: s.probe},
+		{Method: "GET", Path: "/api/v1/audit", Scope: catalog.ScopeRead, handler: s.audit},
 	}
 }
 
@@ -121,7 +121,7 @@ func (s *Server) Handler() http.Handler {
 		h := s.wrap(rt)
 		mux.Handle(rt.Method+" "+rt.Path, h)
 	}
-	mux.Handle("/api/", s.wrap(Route{Path: "/api/", handler: func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/api/", s.wrap(Route{Path: "/api/", Scope: catalog.ScopeRead, handler: func(w http.ResponseWriter, r *http.Request) error {
 		return httpError{http.StatusNotFound, "no such route"}
 	}}))
 	return mux
@@ -158,7 +158,8 @@ type fieldErrors = catalog.FieldErrors
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.Public {
-			if err := s.authenticate(r); errors.Is(err, store.ErrUnavailable) {
+			tok, err := s.authenticate(r)
+			if errors.Is(err, store.ErrUnavailable) {
 				writeUnavailable(w) // not the token's fault: health.go
 				return
 			} else if err != nil {
@@ -166,16 +167,25 @@ func (s *Server) wrap(rt Route) http.Handler {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": err.Error()})
 				return
 			}
+			if rt.Scope == 0 || !tok.scopes.Has(rt.Scope) { // a route that names no scope is nobody's
+				writeJSON(w, http.StatusForbidden, map[string]string{"error": "this needs a token with the " + rt.Scope.String() + " scope; " +
+					tok.name + " has " + scopesOr(tok.scopes)})
+				return
+			}
+			r = withActor(r, catalog.Token(tok.name, tok.scopes, r.RemoteAddr))
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		err := rt.handler(w, r)
 		var he httpError
 		var fe fieldErrors
 		var oo catalog.OperatorOnly
+		var fb catalog.Forbidden
 		switch {
 		case err == nil:
 		case errors.As(err, &oo):
 			writeOperatorOnly(w, oo)
+		case errors.As(err, &fb):
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": fb.Msg})
 		case errors.As(err, &fe):
 			out := map[string]string{}
 			for _, f := range fe {
@@ -199,33 +209,31 @@ func (s *Server) wrap(rt Route) http.Handler {
 	})
 }
 
-// HashToken is how a token is stored: its SHA-256.
-func HashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
-}
+// HashToken and NewToken are the catalog's (people.go): the web UI makes
+// tokens too.
+var (
+	HashToken = catalog.HashToken
+	NewToken  = catalog.NewToken
+)
 
-// NewToken makes a new random token.
-func NewToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return "mm_" + hex.EncodeToString(b)
-}
-
-func (s *Server) authenticate(r *http.Request) error {
+func (s *Server) authenticate(r *http.Request) (tokenEntry, error) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
-		return errors.New("a bearer token is required")
+		return tokenEntry{}, errors.New("a bearer token is required")
 	}
-	ok, err := s.tokens.lookup(r.Context(), s.Store, HashToken(tok), time.Now())
+	now := time.Now()
+	e, ok, err := s.tokens.lookup(r.Context(), s.Store, HashToken(tok), now)
 	if err != nil {
-		return s.unavailable(err)
+		return e, s.unavailable(err)
 	}
 	if !ok {
-		return errors.New("the token is not valid")
+		return e, errors.New("the token is not valid")
 	}
-	return nil
+	if !e.expires.IsZero() && !now.Before(e.expires) {
+		return e, errors.New("the token expired: make another with mailmon token create")
+	}
+	return e, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -328,7 +336,7 @@ func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, id int64, sta
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	d, res, err := s.catalog().SaveDevice(r.Context(), catalog.Network, id, catalog.Device{Name: in.Name, Address: in.Address})
+	d, res, err := s.catalog().SaveDevice(r.Context(), s.origin(r), id, catalog.Device{Name: in.Name, Address: in.Address})
 	if err != nil {
 		return err
 	}
@@ -359,7 +367,7 @@ func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.catalog().DeleteDevice(r.Context(), id)
+	res, err := s.catalog().DeleteDevice(r.Context(), s.origin(r), id)
 	if err != nil {
 		return err
 	}
@@ -520,7 +528,7 @@ func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, id int64, st
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	m, res, err := s.catalog().SaveMonitor(r.Context(), catalog.Network, id, catalog.Monitor(in))
+	m, res, err := s.catalog().SaveMonitor(r.Context(), s.origin(r), id, catalog.Monitor(in))
 	if err != nil {
 		return err
 	}
@@ -541,7 +549,7 @@ func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.catalog().DeleteMonitor(r.Context(), id)
+	res, err := s.catalog().DeleteMonitor(r.Context(), s.origin(r), id)
 	if err != nil {
 		return err
 	}
@@ -734,7 +742,7 @@ func (s *Server) putAlert(w http.ResponseWriter, r *http.Request, id int64, stat
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	a, res, err := s.catalog().SaveAlert(r.Context(), catalog.Network, id, catalog.Alert{Settings: in.Settings, RelayPassword: in.RelayPassword})
+	a, res, err := s.catalog().SaveAlert(r.Context(), s.origin(r), id, catalog.Alert{Settings: in.Settings, RelayPassword: in.RelayPassword})
 	if err != nil {
 		return err
 	}
@@ -749,7 +757,7 @@ func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.catalog().DeleteAlert(r.Context(), id); err != nil {
+	if _, err := s.catalog().DeleteAlert(r.Context(), s.origin(r), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -823,7 +831,7 @@ func (s *Server) putCredential(w http.ResponseWriter, r *http.Request, id int64,
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	c, res, err := s.catalog().SaveCredential(r.Context(), catalog.Network, id, catalog.Credential(in))
+	c, res, err := s.catalog().SaveCredential(r.Context(), s.origin(r), id, catalog.Credential(in))
 	if err != nil {
 		return err
 	}
@@ -844,7 +852,7 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	res, err := s.catalog().DeleteCredential(r.Context(), id)
+	res, err := s.catalog().DeleteCredential(r.Context(), s.origin(r), id)
 	if err != nil {
 		return err
 	}

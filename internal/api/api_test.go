@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/keyfile"
@@ -59,7 +60,7 @@ func newPolicyFixture(t testing.TB, p *egress.Policy, r *net.Resolver) *fixture 
 	v, _ := vault.New([]byte("api-test-key-0123456789abc"))
 	e := engine.New(engine.Options{Store: st, Vault: v, InstallationKey: keyfile.Key("api-test-installation-secret-0123"), Egress: p, Resolver: r})
 	f := &fixture{api: &Server{Store: st, Engine: e, Vault: v, Egress: p, Resolver: r}, token: NewToken()}
-	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: HashToken(f.token)}); err != nil {
+	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: HashToken(f.token), Scopes: catalog.AllScopes.Names()}); err != nil {
 		t.Fatal(err)
 	}
 	f.srv = httptest.NewServer(f.api.Handler())

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -26,20 +27,23 @@ type tokenCache struct {
 }
 
 type tokenEntry struct {
-	id    int64
-	until time.Time
+	id      int64
+	name    string
+	scopes  catalog.Scopes
+	expires time.Time // zero: never
+	until   time.Time
 }
 
-// check says whether the token with this hash is valid, from the cache or
-// the store, and records its use.
-func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now time.Time) bool {
-	ok, _ := c.lookup(ctx, st, hash, now)
-	return ok
+// check returns the token with this hash, from the cache or the store, and
+// records its use; false if there is none.
+func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now time.Time) (tokenEntry, bool) {
+	e, ok, _ := c.lookup(ctx, st, hash, now)
+	return e, ok
 }
 
 // lookup is check, with the store's error when it could not tell (the
 // database away: the token is not known to be invalid).
-func (c *tokenCache) lookup(ctx context.Context, st store.Store, hash string, now time.Time) (bool, error) {
+func (c *tokenCache) lookup(ctx context.Context, st store.Store, hash string, now time.Time) (tokenEntry, bool, error) {
 	c.mu.Lock()
 	if c.valid == nil {
 		c.valid, c.touched = map[string]tokenEntry{}, map[int64]time.Time{}
@@ -55,9 +59,12 @@ func (c *tokenCache) lookup(ctx context.Context, st store.Store, hash string, no
 			if errors.Is(err, store.ErrNotFound) {
 				err = nil
 			}
-			return false, err
+			return tokenEntry{}, false, err
 		}
-		e = tokenEntry{id: t.ID, until: now.Add(tokenTTL)}
+		// A scope this version does not know gives nothing; no known
+		// scope at all, nothing either.
+		scopes, _ := catalog.ParseScopes(t.Scopes)
+		e = tokenEntry{id: t.ID, name: t.Name, scopes: scopes, expires: t.Expires, until: now.Add(tokenTTL)}
 		c.mu.Lock()
 		if len(c.valid) >= tokenCap {
 			for h, old := range c.valid {
@@ -81,5 +88,5 @@ func (c *tokenCache) lookup(ctx context.Context, st store.Store, hash string, no
 	if touch {
 		st.TouchToken(context.WithoutCancel(ctx), e.id, now)
 	}
-	return true, nil
+	return e, true, nil
 }

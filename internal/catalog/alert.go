@@ -19,6 +19,9 @@ type Alert struct {
 
 // SaveAlert creates (id 0) or replaces an alert definition.
 func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (*store.Alert, Result, error) {
+	if err := o.Actor.mayWrite("alert"); err != nil {
+		return nil, Result{}, err
+	}
 	if o.fromNetwork() {
 		if err := keepOperatorFields(ctx, id, &in.Settings, c.alertSpec); err != nil {
 			return nil, Result{}, err
@@ -44,7 +47,9 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 	}
 	var a *store.Alert
 	var dropped []string
+	var ch Change
 	err = c.batch(ctx, func(tx store.Config) error {
+		var before snapshot
 		a = &store.Alert{ID: id, Name: in.Settings.Name, Kind: in.Settings.Kind(), Spec: spec, Secrets: map[string]string{}, NetworkTarget: network}
 		dropped = nil
 		if id != 0 {
@@ -52,6 +57,7 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 			if err != nil {
 				return err
 			}
+			before = snap(old.Spec, old.Secrets, nil)
 			a.Secrets = old.Secrets
 			if o.fromNetwork() {
 				if dropped, err = unbindAlert(old, in.Settings, in.RelayPassword); err != nil {
@@ -68,12 +74,16 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 		if err := c.sealWebhookURL(a, in.Settings); err != nil {
 			return err
 		}
-		return tx.PutAlert(ctx, a)
+		if err := tx.PutAlert(ctx, a); err != nil {
+			return err
+		}
+		ch = Change{Kind: "alert", Name: a.Name, Action: action(id), ID: a.ID}
+		return audit(ctx, tx, o, ch, before, snap(a.Spec, a.Secrets, nil))
 	})
 	if err != nil {
 		return nil, Result{}, err
 	}
-	res := Result{Changes: []Change{{Kind: "alert", Name: a.Name, Action: action(id), ID: a.ID}}}
+	res := Result{Changes: []Change{ch}}
 	if len(dropped) > 0 {
 		res.Dropped = []Drop{{Kind: "alert", ID: a.ID, Name: a.Name, Secrets: dropped}}
 	}
@@ -81,13 +91,24 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 }
 
 // DeleteAlert deletes an alert definition and its links to monitors.
-func (c *Catalog) DeleteAlert(ctx context.Context, id int64) (Result, error) {
-	a, err := c.Store.Alert(ctx, id)
+func (c *Catalog) DeleteAlert(ctx context.Context, o Origin, id int64) (Result, error) {
+	if err := o.Actor.mayWrite("alert"); err != nil {
+		return Result{}, err
+	}
+	var ch Change
+	err := c.batch(ctx, func(tx store.Config) error {
+		a, err := tx.Alert(ctx, id)
+		if err != nil {
+			return err
+		}
+		ch = Change{Kind: "alert", Name: a.Name, Action: "deleted", ID: id}
+		if err := audit(ctx, tx, o, ch, snap(a.Spec, a.Secrets, nil), snapshot{}); err != nil {
+			return err
+		}
+		return tx.DeleteAlert(ctx, id)
+	})
 	if err != nil {
 		return Result{}, err
 	}
-	if err := c.Store.DeleteAlert(ctx, id); err != nil {
-		return Result{}, err
-	}
-	return Result{Changes: []Change{{Kind: "alert", Name: a.Name, Action: "deleted", ID: id}}}, nil
+	return Result{Changes: []Change{ch}}, nil
 }

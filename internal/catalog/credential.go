@@ -23,6 +23,9 @@ type Credential struct {
 // whose recoveries use it, by its old or new name, are to be reloaded
 // (Result.ReloadCredentials): the engine holds it opened.
 func (c *Catalog) SaveCredential(ctx context.Context, o Origin, id int64, in Credential) (*store.Credential, Result, error) {
+	if err := o.Actor.mayWrite("credential"); err != nil {
+		return nil, Result{}, err
+	}
 	cc := config.Credential{Name: in.Name, User: in.User, KnownHost: in.KnownHost}
 	if o.fromNetwork() {
 		if err := keepOperatorFields(ctx, id, &cc, c.credentialSpec); err != nil {
@@ -48,7 +51,9 @@ func (c *Catalog) SaveCredential(ctx context.Context, o Origin, id int64, in Cre
 	var cr *store.Credential
 	var dropped []string
 	oldName := cc.Name
+	var ch Change
 	err = c.batch(ctx, func(tx store.Config) error {
+		var before snapshot
 		cr = &store.Credential{ID: id, Name: cc.Name, Spec: spec, Secrets: map[string]string{}}
 		dropped = nil
 		if id != 0 {
@@ -56,6 +61,7 @@ func (c *Catalog) SaveCredential(ctx context.Context, o Origin, id int64, in Cre
 			if err != nil {
 				return err
 			}
+			before = snap(old.Spec, old.Secrets, nil)
 			cr.Secrets, oldName = old.Secrets, old.Name
 			if o.fromNetwork() {
 				if dropped, err = unbindCredential(old, cc, in); err != nil {
@@ -76,12 +82,16 @@ func (c *Catalog) SaveCredential(ctx context.Context, o Origin, id int64, in Cre
 		if _, err := seal(c.Vault, cr.Secrets, clear, func(n string) string { return vault.CredentialRecord(cr.ID, n) }); err != nil {
 			return err
 		}
-		return tx.PutCredential(ctx, cr)
+		if err := tx.PutCredential(ctx, cr); err != nil {
+			return err
+		}
+		ch = Change{Kind: "credential", Name: cr.Name, Action: action(id), ID: cr.ID}
+		return audit(ctx, tx, o, ch, before, snap(cr.Spec, cr.Secrets, nil))
 	})
 	if err != nil {
 		return nil, Result{}, err
 	}
-	res := Result{Changes: []Change{{Kind: "credential", Name: cr.Name, Action: action(id), ID: cr.ID}},
+	res := Result{Changes: []Change{ch},
 		ReloadCredentials: []string{oldName, cr.Name}}
 	if len(dropped) > 0 {
 		res.Dropped = []Drop{{Kind: "credential", ID: cr.ID, Name: cr.Name, Secrets: dropped}}
@@ -108,13 +118,24 @@ func replaceKind(sealed map[string]string, clear secrets) bool {
 // DeleteCredential deletes a credential; the monitors whose recoveries
 // used it are to be reloaded (their recoveries over SSH now say it is
 // missing).
-func (c *Catalog) DeleteCredential(ctx context.Context, id int64) (Result, error) {
-	cr, err := c.Store.Credential(ctx, id)
+func (c *Catalog) DeleteCredential(ctx context.Context, o Origin, id int64) (Result, error) {
+	if err := o.Actor.mayWrite("credential"); err != nil {
+		return Result{}, err
+	}
+	var ch Change
+	err := c.batch(ctx, func(tx store.Config) error {
+		cr, err := tx.Credential(ctx, id)
+		if err != nil {
+			return err
+		}
+		ch = Change{Kind: "credential", Name: cr.Name, Action: "deleted", ID: id}
+		if err := audit(ctx, tx, o, ch, snap(cr.Spec, cr.Secrets, nil), snapshot{}); err != nil {
+			return err
+		}
+		return tx.DeleteCredential(ctx, id)
+	})
 	if err != nil {
 		return Result{}, err
 	}
-	if err := c.Store.DeleteCredential(ctx, id); err != nil {
-		return Result{}, err
-	}
-	return Result{Changes: []Change{{Kind: "credential", Name: cr.Name, Action: "deleted", ID: id}}, ReloadCredentials: []string{cr.Name}}, nil
+	return Result{Changes: []Change{ch}, ReloadCredentials: []string{ch.Name}}, nil
 }

@@ -22,6 +22,9 @@ func checkDevice(in Device) error {
 // follow it are dropped in the same transaction (Result.Dropped), and the
 // device's monitors are to be reloaded.
 func (c *Catalog) SaveDevice(ctx context.Context, o Origin, id int64, in Device) (*store.Device, Result, error) {
+	if err := o.Actor.mayWrite("device"); err != nil {
+		return nil, Result{}, err
+	}
 	if err := checkDevice(in); err != nil {
 		return nil, Result{}, err
 	}
@@ -36,11 +39,13 @@ func (c *Catalog) SaveDevice(ctx context.Context, o Origin, id int64, in Device)
 	d := &store.Device{ID: id, Name: in.Name, Address: in.Address, NetworkTarget: network}
 	err := c.batch(ctx, func(tx store.Config) error {
 		res = Result{}
+		var before snapshot
 		if id != 0 {
 			old, err := tx.Device(ctx, id)
 			if err != nil {
 				return err
 			}
+			before = deviceSnap(old)
 			if other, err := tx.DeviceByName(ctx, in.Name); err == nil && other.ID != id {
 				return store.ErrConflict // before anything is dropped
 			}
@@ -57,17 +62,23 @@ func (c *Catalog) SaveDevice(ctx context.Context, o Origin, id int64, in Device)
 				}
 			}
 		}
-		return tx.PutDevice(ctx, d)
+		if err := tx.PutDevice(ctx, d); err != nil {
+			return err
+		}
+		res.Changes = []Change{{Kind: "device", Name: d.Name, Action: action(id), ID: d.ID}}
+		return audit(ctx, tx, o, res.Changes[0], before, deviceSnap(d))
 	})
 	if err != nil {
 		return nil, Result{}, err
 	}
-	res.Changes = []Change{{Kind: "device", Name: d.Name, Action: action(id), ID: d.ID}}
 	return d, res, nil
 }
 
 // DeleteDevice deletes a device and its monitors.
-func (c *Catalog) DeleteDevice(ctx context.Context, id int64) (Result, error) {
+func (c *Catalog) DeleteDevice(ctx context.Context, o Origin, id int64) (Result, error) {
+	if err := o.Actor.mayWrite("device"); err != nil {
+		return Result{}, err
+	}
 	var res Result
 	err := c.batch(ctx, func(tx store.Config) error {
 		res = Result{}
@@ -81,9 +92,17 @@ func (c *Catalog) DeleteDevice(ctx context.Context, id int64) (Result, error) {
 		}
 		for _, m := range ms {
 			res.Reload = append(res.Reload, m.ID)
-			res.Changes = append(res.Changes, Change{Kind: "monitor", Name: d.Name + "/" + m.Name, Action: "deleted", ID: m.ID})
+			ch := Change{Kind: "monitor", Name: d.Name + "/" + m.Name, Action: "deleted", ID: m.ID}
+			res.Changes = append(res.Changes, ch)
+			if err := audit(ctx, tx, o, ch, monitorSnap(&m, d.Name), snapshot{}); err != nil {
+				return err
+			}
 		}
-		res.Changes = append(res.Changes, Change{Kind: "device", Name: d.Name, Action: "deleted", ID: id})
+		ch := Change{Kind: "device", Name: d.Name, Action: "deleted", ID: id}
+		res.Changes = append(res.Changes, ch)
+		if err := audit(ctx, tx, o, ch, deviceSnap(d), snapshot{}); err != nil {
+			return err
+		}
 		return tx.DeleteDevice(ctx, id)
 	})
 	return res, err

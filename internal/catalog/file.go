@@ -17,6 +17,9 @@ import (
 type Env struct {
 	Getenv   func(string) string
 	ReadFile func(string) ([]byte, error)
+	// Operator names who applies, for the audit log (the login on the
+	// host; "" says "operator").
+	Operator string
 }
 
 func (e Env) withDefaults() Env {
@@ -48,7 +51,11 @@ func (c *Catalog) ApplyFile(ctx context.Context, f *config.File, env Env) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	return c.write(ctx, k, p)
+	o := Operator
+	if env.Operator != "" {
+		o = Operator.As(Actor{Name: env.Operator})
+	}
+	return c.write(ctx, o, k, p)
 }
 
 type plannedCredential struct {

@@ -22,7 +22,7 @@ const chunkMonitors = 1000
 // their monitors, in transactions of about chunkMonitors monitors. The
 // result lists what the committed transactions did; on an error, the
 // transaction in progress is rolled back and those before it stay.
-func (c *Catalog) write(ctx context.Context, k *known, p *plan) (Result, error) {
+func (c *Catalog) write(ctx context.Context, o Origin, k *known, p *plan) (Result, error) {
 	var res Result
 	alertIDs := map[string]int64{}
 	devs := p.devices
@@ -40,14 +40,14 @@ func (c *Catalog) write(ctx context.Context, k *known, p *plan) (Result, error) 
 			part = nil
 			if first {
 				for _, pc := range p.credentials {
-					ch, err := c.putCredential(ctx, k, pc)
+					ch, err := c.putCredential(ctx, o, k, pc)
 					if err != nil {
 						return err
 					}
 					part = append(part, ch)
 				}
 				for _, a := range p.alerts {
-					ch, err := c.putAlert(ctx, k, a)
+					ch, err := c.putAlert(ctx, o, k, a)
 					if err != nil {
 						return err
 					}
@@ -56,13 +56,13 @@ func (c *Catalog) write(ctx context.Context, k *known, p *plan) (Result, error) 
 				}
 			}
 			for _, d := range chunk {
-				dc, err := putDevice(ctx, k, d)
+				dc, err := putDevice(ctx, o, k, d)
 				if err != nil {
 					return err
 				}
 				part = append(part, dc)
 				for _, m := range d.monitors {
-					ch, err := c.putMonitor(ctx, k, dc.ID, d.cfg.Name, m, alertIDs)
+					ch, err := c.putMonitor(ctx, o, k, dc.ID, d.cfg.Name, m, alertIDs)
 					if err != nil {
 						return err
 					}
@@ -87,13 +87,17 @@ func (c *Catalog) write(ctx context.Context, k *known, p *plan) (Result, error) 
 
 // putCredential stores a credential by name. It holds a password or a key,
 // never both: giving one drops the other.
-func (c *Catalog) putCredential(ctx context.Context, s store.Config, pc plannedCredential) (Change, error) {
+func (c *Catalog) putCredential(ctx context.Context, o Origin, s store.Config, pc plannedCredential) (Change, error) {
 	spec, err := json.Marshal(pc.cfg)
 	if err != nil {
 		return Change{}, err
 	}
 	ch := Change{Kind: "credential", Name: pc.cfg.Name}
 	cr, err := s.CredentialByName(ctx, pc.cfg.Name)
+	var before snapshot
+	if err == nil {
+		before = snap(cr.Spec, cr.Secrets, nil)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Created first, secrets after: they are sealed under its ID.
@@ -128,16 +132,20 @@ func (c *Catalog) putCredential(ctx context.Context, s store.Config, pc plannedC
 		}
 	}
 	ch.ID = cr.ID
-	return ch, nil
+	return ch, audit(ctx, s, o, ch, before, snap(cr.Spec, cr.Secrets, nil))
 }
 
-func (c *Catalog) putAlert(ctx context.Context, s store.Config, pa plannedAlert) (Change, error) {
+func (c *Catalog) putAlert(ctx context.Context, o Origin, s store.Config, pa plannedAlert) (Change, error) {
 	spec, err := json.Marshal(pa.cfg)
 	if err != nil {
 		return Change{}, err
 	}
 	ch := Change{Kind: "alert", Name: pa.cfg.Name}
 	a, err := s.AlertByName(ctx, pa.cfg.Name)
+	var before snapshot
+	if err == nil {
+		before = snap(a.Spec, a.Secrets, nil)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		a = &store.Alert{Name: pa.cfg.Name, Kind: pa.cfg.Kind(), Spec: spec, Secrets: map[string]string{}}
@@ -171,13 +179,17 @@ func (c *Catalog) putAlert(ctx context.Context, s store.Config, pa plannedAlert)
 		}
 	}
 	ch.ID = a.ID
-	return ch, nil
+	return ch, audit(ctx, s, o, ch, before, snap(a.Spec, a.Secrets, nil))
 }
 
-func putDevice(ctx context.Context, s store.Config, pd plannedDevice) (Change, error) {
+func putDevice(ctx context.Context, o Origin, s store.Config, pd plannedDevice) (Change, error) {
 	d := pd.cfg
 	ch := Change{Kind: "device", Name: d.Name}
 	dev, err := s.DeviceByName(ctx, d.Name)
+	var before snapshot
+	if err == nil {
+		before = deviceSnap(dev)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		dev = &store.Device{Name: d.Name, Address: d.Address}
@@ -196,16 +208,20 @@ func putDevice(ctx context.Context, s store.Config, pd plannedDevice) (Change, e
 		return ch, err
 	}
 	ch.ID = dev.ID
-	return ch, nil
+	return ch, audit(ctx, s, o, ch, before, deviceSnap(dev))
 }
 
-func (c *Catalog) putMonitor(ctx context.Context, s store.Config, devID int64, devName string, pm plannedMonitor, alertIDs map[string]int64) (Change, error) {
+func (c *Catalog) putMonitor(ctx context.Context, o Origin, s store.Config, devID int64, devName string, pm plannedMonitor, alertIDs map[string]int64) (Change, error) {
 	spec, err := json.Marshal(pm.cfg)
 	if err != nil {
 		return Change{}, err
 	}
 	ch := Change{Kind: "monitor", Name: devName + "/" + pm.cfg.Name}
 	m, err := s.MonitorByName(ctx, devID, pm.cfg.Name)
+	var before snapshot
+	if err == nil {
+		before = monitorSnap(m, devName)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		m = &store.Monitor{DeviceID: devID, Name: pm.cfg.Name, Type: pm.cfg.Type, Enabled: pm.cfg.IsEnabled(), Spec: spec, Secrets: map[string]string{}}
@@ -251,5 +267,5 @@ func (c *Catalog) putMonitor(ctx context.Context, s store.Config, devID int64, d
 		}
 	}
 	ch.ID = m.ID
-	return ch, nil
+	return ch, audit(ctx, s, o, ch, before, monitorSnap(m, devName))
 }

@@ -29,6 +29,9 @@ type Monitor struct {
 // are read, dropped (secretbind, from the network), sealed and written in
 // one transaction (tx.go).
 func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monitor) (*store.Monitor, Result, error) {
+	if err := o.Actor.mayWrite("monitor"); err != nil {
+		return nil, Result{}, err
+	}
 	if o.fromNetwork() {
 		if err := keepOperatorFields(ctx, id, &in.Settings, c.monitorSpec); err != nil {
 			return nil, Result{}, err
@@ -60,7 +63,9 @@ func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monito
 	}
 	var m *store.Monitor
 	var dropped []string
+	var ch Change
 	err = c.batch(ctx, func(tx store.Config) error {
+		var before snapshot
 		m = &store.Monitor{ID: id, DeviceID: d.ID, Name: mc.Name, Type: mc.Type, Enabled: mc.IsEnabled(), Spec: spec, Secrets: map[string]string{},
 			NetworkTarget: network}
 		dropped = nil
@@ -72,6 +77,7 @@ func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monito
 			if err != nil {
 				return err
 			}
+			before = monitorSnap(old, c.deviceName(ctx, tx, old.DeviceID))
 			m.Secrets = old.Secrets
 			if o.fromNetwork() {
 				addr, err := addrs.read(ctx, tx, d.ID)
@@ -105,12 +111,16 @@ func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monito
 				return err
 			}
 		}
+		ch = Change{Kind: "monitor", Name: d.Name + "/" + m.Name, Action: action(id), ID: m.ID}
+		if err := audit(ctx, tx, o, ch, before, monitorSnap(m, d.Name)); err != nil {
+			return err
+		}
 		return addrs.unchanged(ctx, tx)
 	})
 	if err != nil {
 		return nil, Result{}, err
 	}
-	res := Result{Changes: []Change{{Kind: "monitor", Name: d.Name + "/" + m.Name, Action: action(id), ID: m.ID}}, Reload: []int64{m.ID}}
+	res := Result{Changes: []Change{ch}, Reload: []int64{m.ID}}
 	if len(dropped) > 0 {
 		res.Dropped = []Drop{{Kind: "monitor", ID: m.ID, Name: m.Name, Secrets: dropped}}
 	}
@@ -169,17 +179,33 @@ func (c *Catalog) siblings(ctx context.Context, device, except int64) ([]config.
 }
 
 // DeleteMonitor deletes a monitor; it is to be reloaded (its tests stop).
-func (c *Catalog) DeleteMonitor(ctx context.Context, id int64) (Result, error) {
-	m, err := c.Store.Monitor(ctx, id)
+func (c *Catalog) DeleteMonitor(ctx context.Context, o Origin, id int64) (Result, error) {
+	if err := o.Actor.mayWrite("monitor"); err != nil {
+		return Result{}, err
+	}
+	var ch Change
+	err := c.batch(ctx, func(tx store.Config) error {
+		m, err := tx.Monitor(ctx, id)
+		if err != nil {
+			return err
+		}
+		dev := c.deviceName(ctx, tx, m.DeviceID)
+		ch = Change{Kind: "monitor", Name: dev + "/" + m.Name, Action: "deleted", ID: id}
+		if err := audit(ctx, tx, o, ch, monitorSnap(m, dev), snapshot{}); err != nil {
+			return err
+		}
+		return tx.DeleteMonitor(ctx, id)
+	})
 	if err != nil {
 		return Result{}, err
 	}
-	name := m.Name
-	if d, err := c.Store.Device(ctx, m.DeviceID); err == nil {
-		name = d.Name + "/" + m.Name
+	return Result{Changes: []Change{ch}, Reload: []int64{id}}, nil
+}
+
+// deviceName is a device's name, "" if it is gone.
+func (c *Catalog) deviceName(ctx context.Context, s store.Config, id int64) string {
+	if d, err := s.Device(ctx, id); err == nil {
+		return d.Name
 	}
-	if err := c.Store.DeleteMonitor(ctx, id); err != nil {
-		return Result{}, err
-	}
-	return Result{Changes: []Change{{Kind: "monitor", Name: name, Action: "deleted", ID: id}}, Reload: []int64{id}}, nil
+	return ""
 }

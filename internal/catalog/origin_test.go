@@ -97,14 +97,14 @@ func TestOriginRules(t *testing.T) {
 			m := imap(mon.Name)
 			m.Port = 1143
 			_, res, err := c.SaveMonitor(ctx, o, mon.ID, Monitor{Device: dev.ID, Settings: m})
-			if got := res.DroppedFrom("monitor", mon.ID); err == nil && (o == Network) != slices.Equal(got, []string{"password"}) {
+			if got := res.DroppedFrom("monitor", mon.ID); err == nil && (o == admin) != slices.Equal(got, []string{"password"}) {
 				t.Errorf("%v's save dropped %v", o, got)
 			}
 			return err
 		},
 		after: func(t *testing.T, c *Catalog, o Origin, _ *store.Device, mon *store.Monitor) {
 			m, _ := c.Store.Monitor(ctx, mon.ID)
-			if _, kept := m.Secrets["password"]; kept != (o == Operator) || m.NetworkTarget != (o == Network) {
+			if _, kept := m.Secrets["password"]; kept != (o == Operator) || m.NetworkTarget != (o == admin) {
 				t.Errorf("%v's change of port: password kept %v, network target %v", o, kept, m.NetworkTarget)
 			}
 		},
@@ -113,7 +113,7 @@ func TestOriginRules(t *testing.T) {
 		save: func(c *Catalog, o Origin, dev *store.Device, mon *store.Monitor) error {
 			_, res, err := c.SaveDevice(ctx, o, dev.ID, Device{Name: dev.Name, Address: "10.0.0.9"})
 			want := []Drop(nil)
-			if o == Network {
+			if o == admin {
 				want = []Drop{{Kind: "monitor", ID: mon.ID, Name: mon.Name, Secrets: []string{"password"}}}
 			}
 			if err == nil && !slices.EqualFunc(res.Dropped, want, func(a, b Drop) bool {
@@ -126,12 +126,12 @@ func TestOriginRules(t *testing.T) {
 		after: func(t *testing.T, c *Catalog, o Origin, dev *store.Device, mon *store.Monitor) {
 			m, _ := c.Store.Monitor(ctx, mon.ID)
 			d, _ := c.Store.Device(ctx, dev.ID)
-			if _, kept := m.Secrets["password"]; kept != (o == Operator) || d.NetworkTarget != (o == Network) {
+			if _, kept := m.Secrets["password"]; kept != (o == Operator) || d.NetworkTarget != (o == admin) {
 				t.Errorf("%v's address change: password kept %v, network target %v", o, kept, d.NetworkTarget)
 			}
 		},
 	}} {
-		for _, o := range []Origin{Network, Operator} {
+		for _, o := range []Origin{admin, Operator} {
 			t.Run(tc.name+"/"+o.String(), func(t *testing.T) {
 				c := newCatalog(t)
 				dev, _, err := c.SaveDevice(ctx, Operator, 0, Device{Name: "mail1", Address: "10.0.0.1"})
@@ -144,7 +144,7 @@ func TestOriginRules(t *testing.T) {
 				}
 				err = tc.save(c, o, dev, mon)
 				switch {
-				case o == Network && tc.network != nil:
+				case o == admin && tc.network != nil:
 					tc.network(t, err)
 					return
 				case err != nil:
@@ -205,7 +205,7 @@ devices:
 		t.Errorf("apply: %+v, want %+v", res.Changes, want)
 	}
 
-	_, res, err := c.SaveDevice(ctx, Network, d.ID, Device{Name: "mail1", Address: "10.0.0.2"})
+	_, res, err := c.SaveDevice(ctx, admin, d.ID, Device{Name: "mail1", Address: "10.0.0.2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ devices:
 		t.Errorf("a device's change reloads %v (%+v), want both its monitors", r.monitors, res.Changes)
 	}
 
-	_, res, err = c.SaveMonitor(ctx, Network, tcp.ID, Monitor{Device: d.ID, Settings: config.Monitor{Name: "tcp", Type: "tcp", Port: 587}})
+	_, res, err = c.SaveMonitor(ctx, admin, tcp.ID, Monitor{Device: d.ID, Settings: config.Monitor{Name: "tcp", Type: "tcp", Port: 587}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ devices:
 		t.Errorf("a monitor's change: %v %+v", r.monitors, res.Changes)
 	}
 
-	cr, res, err := c.SaveCredential(ctx, Network, 0, Credential{Name: "root", User: "root",
+	cr, res, err := c.SaveCredential(ctx, admin, 0, Credential{Name: "root", User: "root",
 		KnownHost: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", Password: ptr("pw")})
 	if err != nil {
 		t.Fatal(err)
@@ -229,22 +229,22 @@ devices:
 	if r := tell(res); !slices.Equal(r.credentials, []string{"root", "root"}) {
 		t.Errorf("a new credential reloads the monitors of %v", r.credentials)
 	}
-	_, res, err = c.SaveCredential(ctx, Network, cr.ID, Credential{Name: "admin", User: "root", KnownHost: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"})
+	_, res, err = c.SaveCredential(ctx, admin, cr.ID, Credential{Name: "admin", User: "root", KnownHost: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r := tell(res); !slices.Equal(r.credentials, []string{"root", "admin"}) {
 		t.Errorf("a renamed credential reloads the monitors of %v, want its old and new names", r.credentials)
 	}
-	if res, err = c.DeleteCredential(ctx, cr.ID); err != nil || !slices.Equal(tell(res).credentials, []string{"admin"}) {
+	if res, err = c.DeleteCredential(ctx, admin, cr.ID); err != nil || !slices.Equal(tell(res).credentials, []string{"admin"}) {
 		t.Errorf("a deleted credential: %+v %v", res, err)
 	}
 
-	res, err = c.DeleteMonitor(ctx, smtp.ID)
+	res, err = c.DeleteMonitor(ctx, admin, smtp.ID)
 	if err != nil || !slices.Equal(tell(res).monitors, []int64{smtp.ID}) || res.Changes[0].Action != "deleted" {
 		t.Errorf("a deleted monitor: %+v %v", res, err)
 	}
-	res, err = c.DeleteDevice(ctx, d.ID)
+	res, err = c.DeleteDevice(ctx, admin, d.ID)
 	if err != nil || !slices.Equal(tell(res).monitors, []int64{tcp.ID}) {
 		t.Errorf("a deleted device reloads %+v %v, want its monitor", res, err)
 	}
@@ -258,23 +258,23 @@ devices:
 func TestDeviceNameTaken(t *testing.T) {
 	ctx := context.Background()
 	c := newCatalog(t)
-	a, _, _ := c.SaveDevice(ctx, Network, 0, Device{Name: "a", Address: "10.0.0.1"})
-	b, _, err := c.SaveDevice(ctx, Network, 0, Device{Name: "b", Address: "10.0.0.2"})
+	a, _, _ := c.SaveDevice(ctx, admin, 0, Device{Name: "a", Address: "10.0.0.1"})
+	b, _, err := c.SaveDevice(ctx, admin, 0, Device{Name: "b", Address: "10.0.0.2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, err := c.SaveMonitor(ctx, Network, 0, Monitor{Device: b.ID, Settings: config.Monitor{Name: "in", Type: "pop3", User: "u", AllowPlaintext: true},
+	m, _, err := c.SaveMonitor(ctx, admin, 0, Monitor{Device: b.ID, Settings: config.Monitor{Name: "in", Type: "pop3", User: "u", AllowPlaintext: true},
 		Password: ptr("pw")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.SaveDevice(ctx, Network, b.ID, Device{Name: a.Name, Address: "10.0.0.3"}); !errors.Is(err, store.ErrConflict) {
+	if _, _, err := c.SaveDevice(ctx, admin, b.ID, Device{Name: a.Name, Address: "10.0.0.3"}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("a taken name: %v", err)
 	}
 	if got, _ := c.Store.Monitor(ctx, m.ID); c.open(t, got.Secrets, "password", vault.MonitorRecord(m.ID, "password")) != "pw" {
 		t.Error("a refused rename dropped the monitor's password")
 	}
-	if _, _, err := c.SaveMonitor(ctx, Network, 0, Monitor{Device: b.ID, Settings: config.Monitor{Name: "in", Type: "tcp", Port: 25}}); !errors.Is(err, store.ErrConflict) {
+	if _, _, err := c.SaveMonitor(ctx, admin, 0, Monitor{Device: b.ID, Settings: config.Monitor{Name: "in", Type: "tcp", Port: 25}}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("a monitor's taken name: %v", err)
 	}
 }
@@ -286,7 +286,7 @@ func TestAlertsByNameAndWebhookSealed(t *testing.T) {
 	ctx := context.Background()
 	c := newCatalog(t)
 	const url = "https://hooks.example.test/services/s3cret"
-	a, _, err := c.SaveAlert(ctx, Network, 0, Alert{Settings: config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.SecretRef{Value: url}}}})
+	a, _, err := c.SaveAlert(ctx, admin, 0, Alert{Settings: config.Alert{Name: "ops", Webhook: &config.Webhook{URL: config.SecretRef{Value: url}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,13 +297,13 @@ func TestAlertsByNameAndWebhookSealed(t *testing.T) {
 		t.Errorf("origin %q", got)
 	}
 	// Saved again without its URL, it keeps it.
-	a, _, err = c.SaveAlert(ctx, Network, a.ID, Alert{Settings: config.Alert{Name: "ops", Webhook: &config.Webhook{Format: "slack"}}})
+	a, _, err = c.SaveAlert(ctx, admin, a.ID, Alert{Settings: config.Alert{Name: "ops", Webhook: &config.Webhook{Format: "slack"}}})
 	if err != nil || WebhookURL(c.Vault, a) != url {
 		t.Errorf("an edit without the URL: %v", err)
 	}
 
-	d, _, _ := c.SaveDevice(ctx, Network, 0, Device{Name: "mail1", Address: "10.0.0.1"})
-	m, _, err := c.SaveMonitor(ctx, Network, 0, Monitor{Device: d.ID, Settings: config.Monitor{Name: "smtp", Type: "smtp",
+	d, _, _ := c.SaveDevice(ctx, admin, 0, Device{Name: "mail1", Address: "10.0.0.1"})
+	m, _, err := c.SaveMonitor(ctx, admin, 0, Monitor{Device: d.ID, Settings: config.Monitor{Name: "smtp", Type: "smtp",
 		Notify: config.Notify{Alerts: []string{"ops"}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +311,7 @@ func TestAlertsByNameAndWebhookSealed(t *testing.T) {
 	if ids, _ := c.Store.MonitorAlerts(ctx, m.ID); !slices.Equal(ids, []int64{a.ID}) {
 		t.Errorf("alerts by name linked %v", ids)
 	}
-	_, _, err = c.SaveMonitor(ctx, Network, m.ID, Monitor{Device: d.ID, Settings: config.Monitor{Name: "smtp", Type: "smtp",
+	_, _, err = c.SaveMonitor(ctx, admin, m.ID, Monitor{Device: d.ID, Settings: config.Monitor{Name: "smtp", Type: "smtp",
 		Notify: config.Notify{Alerts: []string{"nobody"}}}})
 	if fe, _ := Fields(err); len(fe) != 1 || fe[0].Path != "notify.alerts[0]" {
 		t.Errorf("an unknown alert's name: %v", err)
@@ -325,14 +325,14 @@ func TestCredentialHoldsOne(t *testing.T) {
 	c := newCatalog(t)
 	key := testKey(t)
 	const host = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
-	cr, _, err := c.SaveCredential(ctx, Network, 0, Credential{Name: "ops", User: "root", KnownHost: host, Password: ptr("pw"), Key: &key})
+	cr, _, err := c.SaveCredential(ctx, admin, 0, Credential{Name: "ops", User: "root", KnownHost: host, Password: ptr("pw"), Key: &key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, pw := cr.Secrets["password"]; pw || c.open(t, cr.Secrets, "key", vault.CredentialRecord(cr.ID, "key")) != key {
 		t.Errorf("both sent: %v, want the key alone", cr.Secrets)
 	}
-	cr, _, err = c.SaveCredential(ctx, Network, cr.ID, Credential{Name: "ops", User: "root", KnownHost: host, Password: ptr("pw2")})
+	cr, _, err = c.SaveCredential(ctx, admin, cr.ID, Credential{Name: "ops", User: "root", KnownHost: host, Password: ptr("pw2")})
 	if err != nil {
 		t.Fatal(err)
 	}

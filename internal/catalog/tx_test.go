@@ -79,12 +79,12 @@ func TestMonitorSaveMeetsAddressChange(t *testing.T) {
 			t.Cleanup(func() { s.Close() })
 			h := &hooked{Store: s, putMonitor: func(*store.Monitor) {}, batch: func() {}}
 			c := onStore(t, h)
-			d, _, err := c.SaveDevice(ctx, Network, 0, Device{Name: "mail1", Address: "10.0.0.1"})
+			d, _, err := c.SaveDevice(ctx, admin, 0, Device{Name: "mail1", Address: "10.0.0.1"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			settings := config.Monitor{Name: "inbox", Type: "imap", User: "u@example.test", AllowPlaintext: true}
-			m, _, err := c.SaveMonitor(ctx, Network, 0, Monitor{Device: d.ID, Settings: settings, Password: ptr("Mailb0xPassw0rd")})
+			m, _, err := c.SaveMonitor(ctx, admin, 0, Monitor{Device: d.ID, Settings: settings, Password: ptr("Mailb0xPassw0rd")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ func TestMonitorSaveMeetsAddressChange(t *testing.T) {
 				}
 				go func() {
 					defer close(done)
-					_, _, moveErr = c.SaveDevice(ctx, Network, d.ID, Device{Name: "mail1", Address: "10.0.0.2"})
+					_, _, moveErr = c.SaveDevice(ctx, admin, d.ID, Device{Name: "mail1", Address: "10.0.0.2"})
 				}()
 				select { // it is done, or it waits for this transaction to end
 				case <-done:
@@ -112,7 +112,7 @@ func TestMonitorSaveMeetsAddressChange(t *testing.T) {
 				}
 			}
 			settings.Name = "inbox renamed"
-			if _, _, err := c.SaveMonitor(ctx, Network, m.ID, Monitor{Device: d.ID, Settings: settings}); err != nil {
+			if _, _, err := c.SaveMonitor(ctx, admin, m.ID, Monitor{Device: d.ID, Settings: settings}); err != nil {
 				t.Fatal(err)
 			}
 			<-done

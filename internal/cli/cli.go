@@ -67,9 +67,12 @@ usage:
                                    seal every stored secret under a new storage key
   mailmon oauth login --provider microsoft|google --client-id ID [--monitor DEVICE/NAME]
                                    sign a mailbox in (device code) for its refresh token
-  mailmon token create --name N    print a new API bearer token (also: list, delete)
-  mailmon user add NAME            create a web UI login; the password is read from
-                                   the terminal (or stdin); also: passwd, list, delete
+  mailmon token create --name N [--scope read,write,probe,metrics] [--expires 90d]
+                                   print a new API bearer token (also: list, delete)
+  mailmon user add NAME [--role viewer|editor|admin]
+                                   create a web UI login; the password is read from
+                                   the terminal (or stdin); also: role NAME ROLE,
+                                   passwd, 2fa-reset, list, delete (docs/teams.md)
   mailmon version [--output text|json]
                                    the version, its commit and date, and the Go
                                    that built it (also: --version, -v)

@@ -111,6 +111,9 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	rollupEvery := fs.Duration("rollup-every", 5*time.Minute, "how often statistics are rolled up for reports")
+	auditRetention := fs.String("audit-retention", "365d", "how long the audit log (who changed what) is kept, e.g. 365d or 2160h")
+	sso := ssoFlags(fs)
+	require2FA := fs.String("require-2fa", "", "roles whose local logins must use a second factor (TOTP), comma-separated, e.g. admin,editor: such a user enrols at their next login")
 	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
 	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
 	dnsServer := fs.String("resolver", "", "the DNS resolver (IP:PORT) of the domain monitors (dnsbl, spf, dmarc, dkim, tls-rpt) that name none (default: the first nameserver of /etc/resolv.conf)")
@@ -217,7 +220,29 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		host, _ := os.Hostname()
 		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
+	keepAudit, err := catalog.ParseLifetime(*auditRetention)
+	if err != nil {
+		return errorf(env, "serve: --audit-retention: %v", err)
+	}
+	single, err := sso.build(env, url)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
+	userHeader, userHeaderRole, err := sso.header(proxies)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
+	var twoFactor []catalog.Role
+	for _, r := range strings.Split(*require2FA, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			role, err := catalog.ParseRole(r)
+			if err != nil {
+				return errorf(env, "serve: --require-2fa: %v", err)
+			}
+			twoFactor = append(twoFactor, role)
+		}
+	}
+	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery, AuditRetention: keepAudit,
 		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits,
 		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every, DNSServer: *dnsServer}
 	if c, ok := st.(store.Cluster); ok {
@@ -232,7 +257,8 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())
-	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != "", Proxies: proxies}).Register(mux)
+	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != "", Proxies: proxies, TwoFactorRoles: twoFactor,
+		SSO: single, NoLocalLogins: !sso.localLogins, UserHeader: userHeader, UserHeaderRole: userHeaderRole}).Register(mux)
 	if *demoMode {
 		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {
@@ -320,17 +346,20 @@ func denyList(v string) func(string) bool {
 	return func(hostport string) bool { return deny[hostport] }
 }
 
-// Token is "mailmon token create --name N" (and list, delete).
+// Token is "mailmon token create --name N [--scope S,…] [--expires 90d]"
+// (and list, delete): API tokens and their scopes (docs/teams.md).
 func Token(ctx context.Context, args []string, env Env) int {
 	if len(args) > 0 && isHelp(args[0]) {
 		args = []string{"create", "--help"} // one set of flags for all three
 	}
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list" && args[0] != "delete") {
-		return errorf(env, "token: usage: mailmon token create --name N | list | delete --name N")
+		return errorf(env, "token: usage: mailmon token create --name N [--scope read,write,probe,metrics] [--expires 90d] | list | delete --name N")
 	}
 	fs := newFlags("token "+args[0], env)
 	dbo := dbFlags(fs)
 	name := fs.String("name", "", "the token's name")
+	scope := fs.String("scope", catalog.AllScopes.String(), "create: what the token may do, comma-separated: read (GET the API), write (change devices, monitors, alerts, credentials), probe (/probe, test now), metrics (/metrics)")
+	expires := fs.String("expires", "", "create: how long the token lives, e.g. 90d or 12h (default: never expires)")
 	if code, done := parseFlags(fs, args[1:], env, nil); done {
 		return code
 	}
@@ -339,16 +368,29 @@ func Token(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "token: %v", err)
 	}
 	defer st.Close()
+	cat := &catalog.Catalog{Store: st}
 	switch args[0] {
 	case "create":
 		if *name == "" {
 			return errorf(env, "token create: --name is required")
 		}
-		if err := config.CheckName(*name); err != nil {
-			return errorf(env, "token create: --name: %v", err)
+		scopes, err := catalog.ParseScopes(strings.Split(*scope, ","))
+		if err != nil {
+			return errorf(env, "token create: --scope: %v", err)
 		}
-		tok := api.NewToken()
-		if err := st.PutToken(ctx, &store.Token{Name: *name, Hash: api.HashToken(tok)}); err != nil {
+		var until time.Time
+		if *expires != "" {
+			d, err := catalog.ParseLifetime(*expires)
+			if err != nil {
+				return errorf(env, "token create: --expires: %v", err)
+			}
+			until = time.Now().Add(d)
+		}
+		tok, _, err := cat.CreateToken(ctx, operator(env), *name, scopes, until)
+		if fe, ok := catalog.Fields(err); ok {
+			return errorf(env, "token create: --%s: %s", fe[0].Path, fe[0].Msg)
+		}
+		if err != nil {
 			return errorf(env, "token create: %v", err)
 		}
 		// Printed once: only its hash is kept.
@@ -359,11 +401,15 @@ func Token(ctx context.Context, args []string, env Env) int {
 			return errorf(env, "token list: %v", err)
 		}
 		for _, t := range ts {
-			used := "never used"
+			used, exp := "never used", "never expires"
 			if !t.Used.IsZero() {
 				used = "last used " + t.Used.Format(time.RFC3339)
 			}
-			fmt.Fprintf(env.Stdout, "%s\tcreated %s\t%s\n", wire.Sanitize(t.Name), t.Created.Format(time.RFC3339), used)
+			if !t.Expires.IsZero() {
+				exp = "expires " + t.Expires.Format(time.RFC3339)
+			}
+			fmt.Fprintf(env.Stdout, "%s\t%s\tcreated %s\t%s\t%s\n", wire.Sanitize(t.Name), wire.Sanitize(strings.Join(t.Scopes, ",")),
+				t.Created.Format(time.RFC3339), used, exp)
 		}
 	case "delete":
 		ts, err := st.Tokens(ctx)
@@ -372,7 +418,7 @@ func Token(ctx context.Context, args []string, env Env) int {
 		}
 		for _, t := range ts {
 			if t.Name == *name {
-				if err := st.DeleteToken(ctx, t.ID); err != nil {
+				if err := cat.DeleteToken(ctx, operator(env), t.ID); err != nil {
 					return errorf(env, "token delete: %v", err)
 				}
 				return ExitOK
@@ -412,7 +458,7 @@ func Apply(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "apply: %v", err)
 	}
 	defer st.Close()
-	rep, err := apply.Apply(ctx, st, v, f, apply.Env{Getenv: env.Getenv})
+	rep, err := apply.Apply(ctx, st, v, f, apply.Env{Getenv: env.Getenv, Operator: operatorName(env)})
 	for _, c := range rep {
 		fmt.Fprintf(env.Stdout, "%s %s: %s\n", c.Kind, c.Name, c.Action)
 	}
@@ -505,15 +551,15 @@ func startDemo(ctx context.Context, st store.Store, v *vault.Vault, dir, url str
 		return "", "", "", err
 	}
 	token = api.NewToken()
-	if err := st.PutToken(ctx, &store.Token{Name: "demo " + time.Now().Format(time.RFC3339Nano), Hash: api.HashToken(token)}); err != nil {
+	if err := st.PutToken(ctx, &store.Token{Name: "demo " + time.Now().Format(time.RFC3339Nano), Hash: api.HashToken(token), Scopes: catalog.AllScopes.Names()}); err != nil {
 		return "", "", "", err
 	}
 	// A fresh password each run: with --db the login may exist already.
 	pw = web.NewPassword()
 	if u, err := st.UserByName(ctx, DemoUser); err == nil {
-		err = web.SetPassword(ctx, st, u, pw, "", 0)
+		err = web.SetPassword(ctx, &catalog.Catalog{Store: st}, operator(env), u, pw, "", 0)
 		return token, pw, mailPW, err
 	}
-	_, err = web.AddUser(ctx, st, DemoUser, pw, 0)
+	_, err = web.AddUser(ctx, &catalog.Catalog{Store: st}, operator(env), DemoUser, pw, catalog.Admin, 0)
 	return token, pw, mailPW, err
 }

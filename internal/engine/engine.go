@@ -55,6 +55,9 @@ type Options struct {
 	// are kept (default 7 days).
 	JanitorEvery time.Duration
 	RawRetention time.Duration
+	// AuditRetention is how long audit entries are kept (default 365
+	// days): a retention of their own, longer than the results'.
+	AuditRetention time.Duration
 	// AlertBurst notifications may go to one alert action at once, then
 	// one every AlertEvery (defaults 20 and 3 s: a storm of failures does
 	// not flood a pager).
@@ -164,6 +167,9 @@ func New(o Options) *Engine {
 	}
 	if o.RawRetention <= 0 {
 		o.RawRetention = 7 * 24 * time.Hour
+	}
+	if o.AuditRetention <= 0 {
+		o.AuditRetention = DefaultAuditRetention
 	}
 	if o.Probers == nil {
 		o.Probers = kinds.Prober

@@ -10,7 +10,8 @@ import (
 
 // janitor keeps the statistics: hourly and daily roll-ups of the recent
 // raw results, and retention (raw results RawRetention, hourly roll-ups
-// report.HourlyRetention, daily ones for good), so the database stops
+// report.HourlyRetention, daily ones for good, audit entries
+// AuditRetention), so the database stops
 // growing once the retention periods are reached. SQLite reuses the pages
 // deleted rows free, so no VACUUM is needed.
 func (e *Engine) janitor(ctx context.Context) {
@@ -28,6 +29,10 @@ func (e *Engine) janitor(ctx context.Context) {
 	}
 }
 
+// DefaultAuditRetention is how long audit entries are kept unless serve
+// --audit-retention says.
+const DefaultAuditRetention = 365 * 24 * time.Hour
+
 // Tidy rolls up and prunes once.
 func (e *Engine) Tidy(ctx context.Context) error {
 	now := e.o.Now()
@@ -39,6 +44,9 @@ func (e *Engine) Tidy(ctx context.Context) error {
 		return err
 	}
 	if _, err := st.Prune(ctx, now.Add(-e.o.RawRetention)); err != nil {
+		return err
+	}
+	if _, err := st.PruneAudit(ctx, now.Add(-e.o.AuditRetention)); err != nil {
 		return err
 	}
 	_, err := st.PruneRollups(ctx, store.Hour, now.Add(-report.HourlyRetention))

@@ -42,7 +42,7 @@ type Sealer interface {
 
 // SecretTables are the tables whose secrets column holds sealed values,
 // with the Kind of their values.
-var SecretTables = []struct{ Kind, Table string }{{"monitor", "monitors"}, {"alert", "alerts"}, {"credential", "credentials"}}
+var SecretTables = []struct{ Kind, Table string }{{"monitor", "monitors"}, {"alert", "alerts"}, {"credential", "credentials"}, {"user", "users"}}
 
 // SecretsRow is one row's secrets column (JSON: name → sealed value), as
 // the backends read and write it for Sealed and Reseal.

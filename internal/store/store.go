@@ -210,22 +210,36 @@ func Truncate(period string, t time.Time) time.Time {
 	return t.Truncate(time.Hour)
 }
 
-// Token is an API bearer token; only its hash is stored.
+// Token is an API bearer token; only its hash is stored. Scopes are what
+// it may do (read, write, probe, metrics); a zero Expires never expires.
 type Token struct {
 	ID      int64
 	Name    string
 	Hash    string
+	Scopes  []string
 	Created time.Time
 	Used    time.Time
+	Expires time.Time
 }
 
-// User is a web UI login; Hash is its password's bcrypt hash.
+// User is a web UI login; Hash is its password's bcrypt hash ("" for a
+// login made by single sign-on, which has no password). Role is viewer,
+// editor or admin. TOTPSecret is its second factor's secret, sealed (""
+// for none), TOTPStep the last time step a code was taken for (a code is
+// good once), RecoveryCodes the hashes of its unused recovery codes.
+// External names the identity provider's subject of a single sign-on
+// login ("" for a local one).
 type User struct {
-	ID      int64
-	Name    string
-	Hash    string
-	Created time.Time
-	Updated time.Time
+	ID            int64
+	Name          string
+	Hash          string
+	Role          string
+	TOTPSecret    string
+	TOTPStep      int64
+	RecoveryCodes []string
+	External      string
+	Created       time.Time
+	Updated       time.Time
 }
 
 // Session is a logged-in browser. Hash is the SHA-256 of the cookie's
@@ -332,6 +346,22 @@ type Config interface {
 	CredentialByName(ctx context.Context, name string) (*Credential, error)
 	Credentials(ctx context.Context, p Page) ([]Credential, int, error)
 	DeleteCredential(ctx context.Context, id int64) error
+
+	// AddAudit records a change: in the change's own transaction.
+	AddAudit(ctx context.Context, e *AuditEntry) error
+
+	PutToken(ctx context.Context, t *Token) error
+	Tokens(ctx context.Context) ([]Token, error)
+	DeleteToken(ctx context.Context, id int64) error
+
+	// PutUser creates (ID 0) or updates a user (every field).
+	PutUser(ctx context.Context, u *User) error
+	User(ctx context.Context, id int64) (*User, error)
+	UserByName(ctx context.Context, name string) (*User, error)
+	// DeleteUser deletes a user and the user's sessions.
+	DeleteUser(ctx context.Context, id int64) error
+	// DeleteSessions ends every session of a user but keep (a hash, or "").
+	DeleteSessions(ctx context.Context, userID int64, keep string) error
 }
 
 // Store is the storage of every backend.
@@ -393,26 +423,24 @@ type Store interface {
 	// oldest first, with the last change before from (the state at from).
 	StateChangesBetween(ctx context.Context, monitorID int64, from, to time.Time) ([]StateChange, error)
 
-	PutToken(ctx context.Context, t *Token) error
 	TokenByHash(ctx context.Context, hash string) (*Token, error)
-	Tokens(ctx context.Context) ([]Token, error)
-	DeleteToken(ctx context.Context, id int64) error
 	TouchToken(ctx context.Context, id int64, at time.Time) error
 
-	// PutUser creates (ID 0) or updates a user (name and hash).
-	PutUser(ctx context.Context, u *User) error
-	User(ctx context.Context, id int64) (*User, error)
-	UserByName(ctx context.Context, name string) (*User, error)
 	Users(ctx context.Context) ([]User, error)
-	// DeleteUser deletes a user and the user's sessions.
-	DeleteUser(ctx context.Context, id int64) error
+
+	// Audit lists audit entries, newest first, and how many match;
+	// PruneAudit deletes those older than before.
+	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, int, error)
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+	// UseTOTPStep records that a user's code of step was taken, unless one
+	// of that step or a later one was: it says whether it recorded it (a
+	// code is good once).
+	UseTOTPStep(ctx context.Context, userID, step int64) (bool, error)
 
 	PutSession(ctx context.Context, s *Session) error
 	SessionByHash(ctx context.Context, hash string) (*Session, error)
 	TouchSession(ctx context.Context, hash string, at time.Time) error
 	DeleteSession(ctx context.Context, hash string) error
-	// DeleteSessions ends every session of a user but keep (a hash, or "").
-	DeleteSessions(ctx context.Context, userID int64, keep string) error
 	// PruneSessions deletes sessions last seen before idle or created
 	// before absolute; it returns how many.
 	PruneSessions(ctx context.Context, idle, absolute time.Time) (int64, error)

@@ -199,7 +199,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		pw = &empty
 	}
 	if len(errs) == 0 {
-		saved, res, err := s.Catalog.SaveAlert(r.Context(), catalog.Network, id, catalog.Alert{Settings: a, RelayPassword: pw})
+		saved, res, err := s.Catalog.SaveAlert(r.Context(), c.origin, id, catalog.Alert{Settings: a, RelayPassword: pw})
 		if errors.Is(err, store.ErrConflict) {
 			err = catalog.FieldErrors{{Path: "name", Msg: "another alert has this name"}}
 		}
@@ -234,7 +234,7 @@ func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	if _, err := s.Catalog.DeleteAlert(r.Context(), id); err != nil {
+	if _, err := s.Catalog.DeleteAlert(r.Context(), c.origin, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/alerts", http.StatusSeeOther)

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -50,8 +51,9 @@ func CheckPassword(pw string) error {
 	return nil
 }
 
-// AddUser creates a login (mailmon user add, the demo's admin).
-func AddUser(ctx context.Context, st store.Store, name, password string, cost int) (*store.User, error) {
+// AddUser creates a login with a role (mailmon user add, the users page,
+// the demo's admin), as o (an admin, or the operator on the host).
+func AddUser(ctx context.Context, cat *catalog.Catalog, o catalog.Origin, name, password string, role catalog.Role, cost int) (*store.User, error) {
 	if n := utf8.RuneCountInString(name); n < 1 || n > 64 || strings.ContainsAny(name, " \t\r\n") {
 		return nil, errors.New("a user name is 1 to 64 characters without spaces")
 	}
@@ -65,8 +67,8 @@ func AddUser(ctx context.Context, st store.Store, name, password string, cost in
 	if err != nil {
 		return nil, err
 	}
-	u := &store.User{Name: name, Hash: string(h)}
-	if err := st.PutUser(ctx, u); err != nil {
+	u := &store.User{Name: name, Hash: string(h), Role: string(role)}
+	if err := cat.PutUser(ctx, o, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, fmt.Errorf("user %q exists", name)
 		}
@@ -76,8 +78,8 @@ func AddUser(ctx context.Context, st store.Store, name, password string, cost in
 }
 
 // SetPassword replaces a user's password and ends the user's sessions but
-// keep ("" ends them all).
-func SetPassword(ctx context.Context, st store.Store, u *store.User, password, keep string, cost int) error {
+// keep ("" ends them all), as o (the user, or the operator on the host).
+func SetPassword(ctx context.Context, cat *catalog.Catalog, o catalog.Origin, u *store.User, password, keep string, cost int) error {
 	if err := CheckPassword(password); err != nil {
 		return err
 	}
@@ -86,10 +88,10 @@ func SetPassword(ctx context.Context, st store.Store, u *store.User, password, k
 		return err
 	}
 	u.Hash = string(h)
-	if err := st.PutUser(ctx, u); err != nil {
+	if err := cat.PutUser(ctx, o, u); err != nil {
 		return err
 	}
-	return st.DeleteSessions(ctx, u.ID, keep)
+	return cat.Store.DeleteSessions(ctx, u.ID, keep)
 }
 
 func costOr(c int) int {
@@ -169,6 +171,13 @@ func (s *Server) cookie(r *http.Request, name, value string, maxAge int) *http.C
 
 type loginData struct {
 	Next, Name, Error, Token string
+	// SSO offers single sign-on; Local the form of a local login.
+	SSO, Local bool
+}
+
+// loginForm is what the login page shows.
+func (s *Server) loginForm(next, name, msg, tok string) loginData {
+	return loginData{Next: next, Name: name, Error: msg, Token: tok, SSO: s.SSO != nil, Local: !s.NoLocalLogins}
 }
 
 // safeNext keeps a redirect after login on this site.
@@ -187,7 +196,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	tok := randomToken()
 	http.SetCookie(w, s.cookie(r, loginCookie, tok, 3600))
-	s.render(w, c, http.StatusOK, "login", "Log in", loginData{Next: safeNext(r.URL.Query().Get("next")), Token: tok})
+	s.render(w, c, http.StatusOK, "login", "Log in", s.loginForm(safeNext(r.URL.Query().Get("next")), "", "", tok))
 	return nil
 }
 
@@ -201,8 +210,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	again := func(status int, msg string) error {
 		tok := randomToken()
 		http.SetCookie(w, s.cookie(r, loginCookie, tok, 3600))
-		s.render(w, c, status, "login", "Log in", loginData{Next: next, Name: name, Error: msg, Token: tok})
+		s.render(w, c, status, "login", "Log in", s.loginForm(next, name, msg, tok))
 		return nil
+	}
+	if s.NoLocalLogins {
+		return again(http.StatusForbidden, "Local logins are off: log in with single sign-on.")
 	}
 	now := s.Now()
 	client := s.Proxies.Client(r).Addr
@@ -222,22 +234,43 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		s.Log.Warn("web login failed", "user", name, "client", client)
 		return again(http.StatusUnauthorized, "The user name or the password is wrong.")
 	}
+	if u.TOTPSecret != "" {
+		// A second factor first (twofactor.go); the failures are forgiven
+		// only once its code is right too, so that the password, once
+		// guessed, cannot reset the count of guessed codes.
+		return s.askCode(w, r, c, u, next, "", http.StatusOK)
+	}
 	s.limiter.loginOK(keys)
+	return s.startSession(w, r, u, next)
+}
+
+// startSession logs u in and sends the browser to next.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *store.User, next string) error {
+	if _, err := s.newSession(w, r, u); err != nil {
+		return err
+	}
+	http.SetCookie(w, s.cookie(r, loginCookie, "", -1))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// newSession gives the browser a session of u: a new session replaces the
+// browser's old one.
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, u *store.User) (*store.Session, error) {
+	now := s.Now()
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
-		s.Store.DeleteSession(r.Context(), hashID(old.Value)) // a new session replaces the browser's old one
+		s.Store.DeleteSession(r.Context(), hashID(old.Value))
 	}
 	id := randomToken()
 	se := &store.Session{Hash: hashID(id), UserID: u.ID, CSRF: randomToken(), Created: now, Seen: now}
 	if err := s.Store.PutSession(r.Context(), se); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := s.Store.PruneSessions(r.Context(), now.Add(-s.IdleTimeout), now.Add(-s.MaxAge)); err != nil {
 		s.Log.Warn("pruning sessions", "err", err)
 	}
 	http.SetCookie(w, s.cookie(r, sessionCookie, id, 0))
-	http.SetCookie(w, s.cookie(r, loginCookie, "", -1))
-	http.Redirect(w, r, next, http.StatusSeeOther)
-	return nil
+	return se, nil
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -275,7 +308,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	if pw != again {
 		return fail("The new passwords differ.")
 	}
-	if err := SetPassword(r.Context(), s.Store, c.user, pw, c.session.Hash, s.BcryptCost); err != nil {
+	if err := SetPassword(r.Context(), s.Catalog, c.origin, c.user, pw, c.session.Hash, s.BcryptCost); err != nil {
 		return fail(err.Error())
 	}
 	s.render(w, c, http.StatusOK, "password", "Change password", passwordData{Done: "The password is changed; your other sessions are logged out."})

@@ -80,7 +80,7 @@ func benchServer(b *testing.B, n int) (http.Handler, *http.Cookie) {
 		b.Fatal(err)
 	}
 	w := &Server{Store: st, Catalog: &catalog.Catalog{Store: st}, BcryptCost: bcrypt.MinCost}
-	u, err := AddUser(ctx, st, "admin", testPassword, bcrypt.MinCost)
+	u, err := AddUser(ctx, &catalog.Catalog{Store: st}, catalog.Operator, "admin", testPassword, catalog.Admin, bcrypt.MinCost)
 	if err != nil {
 		b.Fatal(err)
 	}

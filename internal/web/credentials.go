@@ -60,7 +60,7 @@ func (s *Server) createCredential(w http.ResponseWriter, r *http.Request, c *cal
 		k += "\n"
 		in.Key = &k
 	}
-	_, res, err := s.Catalog.SaveCredential(r.Context(), catalog.Network, 0, in)
+	_, res, err := s.Catalog.SaveCredential(r.Context(), c.origin, 0, in)
 	if errors.Is(err, store.ErrConflict) {
 		err = catalog.FieldErrors{{Path: "name", Msg: "another credential has this name"}}
 	}
@@ -88,7 +88,7 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	res, err := s.Catalog.DeleteCredential(r.Context(), id)
+	res, err := s.Catalog.DeleteCredential(r.Context(), c.origin, id)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func deviceField(p string) string {
 
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, c *call) error {
 	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
-	d, _, err := s.saveDevice(r.Context(), 0, f)
+	d, _, err := s.saveDevice(r.Context(), c.origin, 0, f)
 	if fe, ok := catalog.Fields(err); ok {
 		f.Errors = fieldMap(fe, deviceField)
 		return s.renderDevices(w, r, c, http.StatusBadRequest, f)
@@ -134,7 +134,7 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
-	_, drops, err := s.saveDevice(r.Context(), id, f)
+	_, drops, err := s.saveDevice(r.Context(), c.origin, id, f)
 	if fe, ok := catalog.Fields(err); ok {
 		f.Errors = fieldMap(fe, deviceField)
 		return s.renderDevice(w, r, c, http.StatusBadRequest, dev, f)
@@ -151,7 +151,7 @@ func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	res, err := s.Catalog.DeleteDevice(r.Context(), id)
+	res, err := s.Catalog.DeleteDevice(r.Context(), c.origin, id)
 	if err != nil {
 		return err
 	}

@@ -450,7 +450,7 @@ func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, c *call, f *fo
 		f.Errors[""] = fieldMap(fe, monitorField)[""]
 	}
 	if ok {
-		m, dropped, err := s.saveMonitor(r.Context(), f.ID, in)
+		m, dropped, err := s.saveMonitor(r.Context(), c.origin, f.ID, in)
 		if catalog.IsOperatorOnly(err) {
 			status = http.StatusForbidden
 		}
@@ -542,7 +542,7 @@ func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	res, err := s.Catalog.DeleteMonitor(r.Context(), m.ID)
+	res, err := s.Catalog.DeleteMonitor(r.Context(), c.origin, m.ID)
 	if err != nil {
 		return err
 	}

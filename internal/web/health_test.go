@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/testutil/flakystore"
 )
@@ -22,7 +23,7 @@ func TestDatabaseDownPage(t *testing.T) {
 	st := flakystore.Open(t)
 	db := st.Store
 	e := flakystore.Engine(t, st)
-	u, err := AddUser(ctx, db, "admin", testPassword, bcrypt.MinCost)
+	u, err := AddUser(ctx, &catalog.Catalog{Store: db}, catalog.Operator, "admin", testPassword, catalog.Admin, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -80,7 +81,7 @@ func TestLockoutPerUserAndAddress(t *testing.T) {
 	})
 	t.Run("one address, one name", func(t *testing.T) {
 		f := newFixture(t, false)
-		if _, err := AddUser(t.Context(), f.st, "bob", "bob's password", bcrypt.MinCost); err != nil {
+		if _, err := AddUser(t.Context(), f.web.Catalog, catalog.Operator, "bob", "bob's password", catalog.Viewer, bcrypt.MinCost); err != nil {
 			t.Fatal(err)
 		}
 		for i := 0; i < pairLimit; i++ {
@@ -121,7 +122,7 @@ func TestUnknownUserTakesAsLong(t *testing.T) {
 	f := newFixture(t, false)
 	const cost = 8
 	f.web.BcryptCost = cost
-	if _, err := AddUser(t.Context(), f.st, "carol", "carol's password", cost); err != nil {
+	if _, err := AddUser(t.Context(), f.web.Catalog, catalog.Operator, "carol", "carol's password", catalog.Viewer, cost); err != nil {
 		t.Fatal(err)
 	}
 	login := func(name string) time.Duration {

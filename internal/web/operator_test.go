@@ -38,6 +38,11 @@ var webWriteTakes = map[string]string{
 	"POST /credentials/{id}/delete":   "-deletes",
 	"POST /users":                     "-a user's name and password",
 	"POST /users/{id}/delete":         "-deletes",
+	"POST /users/{id}/role":           "-a role's name",
+	"POST /tokens":                    "-a token's name, scopes and lifetime",
+	"POST /tokens/{id}/delete":        "-deletes",
+	"POST /login/code":                "-a login's second factor",
+	"POST /2fa":                       "-a second factor's secret and code",
 }
 
 // TestEveryFormRefusesCommandsAndPaths walks the UI's route table: every

@@ -8,7 +8,7 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 )
 
-// The forms save through the catalog, as the network (catalog.Network),
+// The forms save through the catalog, as the network (catalog.Network) named by the session's user,
 // and tell the engine what changed. A name taken is a field error here,
 // shown beside the name.
 
@@ -22,8 +22,8 @@ func (s *Server) tell(ctx context.Context, res catalog.Result) error {
 
 // saveDevice creates (id 0) or updates a device; it says which stored
 // secrets of the device's monitors a new address dropped.
-func (s *Server) saveDevice(ctx context.Context, id int64, f deviceForm) (*store.Device, []catalog.Drop, error) {
-	d, res, err := s.Catalog.SaveDevice(ctx, catalog.Network, id, catalog.Device{Name: f.Name, Address: f.Address})
+func (s *Server) saveDevice(ctx context.Context, o catalog.Origin, id int64, f deviceForm) (*store.Device, []catalog.Drop, error) {
+	d, res, err := s.Catalog.SaveDevice(ctx, o, id, catalog.Device{Name: f.Name, Address: f.Address})
 	if errors.Is(err, store.ErrConflict) {
 		return nil, nil, catalog.FieldErrors{{Path: "name", Msg: "another device has this name"}}
 	}
@@ -35,8 +35,8 @@ func (s *Server) saveDevice(ctx context.Context, id int64, f deviceForm) (*store
 
 // saveMonitor creates (id 0) or replaces a monitor; it names the stored
 // secrets the change of target dropped (those not sent again).
-func (s *Server) saveMonitor(ctx context.Context, id int64, in catalog.Monitor) (*store.Monitor, []string, error) {
-	m, res, err := s.Catalog.SaveMonitor(ctx, catalog.Network, id, in)
+func (s *Server) saveMonitor(ctx context.Context, o catalog.Origin, id int64, in catalog.Monitor) (*store.Monitor, []string, error) {
+	m, res, err := s.Catalog.SaveMonitor(ctx, o, id, in)
 	if errors.Is(err, store.ErrConflict) {
 		return nil, nil, catalog.FieldErrors{{Path: "name", Msg: "another monitor of this device has this name"}}
 	}

@@ -4,11 +4,13 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
 type usersData struct {
 	Users       []store.User
+	Roles       []catalog.Role
 	Name, Error string
 }
 
@@ -21,7 +23,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, c *call, st
 	if err != nil {
 		return err
 	}
-	d.Users = us
+	d.Users, d.Roles = us, catalog.Roles
 	s.render(w, c, status, "users", "Users", d)
 	return nil
 }
@@ -31,8 +33,41 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *call) err
 	if pw != r.PostFormValue("again") {
 		return s.renderUsers(w, r, c, http.StatusBadRequest, usersData{Name: name, Error: "The passwords differ."})
 	}
-	if _, err := AddUser(r.Context(), s.Store, name, pw, s.BcryptCost); err != nil {
+	role := catalog.Viewer // the least, unless the form says
+	if v := r.PostFormValue("role"); v != "" {
+		var err error
+		if role, err = catalog.ParseRole(v); err != nil {
+			return s.renderUsers(w, r, c, http.StatusBadRequest, usersData{Name: name, Error: "Role: " + err.Error()})
+		}
+	}
+	if _, err := AddUser(r.Context(), s.Catalog, c.origin, name, pw, role, s.BcryptCost); err != nil {
 		return s.renderUsers(w, r, c, http.StatusBadRequest, usersData{Name: name, Error: err.Error()})
+	}
+	http.Redirect(w, r, "/users", http.StatusSeeOther)
+	return nil
+}
+
+// setRole gives a user another role; an admin cannot take their own away
+// (someone must be left to manage the others).
+func (s *Server) setRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	role, err := catalog.ParseRole(r.PostFormValue("role"))
+	if err != nil {
+		return s.renderUsers(w, r, c, http.StatusBadRequest, usersData{Error: "Role: " + err.Error()})
+	}
+	if id == c.user.ID && role != catalog.Admin {
+		return s.renderUsers(w, r, c, http.StatusBadRequest, usersData{Error: "You cannot take away your own admin role: another admin can."})
+	}
+	u, err := s.Store.User(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	u.Role = string(role)
+	if err := s.Catalog.PutUser(r.Context(), c.origin, u); err != nil {
+		return err
 	}
 	http.Redirect(w, r, "/users", http.StatusSeeOther)
 	return nil
@@ -46,7 +81,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c *call) err
 	if id == c.user.ID {
 		return s.renderUsers(w, r, c, http.StatusBadRequest, usersData{Error: "You cannot delete yourself while logged in."})
 	}
-	if err := s.Store.DeleteUser(r.Context(), id); err != nil {
+	if err := s.Catalog.DeleteUser(r.Context(), c.origin, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/users", http.StatusSeeOther)

@@ -54,16 +54,31 @@ type Server struct {
 	// Heartbeat is how often an idle event stream gets a comment and its
 	// session is checked again (default 15 s).
 	Heartbeat time.Duration
+	// TwoFactorRoles are the roles whose local logins must use a second
+	// factor (serve --require-2fa): such a user enrols at their next
+	// login and can do nothing else first.
+	TwoFactorRoles []catalog.Role
+	// SSO is single sign-on by OpenID Connect (nil: none); NoLocalLogins
+	// turns the local logins (name and password) off.
+	SSO           *SSO
+	NoLocalLogins bool
+	// UserHeader is the header in which an authenticating proxy among
+	// Proxies names the user ("": none); UserHeaderRole the role of a
+	// user it names whom mailmon does not know ("": refused). proxyauth.go.
+	UserHeader     string
+	UserHeaderRole catalog.Role
 
 	once       sync.Once
 	pages      map[string]*template.Template
 	limiter    *limiter
 	noSuchUser noSuchUser
 
-	mu       sync.Mutex
-	streams  map[string]map[int]context.CancelFunc // live streams by session hash
-	nstreams int                                   // live streams of all sessions
-	nextID   int
+	mu         sync.Mutex
+	pending    map[string]pendingLogin               // logins waiting for a second factor, by cookie hash
+	ssoPending map[string]ssoPending                 // single sign-on logins under way, by cookie hash
+	streams    map[string]map[int]context.CancelFunc // live streams by session hash
+	nstreams   int                                   // live streams of all sessions
+	nextID     int
 }
 
 // Route is one route of the UI. The router is built from Routes, and the
@@ -71,7 +86,9 @@ type Server struct {
 type Route struct {
 	Method, Path string
 	Public       bool // needs no session (login, static files)
-	handler      func(w http.ResponseWriter, r *http.Request, c *call) error
+	// Role is the role a login needs for it (catalog.Role).
+	Role    catalog.Role
+	handler func(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 // call is what a handler knows of the request's session.
@@ -79,6 +96,16 @@ type call struct {
 	user    *store.User
 	session *store.Session
 	notice  string // a line shown at the top of the page (dropped.go)
+	// origin is who asks, for the catalog: the session's user.
+	origin catalog.Origin
+}
+
+// role is the session's user's role ("" without one).
+func (c *call) role() catalog.Role {
+	if c.user == nil {
+		return ""
+	}
+	return catalog.Role(c.user.Role)
 }
 
 // Routes lists every route of the UI.
@@ -87,37 +114,47 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/static/{file}", Public: true, handler: s.static},
 		{Method: "GET", Path: "/login", Public: true, handler: s.loginPage},
 		{Method: "POST", Path: "/login", Public: true, handler: s.login},
-		{Method: "POST", Path: "/logout", handler: s.logout},
-		{Method: "GET", Path: "/password", handler: s.passwordPage},
-		{Method: "POST", Path: "/password", handler: s.changePassword},
-		{Method: "GET", Path: "/{$}", handler: s.board},
-		{Method: "GET", Path: "/events", handler: s.events},
-		{Method: "GET", Path: "/devices", handler: s.devices},
-		{Method: "POST", Path: "/devices", handler: s.createDevice},
-		{Method: "GET", Path: "/devices/{id}", handler: s.device},
-		{Method: "POST", Path: "/devices/{id}", handler: s.updateDevice},
-		{Method: "POST", Path: "/devices/{id}/delete", handler: s.deleteDevice},
-		{Method: "GET", Path: "/devices/{id}/monitors/new", handler: s.newMonitor},
-		{Method: "POST", Path: "/devices/{id}/monitors/new", handler: s.createMonitor},
-		{Method: "GET", Path: "/monitors/{id}", handler: s.monitor},
-		{Method: "GET", Path: "/monitors/{id}/edit", handler: s.editMonitor},
-		{Method: "POST", Path: "/monitors/{id}/edit", handler: s.updateMonitor},
-		{Method: "POST", Path: "/monitors/{id}/delete", handler: s.deleteMonitor},
-		{Method: "POST", Path: "/monitors/{id}/test", handler: s.testMonitor},
-		{Method: "GET", Path: "/reports", handler: s.reports},
-		{Method: "GET", Path: "/reports.csv", handler: s.reportCSV},
-		{Method: "GET", Path: "/alerts", handler: s.alerts},
-		{Method: "POST", Path: "/alerts", handler: s.createAlert},
-		{Method: "GET", Path: "/alerts/{id}/edit", handler: s.editAlert},
-		{Method: "POST", Path: "/alerts/{id}/edit", handler: s.updateAlert},
-		{Method: "POST", Path: "/alerts/{id}/delete", handler: s.deleteAlert},
-		{Method: "POST", Path: "/alerts/{id}/test", handler: s.testAlert},
-		{Method: "GET", Path: "/credentials", handler: s.credentials},
-		{Method: "POST", Path: "/credentials", handler: s.createCredential},
-		{Method: "POST", Path: "/credentials/{id}/delete", handler: s.deleteCredential},
-		{Method: "GET", Path: "/users", handler: s.users},
-		{Method: "POST", Path: "/users", handler: s.createUser},
-		{Method: "POST", Path: "/users/{id}/delete", handler: s.deleteUser},
+		{Method: "POST", Path: "/login/code", Public: true, handler: s.loginCode},
+		{Method: "GET", Path: "/login/oidc", Public: true, handler: s.ssoStart},
+		{Method: "GET", Path: "/login/oidc/callback", Public: true, handler: s.ssoCallback},
+		{Method: "GET", Path: "/2fa", Role: catalog.Viewer, handler: s.twoFactorPage},
+		{Method: "POST", Path: "/2fa", Role: catalog.Viewer, handler: s.enrol},
+		{Method: "POST", Path: "/logout", Role: catalog.Viewer, handler: s.logout},
+		{Method: "GET", Path: "/password", Role: catalog.Viewer, handler: s.passwordPage},
+		{Method: "POST", Path: "/password", Role: catalog.Viewer, handler: s.changePassword},
+		{Method: "GET", Path: "/{$}", Role: catalog.Viewer, handler: s.board},
+		{Method: "GET", Path: "/events", Role: catalog.Viewer, handler: s.events},
+		{Method: "GET", Path: "/devices", Role: catalog.Viewer, handler: s.devices},
+		{Method: "POST", Path: "/devices", Role: catalog.Editor, handler: s.createDevice},
+		{Method: "GET", Path: "/devices/{id}", Role: catalog.Viewer, handler: s.device},
+		{Method: "POST", Path: "/devices/{id}", Role: catalog.Editor, handler: s.updateDevice},
+		{Method: "POST", Path: "/devices/{id}/delete", Role: catalog.Editor, handler: s.deleteDevice},
+		{Method: "GET", Path: "/devices/{id}/monitors/new", Role: catalog.Editor, handler: s.newMonitor},
+		{Method: "POST", Path: "/devices/{id}/monitors/new", Role: catalog.Editor, handler: s.createMonitor},
+		{Method: "GET", Path: "/monitors/{id}", Role: catalog.Viewer, handler: s.monitor},
+		{Method: "GET", Path: "/monitors/{id}/edit", Role: catalog.Editor, handler: s.editMonitor},
+		{Method: "POST", Path: "/monitors/{id}/edit", Role: catalog.Editor, handler: s.updateMonitor},
+		{Method: "POST", Path: "/monitors/{id}/delete", Role: catalog.Editor, handler: s.deleteMonitor},
+		{Method: "POST", Path: "/monitors/{id}/test", Role: catalog.Editor, handler: s.testMonitor},
+		{Method: "GET", Path: "/reports", Role: catalog.Viewer, handler: s.reports},
+		{Method: "GET", Path: "/reports.csv", Role: catalog.Viewer, handler: s.reportCSV},
+		{Method: "GET", Path: "/alerts", Role: catalog.Viewer, handler: s.alerts},
+		{Method: "POST", Path: "/alerts", Role: catalog.Editor, handler: s.createAlert},
+		{Method: "GET", Path: "/alerts/{id}/edit", Role: catalog.Editor, handler: s.editAlert},
+		{Method: "POST", Path: "/alerts/{id}/edit", Role: catalog.Editor, handler: s.updateAlert},
+		{Method: "POST", Path: "/alerts/{id}/delete", Role: catalog.Editor, handler: s.deleteAlert},
+		{Method: "POST", Path: "/alerts/{id}/test", Role: catalog.Editor, handler: s.testAlert},
+		{Method: "GET", Path: "/credentials", Role: catalog.Admin, handler: s.credentials},
+		{Method: "POST", Path: "/credentials", Role: catalog.Admin, handler: s.createCredential},
+		{Method: "POST", Path: "/credentials/{id}/delete", Role: catalog.Admin, handler: s.deleteCredential},
+		{Method: "GET", Path: "/users", Role: catalog.Admin, handler: s.users},
+		{Method: "POST", Path: "/users", Role: catalog.Admin, handler: s.createUser},
+		{Method: "POST", Path: "/users/{id}/delete", Role: catalog.Admin, handler: s.deleteUser},
+		{Method: "POST", Path: "/users/{id}/role", Role: catalog.Admin, handler: s.setRole},
+		{Method: "GET", Path: "/tokens", Role: catalog.Admin, handler: s.tokens},
+		{Method: "POST", Path: "/tokens", Role: catalog.Admin, handler: s.createToken},
+		{Method: "POST", Path: "/tokens/{id}/delete", Role: catalog.Admin, handler: s.deleteToken},
+		{Method: "GET", Path: "/audit", Role: catalog.Admin, handler: s.audit},
 	}
 }
 
@@ -156,6 +193,8 @@ func (s *Server) init() {
 		}
 		s.limiter = newLimiter()
 		s.streams = map[string]map[int]context.CancelFunc{}
+		s.pending = map[string]pendingLogin{}
+		s.ssoPending = map[string]ssoPending{}
 		s.pages = parsePages()
 	})
 }
@@ -216,6 +255,12 @@ func (s *Server) wrap(rt Route) http.Handler {
 				s.fail(w, r, c, err)
 				return
 			}
+			if name := s.proxyUser(r); name != "" && (err != nil || u.Name != name) {
+				if u, se, err = s.proxySession(w, r, name); err != nil {
+					s.fail(w, r, c, err)
+					return
+				}
+			}
 			if err != nil {
 				if rt.Method == "GET" && rt.Path != "/events" {
 					http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -225,8 +270,21 @@ func (s *Server) wrap(rt Route) http.Handler {
 				return
 			}
 			c.user, c.session = u, se
+			c.origin = catalog.Network.As(catalog.User(u.Name, c.role(), s.Proxies.Client(r).Addr))
 			if rt.Method != "GET" && rt.Method != "HEAD" && !s.csrfOK(r, se) {
 				s.fail(w, r, c, httpError{http.StatusForbidden, "the form is out of date (CSRF token missing or wrong): reload the page and try again"})
+				return
+			}
+			if s.mustEnrol(u) && rt.Path != "/2fa" && rt.Path != "/logout" && rt.Path != "/events" {
+				if rt.Method == "GET" {
+					http.Redirect(w, r, "/2fa", http.StatusSeeOther)
+					return
+				}
+				s.fail(w, r, c, httpError{http.StatusForbidden, "set up your two-factor login first"})
+				return
+			}
+			if !c.role().Allows(rt.Role) {
+				s.fail(w, r, c, httpError{http.StatusForbidden, "this needs the " + string(rt.Role) + " role; you are " + string(c.role()) + ": ask an admin"})
 				return
 			}
 		}
@@ -242,8 +300,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 // fail shows an error page.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	var he httpError
+	var fb catalog.Forbidden
 	switch {
 	case errors.As(err, &he):
+	case errors.As(err, &fb):
+		he = httpError{http.StatusForbidden, fb.Msg}
 	case errors.Is(err, store.ErrNotFound):
 		he = httpError{http.StatusNotFound, "not found"}
 	case s.unavailable(err):
@@ -260,14 +321,19 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error
 type page struct {
 	Title string
 	User  *store.User
-	CSRF  string
-	Nav   string
-	Data  any
+	// Role is the user's role: the pages show only what it may do (Can).
+	Role catalog.Role
+	CSRF string
+	Nav  string
+	Data any
 	// Notice tells what the last save did besides saving (dropped.go).
 	Notice string
 	// Banner says what is wrong with this node now (health.go).
 	Banner string
 }
+
+// Can says whether the page's user may do what needs role need.
+func (p page) Can(need string) bool { return p.Role.Allows(catalog.Role(need)) }
 
 func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title string, data any) {
 	t := s.pages[name]
@@ -275,7 +341,7 @@ func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title 
 	// a tab's title cannot isolate it, so it shows as U+FFFD there.
 	p := page{Title: wire.Sanitize(title), Data: data, Nav: name}
 	if c != nil && c.user != nil {
-		p.User, p.CSRF = c.user, c.session.CSRF
+		p.User, p.CSRF, p.Role = c.user, c.session.CSRF, c.role()
 	}
 	if c != nil {
 		p.Notice = c.notice

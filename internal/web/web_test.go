@@ -87,31 +87,34 @@ func newFixture(t *testing.T, withEngine bool) *fixture {
 	f.web.Register(mux)
 	f.srv = httptest.NewServer(Headers(mux, false))
 	t.Cleanup(func() { f.srv.Close(); cancel(); st.Close() })
-	if _, err := AddUser(ctx, st, "admin", testPassword, bcrypt.MinCost); err != nil {
+	if _, err := AddUser(ctx, &catalog.Catalog{Store: st}, catalog.Operator, "admin", testPassword, catalog.Admin, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
+// asAdmin is the origin of the setup's saves: the fixture's admin.
+var asAdmin = catalog.Network.As(catalog.User("admin", catalog.Admin, "127.0.0.1"))
+
 // saveDevice, saveMonitor, saveAlert and saveCredential save as the forms
 // do (save.go), for a test's setup.
 func (f *fixture) saveDevice(ctx context.Context, id int64, name, address string) (*store.Device, error) {
-	d, _, err := f.web.saveDevice(ctx, id, deviceForm{Name: name, Address: address})
+	d, _, err := f.web.saveDevice(ctx, asAdmin, id, deviceForm{Name: name, Address: address})
 	return d, err
 }
 
 func (f *fixture) saveMonitor(ctx context.Context, id int64, in catalog.Monitor) (*store.Monitor, error) {
-	m, _, err := f.web.saveMonitor(ctx, id, in)
+	m, _, err := f.web.saveMonitor(ctx, asAdmin, id, in)
 	return m, err
 }
 
 func (f *fixture) saveAlert(ctx context.Context, id int64, a config.Alert, relayPassword *string) (*store.Alert, error) {
-	saved, _, err := f.web.Catalog.SaveAlert(ctx, catalog.Network, id, catalog.Alert{Settings: a, RelayPassword: relayPassword})
+	saved, _, err := f.web.Catalog.SaveAlert(ctx, asAdmin, id, catalog.Alert{Settings: a, RelayPassword: relayPassword})
 	return saved, err
 }
 
 func (f *fixture) saveCredential(ctx context.Context, id int64, in catalog.Credential) (*store.Credential, error) {
-	c, res, err := f.web.Catalog.SaveCredential(ctx, catalog.Network, id, in)
+	c, res, err := f.web.Catalog.SaveCredential(ctx, asAdmin, id, in)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +282,7 @@ func TestPublicRoutesAreFew(t *testing.T) {
 			public = append(public, rt.Method+" "+rt.Path)
 		}
 	}
-	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login" {
+	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login, POST /login/code, GET /login/oidc, GET /login/oidc/callback" {
 		t.Errorf("public routes: %s", got)
 	}
 }

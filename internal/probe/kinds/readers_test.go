@@ -105,7 +105,7 @@ func TestReadersTakeTheRegisteredTypes(t *testing.T) {
 
 	t.Run("web", func(t *testing.T) {
 		b := f.login(t)
-		dev, _, err := f.cat.SaveDevice(context.Background(), catalog.Network, 0, catalog.Device{Name: "d", Address: "127.0.0.1"})
+		dev, _, err := f.cat.SaveDevice(context.Background(), catalog.Operator, 0, catalog.Device{Name: "d", Address: "127.0.0.1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,10 +287,10 @@ func newReaders(t *testing.T) *readers {
 	e := engine.New(engine.Options{Store: st, Vault: v, InstallationKey: []byte("kinds-test-secret-0123456789"), Egress: loopback})
 	cat := &catalog.Catalog{Store: st, Vault: v, Egress: loopback}
 	f := &readers{api: &api.Server{Store: st, Engine: e, Vault: v, Egress: loopback, Catalog: cat}, cat: cat, token: api.NewToken()}
-	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: api.HashToken(f.token)}); err != nil {
+	if err := st.PutToken(ctx, &store.Token{Name: "test", Hash: api.HashToken(f.token), Scopes: catalog.AllScopes.Names()}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := web.AddUser(ctx, st, "admin", password, bcrypt.MinCost); err != nil {
+	if _, err := web.AddUser(ctx, &catalog.Catalog{Store: st}, catalog.Operator, "admin", password, catalog.Admin, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()

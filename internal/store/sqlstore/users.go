@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/store"
@@ -12,30 +14,62 @@ import (
 func (s *Store) PutUser(ctx context.Context, u *store.User) error {
 	t := now()
 	if u.ID == 0 {
-		if err := s.w.QueryRow(ctx, `INSERT INTO users(name, hash, created_ms, updated_ms) VALUES(?,?,?,?) RETURNING id`,
-			u.Name, u.Hash, ms(t), ms(t)).Scan(&u.ID); err != nil {
+		if err := s.w.QueryRow(ctx, `INSERT INTO users(name, hash, role, secrets, totp_step, recovery_codes, external, created_ms, updated_ms)
+			VALUES(?,?,?,?,?,?,?,?,?) RETURNING id`,
+			u.Name, u.Hash, u.Role, userSecrets(u), u.TOTPStep, strings.Join(u.RecoveryCodes, ","), u.External, ms(t), ms(t)).Scan(&u.ID); err != nil {
 			return s.conflict(err)
 		}
 		u.Created, u.Updated = t, t
 		return nil
 	}
-	if err := s.conflict(affected(s.w.Exec(ctx, `UPDATE users SET name=?, hash=?, updated_ms=? WHERE id=?`, u.Name, u.Hash, ms(t), u.ID))); err != nil {
+	if err := s.conflict(affected(s.w.Exec(ctx, `UPDATE users SET name=?, hash=?, role=?, secrets=?, totp_step=?, recovery_codes=?, external=?, updated_ms=? WHERE id=?`,
+		u.Name, u.Hash, u.Role, userSecrets(u), u.TOTPStep, strings.Join(u.RecoveryCodes, ","), u.External, ms(t), u.ID))); err != nil {
 		return err
 	}
 	u.Updated = t
 	return nil
 }
 
-var users = named[store.User]{"users", `id, name, hash, created_ms, updated_ms`, scanUser}
+var users = named[store.User]{"users", `id, name, hash, role, secrets, totp_step, recovery_codes, external, created_ms, updated_ms`, scanUser}
 
 func scanUser(sc Row) (store.User, error) {
 	var u store.User
 	var c, up int64
-	if err := sc.Scan(&u.ID, &u.Name, &u.Hash, &c, &up); err != nil {
+	var codes string
+	var secrets string
+	if err := sc.Scan(&u.ID, &u.Name, &u.Hash, &u.Role, &secrets, &u.TOTPStep, &codes, &u.External, &c, &up); err != nil {
 		return u, notFound(err)
 	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(secrets), &m); err != nil {
+		return u, err
+	}
+	u.TOTPSecret = m["totp"]
+	u.RecoveryCodes = splitList(codes)
 	u.Created, u.Updated = fromMS(c), fromMS(up)
 	return u, nil
+}
+
+// userSecrets is a user's secrets column: its sealed TOTP secret, kept
+// as the other tables' secrets so that a key rotation reseals it.
+func userSecrets(u *store.User) string {
+	if u.TOTPSecret == "" {
+		return "{}"
+	}
+	return secretsJSON(map[string]string{"totp": u.TOTPSecret})
+}
+
+// splitList is a comma-separated column as a list ("": none).
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func (s *Store) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	n, err := s.w.Exec(ctx, `UPDATE users SET totp_step=? WHERE id=? AND totp_step<?`, step, userID, step)
+	return n == 1, err
 }
 
 func (s *Store) User(ctx context.Context, id int64) (*store.User, error) {
@@ -106,23 +140,31 @@ func (s *Store) PruneSessions(ctx context.Context, idle, absolute time.Time) (in
 
 func (s *Store) PutToken(ctx context.Context, t *store.Token) error {
 	n := now()
-	if err := s.w.QueryRow(ctx, `INSERT INTO tokens(name, hash, created_ms) VALUES(?,?,?) RETURNING id`, t.Name, t.Hash, ms(n)).Scan(&t.ID); err != nil {
+	var exp *int64
+	if !t.Expires.IsZero() {
+		e := ms(t.Expires)
+		exp = &e
+	}
+	if err := s.w.QueryRow(ctx, `INSERT INTO tokens(name, hash, scopes, created_ms, expires_ms) VALUES(?,?,?,?,?) RETURNING id`,
+		t.Name, t.Hash, strings.Join(t.Scopes, ","), ms(n), exp).Scan(&t.ID); err != nil {
 		return s.conflict(err)
 	}
 	t.Created = n
 	return nil
 }
 
-var tokens = named[store.Token]{"tokens", `id, name, hash, created_ms, used_ms`, scanToken}
+var tokens = named[store.Token]{"tokens", `id, name, hash, scopes, created_ms, used_ms, expires_ms`, scanToken}
 
 func scanToken(sc Row) (store.Token, error) {
 	var t store.Token
 	var c int64
-	var u *int64
-	if err := sc.Scan(&t.ID, &t.Name, &t.Hash, &c, &u); err != nil {
+	var u, e *int64
+	var scopes string
+	if err := sc.Scan(&t.ID, &t.Name, &t.Hash, &scopes, &c, &u, &e); err != nil {
 		return t, notFound(err)
 	}
-	t.Created, t.Used = fromMS(c), nullMS(u)
+	t.Scopes = splitList(scopes)
+	t.Created, t.Used, t.Expires = fromMS(c), nullMS(u), nullMS(e)
 	return t, nil
 }
 

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"batch":                 batch,
 		"batch panic":           batchPanic,
 		"board":                 board,
+		"teams":                 teams,
+		"audit":                 audit,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -125,7 +125,7 @@ func servePages(t *testing.T) *pages {
 				Change: &store.StateChange{MonitorID: m.ID, Time: now.Add(-10 * time.Minute), From: state.Up, To: sd.state, Cause: "3 failures in a row"}}))
 		}
 	}
-	if _, err := web.AddUser(ctx, st, "admin", pagesPassword, bcrypt.MinCost); err != nil {
+	if _, err := web.AddUser(ctx, &catalog.Catalog{Store: st}, catalog.Operator, "admin", pagesPassword, catalog.Admin, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	v, err := vault.New([]byte("browser-pages-vault-key-0123456789"))

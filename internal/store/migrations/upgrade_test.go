@@ -1,0 +1,51 @@
+package migrations
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"path/filepath"
+	"testing"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite"
+)
+
+// TestUpgradeLocksNobodyOut: users and tokens from before roles and
+// scopes keep what they could do: every user an admin, every token every
+// scope, no expiry, no second factor.
+func TestUpgradeLocksNobodyOut(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sub, _ := fs.Sub(SQLite, "sqlite")
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users(name, hash, created_ms, updated_ms) VALUES('ops', '$2a$10$x', 1, 1)`,
+		`INSERT INTO tokens(name, hash, created_ms) VALUES('ci', 'abc', 1)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var role, secrets, scopes string
+	var expires sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT role, secrets FROM users WHERE name='ops'`).Scan(&role, &secrets); err != nil || role != "admin" || secrets != "{}" {
+		t.Errorf("the old user: role %q, secrets %q, %v", role, secrets, err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT scopes, expires_ms FROM tokens WHERE name='ci'`).Scan(&scopes, &expires); err != nil || scopes != "read,write,probe,metrics" || expires.Valid {
+		t.Errorf("the old token: scopes %q, expires %v, %v", scopes, expires, err)
+	}
+}
