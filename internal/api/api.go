@@ -665,6 +665,8 @@ type alertJSON struct {
 	WebhookOrigin string `json:"webhook_origin,omitempty"`
 	// SecretsDropped: see monitorJSON.
 	SecretsDropped []string `json:"secrets_dropped,omitempty"`
+	// Health is how its deliveries from this node go (actionhealth.go).
+	Health *actionHealthJSON `json:"health,omitempty"`
 }
 
 func (s *Server) alertOut(a *store.Alert) alertJSON {
@@ -672,7 +674,8 @@ func (s *Server) alertOut(a *store.Alert) alertJSON {
 	for k := range a.Secrets {
 		sec[k] = true
 	}
-	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec, WebhookOrigin: catalog.WebhookOrigin(s.Vault, a)}
+	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec, WebhookOrigin: catalog.WebhookOrigin(s.Vault, a),
+		Health: s.actionHealth(a.ID)}
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {

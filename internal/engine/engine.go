@@ -175,6 +175,10 @@ func New(o Options) *Engine {
 // Scheduler exposes the scheduler's health.
 func (e *Engine) Scheduler() *schedule.Scheduler { return e.sched }
 
+// ActionHealth reports how each alert action's deliveries from this node
+// go (alert.Outbox.Health).
+func (e *Engine) ActionHealth() []alert.ActionHealth { return e.outbox.Health() }
+
 // Load reads every monitor and schedules the enabled ones, each first run
 // spread over its interval (within two seconds for one never tested).
 // They are placed once all are read, from the time reading ended: reading

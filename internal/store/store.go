@@ -289,6 +289,8 @@ type Store interface {
 	LatestResults(ctx context.Context, monitorID int64, since time.Time) ([]Result, error)
 	StateChanges(ctx context.Context, monitorID int64, limit int) ([]StateChange, error)
 
+	// PendingNotifications returns the oldest pending notifications of
+	// each alert action, at most limit of each, oldest first.
 	PendingNotifications(ctx context.Context, limit int) ([]Notification, error)
 	MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error
 	Notifications(ctx context.Context, monitorID int64, limit int) ([]Notification, error)

@@ -262,6 +262,20 @@ func notifications(t *testing.T, s store.Store) {
 	if len(log) != 1 || log[0].Status != store.NotifySent || log[0].Done.IsZero() {
 		t.Errorf("alert log = %+v", log)
 	}
+	// The limit holds for each action: one action's pile hides no other's.
+	for i := range 3 {
+		recordDown(t, s, m.ID, at.Add(time.Duration(i+1)*time.Second))
+	}
+	must(t, s.RecordTest(ctx, store.Test{
+		Result: store.Result{MonitorID: m.ID, Time: at.Add(time.Minute), Status: probe.StatusDown},
+		Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Down}, LastTest: at.Add(time.Minute)},
+		Notifications: []store.Notification{{EventID: "other-action", MonitorID: m.ID, AlertID: 2, Kind: "alert",
+			Payload: json.RawMessage(`{}`), Created: at}},
+	}))
+	p, err = s.PendingNotifications(ctx, 2)
+	if err != nil || len(p) != 3 || p[0].AlertID != 1 || p[1].AlertID != 1 || p[2].AlertID != 2 || p[0].ID > p[1].ID {
+		t.Errorf("two of each action = %+v, %v", p, err)
+	}
 }
 
 func prune(t *testing.T, s store.Store) {
