@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +65,57 @@ func TestAlertHealth(t *testing.T) {
 		if it.(map[string]any)["health"] == nil {
 			t.Errorf("the list shows no health: %v", it)
 		}
+	}
+}
+
+// TestPagingAlertsOverAPI: a PagerDuty routing key and an Opsgenie API key
+// are sealed like a webhook's URL (said to be set, never shown, kept when
+// left out); a service URL is held to the egress policy.
+func TestPagingAlertsOverAPI(t *testing.T) {
+	f := newFixture(t)
+	const key = "0123456789abcdefs3cretkey0123456"
+	id, out := f.id(t, "POST", "/api/v1/alerts", map[string]any{"settings": map[string]any{"name": "pd", "pagerduty": map[string]any{"routing_key": key, "url": "https://events.example.com/v2/enqueue"}}}, 201)
+	if out["kind"] != "pagerduty" || out["secrets"].(map[string]any)["pagerduty.routing_key"] != true {
+		t.Errorf("created: %v", out)
+	}
+	path := "/api/v1/alerts/" + strconv.FormatInt(id, 10)
+	f.id(t, "PUT", path, map[string]any{"settings": map[string]any{"name": "pd", "pagerduty": map[string]any{"url": "https://events.example.com/v2/enqueue"}}}, 200)
+	f.do(t, "GET", path, nil, f.token)
+	if strings.Contains(f.seen.String(), "s3cret") {
+		t.Errorf("an answer carries the key:\n%s", f.seen.String())
+	}
+	a, _ := f.api.Store.Alert(t.Context(), id)
+	if strings.Contains(string(a.Spec), "s3cret") || a.Secrets["pagerduty.routing_key"] == "" {
+		t.Errorf("stored: %s %v", a.Spec, a.Secrets)
+	}
+	if code, out := f.do(t, "POST", "/api/v1/alerts", map[string]any{"settings": map[string]any{"name": "og", "opsgenie": map[string]any{}}}, f.token); code != 400 || !strings.Contains(fmt.Sprint(out), "opsgenie.api_key") {
+		t.Errorf("an Opsgenie alert without its key: %d %v", code, out)
+	}
+	code, out := f.do(t, "POST", "/api/v1/alerts", map[string]any{"settings": map[string]any{"name": "am", "alertmanager": map[string]any{"url": "http://169.254.169.254:9093"}}}, f.token)
+	if code != 400 || !strings.Contains(fmt.Sprint(out), "alertmanager.url") {
+		t.Errorf("an Alertmanager on the metadata address: %d %v", code, out)
+	}
+}
+
+// TestWebhookHeadersSealed: a templated webhook's headers are sealed (said
+// to be set, never shown), and a new URL sent over the network without
+// them drops them: they were given for the old one.
+func TestWebhookHeadersSealed(t *testing.T) {
+	f := newFixture(t)
+	hook := map[string]any{"url": "https://hooks.example.test/a", "method": "PUT", "body": `{"m": {{json .Monitor}}}`,
+		"headers": map[string]any{"Authorization": "Bearer s3cret-token"}}
+	id, out := f.id(t, "POST", "/api/v1/alerts", map[string]any{"settings": map[string]any{"name": "tpl", "webhook": hook}}, 201)
+	if out["secrets"].(map[string]any)["webhook.headers.Authorization"] != true {
+		t.Errorf("created: %v", out)
+	}
+	path := "/api/v1/alerts/" + strconv.FormatInt(id, 10)
+	f.do(t, "GET", path, nil, f.token)
+	a, _ := f.api.Store.Alert(t.Context(), id)
+	if strings.Contains(f.seen.String(), "s3cret") || strings.Contains(string(a.Spec), "s3cret") || !strings.Contains(string(a.Spec), "json .Monitor") {
+		t.Errorf("the header shows, or the body is lost: %s\n%s", a.Spec, f.seen.String())
+	}
+	_, out = f.id(t, "PUT", path, map[string]any{"settings": map[string]any{"name": "tpl", "webhook": map[string]any{"url": "https://hooks.example.test/b"}}}, 200)
+	if fmt.Sprint(out["secrets_dropped"]) != "[webhook.headers.Authorization]" {
+		t.Errorf("a new URL without the header: %v", out)
 	}
 }

@@ -97,6 +97,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/monitors/{id}/alert-log", handler: s.monitorAlertLog},
 		{Method: "GET", Path: "/api/v1/monitors/{id}/recovery-log", handler: s.monitorRecoveryLog},
 		{Method: "POST", Path: "/api/v1/monitors/{id}/test", handler: s.testMonitor},
+		{Method: "POST", Path: "/api/v1/monitors/{id}/ack", handler: s.ackMonitor},
 		{Method: "GET", Path: "/api/v1/alerts", handler: s.listAlerts},
 		{Method: "POST", Path: "/api/v1/alerts", handler: s.createAlert},
 		{Method: "GET", Path: "/api/v1/alerts/{id}", handler: s.getAlert},
@@ -382,6 +383,8 @@ type monitorJSON struct {
 	// SecretsDropped names, in the answer to a save, the stored secrets
 	// that its change of target removed (internal/secretbind).
 	SecretsDropped []string `json:"secrets_dropped,omitempty"`
+	// Ack is the acknowledgement of its current outage (ack.go).
+	Ack *ackJSON `json:"ack,omitempty"`
 	// Locations is, for a monitor tested from several locations (K-of-N),
 	// the latest result of each: where they disagree shows here.
 	Locations []locationJSON `json:"locations,omitempty"`
@@ -411,6 +414,7 @@ func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON,
 	}
 	if st, err := s.Store.Status(ctx, m.ID); err == nil {
 		out.State, out.LastResult = st.Status.State, st.LastResult
+		out.Ack = ackOut(s.catalog().Ack(ctx, m.ID, st))
 		if !st.Status.Since.IsZero() {
 			since := st.Status.Since
 			out.Since = &since

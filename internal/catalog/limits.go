@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	neturl "net/url"
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
@@ -112,6 +113,18 @@ func monitorTargetOf(m config.Monitor) string {
 func (c *Catalog) alertTarget(ctx context.Context, id int64, a config.Alert) (bool, error) {
 	if a.Webhook != nil {
 		return c.webhookTarget(ctx, id, a.Webhook.URL.Value)
+	}
+	if u := a.Target(); u != "" {
+		// Alertmanager, PagerDuty, Opsgenie: the service's URL, set over
+		// the network, is held to the egress policy now and when dialled.
+		pu, err := neturl.Parse(u)
+		if err != nil {
+			return false, FieldErrors{{Path: a.Kind() + ".url", Msg: "is not an http(s) URL"}}
+		}
+		if fe := c.checkHost(ctx, a.Kind()+".url", pu.Hostname(), "the URL's host "); fe != nil {
+			return false, fe
+		}
+		return true, nil
 	}
 	if a.Email == nil {
 		return false, nil

@@ -625,7 +625,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 		}
 		t.Change = &store.StateChange{MonitorID: en.m.ID, Time: now, From: from, To: d.Status.State, Cause: cause}
 	}
-	if d.Alert != state.NoAlert && res != nil {
+	if d.Alert != state.NoAlert && res != nil && !e.acknowledged(ctx, en.m.ID, d) {
 		t.Notifications = e.notifications(en, d, res, now)
 	}
 	if res == nil && !d.Changed {

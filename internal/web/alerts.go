@@ -120,6 +120,8 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 			row.Summary = strings.Join(cfg.Email.To, ", ") + " via " + cfg.Email.Relay.Host
 		case cfg.Command != nil:
 			row.Summary = strings.Join(cfg.Command.Argv, " ")
+		case cfg.Target() != "":
+			row.Summary = alert.Origin(cfg.Target()) // Alertmanager, PagerDuty, Opsgenie
 		}
 		d.Alerts = append(d.Alerts, row)
 	}
