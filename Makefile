@@ -15,7 +15,7 @@ LDFLAGS := -X github.com/mailmon/mailmon/internal/version.version=$(VERSION) \
 	-X github.com/mailmon/mailmon/internal/version.commit=$(COMMIT) \
 	-X github.com/mailmon/mailmon/internal/version.date=$(DATE)
 
-.PHONY: all build package package-test test-deps test check vet race fuzz bench-smoke bench bench-daemon bench-peers soak bench-pg bench-apply clean
+.PHONY: all build package package-test test-deps test check vet race fuzz bench-smoke bench bench-plugin bench-daemon bench-peers soak bench-pg bench-apply clean
 
 all: build
 
@@ -71,15 +71,26 @@ fuzz:
 bench-smoke: build
 	$(GO) test -run='^$$' -bench=. -benchtime=1x $(PKGS)
 	$(GO) run ./internal/bench/peers -mailmon bin/mailmon -warmup 100ms -window 300ms -real-window 1500ms -rounds 1 -strict -out $$(mktemp -d)
+	$(GO) run ./internal/bench/plugin -mailmon bin/mailmon -n 1 -warmup 0 -real=false -strict -out $$(mktemp -d)
 	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=100 MAILMON_BENCH_WINDOW=1s \
 	  $(GO) test -count=1 -run '^TestBenchPG(Nodes|WriteLoad)$$' ./cmd/mailmon/
 
 # Probe cost against a raw-socket baseline, medians of BENCHCOUNT runs,
 # with the ratio table (goals: banner ≤ 1.2×, STARTTLS ≤ 1.1×).
 BENCHCOUNT ?= 5
-bench:
+bench: bench-plugin
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./internal/bench/ | $(GO) run ./internal/bench/benchtable
 	$(GO) test -run='^$$' -bench=RecordTest -benchtime=100000x ./internal/store/sqlite/
+
+# "mailmon check" as a plug-in, a process per check, against check_smtp,
+# check_pop and check_imap (monitoring-plugins-basic) on the same loopback
+# servers, the target farm's and real Postfix/Dovecot: CPU and wall per
+# check, medians of PLUGINRUNS, in one table; writes bench/results/plugin-DATE.md.
+# mailmon is built as make package ships it (static, stripped).
+PLUGINRUNS ?= 15
+bench-plugin:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o bin/mailmon-dist ./cmd/mailmon
+	$(GO) run ./internal/bench/plugin -mailmon bin/mailmon-dist -n $(PLUGINRUNS)
 
 # The daemon at 1,000, 5,000 and 20,000 monitors (BENCHDURATION each);
 # writes bench/results/daemon-DATE.md.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mailmon/mailmon/internal/discover"
+	"github.com/mailmon/mailmon/internal/plugin"
 )
 
 const discoverUsage = `usage: mailmon discover HOST|DOMAIN [flags]
@@ -47,7 +48,7 @@ func Discover(ctx context.Context, args []string, env Env) int {
 	fs.SetOutput(env.Stderr)
 	ports := fs.String("ports", "default", "ports to try: SERVICE[:PORT],… (see above)")
 	resolver := fs.String("resolver", "", "DNS server for the MX and address lookups, IP[:PORT] (default: the system's)")
-	timeout := seconds{discover.DefaultTimeout}
+	timeout := plugin.Seconds{D: discover.DefaultTimeout}
 	fs.Var(&timeout, "timeout", "time limit of the whole discovery")
 	output := fs.String("output", "table", "output: table, json or yaml (monitors for mailmon apply)")
 	ca := fs.String("ca", "", "PEM file of CA certificates to verify with instead of the system's (kept in the proposed monitors)")
@@ -80,11 +81,11 @@ func Discover(ctx context.Context, args []string, env Env) int {
 		fs.Usage()
 		return errorf(env, "discover: give one HOST or DOMAIN")
 	}
-	o := discover.Options{Timeout: timeout.d, ServerName: *serverName, EHLOName: *ehlo, CertWarnDays: *certWarn, NoMX: *noMX}
+	o := discover.Options{Timeout: timeout.D, ServerName: *serverName, EHLOName: *ehlo, CertWarnDays: *certWarn, NoMX: *noMX}
 	if *certWarn == 0 {
 		o.CertWarnDays = -1
 	}
-	if timeout.d <= 0 {
+	if timeout.D <= 0 {
 		return errorf(env, "discover: --timeout must be positive")
 	}
 	var err error

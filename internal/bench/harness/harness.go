@@ -112,3 +112,19 @@ func (d *Daemon) Stop() {
 		<-done
 	}
 }
+
+// Met is a goal's verdict in a result table: "met" or a bold "not met".
+func Met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+// Trim cuts s to n bytes, an ellipsis marking the cut.
+func Trim(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

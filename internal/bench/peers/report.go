@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/bench/harness"
 	"github.com/mailmon/mailmon/internal/bench/procstat"
 )
 
@@ -62,7 +63,7 @@ func report(runs []siteRun, versions string, workers int, window time.Duration) 
 				}
 				errs := fmt.Sprint(r.errs)
 				if r.firstErr != "" {
-					errs += " (" + strings.ReplaceAll(trim(r.firstErr, 80), "|", "/") + ")"
+					errs += " (" + strings.ReplaceAll(harness.Trim(r.firstErr, 80), "|", "/") + ")"
 				}
 				fmt.Fprintf(&b, "| %s | %s | %.0f | %.3f | %.1f | %s / %s | %s | %s |\n",
 					c.name, r.tool, r.rate, r.cpuPer1000, r.rssMiB, ms(r.p50), ms(r.p99), srv, errs)
@@ -113,22 +114,8 @@ func goals(rs []result) string {
 		}
 		rate, cpu := m.rate/r.rate, m.cpuPer1000/r.cpuPer1000
 		fmt.Fprintf(&b, "- %s: throughput %.2f× raw (goal ≥ %.1f×: %s), CPU %.2f× raw (goal ≤ 2×: %s)\n",
-			c.name, rate, want, met(rate >= want), cpu, met(cpu <= 2))
+			c.name, rate, want, harness.Met(rate >= want), cpu, harness.Met(cpu <= 2))
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-func met(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "**not met**"
-}
-
-func trim(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -503,12 +503,8 @@ func (t pluginsTool) run(c check, s *site, workers int, warmup, window time.Dura
 		}
 		secs, _ := strconv.ParseFloat(string(m[1]), 64)
 		ps := cmd.ProcessState
-		ru, _ := ps.SysUsage().(*syscall.Rusage)
-		smp := sample{reported: time.Duration(secs * float64(time.Second)), cpu: (ps.UserTime() + ps.SystemTime()).Seconds()}
-		if ru != nil {
-			smp.rssMiB = float64(ru.Maxrss) / 1024
-		}
-		return smp, nil
+		return sample{reported: time.Duration(secs * float64(time.Second)),
+			cpu: procstat.ExitedCPU(ps), rssMiB: procstat.ExitedPeakRSSMiB(ps)}, nil
 	}, nil, nil)
 	return finish(t, c, o, o.childCPU, o.childRSS, workers)
 }

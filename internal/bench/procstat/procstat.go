@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // CPUSeconds is a process's user + system CPU time.
@@ -70,4 +71,20 @@ func memTotal() string {
 		}
 	}
 	return ""
+}
+
+// ExitedCPU is a finished child's user + system CPU time, from its
+// rusage: exact to the microsecond, where CPUSeconds counts clock ticks
+// (10 ms), too coarse for a process that lives a few milliseconds.
+func ExitedCPU(ps *os.ProcessState) float64 {
+	return (ps.UserTime() + ps.SystemTime()).Seconds()
+}
+
+// ExitedPeakRSSMiB is a finished child's peak resident memory, or 0 where
+// the system does not tell.
+func ExitedPeakRSSMiB(ps *os.ProcessState) float64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return float64(ru.Maxrss) / 1024
+	}
+	return 0
 }
