@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -46,5 +47,38 @@ func TestAlertsPageShowsHealth(t *testing.T) {
 			t.Fatalf("no error shown:\n%s", page)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestAckFromMonitorPage: a Down monitor's page has an Acknowledge
+// button; pressing it records who, and the page says so.
+func TestAckFromMonitorPage(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := t.Context()
+	b := f.loggedIn(t)
+	d := &store.Device{Name: "mail1", Address: "127.0.0.1"}
+	f.st.PutDevice(ctx, d)
+	m := &store.Monitor{DeviceID: d.ID, Name: "down", Type: "tcp", Enabled: true, Spec: []byte(`{"port":25}`)}
+	f.st.PutMonitor(ctx, m)
+	page := fmt.Sprintf("/monitors/%d", m.ID)
+	if _, body := b.get(t, page); strings.Contains(body, `id="ack"`) {
+		t.Error("an untested monitor offers to acknowledge")
+	}
+	if code, _, _ := b.post(t, page+"/ack", url.Values{}, nil); code != http.StatusConflict {
+		t.Errorf("acknowledging an untested monitor: %d", code)
+	}
+	notify.Down(t, f.st, m.ID)
+	if _, body := b.get(t, page); !strings.Contains(body, `id="ack"`) {
+		t.Fatalf("no Acknowledge button on a Down monitor:\n%s", body)
+	}
+	if code, body, _ := b.post(t, page+"/ack", url.Values{"comment": {"on <it>"}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("ack: %d %s", code, body)
+	}
+	_, body := b.get(t, page)
+	if !strings.Contains(body, "Acknowledged by user admin") || !strings.Contains(body, "on &lt;it&gt;") || strings.Contains(body, `id="ack"`) {
+		t.Errorf("after the ack:\n%s", body)
+	}
+	if _, board := b.get(t, "/"); !strings.Contains(board, `title="acknowledged by user admin">ack</span>`) {
+		t.Errorf("the board does not show it acknowledged:\n%s", board)
 	}
 }

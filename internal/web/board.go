@@ -24,6 +24,7 @@ type boardRow struct {
 	HasRTT             bool
 	ErrCode, ErrMsg    string
 	LastTest           time.Time
+	Acked              string // who acknowledged the current outage
 }
 
 type boardData struct {
@@ -71,6 +72,9 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		r.Device = name
 		if st, err := s.Store.Status(ctx, m.ID); err == nil {
 			r.State, r.LastTest = st.Status.State, st.LastTest
+			if a := s.Catalog.Ack(ctx, m.ID, st); a != nil {
+				r.Acked = a.By
+			}
 			if res := st.LastResult; res != nil {
 				r.RTT, r.HasRTT = res.RTT, true
 				if res.Error != nil {

@@ -101,6 +101,7 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Path: "/monitors/{id}/edit", handler: s.updateMonitor},
 		{Method: "POST", Path: "/monitors/{id}/delete", handler: s.deleteMonitor},
 		{Method: "POST", Path: "/monitors/{id}/test", handler: s.testMonitor},
+		{Method: "POST", Path: "/monitors/{id}/ack", handler: s.ackMonitor},
 		{Method: "GET", Path: "/reports", handler: s.reports},
 		{Method: "GET", Path: "/reports.csv", handler: s.reportCSV},
 		{Method: "GET", Path: "/alerts", handler: s.alerts},
