@@ -15,7 +15,7 @@ LDFLAGS := -X github.com/mailmon/mailmon/internal/version.version=$(VERSION) \
 	-X github.com/mailmon/mailmon/internal/version.commit=$(COMMIT) \
 	-X github.com/mailmon/mailmon/internal/version.date=$(DATE)
 
-.PHONY: all build package package-test test-deps test check vet race fuzz bench-smoke bench bench-plugin bench-daemon bench-peers soak bench-pg bench-apply clean
+.PHONY: all build package package-test test-deps test check vet race fuzz bench-smoke bench bench-plugin bench-daemon bench-peers soak bench-pg bench-cluster bench-apply clean
 
 all: build
 
@@ -121,6 +121,17 @@ bench-pg:
 	MAILMON_BENCH_PG=1 MAILMON_BENCH_MONITORS=$(BENCHPGMONITORS) MAILMON_BENCH_WINDOW=15s \
 	  MAILMON_BENCH_OUT=$(CURDIR)/bench/results/pg-$$(date +%Y-%m-%d).md \
 	  $(GO) test -count=1 -run '^TestBenchPG(Nodes|WriteLoad)$$' -timeout 20m ./cmd/mailmon/
+
+# Several `mailmon serve` processes on one private PostgreSQL (the test
+# harness's), 300 monitors at 5 s, lease 15 s: the worst per-monitor test
+# gap when a node is killed (-9), joins, the monitors are rebalanced, and a
+# node stops (SIGTERM); prints the table and writes
+# bench/results/cluster-DATE.md. (Minutes: not in bench-smoke.)
+bench-cluster:
+	@mkdir -p bench/results
+	MAILMON_BENCH_CLUSTER=1 MAILMON_BENCH_OUT=$(CURDIR)/bench/results/cluster-$$(date +%Y-%m-%d).md \
+	  $(GO) test -count=1 -run '^TestBenchCluster$$' -timeout 20m ./cmd/mailmon/
+	@cat bench/results/cluster-$$(date +%Y-%m-%d).md
 
 # mailmon apply of generated files of 10,000, 50,000 and 100,000 monitors:
 # wall and CPU seconds and peak RSS of a first apply and of a second,

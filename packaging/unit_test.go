@@ -27,6 +27,7 @@ func TestUnitHardening(t *testing.T) {
 		"ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes",
 		"CapabilityBoundingSet": "CAP_NET_RAW", "AmbientCapabilities": "CAP_NET_RAW",
 		"RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX", "EnvironmentFile": "-/etc/mailmon/mailmon.env",
+		"ExecReload": "/bin/kill -HUP $MAINPID",
 	} {
 		if got := u.one("Service." + k); got != want {
 			t.Errorf("%s=%s, want %s", k, got, want)

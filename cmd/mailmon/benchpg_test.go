@@ -25,10 +25,7 @@ func TestBenchPGNodes(t *testing.T) {
 		t.Skip("a benchmark: MAILMON_BENCH_PG=1 (make bench-pg)")
 	}
 	monitors := envInt("MAILMON_BENCH_MONITORS", 2000)
-	window := 20 * time.Second
-	if v, err := time.ParseDuration(os.Getenv("MAILMON_BENCH_WINDOW")); err == nil {
-		window = v
-	}
+	window := envDuration("MAILMON_BENCH_WINDOW", 20*time.Second)
 	const every = 2 * time.Second
 	f := startFarm(t, 20)
 	var b strings.Builder
@@ -108,6 +105,13 @@ func TestBenchPGNodes(t *testing.T) {
 	if p := os.Getenv("MAILMON_BENCH_OUT"); p != "" {
 		os.WriteFile(p, []byte(out.String()), 0o644)
 	}
+}
+
+func envDuration(k string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(k)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
 
 func envInt(k string, def int) int {

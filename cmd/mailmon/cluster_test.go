@@ -150,6 +150,24 @@ func (h *hook) counts() (events, dups int, byMon map[string]int) {
 	return events, dups, byMon
 }
 
+// applyFarm applies farmYAML's monitors to db.
+func applyFarm(t *testing.T, db string, f *farm, hookURL string, every time.Duration, extra string) {
+	t.Helper()
+	if code, _, errOut, _ := mailmon(t, clusterEnv, "apply", "--db", db, "-f", farmYAML(t, f, hookURL, every.String(), extra)); code != 0 {
+		t.Fatalf("apply: %s", errOut)
+	}
+}
+
+// apiToken creates an API token in db.
+func apiToken(t *testing.T, db string) string {
+	t.Helper()
+	code, out, errOut, _ := mailmon(t, clusterEnv, "token", "create", "--db", db, "--name", "test")
+	if code != 0 {
+		t.Fatalf("token: %s", errOut)
+	}
+	return strings.TrimSpace(out)
+}
+
 // farmYAML writes n tcp monitors, one per farm port, alerting hook.
 func farmYAML(t *testing.T, f *farm, hookURL, every, extra string) string {
 	var b strings.Builder
@@ -232,7 +250,9 @@ func resultsByMonitor(t *testing.T, c *pgx.Conn) map[string][]testRow {
 // TestThreeNodesShareAndTakeOver is the issue's test: three nodes on one
 // PostgreSQL with 300 monitors; each monitor tested at its interval by one
 // node; one node killed with SIGKILL, its monitors resumed by the others
-// within one lease period; no overlapping tests; no alert twice.
+// within one lease period; a node joining and one stopping gracefully
+// leave no monitor untested much longer than its interval; no overlapping
+// tests; no alert twice.
 func TestThreeNodesShareAndTakeOver(t *testing.T) {
 	db := realpg.NewDB(t)
 	const n, every, lease = 300, 3 * time.Second, 3 * time.Second
@@ -241,9 +261,7 @@ func TestThreeNodesShareAndTakeOver(t *testing.T) {
 		f.down[i].Store(true)
 	}
 	h, hookURL := startHook(t)
-	if code, _, errOut, _ := mailmon(t, clusterEnv, "apply", "--db", db, "-f", farmYAML(t, f, hookURL, every.String(), "")); code != 0 {
-		t.Fatalf("apply: %s", errOut)
-	}
+	applyFarm(t, db, f, hookURL, every, "")
 	nodes := map[string]*daemon{}
 	for _, name := range []string{"n1", "n2", "n3"} {
 		nodes[name] = startNode(t, db, clusterEnv, "--node", name, "--lease", lease.String(), "--min-interval", every.String())
@@ -357,20 +375,87 @@ func TestThreeNodesShareAndTakeOver(t *testing.T) {
 		}
 	}
 
-	// A node stopped the ordinary way gives its leases back as it goes:
-	// the last one holds everything well within a lease period.
+	// A node joins: the others hand it its share between two tests, so
+	// no monitor waits much longer than its interval (a round of the
+	// lease, and slack for two shared cores). (First, the monitors taken
+	// over after the kill find their place in their interval again: their
+	// next test after the one run at once comes within one and a half.)
+	time.Sleep(2 * every)
+	bound := every + lease/5 + 1500*time.Millisecond
+	joined, late := time.Now(), lateHeartbeats(nodes)
+	nodes["n4"] = startNode(t, db, clusterEnv, "--node", "n4", "--lease", lease.String(), "--min-interval", every.String())
+	waitFor(t, "300 monitors shared 100 each by n1, n3 and n4", 10*lease, func() bool {
+		l := leasesByNode(t, c)
+		return len(l) == 3 && l["n1"] == 100 && l["n3"] == 100 && l["n4"] == 100
+	})
+	time.Sleep(2 * every)
+	gap, who := worstGap(resultsByMonitor(t, c), joined, time.Now())
+	t.Logf("join: shared in %v, the worst gap between two tests of a monitor %v (%s), interval %v", time.Since(joined).Round(time.Millisecond),
+		gap.Round(time.Millisecond), who, every)
+	switch {
+	case lateHeartbeats(nodes) > late:
+		t.Logf("a heartbeat failed (the machine is overloaded): the gap is not the join's")
+	case gap > bound:
+		t.Errorf("a monitor went untested %v when a node joined, want at most %v", gap, bound)
+	}
+
+	// A node stopped the ordinary way hands its leases over as it goes:
+	// the others hold everything at once, and no monitor waits much
+	// longer than its interval.
+	stopping, late := time.Now(), lateHeartbeats(nodes)
 	if err := nodes["n3"].stop(); err != nil {
 		t.Errorf("n3 stopped with %v\n%s", err, nodes["n3"].stderr.String())
 	}
 	stopped := time.Now()
-	waitFor(t, "n1 holding all 300 monitors after n3 stopped", lease, func() bool {
+	waitFor(t, "n1 and n4 holding all 300 monitors after n3 stopped", 3*lease, func() bool {
 		l := leasesByNode(t, c)
-		return len(l) == 1 && l["n1"] == 300
+		return len(l) == 2 && l["n1"] == 150 && l["n4"] == 150
 	})
-	t.Logf("after a graceful stop, the last node held everything in %v", time.Since(stopped).Round(time.Millisecond))
+	t.Logf("after a graceful stop (which took %v), the others held everything in %v", stopped.Sub(stopping).Round(time.Millisecond),
+		time.Since(stopped).Round(time.Millisecond))
+	time.Sleep(2 * every)
+	gap, who = worstGap(resultsByMonitor(t, c), stopping, time.Now())
+	t.Logf("graceful stop: the worst gap %v (%s)", gap.Round(time.Millisecond), who)
+	switch {
+	case lateHeartbeats(nodes) > late:
+		t.Logf("a heartbeat failed (the machine is overloaded): the gap is not the stop's")
+	case gap > bound:
+		t.Errorf("a monitor went untested %v when a node stopped, want at most %v", gap, bound)
+	}
 	if o := f.overlaps.Load(); o != 0 {
 		t.Errorf("%d tests overlapped another of the same monitor", o)
 	}
+}
+
+// worstGap is the longest a monitor went untested between from and to:
+// between two of its tests, the later after from, or from its last test
+// to to.
+func worstGap(rs map[string][]testRow, from, to time.Time) (time.Duration, string) {
+	var worst time.Duration
+	var who string
+	for name, tests := range rs {
+		for i, r := range tests {
+			end := to
+			if i+1 < len(tests) {
+				end = tests[i+1].t
+			}
+			if end.After(from) && end.Sub(r.t) > worst {
+				worst, who = end.Sub(r.t), name
+			}
+		}
+	}
+	return worst, who
+}
+
+// lateHeartbeats counts the heartbeats the nodes could not renew in
+// time: on an overloaded machine a node drops its leases, and the gaps
+// that follow say nothing of a hand-over.
+func lateHeartbeats(nodes map[string]*daemon) int {
+	n := 0
+	for _, d := range nodes {
+		n += strings.Count(d.stderr.String(), `msg="heartbeat failed"`)
+	}
+	return n
 }
 
 func tail(s string, n int) string {
@@ -380,27 +465,23 @@ func tail(s string, n int) string {
 
 // TestKOfNLocations: a monitor that needs two locations to agree, tested
 // from two; one location's path to the target cut: it stays Up with the
-// disagreement shown; both failing: Down.
+// disagreement shown; both failing: Down; then the only node of one
+// location killed: no recovery, the location shown as unknown.
 func TestKOfNLocations(t *testing.T) {
 	db := realpg.NewDB(t)
 	const every, lease = 2 * time.Second, 3 * time.Second
 	f := startFarm(t, 1)
 	h, hookURL := startHook(t)
-	if code, _, errOut, _ := mailmon(t, clusterEnv, "apply", "--db", db, "-f", farmYAML(t, f, hookURL, every.String(), ", locations: {require: 2, at: [a, b]}")); code != 0 {
-		t.Fatalf("apply: %s", errOut)
-	}
-	code, out, errOut, _ := mailmon(t, clusterEnv, "token", "create", "--db", db, "--name", "test")
-	if code != 0 {
-		t.Fatalf("token: %s", errOut)
-	}
-	token := strings.TrimSpace(out)
+	applyFarm(t, db, f, hookURL, every, ", locations: {require: 2, at: [a, b]}")
+	token := apiToken(t, db)
 	target := fmt.Sprintf("127.0.0.1:%d", f.ports[0])
 	na := startNode(t, db, clusterEnv, "--node", "na", "--location", "a", "--lease", lease.String(), "--min-interval", every.String())
-	startNode(t, db, append(clusterEnv, "MAILMON_TEST_DENY_TARGETS="+target), "--node", "nb", "--location", "b", "--lease", lease.String(),
+	nb := startNode(t, db, append(clusterEnv, "MAILMON_TEST_DENY_TARGETS="+target), "--node", "nb", "--location", "b", "--lease", lease.String(),
 		"--min-interval", every.String())
 
 	type location struct {
-		Location, Node, Status, Code string
+		Location, Node, Status, Code, Unknown string
+		AgeSeconds                            float64 `json:"age_seconds"`
 	}
 	type monitor struct {
 		ID        int64
@@ -501,5 +582,35 @@ func TestKOfNLocations(t *testing.T) {
 	time.Sleep(2 * every)
 	if events, dups, _ := h.counts(); events != 1 || dups != 0 {
 		t.Errorf("%d alert events, %d twice; want one", events, dups)
+	}
+
+	// b's only node is killed while the target still fails everywhere:
+	// past its heartbeat and the freshness of its last result (two
+	// intervals and a test), a alone fails: too few locations to decide,
+	// so no recovery and no second alert; b shows as unknown.
+	nb.kill()
+	time.Sleep(2*every + time.Second + lease)
+	m = get()
+	var b location
+	for _, l := range m.Locations {
+		if l.Location == "b" {
+			b = l
+		}
+	}
+	if m.State != "lost" || b.Unknown != "no live node there" || b.AgeSeconds < 2 {
+		t.Errorf("b's only node killed: %+v, want lost with b unknown", m)
+	}
+	var afterDown []string
+	rows, _ = c.Query(context.Background(), `SELECT to_state FROM state_changes WHERE id > (SELECT min(id) FROM state_changes WHERE to_state IN ('down', 'lost')) ORDER BY id`)
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		afterDown = append(afterDown, s)
+	}
+	if strings.Contains(strings.Join(afterDown, " "), "up") {
+		t.Errorf("state changes after Down: %v", afterDown)
+	}
+	if events, dups, _ := h.counts(); events != 1 || dups != 0 {
+		t.Errorf("%d events, %d twice, once b's node was killed; want the one alert (no recovery)", events, dups)
 	}
 }

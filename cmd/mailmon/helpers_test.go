@@ -86,13 +86,19 @@ func smtpTarget(t *testing.T, healthy *atomic.Bool) *hostile.Server {
 		if !healthy.Load() {
 			return
 		}
-		c.Send("220 target ESMTP\r\n")
-		for l := c.ReadLine(); l != ""; l = c.ReadLine() {
-			if strings.HasPrefix(l, "QUIT") {
-				c.Send("221 bye\r\n")
-				return
-			}
-			c.Send("250 target\r\n")
-		}
+		answerSMTP(c, "target")
 	})
+}
+
+// answerSMTP greets as an SMTP server called name and says yes to every
+// command until QUIT.
+func answerSMTP(c *hostile.Conn, name string) {
+	c.Send("220 " + name + " ESMTP\r\n")
+	for l := c.ReadLine(); l != ""; l = c.ReadLine() {
+		if strings.HasPrefix(l, "QUIT") {
+			c.Send("221 bye\r\n")
+			return
+		}
+		c.Send("250 " + name + "\r\n")
+	}
 }

@@ -369,19 +369,7 @@ func TestCrashSafety(t *testing.T) {
 	}))
 	defer rcv.Close()
 	cfg := filepath.Join(dir, "crash.yaml")
-	os.WriteFile(cfg, []byte(`alerts:
-  - name: hook
-    webhook: {url: "`+rcv.URL+`"}
-devices:
-  - name: target
-    address: 127.0.0.1
-    monitors:
-      - name: SMTP
-        type: smtp
-        port: `+strconv.Itoa(target.Port)+`
-        timing: {max_duration: 2s, up_every: 3s, down_every: 300ms, lost_every: 300ms}
-        notify: {failures_per_alert: 1, max_alerts: 1, alerts: [hook]}
-`), 0o600)
+	os.WriteFile(cfg, []byte(alertOnceYAML(rcv.URL, target.Port, "")), 0o600)
 	env := []string{"MAILMON_SECRET=crash-test-installation-secret-0123"}
 	if code, out, errOut, _ := mailmon(t, env, "apply", "-f", cfg, "--db", db); code != 0 {
 		t.Fatalf("apply: %s%s", out, errOut)
@@ -442,6 +430,25 @@ devices:
 	if strings.Join(path, ",") != "lost,up" {
 		t.Errorf("history after the crash: %v", path)
 	}
+}
+
+// alertOnceYAML is a monitor "SMTP" of port, tested every 300 ms while it
+// fails, whose one alert goes to the webhook hookURL; more is more
+// monitors of its device.
+func alertOnceYAML(hookURL string, port int, more string) string {
+	return `alerts:
+  - name: hook
+    webhook: {url: "` + hookURL + `"}
+devices:
+  - name: target
+    address: 127.0.0.1
+    monitors:
+      - name: SMTP
+        type: smtp
+        port: ` + strconv.Itoa(port) + `
+        timing: {max_duration: 2s, up_every: 3s, down_every: 300ms, lost_every: 300ms}
+        notify: {failures_per_alert: 1, max_alerts: 1, alerts: [hook]}
+` + more
 }
 
 // TestServeAlertsEndToEnd: monitors and alerts applied from YAML, served;

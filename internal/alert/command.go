@@ -20,9 +20,10 @@ type Command struct {
 	Secrets []string
 }
 
-// Env is the environment a command gets for ev.
+// Env is the environment a command gets for ev (MAILMON_LATE_RESEND=1
+// only for a late resend).
 func Env(ev Event) []string {
-	return []string{
+	env := []string{
 		"MAILMON_EVENT=" + ev.Kind,
 		"MAILMON_EVENT_ID=" + ev.ID,
 		"MAILMON_MONITOR=" + ev.Monitor,
@@ -37,6 +38,10 @@ func Env(ev Event) []string {
 		"MAILMON_TIME=" + ev.Time.UTC().Format(time.RFC3339),
 		"MAILMON_URL=" + ev.URL,
 	}
+	if ev.Late {
+		env = append(env, "MAILMON_LATE_RESEND=1")
+	}
+	return env
 }
 
 // Notify runs the command.

@@ -30,7 +30,10 @@ func (e *Email) Message(ev Event, now time.Time) []byte {
 	if body == "" {
 		body = DefaultBody
 	}
-	m := message.Message{From: e.From, To: e.To, Subject: Expand(subject, ev), Date: now, Body: Expand(body, ev)}
+	m := message.Message{From: e.From, To: e.To, Subject: LateNote(ev) + Expand(subject, ev), Date: now, Body: Expand(body, ev)}
+	if ev.Late {
+		m.Body = Expand("Late resend: this happened at {time}; mailmon could not send it then.\n\n", ev) + m.Body
+	}
 	if ev.ID != "" {
 		m.MessageID = ev.ID + ".alert@mailmon.invalid"
 	}

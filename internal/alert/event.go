@@ -30,6 +30,9 @@ type Event struct {
 	RTT       time.Duration
 	Time      time.Time
 	URL       string // link to the monitor's page
+	// Late: a late resend, delivered after a crash or a failed attempt,
+	// long after Time (when it happened), which it keeps.
+	Late bool
 }
 
 // Notifier sends an event one way.
@@ -65,13 +68,25 @@ const (
 
 // Summary is a one-line text of the event.
 func Summary(ev Event) string {
+	var s string
 	switch ev.Kind {
 	case "recovery":
-		return Expand("{monitor} on {device} recovered: {state} ({rtt})", ev)
+		s = Expand("{monitor} on {device} recovered: {state} ({rtt})", ev)
 	case "warning":
-		return Expand("{monitor} on {device}: warning {error_code}: {error_message}", ev)
+		s = Expand("{monitor} on {device}: warning {error_code}: {error_message}", ev)
+	default:
+		s = Expand("{monitor} on {device} is {state}: {error_code}: {error_message}", ev)
 	}
-	return Expand("{monitor} on {device} is {state}: {error_code}: {error_message}", ev)
+	return LateNote(ev) + s
+}
+
+// LateNote is what a late resend says first ("" for others): when it
+// happened, for a receiver that shows the newest message as the present.
+func LateNote(ev Event) string {
+	if !ev.Late {
+		return ""
+	}
+	return Expand("[late resend of {time}] ", ev)
 }
 
 // Permanent marks an error that retrying cannot fix (a 4xx from a webhook,

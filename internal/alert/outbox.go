@@ -17,10 +17,17 @@ import (
 // called for it (Notifications makes them), so a crash loses none; one is
 // marked sent as soon as its action succeeded, so a restart resends at most
 // the one in flight, with the same event id for the receiver to drop. On
-// several nodes each notification is claimed by the node that delivers it,
-// and a node that dies leaves its claims to the others once they expire.
-// Everything about when a notification goes out (claims, retries and their
-// back-off, the rate of each action, the order) is decided here.
+// several nodes each notification is claimed by the node that delivers it;
+// a claim holds while that node's heartbeat does, so a node that dies
+// leaves its claims to the others on the lease schedule. Everything about
+// when a notification goes out (claims, retries and their back-off, the
+// rate of each action, the order) is decided here.
+//
+// Order: a notification is not delivered once a later one of the same
+// monitor to the same action was (its recovery, say): it is marked
+// superseded, since sent now it would tell an old state as news. One that
+// goes out after a crash or a failed attempt is marked a late resend, with
+// the time it happened.
 
 // OutboxOptions configure an outbox.
 type OutboxOptions struct {
@@ -31,6 +38,12 @@ type OutboxOptions struct {
 	// them too.
 	Claims store.Cluster
 	Node   string
+	// Alive, with Claims, says whether Node's heartbeat has life enough
+	// left to start a delivery: a claim holds only while the heartbeat
+	// does, so a node whose heartbeat lapses (a loaded machine, a slow
+	// database) gives its claims back rather than send what another node
+	// may be sending. Nil: always.
+	Alive func() bool
 	// Actions builds each alert's action.
 	Actions *Actions
 	// Every is how often pending notifications are looked for (default
@@ -56,6 +69,8 @@ type Outbox struct {
 	o    OutboxOptions
 	wake chan struct{}
 	wg   sync.WaitGroup // deliveries under way
+
+	started time.Time // a notification from before was pending at a restart
 
 	mu      sync.Mutex
 	queues  map[int64]*actionQueue // by alert action
@@ -94,7 +109,7 @@ func NewOutbox(o OutboxOptions) *Outbox {
 	if o.Actions == nil {
 		o.Actions = &Actions{}
 	}
-	return &Outbox{o: o, wake: make(chan struct{}, 1), queues: map[int64]*actionQueue{},
+	return &Outbox{o: o, wake: make(chan struct{}, 1), started: o.Now(), queues: map[int64]*actionQueue{},
 		queued: map[int64]time.Time{}, retryAt: map[int64]retryAt{}, finished: map[int64]uint64{}}
 }
 
@@ -210,6 +225,11 @@ func (ob *Outbox) start(ctx context.Context, q *actionQueue) (dropped []int64) {
 			drop = true
 		case ob.o.Claims != nil && time.Since(ob.queued[n.ID]) > claimHold-deliverTimeout-5*time.Second:
 			drop = true // the claim could expire during the delivery: leave it
+		case ob.o.Claims != nil && ob.o.Alive != nil && !ob.o.Alive():
+			// Another node may take these claims any moment now: give
+			// them back, sent by whoever claims them next.
+			ob.o.Log.Warn("an alert left to the other nodes: this node's heartbeat is late", "alert", n.AlertID, "event", n.EventID)
+			drop = true
 		case now.Before(ob.retryAt[n.ID].at):
 			drop = true // backing off: the store hands it again when due
 		case len(q.busy) >= ob.o.PerAction || q.busy[n.MonitorID]:
@@ -229,10 +249,12 @@ func (ob *Outbox) start(ctx context.Context, q *actionQueue) (dropped []int64) {
 		ob.wg.Add(1)
 		go func() {
 			defer ob.wg.Done()
-			msg, retry := ob.attempt(ctx, n)
+			msg, retry, tried := ob.attempt(ctx, n)
 			ob.mu.Lock()
 			// What it did, and that it is done, are seen at once.
-			q.health.record(ob.o.Now(), msg)
+			if tried {
+				q.health.record(ob.o.Now(), msg)
+			}
 			if retry {
 				// About 1 s, 2 s, 4 s … at most 5 min between attempts
 				// (backoff); a restart tries again at once.
@@ -254,9 +276,22 @@ func (ob *Outbox) start(ctx context.Context, q *actionQueue) (dropped []int64) {
 }
 
 // attempt delivers one notification and writes down how it went: sent,
-// failed for good, or pending again (retry) after a back-off. msg is its
-// error, "" when it went out.
-func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string, retry bool) {
+// failed for good, or pending again (retry) after a back-off; msg is its
+// error, "" when it went out. One that a later notification of the monitor
+// to the same action overtook is not tried (tried false): it is marked
+// superseded. A delivery begun runs to its end (or deliverTimeout) and is
+// written down even when ctx ends meanwhile (a daemon stopping): cut off,
+// the receiver might have it while the outbox does not know, and the next
+// start would send it again.
+func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string, retry, tried bool) {
+	ctx = context.WithoutCancel(ctx)
+	if later, err := ob.o.Store.LaterSent(ctx, n.MonitorID, n.AlertID, n.ID); err != nil {
+		ob.o.Log.Error("reading the outbox failed", "err", err)
+		return "", false, false // tried again on the next read
+	} else if later {
+		ob.supersede(ctx, n)
+		return "", false, false
+	}
 	err := ob.deliver(ctx, n)
 	attempts := n.Attempts + 1
 	status := store.NotifySent
@@ -271,12 +306,35 @@ func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string
 	if err != nil {
 		ob.o.Log.Warn("alert delivery failed", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "err", err)
 	} else {
-		ob.o.Log.Info("alert delivered", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts)
+		ob.o.Log.Info("alert delivered", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "late_resend", ob.late(n))
 	}
-	if err := ob.o.Store.MarkNotification(context.WithoutCancel(ctx), n.ID, status, attempts, msg, ob.o.Now()); err != nil {
+	if err := ob.o.Store.MarkNotification(ctx, n.ID, status, attempts, msg, ob.o.Now()); err != nil {
 		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
 	}
-	return msg, status == store.NotifyPending
+	return msg, status == store.NotifyPending, true
+}
+
+// supersede marks a notification that a later one of the same monitor to
+// the same action overtook: it is not sent.
+func (ob *Outbox) supersede(ctx context.Context, n store.Notification) {
+	ob.o.Log.Info("alert not delivered: a later one of the monitor to the same action was delivered first",
+		"monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID)
+	if err := ob.o.Store.MarkNotification(ctx, n.ID, store.NotifySuperseded, n.Attempts,
+		"a later notification of this monitor to this action was delivered first", ob.o.Now()); err != nil {
+		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
+	}
+}
+
+// late reports whether n goes out as a late resend: a node (this one,
+// before a restart, or another) had it and did not finish with it, or an
+// attempt failed.
+func (ob *Outbox) late(n store.Notification) bool {
+	if n.Attempts > 0 || n.Reclaimed {
+		return true
+	}
+	// On one node, pending since before this start: the crash or restart
+	// may have caught it in flight. (Claims tell this on several.)
+	return ob.o.Claims == nil && n.Created.Before(ob.started)
 }
 
 func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
@@ -284,6 +342,7 @@ func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 	if err := json.Unmarshal(n.Payload, &ev); err != nil {
 		return &Permanent{Err: err}
 	}
+	ev.Late = ob.late(n)
 	a, err := ob.o.Store.Alert(ctx, n.AlertID)
 	if err != nil {
 		return &Permanent{Err: fmt.Errorf("alert %d: %w", n.AlertID, err)}

@@ -19,7 +19,7 @@ import (
 // to from its sealed value, and a failed delivery's stored error and log
 // carry its host at most, never its path.
 func TestWebhookURLStaysSealed(t *testing.T) {
-	f := newOutboxFixture(t)
+	f := newQueueFixture(t)
 	rcv := &receiver{}
 	hs := httptest.NewServer(rcv)
 	defer hs.Close()

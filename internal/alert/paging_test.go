@@ -222,7 +222,7 @@ func TestOpsgenieSchema(t *testing.T) {
 // Opsgenie's actions with their keys opened from the vault, and a
 // service's URL set over the network is held to the egress policy.
 func TestPagingActionsOpenTheirKeys(t *testing.T) {
-	f := newOutboxFixture(t)
+	f := newQueueFixture(t)
 	x := &Actions{Vault: f.v}
 	for _, c := range []struct {
 		spec config.Alert

@@ -18,9 +18,9 @@ import (
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
-// outboxFixture is a store with a device, the vault its alerts' URLs are
+// queueFixture is a store with a device, the vault its alerts' URLs are
 // sealed with, and a way to add webhook alerts and down monitors.
-type outboxFixture struct {
+type queueFixture struct {
 	t     *testing.T
 	st    store.Store
 	v     *vault.Vault
@@ -28,7 +28,7 @@ type outboxFixture struct {
 	nmons int
 }
 
-func newOutboxFixture(t *testing.T) *outboxFixture {
+func newQueueFixture(t *testing.T) *queueFixture {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "mailmon.db"))
 	if err != nil {
@@ -38,12 +38,12 @@ func newOutboxFixture(t *testing.T) *outboxFixture {
 	v, _ := vault.New([]byte("engine-test-key-0123456789"))
 	d := &store.Device{Name: "mail1", Address: "127.0.0.1"}
 	must(t, st.PutDevice(context.Background(), d))
-	return &outboxFixture{t: t, st: st, v: v, dev: d.ID}
+	return &queueFixture{t: t, st: st, v: v, dev: d.ID}
 }
 
 // webhook stores a webhook alert to url, its URL sealed as the catalog
 // seals it; it returns its id.
-func (f *outboxFixture) webhook(name, url string) int64 {
+func (f *queueFixture) webhook(name, url string) int64 {
 	f.t.Helper()
 	ctx := context.Background()
 	spec, _ := json.Marshal(config.Alert{Name: name, Webhook: &config.Webhook{URL: config.SecretRef{Value: url}}})
@@ -57,7 +57,7 @@ func (f *outboxFixture) webhook(name, url string) int64 {
 
 // down stores a monitor that went down, with a notification to each of
 // alerts; it returns the monitor's id.
-func (f *outboxFixture) down(alerts ...int64) int64 {
+func (f *queueFixture) down(alerts ...int64) int64 {
 	f.t.Helper()
 	f.nmons++
 	mspec, _ := json.Marshal(config.Monitor{Port: 25})
@@ -68,7 +68,7 @@ func (f *outboxFixture) down(alerts ...int64) int64 {
 }
 
 // run runs an outbox over the fixture's store until the test ends.
-func (f *outboxFixture) run(o OutboxOptions) *Outbox {
+func (f *queueFixture) run(o OutboxOptions) *Outbox {
 	o.Store = f.st
 	if o.Actions == nil {
 		o.Actions = &Actions{Vault: f.v}
@@ -85,8 +85,9 @@ func (f *outboxFixture) run(o OutboxOptions) *Outbox {
 }
 
 // blackHole accepts connections and never answers; it reports each
-// connection it accepted.
-func blackHole(t *testing.T) (url string, accepted <-chan struct{}) {
+// connection it accepted. hangUp closes them (a delivery under way runs
+// to its end even when the outbox stops: this ends it).
+func blackHole(t *testing.T) (url string, accepted <-chan struct{}, hangUp func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -107,15 +108,16 @@ func blackHole(t *testing.T) (url string, accepted <-chan struct{}) {
 			ch <- struct{}{}
 		}
 	}()
-	t.Cleanup(func() {
+	hangUp = func() {
 		ln.Close()
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
 			c.Close()
 		}
-	})
-	return "http://" + ln.Addr().String() + "/hook", ch
+	}
+	t.Cleanup(hangUp)
+	return "http://" + ln.Addr().String() + "/hook", ch, hangUp
 }
 
 // TestSlowReceiverDelaysNoOtherAction: a webhook that accepts and never
@@ -123,8 +125,9 @@ func blackHole(t *testing.T) (url string, accepted <-chan struct{}) {
 // another action, stored after them, goes out at once, not after them.
 // Before, deliveries went one at a time: it waited 30 s.
 func TestSlowReceiverDelaysNoOtherAction(t *testing.T) {
-	f := newOutboxFixture(t)
-	holeURL, accepted := blackHole(t)
+	f := newQueueFixture(t)
+	holeURL, accepted, hangUp := blackHole(t)
+	defer hangUp()
 	hole := f.webhook("hole", holeURL)
 	got := make(chan time.Time, 4)
 	live := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- time.Now() }))
@@ -201,7 +204,7 @@ func (s *slowReads) PendingNotifications(ctx context.Context, limit int) ([]stor
 // outbox, so a read can find pending a notification whose delivery ends
 // before the read returns; it is not delivered again.
 func TestStaleReadSendsNoRepeat(t *testing.T) {
-	f := newOutboxFixture(t)
+	f := newQueueFixture(t)
 	arrived, release := make(chan struct{}, 4), make(chan struct{})
 	live := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived <- struct{}{}
@@ -262,7 +265,7 @@ func TestStaleReadSendsNoRepeat(t *testing.T) {
 // TestRatePerAction: an action's rate spent, its next notification waits
 // in the outbox (pending, not dropped); another action's goes out.
 func TestRatePerAction(t *testing.T) {
-	f := newOutboxFixture(t)
+	f := newQueueFixture(t)
 	got := make(chan string, 8)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.URL.Path }))
 	defer srv.Close()

@@ -18,7 +18,7 @@ import (
 // text/template body sends them; json quotes the server's words safely;
 // a failure says nothing of a header's value.
 func TestTemplatedWebhook(t *testing.T) {
-	f := newOutboxFixture(t)
+	f := newQueueFixture(t)
 	type got struct {
 		method, auth, ctype string
 		body                []byte

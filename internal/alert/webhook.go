@@ -56,6 +56,9 @@ type GenericPayload struct {
 	RTTMS   float64      `json:"rtt_ms"`
 	Time    string       `json:"time"`
 	URL     string       `json:"url"`
+	// LateResend: delivered after a crash or a failed attempt, long
+	// after time, when it happened.
+	LateResend bool `json:"late_resend,omitempty"`
 }
 
 // GenericError is the error of a generic payload.
@@ -74,7 +77,7 @@ func (w *Webhook) Payload(ev Event) ([]byte, error) {
 		return json.Marshal(GenericPayload{
 			ID: ev.ID, Event: ev.Kind, Monitor: ev.Monitor, Device: ev.Device, Type: ev.Type, State: ev.State,
 			Error: GenericError{Code: ev.Code, Message: ev.Message}, Detail: ev.Detail,
-			RTTMS: float64(ev.RTT.Microseconds()) / 1e3, Time: ev.Time.UTC().Format(time.RFC3339), URL: ev.URL,
+			RTTMS: float64(ev.RTT.Microseconds()) / 1e3, Time: ev.Time.UTC().Format(time.RFC3339), URL: ev.URL, LateResend: ev.Late,
 		})
 	case FormatSlack:
 		text := Summary(ev)

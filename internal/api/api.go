@@ -1,6 +1,6 @@
 // Package api is mailmon's JSON API under /api/v1 (SPEC.md §5, §8). Every
-// route but /healthz needs a bearer token; secrets are write-only: a
-// response says a secret is set, never what it is.
+// route but /healthz and /readyz needs a bearer token; secrets are
+// write-only: a response says a secret is set, never what it is.
 package api
 
 import (
@@ -30,7 +30,6 @@ import (
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
-	"github.com/mailmon/mailmon/internal/version"
 )
 
 // Server serves the API.
@@ -81,6 +80,7 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/healthz", Public: true, handler: s.healthz},
+		{Method: "GET", Path: "/readyz", Public: true, handler: s.readyz},
 		{Method: "GET", Path: "/api/v1/openapi.yaml", handler: s.openAPI},
 		{Method: "GET", Path: "/api/v1/devices", handler: s.listDevices},
 		{Method: "POST", Path: "/api/v1/devices", handler: s.createDevice},
@@ -158,7 +158,10 @@ type fieldErrors = catalog.FieldErrors
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.Public {
-			if err := s.authenticate(r); err != nil {
+			if err := s.authenticate(r); errors.Is(err, store.ErrUnavailable) {
+				writeUnavailable(w) // not the token's fault: health.go
+				return
+			} else if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="mailmon"`)
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": err.Error()})
 				return
@@ -185,6 +188,8 @@ func (s *Server) wrap(rt Route) http.Handler {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		case errors.Is(err, store.ErrConflict):
 			writeJSON(w, http.StatusConflict, map[string]string{"error": "the name is taken"})
+		case errors.Is(s.unavailable(err), store.ErrUnavailable):
+			writeUnavailable(w)
 		default:
 			if s.Log != nil {
 				s.Log.Error("api", "route", rt.Path, "err", err)
@@ -213,7 +218,11 @@ func (s *Server) authenticate(r *http.Request) error {
 	if !ok || tok == "" {
 		return errors.New("a bearer token is required")
 	}
-	if !s.tokens.check(r.Context(), s.Store, HashToken(tok), time.Now()) {
+	ok, err := s.tokens.lookup(r.Context(), s.Store, HashToken(tok), time.Now())
+	if err != nil {
+		return s.unavailable(err)
+	}
+	if !ok {
 		return errors.New("the token is not valid")
 	}
 	return nil
@@ -263,11 +272,6 @@ var OpenAPI []byte
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/yaml")
 	w.Write(OpenAPI)
-	return nil
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": version.String()})
 	return nil
 }
 
@@ -390,13 +394,17 @@ type monitorJSON struct {
 	Locations []locationJSON `json:"locations,omitempty"`
 }
 
-// locationJSON is one location's latest result of a K-of-N monitor.
+// locationJSON is one location's latest result of a K-of-N monitor; a
+// location that does not count now (no live node there, no result fresh
+// enough) says why in unknown, with the age of its latest result.
 type locationJSON struct {
 	Location string       `json:"location"`
-	Node     string       `json:"node"`
-	Time     time.Time    `json:"time"`
-	Status   probe.Status `json:"status"`
+	Node     string       `json:"node,omitempty"`
+	Time     *time.Time   `json:"time,omitempty"`
+	Status   probe.Status `json:"status,omitempty"`
 	Code     probe.Code   `json:"code,omitempty"`
+	AgeS     *float64     `json:"age_seconds,omitempty"`
+	Unknown  string       `json:"unknown,omitempty"`
 }
 
 func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON, error) {
@@ -424,14 +432,11 @@ func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON,
 		out.State = state.Disabled
 	}
 	if out.Settings.Locations != nil {
-		// The newest of each location over the last day.
-		rs, err := s.Store.LatestResults(ctx, m.ID, time.Now().Add(-24*time.Hour))
+		locs, err := s.locations(ctx, m) // health.go
 		if err != nil {
 			return out, err
 		}
-		for _, r := range rs {
-			out.Locations = append(out.Locations, locationJSON{r.Location, r.Node, r.Time, r.Status, r.Code})
-		}
+		out.Locations = locs
 	}
 	ids, err := s.Store.MonitorAlerts(ctx, m.ID)
 	if err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -32,6 +33,13 @@ type tokenEntry struct {
 // check says whether the token with this hash is valid, from the cache or
 // the store, and records its use.
 func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now time.Time) bool {
+	ok, _ := c.lookup(ctx, st, hash, now)
+	return ok
+}
+
+// lookup is check, with the store's error when it could not tell (the
+// database away: the token is not known to be invalid).
+func (c *tokenCache) lookup(ctx context.Context, st store.Store, hash string, now time.Time) (bool, error) {
 	c.mu.Lock()
 	if c.valid == nil {
 		c.valid, c.touched = map[string]tokenEntry{}, map[int64]time.Time{}
@@ -44,7 +52,10 @@ func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now
 			c.mu.Lock()
 			delete(c.valid, hash)
 			c.mu.Unlock()
-			return false
+			if errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
+			return false, err
 		}
 		e = tokenEntry{id: t.ID, until: now.Add(tokenTTL)}
 		c.mu.Lock()
@@ -70,5 +81,5 @@ func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now
 	if touch {
 		st.TouchToken(context.WithoutCancel(ctx), e.id, now)
 	}
-	return true
+	return true, nil
 }

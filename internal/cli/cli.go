@@ -53,6 +53,11 @@ usage:
   mailmon apply -f FILE.yaml|- [--db FILE]
                                    create or update devices, monitors and alerts
   mailmon export [--db FILE]       the configuration as YAML, without secrets
+  mailmon backup [--db FILE] BACKUP
+                                   a consistent copy of a SQLite database, the
+                                   daemon running or not (PostgreSQL: pg_dump)
+  mailmon restore [--db FILE] BACKUP
+                                   put a backup back, the daemon stopped
   mailmon key rotate [--new-key-file FILE]
                                    seal every stored secret under a new storage key
   mailmon token create --name N    print a new API bearer token (also: list, delete)
@@ -89,6 +94,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Export(ctx, args[1:], env)
 	case "key":
 		return Key(ctx, args[1:], env)
+	case "backup":
+		return Backup(ctx, args[1:], env)
+	case "restore":
+		return Restore(ctx, args[1:], env)
 	case "version", "--version":
 		return Version(args[1:], env)
 	case "help", "-h", "--help":

@@ -12,10 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/alert"
@@ -100,7 +103,10 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	inFlight := fs.Int("max-in-flight", 0, "tests running at once, at most; a test of a silent server holds its slot for its whole maximum duration (default 2048, or a quarter of the open-files limit)")
 	probeMax := fs.Duration("probe-max-timeout", api.DefaultProbeMaxTimeout, "/probe: the longest a test may take, whatever Prometheus' scrape timeout or the monitor says")
 	probeInFlight := fs.Int("probe-max-in-flight", api.DefaultProbeMaxInFlight, "/probe: tests running at once, at most")
-	baseURL := fs.String("base-url", "", "the address people reach mailmon at, for links in alerts (default: http://LISTEN)")
+	baseURL := fs.String("external-url", "", "the address people reach mailmon at (https://mailmon.example.com behind a proxy), for links in alerts (default: http://LISTEN)")
+	fs.StringVar(baseURL, "base-url", "", "the former name of --external-url")
+	proxyList := fs.String("trusted-proxies", "", "reverse proxies (CIDRs and addresses, comma-separated) whose X-Forwarded-For, -Proto, -Host and Forwarded headers give the client's address, scheme and host: for login limits, Secure cookies, the same-origin check and logs")
+	logFormat := fs.String("log-format", "text", "the log's format on standard error: text or json")
 	demoMode := fs.Bool("demo", false, "also run a loopback demo mail server with ready-made monitors (a temporary database unless --db is given)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
@@ -111,6 +117,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	var allow egress.Items
 	fs.Var(&allow, "allow-targets", "CIDRs, addresses and host names (*.example.com) that /probe and targets set over the API or web UI may reach, comma-separated or repeated; "+
 		"only these when given (default: anything but loopback, link-local, unspecified and multicast addresses; mailmon apply -f is not limited)")
+	dbAlert := dbAlertFlags(fs) // dbalert.go
 	limits := config.TimingLimits{}
 	fs.DurationVar(&limits.MinInterval, "min-interval", config.DefaultMinInterval, "the shortest interval between tests of a monitor: the API refuses less, and every monitor is tested no more often")
 	fs.DurationVar(&limits.MaxDuration, "max-duration", config.DefaultMaxDuration, "the longest timing.max_duration of a monitor: the API refuses more, and no test runs longer")
@@ -137,7 +144,24 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	proxies, err := web.ParseProxies(*proxyList)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
+	if *baseURL != "" {
+		if u, err := neturl.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errorf(env, "serve: --external-url: %q is not an http:// or https:// address (such as https://mailmon.example.com)", *baseURL)
+		}
+		*baseURL = strings.TrimSuffix(*baseURL, "/")
+	}
+	log, err := newLogger(*logFormat, env.Stderr)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
+	outageAlerts, err := dbAlert.notifiers(env.Getenv)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
 	var demoDir string
 	if *demoMode {
 		policy, limits = demoLimits(env, policy, len(allow) > 0, limits, minSet)
@@ -169,6 +193,12 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "serve: %v", err)
 	}
+	var tlsCerts *certPair
+	if *tlsCert != "" {
+		if tlsCerts, err = loadCerts(*tlsCert, *tlsKey); err != nil {
+			return errorf(env, "serve: %v", err)
+		}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return errorf(env, "serve: --listen: %v", err)
@@ -187,7 +217,8 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		node.Name = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
 	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery,
-		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits}
+		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits,
+		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every}
 	if c, ok := st.(store.Cluster); ok {
 		opts.Cluster = c
 		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)
@@ -199,7 +230,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())
-	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != ""}).Register(mux)
+	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != "", Proxies: proxies}).Register(mux)
 	if *demoMode {
 		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {
@@ -217,26 +248,60 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "serve: loading monitors: %v", err)
 	}
 	srv := &http.Server{Handler: web.Headers(mux, *tlsCert != ""), ReadHeaderTimeout: 10 * time.Second}
+	// SIGHUP: the TLS certificate and key are read again (the unit's
+	// ExecReload); without TLS there is nothing to reload.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if tlsCerts == nil {
+					log.Info("SIGHUP: no --tls-cert to reload")
+					continue
+				}
+				tlsCerts.reloadLogged(log)
+			}
+		}
+	}()
 	done, tuned := make(chan struct{}), make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	go func() { gctune.Run(ctx, gctune.DefaultHeadroom, time.Second); close(tuned) }()
 	go func() {
 		<-ctx.Done()
+		log.Info("stopping: no new tests; the tests and alert deliveries in flight finish first (each within its own time limit)")
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
 	}()
 	fmt.Fprintf(env.Stdout, "mailmon listening on %s (database %s)\n", url, postgres.Redact(*db))
 	serve := func() error { return srv.Serve(ln) }
-	if *tlsCert != "" {
-		serve = func() error { return srv.ServeTLS(ln, *tlsCert, *tlsKey) }
+	if tlsCerts != nil {
+		srv.TLSConfig = tlsCerts.config()
+		serve = func() error { return srv.ServeTLS(ln, "", "") }
 	}
 	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("http server", "err", err)
 	}
 	<-done
 	<-tuned
+	log.Info("stopped")
 	return ExitOK
+}
+
+// newLogger is the daemon's log on w, in --log-format.
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	o := &slog.HandlerOptions{Level: slog.LevelInfo}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
 }
 
 // denyList reads MAILMON_TEST_DENY_TARGETS, for tests only: a comma-separated

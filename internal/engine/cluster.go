@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -20,13 +21,14 @@ import (
 // round (a fifth of the lease period) a node heartbeats (for four fifths of
 // the period), takes free leases up to its fair share (the monitors of its
 // class divided by the live nodes of that class; where that does not divide,
-// the first nodes by id take one more), and gives back what it
-// holds over it, once no test of those runs. A killed node's heartbeat
+// the first nodes by id take one more), and hands what it holds over its
+// share to nodes under theirs (handover.go). A killed node's heartbeat
 // expires within four fifths of the lease period and the others take its
-// monitors in their next round: within one lease period.
+// monitors in their next round: within one lease period. A node that
+// stops gracefully hands its leases over before it goes.
 //
 // No test overlaps another of the same monitor: a node starts a test only
-// on a lease it holds; gives a lease back only when no test of it runs;
+// on a lease it holds; gives a lease away only when no test of it runs;
 // cancels its tests when it could not renew its heartbeat for three of five
 // rounds (before it expires); and stores a test only if it still holds the
 // lease, checked in the test's transaction (a fence).
@@ -38,12 +40,19 @@ type cluster struct {
 	lease time.Duration // the lease period
 	ttl   time.Duration // a heartbeat's life: four fifths of it
 
+	rounds    sync.Mutex    // one lease round at a time (the loop's, a drain's)
+	firstBeat chan struct{} // closed once the first heartbeat landed
+
 	mu         sync.Mutex
 	held       map[int64]store.Lease        // by monitor
 	releasing  map[int64]store.Lease        // given up, to release once not running
+	handing    map[int64]handoff            // held, to hand over (handover.go)
 	running    map[int64]context.CancelFunc // tests in flight
 	aliveUntil time.Time                    // the heartbeat's expiry, in this node's clock
 	fruitless  map[string]string            // by class: the situation in which Acquire last found nothing
+	live       map[string]bool              // the locations with a live node, as of the last round
+	leaving    bool                         // stopping: handing every lease over
+	health     leaseHealth                  // health.go
 }
 
 // newCluster: a node heartbeats every fifth of the lease period for four
@@ -51,7 +60,8 @@ type cluster struct {
 // and the others, in rounds every fifth, take its leases within one lease
 // period of its death.
 func newCluster(c store.Cluster, node store.Node, lease time.Duration) *cluster {
-	return &cluster{c: c, node: node, lease: lease, ttl: lease * 4 / 5, held: map[int64]store.Lease{}, releasing: map[int64]store.Lease{},
+	return &cluster{c: c, node: node, lease: lease, ttl: lease * 4 / 5, firstBeat: make(chan struct{}),
+		held: map[int64]store.Lease{}, releasing: map[int64]store.Lease{}, handing: map[int64]handoff{},
 		running: map[int64]context.CancelFunc{}, fruitless: map[string]string{}}
 }
 
@@ -64,13 +74,23 @@ func (cl *cluster) begin(ctx context.Context, id int64) (context.Context, store.
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	l, ok := cl.held[id]
-	if !ok || time.Until(cl.aliveUntil) < 2*cl.round() {
+	if !ok || !cl.aliveLocked() {
 		return ctx, l, false
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	cl.running[id] = cancel
 	return ctx, l, true
 }
+
+// alive says whether the node's heartbeat has life enough left to start
+// a test or a delivery (two rounds: it is renewed every round).
+func (cl *cluster) alive() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.aliveLocked()
+}
+
+func (cl *cluster) aliveLocked() bool { return time.Until(cl.aliveUntil) >= 2*cl.round() }
 
 func (cl *cluster) end(id int64) {
 	cl.mu.Lock()
@@ -88,6 +108,14 @@ func (cl *cluster) holds(id int64) (store.Lease, bool) {
 	return l, ok
 }
 
+// liveLocations are the locations with a live node as of the last round
+// (nil before the first).
+func (cl *cluster) liveLocations() map[string]bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.live
+}
+
 // holds reports whether this node tests monitor id (always, on one node).
 func (e *Engine) holds(id int64) bool {
 	if e.cl == nil {
@@ -98,14 +126,20 @@ func (e *Engine) holds(id int64) bool {
 }
 
 // leases runs the node's heartbeats and, beside them, its rounds of
-// taking and giving back leases, until ctx ends. The heartbeat has a loop
+// taking and handing over leases, until ctx ends. The heartbeat has a loop
 // of its own so that a slow round (thousands of monitors on a busy
-// database) never delays it.
+// database) never delays it. The first round follows the first heartbeat
+// at once: a node that joins takes its share without waiting a round.
 func (e *Engine) leases(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); e.heartbeats(ctx) }()
 	defer wg.Wait()
+	select {
+	case <-e.cl.firstBeat:
+	case <-ctx.Done():
+		return
+	}
 	for {
 		e.cl.mu.Lock()
 		alive := time.Until(e.cl.aliveUntil) > 2*e.cl.round()
@@ -130,26 +164,10 @@ func (e *Engine) leases(ctx context.Context) {
 // another node takes the monitors.
 func (e *Engine) heartbeats(ctx context.Context) {
 	cl := e.cl
+	first := true
 	for {
-		// Given up to half a heartbeat's life: on a busy database a slow
-		// heartbeat that lands is worth more than a fast one that fails.
-		hctx, cancel := context.WithTimeout(ctx, cl.ttl/2)
-		start := time.Now()
-		_, err := cl.c.Heartbeat(hctx, cl.node, cl.ttl)
-		if errors.Is(err, store.ErrNodeExpired) {
-			// Away too long: the others may test our monitors now.
-			// Start over.
-			e.dropAll("the heartbeat expired")
-			if err = cl.c.Leave(hctx, cl.node.ID); err == nil {
-				start = time.Now()
-				_, err = cl.c.Heartbeat(hctx, cl.node, cl.ttl)
-			}
-		}
-		cancel()
+		err := e.heartbeat(ctx)
 		cl.mu.Lock()
-		if err == nil {
-			cl.aliveUntil = start.Add(cl.ttl)
-		}
 		stale := time.Until(cl.aliveUntil) < 2*cl.round()
 		cl.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
@@ -157,6 +175,10 @@ func (e *Engine) heartbeats(ctx context.Context) {
 		}
 		if stale {
 			e.dropAll("the heartbeat could not be renewed")
+		}
+		if err == nil && first {
+			first = false
+			close(cl.firstBeat)
 		}
 		select {
 		case <-ctx.Done():
@@ -166,8 +188,41 @@ func (e *Engine) heartbeats(ctx context.Context) {
 	}
 }
 
-// leave gives every lease back and removes the node, so that the others
-// take its monitors at once rather than after its heartbeat expires.
+// heartbeat renews the node's heartbeat once (saying whether it is
+// leaving); a node away too long starts over.
+func (e *Engine) heartbeat(ctx context.Context) error {
+	cl := e.cl
+	// Given up to half a heartbeat's life: on a busy database a slow
+	// heartbeat that lands is worth more than a fast one that fails.
+	hctx, cancel := context.WithTimeout(ctx, cl.ttl/2)
+	defer cancel()
+	cl.mu.Lock()
+	n := cl.node
+	n.Leaving = cl.leaving
+	cl.mu.Unlock()
+	start := time.Now()
+	_, err := cl.c.Heartbeat(hctx, n, cl.ttl)
+	if errors.Is(err, store.ErrNodeExpired) {
+		// Away too long: the others may test our monitors now.
+		// Start over.
+		e.dropAll("the heartbeat expired")
+		if err = cl.c.Leave(hctx, n.ID); err == nil {
+			start = time.Now()
+			_, err = cl.c.Heartbeat(hctx, n, cl.ttl)
+		}
+	}
+	if err == nil {
+		cl.mu.Lock()
+		cl.aliveUntil = start.Add(cl.ttl)
+		cl.mu.Unlock()
+	}
+	e.health.observe(err, time.Now())
+	return err
+}
+
+// leave removes the node, giving back every lease it still holds (those
+// a drain could not hand over), so that the others take its monitors at
+// once rather than after its heartbeat expires.
 func (e *Engine) leave(ctx context.Context) {
 	e.dropAll("")
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -177,18 +232,30 @@ func (e *Engine) leave(ctx context.Context) {
 	}
 }
 
+// nodeClasses are the classes a node's leases are of: "" (any monitor)
+// and its location.
+func nodeClasses(n store.Node) []string {
+	if n.Location == "" {
+		return []string{""}
+	}
+	return []string{"", n.Location}
+}
+
 func (e *Engine) leaseRound(ctx context.Context) error {
 	cl := e.cl
+	cl.rounds.Lock()
+	defer cl.rounds.Unlock()
 	// The live nodes now, not as of the last heartbeat: a node that just
 	// died is noticed a round sooner.
 	live, err := cl.c.Nodes(ctx)
 	if err != nil {
 		return err
 	}
+	e.noteLocations(live)
 
 	// The database is the truth: leases it does not give this node are
 	// not this node's; leases it does (acquired in a round whose answer
-	// was lost) are.
+	// was lost, or handed over by another node) are.
 	dbHeld, err := cl.c.Leases(ctx, cl.node.ID)
 	if err != nil {
 		return err
@@ -199,7 +266,7 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 	}
 	// What this node may hold now: a monitor whose locations changed has
 	// a lease of another class, which is given back.
-	units := e.units(live)
+	units := e.units()
 	mayHold := map[store.Lease]bool{}
 	for _, us := range units {
 		for _, u := range us {
@@ -248,27 +315,14 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 			delete(cl.releasing, id)
 		}
 	}
+	leaving := cl.leaving
 	cl.mu.Unlock()
 	if err := cl.c.Release(ctx, cl.node.ID, free); err != nil {
 		return err
 	}
 
-	// Fair shares, by class: "" (any node) and this node's location.
-	// The nodes of each class, ordered by id (as Nodes returns them), and
-	// this node's rank among them: the first len%n nodes take one more.
-	nodes, rank := map[string]int{}, map[string]int{}
-	for _, n := range live {
-		classes := []string{""}
-		if n.Location != "" {
-			classes = append(classes, n.Location)
-		}
-		for _, class := range classes {
-			if n.ID == cl.node.ID {
-				rank[class] = nodes[class]
-			}
-			nodes[class]++
-		}
-	}
+	// Fair shares, by class, among the nodes that stay.
+	shares := fairShares(live, units, cl.node.ID, leaving)
 	cl.mu.Lock()
 	heldBy := map[string][]int64{}
 	for id, l := range cl.held {
@@ -280,12 +334,12 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 	}
 	var adopt []store.Lease
 	adopt = append(adopt, found...)
+	plan := map[int64]handoff{}
+	var counts []store.LeaseCount // read once, when a class is over its share
+	should := 0
 	for class, us := range units {
-		n := max(nodes[class], 1)
-		share := len(us) / n
-		if rank[class] < len(us)%n {
-			share++
-		}
+		share := shares[class][cl.node.ID]
+		should += share
 		have := len(heldBy[class])
 		// Acquire is skipped while nothing changed since it last found
 		// nothing free (every lease held by live nodes), but tried again
@@ -308,10 +362,24 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 			}
 			adopt = append(adopt, got...)
 		case have > share:
+			if counts == nil {
+				if counts, err = cl.c.LeaseCounts(ctx); err != nil {
+					return err
+				}
+			}
 			ids := heldBy[class]
 			sort.Slice(ids, func(a, b int) bool { return ids[a] > ids[b] })
-			for _, id := range ids[:have-share] {
-				e.giveUp(id)
+			excess := ids[:have-share]
+			takers := takersFor(cl.node.ID, class, shares[class], counts, have)
+			for _, id := range excess {
+				if len(takers) == 0 {
+					if !leaving {
+						e.giveUp(id) // no node is under its share: back, for whoever takes it
+					}
+					continue
+				}
+				plan[id] = handoff{lease: store.Lease{MonitorID: id, Location: class}, to: takers[0]}
+				takers = takers[1:]
 			}
 		}
 	}
@@ -320,13 +388,79 @@ func (e *Engine) leaseRound(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	if err := e.reschedule(ctx); err != nil {
+		return err
+	}
+	cl.mu.Lock()
+	cl.handing = plan
+	cl.health.round(time.Now(), should, len(cl.held))
+	cl.mu.Unlock()
+	return e.handOver(ctx)
+}
+
+// fairShares are the shares of each class's monitors among the live
+// nodes of that class that are not leaving (ordered by id, as Nodes
+// returns them: the first len%n take one more), by class and node. A
+// leaving node, and this one while leaving, has none.
+func fairShares(live []store.Node, units map[string][]store.Lease, me string, leaving bool) map[string]map[string]int {
+	staying := map[string][]string{}
+	for _, n := range live {
+		if n.Leaving || (leaving && n.ID == me) {
+			continue
+		}
+		for _, class := range nodeClasses(n) {
+			staying[class] = append(staying[class], n.ID)
+		}
+	}
+	out := map[string]map[string]int{}
+	for class, us := range units {
+		out[class] = map[string]int{}
+		nodes := staying[class]
+		for rank, id := range nodes {
+			share := len(us) / len(nodes)
+			if rank < len(us)%len(nodes) {
+				share++
+			}
+			out[class][id] = share
+		}
+	}
+	return out
+}
+
+// noteLocations keeps the locations with a live node, and logs a location
+// that lost its last one: its K-of-N monitors count it as unknown from
+// now on (and keep their state where that leaves too few to decide).
+func (e *Engine) noteLocations(live []store.Node) {
+	now := map[string]bool{}
+	for _, n := range live {
+		if n.Location != "" {
+			now[n.Location] = true
+		}
+	}
+	e.cl.mu.Lock()
+	before := e.cl.live
+	e.cl.live = now
+	e.cl.mu.Unlock()
+	if before == nil {
+		return
+	}
+	for _, loc := range slices.Sorted(maps.Keys(before)) {
+		if !now[loc] {
+			e.o.Log.Warn("a location lost its last live node: its K-of-N monitors count it as unknown, and keep their state where the other locations cannot decide",
+				"location", loc)
+		}
+	}
+	for _, loc := range slices.Sorted(maps.Keys(now)) {
+		if !before[loc] {
+			e.o.Log.Info("a location has a live node", "location", loc)
+		}
+	}
 }
 
 // units lists the leases this node may hold: every monitor (class ""),
 // but a monitor tested from several locations only in this node's
 // location, if it is one of them.
-func (e *Engine) units(live []store.Node) map[string][]store.Lease {
+func (e *Engine) units() map[string][]store.Lease {
 	loc := e.cl.node.Location
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -348,11 +482,12 @@ func (e *Engine) units(live []store.Node) map[string][]store.Lease {
 	return out
 }
 
-// adopt starts testing a monitor whose lease was just taken: its status is
-// read afresh (another node tested it until now), and its next test keeps
-// the cadence of the last one, wherever it ran. Its settings are those
-// loaded already (kept fresh by the watch for changes): one query a lease,
-// for a node that takes thousands at once.
+// adopt starts testing a monitor whose lease was just taken or handed
+// over: its status is read afresh (another node tested it until now), and
+// its next test keeps the monitor's place in its interval, after its last
+// test wherever it ran (for a K-of-N location, that location's last test).
+// Its settings are those loaded already (kept fresh by the watch for
+// changes): one query a lease, for a node that takes thousands at once.
 func (e *Engine) adopt(ctx context.Context, l store.Lease) error {
 	e.cl.mu.Lock()
 	e.cl.held[l.MonitorID] = l
@@ -386,7 +521,21 @@ func (e *Engine) adopt(ctx context.Context, l store.Lease) error {
 	if st == nil { // never tested
 		due = schedule.Spread(l.MonitorID, min(iv, startWindow(1)), now)
 	} else {
-		due = st.LastTest.Add(iv)
+		last := st.LastTest
+		if l.Location != "" {
+			// The status's time is the last verdict's; this location's
+			// own last test sets its pace.
+			rs, err := e.o.Store.LatestResults(ctx, l.MonitorID, now.Add(-2*iv))
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if r.Location == l.Location {
+					last = r.Time
+				}
+			}
+		}
+		due = schedule.Next(l.MonitorID, last, iv)
 		if due.Before(now) {
 			due = schedule.Spread(l.MonitorID, min(iv, e.cl.round()), now)
 		}
@@ -398,6 +547,34 @@ func (e *Engine) adopt(ctx context.Context, l store.Lease) error {
 	return nil
 }
 
+// reschedule schedules again the leases held but not scheduled: a drop,
+// or a reload that found the monitor not held, racing with its adoption
+// (the lease taken between its check and its unscheduling) left it
+// untested while this node holds it, which no other node then tests
+// either (a monitor untested for 40 s on a loaded machine).
+func (e *Engine) reschedule(ctx context.Context) error {
+	cl := e.cl
+	cl.mu.Lock()
+	held := slices.Collect(maps.Values(cl.held))
+	cl.mu.Unlock()
+	for _, l := range held {
+		e.mu.Lock()
+		en := e.monitors[l.MonitorID]
+		e.mu.Unlock()
+		if en == nil || !en.m.Enabled || e.sched.Has(l.MonitorID) {
+			continue
+		}
+		if _, ok := cl.holds(l.MonitorID); !ok {
+			continue // handed over or dropped meanwhile
+		}
+		e.o.Log.Warn("a monitor held but not scheduled is scheduled again", "monitor", l.MonitorID)
+		if err := e.adopt(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // giveUp stops testing a monitor over this node's share; its lease is
 // released once no test of it runs.
 func (e *Engine) giveUp(id int64) {
@@ -405,6 +582,7 @@ func (e *Engine) giveUp(id int64) {
 	if l, ok := e.cl.held[id]; ok {
 		e.cl.releasing[id] = l
 		delete(e.cl.held, id)
+		delete(e.cl.handing, id)
 	}
 	e.cl.mu.Unlock()
 	e.sched.Remove(id)
@@ -415,6 +593,7 @@ func (e *Engine) drop(id int64) {
 	e.cl.mu.Lock()
 	delete(e.cl.held, id)
 	delete(e.cl.releasing, id)
+	delete(e.cl.handing, id)
 	if cancel, ok := e.cl.running[id]; ok {
 		cancel()
 	}

@@ -157,3 +157,199 @@ func TestLeasesMoveWithoutOverlap(t *testing.T) {
 		t.Errorf("the last result of a monitor at x: %+v %v", rs, err)
 	}
 }
+
+// timeline is a prober that records when each monitor's tests start, and
+// counts tests of one monitor that overlap.
+type timeline struct {
+	mu      sync.Mutex
+	starts  map[string][]time.Time
+	running map[string]int
+	overlap int
+}
+
+func (tl *timeline) probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
+	tl.mu.Lock()
+	tl.starts[cfg.Monitor] = append(tl.starts[cfg.Monitor], time.Now())
+	tl.running[cfg.Monitor]++
+	if tl.running[cfg.Monitor] > 1 {
+		tl.overlap++
+	}
+	tl.mu.Unlock()
+	defer func() {
+		tl.mu.Lock()
+		tl.running[cfg.Monitor]--
+		tl.mu.Unlock()
+	}()
+	select {
+	case <-ctx.Done():
+	case <-time.After(20 * time.Millisecond):
+	}
+	return nil
+}
+
+// worstGap is the longest time between two tests of one monitor, among
+// tests started after from.
+func (tl *timeline) worstGap(from time.Time) (time.Duration, string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var worst time.Duration
+	var who string
+	for m, ts := range tl.starts {
+		for i := 1; i < len(ts); i++ {
+			if ts[i].After(from) && ts[i].Sub(ts[i-1]) > worst {
+				worst, who = ts[i].Sub(ts[i-1]), m
+			}
+		}
+	}
+	return worst, who
+}
+
+// TestHandoverKeepsTheCadence: when a node joins, and when a node stops
+// gracefully, the monitors that move are handed over between two tests:
+// none goes untested much longer than its interval (the lease period is
+// three intervals here: a gap of a lease period, as giving leases back and
+// taking them in a later round made, fails), and no two tests overlap.
+func TestHandoverKeepsTheCadence(t *testing.T) {
+	c := newPGCluster(t, 3*time.Second)
+	const every = time.Second
+	var ms []*store.Monitor
+	for i := range 30 {
+		ms = append(ms, c.monitor(fmt.Sprintf("m%02d", i), config.Monitor{Timing: config.Timing{MaxDuration: config.Duration(time.Second),
+			UpEvery: config.Duration(every)}}))
+	}
+	tl := &timeline{starts: map[string][]time.Time{}, running: map[string]int{}}
+	held := func(e *Engine) int {
+		e.cl.mu.Lock()
+		defer e.cl.mu.Unlock()
+		return len(e.cl.held)
+	}
+	a, stopA := c.node("a", "", tl.probe)
+	waitFor(t, "a holds all", 10*time.Second, func() bool { return held(a) == 30 })
+	time.Sleep(2 * every)
+
+	joined := time.Now()
+	b, _ := c.node("b", "", tl.probe)
+	waitFor(t, "a and b share", 10*time.Second, func() bool { return held(a) == 15 && held(b) == 15 })
+	time.Sleep(2 * every)
+	joinGap, who := tl.worstGap(joined)
+	t.Logf("join: the worst gap between two tests of a monitor %v (%s), interval %v, lease %v", joinGap.Round(time.Millisecond), who, every, c.lease)
+
+	stopped := time.Now()
+	stopA()
+	// b finds the leases a handed it in its next round.
+	waitFor(t, "b holds all once a stopped", c.lease, func() bool { return held(b) == 30 })
+	time.Sleep(2 * every)
+	stopGap, who := tl.worstGap(stopped)
+	t.Logf("graceful stop: the worst gap %v (%s)", stopGap.Round(time.Millisecond), who)
+
+	// An interval, a round (the lease period's fifth), and a second of
+	// slack for two shared cores.
+	bound := every + c.lease/5 + time.Second
+	if joinGap > bound || stopGap > bound {
+		t.Errorf("gaps of %v (join) and %v (stop), want at most %v", joinGap, stopGap, bound)
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.overlap != 0 {
+		t.Errorf("%d tests overlapped another of the same monitor", tl.overlap)
+	}
+	for _, m := range ms {
+		if len(tl.starts[m.Name]) < 5 {
+			t.Errorf("%s tested %d times", m.Name, len(tl.starts[m.Name]))
+		}
+	}
+}
+
+// TestLateHeartbeatDelaysATest: a node whose heartbeat is late (too close
+// to expiring to start a test) tries a monitor it holds again a round
+// later; it skipped the whole interval (a gap of two intervals on a
+// loaded machine). A monitor it does not hold waits a lease period (it is
+// unscheduled anyway).
+func TestLateHeartbeatDelaysATest(t *testing.T) {
+	c := newPGCluster(t, 5*time.Second)
+	m := c.monitor("m", config.Monitor{Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(5 * time.Second)}})
+	tl := &timeline{starts: map[string][]time.Time{}, running: map[string]int{}}
+	e := c.engine("a", "", tl.probe)
+	e.cl.mu.Lock()
+	e.cl.held[m.ID] = store.Lease{MonitorID: m.ID}
+	e.cl.aliveUntil = time.Now().Add(e.cl.round())
+	e.cl.mu.Unlock()
+	if next := e.test(context.Background(), m.ID); next > e.cl.round() {
+		t.Errorf("held, heartbeat late: next try in %v, want within a round (%v)", next, e.cl.round())
+	}
+	e.cl.mu.Lock()
+	delete(e.cl.held, m.ID)
+	e.cl.mu.Unlock()
+	if next := e.test(context.Background(), m.ID); next != c.lease {
+		t.Errorf("not held: next in %v, want the lease period", next)
+	}
+	if n := len(tl.starts["m"]); n != 0 {
+		t.Errorf("%d tests run without a live heartbeat", n)
+	}
+}
+
+// TestHeldButUnscheduledIsTestedAgain: a monitor whose lease this node
+// holds but which fell out of its schedule (a drop or a reload racing
+// with the lease's adoption) is scheduled again in the next round; it
+// stayed untested for as long as the node held it, and no other node
+// tested it either.
+func TestHeldButUnscheduledIsTestedAgain(t *testing.T) {
+	c := newPGCluster(t, time.Second)
+	const every = 500 * time.Millisecond
+	m := c.monitor("m", config.Monitor{Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(every)}})
+	tl := &timeline{starts: map[string][]time.Time{}, running: map[string]int{}}
+	e, _ := c.node("a", "", tl.probe)
+	tested := func() int {
+		tl.mu.Lock()
+		defer tl.mu.Unlock()
+		return len(tl.starts["m"])
+	}
+	waitFor(t, "the monitor tested", 5*time.Second, func() bool { return tested() > 0 })
+	if _, ok := e.cl.holds(m.ID); !ok {
+		t.Fatal("the only node does not hold the monitor")
+	}
+	e.sched.Remove(m.ID)
+	lost := time.Now()
+	n := tested()
+	waitFor(t, "the monitor tested again", 5*time.Second, func() bool { return tested() > n+1 })
+	t.Logf("tested again %v after it fell out of the schedule", time.Since(lost).Round(time.Millisecond))
+}
+
+// TestNoHandOffDuringARound: a lease planned to go is not handed over
+// right after its test while a lease round runs (that round read this
+// node's leases before and would adopt it again as found: two nodes
+// testing it); the round's hand-over, or the next's, takes it.
+func TestNoHandOffDuringARound(t *testing.T) {
+	ctx := context.Background()
+	c := newPGCluster(t, 5*time.Second)
+	m := c.monitor("m", config.Monitor{Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(time.Second)}})
+	e := c.engine("a", "", nil)
+	for _, n := range []store.Node{e.cl.node, {ID: "b", Name: "b"}} {
+		if _, err := c.st.Heartbeat(ctx, n, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := store.Lease{MonitorID: m.ID}
+	if got, err := c.st.Acquire(ctx, e.cl.node.ID, []store.Lease{l}, 1); err != nil || len(got) != 1 {
+		t.Fatalf("acquire: %v %v", got, err)
+	}
+	e.cl.mu.Lock()
+	e.cl.held[m.ID] = l
+	e.cl.handing[m.ID] = handoff{lease: l, to: "b"}
+	e.cl.mu.Unlock()
+
+	e.cl.rounds.Lock() // a round runs
+	e.handOffAfterTest(ctx, m.ID)
+	e.cl.rounds.Unlock()
+	if ls, err := c.st.Leases(ctx, "b"); err != nil || len(ls) != 0 {
+		t.Errorf("handed over during a round: b holds %v (%v)", ls, err)
+	}
+	if _, ok := e.cl.holds(m.ID); !ok {
+		t.Error("a let go of the lease during a round")
+	}
+
+	e.handOffAfterTest(ctx, m.ID) // no round: handed over now
+	if ls, err := c.st.Leases(ctx, "b"); err != nil || len(ls) != 1 {
+		t.Errorf("after the round: b holds %v (%v), want the lease", ls, err)
+	}
+}

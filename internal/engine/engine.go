@@ -75,6 +75,16 @@ type Options struct {
 	// tests of K-of-N.
 	Deny func(hostport string) bool
 
+	// HealthEvery is how often the database is checked (default 5 s, or
+	// a round of the lease if shorter). While it has been unreachable for
+	// OutageAfter (default 15 s), every action of OutageAlerts (set on
+	// the host: they need no database) is told, then again every
+	// OutageEvery (default 15 min) while it lasts, and once when it ends.
+	HealthEvery  time.Duration
+	OutageAlerts []alert.Notifier
+	OutageAfter  time.Duration
+	OutageEvery  time.Duration
+
 	// Egress is where tests of targets set over the network may go (nil:
 	// egress.Default()); Resolver resolves every test's names (nil: the
 	// system's). Timing holds every monitor to serve's limits (targets.go).
@@ -102,7 +112,8 @@ type Engine struct {
 
 	recovery *recovery.Runner
 
-	cl *cluster // nil on a single node
+	cl     *cluster // nil on a single node
+	health dbHealth // health.go
 }
 
 // entry is a loaded monitor, ready to test.
@@ -147,6 +158,18 @@ func New(o Options) *Engine {
 	if o.Probers == nil {
 		o.Probers = kinds.Prober
 	}
+	if o.HealthEvery <= 0 {
+		o.HealthEvery = 5 * time.Second
+		if o.Cluster != nil && o.Lease > 0 {
+			o.HealthEvery = min(o.HealthEvery, o.Lease/5)
+		}
+	}
+	if o.OutageAfter <= 0 {
+		o.OutageAfter = 15 * time.Second
+	}
+	if o.OutageEvery <= 0 {
+		o.OutageEvery = 15 * time.Minute
+	}
 	if o.Egress == nil {
 		o.Egress = egress.Default()
 	}
@@ -165,7 +188,7 @@ func New(o Options) *Engine {
 		Burst: o.AlertBurst, Rate: o.AlertEvery, Log: o.Log, Now: o.Now,
 		Actions: &alert.Actions{Vault: o.Vault, InstallationKey: o.InstallationKey, MonitorSecrets: e.monitorSecrets, Egress: o.Egress, Resolver: o.Resolver}}
 	if o.Cluster != nil {
-		ob.Claims, ob.Node = o.Cluster, o.Node.ID
+		ob.Claims, ob.Node, ob.Alive = o.Cluster, o.Node.ID, e.cl.alive
 	}
 	e.outbox = alert.NewOutbox(ob)
 	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
@@ -373,21 +396,31 @@ func (e *Engine) interval(en *entry, s state.State) time.Duration {
 }
 
 // Run runs the scheduler, alert's outbox, the watch for changes made by others
-// (mailmon apply on the same database) and the statistics' upkeep until ctx
-// ends.
+// (mailmon apply on the same database), the statistics' upkeep and the
+// health checks until ctx ends. On several nodes, the node then hands its
+// leases over to the others while it keeps testing them (for at most half
+// a lease period, 2 to 10 s), and leaves.
 func (e *Engine) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	loops := []func(context.Context){e.sched.Run, e.outbox.Run, e.watch, e.janitor}
+	lctx, stop := ctx, context.CancelFunc(func() {})
+	loops := []func(context.Context){e.sched.Run, e.outbox.Run, e.watch, e.janitor, e.checkHealth}
 	if e.cl != nil {
+		lctx, stop = context.WithCancel(context.WithoutCancel(ctx))
 		loops = append(loops, e.leases)
 	}
+	defer stop()
+	var wg sync.WaitGroup
 	for _, fn := range loops {
 		wg.Add(1)
-		go func() { defer wg.Done(); fn(ctx) }()
+		go func() { defer wg.Done(); fn(lctx) }()
+	}
+	if e.cl != nil {
+		<-ctx.Done()
+		e.drain(lctx, min(max(e.cl.lease/2, 2*time.Second), 10*time.Second))
+		stop()
 	}
 	wg.Wait()
 	if e.cl != nil {
-		e.leave(ctx) // no test runs any more: the others may take over at once
+		e.leave(lctx) // no test runs any more: the others may take the rest at once
 	}
 }
 
@@ -472,12 +505,22 @@ func (e *Engine) test(ctx context.Context, id int64) time.Duration {
 	if e.cl != nil {
 		var ok bool
 		if ctx, _, ok = e.cl.begin(ctx, id); !ok {
+			if e.holds(id) {
+				// Ours, but the heartbeat is late: try again next
+				// round rather than skip a whole interval (the
+				// heartbeat lands, or the lease is dropped and the
+				// monitor unscheduled).
+				return e.cl.round()
+			}
 			return e.o.Lease // not ours (any more): it is unscheduled
 		}
 		defer e.cl.end(id)
 	}
 	res := e.run(ctx, en)
 	st := e.record(ctx, en, res)
+	if e.cl != nil {
+		e.handOffAfterTest(ctx, id)
+	}
 	return e.interval(en, st)
 }
 
@@ -542,6 +585,11 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 		if errors.Is(err, store.ErrLeaseLost) {
 			e.o.Log.Warn("a test's result was dropped: the lease went to another node", "monitor", en.m.ID)
 			e.drop(en.m.ID)
+		} else if err != nil && ctx.Err() != nil && e.cl != nil && !e.holds(en.m.ID) {
+			// The node dropped the lease during the test (its
+			// heartbeat could not be renewed): logged once, by the
+			// drop.
+			e.o.Log.Warn("a test's result was dropped: the node gave its lease up", "monitor", en.m.ID)
 		} else if err != nil {
 			e.o.Log.Error("recording a test failed", "monitor", en.m.ID, "err", err)
 		}
@@ -561,11 +609,12 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	}
 	e.mu.Unlock()
 	var version int64
+	var stored store.Status // the status read, for a K-of-N test that only adds its result
 	if shared {
 		st, err := e.o.Store.Status(ctx, en.m.ID)
 		switch {
 		case err == nil:
-			prev, version = st.Status, st.Version
+			prev, version, stored = st.Status, st.Version, *st
 		case !errors.Is(err, store.ErrNotFound):
 			return prev.State, err
 		}
@@ -585,10 +634,20 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 		if res.Error != nil {
 			in.Code = res.Error.Code
 		}
-		if shared {
-			var err error
-			if in.Result, in.Code, agreement, err = e.agree(ctx, en, res, now); err != nil {
+		if shared && in.Enabled && !in.Maintenance {
+			views, v, err := e.verdict(ctx, en, res, prev.State, now)
+			if err != nil {
 				return prev.State, err
+			}
+			if v.Status == "" {
+				e.o.Log.Info("too few locations to decide: the state is kept", "monitor", en.m.ID, "detail", v.String())
+			}
+			if v.Status == "" || !roundDone(views, stored.LastTest, e.interval(en, prev.State), now) {
+				return e.addResult(ctx, en, res, fence, stored, version)
+			}
+			in.Result, in.Code, agreement = v.Status, v.Code, v.String()
+			if len(v.Failing) > 0 && v.Status != probe.StatusDown {
+				e.o.Log.Info("a failure not confirmed by enough locations", "monitor", en.m.ID, "detail", agreement)
 			}
 		}
 	}
@@ -655,6 +714,30 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 		go e.recover(ctx, en)
 	}
 	return d.Status.State, nil
+}
+
+// addResult stores a K-of-N location's result alone: the round is not
+// complete (another location's test decides it), or the evidence does not
+// decide. The status stays as read (st, at version), so that a test of
+// another location recorded meanwhile makes this one read it again.
+func (e *Engine) addResult(ctx context.Context, en *entry, res *probe.Result, fence *store.Fence, st store.Status, version int64) (state.State, error) {
+	st.MonitorID, st.Version = en.m.ID, version
+	if st.Status.State == "" {
+		st.Status.State = state.Pending
+	}
+	t := store.Test{Status: st, CheckVersion: true, Fence: fence,
+		Result: store.Result{MonitorID: en.m.ID, Time: res.Started, Status: res.Status, RTT: res.RTT, Delivery: res.Delivery, Detail: res,
+			Node: e.o.Node.Name, Location: fence.Lease.Location}}
+	if res.Error != nil {
+		t.Result.Code = res.Error.Code
+	}
+	if err := e.o.Store.RecordTest(ctx, t); err != nil {
+		return st.Status.State, err
+	}
+	e.mu.Lock()
+	e.status[en.m.ID] = st.Status
+	e.mu.Unlock()
+	return st.Status.State, nil
 }
 
 // notifications are the outbox's entries for a decision that calls for

@@ -148,6 +148,10 @@ func (s *Scheduler) poke() {
 }
 
 // Run dispatches tests until ctx ends, then waits for those in flight.
+// A test in flight is not cut short when ctx ends (a daemon stopping): it
+// runs on to its own limit, so that its result, and the notifications it
+// calls for, are stored rather than lost or recorded as failures of the
+// shutdown's making.
 func (s *Scheduler) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -186,7 +190,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next := s.runOne(ctx, j)
+			next := s.runOne(context.WithoutCancel(ctx), j)
 			<-s.sem
 			s.inFlight.Add(-1)
 			// Keep the monitor's place in the interval, but never
@@ -338,4 +342,25 @@ func (r *lagRing) quantiles() (p50, p99, max time.Duration) {
 	}
 	sort.Slice(v, func(a, b int) bool { return v[a] < v[b] })
 	return v[len(v)/2], v[len(v)*99/100], v[len(v)-1]
+}
+
+// Has reports whether monitor id is scheduled (or being tested, and not
+// removed).
+func (s *Scheduler) Has(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[id]
+	return ok && !j.removed
+}
+
+// Due returns when monitor id is next due, and whether it is scheduled
+// and not being tested now.
+func (s *Scheduler) Due(id int64) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[id]
+	if !ok || j.running || j.removed {
+		return time.Time{}, false
+	}
+	return j.due, true
 }

@@ -244,3 +244,37 @@ func TestWarnsWhenSlotsAreFull(t *testing.T) {
 		t.Errorf("ran %d; log: %s", ran.Load(), logs.String())
 	}
 }
+
+// Due tells when a monitor is next due, and not while its test runs or
+// once it is removed.
+func TestDue(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	s := New(func(ctx context.Context, id int64) time.Duration {
+		started <- struct{}{}
+		<-release
+		return time.Hour
+	}, 4, nil)
+	at := time.Now().Add(time.Hour)
+	s.Add(1, at, time.Second)
+	if due, ok := s.Due(1); !ok || !due.Equal(at) {
+		t.Errorf("Due = %v %v, want %v", due, ok, at)
+	}
+	if _, ok := s.Due(2); ok {
+		t.Error("an unknown monitor is due")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	s.Add(1, time.Now(), time.Second)
+	<-started
+	if _, ok := s.Due(1); ok {
+		t.Error("a monitor being tested is due")
+	}
+	close(release)
+	cancel()
+	<-done
+	s.Remove(1)
+	if _, ok := s.Due(1); ok {
+		t.Error("a removed monitor is due")
+	}
+}

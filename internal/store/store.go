@@ -22,6 +22,10 @@ var (
 	ErrStale = errors.New("stale: the monitor's status changed since it was read")
 	// ErrLeaseLost: a fenced Test's node no longer holds the monitor.
 	ErrLeaseLost = errors.New("the monitor's lease is no longer held by this node")
+	// ErrUnavailable: the database could not be reached (refused, gone,
+	// shutting down): the request may work later, and says nothing about
+	// what it asked for (a token is not invalid because of it).
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Device is a host that holds monitors.
@@ -119,6 +123,10 @@ const (
 	NotifyPending = "pending"
 	NotifySent    = "sent"
 	NotifyFailed  = "failed"
+	// NotifySuperseded: not delivered, because a later notification of
+	// the same monitor to the same action (its recovery, say) was
+	// delivered first: sent now, it would tell an old state as news.
+	NotifySuperseded = "superseded"
 )
 
 // Notification is one alert to one action, in the outbox.
@@ -134,6 +142,9 @@ type Notification struct {
 	LastError string
 	Created   time.Time
 	Done      time.Time
+	// Reclaimed: a node had claimed it and did not finish with it (it
+	// died, or an attempt failed); set by ClaimNotifications.
+	Reclaimed bool
 }
 
 // Ack is an acknowledgement of a monitor's outage: no more alerts for it,
@@ -293,6 +304,8 @@ type Config interface {
 // Store is the storage of every backend.
 type Store interface {
 	Close() error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
 	Config
 	Sealer // the sealed values as a whole: key check, rotation (sealed.go)
 
@@ -308,6 +321,9 @@ type Store interface {
 	// PendingNotifications returns the oldest pending notifications of
 	// each alert action, at most limit of each, oldest first.
 	PendingNotifications(ctx context.Context, limit int) ([]Notification, error)
+	// LaterSent reports whether a notification of monitorID to alertID
+	// stored after notification afterID was sent.
+	LaterSent(ctx context.Context, monitorID, alertID, afterID int64) (bool, error)
 	MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error
 	Notifications(ctx context.Context, monitorID int64, limit int) ([]Notification, error)
 
@@ -366,6 +382,16 @@ type Node struct {
 	Location string
 	Started  time.Time
 	Expires  time.Time // its heartbeat's expiry (the database's clock)
+	// Leaving: the node is stopping and hands its leases over; it takes
+	// no share and is handed none.
+	Leaving bool
+}
+
+// LeaseCount is how many leases of one class (Location) a node holds.
+type LeaseCount struct {
+	Node     string
+	Location string
+	N        int
 }
 
 // Lease names a unit of work: a monitor, tested by any node (Location ""),
@@ -383,9 +409,10 @@ var ErrNodeExpired = errors.New("this node's heartbeat expired")
 // lease is held while its node's heartbeat is fresh: one write a node
 // renews them all.
 type Cluster interface {
-	// Heartbeat registers n or renews its heartbeat for ttl and returns
-	// the live nodes. It returns ErrNodeExpired when n's heartbeat had
-	// expired (the caller must drop its leases and Leave).
+	// Heartbeat registers n or renews its heartbeat for ttl (and its
+	// Leaving) and returns the live nodes. It returns ErrNodeExpired when
+	// n's heartbeat had expired (the caller must drop its leases and
+	// Leave).
 	Heartbeat(ctx context.Context, n Node, ttl time.Duration) ([]Node, error)
 	// Nodes returns the live nodes.
 	Nodes(ctx context.Context) ([]Node, error)
@@ -397,14 +424,21 @@ type Cluster interface {
 	Acquire(ctx context.Context, node string, want []Lease, n int) ([]Lease, error)
 	// Release gives leases back.
 	Release(ctx context.Context, node string, ls []Lease) error
+	// Handover gives node's leases ls to node to (those node still
+	// holds), which finds them among its Leases.
+	Handover(ctx context.Context, node, to string, ls []Lease) error
+	// LeaseCounts counts the leases each live node holds, by class.
+	LeaseCounts(ctx context.Context) ([]LeaseCount, error)
 	// Leave releases every lease of node and removes it.
 	Leave(ctx context.Context, node string) error
 	// ClaimNotifications returns pending notifications no other node is
-	// delivering, claimed by node for hold (a node that dies while
-	// delivering leaves them to others after that).
+	// delivering, claimed by node while its heartbeat is fresh, for hold
+	// at most: a node that dies while delivering leaves them to the others
+	// once its heartbeat expires. Reclaimed marks those another claim had
+	// not finished with.
 	ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]Notification, error)
 	// Unclaim ends the claims on notifications left undelivered (rate
-	// limited), for any node to take.
+	// limited), for any node to take (not as Reclaimed).
 	Unclaim(ctx context.Context, ids []int64) error
 }
 

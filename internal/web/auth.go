@@ -108,6 +108,9 @@ func (s *Server) authenticate(r *http.Request) (*store.User, *store.Session, err
 	}
 	ctx := r.Context()
 	se, err := s.Store.SessionByHash(ctx, hashID(ck.Value))
+	if errors.Is(err, store.ErrUnavailable) {
+		return nil, nil, err // not a missing session: said as such (health.go)
+	}
 	if err != nil {
 		return nil, nil, errors.New("no session")
 	}
@@ -133,7 +136,7 @@ func (s *Server) alive(se *store.Session, now time.Time) bool {
 
 // sameOrigin refuses a state-changing request another site's page made:
 // by Sec-Fetch-Site where the browser sends it, else by Origin.
-func sameOrigin(r *http.Request) error {
+func sameOrigin(r *http.Request, host string) error {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
 	default:
@@ -141,7 +144,7 @@ func sameOrigin(r *http.Request) error {
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
+		if err != nil || u.Host != host {
 			return errors.New("cross-origin request refused")
 		}
 	}
@@ -157,8 +160,11 @@ func (s *Server) csrfOK(r *http.Request, se *store.Session) bool {
 	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(se.CSRF)) == 1
 }
 
-func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}
+// cookie is Secure when the UI is served over TLS, by mailmon or by a
+// trusted proxy.
+func (s *Server) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	secure := s.Secure || s.Proxies.Client(r).Scheme == "https"
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
 }
 
 type loginData struct {
@@ -180,7 +186,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		return nil
 	}
 	tok := randomToken()
-	http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
+	http.SetCookie(w, s.cookie(r, loginCookie, tok, 3600))
 	s.render(w, c, http.StatusOK, "login", "Log in", loginData{Next: safeNext(r.URL.Query().Get("next")), Token: tok})
 	return nil
 }
@@ -194,12 +200,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	again := func(status int, msg string) error {
 		tok := randomToken()
-		http.SetCookie(w, s.cookie(loginCookie, tok, 3600))
+		http.SetCookie(w, s.cookie(r, loginCookie, tok, 3600))
 		s.render(w, c, status, "login", "Log in", loginData{Next: next, Name: name, Error: msg, Token: tok})
 		return nil
 	}
 	now := s.Now()
-	keys := loginKeysOf(name, r.RemoteAddr)
+	client := s.Proxies.Client(r).Addr
+	keys := loginKeysOf(name, client)
 	if wait := s.limiter.loginWait(keys, now); wait > 0 {
 		return again(http.StatusTooManyRequests, fmt.Sprintf("Too many failed logins: try again in %d seconds.", int(wait.Seconds())+1))
 	}
@@ -210,6 +217,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || err != nil {
 		s.limiter.loginFailed(keys, now)
+		// The client's address (through trusted proxies), for fail2ban and
+		// the like; the name as the form gave it, quoted by the handler.
+		s.Log.Warn("web login failed", "user", name, "client", client)
 		return again(http.StatusUnauthorized, "The user name or the password is wrong.")
 	}
 	s.limiter.loginOK(keys)
@@ -224,8 +234,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	if _, err := s.Store.PruneSessions(r.Context(), now.Add(-s.IdleTimeout), now.Add(-s.MaxAge)); err != nil {
 		s.Log.Warn("pruning sessions", "err", err)
 	}
-	http.SetCookie(w, s.cookie(sessionCookie, id, 0))
-	http.SetCookie(w, s.cookie(loginCookie, "", -1))
+	http.SetCookie(w, s.cookie(r, sessionCookie, id, 0))
+	http.SetCookie(w, s.cookie(r, loginCookie, "", -1))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
@@ -233,7 +243,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
 	s.Store.DeleteSession(r.Context(), c.session.Hash)
 	s.endStreams(c.session.Hash)
-	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }

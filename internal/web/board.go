@@ -24,7 +24,8 @@ type boardRow struct {
 	HasRTT             bool
 	ErrCode, ErrMsg    string
 	LastTest           time.Time
-	Acked              string // who acknowledged the current outage
+	Unknown            []string // K-of-N locations that do not count now (health.go)
+	Acked              string   // who acknowledged the current outage
 }
 
 type boardData struct {
@@ -88,6 +89,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		if !m.Enabled {
 			r.State = state.Disabled
 		}
+		r.Unknown = s.unknownLocations(ctx, &m)
 		d.Rows = append(d.Rows, r)
 	}
 	link := func(p int) string {

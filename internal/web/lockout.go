@@ -22,8 +22,9 @@ import (
 //     with many addresses gets one guess per address and window.
 //
 // An address is its /64 for IPv6 (one host holds a whole /64) and itself
-// for IPv4. Behind a reverse proxy every client has the proxy's address,
-// and addrLimit is shared by them all.
+// for IPv4: the client's, which behind a reverse proxy named by
+// --trusted-proxies is the one it forwards (proxy.go); behind any other
+// proxy every client has the proxy's address and shares its limits.
 const (
 	loginWindow = 15 * time.Minute
 	pairLimit   = 5

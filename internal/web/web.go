@@ -41,6 +41,9 @@ type Server struct {
 	Log     *slog.Logger
 	// Secure is set when the UI is served over TLS: cookies get Secure.
 	Secure bool
+	// Proxies are the reverse proxies whose forwarding headers say the
+	// client's address, scheme and host (proxy.go).
+	Proxies Proxies
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// BcryptCost is the cost of new password hashes (default
@@ -202,13 +205,17 @@ func (s *Server) wrap(rt Route) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		c := &call{}
 		if rt.Method != "GET" && rt.Method != "HEAD" {
-			if err := sameOrigin(r); err != nil {
+			if err := sameOrigin(r, s.Proxies.Client(r).Host); err != nil {
 				s.fail(w, r, c, httpError{http.StatusForbidden, err.Error()})
 				return
 			}
 		}
 		if !rt.Public {
 			u, se, err := s.authenticate(r)
+			if errors.Is(err, store.ErrUnavailable) {
+				s.fail(w, r, c, err)
+				return
+			}
 			if err != nil {
 				if rt.Method == "GET" && rt.Path != "/events" {
 					http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -239,8 +246,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error
 	case errors.As(err, &he):
 	case errors.Is(err, store.ErrNotFound):
 		he = httpError{http.StatusNotFound, "not found"}
+	case s.unavailable(err):
+		he = httpError{http.StatusServiceUnavailable, unavailableText}
+		w.Header().Set("Retry-After", "5")
 	default:
-		s.Log.Error("web", "path", r.URL.Path, "err", err)
+		s.Log.Error("web", "path", r.URL.Path, "client", s.Proxies.Client(r).Addr, "err", err)
 		he = httpError{http.StatusInternalServerError, "internal error"}
 	}
 	s.render(w, c, he.status, "error", "Error", he.msg)
@@ -255,6 +265,8 @@ type page struct {
 	Data  any
 	// Notice tells what the last save did besides saving (dropped.go).
 	Notice string
+	// Banner says what is wrong with this node now (health.go).
+	Banner string
 }
 
 func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title string, data any) {
@@ -268,6 +280,7 @@ func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title 
 	if c != nil {
 		p.Notice = c.notice
 	}
+	p.Banner = s.banner()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := t.ExecuteTemplate(w, name+".html", p); err != nil {

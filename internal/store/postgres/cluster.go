@@ -29,14 +29,14 @@ func fence(ctx context.Context, tx sqlstore.Conn, f *store.Fence) error {
 	return err
 }
 
-// Heartbeat registers n or renews it. A node whose row had expired is not
-// renewed (ErrNodeExpired): others may hold its monitors by now. Nodes
-// dead for an hour are removed.
+// Heartbeat registers n or renews it (and whether it is leaving). A node
+// whose row had expired is not renewed (ErrNodeExpired): others may hold
+// its monitors by now. Nodes dead for an hour are removed.
 func (s *Store) Heartbeat(ctx context.Context, n store.Node, ttl time.Duration) ([]store.Node, error) {
 	var id string
-	err := s.db.QueryRow(ctx, `INSERT INTO nodes(id, name, location, started_ms, expires_ms) VALUES(?, ?, ?, `+nowMS+`, `+nowMS+` + ?)
-		ON CONFLICT (id) DO UPDATE SET expires_ms=excluded.expires_ms WHERE nodes.expires_ms > `+nowMS+`
-		RETURNING id`, n.ID, n.Name, n.Location, ttl.Milliseconds()).Scan(&id)
+	err := s.db.QueryRow(ctx, `INSERT INTO nodes(id, name, location, started_ms, expires_ms, leaving) VALUES(?, ?, ?, `+nowMS+`, `+nowMS+` + ?, ?)
+		ON CONFLICT (id) DO UPDATE SET expires_ms=excluded.expires_ms, leaving=excluded.leaving WHERE nodes.expires_ms > `+nowMS+`
+		RETURNING id`, n.ID, n.Name, n.Location, ttl.Milliseconds(), n.Leaving).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNodeExpired
 	}
@@ -53,12 +53,12 @@ func (s *Store) Nodes(ctx context.Context) ([]store.Node, error) {
 	return sqlstore.List(ctx, s.db, func(r sqlstore.Row) (store.Node, error) {
 		var n store.Node
 		var st, ex int64
-		if err := r.Scan(&n.ID, &n.Name, &n.Location, &st, &ex); err != nil {
+		if err := r.Scan(&n.ID, &n.Name, &n.Location, &st, &ex, &n.Leaving); err != nil {
 			return n, err
 		}
 		n.Started, n.Expires = time.UnixMilli(st).UTC(), time.UnixMilli(ex).UTC()
 		return n, nil
-	}, `SELECT id, name, location, started_ms, expires_ms FROM nodes WHERE expires_ms > `+nowMS+` ORDER BY id`)
+	}, `SELECT id, name, location, started_ms, expires_ms, leaving FROM nodes WHERE expires_ms > `+nowMS+` ORDER BY id`)
 }
 
 func scanLease(r sqlstore.Row) (store.Lease, error) {
@@ -119,6 +119,26 @@ func (s *Store) Release(ctx context.Context, node string, ls []store.Lease) erro
 	return err
 }
 
+// Handover moves leases from node to another: the giver stops testing
+// them first, and the taker finds them among its Leases in its next round.
+func (s *Store) Handover(ctx context.Context, node, to string, ls []store.Lease) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	ids, locs := leaseArrays(ls)
+	_, err := s.db.Exec(ctx, `UPDATE monitor_leases l SET node_id=?, acquired_ms=`+nowMS+` FROM unnest(?::bigint[], ?::text[]) AS w(id, loc)
+		WHERE l.monitor_id = w.id AND l.location = w.loc AND l.node_id = ?`, to, ids, locs, node)
+	return err
+}
+
+func (s *Store) LeaseCounts(ctx context.Context) ([]store.LeaseCount, error) {
+	return sqlstore.List(ctx, s.db, func(r sqlstore.Row) (store.LeaseCount, error) {
+		var c store.LeaseCount
+		return c, r.Scan(&c.Node, &c.Location, &c.N)
+	}, `SELECT l.node_id, l.location, count(*) FROM monitor_leases l JOIN nodes n ON n.id = l.node_id
+		WHERE n.expires_ms > `+nowMS+` GROUP BY l.node_id, l.location ORDER BY l.node_id, l.location`)
+}
+
 func (s *Store) Leave(ctx context.Context, node string) error {
 	return sqlstore.InTx(ctx, s.db, func(tx sqlstore.Conn) error {
 		if _, err := tx.Exec(ctx, `UPDATE monitor_leases SET node_id=NULL WHERE node_id=?`, node); err != nil {
@@ -130,24 +150,43 @@ func (s *Store) Leave(ctx context.Context, node string) error {
 }
 
 // ClaimNotifications claims pending notifications that no node is
-// delivering (no claim, or an expired one), skipping rows another node is
-// claiming at the same moment.
+// delivering: no claim, an expired one, or one of a node whose heartbeat
+// expired; it skips rows another node is claiming at the same moment.
 func (s *Store) ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]store.Notification, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return sqlstore.List(ctx, s.db, sqlstore.ScanNotification, `UPDATE alert_log a SET claim_until_ms = `+nowMS+` + ?
-		FROM (SELECT id FROM alert_log WHERE status = ? AND (claim_until_ms IS NULL OR claim_until_ms < `+nowMS+`)
+	return sqlstore.List(ctx, s.db, scanClaimed, `UPDATE alert_log a SET claim_until_ms = `+nowMS+` + ?, claimed_by = ?
+		FROM (SELECT id, claim_until_ms AS prev FROM alert_log o WHERE status = ? AND (claim_until_ms IS NULL OR claim_until_ms < `+nowMS+`
+				OR (claimed_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = o.claimed_by AND n.expires_ms > `+nowMS+`)))
 			ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) c
 		WHERE a.id = c.id
-		RETURNING a.id, a.event_id, a.monitor_id, a.alert_id, a.kind, a.payload, a.status, a.attempts, a.last_error, a.created_ms, a.done_ms`,
-		hold.Milliseconds(), store.NotifyPending, limit)
+		RETURNING a.id, a.event_id, a.monitor_id, a.alert_id, a.kind, a.payload, a.status, a.attempts, a.last_error, a.created_ms, a.done_ms,
+			c.prev IS NOT NULL`,
+		hold.Milliseconds(), node, store.NotifyPending, limit)
 }
+
+// scanClaimed scans a claimed notification and whether it was claimed
+// before.
+func scanClaimed(r sqlstore.Row) (store.Notification, error) {
+	var reclaimed bool
+	n, err := sqlstore.ScanNotification(extraRow{r, []any{&reclaimed}})
+	n.Reclaimed = reclaimed
+	return n, err
+}
+
+// extraRow scans the columns after those its caller asks for into extra.
+type extraRow struct {
+	sqlstore.Row
+	extra []any
+}
+
+func (r extraRow) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.extra...)...) }
 
 func (s *Store) Unclaim(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.db.Exec(ctx, `UPDATE alert_log SET claim_until_ms = NULL WHERE id = ANY(?)`, ids)
+	_, err := s.db.Exec(ctx, `UPDATE alert_log SET claim_until_ms = NULL, claimed_by = NULL WHERE id = ANY(?)`, ids)
 	return err
 }

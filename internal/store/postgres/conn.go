@@ -2,6 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 
@@ -9,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlstore"
 )
 
@@ -25,19 +30,56 @@ type pgxConn struct {
 
 func (c pgxConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := c.c.Exec(ctx, rebind(query), args...)
-	return tag.RowsAffected(), err
+	return tag.RowsAffected(), unavailable(err)
 }
 
 func (c pgxConn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
 	rows, err := c.c.Query(ctx, rebind(query), args...)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
-	return rows, nil
+	return pgxRows{rows}, nil
 }
 
 func (c pgxConn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return c.c.QueryRow(ctx, rebind(query), args...)
+	return pgxRow{c.c.QueryRow(ctx, rebind(query), args...)}
+}
+
+type pgxRows struct{ pgx.Rows }
+
+func (r pgxRows) Scan(dest ...any) error { return unavailable(r.Rows.Scan(dest...)) }
+func (r pgxRows) Err() error             { return unavailable(r.Rows.Err()) }
+
+type pgxRow struct{ pgx.Row }
+
+func (r pgxRow) Scan(dest ...any) error { return unavailable(r.Row.Scan(dest...)) }
+
+// unavailable marks (store.ErrUnavailable) the errors that say the
+// database could not be reached: no connection (refused, reset, timed
+// out), the server shutting down or starting, a connection lost mid-way.
+// The API answers them 503, not as if the request were wrong.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	case errors.As(err, &pe):
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down, crashed, or not yet accepting connections.
+		if !strings.HasPrefix(pe.Code, "08") && pe.Code != "57P01" && pe.Code != "57P02" && pe.Code != "57P03" {
+			return err
+		}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err // the caller gave up: not the database's doing
+	case errors.As(err, &ne), pgconn.SafeToRetry(err):
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 }
 
 // pool is the pool as a sqlstore.DB.
@@ -51,7 +93,7 @@ func newPool(p *pgxpool.Pool) pool { return pool{pgxConn{p}, p} }
 func (p pool) Begin(ctx context.Context) (sqlstore.Tx, error) {
 	tx, err := p.p.Begin(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	return pgxTx{pgxConn{tx}, tx}, nil
 }
@@ -61,7 +103,7 @@ type pgxTx struct {
 	tx pgx.Tx
 }
 
-func (t pgxTx) Commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
+func (t pgxTx) Commit(ctx context.Context) error   { return unavailable(t.tx.Commit(ctx)) }
 func (t pgxTx) Rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }
 
 // rebind turns ? placeholders into PostgreSQL's $1, $2 …, so that a

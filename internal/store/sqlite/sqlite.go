@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sync"
 
 	"github.com/pressly/goose/v3"
@@ -53,6 +54,7 @@ type Store struct {
 	*sqlstore.Store
 
 	wdb, rdb *sql.DB
+	lock     *os.File             // a shared flock while open (lock_unix.go)
 	prepared map[string]*sql.Stmt // on the writer's connection
 
 	queue      chan *pending // tests' results for the group writer (group.go)
@@ -67,6 +69,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
+	lock, err := lockFile(path, false)
+	if errors.Is(err, errLocked) {
+		return nil, fmt.Errorf("sqlite %s: a restore (mailmon restore) is replacing this database; try again when it has ended", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
@@ -74,16 +83,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	dsn := "file:" + path + "?" + q.Encode()
 	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
+		lock.Close()
 		w.Close()
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{wdb: w, rdb: r, prepared: map[string]*sql.Stmt{},
+	s := &Store{wdb: w, rdb: r, lock: lock, prepared: map[string]*sql.Stmt{},
 		queue: make(chan *pending), closing: make(chan struct{}), writerDone: make(chan struct{})}
 	writer := sqlstore.SQLDB{DB: w, Prepared: s.prepared}
 	s.Store = sqlstore.New(sqlstore.Options{Dialect: dialect, Writer: writer, Reader: sqlstore.SQLDB{DB: r},
@@ -109,8 +120,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = p.Up(ctx)
-	return err
+	return migrations.Up(ctx, p)
 }
 
 // prepare prepares the statements every test runs once, on the writer's
@@ -137,5 +147,7 @@ func (s *Store) close() error {
 	for _, st := range s.prepared {
 		st.Close()
 	}
-	return errors.Join(s.rdb.Close(), s.wdb.Close())
+	err := errors.Join(s.rdb.Close(), s.wdb.Close())
+	s.lock.Close() // after SQLite's own close: a restore waits for it
+	return err
 }

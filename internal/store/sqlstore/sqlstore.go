@@ -123,6 +123,12 @@ func (s *Store) Close() error {
 	return s.close()
 }
 
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRow(ctx, `SELECT 1`).Scan(&one)
+}
+
 // InTx runs fn in a transaction of db, committed if fn returns nil and
 // rolled back otherwise (a panic too).
 func InTx(ctx context.Context, db DB, fn func(Conn) error) error {

@@ -15,6 +15,10 @@ import (
 // statements are those every test runs, written for a dialect once.
 type statements struct {
 	version, result, status string
+	// statusNew creates a status that must not exist yet: a test checked
+	// against version 0 whose monitor another test got to first (a row
+	// being inserted cannot be locked by reading it) stores nothing.
+	statusNew string
 }
 
 func newStatements(d Dialect) statements {
@@ -26,6 +30,8 @@ func newStatements(d Dialect) statements {
 		status: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
 			ON CONFLICT(monitor_id) DO UPDATE SET state=excluded.state, status=excluded.status, last_result=excluded.last_result,
 			last_ms=excluded.last_ms, version=monitor_status.version+1`,
+		statusNew: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
+			ON CONFLICT(monitor_id) DO NOTHING`,
 	}
 }
 
@@ -33,7 +39,7 @@ func newStatements(d Dialect) statements {
 // database that parses each statement anew (SQLite) prepares them once.
 func RecordStatements(d Dialect) []string {
 	q := newStatements(d)
-	return []string{q.version, q.result, q.status}
+	return []string{q.version, q.result, q.status, q.statusNew}
 }
 
 func statusCode(s probe.Status) int {
@@ -105,8 +111,16 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, s.q.status, t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest)); err != nil {
+		upsert := s.q.status
+		if t.CheckVersion && t.Status.Version == 0 {
+			upsert = s.q.statusNew
+		}
+		n, err := tx.Exec(ctx, upsert, t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest))
+		if err != nil {
 			return s.missing(err)
+		}
+		if n == 0 {
+			return store.ErrStale
 		}
 		if c := t.Change; c != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO state_changes(monitor_id, t_ms, from_state, to_state, cause) VALUES(?,?,?,?,?)`,
@@ -246,6 +260,13 @@ func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]store.No
 	return List(ctx, s.r, ScanNotification, `SELECT `+NotificationCols+` FROM (
 			SELECT `+NotificationCols+`, ROW_NUMBER() OVER (PARTITION BY alert_id ORDER BY id) AS n FROM alert_log WHERE status=?
 		) p WHERE n <= ? ORDER BY id`, store.NotifyPending, limit)
+}
+
+func (s *Store) LaterSent(ctx context.Context, monitorID, alertID, afterID int64) (bool, error) {
+	var n int
+	err := s.r.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM alert_log WHERE monitor_id=? AND alert_id=? AND id>? AND status=? LIMIT 1) x`,
+		monitorID, alertID, afterID, store.NotifySent).Scan(&n)
+	return n > 0, err
 }
 
 func (s *Store) Notifications(ctx context.Context, monitorID int64, limit int) ([]store.Notification, error) {

@@ -70,6 +70,30 @@ func statusVersion(t *testing.T, s store.Store) {
 	if rs, _ := s.Results(ctx, m.ID, at, at.Add(time.Minute), 10); len(rs) != 2 {
 		t.Errorf("a refused test left its result: %d results", len(rs))
 	}
+
+	// Two first tests at once, both checked against "no status yet": one
+	// is stored, the other refused (no row exists to lock while reading).
+	for round := range 5 {
+		m := newMonitor(t, s, d.ID, fmt.Sprint("first", round), "smtp")
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tt := test(0, at.Add(time.Duration(i)*time.Millisecond))
+				tt.Result.MonitorID, tt.Status.MonitorID = m.ID, m.ID
+				errs[i] = s.RecordTest(ctx, tt)
+			}()
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) || !errors.Is(errors.Join(errs...), store.ErrStale) {
+			t.Errorf("two first tests at once: %v", errs)
+		}
+		if st, err := s.Status(ctx, m.ID); err != nil || st.Version != 1 {
+			t.Errorf("after two first tests at once: %+v %v", st, err)
+		}
+	}
 }
 
 // concurrentTests: tests recorded at once (the SQLite store commits them
@@ -233,6 +257,8 @@ func cluster(t *testing.T, s store.Store) {
 	}
 
 	// Notifications: two nodes claiming at once never get the same one.
+	// (A claim holds while its node lives: n2 left, so it comes back.)
+	join(t, c, n1, n2)
 	for i := range 20 {
 		recordDown(t, s, want[0].MonitorID, time.Now().Add(time.Duration(i)*time.Millisecond))
 	}
@@ -267,5 +293,150 @@ func cluster(t *testing.T, s store.Store) {
 	must(t, c.Unclaim(ctx, []int64{claimed[0][0].ID}))
 	if again, _ := c.ClaimNotifications(ctx, "n2", time.Minute, 100); len(again) != 1 || again[0].ID != claimed[0][0].ID {
 		t.Errorf("an unclaimed notification: %+v", again)
+	}
+}
+
+// handover: a node that is leaving says so; leases are counted by node
+// and class, and handed from one node to another (only those the giver
+// holds).
+func handover(t *testing.T, s store.Store) {
+	c, d := clusterOf(t, s)
+	var plain, located []store.Lease
+	for i := range 6 {
+		m := newMonitor(t, s, d.ID, fmt.Sprint("m", i), "smtp")
+		plain = append(plain, store.Lease{MonitorID: m.ID})
+		located = append(located, store.Lease{MonitorID: m.ID, Location: "fra"})
+	}
+	n1, n2 := store.Node{ID: "n1", Name: "one", Location: "fra"}, store.Node{ID: "n2", Name: "two", Location: "fra"}
+	join(t, c, n1, n2)
+	if got, err := c.Acquire(ctx, "n1", append(plain, located[:2]...), 10); err != nil || len(got) != 8 {
+		t.Fatalf("acquired %v %v", got, err)
+	}
+	counts := func() map[string]int {
+		t.Helper()
+		cs, err := c.LeaseCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, x := range cs {
+			out[x.Node+"/"+x.Location] = x.N
+		}
+		return out
+	}
+	if got := counts(); len(got) != 2 || got["n1/"] != 6 || got["n1/fra"] != 2 {
+		t.Errorf("LeaseCounts = %v", got)
+	}
+	// n2 is handed two plain leases and one at fra; a lease n1 does not
+	// hold is not moved.
+	must(t, c.Handover(ctx, "n1", "n2", []store.Lease{plain[0], plain[1], located[0], located[4]}))
+	if got := counts(); got["n1/"] != 4 || got["n1/fra"] != 1 || got["n2/"] != 2 || got["n2/fra"] != 1 || len(got) != 4 {
+		t.Errorf("LeaseCounts after a handover = %v", got)
+	}
+	ls, err := c.Leases(ctx, "n2")
+	if err != nil || !slices.Equal(ls, []store.Lease{plain[0], located[0], plain[1]}) && !slices.Equal(ls, []store.Lease{located[0], plain[0], plain[1]}) &&
+		len(ls) != 3 {
+		t.Errorf("n2 holds %v %v", ls, err)
+	}
+	if more, _ := c.Acquire(ctx, "n2", located[4:], 1); len(more) != 1 {
+		t.Errorf("a lease not handed over is still free: took %v", more)
+	}
+	// A node that is leaving says so with its heartbeat.
+	n1.Leaving = true
+	live, err := c.Heartbeat(ctx, n1, time.Minute)
+	if err != nil || len(live) != 2 || !live[0].Leaving || live[1].Leaving {
+		t.Errorf("a leaving node: %+v %v", live, err)
+	}
+}
+
+// deadClaims: a node's claims hold while its heartbeat does; once it
+// expires, another node takes them over (marked Reclaimed), without
+// waiting out the claim's hold; claims ended by Unclaim are not Reclaimed.
+func deadClaims(t *testing.T, s store.Store) {
+	c, d := clusterOf(t, s)
+	m := newMonitor(t, s, d.ID, "m", "smtp")
+	for i := range 5 {
+		recordDown(t, s, m.ID, time.Now().Add(time.Duration(i)*time.Millisecond))
+	}
+	dying, other := store.Node{ID: "dying", Name: "dying"}, store.Node{ID: "other", Name: "other"}
+	if _, err := c.Heartbeat(ctx, dying, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Heartbeat(ctx, other, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	held, err := c.ClaimNotifications(ctx, "dying", time.Hour, 4)
+	if err != nil || len(held) != 4 {
+		t.Fatalf("claimed %d %v", len(held), err)
+	}
+	for _, n := range held {
+		if n.Reclaimed {
+			t.Errorf("a first claim is marked Reclaimed: %+v", n)
+		}
+	}
+	must(t, c.Unclaim(ctx, []int64{held[3].ID}))
+	got, err := c.ClaimNotifications(ctx, "other", time.Hour, 10)
+	if err != nil || len(got) != 2 || got[0].Reclaimed || got[1].Reclaimed {
+		t.Fatalf("while the node lives, its claims hold: took %+v %v", got, err)
+	}
+	must(t, c.Unclaim(ctx, []int64{got[0].ID, got[1].ID}))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err = c.ClaimNotifications(ctx, "other", time.Hour, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) > 2 || time.Now().After(deadline) {
+			break
+		}
+		must(t, c.Unclaim(ctx, ids(got)))
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(got) != 5 {
+		t.Fatalf("took %d of 5 once the claiming node died (its claims held an hour)", len(got))
+	}
+	reclaimed := 0
+	for _, n := range got {
+		if n.Reclaimed {
+			reclaimed++
+		}
+	}
+	if reclaimed != 3 {
+		t.Errorf("%d marked Reclaimed, want the dead node's 3", reclaimed)
+	}
+}
+
+func ids(ns []store.Notification) []int64 {
+	var out []int64
+	for _, n := range ns {
+		out = append(out, n.ID)
+	}
+	return out
+}
+
+// clusterOf is s as a Cluster, with a device for monitors; the test is
+// skipped for stores that are not shared by nodes.
+func clusterOf(t *testing.T, s store.Store) (store.Cluster, *store.Device) {
+	t.Helper()
+	c, ok := s.(store.Cluster)
+	if !ok {
+		t.Skip("not a cluster store")
+	}
+	d := &store.Device{Name: "d", Address: "d"}
+	must(t, s.PutDevice(ctx, d))
+	return c, d
+}
+
+// join heartbeats nodes for a minute, joining again those whose heartbeat
+// had expired.
+func join(t *testing.T, c store.Cluster, nodes ...store.Node) {
+	t.Helper()
+	for _, n := range nodes {
+		_, err := c.Heartbeat(ctx, n, time.Minute)
+		if errors.Is(err, store.ErrNodeExpired) {
+			must(t, c.Leave(ctx, n.ID))
+			_, err = c.Heartbeat(ctx, n, time.Minute)
+		}
+		must(t, err)
 	}
 }

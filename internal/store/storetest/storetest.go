@@ -24,6 +24,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"credentials":           credentials,
 		"record test":           recordTest,
 		"notifications":         notifications,
+		"later sent":            laterSent,
+		"ping":                  ping,
 		"prune":                 prune,
 		"tokens":                tokens,
 		"rollups":               rollups,
@@ -34,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"status version":        statusVersion,
 		"concurrent tests":      concurrentTests,
 		"cluster":               cluster,
+		"handover":              handover,
+		"claims of a dead node": deadClaims,
 		"users":                 users,
 		"sessions":              sessions,
 		"monitor search":        monitorSearch,
@@ -294,6 +298,49 @@ func notifications(t *testing.T, s store.Store) {
 	must(t, s.DeleteMonitor(ctx, m.ID))
 	if _, err := s.AckOf(ctx, m.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an ack outlived its monitor: %v", err)
+	}
+}
+
+// laterSent: a notification is superseded only by a later one of the same
+// monitor to the same action that was sent.
+func laterSent(t *testing.T, s store.Store) {
+	d := &store.Device{Name: "d", Address: "d"}
+	must(t, s.PutDevice(ctx, d))
+	m := newMonitor(t, s, d.ID, "m", "smtp")
+	other := newMonitor(t, s, d.ID, "other", "smtp")
+	at := time.Now().Truncate(time.Millisecond)
+	recordDown(t, s, m.ID, at)
+	recordDown(t, s, other.ID, at.Add(time.Second))
+	recordDown(t, s, m.ID, at.Add(2*time.Second))
+	p, err := s.PendingNotifications(ctx, 10)
+	if err != nil || len(p) != 3 {
+		t.Fatalf("pending = %+v, %v", p, err)
+	}
+	first, otherN, last := p[0], p[1], p[2]
+	check := func(what string, n store.Notification, alert int64, want bool) {
+		t.Helper()
+		if got, err := s.LaterSent(ctx, n.MonitorID, alert, n.ID); err != nil || got != want {
+			t.Errorf("%s: LaterSent = %v, %v; want %v", what, got, err, want)
+		}
+	}
+	check("nothing sent yet", first, 1, false)
+	must(t, s.MarkNotification(ctx, otherN.ID, store.NotifySent, 1, "", at))
+	check("another monitor's later one sent", first, 1, false)
+	must(t, s.MarkNotification(ctx, last.ID, store.NotifyFailed, 1, "refused", at))
+	check("the later one failed", first, 1, false)
+	must(t, s.MarkNotification(ctx, last.ID, store.NotifySent, 2, "", at))
+	check("the later one sent", first, 1, true)
+	check("to another action", first, 2, false)
+	check("the later one itself", last, 1, false)
+	must(t, s.MarkNotification(ctx, first.ID, store.NotifySuperseded, 0, "a later one was sent", at))
+	if log, _ := s.Notifications(ctx, m.ID, 10); len(log) != 2 || log[1].Status != store.NotifySuperseded || log[1].Done.IsZero() {
+		t.Errorf("alert log = %+v", log)
+	}
+}
+
+func ping(t *testing.T, s store.Store) {
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
 	}
 }
 

@@ -41,6 +41,8 @@ type Server struct {
 	Port int    // on 127.0.0.1
 	Log  string // the server's log file
 
+	bin  string
+	cred *syscall.Credential
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error // how the server exited; valid once done is closed
@@ -208,8 +210,12 @@ func start() (*Server, error) {
 		return fail(fmt.Errorf("initdb: %v\n%s", err, out))
 	}
 	for try := 1; ; try++ {
-		s, err := launch(bin, dir, cred)
-		if err == nil {
+		port, err := freePort()
+		if err != nil {
+			return fail(err)
+		}
+		s := &Server{Dir: dir, Port: port, Log: filepath.Join(dir, "postgres.log"), bin: bin, cred: cred}
+		if err = s.launch(); err == nil {
 			return s, nil
 		}
 		if !errors.Is(err, errAddrInUse) || try == 3 {
@@ -220,31 +226,38 @@ func start() (*Server, error) {
 
 var errAddrInUse = errors.New("the port was taken between the check and the server's bind")
 
-func launch(bin, dir string, cred *syscall.Credential) (*Server, error) {
-	port, err := freePort()
+// launch starts the server of s (its directory, port and binaries) and
+// waits until it takes connections.
+func (s *Server) launch() error {
+	s.done = make(chan struct{})
+	logf, err := os.OpenFile(s.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666)
 	if err != nil {
-		return nil, err
-	}
-	s := &Server{Dir: dir, Port: port, Log: filepath.Join(dir, "postgres.log"), done: make(chan struct{})}
-	logf, err := os.OpenFile(s.Log, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o666)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	defer logf.Close()
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", filepath.Join(dir, "data"),
-		"-p", strconv.Itoa(port), "-k", dir,
+	var logFrom int64 // this start's part of the log
+	if fi, err := logf.Stat(); err == nil {
+		logFrom = fi.Size()
+	}
+	readLog := func() string {
+		b, _ := os.ReadFile(s.Log)
+		return string(b[min(int(logFrom), len(b)):])
+	}
+	s.cmd = exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.Dir, "data"),
+		"-p", strconv.Itoa(s.Port), "-k", s.Dir,
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "shared_buffers=64MB",
 		"-c", "logging_collector=off", "-c", "log_min_messages=warning")
-	s.cmd.Dir = dir
+	s.cmd.Dir = s.Dir
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	// A fast shutdown if the test binary dies without Stop.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGINT, Setpgid: true}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGINT, Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
-	go func() { s.err = s.cmd.Wait(); close(s.done) }()
+	cmd, done := s.cmd, s.done
+	go func() { s.err = cmd.Wait(); close(done) }()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	for {
@@ -253,22 +266,43 @@ func launch(bin, dir string, cred *syscall.Credential) (*Server, error) {
 		ccancel()
 		if err == nil {
 			c.Close(ctx)
-			return s, nil
+			return nil
 		}
 		select {
-		case <-s.done:
-			log, _ := os.ReadFile(s.Log)
-			if strings.Contains(string(log), "Address already in use") {
-				return nil, errAddrInUse
+		case <-done:
+			log := readLog()
+			if strings.Contains(log, "Address already in use") {
+				return errAddrInUse
 			}
-			return nil, fmt.Errorf("postgres exited: %v\n%s", s.err, log)
+			return fmt.Errorf("postgres exited: %v\n%s", s.err, log)
 		case <-ctx.Done():
 			s.stop()
-			log, _ := os.ReadFile(s.Log)
-			return nil, fmt.Errorf("postgres not ready after %v: %v\n%s", startTimeout, err, log)
+			return fmt.Errorf("postgres not ready after %v: %v\n%s", startTimeout, err, readLog())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Halt stops the server as an outage would (a fast shutdown: every client
+// is disconnected), keeping its data and port; Resume starts it again.
+// Tests that halt it must not run in parallel with others of the binary.
+func (s *Server) Halt() {
+	mu.Lock()
+	defer mu.Unlock()
+	s.stop()
+}
+
+// Resume starts a halted server again, on the same port with the same
+// data, and waits until it takes connections.
+func (s *Server) Resume() error {
+	mu.Lock()
+	defer mu.Unlock()
+	select {
+	case <-s.done:
+	default:
+		return nil // running
+	}
+	return s.launch()
 }
 
 func (s *Server) stop() {

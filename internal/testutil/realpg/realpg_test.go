@@ -42,3 +42,37 @@ func TestDatabasesAreSeparate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestHaltResume: a halted server refuses connections; resumed, it is
+// back on the same port with its data.
+func TestHaltResume(t *testing.T) {
+	ctx := context.Background()
+	db := NewDB(t)
+	c, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	s := Start(t)
+	port := s.Port
+	s.Halt()
+	if c, err := pgx.Connect(ctx, db); err == nil {
+		c.Close(ctx)
+		t.Fatal("connected to a halted server")
+	}
+	if err := s.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	c, err = pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var v int
+	if err := c.QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil || v != 7 || s.Port != port {
+		t.Errorf("after Resume: %d %v, port %d (was %d)", v, err, s.Port, port)
+	}
+}

@@ -1,0 +1,265 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/postgres"
+	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/testutil/realpg"
+	"github.com/mailmon/mailmon/internal/vault"
+)
+
+func TestMain(m *testing.M) { realpg.Main(m) }
+
+// outboxFixture is a store with a webhook alert to rcv and a monitor.
+type outboxFixture struct {
+	st      store.Store
+	v       *vault.Vault
+	rcv     *receiver
+	alert   int64
+	monitor int64
+}
+
+func newOutboxFixture(t *testing.T, st store.Store) *outboxFixture {
+	ctx := context.Background()
+	f := &outboxFixture{st: st, rcv: &receiver{}}
+	f.v, _ = vault.New([]byte("engine-test-key-0123456789"))
+	hs := httptest.NewServer(f.rcv)
+	t.Cleanup(hs.Close)
+	d := &store.Device{Name: "mail1", Address: "127.0.0.1"}
+	must(t, st.PutDevice(ctx, d))
+	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{}})
+	a := &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
+	must(t, st.PutAlert(ctx, a))
+	sealed, _ := f.v.Seal([]byte(hs.URL), vault.AlertRecord(a.ID, "webhook.url"))
+	a.Secrets = map[string]string{"webhook.url": sealed}
+	must(t, st.PutAlert(ctx, a))
+	mspec, _ := json.Marshal(config.Monitor{Port: 25})
+	m := &store.Monitor{DeviceID: d.ID, Name: "smtp", Type: "tcp", Enabled: true, Spec: mspec}
+	must(t, st.PutMonitor(ctx, m))
+	f.alert, f.monitor = a.ID, m.ID
+	return f
+}
+
+// pgStore is a store on a fresh database of the harness's PostgreSQL.
+func pgStore(t *testing.T) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), realpg.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// event stores a notification of the monitor (kind alert or recovery)
+// that happened at at, as the engine does; seq tells it from others.
+func (f *outboxFixture) event(t *testing.T, kind string, at time.Time, seq int) {
+	t.Helper()
+	st := state.Down
+	if kind == "recovery" {
+		st = state.Up
+	}
+	ev := Event{Kind: kind, MonitorID: f.monitor, Monitor: "smtp", Device: "mail1", Type: "tcp", State: string(st), Time: at}
+	must(t, f.st.RecordTest(context.Background(), store.Test{
+		Result:        store.Result{MonitorID: f.monitor, Time: at, Status: probe.StatusDown},
+		Status:        store.Status{MonitorID: f.monitor, Status: state.Status{State: st, Since: at}, LastTest: at},
+		Notifications: Notifications(ev, at, seq, []int64{f.alert}),
+	}))
+}
+
+// received are the generic payloads the receiver got.
+func (f *outboxFixture) received() []GenericPayload {
+	f.rcv.mu.Lock()
+	defer f.rcv.mu.Unlock()
+	var out []GenericPayload
+	for _, b := range f.rcv.bodies {
+		var p GenericPayload
+		json.Unmarshal(b, &p)
+		out = append(out, p)
+	}
+	return out
+}
+
+func (f *outboxFixture) statuses(t *testing.T) string {
+	t.Helper()
+	ns, err := f.st.Notifications(context.Background(), f.monitor, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(ns) - 1; i >= 0; i-- {
+		out = append(out, ns[i].Kind+":"+ns[i].Status)
+	}
+	return strings.Join(out, " ")
+}
+
+// TestResendAfterRecoveryIsSuperseded: after a restart, a Down that was in
+// flight when the node stopped is not delivered once its recovery was (a
+// receiver that does not drop repeats by id would show the monitor down);
+// one whose monitor has no later notice goes out, marked as a late resend
+// with the time it happened.
+func TestResendAfterRecoveryIsSuperseded(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f := newOutboxFixture(t, st)
+	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	f.event(t, "alert", at, 1) // in flight at the crash: still pending
+	f.event(t, "recovery", at.Add(20*time.Second), 1)
+	ns, _ := st.Notifications(ctx, f.monitor, 10)
+	must(t, st.MarkNotification(ctx, ns[0].ID, store.NotifySent, 1, "", at.Add(21*time.Second))) // the recovery went out
+	f.event(t, "alert", at.Add(30*time.Second), 2)                                               // a new outage, its alert pending too
+
+	ob := NewOutbox(OutboxOptions{Store: st, Actions: &Actions{Vault: f.v}, Every: 20 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { ob.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	for f.statuses(t) != "alert:superseded recovery:sent alert:sent" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the alert log: %s", f.statuses(t))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := f.received()
+	if len(got) != 1 || got[0].Event != "alert" || !got[0].LateResend || got[0].Time != at.Add(30*time.Second).UTC().Format(time.RFC3339) {
+		t.Errorf("received %+v, want the second outage's alert alone, as a late resend of its time", got)
+	}
+}
+
+// TestDeadNodesClaimsMoveWithItsHeartbeat: a node that dies holding
+// several claimed notifications leaves them to another node once its
+// heartbeat expires (not after the claims' hold of an hour): each
+// delivered once, in order, as a late resend, but those whose recovery
+// was delivered meanwhile.
+func TestDeadNodesClaimsMoveWithItsHeartbeat(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := pgStore(t)
+	f := newOutboxFixture(t, st)
+	now := time.Now().Truncate(time.Second)
+	f.event(t, "alert", now, 1) // an outage's two alerts
+	f.event(t, "alert", now.Add(time.Second), 2)
+	f.event(t, "recovery", now.Add(2*time.Second), 2) // its end, delivered
+	ns, _ := st.Notifications(ctx, f.monitor, 10)
+	must(t, st.MarkNotification(ctx, ns[0].ID, store.NotifySent, 1, "", now))
+	f.event(t, "alert", now.Add(3*time.Second), 1) // the next outage's two
+	f.event(t, "alert", now.Add(4*time.Second), 2)
+	ttl := time.Second
+	if _, err := st.Heartbeat(ctx, store.Node{ID: "dying", Name: "dying"}, ttl); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := st.ClaimNotifications(ctx, "dying", time.Hour, 10); err != nil || len(held) != 4 {
+		t.Fatalf("the dying node claimed %d: %v", len(held), err)
+	}
+	// The dying node stops heartbeating, holding four claims.
+
+	stopBeat := make(chan struct{})
+	go func() {
+		for {
+			st.Heartbeat(context.WithoutCancel(ctx), store.Node{ID: "alive", Name: "alive"}, ttl)
+			select {
+			case <-stopBeat:
+				return
+			case <-time.After(ttl / 5):
+			}
+		}
+	}()
+	defer close(stopBeat)
+	started := time.Now()
+	ob := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "alive", Actions: &Actions{Vault: f.v}, Every: 50 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { ob.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	want := "alert:superseded alert:superseded recovery:sent alert:sent alert:sent"
+	deadline := time.Now().Add(10 * time.Second)
+	for f.statuses(t) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("the alert log: %s, want %s", f.statuses(t), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(started)
+	t.Logf("the dead node's claims delivered %v after the other node started (heartbeat %v)", took.Round(time.Millisecond), ttl)
+	if took > ttl+3*time.Second {
+		t.Errorf("taken over after %v", took)
+	}
+	got := f.received()
+	if len(got) != 2 || !got[0].LateResend || !got[1].LateResend ||
+		got[0].ID != fmt.Sprintf("%s-%d", EventID(f.monitor, "alert", now.Add(3*time.Second), 1), f.alert) ||
+		got[1].ID != fmt.Sprintf("%s-%d", EventID(f.monitor, "alert", now.Add(4*time.Second), 2), f.alert) {
+		t.Errorf("received %+v, want the second outage's two alerts, in order, as late resends", got)
+	}
+}
+
+// TestLateResendIsMarked: every action tells a late resend, with the time
+// it happened.
+func TestLateResendIsMarked(t *testing.T) {
+	late := ev
+	late.Late = true
+	const mark = "[late resend of 2026-11-22T01:02:03Z]"
+	generic, _ := (&Webhook{}).Payload(late)
+	slack, _ := (&Webhook{Format: FormatSlack}).Payload(late)
+	teams, _ := (&Webhook{Format: FormatTeams}).Payload(late)
+	mail := string((&Email{From: "a@example.test", To: []string{"b@example.test"}}).Message(late, time.Now()))
+	env := strings.Join(Env(late), "\n")
+	for what, ok := range map[string]bool{
+		"generic": strings.Contains(string(generic), `"late_resend":true`) && strings.Contains(string(generic), `"time":"2026-11-22T01:02:03Z"`),
+		"slack":   strings.Contains(string(slack), mark),
+		"teams":   strings.Contains(string(teams), mark),
+		"e-mail":  strings.Contains(mail, "Subject: "+mark) && strings.Contains(mail, "Late resend: this happened at 2026-11-22T01:02:03Z"),
+		"command": strings.Contains(env, "MAILMON_LATE_RESEND=1"),
+	} {
+		if !ok {
+			t.Errorf("%s does not say it is a late resend", what)
+		}
+	}
+	generic, _ = (&Webhook{}).Payload(ev)
+	if strings.Contains(string(generic), "late") || strings.Contains(Summary(ev), "late") || strings.Contains(strings.Join(Env(ev), " "), "LATE") {
+		t.Errorf("an event on time is marked late: %s", generic)
+	}
+}
+
+// TestLateHeartbeatGivesClaimsBack: a node whose heartbeat is late (its
+// claims may pass to another node any moment) delivers none of what it
+// claimed and gives the claims back, so that another node sends each
+// once, at once: it sent them while another, which took the claims once
+// the heartbeat expired, sent them too (two alerts delivered twice on a
+// loaded machine).
+func TestLateHeartbeatGivesClaimsBack(t *testing.T) {
+	ctx := context.Background()
+	st := pgStore(t)
+	f := newOutboxFixture(t, st)
+	now := time.Now().Truncate(time.Second)
+	f.event(t, "alert", now, 1)
+	f.event(t, "alert", now.Add(time.Second), 2)
+	for _, n := range []string{"late", "other"} {
+		if _, err := st.Heartbeat(ctx, store.Node{ID: n, Name: n}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ob := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "late", Actions: &Actions{Vault: f.v}, Alive: func() bool { return false }})
+	ob.deliverPending(ctx)
+	if got := f.received(); len(got) != 0 {
+		t.Errorf("a node with a late heartbeat delivered %d", len(got))
+	}
+	if got, err := st.ClaimNotifications(ctx, "other", time.Hour, 10); err != nil || len(got) != 2 {
+		t.Errorf("another node could claim %d of the 2 at once (%v), want both", len(got), err)
+	}
+}
