@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"strings"
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
@@ -41,17 +43,23 @@ func (x *Actions) Notifier(a *store.Alert, monitorID int64) (Notifier, error) {
 	}
 	switch {
 	case spec.Webhook != nil:
-		v, ok := a.Secrets["webhook.url"]
-		if !ok {
-			return nil, fmt.Errorf("alert %q: the webhook's URL is not set", a.Name)
-		}
-		u, err := x.open(v, vault.AlertRecord(a.ID, "webhook.url"))
+		u, err := x.secret(a, "webhook.url")
 		if err != nil {
 			return nil, err
 		}
-		w := &Webhook{URL: u, Format: spec.Webhook.Format}
-		if a.NetworkTarget { // a URL set over the network
-			w.Egress, w.Resolver = x.egress(), x.Resolver
+		p := x.poster(a, "webhook")
+		w := &Webhook{URL: u, Format: spec.Webhook.Format, Method: spec.Webhook.Method, Body: spec.Webhook.Body, Egress: p.Egress, Resolver: p.Resolver}
+		for name := range a.Secrets {
+			if h, ok := strings.CutPrefix(name, config.HeaderSecret); ok {
+				v, err := x.secret(a, name)
+				if err != nil {
+					return nil, err
+				}
+				if w.Headers == nil {
+					w.Headers = http.Header{}
+				}
+				w.Headers.Set(h, v)
+			}
 		}
 		return w, nil
 	case spec.Command != nil:
@@ -77,8 +85,41 @@ func (x *Actions) Notifier(a *store.Alert, monitorID int64) (Notifier, error) {
 			from = em.Relay.User
 		}
 		return &Email{Relay: cfg, From: from, To: em.To, Subject: em.Subject, Body: em.Body}, nil
+	case spec.Alertmanager != nil:
+		return &Alertmanager{URL: spec.Alertmanager.URL, poster: x.poster(a, "alertmanager")}, nil
+	case spec.PagerDuty != nil:
+		key, err := x.secret(a, "pagerduty.routing_key")
+		if err != nil {
+			return nil, err
+		}
+		return &PagerDuty{URL: spec.Target(), RoutingKey: key, poster: x.poster(a, "pagerduty")}, nil
+	case spec.Opsgenie != nil:
+		key, err := x.secret(a, "opsgenie.api_key")
+		if err != nil {
+			return nil, err
+		}
+		return &Opsgenie{URL: spec.Target(), APIKey: key, poster: x.poster(a, "opsgenie")}, nil
 	}
 	return nil, fmt.Errorf("alert %q has no action", a.Name)
+}
+
+// poster is how alert a's action talks HTTP: held to the egress policy
+// when its target was set over the network.
+func (x *Actions) poster(a *store.Alert, what string) poster {
+	p := poster{What: what}
+	if a.NetworkTarget {
+		p.Egress, p.Resolver = x.egress(), x.Resolver
+	}
+	return p
+}
+
+// secret opens alert a's sealed secret name.
+func (x *Actions) secret(a *store.Alert, name string) (string, error) {
+	v, ok := a.Secrets[name]
+	if !ok {
+		return "", fmt.Errorf("alert %q: its %s is not set", a.Name, name)
+	}
+	return x.open(v, vault.AlertRecord(a.ID, name))
 }
 
 func (x *Actions) egress() *egress.Policy {

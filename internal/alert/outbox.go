@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/store"
@@ -55,20 +56,31 @@ type OutboxOptions struct {
 	// a pager).
 	Burst int
 	Rate  time.Duration
-	Log   *slog.Logger
-	Now   func() time.Time
+	// PerAction deliveries may be under way at once to one action
+	// (default 2), each to another monitor; each action has its own, so
+	// a receiver that never answers delays no other action.
+	PerAction int
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // Outbox delivers notifications; Run runs it.
 type Outbox struct {
 	o    OutboxOptions
 	wake chan struct{}
+	wg   sync.WaitGroup // deliveries under way
 
 	started time.Time // a notification from before was pending at a restart
 
-	// The Run goroutine's own:
-	retryAt map[int64]time.Time // back-off, by notification
-	limiter *limiter
+	mu      sync.Mutex
+	queues  map[int64]*actionQueue // by alert action
+	queued  map[int64]time.Time    // notifications waiting or under way, and when they were claimed
+	retryAt map[int64]retryAt      // back-off, by notification
+	// round counts the reads of the outbox; finished holds the round in
+	// which each notification's delivery ended, while a read begun before
+	// may still hand it as pending (it is not delivered twice).
+	round    uint64
+	finished map[int64]uint64
 
 	tests tests // test alerts' rate limit (test.go), any goroutine's
 }
@@ -87,6 +99,9 @@ func NewOutbox(o OutboxOptions) *Outbox {
 	if o.Rate <= 0 {
 		o.Rate = 3 * time.Second
 	}
+	if o.PerAction <= 0 {
+		o.PerAction = 2
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -96,7 +111,8 @@ func NewOutbox(o OutboxOptions) *Outbox {
 	if o.Actions == nil {
 		o.Actions = &Actions{}
 	}
-	return &Outbox{o: o, wake: make(chan struct{}, 1), started: o.Now(), retryAt: map[int64]time.Time{}, limiter: newLimiter(o.Rate, o.Burst)}
+	return &Outbox{o: o, wake: make(chan struct{}, 1), started: o.Now(), queues: map[int64]*actionQueue{},
+		queued: map[int64]time.Time{}, retryAt: map[int64]retryAt{}, finished: map[int64]uint64{}}
 }
 
 // Wake makes Run look for pending notifications now (new ones were
@@ -109,8 +125,9 @@ func (ob *Outbox) Wake() {
 }
 
 // Run delivers pending notifications every Every, and when woken, until
-// ctx ends.
+// ctx ends; it returns once the deliveries under way have ended.
 func (ob *Outbox) Run(ctx context.Context) {
+	defer ob.wg.Wait()
 	tick := time.NewTicker(ob.o.Every)
 	defer tick.Stop()
 	for {
@@ -124,10 +141,9 @@ func (ob *Outbox) Run(ctx context.Context) {
 	}
 }
 
-// claimHold is how long at most a node claims the notifications it
-// delivers (on several nodes): it delivers them within deliverTimeout of
-// less than that. A node that dies loses its claims sooner, with its
-// heartbeat.
+// claimHold is how long a node claims the notifications it delivers (on
+// several nodes): it delivers them within deliverTimeout of less than that,
+// and another node takes over those it left (a crash) after it.
 const (
 	claimHold      = 2 * time.Minute
 	deliverTimeout = time.Minute
@@ -142,56 +158,162 @@ func (ob *Outbox) pending(ctx context.Context) ([]store.Notification, error) {
 	return ob.o.Store.PendingNotifications(ctx, 100)
 }
 
+// deliverPending queues the pending notifications not queued yet, each to
+// its action, and starts what each action may deliver now.
 func (ob *Outbox) deliverPending(ctx context.Context) {
+	ob.mu.Lock()
+	ob.round++
+	round := ob.round
+	ob.mu.Unlock()
 	pending, err := ob.pending(ctx)
 	if err != nil {
 		ob.o.Log.Error("reading the outbox failed", "err", err)
 		return
 	}
-	now := ob.o.Now()
 	claimed := time.Now()
-	var skipped []int64
-	if ob.o.Claims != nil {
-		defer func() {
-			if err := ob.o.Claims.Unclaim(context.WithoutCancel(ctx), skipped); err != nil {
-				ob.o.Log.Warn("ending claims failed; they expire by themselves", "err", err)
-			}
-		}()
+	ob.mu.Lock()
+	for _, n := range pending {
+		if _, ok := ob.queued[n.ID]; ok {
+			continue // waiting or under way already
+		}
+		if r, ok := ob.finished[n.ID]; ok && r >= round {
+			continue // read before its delivery ended
+		}
+		ob.queued[n.ID] = claimed
+		ob.queue(n.AlertID).add(n)
 	}
-	for i, n := range pending {
-		if ctx.Err() != nil {
-			return
+	for id, r := range ob.finished {
+		if r < round {
+			delete(ob.finished, id) // later reads see how it ended
 		}
-		if ob.o.Claims != nil && time.Since(claimed) > claimHold-deliverTimeout-5*time.Second {
-			return // the claim could expire during the next delivery: leave the rest
+	}
+	for id, r := range ob.retryAt {
+		if ob.o.Now().Sub(r.at) > claimHold+time.Minute {
+			delete(ob.retryAt, id) // another node took it over
 		}
-		if ob.o.Claims != nil && ob.o.Alive != nil && !ob.o.Alive() {
+	}
+	var skipped []int64
+	for _, q := range ob.queues {
+		skipped = append(skipped, ob.start(ctx, q)...)
+	}
+	ob.mu.Unlock()
+	ob.unclaim(ctx, skipped)
+}
+
+// unclaim ends this node's claims on notifications it leaves for now (on
+// several nodes), so that another node may send them meanwhile.
+func (ob *Outbox) unclaim(ctx context.Context, ids []int64) {
+	if ob.o.Claims == nil || len(ids) == 0 {
+		return
+	}
+	if err := ob.o.Claims.Unclaim(context.WithoutCancel(ctx), ids); err != nil {
+		ob.o.Log.Warn("ending claims failed; they expire by themselves", "err", err)
+	}
+}
+
+// start begins the deliveries q may make now, each in its own goroutine:
+// at most PerAction at once, one per monitor at a time (a monitor's
+// notifications keep their order), none of a notification backing off or
+// over the action's rate. It returns the notifications it dropped from
+// the queue that this node had claimed, for their claims to end. ob.mu
+// is held.
+func (ob *Outbox) start(ctx context.Context, q *actionQueue) (dropped []int64) {
+	now := ob.o.Now()
+	keep := q.waiting[:0]
+	for _, n := range q.waiting {
+		drop := false
+		switch {
+		case ctx.Err() != nil:
+			drop = true
+		case ob.o.Claims != nil && time.Since(ob.queued[n.ID]) > claimHold-deliverTimeout-5*time.Second:
+			drop = true // the claim could expire during the delivery: leave it
+		case ob.o.Claims != nil && ob.o.Alive != nil && !ob.o.Alive():
 			// Another node may take these claims any moment now: give
 			// them back, sent by whoever claims them next.
-			for _, r := range pending[i:] {
-				skipped = append(skipped, r.ID)
-			}
-			ob.o.Log.Warn("alerts left to the other nodes: this node's heartbeat is late", "notifications", len(pending)-i)
-			return
-		}
-		if next, ok := ob.retryAt[n.ID]; ok && now.Before(next) {
-			continue // backing off
-		}
-		if later, err := ob.o.Store.LaterSent(ctx, n.MonitorID, n.AlertID, n.ID); err != nil {
-			ob.o.Log.Error("reading the outbox failed", "err", err)
-			return
-		} else if later {
-			ob.supersede(ctx, n)
+			ob.o.Log.Warn("an alert left to the other nodes: this node's heartbeat is late", "alert", n.AlertID, "event", n.EventID)
+			drop = true
+		case now.Before(ob.retryAt[n.ID].at):
+			drop = true // backing off: the store hands it again when due
+		case len(q.busy) >= ob.o.PerAction || q.busy[n.MonitorID]:
+			keep = append(keep, n) // its turn comes when one under way ends
 			continue
-		}
-		if !ob.limiter.allow(n.AlertID, now) {
+		case !q.limiter.AllowN(now, 1):
 			// This action's rate is spent: the notification waits, it is
 			// never dropped; another node may send it meanwhile.
-			skipped = append(skipped, n.ID)
+			drop = true
+		}
+		if drop {
+			delete(ob.queued, n.ID)
+			dropped = append(dropped, n.ID)
 			continue
 		}
-		ob.attempt(ctx, n, now)
+		q.busy[n.MonitorID] = true
+		ob.wg.Add(1)
+		go func() {
+			defer ob.wg.Done()
+			msg, retry, tried := ob.attempt(ctx, n)
+			ob.mu.Lock()
+			// What it did, and that it is done, are seen at once.
+			if tried {
+				q.health.record(ob.o.Now(), msg)
+			}
+			if retry {
+				// About 1 s, 2 s, 4 s … at most 5 min between attempts
+				// (backoff); a restart tries again at once.
+				ob.retryAt[n.ID] = retryAt{alert: n.AlertID, at: now.Add(backoff(n.Attempts + 1))}
+			} else {
+				delete(ob.retryAt, n.ID)
+			}
+			delete(q.busy, n.MonitorID)
+			delete(ob.queued, n.ID)
+			ob.finished[n.ID] = ob.round
+			skipped := ob.start(ctx, q)
+			ob.mu.Unlock()
+			ob.unclaim(ctx, skipped)
+		}()
 	}
+	clear(q.waiting[len(keep):])
+	q.waiting = keep
+	return dropped
+}
+
+// attempt delivers one notification and writes down how it went: sent,
+// failed for good, or pending again (retry) after a back-off; msg is its
+// error, "" when it went out. One that a later notification of the monitor
+// to the same action overtook is not tried (tried false): it is marked
+// superseded. A delivery begun runs to its end (or deliverTimeout) and is
+// written down even when ctx ends meanwhile (a daemon stopping): cut off,
+// the receiver might have it while the outbox does not know, and the next
+// start would send it again.
+func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string, retry, tried bool) {
+	ctx = context.WithoutCancel(ctx)
+	if later, err := ob.o.Store.LaterSent(ctx, n.MonitorID, n.AlertID, n.ID); err != nil {
+		ob.o.Log.Error("reading the outbox failed", "err", err)
+		return "", false, false // tried again on the next read
+	} else if later {
+		ob.supersede(ctx, n)
+		return "", false, false
+	}
+	err := ob.deliver(ctx, n)
+	attempts := n.Attempts + 1
+	status := store.NotifySent
+	var perm *Permanent
+	switch {
+	case err == nil:
+	case errors.As(err, &perm) || attempts >= ob.o.MaxAttempts:
+		status, msg = store.NotifyFailed, err.Error()
+	default:
+		status, msg = store.NotifyPending, err.Error()
+	}
+	if err != nil {
+		ob.o.Log.Warn("alert delivery failed", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "err", err)
+	} else {
+		ob.o.Log.Info("alert delivered", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "late_resend", ob.late(n))
+	}
+	if err := ob.o.Store.MarkNotification(ctx, n.ID, status, attempts, msg, ob.o.Now()); err != nil {
+		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
+	}
+	return msg, status == store.NotifyPending, true
 }
 
 // supersede marks a notification that a later one of the same monitor to
@@ -199,7 +321,6 @@ func (ob *Outbox) deliverPending(ctx context.Context) {
 func (ob *Outbox) supersede(ctx context.Context, n store.Notification) {
 	ob.o.Log.Info("alert not delivered: a later one of the monitor to the same action was delivered first",
 		"monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID)
-	delete(ob.retryAt, n.ID)
 	if err := ob.o.Store.MarkNotification(ctx, n.ID, store.NotifySuperseded, n.Attempts,
 		"a later notification of this monitor to this action was delivered first", ob.o.Now()); err != nil {
 		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
@@ -218,41 +339,6 @@ func (ob *Outbox) late(n store.Notification) bool {
 	return ob.o.Claims == nil && n.Created.Before(ob.started)
 }
 
-// attempt delivers one notification and writes down how it went: sent,
-// failed for good, or pending again after a back-off. A delivery begun
-// runs to its end (or deliverTimeout) and is written down even when ctx
-// ends meanwhile (a daemon stopping): cut off, the receiver might have it
-// while the outbox does not know, and the next start would send it again.
-func (ob *Outbox) attempt(ctx context.Context, n store.Notification, now time.Time) {
-	ctx = context.WithoutCancel(ctx)
-	err := ob.deliver(ctx, n)
-	attempts := n.Attempts + 1
-	status, msg := store.NotifySent, ""
-	var perm *Permanent
-	switch {
-	case err == nil:
-	case errors.As(err, &perm) || attempts >= ob.o.MaxAttempts:
-		status, msg = store.NotifyFailed, err.Error()
-	default:
-		status, msg = store.NotifyPending, err.Error()
-	}
-	if err != nil {
-		ob.o.Log.Warn("alert delivery failed", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "err", err)
-	} else {
-		ob.o.Log.Info("alert delivered", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "late_resend", ob.late(n))
-	}
-	if status == store.NotifyPending {
-		// 1 s, 2 s, 4 s … at most 5 min between attempts; a restart
-		// tries again at once.
-		ob.retryAt[n.ID] = now.Add(min(time.Second<<min(attempts-1, 20), 5*time.Minute))
-	} else {
-		delete(ob.retryAt, n.ID)
-	}
-	if err := ob.o.Store.MarkNotification(ctx, n.ID, status, attempts, msg, ob.o.Now()); err != nil {
-		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
-	}
-}
-
 func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 	var ev Event
 	if err := json.Unmarshal(n.Payload, &ev); err != nil {
@@ -263,6 +349,9 @@ func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 	if err != nil {
 		return &Permanent{Err: fmt.Errorf("alert %d: %w", n.AlertID, err)}
 	}
+	ob.mu.Lock()
+	ob.queue(a.ID).name = a.Name
+	ob.mu.Unlock()
 	nt, err := ob.o.Actions.Notifier(a, n.MonitorID)
 	if err != nil {
 		return &Permanent{Err: err}

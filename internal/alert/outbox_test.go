@@ -6,32 +6,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
-	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/syncbuf"
-	"github.com/mailmon/mailmon/internal/vault"
 )
 
 // TestWebhookURLStaysSealed: a webhook's URL is a secret. It is delivered
 // to from its sealed value, and a failed delivery's stored error and log
 // carry its host at most, never its path.
 func TestWebhookURLStaysSealed(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	v, _ := vault.New([]byte("engine-test-key-0123456789"))
+	f := newQueueFixture(t)
 	rcv := &receiver{}
 	hs := httptest.NewServer(rcv)
 	defer hs.Close()
@@ -39,35 +27,19 @@ func TestWebhookURLStaysSealed(t *testing.T) {
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
 	const path = "/services/T0/B0/s3cret-path"
-
-	d := &store.Device{Name: "mail1", Address: "127.0.0.1"}
-	must(t, st.PutDevice(ctx, d))
-	var ids []int64
-	for name, u := range map[string]string{"live": hs.URL + path, "dead": dead + path} {
-		spec, _ := json.Marshal(config.Alert{Name: name, Webhook: &config.Webhook{URL: config.SecretRef{Value: u}}})
-		if strings.Contains(string(spec), "s3cret") {
-			t.Fatalf("the URL is in the settings: %s", spec)
-		}
-		a := &store.Alert{Name: name, Kind: "webhook", Spec: spec}
-		must(t, st.PutAlert(ctx, a))
-		sealed, _ := v.Seal([]byte(u), vault.AlertRecord(a.ID, "webhook.url"))
-		a.Secrets = map[string]string{"webhook.url": sealed}
-		must(t, st.PutAlert(ctx, a))
-		ids = append(ids, a.ID)
+	spec, _ := json.Marshal(config.Alert{Name: "live", Webhook: &config.Webhook{URL: config.SecretRef{Value: hs.URL + path}}})
+	if strings.Contains(string(spec), "s3cret") {
+		t.Fatalf("the URL is in the settings: %s", spec)
 	}
-	mspec, _ := json.Marshal(config.Monitor{Port: 25})
-	m := &store.Monitor{DeviceID: d.ID, Name: "down", Type: "tcp", Enabled: true, Spec: mspec}
-	must(t, st.PutMonitor(ctx, m))
-	recordAlert(t, st, m.ID, ids)
+	m := f.down(f.webhook("live", hs.URL+path), f.webhook("dead", dead+path))
+	st := f.st
+	ctx := context.Background()
 
 	var log syncbuf.Buffer
-	ob := NewOutbox(OutboxOptions{Store: st, Actions: &Actions{Vault: v}, Every: 20 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&log, nil))})
-	done := make(chan struct{})
-	go func() { ob.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	f.run(OutboxOptions{Log: slog.New(slog.NewTextHandler(&log, nil))})
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		ns, _ := st.Notifications(ctx, m.ID, 10)
+		ns, _ := st.Notifications(ctx, m, 10)
 		tried := 0
 		for _, n := range ns {
 			if n.Attempts > 0 {
@@ -93,19 +65,6 @@ func TestWebhookURLStaysSealed(t *testing.T) {
 	if !strings.Contains(log.String(), "alert delivery failed") || strings.Contains(log.String(), "s3cret") {
 		t.Errorf("the log:\n%s", log.String())
 	}
-}
-
-// recordAlert stores a test of monitor id that calls for an alert to each
-// of alerts, as the engine does: the outbox's entries come with it.
-func recordAlert(t *testing.T, st store.Store, id int64, alerts []int64) {
-	t.Helper()
-	now := time.Now()
-	ev := Event{Kind: "alert", MonitorID: id, Monitor: "down", Device: "mail1", Type: "tcp", State: "down", Code: "connect_failed", Time: now}
-	must(t, st.RecordTest(context.Background(), store.Test{
-		Result:        store.Result{MonitorID: id, Time: now, Status: probe.StatusDown, Code: probe.ConnectFailed},
-		Status:        store.Status{MonitorID: id, Status: state.Status{State: state.Down, Failures: 1, AlertsSent: 1, Since: now}, LastTest: now},
-		Notifications: Notifications(ev, now, 1, alerts),
-	}))
 }
 
 func must(t *testing.T, err error) {

@@ -2,9 +2,9 @@ package alert
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
 )
 
@@ -27,6 +28,12 @@ const (
 type Webhook struct {
 	URL    string
 	Format string // generic (default), slack or teams
+	// A templated webhook: Method (default POST), Headers (their values
+	// are secrets: never in an error) and Body, a text/template over the
+	// event (config.BodyTemplate) that replaces the format's payload.
+	Method  string
+	Headers http.Header
+	Body    string
 	// Egress is set when the URL was set over the network (the API or the
 	// web UI): each address dialled is checked against it, as a monitor's
 	// are (internal/egress), and the environment's proxy is not used, since
@@ -34,31 +41,6 @@ type Webhook struct {
 	// us. Resolver resolves the URL's host (nil: the system's).
 	Egress   *egress.Policy
 	Resolver *net.Resolver
-}
-
-// webhookTimeout bounds one delivery, every redirect and retry of the
-// transport included.
-const webhookTimeout = 15 * time.Second
-
-// client is a delivery's HTTP client. Redirects are not followed: a 301,
-// 302 or 303 would turn the POST into a GET without its body, so the alert
-// would be lost while the receiver answered 200; and a redirect is where
-// a URL checked when saved would lead somewhere else. A 3xx is a
-// permanent failure that says to set the URL it points to.
-func (w *Webhook) client() *http.Client {
-	tr := &http.Transport{
-		DialContext:            w.Egress.DialContext(w.Resolver),
-		ForceAttemptHTTP2:      true,
-		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  webhookTimeout,
-		MaxResponseHeaderBytes: 64 << 10,
-		DisableKeepAlives:      true, // one request; no idle connection left behind
-	}
-	if w.Egress == nil {
-		tr.Proxy = http.ProxyFromEnvironment // the operator's, as before
-	}
-	return &http.Client{Timeout: webhookTimeout, Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // GenericPayload is the JSON of a generic webhook (SPEC.md §8).
@@ -87,6 +69,9 @@ type GenericError struct {
 
 // Payload returns the body the webhook posts for ev.
 func (w *Webhook) Payload(ev Event) ([]byte, error) {
+	if w.Body != "" {
+		return w.templated(ev)
+	}
 	switch w.Format {
 	case "", FormatGeneric:
 		return json.Marshal(GenericPayload{
@@ -129,48 +114,49 @@ func (w *Webhook) Notify(ctx context.Context, ev Event) error {
 	if err != nil {
 		return &Permanent{Err: err}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return &Permanent{Err: fmt.Errorf("webhook %s: not a URL", Origin(w.URL))}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "mailmon")
+	hdr := http.Header{"Content-Type": {"application/json"}}
 	if ev.ID != "" {
-		req.Header.Set("Idempotency-Key", ev.ID)
+		hdr.Set("Idempotency-Key", ev.ID)
 	}
-	resp, err := w.client().Do(req)
-	if errors.Is(err, egress.ErrRefused) {
-		return &Permanent{Err: w.redact(err)} // the policy will refuse it again
+	for k, v := range w.Headers {
+		hdr[k] = v
 	}
-	if err != nil {
-		return w.redact(err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return nil
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		to := ""
-		if loc, err := resp.Location(); err == nil {
-			to = " (to " + Origin(loc.String()) + "/…)"
-		}
-		return &Permanent{Err: fmt.Errorf("webhook answered %s%s: redirects are not followed; set the URL it points to", resp.Status, to)}
-	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
-		return &Permanent{Err: fmt.Errorf("webhook answered %s", resp.Status)}
-	}
-	return fmt.Errorf("webhook answered %s", resp.Status)
+	_, err = w.poster().send(ctx, cmp.Or(w.Method, http.MethodPost), w.URL, hdr, body)
+	return err
 }
 
-// redact keeps the URL out of a failed request's error: net/http quotes
-// it (Post "https://hooks.example.com/services/T0/B0/secret": …), and the
-// error is logged and stored in the alert log.
-func (w *Webhook) redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: Origin(w.URL) + "/…", Err: ue.Err}
+// maxBody is the most a templated body may be.
+const maxBody = 64 << 10
+
+// templated is the body of a templated webhook for ev.
+func (w *Webhook) templated(ev Event) ([]byte, error) {
+	t, err := config.BodyTemplate(w.Body)
+	if err != nil {
+		return nil, fmt.Errorf("webhook body: %w", err)
 	}
-	return fmt.Errorf("webhook %s/…: %w", Origin(w.URL), err)
+	var b bytes.Buffer
+	if err := t.Execute(&limited{w: &b, n: maxBody}, ev); err != nil {
+		return nil, fmt.Errorf("webhook body: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// limited writes at most n bytes to w, then fails.
+type limited struct {
+	w io.Writer
+	n int
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if len(p) > l.n {
+		return 0, fmt.Errorf("longer than %d bytes", maxBody)
+	}
+	l.n -= len(p)
+	return l.w.Write(p)
+}
+
+func (w *Webhook) poster() poster {
+	return poster{What: "webhook", Egress: w.Egress, Resolver: w.Resolver}
 }
 
 // Origin is a URL's scheme and host, what may be shown of a secret URL

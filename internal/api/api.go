@@ -96,6 +96,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/monitors/{id}/alert-log", Scope: catalog.ScopeRead, handler: s.monitorAlertLog},
 		{Method: "GET", Path: "/api/v1/monitors/{id}/recovery-log", Scope: catalog.ScopeRead, handler: s.monitorRecoveryLog},
 		{Method: "POST", Path: "/api/v1/monitors/{id}/test", Scope: catalog.ScopeProbe, handler: s.testMonitor},
+		{Method: "POST", Path: "/api/v1/monitors/{id}/ack", Scope: catalog.ScopeWrite, handler: s.ackMonitor},
 		{Method: "GET", Path: "/api/v1/alerts", Scope: catalog.ScopeRead, handler: s.listAlerts},
 		{Method: "POST", Path: "/api/v1/alerts", Scope: catalog.ScopeWrite, handler: s.createAlert},
 		{Method: "GET", Path: "/api/v1/alerts/{id}", Scope: catalog.ScopeRead, handler: s.getAlert},
@@ -395,6 +396,8 @@ type monitorJSON struct {
 	// SecretsDropped names, in the answer to a save, the stored secrets
 	// that its change of target removed (internal/secretbind).
 	SecretsDropped []string `json:"secrets_dropped,omitempty"`
+	// Ack is the acknowledgement of its current outage (ack.go).
+	Ack *ackJSON `json:"ack,omitempty"`
 	// Locations is, for a monitor tested from several locations (K-of-N),
 	// the latest result of each: where they disagree shows here.
 	Locations []locationJSON `json:"locations,omitempty"`
@@ -428,6 +431,7 @@ func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON,
 	}
 	if st, err := s.Store.Status(ctx, m.ID); err == nil {
 		out.State, out.LastResult = st.Status.State, st.LastResult
+		out.Ack = ackOut(s.catalog().Ack(ctx, m.ID, st))
 		if !st.Status.Since.IsZero() {
 			since := st.Status.Since
 			out.Since = &since
@@ -682,6 +686,8 @@ type alertJSON struct {
 	WebhookOrigin string `json:"webhook_origin,omitempty"`
 	// SecretsDropped: see monitorJSON.
 	SecretsDropped []string `json:"secrets_dropped,omitempty"`
+	// Health is how its deliveries from this node go (actionhealth.go).
+	Health *actionHealthJSON `json:"health,omitempty"`
 }
 
 func (s *Server) alertOut(a *store.Alert) alertJSON {
@@ -689,7 +695,8 @@ func (s *Server) alertOut(a *store.Alert) alertJSON {
 	for k := range a.Secrets {
 		sec[k] = true
 	}
-	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec, WebhookOrigin: catalog.WebhookOrigin(s.Vault, a)}
+	return alertJSON{ID: a.ID, Name: a.Name, Kind: a.Kind, Settings: a.Spec, Secrets: sec, WebhookOrigin: catalog.WebhookOrigin(s.Vault, a),
+		Health: s.actionHealth(a.ID)}
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {

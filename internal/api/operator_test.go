@@ -30,6 +30,7 @@ var writeRouteTakes = map[string]string{
 	"PUT /api/v1/monitors/{id}":       "monitor",
 	"DELETE /api/v1/monitors/{id}":    "-no body: deletes",
 	"POST /api/v1/monitors/{id}/test": "-no body: tests the stored monitor",
+	"POST /api/v1/monitors/{id}/ack":  "-a comment only: acknowledges the outage",
 	"POST /api/v1/alerts":             "alert",
 	"PUT /api/v1/alerts/{id}":         "alert",
 	"DELETE /api/v1/alerts/{id}":      "-no body: deletes",

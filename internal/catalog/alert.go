@@ -31,8 +31,10 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 	if err := fields(f.Validate(), "alerts[0]."); err != nil {
 		return nil, Result{}, err
 	}
-	if id == 0 && in.Settings.Webhook != nil && in.Settings.Webhook.URL.Value == "" {
-		return nil, Result{}, FieldErrors{{Path: "webhook.url", Msg: "is required"}}
+	for _, f := range in.Settings.SealedFields() {
+		if id == 0 && f.Ref.Value == "" {
+			return nil, Result{}, FieldErrors{{Path: f.Name, Msg: "is required"}}
+		}
 	}
 	network := false
 	if o.fromNetwork() {
@@ -63,6 +65,7 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 				if dropped, err = unbindAlert(old, in.Settings, in.RelayPassword); err != nil {
 					return err
 				}
+				dropped = append(dropped, c.unbindHeaders(old, in.Settings)...)
 			}
 		} else if err := tx.PutAlert(ctx, a); err != nil { // its ID first: secrets are sealed under it
 			return err
@@ -71,7 +74,7 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 		if _, err := seal(c.Vault, a.Secrets, relay, func(n string) string { return vault.AlertRecord(a.ID, n) }); err != nil {
 			return err
 		}
-		if err := c.sealWebhookURL(a, in.Settings); err != nil {
+		if err := c.sealAlertSecrets(a, in.Settings); err != nil {
 			return err
 		}
 		if err := tx.PutAlert(ctx, a); err != nil {

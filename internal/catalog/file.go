@@ -152,6 +152,19 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 			case !storedAlertSecret(ctx, s, a.Name, "webhook.url"):
 				missing(field, a.Webhook.URL, "a new webhook needs its url")
 			}
+			for _, sf := range a.SealedFields()[1:] { // its headers
+				get(fmt.Sprintf("alerts[%d].%s", i, sf.Name), sf.Ref, pa.secrets, sf.Name)
+			}
+		}
+		if a.PagerDuty != nil || a.Opsgenie != nil {
+			// A key is a secret, as a webhook's URL is.
+			for _, sf := range a.SealedFields() {
+				field := fmt.Sprintf("alerts[%d].%s", i, sf.Name)
+				get(field, sf.Ref, pa.secrets, sf.Name)
+				if _, ok := pa.secrets[sf.Name]; !ok && !storedAlertSecret(ctx, s, a.Name, sf.Name) {
+					bad(field, "a new %s alert needs its %s", a.Kind(), sf.Name[len(a.Kind())+1:])
+				}
+			}
 		}
 		if a.Email != nil {
 			get(fmt.Sprintf("alerts[%d].email.relay.password", i), a.Email.Relay.Password, pa.secrets, "relay.password")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
 )
@@ -162,11 +163,18 @@ func (c *Catalog) putAlert(ctx context.Context, o Origin, s store.Config, pa pla
 		// the egress policy.
 		_, urlGiven := pa.secrets["webhook.url"]
 		network := a.NetworkTarget && a.Kind == "webhook" && pa.cfg.Webhook != nil && !urlGiven
+		var was config.Alert
+		if json.Unmarshal(a.Spec, &was) == nil && a.NetworkTarget && pa.cfg.Target() != "" && was.Target() == pa.cfg.Target() {
+			network = true // a service's URL set over the network, unchanged
+		}
 		if a.Kind != pa.cfg.Kind() || !sameJSON(a.Spec, spec) || a.NetworkTarget != network {
 			a.Kind, a.Spec, a.NetworkTarget, ch.Action = pa.cfg.Kind(), spec, network, "updated"
 		}
 	}
+	n := len(a.Secrets)
+	replaceHeaders(a.Secrets, pa.cfg)
 	changed, err := seal(c.Vault, a.Secrets, pa.secrets, func(name string) string { return vault.AlertRecord(a.ID, name) })
+	changed = changed || len(a.Secrets) != n
 	if err != nil {
 		return ch, err
 	}

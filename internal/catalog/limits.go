@@ -3,7 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
-	"net/url"
+	neturl "net/url"
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
@@ -81,7 +81,7 @@ func (c *Catalog) monitorTarget(ctx context.Context, id int64, d *store.Device, 
 	}
 	if mc.OAuth != nil {
 		if tu, _, err := mc.OAuth.Endpoint(false, false); err == nil {
-			if u, err := url.Parse(tu); err == nil && u.Hostname() != "" {
+			if u, err := neturl.Parse(tu); err == nil && u.Hostname() != "" {
 				bad = append(bad, c.checkHost(ctx, "oauth.token_url", u.Hostname(), "the token URL's host ")...)
 			}
 		}
@@ -124,6 +124,18 @@ func monitorTargetOf(m config.Monitor) string {
 func (c *Catalog) alertTarget(ctx context.Context, id int64, a config.Alert) (bool, error) {
 	if a.Webhook != nil {
 		return c.webhookTarget(ctx, id, a.Webhook.URL.Value)
+	}
+	if u := a.Target(); u != "" {
+		// Alertmanager, PagerDuty, Opsgenie: the service's URL, set over
+		// the network, is held to the egress policy now and when dialled.
+		pu, err := neturl.Parse(u)
+		if err != nil {
+			return false, FieldErrors{{Path: a.Kind() + ".url", Msg: "is not an http(s) URL"}}
+		}
+		if fe := c.checkHost(ctx, a.Kind()+".url", pu.Hostname(), "the URL's host "); fe != nil {
+			return false, fe
+		}
+		return true, nil
 	}
 	if a.Email == nil {
 		return false, nil

@@ -38,6 +38,9 @@ func unbindAlert(old *store.Alert, settings config.Alert, relayPassword *string)
 		return nil, err
 	}
 	resent := map[string]bool{"relay.password": sent(relayPassword)}
+	for _, f := range settings.SealedFields() {
+		resent[f.Name] = f.Ref.Value != ""
+	}
 	drop := secretbind.Dropped(old.Secrets, secretbind.Alert(was, settings), func(n string) bool { return resent[n] })
 	for _, n := range drop {
 		delete(old.Secrets, n)

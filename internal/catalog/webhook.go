@@ -3,6 +3,8 @@ package catalog
 import (
 	"context"
 	neturl "net/url"
+	"slices"
+	"strings"
 
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
@@ -14,21 +16,57 @@ import (
 // sealed under "webhook.url" like a password, never in the alert's
 // settings, shown only as its scheme and host.
 
-// sealWebhookURL seals the URL settings give into a's secrets; a webhook
-// given none keeps the stored one, and must have one.
-func (c *Catalog) sealWebhookURL(a *store.Alert, settings config.Alert) error {
-	if settings.Webhook == nil {
-		return nil
-	}
-	u := settings.Webhook.URL.Value
-	if u == "" {
-		if a.Secrets["webhook.url"] == "" {
-			return FieldErrors{{Path: "webhook.url", Msg: "is required"}}
+// sealAlertSecrets seals the secrets settings give (a webhook's URL,
+// PagerDuty's routing key, Opsgenie's API key: config.SealedFields) into
+// a's secrets; one given none keeps the stored one, and must have one.
+func (c *Catalog) sealAlertSecrets(a *store.Alert, settings config.Alert) error {
+	replaceHeaders(a.Secrets, settings)
+	for _, f := range settings.SealedFields() {
+		if f.Ref.Value == "" {
+			if a.Secrets[f.Name] == "" {
+				return FieldErrors{{Path: f.Name, Msg: "is required"}}
+			}
+			continue
 		}
+		if _, err := seal(c.Vault, a.Secrets, secrets{f.Name: f.Ref.Value}, func(n string) string { return vault.AlertRecord(a.ID, n) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replaceHeaders drops the stored headers of a webhook whose settings give
+// headers and not those: the given ones replace them all.
+func replaceHeaders(sealed map[string]string, settings config.Alert) {
+	if settings.Webhook == nil || len(settings.Webhook.Headers) == 0 {
+		return
+	}
+	for name := range sealed {
+		if h, ok := strings.CutPrefix(name, config.HeaderSecret); ok {
+			if _, keep := settings.Webhook.Headers[h]; !keep {
+				delete(sealed, name)
+			}
+		}
+	}
+}
+
+// unbindHeaders drops, from a webhook whose URL a save over the network
+// changes, its stored headers that the save does not send again: an
+// Authorization header goes where the URL leads, and the new URL is not
+// where it was given for.
+func (c *Catalog) unbindHeaders(old *store.Alert, settings config.Alert) []string {
+	if settings.Webhook == nil || settings.Webhook.URL.Value == "" || settings.Webhook.URL.Value == WebhookURL(c.Vault, old) {
 		return nil
 	}
-	_, err := seal(c.Vault, a.Secrets, secrets{"webhook.url": u}, func(n string) string { return vault.AlertRecord(a.ID, n) })
-	return err
+	var drop []string
+	for name := range old.Secrets {
+		if h, ok := strings.CutPrefix(name, config.HeaderSecret); ok && settings.Webhook.Headers[h].Value == "" {
+			delete(old.Secrets, name)
+			drop = append(drop, name)
+		}
+	}
+	slices.Sort(drop)
+	return drop
 }
 
 // webhookTarget is alertTarget for a webhook whose save gives url (""

@@ -38,7 +38,7 @@ func TestOperatorFieldsTagged(t *testing.T) {
 		for i := 0; i < typ.NumField(); i++ {
 			f := typ.Field(i)
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if f.Type == reflect.TypeFor[SecretRef]() {
+			if f.Type == reflect.TypeFor[SecretRef]() || f.Type == reflect.TypeFor[SecretHeaders]() {
 				// A secret the API takes (a webhook's URL) is a literal
 				// string only: Secret.UnmarshalJSON refuses {file: PATH}
 				// and {env: VAR}, the operator's forms (checked below).

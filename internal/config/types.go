@@ -40,9 +40,14 @@ type Alert struct {
 	Webhook *Webhook `yaml:"webhook,omitempty" json:"webhook,omitempty"`
 	Email   *Email   `yaml:"email,omitempty" json:"email,omitempty"`
 	Command *Command `yaml:"command,omitempty" json:"command,omitempty" operator:"command"`
+
+	Alertmanager *Alertmanager `yaml:"alertmanager,omitempty" json:"alertmanager,omitempty"`
+	PagerDuty    *PagerDuty    `yaml:"pagerduty,omitempty" json:"pagerduty,omitempty"`
+	Opsgenie     *Opsgenie     `yaml:"opsgenie,omitempty" json:"opsgenie,omitempty"`
 }
 
-// Kind is the alert's kind: webhook, email or command.
+// Kind is the alert's kind: webhook, email, command, alertmanager,
+// pagerduty or opsgenie.
 func (a *Alert) Kind() string {
 	switch {
 	case a.Webhook != nil:
@@ -51,6 +56,12 @@ func (a *Alert) Kind() string {
 		return "email"
 	case a.Command != nil:
 		return "command"
+	case a.Alertmanager != nil:
+		return "alertmanager"
+	case a.PagerDuty != nil:
+		return "pagerduty"
+	case a.Opsgenie != nil:
+		return "opsgenie"
 	}
 	return ""
 }
@@ -62,6 +73,13 @@ func (a *Alert) Kind() string {
 type Webhook struct {
 	URL    SecretRef `yaml:"url,omitempty" json:"url,omitzero"`
 	Format string    `yaml:"format,omitempty" json:"format,omitempty"` // generic | slack | teams
+
+	// A templated webhook: its method (POST, PUT, PATCH), headers (each
+	// value a secret) and body, a text/template over the event
+	// (BodyTemplate) that replaces the format's.
+	Method  string        `yaml:"method,omitempty" json:"method,omitempty"`
+	Headers SecretHeaders `yaml:"headers,omitempty" json:"headers,omitzero"`
+	Body    string        `yaml:"body,omitempty" json:"body,omitempty"`
 }
 
 // Email sends through a relay.

@@ -162,15 +162,16 @@ func (f *File) Validate() []FieldError {
 
 func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 	n := 0
-	for _, set := range []bool{a.Webhook != nil, a.Email != nil, a.Command != nil} {
+	for _, set := range []bool{a.Webhook != nil, a.Email != nil, a.Command != nil, a.Alertmanager != nil, a.PagerDuty != nil, a.Opsgenie != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		add(p, "an alert is exactly one of webhook, email or command")
+		add(p, "an alert is exactly one of webhook, email, command, alertmanager, pagerduty or opsgenie")
 		return
 	}
+	a.validatePaging(p, add)
 	switch {
 	case a.Webhook != nil:
 		// {env} and {file} are checked once apply resolves them; none at
@@ -184,6 +185,7 @@ func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 		if f := a.Webhook.Format; f != "" && !slices.Contains(formats, f) {
 			add(p+".webhook.format", "%q is not generic, slack or teams%s", f, probe.DidYouMean(f, formats))
 		}
+		a.Webhook.validateTemplate(p, add)
 	case a.Email != nil:
 		if len(a.Email.To) == 0 {
 			add(p+".email.to", "at least one recipient is required")

@@ -215,6 +215,10 @@ func New(o Options) *Engine {
 // Scheduler exposes the scheduler's health.
 func (e *Engine) Scheduler() *schedule.Scheduler { return e.sched }
 
+// ActionHealth reports how each alert action's deliveries from this node
+// go (alert.Outbox.Health).
+func (e *Engine) ActionHealth() []alert.ActionHealth { return e.outbox.Health() }
+
 // Load reads every monitor and schedules the enabled ones, each first run
 // spread over its interval (within two seconds for one never tested).
 // They are placed once all are read, from the time reading ended: reading
@@ -698,7 +702,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 		}
 		t.Change = &store.StateChange{MonitorID: en.m.ID, Time: now, From: from, To: d.Status.State, Cause: cause}
 	}
-	if d.Alert != state.NoAlert && res != nil {
+	if d.Alert != state.NoAlert && res != nil && !e.acknowledged(ctx, en.m.ID, d) {
 		t.Notifications = e.notifications(en, d, res, now)
 	}
 	if res == nil && !d.Changed {

@@ -30,7 +30,13 @@ var (
 	lagDesc   = prometheus.NewDesc("mailmon_scheduler_lag_seconds", "Delay of recent tests behind their due time.", []string{"quantile"}, nil)
 	flyDesc   = prometheus.NewDesc("mailmon_tests_in_flight", "Tests running now.", nil, nil)
 	monDesc   = prometheus.NewDesc("mailmon_monitors", "Monitors scheduled.", nil, nil)
-	storeDesc = prometheus.NewDesc("mailmon_store_operation_seconds", "Time of the engine's store operations (record_test: a test, its state change and notifications in one transaction).", []string{"op"}, nil)
+	// An alert action's deliveries from this node; alert is its name, the
+	// operator's (bounded like a monitor's).
+	actQueued  = prometheus.NewDesc("mailmon_alert_queued", "Notifications of the alert action waiting, under way or backing off on this node.", []string{"alert"}, nil)
+	actSuccess = prometheus.NewDesc("mailmon_alert_last_success_timestamp_seconds", "When a delivery to the alert action last succeeded (absent: none since the daemon started).", []string{"alert"}, nil)
+	actFailure = prometheus.NewDesc("mailmon_alert_last_failure_timestamp_seconds", "When an attempt to deliver to the alert action last failed (absent: none since the daemon started).", []string{"alert"}, nil)
+	actTotal   = prometheus.NewDesc("mailmon_alert_deliveries_total", "Attempts to deliver to the alert action since the daemon started, by result (sent, failed).", []string{"alert", "result"}, nil)
+	storeDesc  = prometheus.NewDesc("mailmon_store_operation_seconds", "Time of the engine's store operations (record_test: a test, its state change and notifications in one transaction).", []string{"op"}, nil)
 )
 
 // Collector collects from an engine.
@@ -40,7 +46,7 @@ type Collector struct {
 
 // Describe sends the descriptors.
 func (c Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{stateDesc, upDesc, rttDesc, phaseDesc, delivDesc, certDesc, testsDesc, lagDesc, flyDesc, monDesc, storeDesc} {
+	for _, d := range []*prometheus.Desc{stateDesc, upDesc, rttDesc, phaseDesc, delivDesc, certDesc, testsDesc, lagDesc, flyDesc, monDesc, storeDesc, actQueued, actSuccess, actFailure, actTotal} {
 		ch <- d
 	}
 }
@@ -99,6 +105,21 @@ func (c Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(monDesc, prometheus.GaugeValue, float64(st.Monitors))
 	for op, l := range c.Engine.StoreLatencies() {
 		ch <- prometheus.MustNewConstHistogram(storeDesc, l.Count, l.Sum, l.Buckets, op)
+	}
+	for _, h := range c.Engine.ActionHealth() {
+		name := wire.Sanitize(h.Name)
+		if name == "" {
+			continue // not delivered to yet: its name is not known here
+		}
+		ch <- prometheus.MustNewConstMetric(actQueued, prometheus.GaugeValue, float64(h.Queued), name)
+		ch <- prometheus.MustNewConstMetric(actTotal, prometheus.CounterValue, float64(h.Sent), name, "sent")
+		ch <- prometheus.MustNewConstMetric(actTotal, prometheus.CounterValue, float64(h.Failed), name, "failed")
+		if !h.LastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(actSuccess, prometheus.GaugeValue, float64(h.LastSuccess.UnixMilli())/1e3, name)
+		}
+		if !h.LastErrorAt.IsZero() {
+			ch <- prometheus.MustNewConstMetric(actFailure, prometheus.GaugeValue, float64(h.LastErrorAt.UnixMilli())/1e3, name)
+		}
 	}
 }
 

@@ -83,6 +83,13 @@ func Alert(old, new config.Alert) []string {
 	if old.Webhook != nil && new.Webhook == nil {
 		drop = append(drop, "webhook.url")
 	}
+	// A service's key goes where its URL leads: another URL drops it.
+	if old.PagerDuty != nil && (new.PagerDuty == nil || old.Target() != new.Target()) {
+		drop = append(drop, "pagerduty.routing_key")
+	}
+	if old.Opsgenie != nil && (new.Opsgenie == nil || old.Target() != new.Target()) {
+		drop = append(drop, "opsgenie.api_key")
+	}
 	return drop
 }
 

@@ -147,6 +147,22 @@ type Notification struct {
 	Reclaimed bool
 }
 
+// Ack is an acknowledgement of a monitor's outage: no more alerts for it,
+// its recovery still notifies.
+type Ack struct {
+	MonitorID int64
+	Since     time.Time // the start of the outage acknowledged
+	By        string    // who: a user, or an API token's name
+	At        time.Time
+	Comment   string
+}
+
+// Covers reports whether the acknowledgement is of the outage st is in
+// (Down or Lost since Since, as stored: to the millisecond).
+func (a *Ack) Covers(st state.Status) bool {
+	return st.State.Failing() && a.Since.Equal(st.Since.UTC().Truncate(time.Millisecond))
+}
+
 // Test is everything one test changes, stored at once: the result, the new
 // status, the state change if any and the notifications it calls for. A
 // crash leaves either all of it or none.
@@ -398,12 +414,19 @@ type Store interface {
 	// does (what the roll-ups do not hold yet).
 	RawRollup(ctx context.Context, monitorID int64, from, to time.Time) (Rollup, error)
 
+	// PendingNotifications returns the oldest pending notifications of
+	// each alert action, at most limit of each, oldest first.
 	PendingNotifications(ctx context.Context, limit int) ([]Notification, error)
 	// LaterSent reports whether a notification of monitorID to alertID
 	// stored after notification afterID was sent.
 	LaterSent(ctx context.Context, monitorID, alertID, afterID int64) (bool, error)
 	MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error
 	Notifications(ctx context.Context, monitorID int64, limit int) ([]Notification, error)
+
+	// PutAck records an acknowledgement, replacing the monitor's earlier
+	// one; AckOf returns the monitor's (ErrNotFound: none).
+	PutAck(ctx context.Context, a Ack) error
+	AckOf(ctx context.Context, monitorID int64) (*Ack, error)
 
 	// Prune deletes raw results older than before; it returns how many.
 	Prune(ctx context.Context, before time.Time) (int64, error)

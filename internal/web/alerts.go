@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
@@ -16,6 +17,7 @@ type alertRow struct {
 	store.Alert
 	Summary  string
 	Password bool // the relay password is set
+	Health   *alert.ActionHealth
 }
 
 type alertsData struct {
@@ -102,10 +104,16 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 	if edit != 0 {
 		d.Action = "/alerts/" + strconv.FormatInt(edit, 10) + "/edit"
 	}
+	health := map[int64]*alert.ActionHealth{}
+	if s.Engine != nil {
+		for _, h := range s.Engine.ActionHealth() {
+			health[h.AlertID] = &h
+		}
+	}
 	for _, a := range as {
 		var cfg config.Alert
 		json.Unmarshal(a.Spec, &cfg)
-		row := alertRow{Alert: a, Password: a.Secrets["relay.password"] != ""}
+		row := alertRow{Alert: a, Password: a.Secrets["relay.password"] != "", Health: health[a.ID]}
 		origin := catalog.WebhookOrigin(s.Catalog.Vault, &a)
 		if a.ID == edit {
 			d.PasswordSet, d.URLSet = row.Password, origin
@@ -121,6 +129,8 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 			row.Summary = strings.Join(cfg.Email.To, ", ") + " via " + cfg.Email.Relay.Host
 		case cfg.Command != nil:
 			row.Summary = strings.Join(cfg.Command.Argv, " ")
+		case cfg.Target() != "":
+			row.Summary = alert.Origin(cfg.Target()) // Alertmanager, PagerDuty, Opsgenie
 		}
 		d.Alerts = append(d.Alerts, row)
 	}

@@ -37,6 +37,7 @@ type boardRow struct {
 	Beats              template.HTML // the bars, oldest first, padded at the left
 	BeatsLabel         string        // what the bars say, for screen readers
 	Up24, Up30         string        // uptime over 24 hours and 30 days, "–" without tests
+	Acked              string        // who acknowledged the current outage
 }
 
 // group is the rows of one device (or all rows, ungrouped).
@@ -171,6 +172,9 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		var shown state.State
 		if st := statuses[m.ID]; st != nil {
 			shown, r.LastTest = st.Status.State, st.LastTest
+			if a := s.Catalog.Ack(ctx, m.ID, st); a != nil {
+				r.Acked = a.By
+			}
 			if res := st.LastResult; res != nil {
 				// A failed test's time is its timeout, not the server's speed.
 				r.RTT, r.HasRTT = res.RTT, res.Status != probe.StatusDown

@@ -47,6 +47,7 @@ type monitorData struct {
 	Alerts        []string
 	Secrets       []string
 	Live          bool
+	Ack           *store.Ack // of the current outage (alerting.go)
 }
 
 func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -65,6 +66,7 @@ func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error 
 	}
 	if st, err := s.Store.Status(ctx, m.ID); err == nil {
 		d.State, d.Since, d.Last, d.LastTest = st.Status.State, st.Status.Since, st.LastResult, st.LastTest
+		d.Ack = s.Catalog.Ack(ctx, m.ID, st)
 	}
 	if d.State == "" {
 		d.State = state.Pending

@@ -30,6 +30,7 @@ var webWriteTakes = map[string]string{
 	"POST /monitors/{id}/edit":        "monitor",
 	"POST /monitors/{id}/delete":      "-deletes",
 	"POST /monitors/{id}/test":        "-tests the stored monitor",
+	"POST /monitors/{id}/ack":         "-a comment only: acknowledges the outage",
 	"POST /alerts":                    "alert",
 	"POST /alerts/{id}/edit":          "alert",
 	"POST /alerts/{id}/delete":        "-deletes",

@@ -16,7 +16,7 @@ func parsePages() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, n := range pageNames {
 		out[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/parts.html", "templates/"+n+".html"))
+			"templates/layout.html", "templates/parts.html", "templates/alerting.html", "templates/"+n+".html"))
 	}
 	return out
 }

@@ -136,6 +136,7 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Path: "/monitors/{id}/edit", Role: catalog.Editor, handler: s.updateMonitor},
 		{Method: "POST", Path: "/monitors/{id}/delete", Role: catalog.Editor, handler: s.deleteMonitor},
 		{Method: "POST", Path: "/monitors/{id}/test", Role: catalog.Editor, handler: s.testMonitor},
+		{Method: "POST", Path: "/monitors/{id}/ack", Role: catalog.Editor, handler: s.ackMonitor},
 		{Method: "GET", Path: "/reports", Role: catalog.Viewer, handler: s.reports},
 		{Method: "GET", Path: "/reports.csv", Role: catalog.Viewer, handler: s.reportCSV},
 		{Method: "GET", Path: "/alerts", Role: catalog.Viewer, handler: s.alerts},

@@ -281,7 +281,11 @@ func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]store.No
 	if limit <= 0 {
 		limit = 100
 	}
-	return List(ctx, s.r, ScanNotification, `SELECT `+NotificationCols+` FROM alert_log WHERE status=? ORDER BY id LIMIT ?`, store.NotifyPending, limit)
+	// The oldest limit of each action: one whose receiver is away, its
+	// notifications piling up, hides no other's.
+	return List(ctx, s.r, ScanNotification, `SELECT `+NotificationCols+` FROM (
+			SELECT `+NotificationCols+`, ROW_NUMBER() OVER (PARTITION BY alert_id ORDER BY id) AS n FROM alert_log WHERE status=?
+		) p WHERE n <= ? ORDER BY id`, store.NotifyPending, limit)
 }
 
 func (s *Store) LaterSent(ctx context.Context, monitorID, alertID, afterID int64) (bool, error) {

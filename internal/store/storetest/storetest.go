@@ -276,6 +276,39 @@ func notifications(t *testing.T, s store.Store) {
 	if len(log) != 1 || log[0].Status != store.NotifySent || log[0].Done.IsZero() {
 		t.Errorf("alert log = %+v", log)
 	}
+	// The limit holds for each action: one action's pile hides no other's.
+	for i := range 3 {
+		recordDown(t, s, m.ID, at.Add(time.Duration(i+1)*time.Second))
+	}
+	must(t, s.RecordTest(ctx, store.Test{
+		Result: store.Result{MonitorID: m.ID, Time: at.Add(time.Minute), Status: probe.StatusDown},
+		Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Down}, LastTest: at.Add(time.Minute)},
+		Notifications: []store.Notification{{EventID: "other-action", MonitorID: m.ID, AlertID: 2, Kind: "alert",
+			Payload: json.RawMessage(`{}`), Created: at}},
+	}))
+	p, err = s.PendingNotifications(ctx, 2)
+	if err != nil || len(p) != 3 || p[0].AlertID != 1 || p[1].AlertID != 1 || p[2].AlertID != 2 || p[0].ID > p[1].ID {
+		t.Errorf("two of each action = %+v, %v", p, err)
+	}
+
+	// An acknowledgement: one a monitor, the newest; gone with the monitor.
+	if _, err := s.AckOf(ctx, m.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("no ack yet: %v", err)
+	}
+	for _, by := range []string{"alice", "bob"} {
+		must(t, s.PutAck(ctx, store.Ack{MonitorID: m.ID, Since: at, By: by, At: at.Add(time.Minute), Comment: "on it"}))
+	}
+	if a, err := s.AckOf(ctx, m.ID); err != nil || a.By != "bob" || !a.Since.Equal(at) || !a.At.Equal(at.Add(time.Minute)) || a.Comment != "on it" ||
+		!a.Covers(state.Status{State: state.Down, Since: at}) || a.Covers(state.Status{State: state.Down, Since: at.Add(time.Second)}) {
+		t.Errorf("ack = %+v, %v", a, err)
+	}
+	if err := s.PutAck(ctx, store.Ack{MonitorID: 999999, Since: at, By: "x", At: at}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an ack of no monitor: %v", err)
+	}
+	must(t, s.DeleteMonitor(ctx, m.ID))
+	if _, err := s.AckOf(ctx, m.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an ack outlived its monitor: %v", err)
+	}
 }
 
 // laterSent: a notification is superseded only by a later one of the same

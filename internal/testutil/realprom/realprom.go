@@ -1,5 +1,5 @@
-// Package realprom starts a real Prometheus (Debian's /usr/bin/prometheus)
-// for a test: its own configuration and storage under a temporary
+// Package realprom starts a real Prometheus (Debian's /usr/bin/prometheus),
+// or Alertmanager (prometheus-alertmanager), for a test: its own configuration and storage under a temporary
 // directory, its web API on a free loopback port >= 20000 chosen at run
 // time, stopped when the test ends. Without Prometheus the test is skipped,
 // unless $CI is set, where it fails.
@@ -40,7 +40,7 @@ func find(env, name string) (string, error) {
 	}
 	p := "/usr/bin/" + name
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("%s is not installed (Debian package prometheus; .ci/run installs it)", name)
+		return "", fmt.Errorf("%s is not installed (its Debian package; .ci/test-deps installs it)", name)
 	}
 	return p, nil
 }
@@ -74,15 +74,26 @@ const (
 // test ends.
 func Start(t testing.TB, config string) *Server {
 	t.Helper()
-	bin, err := Binary()
+	return start(t, Binary, "prometheus.yml", config, func(cfgFile, dir, addr, port string) []string {
+		return []string{"--config.file=" + cfgFile, "--web.listen-address=" + addr,
+			"--storage.tsdb.path=" + filepath.Join(dir, "data-"+port), "--storage.tsdb.retention.time=1h"}
+	})
+}
+
+// start runs the binary binary finds with config written to the file
+// cfgName and the arguments args gives, on a free port (another, if it was
+// taken meanwhile).
+func start(t testing.TB, binary func() (string, error), cfgName, config string, args func(cfgFile, dir, addr, port string) []string) *Server {
+	t.Helper()
+	bin, err := binary()
 	Need(t, err)
 	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "prometheus.yml")
+	cfgFile := filepath.Join(dir, cfgName)
 	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for try := 1; ; try++ {
-		s, err := startOnce(t, bin, dir, cfgFile)
+		s, err := startOnce(t, bin, dir, func(addr, port string) []string { return args(cfgFile, dir, addr, port) })
 		if err == nil {
 			return s
 		}
@@ -93,26 +104,24 @@ func Start(t testing.TB, config string) *Server {
 	}
 }
 
-var errAddrInUse = errors.New("the port was taken before Prometheus bound it")
+var errAddrInUse = errors.New("the port was taken before the server bound it")
 
-func startOnce(t testing.TB, bin, dir, cfgFile string) (*Server, error) {
+// startOnce starts bin (Prometheus, Alertmanager) with args for its
+// address and port, and waits for it to be ready.
+func startOnce(t testing.TB, bin, dir string, args func(addr, port string) []string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s := &Server{URL: "http://" + addr, Dir: dir, log: filepath.Join(dir, "prometheus-"+strconv.Itoa(port)+".log")}
+	name := filepath.Base(bin)
+	s := &Server{URL: "http://" + addr, Dir: dir, log: filepath.Join(dir, name+"-"+strconv.Itoa(port)+".log")}
 	logf, err := os.Create(s.log)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin,
-		"--config.file="+cfgFile,
-		"--web.listen-address="+addr,
-		"--storage.tsdb.path="+filepath.Join(dir, "data-"+strconv.Itoa(port)),
-		"--storage.tsdb.retention.time=1h",
-	)
+	cmd := exec.Command(bin, args(addr, strconv.Itoa(port))...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
@@ -142,7 +151,7 @@ func startOnce(t testing.TB, bin, dir, cfgFile string) (*Server, error) {
 			if strings.Contains(s.LogTail(), "address already in use") {
 				return nil, errAddrInUse
 			}
-			return nil, fmt.Errorf("prometheus exited at start:\n%s", s.LogTail())
+			return nil, fmt.Errorf("%s exited at start:\n%s", name, s.LogTail())
 		default:
 		}
 		if resp, err := client.Get(s.URL + "/-/ready"); err == nil {
@@ -153,7 +162,7 @@ func startOnce(t testing.TB, bin, dir, cfgFile string) (*Server, error) {
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("prometheus not ready after %v:\n%s", startTimeout, s.LogTail())
+			return nil, fmt.Errorf("%s not ready after %v:\n%s", name, startTimeout, s.LogTail())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
