@@ -40,12 +40,13 @@ type TLSInfo struct {
 // a certificate are recorded even when it is rejected (an expired
 // certificate's expiry date is the first thing a person asks for).
 func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
-	if c.CAFile != "" && c.RootCAs == nil {
-		if err := c.loadCA(); err != nil {
+	roots := c.RootCAs
+	if c.CAFile != "" && roots == nil {
+		var err error
+		if roots, err = cas.Pool(c.CAFile); err != nil {
 			return nil, &ConfigError{Errs: []FieldError{{"ca", err.Error()}}}
 		}
 	}
-	roots := c.RootCAs
 	name := c.ServerName
 	if name == "" {
 		name = c.Host
