@@ -40,7 +40,20 @@ func MTASTSKind() probe.Kind {
 		Name: MTASTSName, Title: "MTA-STS policy", Seed: "MTA-STS monitor",
 		Summary:  "Checks the domain's MTA-STS record and policy: fetched over HTTPS, its certificate judged, every MX covered.",
 		KnowsTLS: true,
-		Fields:   []string{"domain", "resolver"}, Check: domainCheck, Probe: mtasts{port: 443}.probe,
+		Fields:   []string{"domain", "resolver"}, Check: mtastsCheck, Probe: mtasts{port: 443}.probe,
+	}
+}
+
+// mtastsCheck: the TLS settings that apply are ca, cert_warn_days and
+// insecure_skip_verify; the policy is always fetched over HTTPS from
+// mta-sts.DOMAIN.
+func mtastsCheck(c *probe.Config, bad func(field, format string, args ...any)) {
+	domainCheck(c, bad)
+	if c.TLS != probe.TLSNone && c.TLS != probe.TLSImplicit {
+		bad("tls", "does not apply: an mta-sts monitor always fetches its policy over HTTPS; remove tls")
+	}
+	if c.ServerName != "" {
+		bad("servername", "does not apply: the policy host is always mta-sts.DOMAIN; remove servername")
 	}
 }
 

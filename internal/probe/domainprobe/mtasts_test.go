@@ -190,3 +190,26 @@ mta-sts.eg A 127.0.0.2
 		t.Errorf("the server was reached %d times", hits.Load())
 	}
 }
+
+// The TLS settings that make no sense for the policy's fetch are refused,
+// naming the field.
+func TestMTASTSCheck(t *testing.T) {
+	for _, c := range []struct {
+		cfg   probe.Config
+		field string
+	}{
+		{probe.Config{Host: "example.test", TLS: probe.TLSStartTLS}, "tls"},
+		{probe.Config{Host: "example.test", ServerName: "mx.example.test"}, "servername"},
+		{probe.Config{Host: "192.0.2.1"}, "domain"},
+	} {
+		c.cfg.Type = MTASTSName
+		err := c.cfg.Validate(MTASTSKind())
+		if err == nil || !strings.Contains(err.Error(), c.field+": ") {
+			t.Errorf("%+v: %v, want a complaint about %s", c.cfg, err, c.field)
+		}
+	}
+	ok := probe.Config{Type: MTASTSName, Host: "example.test", CertWarnDays: 30}
+	if err := ok.Validate(MTASTSKind()); err != nil {
+		t.Errorf("a valid mta-sts monitor: %v", err)
+	}
+}
