@@ -180,3 +180,13 @@ func (t *Trace) judgeCerts(info *TLSInfo, err error, now time.Time) ([]string, e
 	}
 	return warnings, err
 }
+
+// TLSConfigFor is the client TLS configuration of a test that connects to
+// a host of its own choosing (the MTA-STS policy host of a domain): the
+// certificate is verified for name and judged like every test's (cert_invalid,
+// the expiry warning of cert_warn_days) once the test ends.
+func (c *Config) TLSConfigFor(t *Trace, name string) (*tls.Config, error) {
+	cc := *c
+	cc.ServerName = name
+	return cc.tlsConfig(t)
+}
