@@ -645,7 +645,8 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 			}
 		}
 	}
-	in := state.Input{Now: now, Enabled: en.m.Enabled, Maintenance: schedule.InMaintenance(en.spec.Maintenance, now), ParentFailing: parentFailing}
+	inMaintenance, parentInMaintenance := e.maintenance(ctx, en, now)
+	in := state.Input{Now: now, Enabled: en.m.Enabled, Maintenance: inMaintenance, ParentFailing: parentFailing || parentInMaintenance}
 	var agreement string
 	if res != nil {
 		in.Result = res.Status
