@@ -436,7 +436,7 @@ func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON,
 	if d, err := s.Store.Device(ctx, m.DeviceID); err == nil {
 		out.DeviceName = d.Name
 	}
-	out.Maintenance = s.maintenanceOf(ctx, m.ID, m.DeviceID)
+	out.Maintenance = maintenanceOut(s.catalog().MaintenanceOf(ctx, m.ID, m.DeviceID, time.Now()))
 	if st, err := s.Store.Status(ctx, m.ID); err == nil {
 		out.State, out.LastResult = st.Status.State, st.LastResult
 		out.Ack = ackOut(s.catalog().Ack(ctx, m.ID, st))

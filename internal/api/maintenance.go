@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -72,16 +71,4 @@ func maintenanceOut(m *store.MaintenanceNow) *maintenanceJSON {
 		return nil
 	}
 	return &maintenanceJSON{Until: m.Until, By: m.By, At: m.At}
-}
-
-// maintenanceOf is the maintenance begun by hand that covers a monitor of
-// a device (its own or its device's, the later), or a device (monitor 0).
-func (s *Server) maintenanceOf(ctx context.Context, monitor, device int64) *maintenanceJSON {
-	var found *store.MaintenanceNow
-	for _, m := range s.catalog().MaintenancesNow(ctx, time.Now()) {
-		if (monitor != 0 && m.MonitorID == monitor || m.DeviceID == device) && (found == nil || m.Until.After(found.Until)) {
-			found = &m
-		}
-	}
-	return maintenanceOut(found)
 }

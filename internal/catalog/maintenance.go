@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/schedule"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -130,4 +131,11 @@ func auditMaintenance(ctx context.Context, tx store.Config, o Origin, t Maintena
 func (c *Catalog) MaintenancesNow(ctx context.Context, now time.Time) []store.MaintenanceNow {
 	ms, _ := c.Store.MaintenancesNow(ctx, now)
 	return ms
+}
+
+// MaintenanceOf is the maintenance begun by hand in effect at now that
+// covers a monitor of a device (its own or its device's, whichever ends
+// later), or a device (monitor 0); nil: none.
+func (c *Catalog) MaintenanceOf(ctx context.Context, monitor, device int64, now time.Time) *store.MaintenanceNow {
+	return schedule.Covering(c.MaintenancesNow(ctx, now), monitor, device)
 }

@@ -48,16 +48,25 @@ func InMaintenance(ws []config.Window, until, now time.Time) bool {
 }
 
 // Until is the end of the maintenance begun by hand that covers a monitor
-// of a device, the later of the monitor's own and its device's (zero:
-// none).
+// of a device (zero: none; see Covering).
 func Until(ms []store.MaintenanceNow, monitorID, deviceID int64) time.Time {
-	var until time.Time
-	for _, m := range ms {
-		if (m.MonitorID != 0 && m.MonitorID == monitorID || m.DeviceID != 0 && m.DeviceID == deviceID) && m.Until.After(until) {
-			until = m.Until
+	if m := Covering(ms, monitorID, deviceID); m != nil {
+		return m.Until
+	}
+	return time.Time{}
+}
+
+// Covering is the maintenance begun by hand of ms that covers a monitor of
+// a device, the monitor's own or its device's, whichever ends later (a
+// device's alone for monitor 0); nil: none.
+func Covering(ms []store.MaintenanceNow, monitorID, deviceID int64) *store.MaintenanceNow {
+	var found *store.MaintenanceNow
+	for i, m := range ms {
+		if (m.MonitorID != 0 && m.MonitorID == monitorID || m.DeviceID != 0 && m.DeviceID == deviceID) && (found == nil || m.Until.After(found.Until)) {
+			found = &ms[i]
 		}
 	}
-	return until
+	return found
 }
 
 func hasDay(days []string, wd time.Weekday) bool {
