@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/catalog"
@@ -40,13 +39,7 @@ func (s *Server) ackMonitor(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	by := "token"
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		if t, err := s.Store.TokenByHash(r.Context(), HashToken(tok)); err == nil {
-			by = "token " + t.Name
-		}
-	}
-	a, err := s.catalog().Acknowledge(r.Context(), id, by, in.Comment, time.Now())
+	a, err := s.catalog().Acknowledge(r.Context(), s.origin(r), id, in.Comment, time.Now())
 	if errors.Is(err, catalog.ErrNothingToAck) {
 		return httpError{http.StatusConflict, err.Error()}
 	}

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mailmon/mailmon/internal/store"
@@ -29,6 +31,27 @@ func TestAckMonitor(t *testing.T) {
 	}
 	if _, out := f.do(t, "GET", path, nil, f.token); out["ack"] == nil || out["ack"].(map[string]any)["by"] != "token test" {
 		t.Errorf("the monitor: %v", out)
+	}
+	// Who acknowledged is in the audit log, with the comment.
+	code, out = f.do(t, "GET", "/api/v1/audit?kind=monitor", nil, f.token)
+	items, _ := out["items"].([]any)
+	found := false
+	for _, it := range items {
+		e := it.(map[string]any)
+		if e["action"] == "acknowledged" && e["actor"] == "test" && e["actor_kind"] == "token" && e["object_id"].(float64) == float64(m.ID) {
+			found = strings.Contains(fmt.Sprint(e), "on it")
+		}
+	}
+	if code != 200 || !found {
+		t.Errorf("no audit entry of the acknowledgement: %d %v", code, out)
+	}
+	// A read-only token may not acknowledge.
+	ro := NewToken()
+	if err := f.api.Store.PutToken(t.Context(), &store.Token{Name: "ro", Hash: HashToken(ro), Scopes: []string{"read"}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := f.do(t, "POST", path+"/ack", nil, ro); code != 403 {
+		t.Errorf("a read-only token acknowledged: %d %v", code, out)
 	}
 	if code, _ := f.do(t, "POST", path+"/ack", map[string]any{"comment": "bad\x00"}, f.token); code != 400 {
 		t.Errorf("a comment with a NUL: %d", code)

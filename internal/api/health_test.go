@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/testutil/flakystore"
 )
@@ -23,7 +24,7 @@ func TestDatabaseDown(t *testing.T) {
 	db := st.Store
 	e := flakystore.Engine(t, st)
 	token := NewToken()
-	if err := db.PutToken(ctx, &store.Token{Name: "t", Hash: HashToken(token)}); err != nil {
+	if err := db.PutToken(ctx, &store.Token{Name: "t", Hash: HashToken(token), Scopes: catalog.AllScopes.Names()}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer((&Server{Store: st, Engine: e}).Handler())

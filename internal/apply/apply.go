@@ -9,6 +9,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
@@ -80,6 +83,25 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 			c.Name = a.Name
 			if c.Webhook != nil {
 				ph.set(&c.Webhook.URL, a.Secrets["webhook.url"], "ALERT", a.Name, "WEBHOOK_URL")
+				// The headers' values are sealed apart, their names with them.
+				for _, key := range slices.Sorted(maps.Keys(a.Secrets)) {
+					name, ok := strings.CutPrefix(key, config.HeaderSecret)
+					if !ok {
+						continue
+					}
+					var ref config.SecretRef
+					ph.set(&ref, a.Secrets[key], "ALERT", a.Name, "HEADER", name)
+					if c.Webhook.Headers == nil {
+						c.Webhook.Headers = map[string]config.SecretRef{}
+					}
+					c.Webhook.Headers[name] = ref
+				}
+			}
+			if c.PagerDuty != nil {
+				ph.set(&c.PagerDuty.RoutingKey, a.Secrets["pagerduty.routing_key"], "ALERT", a.Name, "PAGERDUTY_ROUTING_KEY")
+			}
+			if c.Opsgenie != nil {
+				ph.set(&c.Opsgenie.APIKey, a.Secrets["opsgenie.api_key"], "ALERT", a.Name, "OPSGENIE_API_KEY")
 			}
 			if c.Email != nil {
 				ph.set(&c.Email.Relay.Password, a.Secrets["relay.password"], "ALERT", a.Name, "RELAY_PASSWORD")

@@ -15,13 +15,20 @@ var ErrNothingToAck = errors.New("the monitor is not down: there is no outage to
 // maxAckComment is the longest comment an acknowledgement keeps.
 const maxAckComment = 1000
 
-// Acknowledge records that by acknowledged monitor id's current outage
-// (with an optional comment): no more alerts for it; its recovery still
-// notifies. A monitor that is not Down or Lost has nothing to acknowledge.
-func (c *Catalog) Acknowledge(ctx context.Context, id int64, by, comment string, now time.Time) (*store.Ack, error) {
-	if _, err := c.Store.Monitor(ctx, id); err != nil {
+// Acknowledge records that o's actor acknowledged monitor id's current
+// outage (with an optional comment): no more alerts for it; its recovery
+// still notifies. It needs the role that changes monitors (editor), and
+// is in the audit log. A monitor that is not Down or Lost has nothing to
+// acknowledge.
+func (c *Catalog) Acknowledge(ctx context.Context, o Origin, id int64, comment string, now time.Time) (*store.Ack, error) {
+	if err := o.Actor.mayWrite("monitor"); err != nil {
 		return nil, err
 	}
+	m, err := c.Store.Monitor(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	by := strings.TrimSpace(o.Actor.Kind + " " + o.Actor.Name)
 	st, err := c.Store.Status(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNothingToAck
@@ -38,6 +45,20 @@ func (c *Catalog) Acknowledge(ctx context.Context, id int64, by, comment string,
 	}
 	a := store.Ack{MonitorID: id, Since: st.Status.Since.UTC().Truncate(time.Millisecond), By: by, At: now.UTC().Truncate(time.Millisecond), Comment: comment}
 	if err := c.Store.PutAck(ctx, a); err != nil {
+		return nil, err
+	}
+	// The acknowledgement is its own table's, outside the configuration's
+	// transactions: its entry follows it.
+	err = c.batch(ctx, func(tx store.Config) error {
+		name := m.Name
+		if d, err := tx.Device(ctx, m.DeviceID); err == nil {
+			name = d.Name + "/" + m.Name
+		}
+		ch := Change{Kind: "monitor", Name: name, Action: "acknowledged", ID: id}
+		after := snapshot{fields: map[string]string{"ack.since": a.Since.Format(time.RFC3339), "ack.comment": comment}}
+		return audit(ctx, tx, o, ch, snapshot{}, after)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &a, nil

@@ -153,7 +153,11 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 				missing(field, a.Webhook.URL, "a new webhook needs its url")
 			}
 			for _, sf := range a.SealedFields()[1:] { // its headers
-				get(fmt.Sprintf("alerts[%d].%s", i, sf.Name), sf.Ref, pa.secrets, sf.Name)
+				field := fmt.Sprintf("alerts[%d].%s", i, sf.Name)
+				get(field, sf.Ref, pa.secrets, sf.Name)
+				if unset(sf.Ref) && !storedAlertSecret(ctx, s, a.Name, sf.Name) {
+					missing(field, sf.Ref, "")
+				}
 			}
 		}
 		if a.PagerDuty != nil || a.Opsgenie != nil {
@@ -162,7 +166,7 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 				field := fmt.Sprintf("alerts[%d].%s", i, sf.Name)
 				get(field, sf.Ref, pa.secrets, sf.Name)
 				if _, ok := pa.secrets[sf.Name]; !ok && !storedAlertSecret(ctx, s, a.Name, sf.Name) {
-					bad(field, "a new %s alert needs its %s", a.Kind(), sf.Name[len(a.Kind())+1:])
+					missing(field, sf.Ref, fmt.Sprintf("a new %s alert needs its %s", a.Kind(), sf.Name[len(a.Kind())+1:]))
 				}
 			}
 		}

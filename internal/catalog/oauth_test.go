@@ -66,7 +66,7 @@ func TestOAuthSecretsSealedRotatedAndBound(t *testing.T) {
 	json.Unmarshal(m.Spec, &mc)
 	mc.Name, mc.Type = m.Name, m.Type
 	mc.OAuth.TokenURL = "https://10.0.0.9/token"
-	_, res, err := c.SaveMonitor(ctx, Network, m.ID, Monitor{Device: d.ID, Settings: mc})
+	_, res, err := c.SaveMonitor(ctx, admin, m.ID, Monitor{Device: d.ID, Settings: mc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestOAuthSecretsSealedRotatedAndBound(t *testing.T) {
 	}
 	// A token URL outside --allow-targets is refused, naming the field.
 	mc.OAuth.TokenURL = "https://192.0.2.1/token"
-	_, _, err = c.SaveMonitor(ctx, Network, m.ID, Monitor{Device: d.ID, Settings: mc})
+	_, _, err = c.SaveMonitor(ctx, admin, m.ID, Monitor{Device: d.ID, Settings: mc})
 	fe, _ := err.(FieldErrors)
 	if len(fe) != 1 || fe[0].Path != "oauth.token_url" || !strings.Contains(fe[0].Msg, "--allow-targets") {
 		t.Errorf("a token URL outside the policy: %v %+v", err, fe)

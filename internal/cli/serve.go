@@ -116,7 +116,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	require2FA := fs.String("require-2fa", "", "roles whose local logins must use a second factor (TOTP), comma-separated, e.g. admin,editor: such a user enrols at their next login")
 	nodeName := fs.String("node", "", "this node's name, shown with its results (default: HOST:PORT of --listen)")
 	location := fs.String("location", "", "this node's location label (a-z, 0-9, . _ -), shown with its results; monitors with locations: {require: K} are tested from each location")
-	dnsServer := fs.String("resolver", "", "the DNS resolver (IP:PORT) of the domain monitors (dnsbl, spf, dmarc, dkim, tls-rpt) that name none (default: the first nameserver of /etc/resolv.conf)")
+	dnsServer := fs.String("resolver", "", "the DNS resolver (IP:PORT) of the domain monitors (dnsbl, spf, dmarc, dkim, tls-rpt, mta-sts) that name none (default: the first nameserver of /etc/resolv.conf)")
 	lease := fs.Duration("lease", 15*time.Second, "with --db postgres://: the lease period; a dead node's monitors move to the others within it")
 	var allow egress.Items
 	fs.Var(&allow, "allow-targets", "CIDRs, addresses and host names (*.example.com) that /probe and targets set over the API or web UI may reach, comma-separated or repeated; "+

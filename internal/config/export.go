@@ -3,7 +3,9 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -129,6 +131,23 @@ func secretRefs(v reflect.Value, n *yaml.Node, seen func(SecretRef)) {
 					seen(s)
 				}
 				continue
+			case fv.Type() == secretHeadersType:
+				// A templated webhook's headers: each value a secret,
+				// written as a reference as a SecretRef is.
+				h := fv.Interface().(SecretHeaders)
+				m := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+				for _, name := range slices.Sorted(maps.Keys(h)) {
+					if ref := h[name].refNode(); ref != nil {
+						m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: name}, ref)
+						seen(h[name])
+					}
+				}
+				if len(m.Content) > 0 {
+					key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: f}
+					n.Content = append(n.Content[:at], append([]*yaml.Node{key, m}, n.Content[at:]...)...)
+					at += 2
+				}
+				continue
 			}
 			for k := 0; k+1 < len(n.Content); k += 2 {
 				if n.Content[k].Value == f {
@@ -140,6 +159,8 @@ func secretRefs(v reflect.Value, n *yaml.Node, seen func(SecretRef)) {
 		}
 	}
 }
+
+var secretHeadersType = reflect.TypeFor[SecretHeaders]()
 
 var secretRefType = reflect.TypeFor[SecretRef]()
 

@@ -24,7 +24,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"unknown key at the top", "colour: red\n",
 			[]string{`x.yaml:1:1: unknown key "colour"; valid keys: credentials, alerts, devices`}, nil},
 		{"a key in the wrong place", "alerts:\n  - name: ops\n    type: webhook\n    webhook: {url: \"https://h.example/x\"}\n",
-			[]string{`x.yaml:3:5: alerts[0]: unknown key "type"; valid keys: name, webhook, email, command`}, nil},
+			[]string{`x.yaml:3:5: alerts[0]: unknown key "type"; valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie`}, nil},
 		{"misspelt nested key", dev + "      - {name: a, type: smtp, timing: {up_evry: 5m}}\n",
 			[]string{`x.yaml:5:40: devices[0].monitors[0].timing: unknown key "up_evry"; did you mean "up_every"? valid keys: max_duration, up_every, down_every, lost_every, warn_rtt`}, nil},
 		{"a word for a number", dev + "      - name: a\n        type: smtp\n        port: twenty-five\n",
@@ -47,7 +47,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"a key given twice", dev + "      - name: a\n        type: smtp\n        name: b\n",
 			[]string{`x.yaml:7:9: devices[0].monitors[0].name: is given twice (first on line 5)`}, nil},
 		{"bad type", dev + "      - {name: a, type: smpt}\n",
-			[]string{`x.yaml:5:19: devices[0].monitors[0].type: "smpt" is not one of smtp, pop3, imap, tcp, ping, pop3-roundtrip, imap-roundtrip, graph, graph-roundtrip, dnsbl, spf, dmarc, dkim, tls-rpt, rdns; did you mean "smtp"?`}, nil},
+			[]string{`x.yaml:5:19: devices[0].monitors[0].type: "smpt" is not one of smtp, pop3, imap, tcp, ping, pop3-roundtrip, imap-roundtrip, graph, graph-roundtrip, dnsbl, spf, dmarc, dkim, tls-rpt, mta-sts, rdns; did you mean "smtp"?`}, nil},
 		{"bad TLS mode", dev + "      - {name: a, type: imap, tls: STARTTLS}\n",
 			[]string{`x.yaml:5:31: devices[0].monitors[0].tls: "STARTTLS" is not one of none, starttls-optional, starttls, implicit; did you mean "starttls"?`}, nil},
 		{"misspelt mechanism", dev + "      - {name: a, type: imap, tls: implicit, user: u, password: x, auth: PLIAN}\n",
@@ -63,7 +63,7 @@ func TestYAMLMessages(t *testing.T) {
 			"      - {name: b, type: smtp, port: x}\n" +
 			"      - {name: c, type: smtp, notify: {alerts: [ops]}, colour: red}\n",
 			[]string{
-				`x.yaml:2:17: alerts[0]: unknown key "webhok"; did you mean "webhook"? valid keys: name, webhook, email, command`,
+				`x.yaml:2:17: alerts[0]: unknown key "webhok"; did you mean "webhook"? valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie`,
 				`x.yaml:7:31: devices[0].monitors[0].port: 70000 is not between 1 and 65535`,
 				`x.yaml:8:37: devices[0].monitors[1].port: want a whole number, got "x"`,
 				`x.yaml:9:56: devices[0].monitors[2]: unknown key "colour"; ` + monitorKeys,

@@ -32,7 +32,7 @@ func TestPagingAlerts(t *testing.T) {
 		t.Errorf("sealed fields: %+v", sf)
 	}
 	out, err := Marshal(f)
-	if err != nil || strings.Contains(string(out), "0123456789abcdef") || strings.Contains(string(out), "OG_KEY") {
+	if err != nil || strings.Contains(string(out), "0123456789abcdef") || !strings.Contains(string(out), "api_key: {env: OG_KEY}") {
 		t.Errorf("an export shows a key (%v):\n%s", err, out)
 	}
 	const bad = `alerts:

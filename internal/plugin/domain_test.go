@@ -16,6 +16,8 @@ func TestDomainTypes(t *testing.T) {
 @ TXT "v=spf1 ip4:192.0.2.0/24 -all"
 weak TXT "v=spf1 +all"
 _dmarc TXT "v=DMARC1; p=none"
+_mta-sts.sts TXT "v=STSv1; id=2026"
+_mta-sts.badsts TXT "v=STSv1; id=x-y"
 `},
 		realdns.Zone{Name: "bl.test", Unsigned: true, Records: "2.2.0.192 A 127.0.0.2\n"},
 	)
@@ -32,6 +34,9 @@ _dmarc TXT "v=DMARC1; p=none"
 		{"dmarc none", []string{"dmarc", "--domain", "example.test"}, 1, "policy_mismatch"},
 		{"dnsbl listed", []string{"dnsbl", "--host", "192.0.2.2", "--zones", "bl.test"}, 2, "listed"},
 		{"dnsbl clean", []string{"dnsbl", "-H", "192.0.2.1", "--zones", "bl.test"}, 0, "OK"},
+		{"mta-sts without record", []string{"mta-sts", "--domain", "example.test"}, 2, "record_missing"},
+		{"mta-sts bad id", []string{"mta-sts", "--domain", "badsts.example.test"}, 2, "record_invalid"},
+		{"mta-sts without policy host", []string{"mta-sts", "--domain", "sts.example.test"}, 2, "mta-sts.sts.example.test does not resolve"},
 		{"dkim without selector", []string{"dkim", "--domain", "example.test"}, 3, "selectors"},
 		{"bad resolver", []string{"spf", "--domain", "example.test", "--resolver", "dns.example"}, 3, "IP:PORT"},
 	} {
@@ -56,5 +61,10 @@ _dmarc TXT "v=DMARC1; p=none"
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 2 || r.Status != "down" || r.Error.Code != "listed" || r.Details["findings"] == nil {
 		t.Errorf("json: %d %v %+v\n%s", code, err, r, out)
+	}
+	code, out, _ = run(t, nil, append([]string{"mta-sts", "--domain", "sts.example.test", "--output", "json"}, res...)...)
+	r.Details = nil
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 2 || r.Status != "down" || r.Error.Code != "record_missing" || r.Details["mta_sts"] != "v=STSv1; id=2026" {
+		t.Errorf("mta-sts json: %d %v %+v\n%s", code, err, r, out)
 	}
 }

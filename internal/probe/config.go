@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -59,7 +58,7 @@ type Config struct {
 
 	CertWarnDays       int // a certificate expiring within this many days is a Warn; 0 = default, -1 = never
 	CAFile             string
-	RootCAs            *x509.CertPool // CAFile loaded; Validate fills it once
+	RootCAs            *x509.CertPool // a caller's own roots; nil: CAFile's pool, shared (capool.go)
 	ServerName         string
 	InsecureSkipVerify bool
 
@@ -217,26 +216,13 @@ func (c *Config) Validate(k Kind) error {
 		bad("stat", "needs user and password: STAT comes after login")
 	}
 	if c.CAFile != "" && c.RootCAs == nil {
-		if err := c.loadCA(); err != nil {
+		if _, err := cas.Pool(c.CAFile); err != nil {
 			bad("ca", "%v", err)
 		}
 	}
 	if len(errs) > 0 {
 		return &ConfigError{Errs: errs}
 	}
-	return nil
-}
-
-func (c *Config) loadCA() error {
-	pem, err := os.ReadFile(c.CAFile)
-	if err != nil {
-		return err
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(pem) {
-		return fmt.Errorf("%s holds no PEM certificate", c.CAFile)
-	}
-	c.RootCAs = roots
 	return nil
 }
 

@@ -40,12 +40,13 @@ type TLSInfo struct {
 // a certificate are recorded even when it is rejected (an expired
 // certificate's expiry date is the first thing a person asks for).
 func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
-	if c.CAFile != "" && c.RootCAs == nil {
-		if err := c.loadCA(); err != nil {
+	roots := c.RootCAs
+	if c.CAFile != "" && roots == nil {
+		var err error
+		if roots, err = cas.Pool(c.CAFile); err != nil {
 			return nil, &ConfigError{Errs: []FieldError{{"ca", err.Error()}}}
 		}
 	}
-	roots := c.RootCAs
 	name := c.ServerName
 	if name == "" {
 		name = c.Host
@@ -178,4 +179,14 @@ func (t *Trace) judgeCerts(info *TLSInfo, err error, now time.Time) ([]string, e
 		}
 	}
 	return warnings, err
+}
+
+// TLSConfigFor is the client TLS configuration of a test that connects to
+// a host of its own choosing (the MTA-STS policy host of a domain): the
+// certificate is verified for name and judged like every test's (cert_invalid,
+// the expiry warning of cert_warn_days) once the test ends.
+func (c *Config) TLSConfigFor(t *Trace, name string) (*tls.Config, error) {
+	cc := *c
+	cc.ServerName = name
+	return cc.tlsConfig(t)
 }

@@ -16,11 +16,7 @@ func (s *Server) ackMonitor(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	r.ParseForm()
-	by := "user"
-	if c.user != nil {
-		by = "user " + c.user.Name
-	}
-	_, err = s.Catalog.Acknowledge(r.Context(), m.ID, by, r.PostForm.Get("comment"), s.Now())
+	_, err = s.Catalog.Acknowledge(r.Context(), c.origin, m.ID, r.PostForm.Get("comment"), s.Now())
 	var fe catalog.FieldErrors
 	switch {
 	case errors.Is(err, catalog.ErrNothingToAck):

@@ -69,6 +69,7 @@ func TestFormAddsEachType(t *testing.T) {
 		"dmarc":          {"domain": {"example.test"}},
 		"dkim":           {"domain": {"example.test"}, "selectors": {"s1, s2"}},
 		"tls-rpt":        {"domain": {"example.test"}},
+		"mta-sts":        {"domain": {"example.test"}},
 		"rdns":           {},
 		"pop3-roundtrip": {"user": {"u"}, "password": {"pw"}, "allow_plaintext_auth": {"on"}, "from": {"a@example.com"}, "to": {"b@example.com"}},
 		"imap-roundtrip": {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}, "from": {"a@example.com"}, "to": {"b@example.com"}, "smtp.tls": {"starttls"}, "smtp.port": {"587"}},

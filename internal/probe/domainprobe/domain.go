@@ -1,5 +1,5 @@
 // Package domainprobe holds the domain-health monitor types: dnsbl, spf,
-// dmarc, dkim and tls-rpt. Each is a probe.Kind of its own; they share
+// dmarc, dkim, tls-rpt, mta-sts and rdns. Each is a probe.Kind of its own; they share
 // the DNS client (package dnsq, one named resolver) and the way a test
 // reports what it found: every finding is a code and one sentence saying
 // what it means and what to do, the worst of them decides the status

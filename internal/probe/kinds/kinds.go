@@ -37,6 +37,7 @@ var table = sync.OnceValue(func() []probe.Kind {
 		domainprobe.DMARCKind(),
 		domainprobe.DKIMKind(),
 		domainprobe.TLSRPTKind(),
+		domainprobe.MTASTSKind(),
 		domainprobe.RDNSKind(),
 	}
 })
