@@ -107,6 +107,7 @@ type Options struct {
 // Engine runs the monitors.
 type Engine struct {
 	o      Options
+	maints maintCache // maintenance begun by hand, read at most once a second (maintenance.go)
 	sched  *schedule.Scheduler
 	outbox *alert.Outbox
 
