@@ -86,6 +86,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/devices/{id}", Scope: catalog.ScopeRead, handler: s.getDevice},
 		{Method: "PUT", Path: "/api/v1/devices/{id}", Scope: catalog.ScopeWrite, handler: s.updateDevice},
 		{Method: "DELETE", Path: "/api/v1/devices/{id}", Scope: catalog.ScopeWrite, handler: s.deleteDevice},
+		{Method: "POST", Path: "/api/v1/devices/{id}/maintenance", Scope: catalog.ScopeWrite, handler: s.beginMaintenance(true)},
+		{Method: "DELETE", Path: "/api/v1/devices/{id}/maintenance", Scope: catalog.ScopeWrite, handler: s.endMaintenance(true)},
 		{Method: "GET", Path: "/api/v1/monitors", Scope: catalog.ScopeRead, handler: s.listMonitors},
 		{Method: "POST", Path: "/api/v1/monitors", Scope: catalog.ScopeWrite, handler: s.createMonitor},
 		{Method: "GET", Path: "/api/v1/monitors/{id}", Scope: catalog.ScopeRead, handler: s.getMonitor},
@@ -97,6 +99,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/api/v1/monitors/{id}/recovery-log", Scope: catalog.ScopeRead, handler: s.monitorRecoveryLog},
 		{Method: "POST", Path: "/api/v1/monitors/{id}/test", Scope: catalog.ScopeProbe, handler: s.testMonitor},
 		{Method: "POST", Path: "/api/v1/monitors/{id}/ack", Scope: catalog.ScopeWrite, handler: s.ackMonitor},
+		{Method: "POST", Path: "/api/v1/monitors/{id}/maintenance", Scope: catalog.ScopeWrite, handler: s.beginMaintenance(false)},
+		{Method: "DELETE", Path: "/api/v1/monitors/{id}/maintenance", Scope: catalog.ScopeWrite, handler: s.endMaintenance(false)},
 		{Method: "GET", Path: "/api/v1/alerts", Scope: catalog.ScopeRead, handler: s.listAlerts},
 		{Method: "POST", Path: "/api/v1/alerts", Scope: catalog.ScopeWrite, handler: s.createAlert},
 		{Method: "GET", Path: "/api/v1/alerts/{id}", Scope: catalog.ScopeRead, handler: s.getAlert},
@@ -398,6 +402,9 @@ type monitorJSON struct {
 	SecretsDropped []string `json:"secrets_dropped,omitempty"`
 	// Ack is the acknowledgement of its current outage (ack.go).
 	Ack *ackJSON `json:"ack,omitempty"`
+	// Maintenance is the maintenance begun by hand that covers it, its
+	// own or its device's (maintenance.go).
+	Maintenance *maintenanceJSON `json:"maintenance,omitempty"`
 	// Locations is, for a monitor tested from several locations (K-of-N),
 	// the latest result of each: where they disagree shows here.
 	Locations []locationJSON `json:"locations,omitempty"`
@@ -429,6 +436,7 @@ func (s *Server) monitorOut(ctx context.Context, m *store.Monitor) (monitorJSON,
 	if d, err := s.Store.Device(ctx, m.DeviceID); err == nil {
 		out.DeviceName = d.Name
 	}
+	out.Maintenance = maintenanceOut(s.catalog().MaintenanceOf(ctx, m.ID, m.DeviceID, time.Now()))
 	if st, err := s.Store.Status(ctx, m.ID); err == nil {
 		out.State, out.LastResult = st.Status.State, st.LastResult
 		out.Ack = ackOut(s.catalog().Ack(ctx, m.ID, st))

@@ -107,6 +107,7 @@ type Options struct {
 // Engine runs the monitors.
 type Engine struct {
 	o      Options
+	maints maintCache // maintenance begun by hand, read at most once a second (maintenance.go)
 	sched  *schedule.Scheduler
 	outbox *alert.Outbox
 
@@ -645,7 +646,8 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 			}
 		}
 	}
-	in := state.Input{Now: now, Enabled: en.m.Enabled, Maintenance: schedule.InMaintenance(en.spec.Maintenance, now), ParentFailing: parentFailing}
+	inMaintenance, parentInMaintenance := e.maintenance(ctx, en, now)
+	in := state.Input{Now: now, Enabled: en.m.Enabled, Maintenance: inMaintenance, ParentFailing: parentFailing || parentInMaintenance}
 	var agreement string
 	if res != nil {
 		in.Result = res.Status

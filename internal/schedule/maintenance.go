@@ -5,14 +5,19 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
 )
 
-// InMaintenance reports whether now falls in one of a monitor's
+// InMaintenance reports whether now falls in maintenance begun by hand
+// that ends at until (zero: none; see Until), or in one of a monitor's
 // maintenance windows: a one-off window from start to end (RFC 3339), or a
 // weekly one that starts at HH:MM on its days and lasts its duration, in
 // the daemon's local time zone. A window that does not parse is never in
 // effect (validation reports it).
-func InMaintenance(ws []config.Window, now time.Time) bool {
+func InMaintenance(ws []config.Window, until, now time.Time) bool {
+	if now.Before(until) {
+		return true
+	}
 	for _, w := range ws {
 		if len(w.Days) == 0 {
 			s, err1 := time.Parse(time.RFC3339, w.Start)
@@ -40,6 +45,28 @@ func InMaintenance(ws []config.Window, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// Until is the end of the maintenance begun by hand that covers a monitor
+// of a device (zero: none; see Covering).
+func Until(ms []store.MaintenanceNow, monitorID, deviceID int64) time.Time {
+	if m := Covering(ms, monitorID, deviceID); m != nil {
+		return m.Until
+	}
+	return time.Time{}
+}
+
+// Covering is the maintenance begun by hand of ms that covers a monitor of
+// a device, the monitor's own or its device's, whichever ends later (a
+// device's alone for monitor 0); nil: none.
+func Covering(ms []store.MaintenanceNow, monitorID, deviceID int64) *store.MaintenanceNow {
+	var found *store.MaintenanceNow
+	for i, m := range ms {
+		if (m.MonitorID != 0 && m.MonitorID == monitorID || m.DeviceID != 0 && m.DeviceID == deviceID) && (found == nil || m.Until.After(found.Until)) {
+			found = &ms[i]
+		}
+	}
+	return found
 }
 
 func hasDay(days []string, wd time.Weekday) bool {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
 )
 
 func TestInMaintenance(t *testing.T) {
@@ -30,8 +31,40 @@ func TestInMaintenance(t *testing.T) {
 		{"unparsable start", []config.Window{{Start: "late", Days: []string{"mon"}, Duration: config.Duration(24 * time.Hour)}}, at(0, 12, 0), false},
 		{"none", nil, at(0, 12, 0), false},
 	} {
-		if got := InMaintenance(tc.ws, tc.now); got != tc.want {
+		if got := InMaintenance(tc.ws, time.Time{}, tc.now); got != tc.want {
 			t.Errorf("%s: InMaintenance(%v) = %v, want %v", tc.name, tc.now, got, tc.want)
+		}
+	}
+}
+
+// TestMaintenanceNow: maintenance begun by hand counts until its end, the
+// monitor's own or its device's, whichever ends later; it ends by itself.
+func TestMaintenanceNow(t *testing.T) {
+	now := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	ms := []store.MaintenanceNow{
+		{MonitorID: 1, Until: now.Add(time.Hour)},
+		{DeviceID: 7, Until: now.Add(2 * time.Hour)},
+		{MonitorID: 2, Until: now.Add(3 * time.Hour)},
+	}
+	for _, tc := range []struct {
+		name            string
+		monitor, device int64
+		want            time.Time
+	}{
+		{"its own", 1, 9, now.Add(time.Hour)},
+		{"its device's, later than its own", 1, 7, now.Add(2 * time.Hour)},
+		{"its device's only", 5, 7, now.Add(2 * time.Hour)},
+		{"none", 5, 9, time.Time{}},
+	} {
+		until := Until(ms, tc.monitor, tc.device)
+		if !until.Equal(tc.want) {
+			t.Errorf("%s: Until = %v, want %v", tc.name, until, tc.want)
+		}
+		if got := InMaintenance(nil, until, now); got != !tc.want.IsZero() {
+			t.Errorf("%s: in maintenance = %v", tc.name, got)
+		}
+		if InMaintenance(nil, until, now.Add(4*time.Hour)) {
+			t.Errorf("%s: still in maintenance after its end", tc.name)
 		}
 	}
 }

@@ -157,6 +157,15 @@ type Ack struct {
 	Comment   string
 }
 
+// MaintenanceNow is maintenance begun by hand on one monitor (MonitorID)
+// or on every monitor of a device (DeviceID), until Until: no alerts.
+type MaintenanceNow struct {
+	MonitorID, DeviceID int64 // one of them
+	Until               time.Time
+	By                  string // who: a user, or an API token's name
+	At                  time.Time
+}
+
 // Covers reports whether the acknowledgement is of the outage st is in
 // (Down or Lost since Since, as stored: to the millisecond).
 func (a *Ack) Covers(st state.Status) bool {
@@ -365,6 +374,14 @@ type Config interface {
 
 	// AddAudit records a change: in the change's own transaction.
 	AddAudit(ctx context.Context, e *AuditEntry) error
+
+	// PutMaintenanceNow begins (or moves the end of) maintenance on a
+	// monitor or a device (ErrNotFound: no such one); EndMaintenanceNow
+	// ends it (ErrNotFound: none); MaintenancesNow lists those not ended
+	// at now.
+	PutMaintenanceNow(ctx context.Context, m MaintenanceNow) error
+	EndMaintenanceNow(ctx context.Context, monitorID, deviceID int64) error
+	MaintenancesNow(ctx context.Context, now time.Time) ([]MaintenanceNow, error)
 
 	PutToken(ctx context.Context, t *Token) error
 	Tokens(ctx context.Context) ([]Token, error)

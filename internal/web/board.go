@@ -15,6 +15,7 @@ import (
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/report"
+	"github.com/mailmon/mailmon/internal/schedule"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -38,6 +39,7 @@ type boardRow struct {
 	BeatsLabel         string        // what the bars say, for screen readers
 	Up24, Up30         string        // uptime over 24 hours and 30 days, "–" without tests
 	Acked              string        // who acknowledged the current outage
+	MaintUntil         string        // the end of maintenance begun by hand (maintenance.go)
 }
 
 // group is the rows of one device (or all rows, ungrouped).
@@ -101,6 +103,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		return nil, err
 	}
 	d.Total, d.Pages = total, max((total+PageSize-1)/PageSize, 1)
+	maints, _ := s.Store.MaintenancesNow(ctx, s.Now()) // none shown if the store cannot say
 	link := func(set map[string]string) string {
 		v := url.Values{}
 		for _, k := range []string{"q", "state", "type", "group"} {
@@ -170,6 +173,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		}
 		r.Device = name
 		var shown state.State
+		r.MaintUntil = maintUntil(schedule.Covering(maints, m.ID, m.DeviceID))
 		if st := statuses[m.ID]; st != nil {
 			shown, r.LastTest = st.Status.State, st.LastTest
 			if a := s.Catalog.Ack(ctx, m.ID, st); a != nil {

@@ -98,6 +98,7 @@ type deviceData struct {
 	Device store.Device
 	Form   deviceForm
 	Board  *boardData
+	Maint  maintView // maintenance begun by hand (maintenance.go)
 }
 
 func (s *Server) device(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -120,7 +121,8 @@ func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, c *call, s
 	if err != nil {
 		return err
 	}
-	s.render(w, c, status, "device", dev.Name, deviceData{Device: *dev, Form: f, Board: b})
+	s.render(w, c, status, "device", dev.Name, deviceData{Device: *dev, Form: f, Board: b,
+		Maint: s.maintView(r, catalog.MaintenanceTarget{Device: dev.ID}, dev.ID)})
 	return nil
 }
 

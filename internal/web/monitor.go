@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/alert"
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
@@ -48,6 +49,7 @@ type monitorData struct {
 	Secrets       []string
 	Live          bool
 	Ack           *store.Ack // of the current outage (alerting.go)
+	Maint         maintView  // maintenance begun by hand (maintenance.go)
 }
 
 func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -58,6 +60,7 @@ func (s *Server) monitor(w http.ResponseWriter, r *http.Request, c *call) error 
 	c.notice = monitorNotice(r.URL.Query())
 	ctx := r.Context()
 	d := monitorData{Monitor: *m, Device: *dev, State: state.Pending, RoundTrip: kinds.RoundTrip(m.Type), Live: s.Engine != nil}
+	d.Maint = s.maintView(r, catalog.MaintenanceTarget{Monitor: m.ID}, m.DeviceID)
 	if err := json.Unmarshal(m.Spec, &d.Spec); err != nil {
 		return err
 	}

@@ -75,11 +75,12 @@ func when(t time.Time) string {
 }
 
 var funcs = template.FuncMap{
-	"stateIcon":  stateIcon,
-	"stateLabel": stateLabel,
-	"ms":         fmtMS,
-	"when":       when,
-	"dur":        fmtDur,
+	"stateIcon":      stateIcon,
+	"stateLabel":     stateLabel,
+	"ms":             fmtMS,
+	"when":           when,
+	"maintenanceFor": func() any { return maintenanceFor },
+	"dur":            fmtDur,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {

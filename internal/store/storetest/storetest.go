@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"board":                 board,
 		"teams":                 teams,
 		"audit":                 audit,
+		"maintenance now":       maintenanceNow,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -1,0 +1,15 @@
+-- +goose Up
+-- Maintenance begun by hand ("maintenance now") on one monitor or on all
+-- of a device's monitors, until until_ms; ended early by deleting the row.
+-- One a monitor or device: the newest.
+CREATE TABLE maintenance_now (
+    monitor_id BIGINT UNIQUE REFERENCES monitors(id) ON DELETE CASCADE,
+    device_id  BIGINT UNIQUE REFERENCES devices(id) ON DELETE CASCADE,
+    until_ms   BIGINT NOT NULL,
+    by_name    TEXT NOT NULL,
+    at_ms      BIGINT NOT NULL,
+    CHECK ((monitor_id IS NULL) <> (device_id IS NULL))
+);
+
+-- +goose Down
+DROP TABLE maintenance_now;
