@@ -68,7 +68,8 @@ func TestComposeFile(t *testing.T) {
 		flags := map[string]string{}
 		for i := 1; i+1 < len(s.Command); i += 2 {
 			flags[s.Command[i]] = s.Command[i+1]
-			if help != "" && !strings.Contains(help, "\n  -"+strings.TrimPrefix(s.Command[i], "--")+" ") {
+			// The help lists each flag as "  --NAME VALUE" (or "  --NAME" alone).
+			if f := "\n  " + s.Command[i]; help != "" && !strings.Contains(help, f+" ") && !strings.Contains(help, f+"\n") {
 				t.Errorf("%s: mailmon serve has no %s", n, s.Command[i])
 			}
 		}
