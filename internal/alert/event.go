@@ -82,6 +82,9 @@ func Summary(ev Event) string {
 	default:
 		s = Expand("{monitor} on {device} is {state}: {error_code}: {error_message}", ev)
 	}
+	if ev.Escalated && ev.Kind == "alert" {
+		s = "[escalated] " + s
+	}
 	return LateNote(ev) + s
 }
 

@@ -139,3 +139,24 @@ func TestScheduleHoldsUntilHours(t *testing.T) {
 		t.Errorf("alert log %s, want %s", got, want)
 	}
 }
+
+// TestEscalatedMarked: an escalation says it is one in each form: the
+// generic JSON, a command's environment, a summary line; others do not.
+func TestEscalatedMarked(t *testing.T) {
+	esc := Escalations(Event{Kind: "alert", MonitorID: 3, Monitor: "SMTP", Device: "mail1", State: "down"}, at("2026-03-29T01:00:00Z"), []int64{9})
+	if len(esc) != 1 || esc[0].EventID != "3-escalation-1774746000000-0-9" || esc[0].Kind != "alert" {
+		t.Fatalf("escalations: %+v", esc)
+	}
+	var ev Event
+	must(t, json.Unmarshal(esc[0].Payload, &ev))
+	b, _ := (&Webhook{}).Payload(ev)
+	if !strings.Contains(string(b), `"escalated":true`) || !strings.Contains(strings.Join(Env(ev), " "), "MAILMON_ESCALATED=1") ||
+		!strings.HasPrefix(Summary(ev), "[escalated] SMTP on mail1") {
+		t.Errorf("escalation: %s, %v, %q", b, Env(ev), Summary(ev))
+	}
+	ev.Escalated = false
+	b, _ = (&Webhook{}).Payload(ev)
+	if strings.Contains(string(b), "escalated") || strings.Contains(strings.Join(Env(ev), " "), "ESCALATED") || strings.Contains(Summary(ev), "escalated") {
+		t.Errorf("not an escalation: %s, %v, %q", b, Env(ev), Summary(ev))
+	}
+}

@@ -212,23 +212,25 @@ func TestEscalationNotInMaintenance(t *testing.T) {
 	f.want(t, "15 minutes into the next outage", "chat:alert", "chat:alert", "chat:alert", "chat:alert", "pager:alert!")
 }
 
-// TestEscalationAcrossRestart: an outage that began 10 minutes before a
+// TestEscalationAcrossRestart: an outage that began 14 minutes before a
 // restart escalates 15 minutes after it began, not 15 after the restart;
-// the new engine's first test is placed before the escalation's minute.
+// the new engine's first test is placed before the escalation's minute
+// (not anywhere in lost_every's 5 minutes).
 func TestEscalationAcrossRestart(t *testing.T) {
 	f := newEscalation(t)
 	e := f.engine(t)
 	f.down.Store(true)
 	f.test(t, e, 0)
 	f.test(t, e, 5*time.Minute)
-	f.at(10 * time.Minute)
-	e = f.engine(t) // the restart
+	f.test(t, e, 10*time.Minute)
+	f.at(14 * time.Minute)
+	e = f.engine(t) // the restart, a minute before the escalation
 	due, ok := e.sched.Due(f.m.ID)
 	if !ok || due.After(outageStart.Add(15*time.Minute)) {
 		t.Errorf("first test after the restart at %v (scheduled %v), want before the escalation at %v", due, ok, outageStart.Add(15*time.Minute))
 	}
-	if wait := f.test(t, e, 11*time.Minute); wait != 4*time.Minute {
-		t.Errorf("wait at 11m: %v, want 4m", wait)
+	if wait := f.test(t, e, 14*time.Minute+30*time.Second); wait != 30*time.Second {
+		t.Errorf("wait at 14m30s: %v, want 30s", wait)
 	}
 	f.want(t, "before 15m", "chat:alert", "chat:alert", "chat:alert")
 	f.test(t, e, 15*time.Minute)
