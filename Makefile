@@ -21,6 +21,7 @@ all: build
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mailmon ./cmd/mailmon
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mailmon-check ./cmd/mailmon-check
 
 # dist/: a static binary (pure-Go SQLite, no cgo), the man page, the .deb,
 # the .rpm and the container image (docker load format); packaging/README.md.

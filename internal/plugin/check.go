@@ -3,8 +3,9 @@
 // and what Nagios, Icinga 2, Naemon and Checkmk expect): short and long
 // options, thresholds in the guidelines' range syntax, one ASCII status
 // line, perfdata with the thresholds, exit codes 0-3, usage errors on
-// stdout. "mailmon check" runs it; it links no part of the daemon
-// (internal/layers holds it to that).
+// stdout. "mailmon check" runs it, and "mailmon-check" (cmd/mailmon-check)
+// runs it alone; it links no part of the daemon (internal/layers holds it
+// to that).
 package plugin
 
 import (
