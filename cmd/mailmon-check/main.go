@@ -17,7 +17,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.Background(), func() {}
+	if plugin.Interruptible(os.Args[1:]) {
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	}
 	code := plugin.Check(ctx, os.Args[1:], plugin.Env{
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,

@@ -352,3 +352,17 @@ func password(file, envVar string, env Env) (string, error) {
 	}
 	return "", nil
 }
+
+// Interruptible reports whether the check args ask for (TYPE first)
+// should end through its context on SIGINT or SIGTERM: a round trip, which
+// waits for its message for minutes and says how far it got. Any other
+// check is over in seconds, and the signal's default action ends it; so
+// mailmon-check does not start Go's signal-handling thread for it (one
+// thread and about 30 context switches less per process).
+func Interruptible(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	k, ok := kinds.Lookup(strings.ToLower(args[0]))
+	return ok && k.RoundTrip
+}
