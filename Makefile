@@ -28,7 +28,8 @@ build:
 package:
 	rm -rf dist
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/bin/mailmon ./cmd/mailmon
-	$(GO) -C packaging run . -binary $(CURDIR)/dist/bin/mailmon -out $(CURDIR)/dist \
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/bin/mailmon-check ./cmd/mailmon-check
+	$(GO) -C packaging run . -binary $(CURDIR)/dist/bin/mailmon -check-binary $(CURDIR)/dist/bin/mailmon-check -out $(CURDIR)/dist \
 	  -version $(VERSION) -commit "$(COMMIT)" -date "$(DATE)"
 
 # The packages and the image, tested: files and owners, dpkg install,
