@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/report"
@@ -26,9 +28,10 @@ import (
 // transcript, error message or code).
 
 // statusTTL is how long a status page's figures are reused: the page is
-// unauthenticated, and its figures cost a dozen queries; reused, a
-// request costs one (the page's record, for who may see it), two for a
-// private page (the session).
+// unauthenticated, and its figures cost dozens of queries (a day of raw
+// results each, before the roll-ups); reused, a
+// request costs one (the page's record, for who may see it), three for a
+// private page (the session and its user).
 const statusTTL = 30 * time.Second
 
 // statusHistoryDays is the history strip's length, in days.
@@ -87,8 +90,18 @@ type statusEntry struct {
 
 // statusCache holds each page's view for statusTTL.
 type statusCache struct {
-	mu sync.Mutex
-	m  map[string]statusEntry
+	mu     sync.Mutex
+	m      map[string]statusEntry
+	making singleflight.Group
+}
+
+// fresh returns page p's view if it is at most statusTTL old at now and
+// made from p as it is.
+func (c *statusCache) fresh(p *store.StatusPage, now time.Time) (statusEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[p.Name]
+	return e, ok && e.updated.Equal(p.Updated) && now.Sub(e.at) < statusTTL && !now.Before(e.at)
 }
 
 // statusPageOf returns the named page if the request may see it: a public
@@ -119,32 +132,43 @@ func (s *Server) statusPageOf(r *http.Request, publicOnly bool) (*store.StatusPa
 // of the page.
 func (s *Server) statusOf(ctx context.Context, p *store.StatusPage) (statusEntry, error) {
 	now := s.Now()
-	s.statusCache.mu.Lock()
-	e, ok := s.statusCache.m[p.Name]
-	s.statusCache.mu.Unlock()
-	if ok && e.updated.Equal(p.Updated) && now.Sub(e.at) < statusTTL && !now.Before(e.at) {
+	if e, ok := s.statusCache.fresh(p, now); ok {
 		return e, nil
 	}
-	sp, err := catalog.StatusPage(p)
+	// Requests that miss together wait for one computation
+	// (golang.org/x/sync/singleflight), not one each; one that comes
+	// just after finds it made.
+	made, err, _ := s.statusCache.making.Do(p.Name, func() (any, error) {
+		if e, ok := s.statusCache.fresh(p, now); ok {
+			return e, nil
+		}
+		sp, err := catalog.StatusPage(p)
+		if err != nil {
+			return nil, err
+		}
+		// Not the request's context: a client that leaves must not fail
+		// the others waiting for the same computation.
+		v, err := s.statusView(context.WithoutCancel(ctx), sp, now)
+		if err != nil {
+			return nil, err
+		}
+		var b bytes.Buffer
+		if err := s.pages["statuspage"].ExecuteTemplate(&b, "statuspage.html", v); err != nil {
+			return nil, err
+		}
+		e := statusEntry{at: now, updated: p.Updated, view: v, html: b.Bytes()}
+		s.statusCache.mu.Lock()
+		if s.statusCache.m == nil || len(s.statusCache.m) > 1000 {
+			s.statusCache.m = map[string]statusEntry{}
+		}
+		s.statusCache.m[p.Name] = e
+		s.statusCache.mu.Unlock()
+		return e, nil
+	})
 	if err != nil {
-		return e, err
+		return statusEntry{}, err
 	}
-	v, err := s.statusView(ctx, sp, now)
-	if err != nil {
-		return e, err
-	}
-	var b bytes.Buffer
-	if err := s.pages["statuspage"].ExecuteTemplate(&b, "statuspage.html", v); err != nil {
-		return e, err
-	}
-	e = statusEntry{at: now, updated: p.Updated, view: v, html: b.Bytes()}
-	s.statusCache.mu.Lock()
-	if s.statusCache.m == nil || len(s.statusCache.m) > 1000 {
-		s.statusCache.m = map[string]statusEntry{}
-	}
-	s.statusCache.m[p.Name] = e
-	s.statusCache.mu.Unlock()
-	return e, nil
+	return made.(statusEntry), nil
 }
 
 // statusView reads the page's monitors and their figures.

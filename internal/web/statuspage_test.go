@@ -3,8 +3,11 @@ package web
 import (
 	"context"
 	"encoding/xml"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,5 +221,160 @@ func TestStatusPagesRateLimited(t *testing.T) {
 	}
 	if !f.web.statusClients.allow("192.0.2.99", f.clock.Now()) {
 		t.Errorf("another client is refused")
+	}
+}
+
+// countingStore counts the store's reads a status page makes.
+type countingStore struct {
+	store.Store
+	mu     sync.Mutex
+	n      int
+	pages  int           // StatusPageByName's calls
+	arrive chan struct{} // when set, StatusPageByName sends on it
+	hold   chan struct{} // when set, Statuses waits for it to close
+}
+
+func (c *countingStore) count() { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *countingStore) reads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+func (c *countingStore) StatusPageByName(ctx context.Context, name string) (*store.StatusPage, error) {
+	c.count()
+	if c.arrive != nil {
+		c.arrive <- struct{}{}
+	}
+	return c.Store.StatusPageByName(ctx, name)
+}
+func (c *countingStore) DeviceByName(ctx context.Context, name string) (*store.Device, error) {
+	c.count()
+	return c.Store.DeviceByName(ctx, name)
+}
+func (c *countingStore) MonitorByName(ctx context.Context, d int64, name string) (*store.Monitor, error) {
+	c.count()
+	return c.Store.MonitorByName(ctx, d, name)
+}
+func (c *countingStore) Monitors(ctx context.Context, f store.MonitorFilter) ([]store.Monitor, int, error) {
+	c.count()
+	return c.Store.Monitors(ctx, f)
+}
+func (c *countingStore) Statuses(ctx context.Context, ids []int64) (map[int64]*store.Status, error) {
+	c.count()
+	if c.hold != nil {
+		<-c.hold
+	}
+	return c.Store.Statuses(ctx, ids)
+}
+func (c *countingStore) RollupCounts(ctx context.Context, ids []int64, period string, from, to time.Time) (map[int64]store.Counts, error) {
+	c.count()
+	return c.Store.RollupCounts(ctx, ids, period, from, to)
+}
+func (c *countingStore) RawCounts(ctx context.Context, ids []int64, from, to time.Time) (map[int64]store.Counts, error) {
+	c.count()
+	return c.Store.RawCounts(ctx, ids, from, to)
+}
+func (c *countingStore) Rollups(ctx context.Context, id int64, period string, from, to time.Time) ([]store.Rollup, error) {
+	c.count()
+	return c.Store.Rollups(ctx, id, period, from, to)
+}
+func (c *countingStore) MaintenancesNow(ctx context.Context, now time.Time) ([]store.MaintenanceNow, error) {
+	c.count()
+	return c.Store.MaintenancesNow(ctx, now)
+}
+
+// TestStatusPageIsCheap: within statusTTL, a public page or badge costs
+// one read of the store (the page's record); after it, or after the page
+// changes, its figures are read again.
+func TestStatusPageIsCheap(t *testing.T) {
+	f, _, _ := statusFixture(t)
+	cs := &countingStore{Store: f.st}
+	w := &Server{Store: cs, Catalog: f.web.Catalog, Now: f.clock.Now}
+	srv := httptest.NewServer(w.Handler())
+	t.Cleanup(srv.Close)
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		return string(b)
+	}
+	get("/status/public")
+	first := cs.reads()
+	for _, p := range []string{"/status/public", "/badge/public/status.svg", "/badge/public/mail1/SMTP/uptime-30d.svg"} {
+		before := cs.reads()
+		get(p)
+		if n := cs.reads() - before; n != 1 {
+			t.Errorf("%s within the cache's time: %d reads, want 1", p, n)
+		}
+	}
+	f.clock.Add(statusTTL)
+	before := cs.reads()
+	get("/status/public")
+	if n := cs.reads() - before; n != first {
+		t.Errorf("after the cache's time: %d reads, want %d (the figures again)", n, first)
+	}
+	// A change of the page shows at once.
+	file, err := config.Parse("pages.yaml", []byte("status_pages:\n  - {name: public, title: Renamed, devices: [mail2], public: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.web.Catalog.ApplyFile(context.Background(), file, catalog.Env{}); err != nil {
+		t.Fatal(err)
+	}
+	if body := get("/status/public"); !strings.Contains(body, "<h1>Renamed</h1>") || strings.Contains(body, "SMTP") {
+		t.Errorf("the page after its change:\n%s", body)
+	}
+}
+
+// TestStatusPageComputedOnce: requests that miss the cache together wait
+// for one computation of the figures, not one each.
+func TestStatusPageComputedOnce(t *testing.T) {
+	f, _, _ := statusFixture(t)
+	ref := &countingStore{Store: f.st}
+	one := &Server{Store: ref, Catalog: f.web.Catalog, Now: f.clock.Now}
+	srv1 := httptest.NewServer(one.Handler())
+	t.Cleanup(srv1.Close)
+	resp, err := http.Get(srv1.URL + "/status/public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	alone := ref.reads() // one request's reads, the figures made
+
+	const n = 8
+	cs := &countingStore{Store: f.st, arrive: make(chan struct{}), hold: make(chan struct{})}
+	w := &Server{Store: cs, Catalog: f.web.Catalog, Now: f.clock.Now}
+	srv := httptest.NewServer(w.Handler())
+	t.Cleanup(srv.Close)
+	done := make(chan int, n)
+	for range n {
+		go func() {
+			resp, err := http.Get(srv.URL + "/status/public")
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	for range n { // all have asked before any figure is read
+		<-cs.arrive
+	}
+	close(cs.hold)
+	for range n {
+		if code := <-done; code != 200 {
+			t.Errorf("status %d", code)
+		}
+	}
+	if got, want := cs.reads(), alone+n-1; got != want {
+		t.Errorf("%d requests together: %d reads, want %d (the figures once, the page's record each)", n, got, want)
 	}
 }
