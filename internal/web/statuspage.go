@@ -29,9 +29,9 @@ import (
 
 // statusTTL is how long a status page's figures are reused: the page is
 // unauthenticated, and its figures cost dozens of queries (a day of raw
-// results each, before the roll-ups); reused, a
-// request costs one (the page's record, for who may see it), three for a
-// private page (the session and its user).
+// results each, before the roll-ups); reused, a request costs one (the
+// page's record, for who may see it), three for a private page (the
+// session and its user).
 const statusTTL = 30 * time.Second
 
 // statusHistoryDays is the history strip's length, in days.

@@ -378,3 +378,28 @@ func TestStatusPageComputedOnce(t *testing.T) {
 		t.Errorf("%d requests together: %d reads, want %d (the figures once, the page's record each)", n, got, want)
 	}
 }
+
+// TestStatusPageMaintenance: a monitor in maintenance now says until
+// when; a window to come within a week says from when to when.
+func TestStatusPageMaintenance(t *testing.T) {
+	f, up, down := statusFixture(t)
+	ctx := context.Background()
+	now := f.clock.Now()
+	until := now.Add(2 * time.Hour)
+	must(t, f.st.PutMaintenanceNow(ctx, store.MaintenanceNow{MonitorID: down.ID, Until: until, By: "alice", At: now}))
+	must(t, f.st.RecordTest(ctx, store.Test{Status: store.Status{MonitorID: down.ID, Status: state.Status{State: state.Maintenance, Since: now}}}))
+	start := now.Add(26 * time.Hour).UTC().Truncate(time.Minute)
+	up.Spec = []byte(`{"port":4717,"maintenance":[{"start":"` + start.Format(time.RFC3339) + `","end":"` + start.Add(time.Hour).Format(time.RFC3339) + `"}]}`)
+	must(t, f.st.PutMonitor(ctx, up))
+	_, body, _ := f.browser(t).fetch(t, "/status/public")
+	for _, want := range []string{`id="overall" data-state="maintenance"`, "Maintenance is under way.",
+		"<strong>mail2 · IMAP</strong>: now, until <time datetime=\"" + until.UTC().Format(time.RFC3339) + `">`,
+		"<strong>mail1 · SMTP</strong>: from <time datetime=\"" + start.Format(time.RFC3339) + `">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "alice") || strings.Contains(body, `id="incidents"`) {
+		t.Errorf("who began it, or an incident, shown:\n%s", body)
+	}
+}
