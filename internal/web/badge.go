@@ -88,7 +88,7 @@ func (s *Server) badgeStatus(w http.ResponseWriter, r *http.Request) (statusEntr
 	if !s.statusLimit(w, r) {
 		return statusEntry{}, false
 	}
-	p, err := s.statusPageOf(r, true)
+	p, err := s.statusPageOf(w, r, true)
 	if err == nil {
 		var e statusEntry
 		if e, err = s.statusOf(r.Context(), p); err == nil {

@@ -107,7 +107,7 @@ func (c *statusCache) fresh(p *store.StatusPage, now time.Time) (statusEntry, bo
 // statusPageOf returns the named page if the request may see it: a public
 // one, or a private one with a session. Otherwise ErrNotFound, as for a
 // page that does not exist: a private page is not told to exist.
-func (s *Server) statusPageOf(r *http.Request, publicOnly bool) (*store.StatusPage, error) {
+func (s *Server) statusPageOf(w http.ResponseWriter, r *http.Request, publicOnly bool) (*store.StatusPage, error) {
 	p, err := s.Store.StatusPageByName(r.Context(), r.PathValue("page"))
 	if err != nil {
 		return nil, err
@@ -119,6 +119,9 @@ func (s *Server) statusPageOf(r *http.Request, publicOnly bool) (*store.StatusPa
 		return nil, store.ErrNotFound
 	}
 	u, _, err := s.authenticate(r)
+	if name := s.proxyUser(r); name != "" && !errors.Is(err, store.ErrUnavailable) && (err != nil || u.Name != name) {
+		u, _, err = s.proxySession(w, r, name) // as every page does (wrap)
+	}
 	if errors.Is(err, store.ErrUnavailable) {
 		return nil, err
 	}
@@ -344,7 +347,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, _ *call) err
 	if !s.statusLimit(w, r) {
 		return nil
 	}
-	p, err := s.statusPageOf(r, false)
+	p, err := s.statusPageOf(w, r, false)
 	if err != nil {
 		return s.statusFail(w, r, err)
 	}

@@ -140,6 +140,15 @@ func TestStatusPagePrivate(t *testing.T) {
 	if code, _, _ := b.fetch(t, "/badge/team/status.svg"); code != http.StatusNotFound {
 		t.Errorf("a private page's badge, with a session: %d", code)
 	}
+	// A user an authenticating proxy names sees it too.
+	f.web.UserHeader = "Remote-User"
+	f.web.Proxies, _ = ParseProxies("127.0.0.1/32,::1")
+	if code, body := f.browser(t).asProxied(t, "/status/team", "admin"); code != http.StatusOK || !strings.Contains(body, "<h1>Team only</h1>") {
+		t.Errorf("a private page through an authenticating proxy: %d", code)
+	}
+	if code, _ := f.browser(t).asProxied(t, "/status/team", "stranger"); code != http.StatusNotFound {
+		t.Errorf("a private page for a user the proxy names and mailmon does not know: %d", code)
+	}
 	_, list := b.get(t, "/status-pages")
 	for _, want := range []string{`<a href="/status-pages" aria-current="page">Status pages</a>`, `<a href="/status/public">/status/public</a>`,
 		`<a href="/status/team">/status/team</a>`, "logged-in users", "/badge/public/status.svg"} {
