@@ -31,3 +31,13 @@ func (s *Server) listStatusPages(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": len(out)})
 	return nil
 }
+
+// deleteStatusPage deletes a status page by name: a page that apply made
+// stays until then, as apply never deletes.
+func (s *Server) deleteStatusPage(w http.ResponseWriter, r *http.Request) error {
+	if err := s.catalog().DeleteStatusPage(r.Context(), s.origin(r), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

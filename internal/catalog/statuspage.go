@@ -158,3 +158,22 @@ func StatusPage(p *store.StatusPage) (config.StatusPage, error) {
 	sp.Name, sp.Public = p.Name, p.Public
 	return sp, nil
 }
+
+// DeleteStatusPage deletes a status page by name (store.ErrNotFound:
+// none), audited: apply only creates and updates.
+func (c *Catalog) DeleteStatusPage(ctx context.Context, o Origin, name string) error {
+	if err := o.Actor.mayWrite("status page"); err != nil {
+		return err
+	}
+	return c.batch(ctx, func(tx store.Config) error {
+		p, err := tx.StatusPageByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		ch := Change{Kind: "status_page", Name: p.Name, Action: "deleted", ID: p.ID}
+		if err := audit(ctx, tx, o, ch, snap(p.Spec, nil, nil), snapshot{}); err != nil {
+			return err
+		}
+		return tx.DeleteStatusPage(ctx, p.ID)
+	})
+}
