@@ -30,6 +30,9 @@ type Event struct {
 	RTT       time.Duration
 	Time      time.Time
 	URL       string // link to the monitor's page
+	// AckURL is the signed one-click link that acknowledges the outage
+	// (acklink.go): an alert's, when serve has an --external-url.
+	AckURL string `json:",omitempty"`
 	// Late: a late resend, delivered after a crash or a failed attempt,
 	// long after Time (when it happened), which it keeps.
 	Late bool
@@ -42,7 +45,7 @@ type Notifier interface {
 
 // Expand replaces the tokens of an alert text: {monitor}, {device},
 // {type}, {state}, {event}, {error_code}, {error_message}, {detail}, {rtt},
-// {time}, {link}.
+// {time}, {link}, {ack_link}.
 func Expand(text string, ev Event) string {
 	return strings.NewReplacer(
 		"{monitor}", ev.Monitor,
@@ -56,6 +59,7 @@ func Expand(text string, ev Event) string {
 		"{rtt}", fmt.Sprintf("%.1f ms", float64(ev.RTT)/float64(time.Millisecond)),
 		"{time}", ev.Time.UTC().Format(time.RFC3339),
 		"{link}", ev.URL,
+		"{ack_link}", ev.AckURL,
 	).Replace(text)
 }
 

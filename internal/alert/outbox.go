@@ -364,11 +364,15 @@ func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 // Notifications are the outbox's entries for ev, one for each of the
 // alert actions alerts, to be stored with the state change that called
 // for them. Each has its own event id: the monitor, the start of the
-// outage (since), the alert's number in it (seq) and the action.
-func Notifications(ev Event, since time.Time, seq int, alerts []int64) []store.Notification {
+// outage (since), the alert's number in it (seq) and the action. ackURL,
+// when set, is each action's acknowledgement link (an alert's).
+func Notifications(ev Event, since time.Time, seq int, alerts []int64, ackURL func(alert int64) string) []store.Notification {
 	var out []store.Notification
 	for _, a := range alerts {
 		ev.ID = fmt.Sprintf("%s-%d", EventID(ev.MonitorID, ev.Kind, since, seq), a)
+		if ackURL != nil {
+			ev.AckURL = ackURL(a)
+		}
 		payload, _ := json.Marshal(ev)
 		out = append(out, store.Notification{EventID: ev.ID, MonitorID: ev.MonitorID, AlertID: a, Kind: ev.Kind, Payload: payload, Created: ev.Time})
 	}

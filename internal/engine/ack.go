@@ -24,3 +24,13 @@ func (e *Engine) acknowledged(ctx context.Context, id int64, d state.Decision) b
 	}
 	return a.Covers(d.Status)
 }
+
+// ackURL makes each alert action's acknowledgement link of decision d's
+// alert: of an outage, while there is one (nil: no links).
+func (e *Engine) ackURL(monitor int64, d state.Decision) func(alert int64) string {
+	if e.o.AckLinks == nil || d.Alert != state.FailureAlert {
+		return nil
+	}
+	since, now := d.Status.Since, e.o.Now()
+	return func(alert int64) string { return e.o.AckLinks.URL(monitor, since, alert, now) }
+}

@@ -40,8 +40,11 @@ type Options struct {
 	InstallationKey keyfile.Key // signs round-trip probes
 	MaxInFlight     int         // tests at once (default DefaultMaxInFlight())
 	BaseURL         string      // for links in alerts
-	Log             *slog.Logger
-	Now             func() time.Time
+	// AckLinks signs the one-click acknowledgement links of alerts (nil:
+	// none; serve makes them with an --external-url).
+	AckLinks *alert.AckLinks
+	Log      *slog.Logger
+	Now      func() time.Time
 	// OutboxEvery is how often pending notifications are looked for
 	// (default 1 s); each is tried at most MaxAttempts times (default 12,
 	// with back-off: about an hour). See alert.OutboxOptions.
@@ -777,7 +780,7 @@ func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, n
 			ev.Detail = res.Error.Detail
 		}
 	}
-	return alert.Notifications(ev, res.Started, d.Status.AlertsSent, en.alerts)
+	return alert.Notifications(ev, res.Started, d.Status.AlertsSent, en.alerts, e.ackURL(en.m.ID, d))
 }
 
 // TestAlert sends a test alert through alert id's action now (rate

@@ -282,7 +282,7 @@ func TestPublicRoutesAreFew(t *testing.T) {
 			public = append(public, rt.Method+" "+rt.Path)
 		}
 	}
-	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login, POST /login/code, GET /login/oidc, GET /login/oidc/callback" {
+	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login, POST /login/code, GET /login/oidc, GET /login/oidc/callback, GET /ack/{token}, POST /ack/{token}" {
 		t.Errorf("public routes: %s", got)
 	}
 }
