@@ -135,9 +135,11 @@ type Engine struct {
 
 // entry is a loaded monitor, ready to test.
 type entry struct {
-	m       store.Monitor
-	device  store.Device
-	spec    config.Monitor
+	m      store.Monitor
+	device store.Device
+	spec   config.Monitor
+	// windows are the monitor's maintenance windows and its device's.
+	windows []config.Window
 	cfg     probe.Config
 	alerts  []int64
 	parents []int64
@@ -365,6 +367,7 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	}
 	en.spec.Name, en.spec.Type = m.Name, m.Type
 	en.spec.ApplyDefaults()
+	en.windows = append(slices.Clip(en.spec.Maintenance), config.StoredWindows(d.Maintenance)...)
 	e.limit(en)
 	en.cfg = en.spec.ProbeConfig(d.Address)
 	en.cfg.InstallationKey = e.o.InstallationKey
@@ -463,9 +466,14 @@ func (e *Engine) watch(ctx context.Context) {
 	}
 }
 
-// sync reloads the monitors whose stored version differs from the loaded
-// one, or that use a credential changed since they were loaded.
+// sync reloads the monitors whose stored version, or their device's,
+// differs from the loaded one (a device's windows changed by apply), or
+// that use a credential changed since they were loaded.
 func (e *Engine) sync(ctx context.Context) error {
+	devices, err := e.deviceVersions(ctx)
+	if err != nil {
+		return err
+	}
 	seen := map[int64]bool{}
 	var changed []int64
 	for off := 0; ; off += 1000 {
@@ -478,7 +486,7 @@ func (e *Engine) sync(ctx context.Context) error {
 			e.mu.Lock()
 			en := e.monitors[m.ID]
 			e.mu.Unlock()
-			if en == nil || !en.m.Updated.Equal(m.Updated) {
+			if en == nil || !en.m.Updated.Equal(m.Updated) || !en.device.Updated.Equal(devices[m.DeviceID]) {
 				changed = append(changed, m.ID)
 			}
 		}
