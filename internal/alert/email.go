@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/mail/message"
@@ -34,6 +35,9 @@ func (e *Email) Message(ev Event, now time.Time) []byte {
 		subject = "[test] " + subject
 	}
 	m := message.Message{From: e.From, To: e.To, Subject: LateNote(ev) + Expand(subject, ev), Date: now, Body: Expand(body, ev)}
+	if ev.AckURL != "" && !strings.Contains(body, "{ack_link}") {
+		m.Body += "\n" + AckLinkText + " (no more alerts for this outage; its recovery is still sent):\n" + ev.AckURL + "\n"
+	}
 	if ev.Late {
 		m.Body = Expand("Late resend: this happened at {time}; mailmon could not send it then.\n\n", ev) + m.Body
 	}

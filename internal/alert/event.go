@@ -33,6 +33,9 @@ type Event struct {
 	// Escalated: sent to an action that the outage's length called in
 	// (an escalation), not one of the monitor's own.
 	Escalated bool `json:",omitempty"`
+	// AckURL is the signed one-click link that acknowledges the outage
+	// (acklink.go): an alert's, when serve has an --external-url.
+	AckURL string `json:",omitempty"`
 	// Late: a late resend, delivered after a crash or a failed attempt,
 	// long after Time (when it happened), which it keeps.
 	Late bool
@@ -45,7 +48,7 @@ type Notifier interface {
 
 // Expand replaces the tokens of an alert text: {monitor}, {device},
 // {type}, {state}, {event}, {error_code}, {error_message}, {detail}, {rtt},
-// {time}, {link}.
+// {time}, {link}, {ack_link}.
 func Expand(text string, ev Event) string {
 	return strings.NewReplacer(
 		"{monitor}", ev.Monitor,
@@ -59,6 +62,7 @@ func Expand(text string, ev Event) string {
 		"{rtt}", fmt.Sprintf("%.1f ms", float64(ev.RTT)/float64(time.Millisecond)),
 		"{time}", ev.Time.UTC().Format(time.RFC3339),
 		"{link}", ev.URL,
+		"{ack_link}", ev.AckURL,
 	).Replace(text)
 }
 

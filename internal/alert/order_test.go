@@ -75,7 +75,7 @@ func (f *outboxFixture) event(t *testing.T, kind string, at time.Time, seq int) 
 	must(t, f.st.RecordTest(context.Background(), store.Test{
 		Result:        store.Result{MonitorID: f.monitor, Time: at, Status: probe.StatusDown},
 		Status:        store.Status{MonitorID: f.monitor, Status: state.Status{State: st, Since: at}, LastTest: at},
-		Notifications: Notifications(ev, at, seq, []int64{f.alert}),
+		Notifications: Notifications(ev, at, seq, []int64{f.alert}, nil),
 	}))
 }
 

@@ -397,25 +397,29 @@ func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 // Notifications are the outbox's entries for ev, one for each of the
 // alert actions alerts, to be stored with the state change that called
 // for them. Each has its own event id: the monitor, the start of the
-// outage (since), the alert's number in it (seq) and the action.
-func Notifications(ev Event, since time.Time, seq int, alerts []int64) []store.Notification {
-	return notifications(ev, EventID(ev.MonitorID, ev.Kind, since, seq), alerts)
+// outage (since), the alert's number in it (seq) and the action. ackURL,
+// when set, is each action's acknowledgement link (an alert's).
+func Notifications(ev Event, since time.Time, seq int, alerts []int64, ackURL func(alert int64) string) []store.Notification {
+	return notifications(ev, EventID(ev.MonitorID, ev.Kind, since, seq), alerts, ackURL)
 }
 
 // Escalations are the outbox's entries for the escalation of the outage
 // that began at outage: failure alert ev, to the actions alerts that the
 // outage's length calls in. Their event ids hold the outage's start, so
 // that the escalation is stored once per outage and action, whichever
-// node or test stores it.
-func Escalations(ev Event, outage time.Time, alerts []int64) []store.Notification {
+// node or test stores it. ackURL is as for Notifications.
+func Escalations(ev Event, outage time.Time, alerts []int64, ackURL func(alert int64) string) []store.Notification {
 	ev.Escalated = true
-	return notifications(ev, EventID(ev.MonitorID, "escalation", outage, 0), alerts)
+	return notifications(ev, EventID(ev.MonitorID, "escalation", outage, 0), alerts, ackURL)
 }
 
-func notifications(ev Event, id string, alerts []int64) []store.Notification {
+func notifications(ev Event, id string, alerts []int64, ackURL func(alert int64) string) []store.Notification {
 	var out []store.Notification
 	for _, a := range alerts {
 		ev.ID = fmt.Sprintf("%s-%d", id, a)
+		if ackURL != nil {
+			ev.AckURL = ackURL(a)
+		}
 		payload, _ := json.Marshal(ev)
 		out = append(out, store.Notification{EventID: ev.ID, MonitorID: ev.MonitorID, AlertID: a, Kind: ev.Kind, Payload: payload, Created: ev.Time})
 	}

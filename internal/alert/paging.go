@@ -61,6 +61,9 @@ func details(ev Event) map[string]string {
 	if ev.URL != "" {
 		d["link"] = ev.URL
 	}
+	if ev.AckURL != "" {
+		d["ack_link"] = ev.AckURL
+	}
 	return d
 }
 
@@ -116,6 +119,9 @@ func (p *PagerDuty) Event(ev Event) PagerDutyEvent {
 	if ev.URL != "" {
 		out.ClientURL = ev.URL
 		out.Links = []PagerDutyLink{{Href: ev.URL, Text: "Open in mailmon"}}
+	}
+	if ev.AckURL != "" {
+		out.Links = append(out.Links, PagerDutyLink{Href: ev.AckURL, Text: AckLinkText})
 	}
 	return out
 }
@@ -206,7 +212,7 @@ type AMAlert struct {
 
 // Alert is the alert posted for a firing ev.
 func (a *Alertmanager) Alert(ev Event) AMAlert {
-	return AMAlert{
+	am := AMAlert{
 		Labels: map[string]string{"alertname": AlertmanagerName, "monitor": ev.Monitor, "device": ev.Device, "type": ev.Type,
 			"code": ev.Code, "severity": severity(ev), "monitor_id": strconv.FormatInt(ev.MonitorID, 10)},
 		Annotations:  map[string]string{"summary": Summary(ev), "description": cut(Expand(DefaultBody, ev), 4000)},
@@ -214,6 +220,10 @@ func (a *Alertmanager) Alert(ev Event) AMAlert {
 		EndsAt:       ev.Time.UTC().Add(firingFor),
 		GeneratorURL: ev.URL,
 	}
+	if ev.AckURL != "" {
+		am.Annotations["ack_url"] = ev.AckURL
+	}
+	return am
 }
 
 // Notify posts the event's alert, and resolves the monitor's others.

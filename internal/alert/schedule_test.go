@@ -143,7 +143,7 @@ func TestScheduleHoldsUntilHours(t *testing.T) {
 // TestEscalatedMarked: an escalation says it is one in each form: the
 // generic JSON, a command's environment, a summary line; others do not.
 func TestEscalatedMarked(t *testing.T) {
-	esc := Escalations(Event{Kind: "alert", MonitorID: 3, Monitor: "SMTP", Device: "mail1", State: "down"}, at("2026-03-29T01:00:00Z"), []int64{9})
+	esc := Escalations(Event{Kind: "alert", MonitorID: 3, Monitor: "SMTP", Device: "mail1", State: "down"}, at("2026-03-29T01:00:00Z"), []int64{9}, nil)
 	if len(esc) != 1 || esc[0].EventID != "3-escalation-1774746000000-0-9" || esc[0].Kind != "alert" {
 		t.Fatalf("escalations: %+v", esc)
 	}

@@ -56,6 +56,9 @@ type GenericPayload struct {
 	RTTMS   float64      `json:"rtt_ms"`
 	Time    string       `json:"time"`
 	URL     string       `json:"url"`
+	// AckURL acknowledges the outage with one click (an alert's, when
+	// serve has an --external-url).
+	AckURL string `json:"ack_url,omitempty"`
 	// LateResend: delivered after a crash or a failed attempt, long
 	// after time, when it happened.
 	LateResend bool `json:"late_resend,omitempty"`
@@ -80,12 +83,15 @@ func (w *Webhook) Payload(ev Event) ([]byte, error) {
 		return json.Marshal(GenericPayload{
 			ID: ev.ID, Event: ev.Kind, Monitor: ev.Monitor, Device: ev.Device, Type: ev.Type, State: ev.State,
 			Error: GenericError{Code: ev.Code, Message: ev.Message}, Detail: ev.Detail,
-			RTTMS: float64(ev.RTT.Microseconds()) / 1e3, Time: ev.Time.UTC().Format(time.RFC3339), URL: ev.URL, LateResend: ev.Late, Escalated: ev.Escalated,
+			RTTMS: float64(ev.RTT.Microseconds()) / 1e3, Time: ev.Time.UTC().Format(time.RFC3339), URL: ev.URL, AckURL: ev.AckURL, LateResend: ev.Late, Escalated: ev.Escalated,
 		})
 	case FormatSlack:
 		text := Summary(ev)
 		if ev.URL != "" {
 			text += " <" + ev.URL + "|open>"
+		}
+		if ev.AckURL != "" {
+			text += " <" + ev.AckURL + "|acknowledge>"
 		}
 		return json.Marshal(map[string]string{"text": text})
 	case FormatTeams:
@@ -101,9 +107,17 @@ func (w *Webhook) Payload(ev Event) ([]byte, error) {
 			"summary": Summary(ev), "themeColor": color, "title": Summary(ev),
 			"text": Expand("{error_code} {error_message} — {detail} — {time}", ev),
 		}
-		if ev.URL != "" {
-			card["potentialAction"] = []any{map[string]any{"@type": "OpenUri", "name": "Open in mailmon",
-				"targets": []any{map[string]string{"os": "default", "uri": ev.URL}}}}
+		var actions []any
+		open := func(name, uri string) {
+			if uri != "" {
+				actions = append(actions, map[string]any{"@type": "OpenUri", "name": name,
+					"targets": []any{map[string]string{"os": "default", "uri": uri}}})
+			}
+		}
+		open("Open in mailmon", ev.URL)
+		open(AckLinkText, ev.AckURL)
+		if actions != nil {
+			card["potentialAction"] = actions
 		}
 		return json.Marshal(card)
 	}

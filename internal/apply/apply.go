@@ -119,7 +119,7 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 			return nil, err
 		}
 		for _, d := range ds {
-			cd := config.Device{Name: d.Name, Address: d.Address}
+			cd := config.Device{Name: d.Name, Address: d.Address, Maintenance: config.StoredWindows(d.Maintenance)}
 			ms, _, err := s.Monitors(ctx, store.MonitorFilter{DeviceID: d.ID, Page: store.Page{Limit: 100000}})
 			if err != nil {
 				return nil, err

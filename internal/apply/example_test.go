@@ -131,6 +131,22 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 	if checked < 3 {
 		t.Errorf("docs/mail.yaml has %d escalations and schedules, want an example of each kind", checked)
 	}
+	// The windows, a device's and a monitor's, keep their zones and ends.
+	windows := func(f *config.File) (dev, mon []config.Window) {
+		for _, d := range f.Devices {
+			for _, m := range d.Monitors {
+				if d.Name == "mail1" && m.Name == "SMTP" {
+					return d.Maintenance, m.Maintenance
+				}
+			}
+		}
+		return nil, nil
+	}
+	if d1, m1 := windows(f); len(d1) == 0 || len(m1) < 2 {
+		t.Errorf("docs/mail.yaml: mail1 and its SMTP monitor have windows %+v and %+v", d1, m1)
+	} else if d2, m2 := windows(back); !reflect.DeepEqual(d1, d2) || !reflect.DeepEqual(m1, m2) {
+		t.Errorf("mail1's and its SMTP monitor's windows export as %+v and %+v, want %+v and %+v", d2, m2, d1, m1)
+	}
 	two, v2 := setup(t)
 	// Unset, the placeholders say what to do, each at its field.
 	_, err = Apply(ctx, two, v2, back, Env{Getenv: func(string) string { return "" }})

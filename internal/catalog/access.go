@@ -110,6 +110,8 @@ type Actor struct {
 	Role    Role   // a user's
 	Scopes  Scopes // a token's
 	Address string // where the request came from ("" on the host)
+	// link is a signed link's grant (ack.go): only that acknowledgement.
+	link *linkGrant
 }
 
 // User is the actor of a web UI login; addr is the request's remote

@@ -12,6 +12,28 @@ import (
 // ErrNothingToAck: the monitor is not Down or Lost.
 var ErrNothingToAck = errors.New("the monitor is not down: there is no outage to acknowledge")
 
+// ErrOutageOver: a signed link's outage has ended (the monitor is up
+// again, or down again in a later outage the link does not name).
+var ErrOutageOver = errors.New("the outage this link acknowledges has ended; if the monitor is down again, that is a new outage with its own alert and link")
+
+// SignedLinkKind is the actor kind of a signed one-click link in an alert.
+const SignedLinkKind = "signed link"
+
+// SignedLink is the actor of a signed one-click link in an alert (whose
+// signature the caller checked): its bearer may acknowledge monitor's
+// outage that began at since, and nothing else. recipient names whom the
+// alert went to ("from alert oncall"); addr as User's.
+func SignedLink(recipient string, monitor int64, since time.Time, addr string) Actor {
+	return Actor{Kind: SignedLinkKind, Name: recipient, Address: hostOf(addr),
+		link: &linkGrant{monitor: monitor, since: since.UTC().Truncate(time.Millisecond)}}
+}
+
+// linkGrant is what a signed link allows.
+type linkGrant struct {
+	monitor int64
+	since   time.Time
+}
+
 // maxAckComment is the longest comment an acknowledgement keeps.
 const maxAckComment = 1000
 
@@ -20,9 +42,18 @@ const maxAckComment = 1000
 // still notifies. It needs the role that changes monitors (editor), and
 // is in the audit log. A monitor that is not Down or Lost has nothing to
 // acknowledge.
+//
+// A signed link (SignedLink) needs no role: it acknowledges the outage it
+// names, of its monitor, or nothing (ErrOutageOver).
 func (c *Catalog) Acknowledge(ctx context.Context, o Origin, id int64, comment string, now time.Time) (*store.Ack, error) {
-	if err := o.Actor.mayWrite("monitor"); err != nil {
-		return nil, err
+	link := o.Actor.link
+	switch {
+	case link != nil && link.monitor != id:
+		return nil, Forbidden{"this link acknowledges another monitor"}
+	case link == nil:
+		if err := o.Actor.mayWrite("monitor"); err != nil {
+			return nil, err
+		}
 	}
 	m, err := c.Store.Monitor(ctx, id)
 	if err != nil {
@@ -35,6 +66,9 @@ func (c *Catalog) Acknowledge(ctx context.Context, o Origin, id int64, comment s
 	}
 	if err != nil {
 		return nil, err
+	}
+	if link != nil && (!st.Status.State.Failing() || !link.since.Equal(st.Status.OutageStart().UTC().Truncate(time.Millisecond))) {
+		return nil, ErrOutageOver
 	}
 	if !st.Status.State.Failing() {
 		return nil, ErrNothingToAck

@@ -89,7 +89,7 @@ func deviceSnap(d *store.Device) snapshot {
 	if d == nil {
 		return snapshot{}
 	}
-	return snap(nil, nil, map[string]string{"name": d.Name, "address": d.Address})
+	return snap(nil, nil, map[string]string{"name": d.Name, "address": d.Address, "maintenance": string(d.Maintenance)})
 }
 
 func monitorSnap(m *store.Monitor, device string) snapshot {

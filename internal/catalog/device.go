@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
@@ -46,6 +47,7 @@ func (c *Catalog) SaveDevice(ctx context.Context, o Origin, id int64, in Device)
 				return err
 			}
 			before = deviceSnap(old)
+			d.Maintenance = old.Maintenance // the file's (apply): the forms and the API do not set them
 			if other, err := tx.DeviceByName(ctx, in.Name); err == nil && other.ID != id {
 				return store.ErrConflict // before anything is dropped
 			}
@@ -114,4 +116,13 @@ func action(id int64) string {
 		return "created"
 	}
 	return "updated"
+}
+
+// deviceWindows is a device's windows as stored (nil: none).
+func deviceWindows(ws []config.Window) []byte {
+	if len(ws) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(ws)
+	return b
 }

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -217,19 +218,20 @@ func putDevice(ctx context.Context, o Origin, s store.Config, pd plannedDevice) 
 	if err == nil {
 		before = deviceSnap(dev)
 	}
+	windows := deviceWindows(d.Maintenance)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		dev = &store.Device{Name: d.Name, Address: d.Address}
+		dev = &store.Device{Name: d.Name, Address: d.Address, Maintenance: windows}
 		ch.Action = "created"
 	case err != nil:
 		return ch, err
-	case dev.Address == d.Address && !dev.NetworkTarget:
+	case dev.Address == d.Address && !dev.NetworkTarget && bytes.Equal(dev.Maintenance, windows):
 		ch.Action, ch.ID = "unchanged", dev.ID
 		return ch, nil
 	default:
 		// The file's address is the operator's, even if it is the one set
 		// over the network (internal/egress).
-		dev.Address, dev.NetworkTarget, ch.Action = d.Address, false, "updated"
+		dev.Address, dev.NetworkTarget, dev.Maintenance, ch.Action = d.Address, false, windows, "updated"
 	}
 	if err := s.PutDevice(ctx, dev); err != nil {
 		return ch, err

@@ -105,6 +105,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	probeInFlight := fs.Int("probe-max-in-flight", api.DefaultProbeMaxInFlight, "/probe: tests running at once, at most")
 	baseURL := fs.String("external-url", "", "the address people reach mailmon at (https://mailmon.example.com behind a proxy), for links in alerts (default: http://LISTEN)")
 	fs.StringVar(baseURL, "base-url", "", "the former name of --external-url")
+	ackLinkLife := fs.String("ack-link-lifetime", "7d", "with --external-url: how long the one-click acknowledgement link of an alert works, e.g. 7d or 12h")
 	proxyList := fs.String("trusted-proxies", "", "reverse proxies (CIDRs and addresses, comma-separated) whose X-Forwarded-For, -Proto, -Host and Forwarded headers give the client's address, scheme and host: for login limits, Secure cookies, the same-origin check and logs")
 	logFormat := fs.String("log-format", "text", "the log's format on standard error: text or json")
 	demoMode := fs.Bool("demo", false, "also run a loopback demo mail server with ready-made monitors (a temporary database unless --db is given)")
@@ -224,6 +225,10 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "serve: --audit-retention: %v", err)
 	}
+	ackLinks, err := newAckLinks(*baseURL, *ackLinkLife, key)
+	if err != nil {
+		return errorf(env, "serve: %v", err)
+	}
 	single, err := sso.build(env, url)
 	if err != nil {
 		return errorf(env, "serve: %v", err)
@@ -242,7 +247,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 			twoFactor = append(twoFactor, role)
 		}
 	}
-	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, Log: log, JanitorEvery: *rollupEvery, AuditRetention: keepAudit,
+	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, AckLinks: ackLinks, Log: log, JanitorEvery: *rollupEvery, AuditRetention: keepAudit,
 		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits,
 		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every, DNSServer: *dnsServer}
 	if c, ok := st.(store.Cluster); ok {
@@ -258,7 +263,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())
 	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != "", Proxies: proxies, TwoFactorRoles: twoFactor,
-		SSO: single, NoLocalLogins: !sso.localLogins, UserHeader: userHeader, UserHeaderRole: userHeaderRole}).Register(mux)
+		SSO: single, NoLocalLogins: !sso.localLogins, UserHeader: userHeader, UserHeaderRole: userHeaderRole, AckLinks: ackLinks}).Register(mux)
 	if *demoMode {
 		token, pw, mailPW, err := startDemo(ctx, st, v, demoDir, url, mux, env)
 		if err != nil {
@@ -318,6 +323,21 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	<-tuned
 	log.Info("stopped")
 	return ExitOK
+}
+
+// newAckLinks signs the acknowledgement links of alerts under the
+// --external-url (nil without one: an address guessed from --listen may
+// not be one the recipients reach), with a key derived from the
+// installation's.
+func newAckLinks(external, lifetime string, key keyfile.Key) (*alert.AckLinks, error) {
+	ttl, err := catalog.ParseLifetime(lifetime)
+	if err != nil {
+		return nil, fmt.Errorf("--ack-link-lifetime: %v", err)
+	}
+	if external == "" {
+		return nil, nil
+	}
+	return alert.NewAckLinks(external, key, ttl)
 }
 
 // newLogger is the daemon's log on w, in --log-format.

@@ -70,6 +70,13 @@ func TestYAMLMessages(t *testing.T) {
 			[]string{`x.yaml:2:55: alerts[0].webhook.format: "slak" is not generic, slack or teams; did you mean "slack"?`}, nil},
 		{"broken YAML: a line, no column 0", "devices:\n  - name: a\n\taddress: b\n",
 			[]string{`x.yaml:2: found a tab character that violates indentation`}, nil},
+		{"a misspelt time zone", "devices:\n  - name: mail1\n    address: mail1.example.com\n" +
+			"    maintenance: [{zone: Europe/Berlyn, days: [sun], start: \"02:00\", end: \"04:00\"}]\n",
+			[]string{`x.yaml:4:20: devices[0].maintenance[0].zone: unknown time zone "Europe/Berlyn"; did you mean "Europe/Berlin"?`}, nil},
+		{"a time zone far from any", dev + "      - {name: a, type: smtp, maintenance: [{zone: Mars/Olympus, days: [sun], start: \"02:00\", duration: 2h}]}\n",
+			[]string{`x.yaml:5:46: devices[0].monitors[0].maintenance[0].zone: unknown time zone "Mars/Olympus": give an IANA name such as Europe/Berlin or UTC, or leave zone out for the daemon's local zone`}, nil},
+		{"a weekly window with end and duration", dev + "      - {name: a, type: smtp, maintenance: [{days: [sun], start: \"02:00\", end: \"04:00\", duration: 2h}]}\n",
+			[]string{`x.yaml:5:45: devices[0].monitors[0].maintenance[0]: a weekly window has end (a time of day) or duration, not both`}, nil},
 		{"every error at once", "alerts:\n  - {name: ops, webhok: {url: \"https://h.example/x\"}}\n" + dev +
 			"      - {name: a, type: smtp, port: 70000}\n" +
 			"      - {name: b, type: smtp, port: x}\n" +

@@ -151,7 +151,7 @@ var WebhookMethods = []string{"POST", "PUT", "PATCH"}
 
 // BodyTemplate parses a templated webhook's body: Go's text/template over
 // the event (.Monitor, .Device, .Type, .Kind, .State, .Code, .Message,
-// .Detail, .RTT, .Time, .URL, .ID), with json (a value as JSON: a quoted,
+// .Detail, .RTT, .Time, .URL, .AckURL, .ID), with json (a value as JSON: a quoted,
 // escaped string) to build JSON safely.
 func BodyTemplate(body string) (*template.Template, error) {
 	return template.New("body").Option("missingkey=error").Funcs(template.FuncMap{

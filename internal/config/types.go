@@ -105,9 +105,11 @@ type Command struct {
 
 // Device is a host and its monitors.
 type Device struct {
-	Name     string    `yaml:"name" json:"name"`
-	Address  string    `yaml:"address" json:"address"`
-	Monitors []Monitor `yaml:"monitors,omitempty" json:"monitors,omitempty"`
+	Name    string `yaml:"name" json:"name"`
+	Address string `yaml:"address" json:"address"`
+	// Maintenance windows cover every monitor of the device.
+	Maintenance []Window  `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+	Monitors    []Monitor `yaml:"monitors,omitempty" json:"monitors,omitempty"`
 }
 
 // Leg is a connection's settings: the SMTP leg of a round trip, an e-mail
@@ -214,13 +216,15 @@ type Recovery struct {
 	Timeout    Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
-// Window is a maintenance window: once (start and end) or weekly (days and
-// a time of day with a duration).
+// Window is a maintenance window: once (start and end) or weekly (days, a
+// time of day, and an end time of day or a duration), in Zone (an IANA
+// name; "": the daemon's local zone).
 type Window struct {
 	Start    string   `yaml:"start,omitempty" json:"start,omitempty"` // RFC 3339, or HH:MM with days
-	End      string   `yaml:"end,omitempty" json:"end,omitempty"`
-	Days     []string `yaml:"days,omitempty" json:"days,omitempty"` // mon … sun
+	End      string   `yaml:"end,omitempty" json:"end,omitempty"`     // RFC 3339, or HH:MM with days
+	Days     []string `yaml:"days,omitempty" json:"days,omitempty"`   // mon … sun
 	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	Zone     string   `yaml:"zone,omitempty" json:"zone,omitempty"`
 }
 
 // Duration is a time.Duration written in Go syntax ("90s", "5m").

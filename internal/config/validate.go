@@ -138,6 +138,7 @@ func (f *File) Validate() []FieldError {
 		if d.Address == "" || strings.ContainsAny(d.Address, " /\t\r\n") {
 			add(p+".address", "a host name or IP address is required")
 		}
+		checkWindows(p, d.Maintenance, add)
 		monNames := map[string]bool{}
 		for j := range d.Monitors {
 			m := &d.Monitors[j]
@@ -257,11 +258,7 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	if m.Notify.MaxAlerts < 1 {
 		add(p+".notify.max_alerts", "must be at least 1")
 	}
-	for k, w := range m.Maintenance {
-		if err := w.check(); err != nil {
-			add(fmt.Sprintf("%s.maintenance[%d]", p, k), "%v", err)
-		}
-	}
+	checkWindows(p, m.Maintenance, add)
 	if m.Password.Set() && m.User == "" {
 		add(p+".user", "is required when a password is given")
 	}
@@ -383,30 +380,6 @@ func yamlField(f string) string {
 		return "address"
 	}
 	return f
-}
-
-func (w Window) check() error {
-	switch {
-	case len(w.Days) > 0:
-		for _, d := range w.Days {
-			if !slices.Contains([]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, strings.ToLower(d)) {
-				return fmt.Errorf("%q is not a day (mon … sun)", d)
-			}
-		}
-		if _, err := time.Parse("15:04", w.Start); err != nil {
-			return fmt.Errorf("start %q is not a time of day (HH:MM)", w.Start)
-		}
-		if w.Duration <= 0 || w.Duration > Duration(7*24*time.Hour) {
-			return errors.New("a weekly window needs a duration up to a week")
-		}
-	default:
-		s, err1 := time.Parse(time.RFC3339, w.Start)
-		e, err2 := time.Parse(time.RFC3339, w.End)
-		if err1 != nil || err2 != nil || !e.After(s) {
-			return errors.New("a window is start and end (RFC 3339, end after start), or days, start (HH:MM) and duration")
-		}
-	}
-	return nil
 }
 
 // cycle returns a dependency cycle among monitors, or "".

@@ -26,17 +26,14 @@ type Weekly struct {
 	To   string   // HH:MM; 24:00 is midnight at the end of the day
 }
 
-// weekDays are the days' names, in time.Weekday's order.
-var weekDays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
-
 // Check reports what is wrong with w, each by its field's name under p.
 func (w Weekly) Check(p string, add func(path, format string, args ...any)) {
-	if _, err := LoadZone(w.Zone); err != nil {
+	if _, err := w.zone(); err != nil {
 		add(p+".zone", "%v", err)
 	}
 	for k, d := range w.Days {
-		if !slices.Contains(weekDays, strings.ToLower(d)) {
-			add(fmt.Sprintf("%s.days[%d]", p, k), "%q is not a day (mon, tue, wed, thu, fri, sat, sun)%s", d, probe.DidYouMean(strings.ToLower(d), weekDays))
+		if !slices.Contains(Days, strings.ToLower(d)) {
+			add(fmt.Sprintf("%s.days[%d]", p, k), "%q is not a day (mon, tue, wed, thu, fri, sat, sun)%s", d, probe.DidYouMean(strings.ToLower(d), Days))
 		}
 	}
 	from, err1 := clock(w.From)
@@ -52,21 +49,13 @@ func (w Weekly) Check(p string, add func(path, format string, args ...any)) {
 	}
 }
 
-// LoadZone is time.LoadLocation with an error that says what a zone is
-// ("" and "UTC" are UTC; "Local" is refused: a range means the same on
-// every node).
-func LoadZone(name string) (*time.Location, error) {
-	if name == "" {
+// zone is the range's zone: "" is UTC (a range means the same on every
+// node), else as LoadZone reads it ("Local" refused).
+func (w Weekly) zone() (*time.Location, error) {
+	if w.Zone == "" {
 		return time.UTC, nil
 	}
-	if name == "Local" {
-		return nil, fmt.Errorf("%q is not allowed: name the zone (like Europe/Berlin)", name)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not an IANA time zone (like Europe/Berlin, America/New_York or UTC)", name)
-	}
-	return loc, nil
+	return LoadZone(w.Zone)
 }
 
 // clock reads HH:MM as minutes since midnight; 24:00 is 1440.
@@ -81,70 +70,38 @@ func clock(s string) (int, error) {
 	return t.Hour()*60 + t.Minute(), nil
 }
 
-// Contains reports whether t falls in the range. A range that does not
-// parse contains nothing (validation reports it).
-func (w Weekly) Contains(t time.Time) bool {
-	loc, err := LoadZone(w.Zone)
+// Range is w as a WeekRange (ok false: it does not parse; validation
+// reports why).
+func (w Weekly) Range() (r WeekRange, ok bool) {
+	loc, err := w.zone()
 	from, err1 := clock(w.From)
 	to, err2 := clock(w.To)
 	if err != nil || err1 != nil || err2 != nil || from == to {
-		return false
+		return r, false
 	}
-	lt := t.In(loc)
-	// The range that began today, or yesterday when it runs past midnight.
-	for back := 0; back <= 1; back++ {
-		day := lt.AddDate(0, 0, -back)
-		if !w.onDay(day.Weekday()) {
-			continue
-		}
-		start := at(day, from, loc)
-		end := at(day, to, loc)
-		if to <= from {
-			end = at(day.AddDate(0, 0, 1), to, loc)
-		}
-		if !t.Before(start) && t.Before(end) {
-			return true
-		}
+	r.Zone, r.Start, r.End = loc, from, to
+	for i, name := range Days {
+		r.Days[i] = len(w.Days) == 0 || slices.ContainsFunc(w.Days, func(d string) bool { return strings.EqualFold(d, name) })
 	}
-	return false
+	return r, true
+}
+
+// Contains reports whether t falls in the range. A range that does not
+// parse contains nothing (validation reports it).
+func (w Weekly) Contains(t time.Time) bool {
+	r, ok := w.Range()
+	return ok && r.Contains(t)
 }
 
 // NextStart is the first start of the range after t (the zero time for
 // a range that does not parse).
 func (w Weekly) NextStart(t time.Time) time.Time {
-	loc, err := LoadZone(w.Zone)
-	from, err1 := clock(w.From)
-	to, err2 := clock(w.To)
-	if err != nil || err1 != nil || err2 != nil || from == to {
+	r, ok := w.Range()
+	if !ok {
 		return time.Time{}
 	}
-	lt := t.In(loc)
-	for ahead := 0; ahead <= 8; ahead++ {
-		day := lt.AddDate(0, 0, ahead)
-		if s := at(day, from, loc); w.onDay(day.Weekday()) && s.After(t) {
-			return s
-		}
-	}
-	return time.Time{}
-}
-
-func (w Weekly) onDay(wd time.Weekday) bool {
-	if len(w.Days) == 0 {
-		return true
-	}
-	for _, d := range w.Days {
-		if strings.EqualFold(d, weekDays[wd]) {
-			return true
-		}
-	}
-	return false
-}
-
-// at is minute m of day's date in loc. A wall time that a change of the
-// clocks skips (02:30 on the day they go forward) is the instant after
-// the gap, as time.Date makes it.
-func at(day time.Time, m int, loc *time.Location) time.Time {
-	return time.Date(day.Year(), day.Month(), day.Day(), 0, m, 0, 0, loc)
+	start, _, _ := r.NextStart(t)
+	return start
 }
 
 // String is the range as people read it: "mon, tue 08:00–18:00 Europe/Berlin".

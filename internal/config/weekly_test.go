@@ -109,7 +109,7 @@ func TestEscalateAndScheduleValidation(t *testing.T) {
 		`alerts[0].escalate.after: must be at least 1m0s`,
 		`alerts[0].escalate.to[0]: no alert is named "pagr"; did you mean "pager"?`,
 		`alerts[0].escalate.to[1]: "chat" escalates to itself`,
-		`alerts[0].schedule.zone: "Europe/Berln" is not an IANA time zone (like Europe/Berlin`,
+		`alerts[0].schedule.zone: unknown time zone "Europe/Berln"; did you mean "Europe/Berlin"?`,
 		`alerts[0].schedule.days[1]: "thurs" is not a day (mon, tue, wed, thu, fri, sat, sun); did you mean "thu"?`,
 		`alerts[0].schedule.from: "8am" is not a time of day (HH:MM, like "08:00")`,
 		`alerts[0].schedule.outside: "keep" is not drop or hold`,

@@ -30,3 +30,14 @@ func (e *Engine) outageAcknowledged(ctx context.Context, id int64, st state.Stat
 	}
 	return a.Covers(st) || st.State.Failing() && !st.Outage.IsZero() && !a.Since.Before(st.Outage.UTC().Truncate(time.Millisecond))
 }
+
+// ackURL makes each alert action's acknowledgement link of the outage st
+// is in (nil: no links, or no outage). The link names the outage's start,
+// which Lost keeps.
+func (e *Engine) ackURL(monitor int64, st state.Status) func(alert int64) string {
+	if e.o.AckLinks == nil || !st.State.Failing() {
+		return nil
+	}
+	since, now := st.OutageStart(), e.o.Now()
+	return func(alert int64) string { return e.o.AckLinks.URL(monitor, since, alert, now) }
+}

@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -38,5 +41,48 @@ func TestAckStopsRepeatsKeepsRecovery(t *testing.T) {
 	f.waitAlerts(t, before+1)
 	if k := f.rcv.kinds(); !slices.Contains(k, "recovery:up") {
 		t.Errorf("no recovery after the ack: %v", k)
+	}
+}
+
+// TestAlertsCarryAckLinks: with acknowledgement links, each Down alert
+// carries one that acknowledges that outage (its start, the action); the
+// recovery carries none.
+func TestAlertsCarryAckLinks(t *testing.T) {
+	f := newAlerting(t)
+	links, err := alert.NewAckLinks("https://mailmon.example.com", []byte("engine-installation-secret"), 0)
+	must(t, err)
+	f.links = links
+	m := f.monitor(t, "SMTP")
+	f.run(t)
+	f.waitAlerts(t, 1)
+	s, err := f.st.Status(f.ctx, m.ID)
+	if err != nil || !s.Status.State.Failing() {
+		t.Fatalf("status %+v %v", s, err)
+	}
+	f.healthy.Store(true)
+	waitState(t, f.st, m.ID, state.Up, 10*time.Second)
+	ns, err := f.st.Notifications(f.ctx, m.ID, 100)
+	must(t, err)
+	var alerts, recoveries int
+	for _, n := range ns {
+		var ev alert.Event
+		must(t, json.Unmarshal(n.Payload, &ev))
+		switch ev.Kind {
+		case "alert":
+			alerts++
+			tok, ok := strings.CutPrefix(ev.AckURL, "https://mailmon.example.com/ack/")
+			g, err := links.Check(tok, time.Now())
+			if !ok || err != nil || g.Monitor != m.ID || g.Alert != f.alert.ID || !g.Since.Equal(s.Status.Since.UTC().Truncate(time.Millisecond)) {
+				t.Errorf("alert's link %q: %+v %v (outage since %v)", ev.AckURL, g, err, s.Status.Since)
+			}
+		case "recovery":
+			recoveries++
+			if ev.AckURL != "" {
+				t.Errorf("the recovery has a link: %s", ev.AckURL)
+			}
+		}
+	}
+	if alerts == 0 || recoveries == 0 {
+		t.Errorf("%d alerts, %d recoveries in %d notifications", alerts, recoveries, len(ns))
 	}
 }

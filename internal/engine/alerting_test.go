@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
@@ -27,6 +28,7 @@ type alerting struct {
 	rcv     *hook
 	dev     *store.Device
 	alert   *store.Alert
+	links   *alert.AckLinks // the engine's acknowledgement links (nil: none)
 }
 
 func newAlerting(t *testing.T) *alerting {
@@ -72,7 +74,7 @@ func (f *alerting) monitor(t *testing.T, name string, dependsOn ...string) *stor
 func (f *alerting) run(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(f.ctx)
-	e := New(Options{Store: f.st, Vault: f.v, OutboxEvery: 20 * time.Millisecond, Timing: config.TimingLimits{MinInterval: time.Millisecond}})
+	e := New(Options{Store: f.st, Vault: f.v, OutboxEvery: 20 * time.Millisecond, Timing: config.TimingLimits{MinInterval: time.Millisecond}, AckLinks: f.links})
 	must(t, e.Load(ctx))
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()

@@ -40,8 +40,11 @@ type Options struct {
 	InstallationKey keyfile.Key // signs round-trip probes
 	MaxInFlight     int         // tests at once (default DefaultMaxInFlight())
 	BaseURL         string      // for links in alerts
-	Log             *slog.Logger
-	Now             func() time.Time
+	// AckLinks signs the one-click acknowledgement links of alerts (nil:
+	// none; serve makes them with an --external-url).
+	AckLinks *alert.AckLinks
+	Log      *slog.Logger
+	Now      func() time.Time
 	// OutboxEvery is how often pending notifications are looked for
 	// (default 1 s); each is tried at most MaxAttempts times (default 12,
 	// with back-off: about an hour). See alert.OutboxOptions.
@@ -135,9 +138,11 @@ type Engine struct {
 
 // entry is a loaded monitor, ready to test.
 type entry struct {
-	m       store.Monitor
-	device  store.Device
-	spec    config.Monitor
+	m      store.Monitor
+	device store.Device
+	spec   config.Monitor
+	// windows are the monitor's maintenance windows and its device's.
+	windows []config.Window
 	cfg     probe.Config
 	alerts  []int64
 	parents []int64
@@ -375,6 +380,7 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	}
 	en.spec.Name, en.spec.Type = m.Name, m.Type
 	en.spec.ApplyDefaults()
+	en.windows = append(slices.Clip(en.spec.Maintenance), config.StoredWindows(d.Maintenance)...)
 	e.limit(en)
 	en.cfg = en.spec.ProbeConfig(d.Address)
 	en.cfg.InstallationKey = e.o.InstallationKey
@@ -473,9 +479,14 @@ func (e *Engine) watch(ctx context.Context) {
 	}
 }
 
-// sync reloads the monitors whose stored version differs from the loaded
-// one, or that use a credential changed since they were loaded.
+// sync reloads the monitors whose stored version, or their device's,
+// differs from the loaded one (a device's windows changed by apply), or
+// that use a credential changed since they were loaded.
 func (e *Engine) sync(ctx context.Context) error {
+	devices, err := e.deviceVersions(ctx)
+	if err != nil {
+		return err
+	}
 	seen := map[int64]bool{}
 	var changed []int64
 	for off := 0; ; off += 1000 {
@@ -488,7 +499,7 @@ func (e *Engine) sync(ctx context.Context) error {
 			e.mu.Lock()
 			en := e.monitors[m.ID]
 			e.mu.Unlock()
-			if en == nil || !en.m.Updated.Equal(m.Updated) {
+			if en == nil || !en.m.Updated.Equal(m.Updated) || !en.device.Updated.Equal(devices[m.DeviceID]) {
 				changed = append(changed, m.ID)
 			}
 		}
@@ -782,7 +793,11 @@ func (e *Engine) addResult(ctx context.Context, en *entry, res *probe.Result, fe
 // notifications are the outbox's entries for a decision that calls for
 // an alert: the event, to each of the actions alerts.
 func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, now time.Time, alerts []int64) []store.Notification {
-	return alert.Notifications(e.event(en, d, res, now), res.Started, d.Status.AlertsSent, alerts)
+	var links func(alert int64) string
+	if d.Alert == state.FailureAlert {
+		links = e.ackURL(en.m.ID, d.Status)
+	}
+	return alert.Notifications(e.event(en, d, res, now), res.Started, d.Status.AlertsSent, alerts, links)
 }
 
 // event is what decision d tells of monitor en.

@@ -105,7 +105,7 @@ func (e *Engine) escalate(ctx context.Context, en *entry, d *state.Decision, now
 	}
 	d.Status.Escalated = append(slices.Clone(st.Escalated), due...)
 	e.o.Log.Info("outage escalated", "monitor", en.m.ID, "alerts", due, "outage", st.Outage)
-	return alert.Escalations(event(), st.Outage, due), next
+	return alert.Escalations(event(), st.Outage, due, e.ackURL(en.m.ID, st)), next
 }
 
 // escalateAt is when monitor id's next escalation is due (zero: none),

@@ -11,14 +11,15 @@ import (
 )
 
 // maintenance reports whether monitor en is in maintenance at now (one of
-// its windows, or maintenance begun by hand on it or its device), and
+// its windows or its device's, or maintenance begun by hand on it or its
+// device), and
 // whether one of the monitors it depends on is (begun by hand, or in the
 // Maintenance state): its alerts are then held back, as for a parent
 // that is down. A store that cannot say counts as no maintenance begun by
 // hand: alerting goes on.
 func (e *Engine) maintenance(ctx context.Context, en *entry, now time.Time) (self, parent bool) {
 	ms := e.maints.get(ctx, e, now)
-	self = schedule.InMaintenance(en.spec.Maintenance, schedule.Until(ms, en.m.ID, en.m.DeviceID), now)
+	self = schedule.InMaintenance(en.windows, schedule.Until(ms, en.m.ID, en.m.DeviceID), now)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, p := range en.parents {
@@ -56,4 +57,21 @@ func (c *maintCache) get(ctx context.Context, e *Engine, now time.Time) []store.
 	}
 	c.at, c.ms = now, ms
 	return ms
+}
+
+// deviceVersions are the stored versions (Updated) of the devices.
+func (e *Engine) deviceVersions(ctx context.Context) (map[int64]time.Time, error) {
+	out := map[int64]time.Time{}
+	for off := 0; ; off += 1000 {
+		ds, _, err := e.o.Store.Devices(ctx, store.Page{Limit: 1000, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			out[d.ID] = d.Updated
+		}
+		if len(ds) < 1000 {
+			return out, nil
+		}
+	}
 }

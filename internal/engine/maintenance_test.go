@@ -39,13 +39,20 @@ func TestMaintenanceNowOfDevice(t *testing.T) {
 	a, b := f.monitor(t, "SMTP"), f.monitor(t, "Submission")
 	must(t, f.st.PutMaintenanceNow(f.ctx, store.MaintenanceNow{DeviceID: f.dev.ID, Until: time.Now().Add(time.Hour), By: "test", At: time.Now()}))
 	f.run(t)
-	for _, m := range []*store.Monitor{a, b} {
+	f.wantSilenced(t, a, b)
+}
+
+// wantSilenced waits for each of ms to be in maintenance and tested a few
+// times, and wants no alert sent.
+func (f *alerting) wantSilenced(t *testing.T, ms ...*store.Monitor) {
+	t.Helper()
+	for _, m := range ms {
 		waitState(t, f.st, m.ID, state.Maintenance, 10*time.Second)
 		f.waitTested(t, m.ID, 3)
 	}
 	time.Sleep(100 * time.Millisecond) // the outbox's rounds
 	if k := f.rcv.kinds(); len(k) != 0 {
-		t.Fatalf("alerts in the device's maintenance: %v", k)
+		t.Fatalf("alerts in maintenance: %v", k)
 	}
 }
 
@@ -66,4 +73,18 @@ func TestMaintenanceNowOfParent(t *testing.T) {
 	if s, err := f.st.Status(f.ctx, child.ID); err != nil || !s.Status.State.Failing() || s.Status.Suppressed != "dependency" {
 		t.Errorf("the dependent monitor: %+v %v", s, err)
 	}
+}
+
+// TestDeviceWindowSilencesItsMonitors: a scheduled window of a device, in
+// a named zone, puts each of its monitors in maintenance, a child by
+// depends_on as well: none alerts though all fail.
+func TestDeviceWindowSilencesItsMonitors(t *testing.T) {
+	f := newAlerting(t)
+	// Every day, all day, in Berlin: midnight to midnight.
+	f.dev.Maintenance = []byte(`[{"days":["mon","tue","wed","thu","fri","sat","sun"],"start":"00:00","end":"00:00","zone":"Europe/Berlin"}]`)
+	must(t, f.st.PutDevice(f.ctx, f.dev))
+	parent := f.monitor(t, "Ping")
+	child := f.monitor(t, "SMTP", "Ping")
+	f.run(t)
+	f.wantSilenced(t, parent, child)
 }

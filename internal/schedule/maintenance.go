@@ -1,7 +1,6 @@
 package schedule
 
 import (
-	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
@@ -9,39 +8,25 @@ import (
 )
 
 // InMaintenance reports whether now falls in maintenance begun by hand
-// that ends at until (zero: none; see Until), or in one of a monitor's
-// maintenance windows: a one-off window from start to end (RFC 3339), or a
-// weekly one that starts at HH:MM on its days and lasts its duration, in
-// the daemon's local time zone. A window that does not parse is never in
-// effect (validation reports it).
+// that ends at until (zero: none; see Until), or in one of the windows
+// (a monitor's and its device's): a one-off window from start to end (RFC
+// 3339), or a weekly one (WindowRange) in its zone. A window that does not
+// parse is never in effect (validation reports it).
 func InMaintenance(ws []config.Window, until, now time.Time) bool {
 	if now.Before(until) {
 		return true
 	}
 	for _, w := range ws {
-		if len(w.Days) == 0 {
-			s, err1 := time.Parse(time.RFC3339, w.Start)
-			e, err2 := time.Parse(time.RFC3339, w.End)
-			if err1 == nil && err2 == nil && !now.Before(s) && now.Before(e) {
+		if r, ok := WindowRange(w); ok {
+			if r.Contains(now) {
 				return true
 			}
 			continue
 		}
-		at, err := time.Parse("15:04", w.Start)
-		if err != nil {
-			continue
-		}
-		local := now.Local()
-		// A window that started on one of its days, up to a week ago.
-		for back := 0; back <= 7; back++ {
-			day := local.AddDate(0, 0, -back)
-			if !hasDay(w.Days, day.Weekday()) {
-				continue
-			}
-			start := time.Date(day.Year(), day.Month(), day.Day(), at.Hour(), at.Minute(), 0, 0, time.Local)
-			if !local.Before(start) && local.Before(start.Add(w.Duration.D())) {
-				return true
-			}
+		s, err1 := time.Parse(time.RFC3339, w.Start)
+		e, err2 := time.Parse(time.RFC3339, w.End)
+		if err1 == nil && err2 == nil && !now.Before(s) && now.Before(e) {
+			return true
 		}
 	}
 	return false
@@ -67,14 +52,4 @@ func Covering(ms []store.MaintenanceNow, monitorID, deviceID int64) *store.Maint
 		}
 	}
 	return found
-}
-
-func hasDay(days []string, wd time.Weekday) bool {
-	name := strings.ToLower(wd.String()[:3])
-	for _, d := range days {
-		if strings.ToLower(d) == name {
-			return true
-		}
-	}
-	return false
 }

@@ -24,16 +24,9 @@ func NextWindow(ws []config.Window, now time.Time, within time.Duration) (start,
 			}
 			continue
 		}
-		at, err := time.Parse("15:04", w.Start)
-		if err != nil {
-			continue
-		}
-		local := now.Local()
-		for ahead := 0; ahead <= 7; ahead++ {
-			day := local.AddDate(0, 0, ahead)
-			if hasDay(w.Days, day.Weekday()) {
-				s := time.Date(day.Year(), day.Month(), day.Day(), at.Hour(), at.Minute(), 0, 0, time.Local)
-				consider(s, s.Add(w.Duration.D()))
+		if r, ok := WindowRange(w); ok {
+			if s, e, ok := r.NextStart(now); ok {
+				consider(s, e)
 			}
 		}
 	}

@@ -86,6 +86,16 @@ type Status struct {
 	Escalated []int64 `json:",omitempty"`
 }
 
+// OutageStart is when the outage s is in began: Outage, or for a status
+// kept before Outage was, Since. An outage's acknowledgement link names
+// it, so that the link still holds once the monitor has gone Lost.
+func (s Status) OutageStart() time.Time {
+	if !s.Outage.IsZero() {
+		return s.Outage
+	}
+	return s.Since
+}
+
 // Input is one thing that happened to a monitor.
 type Input struct {
 	Now           time.Time

@@ -37,8 +37,11 @@ type Device struct {
 	// UI), not by the operator's apply; its monitors' tests are held to
 	// the egress policy (internal/egress).
 	NetworkTarget bool
-	Created       time.Time
-	Updated       time.Time
+	// Maintenance is the device's scheduled maintenance windows, as JSON
+	// (config.Window; nil: none): they cover every monitor of the device.
+	Maintenance []byte
+	Created     time.Time
+	Updated     time.Time
 }
 
 // Monitor is one monitor's definition. Spec holds its settings without

@@ -99,6 +99,9 @@ type deviceData struct {
 	Form   deviceForm
 	Board  *boardData
 	Maint  maintView // maintenance begun by hand (maintenance.go)
+	// Windows are the device's scheduled maintenance windows (set by
+	// mailmon apply -f), one line each.
+	Windows []string
 }
 
 func (s *Server) device(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -121,7 +124,11 @@ func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, c *call, s
 	if err != nil {
 		return err
 	}
-	s.render(w, c, status, "device", dev.Name, deviceData{Device: *dev, Form: f, Board: b,
+	var windows []string
+	for _, w := range config.StoredWindows(dev.Maintenance) {
+		windows = append(windows, w.Text())
+	}
+	s.render(w, c, status, "device", dev.Name, deviceData{Device: *dev, Form: f, Board: b, Windows: windows,
 		Maint: s.maintView(r, catalog.MaintenanceTarget{Device: dev.ID}, dev.ID)})
 	return nil
 }

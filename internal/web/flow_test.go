@@ -131,7 +131,7 @@ func TestFormAddsEachType(t *testing.T) {
 		t.Errorf("duplicate name: %d %s", code, errorsIn(body))
 	}
 	code, body, _ = b.post(t, dev+"/monitors/new?type=imap", url.Values{"name": {"child"}, "depends_on": {"tcp check"},
-		"maintenance": {"sat,sun 02:00 2h\n2026-12-24T22:00:00Z 2026-12-25T02:00:00Z"}}, nil)
+		"maintenance": {"sat,sun 02:00 2h\nwed 01:30-03:30 Europe/Berlin\n2026-12-24T22:00:00Z 2026-12-25T02:00:00Z"}}, nil)
 	if code != http.StatusSeeOther {
 		t.Fatalf("with a dependency: %d %s", code, errorsIn(body))
 	}
@@ -149,13 +149,14 @@ devices:
         depends_on: [tcp check]
         maintenance:
           - {days: [sat, sun], start: "02:00", duration: 2h}
+          - {days: [wed], start: "01:30", end: "03:30", zone: Europe/Berlin}
           - {start: "2026-12-24T22:00:00Z", end: "2026-12-25T02:00:00Z"}
         recovery:
           - command: [/usr/bin/true, --quiet]
 `)
 	ms, _, _ := f.st.Monitors(context.Background(), store.MonitorFilter{Search: "child"})
 	_, body = b.get(t, fmt.Sprintf("/monitors/%d/edit", ms[0].ID))
-	for _, want := range []string{`value="tcp check" checked`, "sat,sun 02:00 2h", `<pre class="readonly" id="ro-recovery">/usr/bin/true --quiet</pre>`} {
+	for _, want := range []string{`value="tcp check" checked`, "sat,sun 02:00 2h\nwed 01:30-03:30 Europe/Berlin\n", `<pre class="readonly" id="ro-recovery">/usr/bin/true --quiet</pre>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the edit form lacks %q", want)
 		}

@@ -128,8 +128,8 @@ func (s *Server) newFormData(ctx context.Context, dev *store.Device, typ string,
 	def := config.Monitor{Type: typ}
 	def.ApplyDefaults()
 	f.Defaults = map[string]string{
-		"timing.max_duration": goDur(def.Timing.MaxDuration), "timing.up_every": goDur(def.Timing.UpEvery),
-		"timing.down_every": goDur(def.Timing.DownEvery), "timing.lost_every": goDur(def.Timing.LostEvery),
+		"timing.max_duration": def.Timing.MaxDuration.Short(), "timing.up_every": def.Timing.UpEvery.Short(),
+		"timing.down_every": def.Timing.DownEvery.Short(), "timing.lost_every": def.Timing.LostEvery.Short(),
 		"notify.failures_per_alert": strconv.Itoa(def.Notify.FailuresPerAlert), "notify.max_alerts": strconv.Itoa(def.Notify.MaxAlerts),
 		"cert_warn_days": strconv.Itoa(probe.DefaultCertWarnDays),
 	}
@@ -166,18 +166,6 @@ func (f *formData) FieldErrs() bool {
 		}
 	}
 	return false
-}
-
-// goDur writes a duration as people type it: 5m rather than 5m0s.
-func goDur(d config.Duration) string {
-	x := d.D().String()
-	if strings.HasSuffix(x, "m0s") {
-		x = strings.TrimSuffix(x, "0s")
-	}
-	if strings.HasSuffix(x, "h0m") {
-		x = strings.TrimSuffix(x, "0m")
-	}
-	return x
 }
 
 // fill shows a monitor's settings in the form.
@@ -226,21 +214,17 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 	f.fillOAuth(m.OAuth)
 	set("from", m.From)
 	set("to", m.To)
-	set("poll_interval", goDur(m.PollInterval))
-	set("timing.max_duration", goDur(m.Timing.MaxDuration))
-	set("timing.up_every", goDur(m.Timing.UpEvery))
-	set("timing.down_every", goDur(m.Timing.DownEvery))
-	set("timing.lost_every", goDur(m.Timing.LostEvery))
-	set("timing.warn_rtt", goDur(m.Timing.WarnRTT))
+	set("poll_interval", m.PollInterval.Short())
+	set("timing.max_duration", m.Timing.MaxDuration.Short())
+	set("timing.up_every", m.Timing.UpEvery.Short())
+	set("timing.down_every", m.Timing.DownEvery.Short())
+	set("timing.lost_every", m.Timing.LostEvery.Short())
+	set("timing.warn_rtt", m.Timing.WarnRTT.Short())
 	set("notify.failures_per_alert", strconv.Itoa(m.Notify.FailuresPerAlert))
 	set("notify.max_alerts", strconv.Itoa(m.Notify.MaxAlerts))
 	var win []string
 	for _, w := range m.Maintenance {
-		if len(w.Days) > 0 {
-			win = append(win, strings.Join(w.Days, ",")+" "+w.Start+" "+goDur(w.Duration))
-		} else {
-			win = append(win, w.Start+" "+w.End)
-		}
+		win = append(win, w.Text())
 	}
 	set("maintenance", strings.Join(win, "\n"))
 	for i := range f.Deps {
@@ -336,20 +320,14 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	m.Notify = config.Notify{FailuresPerAlert: num("notify.failures_per_alert"), MaxAlerts: num("notify.max_alerts")}
 	m.Maintenance, m.DependsOn = nil, nil
 	for _, line := range strings.Split(get("maintenance"), "\n") {
-		w := strings.Fields(line)
-		switch {
-		case len(w) == 0:
-		case len(w) == 2:
-			m.Maintenance = append(m.Maintenance, config.Window{Start: w[0], End: w[1]})
-		case len(w) == 3:
-			d, err := time.ParseDuration(w[2])
-			if err != nil {
-				f.Errors["maintenance"], ok = fmt.Sprintf("%q is not a duration (like 2h)", w[2]), false
-			}
-			m.Maintenance = append(m.Maintenance, config.Window{Days: strings.Split(w[0], ","), Start: w[1], Duration: config.Duration(d)})
-		default:
-			f.Errors["maintenance"], ok = fmt.Sprintf("%q is not START END or DAYS HH:MM DURATION", strings.TrimSpace(line)), false
+		if strings.TrimSpace(line) == "" {
+			continue
 		}
+		w, err := config.ParseWindowText(line)
+		if err != nil {
+			f.Errors["maintenance"], ok = err.Error(), false
+		}
+		m.Maintenance = append(m.Maintenance, w)
 	}
 	for i := range f.Deps {
 		f.Deps[i].Checked = slices.Contains(r.PostForm["depends_on"], f.Deps[i].Value)

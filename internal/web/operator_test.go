@@ -22,6 +22,7 @@ import (
 var webWriteTakes = map[string]string{
 	"POST /login":                         "-a user's name and password",
 	"POST /logout":                        "-nothing",
+	"POST /ack/{token}":                   "-an acknowledgement's comment",
 	"POST /password":                      "-a user's passwords",
 	"POST /devices":                       "-a device's name and address, nothing else is read",
 	"POST /devices/{id}":                  "-a device's name and address, nothing else is read",

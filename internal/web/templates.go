@@ -10,7 +10,7 @@ import (
 	"github.com/mailmon/mailmon/internal/version"
 )
 
-var pageNames = []string{"error", "login", "password", "board", "devices", "device", "typepick", "monitorform", "monitor", "reports", "alerts", "credentials", "users", "tokens", "audit", "twofactor", "logincode", "statuspage", "statuspages"}
+var pageNames = []string{"error", "login", "password", "board", "devices", "device", "typepick", "monitorform", "monitor", "reports", "alerts", "credentials", "users", "tokens", "audit", "twofactor", "logincode", "statuspage", "statuspages", "acklink"}
 
 func parsePages() map[string]*template.Template {
 	out := map[string]*template.Template{}

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/store"
@@ -67,6 +68,9 @@ type Server struct {
 	// user it names whom mailmon does not know ("": refused). proxyauth.go.
 	UserHeader     string
 	UserHeaderRole catalog.Role
+	// AckLinks checks the signed one-click acknowledgement links of
+	// alerts (acklink.go; nil: serve has no --external-url, no links).
+	AckLinks *alert.AckLinks
 
 	once       sync.Once
 	pages      map[string]*template.Template
@@ -127,6 +131,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Path: "/badge/{page}/status.svg", Public: true, handler: s.pageBadge},
 		{Method: "GET", Path: "/badge/{page}/{device}/{monitor}/{badge}", Public: true, handler: s.monitorBadge},
 		{Method: "GET", Path: "/status-pages", Role: catalog.Viewer, handler: s.statusPagesList},
+		{Method: "GET", Path: "/ack/{token}", Public: true, handler: s.ackLinkPage},
+		{Method: "POST", Path: "/ack/{token}", Public: true, handler: s.ackLink},
 		{Method: "GET", Path: "/2fa", Role: catalog.Viewer, handler: s.twoFactorPage},
 		{Method: "POST", Path: "/2fa", Role: catalog.Viewer, handler: s.enrol},
 		{Method: "POST", Path: "/logout", Role: catalog.Viewer, handler: s.logout},

@@ -290,7 +290,7 @@ func TestPublicRoutesAreFew(t *testing.T) {
 		}
 	}
 	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login, POST /login/code, GET /login/oidc, GET /login/oidc/callback, "+
-		"GET /status/{page}, GET /badge/{page}/status.svg, GET /badge/{page}/{device}/{monitor}/{badge}" {
+		"GET /status/{page}, GET /badge/{page}/status.svg, GET /badge/{page}/{device}/{monitor}/{badge}, GET /ack/{token}, POST /ack/{token}" {
 		t.Errorf("public routes: %s", got)
 	}
 }

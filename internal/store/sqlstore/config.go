@@ -15,8 +15,8 @@ import (
 func (s *Store) PutDevice(ctx context.Context, d *store.Device) error {
 	t := now()
 	if d.ID == 0 {
-		err := s.w.QueryRow(ctx, `INSERT INTO devices(name, address, network_target, created_ms, updated_ms) VALUES(?,?,?,?,?) RETURNING id`,
-			d.Name, d.Address, d.NetworkTarget, ms(t), ms(t)).Scan(&d.ID)
+		err := s.w.QueryRow(ctx, `INSERT INTO devices(name, address, network_target, maintenance, created_ms, updated_ms) VALUES(?,?,?,?,?,?) RETURNING id`,
+			d.Name, d.Address, d.NetworkTarget, string(d.Maintenance), ms(t), ms(t)).Scan(&d.ID)
 		if err != nil {
 			return s.conflict(err)
 		}
@@ -24,17 +24,21 @@ func (s *Store) PutDevice(ctx context.Context, d *store.Device) error {
 		return nil
 	}
 	d.Updated = t
-	return s.conflict(affected(s.w.Exec(ctx, `UPDATE devices SET name=?, address=?, network_target=?, updated_ms=? WHERE id=?`,
-		d.Name, d.Address, d.NetworkTarget, ms(t), d.ID)))
+	return s.conflict(affected(s.w.Exec(ctx, `UPDATE devices SET name=?, address=?, network_target=?, maintenance=?, updated_ms=? WHERE id=?`,
+		d.Name, d.Address, d.NetworkTarget, string(d.Maintenance), ms(t), d.ID)))
 }
 
-var devices = named[store.Device]{"devices", `id, name, address, network_target, created_ms, updated_ms`, scanDevice}
+var devices = named[store.Device]{"devices", `id, name, address, network_target, maintenance, created_ms, updated_ms`, scanDevice}
 
 func scanDevice(sc Row) (store.Device, error) {
 	var d store.Device
 	var c, u int64
-	if err := sc.Scan(&d.ID, &d.Name, &d.Address, &d.NetworkTarget, &c, &u); err != nil {
+	var maint string
+	if err := sc.Scan(&d.ID, &d.Name, &d.Address, &d.NetworkTarget, &maint, &c, &u); err != nil {
 		return d, notFound(err)
+	}
+	if maint != "" {
+		d.Maintenance = []byte(maint)
 	}
 	d.Created, d.Updated = fromMS(c), fromMS(u)
 	return d, nil

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"monitor search":        monitorSearch,
 		"sealed values":         sealed,
 		"network targets":       networkTargets,
+		"device windows":        deviceWindows,
 		"batch":                 batch,
 		"batch panic":           batchPanic,
 		"board":                 board,
