@@ -546,7 +546,8 @@ type Cluster interface {
 	// delivering, claimed by node while its heartbeat is fresh, for hold
 	// at most: a node that dies while delivering leaves them to the others
 	// once its heartbeat expires. Reclaimed marks those another claim had
-	// not finished with.
+	// not finished with. It takes the oldest limit of each action, so that
+	// one action's backlog starves no other.
 	ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]Notification, error)
 	// Unclaim ends the claims on notifications left undelivered (rate
 	// limited), for any node to take (not as Reclaimed).
