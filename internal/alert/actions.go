@@ -99,6 +99,12 @@ func (x *Actions) Notifier(a *store.Alert, monitorID int64) (Notifier, error) {
 			return nil, err
 		}
 		return &Opsgenie{URL: spec.Target(), APIKey: key, poster: x.poster(a, "opsgenie")}, nil
+	case spec.IsChannel() || a.Kind == "url":
+		u, err := x.secret(a, "url")
+		if err != nil {
+			return nil, err
+		}
+		return &Channel{URL: u, poster: x.poster(a, config.ChannelService(u))}, nil
 	}
 	return nil, fmt.Errorf("alert %q has no action", a.Name)
 }

@@ -24,7 +24,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"unknown key at the top", "colour: red\n",
 			[]string{`x.yaml:1:1: unknown key "colour"; valid keys: credentials, alerts, devices`}, nil},
 		{"a key in the wrong place", "alerts:\n  - name: ops\n    type: webhook\n    webhook: {url: \"https://h.example/x\"}\n",
-			[]string{`x.yaml:3:5: alerts[0]: unknown key "type"; valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie`}, nil},
+			[]string{`x.yaml:3:5: alerts[0]: unknown key "type"; valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie, url`}, nil},
 		{"misspelt nested key", dev + "      - {name: a, type: smtp, timing: {up_evry: 5m}}\n",
 			[]string{`x.yaml:5:40: devices[0].monitors[0].timing: unknown key "up_evry"; did you mean "up_every"? valid keys: max_duration, up_every, down_every, lost_every, warn_rtt`}, nil},
 		{"a word for a number", dev + "      - name: a\n        type: smtp\n        port: twenty-five\n",
@@ -55,7 +55,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"a mechanism of another protocol", dev + "      - {name: a, type: imap, tls: implicit, user: u, password: x, auth: user}\n",
 			[]string{`x.yaml:5:68: devices[0].monitors[0].auth: USER is a POP3 mechanism`}, []string{"did you mean"}},
 		{"bad webhook format", "alerts:\n  - {name: ops, webhook: {url: \"https://h.example/x\", format: slak}}\n",
-			[]string{`x.yaml:2:55: alerts[0].webhook.format: "slak" is not generic, slack or teams; did you mean "slack"?`}, nil},
+			[]string{`x.yaml:2:55: alerts[0].webhook.format: "slak" is not generic, slack, teams or teams-workflows; did you mean "slack"?`}, nil},
 		{"broken YAML: a line, no column 0", "devices:\n  - name: a\n\taddress: b\n",
 			[]string{`x.yaml:2: found a tab character that violates indentation`}, nil},
 		{"every error at once", "alerts:\n  - {name: ops, webhok: {url: \"https://h.example/x\"}}\n" + dev +
@@ -63,7 +63,7 @@ func TestYAMLMessages(t *testing.T) {
 			"      - {name: b, type: smtp, port: x}\n" +
 			"      - {name: c, type: smtp, notify: {alerts: [ops]}, colour: red}\n",
 			[]string{
-				`x.yaml:2:17: alerts[0]: unknown key "webhok"; did you mean "webhook"? valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie`,
+				`x.yaml:2:17: alerts[0]: unknown key "webhok"; did you mean "webhook"? valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie, url`,
 				`x.yaml:7:31: devices[0].monitors[0].port: 70000 is not between 1 and 65535`,
 				`x.yaml:8:37: devices[0].monitors[1].port: want a whole number, got "x"`,
 				`x.yaml:9:56: devices[0].monitors[2]: unknown key "colour"; ` + monitorKeys,
