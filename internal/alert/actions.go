@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/egress"
@@ -32,6 +33,20 @@ type Actions struct {
 	// system's).
 	Egress   *egress.Policy
 	Resolver *net.Resolver
+	// Repost is how often a firing Alertmanager alert is posted again
+	// (0: DefaultRepost); each post fires for three times as long.
+	Repost time.Duration
+}
+
+// DefaultRepost is how often a firing Alertmanager alert is posted again:
+// well within Alertmanager's resolve_timeout (5 min by default).
+const DefaultRepost = 2 * time.Minute
+
+func (x *Actions) repost() time.Duration {
+	if x.Repost <= 0 {
+		return DefaultRepost
+	}
+	return x.Repost
 }
 
 // Notifier builds the action of alert a, for a notification about monitor
@@ -86,7 +101,7 @@ func (x *Actions) Notifier(a *store.Alert, monitorID int64) (Notifier, error) {
 		}
 		return &Email{Relay: cfg, From: from, To: em.To, Subject: em.Subject, Body: em.Body}, nil
 	case spec.Alertmanager != nil:
-		return &Alertmanager{URL: spec.Alertmanager.URL, poster: x.poster(a, "alertmanager")}, nil
+		return &Alertmanager{URL: spec.Alertmanager.URL, FiringFor: 3 * x.repost(), poster: x.poster(a, "alertmanager")}, nil
 	case spec.PagerDuty != nil:
 		key, err := x.secret(a, "pagerduty.routing_key")
 		if err != nil {
@@ -99,6 +114,12 @@ func (x *Actions) Notifier(a *store.Alert, monitorID int64) (Notifier, error) {
 			return nil, err
 		}
 		return &Opsgenie{URL: spec.Target(), APIKey: key, poster: x.poster(a, "opsgenie")}, nil
+	case spec.IsChannel() || a.Kind == "url":
+		u, err := x.secret(a, "url")
+		if err != nil {
+			return nil, err
+		}
+		return &Channel{URL: u, poster: x.poster(a, config.ChannelService(u))}, nil
 	}
 	return nil, fmt.Errorf("alert %q has no action", a.Name)
 }

@@ -2,9 +2,15 @@ package alert
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/testutil/realprom"
 )
 
@@ -67,5 +73,67 @@ func waitAlerts(t *testing.T, am *realprom.Server, filter string, n int) []realp
 			t.Fatalf("alertmanager lists %+v (%v), want %d\n%s", got, err, n, am.LogTail())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAlertmanagerRepost: through the outbox, a real Alertmanager's alert
+// is posted with a short endsAt (3 × the re-post interval) and posted
+// again while the monitor stays Down, so that it is still active past its
+// first endsAt, with a later one; the recovery resolves it, and no re-post
+// follows. (Before: one post, ending 24 h on.)
+func TestAlertmanagerRepost(t *testing.T) {
+	am := realprom.StartAlertmanager(t)
+	ctx := context.Background()
+	f := newQueueFixture(t)
+	spec, _ := json.Marshal(config.Alert{Name: "am", Alertmanager: &config.Alertmanager{URL: am.URL}})
+	a := &store.Alert{Name: "am", Kind: "alertmanager", Spec: spec}
+	must(t, f.st.PutAlert(ctx, a))
+	mon := f.down(a.ID)
+	must(t, f.st.SetMonitorAlerts(ctx, mon, []int64{a.ID}))
+	const every = 2 * time.Second
+	ob := f.run(OutboxOptions{Actions: &Actions{Vault: f.v, Repost: every}})
+	filter := `monitor_id="` + strconv.FormatInt(mon, 10) + `"`
+
+	first := waitAlerts(t, am, filter, 1)[0]
+	if limit := time.Now().Add(3*every + time.Second); first.EndsAt.After(limit) {
+		t.Fatalf("the first post ends at %v, want within 3 × %v (by %v)", first.EndsAt, every, limit)
+	}
+	time.Sleep(time.Until(first.EndsAt.Add(every))) // past its first endsAt: only a re-post keeps it
+	got := waitAlerts(t, am, filter, 1)
+	if !got[0].EndsAt.After(first.EndsAt) {
+		t.Errorf("still firing past %v, but ending at %v: not posted again", first.EndsAt, got[0].EndsAt)
+	}
+	reposts := func() int {
+		ns, err := f.st.Notifications(ctx, mon, 1000)
+		must(t, err)
+		n := 0
+		for _, x := range ns {
+			if x.Kind == KindRepost && x.Status == store.NotifySent {
+				n++
+			}
+		}
+		return n
+	}
+	if n := reposts(); n < 1 {
+		t.Errorf("%d re-posts sent", n)
+	}
+
+	up := Event{Kind: "recovery", MonitorID: mon, Monitor: "down1", Device: "mail1", Type: "tcp", State: "up", Time: time.Now()}
+	payload, _ := json.Marshal(up)
+	must(t, f.st.RecordTest(ctx, store.Test{
+		Result: store.Result{MonitorID: mon, Time: up.Time, Status: probe.StatusUp},
+		Status: store.Status{MonitorID: mon, Status: state.Status{State: state.Up}, LastTest: up.Time},
+		Notifications: []store.Notification{{EventID: "recovery-" + strconv.FormatInt(mon, 10), MonitorID: mon, AlertID: a.ID, Kind: "recovery",
+			Payload: payload, Created: up.Time}},
+	}))
+	ob.Wake()
+	waitAlerts(t, am, filter, 0)
+	after := reposts()
+	time.Sleep(2 * every)
+	if n := reposts(); n != after {
+		t.Errorf("%d re-posts after the recovery", n-after)
+	}
+	if got, _ := am.Alerts(ctx, filter); len(got) != 0 {
+		t.Errorf("firing again after the recovery: %+v", got)
 	}
 }

@@ -70,7 +70,8 @@ type Outbox struct {
 	wake chan struct{}
 	wg   sync.WaitGroup // deliveries under way
 
-	started time.Time // a notification from before was pending at a restart
+	started  time.Time // a notification from before was pending at a restart
+	reposted time.Time // when Run last looked for alerts to post again (repost.go)
 
 	mu      sync.Mutex
 	queues  map[int64]*actionQueue // by alert action
@@ -131,6 +132,7 @@ func (ob *Outbox) Run(ctx context.Context) {
 	tick := time.NewTicker(ob.o.Every)
 	defer tick.Stop()
 	for {
+		ob.repost(ctx)
 		ob.deliverPending(ctx)
 		select {
 		case <-ctx.Done():

@@ -187,18 +187,20 @@ func (o *Opsgenie) Notify(ctx context.Context, ev Event) error {
 // monitor_id (what finds it again). A notification that fires resolves
 // the monitor's other alerts there (an earlier warning, another code), so
 // that one outage is one alert; a recovery resolves them all (endsAt).
+// Alertmanager expects a firing alert to be posted again before its
+// endsAt, as Prometheus does: the outbox re-posts it every Actions.Repost
+// while the outage lasts (repost.go), each post firing for FiringFor
+// more, so that an alert mailmon stops posting (the daemon gone) resolves
+// by itself.
 type Alertmanager struct {
-	URL string
+	URL       string
+	FiringFor time.Duration    // from each post (0: 3 × DefaultRepost)
+	Now       func() time.Time // nil: time.Now
 	poster
 }
 
 // AlertmanagerName is the alertname of mailmon's alerts.
 const AlertmanagerName = "MailmonMonitor"
-
-// firingFor is how long an alert stays firing at the Alertmanager without
-// being posted again: a repeat alert of the outage posts it again, the
-// recovery resolves it at once.
-const firingFor = 24 * time.Hour
 
 // AMAlert is an alert of Alertmanager's API v2 (postableAlert; the fields
 // of gettableAlert mailmon reads).
@@ -210,14 +212,22 @@ type AMAlert struct {
 	GeneratorURL string            `json:"generatorURL,omitempty"`
 }
 
-// Alert is the alert posted for a firing ev.
+// Alert is the alert posted for a firing ev: it ends FiringFor after now
+// unless posted again.
 func (a *Alertmanager) Alert(ev Event) AMAlert {
+	now, firing := time.Now, a.FiringFor
+	if a.Now != nil {
+		now = a.Now
+	}
+	if firing <= 0 {
+		firing = 3 * DefaultRepost
+	}
 	am := AMAlert{
 		Labels: map[string]string{"alertname": AlertmanagerName, "monitor": ev.Monitor, "device": ev.Device, "type": ev.Type,
 			"code": ev.Code, "severity": severity(ev), "monitor_id": strconv.FormatInt(ev.MonitorID, 10)},
 		Annotations:  map[string]string{"summary": Summary(ev), "description": cut(Expand(DefaultBody, ev), 4000)},
 		StartsAt:     ev.Time.UTC(),
-		EndsAt:       ev.Time.UTC().Add(firingFor),
+		EndsAt:       now().UTC().Add(firing),
 		GeneratorURL: ev.URL,
 	}
 	if ev.AckURL != "" {

@@ -3,6 +3,7 @@ package alert
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,9 @@ type poster struct {
 	// dial for us. Resolver resolves the URL's host (nil: the system's).
 	Egress   *egress.Policy
 	Resolver *net.Resolver
+	// tlsConfig is the TLS of its connections (nil: Go's, with the system's
+	// CAs): a test's server certificate.
+	tlsConfig *tls.Config
 }
 
 // postTimeout bounds one request, every retry of the transport included;
@@ -46,6 +50,7 @@ const (
 func (p poster) client() *http.Client {
 	tr := &http.Transport{
 		DialContext:            p.Egress.DialContext(p.Resolver),
+		TLSClientConfig:        p.tlsConfig,
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ResponseHeaderTimeout:  postTimeout,

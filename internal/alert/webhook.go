@@ -21,13 +21,17 @@ const (
 	FormatGeneric = "generic"
 	FormatSlack   = "slack"
 	FormatTeams   = "teams"
+	// FormatTeamsWorkflows is an Adaptive Card for a Teams Workflows
+	// webhook ("When a Teams webhook request is received"), which replaces
+	// the MessageCard connectors (FormatTeams) Microsoft retires.
+	FormatTeamsWorkflows = "teams-workflows"
 )
 
 // Webhook posts events as JSON. Its URL is a secret: no error it returns
 // carries more of it than its Origin.
 type Webhook struct {
 	URL    string
-	Format string // generic (default), slack or teams
+	Format string // generic (default), slack, teams or teams-workflows
 	// A templated webhook: Method (default POST), Headers (their values
 	// are secrets: never in an error) and Body, a text/template over the
 	// event (config.BodyTemplate) that replaces the format's payload.
@@ -120,8 +124,10 @@ func (w *Webhook) Payload(ev Event) ([]byte, error) {
 			card["potentialAction"] = actions
 		}
 		return json.Marshal(card)
+	case FormatTeamsWorkflows:
+		return json.Marshal(workflowsMessage(ev))
 	}
-	return nil, fmt.Errorf("webhook format %q is not generic, slack or teams", w.Format)
+	return nil, fmt.Errorf("webhook format %q is not generic, slack, teams or teams-workflows", w.Format)
 }
 
 // Notify posts the event. A 4xx answer is permanent; 5xx and network errors

@@ -106,6 +106,9 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 			if c.Email != nil {
 				ph.set(&c.Email.Relay.Password, a.Secrets["relay.password"], "ALERT", a.Name, "RELAY_PASSWORD")
 			}
+			if c.IsChannel() || a.Kind == "url" {
+				ph.set(&c.URL, a.Secrets["url"], "ALERT", a.Name, "URL")
+			}
 			alertNames[a.ID] = a.Name
 			f.Alerts = append(f.Alerts, c)
 		}

@@ -57,6 +57,7 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 		"MAIL_OPS_SSH_KEY": sshKey, "CHAT_WEBHOOK_URL": "https://hooks.example.test/T0/B0/s3cret",
 		"RELAY_PASSWORD": "relay-s3cret", "PROBE_PASSWORD": "probe-s3cret", "M365_CLIENT_SECRET": "m365-s3cret",
 		"TICKETS_URL": "https://tickets.example.test/api/s3cret", "TICKETS_AUTH": "Bearer t1ck3ts", "PD_ROUTING_KEY": "pd-r0uting-key-0123456789abcdef", "OPSGENIE_KEY": "0psgenie-key",
+		"TEAM_URL": "ntfy://mailmon:t3am-pa55@ntfy.example.test/mail-alerts",
 	}
 	one, v1 := setup(t)
 	if _, err := Apply(ctx, one, v1, f, Env{Getenv: func(k string) string { return secretsIn[k] }}); err != nil {
@@ -76,6 +77,7 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 		"MAILMON_SECRET_ALERT_TICKETS_HEADER_AUTHORIZATION":          secretsIn["TICKETS_AUTH"],
 		"MAILMON_SECRET_ALERT_PAGERDUTY_PAGERDUTY_ROUTING_KEY":       secretsIn["PD_ROUTING_KEY"],
 		"MAILMON_SECRET_ALERT_OPSGENIE_OPSGENIE_API_KEY":             secretsIn["OPSGENIE_KEY"],
+		"MAILMON_SECRET_ALERT_TEAM_URL":                              secretsIn["TEAM_URL"],
 		"MAILMON_SECRET_ALERT_ONCALL_RELAY_PASSWORD":                 "relay-s3cret",
 		"MAILMON_SECRET_MAIL1_POP3_LOGIN_PASSWORD":                   "probe-s3cret",
 		"MAILMON_SECRET_MAIL1_IMAP_LOGIN_PASSWORD":                   "probe-s3cret",

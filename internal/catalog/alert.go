@@ -48,6 +48,9 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 			return nil, Result{}, err
 		}
 	}
+	if in.Settings.IsChannel() {
+		in.Settings.SetService(in.Settings.URL.Value) // "" keeps the given one
+	}
 	spec, err := json.Marshal(in.Settings) // never the URL: it is sealed
 	if err != nil {
 		return nil, Result{}, err

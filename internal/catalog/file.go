@@ -176,6 +176,20 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 				}
 			}
 		}
+		if a.IsChannel() {
+			// A channel's URL is a secret, as a webhook's is.
+			field := fmt.Sprintf("alerts[%d].url", i)
+			get(field, a.URL, pa.secrets, "url")
+			switch u, ok := pa.secrets["url"]; {
+			case ok:
+				if _, err := config.CheckChannelURL(u); err != nil {
+					bad(field, "%v", err)
+				}
+				pa.cfg.SetService(u)
+			case !storedAlertSecret(ctx, s, a.Name, "url"):
+				missing(field, a.URL, "a new url alert needs its url")
+			}
+		}
 		if a.Email != nil {
 			get(fmt.Sprintf("alerts[%d].email.relay.password", i), a.Email.Relay.Password, pa.secrets, "relay.password")
 			if a.Email.Relay.User != "" && pa.secrets["relay.password"] == "" && !storedAlertSecret(ctx, s, a.Name, "relay.password") {

@@ -187,6 +187,16 @@ func (c *Catalog) putAlert(ctx context.Context, o Origin, s store.Config, pa pla
 		if json.Unmarshal(a.Spec, &was) == nil && a.NetworkTarget && pa.cfg.Target() != "" && was.Target() == pa.cfg.Target() {
 			network = true // a service's URL set over the network, unchanged
 		}
+		if _, given := pa.secrets["url"]; !given && pa.cfg.IsChannel() && a.Kind == "url" {
+			// A channel's URL left out is kept, with its service and whose it is.
+			network = a.NetworkTarget
+			if pa.cfg.Service == "" {
+				pa.cfg.Service = was.Service
+				if spec, err = json.Marshal(pa.cfg); err != nil {
+					return ch, err
+				}
+			}
+		}
 		if a.Kind != pa.cfg.Kind() || !sameJSON(a.Spec, spec) || a.NetworkTarget != network {
 			a.Kind, a.Spec, a.NetworkTarget, ch.Action = pa.cfg.Kind(), spec, network, "updated"
 		}

@@ -125,6 +125,10 @@ func (c *Catalog) alertTarget(ctx context.Context, id int64, a config.Alert) (bo
 	if a.Webhook != nil {
 		return c.webhookTarget(ctx, id, a.Webhook.URL.Value)
 	}
+	if a.IsChannel() {
+		// Its host is checked on every dial (alert.Channel).
+		return c.secretURLTarget(ctx, id, "url", a.URL.Value, false)
+	}
 	if u := a.Target(); u != "" {
 		// Alertmanager, PagerDuty, Opsgenie: the service's URL, set over
 		// the network, is held to the egress policy now and when dialled.

@@ -76,6 +76,13 @@ func (c *Catalog) unbindHeaders(old *store.Alert, settings config.Alert) []strin
 // notification dials it (the engine). The field error names the host,
 // never the rest of the URL (its path is the secret).
 func (c *Catalog) webhookTarget(ctx context.Context, id int64, url string) (bool, error) {
+	return c.secretURLTarget(ctx, id, "webhook.url", url, true)
+}
+
+// secretURLTarget is webhookTarget for the URL sealed as name (a
+// webhook's, a channel's); checkHost: whether the URL's host is the one
+// dialled, to check now (a channel URL's host may be a token: Discord's).
+func (c *Catalog) secretURLTarget(ctx context.Context, id int64, name, url string, checkHost bool) (bool, error) {
 	if id != 0 {
 		old, err := c.Store.Alert(ctx, id)
 		if err != nil {
@@ -84,18 +91,18 @@ func (c *Catalog) webhookTarget(ctx context.Context, id int64, url string) (bool
 		if url == "" {
 			return old.NetworkTarget, nil
 		}
-		if !old.NetworkTarget && WebhookURL(c.Vault, old) == url {
+		if !old.NetworkTarget && sealedURL(c.Vault, old, name) == url {
 			return false, nil
 		}
 	}
-	if url == "" {
-		return true, nil // refused by the caller: a new webhook needs a URL
+	if url == "" || !checkHost {
+		return true, nil // "": refused by the caller, a new one needs a URL
 	}
 	pu, err := neturl.Parse(url)
 	if err != nil {
-		return false, FieldErrors{{Path: "webhook.url", Msg: "is not an http(s) URL"}} // validation said so first
+		return false, FieldErrors{{Path: name, Msg: "is not an http(s) URL"}} // validation said so first
 	}
-	if fe := c.checkHost(ctx, "webhook.url", pu.Hostname(), "the URL's host "); fe != nil {
+	if fe := c.checkHost(ctx, name, pu.Hostname(), "the URL's host "); fe != nil {
 		return false, fe
 	}
 	return true, nil
@@ -103,12 +110,16 @@ func (c *Catalog) webhookTarget(ctx context.Context, id int64, url string) (bool
 
 // WebhookURL is an alert's stored webhook URL ("" for another kind, or a
 // URL that does not open).
-func WebhookURL(v *vault.Vault, a *store.Alert) string {
-	sealed, ok := a.Secrets["webhook.url"]
+func WebhookURL(v *vault.Vault, a *store.Alert) string { return sealedURL(v, a, "webhook.url") }
+
+// sealedURL is the alert's secret name, opened ("" if it has none, or it
+// does not open).
+func sealedURL(v *vault.Vault, a *store.Alert, name string) string {
+	sealed, ok := a.Secrets[name]
 	if !ok || v == nil {
 		return ""
 	}
-	u, err := v.Open(sealed, vault.AlertRecord(a.ID, "webhook.url"))
+	u, err := v.Open(sealed, vault.AlertRecord(a.ID, name))
 	if err != nil {
 		return ""
 	}

@@ -26,7 +26,8 @@ func TestExportApplyToANewDatabase(t *testing.T) {
 	env := map[string]string{"MAILMON_SECRET_KEY": "cli-test-storage-key-0123456789",
 		"MAIL_OPS_SSH_KEY": string(pem.EncodeToMemory(b)), "CHAT_WEBHOOK_URL": "https://hooks.example.test/x",
 		"RELAY_PASSWORD": "relay-pw", "PROBE_PASSWORD": "probe-pw", "M365_CLIENT_SECRET": "m365-secret",
-		"TICKETS_URL": "https://tickets.example.test/x", "TICKETS_AUTH": "Bearer t", "PD_ROUTING_KEY": "pd-routing-key-0123456789abcdef", "OPSGENIE_KEY": "og-key"}
+		"TICKETS_URL": "https://tickets.example.test/x", "TICKETS_AUTH": "Bearer t", "PD_ROUTING_KEY": "pd-routing-key-0123456789abcdef", "OPSGENIE_KEY": "og-key",
+		"TEAM_URL": "gotify://gotify.example.test/AgotifyT0ken.xy"}
 	dir := t.TempDir()
 	one, two := filepath.Join(dir, "one.db"), filepath.Join(dir, "two.db")
 	if code, _, errOut := runCLI(t, env, "apply", "-f", "../../docs/mail.yaml", "--db", one); code != ExitOK {
@@ -37,7 +38,7 @@ func TestExportApplyToANewDatabase(t *testing.T) {
 		t.Fatalf("export: exit %d: %s%s", code, exported, errOut)
 	}
 	names := regexp.MustCompile(`(?m)^#   (MAILMON_SECRET_\w+)$`).FindAllStringSubmatch(exported, -1)
-	if len(names) != 14 {
+	if len(names) != 15 {
 		t.Fatalf("%d placeholders listed:\n%s", len(names), exported)
 	}
 	apply := func(env map[string]string) (int, string) {
@@ -57,6 +58,8 @@ func TestExportApplyToANewDatabase(t *testing.T) {
 		switch {
 		case strings.HasSuffix(n[1], "_KEY"):
 			set[n[1]] = env["MAIL_OPS_SSH_KEY"]
+		case n[1] == "MAILMON_SECRET_ALERT_TEAM_URL": // a service's URL
+			set[n[1]] = env["TEAM_URL"]
 		case strings.HasSuffix(n[1], "_URL"):
 			set[n[1]] = env["CHAT_WEBHOOK_URL"]
 		default:

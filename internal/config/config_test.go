@@ -48,7 +48,7 @@ func TestProblemsNameFileLineAndField(t *testing.T) {
 	}
 	for _, want := range []string{
 		`bad.yaml:3:15: alerts[0].webhook.url: is not an http(s) URL (like https://hooks.example.com/…)`, // a secret: not quoted
-		`bad.yaml:3:34: alerts[0].webhook.format: "xml" is not generic, slack or teams`,
+		`bad.yaml:3:34: alerts[0].webhook.format: "xml" is not generic, slack, teams or teams-workflows`,
 		`bad.yaml:10:9: devices[0].monitors[0].port: 70000 is not between 1 and 65535`,
 		`bad.yaml:11:9: devices[0].monitors[0].tls: "ssl" is not one of none, starttls-optional, starttls, implicit`,
 		`bad.yaml:12:18: devices[0].monitors[0].timing.max_duration: 2m0s must be shorter than up_every (1m0s)`,

@@ -32,7 +32,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"a status page of nothing", "status_pages:\n  - {name: mail, title: Mail}\n",
 			[]string{`x.yaml:2:5: status_pages[0]: a status page shows monitors or devices: give monitors: [DEVICE/MONITOR, …] or devices: [DEVICE, …]`}, nil},
 		{"a key in the wrong place", "alerts:\n  - name: ops\n    type: webhook\n    webhook: {url: \"https://h.example/x\"}\n",
-			[]string{`x.yaml:3:5: alerts[0]: unknown key "type"; valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie, escalate, schedule`}, nil},
+			[]string{`x.yaml:3:5: alerts[0]: unknown key "type"; valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie, url, escalate, schedule`}, nil},
 		{"misspelt nested key", dev + "      - {name: a, type: smtp, timing: {up_evry: 5m}}\n",
 			[]string{`x.yaml:5:40: devices[0].monitors[0].timing: unknown key "up_evry"; did you mean "up_every"? valid keys: max_duration, up_every, down_every, lost_every, warn_rtt`}, nil},
 		{"a word for a number", dev + "      - name: a\n        type: smtp\n        port: twenty-five\n",
@@ -67,7 +67,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"misspelt schedule key", "alerts:\n  - {name: ops, webhook: {url: \"https://h.example/x\"}, schedule: {zone: UTC, form: \"08:00\", to: \"18:00\"}}\n",
 			[]string{`x.yaml:2:78: alerts[0].schedule: unknown key "form"; did you mean "from"? valid keys: zone, days, from, to, outside`}, nil},
 		{"bad webhook format", "alerts:\n  - {name: ops, webhook: {url: \"https://h.example/x\", format: slak}}\n",
-			[]string{`x.yaml:2:55: alerts[0].webhook.format: "slak" is not generic, slack or teams; did you mean "slack"?`}, nil},
+			[]string{`x.yaml:2:55: alerts[0].webhook.format: "slak" is not generic, slack, teams or teams-workflows; did you mean "slack"?`}, nil},
 		{"broken YAML: a line, no column 0", "devices:\n  - name: a\n\taddress: b\n",
 			[]string{`x.yaml:2: found a tab character that violates indentation`}, nil},
 		{"a misspelt time zone", "devices:\n  - name: mail1\n    address: mail1.example.com\n" +
@@ -82,7 +82,7 @@ func TestYAMLMessages(t *testing.T) {
 			"      - {name: b, type: smtp, port: x}\n" +
 			"      - {name: c, type: smtp, notify: {alerts: [ops]}, colour: red}\n",
 			[]string{
-				`x.yaml:2:17: alerts[0]: unknown key "webhok"; did you mean "webhook"? valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie, escalate, schedule`,
+				`x.yaml:2:17: alerts[0]: unknown key "webhok"; did you mean "webhook"? valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie, url, escalate, schedule`,
 				`x.yaml:7:31: devices[0].monitors[0].port: 70000 is not between 1 and 65535`,
 				`x.yaml:8:37: devices[0].monitors[1].port: want a whole number, got "x"`,
 				`x.yaml:9:56: devices[0].monitors[2]: unknown key "colour"; ` + monitorKeys,

@@ -56,7 +56,7 @@ type SealedField struct {
 
 // SealedFields lists the alert's secrets sealed by name, but the relay's
 // password (write-only on its own): a webhook's URL, PagerDuty's routing
-// key, Opsgenie's API key.
+// key, Opsgenie's API key, a channel's URL.
 func (a *Alert) SealedFields() []SealedField {
 	switch {
 	case a.Webhook != nil:
@@ -69,6 +69,8 @@ func (a *Alert) SealedFields() []SealedField {
 		return []SealedField{{"pagerduty.routing_key", a.PagerDuty.RoutingKey}}
 	case a.Opsgenie != nil:
 		return []SealedField{{"opsgenie.api_key", a.Opsgenie.APIKey}}
+	case a.IsChannel():
+		return []SealedField{{"url", a.URL}}
 	}
 	return nil
 }

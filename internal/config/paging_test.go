@@ -59,7 +59,7 @@ func TestPagingAlerts(t *testing.T) {
 		`alerts[1].alertmanager.url: is required (like http://alertmanager:9093)`,
 		`alerts[2].pagerduty.routing_key: is not a routing key (32 characters`,
 		`alerts[3].opsgenie.url: is not an http(s) URL (like https://api.opsgenie.com)`,
-		`alerts[4]: an alert is exactly one of webhook, email, command, alertmanager, pagerduty or opsgenie`,
+		`alerts[4]: an alert is exactly one of webhook, email, command, alertmanager, pagerduty, opsgenie or url`,
 		`alerts[5].webhook.method: "DELETE" is not one of POST, PUT, PATCH`,
 		`alerts[5].webhook.format: a body replaces the format: leave format out, or the body`,
 		`alerts[5].webhook.body: is not a Go template`,

@@ -46,6 +46,12 @@ type Alert struct {
 	PagerDuty    *PagerDuty    `yaml:"pagerduty,omitempty" json:"pagerduty,omitempty"`
 	Opsgenie     *Opsgenie     `yaml:"opsgenie,omitempty" json:"opsgenie,omitempty"`
 
+	// URL is a notification service's URL (channels.go): a secret, sealed
+	// as "url". Service is its name, what the stored spec keeps of it (set
+	// when saved; given alone over the API, it keeps the stored URL).
+	URL     SecretRef `yaml:"url,omitempty" json:"url,omitzero"`
+	Service string    `yaml:"-" json:"service,omitempty"`
+
 	// Escalate notifies more actions when an outage this action told of
 	// lasts; Schedule limits the action to weekly hours (escalate.go).
 	Escalate *Escalation `yaml:"escalate,omitempty" json:"escalate,omitempty"`
@@ -53,7 +59,7 @@ type Alert struct {
 }
 
 // Kind is the alert's kind: webhook, email, command, alertmanager,
-// pagerduty or opsgenie.
+// pagerduty, opsgenie or url.
 func (a *Alert) Kind() string {
 	switch {
 	case a.Webhook != nil:
@@ -68,6 +74,8 @@ func (a *Alert) Kind() string {
 		return "pagerduty"
 	case a.Opsgenie != nil:
 		return "opsgenie"
+	case a.IsChannel():
+		return "url"
 	}
 	return ""
 }
@@ -78,7 +86,7 @@ func (a *Alert) Kind() string {
 // string only, never {env} or {file}.
 type Webhook struct {
 	URL    SecretRef `yaml:"url,omitempty" json:"url,omitzero"`
-	Format string    `yaml:"format,omitempty" json:"format,omitempty"` // generic | slack | teams
+	Format string    `yaml:"format,omitempty" json:"format,omitempty"` // generic | slack | teams | teams-workflows
 
 	// A templated webhook: its method (POST, PUT, PATCH), headers (each
 	// value a secret) and body, a text/template over the event

@@ -177,17 +177,26 @@ func (f *File) Validate() []FieldError {
 
 func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 	n := 0
-	for _, set := range []bool{a.Webhook != nil, a.Email != nil, a.Command != nil, a.Alertmanager != nil, a.PagerDuty != nil, a.Opsgenie != nil} {
+	for _, set := range []bool{a.Webhook != nil, a.Email != nil, a.Command != nil, a.Alertmanager != nil, a.PagerDuty != nil, a.Opsgenie != nil, a.IsChannel()} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		add(p, "an alert is exactly one of webhook, email, command, alertmanager, pagerduty or opsgenie")
+		add(p, "an alert is exactly one of webhook, email, command, alertmanager, pagerduty, opsgenie or url")
 		return
 	}
 	a.validatePaging(p, add)
 	switch {
+	case a.IsChannel():
+		// {env} and {file} are checked once apply resolves them.
+		if u := a.URL.Value; u != "" {
+			if _, err := CheckChannelURL(u); err != nil {
+				add(p+".url", "%v", err)
+			}
+		} else if a.Service != "" && !slices.Contains(ChannelServices, a.Service) {
+			add(p+".service", "%q is not one of %s", a.Service, strings.Join(ChannelServices, ", "))
+		}
 	case a.Webhook != nil:
 		// {env} and {file} are checked once apply resolves them; none at
 		// all is left to apply too (an exported file has no secrets).
@@ -196,9 +205,9 @@ func (a *Alert) validate(p string, add func(path, format string, args ...any)) {
 				add(p+".webhook.url", "%v", err)
 			}
 		}
-		formats := []string{"generic", "slack", "teams"}
+		formats := []string{"generic", "slack", "teams", "teams-workflows"}
 		if f := a.Webhook.Format; f != "" && !slices.Contains(formats, f) {
-			add(p+".webhook.format", "%q is not generic, slack or teams%s", f, probe.DidYouMean(f, formats))
+			add(p+".webhook.format", "%q is not generic, slack, teams or teams-workflows%s", f, probe.DidYouMean(f, formats))
 		}
 		a.Webhook.validateTemplate(p, add)
 	case a.Email != nil:

@@ -83,6 +83,9 @@ func Alert(old, new config.Alert) []string {
 	if old.Webhook != nil && new.Webhook == nil {
 		drop = append(drop, "webhook.url")
 	}
+	if old.IsChannel() && !new.IsChannel() {
+		drop = append(drop, "url")
+	}
 	// A service's key goes where its URL leads: another URL drops it.
 	if old.PagerDuty != nil && (new.PagerDuty == nil || old.Target() != new.Target()) {
 		drop = append(drop, "pagerduty.routing_key")

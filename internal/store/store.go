@@ -465,6 +465,16 @@ type Store interface {
 	LaterSent(ctx context.Context, monitorID, alertID, afterID int64) (bool, error)
 	MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error
 	Notifications(ctx context.Context, monitorID int64, limit int) ([]Notification, error)
+	// FiringNotifications returns, for each monitor still failing or
+	// warning and each action of kind linked to it, its newest
+	// notification when that is an alert, a warning or a re-post (no
+	// recovery after it) done (sent or failed) before: what an
+	// Alertmanager action posts again while the outage lasts.
+	FiringNotifications(ctx context.Context, kind string, before time.Time) ([]Notification, error)
+	// AddNotifications puts notifications in the outbox, but those whose
+	// event id is there already (another node added it): it returns how
+	// many it added.
+	AddNotifications(ctx context.Context, ns []Notification) (int, error)
 
 	// PutAck records an acknowledgement, replacing the monitor's earlier
 	// one; AckOf returns the monitor's (ErrNotFound: none).
@@ -572,7 +582,8 @@ type Cluster interface {
 	// delivering, claimed by node while its heartbeat is fresh, for hold
 	// at most: a node that dies while delivering leaves them to the others
 	// once its heartbeat expires. Reclaimed marks those another claim had
-	// not finished with.
+	// not finished with. It takes the oldest limit of each action, so that
+	// one action's backlog starves no other.
 	ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]Notification, error)
 	// Unclaim ends the claims on notifications left undelivered (rate
 	// limited), for any node to take (not as Reclaimed).

@@ -30,13 +30,15 @@ type alertsData struct {
 	Action      string // where the form posts
 	PasswordSet bool   // the edited alert's relay password is set
 	URLSet      string // the edited webhook's URL is set: its scheme and host
+	ChannelSet  string // the edited alert's service URL is set: the service
+	Services    string // the services offered by URL
 	// RO are the edited alert's command and paths, shown read-only
 	// (operator.go), by field path.
 	RO map[string]string
 }
 
 var alertFields = append([]string{"name", "kind", "webhook.url", "webhook.format", "email.to", "email.from", "email.relay.host",
-	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password"}, escalationFields...)
+	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password", "url"}, escalationFields...)
 
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, c *call) error {
 	c.notice = alertNotice(r.URL.Query(), s.alertName(r))
@@ -100,7 +102,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 		return err
 	}
 	// A command alert is the operator's: it stays one, and none is added here.
-	d := alertsData{V: v, Errors: errs, Kinds: []string{"webhook", "email"}, TLS: []string{"none", "starttls-optional", "starttls", "implicit"},
+	d := alertsData{V: v, Errors: errs, Kinds: []string{"webhook", "email", "url"}, Services: strings.Join(config.ChannelServices, ", "), TLS: []string{"none", "starttls-optional", "starttls", "implicit"},
 		EditID: edit, Action: "/alerts"}
 	if edit != 0 {
 		d.Action = "/alerts/" + strconv.FormatInt(edit, 10) + "/edit"
@@ -118,6 +120,9 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 		origin := catalog.WebhookOrigin(s.Catalog.Vault, &a)
 		if a.ID == edit {
 			d.PasswordSet, d.URLSet = row.Password, origin
+			if a.Secrets["url"] != "" {
+				d.ChannelSet = cfg.Service
+			}
 			d.RO = operatorTexts(&cfg)
 			if cfg.Command != nil {
 				d.Kinds = []string{"command"}
@@ -132,6 +137,8 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 			row.Summary = strings.Join(cfg.Command.Argv, " ")
 		case cfg.Target() != "":
 			row.Summary = alert.Origin(cfg.Target()) // Alertmanager, PagerDuty, Opsgenie
+		case cfg.IsChannel():
+			row.Summary = cfg.Service + "://… (a service by URL)" // the rest is the secret
 		}
 		d.Alerts = append(d.Alerts, row)
 	}
@@ -148,7 +155,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	r.ParseForm()
 	v := map[string]string{}
 	for _, k := range alertFields {
-		if k != "relay_password" && k != "webhook.url" { // secrets are not shown again
+		if k != "relay_password" && k != "webhook.url" && k != "url" { // secrets are not shown again
 			v[k] = strings.TrimSpace(r.PostForm.Get(k))
 		}
 	}
@@ -187,10 +194,16 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 		}
 		a.Email = &config.Email{To: to, From: v["email.from"], Relay: config.Leg{Host: v["email.relay.host"], Port: port,
 			TLS: v["email.relay.tls"], User: v["email.relay.user"]}}
+	case "url":
+		// Left empty on an edit, the stored URL (and its service) stays.
+		a.URL, a.Service = config.SecretRef{Value: strings.TrimSpace(r.PostForm.Get("url"))}, base.Service
+		if !a.IsChannel() {
+			errs["url"] = "is required: the service's URL, like ntfy://ntfy.example.com/topic"
+		}
 	case "command":
 		a.Command = &config.Command{} // a new one is refused; a stored one is kept below
 	default:
-		errs["kind"] = "pick webhook, email or command"
+		errs["kind"] = "pick webhook, email, url or command"
 	}
 	escalationFromForm(v, errs, &a)
 	// Keep what the form has no field for or shows read-only.

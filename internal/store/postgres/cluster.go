@@ -151,19 +151,27 @@ func (s *Store) Leave(ctx context.Context, node string) error {
 
 // ClaimNotifications claims pending notifications that no node is
 // delivering: no claim, an expired one, or one of a node whose heartbeat
-// expired; it skips rows another node is claiming at the same moment.
+// expired; it skips rows another node is claiming at the same moment. It
+// takes the oldest limit of each action (as PendingNotifications does): an
+// action whose receiver is away, its backlog piling up, starves no other.
+// The window picks the candidates (FOR UPDATE is not allowed beside a
+// window function); the claimable test is repeated where rows are locked,
+// so that a row another node claimed since is checked again there.
 func (s *Store) ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]store.Notification, error) {
 	if limit <= 0 {
 		limit = 100
 	}
+	const claimable = `status = ? AND (claim_until_ms IS NULL OR claim_until_ms < ` + nowMS + `
+		OR (claimed_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = o.claimed_by AND n.expires_ms > ` + nowMS + `)))`
 	return sqlstore.List(ctx, s.db, scanClaimed, `UPDATE alert_log a SET claim_until_ms = `+nowMS+` + ?, claimed_by = ?
-		FROM (SELECT id, claim_until_ms AS prev FROM alert_log o WHERE status = ? AND (claim_until_ms IS NULL OR claim_until_ms < `+nowMS+`
-				OR (claimed_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = o.claimed_by AND n.expires_ms > `+nowMS+`)))
-			ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) c
+		FROM (SELECT id, claim_until_ms AS prev FROM alert_log o WHERE `+claimable+` AND id IN (
+				SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY alert_id ORDER BY id) AS n FROM alert_log o WHERE `+claimable+`) w
+				WHERE n <= ?)
+			ORDER BY id FOR UPDATE SKIP LOCKED) c
 		WHERE a.id = c.id
 		RETURNING a.id, a.event_id, a.monitor_id, a.alert_id, a.kind, a.payload, a.status, a.attempts, a.last_error, a.created_ms, a.done_ms,
 			c.prev IS NOT NULL`,
-		hold.Milliseconds(), node, store.NotifyPending, limit)
+		hold.Milliseconds(), node, store.NotifyPending, store.NotifyPending, limit)
 }
 
 // scanClaimed scans a claimed notification and whether it was claimed

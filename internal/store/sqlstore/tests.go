@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
@@ -136,20 +137,64 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 			}
 		}
 		for _, n := range t.Notifications {
-			status := n.Status
-			if status == "" {
-				status = store.NotifyPending
-			}
-			// The event id is unique: a notification recorded twice (a
-			// retried transaction, a replay after a crash) is stored once.
-			if _, err := tx.Exec(ctx, `INSERT INTO alert_log(event_id, monitor_id, alert_id, kind, payload, status, created_ms) VALUES(?,?,?,?,?,?,?)
-				ON CONFLICT (event_id) DO NOTHING`,
-				n.EventID, n.MonitorID, n.AlertID, n.Kind, specJSON(n.Payload), status, ms(n.Created)); err != nil {
+			if _, err := addNotification(ctx, tx, n); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// addNotification puts n in the outbox. The event id is unique: a
+// notification recorded twice (a retried transaction, a replay after a
+// crash, a re-post added by two nodes) is stored once; added says whether
+// this one was.
+func addNotification(ctx context.Context, tx Conn, n store.Notification) (added bool, err error) {
+	status := n.Status
+	if status == "" {
+		status = store.NotifyPending
+	}
+	k, err := tx.Exec(ctx, `INSERT INTO alert_log(event_id, monitor_id, alert_id, kind, payload, status, created_ms) VALUES(?,?,?,?,?,?,?)
+		ON CONFLICT (event_id) DO NOTHING`,
+		n.EventID, n.MonitorID, n.AlertID, n.Kind, specJSON(n.Payload), status, ms(n.Created))
+	return k > 0, err
+}
+
+func (s *Store) AddNotifications(ctx context.Context, ns []store.Notification) (int, error) {
+	added := 0
+	err := s.tx(ctx, func(tx Conn) error {
+		added = 0
+		for _, n := range ns {
+			ok, err := addNotification(ctx, tx, n)
+			if err != nil {
+				return err
+			}
+			if ok {
+				added++
+			}
+		}
+		return nil
+	})
+	return added, err
+}
+
+func (s *Store) FiringNotifications(ctx context.Context, kind string, before time.Time) ([]store.Notification, error) {
+	return List(ctx, s.r, ScanNotification, `SELECT `+prefixed("l.", NotificationCols)+` FROM alert_log l
+		JOIN alerts a ON a.id = l.alert_id AND a.kind = ?
+		JOIN monitor_alerts ma ON ma.monitor_id = l.monitor_id AND ma.alert_id = l.alert_id
+		JOIN monitor_status st ON st.monitor_id = l.monitor_id AND st.state IN ('down', 'lost', 'warn')
+		WHERE l.id = (SELECT max(n.id) FROM alert_log n WHERE n.monitor_id = l.monitor_id AND n.alert_id = l.alert_id)
+			AND l.kind IN ('alert', 'warning', 'repost') AND l.status IN (?, ?) AND l.done_ms < ?
+		ORDER BY l.id`, kind, store.NotifySent, store.NotifyFailed, ms(before))
+}
+
+// prefixed qualifies each of the comma-separated columns cols with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (s *Store) Status(ctx context.Context, monitorID int64) (*store.Status, error) {

@@ -406,6 +406,39 @@ func deadClaims(t *testing.T, s store.Store) {
 	}
 }
 
+// claimsPerAction: a claim takes the oldest of each action, so that an
+// action with a backlog of 100 hides no other's notification, newer than
+// all of them, from the first round.
+func claimsPerAction(t *testing.T, s store.Store) {
+	c, d := clusterOf(t, s)
+	m := newMonitor(t, s, d.ID, "m", "smtp")
+	join(t, c, store.Node{ID: "n1", Name: "n1"})
+	at := time.Now().Truncate(time.Millisecond)
+	var backlog []store.Notification
+	for i := range 100 {
+		backlog = append(backlog, store.Notification{EventID: fmt.Sprint("backlog-", i), MonitorID: m.ID, AlertID: 1, Kind: "alert",
+			Payload: []byte(`{"event":"alert"}`), Created: at})
+	}
+	test := func(ns []store.Notification, at time.Time) store.Test {
+		return store.Test{Result: store.Result{MonitorID: m.ID, Time: at, Status: probe.StatusDown},
+			Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Down}, LastTest: at}, Notifications: ns}
+	}
+	must(t, s.RecordTest(ctx, test(backlog, at)))
+	must(t, s.RecordTest(ctx, test([]store.Notification{{EventID: "other", MonitorID: m.ID, AlertID: 2, Kind: "alert",
+		Payload: []byte(`{"event":"alert"}`), Created: at}}, at.Add(time.Second))))
+	got, err := c.ClaimNotifications(ctx, "n1", time.Minute, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[int64]int{}
+	for _, n := range got {
+		per[n.AlertID]++
+	}
+	if per[1] != 20 || per[2] != 1 {
+		t.Errorf("the first round claimed %v by action, want 20 of action 1's backlog and action 2's one", per)
+	}
+}
+
 func ids(ns []store.Notification) []int64 {
 	var out []int64
 	for _, n := range ns {

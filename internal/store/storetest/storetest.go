@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"cluster":               cluster,
 		"handover":              handover,
 		"claims of a dead node": deadClaims,
+		"claims per action":     claimsPerAction,
+		"firing":                firing,
 		"users":                 users,
 		"sessions":              sessions,
 		"monitor search":        monitorSearch,
