@@ -133,7 +133,9 @@ func servePages(t *testing.T) *pages {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loopback, err := egress.Parse([]string{"127.0.0.1/32"})
+	// Loopback, and Microsoft's token endpoint, which an OAuth monitor's
+	// form names (the engine is not run: nothing is dialled).
+	loopback, err := egress.Parse([]string{"127.0.0.1/32", "login.microsoftonline.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
