@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
+	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
@@ -79,6 +82,10 @@ func TestAlertFormPerKind(t *testing.T) {
 	p := servePages(t)
 	hook, got := receiver(t)
 	pdKey := "s3cretpagerdutyroutingkey0123456" // 32 characters
+	mails := make(chan fakesmtp.Message, 4)
+	relay := fakesmtp.Start(t, fakesmtp.Options{Accounts: saslsrv.Accounts{Passwords: map[string]string{"relay-user": "s3cret-relay"}},
+		AllowInsecureAuth: true, OnData: func(m fakesmtp.Message) { mails <- m }})
+	relayPort := fmt.Sprint(relay.Port)
 	cases := []struct {
 		kind, name string
 		create     map[string]string
@@ -87,6 +94,7 @@ func TestAlertFormPerKind(t *testing.T) {
 		want       config.Alert // the settings after the edit, secrets aside
 		secrets    map[string]string
 		path       string // where its test alert arrives ("": not tested here)
+		mail       bool   // its test alert is an e-mail through the relay
 		check      func(r received) error
 	}{
 		{kind: "webhook", name: "chat", create: map[string]string{"webhook.url": hook.URL + "/hooks/s3cret-chat", "webhook.format": "generic"},
@@ -116,12 +124,12 @@ func TestAlertFormPerKind(t *testing.T) {
 				return nil
 			}},
 		{kind: "email", name: "oncall", create: map[string]string{"email.to": "oncall@example.test, ops@example.test", "email.from": "mailmon@example.test",
-			"email.subject": "{monitor} is {state}", "email.relay.host": "127.0.0.1", "email.relay.port": "2525", "email.relay.tls": "none",
+			"email.subject": "{monitor} is {state}", "email.relay.host": "127.0.0.1", "email.relay.port": relayPort, "email.relay.tls": "none",
 			"email.relay.user": "relay-user", "relay_password": "s3cret-relay", "email.relay.allow_plaintext_auth": "on", "email.relay.auth": "LOGIN"},
 			edit: map[string]string{"email.subject": "mailmon: {monitor} {state}"},
 			want: config.Alert{Email: &config.Email{To: []string{"oncall@example.test", "ops@example.test"}, From: "mailmon@example.test",
-				Subject: "mailmon: {monitor} {state}", Relay: config.Leg{Host: "127.0.0.1", Port: 2525, TLS: "none", User: "relay-user", Auth: "LOGIN", AllowPlaintextAuth: true}}},
-			secrets: map[string]string{"relay.password": "s3cret-relay"}},
+				Subject: "mailmon: {monitor} {state}", Relay: config.Leg{Host: "127.0.0.1", Port: relay.Port, TLS: "none", User: "relay-user", Auth: "LOGIN", AllowPlaintextAuth: true}}},
+			secrets: map[string]string{"relay.password": "s3cret-relay"}, mail: true},
 		{kind: "alertmanager", name: "am", create: map[string]string{"alertmanager.url": hook.URL + "/am1"},
 			edit: map[string]string{"alertmanager.url": hook.URL + "/am2"},
 			want: config.Alert{Alertmanager: &config.Alertmanager{URL: hook.URL + "/am2"}},
@@ -229,13 +237,25 @@ func TestAlertFormPerKind(t *testing.T) {
 					t.Errorf("secret %s: %q %v, want it kept", n, b, err)
 				}
 			}
-			if c.path == "" {
+			if c.path == "" && !c.mail {
 				return
 			}
 			run(t, ctx, "send a test alert", chromedp.Navigate(edit), chromedp.WaitVisible(chromedp.CSS(`#test-alert`)),
 				marked, chromedp.Click(chromedp.CSS(`#test-alert`)), chromedp.WaitNotPresent(chromedp.CSS(`#old-page`)), chromedp.WaitVisible(chromedp.CSS(`main`)))
 			if errs := texts(t, ctx, "errors", `.error-box`); len(errs) > 0 {
 				t.Fatalf("test alert: %v", errs)
+			}
+			if c.mail {
+				select {
+				case m := <-mails:
+					if m.User != "relay-user" || !strings.Contains(string(m.Data), "Subject: [test] mailmon: test alert oncall test") ||
+						!slices.Equal(m.To, []string{"oncall@example.test", "ops@example.test"}) {
+						t.Errorf("the test e-mail: as %q to %v:\n%s", m.User, m.To, m.Data)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatal("the test e-mail did not reach the relay")
+				}
+				return
 			}
 			select {
 			case r := <-got:
