@@ -217,7 +217,9 @@ func alertKindNamed(name string) *alertKind {
 var alertLabels map[string]string
 
 func init() {
-	alertLabels = map[string]string{"name": "Name", "kind": "Kind"}
+	alertLabels = map[string]string{"name": "Name", "kind": "Kind", "escalate.after": "Escalate after", "escalate.to": "Escalate to alerts",
+		"schedule.days": "Notify only on days", "schedule.from": "From", "schedule.to": "To", "schedule.zone": "Time zone",
+		"schedule.outside": "Raised outside these hours"}
 	for _, k := range alertKinds {
 		for _, f := range k.Fields {
 			alertLabels[f.Key] = f.Label

@@ -54,6 +54,7 @@ func alertValues(a *store.Alert) map[string]string {
 	if k := alertKindNamed(cfg.Kind()); k != nil {
 		k.show(&cfg, v)
 	}
+	escalationValues(&cfg, v)
 	return v
 }
 
@@ -178,6 +179,9 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 			}
 		}
 	}
+	for _, f := range escalationFields {
+		v[f] = p.get(f)
+	}
 	v["webhook.body"], v["email.body"] = r.PostForm.Get("webhook.body"), r.PostForm.Get("email.body")
 	var base config.Alert // the stored alert; none for a new one
 	if id != 0 {
@@ -206,6 +210,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 			k.keep(p, &a, &base)
 		}
 	}
+	escalationFromForm(v, p.errs, &a) // whatever the kind
 	var pw *string
 	if x := r.PostForm.Get("relay_password"); x != "" && a.Email != nil {
 		pw = &x
