@@ -15,6 +15,9 @@ import (
 type Alert struct {
 	Settings      config.Alert
 	RelayPassword *string
+	// ClearHeaders removes a webhook's stored headers when Settings give
+	// none (which otherwise keeps them): the form's list, emptied.
+	ClearHeaders bool
 }
 
 // SaveAlert creates (id 0) or replaces an alert definition.
@@ -81,6 +84,9 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 		relay := writeOnly(a.Secrets, map[string]*string{"relay.password": in.RelayPassword})
 		if _, err := seal(c.Vault, a.Secrets, relay, func(n string) string { return vault.AlertRecord(a.ID, n) }); err != nil {
 			return err
+		}
+		if in.ClearHeaders && in.Settings.Webhook != nil && len(in.Settings.Webhook.Headers) == 0 {
+			clearHeaders(a.Secrets)
 		}
 		if err := c.sealAlertSecrets(a, in.Settings); err != nil {
 			return err

@@ -50,6 +50,15 @@ func replaceHeaders(sealed map[string]string, settings config.Alert) {
 	}
 }
 
+// clearHeaders drops a webhook's stored headers.
+func clearHeaders(sealed map[string]string) {
+	for name := range sealed {
+		if strings.HasPrefix(name, config.HeaderSecret) {
+			delete(sealed, name)
+		}
+	}
+}
+
 // unbindHeaders drops, from a webhook whose URL a save over the network
 // changes, its stored headers that the save does not send again: an
 // Authorization header goes where the URL leads, and the new URL is not

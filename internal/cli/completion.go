@@ -33,8 +33,12 @@ func Completion(ctx context.Context, args []string, env Env) int {
 		writeBash(env.Stdout, ctxs)
 	case "zsh":
 		// zsh runs bash's completion functions through bashcompinit.
-		fmt.Fprint(env.Stdout, "#compdef mailmon\n# zsh completion for mailmon: source <(mailmon completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n")
+		fmt.Fprint(env.Stdout, "#compdef mailmon\n# zsh completion for mailmon: source <(mailmon completion zsh) after compinit, or save it as _mailmon in a directory of $fpath\nautoload -U +X bashcompinit && bashcompinit\n")
 		writeBash(env.Stdout, ctxs)
+		// Autoloaded from $fpath (a file _mailmon), this script is the body
+		// of the function _mailmon, run at the first TAB: it completes then
+		// too, not from the second TAB on.
+		fmt.Fprint(env.Stdout, "[[ ${funcstack[1]} == _mailmon ]] && _bash_complete -F _mailmon\n")
 	case "fish":
 		writeFish(env.Stdout, ctxs)
 	}
@@ -102,8 +106,10 @@ func summary(c command) string {
 	if c.about == "" {
 		return c.usage
 	}
-	first, _, _ := strings.Cut(c.about, ".")
-	return strings.Join(strings.Fields(first), " ")
+	// The first sentence: a dot that ends one is followed by a space (or
+	// ends the text), unlike one in a path or a name.
+	first, _, _ := strings.Cut(strings.Join(strings.Fields(c.about), " ")+" ", ". ")
+	return strings.TrimSuffix(strings.TrimSpace(first), ".")
 }
 
 // compFlagOf is a flag as completion offers it, with its values.
@@ -154,8 +160,12 @@ _mailmon() {
         return
     fi
     [[ $cmd == check && $COMP_CWORD -gt 2 ]] && key="check:${COMP_WORDS[2]}"
+    if [[ $cmd == help && $COMP_CWORD -eq 3 && ${COMP_WORDS[2]} == check ]]; then
+        COMPREPLY=($(compgen -W "%s" -- "$cur"))
+        return
+    fi
     case "$key" in
-`, strings.Join(top, " "))
+`, strings.Join(top, " "), strings.Join(checkTypes(), " "))
 	for _, c := range ctxs {
 		var names, files, takes []string
 		values := map[string][]string{}
@@ -196,14 +206,23 @@ complete -F _mailmon mailmon
 }
 
 func writeFish(w io.Writer, ctxs []compContext) {
-	fmt.Fprint(w, "# fish completion for mailmon: mailmon completion fish > ~/.config/fish/completions/mailmon.fish\ncomplete -c mailmon -f\n")
+	// __mailmon_after WORD…: the command line is "mailmon WORD…", the
+	// next word an argument (a subcommand, a type, a command for help);
+	// "seen anywhere" would not do, as help's arguments include help.
+	fmt.Fprint(w, `# fish completion for mailmon: mailmon completion fish > ~/.config/fish/completions/mailmon.fish
+complete -c mailmon -f
+function __mailmon_after
+    set -l words (commandline -opc)
+    test "$words[2..-1]" = "$argv"
+end
+`)
+	fmt.Fprintf(w, "complete -c mailmon -n '__mailmon_after help check' -a %s\n", fishQuote(strings.Join(checkTypes(), " ")))
 	types := strings.Join(checkTypes(), " ")
 	for _, c := range ctxs {
 		if c.typ == "" {
 			fmt.Fprintf(w, "complete -c mailmon -n __fish_use_subcommand -a %s -d %s\n", c.cmd, fishQuote(c.summary))
 			if len(c.args) > 0 {
-				fmt.Fprintf(w, "complete -c mailmon -n '__fish_seen_subcommand_from %s; and not __fish_seen_subcommand_from %s' -a %s\n",
-					c.cmd, strings.Join(c.args, " "), fishQuote(strings.Join(c.args, " ")))
+				fmt.Fprintf(w, "complete -c mailmon -n '__mailmon_after %s' -a %s\n", c.cmd, fishQuote(strings.Join(c.args, " ")))
 			}
 		}
 		cond := "__fish_seen_subcommand_from " + c.cmd

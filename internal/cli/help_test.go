@@ -214,6 +214,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"mailmon", "serve", "--lis"}, "--listen"},
 		{[]string{"mailmon", "completion", ""}, "bash zsh fish"},
 		{[]string{"mailmon", "help", "ser"}, "serve"},
+		{[]string{"mailmon", "help", "check", "sm"}, "smtp"},
 	} {
 		if got := complete(tc.words...); got != tc.want {
 			t.Errorf("%q: %q, want %q", tc.words, got, tc.want)

@@ -10,6 +10,7 @@ import (
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -21,44 +22,39 @@ type alertRow struct {
 }
 
 type alertsData struct {
-	Alerts      []alertRow
-	V           map[string]string
-	Errors      map[string]string
-	Kinds       []string
-	TLS         []string
-	EditID      int64  // the alert being edited, 0 for a new one
-	Action      string // where the form posts
-	PasswordSet bool   // the edited alert's relay password is set
-	URLSet      string // the edited webhook's URL is set: its scheme and host
-	ChannelSet  string // the edited alert's service URL is set: the service
-	Services    string // the services offered by URL
+	Alerts []alertRow
+	V      map[string]string
+	Errors map[string]string
+	Kinds  []alertKind // those the form offers: every kind a user may add, or the edited operator-only one
+	Labels map[string]string
+	TLS    []string
+	Auth   []string // the relay's authentication choices
+	EditID int64    // the alert being edited, 0 for a new one
+	Action string   // where the form posts
+	// Set are the edited alert's write-only fields that are stored, by
+	// form key; URLSet is its webhook URL's scheme and host.
+	Set     map[string]bool
+	URLSet  string
+	Headers []headerRow // the webhook's headers: names, values write-only
+	// Services are the notification services offered by URL.
+	Services string
 	// RO are the edited alert's command and paths, shown read-only
 	// (operator.go), by field path.
 	RO map[string]string
 }
 
-var alertFields = append([]string{"name", "kind", "webhook.url", "webhook.format", "email.to", "email.from", "email.relay.host",
-	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password", "url"}, escalationFields...)
-
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, c *call) error {
 	c.notice = alertNotice(r.URL.Query(), s.alertName(r))
-	return s.renderAlerts(w, r, c, http.StatusOK, 0, map[string]string{"kind": "webhook"}, nil)
+	return s.renderAlerts(w, r, c, http.StatusOK, 0, map[string]string{"kind": "webhook", "email.relay.tls": "starttls"}, nil)
 }
 
-// alertValues shows an alert's settings in the form.
+// alertValues shows an alert's settings in the form (never a secret).
 func alertValues(a *store.Alert) map[string]string {
 	var cfg config.Alert
 	json.Unmarshal(a.Spec, &cfg)
-	v := map[string]string{"name": a.Name, "kind": a.Kind}
-	switch {
-	case cfg.Webhook != nil:
-		v["webhook.format"] = cfg.Webhook.Format // the URL is a secret: never shown
-	case cfg.Email != nil:
-		v["email.to"], v["email.from"] = strings.Join(cfg.Email.To, ", "), cfg.Email.From
-		v["email.relay.host"], v["email.relay.tls"], v["email.relay.user"] = cfg.Email.Relay.Host, cfg.Email.Relay.TLS, cfg.Email.Relay.User
-		if cfg.Email.Relay.Port != 0 {
-			v["email.relay.port"] = strconv.Itoa(cfg.Email.Relay.Port)
-		}
+	v := map[string]string{"name": a.Name, "kind": cfg.Kind()}
+	if k := alertKindNamed(cfg.Kind()); k != nil {
+		k.show(&cfg, v)
 	}
 	escalationValues(&cfg, v)
 	return v
@@ -102,8 +98,18 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 		return err
 	}
 	// A command alert is the operator's: it stays one, and none is added here.
-	d := alertsData{V: v, Errors: errs, Kinds: []string{"webhook", "email", "url"}, Services: strings.Join(config.ChannelServices, ", "), TLS: []string{"none", "starttls-optional", "starttls", "implicit"},
-		EditID: edit, Action: "/alerts"}
+	d := alertsData{V: v, Errors: errs, Labels: alertLabels, TLS: []string{"none", "starttls-optional", "starttls", "implicit"},
+		Auth:   probe.AuthChoices("smtp"),
+		EditID: edit, Action: "/alerts", Set: map[string]bool{}, Services: strings.Join(config.ChannelServices, ", ")}
+	for _, k := range alertKinds {
+		if !k.OperatorOnly {
+			d.Kinds = append(d.Kinds, k)
+		}
+	}
+	var posted []string // the header names of a refused post
+	if r.Method == http.MethodPost {
+		posted = r.PostForm["webhook.headers.name"]
+	}
 	if edit != 0 {
 		d.Action = "/alerts/" + strconv.FormatInt(edit, 10) + "/edit"
 	}
@@ -119,18 +125,30 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 		row := alertRow{Alert: a, Password: a.Secrets["relay.password"] != "", Health: health[a.ID]}
 		origin := catalog.WebhookOrigin(s.Catalog.Vault, &a)
 		if a.ID == edit {
-			d.PasswordSet, d.URLSet = row.Password, origin
-			if a.Secrets["url"] != "" {
-				d.ChannelSet = cfg.Service
+			d.URLSet = origin
+			for _, k := range alertKinds {
+				for _, f := range k.Fields {
+					if f.Sealed != "" && a.Secrets[f.Sealed] != "" {
+						d.Set[f.Key] = true
+					}
+				}
 			}
+			d.Headers = headerRows(a.Secrets, posted)
 			d.RO = operatorTexts(&cfg)
-			if cfg.Command != nil {
-				d.Kinds = []string{"command"}
+			if k := alertKindNamed(cfg.Kind()); k != nil && k.OperatorOnly {
+				d.Kinds = []alertKind{*k}
 			}
 		}
 		switch {
 		case cfg.Webhook != nil:
-			row.Summary = origin + "/… (" + cfg.Webhook.Format + ")"
+			f := cfg.Webhook.Format
+			if cfg.Webhook.Body != "" {
+				f = webhookTemplate
+			}
+			if m := cfg.Webhook.Method; m != "" {
+				f += ", " + m
+			}
+			row.Summary = origin + "/… (" + f + ")"
 		case cfg.Email != nil:
 			row.Summary = strings.Join(cfg.Email.To, ", ") + " via " + cfg.Email.Relay.Host
 		case cfg.Command != nil:
@@ -141,6 +159,9 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, c *call, s
 			row.Summary = cfg.Service + "://… (a service by URL)" // the rest is the secret
 		}
 		d.Alerts = append(d.Alerts, row)
+	}
+	if edit == 0 {
+		d.Headers = headerRows(nil, posted)
 	}
 	s.render(w, c, status, "alerts", "Alerts", d)
 	return nil
@@ -153,13 +174,19 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, c *call) er
 // saveAlert saves the posted alert form as alert id (0: a new one).
 func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id int64) error {
 	r.ParseForm()
-	v := map[string]string{}
-	for _, k := range alertFields {
-		if k != "relay_password" && k != "webhook.url" && k != "url" { // secrets are not shown again
-			v[k] = strings.TrimSpace(r.PostForm.Get(k))
+	p := &alertPost{form: r.PostForm, errs: map[string]string{}}
+	v := map[string]string{"name": p.get("name"), "kind": p.get("kind")}
+	for _, k := range alertKinds {
+		for _, f := range k.Fields {
+			if f.Sealed == "" { // secrets are not shown again
+				v[f.Key] = p.get(f.Key)
+			}
 		}
 	}
-	errs := map[string]string{}
+	for _, f := range escalationFields {
+		v[f] = p.get(f)
+	}
+	v["webhook.body"], v["email.body"] = r.PostForm.Get("webhook.body"), r.PostForm.Get("email.body")
 	var base config.Alert // the stored alert; none for a new one
 	if id != 0 {
 		old, err := s.Store.Alert(r.Context(), id)
@@ -170,61 +197,37 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	}
 	status := http.StatusBadRequest
 	if fe := postedOperatorFields(r.PostForm, &base); len(fe) > 0 {
-		errs[""], status = fieldMap(fe, func(string) string { return "" })[""], http.StatusForbidden
+		p.errs[""], status = fieldMap(fe, func(string) string { return "" })[""], http.StatusForbidden
 	}
 	a := config.Alert{Name: v["name"]}
-	switch v["kind"] {
-	case "webhook":
-		// Left empty on an edit, the stored URL stays.
-		a.Webhook = &config.Webhook{URL: config.SecretRef{Value: strings.TrimSpace(r.PostForm.Get("webhook.url"))}, Format: v["webhook.format"]}
-	case "email":
-		port := 0
-		if x := v["email.relay.port"]; x != "" {
-			n, err := strconv.Atoi(x)
-			if err != nil {
-				errs["email.relay.port"] = "is a whole number"
-			}
-			port = n
+	k := alertKindNamed(v["kind"])
+	if k == nil {
+		var names []string
+		for _, k := range alertKinds {
+			names = append(names, k.Name)
 		}
-		var to []string
-		for _, t := range strings.Split(v["email.to"], ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				to = append(to, t)
-			}
+		p.fail("kind", "pick one of "+strings.Join(names, ", "))
+	} else {
+		k.read(p, &a)
+		// Keep what the form has no field for or shows read-only.
+		if k.keep != nil && base.Kind() == k.Name {
+			k.keep(p, &a, &base)
 		}
-		a.Email = &config.Email{To: to, From: v["email.from"], Relay: config.Leg{Host: v["email.relay.host"], Port: port,
-			TLS: v["email.relay.tls"], User: v["email.relay.user"]}}
-	case "url":
-		// Left empty on an edit, the stored URL (and its service) stays.
-		a.URL, a.Service = config.SecretRef{Value: strings.TrimSpace(r.PostForm.Get("url"))}, base.Service
-		if !a.IsChannel() {
-			errs["url"] = "is required: the service's URL, like ntfy://ntfy.example.com/topic"
-		}
-	case "command":
-		a.Command = &config.Command{} // a new one is refused; a stored one is kept below
-	default:
-		errs["kind"] = "pick webhook, email, url or command"
 	}
-	escalationFromForm(v, errs, &a)
-	// Keep what the form has no field for or shows read-only.
-	if a.Email != nil && base.Email != nil {
-		a.Email.Subject, a.Email.Body = base.Email.Subject, base.Email.Body
-		rl, bl := &a.Email.Relay, base.Email.Relay
-		rl.Auth, rl.CA, rl.ServerName, rl.InsecureSkipVerify, rl.AllowPlaintextAuth = bl.Auth, bl.CA, bl.ServerName, bl.InsecureSkipVerify, bl.AllowPlaintextAuth
+	if k != nil && k.Name == "url" && !a.IsChannel() {
+		p.fail("url", "is required: the service's URL, like ntfy://ntfy.example.com/topic")
 	}
-	if a.Command != nil && base.Command != nil {
-		kept := *base.Command
-		a.Command = &kept
-	}
+	escalationFromForm(v, p.errs, &a) // whatever the kind
 	var pw *string
-	if p := r.PostForm.Get("relay_password"); p != "" && a.Email != nil {
-		pw = &p
+	if x := r.PostForm.Get("relay_password"); x != "" && a.Email != nil {
+		pw = &x
 	} else if r.PostForm.Get("relay_password.clear") == "on" {
 		empty := ""
 		pw = &empty
 	}
+	errs := p.errs
 	if len(errs) == 0 {
-		saved, res, err := s.Catalog.SaveAlert(r.Context(), c.origin, id, catalog.Alert{Settings: a, RelayPassword: pw})
+		saved, res, err := s.Catalog.SaveAlert(r.Context(), c.origin, id, catalog.Alert{Settings: a, RelayPassword: pw, ClearHeaders: p.clearHeaders})
 		if errors.Is(err, store.ErrConflict) {
 			err = catalog.FieldErrors{{Path: "name", Msg: "another alert has this name"}}
 		}
@@ -236,14 +239,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 			status = http.StatusForbidden
 		}
 		if fe, ok := catalog.Fields(err); ok {
-			errs = fieldMap(fe, func(p string) string {
-				for _, k := range alertFields {
-					if p == k || strings.HasPrefix(p, k+"[") {
-						return k
-					}
-				}
-				return ""
-			})
+			errs = alertErrors(fe, id != 0)
 		} else if err != nil {
 			return err
 		} else {

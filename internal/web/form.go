@@ -436,6 +436,7 @@ func (s *Server) saveForm(w http.ResponseWriter, r *http.Request, c *call, f *fo
 			for k, v := range fieldMap(fe, monitorField) {
 				f.Errors[k] = v
 			}
+			nameOAuthErrors(f.Errors)
 		} else if err != nil {
 			return err
 		} else {

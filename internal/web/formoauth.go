@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
@@ -11,6 +12,21 @@ import (
 // Google Workspace, or any other by its URL), its client secret and
 // refresh token write-only like a password.
 var oauthFields = []string{"oauth.provider", "oauth.tenant", "oauth.token_url", "oauth.client_id", "oauth.scope"}
+
+// oauthLabels are the fieldset's labels (monitorform.html): an error
+// beside one of its fields names it, as the form does.
+var oauthLabels = map[string]string{"oauth.provider": "Provider", "oauth.tenant": "Tenant", "oauth.token_url": "Token URL",
+	"oauth.client_id": "Application (client) id", "oauth.scope": "Scope", config.SecretOAuthClient: "Client secret",
+	config.SecretOAuthRefresh: "Refresh token"}
+
+// nameOAuthErrors leads the fieldset's errors with their field's label.
+func nameOAuthErrors(errs map[string]string) {
+	for k, l := range oauthLabels {
+		if e := errs[k]; e != "" && !strings.HasPrefix(e, l+": ") {
+			errs[k] = l + ": " + e
+		}
+	}
+}
 
 // fillOAuth shows a stored monitor's oauth block.
 func (f *formData) fillOAuth(o *config.OAuth) {

@@ -32,9 +32,10 @@ import (
 // pages is the web UI over a database seeded with known results (and no
 // roll-up yet, as on a new install): its URL, the monitors' ids by name.
 type pages struct {
-	url string
-	ids map[string]int64
-	st  store.Store
+	url   string
+	ids   map[string]int64
+	st    store.Store
+	vault *vault.Vault // opens the stored secrets
 }
 
 const pagesPassword = "browser-pages-password"
@@ -132,7 +133,9 @@ func servePages(t *testing.T) *pages {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loopback, err := egress.Parse([]string{"127.0.0.1/32"})
+	// Loopback, and Microsoft's token endpoint, which an OAuth monitor's
+	// form names (the engine is not run: nothing is dialled).
+	loopback, err := egress.Parse([]string{"127.0.0.1/32", "login.microsoftonline.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +143,7 @@ func servePages(t *testing.T) *pages {
 	w := &web.Server{Store: st, Engine: e, Catalog: &catalog.Catalog{Store: st, Vault: v, Egress: loopback}, BcryptCost: bcrypt.MinCost}
 	srv := httptest.NewServer(w.Handler())
 	t.Cleanup(srv.Close)
-	p.url = srv.URL
+	p.url, p.vault = srv.URL, v
 	return p
 }
 
