@@ -122,6 +122,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	fs.Var(&allow, "allow-targets", "CIDRs, addresses and host names (*.example.com) that /probe and targets set over the API or web UI may reach, comma-separated or repeated; "+
 		"only these when given (default: anything but loopback, link-local, unspecified and multicast addresses; mailmon apply -f is not limited)")
 	dbAlert := dbAlertFlags(fs) // dbalert.go
+	pprofAddr := fs.String("debug-pprof", "", "serve Go's CPU and memory profiles on this loopback address (such as 127.0.0.1:6060, at /debug/pprof/) to find where the daemon's time and memory go (default: off)")
 	limits := config.TimingLimits{}
 	fs.DurationVar(&limits.MinInterval, "min-interval", config.DefaultMinInterval, "the shortest interval between tests of a monitor: the API refuses less, and every monitor is tested no more often")
 	fs.DurationVar(&limits.MaxDuration, "max-duration", config.DefaultMaxDuration, "the longest timing.max_duration of a monitor: the API refuses more, and no test runs longer")
@@ -161,6 +162,11 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	log, err := newLogger(*logFormat, env.Stderr)
 	if err != nil {
 		return errorf(env, "serve: %v", err)
+	}
+	if *pprofAddr != "" {
+		if _, err := debugPprof(ctx, *pprofAddr, log); err != nil {
+			return errorf(env, "serve: %v", err)
+		}
 	}
 	outageAlerts, err := dbAlert.notifiers(env.Getenv)
 	if err != nil {
