@@ -463,26 +463,19 @@ func (e *Engine) watch(ctx context.Context) {
 // sync reloads the monitors whose stored version differs from the loaded
 // one, or that use a credential changed since they were loaded.
 func (e *Engine) sync(ctx context.Context) error {
-	seen := map[int64]bool{}
+	seen, err := monitorVersions(ctx, e.o.Store)
+	if err != nil {
+		return err
+	}
 	var changed []int64
-	for off := 0; ; off += 1000 {
-		ms, _, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 1000, Offset: off}})
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			seen[m.ID] = true
-			e.mu.Lock()
-			en := e.monitors[m.ID]
-			e.mu.Unlock()
-			if en == nil || !en.m.Updated.Equal(m.Updated) {
-				changed = append(changed, m.ID)
-			}
-		}
-		if len(ms) < 1000 {
-			break
+	e.mu.Lock()
+	for id, updated := range seen {
+		if en := e.monitors[id]; en == nil || !en.m.Updated.Equal(updated) {
+			changed = append(changed, id)
 		}
 	}
+	e.mu.Unlock()
+	slices.Sort(changed) // reloaded in id order, as listed before
 	stale, err := e.staleCredentials(ctx)
 	if err != nil {
 		return err
@@ -500,7 +493,7 @@ func (e *Engine) sync(ctx context.Context) error {
 	e.mu.Lock()
 	var gone []int64
 	for id := range e.monitors {
-		if !seen[id] {
+		if _, ok := seen[id]; !ok {
 			gone = append(gone, id)
 		}
 	}
@@ -788,4 +781,26 @@ func (e *Engine) TestAlert(ctx context.Context, id int64) error {
 		return err
 	}
 	return e.outbox.Test(ctx, a)
+}
+
+// monitorVersions is every stored monitor's id and last change: from the
+// store's MonitorVersions when it has one (no settings read), else from
+// its full listing.
+func monitorVersions(ctx context.Context, st store.Store) (map[int64]time.Time, error) {
+	if mv, ok := st.(store.MonitorVersions); ok {
+		return mv.MonitorVersions(ctx)
+	}
+	out := map[int64]time.Time{}
+	for off := 0; ; off += 1000 {
+		ms, _, err := st.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 1000, Offset: off}})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			out[m.ID] = m.Updated
+		}
+		if len(ms) < 1000 {
+			return out, nil
+		}
+	}
 }
