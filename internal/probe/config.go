@@ -216,7 +216,7 @@ func (c *Config) Validate(k Kind) error {
 		bad("stat", "needs user and password: STAT comes after login")
 	}
 	if c.CAFile != "" && c.RootCAs == nil {
-		if _, err := cas.Pool(c.CAFile); err != nil {
+		if _, err := wire.CAPool(c.CAFile); err != nil {
 			bad("ca", "%v", err)
 		}
 	}

@@ -43,7 +43,7 @@ func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
 	roots := c.RootCAs
 	if c.CAFile != "" && roots == nil {
 		var err error
-		if roots, err = cas.Pool(c.CAFile); err != nil {
+		if roots, err = wire.CAPool(c.CAFile); err != nil {
 			return nil, &ConfigError{Errs: []FieldError{{"ca", err.Error()}}}
 		}
 	}
