@@ -98,6 +98,9 @@ type Options struct {
 	// DNSServer is the domain monitors' resolver ("IP:PORT", serve
 	// --resolver) where a monitor names none; "": the system's.
 	DNSServer string
+	// KeyExchange is the tls_key_exchange of monitors that name none
+	// (serve --tls-key-exchange); "": Go's default.
+	KeyExchange string
 
 	// StoreRefreshToken stores a monitor's refresh token that its token
 	// endpoint rotated, sealed (catalog); nil: kept in memory only.

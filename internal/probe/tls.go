@@ -55,6 +55,7 @@ func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
 	checked := tlsCert{name: name, warnDays: c.CertWarnDays}
 	return &tls.Config{
 		ServerName:         name,
+		CurvePreferences:   curves(c.KeyExchange),
 		InsecureSkipVerify: true, // verified below, always, unless the config says skip
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			t.setCert(cs, checked)

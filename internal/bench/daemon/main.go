@@ -187,13 +187,16 @@ func (r row) ratio() float64 {
 func (r row) kibPerMonitor() float64 { return r.rssMiB * 1024 / float64(r.monitors) }
 
 // baseline runs the peers benchmark's raw child for each kind of the mix,
-// against the same responders, and returns its CPU milliseconds per check.
+// against the same responders, and returns its CPU milliseconds per check;
+// for STARTTLS also with the X25519 key share alone ("smtp-starttls-x25519"),
+// to weigh Go's default hybrid post-quantum key share.
 func baseline(peers string, m mix, servers map[string][]*farm.Server, caFile string, window time.Duration) (map[string]float64, string) {
 	out := map[string]float64{}
 	var errs []string
-	for _, s := range m.shares {
-		cmd := exec.Command(peers, "-role", "raw", "-check", s.k.name, "-addr", servers[s.k.name][0].Addr(), "-ca", caFile,
-			"-servername", "localhost", "-workers", "4", "-warmup", "1s", "-window", window.String())
+	one := func(k kind, key string, extra ...string) {
+		args := append([]string{"-role", "raw", "-check", k.name, "-addr", servers[k.name][0].Addr(), "-ca", caFile,
+			"-servername", "localhost", "-workers", "4", "-warmup", "1s", "-window", window.String()}, extra...)
+		cmd := exec.Command(peers, args...)
 		cmd.Stderr = os.Stderr
 		b, err := cmd.Output()
 		var rep rawcheck.Report
@@ -202,11 +205,17 @@ func baseline(peers string, m mix, servers map[string][]*farm.Server, caFile str
 		}
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Sprintf("raw %s: %v", s.k.name, err))
+			errs = append(errs, fmt.Sprintf("raw %s: %v", key, err))
 		case rep.OK == 0 || rep.Errs > 0:
-			errs = append(errs, fmt.Sprintf("raw %s: %d ok, %d errors: %s", s.k.name, rep.OK, rep.Errs, rep.FirstErr))
+			errs = append(errs, fmt.Sprintf("raw %s: %d ok, %d errors: %s", key, rep.OK, rep.Errs, rep.FirstErr))
 		default:
-			out[s.k.name] = rep.CPU * 1000 / float64(rep.OK)
+			out[key] = rep.CPU * 1000 / float64(rep.OK)
+		}
+	}
+	for _, s := range m.shares {
+		one(s.k, s.k.name)
+		if s.k.starttls {
+			one(s.k, s.k.name+"-x25519", "-x25519")
 		}
 	}
 	return out, strings.Join(errs, "; ")
@@ -377,6 +386,12 @@ func report(rows []row, dur, interval time.Duration) string {
 			fmt.Fprintf(&b, "| %d | %s | %s | %.3f | %.3f |\n", r.monitors, r.mix.name, s.k.name, ms, ms*1000/60/1000)
 		}
 	}
+	for _, r := range rows {
+		if pq, x := r.raw["smtp-starttls"], r.raw["smtp-starttls-x25519"]; pq > 0 && x > 0 {
+			fmt.Fprintf(&b, "\nRaw STARTTLS at %d (%s): %.3f CPU ms/check with Go's default key share (X25519MLKEM768 first), %.3f with X25519 alone: the hybrid costs %+.0f%%.", r.monitors, r.mix.name, pq, x, (pq/x-1)*100)
+		}
+	}
+	b.WriteString("\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "\nmailmon at %d (%s): %.3f cores per 1,000 monitors at 60 s.", r.monitors, r.mix.name, r.cores*1000/float64(r.monitors))
 	}

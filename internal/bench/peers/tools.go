@@ -115,7 +115,7 @@ func (t rawTool) run(c check, s *site, workers int, warmup, window time.Duration
 // rawChild is the child's side: it measures its own CPU in the window.
 // The daemon benchmark runs it too (-role raw), for its tcp monitors with
 // -check tcp.
-func rawChild(name, addr, caFile, serverName string, workers int, warmup, window time.Duration) {
+func rawChild(name, addr, caFile, serverName string, x25519 bool, workers int, warmup, window time.Duration) {
 	var c check
 	if name == "tcp" { // the daemon benchmark's tcp monitors
 		c = check{name: "tcp", proto: "tcp", mode: "none"}
@@ -127,6 +127,9 @@ func rawChild(name, addr, caFile, serverName string, workers int, warmup, window
 	}
 	cfg, err := tlsConfig(caFile, serverName)
 	must(err)
+	if x25519 {
+		cfg.CurvePreferences = []tls.CurveID{tls.X25519}
+	}
 	var cpu0 float64
 	o := load(workers, warmup, window, func() (sample, error) {
 		t0 := time.Now()
