@@ -125,6 +125,8 @@ type Engine struct {
 
 	recordLat latency // time of each RecordTest, for /metrics
 
+	synced syncMark // the monitors' fingerprint at the last full sync (sync.go)
+
 	recovery *recovery.Runner
 
 	cl     *cluster // nil on a single node
@@ -465,11 +467,20 @@ func (e *Engine) watch(ctx context.Context) {
 
 // sync reloads the monitors whose stored version differs from the loaded
 // one, or that use a credential changed since they were loaded.
-func (e *Engine) sync(ctx context.Context) error {
+func (e *Engine) sync(ctx context.Context) (err error) {
+	fp, unchanged := e.unchanged(ctx)
+	if unchanged {
+		return e.syncCredentials(ctx)
+	}
 	seen, err := monitorVersions(ctx, e.o.Store)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err == nil {
+			e.synced.set(fp)
+		}
+	}()
 	var changed []int64
 	e.mu.Lock()
 	for id, updated := range seen {

@@ -3,7 +3,17 @@ package sqlstore
 import (
 	"context"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/store"
 )
+
+// MonitorsFingerprint is store.MonitorVersions' fingerprint: one row.
+func (s *Store) MonitorsFingerprint(ctx context.Context) (store.Fingerprint, error) {
+	var f store.Fingerprint
+	err := s.r.QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0), CAST(coalesce(sum(id), 0) AS BIGINT), coalesce(max(updated_ms), 0), CAST(coalesce(sum(updated_ms), 0) AS BIGINT) FROM monitors`).
+		Scan(&f.Count, &f.MaxID, &f.SumID, &f.MaxUpdated, &f.SumUpdated)
+	return f, err
+}
 
 // MonitorVersions is store.MonitorVersions: one query, two integers a row.
 func (s *Store) MonitorVersions(ctx context.Context) (map[int64]time.Time, error) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -38,6 +39,19 @@ func monitorVersions(t *testing.T, s store.Store) {
 		}
 	}
 	check("created")
+	fp := func() store.Fingerprint {
+		t.Helper()
+		f, err := mv.MonitorsFingerprint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f0 := fp()
+	if f0 != fp() {
+		t.Error("the fingerprint changed with nothing changed")
+	}
+	time.Sleep(2 * time.Millisecond) // a later updated_ms, not a synchronisation
 	m, err := s.Monitor(ctx, a.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -45,8 +59,15 @@ func monitorVersions(t *testing.T, s store.Store) {
 	m.Enabled = !m.Enabled
 	must(t, s.PutMonitor(ctx, m))
 	check("changed")
+	f1 := fp()
+	if f1 == f0 {
+		t.Error("the fingerprint did not change with a monitor")
+	}
 	must(t, s.DeleteMonitor(ctx, b.ID))
 	check("deleted")
+	if fp() == f1 {
+		t.Error("the fingerprint did not change with a deletion")
+	}
 	if got, _ := mv.MonitorVersions(ctx); func() bool { _, ok := got[b.ID]; return ok }() {
 		t.Errorf("a deleted monitor still has a version")
 	}
