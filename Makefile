@@ -96,11 +96,18 @@ bench-plugin:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o bin/mailmon-check-dist ./cmd/mailmon-check
 	$(GO) run ./internal/bench/plugin -check bin/mailmon-check-dist -mailmon bin/mailmon-dist -n $(PLUGINRUNS)
 
-# The daemon at 1,000, 5,000 and 20,000 monitors (BENCHDURATION each);
-# writes bench/results/daemon-DATE.md.
+# The daemon at 1,000, 5,000 and 20,000 monitors (half STARTTLS with a
+# ca: file) and at 100,000 (10% STARTTLS, 45% banner, 45% tcp),
+# BENCHDURATION each, beside the raw socket's CPU per check (the peers
+# benchmark's raw child); writes bench/results/daemon-DATE.md.
+# BENCHMONITORS=20000 runs one size; BENCHPROFILE=DIR keeps pprof profiles.
 BENCHDURATION ?= 3m
+BENCHMONITORS ?= 1000,5000,20000,100000:lean
+BENCHPROFILE ?=
 bench-daemon: build
-	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -duration $(BENCHDURATION)
+	$(GO) build -o bin/bench-peers ./internal/bench/peers
+	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -peers bin/bench-peers -duration $(BENCHDURATION) \
+	  -monitors $(BENCHMONITORS) -profile "$(BENCHPROFILE)"
 
 # mailmon side by side with a raw socket, blackbox_exporter and the
 # Monitoring Plugins (apt-get install prometheus-blackbox-exporter

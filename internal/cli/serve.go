@@ -31,6 +31,7 @@ import (
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/gctune"
 	"github.com/mailmon/mailmon/internal/keyfile"
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
@@ -123,6 +124,8 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	fs.Var(&allow, "allow-targets", "CIDRs, addresses and host names (*.example.com) that /probe and targets set over the API or web UI may reach, comma-separated or repeated; "+
 		"only these when given (default: anything but loopback, link-local, unspecified and multicast addresses; mailmon apply -f is not limited)")
 	dbAlert := dbAlertFlags(fs) // dbalert.go
+	keyExchange := fs.String("tls-key-exchange", "default", "the TLS key exchange of monitors whose tls_key_exchange is not set: default (Go's: hybrid post-quantum X25519MLKEM768 first) or x25519 (X25519 alone: less CPU per handshake)")
+	pprofAddr := fs.String("debug-pprof", "", "serve Go's CPU and memory profiles on this loopback address (such as 127.0.0.1:6060, at /debug/pprof/) to find where the daemon's time and memory go (default: off)")
 	limits := config.TimingLimits{}
 	fs.DurationVar(&limits.MinInterval, "min-interval", config.DefaultMinInterval, "the shortest interval between tests of a monitor: the API refuses less, and every monitor is tested no more often")
 	fs.DurationVar(&limits.MaxDuration, "max-duration", config.DefaultMaxDuration, "the longest timing.max_duration of a monitor: the API refuses more, and no test runs longer")
@@ -162,6 +165,14 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	log, err := newLogger(*logFormat, env.Stderr)
 	if err != nil {
 		return errorf(env, "serve: %v", err)
+	}
+	if msg := probe.CheckKeyExchange(*keyExchange); msg != "" {
+		return errorf(env, "serve: --tls-key-exchange: %s", msg)
+	}
+	if *pprofAddr != "" {
+		if _, err := debugPprof(ctx, *pprofAddr, log); err != nil {
+			return errorf(env, "serve: %v", err)
+		}
 	}
 	outageAlerts, err := dbAlert.notifiers(env.Getenv)
 	if err != nil {
@@ -249,7 +260,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	}
 	opts := engine.Options{Store: st, Vault: v, InstallationKey: key, MaxInFlight: *inFlight, BaseURL: url, AckLinks: ackLinks, Log: log, JanitorEvery: *rollupEvery, AuditRetention: keepAudit,
 		Node: node, Lease: *lease, Deny: denyList(env.Getenv("MAILMON_TEST_DENY_TARGETS")), Egress: policy, Timing: limits,
-		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every, DNSServer: *dnsServer}
+		OutageAlerts: outageAlerts, OutageAfter: dbAlert.after, OutageEvery: dbAlert.every, DNSServer: *dnsServer, KeyExchange: *keyExchange}
 	if c, ok := st.(store.Cluster); ok {
 		opts.Cluster = c
 		log.Info("sharing the monitors with the other nodes on the database", "node", node.Name, "location", node.Location, "lease", *lease)

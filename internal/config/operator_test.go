@@ -15,9 +15,10 @@ var looksLikeCommandOrPath = regexp.MustCompile(`(?i)(file|path|dir|command|cmd|
 // notCommandsOrPaths are fields whose names look like one but are not,
 // each with why.
 var notCommandsOrPaths = map[string]string{
-	"cert_warn_days": "a number of days",
-	"known_host":     "a public host key, given inline",
-	"description":    "a status page's text, shown as text",
+	"cert_warn_days":   "a number of days",
+	"known_host":       "a public host key, given inline",
+	"description":      "a status page's text, shown as text",
+	"tls_key_exchange": "a choice of TLS key exchange (default or x25519)",
 }
 
 // TestOperatorFieldsTagged: every field of the configuration that looks

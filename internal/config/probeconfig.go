@@ -11,7 +11,7 @@ func (m *Monitor) ProbeConfig(address string) probe.Config {
 	c := probe.Config{
 		Type: m.Type, Host: address, Port: m.Port, TLS: probe.TLSMode(m.TLS),
 		Timeout: m.Timing.MaxDuration.D(), WarnRTT: m.Timing.WarnRTT.D(), CertWarnDays: m.CertWarnDays,
-		CAFile: m.CA, ServerName: m.ServerName, InsecureSkipVerify: m.Insecure,
+		CAFile: m.CA, ServerName: m.ServerName, InsecureSkipVerify: m.Insecure, KeyExchange: m.KeyExchange,
 		User: m.User, Auth: m.Auth, AllowPlaintextAuth: m.AllowPlaintext,
 		OAuthToken: oauth.Source{File: m.OAuthTokenFile, Command: m.OAuthTokenCommand},
 		EHLOName:   m.EHLO, Mailbox: m.Mailbox, MailboxCheck: m.MailboxCheck, Stat: m.Stat, Expect: m.Expect,

@@ -157,6 +157,7 @@ type Monitor struct {
 	CA                string    `yaml:"ca,omitempty" json:"ca,omitempty" operator:"path"`
 	ServerName        string    `yaml:"servername,omitempty" json:"servername,omitempty"`
 	Insecure          bool      `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	KeyExchange       string    `yaml:"tls_key_exchange,omitempty" json:"tls_key_exchange,omitempty"`
 	CertWarnDays      int       `yaml:"cert_warn_days,omitempty" json:"cert_warn_days,omitempty"`
 	EHLO              string    `yaml:"ehlo,omitempty" json:"ehlo,omitempty"`
 	Mailbox           string    `yaml:"mailbox,omitempty" json:"mailbox,omitempty"`

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -101,6 +102,9 @@ type Options struct {
 	// DNSServer is the domain monitors' resolver ("IP:PORT", serve
 	// --resolver) where a monitor names none; "": the system's.
 	DNSServer string
+	// KeyExchange is the tls_key_exchange of monitors that name none
+	// (serve --tls-key-exchange); "": Go's default.
+	KeyExchange string
 
 	// StoreRefreshToken stores a monitor's refresh token that its token
 	// endpoint rotated, sealed (catalog); nil: kept in memory only.
@@ -127,6 +131,11 @@ type Engine struct {
 	events      events // live subscribers (Subscribe)
 
 	recordLat latency // time of each RecordTest, for /metrics
+
+	synced syncMark // the monitors' fingerprint at the last full sync (sync.go)
+	// devicesSynced are the devices' versions at the last full sync: a
+	// device's change (its maintenance windows) reloads its monitors.
+	devicesSynced map[int64]time.Time
 
 	recovery *recovery.Runner
 
@@ -482,31 +491,39 @@ func (e *Engine) watch(ctx context.Context) {
 // sync reloads the monitors whose stored version, or their device's,
 // differs from the loaded one (a device's windows changed by apply), or
 // that use a credential changed since they were loaded.
-func (e *Engine) sync(ctx context.Context) error {
+func (e *Engine) sync(ctx context.Context) (err error) {
 	devices, err := e.deviceVersions(ctx)
 	if err != nil {
 		return err
 	}
-	seen := map[int64]bool{}
-	var changed []int64
-	for off := 0; ; off += 1000 {
-		ms, _, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 1000, Offset: off}})
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			seen[m.ID] = true
+	fp, unchanged := e.unchanged(ctx)
+	e.mu.Lock()
+	devicesSame := maps.Equal(devices, e.devicesSynced)
+	e.mu.Unlock()
+	if unchanged && devicesSame {
+		return e.syncCredentials(ctx)
+	}
+	seen, err := monitorVersions(ctx, e.o.Store)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err == nil {
+			e.synced.set(fp)
 			e.mu.Lock()
-			en := e.monitors[m.ID]
+			e.devicesSynced = devices
 			e.mu.Unlock()
-			if en == nil || !en.m.Updated.Equal(m.Updated) || !en.device.Updated.Equal(devices[m.DeviceID]) {
-				changed = append(changed, m.ID)
-			}
 		}
-		if len(ms) < 1000 {
-			break
+	}()
+	var changed []int64
+	e.mu.Lock()
+	for id, updated := range seen {
+		if en := e.monitors[id]; en == nil || !en.m.Updated.Equal(updated) || !en.device.Updated.Equal(devices[en.m.DeviceID]) {
+			changed = append(changed, id)
 		}
 	}
+	e.mu.Unlock()
+	slices.Sort(changed) // reloaded in id order, as listed before
 	stale, err := e.staleCredentials(ctx)
 	if err != nil {
 		return err
@@ -524,7 +541,7 @@ func (e *Engine) sync(ctx context.Context) error {
 	e.mu.Lock()
 	var gone []int64
 	for id := range e.monitors {
-		if !seen[id] {
+		if _, ok := seen[id]; !ok {
 			gone = append(gone, id)
 		}
 	}
@@ -831,4 +848,26 @@ func (e *Engine) TestAlert(ctx context.Context, id int64) error {
 		return err
 	}
 	return e.outbox.Test(ctx, a)
+}
+
+// monitorVersions is every stored monitor's id and last change: from the
+// store's MonitorVersions when it has one (no settings read), else from
+// its full listing.
+func monitorVersions(ctx context.Context, st store.Store) (map[int64]time.Time, error) {
+	if mv, ok := st.(store.MonitorVersions); ok {
+		return mv.MonitorVersions(ctx)
+	}
+	out := map[int64]time.Time{}
+	for off := 0; ; off += 1000 {
+		ms, _, err := st.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 1000, Offset: off}})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			out[m.ID] = m.Updated
+		}
+		if len(ms) < 1000 {
+			return out, nil
+		}
+	}
 }

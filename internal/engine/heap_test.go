@@ -14,6 +14,7 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
+	"github.com/mailmon/mailmon/internal/wire"
 )
 
 // heapPerMonitor is the live heap a loaded smtp monitor may keep (half of
@@ -52,7 +53,7 @@ func TestLoadHeapPerMonitor(t *testing.T) {
 	}
 	noop := func(context.Context, *probe.Config, *probe.Trace) error { return nil }
 
-	parses := probe.CAParses()
+	parses := wire.CAParses()
 	before := liveHeap()
 	e := New(Options{Store: st, Probers: func(string) (probe.Prober, bool) { return noop, true }})
 	must(t, e.Load(ctx))
@@ -72,7 +73,7 @@ func TestLoadHeapPerMonitor(t *testing.T) {
 	if per > heapPerMonitor {
 		t.Errorf("a loaded monitor keeps %d B of live heap, over the budget of %d B", per, heapPerMonitor)
 	}
-	if got := probe.CAParses() - parses; got != 1 {
+	if got := wire.CAParses() - parses; got != 1 {
 		t.Errorf("one ca: file for %d monitors was parsed %d times, want once", n/2, got)
 	}
 }

@@ -28,6 +28,9 @@ func (e *Engine) guard(en *entry) {
 	if en.cfg.DNSServer == "" {
 		en.cfg.DNSServer = e.o.DNSServer
 	}
+	if en.cfg.KeyExchange == "" {
+		en.cfg.KeyExchange = e.o.KeyExchange
+	}
 	if en.m.NetworkTarget || en.device.NetworkTarget {
 		en.cfg.Egress = e.o.Egress
 	}

@@ -3,13 +3,11 @@ package oauth
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/mailmon/mailmon/internal/egress"
+	"github.com/mailmon/mailmon/internal/wire"
 )
 
 // Flow is a token endpoint that mailmon asks for tokens itself (RFC 6749):
@@ -111,16 +110,9 @@ func (f *Flow) httpClient() (*http.Client, error) {
 func HTTPClient(p *egress.Policy, caFile string) (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile != "" {
-		roots, err := x509.SystemCertPool()
-		if err != nil || roots == nil {
-			roots = x509.NewCertPool()
-		}
-		pem, err := os.ReadFile(caFile)
+		roots, err := wire.SystemCAPool(caFile) // one pool per file, not one per call
 		if err != nil {
 			return nil, fmt.Errorf("ca: %w", err)
-		}
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca: %s holds no PEM certificate", caFile)
 		}
 		tc.RootCAs = roots
 	}

@@ -61,6 +61,7 @@ type Config struct {
 	RootCAs            *x509.CertPool // a caller's own roots; nil: CAFile's pool, shared (capool.go)
 	ServerName         string
 	InsecureSkipVerify bool
+	KeyExchange        string // tls_key_exchange: "" or "default" (Go's default), "x25519" (keyexchange.go)
 
 	User               string
 	Password           Password
@@ -215,8 +216,11 @@ func (c *Config) Validate(k Kind) error {
 	if c.Stat && !c.HasCredentials() {
 		bad("stat", "needs user and password: STAT comes after login")
 	}
+	if msg := CheckKeyExchange(c.KeyExchange); msg != "" {
+		bad("tls_key_exchange", "%s", msg)
+	}
 	if c.CAFile != "" && c.RootCAs == nil {
-		if _, err := cas.Pool(c.CAFile); err != nil {
+		if _, err := wire.CAPool(c.CAFile); err != nil {
 			bad("ca", "%v", err)
 		}
 	}

@@ -43,7 +43,7 @@ func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
 	roots := c.RootCAs
 	if c.CAFile != "" && roots == nil {
 		var err error
-		if roots, err = cas.Pool(c.CAFile); err != nil {
+		if roots, err = wire.CAPool(c.CAFile); err != nil {
 			return nil, &ConfigError{Errs: []FieldError{{"ca", err.Error()}}}
 		}
 	}
@@ -55,6 +55,7 @@ func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
 	checked := tlsCert{name: name, warnDays: c.CertWarnDays}
 	return &tls.Config{
 		ServerName:         name,
+		CurvePreferences:   curves(c.KeyExchange),
 		InsecureSkipVerify: true, // verified below, always, unless the config says skip
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			t.setCert(cs, checked)

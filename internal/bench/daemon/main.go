@@ -1,18 +1,29 @@
-// Command daemon benchmarks "mailmon serve" at scale: N smtp monitors (half
-// with STARTTLS) at a 60 s interval against loopback responders, for a
-// while each, measuring the daemon's CPU, peak RSS, scheduler lag and
-// stored bytes per result. "make bench-daemon" runs it.
+// Command daemon benchmarks "mailmon serve" at scale: N monitors at a 60 s
+// interval against loopback responders, for a while each, measuring the
+// daemon's CPU per test, peak RSS per monitor, scheduler lag and stored
+// bytes per result, next to the raw socket's CPU per check of the same
+// kinds against the same responders in the same run (the peers
+// benchmark's raw child). "make bench-daemon" runs it.
+//
+// Two mixes: "ca", half the monitors smtp with STARTTLS verified against a
+// `ca:` file and half smtp banners; "lean", 10% STARTTLS (ca: file), 45%
+// smtp banners and 45% tcp, the mix of the 100,000-monitor goal.
 //
 // With a short interval it finds the daemon's saturation instead, e.g.
-// "-monitors 6000 -interval 1s -starttls 0 -duration 1m": tests per second
-// and CPU per test once the scheduler can no longer keep up.
+// "-monitors 6000:banner -interval 1s -duration 1m": tests per second and
+// CPU per test once the scheduler can no longer keep up.
 package main
 
 import (
 	"database/sql"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,54 +34,125 @@ import (
 	"github.com/mailmon/mailmon/internal/bench/farm"
 	"github.com/mailmon/mailmon/internal/bench/harness"
 	"github.com/mailmon/mailmon/internal/bench/procstat"
+	"github.com/mailmon/mailmon/internal/bench/rawcheck"
 	"github.com/mailmon/mailmon/internal/demo"
 )
 
+// kind is one kind of monitor of a mix, and the raw check that does the
+// same conversation.
+type kind struct {
+	name     string // the raw child's -check
+	starttls bool
+	tcp      bool
+}
+
+var (
+	banner   = kind{name: "smtp-banner"}
+	starttls = kind{name: "smtp-starttls", starttls: true}
+	tcpOnly  = kind{name: "tcp", tcp: true}
+)
+
+// mix is the share of each kind, in percent.
+type mix struct {
+	name   string
+	shares []share
+}
+
+type share struct {
+	k   kind
+	pct int
+}
+
+var mixes = map[string]mix{
+	"ca":     {"ca", []share{{starttls, 50}, {banner, 50}}},
+	"lean":   {"lean", []share{{starttls, 10}, {banner, 45}, {tcpOnly, 45}}},
+	"banner": {"banner", []share{{banner, 100}}},
+}
+
+// describe says what a mix is, for the report.
+func (m mix) describe() string {
+	var parts []string
+	for _, s := range m.shares {
+		what := map[string]string{"smtp-banner": "smtp banner + EHLO", "smtp-starttls": "smtp STARTTLS with a `ca:` file", "tcp": "tcp connect"}[s.k.name]
+		parts = append(parts, fmt.Sprintf("%d%% %s", s.pct, what))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// kindOf is the kind of the i-th monitor: within each hundred, the kinds
+// take their shares in turn.
+func (m mix) kindOf(i int) kind {
+	j := i % 100
+	for _, s := range m.shares {
+		if j < s.pct {
+			return s.k
+		}
+		j -= s.pct
+	}
+	return m.shares[len(m.shares)-1].k
+}
+
 type row struct {
 	monitors       int
+	mix            mix
 	cores, rssMiB  float64
 	lagP50, lagP99 float64
 	tests          int64
 	testsPerSec    float64
 	bytesPerResult float64
+	raw            map[string]float64 // kind → raw CPU ms per check
+	rawErr         string
+	load0, load1   string
 }
 
 func main() {
 	bin := flag.String("mailmon", "bin/mailmon", "the mailmon binary")
-	sizes := flag.String("monitors", "1000,5000,20000", "monitor counts to run")
-	dur := flag.Duration("duration", 3*time.Minute, "how long each size runs")
+	peers := flag.String("peers", "bin/bench-peers", "the peers benchmark's binary, whose raw child (-role raw) is the baseline (make bench-daemon builds it)")
+	sizes := flag.String("monitors", "1000,5000,20000,100000:lean", "runs, comma-separated: a monitor count and its mix (ca, lean or banner; default ca)")
+	dur := flag.Duration("duration", 3*time.Minute, "how long each run measures")
 	interval := flag.Duration("interval", time.Minute, "the monitors' interval")
-	starttls := flag.Int("starttls", 50, "percentage of the monitors that use STARTTLS")
+	rawWindow := flag.Duration("raw-window", 5*time.Second, "the raw baseline's measuring window per kind of check (0: no baseline)")
+	profile := flag.String("profile", "", "a folder for pprof profiles of serve (CPU over the middle third of each run, allocations and heap at its end); empty: none")
 	out := flag.String("out", "bench/results", "folder for the Markdown results")
 	flag.Parse()
-	if *starttls < 0 || *starttls > 100 {
-		check(fmt.Errorf("-starttls %d: a percentage, 0 to 100", *starttls))
-	}
 
 	work, err := os.MkdirTemp("", "mailmon-bench-")
 	check(err)
 	defer os.RemoveAll(work)
 	tlsCfg, caFile, err := demo.SelfSigned(work)
 	check(err)
-	var plain, secure []*farm.Server
+	servers := map[string][]*farm.Server{}
 	for i := 0; i < 2; i++ {
 		p, err := farm.Start(farm.SMTP, farm.NoTLS, nil)
 		check(err)
 		s, err := farm.Start(farm.SMTP, farm.StartTLS, tlsCfg)
 		check(err)
-		plain, secure = append(plain, p), append(secure, s)
+		servers[banner.name] = append(servers[banner.name], p)
+		servers[tcpOnly.name] = append(servers[tcpOnly.name], p)
+		servers[starttls.name] = append(servers[starttls.name], s)
 	}
 
 	var rows []row
 	for _, f := range strings.Split(*sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
+		ns, mname, _ := strings.Cut(strings.TrimSpace(f), ":")
+		n, err := strconv.Atoi(ns)
 		check(err)
-		r := run(*bin, work, caFile, n, *dur, *interval, *starttls, plain, secure)
-		fmt.Printf("%d monitors: %.2f cores, %.0f MiB peak RSS, lag p50 %.1f ms p99 %.1f ms, %d tests (%.0f/s, %.3f CPU ms each), %.1f bytes/result\n",
-			r.monitors, r.cores, r.rssMiB, r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), r.bytesPerResult)
+		if mname == "" {
+			mname = "ca"
+		}
+		m, ok := mixes[mname]
+		if !ok {
+			check(fmt.Errorf("-monitors %s: no mix %q (ca, lean or banner)", f, mname))
+		}
+		r := run(*bin, work, caFile, n, m, *dur, *interval, servers, *profile)
+		if *rawWindow > 0 {
+			r.raw, r.rawErr = baseline(*peers, m, servers, caFile, *rawWindow)
+		}
+		fmt.Printf("%d monitors (%s): %.3f cores, %.0f MiB peak RSS (%.1f KiB/monitor), lag p50 %.1f ms p99 %.1f ms, %d tests (%.0f/s, %.3f CPU ms each; raw %.3f, %.2f×), %.1f bytes/result; load %s → %s %s\n",
+			r.monitors, m.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), r.rawPerTest(), r.ratio(), r.bytesPerResult, r.load0, r.load1, r.rawErr)
 		rows = append(rows, r)
 	}
-	table := report(rows, *dur, *interval, *starttls)
+	table := report(rows, *dur, *interval)
 	fmt.Print("\n" + table)
 	check(os.MkdirAll(*out, 0o755))
 	name := filepath.Join(*out, "daemon-"+time.Now().UTC().Format("2006-01-02")+".md")
@@ -86,8 +168,61 @@ func (r row) cpuPerTest() float64 {
 	return r.cores * 1000 / r.testsPerSec
 }
 
-func run(bin, work, caFile string, n int, dur, interval time.Duration, starttls int, plain, secure []*farm.Server) row {
-	dir := filepath.Join(work, strconv.Itoa(n))
+// rawPerTest is the raw socket's CPU milliseconds per check of the same mix.
+func (r row) rawPerTest() float64 {
+	var ms float64
+	for _, s := range r.mix.shares {
+		ms += r.raw[s.k.name] * float64(s.pct) / 100
+	}
+	return ms
+}
+
+func (r row) ratio() float64 {
+	if raw := r.rawPerTest(); raw > 0 {
+		return r.cpuPerTest() / raw
+	}
+	return 0
+}
+
+func (r row) kibPerMonitor() float64 { return r.rssMiB * 1024 / float64(r.monitors) }
+
+// baseline runs the peers benchmark's raw child for each kind of the mix,
+// against the same responders, and returns its CPU milliseconds per check;
+// for STARTTLS also with the X25519 key share alone ("smtp-starttls-x25519"),
+// to weigh Go's default hybrid post-quantum key share.
+func baseline(peers string, m mix, servers map[string][]*farm.Server, caFile string, window time.Duration) (map[string]float64, string) {
+	out := map[string]float64{}
+	var errs []string
+	one := func(k kind, key string, extra ...string) {
+		args := append([]string{"-role", "raw", "-check", k.name, "-addr", servers[k.name][0].Addr(), "-ca", caFile,
+			"-servername", "localhost", "-workers", "4", "-warmup", "1s", "-window", window.String()}, extra...)
+		cmd := exec.Command(peers, args...)
+		cmd.Stderr = os.Stderr
+		b, err := cmd.Output()
+		var rep rawcheck.Report
+		if err == nil {
+			err = json.Unmarshal(b, &rep)
+		}
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("raw %s: %v", key, err))
+		case rep.OK == 0 || rep.Errs > 0:
+			errs = append(errs, fmt.Sprintf("raw %s: %d ok, %d errors: %s", key, rep.OK, rep.Errs, rep.FirstErr))
+		default:
+			out[key] = rep.CPU * 1000 / float64(rep.OK)
+		}
+	}
+	for _, s := range m.shares {
+		one(s.k, s.k.name)
+		if s.k.starttls {
+			one(s.k, s.k.name+"-x25519", "-x25519")
+		}
+	}
+	return out, strings.Join(errs, "; ")
+}
+
+func run(bin, work, caFile string, n int, m mix, dur, interval time.Duration, servers map[string][]*farm.Server, profile string) row {
+	dir := filepath.Join(work, strconv.Itoa(n)+m.name)
 	check(os.MkdirAll(dir, 0o700))
 	db := filepath.Join(dir, "mailmon.db")
 	// A test may take most of an interval (10 s at most), so that a short
@@ -99,13 +234,16 @@ func run(bin, work, caFile string, n int, dur, interval time.Duration, starttls 
 		if i%100 == 0 {
 			fmt.Fprintf(&y, "  - name: device%d\n    address: 127.0.0.1\n    monitors:\n", i/100)
 		}
-		// Within each hundred, alternate while both kinds are left.
-		if tls := i%100*starttls/100 != (i%100+1)*starttls/100; !tls {
-			fmt.Fprintf(&y, "      - {name: smtp%d, type: smtp, port: %d, ehlo: bench, timing: {max_duration: %s, up_every: %s}}\n",
-				i, plain[i/2%len(plain)].Port(), maxDur, interval)
-		} else {
-			fmt.Fprintf(&y, "      - {name: smtp%d, type: smtp, port: %d, tls: starttls, ca: %q, servername: localhost, ehlo: bench, timing: {max_duration: %s, up_every: %s}}\n",
-				i, secure[i/2%len(secure)].Port(), caFile, maxDur, interval)
+		k := m.kindOf(i)
+		port := servers[k.name][i/2%len(servers[k.name])].Port()
+		timing := fmt.Sprintf("timing: {max_duration: %s, up_every: %s}", maxDur, interval)
+		switch {
+		case k.tcp:
+			fmt.Fprintf(&y, "      - {name: tcp%d, type: tcp, port: %d, %s}\n", i, port, timing)
+		case k.starttls:
+			fmt.Fprintf(&y, "      - {name: smtp%d, type: smtp, port: %d, tls: starttls, ca: %q, servername: localhost, ehlo: bench, %s}\n", i, port, caFile, timing)
+		default:
+			fmt.Fprintf(&y, "      - {name: smtp%d, type: smtp, port: %d, ehlo: bench, %s}\n", i, port, timing)
 		}
 	}
 	cfg := filepath.Join(dir, "bench.yaml")
@@ -113,13 +251,32 @@ func run(bin, work, caFile string, n int, dur, interval time.Duration, starttls 
 	tok, err := harness.Prepare(bin, db, cfg)
 	check(err)
 	// A short interval measures saturation: serve's minimum must allow it.
-	d, err := harness.Serve(bin, db, tok, "--min-interval", interval.String())
+	args := []string{"--min-interval", interval.String()}
+	var pprofAddr string
+	if profile != "" {
+		check(os.MkdirAll(profile, 0o755))
+		pprofAddr = freeLoopback()
+		args = append(args, "--debug-pprof", pprofAddr)
+	}
+	load0 := loadAvg()
+	d, err := harness.Serve(bin, db, tok, args...)
 	check(err)
 
 	st0, err := d.Status()
 	check(err)
 	start := time.Now()
 	cpu0 := procstat.CPUSeconds(d.Cmd.Process.Pid)
+	prefix := filepath.Join(profile, fmt.Sprintf("serve-%d-%s", n, m.name))
+	profiled := make(chan struct{})
+	if profile != "" {
+		go func() {
+			defer close(profiled)
+			time.Sleep(dur / 3)
+			fetch(pprofAddr, fmt.Sprintf("profile?seconds=%d", max(1, int((dur/3).Seconds()))), prefix+"-cpu.pprof")
+		}()
+	} else {
+		close(profiled)
+	}
 	var rss float64
 	for time.Since(start) < dur {
 		time.Sleep(2 * time.Second)
@@ -129,6 +286,11 @@ func run(bin, work, caFile string, n int, dur, interval time.Duration, starttls 
 	wall := time.Since(start).Seconds()
 	st, err := d.Status()
 	check(err)
+	<-profiled
+	if profile != "" {
+		fetch(pprofAddr, "allocs", prefix+"-allocs.pprof")
+		fetch(pprofAddr, "heap?gc=1", prefix+"-heap.pprof")
+	}
 	d.Stop()
 
 	sdb, err := sql.Open("sqlite", "file:"+db)
@@ -147,25 +309,95 @@ func run(bin, work, caFile string, n int, dur, interval time.Duration, starttls 
 	if err := sdb.QueryRow(`SELECT sum(pgsize) FROM dbstat WHERE name='results'`).Scan(&resultBytes); err != nil || resultBytes == 0 {
 		resultBytes = (pages - free) * pageSize
 	}
-	r := row{monitors: n, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
-		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall} // in the window the CPU is measured over
+	r := row{monitors: n, mix: m, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
+		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
+		load0:       load0, load1: loadAvg()}
 	if results > 0 {
 		r.bytesPerResult = float64(resultBytes) / float64(results)
 	}
 	return r
 }
 
-func report(rows []row, dur, interval time.Duration, starttls int) string {
+// freeLoopback is a loopback address with a port free a moment ago.
+func freeLoopback() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// fetch saves one of serve's profiles (--debug-pprof) to file.
+func fetch(addr, what, file string) {
+	c := http.Client{Timeout: 10 * time.Minute}
+	resp, err := c.Get("http://" + addr + "/debug/pprof/" + what)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	check(err)
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+	}
+}
+
+// loadAvg is the machine's 1-minute load average.
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+func report(rows []row, dur, interval time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# mailmon serve at scale, %s\n\n", time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, "Machine: %s. Each size ran %v; monitors test an SMTP responder on loopback every %v, %d%% of them with STARTTLS.\n\n",
-		procstat.Machine(), dur, interval, starttls)
-	b.WriteString("| monitors | CPU (cores, avg) | peak RSS (MiB) | lag p50 (ms) | lag p99 (ms) | tests | tests/s | CPU ms/test | bytes/result |\n|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "Machine: %s. Each run measured %v from serve's start (start-up included); monitors test loopback responders every %v.\n\n",
+		procstat.Machine(), dur, interval)
+	b.WriteString("Mixes:\n")
+	seen := map[string]bool{}
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %d | %.3f | %.0f | %.1f | %.1f | %d | %.0f | %.3f | %.1f |\n",
-			r.monitors, r.cores, r.rssMiB, r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), r.bytesPerResult)
+		if !seen[r.mix.name] {
+			seen[r.mix.name] = true
+			fmt.Fprintf(&b, "- %s: %s\n", r.mix.name, r.mix.describe())
+		}
 	}
-	b.WriteString("\nGoal at 20,000: ≤ 1 core, ≤ 512 MiB, lag p99 < 1 s, ≤ 100 bytes per result.\n")
+	b.WriteString("\n| monitors | mix | CPU (cores, avg) | peak RSS (MiB) | RSS/monitor (KiB) | lag p50 (ms) | lag p99 (ms) | tests | tests/s | CPU ms/test | raw CPU ms/check (same mix) | × raw | bytes/result | load avg (start → end) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		raw, ratio := "–", "–"
+		if r.rawPerTest() > 0 && r.rawErr == "" {
+			raw, ratio = fmt.Sprintf("%.3f", r.rawPerTest()), fmt.Sprintf("%.2f", r.ratio())
+		}
+		fmt.Fprintf(&b, "| %d | %s | %.3f | %.0f | %.1f | %.1f | %.1f | %d | %.0f | %.3f | %s | %s | %.1f | %s → %s |\n",
+			r.monitors, r.mix.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), raw, ratio, r.bytesPerResult, r.load0, r.load1)
+	}
+	b.WriteString("\nThe raw socket's CPU per check, by kind (the peers benchmark's raw child, 4 workers at saturation, against the same responders right after each run):\n\n| monitors | mix | kind | raw CPU ms/check | cores per 1,000 monitors at 60 s |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		if r.rawErr != "" {
+			fmt.Fprintf(&b, "| %d | %s | – | %s | – |\n", r.monitors, r.mix.name, r.rawErr)
+			continue
+		}
+		for _, s := range r.mix.shares {
+			ms := r.raw[s.k.name]
+			fmt.Fprintf(&b, "| %d | %s | %s | %.3f | %.3f |\n", r.monitors, r.mix.name, s.k.name, ms, ms*1000/60/1000)
+		}
+	}
+	for _, r := range rows {
+		if pq, x := r.raw["smtp-starttls"], r.raw["smtp-starttls-x25519"]; pq > 0 && x > 0 {
+			fmt.Fprintf(&b, "\nRaw STARTTLS at %d (%s): %.3f CPU ms/check with Go's default key share (X25519MLKEM768 first), %.3f with X25519 alone: the hybrid costs %+.0f%%.", r.monitors, r.mix.name, pq, x, (pq/x-1)*100)
+		}
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		// From the CPU per test, so that a run whose scheduler fell behind
+		// (lag) still tells what keeping up would cost.
+		fmt.Fprintf(&b, "\nmailmon at %d (%s): %.3f CPU ms per test, %.3f cores per 1,000 monitors at 60 s.", r.monitors, r.mix.name, r.cpuPerTest(), r.cpuPerTest()*1000/60/1000)
+	}
+	b.WriteString("\n\nGoals (#25): at 20,000 (ca) ≤ 0.30 cores, ≤ 256 MiB peak RSS, lag p99 < 1 s, ≤ 40 bytes per result, CPU per test ≤ 2× raw; at 100,000 (lean) CPU ≤ 1.5× raw, ≤ 1 GiB RSS, lag p99 < 1 s.\n")
 	return b.String()
 }
 

@@ -45,10 +45,11 @@ func main() {
 	addr := flag.String("addr", "", "internal")
 	ca := flag.String("ca", "", "internal")
 	serverName := flag.String("servername", "", "internal")
+	x25519 := flag.Bool("x25519", false, "internal: the raw child offers the X25519 key share only, not Go's default hybrid post-quantum one first")
 	flag.Parse()
 
 	if *role == "raw" {
-		rawChild(*checkName, *addr, *ca, *serverName, *workers, *warmup, *window)
+		rawChild(*checkName, *addr, *ca, *serverName, *x25519, *workers, *warmup, *window)
 		return
 	}
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/bench/harness"
 	"github.com/mailmon/mailmon/internal/bench/procstat"
+	"github.com/mailmon/mailmon/internal/bench/rawcheck"
 )
 
 // check is one kind of banner check, the same for every tool.
@@ -95,22 +96,12 @@ func (rawTool) unsupported(check) string  { return "" }
 func (rawTool) start(*site, string) error { return nil }
 func (rawTool) stop()                     {}
 
-// rawReport is what the child prints.
-type rawReport struct {
-	OK, Errs int
-	FirstErr string
-	CPU      float64
-	RSSMiB   float64
-	P50, P99 time.Duration
-	Window   time.Duration
-}
-
 func (t rawTool) run(c check, s *site, workers int, warmup, window time.Duration) result {
 	cmd := exec.Command(t.self, "-role", "raw", "-check", c.name, "-addr", s.addrs[c.name], "-ca", s.caFile,
 		"-servername", s.serverName, "-workers", strconv.Itoa(workers), "-warmup", warmup.String(), "-window", window.String())
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
-	var rep rawReport
+	var rep rawcheck.Report
 	if err == nil {
 		err = json.Unmarshal(out, &rep)
 	}
@@ -122,8 +113,13 @@ func (t rawTool) run(c check, s *site, workers int, warmup, window time.Duration
 }
 
 // rawChild is the child's side: it measures its own CPU in the window.
-func rawChild(name, addr, caFile, serverName string, workers int, warmup, window time.Duration) {
+// The daemon benchmark runs it too (-role raw), for its tcp monitors with
+// -check tcp.
+func rawChild(name, addr, caFile, serverName string, x25519 bool, workers int, warmup, window time.Duration) {
 	var c check
+	if name == "tcp" { // the daemon benchmark's tcp monitors
+		c = check{name: "tcp", proto: "tcp", mode: "none"}
+	}
 	for _, k := range checks {
 		if k.name == name {
 			c = k
@@ -131,15 +127,18 @@ func rawChild(name, addr, caFile, serverName string, workers int, warmup, window
 	}
 	cfg, err := tlsConfig(caFile, serverName)
 	must(err)
+	if x25519 {
+		cfg.CurvePreferences = []tls.CurveID{tls.X25519}
+	}
 	var cpu0 float64
 	o := load(workers, warmup, window, func() (sample, error) {
 		t0 := time.Now()
-		err := rawCheck(c, addr, cfg)
+		err := rawcheck.Run(c.proto, c.mode, addr, cfg)
 		return sample{reported: time.Since(t0)}, err
 	}, func() { cpu0 = selfCPU() }, func() { cpu0 = selfCPU() - cpu0 })
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	json.NewEncoder(os.Stdout).Encode(rawReport{OK: o.ok, Errs: o.errs, FirstErr: o.firstErr, CPU: cpu0,
+	json.NewEncoder(os.Stdout).Encode(rawcheck.Report{OK: o.ok, Errs: o.errs, FirstErr: o.firstErr, CPU: cpu0,
 		RSSMiB: float64(ru.Maxrss) / 1024, P50: o.p50, P99: o.p99, Window: o.window})
 }
 

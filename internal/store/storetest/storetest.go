@@ -20,6 +20,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := map[string]func(*testing.T, store.Store){
 		"devices":               devices,
 		"monitors":              monitors,
+		"monitor versions":      monitorVersions,
 		"alerts":                alerts,
 		"credentials":           credentials,
 		"record test":           recordTest,

@@ -1,4 +1,8 @@
-package main
+// Package rawcheck is the benchmarks' baseline: a check's conversation
+// with nothing but a socket and crypto/tls, verifying the certificate as
+// the tools do. The peers benchmark sets mailmon's /probe beside it, the
+// daemon benchmark mailmon serve's scheduled tests.
+package rawcheck
 
 import (
 	"bufio"
@@ -9,30 +13,44 @@ import (
 	"time"
 )
 
-// rawCheck is the baseline: a check's conversation with nothing but a
-// socket and crypto/tls, verifying the certificate as the tools do.
-func rawCheck(c check, addr string, cfg *tls.Config) error {
+// Run is one check: proto is smtp, pop3, imap or tcp (a connection opened
+// and closed), mode none, starttls or implicit (TLS from the start).
+func Run(proto, mode, addr string, cfg *tls.Config) error {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
+	if proto == "tcp" {
+		return nil
+	}
 	nc.SetDeadline(time.Now().Add(5 * time.Second))
 	r := &rawConn{c: nc, br: bufio.NewReader(nc)}
-	if c.mode == "implicit" {
+	if mode == "implicit" {
 		if err := r.handshake(cfg); err != nil {
 			return err
 		}
 	}
-	switch c.proto {
+	switch proto {
 	case "smtp":
-		return r.smtp(c.mode == "starttls", cfg)
+		return r.smtp(mode == "starttls", cfg)
 	case "pop3":
-		return r.pop3(c.mode == "starttls", cfg)
+		return r.pop3(mode == "starttls", cfg)
 	case "imap":
-		return r.imap(c.mode == "starttls", cfg)
+		return r.imap(mode == "starttls", cfg)
 	}
 	return errors.New("unknown protocol")
+}
+
+// Report is what the peers benchmark's raw child ("peers -role raw")
+// prints, as JSON, of its measuring window.
+type Report struct {
+	OK, Errs int
+	FirstErr string
+	CPU      float64 // the child's CPU seconds in the window
+	RSSMiB   float64
+	P50, P99 time.Duration
+	Window   time.Duration
 }
 
 type rawConn struct {

@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"crypto/x509"
@@ -15,12 +15,20 @@ import (
 const caRecheck = 5 * time.Second
 
 // cas holds one certificate pool per distinct CA file, shared by every
-// monitor and test that names the file: 10,000 monitors with one ca: read
-// and parse it once, not 10,000 times. It is package state on purpose: a
-// pool is a pure function of the file's contents, and every caller of
-// Validate and Run (the engine, /probe, mailmon check, alert e-mail) would
-// otherwise have to thread one cache through.
+// monitor, test and OAuth client that names the file: 10,000 monitors with
+// one ca: read and parse it once, not 10,000 times. It is package state on
+// purpose: a pool is a pure function of the file's contents (and of the
+// system's roots), and every caller (the engine, /probe, mailmon check,
+// alert e-mail, the OAuth and Graph clients) would otherwise have to thread
+// one cache through.
 var cas = newCAPools(caRecheck, time.Now)
+
+// CAPool is the pool of the CA file at path alone (a monitor's ca:).
+func CAPool(path string) (*x509.CertPool, error) { return cas.Pool(path, false) }
+
+// SystemCAPool is the system's roots and the CA file at path (an OAuth
+// endpoint's ca:, trusted besides the public CAs).
+func SystemCAPool(path string) (*x509.CertPool, error) { return cas.Pool(path, true) }
 
 // CAPools is a cache of certificate pools, one per file path, each read
 // again when the file's size or modification time changes, looked at no
@@ -31,7 +39,13 @@ type CAPools struct {
 	parses atomic.Int64
 
 	mu    sync.Mutex
-	files map[string]*caFile
+	files map[caKey]*caFile
+}
+
+// caKey is a file and whether the system's roots come with it.
+type caKey struct {
+	path   string
+	system bool
 }
 
 type caFile struct {
@@ -44,22 +58,24 @@ type caFile struct {
 }
 
 func newCAPools(every time.Duration, now func() time.Time) *CAPools {
-	return &CAPools{every: every, now: now, files: map[string]*caFile{}}
+	return &CAPools{every: every, now: now, files: map[caKey]*caFile{}}
 }
 
 // CAParses is how many times a CA file was read and parsed since the
 // process started: once per distinct file, and once more per change.
 func CAParses() int64 { return cas.parses.Load() }
 
-// Pool returns the pool of the CA file at path, read when first asked for
-// and again when the file changed.
-func (p *CAPools) Pool(path string) (*x509.CertPool, error) {
-	path = filepath.Clean(path)
+// Pool returns the pool of the CA file at path (with the system's roots
+// when system), read when first asked for and again when the file changed.
+// The pool is shared: callers must not add to it.
+func (p *CAPools) Pool(path string, system bool) (*x509.CertPool, error) {
+	k := caKey{filepath.Clean(path), system}
+	path = k.path
 	p.mu.Lock()
-	f := p.files[path]
+	f := p.files[k]
 	if f == nil {
 		f = &caFile{}
-		p.files[path] = f
+		p.files[k] = f
 	}
 	p.mu.Unlock()
 
@@ -81,17 +97,22 @@ func (p *CAPools) Pool(path string) (*x509.CertPool, error) {
 		return f.pool, f.err
 	}
 	f.size, f.mtime = fi.Size(), fi.ModTime()
-	f.pool, f.err = p.parse(path)
+	f.pool, f.err = p.parse(path, system)
 	return f.pool, f.err
 }
 
-func (p *CAPools) parse(path string) (*x509.CertPool, error) {
+func (p *CAPools) parse(path string, system bool) (*x509.CertPool, error) {
 	p.parses.Add(1)
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	roots := x509.NewCertPool()
+	if system {
+		if sys, err := x509.SystemCertPool(); err == nil && sys != nil {
+			roots = sys // a copy of the system's pool, ours to add to
+		}
+	}
 	if !roots.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("%s holds no PEM certificate", path)
 	}
