@@ -24,7 +24,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"unknown key at the top", "colour: red\n",
 			[]string{`x.yaml:1:1: unknown key "colour"; valid keys: credentials, alerts, devices`}, nil},
 		{"a key in the wrong place", "alerts:\n  - name: ops\n    type: webhook\n    webhook: {url: \"https://h.example/x\"}\n",
-			[]string{`x.yaml:3:5: alerts[0]: unknown key "type"; valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie`}, nil},
+			[]string{`x.yaml:3:5: alerts[0]: unknown key "type"; valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie, escalate, schedule`}, nil},
 		{"misspelt nested key", dev + "      - {name: a, type: smtp, timing: {up_evry: 5m}}\n",
 			[]string{`x.yaml:5:40: devices[0].monitors[0].timing: unknown key "up_evry"; did you mean "up_every"? valid keys: max_duration, up_every, down_every, lost_every, warn_rtt`}, nil},
 		{"a word for a number", dev + "      - name: a\n        type: smtp\n        port: twenty-five\n",
@@ -54,6 +54,10 @@ func TestYAMLMessages(t *testing.T) {
 			[]string{`x.yaml:5:68: devices[0].monitors[0].auth: "PLIAN" is not one of auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, USER, APOP; did you mean "PLAIN"?`}, nil},
 		{"a mechanism of another protocol", dev + "      - {name: a, type: imap, tls: implicit, user: u, password: x, auth: user}\n",
 			[]string{`x.yaml:5:68: devices[0].monitors[0].auth: USER is a POP3 mechanism`}, []string{"did you mean"}},
+		{"misspelt escalation key", "alerts:\n  - {name: ops, webhook: {url: \"https://h.example/x\"}, escalate: {aftr: 15m, to: [ops]}}\n",
+			[]string{`x.yaml:2:67: alerts[0].escalate: unknown key "aftr"; did you mean "after"? valid keys: after, to`}, nil},
+		{"misspelt schedule key", "alerts:\n  - {name: ops, webhook: {url: \"https://h.example/x\"}, schedule: {zone: UTC, form: \"08:00\", to: \"18:00\"}}\n",
+			[]string{`x.yaml:2:78: alerts[0].schedule: unknown key "form"; did you mean "from"? valid keys: zone, days, from, to, outside`}, nil},
 		{"bad webhook format", "alerts:\n  - {name: ops, webhook: {url: \"https://h.example/x\", format: slak}}\n",
 			[]string{`x.yaml:2:55: alerts[0].webhook.format: "slak" is not generic, slack or teams; did you mean "slack"?`}, nil},
 		{"broken YAML: a line, no column 0", "devices:\n  - name: a\n\taddress: b\n",
@@ -63,7 +67,7 @@ func TestYAMLMessages(t *testing.T) {
 			"      - {name: b, type: smtp, port: x}\n" +
 			"      - {name: c, type: smtp, notify: {alerts: [ops]}, colour: red}\n",
 			[]string{
-				`x.yaml:2:17: alerts[0]: unknown key "webhok"; did you mean "webhook"? valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie`,
+				`x.yaml:2:17: alerts[0]: unknown key "webhok"; did you mean "webhook"? valid keys: name, webhook, email, command, alertmanager, pagerduty, opsgenie, escalate, schedule`,
 				`x.yaml:7:31: devices[0].monitors[0].port: 70000 is not between 1 and 65535`,
 				`x.yaml:8:37: devices[0].monitors[1].port: want a whole number, got "x"`,
 				`x.yaml:9:56: devices[0].monitors[2]: unknown key "colour"; ` + monitorKeys,

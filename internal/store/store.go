@@ -127,6 +127,9 @@ const (
 	// the same monitor to the same action (its recovery, say) was
 	// delivered first: sent now, it would tell an old state as news.
 	NotifySuperseded = "superseded"
+	// NotifyDropped: not delivered, because it was raised outside the
+	// action's schedule (its last error says which).
+	NotifyDropped = "dropped"
 )
 
 // Notification is one alert to one action, in the outbox.
