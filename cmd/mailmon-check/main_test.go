@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
 )
 
@@ -47,6 +49,17 @@ var notLinked = []struct{ pattern, why string }{
 	{"github.com/go-jose/...", "the web UI's sign-in"},
 	{"golang.org/x/text/...", "x/text tables (only the standard library's vendored copy, for IDNA)"},
 	{"image/...", "QR code images"},
+	// What only the handed-over types need (handover.go): mailmon check
+	// runs them, so that the mail checks do not pay for these clients'
+	// code and initialisation.
+	{"net/http", "HTTP: Graph and OAuth token endpoints (handed to mailmon check)"},
+	{"golang.org/x/oauth2/...", "OAuth token endpoints (handed to mailmon check)"},
+	{"github.com/miekg/...", "DNS: the domain types (handed to mailmon check)"},
+	{"github.com/mailmon/mailmon/internal/oauth/endpoint", "OAuth token endpoints over HTTP"},
+	{"github.com/mailmon/mailmon/internal/mail/graph", "Graph"},
+	{"github.com/mailmon/mailmon/internal/dnsq", "the domain types' DNS client"},
+	{"github.com/mailmon/mailmon/internal/probe/kinds", "the registry of every type: mailmon-check registers the mail types alone"},
+	{"golang.org/x/net/icmp", "ping (handed to mailmon check)"},
 }
 
 // TestLinksNoDaemon: no package of the list is among mailmon-check's
@@ -97,6 +110,24 @@ func binary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return built
+}
+
+// beside copies mailmon-check into a folder of its own, next to a
+// mailmon of the test's (nil: none), and returns the copy's path.
+func beside(t *testing.T, mailmon func(dir string)) string {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile(binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mailmon-check"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if mailmon != nil {
+		mailmon(dir)
+	}
+	return filepath.Join(dir, "mailmon-check")
 }
 
 type buildError struct {
@@ -181,5 +212,92 @@ func TestCheck(t *testing.T) {
 	code, out, _ = run(t, nil, "-V")
 	if code != 3 || !strings.HasPrefix(out, "mailmon ") {
 		t.Errorf("-V: exit %d, output %q; want 3 and the version", code, out)
+	}
+}
+
+// TestHandedOverTypes: mailmon-check checks the mail types and hands the
+// others over, so that together they are every type of the registry.
+func TestHandedOverTypes(t *testing.T) {
+	got := slices.Clone(handedOver)
+	for _, k := range []string{"smtp", "pop3", "imap", "tcp"} {
+		got = append(got, k)
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(kinds.Names()))
+	if !slices.Equal(got, want) {
+		t.Errorf("mail types and handedOver are %q, the registry's types %q", got, want)
+	}
+}
+
+// runAt runs the mailmon-check at bin with args and PATH, and returns its
+// exit code and stdout.
+func runAt(t *testing.T, bin, path string, env []string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(append(os.Environ(), "PATH="+path), env...)
+	out, err := cmd.Output()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	t.Logf("%s %s → exit %d\n%s", bin, strings.Join(args, " "), cmd.ProcessState.ExitCode(), out)
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// TestHandOverArguments: a handed-over check becomes "mailmon check" with
+// the same arguments, and its output and exit code are the check's.
+func TestHandOverArguments(t *testing.T) {
+	bin := beside(t, func(dir string) {
+		script := "#!/bin/sh\nprintf '%s|' \"$@\"\necho\nexit 2\n"
+		if err := os.WriteFile(filepath.Join(dir, "mailmon"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	})
+	args := []string{"dnsbl", "--domain", "example.org", "--zones", "a b,c", "-w", "2"}
+	code, out := runAt(t, bin, "/usr/bin:/bin", nil, args...)
+	if want := "check|" + strings.Join(args, "|") + "|\n"; code != 2 || out != want {
+		t.Errorf("exit %d, output %q; want 2 and %q", code, out, want)
+	}
+	// A mail check that fetches its token from an endpoint goes too.
+	code, out = runAt(t, bin, "/usr/bin:/bin", []string{"SECRET=s"}, "imap", "-H", "127.0.0.1", "--oauth-token-url", "http://127.0.0.1:9/token",
+		"--oauth-client-id", "id", "--oauth-client-secret-env", "SECRET")
+	if code != 2 || !strings.HasPrefix(out, "check|imap|-H|127.0.0.1|--oauth-token-url|") {
+		t.Errorf("imap with a token endpoint: exit %d, output %q; want it handed over", code, out)
+	}
+	// The mail checks stay: a smtp check against nothing is this binary's.
+	code, out = runAt(t, bin, "/usr/bin:/bin", nil, "smtp", "-H", "127.0.0.1", "-p", "9", "-t", "5")
+	if code != 2 || !strings.HasPrefix(out, "SMTP CRITICAL") {
+		t.Errorf("smtp: exit %d, output %q; want SMTP CRITICAL from mailmon-check itself", code, out)
+	}
+}
+
+// TestHandOverMailmon: with the real mailmon beside it, a handed-over
+// type's check is mailmon's (its help names the type's checks, which
+// mailmon-check does not link).
+func TestHandOverMailmon(t *testing.T) {
+	bin := beside(t, func(dir string) {
+		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "mailmon"), "../mailmon")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build mailmon: %v\n%s", err, out)
+		}
+	})
+	code, out := runAt(t, bin, "/usr/bin:/bin", nil, "dnsbl", "-h")
+	if code != 3 || !strings.Contains(out, "Usage: mailmon check dnsbl") || !strings.Contains(out, "blocklists") {
+		t.Errorf("dnsbl -h: exit %d, output %q; want mailmon check's help of dnsbl", code, out)
+	}
+	code, out = runAt(t, bin, "/usr/bin:/bin", nil, "graph", "-H", "127.0.0.1", "-p", "9", "--user", "u@example.org",
+		"--oauth-token-file", "/nonexistent/token", "-t", "5")
+	if code == 0 || !strings.HasPrefix(out, "GRAPH ") || strings.Contains(out, "hands this check") {
+		t.Errorf("graph: exit %d, output %q; want mailmon's GRAPH status", code, out)
+	}
+}
+
+// TestHandOverWithoutMailmon: without mailmon beside it or on PATH, a
+// handed-over check is UNKNOWN and says what to install.
+func TestHandOverWithoutMailmon(t *testing.T) {
+	bin := beside(t, nil)
+	code, out := runAt(t, bin, t.TempDir(), nil, "dnsbl", "--domain", "example.org")
+	if code != 3 || !strings.HasPrefix(out, "DNSBL UNKNOWN - ") || !strings.Contains(out, "found no mailmon at "+filepath.Join(filepath.Dir(bin), "mailmon")+" or on PATH") ||
+		!strings.Contains(out, "install the mailmon package") {
+		t.Errorf("exit %d, output %q; want DNSBL UNKNOWN naming where mailmon was looked for and the fix", code, out)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/oauth"
+	"github.com/mailmon/mailmon/internal/oauth/endpoint"
 	"github.com/mailmon/mailmon/internal/plugin"
 )
 
@@ -43,7 +44,7 @@ func OAuth(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "oauth login: %v", err)
 	}
-	rt, err := oauth.DeviceLogin(ctx, f, device, func(p oauth.Prompt) {
+	rt, err := endpoint.DeviceLogin(ctx, f, device, func(p endpoint.Prompt) {
 		fmt.Fprintf(env.Stderr, "To sign in, open %s and enter the code %s\nwaiting for the sign-in…\n", p.VerificationURI, p.UserCode)
 	})
 	if err != nil {

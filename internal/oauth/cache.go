@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/oauth2"
 )
 
 // Cache holds the daemon's tokens, one entry per credential, shared by
@@ -37,7 +35,7 @@ func NewCache() *Cache { return &Cache{} }
 type entry struct {
 	sem chan struct{} // one holder at a time: the fields below are its
 
-	tok      *oauth2.Token
+	tok      *Reply
 	obtained time.Time
 	refresh  string            // the current refresh token
 	stored   map[string]string // owner → the refresh token stored for it

@@ -2,20 +2,14 @@ package oauth
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
-
 	"github.com/mailmon/mailmon/internal/egress"
-	"github.com/mailmon/mailmon/internal/wire"
 )
 
 // Flow is a token endpoint that mailmon asks for tokens itself (RFC 6749):
@@ -51,10 +45,6 @@ type Flow struct {
 // secret and the refresh token.
 func (f *Flow) Secrets() []string { return []string{f.ClientSecret, f.RefreshToken} }
 
-// fetchTimeout bounds a request that comes without a deadline (oauth
-// login); a test's own deadline is shorter.
-const fetchTimeout = 30 * time.Second
-
 // Token returns an access token: the cached one while it is fresh,
 // otherwise a new one from the endpoint.
 func (f *Flow) Token(ctx context.Context) (string, error) {
@@ -66,66 +56,6 @@ func (f *Flow) Token(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return tok.AccessToken, nil
-}
-
-// fetch asks the endpoint for a token, with refresh when it is set. Both
-// grants go through clientcredentials.Config, which lets grant_type be
-// overridden: the refresh request then carries the scope too, as
-// Microsoft's v2.0 endpoint asks, which oauth2.Config's refresher leaves
-// out. Credentials go in the body (client_secret_post): both providers
-// document it, and auto-detection would make two requests per failure.
-func (f *Flow) fetch(ctx context.Context, refresh string) (*oauth2.Token, error) {
-	if err := CheckTokenURL(f.TokenURL); err != nil {
-		return nil, err
-	}
-	client, err := f.httpClient()
-	if err != nil {
-		return nil, err
-	}
-	cc := clientcredentials.Config{ClientID: f.ClientID, ClientSecret: f.ClientSecret, TokenURL: f.TokenURL,
-		Scopes: f.Scopes, AuthStyle: oauth2.AuthStyleInParams}
-	if refresh != "" {
-		cc.EndpointParams = url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}
-	}
-	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
-	if err != nil {
-		return nil, endpointError(f.TokenURL, err)
-	}
-	if tok.AccessToken == "" || strings.ContainsAny(tok.AccessToken, "\r\n\x00\x01") {
-		return nil, &Error{URL: f.TokenURL, Code: "invalid_response", Description: "the endpoint returned no usable access_token"}
-	}
-	return tok, nil
-}
-
-// httpClient reaches the endpoint: through the egress policy's dial-time
-// check when it is set (and then never through a proxy, which would dial
-// for us), with the monitor's CA besides the system's roots.
-func (f *Flow) httpClient() (*http.Client, error) {
-	return HTTPClient(f.Egress, f.CAFile)
-}
-
-// HTTPClient is the client of every OAuth endpoint (and of Graph): dials
-// held to p (nil: the operator's target, which may go through the
-// environment's proxy), the CA in caFile trusted besides the system's.
-func HTTPClient(p *egress.Policy, caFile string) (*http.Client, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		roots, err := wire.SystemCAPool(caFile) // one pool per file, not one per call
-		if err != nil {
-			return nil, fmt.Errorf("ca: %w", err)
-		}
-		tc.RootCAs = roots
-	}
-	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, MaxIdleConns: 4, IdleConnTimeout: time.Minute,
-		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: fetchTimeout}
-	if p != nil {
-		tr.DialContext = p.DialContext(nil)
-	} else {
-		tr.Proxy = http.ProxyFromEnvironment
-	}
-	return &http.Client{Transport: tr, Timeout: fetchTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse // a token endpoint does not redirect; a redirect would escape the URL's check
-	}}, nil
 }
 
 // CheckTokenURL: a token URL is https, or http on a loopback address (a
@@ -183,7 +113,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "HTTP %d", e.Status)
 	}
 	if e.Description != "" {
-		b.WriteString(": " + firstLine(e.Description))
+		b.WriteString(": " + FirstLine(e.Description))
 	}
 	if hint := hints[e.Code]; hint != "" {
 		b.WriteString(" (" + hint + ")")
@@ -204,7 +134,8 @@ var hints = map[string]string{
 	"unsupported_grant_type": "the endpoint does not offer this flow",
 }
 
-func firstLine(s string) string {
+// FirstLine is the first line of an answer, at most 300 bytes of it.
+func FirstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	if len(s) > 300 {
 		s = s[:300] + "…"
@@ -212,23 +143,36 @@ func firstLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// endpointError turns oauth2's error into an *Error where the endpoint
-// answered; a network failure is kept as it is (classified by its type).
-func endpointError(tokenURL string, err error) error {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return ue.Err // the URL is said by the caller; keep the cause's type
-		}
-		return err
+// Reply is a token endpoint's answer: the access token, the refresh token
+// it rotated in (or ""), and when the access token expires (zero: not
+// said).
+type Reply struct {
+	AccessToken  string
+	RefreshToken string
+	Expiry       time.Time
+}
+
+// fetcher asks a token endpoint; package oauth/endpoint sets it, so that
+// a binary that fetches no token (mailmon-check) links no HTTP client.
+var fetcher func(ctx context.Context, f *Flow, refresh string) (*Reply, error)
+
+// RegisterFetch is package oauth/endpoint's: it makes flows fetch tokens.
+func RegisterFetch(fetch func(ctx context.Context, f *Flow, refresh string) (*Reply, error)) {
+	fetcher = fetch
+}
+
+// CanFetch reports whether this binary fetches tokens from an endpoint
+// (links package oauth/endpoint).
+func CanFetch() bool { return fetcher != nil }
+
+// ErrNoEndpoint is a flow's token asked for in a binary that links no
+// token endpoint client (mailmon-check hands such checks to mailmon).
+var ErrNoEndpoint = errors.New("this program fetches no tokens from an endpoint: run the check with mailmon check")
+
+// fetch asks the endpoint for a token, with refresh when it is set.
+func (f *Flow) fetch(ctx context.Context, refresh string) (*Reply, error) {
+	if fetcher == nil {
+		return nil, ErrNoEndpoint
 	}
-	e := &Error{URL: tokenURL, Code: re.ErrorCode, Description: re.ErrorDescription, URI: re.ErrorURI}
-	if re.Response != nil {
-		e.Status = re.Response.StatusCode
-	}
-	if e.Code == "" && e.Status < 400 {
-		e.Code, e.Description = "invalid_response", "the answer is not a token: "+firstLine(string(re.Body))
-	}
-	return e
+	return fetcher(ctx, f, refresh)
 }

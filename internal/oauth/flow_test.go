@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/egress"
 	"github.com/mailmon/mailmon/internal/oauth"
+	"github.com/mailmon/mailmon/internal/oauth/endpoint"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/oauthsrv"
 )
@@ -235,7 +236,7 @@ func TestDeviceLogin(t *testing.T) {
 	f := &oauth.Flow{TokenURL: srv.TokenURL(), ClientID: "public-app", Scopes: []string{"IMAP.AccessAsUser.All", "offline_access"}, CAFile: ca}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	rt, err := oauth.DeviceLogin(ctx, f, srv.DeviceURL(), func(p oauth.Prompt) {
+	rt, err := endpoint.DeviceLogin(ctx, f, srv.DeviceURL(), func(p endpoint.Prompt) {
 		if !strings.HasPrefix(p.VerificationURI, srv.URL) || p.UserCode == "" {
 			t.Errorf("prompt %+v", p)
 		}
@@ -248,7 +249,7 @@ func TestDeviceLogin(t *testing.T) {
 	if _, err := f.Token(ctx); err != nil {
 		t.Errorf("the refresh token from the login: %v", err)
 	}
-	_, err = oauth.DeviceLogin(ctx, f, srv.DeviceURL(), func(p oauth.Prompt) { srv.Approve(p.UserCode, "", true) })
+	_, err = endpoint.DeviceLogin(ctx, f, srv.DeviceURL(), func(p endpoint.Prompt) { srv.Approve(p.UserCode, "", true) })
 	if oe := (*oauth.Error)(nil); !errors.As(err, &oe) || oe.Code != "access_denied" {
 		t.Errorf("a declined login: %v", err)
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/oauth"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/probe/smtpprobe"
 	"github.com/mailmon/mailmon/internal/version"
 )
@@ -72,7 +71,10 @@ func checkType(ctx context.Context, typ string, args []string, env Env) int {
 	var f flags
 	fs := newFlagSet(&f)
 	opts := f.register(fs)
-	kind, ok := kinds.Lookup(strings.ToLower(typ))
+	kind, ok := lookup(strings.ToLower(typ))
+	if !ok && handedOver(typ) {
+		return handOver(env, typ, append([]string{typ}, args...))
+	}
 	if !ok {
 		return usageError(env, "", fmt.Sprintf("unknown type %q%s (known: %s)", typ, probe.DidYouMean(typ, checkTypes()), strings.Join(checkTypes(), ", ")))
 	}
@@ -91,6 +93,9 @@ func checkType(ctx context.Context, typ string, args []string, env Env) int {
 		return Unknown
 	case fs.NArg() > 0:
 		return usageError(env, typ, fmt.Sprintf("unexpected argument %q (options start with -)", fs.Arg(0)))
+	}
+	if f.oauth.set() && !oauth.CanFetch() && registry.handOver != nil {
+		return handOver(env, typ, append([]string{typ}, args...))
 	}
 	out, err := newOutput(f.output, f.verbose)
 	if err != nil {
@@ -184,13 +189,19 @@ func flagProblem(msg string) string {
 }
 
 // checkTypes are the types a check takes, sorted.
-func checkTypes() []string { return slices.Sorted(slices.Values(kinds.Names())) }
+func checkTypes() []string {
+	names := slices.Clone(registry.elsewhere)
+	for _, k := range registry.kinds {
+		names = append(names, k.Name)
+	}
+	return slices.Sorted(slices.Values(names))
+}
 
 // defaultPorts says the well-known ports of the types that have them:
 // "smtp 25/465, pop3 110/995, imap 143/993".
 func defaultPorts() string {
 	var out []string
-	for _, k := range kinds.All() {
+	for _, k := range registry.kinds {
 		if k.Ports != (probe.Ports{}) && !k.RoundTrip {
 			out = append(out, fmt.Sprintf("%s %d/%d", k.Name, k.Ports.Plain, k.Ports.Implicit))
 		}
@@ -363,6 +374,6 @@ func Interruptible(args []string) bool {
 	if len(args) == 0 {
 		return false
 	}
-	k, ok := kinds.Lookup(strings.ToLower(args[0]))
+	k, ok := lookup(strings.ToLower(args[0]))
 	return ok && k.RoundTrip
 }

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/domainprobe"
 )
 
 // domain sets the options of the domain-health types (dnsbl, spf, dmarc,
@@ -10,9 +9,9 @@ import (
 // addresses and a DQS key. Which of them a type takes, its validation says.
 func (f *flags) domain(cfg *probe.Config, env Env) error {
 	cfg.DNSServer = f.resolver
-	cfg.Zones = domainprobe.SplitList(f.zones)
-	cfg.Selectors = domainprobe.SplitList(f.selectors)
-	cfg.IPs = domainprobe.SplitList(f.ips)
+	cfg.Zones = probe.SplitList(f.zones)
+	cfg.Selectors = probe.SplitList(f.selectors)
+	cfg.IPs = probe.SplitList(f.ips)
 	if f.dqsKeyFile != "" {
 		key, err := password(f.dqsKeyFile, "", env)
 		if err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/roundtrip"
 )
 
 // flags are the options of a check. Each has a long name (--host), and the
@@ -208,9 +207,9 @@ func (f *flags) register(fs *flag.FlagSet) []option {
 	add(option{"", "to", nil, "ADDR", "the probe's recipient, the mailbox's address (default: -U)", rt}, str(&f.to, ""))
 	add(option{"", "name", nil, "NAME", "the monitor name in the probe's subject (default check)", rt}, str(&f.name, "check"))
 	add(option{"", "secret-file", nil, "FILE", "this installation's secret (default $MAILMON_SECRET, else made in the user's config folder)", rt}, str(&f.secretFile, ""))
-	f.pollInterval.D = roundtrip.DefaultPollInterval
+	f.pollInterval.D = probe.DefaultPollInterval
 	add(option{"", "poll-interval", nil, "SECONDS", "longest wait between looks into the mailbox", rt}, &f.pollInterval)
-	f.staleAfter.D = roundtrip.DefaultStaleAfter
+	f.staleAfter.D = probe.DefaultStaleAfter
 	add(option{"", "stale-after", nil, "SECONDS", "delete this installation's probes older than this (left by failed runs)", rt}, &f.staleAfter)
 	return opts
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/probe/domainprobe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -298,7 +297,7 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	m.Expect = get("expect")
 	m.Domain = get("domain")
 	m.Resolver = get("resolver")
-	m.Zones, m.Selectors, m.IPs = domainprobe.SplitList(get("zones")), domainprobe.SplitList(get("selectors")), domainprobe.SplitList(get("ips"))
+	m.Zones, m.Selectors, m.IPs = probe.SplitList(get("zones")), probe.SplitList(get("selectors")), probe.SplitList(get("ips"))
 	m.OAuth = readOAuth(get)
 	baseSMTP := m.SMTP
 	m.SMTP = nil

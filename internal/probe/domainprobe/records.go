@@ -164,7 +164,7 @@ func DMARC(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 			}
 		}
 		for _, tag := range []string{"rua", "ruf"} {
-			for _, u := range SplitList(m[tag]) {
+			for _, u := range probe.SplitList(m[tag]) {
 				if err := reportDest(ctx, c, domain, tag, u, &f); err != nil {
 					return err
 				}
@@ -176,18 +176,6 @@ func DMARC(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 		return err
 	}
 	return f.result(t, "dmarc")
-}
-
-// SplitList reads a comma-separated list (of a record's tag, or of a
-// setting on the command line or in the web form), without empty items.
-func SplitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // reportDest checks a DMARC report address: a mailto: URI, and on
@@ -332,7 +320,7 @@ func TLSRPT(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 			f.down(probe.RecordInvalid, "The TLS-RPT record of %s is malformed (%v): correct it (RFC 8460 §3).", domain, err)
 			return nil
 		}
-		rua := SplitList(m["rua"])
+		rua := probe.SplitList(m["rua"])
 		if len(rua) == 0 {
 			f.down(probe.RecordInvalid, "The TLS-RPT record of %s has no rua= destination: add rua=mailto:ADDRESS or rua=https://URL.", domain)
 		}

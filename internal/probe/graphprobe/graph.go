@@ -46,14 +46,14 @@ func Check(c *probe.Config, bad func(field, format string, args ...any)) {
 
 // Probe is the graph monitor: the token, then the inbox.
 func Probe(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
-	c, err := probe.OpenGraph(ctx, cfg, t)
+	c, err := OpenGraph(ctx, cfg, t)
 	if err != nil {
 		return err
 	}
 	return t.Step("inbox", func() error {
 		n, err := c.Folder(ctx, cfg.User, "inbox")
 		if err != nil {
-			return probe.GraphError(err)
+			return GraphError(err)
 		}
 		t.Detail("inbox_messages", n)
 		return nil

@@ -5,6 +5,8 @@
 package kinds
 
 import (
+	// Every type's binary fetches OAuth tokens from endpoints too.
+	_ "github.com/mailmon/mailmon/internal/oauth/endpoint"
 	"slices"
 	"sync"
 

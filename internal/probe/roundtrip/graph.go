@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/mail/graph"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/graphprobe"
 )
 
 // graphMailbox reads the probe's mailbox over Microsoft Graph: the inbox
@@ -41,12 +42,12 @@ func ProbeGraph(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 func graphQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func (m *graphMailbox) open(ctx context.Context) error {
-	c, err := probe.OpenGraph(ctx, m.cfg, m.t)
+	c, err := graphprobe.OpenGraph(ctx, m.cfg, m.t)
 	if err != nil {
 		return err
 	}
 	m.c = c
-	return m.t.Step("sweep", func() error { return probe.GraphError(m.sweep(ctx)) })
+	return m.t.Step("sweep", func() error { return graphprobe.GraphError(m.sweep(ctx)) })
 }
 
 // sweep deletes this installation's probes that earlier runs left behind,
@@ -82,7 +83,7 @@ func (m *graphMailbox) send(ctx context.Context, p *Probe) (time.Time, error) {
 		m.t.Transcript.Note("Graph: sendMail as " + m.cfg.User)
 		err := m.c.SendMail(ctx, m.cfg.User, p.Raw)
 		accepted = m.t.Now()
-		if ge := probe.GraphError(err); ge != err {
+		if ge := graphprobe.GraphError(err); ge != err {
 			return &probe.CodeError{Code: probe.SendRejected, Err: ge}
 		}
 		return err
@@ -98,7 +99,7 @@ func (m *graphMailbox) await(ctx context.Context, p *Probe, attempt func()) (*si
 			attempt()
 			found, err := m.look(ctx, p)
 			if err != nil {
-				return probe.GraphError(err)
+				return graphprobe.GraphError(err)
 			}
 			if found != nil {
 				s = found

@@ -25,8 +25,8 @@ const (
 // Round-trip defaults.
 const (
 	DefaultTimeout      = 60 * time.Second
-	DefaultPollInterval = 2 * time.Second
-	DefaultStaleAfter   = time.Hour
+	DefaultPollInterval = probe.DefaultPollInterval
+	DefaultStaleAfter   = probe.DefaultStaleAfter
 )
 
 // POP3Kind is the pop3-roundtrip monitor type.

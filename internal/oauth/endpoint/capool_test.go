@@ -1,4 +1,4 @@
-package oauth
+package endpoint
 
 import (
 	"net/http"

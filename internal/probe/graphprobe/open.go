@@ -1,4 +1,4 @@
-package probe
+package graphprobe
 
 import (
 	"context"
@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/mail/graph"
-	"github.com/mailmon/mailmon/internal/oauth"
+	"github.com/mailmon/mailmon/internal/oauth/endpoint"
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
@@ -17,16 +18,16 @@ import (
 // when the target was set over the network, the monitor's CA trusted
 // besides the system's. Graph's throttling waits are noted in the
 // transcript.
-func OpenGraph(ctx context.Context, cfg *Config, t *Trace) (*graph.Client, error) {
+func OpenGraph(ctx context.Context, cfg *probe.Config, t *probe.Trace) (*graph.Client, error) {
 	var c *graph.Client
 	err := t.Step("auth", func() error {
-		cr, err := Credentials(ctx, cfg, t)
+		cr, err := probe.Credentials(ctx, cfg, t)
 		if err != nil {
 			return err
 		}
-		hc, err := oauth.HTTPClient(cfg.Egress, cfg.CAFile)
+		hc, err := endpoint.HTTPClient(cfg.Egress, cfg.CAFile)
 		if err != nil {
-			return &ConfigError{Errs: []FieldError{{"ca", err.Error()}}}
+			return &probe.ConfigError{Errs: []probe.FieldError{{Field: "ca", Msg: err.Error()}}}
 		}
 		host := cfg.Host
 		if cfg.Port != 443 {
@@ -54,7 +55,7 @@ func GraphError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, graph.ErrThrottledPastDeadline):
-		return &CodeError{Code: Timeout, Err: err}
+		return &probe.CodeError{Code: probe.Timeout, Err: err}
 	case errors.As(err, &ge) && ge.Auth():
 		return &wire.AuthError{Reply: ge.Error()}
 	case errors.As(err, &ge):
