@@ -24,7 +24,7 @@ import (
 const PageSize = 50
 
 // Beats is how many of its last results a board row shows as bars.
-const Beats = 40
+const Beats = store.RecentSize
 
 type boardRow struct {
 	ID, DeviceID       int64
@@ -153,11 +153,19 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 	if err != nil {
 		return nil, err
 	}
-	recent, err := s.Store.RecentResults(ctx, ids, Beats)
+	// The statuses bring their last results and acknowledgements: one
+	// query for the page's rows.
+	statuses, err := s.Store.BoardStatuses(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	statuses, err := s.Store.Statuses(ctx, ids)
+	var unkept []int64 // statuses from before the store kept results
+	for id, st := range statuses {
+		if !st.RecentKnown {
+			unkept = append(unkept, id)
+		}
+	}
+	recent, err := s.Store.RecentResults(ctx, unkept, Beats)
 	if err != nil {
 		return nil, err
 	}
@@ -175,9 +183,12 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		var shown state.State
 		r.MaintUntil = maintUntil(schedule.Covering(maints, m.ID, m.DeviceID))
 		if st := statuses[m.ID]; st != nil {
-			shown, r.LastTest = st.Status.State, st.LastTest
-			if a := s.Catalog.Ack(ctx, m.ID, st); a != nil {
+			shown, r.LastTest = st.Status.Status.State, st.LastTest
+			if a := st.Ack; a != nil && a.Covers(st.Status.Status) {
 				r.Acked = a.By
+			}
+			if st.RecentKnown {
+				recent[m.ID] = st.Recent
 			}
 			if res := st.LastResult; res != nil {
 				// A failed test's time is its timeout, not the server's speed.

@@ -79,13 +79,7 @@ func (s *Store) StateCounts(ctx context.Context, f store.MonitorFilter) (map[sta
 func (s *Store) RecentResults(ctx context.Context, ids []int64, limit int) (map[int64][]store.Result, error) {
 	out := map[int64][]store.Result{}
 	for _, id := range ids {
-		rs, err := List(ctx, s.r, func(rows Row) (store.Result, error) {
-			var t, rtt int64
-			var status int
-			var code sql.NullString
-			err := rows.Scan(&t, &status, &rtt, &code)
-			return store.Result{MonitorID: id, Time: fromMS(t), Status: codeStatus(status), RTT: us(rtt), Code: probe.Code(code.String)}, err
-		}, `SELECT t_ms, status, rtt_us, code FROM results WHERE monitor_id=? ORDER BY t_ms DESC LIMIT ?`, id, max(limit, 1))
+		rs, err := recentResults(ctx, s.r, id, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -94,6 +88,16 @@ func (s *Store) RecentResults(ctx context.Context, ids []int64, limit int) (map[
 		}
 	}
 	return out, nil
+}
+
+func recentResults(ctx context.Context, c Conn, id int64, limit int) ([]store.Result, error) {
+	return List(ctx, c, func(rows Row) (store.Result, error) {
+		var t, rtt int64
+		var status int
+		var code sql.NullString
+		err := rows.Scan(&t, &status, &rtt, &code)
+		return store.Result{MonitorID: id, Time: fromMS(t), Status: codeStatus(status), RTT: us(rtt), Code: probe.Code(code.String)}, err
+	}, `SELECT t_ms, status, rtt_us, code FROM results WHERE monitor_id=? ORDER BY t_ms DESC LIMIT ?`, id, max(limit, 1))
 }
 
 // idList is the placeholders of ids, and ids as arguments.

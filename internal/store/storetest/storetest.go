@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"batch":                 batch,
 		"batch panic":           batchPanic,
 		"board":                 board,
+		"recent results kept":   recentKept,
 		"teams":                 teams,
 		"audit":                 audit,
 		"maintenance now":       maintenanceNow,
