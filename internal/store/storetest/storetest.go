@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"batch panic":           batchPanic,
 		"board":                 board,
 		"recent results kept":   recentKept,
+		"board counts":          boardCounts,
 		"teams":                 teams,
 		"audit":                 audit,
 		"maintenance now":       maintenanceNow,
