@@ -30,10 +30,10 @@ type boardRow struct {
 	ID, DeviceID       int64
 	Name, Device, Type string
 	State              state.State
-	RTT                time.Duration
-	HasRTT             bool
+	StateCell          template.HTML // the "state" template of State, made once
+	RTT                string        // "–" without one
 	ErrCode, ErrMsg    string
-	LastTest           time.Time
+	LastTest           string
 	Unknown            []string      // K-of-N locations that do not count now (health.go)
 	Beats              template.HTML // the bars, oldest first, padded at the left
 	BeatsLabel         string        // what the bars say, for screen readers
@@ -171,7 +171,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 	}
 	devices := map[int64]string{}
 	for _, m := range ms {
-		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type}
+		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type, RTT: "–", LastTest: when(time.Time{})}
 		name, ok := devices[m.DeviceID]
 		if !ok {
 			if dev, err := s.Store.Device(ctx, m.DeviceID); err == nil {
@@ -183,7 +183,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		var shown state.State
 		r.MaintUntil = maintUntil(schedule.Covering(maints, m.ID, m.DeviceID))
 		if st := statuses[m.ID]; st != nil {
-			shown, r.LastTest = st.Status.Status.State, st.LastTest
+			shown, r.LastTest = st.Status.Status.State, when(st.LastTest)
 			if a := st.Ack; a != nil && a.Covers(st.Status.Status) {
 				r.Acked = a.By
 			}
@@ -192,13 +192,16 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 			}
 			if res := st.LastResult; res != nil {
 				// A failed test's time is its timeout, not the server's speed.
-				r.RTT, r.HasRTT = res.RTT, res.Status != probe.StatusDown
+				if res.Status != probe.StatusDown {
+					r.RTT = fmtMS(res.RTT)
+				}
 				if res.Error != nil {
 					r.ErrCode, r.ErrMsg = string(res.Error.Code), res.Error.Message
 				}
 			}
 		}
 		r.State = store.Shown(shown, m.Enabled)
+		r.StateCell = s.stateCells[r.State]
 		r.Up24, r.Up30 = uptime(day[m.ID]), uptime(month[m.ID])
 		r.Beats, r.BeatsLabel = beats(recent[m.ID])
 		r.Unknown = s.unknownLocations(ctx, &m)
@@ -212,6 +215,21 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		d.Next = link(map[string]string{"page": strconv.Itoa(d.Page + 1)})
 	}
 	return d, nil
+}
+
+// stateCells are the "state" template (layout.html) of each state, made
+// once: the board shows one a row, and a template call a row was a tenth
+// of its page.
+func stateCells(t *template.Template) map[state.State]template.HTML {
+	out := map[state.State]template.HTML{}
+	for _, st := range allStates {
+		var b strings.Builder
+		if err := t.ExecuteTemplate(&b, "state", st); err != nil {
+			panic(err) // the templates are embedded: a test sees it
+		}
+		out[st] = template.HTML(b.String())
+	}
+	return out
 }
 
 // uptime is a share of tests passed as the board shows it.
@@ -232,17 +250,14 @@ func uptime(c store.Counts) string {
 // a page has 2,000 of them, and only times, numbers and codes go in
 // (escaped all the same).
 func beats(rs []store.Result) (template.HTML, string) {
-	var b strings.Builder
-	b.Grow(Beats * 90)
-	for range Beats - len(rs) {
-		b.WriteString(`<span class="beat b-none"></span>`)
-	}
+	rs = rs[:min(len(rs), Beats)]
+	buf := make([]byte, 0, len(noBeats)+len(rs)*70)
+	buf = append(buf, noBeats[:(Beats-len(rs))*len(noBeat)]...)
 	failed := 0
-	var buf []byte
 	for i := len(rs) - 1; i >= 0; i-- {
 		r := rs[i]
 		// The title by hand, not with when and fmtMS: 2,000 a page.
-		buf = append(buf[:0], `<span class="beat b-`...)
+		buf = append(buf, `<span class="beat b-`...)
 		buf = append(buf, html.EscapeString(string(r.Status))...)
 		buf = append(buf, `" title="`...)
 		buf = r.Time.UTC().AppendFormat(buf, "2006-01-02 15:04:05Z")
@@ -263,14 +278,19 @@ func beats(rs []store.Result) (template.HTML, string) {
 			buf = append(buf, html.EscapeString(string(r.Code))...)
 		}
 		buf = append(buf, `"></span>`...)
-		b.Write(buf)
 	}
 	label := "no test yet"
 	if len(rs) > 0 {
 		label = fmt.Sprintf("last %d tests: %d failed", len(rs), failed)
 	}
-	return template.HTML(b.String()), label
+	return template.HTML(buf), label
 }
+
+// noBeats is the bars of a row without tests; a row with fewer than Beats
+// tests starts with some of them.
+const noBeat = `<span class="beat b-none"></span>`
+
+var noBeats = strings.Repeat(noBeat, Beats)
 
 // groups are the rows by device (in their order), or all in one.
 func groups(rows []boardRow, byDevice bool) []group {

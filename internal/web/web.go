@@ -22,6 +22,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/wire"
 )
@@ -70,6 +71,7 @@ type Server struct {
 
 	once       sync.Once
 	pages      map[string]*template.Template
+	stateCells map[state.State]template.HTML // the "state" template of each state (board.go)
 	limiter    *limiter
 	noSuchUser noSuchUser
 
@@ -201,6 +203,7 @@ func (s *Server) init() {
 		s.pending = map[string]pendingLogin{}
 		s.ssoPending = map[string]ssoPending{}
 		s.pages = parsePages()
+		s.stateCells = stateCells(s.pages["board"])
 	})
 }
 
