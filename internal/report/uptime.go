@@ -37,18 +37,12 @@ func Uptimes(ctx context.Context, st store.Store, ids []int64, now time.Time) (d
 	end := rollEnd(store.Hour, now)
 	today := store.Truncate(store.Day, end)
 	d0, m0 := store.Truncate(store.Hour, now.Add(-24*time.Hour)), store.Truncate(store.Day, now.Add(-30*24*time.Hour))
-	hours, err := st.RollupCounts(ctx, ids, store.Hour, d0, end)
+	rolled, err := st.RollupCounts(ctx, ids, store.RollupWindow{Period: store.Hour, From: d0, To: end},
+		store.RollupWindow{Period: store.Hour, From: today, To: end}, store.RollupWindow{Period: store.Day, From: m0, To: today})
 	if err != nil {
 		return nil, nil, err
 	}
-	todays, err := st.RollupCounts(ctx, ids, store.Hour, today, end)
-	if err != nil {
-		return nil, nil, err
-	}
-	days, err := st.RollupCounts(ctx, ids, store.Day, m0, today)
-	if err != nil {
-		return nil, nil, err
-	}
+	hours, todays, days := rolled[0], rolled[1], rolled[2]
 	// The raw results from where each monitor's roll-ups end: one query
 	// for the monitors that end at the same time (usually all).
 	rawDay, rawMonth := map[int64]time.Time{}, map[int64]time.Time{}

@@ -96,6 +96,12 @@ type Status struct {
 	Version int64
 }
 
+// RollupWindow is the roll-ups of Period that start in [From, To).
+type RollupWindow struct {
+	Period   string
+	From, To time.Time
+}
+
 // RecentSize is how many of a monitor's last results its status keeps
 // (the board's bars).
 const RecentSize = 40
@@ -445,10 +451,13 @@ type Store interface {
 	// their last RecentSize results (kept next to the status, written with
 	// it) and their acknowledgement: the board's rows in one query.
 	BoardStatuses(ctx context.Context, ids []int64) (map[int64]*BoardStatus, error)
-	// RollupCounts sums the monitors' roll-ups of period that start in
-	// [from, to), by monitor; RawCounts counts their raw results in
-	// [from, to).
-	RollupCounts(ctx context.Context, ids []int64, period string, from, to time.Time) (map[int64]Counts, error)
+	// DeviceNames are the names of the devices ids, by id (a board page's
+	// rows' devices in one query).
+	DeviceNames(ctx context.Context, ids []int64) (map[int64]string, error)
+	// RollupCounts sums the monitors' roll-ups in each window, in one
+	// query: out[i] is ws[i]'s, by monitor (those with a roll-up in it);
+	// RawCounts counts their raw results in [from, to).
+	RollupCounts(ctx context.Context, ids []int64, ws ...RollupWindow) ([]map[int64]Counts, error)
 	RawCounts(ctx context.Context, ids []int64, from, to time.Time) (map[int64]Counts, error)
 	// RawRollup sums up a monitor's raw results in [from, to) as a roll-up
 	// does (what the roll-ups do not hold yet).

@@ -34,12 +34,12 @@ type boardRow struct {
 	RTT                string        // "–" without one
 	ErrCode, ErrMsg    string
 	LastTest           string
-	Unknown            []string      // K-of-N locations that do not count now (health.go)
-	Beats              template.HTML // the bars, oldest first, padded at the left
-	BeatsLabel         string        // what the bars say, for screen readers
-	Up24, Up30         string        // uptime over 24 hours and 30 days, "–" without tests
-	Acked              string        // who acknowledged the current outage
-	MaintUntil         string        // the end of maintenance begun by hand (maintenance.go)
+	Unknown            []string       // K-of-N locations that do not count now (health.go)
+	Beats              []store.Result // the last results, newest first
+	Up24, Up30         string         // uptime over 24 hours and 30 days, "–" without tests
+	Cells              template.HTML  // the cells from the bars to the last test (cells)
+	Acked              string         // who acknowledged the current outage
+	MaintUntil         string         // the end of maintenance begun by hand (maintenance.go)
 }
 
 // group is the rows of one device (or all rows, ungrouped).
@@ -169,17 +169,19 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 	if err != nil {
 		return nil, err
 	}
-	devices := map[int64]string{}
+	devIDs := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		if len(devIDs) == 0 || devIDs[len(devIDs)-1] != m.DeviceID {
+			devIDs = append(devIDs, m.DeviceID)
+		}
+	}
+	devices, err := s.Store.DeviceNames(ctx, devIDs)
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range ms {
 		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type, RTT: "–", LastTest: when(time.Time{})}
-		name, ok := devices[m.DeviceID]
-		if !ok {
-			if dev, err := s.Store.Device(ctx, m.DeviceID); err == nil {
-				name = dev.Name
-			}
-			devices[m.DeviceID] = name
-		}
-		r.Device = name
+		r.Device = devices[m.DeviceID]
 		var shown state.State
 		r.MaintUntil = maintUntil(schedule.Covering(maints, m.ID, m.DeviceID))
 		if st := statuses[m.ID]; st != nil {
@@ -203,7 +205,8 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		r.State = store.Shown(shown, m.Enabled)
 		r.StateCell = s.stateCells[r.State]
 		r.Up24, r.Up30 = uptime(day[m.ID]), uptime(month[m.ID])
-		r.Beats, r.BeatsLabel = beats(recent[m.ID])
+		r.Beats = recent[m.ID]
+		r.Cells = r.cells()
 		r.Unknown = s.unknownLocations(ctx, &m)
 		d.Rows = append(d.Rows, r)
 	}
@@ -245,15 +248,56 @@ func uptime(c store.Counts) string {
 	return fmt.Sprintf("%.2f %%", min(p, 99.99))
 }
 
-// beats are a monitor's last results (newest first) as bars, oldest first, with what
-// they say for a screen reader. Written here rather than by the template:
-// a page has 2,000 of them, and only times, numbers and codes go in
-// (escaped all the same).
-func beats(rs []store.Result) (template.HTML, string) {
+// cells are a row's cells from its bars to its last test. Written here
+// rather than by the template: a page has 2,000 bars, and a template
+// action a cell, 50 rows a page, was a fifth of the page's time. Every
+// text is escaped.
+func (r *boardRow) cells() template.HTML {
+	buf := make([]byte, 0, 300+len(noBeats)+len(r.Beats)*70)
+	buf = append(buf, `<td class="c-beats" data-label="Last tests">`...)
+	buf = beats(buf, r.Beats)
+	buf = append(buf, `</td>
+  <td class="c-up24 num" data-label="Uptime 24 h">`...)
+	buf = append(buf, html.EscapeString(r.Up24)...)
+	buf = append(buf, `</td>
+  <td class="c-up30 num" data-label="Uptime 30 d">`...)
+	buf = append(buf, html.EscapeString(r.Up30)...)
+	buf = append(buf, `</td>
+  <td class="c-rtt num" data-label="rtt">`...)
+	buf = append(buf, html.EscapeString(r.RTT)...)
+	buf = append(buf, `</td>
+  <td class="c-err" data-label="Last error">`...)
+	if r.ErrCode != "" {
+		buf = append(buf, `<code>`...)
+		buf = append(buf, html.EscapeString(r.ErrCode)...)
+		buf = append(buf, `</code> `...)
+		buf = append(buf, html.EscapeString(r.ErrMsg)...)
+	}
+	buf = append(buf, `</td>
+  <td class="c-when" data-label="Last test">`...)
+	buf = append(buf, html.EscapeString(r.LastTest)...)
+	buf = append(buf, `</td>`...)
+	return template.HTML(buf)
+}
+
+// beats appends a monitor's last results (newest first) as bars, oldest
+// first, padded at the left, with what they say for a screen reader.
+func beats(buf []byte, rs []store.Result) []byte {
 	rs = rs[:min(len(rs), Beats)]
-	buf := make([]byte, 0, len(noBeats)+len(rs)*70)
-	buf = append(buf, noBeats[:(Beats-len(rs))*len(noBeat)]...)
 	failed := 0
+	for _, r := range rs {
+		if r.Status == probe.StatusDown {
+			failed++
+		}
+	}
+	label := "no test yet"
+	if len(rs) > 0 {
+		label = fmt.Sprintf("last %d tests: %d failed", len(rs), failed)
+	}
+	buf = append(buf, `<span class="beats" role="img" aria-label="`...)
+	buf = append(buf, label...)
+	buf = append(buf, `">`...)
+	buf = append(buf, noBeats[:(Beats-len(rs))*len(noBeat)]...)
 	for i := len(rs) - 1; i >= 0; i-- {
 		r := rs[i]
 		// The title by hand, not with when and fmtMS: 2,000 a page.
@@ -263,7 +307,6 @@ func beats(rs []store.Result) (template.HTML, string) {
 		buf = r.Time.UTC().AppendFormat(buf, "2006-01-02 15:04:05Z")
 		switch r.Status {
 		case probe.StatusDown:
-			failed++
 			buf = append(buf, " · failed"...)
 		default:
 			buf = append(buf, " · "...)
@@ -279,11 +322,7 @@ func beats(rs []store.Result) (template.HTML, string) {
 		}
 		buf = append(buf, `"></span>`...)
 	}
-	label := "no test yet"
-	if len(rs) > 0 {
-		label = fmt.Sprintf("last %d tests: %d failed", len(rs), failed)
-	}
-	return template.HTML(buf), label
+	return append(buf, `</span>`...)
 }
 
 // noBeats is the bars of a row without tests; a row with fewer than Beats

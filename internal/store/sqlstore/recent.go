@@ -128,6 +128,28 @@ func (s *Store) BoardStatuses(ctx context.Context, ids []int64) (map[int64]*stor
 	return out, err
 }
 
+func (s *Store) DeviceNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := idList(ids)
+	rows, err := s.r.Query(ctx, `SELECT id, name FROM devices WHERE id IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
+}
+
 // scanFirst is a row whose scan fills more after the destinations given
 // to Scan: scanStatus's columns, then the board's.
 type scanFirst struct {
