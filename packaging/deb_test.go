@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 // shipped is what the packages hold: path, owner, mode.
 var shipped = []struct{ path, owner, mode string }{
 	{"/usr/bin/mailmon", "root:root", "755"},
+	{"/usr/bin/mailmon-check", "root:root", "755"},
 	{"/lib/systemd/system/mailmon.service", "root:root", "644"},
 	{"/etc/mailmon/mailmon.env", "root:root", "600"},
 	{"/etc/mailmon/mail.yaml.example", "root:root", "644"},
@@ -157,6 +159,10 @@ func TestDebInstallRemovePurge(t *testing.T) {
 	if out := r.run(t, "mailmon", "version", "--output", "json"); json.Unmarshal([]byte(out), &v) != nil || v.Version != version {
 		t.Errorf("the installed mailmon says %q, want %s", out, version)
 	}
+	// -V exits 3 (UNKNOWN), as the plug-in guidelines ask.
+	if out, err := r.try(t, "mailmon-check", "-V"); !strings.HasPrefix(out, "mailmon "+version+" ") || !isExit(err, 3) {
+		t.Errorf("the installed mailmon-check -V: %v %q, want exit 3 and mailmon %s", err, out, version)
+	}
 	if out, err := r.try(t, "man", "-w", "mailmon"); err != nil || strings.TrimSpace(out) != "/usr/share/man/man1/mailmon.1.gz" {
 		t.Errorf("man -w mailmon: %v %q", err, out)
 	}
@@ -278,4 +284,10 @@ func TestDebUpgrade(t *testing.T) {
 	if !strings.Contains(out, "name: IMAP login") || !strings.Contains(out, "name: ops") {
 		t.Errorf("export after the upgrade:\n%s", out)
 	}
+}
+
+// isExit reports whether err is a process's exit with code.
+func isExit(err error, code int) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == code
 }

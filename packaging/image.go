@@ -105,6 +105,10 @@ func rootfs(b *build, uid, gid int, home string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	check, err := os.ReadFile(b.Check)
+	if err != nil {
+		return nil, err
+	}
 	ca, err := os.ReadFile(caBundle)
 	if err != nil {
 		return nil, fmt.Errorf("the CA certificates (Debian's ca-certificates): %w", err)
@@ -130,6 +134,7 @@ func rootfs(b *build, uid, gid int, home string) ([]byte, error) {
 		{"usr/", 0o755, 0, 0, nil},
 		{"usr/bin/", 0o755, 0, 0, nil},
 		{"usr/bin/mailmon", 0o755, 0, 0, bin},
+		{"usr/bin/mailmon-check", 0o755, 0, 0, check},
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)

@@ -56,7 +56,7 @@ func TestImageConfig(t *testing.T) {
 	if _, ok := c.Volumes["/data"]; !ok || c.WorkingDir != "/data" {
 		t.Errorf("volumes %v, working directory %q: want /data", c.Volumes, c.WorkingDir)
 	}
-	if c.Healthcheck == nil || len(c.Healthcheck.Test) < 2 || c.Healthcheck.Test[0] != "CMD" || c.Healthcheck.Test[1] != "/usr/bin/mailmon" {
+	if c.Healthcheck == nil || len(c.Healthcheck.Test) < 2 || c.Healthcheck.Test[0] != "CMD" || c.Healthcheck.Test[1] != "/usr/bin/mailmon-check" {
 		t.Errorf("health check %+v", c.Healthcheck)
 	}
 	if c.Labels["org.opencontainers.image.version"] != distVersion(t) {
@@ -133,7 +133,7 @@ func TestImageRunsFromItsOwnFiles(t *testing.T) {
 	root := t.TempDir()
 	os.Chmod(root, 0o755)
 	names := extract(t, img, root)
-	want := []string{"data", "etc", "etc/group", "etc/nsswitch.conf", "etc/passwd", "etc/ssl", "etc/ssl/certs", "etc/ssl/certs/ca-certificates.crt", "tmp", "usr", "usr/bin", "usr/bin/mailmon"}
+	want := []string{"data", "etc", "etc/group", "etc/nsswitch.conf", "etc/passwd", "etc/ssl", "etc/ssl/certs", "etc/ssl/certs/ca-certificates.crt", "tmp", "usr", "usr/bin", "usr/bin/mailmon", "usr/bin/mailmon-check"}
 	if !slices.Equal(names, want) {
 		t.Errorf("the image holds %q, want %q", names, want)
 	}

@@ -2,7 +2,7 @@
 // the man page, the .deb and .rpm (nfpm), and the container image
 // (go-containerregistry). "make package" runs it; see README.md.
 //
-//	go run . -binary BIN -version V -commit C -date D -out DIR [man|deb|rpm|image]…
+//	go run . -binary BIN -check-binary BIN -version V -commit C -date D -out DIR [man|deb|rpm|image]…
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 // build is what every output is made from.
 type build struct {
 	Binary  string    // the static mailmon binary
+	Check   string    // the static mailmon-check binary (cmd/mailmon-check)
 	Version string    // semver, as mailmon version says it
 	Commit  string    // may be empty
 	Date    time.Time // the commit's: every file's mtime, for reproducible outputs
@@ -25,6 +26,7 @@ func main() {
 	var b build
 	var date string
 	flag.StringVar(&b.Binary, "binary", "", "the static mailmon binary")
+	flag.StringVar(&b.Check, "check-binary", "", "the static mailmon-check binary")
 	flag.StringVar(&b.Version, "version", "", "the version (packaging/version.sh)")
 	flag.StringVar(&b.Commit, "commit", "", "the commit")
 	flag.StringVar(&date, "date", "", "the commit's date, RFC 3339 (default: now)")
@@ -37,8 +39,8 @@ func main() {
 }
 
 func run(b *build, date string, steps []string) error {
-	if b.Binary == "" || b.Version == "" {
-		return fmt.Errorf("-binary and -version are required")
+	if b.Binary == "" || b.Check == "" || b.Version == "" {
+		return fmt.Errorf("-binary, -check-binary and -version are required")
 	}
 	b.Date = time.Now().UTC().Truncate(time.Second)
 	if date != "" {

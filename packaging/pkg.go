@@ -25,7 +25,11 @@ func writePackage(b *build, format string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	vars := map[string]string{"VERSION": b.Version, "BINARY": bin, "MANPAGE": man}
+	check, err := filepath.Abs(b.Check)
+	if err != nil {
+		return "", err
+	}
+	vars := map[string]string{"VERSION": b.Version, "BINARY": bin, "CHECKBINARY": check, "MANPAGE": man}
 	cfg, err := nfpm.ParseFileWithEnvMapping("nfpm.yaml", func(k string) string { return vars[k] })
 	if err != nil {
 		return "", err

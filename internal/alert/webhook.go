@@ -43,7 +43,7 @@ type Webhook struct {
 	Resolver *net.Resolver
 }
 
-// GenericPayload is the JSON of a generic webhook (SPEC.md §8).
+// GenericPayload is the JSON of a generic webhook (docs/alerts.md).
 type GenericPayload struct {
 	ID      string       `json:"id"`
 	Event   string       `json:"event"`

@@ -1,4 +1,4 @@
-// Package api is mailmon's JSON API under /api/v1 (SPEC.md §5, §8). Every
+// Package api is mailmon's JSON API under /api/v1 (docs/api.md). Every
 // route but /healthz and /readyz needs a bearer token; secrets are
 // write-only: a response says a secret is set, never what it is.
 package api
@@ -383,7 +383,7 @@ func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
 
 // ---- monitors
 
-// monitorJSON is a monitor as the API shows it (SPEC.md §8).
+// monitorJSON is a monitor as the API shows it (docs/api.md).
 type monitorJSON struct {
 	ID         int64           `json:"id"`
 	Name       string          `json:"name"`

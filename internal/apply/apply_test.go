@@ -142,4 +142,36 @@ func TestApplyReportsMissingSecretsAtOnce(t *testing.T) {
 	if ds, total, _ := s.Devices(context.Background(), store.Page{}); total != 0 {
 		t.Errorf("a failed apply wrote %v", ds)
 	}
+	// Each field is named once: a secret that could not be read is not
+	// also reported as missing.
+	for _, p := range ps {
+		if n := strings.Count(got, p.Field+":"); n != 1 {
+			t.Errorf("%s reported %d times in\n%s", p.Field, n, got)
+		}
+	}
+}
+
+func TestUnreadableAlertSecretReportedOnce(t *testing.T) {
+	s, v := setup(t)
+	f, err := config.Parse("a.yaml", []byte(`devices: []
+alerts:
+  - name: pd
+    pagerduty:
+      routing_key: {env: NOPE_PD}
+  - name: hook
+    webhook:
+      url: {env: NOPE_URL}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Apply(context.Background(), s, v, f, Env{Getenv: func(string) string { return "" }})
+	if err == nil {
+		t.Fatal("applied alerts whose secrets are not set")
+	}
+	for _, field := range []string{"alerts[0].pagerduty.routing_key:", "alerts[1].webhook.url:"} {
+		if n := strings.Count(err.Error(), field); n != 1 {
+			t.Errorf("%s reported %d times, want once:\n%v", field, n, err)
+		}
+	}
 }

@@ -96,6 +96,11 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 	unset := func(sec config.SecretRef) bool { return sec.IsPlaceholder() && env.Getenv(sec.Env) == "" }
 	given := func(sec config.SecretRef) bool { return sec.Set() && !unset(sec) }
 	missing := func(field string, sec config.SecretRef, msg string) {
+		for _, p := range problems {
+			if p.Field == field {
+				return // its secret could not be read: that is said already
+			}
+		}
 		if unset(sec) {
 			msg = fmt.Sprintf("environment variable %s is not set, and no secret is stored yet: set it to the secret (mailmon export writes this placeholder for it)", sec.Env)
 		}

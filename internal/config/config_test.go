@@ -11,7 +11,7 @@ func TestSpecExampleParses(t *testing.T) {
 	data, _ := os.ReadFile("testdata/spec.yaml")
 	f, err := Parse("spec.yaml", data)
 	if err != nil {
-		t.Fatalf("SPEC.md's example is rejected:\n%v", err)
+		t.Fatalf("the product specification's example is rejected:\n%v", err)
 	}
 	if len(f.Alerts) != 2 || f.Alerts[1].Kind() != "email" || f.Alerts[1].Email.Relay.Password.Env != "RELAY_PW" {
 		t.Errorf("alerts: %+v", f.Alerts)

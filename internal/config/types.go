@@ -1,5 +1,5 @@
 // Package config is mailmon's declarative configuration: the YAML that
-// "mailmon apply" reads and "mailmon export" writes (SPEC.md §8), strict
+// "mailmon apply" reads and "mailmon export" writes (docs/configuration.md), strict
 // decoding, defaults, and validation that reports every error at once with
 // its file position and field.
 package config
@@ -119,7 +119,7 @@ type Leg struct {
 	AllowPlaintextAuth bool      `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
 }
 
-// Monitor is one monitor: the seed's sections, flattened as SPEC.md §8
+// Monitor is one monitor: the seed's sections, flattened as docs/configuration.md
 // shows them.
 type Monitor struct {
 	// Identification

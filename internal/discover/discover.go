@@ -2,7 +2,7 @@
 // hosts: which ports answer, which TLS modes, versions and authentication
 // mechanisms each offers, the certificate's facts, a security verdict per
 // service, and a proposed configuration of monitors for "mailmon apply"
-// (SPEC.md §1, the seeds' "Network Discovery").
+// (docs/discover.md).
 //
 // It drives mailmon's own SMTP, POP3 and IMAP clients (package mail) over
 // package wire, so every read has the discovery's deadline and a size cap.

@@ -16,7 +16,7 @@ const module = "github.com/mailmon/mailmon/"
 // says so; "x/..." is x and the packages below it, which may import each
 // other. Every package of the module is on a floor, but the tests' own.
 var bands = [][]string{
-	{"cmd/mailmon"},
+	{"cmd/mailmon", "cmd/mailmon-check"},
 	{"internal/cli"},
 	{"internal/plugin", "internal/api", "internal/web", "internal/apply", "internal/metrics", "internal/discover", "internal/demo"},
 	{"internal/catalog", "internal/engine"},
@@ -209,20 +209,27 @@ func TestLayers(t *testing.T) {
 	}
 }
 
-// TestBinary: cmd/mailmon is wiring only, nothing else imports the CLI,
-// and no package of the tests ships in the binary.
+// TestBinary: cmd/mailmon is wiring only, cmd/mailmon-check is package
+// plugin alone (cmd/mailmon-check's own test holds what it may not link),
+// nothing else imports the CLI, and no package of the tests ships in the
+// binary.
 func TestBinary(t *testing.T) {
 	pkgs := load(t)
-	main, ok := pkgs["cmd/mailmon"]
-	if !ok {
-		t.Fatal("no cmd/mailmon")
-	}
-	if !slices.Equal(main.imports, []string{"internal/cli"}) {
-		t.Errorf("cmd/mailmon imports %v of the module, want only internal/cli (wiring only)", main.imports)
-	}
-	for _, d := range main.deps {
-		if matchAny(testOnly, d) {
-			t.Errorf("the binary contains %s, a package of the tests", d)
+	for _, b := range []struct{ main, imports, why string }{
+		{"cmd/mailmon", "internal/cli", "wiring only"},
+		{"cmd/mailmon-check", "internal/plugin", "mailmon check alone"},
+	} {
+		main, ok := pkgs[b.main]
+		if !ok {
+			t.Fatalf("no %s", b.main)
+		}
+		if !slices.Equal(main.imports, []string{b.imports}) {
+			t.Errorf("%s imports %v of the module, want only %s (%s)", b.main, main.imports, b.imports, b.why)
+		}
+		for _, d := range main.deps {
+			if matchAny(testOnly, d) {
+				t.Errorf("%s contains %s, a package of the tests", b.main, d)
+			}
 		}
 	}
 	for p, info := range pkgs {

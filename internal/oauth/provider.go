@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -25,9 +24,26 @@ type Provider struct {
 // Providers are the presets' names.
 func Providers() []string { return []string{"microsoft", "google"} }
 
-// tenantRE: a directory (tenant) id, a verified domain, or one of the
-// multi-tenant names; nothing that changes the URL's path.
-var tenantRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$`)
+// validTenant: a directory (tenant) id, a verified domain, or one of the
+// multi-tenant names; nothing that changes the URL's path. A letter or
+// digit, then up to 252 letters, digits, dots and hyphens. (Written out,
+// not a package-level regexp: compiling `{0,252}` at init cost every
+// process, "mailmon-check" included, 0.2 MB and about 3 ms.)
+func validTenant(s string) bool {
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case (c == '.' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Preset returns the named provider; microsoft needs its tenant.
 func Preset(name, tenant string) (Provider, error) {
@@ -36,7 +52,7 @@ func Preset(name, tenant string) (Provider, error) {
 		if tenant == "" {
 			return Provider{}, fmt.Errorf("microsoft needs the tenant: the directory (tenant) id or a verified domain such as contoso.onmicrosoft.com")
 		}
-		if !tenantRE.MatchString(tenant) {
+		if !validTenant(tenant) {
 			return Provider{}, fmt.Errorf("%q is not a tenant id or domain", tenant)
 		}
 		base := "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/"

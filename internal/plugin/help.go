@@ -16,6 +16,11 @@ func help(prog string, opts []option, k *probe.Kind) string {
 		fmt.Fprintf(&b, "Usage: %s TYPE -H HOST [options]\n\n", prog)
 		fmt.Fprintf(&b, "Tests one mail service now, as a monitoring plug-in: TYPE is one of %s.\n", strings.Join(checkTypes(), ", "))
 		fmt.Fprintf(&b, "\"%s TYPE --help\" (or \"mailmon help check TYPE\") shows a type's own options and defaults.\n", prog)
+		if prog == "mailmon check" {
+			b.WriteString("\"mailmon-check TYPE [options]\" is the same check as a program of its own, which links\n" +
+				"none of the daemon: cheaper to start, for monitoring systems that start a process\n" +
+				"per check (Nagios, Naemon, Icinga 2, Checkmk, Zabbix; docs/plugin.md).\n")
+		}
 	} else {
 		fmt.Fprintf(&b, "Usage: %s %s -H HOST [options]\n\n%s\n", prog, k.Name, typeHelp(*k))
 	}

@@ -1,6 +1,6 @@
 package probe
 
-// Code is a stable identifier of why a test failed (SPEC.md §3).
+// Code is a stable identifier of why a test failed (each documented in docs/troubleshooting.md).
 type Code string
 
 // The error codes. Their identifiers never change; the messages are what

@@ -26,7 +26,7 @@ type Error struct {
 	Reply   string `json:"reply,omitempty"` // the server's own words
 }
 
-// Result is one test of one service (SPEC.md §3).
+// Result is one test of one service (its JSON is documented in docs/monitors.md).
 type Result struct {
 	Type       string
 	Target     string
@@ -69,7 +69,7 @@ type jsonResult struct {
 // ms is a duration in milliseconds with microsecond precision.
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
-// MarshalJSON writes the object of SPEC.md §3.
+// MarshalJSON writes the result object documented in docs/monitors.md.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	j := jsonResult{
 		Type: r.Type, Target: r.Target, Status: r.Status, RTTMS: ms(r.RTT),

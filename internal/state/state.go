@@ -1,6 +1,6 @@
 // Package state decides a monitor's state from its test results: a pure
 // transition function, Next, with the clock passed in. It knows the states
-// of SPEC.md §4, the failures counted before an alert, the alerts counted
+// of docs/monitors.md, the failures counted before an alert, the alerts counted
 // before Lost, flapping, dependencies and maintenance; it sends nothing
 // itself but says which alert is due and why one is held back.
 package state

@@ -1,4 +1,4 @@
-// Package web is mailmon's web UI (SPEC.md §4–5): server-rendered pages
+// Package web is mailmon's web UI (docs/web-ui.md): server-rendered pages
 // (html/template, so every server text and every name is escaped in its
 // context), one small script and one style sheet, all embedded. It saves
 // through the catalog, as the JSON API does, so a form and the API validate

@@ -1,11 +1,18 @@
-// Command plugin measures "mailmon check" as a monitoring plug-in is used:
-// a process per check. It runs mailmon and Debian's Monitoring Plugins
-// (check_smtp, check_pop, check_imap) one process at a time, taking turns,
-// against the same loopback servers (an in-process target farm, then real
-// Postfix and Dovecot), and prints each one's whole-process CPU and wall
-// time per check, median of -n runs, in one table; the start-up alone
-// ("mailmon version" against "check_smtp -V") heads it. The table is
-// written as Markdown under bench/results. "make bench" runs it.
+// Command plugin measures mailmon as a monitoring plug-in is used: a
+// process per check. It runs mailmon-check (the plug-in binary), "mailmon
+// check" (the same check in the daemon's binary) and Debian's Monitoring
+// Plugins (check_smtp, check_pop, check_imap) one process at a time,
+// taking turns, against the same loopback servers (an in-process target
+// farm, then real Postfix and Dovecot), and prints each one's
+// whole-process CPU and wall time per check, median of -n runs, in one
+// table. The start-up alone (-V) heads it, beside the floors of any
+// process (/bin/true) and of any Go program (a "hello" built as
+// mailmon-check is), and a second table says where each side's start-up
+// goes: user and system CPU, page faults, context switches, Go's package
+// initialisation (GODEBUG=inittrace=1), the dynamic loader's work for
+// check_smtp (LD_DEBUG=statistics), and mailmon-check under GOMAXPROCS=1
+// and GOGC=off. The result is written as Markdown under bench/results.
+// "make bench-plugin" runs it.
 package main
 
 import (
@@ -17,47 +24,33 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/bench/farm"
 	"github.com/mailmon/mailmon/internal/bench/harness"
-	"github.com/mailmon/mailmon/internal/bench/procstat"
 	"github.com/mailmon/mailmon/internal/demo"
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
 
 func main() {
-	bin := flag.String("mailmon", "bin/mailmon", "the mailmon binary")
+	check := flag.String("check", "bin/mailmon-check", "the mailmon-check binary")
+	bin := flag.String("mailmon", "bin/mailmon", "the mailmon binary (its \"mailmon check\")")
 	plugins := flag.String("plugins", "/usr/lib/nagios/plugins", "the Monitoring Plugins folder")
-	n := flag.Int("n", 15, "measured runs of every command; each figure is the median")
+	n := flag.Int("n", 25, "measured runs of every command; each figure is the median")
 	warm := flag.Int("warmup", 3, "unmeasured runs of every command first (page cache, server caches)")
 	realServers := flag.Bool("real", true, "also measure against real Postfix and Dovecot")
 	out := flag.String("out", "bench/results", "folder for the Markdown result")
 	strict := flag.Bool("strict", false, "exit 1 when any run did not end OK (the CI smoke run)")
-	alone := flag.Bool("checkonly", true, "also measure \"mailmon check\" built alone (internal/bench/plugin/checkonly, never shipped)")
 	flag.Parse()
 
 	work, err := os.MkdirTemp("", "mailmon-plugin-bench-")
 	must(err)
 	defer os.RemoveAll(work)
 
-	t := tools{mailmon: *bin, plugins: *plugins}
-	if *alone {
-		t.checkonly = filepath.Join(work, "checkonly")
-		// Built as make package builds mailmon: static, stripped.
-		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", t.checkonly, "./internal/bench/plugin/checkonly")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := build.CombinedOutput()
-		if err != nil {
-			must(fmt.Errorf("building checkonly: %v: %s", err, out))
-		}
-	}
-	cases := []bench{{
-		name: "start-up alone", target: "none",
-		mailmon:   []string{t.mailmon, "check", "-V"},
-		checkonly: t.alone("-V"), mailmonExit: 3,
-		plugin: []string{t.plugin("check_smtp"), "-V"}, pluginExit: 3, // -V exits 3, as the guidelines ask
-	}}
+	t := tools{check: *check, mailmon: *bin, plugins: *plugins, hello: buildHello(work)}
+	cases := []*bench{t.startup()}
 	farmSite, stopFarm := startFarm(work)
 	defer stopFarm()
 	cases = append(cases, t.cases(farmSite)...)
@@ -72,12 +65,13 @@ func main() {
 		}
 	}
 
-	load := loads{start: loadAvg()}
-	for i := range cases {
-		cases[i].measure(*warm, *n)
+	load := watchLoad()
+	for _, c := range cases {
+		c.measure(*warm, *n)
 	}
-	load.end = loadAvg()
-	md := report(cases, *n, versions(t), load)
+	loads := load()
+	startup := startupDetail(t, cases[0])
+	md := report(cases, *n, versions(t), loads, startup)
 	fmt.Print("\n" + md)
 	must(os.MkdirAll(*out, 0o755))
 	name := filepath.Join(*out, "plugin-"+time.Now().UTC().Format("2006-01-02")+".md")
@@ -121,85 +115,123 @@ func startFarm(work string) (site, func()) {
 	}
 }
 
-type tools struct{ mailmon, checkonly, plugins string }
+// buildHello builds the smallest Go program that writes a line, as
+// mailmon-check is built (static, stripped): the Go runtime's own start.
+func buildHello(work string) string {
+	dir := filepath.Join(work, "hello")
+	must(os.MkdirAll(dir, 0o755))
+	must(os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nimport \"os\"\n\nfunc main() { os.Stdout.WriteString(\"hello\\n\") }\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n"), 0o644))
+	bin := filepath.Join(work, "hello-go")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		must(fmt.Errorf("building the Go hello: %v: %s", err, out))
+	}
+	return bin
+}
+
+type tools struct{ check, mailmon, plugins, hello string }
 
 func (t tools) plugin(name string) string { return filepath.Join(t.plugins, name) }
 
-// alone is "mailmon check ARGS" as checkonly runs it, or nil without it.
-func (t tools) alone(args ...string) []string {
-	if t.checkonly == "" {
-		return nil
-	}
-	return append([]string{t.checkonly, "check"}, args...)
+// Which tool is which in a bench's list: the three compared, then
+// others where a case has them.
+const (
+	mailmonCheck = iota // mailmon-check
+	mailmonSub          // mailmon check
+	pluginTool          // the Monitoring Plugin
+)
+
+// startup is the start-up alone: -V, which every tool answers without
+// touching the network, beside the floors and mailmon-check's variants.
+func (t tools) startup() *bench {
+	return &bench{name: "start-up alone", target: "none", tools: []*tool{
+		{name: "mailmon-check", argv: []string{t.check, "-V"}, exit: 3},
+		{name: "mailmon check", argv: []string{t.mailmon, "check", "-V"}, exit: 3},
+		{name: "plug-in", argv: []string{t.plugin("check_smtp"), "-V"}, exit: 3}, // -V exits 3, as the guidelines ask
+		{name: "mailmon-check, GOMAXPROCS=1", argv: []string{t.check, "-V"}, env: []string{"GOMAXPROCS=1"}, exit: 3},
+		{name: "mailmon-check, GOGC=off", argv: []string{t.check, "-V"}, env: []string{"GOGC=off"}, exit: 3},
+		{name: "Go hello (the Go runtime alone)", argv: []string{t.hello}},
+		{name: "/bin/true (any process)", argv: []string{"/bin/true"}},
+	}}
 }
 
-// cases are the checks of a site, each as mailmon and the plug-in its
-// users would replace it with would run it. Both sides speak the same
-// conversation: greeting, EHLO, [STARTTLS, EHLO,] QUIT; POP3 greeting and
-// QUIT (mailmon also asks CAPA); IMAP greeting and LOGOUT (mailmon also
-// asks CAPABILITY). mailmon verifies the certificate; check_smtp -S cannot.
-func (t tools) cases(s site) []bench {
+// cases are the checks of a site, each as mailmon-check, "mailmon check"
+// and the plug-in its users would replace them with would run it. All
+// speak the same conversation: greeting, EHLO, [STARTTLS, EHLO,] QUIT;
+// POP3 greeting and QUIT (mailmon also asks CAPA); IMAP greeting and
+// LOGOUT (mailmon also asks CAPABILITY). mailmon verifies the
+// certificate; check_smtp -S cannot. The farm's SMTP checks also run
+// mailmon-check under GOMAXPROCS=1 and GOGC=off.
+func (t tools) cases(s site) []*bench {
 	hp := func(addr string) []string {
 		host, port, _ := net.SplitHostPort(addr)
 		return []string{"-H", host, "-p", port}
 	}
-	mm := func(typ, addr string, more ...string) []string {
-		return append(append([]string{t.mailmon, "check", typ}, hp(addr)...), more...)
-	}
-	co := func(mailmon []string) []string {
-		if t.checkonly == "" {
-			return nil
+	mine := func(typ, addr string, more ...string) []*tool {
+		args := append(append([]string{typ}, hp(addr)...), more...)
+		return []*tool{
+			{name: "mailmon-check", argv: append([]string{t.check}, args...)},
+			{name: "mailmon check", argv: append([]string{t.mailmon, "check"}, args...)},
 		}
-		return append([]string{t.checkonly}, mailmon[1:]...)
 	}
-	pl := func(name, addr string, more ...string) []string {
-		return append(append([]string{t.plugin(name)}, hp(addr)...), more...)
+	pl := func(name, addr string, more ...string) *tool {
+		return &tool{name: "plug-in", argv: append(append([]string{t.plugin(name)}, hp(addr)...), more...)}
 	}
-	cases := []bench{
-		{name: "smtp", target: s.name, mailmon: mm("smtp", s.smtp), plugin: pl("check_smtp", s.smtp)},
-		{name: "smtp STARTTLS", target: s.name,
-			mailmon: mm("smtp", s.smtpTLS, "-S", "--ca", s.caFile, "--servername", s.serverName),
-			plugin:  pl("check_smtp", s.smtpTLS, "-S")},
-		{name: "pop3", target: s.name, mailmon: mm("pop3", s.pop3), plugin: pl("check_pop", s.pop3)},
-		{name: "imap", target: s.name, mailmon: mm("imap", s.imap), plugin: pl("check_imap", s.imap)},
+	variants := func(tl []*tool) []*tool {
+		if s.name != "farm" {
+			return tl
+		}
+		return append(tl,
+			&tool{name: "mailmon-check, GOMAXPROCS=1", argv: tl[mailmonCheck].argv, env: []string{"GOMAXPROCS=1"}},
+			&tool{name: "mailmon-check, GOGC=off", argv: tl[mailmonCheck].argv, env: []string{"GOGC=off"}})
 	}
-	for i := range cases {
-		cases[i].checkonly = co(cases[i].mailmon)
+	tls := []string{"-S", "--ca", s.caFile, "--servername", s.serverName}
+	return []*bench{
+		{name: "smtp", target: s.name, tools: variants(append(mine("smtp", s.smtp), pl("check_smtp", s.smtp)))},
+		{name: "smtp STARTTLS", target: s.name, tools: variants(append(mine("smtp", s.smtpTLS, tls...), pl("check_smtp", s.smtpTLS, "-S")))},
+		{name: "pop3", target: s.name, tools: append(mine("pop3", s.pop3), pl("check_pop", s.pop3))},
+		{name: "imap", target: s.name, tools: append(mine("imap", s.imap), pl("check_imap", s.imap))},
 	}
-	return cases
 }
 
 // bench is one check as the tools run it, and what they cost.
 type bench struct {
-	name, target               string
-	mailmon, checkonly, plugin []string // checkonly: nil when not measured
-	mailmonExit, pluginExit    int      // the exit codes when all is well
-
-	mailmonRuns, checkonlyRuns, pluginRuns []run
-	errs                                   int
-	firstErr                               string
+	name, target string
+	tools        []*tool // mailmonCheck, mailmonSub, pluginTool, then others
+	errs         int
+	firstErr     string
 }
 
-// run is one process's cost.
-type run struct{ cpu, wall time.Duration }
+// tool is one command line of a bench and its runs.
+type tool struct {
+	name string
+	argv []string
+	env  []string // added to the environment
+	exit int      // the exit code when all is well
+	runs []run
+}
+
+// run is one process's cost, from its rusage: its own user and system
+// time (not the cost of forking it), its minor page faults and context
+// switches, and the wall time from start to exit.
+type run struct {
+	user, sys, wall time.Duration
+	faults, ctxsw   int64
+}
+
+func (r run) cpu() time.Duration { return r.user + r.sys }
 
 // measure runs the commands warm+n times, taking turns and rotating
 // which goes first, so that what else the machine does falls on all
 // alike. Only runs that ended as expected count.
 func (b *bench) measure(warm, n int) {
-	type tool struct {
-		argv []string
-		exit int
-		runs *[]run
-	}
-	tools := []tool{{b.mailmon, b.mailmonExit, &b.mailmonRuns}, {b.plugin, b.pluginExit, &b.pluginRuns}}
-	if b.checkonly != nil {
-		tools = append(tools, tool{b.checkonly, b.mailmonExit, &b.checkonlyRuns})
-	}
 	for i := 0; i < warm+n; i++ {
-		for j := range tools {
-			tl := tools[(i+j)%len(tools)]
-			r, err := once(tl.argv, tl.exit)
+		for j := range b.tools {
+			tl := b.tools[(i+j)%len(b.tools)]
+			r, err := once(tl.argv, tl.env, tl.exit)
 			if err != nil {
 				b.errs++
 				if b.firstErr == "" {
@@ -208,19 +240,18 @@ func (b *bench) measure(warm, n int) {
 				continue
 			}
 			if i >= warm {
-				*tl.runs = append(*tl.runs, r)
+				tl.runs = append(tl.runs, r)
 			}
 		}
 	}
-	fmt.Printf("%-16s %-15s mailmon %s  alone %s  plug-in %s  errors %d %s\n", b.name, b.target,
-		median(b.mailmonRuns), median(b.checkonlyRuns), median(b.pluginRuns), b.errs, b.firstErr)
+	fmt.Printf("%-16s %-15s mailmon-check %s  mailmon check %s  plug-in %s  errors %d %s\n", b.name, b.target,
+		median(b.tools[mailmonCheck].runs), median(b.tools[mailmonSub].runs), median(b.tools[pluginTool].runs), b.errs, b.firstErr)
 }
 
-// once runs argv and measures it: the child's own user + system CPU (not
-// the cost of forking it), and the wall time from start to exit.
-func once(argv []string, wantExit int) (run, error) {
+// once runs argv and measures it.
+func once(argv, env []string, wantExit int) (run, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = harness.Env()
+	cmd.Env = append(harness.Env(), env...)
 	t0 := time.Now()
 	out, err := cmd.Output()
 	wall := time.Since(t0)
@@ -230,23 +261,40 @@ func once(argv []string, wantExit int) (run, error) {
 	if code := cmd.ProcessState.ExitCode(); code != wantExit {
 		return run{}, fmt.Errorf("%s: exit %d, want %d: %.200s", filepath.Base(argv[0]), code, wantExit, out)
 	}
-	return run{cpu: time.Duration(procstat.ExitedCPU(cmd.ProcessState) * float64(time.Second)), wall: wall}, nil
+	r := run{user: cmd.ProcessState.UserTime(), sys: cmd.ProcessState.SystemTime(), wall: wall}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.faults, r.ctxsw = ru.Minflt, ru.Nvcsw+ru.Nivcsw
+	}
+	return r, nil
 }
 
-// stats are the medians of some runs.
-type stats struct{ cpu, wall time.Duration }
+// stats are the medians of some runs, each figure on its own.
+type stats struct {
+	cpu, user, sys, wall time.Duration
+	faults, ctxsw        int64
+}
 
 func median(rs []run) stats {
 	if len(rs) == 0 {
 		return stats{}
 	}
-	cpu, wall := make([]time.Duration, len(rs)), make([]time.Duration, len(rs))
-	for i, r := range rs {
-		cpu[i], wall[i] = r.cpu, r.wall
+	return stats{
+		cpu:    mid(rs, func(r run) time.Duration { return r.cpu() }),
+		user:   mid(rs, func(r run) time.Duration { return r.user }),
+		sys:    mid(rs, func(r run) time.Duration { return r.sys }),
+		wall:   mid(rs, func(r run) time.Duration { return r.wall }),
+		faults: mid(rs, func(r run) int64 { return r.faults }),
+		ctxsw:  mid(rs, func(r run) int64 { return r.ctxsw }),
 	}
-	slices.Sort(cpu)
-	slices.Sort(wall)
-	return stats{cpu: cpu[len(cpu)/2], wall: wall[len(wall)/2]}
+}
+
+func mid[T int64 | time.Duration](rs []run, f func(run) T) T {
+	v := make([]T, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 func (s stats) String() string {
@@ -255,6 +303,46 @@ func (s stats) String() string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+// watchLoad samples the 1-minute load average every second until the
+// returned function is called, which returns the samples.
+func watchLoad() func() []float64 {
+	var (
+		mu      sync.Mutex
+		samples []float64
+	)
+	sample := func() {
+		if l, ok := loadAvg(); ok {
+			mu.Lock()
+			samples = append(samples, l)
+			mu.Unlock()
+		}
+	}
+	sample()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				sample()
+			}
+		}
+	}()
+	return func() []float64 {
+		close(stop)
+		<-done
+		sample()
+		mu.Lock()
+		defer mu.Unlock()
+		return samples
+	}
+}
+
 // versions names what was measured.
 func versions(t tools) string {
 	first := func(argv ...string) string {
@@ -262,7 +350,7 @@ func versions(t tools) string {
 		l, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 		return l
 	}
-	return first(t.mailmon, "version") + "; " + first(t.plugin("check_smtp"), "-V")
+	return "mailmon-check " + first(t.check, "-V") + "; " + first(t.plugin("check_smtp"), "-V")
 }
 
 func must(err error) {

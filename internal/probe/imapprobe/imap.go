@@ -1,6 +1,6 @@
 // Package imapprobe tests an IMAP service: greeting, CAPABILITY, STARTTLS,
 // LOGIN or AUTHENTICATE, STATUS or EXAMINE of a mailbox, LOGOUT
-// (SPEC.md §2).
+// (docs/monitors.md).
 package imapprobe
 
 import (

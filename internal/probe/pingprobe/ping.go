@@ -1,4 +1,4 @@
-// Package pingprobe is the ping monitor (SPEC.md §2): ICMP echo, over an
+// Package pingprobe is the ping monitor (docs/monitors.md): ICMP echo, over an
 // unprivileged ping socket where the system allows it
 // (net.ipv4.ping_group_range), a raw socket with CAP_NET_RAW otherwise, with
 // loss and round-trip times; the dependency monitor a host's mail monitors

@@ -1,5 +1,5 @@
 // Package pop3probe tests a POP3 service: greeting, CAPA, STLS, login,
-// STAT, QUIT (SPEC.md §2).
+// STAT, QUIT (docs/monitors.md).
 package pop3probe
 
 import (

@@ -1,5 +1,5 @@
 // Package smtpprobe tests an SMTP service: greeting, EHLO, STARTTLS, AUTH,
-// QUIT (SPEC.md §2).
+// QUIT (docs/monitors.md).
 package smtpprobe
 
 import (

@@ -1,5 +1,5 @@
 // Package tcpprobe tests that a port accepts connections and, optionally,
-// that its banner says what it should: the dependency monitor of SPEC.md §2.
+// that its banner says what it should: the dependency monitor of docs/monitors.md.
 package tcpprobe
 
 import (
