@@ -6,9 +6,9 @@ ALTER TABLE monitor_status ADD COLUMN recent bytea;
 
 -- The board's counts by shown state (monitors.shown_rank, 0..6), kept by
 -- triggers, so that the counts of all monitors are not a count of them
--- all at each page. A rank changes only when a state does; both rows of
--- a change are updated in one statement, in key order (no deadlock
--- between two changes in opposite directions).
+-- all at each page. A rank changes only when a state does; the two rows
+-- of a change are updated in key order (no deadlock between two changes
+-- in opposite directions).
 CREATE TABLE board_counts (
     shown_rank INTEGER PRIMARY KEY,
     n          BIGINT NOT NULL
@@ -24,8 +24,12 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         UPDATE board_counts SET n = n - 1 WHERE shown_rank = OLD.shown_rank;
     ELSIF OLD.shown_rank <> NEW.shown_rank THEN
+        -- The lower rank's row first, then the higher's: two changes in
+        -- opposite directions lock them in the same order.
         UPDATE board_counts SET n = n + CASE WHEN shown_rank = NEW.shown_rank THEN 1 ELSE -1 END
-            WHERE shown_rank IN (OLD.shown_rank, NEW.shown_rank);
+            WHERE shown_rank = least(OLD.shown_rank, NEW.shown_rank);
+        UPDATE board_counts SET n = n + CASE WHEN shown_rank = NEW.shown_rank THEN 1 ELSE -1 END
+            WHERE shown_rank = greatest(OLD.shown_rank, NEW.shown_rank);
     END IF;
     RETURN NULL;
 END
