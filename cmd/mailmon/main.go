@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Time zones built in: schedules name IANA zones, and a host or
+	// container without tzdata still reads them.
+	_ "time/tzdata"
 
 	"golang.org/x/term"
 

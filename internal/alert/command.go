@@ -21,7 +21,7 @@ type Command struct {
 }
 
 // Env is the environment a command gets for ev (MAILMON_LATE_RESEND=1
-// only for a late resend).
+// only for a late resend, MAILMON_ESCALATED=1 for an escalation).
 func Env(ev Event) []string {
 	env := []string{
 		"MAILMON_EVENT=" + ev.Kind,
@@ -40,6 +40,9 @@ func Env(ev Event) []string {
 	}
 	if ev.Late {
 		env = append(env, "MAILMON_LATE_RESEND=1")
+	}
+	if ev.Escalated {
+		env = append(env, "MAILMON_ESCALATED=1")
 	}
 	return env
 }

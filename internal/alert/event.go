@@ -30,6 +30,9 @@ type Event struct {
 	RTT       time.Duration
 	Time      time.Time
 	URL       string // link to the monitor's page
+	// Escalated: sent to an action that the outage's length called in
+	// (an escalation), not one of the monitor's own.
+	Escalated bool `json:",omitempty"`
 	// Late: a late resend, delivered after a crash or a failed attempt,
 	// long after Time (when it happened), which it keeps.
 	Late bool
@@ -78,6 +81,9 @@ func Summary(ev Event) string {
 		s = Expand("{monitor} on {device}: warning {error_code}: {error_message}", ev)
 	default:
 		s = Expand("{monitor} on {device} is {state}: {error_code}: {error_message}", ev)
+	}
+	if ev.Escalated && ev.Kind == "alert" {
+		s = "[escalated] " + s
 	}
 	return LateNote(ev) + s
 }

@@ -233,7 +233,15 @@ func (ob *Outbox) start(ctx context.Context, q *actionQueue) (dropped []int64) {
 			ob.o.Log.Warn("an alert left to the other nodes: this node's heartbeat is late", "alert", n.AlertID, "event", n.EventID)
 			drop = true
 		case now.Before(ob.retryAt[n.ID].at):
-			drop = true // backing off: the store hands it again when due
+			// Backing off, or held for its action's hours: the store
+			// hands it again when due. A held one keeps this node's
+			// claim until the claim expires (several nodes): others do
+			// not take it up every round only to hold it too.
+			delete(ob.queued, n.ID)
+			if !ob.retryAt[n.ID].held {
+				dropped = append(dropped, n.ID)
+			}
+			continue
 		case len(q.busy) >= ob.o.PerAction || q.busy[n.MonitorID]:
 			keep = append(keep, n) // its turn comes when one under way ends
 			continue
@@ -257,11 +265,10 @@ func (ob *Outbox) start(ctx context.Context, q *actionQueue) (dropped []int64) {
 			if tried {
 				q.health.record(ob.o.Now(), msg)
 			}
-			if retry {
-				// About 1 s, 2 s, 4 s … at most 5 min between attempts
-				// (backoff); a restart tries again at once.
-				ob.retryAt[n.ID] = retryAt{alert: n.AlertID, at: now.Add(backoff(n.Attempts + 1))}
-			} else {
+			switch {
+			case !retry.IsZero():
+				ob.retryAt[n.ID] = retryAt{alert: n.AlertID, at: retry, held: !tried}
+			default:
 				delete(ob.retryAt, n.ID)
 			}
 			delete(q.busy, n.MonitorID)
@@ -278,23 +285,27 @@ func (ob *Outbox) start(ctx context.Context, q *actionQueue) (dropped []int64) {
 }
 
 // attempt delivers one notification and writes down how it went: sent,
-// failed for good, or pending again (retry) after a back-off; msg is its
-// error, "" when it went out. One that a later notification of the monitor
-// to the same action overtook is not tried (tried false): it is marked
-// superseded. A delivery begun runs to its end (or deliverTimeout) and is
+// failed for good, or pending again (retry: when; zero: not) after a
+// back-off; msg is its error, "" when it went out. One that a later
+// notification of the monitor to the same action overtook is not tried
+// (tried false): it is marked superseded; nor is one raised outside its
+// action's hours: dropped, or held (retry: when they begin). A delivery begun runs to its end (or deliverTimeout) and is
 // written down even when ctx ends meanwhile (a daemon stopping): cut off,
 // the receiver might have it while the outbox does not know, and the next
 // start would send it again.
-func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string, retry, tried bool) {
+func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string, retry time.Time, tried bool) {
 	ctx = context.WithoutCancel(ctx)
 	if later, err := ob.o.Store.LaterSent(ctx, n.MonitorID, n.AlertID, n.ID); err != nil {
 		ob.o.Log.Error("reading the outbox failed", "err", err)
-		return "", false, false // tried again on the next read
+		return "", time.Time{}, false // tried again on the next read
 	} else if later {
 		ob.supersede(ctx, n)
-		return "", false, false
+		return "", time.Time{}, false
 	}
 	err := ob.deliver(ctx, n)
+	if out := (*outsideHours)(nil); errors.As(err, &out) {
+		return "", ob.outside(ctx, n, out), false
+	}
 	attempts := n.Attempts + 1
 	status := store.NotifySent
 	var perm *Permanent
@@ -313,7 +324,26 @@ func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string
 	if err := ob.o.Store.MarkNotification(ctx, n.ID, status, attempts, msg, ob.o.Now()); err != nil {
 		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
 	}
-	return msg, status == store.NotifyPending, true
+	if status == store.NotifyPending {
+		// About 1 s, 2 s, 4 s … at most 5 min between attempts
+		// (backoff); a restart tries again at once.
+		retry = ob.o.Now().Add(backoff(attempts))
+	}
+	return msg, retry, true
+}
+
+// outside holds notification n, raised outside its action's hours, until
+// they begin (returned), or marks it dropped (zero returned).
+func (ob *Outbox) outside(ctx context.Context, n store.Notification, out *outsideHours) time.Time {
+	if !out.until.IsZero() {
+		ob.o.Log.Info("alert held for its action's hours", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "until", out.until)
+		return out.until
+	}
+	ob.o.Log.Info("alert not delivered: raised outside its action's hours", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID)
+	if err := ob.o.Store.MarkNotification(ctx, n.ID, store.NotifyDropped, n.Attempts, out.Error(), ob.o.Now()); err != nil {
+		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
+	}
+	return time.Time{}
 }
 
 // supersede marks a notification that a later one of the same monitor to
@@ -352,6 +382,9 @@ func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 	ob.mu.Lock()
 	ob.queue(a.ID).name = a.Name
 	ob.mu.Unlock()
+	if out := outside(a, n, ob.o.Now()); out != nil {
+		return out
+	}
 	nt, err := ob.o.Actions.Notifier(a, n.MonitorID)
 	if err != nil {
 		return &Permanent{Err: err}
@@ -366,9 +399,23 @@ func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 // for them. Each has its own event id: the monitor, the start of the
 // outage (since), the alert's number in it (seq) and the action.
 func Notifications(ev Event, since time.Time, seq int, alerts []int64) []store.Notification {
+	return notifications(ev, EventID(ev.MonitorID, ev.Kind, since, seq), alerts)
+}
+
+// Escalations are the outbox's entries for the escalation of the outage
+// that began at outage: failure alert ev, to the actions alerts that the
+// outage's length calls in. Their event ids hold the outage's start, so
+// that the escalation is stored once per outage and action, whichever
+// node or test stores it.
+func Escalations(ev Event, outage time.Time, alerts []int64) []store.Notification {
+	ev.Escalated = true
+	return notifications(ev, EventID(ev.MonitorID, "escalation", outage, 0), alerts)
+}
+
+func notifications(ev Event, id string, alerts []int64) []store.Notification {
 	var out []store.Notification
 	for _, a := range alerts {
-		ev.ID = fmt.Sprintf("%s-%d", EventID(ev.MonitorID, ev.Kind, since, seq), a)
+		ev.ID = fmt.Sprintf("%s-%d", id, a)
 		payload, _ := json.Marshal(ev)
 		out = append(out, store.Notification{EventID: ev.ID, MonitorID: ev.MonitorID, AlertID: a, Kind: ev.Kind, Payload: payload, Created: ev.Time})
 	}

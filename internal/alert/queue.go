@@ -31,6 +31,7 @@ type actionQueue struct {
 type retryAt struct {
 	alert int64
 	at    time.Time
+	held  bool // for its action's hours, not after a failure
 }
 
 // queue returns alert id's queue, made on first use. ob.mu is held.

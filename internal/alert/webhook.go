@@ -59,6 +59,9 @@ type GenericPayload struct {
 	// LateResend: delivered after a crash or a failed attempt, long
 	// after time, when it happened.
 	LateResend bool `json:"late_resend,omitempty"`
+	// Escalated: sent because the outage lasted (an escalation), to an
+	// action that is not one of the monitor's own.
+	Escalated bool `json:"escalated,omitempty"`
 }
 
 // GenericError is the error of a generic payload.
@@ -77,7 +80,7 @@ func (w *Webhook) Payload(ev Event) ([]byte, error) {
 		return json.Marshal(GenericPayload{
 			ID: ev.ID, Event: ev.Kind, Monitor: ev.Monitor, Device: ev.Device, Type: ev.Type, State: ev.State,
 			Error: GenericError{Code: ev.Code, Message: ev.Message}, Detail: ev.Detail,
-			RTTMS: float64(ev.RTT.Microseconds()) / 1e3, Time: ev.Time.UTC().Format(time.RFC3339), URL: ev.URL, LateResend: ev.Late,
+			RTTMS: float64(ev.RTT.Microseconds()) / 1e3, Time: ev.Time.UTC().Format(time.RFC3339), URL: ev.URL, LateResend: ev.Late, Escalated: ev.Escalated,
 		})
 	case FormatSlack:
 		text := Summary(ev)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -46,6 +47,9 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 		if !alertKinds[k] {
 			t.Errorf("docs/mail.yaml has no %s alert", k)
 		}
+	}
+	if len(f.StatusPages) == 0 || len(f.StatusPages[0].Monitors) == 0 || len(f.StatusPages[0].Devices) == 0 {
+		t.Errorf("docs/mail.yaml has no status page with monitors and devices")
 	}
 
 	_, sshKey := credTestKeys(t)
@@ -90,9 +94,42 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 		t.Errorf("%d placeholders, want %d:\n%s", n, len(placeholders), exported)
 	}
 
+	checked := 0
 	back, err := config.Parse("export.yaml", []byte(exported))
 	if err != nil {
 		t.Fatalf("the export does not parse: %v\n%s", err, exported)
+	}
+	// Escalations and schedules come back as they were given.
+	exportedAlerts := map[string]config.Alert{}
+	for _, a := range back.Alerts {
+		exportedAlerts[a.Name] = a
+	}
+	exportedMonitors := map[string]config.Monitor{}
+	for _, d := range back.Devices {
+		for _, m := range d.Monitors {
+			exportedMonitors[d.Name+"/"+m.Name] = m
+		}
+	}
+	for _, a := range f.Alerts {
+		b := exportedAlerts[a.Name]
+		if !reflect.DeepEqual(a.Escalate, b.Escalate) || !reflect.DeepEqual(a.Schedule, b.Schedule) {
+			t.Errorf("alert %s: escalate %+v schedule %+v, exported as %+v %+v", a.Name, a.Escalate, a.Schedule, b.Escalate, b.Schedule)
+		}
+		if a.Escalate != nil || a.Schedule != nil {
+			checked++
+		}
+	}
+	for _, d := range f.Devices {
+		for _, m := range d.Monitors {
+			if b := exportedMonitors[d.Name+"/"+m.Name].Notify.Escalate; !reflect.DeepEqual(m.Notify.Escalate, b) {
+				t.Errorf("monitor %s: escalate %+v, exported as %+v", m.Name, m.Notify.Escalate, b)
+			} else if b != nil {
+				checked++
+			}
+		}
+	}
+	if checked < 3 {
+		t.Errorf("docs/mail.yaml has %d escalations and schedules, want an example of each kind", checked)
 	}
 	two, v2 := setup(t)
 	// Unset, the placeholders say what to do, each at its field.
@@ -104,6 +141,9 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 	}
 	if _, err := Apply(ctx, two, v2, back, Env{Getenv: func(k string) string { return placeholders[k] }}); err != nil {
 		t.Fatalf("applying the export to a new database: %v", err)
+	}
+	if !strings.Contains(exported, "status_pages:\n  - name: mail\n") {
+		t.Errorf("the export has no status page:\n%s", exported)
 	}
 	if again := export(t, two); again != exported {
 		t.Errorf("the new database exports\n%s\nwant\n%s", again, exported)

@@ -27,9 +27,14 @@ func (c *Catalog) SaveAlert(ctx context.Context, o Origin, id int64, in Alert) (
 			return nil, Result{}, err
 		}
 	}
-	f := config.File{Alerts: []config.Alert{in.Settings}}
-	if err := fields(f.Validate(), "alerts[0]."); err != nil {
+	f := config.File{Alerts: append([]config.Alert{in.Settings}, escalationStubs(in.Settings.Escalate, in.Settings.Name)...)}
+	if err := fields(onlyUnder(f.Validate(), "alerts[0]."), "alerts[0]."); err != nil {
 		return nil, Result{}, err
+	}
+	if bad, err := c.checkEscalation(ctx, in.Settings.Escalate, "escalate", in.Settings.Name); err != nil {
+		return nil, Result{}, err
+	} else if len(bad) > 0 {
+		return nil, Result{}, bad
 	}
 	for _, f := range in.Settings.SealedFields() {
 		if id == 0 && f.Ref.Value == "" {

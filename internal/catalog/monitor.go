@@ -141,7 +141,7 @@ func (c *Catalog) checkMonitor(ctx context.Context, o Origin, id int64, d *store
 	if err != nil {
 		return settings, err
 	}
-	f := config.File{Credentials: creds, Alerts: alertStubs(settings.Notify.Alerts),
+	f := config.File{Credentials: creds, Alerts: append(alertStubs(settings.Notify.Alerts), escalationStubs(settings.Notify.Escalate, "")...),
 		Devices: []config.Device{{Name: d.Name, Address: d.Address, Monitors: append([]config.Monitor{settings}, others...)}}}
 	var own []config.FieldError
 	for _, e := range f.Validate() {
@@ -149,6 +149,11 @@ func (c *Catalog) checkMonitor(ctx context.Context, o Origin, id int64, d *store
 			own = append(own, e)
 		}
 	}
+	bad, err := c.checkEscalation(ctx, settings.Notify.Escalate, "devices[0].monitors[0].notify.escalate", "")
+	if err != nil {
+		return settings, err
+	}
+	own = append(own, bad...)
 	mc := f.Devices[0].Monitors[0]
 	if o.fromNetwork() {
 		own = append(own, c.Timing.CheckTiming(mc.Timing)...) // serve's limits

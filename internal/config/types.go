@@ -21,6 +21,7 @@ type File struct {
 	Credentials []Credential `yaml:"credentials,omitempty" json:"credentials,omitempty"`
 	Alerts      []Alert      `yaml:"alerts,omitempty" json:"alerts,omitempty"`
 	Devices     []Device     `yaml:"devices,omitempty" json:"devices,omitempty"`
+	StatusPages []StatusPage `yaml:"status_pages,omitempty" json:"status_pages,omitempty"`
 }
 
 // Credential is a named login to a host over SSH, reused by recovery
@@ -44,6 +45,11 @@ type Alert struct {
 	Alertmanager *Alertmanager `yaml:"alertmanager,omitempty" json:"alertmanager,omitempty"`
 	PagerDuty    *PagerDuty    `yaml:"pagerduty,omitempty" json:"pagerduty,omitempty"`
 	Opsgenie     *Opsgenie     `yaml:"opsgenie,omitempty" json:"opsgenie,omitempty"`
+
+	// Escalate notifies more actions when an outage this action told of
+	// lasts; Schedule limits the action to weekly hours (escalate.go).
+	Escalate *Escalation `yaml:"escalate,omitempty" json:"escalate,omitempty"`
+	Schedule *Schedule   `yaml:"schedule,omitempty" json:"schedule,omitempty"`
 }
 
 // Kind is the alert's kind: webhook, email, command, alertmanager,
@@ -196,6 +202,8 @@ type Notify struct {
 	FailuresPerAlert int      `yaml:"failures_per_alert,omitempty" json:"failures_per_alert,omitempty"`
 	MaxAlerts        int      `yaml:"max_alerts,omitempty" json:"max_alerts,omitempty"`
 	Alerts           []string `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	// Escalate notifies more actions when this monitor's outage lasts.
+	Escalate *Escalation `yaml:"escalate,omitempty" json:"escalate,omitempty"`
 }
 
 // Recovery is a corrective action run when the monitor goes Down.

@@ -116,6 +116,16 @@ func (f *File) Validate() []FieldError {
 		alertNames[a.Name] = true
 		a.validate(p, add)
 	}
+	for i := range f.Alerts {
+		a := &f.Alerts[i]
+		p := fmt.Sprintf("alerts[%d]", i)
+		if a.Escalate != nil {
+			a.Escalate.check(p+".escalate", a.Name, alertNames, add)
+		}
+		if a.Schedule != nil {
+			a.Schedule.check(p+".schedule", add)
+		}
+	}
 	devNames := map[string]bool{}
 	for i := range f.Devices {
 		d := &f.Devices[i]
@@ -144,6 +154,9 @@ func (f *File) Validate() []FieldError {
 					add(fmt.Sprintf("%s.notify.alerts[%d]", mp, k), "no alert is named %q", a)
 				}
 			}
+			if m.Notify.Escalate != nil {
+				m.Notify.Escalate.check(mp+".notify.escalate", "", alertNames, add)
+			}
 		}
 		for j := range d.Monitors {
 			m := &d.Monitors[j]
@@ -157,6 +170,7 @@ func (f *File) Validate() []FieldError {
 			add(p+".monitors", "dependencies form a cycle: %s", cyc)
 		}
 	}
+	f.validateStatusPages(add)
 	return errs
 }
 

@@ -118,7 +118,10 @@ type Engine struct {
 	last    map[int64]*probe.Result // last result since start, by monitor
 	tests   map[int64]counts        // tests since start, by monitor
 	clamped map[int64]string        // the timing clamp last logged, by monitor
-	events  events                  // live subscribers (Subscribe)
+	// escalations are when each failing monitor's next escalation is
+	// due, as its last test found (escalate.go).
+	escalations map[int64]time.Time
+	events      events // live subscribers (Subscribe)
 
 	recordLat latency // time of each RecordTest, for /metrics
 
@@ -192,7 +195,7 @@ func New(o Options) *Engine {
 	}
 	o.Timing = o.Timing.WithDefaults()
 	e := &Engine{o: o, monitors: map[int64]*entry{}, status: map[int64]state.Status{},
-		last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{},
+		last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}, escalations: map[int64]time.Time{},
 		tokens: &oauth.Cache{Now: o.Now}}
 	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
 	if o.Cluster != nil {
@@ -308,6 +311,7 @@ func (e *Engine) prepare(ctx context.Context, id int64, window time.Duration) (*
 		delete(e.last, id)
 		delete(e.tests, id)
 		delete(e.clamped, id)
+		delete(e.escalations, id)
 		e.mu.Unlock()
 		e.sched.Remove(id)
 		return nil, nil
@@ -346,6 +350,15 @@ func (e *Engine) prepare(ctx context.Context, id int64, window time.Duration) (*
 	spread := e.interval(en, prev.State)
 	if prev.State == "" || prev.State == state.Pending || prev.State == state.Disabled {
 		spread = min(spread, window)
+	}
+	if prev.State.Failing() {
+		// An outage under way (a restart): its first test comes before
+		// its next escalation, which then comes at the minute.
+		for _, s := range e.steps(ctx, en) {
+			if wait := prev.Outage.Add(s.after).Sub(e.o.Now()); wait > 0 {
+				spread = min(spread, wait)
+			}
+		}
 	}
 	return &placement{id: id, spread: spread, limit: en.spec.Timing.MaxDuration.D() + 5*time.Second}, nil
 }
@@ -540,7 +553,7 @@ func (e *Engine) test(ctx context.Context, id int64) time.Duration {
 	if e.cl != nil {
 		e.handOffAfterTest(ctx, id)
 	}
-	return e.interval(en, st)
+	return e.untilEscalation(id, e.interval(en, st))
 }
 
 // TestNow runs one test of a monitor at once and records it.
@@ -705,7 +718,13 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 		t.Change = &store.StateChange{MonitorID: en.m.ID, Time: now, From: from, To: d.Status.State, Cause: cause}
 	}
 	if d.Alert != state.NoAlert && res != nil && !e.acknowledged(ctx, en.m.ID, d) {
-		t.Notifications = e.notifications(en, d, res, now)
+		t.Notifications = e.notifications(en, d, res, now, recipients(en, d, prev))
+	}
+	if res != nil {
+		esc, next := e.escalate(ctx, en, &d, now, func() alert.Event { return e.event(en, d, res, now) })
+		t.Notifications = append(t.Notifications, esc...)
+		t.Status.Status = d.Status
+		defer func() { e.setEscalateAt(en.m.ID, next) }()
 	}
 	if res == nil && !d.Changed {
 		return d.Status.State, nil
@@ -761,10 +780,19 @@ func (e *Engine) addResult(ctx context.Context, en *entry, res *probe.Result, fe
 }
 
 // notifications are the outbox's entries for a decision that calls for
-// an alert: the event, to each of the monitor's alert actions.
-func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, now time.Time) []store.Notification {
+// an alert: the event, to each of the actions alerts.
+func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, now time.Time, alerts []int64) []store.Notification {
+	return alert.Notifications(e.event(en, d, res, now), res.Started, d.Status.AlertsSent, alerts)
+}
+
+// event is what decision d tells of monitor en.
+func (e *Engine) event(en *entry, d state.Decision, res *probe.Result, now time.Time) alert.Event {
+	kind := d.Alert
+	if kind == state.NoAlert {
+		kind = state.FailureAlert // an escalation's
+	}
 	ev := alert.Event{
-		Kind: string(d.Alert), MonitorID: en.m.ID, Monitor: en.m.Name, Device: en.device.Name, Type: en.m.Type,
+		Kind: string(kind), MonitorID: en.m.ID, Monitor: en.m.Name, Device: en.device.Name, Type: en.m.Type,
 		State: string(d.Status.State), RTT: res.RTT, Time: now,
 	}
 	if e.o.BaseURL != "" {
@@ -777,7 +805,7 @@ func (e *Engine) notifications(en *entry, d state.Decision, res *probe.Result, n
 			ev.Detail = res.Error.Detail
 		}
 	}
-	return alert.Notifications(ev, res.Started, d.Status.AlertsSent, en.alerts)
+	return ev
 }
 
 // TestAlert sends a test alert through alert id's action now (rate

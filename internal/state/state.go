@@ -78,6 +78,12 @@ type Status struct {
 	Results    int       // how many results History holds (≤ flapWindow)
 	Flapping   bool
 	Suppressed string // why alerts are held back now ("dependency", "flapping", "maintenance"), shown to people
+	// Outage is when the monitor went Down (kept through Lost; zero when
+	// not failing): escalations count from it.
+	Outage time.Time `json:",omitzero"`
+	// Escalated are the alert actions an escalation told of this outage
+	// (their ids): told once, and told of its end.
+	Escalated []int64 `json:",omitempty"`
 }
 
 // Input is one thing that happened to a monitor.
@@ -129,6 +135,7 @@ func Next(prev Status, in Input, p Policy) Decision {
 	case !in.Enabled:
 		set(Disabled, "disabled")
 		s.Failures, s.Warnings, s.AlertsSent, s.WarnAlert, s.Suppressed = 0, 0, 0, false, ""
+		s.outage()
 		d.Status = s
 		return d
 	case in.Maintenance:
@@ -136,6 +143,7 @@ func Next(prev Status, in Input, p Policy) Decision {
 		// the people who scheduled it know.
 		set(Maintenance, "maintenance window")
 		s.Failures, s.Warnings, s.AlertsSent, s.WarnAlert, s.Suppressed = 0, 0, 0, false, "maintenance"
+		s.outage()
 		d.Status = s
 		return d
 	case in.Result == "":
@@ -143,6 +151,7 @@ func Next(prev Status, in Input, p Policy) Decision {
 			set(Pending, "enabled again")
 			s.Suppressed = ""
 		}
+		s.outage()
 		d.Status = s
 		return d
 	}
@@ -208,8 +217,20 @@ func Next(prev Status, in Input, p Policy) Decision {
 	if d.Alert == WarningAlert && s.Suppressed != "" {
 		d.Held, d.Alert, s.WarnAlert = s.Suppressed, NoAlert, false
 	}
+	s.outage()
 	d.Status = s
 	return d
+}
+
+// outage keeps the start of the outage while the monitor fails, and
+// forgets it and its escalations when it stops.
+func (s *Status) outage() {
+	switch {
+	case !s.State.Failing():
+		s.Outage, s.Escalated = time.Time{}, nil
+	case s.Outage.IsZero():
+		s.Outage = s.Since // went Down now (or before this was kept)
+	}
 }
 
 func orText(c probe.Code, def string) string {

@@ -190,3 +190,41 @@ func TestSurvivesRestart(t *testing.T) {
 		{in: res(U), state: Up, alert: RecoveryAlert, changed: true},
 	})
 }
+
+// TestOutageStartKeptThroughLost: escalations count from the change to
+// Down, which Lost (a later change) does not move; the outage and its
+// escalations are forgotten once the monitor stops failing.
+func TestOutageStartKeptThroughLost(t *testing.T) {
+	p := Policy{FailuresPerAlert: 1, MaxAlerts: 2}
+	var s Status
+	now := t0
+	next := func(r probe.Status) Decision {
+		t.Helper()
+		now = now.Add(time.Minute)
+		d := Next(s, Input{Now: now, Result: r, Enabled: true, Code: probe.ConnectFailed}, p)
+		s = d.Status
+		return d
+	}
+	next(U)
+	if !s.Outage.IsZero() {
+		t.Fatalf("up: outage %v, want none", s.Outage)
+	}
+	next(D)
+	down := now
+	if s.State != Down || !s.Outage.Equal(down) {
+		t.Fatalf("down: %s since %v, outage %v; want down, outage %v", s.State, s.Since, s.Outage, down)
+	}
+	s.Escalated = []int64{7}
+	next(D)
+	if s.State != Lost || !s.Outage.Equal(down) || s.Since.Equal(down) {
+		t.Fatalf("lost: %s since %v, outage %v; want lost since later, outage %v", s.State, s.Since, s.Outage, down)
+	}
+	if d := next(U); d.Alert != RecoveryAlert || !s.Outage.IsZero() || s.Escalated != nil {
+		t.Fatalf("recovered: alert %q, outage %v, escalated %v; want a recovery, neither kept", d.Alert, s.Outage, s.Escalated)
+	}
+	next(D)
+	s.Escalated = []int64{7}
+	if d := Next(s, Input{Now: now.Add(time.Minute), Enabled: true, Maintenance: true}, p); !d.Status.Outage.IsZero() || d.Status.Escalated != nil {
+		t.Fatalf("maintenance: outage %v, escalated %v; want neither", d.Status.Outage, d.Status.Escalated)
+	}
+}

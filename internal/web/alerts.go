@@ -35,8 +35,8 @@ type alertsData struct {
 	RO map[string]string
 }
 
-var alertFields = []string{"name", "kind", "webhook.url", "webhook.format", "email.to", "email.from", "email.relay.host",
-	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password"}
+var alertFields = append([]string{"name", "kind", "webhook.url", "webhook.format", "email.to", "email.from", "email.relay.host",
+	"email.relay.port", "email.relay.tls", "email.relay.user", "relay_password"}, escalationFields...)
 
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, c *call) error {
 	c.notice = alertNotice(r.URL.Query(), s.alertName(r))
@@ -58,6 +58,7 @@ func alertValues(a *store.Alert) map[string]string {
 			v["email.relay.port"] = strconv.Itoa(cfg.Email.Relay.Port)
 		}
 	}
+	escalationValues(&cfg, v)
 	return v
 }
 
@@ -191,6 +192,7 @@ func (s *Server) saveAlert(w http.ResponseWriter, r *http.Request, c *call, id i
 	default:
 		errs["kind"] = "pick webhook, email or command"
 	}
+	escalationFromForm(v, errs, &a)
 	// Keep what the form has no field for or shows read-only.
 	if a.Email != nil && base.Email != nil {
 		a.Email.Subject, a.Email.Body = base.Email.Subject, base.Email.Body

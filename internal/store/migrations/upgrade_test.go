@@ -51,7 +51,7 @@ func TestUpgradeLocksNobodyOut(t *testing.T) {
 	}
 }
 
-// TestUpgradeCountsTheBoard: 00014 counts the monitors there are by the
+// TestUpgradeCountsTheBoard: 00015 counts the monitors there are by the
 // state they show, and leaves their last results to be filled (NULL).
 func TestUpgradeCountsTheBoard(t *testing.T) {
 	ctx := context.Background()
@@ -65,7 +65,7 @@ func TestUpgradeCountsTheBoard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 13); err != nil {
+	if _, err := p.UpTo(ctx, 14); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{

@@ -31,7 +31,7 @@ func open(t *testing.T) store.Store {
 func TestContract(t *testing.T) { storetest.Run(t, open) }
 
 // TestRecentSurvivesRestart: the board's last results are kept across a
-// restart, and filled on open where the column is NULL (as after 00014).
+// restart, and filled on open where the column is NULL (as after 00015).
 func TestRecentSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	url := realpg.NewDB(t)

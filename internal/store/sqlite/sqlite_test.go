@@ -54,7 +54,7 @@ func TestSurvivesReopen(t *testing.T) {
 }
 
 // TestRecentSurvivesRestart: the board's last results are kept across a
-// restart, and filled on open where the column is NULL (as after 00014).
+// restart, and filled on open where the column is NULL (as after 00015).
 func TestRecentSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mailmon.db")
 	storetest.RecentSurvivesRestart(t, func() store.Store {

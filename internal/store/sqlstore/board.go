@@ -57,7 +57,7 @@ func (s *Store) monitorWhere(f store.MonitorFilter) (string, []any) {
 
 // allMonitors tells a filter that selects every monitor (its state and
 // page aside): its counts are board_counts', kept by triggers (migration
-// 00014), not a count of them all.
+// 00015), not a count of them all.
 func allMonitors(f store.MonitorFilter) bool {
 	return f.DeviceID == 0 && f.Type == "" && f.Search == ""
 }

@@ -19,7 +19,7 @@ import (
 // and keeps the last recentBytes (Dialect.Tail), in the statement that
 // already writes the row, so a test costs no extra statement and the row
 // never grows past 400 bytes. NULL: not kept yet (a status from before
-// migration 00014); FillRecent fills it from the results.
+// migration 00015); FillRecent fills it from the results.
 //
 // An entry is 10 bytes, big-endian: the time in Unix seconds (uint32), the
 // rtt in microseconds (uint32, at most 71 minutes), the status (0 up,
@@ -160,7 +160,7 @@ type scanFirst struct {
 func (r scanFirst) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.more...)...) }
 
 // FillRecent fills the rings not kept yet (statuses from before migration
-// 00014) from the results, a batch a transaction; a status that a test
+// 00015) from the results, a batch a transaction; a status that a test
 // changes meanwhile keeps its NULL (its version moved) and is read from
 // the results by the board until the next start. Run on open: after the
 // upgrade it finds nothing, at the cost of one indexed query.

@@ -94,7 +94,7 @@ func recentKept(t *testing.T, s store.Store) {
 
 // RecentSurvivesRestart: the kept results are there after a restart, and
 // those of statuses written before they were kept (forget sets the
-// column back to NULL, as migration 00014 leaves them) are filled from
+// column back to NULL, as migration 00015 leaves them) are filled from
 // the results when the store opens. open opens the same database each
 // time.
 func RecentSurvivesRestart(t *testing.T, open func() store.Store, forget func(monitorID int64)) {
