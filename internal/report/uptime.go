@@ -47,21 +47,16 @@ func UptimesOver(ctx context.Context, st store.Store, ids []int64, now time.Time
 	end := rollEnd(store.Hour, now)
 	today := store.Truncate(store.Day, end)
 	d0 := store.Truncate(store.Hour, now.Add(-24*time.Hour))
-	hours, err := st.RollupCounts(ctx, ids, store.Hour, d0, end)
+	// Every window's roll-ups in one query.
+	ws := []store.RollupWindow{{Period: store.Hour, From: d0, To: end}, {Period: store.Hour, From: today, To: end}}
+	for _, n := range days {
+		ws = append(ws, store.RollupWindow{Period: store.Day, From: store.Truncate(store.Day, now.Add(-time.Duration(n)*24*time.Hour)), To: today})
+	}
+	rolled, err := st.RollupCounts(ctx, ids, ws...)
 	if err != nil {
 		return nil, nil, err
 	}
-	todays, err := st.RollupCounts(ctx, ids, store.Hour, today, end)
-	if err != nil {
-		return nil, nil, err
-	}
-	daily := make([]map[int64]store.Counts, len(days))
-	for i, n := range days {
-		m0 := store.Truncate(store.Day, now.Add(-time.Duration(n)*24*time.Hour))
-		if daily[i], err = st.RollupCounts(ctx, ids, store.Day, m0, today); err != nil {
-			return nil, nil, err
-		}
-	}
+	hours, todays, daily := rolled[0], rolled[1], rolled[2:]
 	// The raw results from where each monitor's roll-ups end: one query
 	// for the monitors that end at the same time (usually all).
 	rawDay := map[int64]time.Time{}

@@ -111,6 +111,31 @@ type Status struct {
 	Version int64
 }
 
+// RollupWindow is the roll-ups of Period that start in [From, To).
+type RollupWindow struct {
+	Period   string
+	From, To time.Time
+}
+
+// RecentSize is how many of a monitor's last results its status keeps
+// (the board's bars).
+const RecentSize = 40
+
+// BoardStatus is a monitor's status as the board shows it.
+type BoardStatus struct {
+	Status
+	// Recent are its last results, newest first, at most RecentSize,
+	// without detail, node or location, times to the second. Nil with
+	// RecentKnown false where the database has not kept them yet (a
+	// status from before they were kept, until the store fills it in):
+	// then read RecentResults.
+	Recent      []Result
+	RecentKnown bool
+	// Ack is the acknowledgement stored for it, nil if none; whether it
+	// covers the current outage is Ack.Covers'.
+	Ack *Ack
+}
+
 // Result is one stored test result. Detail is kept only for tests that did
 // not pass.
 type Result struct {
@@ -448,10 +473,17 @@ type Store interface {
 	// RecentResults returns the monitors' last limit results each,
 	// newest first, without their detail (the board's bars), by monitor.
 	RecentResults(ctx context.Context, ids []int64, limit int) (map[int64][]Result, error)
-	// RollupCounts sums the monitors' roll-ups of period that start in
-	// [from, to), by monitor; RawCounts counts their raw results in
-	// [from, to).
-	RollupCounts(ctx context.Context, ids []int64, period string, from, to time.Time) (map[int64]Counts, error)
+	// BoardStatuses are the statuses of the monitors that have one, with
+	// their last RecentSize results (kept next to the status, written with
+	// it) and their acknowledgement: the board's rows in one query.
+	BoardStatuses(ctx context.Context, ids []int64) (map[int64]*BoardStatus, error)
+	// DeviceNames are the names of the devices ids, by id (a board page's
+	// rows' devices in one query).
+	DeviceNames(ctx context.Context, ids []int64) (map[int64]string, error)
+	// RollupCounts sums the monitors' roll-ups in each window, in one
+	// query: out[i] is ws[i]'s, by monitor (those with a roll-up in it);
+	// RawCounts counts their raw results in [from, to).
+	RollupCounts(ctx context.Context, ids []int64, ws ...RollupWindow) ([]map[int64]Counts, error)
 	RawCounts(ctx context.Context, ids []int64, from, to time.Time) (map[int64]Counts, error)
 	// RawRollup sums up a monitor's raw results in [from, to) as a roll-up
 	// does (what the roll-ups do not hold yet).

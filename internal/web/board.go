@@ -24,22 +24,22 @@ import (
 const PageSize = 50
 
 // Beats is how many of its last results a board row shows as bars.
-const Beats = 40
+const Beats = store.RecentSize
 
 type boardRow struct {
 	ID, DeviceID       int64
 	Name, Device, Type string
 	State              state.State
-	RTT                time.Duration
-	HasRTT             bool
+	StateCell          template.HTML // the "state" template of State, made once
+	RTT                string        // "–" without one
 	ErrCode, ErrMsg    string
-	LastTest           time.Time
-	Unknown            []string      // K-of-N locations that do not count now (health.go)
-	Beats              template.HTML // the bars, oldest first, padded at the left
-	BeatsLabel         string        // what the bars say, for screen readers
-	Up24, Up30         string        // uptime over 24 hours and 30 days, "–" without tests
-	Acked              string        // who acknowledged the current outage
-	MaintUntil         string        // the end of maintenance begun by hand (maintenance.go)
+	LastTest           string
+	Unknown            []string       // K-of-N locations that do not count now (health.go)
+	Beats              []store.Result // the last results, newest first
+	Up24, Up30         string         // uptime over 24 hours and 30 days, "–" without tests
+	Cells              template.HTML  // the cells from the bars to the last test (cells)
+	Acked              string         // who acknowledged the current outage
+	MaintUntil         string         // the end of maintenance begun by hand (maintenance.go)
 }
 
 // group is the rows of one device (or all rows, ungrouped).
@@ -153,43 +153,60 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 	if err != nil {
 		return nil, err
 	}
-	recent, err := s.Store.RecentResults(ctx, ids, Beats)
+	// The statuses bring their last results and acknowledgements: one
+	// query for the page's rows.
+	statuses, err := s.Store.BoardStatuses(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	statuses, err := s.Store.Statuses(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	devices := map[int64]string{}
-	for _, m := range ms {
-		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type}
-		name, ok := devices[m.DeviceID]
-		if !ok {
-			if dev, err := s.Store.Device(ctx, m.DeviceID); err == nil {
-				name = dev.Name
-			}
-			devices[m.DeviceID] = name
+	var unkept []int64 // statuses from before the store kept results
+	for id, st := range statuses {
+		if !st.RecentKnown {
+			unkept = append(unkept, id)
 		}
-		r.Device = name
+	}
+	recent, err := s.Store.RecentResults(ctx, unkept, Beats)
+	if err != nil {
+		return nil, err
+	}
+	devIDs := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		if len(devIDs) == 0 || devIDs[len(devIDs)-1] != m.DeviceID {
+			devIDs = append(devIDs, m.DeviceID)
+		}
+	}
+	devices, err := s.Store.DeviceNames(ctx, devIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		r := boardRow{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: m.Type, RTT: "–", LastTest: when(time.Time{})}
+		r.Device = devices[m.DeviceID]
 		var shown state.State
 		r.MaintUntil = maintUntil(schedule.Covering(maints, m.ID, m.DeviceID))
 		if st := statuses[m.ID]; st != nil {
-			shown, r.LastTest = st.Status.State, st.LastTest
-			if a := s.Catalog.Ack(ctx, m.ID, st); a != nil {
+			shown, r.LastTest = st.Status.Status.State, when(st.LastTest)
+			if a := st.Ack; a != nil && a.Covers(st.Status.Status) {
 				r.Acked = a.By
+			}
+			if st.RecentKnown {
+				recent[m.ID] = st.Recent
 			}
 			if res := st.LastResult; res != nil {
 				// A failed test's time is its timeout, not the server's speed.
-				r.RTT, r.HasRTT = res.RTT, res.Status != probe.StatusDown
+				if res.Status != probe.StatusDown {
+					r.RTT = fmtMS(res.RTT)
+				}
 				if res.Error != nil {
 					r.ErrCode, r.ErrMsg = string(res.Error.Code), res.Error.Message
 				}
 			}
 		}
 		r.State = store.Shown(shown, m.Enabled)
+		r.StateCell = s.stateCells[r.State]
 		r.Up24, r.Up30 = uptime(day[m.ID]), uptime(month[m.ID])
-		r.Beats, r.BeatsLabel = beats(recent[m.ID])
+		r.Beats = recent[m.ID]
+		r.Cells = r.cells()
 		r.Unknown = s.unknownLocations(ctx, &m)
 		d.Rows = append(d.Rows, r)
 	}
@@ -201,6 +218,21 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		d.Next = link(map[string]string{"page": strconv.Itoa(d.Page + 1)})
 	}
 	return d, nil
+}
+
+// stateCells are the "state" template (layout.html) of each state, made
+// once: the board shows one a row, and a template call a row was a tenth
+// of its page.
+func stateCells(t *template.Template) map[state.State]template.HTML {
+	out := map[state.State]template.HTML{}
+	for _, st := range allStates {
+		var b strings.Builder
+		if err := t.ExecuteTemplate(&b, "state", st); err != nil {
+			panic(err) // the templates are embedded: a test sees it
+		}
+		out[st] = template.HTML(b.String())
+	}
+	return out
 }
 
 // uptime is a share of tests passed as the board shows it.
@@ -216,28 +248,65 @@ func uptime(c store.Counts) string {
 	return fmt.Sprintf("%.2f %%", min(p, 99.99))
 }
 
-// beats are a monitor's last results (newest first) as bars, oldest first, with what
-// they say for a screen reader. Written here rather than by the template:
-// a page has 2,000 of them, and only times, numbers and codes go in
-// (escaped all the same).
-func beats(rs []store.Result) (template.HTML, string) {
-	var b strings.Builder
-	b.Grow(Beats * 90)
-	for range Beats - len(rs) {
-		b.WriteString(`<span class="beat b-none"></span>`)
+// cells are a row's cells from its bars to its last test. Written here
+// rather than by the template: a page has 2,000 bars, and a template
+// action a cell, 50 rows a page, was a fifth of the page's time. Every
+// text is escaped.
+func (r *boardRow) cells() template.HTML {
+	buf := make([]byte, 0, 300+len(noBeats)+len(r.Beats)*70)
+	buf = append(buf, `<td class="c-beats" data-label="Last tests">`...)
+	buf = beats(buf, r.Beats)
+	buf = append(buf, `</td>
+  <td class="c-up24 num" data-label="Uptime 24 h">`...)
+	buf = append(buf, html.EscapeString(r.Up24)...)
+	buf = append(buf, `</td>
+  <td class="c-up30 num" data-label="Uptime 30 d">`...)
+	buf = append(buf, html.EscapeString(r.Up30)...)
+	buf = append(buf, `</td>
+  <td class="c-rtt num" data-label="rtt">`...)
+	buf = append(buf, html.EscapeString(r.RTT)...)
+	buf = append(buf, `</td>
+  <td class="c-err" data-label="Last error">`...)
+	if r.ErrCode != "" {
+		buf = append(buf, `<code>`...)
+		buf = append(buf, html.EscapeString(r.ErrCode)...)
+		buf = append(buf, `</code> `...)
+		buf = append(buf, html.EscapeString(r.ErrMsg)...)
 	}
+	buf = append(buf, `</td>
+  <td class="c-when" data-label="Last test">`...)
+	buf = append(buf, html.EscapeString(r.LastTest)...)
+	buf = append(buf, `</td>`...)
+	return template.HTML(buf)
+}
+
+// beats appends a monitor's last results (newest first) as bars, oldest
+// first, padded at the left, with what they say for a screen reader.
+func beats(buf []byte, rs []store.Result) []byte {
+	rs = rs[:min(len(rs), Beats)]
 	failed := 0
-	var buf []byte
+	for _, r := range rs {
+		if r.Status == probe.StatusDown {
+			failed++
+		}
+	}
+	label := "no test yet"
+	if len(rs) > 0 {
+		label = fmt.Sprintf("last %d tests: %d failed", len(rs), failed)
+	}
+	buf = append(buf, `<span class="beats" role="img" aria-label="`...)
+	buf = append(buf, label...)
+	buf = append(buf, `">`...)
+	buf = append(buf, noBeats[:(Beats-len(rs))*len(noBeat)]...)
 	for i := len(rs) - 1; i >= 0; i-- {
 		r := rs[i]
 		// The title by hand, not with when and fmtMS: 2,000 a page.
-		buf = append(buf[:0], `<span class="beat b-`...)
+		buf = append(buf, `<span class="beat b-`...)
 		buf = append(buf, html.EscapeString(string(r.Status))...)
 		buf = append(buf, `" title="`...)
 		buf = r.Time.UTC().AppendFormat(buf, "2006-01-02 15:04:05Z")
 		switch r.Status {
 		case probe.StatusDown:
-			failed++
 			buf = append(buf, " · failed"...)
 		default:
 			buf = append(buf, " · "...)
@@ -252,14 +321,15 @@ func beats(rs []store.Result) (template.HTML, string) {
 			buf = append(buf, html.EscapeString(string(r.Code))...)
 		}
 		buf = append(buf, `"></span>`...)
-		b.Write(buf)
 	}
-	label := "no test yet"
-	if len(rs) > 0 {
-		label = fmt.Sprintf("last %d tests: %d failed", len(rs), failed)
-	}
-	return template.HTML(b.String()), label
+	return append(buf, `</span>`...)
 }
+
+// noBeats is the bars of a row without tests; a row with fewer than Beats
+// tests starts with some of them.
+const noBeat = `<span class="beat b-none"></span>`
+
+var noBeats = strings.Repeat(noBeat, Beats)
 
 // groups are the rows by device (in their order), or all in one.
 func groups(rows []boardRow, byDevice bool) []group {

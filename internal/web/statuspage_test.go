@@ -275,9 +275,9 @@ func (c *countingStore) Statuses(ctx context.Context, ids []int64) (map[int64]*s
 	}
 	return c.Store.Statuses(ctx, ids)
 }
-func (c *countingStore) RollupCounts(ctx context.Context, ids []int64, period string, from, to time.Time) (map[int64]store.Counts, error) {
+func (c *countingStore) RollupCounts(ctx context.Context, ids []int64, ws ...store.RollupWindow) ([]map[int64]store.Counts, error) {
 	c.count()
-	return c.Store.RollupCounts(ctx, ids, period, from, to)
+	return c.Store.RollupCounts(ctx, ids, ws...)
 }
 func (c *countingStore) RawCounts(ctx context.Context, ids []int64, from, to time.Time) (map[int64]store.Counts, error) {
 	c.count()

@@ -7,6 +7,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/engine"
+	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/wire"
 )
@@ -74,6 +76,8 @@ type Server struct {
 
 	once       sync.Once
 	pages      map[string]*template.Template
+	pageBufs   sync.Pool                     // of *bytes.Buffer, for render
+	stateCells map[state.State]template.HTML // the "state" template of each state (board.go)
 	limiter    *limiter
 	noSuchUser noSuchUser
 	// The status pages' views, and how often a client may ask for them
@@ -218,6 +222,8 @@ func (s *Server) init() {
 		s.pending = map[string]pendingLogin{}
 		s.ssoPending = map[string]ssoPending{}
 		s.pages = parsePages()
+		s.pageBufs.New = func() any { return new(bytes.Buffer) }
+		s.stateCells = stateCells(s.pages["board"])
 	})
 }
 
@@ -369,11 +375,18 @@ func (s *Server) render(w http.ResponseWriter, c *call, status int, name, title 
 		p.Notice = c.notice
 	}
 	p.Banner = s.banner()
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if err := t.ExecuteTemplate(w, name+".html", p); err != nil {
+	// Made whole, then written at once: a board page is 100 kB in
+	// hundreds of pieces.
+	b := s.pageBufs.Get().(*bytes.Buffer)
+	defer s.pageBufs.Put(b)
+	b.Reset()
+	err := t.ExecuteTemplate(b, name+".html", p)
+	if err != nil {
 		s.Log.Error("web: template", "page", name, "err", err)
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
 }
 
 func (s *Server) static(w http.ResponseWriter, r *http.Request, _ *call) error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/pressly/goose/v3"
@@ -47,5 +48,56 @@ func TestUpgradeLocksNobodyOut(t *testing.T) {
 	}
 	if err := db.QueryRowContext(ctx, `SELECT scopes, expires_ms FROM tokens WHERE name='ci'`).Scan(&scopes, &expires); err != nil || scopes != "read,write,probe,metrics" || expires.Valid {
 		t.Errorf("the old token: scopes %q, expires %v, %v", scopes, expires, err)
+	}
+}
+
+// TestUpgradeCountsTheBoard: 00016 counts the monitors there are by the
+// state they show, and leaves their last results to be filled (NULL).
+func TestUpgradeCountsTheBoard(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sub, _ := fs.Sub(SQLite, "sqlite")
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 15); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO devices(id, name, address, created_ms, updated_ms) VALUES(1, 'd', 'h', 1, 1)`,
+		`INSERT INTO monitors(id, device_id, name, type, enabled, spec, created_ms, updated_ms, shown_rank) VALUES
+			(1, 1, 'a', 'smtp', 1, '{}', 1, 1, 0), (2, 1, 'b', 'smtp', 1, '{}', 1, 1, 0), (3, 1, 'c', 'smtp', 1, '{}', 1, 1, 3)`,
+		`INSERT INTO monitor_status(monitor_id, state, status, last_ms) VALUES(1, 'down', '{}', 1)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[int]int{}
+	rows, err := db.QueryContext(ctx, `SELECT shown_rank, n FROM board_counts WHERE n<>0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r, n int
+		rows.Scan(&r, &n)
+		counts[r] = n
+	}
+	rows.Close()
+	if want := (map[int]int{0: 2, 3: 1}); !reflect.DeepEqual(counts, want) {
+		t.Errorf("board counts after the upgrade %v, want %v", counts, want)
+	}
+	var recent []byte
+	var null bool
+	if err := db.QueryRowContext(ctx, `SELECT recent, recent IS NULL FROM monitor_status`).Scan(&recent, &null); err != nil || !null {
+		t.Errorf("last results after the upgrade: %x (null %v), %v; want NULL, to be filled", recent, null, err)
 	}
 }

@@ -30,9 +30,13 @@ import (
 // stored only under its lease; results are keyed by monitor, time and
 // location.
 var dialect = sqlstore.Dialect{
-	ILike:      "ILIKE",
-	ForUpdate:  " FOR UPDATE",
-	ResultKey:  "monitor_id, t_ms, location",
+	ILike:     "ILIKE",
+	ForUpdate: " FOR UPDATE",
+	ResultKey: "monitor_id, t_ms, location",
+	Bytes:     "bytea",
+	Tail: func(expr string, n int) string {
+		return fmt.Sprintf(`substring(%s from greatest(octet_length(%s) - %d, 0) + 1)`, expr, expr, n)
+	},
 	Unique:     isCode("23505"), // unique_violation
 	ForeignKey: isCode("23503"), // foreign_key_violation
 	RollupLock: func(ctx context.Context, tx sqlstore.Conn) error {
@@ -90,8 +94,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres %s: %w", redact(cfg), err)
 	}
 	db := newPool(p)
-	return &Store{db: db, Store: sqlstore.New(sqlstore.Options{Dialect: dialect, Writer: db, Reader: db,
-		Close: func() error { p.Close(); return nil }})}, nil
+	s := &Store{db: db, Store: sqlstore.New(sqlstore.Options{Dialect: dialect, Writer: db, Reader: db,
+		Close: func() error { p.Close(); return nil }})}
+	if err := s.FillRecent(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("postgres %s: %w", redact(cfg), err)
+	}
+	return s, nil
 }
 
 // Redact returns a --db value fit to print: a PostgreSQL URL without its

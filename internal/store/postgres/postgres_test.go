@@ -30,6 +30,29 @@ func open(t *testing.T) store.Store {
 // TestContract runs the store contract on a real PostgreSQL.
 func TestContract(t *testing.T) { storetest.Run(t, open) }
 
+// TestRecentSurvivesRestart: the board's last results are kept across a
+// restart, and filled on open where the column is NULL (as after 00016).
+func TestRecentSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	url := realpg.NewDB(t)
+	storetest.RecentSurvivesRestart(t, func() store.Store {
+		s, err := Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, func(id int64) {
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, `UPDATE monitor_status SET recent=NULL WHERE monitor_id=$1`, id); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestRefusesNewerSchema: a database a newer mailmon migrated is refused
 // with both versions and the fix, not used.
 func TestRefusesNewerSchema(t *testing.T) {

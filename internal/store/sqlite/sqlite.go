@@ -27,8 +27,12 @@ import (
 // lock and no lease to check (a SQLite database has one node, which holds
 // every lease); results are keyed by monitor and time.
 var dialect = sqlstore.Dialect{
-	ILike:      "LIKE", // case-insensitive for ASCII
-	ResultKey:  "monitor_id, t_ms",
+	ILike:     "LIKE", // case-insensitive for ASCII
+	ResultKey: "monitor_id, t_ms",
+	Bytes:     "BLOB",
+	Tail: func(expr string, n int) string {
+		return fmt.Sprintf(`substr(CAST(%s AS BLOB), -%d)`, expr, n)
+	},
 	Unique:     isCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
 	ForeignKey: isCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
 }
@@ -105,6 +109,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	if err := s.FillRecent(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -50,6 +51,28 @@ func TestSurvivesReopen(t *testing.T) {
 	if err != nil || st.Status.State != state.Lost || st.Status.AlertsSent != 5 {
 		t.Fatalf("after reopen: %+v %v", st, err)
 	}
+}
+
+// TestRecentSurvivesRestart: the board's last results are kept across a
+// restart, and filled on open where the column is NULL (as after 00016).
+func TestRecentSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mailmon.db")
+	storetest.RecentSurvivesRestart(t, func() store.Store {
+		s, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, func(id int64) {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`UPDATE monitor_status SET recent=NULL WHERE monitor_id=?`, id); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestGroupCommit: results that wait while the writer is busy are

@@ -55,10 +55,21 @@ func (s *Store) monitorWhere(f store.MonitorFilter) (string, []any) {
 	return strings.Join(where, " AND "), args
 }
 
+// allMonitors tells a filter that selects every monitor (its state and
+// page aside): its counts are board_counts', kept by triggers (migration
+// 00015), not a count of them all.
+func allMonitors(f store.MonitorFilter) bool {
+	return f.DeviceID == 0 && f.Type == "" && f.Search == ""
+}
+
 func (s *Store) StateCounts(ctx context.Context, f store.MonitorFilter) (map[state.State]int, error) {
 	where, args := s.monitorWhere(f)
 	out := map[state.State]int{}
-	rows, err := s.r.Query(ctx, `SELECT m.shown_rank, count(*) FROM monitors m WHERE `+where+` GROUP BY m.shown_rank`, args...)
+	q := `SELECT m.shown_rank, count(*) FROM monitors m WHERE ` + where + ` GROUP BY m.shown_rank`
+	if allMonitors(f) {
+		q, args = `SELECT shown_rank, n FROM board_counts WHERE n<>0`, nil
+	}
+	rows, err := s.r.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -79,13 +90,7 @@ func (s *Store) StateCounts(ctx context.Context, f store.MonitorFilter) (map[sta
 func (s *Store) RecentResults(ctx context.Context, ids []int64, limit int) (map[int64][]store.Result, error) {
 	out := map[int64][]store.Result{}
 	for _, id := range ids {
-		rs, err := List(ctx, s.r, func(rows Row) (store.Result, error) {
-			var t, rtt int64
-			var status int
-			var code sql.NullString
-			err := rows.Scan(&t, &status, &rtt, &code)
-			return store.Result{MonitorID: id, Time: fromMS(t), Status: codeStatus(status), RTT: us(rtt), Code: probe.Code(code.String)}, err
-		}, `SELECT t_ms, status, rtt_us, code FROM results WHERE monitor_id=? ORDER BY t_ms DESC LIMIT ?`, id, max(limit, 1))
+		rs, err := recentResults(ctx, s.r, id, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -94,6 +99,16 @@ func (s *Store) RecentResults(ctx context.Context, ids []int64, limit int) (map[
 		}
 	}
 	return out, nil
+}
+
+func recentResults(ctx context.Context, c Conn, id int64, limit int) ([]store.Result, error) {
+	return List(ctx, c, func(rows Row) (store.Result, error) {
+		var t, rtt int64
+		var status int
+		var code sql.NullString
+		err := rows.Scan(&t, &status, &rtt, &code)
+		return store.Result{MonitorID: id, Time: fromMS(t), Status: codeStatus(status), RTT: us(rtt), Code: probe.Code(code.String)}, err
+	}, `SELECT t_ms, status, rtt_us, code FROM results WHERE monitor_id=? ORDER BY t_ms DESC LIMIT ?`, id, max(limit, 1))
 }
 
 // idList is the placeholders of ids, and ids as arguments.
@@ -129,14 +144,52 @@ func scanCounts(ctx context.Context, c Conn, query string, args ...any) (map[int
 	return out, rows.Err()
 }
 
-func (s *Store) RollupCounts(ctx context.Context, ids []int64, period string, from, to time.Time) (map[int64]store.Counts, error) {
-	if len(ids) == 0 {
-		return map[int64]store.Counts{}, nil
+func (s *Store) RollupCounts(ctx context.Context, ids []int64, ws ...store.RollupWindow) ([]map[int64]store.Counts, error) {
+	out := make([]map[int64]store.Counts, len(ws))
+	for i := range out {
+		out[i] = map[int64]store.Counts{}
 	}
+	if len(ids) == 0 || len(ws) == 0 {
+		return out, nil
+	}
+	// Each window's sums side by side, over the rows of any of them.
 	in, args := idList(ids)
-	return scanCounts(ctx, s.r, `SELECT monitor_id, sum(tests), sum(down), max(start_ms) FROM rollups
-		WHERE monitor_id IN (`+in+`) AND period=? AND start_ms>=? AND start_ms<? GROUP BY monitor_id`,
-		append(args, period, ms(from), ms(to))...)
+	var cols, either []string
+	var colArgs, anyArgs []any
+	for _, w := range ws {
+		cond, a := `period=? AND start_ms>=? AND start_ms<?`, []any{w.Period, ms(w.From), ms(w.To)}
+		for _, c := range []string{`tests`, `down`} {
+			cols, colArgs = append(cols, `sum(CASE WHEN `+cond+` THEN `+c+` ELSE 0 END)`), append(colArgs, a...)
+		}
+		cols, colArgs = append(cols, `max(CASE WHEN `+cond+` THEN start_ms END)`), append(colArgs, a...)
+		either, anyArgs = append(either, `(`+cond+`)`), append(anyArgs, a...)
+	}
+	rows, err := s.r.Query(ctx, `SELECT monitor_id, `+strings.Join(cols, `, `)+` FROM rollups
+		WHERE monitor_id IN (`+in+`) AND (`+strings.Join(either, ` OR `)+`) GROUP BY monitor_id`,
+		append(append(colArgs, args...), anyArgs...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	dest := make([]any, 1+3*len(ws))
+	var id int64
+	sums := make([]int, 2*len(ws))
+	lasts := make([]sql.NullInt64, len(ws))
+	dest[0] = &id
+	for i := range ws {
+		dest[1+3*i], dest[2+3*i], dest[3+3*i] = &sums[2*i], &sums[2*i+1], &lasts[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		for i := range ws {
+			if lasts[i].Valid { // a roll-up in the window
+				out[i][id] = store.Counts{Tests: sums[2*i], Down: sums[2*i+1], Last: fromMS(lasts[i].Int64)}
+			}
+		}
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) RawCounts(ctx context.Context, ids []int64, from, to time.Time) (map[int64]store.Counts, error) {

@@ -115,7 +115,11 @@ func (s *Store) Monitors(ctx context.Context, f store.MonitorFilter) ([]store.Mo
 		where, args = where+" AND m.shown_rank=?", append(args, store.Rank(f.State))
 	}
 	var total int
-	if err := s.r.QueryRow(ctx, `SELECT count(*) FROM monitors m WHERE `+where, args...).Scan(&total); err != nil {
+	count := `SELECT count(*) FROM monitors m WHERE ` + where
+	if allMonitors(f) {
+		count = `SELECT coalesce(sum(n), 0) FROM board_counts m WHERE ` + where
+	}
+	if err := s.r.QueryRow(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	from := ` FROM monitors m`

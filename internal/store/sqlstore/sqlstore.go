@@ -63,6 +63,11 @@ type Dialect struct {
 	// back: it locks them. "" where a transaction that writes shuts out
 	// every other writer from its start (SQLite's).
 	ForUpdate string
+	// Bytes is the type of binary columns.
+	Bytes string
+	// Tail is the SQL of the last n bytes of the binary expr (a
+	// concatenation: SQLite's makes text of it).
+	Tail func(expr string, n int) string
 	// ResultKey is the unique key of results, the conflict target of
 	// their upsert.
 	ResultKey string

@@ -29,10 +29,10 @@ func newStatements(d Dialect) statements {
 		result: `INSERT INTO results(monitor_id, t_ms, status, rtt_us, delivery_us, code, detail, node, location) VALUES(?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (` + d.ResultKey + `) DO UPDATE SET status=excluded.status, rtt_us=excluded.rtt_us, delivery_us=excluded.delivery_us,
 			code=excluded.code, detail=excluded.detail, node=excluded.node, location=excluded.location`,
-		status: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
+		status: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version, recent) VALUES(?,?,?,?,?,1,` + bytesArg(d) + `)
 			ON CONFLICT(monitor_id) DO UPDATE SET state=excluded.state, status=excluded.status, last_result=excluded.last_result,
-			last_ms=excluded.last_ms, version=monitor_status.version+1`,
-		statusNew: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version) VALUES(?,?,?,?,?,1)
+			last_ms=excluded.last_ms, version=monitor_status.version+1, ` + recentSet(d),
+		statusNew: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version, recent) VALUES(?,?,?,?,?,1,` + bytesArg(d) + `)
 			ON CONFLICT(monitor_id) DO NOTHING`,
 		// The board's order (board.go): written only when it changes.
 		rank: `UPDATE monitors SET shown_rank=? WHERE id=? AND enabled AND shown_rank<>?`,
@@ -119,7 +119,11 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 		if t.CheckVersion && t.Status.Version == 0 {
 			upsert = s.q.statusNew
 		}
-		n, err := tx.Exec(ctx, upsert, t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest))
+		var recent []byte // a status without a result: appends nothing
+		if r.MonitorID != 0 {
+			recent = appendRecent(make([]byte, 0, recentEntry), r)
+		}
+		n, err := tx.Exec(ctx, upsert, t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest), recent)
 		if err != nil {
 			return s.missing(err)
 		}

@@ -100,8 +100,13 @@ func board(t *testing.T, s store.Store) {
 	}
 	must(t, s.RollUp(ctx, store.Hour, now.Add(-2*time.Hour), now.Add(time.Hour)))
 	h := store.Truncate(store.Hour, now.Add(-time.Hour))
-	rolled, err := s.RollupCounts(ctx, all, store.Hour, h, now.Add(time.Hour))
+	windows, err := s.RollupCounts(ctx, all, store.RollupWindow{Period: store.Hour, From: h, To: now.Add(time.Hour)},
+		store.RollupWindow{Period: store.Day, From: h, To: now.Add(time.Hour)}, store.RollupWindow{Period: store.Hour, From: now.Add(2 * time.Hour), To: now.Add(3 * time.Hour)})
 	must(t, err)
+	rolled := windows[0]
+	if len(windows) != 3 || len(windows[2]) != 0 {
+		t.Errorf("roll-up counts of a window without any: %v", windows)
+	}
 	for id, n := range raw {
 		if r := rolled[id]; r.Tests != n.Tests || r.Down != n.Down || !r.Last.Equal(store.Truncate(store.Hour, now)) && !r.Last.Equal(h) {
 			t.Errorf("roll-up counts of %d: %+v, want %+v, the last roll-up's start", id, r, n)

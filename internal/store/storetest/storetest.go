@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"batch":                 batch,
 		"batch panic":           batchPanic,
 		"board":                 board,
+		"recent results kept":   recentKept,
+		"board counts":          boardCounts,
 		"teams":                 teams,
 		"audit":                 audit,
 		"maintenance now":       maintenanceNow,
