@@ -107,6 +107,8 @@ func (s *Server) Routes() []Route {
 		{Method: "PUT", Path: "/api/v1/alerts/{id}", Scope: catalog.ScopeWrite, handler: s.updateAlert},
 		{Method: "DELETE", Path: "/api/v1/alerts/{id}", Scope: catalog.ScopeWrite, handler: s.deleteAlert},
 		{Method: "POST", Path: "/api/v1/alerts/{id}/test", Scope: catalog.ScopeWrite, handler: s.testAlert},
+		{Method: "GET", Path: "/api/v1/status-pages", Scope: catalog.ScopeRead, handler: s.listStatusPages},
+		{Method: "DELETE", Path: "/api/v1/status-pages/{name}", Scope: catalog.ScopeWrite, handler: s.deleteStatusPage},
 		{Method: "GET", Path: "/api/v1/credentials", Scope: catalog.ScopeRead, handler: s.listCredentials},
 		{Method: "POST", Path: "/api/v1/credentials", Scope: catalog.ScopeWrite, handler: s.createCredential},
 		{Method: "PUT", Path: "/api/v1/credentials/{id}", Scope: catalog.ScopeWrite, handler: s.updateCredential},

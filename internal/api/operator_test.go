@@ -42,6 +42,7 @@ var writeRouteTakes = map[string]string{
 	"POST /api/v1/credentials":                 "credential",
 	"PUT /api/v1/credentials/{id}":             "credential",
 	"DELETE /api/v1/credentials/{id}":          "-no body: deletes",
+	"DELETE /api/v1/status-pages/{name}":       "-no body: deletes",
 }
 
 // operatorFieldsOf are the fields only the operator sets, from the tags

@@ -1,7 +1,7 @@
 // Package apply brings the store in line with a configuration file
-// ("mailmon apply -f"): credentials, devices, monitors and alerts are created or updated
-// by name, idempotently, secrets sealed with the vault, through the catalog;
-// and writes the store back out as a configuration ("mailmon export"),
+// ("mailmon apply -f"): credentials, devices, monitors, alerts and status
+// pages are created or updated by name, idempotently, secrets sealed with
+// the vault, through the catalog; and writes the store back out as a configuration ("mailmon export"),
 // each secret a placeholder.
 package apply
 
@@ -157,6 +157,17 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 		if len(ds) < 500 {
 			break
 		}
+	}
+	pages, err := s.StatusPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pages {
+		sp, err := catalog.StatusPage(&p)
+		if err != nil {
+			return nil, err
+		}
+		f.StatusPages = append(f.StatusPages, sp)
 	}
 	return f, nil
 }

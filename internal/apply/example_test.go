@@ -48,6 +48,9 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 			t.Errorf("docs/mail.yaml has no %s alert", k)
 		}
 	}
+	if len(f.StatusPages) == 0 || len(f.StatusPages[0].Monitors) == 0 || len(f.StatusPages[0].Devices) == 0 {
+		t.Errorf("docs/mail.yaml has no status page with monitors and devices")
+	}
 
 	_, sshKey := credTestKeys(t)
 	secretsIn := map[string]string{
@@ -138,6 +141,9 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 	}
 	if _, err := Apply(ctx, two, v2, back, Env{Getenv: func(k string) string { return placeholders[k] }}); err != nil {
 		t.Fatalf("applying the export to a new database: %v", err)
+	}
+	if !strings.Contains(exported, "status_pages:\n  - name: mail\n") {
+		t.Errorf("the export has no status page:\n%s", exported)
 	}
 	if again := export(t, two); again != exported {
 		t.Errorf("the new database exports\n%s\nwant\n%s", again, exported)

@@ -82,6 +82,7 @@ type plan struct {
 	credentials []plannedCredential
 	alerts      []plannedAlert
 	devices     []plannedDevice
+	statusPages []config.StatusPage
 }
 
 // resolve reads every secret and checks that each monitor that logs in has
@@ -230,6 +231,12 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 		}
 		p.devices = append(p.devices, pd)
 	}
+	pages, err := checkStatusPages(ctx, s, f)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, pages...)
+	p.statusPages = f.StatusPages
 	if len(problems) > 0 {
 		return nil, problems
 	}

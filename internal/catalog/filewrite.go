@@ -83,6 +83,25 @@ func (c *Catalog) write(ctx context.Context, o Origin, k *known, p *plan) (Resul
 			}
 		}
 	}
+	// The status pages last: the monitors they name are stored.
+	if len(p.statusPages) > 0 {
+		var part []Change
+		err := store.Batch(ctx, c.Store, func(tx store.Config) error {
+			part = nil
+			for _, sp := range p.statusPages {
+				ch, err := putStatusPage(ctx, o, tx, sp)
+				if err != nil {
+					return err
+				}
+				part = append(part, ch)
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Changes = append(res.Changes, part...)
+	}
 	return res, nil
 }
 

@@ -17,6 +17,7 @@ var looksLikeCommandOrPath = regexp.MustCompile(`(?i)(file|path|dir|command|cmd|
 var notCommandsOrPaths = map[string]string{
 	"cert_warn_days": "a number of days",
 	"known_host":     "a public host key, given inline",
+	"description":    "a status page's text, shown as text",
 }
 
 // TestOperatorFieldsTagged: every field of the configuration that looks

@@ -21,6 +21,7 @@ type File struct {
 	Credentials []Credential `yaml:"credentials,omitempty" json:"credentials,omitempty"`
 	Alerts      []Alert      `yaml:"alerts,omitempty" json:"alerts,omitempty"`
 	Devices     []Device     `yaml:"devices,omitempty" json:"devices,omitempty"`
+	StatusPages []StatusPage `yaml:"status_pages,omitempty" json:"status_pages,omitempty"`
 }
 
 // Credential is a named login to a host over SSH, reused by recovery

@@ -170,6 +170,7 @@ func (f *File) Validate() []FieldError {
 			add(p+".monitors", "dependencies form a cycle: %s", cyc)
 		}
 	}
+	f.validateStatusPages(add)
 	return errs
 }
 

@@ -34,9 +34,19 @@ func rawFrom(c store.Counts, step time.Duration, from, end time.Time) time.Time 
 // so that a new monitor, or a database not rolled up yet, has its figures
 // from its first test.
 func Uptimes(ctx context.Context, st store.Store, ids []int64, now time.Time) (day, month map[int64]store.Counts, err error) {
+	day, over, err := UptimesOver(ctx, st, ids, now, 30)
+	if err != nil {
+		return nil, nil, err
+	}
+	return day, over[0], nil
+}
+
+// UptimesOver is Uptimes over the last 24 hours and over each of the last
+// days (30, 7: from the start of that day), in that order.
+func UptimesOver(ctx context.Context, st store.Store, ids []int64, now time.Time, days ...int) (day map[int64]store.Counts, over []map[int64]store.Counts, err error) {
 	end := rollEnd(store.Hour, now)
 	today := store.Truncate(store.Day, end)
-	d0, m0 := store.Truncate(store.Hour, now.Add(-24*time.Hour)), store.Truncate(store.Day, now.Add(-30*24*time.Hour))
+	d0 := store.Truncate(store.Hour, now.Add(-24*time.Hour))
 	hours, err := st.RollupCounts(ctx, ids, store.Hour, d0, end)
 	if err != nil {
 		return nil, nil, err
@@ -45,25 +55,37 @@ func Uptimes(ctx context.Context, st store.Store, ids []int64, now time.Time) (d
 	if err != nil {
 		return nil, nil, err
 	}
-	days, err := st.RollupCounts(ctx, ids, store.Day, m0, today)
-	if err != nil {
-		return nil, nil, err
+	daily := make([]map[int64]store.Counts, len(days))
+	for i, n := range days {
+		m0 := store.Truncate(store.Day, now.Add(-time.Duration(n)*24*time.Hour))
+		if daily[i], err = st.RollupCounts(ctx, ids, store.Day, m0, today); err != nil {
+			return nil, nil, err
+		}
 	}
 	// The raw results from where each monitor's roll-ups end: one query
 	// for the monitors that end at the same time (usually all).
-	rawDay, rawMonth := map[int64]time.Time{}, map[int64]time.Time{}
+	rawDay := map[int64]time.Time{}
+	rawDays := make([]map[int64]time.Time, len(days))
 	byStart := map[time.Time][]int64{}
+	from := func(id int64, t time.Time) {
+		if g := byStart[t]; len(g) == 0 || g[len(g)-1] != id {
+			byStart[t] = append(g, id)
+		}
+	}
 	for _, id := range ids {
 		rawDay[id] = rawFrom(hours[id], time.Hour, d0, end)
-		if todays[id].Last.IsZero() {
-			rawMonth[id] = rawFrom(days[id], 24*time.Hour, m0, today)
-		} else {
-			rawMonth[id] = rawFrom(todays[id], time.Hour, today, end)
-		}
-		for _, t := range []time.Time{rawDay[id], rawMonth[id]} {
-			if len(byStart[t]) == 0 || byStart[t][len(byStart[t])-1] != id {
-				byStart[t] = append(byStart[t], id)
+		from(id, rawDay[id])
+		for i, n := range days {
+			if rawDays[i] == nil {
+				rawDays[i] = map[int64]time.Time{}
 			}
+			m0 := store.Truncate(store.Day, now.Add(-time.Duration(n)*24*time.Hour))
+			if todays[id].Last.IsZero() {
+				rawDays[i][id] = rawFrom(daily[i][id], 24*time.Hour, m0, today)
+			} else {
+				rawDays[i][id] = rawFrom(todays[id], time.Hour, today, end)
+			}
+			from(id, rawDays[i][id])
 		}
 	}
 	raw := map[time.Time]map[int64]store.Counts{}
@@ -72,12 +94,18 @@ func Uptimes(ctx context.Context, st store.Store, ids []int64, now time.Time) (d
 			return nil, nil, err
 		}
 	}
-	day, month = map[int64]store.Counts{}, map[int64]store.Counts{}
+	day = map[int64]store.Counts{}
+	over = make([]map[int64]store.Counts, len(days))
+	for i := range days {
+		over[i] = map[int64]store.Counts{}
+	}
 	for _, id := range ids {
 		day[id] = add(raw[rawDay[id]][id], hours[id])
-		month[id] = add(add(raw[rawMonth[id]][id], todays[id]), days[id])
+		for i := range days {
+			over[i][id] = add(add(raw[rawDays[i][id]][id], todays[id]), daily[i][id])
+		}
 	}
-	return day, month, nil
+	return day, over, nil
 }
 
 func add(a, b store.Counts) store.Counts {

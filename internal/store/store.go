@@ -85,6 +85,18 @@ type Credential struct {
 	Updated time.Time
 }
 
+// StatusPage is a status page (docs/status-pages.md). Spec holds its
+// settings (config.StatusPage), the monitors and devices it shows by name;
+// Public says whether it needs no login.
+type StatusPage struct {
+	ID      int64
+	Name    string
+	Public  bool
+	Spec    json.RawMessage
+	Created time.Time
+	Updated time.Time
+}
+
 // Status is a monitor's state between tests.
 type Status struct {
 	MonitorID  int64
@@ -385,6 +397,14 @@ type Config interface {
 	PutMaintenanceNow(ctx context.Context, m MaintenanceNow) error
 	EndMaintenanceNow(ctx context.Context, monitorID, deviceID int64) error
 	MaintenancesNow(ctx context.Context, now time.Time) ([]MaintenanceNow, error)
+
+	// PutStatusPage creates (ID 0) or updates a status page;
+	// StatusPageByName returns one (ErrNotFound: none); StatusPages lists
+	// them by name.
+	PutStatusPage(ctx context.Context, p *StatusPage) error
+	StatusPageByName(ctx context.Context, name string) (*StatusPage, error)
+	StatusPages(ctx context.Context) ([]StatusPage, error)
+	DeleteStatusPage(ctx context.Context, id int64) error
 
 	PutToken(ctx context.Context, t *Token) error
 	Tokens(ctx context.Context) ([]Token, error)

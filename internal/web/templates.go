@@ -10,7 +10,7 @@ import (
 	"github.com/mailmon/mailmon/internal/version"
 )
 
-var pageNames = []string{"error", "login", "password", "board", "devices", "device", "typepick", "monitorform", "monitor", "reports", "alerts", "credentials", "users", "tokens", "audit", "twofactor", "logincode"}
+var pageNames = []string{"error", "login", "password", "board", "devices", "device", "typepick", "monitorform", "monitor", "reports", "alerts", "credentials", "users", "tokens", "audit", "twofactor", "logincode", "statuspage", "statuspages"}
 
 func parsePages() map[string]*template.Template {
 	out := map[string]*template.Template{}
@@ -79,6 +79,7 @@ var funcs = template.FuncMap{
 	"stateLabel":     stateLabel,
 	"ms":             fmtMS,
 	"when":           when,
+	"iso":            func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"maintenanceFor": func() any { return maintenanceFor },
 	"dur":            fmtDur,
 	"dict": func(kv ...any) map[string]any {

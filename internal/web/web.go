@@ -72,6 +72,10 @@ type Server struct {
 	pages      map[string]*template.Template
 	limiter    *limiter
 	noSuchUser noSuchUser
+	// The status pages' views, and how often a client may ask for them
+	// (statuspage.go).
+	statusCache   statusCache
+	statusClients *clientRates
 
 	mu         sync.Mutex
 	pending    map[string]pendingLogin               // logins waiting for a second factor, by cookie hash
@@ -117,6 +121,12 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Path: "/login/code", Public: true, handler: s.loginCode},
 		{Method: "GET", Path: "/login/oidc", Public: true, handler: s.ssoStart},
 		{Method: "GET", Path: "/login/oidc/callback", Public: true, handler: s.ssoCallback},
+		// Public: a public status page needs no login; a private one asks
+		// for the session itself, and answers 404 without (statuspage.go).
+		{Method: "GET", Path: "/status/{page}", Public: true, handler: s.statusPage},
+		{Method: "GET", Path: "/badge/{page}/status.svg", Public: true, handler: s.pageBadge},
+		{Method: "GET", Path: "/badge/{page}/{device}/{monitor}/{badge}", Public: true, handler: s.monitorBadge},
+		{Method: "GET", Path: "/status-pages", Role: catalog.Viewer, handler: s.statusPagesList},
 		{Method: "GET", Path: "/2fa", Role: catalog.Viewer, handler: s.twoFactorPage},
 		{Method: "POST", Path: "/2fa", Role: catalog.Viewer, handler: s.enrol},
 		{Method: "POST", Path: "/logout", Role: catalog.Viewer, handler: s.logout},
@@ -197,6 +207,7 @@ func (s *Server) init() {
 			s.Heartbeat = 15 * time.Second
 		}
 		s.limiter = newLimiter()
+		s.statusClients = newClientRates(statusRate, statusBurst)
 		s.streams = map[string]map[int]context.CancelFunc{}
 		s.pending = map[string]pendingLogin{}
 		s.ssoPending = map[string]ssoPending{}

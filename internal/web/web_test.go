@@ -137,16 +137,23 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 
 func (b *browser) get(t *testing.T, path string) (int, string) {
 	t.Helper()
+	code, body, _ := b.fetch(t, path)
+	if m := csrfRE.FindStringSubmatch(body); m != nil {
+		b.csrf = m[1]
+	}
+	return code, body
+}
+
+// fetch gets a path with b's cookies: the status, body and headers.
+func (b *browser) fetch(t *testing.T, path string) (int, string, http.Header) {
+	t.Helper()
 	resp, err := b.c.Get(b.base + path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if m := csrfRE.FindSubmatch(body); m != nil {
-		b.csrf = string(m[1])
-	}
-	return resp.StatusCode, string(body)
+	return resp.StatusCode, string(body), resp.Header
 }
 
 // post sends a form (with the page's CSRF token unless the form has one).
@@ -282,7 +289,8 @@ func TestPublicRoutesAreFew(t *testing.T) {
 			public = append(public, rt.Method+" "+rt.Path)
 		}
 	}
-	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login, POST /login/code, GET /login/oidc, GET /login/oidc/callback" {
+	if got := strings.Join(public, ", "); got != "GET /static/{file}, GET /login, POST /login, POST /login/code, GET /login/oidc, GET /login/oidc/callback, "+
+		"GET /status/{page}, GET /badge/{page}/status.svg, GET /badge/{page}/{device}/{monitor}/{badge}" {
 		t.Errorf("public routes: %s", got)
 	}
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"teams":                 teams,
 		"audit":                 audit,
 		"maintenance now":       maintenanceNow,
+		"status pages":          statusPages,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -67,7 +67,7 @@ func TestAccessibility(t *testing.T) {
 		fmt.Sprintf("/devices/%d/monitors/new", dev), fmt.Sprintf("/devices/%d/monitors/new?type=imap-roundtrip", dev),
 		fmt.Sprintf("/monitors/%d", imap), fmt.Sprintf("/monitors/%d?period=1h", imap), fmt.Sprintf("/monitors/%d/edit", imap),
 		"/reports", fmt.Sprintf("/reports?monitor=%d", imap), "/alerts", alertEdit, "/credentials", "/users", "/password",
-		"/monitors/999999",
+		"/monitors/999999", "/status-pages",
 	} {
 		run(t, ctx, page, chromedp.Navigate(p.url+page), chromedp.WaitVisible(chromedp.CSS(`main`)))
 		// Open what folds, so that its contents are checked too.
