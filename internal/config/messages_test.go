@@ -55,7 +55,7 @@ func TestYAMLMessages(t *testing.T) {
 		{"a key given twice", dev + "      - name: a\n        type: smtp\n        name: b\n",
 			[]string{`x.yaml:7:9: devices[0].monitors[0].name: is given twice (first on line 5)`}, nil},
 		{"bad type", dev + "      - {name: a, type: smpt}\n",
-			[]string{`x.yaml:5:19: devices[0].monitors[0].type: "smpt" is not one of smtp, pop3, imap, tcp, ping, pop3-roundtrip, imap-roundtrip, graph, graph-roundtrip, dnsbl, spf, dmarc, dkim, tls-rpt, mta-sts, rdns; did you mean "smtp"?`}, nil},
+			[]string{`x.yaml:5:19: devices[0].monitors[0].type: "smpt" is not one of smtp, pop3, imap, tcp, ping, pop3-roundtrip, imap-roundtrip, graph, graph-roundtrip, dnsbl, spf, dmarc, dkim, tls-rpt, mta-sts, rdns, dane; did you mean "smtp"?`}, nil},
 		{"bad TLS mode", dev + "      - {name: a, type: imap, tls: STARTTLS}\n",
 			[]string{`x.yaml:5:31: devices[0].monitors[0].tls: "STARTTLS" is not one of none, starttls-optional, starttls, implicit; did you mean "starttls"?`}, nil},
 		{"misspelt mechanism", dev + "      - {name: a, type: imap, tls: implicit, user: u, password: x, auth: PLIAN}\n",

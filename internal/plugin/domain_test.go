@@ -2,10 +2,12 @@ package plugin
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/mailmon/mailmon/internal/testutil/realdns"
+	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
 
 // TestDomainTypes: the domain types through "mailmon check", Nagios and
@@ -66,5 +68,44 @@ _mta-sts.badsts TXT "v=STSv1; id=x-y"
 	r.Details = nil
 	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 2 || r.Status != "down" || r.Error.Code != "record_missing" || r.Details["mta_sts"] != "v=STSv1; id=2026" {
 		t.Errorf("mta-sts json: %d %v %+v\n%s", code, err, r, out)
+	}
+}
+
+// TestDANE: "mailmon check dane" against the harness's Postfix, its TLSA
+// records served by NSD, signed, validated by unbound: Nagios and JSON.
+func TestDANE(t *testing.T) {
+	e := realmail.Start(t)
+	cur := realdns.Cert(t, e.CertFile)
+	next := "3 1 1 " + strings.Repeat("ab", 32)
+	s := realdns.Start(t, realdns.Zone{Name: "dane.test", Records: realdns.TLSARecords("mx", e.SMTP, realdns.TLSA311(cur), next) +
+		realdns.TLSARecords("single", e.SMTP, realdns.TLSA311(cur)) +
+		realdns.TLSARecords("renewed", e.SMTP, next)})
+	port := strconv.Itoa(e.SMTP)
+	for _, c := range []struct {
+		host string
+		code int
+		line string
+	}{
+		{"mx.dane.test", 0, "OK"},
+		{"single.dane.test", 1, "record_missing"},
+		{"renewed.dane.test", 2, "tlsa_mismatch"},
+	} {
+		code, out, errOut := run(t, nil, "dane", "--host", c.host, "--port", port, "--resolver", s.Resolver)
+		if code != c.code || !strings.Contains(out, c.line) {
+			t.Errorf("%s: exit %d, want %d with %q:\n%s%s", c.host, code, c.code, c.line, out, errOut)
+		}
+	}
+	code, out, _ := run(t, nil, "dane", "--host", "renewed.dane.test", "--port", port, "--resolver", s.Resolver, "--output", "json")
+	var r struct {
+		Status string `json:"status"`
+		Error  struct {
+			Code   string `json:"code"`
+			Detail string `json:"detail"`
+		} `json:"error"`
+		Details map[string]any `json:"details"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 2 || r.Status != "down" || r.Error.Code != "tlsa_mismatch" ||
+		!strings.Contains(r.Error.Detail, realdns.TLSA311(cur)[6:]) || r.Details["presented"] == nil {
+		t.Errorf("json: %d %v %+v\n%s", code, err, r, out)
 	}
 }

@@ -71,6 +71,7 @@ func TestFormAddsEachType(t *testing.T) {
 		"tls-rpt":        {"domain": {"example.test"}},
 		"mta-sts":        {"domain": {"example.test"}},
 		"rdns":           {},
+		"dane":           {"domain": {"mx.example.test"}},
 		"pop3-roundtrip": {"user": {"u"}, "password": {"pw"}, "allow_plaintext_auth": {"on"}, "from": {"a@example.com"}, "to": {"b@example.com"}},
 		"imap-roundtrip": {"tls": {"implicit"}, "user": {"u"}, "password": {"pw"}, "from": {"a@example.com"}, "to": {"b@example.com"}, "smtp.tls": {"starttls"}, "smtp.port": {"587"}},
 		// The fixture's --allow-targets lists the device's loopback address

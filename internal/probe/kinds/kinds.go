@@ -41,6 +41,7 @@ var table = sync.OnceValue(func() []probe.Kind {
 		domainprobe.TLSRPTKind(),
 		domainprobe.MTASTSKind(),
 		domainprobe.RDNSKind(),
+		domainprobe.DANEKind(),
 	}
 })
 
