@@ -31,7 +31,7 @@ import (
 // (their package holds Graph's) and ping (raw ICMP). A test holds the
 // list to the registry's.
 var handedOver = []string{"ping", "pop3-roundtrip", "imap-roundtrip", "graph", "graph-roundtrip",
-	"dnsbl", "spf", "dmarc", "dkim", "tls-rpt", "mta-sts", "rdns"}
+	"dnsbl", "spf", "dmarc", "dkim", "tls-rpt", "mta-sts", "rdns", "dane"}
 
 func main() {
 	plugin.Register([]probe.Kind{smtpprobe.Kind(), pop3probe.Kind(), imapprobe.Kind(), tcpprobe.Kind()},
