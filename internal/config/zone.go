@@ -27,10 +27,16 @@ func LoadZone(name string) (*time.Location, error) {
 	if loc, err := time.LoadLocation(name); err == nil {
 		return loc, nil
 	}
+	// A city alone ("Berlin") is the last part of its zone's name.
+	for _, z := range zoneNames() {
+		if i := strings.LastIndexByte(z, '/'); i >= 0 && strings.EqualFold(z[i+1:], name) {
+			return nil, fmt.Errorf("unknown time zone %q; did you mean %q?", name, z)
+		}
+	}
 	if hint := probe.DidYouMean(name, zoneNames()); hint != "" {
 		return nil, fmt.Errorf("unknown time zone %q%s", name, hint)
 	}
-	return nil, fmt.Errorf("unknown time zone %q: give an IANA name such as Europe/Berlin or UTC, or leave zone out for the daemon's local zone", name)
+	return nil, fmt.Errorf("unknown time zone %q: give an IANA name such as Europe/Berlin or UTC", name)
 }
 
 // zones.txt lists the IANA names, for suggestions only.

@@ -58,7 +58,7 @@ func TestAlertFormEscalationAndHours(t *testing.T) {
 	}
 
 	if code, body := add(url.Values{"name": {"mail"}, "schedule.from": {"08:00"}, "schedule.to": {"18:00"}, "schedule.zone": {"Berlin"}}); code != http.StatusBadRequest ||
-		!strings.Contains(errorsIn(body), "not an IANA time zone") {
+		!strings.Contains(errorsIn(body), `unknown time zone &#34;Berlin&#34;; did you mean &#34;Europe/Berlin&#34;?`) {
 		t.Errorf("a bad zone: %d %s", code, errorsIn(body))
 	}
 	if code, body := add(url.Values{"name": {"mail"}, "escalate.after": {"soon"}, "escalate.to": {"pager"}}); code != http.StatusBadRequest ||
