@@ -12,24 +12,32 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// TestUpgradeLocksNobodyOut: users and tokens from before roles and
-// scopes keep what they could do: every user an admin, every token every
-// scope, no expiry, no second factor.
-func TestUpgradeLocksNobodyOut(t *testing.T) {
-	ctx := context.Background()
+// sqliteAt is a new SQLite database migrated up to version, and the
+// migrations' provider to take it further; closed when t ends.
+func sqliteAt(t *testing.T, version int64) (*sql.DB, *goose.Provider) {
+	t.Helper()
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	sub, _ := fs.Sub(SQLite, "sqlite")
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 8); err != nil {
+	if _, err := p.UpTo(context.Background(), version); err != nil {
 		t.Fatal(err)
 	}
+	return db, p
+}
+
+// TestUpgradeLocksNobodyOut: users and tokens from before roles and
+// scopes keep what they could do: every user an admin, every token every
+// scope, no expiry, no second factor.
+func TestUpgradeLocksNobodyOut(t *testing.T) {
+	ctx := context.Background()
+	db, p := sqliteAt(t, 8)
 	for _, q := range []string{
 		`INSERT INTO users(name, hash, created_ms, updated_ms) VALUES('ops', '$2a$10$x', 1, 1)`,
 		`INSERT INTO tokens(name, hash, created_ms) VALUES('ci', 'abc', 1)`,
@@ -55,19 +63,7 @@ func TestUpgradeLocksNobodyOut(t *testing.T) {
 // state they show, and leaves their last results to be filled (NULL).
 func TestUpgradeCountsTheBoard(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	sub, _ := fs.Sub(SQLite, "sqlite")
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 15); err != nil {
-		t.Fatal(err)
-	}
+	db, p := sqliteAt(t, 15)
 	for _, q := range []string{
 		`INSERT INTO devices(id, name, address, created_ms, updated_ms) VALUES(1, 'd', 'h', 1, 1)`,
 		`INSERT INTO monitors(id, device_id, name, type, enabled, spec, created_ms, updated_ms, shown_rank) VALUES
