@@ -178,6 +178,12 @@ type Monitor struct {
 	To           string   `yaml:"to,omitempty" json:"to,omitempty"`
 	PollInterval Duration `yaml:"poll_interval,omitempty" json:"poll_interval,omitempty"`
 	StaleAfter   Duration `yaml:"stale_after,omitempty" json:"stale_after,omitempty"`
+	// The receiving server's Authentication-Results verdicts: what one
+	// other than pass does (warn, ignore, down), whose header counts,
+	// and which methods are judged.
+	AuthResults        string   `yaml:"auth_results,omitempty" json:"auth_results,omitempty"`
+	AuthResultsID      string   `yaml:"auth_results_id,omitempty" json:"auth_results_id,omitempty"`
+	AuthResultsMethods []string `yaml:"auth_results_methods,omitempty" json:"auth_results_methods,omitempty"`
 
 	Timing      Timing     `yaml:"timing,omitempty" json:"timing"`
 	Notify      Notify     `yaml:"notify,omitempty" json:"notify"`

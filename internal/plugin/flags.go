@@ -31,6 +31,7 @@ type flags struct {
 	smtpPort                                                                 int
 	from, to, name, secretFile                                               string
 	pollInterval, staleAfter                                                 Seconds
+	authResults, authResultsID, authResultsMethods                           string
 
 	set map[string]bool // the options given, by their long names
 
@@ -211,6 +212,9 @@ func (f *flags) register(fs *flag.FlagSet) []option {
 	add(option{"", "poll-interval", nil, "SECONDS", "longest wait between looks into the mailbox", rt}, &f.pollInterval)
 	f.staleAfter.D = probe.DefaultStaleAfter
 	add(option{"", "stale-after", nil, "SECONDS", "delete this installation's probes older than this (left by failed runs)", rt}, &f.staleAfter)
+	add(option{"", "auth-results", nil, "HOW", "a dkim, spf or dmarc verdict other than pass in the probe's Authentication-Results: warn (default), ignore or critical", rt}, str(&f.authResults, ""))
+	add(option{"", "auth-results-id", nil, "ID", "only the Authentication-Results header of this authserv-id (the receiving server) counts (default: the first)", rt}, str(&f.authResultsID, ""))
+	add(option{"", "auth-results-methods", nil, "M1,M2", "the methods --auth-results judges (default dkim,spf,dmarc)", rt}, str(&f.authResultsMethods, ""))
 	return opts
 }
 

@@ -21,6 +21,7 @@ const (
 	SendRejected      Code = "send_rejected"
 	NotDelivered      Code = "not_delivered"
 	DeliveredToJunk   Code = "delivered_to_junk"
+	AuthResultsFailed Code = "auth_results" // a round trip's Authentication-Results verdict other than pass
 
 	// The domain-health monitors (docs/domain-health.md).
 	Listed         Code = "listed"
@@ -48,6 +49,7 @@ var messages = map[Code]string{
 	SendRejected:      "The SMTP server refused the probe message",
 	NotDelivered:      "The probe message did not arrive before the test expired",
 	DeliveredToJunk:   "The probe message arrived in the junk folder",
+	AuthResultsFailed: "The receiving server's SPF, DKIM or DMARC verdict on the probe message was not pass",
 	Listed:            "The address or domain is on a blocklist",
 	LookupRefused:     "The blocklist refused to answer the query",
 	RecordMissing:     "A DNS record the domain needs is missing",
@@ -69,6 +71,6 @@ func (c Code) Message() string {
 func Codes() []Code {
 	return []Code{ConfigMissing, DNSFailed, ConnectFailed, Timeout, Disconnected,
 		ProtocolViolation, ServiceError, TLSUnavailable, TLSFailed, CertInvalid,
-		AuthFailed, AuthUnsupported, SendRejected, NotDelivered, DeliveredToJunk,
+		AuthFailed, AuthUnsupported, SendRejected, NotDelivered, DeliveredToJunk, AuthResultsFailed,
 		Listed, LookupRefused, RecordMissing, RecordInvalid, PolicyMismatch, TLSAMismatch, DNSSECInvalid}
 }
