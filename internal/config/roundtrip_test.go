@@ -54,3 +54,24 @@ func TestAuthResultsKeys(t *testing.T) {
 		t.Errorf("on an smtp monitor: %v", err)
 	}
 }
+
+// TestDQSKeyKey: dqs_key is a secret of dnsbl monitors, letters and
+// digits; a wrong one is named as the YAML names it.
+func TestDQSKeyKey(t *testing.T) {
+	y := "devices:\n  - name: a\n    address: 192.0.2.1\n    monitors:\n      - {name: m, type: %s, resolver: '127.0.0.1:53', dqs_key: %s}\n"
+	f, err := Parse("d.yaml", fmt.Appendf(nil, y, "dnsbl", "{env: DQS}"))
+	if err != nil || f.Devices[0].Monitors[0].DQSKey.Env != "DQS" {
+		t.Fatalf("%v %+v", err, f)
+	}
+	for _, tc := range []struct{ typ, key, want string }{
+		{"dnsbl", "abc123", ""},
+		{"dnsbl", "abc.zen.spamhaus.org", "devices[0].monitors[0].dqs_key: is the key of a Spamhaus DQS account: letters and digits only"},
+		{"dnsbl", "'abc 123'", "devices[0].monitors[0].dqs_key: is the key of a Spamhaus DQS account: letters and digits only"},
+		{"spf", "abc123", "devices[0].monitors[0].dqs_key: applies to dnsbl monitors only"},
+	} {
+		_, err := Parse("d.yaml", fmt.Appendf(nil, y, tc.typ, tc.key))
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s %s: %v, want %q", tc.typ, tc.key, err, tc.want)
+		}
+	}
+}

@@ -166,11 +166,12 @@ type Monitor struct {
 	Expect            string    `yaml:"expect,omitempty" json:"expect,omitempty"`
 
 	// The domain-health types (docs/domain-health.md)
-	Domain    string   `yaml:"domain,omitempty" json:"domain,omitempty"`
-	Resolver  string   `yaml:"resolver,omitempty" json:"resolver,omitempty"`
-	Zones     []string `yaml:"zones,omitempty" json:"zones,omitempty"`
-	Selectors []string `yaml:"selectors,omitempty" json:"selectors,omitempty"`
-	IPs       []string `yaml:"ips,omitempty" json:"ips,omitempty"`
+	Domain    string    `yaml:"domain,omitempty" json:"domain,omitempty"`
+	Resolver  string    `yaml:"resolver,omitempty" json:"resolver,omitempty"`
+	Zones     []string  `yaml:"zones,omitempty" json:"zones,omitempty"`
+	Selectors []string  `yaml:"selectors,omitempty" json:"selectors,omitempty"`
+	IPs       []string  `yaml:"ips,omitempty" json:"ips,omitempty"`
+	DQSKey    SecretRef `yaml:"dqs_key,omitempty" json:"-"` // dnsbl: a Spamhaus DQS key (secrets[SecretDQSKey])
 
 	// Round trips
 	SMTP         *Leg     `yaml:"smtp,omitempty" json:"smtp,omitempty"`
@@ -195,6 +196,10 @@ type Monitor struct {
 	// PostgreSQL database with --location); nil: one node anywhere.
 	Locations *Locations `yaml:"locations,omitempty" json:"locations,omitempty"`
 }
+
+// SecretDQSKey is the name of a dnsbl monitor's Spamhaus DQS key in the
+// store and the vault.
+const SecretDQSKey = "dqs_key"
 
 // Locations is K-of-N: the monitor is tested from every location in At
 // (every location with a live node when At is empty), each by one node

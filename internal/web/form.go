@@ -76,7 +76,7 @@ type formData struct {
 // shown at the top.
 var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user", "password", "auth", "servername",
 	"insecure_skip_verify", "allow_plaintext_auth", "cert_warn_days", "ehlo", "mailbox", "stat", "expect",
-	"domain", "resolver", "zones", "selectors", "ips",
+	"domain", "resolver", "zones", "dqs_key", "selectors", "ips",
 	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "smtp.servername",
 	"smtp.insecure_skip_verify", "smtp.allow_plaintext_auth", "from", "to", "poll_interval",
 	"auth_results", "auth_results_id", "auth_results_methods",
@@ -363,6 +363,9 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 		return nil
 	}
 	in.Password = secret("password")
+	if f.Kind.Shows("zones") { // dnsbl
+		in.DQSKey = secret(config.SecretDQSKey)
+	}
 	readOAuthSecrets(&in, secret)
 	if f.RoundTrip {
 		in.SMTPPassword = secret("smtp.password")
