@@ -79,7 +79,7 @@ func Discover(ctx context.Context, args []string, env Env) int {
 	if target == "" || strings.ContainsAny(target, " /\t\r\n") {
 		return errorf(env, "discover: give one HOST or DOMAIN (\"mailmon help discover\" says more)")
 	}
-	o := discover.Options{Timeout: timeout.D, ServerName: *serverName, EHLOName: *ehlo, CertWarnDays: *certWarn, NoMX: *noMX}
+	o := discover.Options{Timeout: timeout.D, ServerName: *serverName, EHLOName: *ehlo, CertWarnDays: *certWarn, NoMX: *noMX, Probers: env.probers}
 	if *certWarn == 0 {
 		o.CertWarnDays = -1
 	}
