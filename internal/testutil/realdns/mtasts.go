@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
 
@@ -70,4 +71,32 @@ func PolicyServer(t testing.TB, sites map[string]PolicySite) (port int, hits *at
 	go srv.ServeTLS(l, "", "")
 	t.Cleanup(func() { srv.Close() })
 	return l.Addr().(*net.TCPAddr).Port, hits
+}
+
+// STSVariants serves the policies of three MTA-STS domains under
+// sts.test, with certificates of ca: good.sts.test (Up),
+// expired.sts.test (its policy host's certificate expired: cert_invalid)
+// and uncovered.sts.test (its MX is not covered by the policy:
+// policy_mismatch). It returns their zone, to serve with Start, and the
+// policy server's port and hits.
+func STSVariants(t testing.TB, ca *certs.CA) (zone Zone, port int, hits *atomic.Int32) {
+	t.Helper()
+	sites := map[string]PolicySite{}
+	var b strings.Builder
+	for _, name := range []string{"good", "expired", "uncovered"} {
+		d := name + ".sts.test"
+		leaf := certs.Leaf{Names: []string{"mta-sts." + d}}
+		if name == "expired" {
+			leaf.NotBefore, leaf.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
+		}
+		sites[d] = PolicySite{Cert: ca.Issue(t, leaf), ContentType: "text/plain",
+			Policy: fmt.Sprintf("version: STSv1\r\nmode: enforce\r\nmx: mx1.%s\r\nmax_age: 604800\r\n", d)}
+		mx := "mx1"
+		if name == "uncovered" {
+			mx = "mx2"
+		}
+		fmt.Fprintf(&b, "_mta-sts.%s TXT \"v=STSv1; id=1\"\n%s MX 10 %s.%s\n%s.%s A 192.0.2.1\nmta-sts.%s A 127.0.0.1\n", name, name, mx, name, mx, name, name)
+	}
+	port, hits = PolicyServer(t, sites)
+	return Zone{Name: "sts.test", Records: b.String()}, port, hits
 }
