@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/mailmon/mailmon/internal/engine"
@@ -24,14 +25,7 @@ func TestProbeMTASTSMonitor(t *testing.T) {
 	ca := certs.NewCA(t)
 	zone, port, hits := realdns.STSVariants(t, ca)
 	dns := realdns.Start(t, zone)
-	// The engine fetches policies from the server's port instead of 443.
-	f.api.Engine = engine.New(engine.Options{Store: f.api.Store, Vault: f.api.Vault, Egress: f.api.Egress,
-		Probers: func(typ string) (probe.Prober, bool) {
-			if typ == domainprobe.MTASTSName {
-				return domainprobe.MTASTSAt(port), true
-			}
-			return kinds.Prober(typ)
-		}})
+	f.api.Engine = stsEngine(f, port, "")
 	// The test CA is not the system's: its certificates are not verified,
 	// their dates still judged.
 	got := f.probeStored(t, []storedProbe{
@@ -82,4 +76,50 @@ func (f *fixture) probeStored(t *testing.T, cases []storedProbe) map[string]map[
 		out[c.name] = s
 	}
 	return out
+}
+
+// stsEngine replaces the fixture's engine by one that fetches MTA-STS
+// policies from port instead of 443, its domain tests asking resolver
+// (serve --resolver).
+func stsEngine(f *fixture, port int, resolver string) *engine.Engine {
+	return engine.New(engine.Options{Store: f.api.Store, Vault: f.api.Vault, Egress: f.api.Egress, DNSServer: resolver,
+		Probers: func(typ string) (probe.Prober, bool) {
+			if typ == domainprobe.MTASTSName {
+				return domainprobe.MTASTSAt(port), true
+			}
+			return kinds.Prober(typ)
+		}})
+}
+
+// TestProbeAdHocMTASTS: /probe?type=mta-sts&target=DOMAIN tests a domain
+// from the query alone, through serve's resolver (the engine's), with the
+// series of the good, expired-certificate and uncovered-MX policies; a
+// port in the target is refused, naming it.
+func TestProbeAdHocMTASTS(t *testing.T) {
+	f := newFixture(t)
+	zone, port, _ := realdns.STSVariants(t, certs.NewCA(t))
+	dns := realdns.Start(t, zone)
+	f.api.Engine = stsEngine(f, port, dns.Resolver)
+	for _, c := range []struct {
+		domain  string
+		success float64
+		code    string
+	}{
+		{"good.sts.test", 1, ""},
+		{"expired.sts.test", 0, "cert_invalid"},
+		{"uncovered.sts.test", 0, "policy_mismatch"},
+	} {
+		status, body := f.probeGet(t, "type=mta-sts&insecure_skip_verify=true&target="+c.domain, "")
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.domain, status, body)
+		}
+		s := series(t, body)
+		if s["probe_success"] != c.success || c.code != "" && s[`mailmon_probe_error_code_info{code="`+c.code+`"}`] != 1 {
+			t.Errorf("%s:\n%s", c.domain, body)
+		}
+	}
+	status, body := f.probeGet(t, "type=mta-sts&target=good.sts.test:443", "")
+	if status != http.StatusBadRequest || !strings.Contains(body, "mta-sts has no port") {
+		t.Errorf("a port: %d %s", status, body)
+	}
 }
