@@ -117,7 +117,11 @@ func WriteTable(w io.Writer, r *Report, colour bool) error {
 	if len(r.DomainChecks) > 0 {
 		fmt.Fprintf(w, "\n%s: the domain's records\n", r.Target)
 		for _, c := range r.DomainChecks {
-			fmt.Fprintf(w, "  %s %s\n", paint(colour, gradeColour(c.Grade), checkMark(c)), oneLine(c.Message))
+			mc := dim // not published: nothing to judge
+			if c.Grade != "" {
+				mc = gradeColour(c.Grade)
+			}
+			fmt.Fprintf(w, "  %s %s\n", paint(colour, mc, checkMark(c)), oneLine(c.Message))
 		}
 	}
 	fmt.Fprintf(w, "\n(%.0f ms)\n", r.TookMS)
