@@ -31,8 +31,14 @@ import (
 // the group is rolled back and each write is retried in a transaction of
 // its own, so that one failure is that caller's alone.
 
-// maxGroup bounds a group, so that a transaction stays short.
-const maxGroup = 256
+// maxGroup bounds a group, so that a transaction stays short and its
+// dirty pages fit SQLite's page cache (2 MB, ~500 pages; a result dirties
+// about four: its row, the results index, its monitor's status). Groups
+// of 256, taken when the writer fell behind at 100,000 monitors, spilled
+// dirty pages to the WAL mid-transaction and rewrote them at commit
+// (pagerStress and walRewriteChecksums, 13% of serve's CPU): the writer
+// fell further behind.
+const maxGroup = 64
 
 // defaultLinger is how long the writer waits for more results after the
 // first of a group (Store.linger): at 333 tests a second, 20 ms gathers

@@ -182,7 +182,7 @@ func upTest(id int64) store.Test {
 func TestGroupLinger(t *testing.T) {
 	ctx := context.Background()
 	s := open(t).(*Store)
-	s.linger = 500 * time.Millisecond // generous: the machine may be slow
+	s.linger = time.Second // generous: the machine may be slow
 	const n = 20
 	ids := monitors(t, s, n)
 	paced := func(fail int) []error {
