@@ -109,7 +109,7 @@ func (s *Server) byDomain(rows []boardRow) []boardRow {
 			continue
 		}
 		done[r.Domain] = true
-		h := &domainHead{ID: "dg-" + strconv.Itoa(len(out)), Domain: r.Domain, State: r.State,
+		h := &domainHead{ID: "dg-" + strconv.FormatInt(r.ID, 10), Domain: r.Domain, State: r.State,
 			Link: "/?" + url.Values{"domain": {r.Domain}}.Encode()}
 		var members []boardRow
 		for _, m := range rows {

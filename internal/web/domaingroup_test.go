@@ -170,3 +170,31 @@ func TestBoardFilterByDomain(t *testing.T) {
 		t.Errorf("the counts are not the domain's")
 	}
 }
+
+// TestDomainHeadingsUnique: grouped by device, a domain on two devices has
+// a heading in each, each with its own id and rows.
+func TestDomainHeadingsUnique(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	for _, name := range []string{"mx1", "mx2"} {
+		d, err := f.saveDevice(ctx, 0, name, name+".example.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, typ := range []string{"spf", "dmarc"} {
+			if err := f.st.PutMonitor(ctx, &store.Monitor{DeviceID: d.ID, Name: typ, Type: typ, Enabled: true, Spec: []byte(`{"domain":"example.test"}`)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, body := f.loggedIn(t).get(t, "/?group=device")
+	heads := domainHeadRE.FindAllStringSubmatch(body, -1)
+	if len(heads) != 2 || heads[0][2] == heads[1][2] || heads[0][3] == heads[1][3] {
+		t.Fatalf("headings %q, want two, each its own", heads)
+	}
+	for _, h := range heads {
+		if n := strings.Count(body, `data-member="`+h[2]+`"`); n != 2 {
+			t.Errorf("heading %s has %d rows, want 2", h[2], n)
+		}
+	}
+}
