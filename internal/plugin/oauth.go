@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -10,22 +9,10 @@ import (
 	"github.com/mailmon/mailmon/internal/probe"
 )
 
-// oauthFlags are check's flags of a token endpoint mailmon asks itself.
+// oauthFlags are check's flags of a token endpoint mailmon asks itself
+// (their options are in the login group of flags.go's table).
 type oauthFlags struct {
 	tokenURL, clientID, secretFile, secretEnv, scope, refreshFile, provider, tenant string
-}
-
-// register declares the options, in the login group.
-func (o *oauthFlags) register(add func(option, flag.Value), str func(*string, string) flag.Value) {
-	const g = "login"
-	add(option{"", "oauth-provider", nil, "NAME", "fetch the token from this provider: microsoft (with --oauth-tenant) or google; fills the token URL, the scope, and -H when left out", g}, str(&o.provider, ""))
-	add(option{"", "oauth-tenant", nil, "TENANT", "microsoft: the directory (tenant) id or a verified domain (contoso.onmicrosoft.com)", g}, str(&o.tenant, ""))
-	add(option{"", "oauth-token-url", nil, "URL", "fetch the token from this OAuth2 token endpoint (https; http only on loopback)", g}, str(&o.tokenURL, ""))
-	add(option{"", "oauth-client-id", nil, "ID", "the application (client) id", g}, str(&o.clientID, ""))
-	add(option{"", "oauth-client-secret-file", nil, "FILE", "read the client secret from this file's first line", g}, str(&o.secretFile, ""))
-	add(option{"", "oauth-client-secret-env", nil, "VAR", "read the client secret from this environment variable", g}, str(&o.secretEnv, ""))
-	add(option{"", "oauth-scope", nil, "SCOPES", "space-separated scopes (default by provider; Microsoft 365: https://outlook.office365.com/.default)", g}, str(&o.scope, ""))
-	add(option{"", "oauth-refresh-token-file", nil, "FILE", "the refresh token grant, with the token in this file (from mailmon oauth login), instead of client credentials", g}, str(&o.refreshFile, ""))
 }
 
 // Secret reads a secret from a file's first line or an environment
