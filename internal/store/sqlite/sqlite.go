@@ -34,6 +34,9 @@ var dialect = sqlstore.Dialect{
 	Tail: func(expr string, n int) string {
 		return fmt.Sprintf(`substr(CAST(%s AS BLOB), -%d)`, expr, n)
 	},
+	JSONText: func(expr, key string) string {
+		return fmt.Sprintf(`coalesce(json_extract(%s, '$.%s'), '')`, expr, key)
+	},
 	Unique:     isCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
 	ForeignKey: isCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
 }
