@@ -159,6 +159,30 @@ func TestRoundTripCheck(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "send_rejected") {
 		t.Errorf("unknown recipient: exit %d\n%s", code, out)
 	}
+	// The receiving server's Authentication-Results: the harness's
+	// Postfix says dmarc=fail for this EHLO name.
+	imap := append([]string{"check", "imap-roundtrip", "--port", strconv.Itoa(e.IMAPS), "--tls", "implicit", "--ehlo", realmail.EHLOAuthDMARCFail}, common...)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 1, "IMAP-ROUNDTRIP WARNING - 127.0.0.1:"},
+		{[]string{"--auth-results", "warn", "--auth-results-id", e.AuthServID}, 1, "(DMARC fail at " + e.AuthServID + ": the probe's From domain is not aligned"},
+		{[]string{"--auth-results", "critical"}, 2, "IMAP-ROUNDTRIP CRITICAL - "},
+		{[]string{"--auth-results", "ignore"}, 0, "IMAP-ROUNDTRIP OK - "},
+		{[]string{"--auth-results-methods", "spf,dkim"}, 0, "IMAP-ROUNDTRIP OK - "},
+		{[]string{"--auth-results", "sometimes"}, 3, `IMAP-ROUNDTRIP UNKNOWN - --auth-results: "sometimes" is not one of warn, ignore, down`},
+	} {
+		code, out, errOut, _ := mailmon(t, nil, append(slices.Clone(imap), tc.args...)...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d (want %d)\n%s%s\nwant %q", tc.args, code, tc.code, out, errOut, tc.want)
+		}
+	}
+	code, out, _, _ = mailmon(t, nil, "check", "smtp", "--host", "127.0.0.1", "--port", strconv.Itoa(e.SMTP), "--auth-results", "warn")
+	if code != 3 || !strings.Contains(out, "--auth-results: applies to round trips only") {
+		t.Errorf("--auth-results on smtp: exit %d\n%s", code, out)
+	}
 }
 
 // TestDaemonCommands: apply, token, serve, the API, export, as a user runs

@@ -533,6 +533,7 @@ type monitorIn struct {
 	// The oauth block's secrets (settings.oauth), write-only too.
 	OAuthClientSecret *string `json:"oauth_client_secret,omitempty"`
 	OAuthRefreshToken *string `json:"oauth_refresh_token,omitempty"`
+	DQSKey            *string `json:"dqs_key,omitempty"` // dnsbl: a Spamhaus DQS key
 	Alerts            []int64 `json:"alerts,omitempty"`
 }
 

@@ -137,6 +137,7 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 				if c.SMTP != nil {
 					ph.set(&c.SMTP.Password, m.Secrets["smtp.password"], d.Name, m.Name, "SMTP_PASSWORD")
 				}
+				ph.set(&c.DQSKey, m.Secrets[config.SecretDQSKey], d.Name, m.Name, "DQS_KEY")
 				if c.OAuth != nil {
 					ph.set(&c.OAuth.ClientSecret, m.Secrets[config.SecretOAuthClient], d.Name, m.Name, "OAUTH_CLIENT_SECRET")
 					ph.set(&c.OAuth.RefreshToken, m.Secrets[config.SecretOAuthRefresh], d.Name, m.Name, "OAUTH_REFRESH_TOKEN")

@@ -57,7 +57,7 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 		"MAIL_OPS_SSH_KEY": sshKey, "CHAT_WEBHOOK_URL": "https://hooks.example.test/T0/B0/s3cret",
 		"RELAY_PASSWORD": "relay-s3cret", "PROBE_PASSWORD": "probe-s3cret", "M365_CLIENT_SECRET": "m365-s3cret",
 		"TICKETS_URL": "https://tickets.example.test/api/s3cret", "TICKETS_AUTH": "Bearer t1ck3ts", "PD_ROUTING_KEY": "pd-r0uting-key-0123456789abcdef", "OPSGENIE_KEY": "0psgenie-key",
-		"TEAM_URL": "ntfy://mailmon:t3am-pa55@ntfy.example.test/mail-alerts",
+		"TEAM_URL": "ntfy://mailmon:t3am-pa55@ntfy.example.test/mail-alerts", "DQS_KEY": "dqsk3y0123456789",
 	}
 	one, v1 := setup(t)
 	if _, err := Apply(ctx, one, v1, f, Env{Getenv: func(k string) string { return secretsIn[k] }}); err != nil {
@@ -86,6 +86,7 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_IMAP_PASSWORD":            "probe-s3cret",
 		"MAILMON_SECRET_M365_GRAPH_LOGIN_OAUTH_CLIENT_SECRET":        "m365-s3cret",
 		"MAILMON_SECRET_M365_DELIVERY_VIA_GRAPH_OAUTH_CLIENT_SECRET": "m365-s3cret",
+		"MAILMON_SECRET_EXAMPLE_COM_BLOCKLISTS_DQS_KEY":              secretsIn["DQS_KEY"],
 	}
 	for name := range placeholders {
 		if !strings.Contains(exported, "#   "+name+"\n") || !strings.Contains(exported, "{env: "+name+"}") {

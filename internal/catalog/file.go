@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -207,6 +208,12 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 			if m.SMTP != nil {
 				get(path+".smtp.password", m.SMTP.Password, pm.secrets, "smtp.password")
 			}
+			get(path+".dqs_key", m.DQSKey, pm.secrets, config.SecretDQSKey)
+			if key, ok := pm.secrets[config.SecretDQSKey]; ok && m.DQSKey.Value == "" { // a literal was checked with the file
+				if msg := probe.CheckDQSKey(key); msg != "" {
+					bad(path+".dqs_key", "%s", msg)
+				}
+			}
 			if m.OAuth != nil {
 				get(path+".oauth.client_secret", m.OAuth.ClientSecret, pm.secrets, config.SecretOAuthClient)
 				get(path+".oauth.refresh_token", m.OAuth.RefreshToken, pm.secrets, config.SecretOAuthRefresh)
@@ -220,6 +227,8 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 			}{
 				{"password", m.Password, m.User != "" && m.OAuthTokenFile == "" && len(m.OAuthTokenCommand) == 0 && m.OAuth == nil, whenUser},
 				{"smtp.password", config.SecretRef{}, m.SMTP != nil && m.SMTP.User != "", whenUser},
+				// optional, but an export's placeholder stands for one that was set
+				{config.SecretDQSKey, m.DQSKey, m.DQSKey.IsPlaceholder(), "is the DQS key the exported monitor had"},
 			}
 			if m.SMTP != nil {
 				need[1].sec = m.SMTP.Password

@@ -22,6 +22,7 @@ type Monitor struct {
 	// The oauth block's client secret and refresh token, write-only too.
 	OAuthClientSecret *string
 	OAuthRefreshToken *string
+	DQSKey            *string // dnsbl: a Spamhaus DQS key, write-only too
 	Alerts            []int64
 }
 
@@ -43,6 +44,9 @@ func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monito
 		return nil, Result{}, err
 	}
 	in.Settings.Notify.Alerts = names
+	if in.DQSKey != nil && *in.DQSKey != "" {
+		in.Settings.DQSKey = config.SecretRef{Value: *in.DQSKey} // validated with the settings, never stored with them
+	}
 	d, err := c.Store.Device(ctx, in.Device)
 	if err != nil {
 		return nil, Result{}, FieldErrors{{Path: "device", Msg: "no such device"}}
@@ -70,7 +74,8 @@ func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monito
 			NetworkTarget: network}
 		dropped = nil
 		inputs := map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword,
-			config.SecretOAuthClient: in.OAuthClientSecret, config.SecretOAuthRefresh: in.OAuthRefreshToken}
+			config.SecretOAuthClient: in.OAuthClientSecret, config.SecretOAuthRefresh: in.OAuthRefreshToken,
+			config.SecretDQSKey: in.DQSKey}
 		addrs := addresses{}
 		if id != 0 {
 			old, err := tx.Monitor(ctx, id)

@@ -27,7 +27,7 @@ func TestExportApplyToANewDatabase(t *testing.T) {
 		"MAIL_OPS_SSH_KEY": string(pem.EncodeToMemory(b)), "CHAT_WEBHOOK_URL": "https://hooks.example.test/x",
 		"RELAY_PASSWORD": "relay-pw", "PROBE_PASSWORD": "probe-pw", "M365_CLIENT_SECRET": "m365-secret",
 		"TICKETS_URL": "https://tickets.example.test/x", "TICKETS_AUTH": "Bearer t", "PD_ROUTING_KEY": "pd-routing-key-0123456789abcdef", "OPSGENIE_KEY": "og-key",
-		"TEAM_URL": "gotify://gotify.example.test/AgotifyT0ken.xy"}
+		"TEAM_URL": "gotify://gotify.example.test/AgotifyT0ken.xy", "DQS_KEY": "dqskey0123456789"}
 	dir := t.TempDir()
 	one, two := filepath.Join(dir, "one.db"), filepath.Join(dir, "two.db")
 	if code, _, errOut := runCLI(t, env, "apply", "-f", "../../docs/mail.yaml", "--db", one); code != ExitOK {
@@ -38,7 +38,7 @@ func TestExportApplyToANewDatabase(t *testing.T) {
 		t.Fatalf("export: exit %d: %s%s", code, exported, errOut)
 	}
 	names := regexp.MustCompile(`(?m)^#   (MAILMON_SECRET_\w+)$`).FindAllStringSubmatch(exported, -1)
-	if len(names) != 15 {
+	if len(names) != 16 {
 		t.Fatalf("%d placeholders listed:\n%s", len(names), exported)
 	}
 	apply := func(env map[string]string) (int, string) {
@@ -56,6 +56,8 @@ func TestExportApplyToANewDatabase(t *testing.T) {
 	set := map[string]string{"MAILMON_SECRET_KEY": "another-storage-key-0123456789"}
 	for _, n := range names {
 		switch {
+		case strings.HasSuffix(n[1], "_DQS_KEY"): // letters and digits
+			set[n[1]] = env["DQS_KEY"]
 		case strings.HasSuffix(n[1], "_KEY"):
 			set[n[1]] = env["MAIL_OPS_SSH_KEY"]
 		case n[1] == "MAILMON_SECRET_ALERT_TEAM_URL": // a service's URL

@@ -10,7 +10,7 @@ import (
 // at its line and column, with the fix where there is one.
 func TestYAMLMessages(t *testing.T) {
 	const dev = "devices:\n  - name: mail1\n    address: mail1.example.com\n    monitors:\n"
-	monitorKeys := "valid keys: name, type, enabled, store_stats, port, tls, user, password, auth, oauth_token_file, oauth_token_command, oauth, allow_plaintext_auth, ca, servername, insecure_skip_verify, tls_key_exchange, cert_warn_days, ehlo, mailbox, mailbox_check, stat, expect, domain, resolver, zones, selectors, ips, smtp, from, to, poll_interval, stale_after, timing, notify, recovery, depends_on, maintenance, locations"
+	monitorKeys := "valid keys: name, type, enabled, store_stats, port, tls, user, password, auth, oauth_token_file, oauth_token_command, oauth, allow_plaintext_auth, ca, servername, insecure_skip_verify, tls_key_exchange, cert_warn_days, ehlo, mailbox, mailbox_check, stat, expect, domain, resolver, zones, selectors, ips, dqs_key, smtp, from, to, poll_interval, stale_after, auth_results, auth_results_id, auth_results_methods, timing, notify, recovery, depends_on, maintenance, locations"
 	for _, tc := range []struct {
 		name, yaml string
 		want       []string // each a whole line of the report

@@ -17,6 +17,7 @@ func (m *Monitor) ProbeConfig(address string) probe.Config {
 		EHLOName:   m.EHLO, Mailbox: m.Mailbox, MailboxCheck: m.MailboxCheck, Stat: m.Stat, Expect: m.Expect,
 		From: m.From, To: m.To, Monitor: m.Name,
 		PollInterval: m.PollInterval.D(), StaleAfter: m.StaleAfter.D(),
+		AuthResults: m.AuthResults, AuthResultsID: m.AuthResultsID, AuthResultsMethods: m.AuthResultsMethods,
 		Domain: m.Domain, DNSServer: m.Resolver, Zones: m.Zones, Selectors: m.Selectors, IPs: m.IPs,
 	}
 	if m.OAuth != nil {

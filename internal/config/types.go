@@ -166,11 +166,12 @@ type Monitor struct {
 	Expect            string    `yaml:"expect,omitempty" json:"expect,omitempty"`
 
 	// The domain-health types (docs/domain-health.md)
-	Domain    string   `yaml:"domain,omitempty" json:"domain,omitempty"`
-	Resolver  string   `yaml:"resolver,omitempty" json:"resolver,omitempty"`
-	Zones     []string `yaml:"zones,omitempty" json:"zones,omitempty"`
-	Selectors []string `yaml:"selectors,omitempty" json:"selectors,omitempty"`
-	IPs       []string `yaml:"ips,omitempty" json:"ips,omitempty"`
+	Domain    string    `yaml:"domain,omitempty" json:"domain,omitempty"`
+	Resolver  string    `yaml:"resolver,omitempty" json:"resolver,omitempty"`
+	Zones     []string  `yaml:"zones,omitempty" json:"zones,omitempty"`
+	Selectors []string  `yaml:"selectors,omitempty" json:"selectors,omitempty"`
+	IPs       []string  `yaml:"ips,omitempty" json:"ips,omitempty"`
+	DQSKey    SecretRef `yaml:"dqs_key,omitempty" json:"-"` // dnsbl: a Spamhaus DQS key (secrets[SecretDQSKey])
 
 	// Round trips
 	SMTP         *Leg     `yaml:"smtp,omitempty" json:"smtp,omitempty"`
@@ -178,6 +179,12 @@ type Monitor struct {
 	To           string   `yaml:"to,omitempty" json:"to,omitempty"`
 	PollInterval Duration `yaml:"poll_interval,omitempty" json:"poll_interval,omitempty"`
 	StaleAfter   Duration `yaml:"stale_after,omitempty" json:"stale_after,omitempty"`
+	// The receiving server's Authentication-Results verdicts: what one
+	// other than pass does (warn, ignore, down), whose header counts,
+	// and which methods are judged.
+	AuthResults        string   `yaml:"auth_results,omitempty" json:"auth_results,omitempty"`
+	AuthResultsID      string   `yaml:"auth_results_id,omitempty" json:"auth_results_id,omitempty"`
+	AuthResultsMethods []string `yaml:"auth_results_methods,omitempty" json:"auth_results_methods,omitempty"`
 
 	Timing      Timing     `yaml:"timing,omitempty" json:"timing"`
 	Notify      Notify     `yaml:"notify,omitempty" json:"notify"`
@@ -189,6 +196,10 @@ type Monitor struct {
 	// PostgreSQL database with --location); nil: one node anywhere.
 	Locations *Locations `yaml:"locations,omitempty" json:"locations,omitempty"`
 }
+
+// SecretDQSKey is the name of a dnsbl monitor's Spamhaus DQS key in the
+// store and the vault.
+const SecretDQSKey = "dqs_key"
 
 // Locations is K-of-N: the monitor is tested from every location in At
 // (every location with a live node when At is empty), each by one node

@@ -271,6 +271,9 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	if m.Password.Set() && m.User == "" {
 		add(p+".user", "is required when a password is given")
 	}
+	if m.DQSKey.Set() && m.Type != "dnsbl" {
+		add(p+".dqs_key", "applies to dnsbl monitors only: it is a Spamhaus DQS key for the blocklist lookups")
+	}
 	if l := m.Locations; l != nil {
 		if l.Require < 1 {
 			add(p+".locations.require", "must be at least 1 (the locations that must fail at once for Down)")
@@ -295,6 +298,9 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	}
 	if cfg.SMTP != nil && cfg.SMTP.User != "" {
 		cfg.SMTP.Password = "placeholder"
+	}
+	if m.DQSKey.Value != "" { // a literal is checked here, {env}/{file} once read (catalog)
+		cfg.DQSKey = probe.Password(m.DQSKey.Value)
 	}
 	if m.OAuth != nil {
 		cfg.Password = ""

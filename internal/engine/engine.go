@@ -403,6 +403,11 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 		en.cfg.SMTP.Password = probe.Password(pw)
 		en.err = errors.Join(en.err, err)
 	}
+	if v, ok := m.Secrets[config.SecretDQSKey]; ok && m.Type == "dnsbl" {
+		key, err := e.open(v, vault.MonitorRecord(m.ID, config.SecretDQSKey))
+		en.cfg.DQSKey = probe.Password(key)
+		en.err = errors.Join(en.err, err)
+	}
 	en.err = errors.Join(en.err, e.loadOAuth(en))
 	if k, ok := kinds.Lookup(m.Type); ok && en.err == nil {
 		en.err = en.cfg.Validate(k) // an unknown type is reported when it runs

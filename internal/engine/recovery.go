@@ -37,7 +37,7 @@ func (e *Engine) recover(ctx context.Context, en *entry) {
 // show for a monitor: its secrets, those of its recoveries' credentials,
 // and the installation's.
 func (e *Engine) secretsOf(en *entry) []string {
-	out := []string{string(e.o.InstallationKey), string(en.cfg.Password)}
+	out := []string{string(e.o.InstallationKey), string(en.cfg.Password), string(en.cfg.DQSKey)}
 	if en.cfg.SMTP != nil {
 		out = append(out, string(en.cfg.SMTP.Password))
 	}

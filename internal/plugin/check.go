@@ -295,6 +295,11 @@ func (f *flags) config(kind probe.Kind, env Env) (probe.Config, error) {
 	if cfg.OAuthToken.Flow, err = f.oauth.source(&cfg, env); err != nil {
 		return cfg, err
 	}
+	cfg.AuthResults, cfg.AuthResultsID = f.authResults, f.authResultsID
+	if cfg.AuthResults == "critical" { // the plug-in's word for the YAML's down
+		cfg.AuthResults = "down"
+	}
+	cfg.AuthResultsMethods = probe.SplitList(f.authResultsMethods)
 	if kind.RoundTrip {
 		if err := f.roundTrip(&cfg, env); err != nil {
 			return cfg, err

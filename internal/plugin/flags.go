@@ -31,6 +31,7 @@ type flags struct {
 	smtpPort                                                                 int
 	from, to, name, secretFile                                               string
 	pollInterval, staleAfter                                                 Seconds
+	authResults, authResultsID, authResultsMethods                           string
 
 	set map[string]bool // the options given, by their long names
 
@@ -203,6 +204,9 @@ var options = [...]option{
 	{long: "secret-file", arg: "FILE", help: "this installation's secret (default $MAILMON_SECRET, else made in the user's config folder)", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.secretFile) }},
 	{long: "poll-interval", arg: "SECONDS", help: "longest wait between looks into the mailbox", group: gRT, value: func(f *flags) flag.Value { return &f.pollInterval }},
 	{long: "stale-after", arg: "SECONDS", help: "delete this installation's probes older than this (left by failed runs)", group: gRT, value: func(f *flags) flag.Value { return &f.staleAfter }},
+	{long: "auth-results", arg: "HOW", help: "a dkim, spf or dmarc verdict other than pass in the probe's Authentication-Results: warn (default), ignore or critical", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.authResults) }},
+	{long: "auth-results-id", arg: "ID", help: "only the Authentication-Results header of this authserv-id (the receiving server) counts (default: the first)", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.authResultsID) }},
+	{long: "auth-results-methods", arg: "M1,M2", help: "the methods --auth-results judges (default dkim,spf,dmarc)", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.authResultsMethods) }},
 }
 
 // The groups of the help, in its order.

@@ -77,6 +77,9 @@ func StatusLine(r *probe.Result) string {
 		}
 		if r.Error != nil { // a Warn with a code, e.g. delivered_to_junk
 			fmt.Fprintf(&b, "; %s: %s", r.Error.Code, r.Error.Message)
+			if r.Error.Detail != "" { // what it was, e.g. auth_results' verdict
+				fmt.Fprintf(&b, " (%s)", r.Error.Detail)
+			}
 		}
 	}
 	for _, w := range r.Warnings {

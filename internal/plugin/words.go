@@ -27,7 +27,8 @@ func Applies(k probe.Kind, long string) bool {
 		return k.Shows("stat")
 	case "expect":
 		return k.HasPort
-	case "warn-delivery", "crit-delivery", "from", "to", "name", "secret-file", "poll-interval", "stale-after":
+	case "warn-delivery", "crit-delivery", "from", "to", "name", "secret-file", "poll-interval", "stale-after",
+		"auth-results", "auth-results-id", "auth-results-methods":
 		return k.RoundTrip
 	}
 	if strings.HasPrefix(long, "smtp-") {

@@ -21,6 +21,7 @@ const (
 	SendRejected      Code = "send_rejected"
 	NotDelivered      Code = "not_delivered"
 	DeliveredToJunk   Code = "delivered_to_junk"
+	AuthResultsFailed Code = "auth_results" // a round trip's Authentication-Results verdict other than pass
 
 	// The domain-health monitors (docs/domain-health.md).
 	Listed         Code = "listed"
@@ -66,6 +67,8 @@ func message(c Code) string {
 		return "The probe message did not arrive before the test expired"
 	case DeliveredToJunk:
 		return "The probe message arrived in the junk folder"
+	case AuthResultsFailed:
+		return "The receiving server's SPF, DKIM or DMARC verdict on the probe message was not pass"
 	case Listed:
 		return "The address or domain is on a blocklist"
 	case LookupRefused:
@@ -96,6 +99,6 @@ func (c Code) Message() string {
 func Codes() []Code {
 	return []Code{ConfigMissing, DNSFailed, ConnectFailed, Timeout, Disconnected,
 		ProtocolViolation, ServiceError, TLSUnavailable, TLSFailed, CertInvalid,
-		AuthFailed, AuthUnsupported, SendRejected, NotDelivered, DeliveredToJunk,
+		AuthFailed, AuthUnsupported, SendRejected, NotDelivered, DeliveredToJunk, AuthResultsFailed,
 		Listed, LookupRefused, RecordMissing, RecordInvalid, PolicyMismatch, TLSAMismatch, DNSSECInvalid}
 }

@@ -92,6 +92,13 @@ type Config struct {
 	InstallationKey keyfile.Key   // this installation's secret: signs probes
 	PollInterval    time.Duration // longest wait between looks into the mailbox
 	StaleAfter      time.Duration // probes of this installation older than this are swept
+	// The receiving server's Authentication-Results (authres.go of
+	// package roundtrip): what a verdict other than pass does, "warn"
+	// ("" too), "ignore" or "down"; whose header counts (its authserv-id;
+	// "" the first header); the methods judged (none: dkim, spf, dmarc).
+	AuthResults        string
+	AuthResultsID      string
+	AuthResultsMethods []string
 	// Progress, when set, is told of each look into the mailbox.
 	Progress func(attempt int, elapsed time.Duration)
 
@@ -206,6 +213,9 @@ func (c *Config) Validate(k Kind) error {
 	}
 	if c.MailboxCheck != "" && c.MailboxCheck != "status" && c.MailboxCheck != "select" {
 		bad("mailbox_check", "%q is not status or select%s", c.MailboxCheck, DidYouMean(c.MailboxCheck, []string{"status", "select"}))
+	}
+	if !k.RoundTrip && (c.AuthResults != "" || c.AuthResultsID != "" || len(c.AuthResultsMethods) > 0) {
+		bad("auth_results", "applies to round trips only: they judge the Authentication-Results of the probe message")
 	}
 	if c.Mailbox != "" && k.Protocol != "imap" {
 		bad("mailbox", "applies to imap only")

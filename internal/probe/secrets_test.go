@@ -58,6 +58,7 @@ func TestResultRedacted(t *testing.T) {
 		pw    = "correct-horse-battery"
 		legPW = "smtp-leg-s3cret"
 		tok   = "ya29.late-registered-token"
+		dqs   = "dqsKey0123abc"
 	)
 	plain := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00" + pw))
 	prober := func(ctx context.Context, cfg *Config, t *Trace) error {
@@ -65,6 +66,8 @@ func TestResultRedacted(t *testing.T) {
 		t.Detail("greeting", "220 hello "+pw)
 		t.Detail("capabilities", []string{"X-" + legPW})
 		t.Detail("authentication_results", map[string]string{"spf": pw})
+		t.Transcript.Note("query 2.0.0.127." + dqs + ".zen.dq.spamhaus.net")
+		t.Detail("listed_on", []string{dqs + ".zen.dq.spamhaus.net"})
 		t.Detail("smtp", map[string]any{"tls": &TLSInfo{CertSubject: "CN=" + legPW, CertNames: []string{legPW}}, "n": 3})
 		t.Transcript.Server("500 unrecognized: AUTH PLAIN " + plain)
 		t.Transcript.AddSecret(tok)
@@ -72,13 +75,13 @@ func TestResultRedacted(t *testing.T) {
 			Err: errors.Join(errors.New("first"), fmt.Errorf("second %s", legPW))}
 	}
 	cfg := Config{Type: "smtp", Host: "127.0.0.1", Port: 25, TLS: TLSStartTLS, User: "alice", Password: pw,
-		Timeout: time.Second, SMTP: &Config{Password: legPW}}
+		Timeout: time.Second, SMTP: &Config{Password: legPW}, DQSKey: dqs}
 	r := Run(context.Background(), Kind{Name: "smtp", HasPort: true, KnowsTLS: true, LogsIn: true, Probe: prober}, cfg)
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{pw, legPW, tok, plain} {
+	for _, s := range []string{pw, legPW, tok, plain, dqs} {
 		if strings.Contains(string(b), s) {
 			t.Errorf("%q in the result: %s", s, b)
 		}

@@ -21,7 +21,7 @@ import (
 	"github.com/mailmon/mailmon/internal/recovery"
 )
 
-// Monitor returns the secrets of a monitor ("password", "smtp.password")
+// Monitor returns the secrets of a monitor ("password", "smtp.password", …)
 // that must drop when it changes from old on a device at oldAddr to new on
 // a device at newAddr. A device's address change is a monitor change with
 // the same settings and another address.
@@ -37,6 +37,11 @@ func Monitor(oldAddr string, old config.Monitor, newAddr string, new config.Moni
 		drop = append(drop, "smtp.password") // no leg any more: nothing to send it to
 	case moved(target(oc.SMTP), target(nc.SMTP)):
 		drop = append(drop, "smtp.password")
+	}
+	// A DQS key travels in the query names to the resolver: another
+	// resolver, or no dnsbl any more, drops it.
+	if old.Type == "dnsbl" && (new.Type != "dnsbl" || old.Resolver != new.Resolver) {
+		drop = append(drop, config.SecretDQSKey)
 	}
 	return append(drop, oauthDrops(old, &oc, new, &nc)...)
 }

@@ -182,3 +182,26 @@ func TestOAuthSecretsBoundToEndpointAndServer(t *testing.T) {
 		})
 	}
 }
+
+// TestDQSKeyBoundToTheResolver: the key travels in the query names to the
+// resolver: another resolver, or another type, drops it.
+func TestDQSKeyBoundToTheResolver(t *testing.T) {
+	old := config.Monitor{Name: "bl", Type: "dnsbl", Resolver: "127.0.0.1:53", Zones: []string{"zen.spamhaus.org"}}
+	for _, c := range []struct {
+		name   string
+		change func(m *config.Monitor)
+		drop   bool
+	}{
+		{"nothing", func(*config.Monitor) {}, false},
+		{"the zones", func(m *config.Monitor) { m.Zones = nil }, false},
+		{"the resolver", func(m *config.Monitor) { m.Resolver = "198.51.100.7:53" }, true},
+		{"serve's resolver instead", func(m *config.Monitor) { m.Resolver = "" }, true},
+		{"another type", func(m *config.Monitor) { m.Type = "spf" }, true},
+	} {
+		n := old
+		c.change(&n)
+		if got := slices.Contains(Monitor("192.0.2.1", old, "192.0.2.1", n), config.SecretDQSKey); got != c.drop {
+			t.Errorf("%s: dropped %v, want %v", c.name, got, c.drop)
+		}
+	}
+}

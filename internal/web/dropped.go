@@ -24,6 +24,7 @@ var secretLabels = map[string]string{
 	"smtp.password":       "SMTP leg password",
 	"oauth.client_secret": "OAuth client secret",
 	"oauth.refresh_token": "OAuth refresh token",
+	"dqs_key":             "Spamhaus DQS key",
 	"relay.password":      "relay password",
 	"webhook.url":         "webhook URL",
 }

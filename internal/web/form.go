@@ -76,9 +76,10 @@ type formData struct {
 // shown at the top.
 var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user", "password", "auth", "servername",
 	"insecure_skip_verify", "allow_plaintext_auth", "cert_warn_days", "ehlo", "mailbox", "stat", "expect",
-	"domain", "resolver", "zones", "selectors", "ips",
+	"domain", "resolver", "zones", "dqs_key", "selectors", "ips",
 	"smtp.host", "smtp.port", "smtp.tls", "smtp.user", "smtp.password", "smtp.auth", "smtp.servername",
 	"smtp.insecure_skip_verify", "smtp.allow_plaintext_auth", "from", "to", "poll_interval",
+	"auth_results", "auth_results_id", "auth_results_methods",
 	"timing.max_duration", "timing.up_every", "timing.down_every", "timing.lost_every", "timing.warn_rtt",
 	"notify.failures_per_alert", "notify.max_alerts", "alerts", "maintenance", "depends_on",
 	"oauth.provider", "oauth.tenant", "oauth.token_url", "oauth.client_id", "oauth.scope", "oauth.client_secret", "oauth.refresh_token"}
@@ -214,6 +215,9 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 	set("from", m.From)
 	set("to", m.To)
 	set("poll_interval", m.PollInterval.Short())
+	set("auth_results", m.AuthResults)
+	set("auth_results_id", m.AuthResultsID)
+	set("auth_results_methods", strings.Join(m.AuthResultsMethods, ", "))
 	set("timing.max_duration", m.Timing.MaxDuration.Short())
 	set("timing.up_every", m.Timing.UpEvery.Short())
 	set("timing.down_every", m.Timing.DownEvery.Short())
@@ -310,6 +314,10 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 		m.From, m.To = get("from"), get("to")
 		m.PollInterval = dur("poll_interval")
 	}
+	if f.RoundTrip {
+		m.AuthResults, m.AuthResultsID = get("auth_results"), get("auth_results_id")
+		m.AuthResultsMethods = probe.SplitList(get("auth_results_methods"))
+	}
 	m.Timing = config.Timing{MaxDuration: dur("timing.max_duration"), UpEvery: dur("timing.up_every"), DownEvery: dur("timing.down_every"),
 		LostEvery: dur("timing.lost_every"), WarnRTT: dur("timing.warn_rtt")}
 	m.Notify = config.Notify{FailuresPerAlert: num("notify.failures_per_alert"), MaxAlerts: num("notify.max_alerts")}
@@ -345,6 +353,9 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 		return nil
 	}
 	in.Password = secret("password")
+	if f.Kind.Shows("zones") { // dnsbl
+		in.DQSKey = secret(config.SecretDQSKey)
+	}
 	readOAuthSecrets(&in, secret)
 	if f.RoundTrip {
 		in.SMTPPassword = secret("smtp.password")

@@ -102,8 +102,10 @@ func checkDNSBL(c *probe.Config, bad func(field, format string, args ...any)) {
 			bad(fmt.Sprintf("zones[%d]", i), "%q is not a zone name, e.g. zen.spamhaus.org (a domain list: domain:dbl.spamhaus.org)", z)
 		}
 	}
-	if strings.ContainsAny(string(c.DQSKey), ". \t") {
-		bad("dqs_key", "is the key of a Spamhaus DQS account (letters and digits), not a zone")
+	if c.DQSKey != "" {
+		if msg := probe.CheckDQSKey(string(c.DQSKey)); msg != "" {
+			bad("dqs_key", "%s", msg)
+		}
 	}
 }
 

@@ -105,6 +105,7 @@ func check(c *probe.Config, bad func(field, format string, args ...any)) {
 	if c.StaleAfter < time.Minute {
 		bad("stale_after", "%v is too short: probes younger than a minute may still be in flight", c.StaleAfter)
 	}
+	checkAuth(c, bad)
 	if len(c.Monitor) > 64 || strings.ContainsAny(c.Monitor, "\r\n") {
 		bad("name", "a monitor name is 1-64 characters on one line")
 	}

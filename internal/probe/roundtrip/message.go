@@ -17,7 +17,6 @@ import (
 
 	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/mail/message"
-	"github.com/mailmon/mailmon/internal/wire"
 )
 
 // Header carries a probe's stamp:
@@ -88,9 +87,11 @@ func NewProbe(key keyfile.Key, monitor, from, to string, now time.Time) (*Probe,
 
 // Found is a verified probe of this installation seen in a mailbox.
 type Found struct {
-	Nonce       string
-	Created     time.Time
-	AuthResults map[string]string // method (spf, dkim, dmarc, …) → result
+	Nonce   string
+	Created time.Time
+	// AuthHeaders are its Authentication-Results headers, top first (at
+	// most maxAuthHeaders): ReadAuthResults finds the one that counts.
+	AuthHeaders []string
 }
 
 // Errors of Inspect.
@@ -142,48 +143,6 @@ func Inspect(key keyfile.Key, header []byte) (*Found, error) {
 	if !strings.HasPrefix(subject, subjectPrefix) || !strings.HasSuffix(subject, " "+nonce) {
 		return nil, ErrForged
 	}
-	return &Found{Nonce: nonce, Created: time.Unix(created, 0), AuthResults: authResults(h.Values("Authentication-Results"))}, nil
-}
-
-// authResults reads the verdicts of Authentication-Results headers (RFC
-// 8601). The first header, the one the receiving server added last, wins.
-func authResults(values []string) map[string]string {
-	out := map[string]string{}
-	for _, v := range values {
-		parts := strings.Split(stripComments(v), ";")
-		for _, p := range parts[1:] { // parts[0] is the authserv-id
-			method, rest, ok := strings.Cut(strings.TrimSpace(p), "=")
-			if !ok {
-				continue
-			}
-			method = strings.ToLower(strings.TrimSpace(method))
-			result := strings.ToLower(strings.Fields(rest + " ")[0])
-			if method == "" || result == "" || len(out) >= 16 {
-				continue
-			}
-			if _, seen := out[method]; !seen {
-				out[wire.Truncate(wire.Sanitize(method), 32)] = wire.Truncate(wire.Sanitize(result), 32)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	depth := 0
-	for _, r := range s {
-		switch {
-		case r == '(':
-			depth++
-		case r == ')' && depth > 0:
-			depth--
-		case depth == 0:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	auth := h.Values("Authentication-Results")
+	return &Found{Nonce: nonce, Created: time.Unix(created, 0), AuthHeaders: auth[:min(len(auth), maxAuthHeaders)]}, nil
 }

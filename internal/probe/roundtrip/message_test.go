@@ -94,23 +94,22 @@ func TestInspectLeavesOthersAlone(t *testing.T) {
 	}
 }
 
-func TestAuthenticationResults(t *testing.T) {
+// TestInspectKeepsAuthHeaders: Inspect keeps every Authentication-Results
+// header, top first, for ReadAuthResults to choose from.
+func TestInspectKeepsAuthHeaders(t *testing.T) {
 	p, _ := NewProbe(testKey, "m", "a@example.test", "b@example.test", time.Now())
-	h := "Authentication-Results: mx.example.test;\r\n spf=pass (sender SPF authorized; really) smtp.mailfrom=a@example.test;\r\n" +
-		" dkim=fail reason=\"bad sig\" header.d=example.test; dmarc=pass (p=none) header.from=example.test\r\n" +
+	h := "Authentication-Results: mx.example.test;\r\n spf=pass (sender SPF authorized; really) smtp.mailfrom=a@example.test\r\n" +
 		"Authentication-Results: earlier.example; spf=fail; arc=none\r\n" + string(header(p.Raw))
 	f, err := Inspect(testKey, []byte(h))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"spf": "pass", "dkim": "fail", "dmarc": "pass", "arc": "none"}
-	if len(f.AuthResults) != len(want) {
-		t.Fatalf("got %v, want %v", f.AuthResults, want)
+	if len(f.AuthHeaders) != 2 || !strings.HasPrefix(f.AuthHeaders[0], "mx.example.test;") || !strings.HasPrefix(f.AuthHeaders[1], "earlier.example;") {
+		t.Fatalf("AuthHeaders = %q", f.AuthHeaders)
 	}
-	for k, v := range want {
-		if f.AuthResults[k] != v {
-			t.Errorf("%s = %q, want %q (all: %v)", k, f.AuthResults[k], v, f.AuthResults)
-		}
+	many := strings.Repeat("Authentication-Results: x; spf=pass\r\n", 3*maxAuthHeaders) + string(header(p.Raw))
+	if f, err := Inspect(testKey, []byte(many)); err != nil || len(f.AuthHeaders) != maxAuthHeaders {
+		t.Fatalf("%d headers kept (%v), want %d", len(f.AuthHeaders), err, maxAuthHeaders)
 	}
 }
 

@@ -82,14 +82,22 @@ func run(ctx context.Context, cfg *probe.Config, t *probe.Trace, mb mailbox) err
 		return notDelivered(ctx, err)
 	}
 	t.SetDelivery(s.Seen.Sub(accepted))
-	if s.Found.AuthResults != nil {
-		t.Detail("authentication_results", s.Found.AuthResults)
+	ar := ReadAuthResults(s.Found.AuthHeaders, cfg.AuthResultsID)
+	if ar != nil && ar.Results != nil {
+		t.Detail("authentication_results", ar.Results)
+	}
+	if ar != nil && ar.Unparseable != "" {
+		t.Detail("authentication_results_unparseable", ar.Unparseable)
+	}
+	auth := judgeAuth(cfg, ar)
+	if _, down := auth.(*probe.CodeError); down {
+		return auth
 	}
 	if s.Junk {
 		t.Detail("folder", s.Folder)
 		return &probe.Warning{Code: probe.DeliveredToJunk, Err: fmt.Errorf("the probe was delivered to the junk folder %q", s.Folder)}
 	}
-	return nil
+	return auth
 }
 
 // notDelivered reports the test's deadline passing while the probe was

@@ -36,7 +36,7 @@ var recentCodes = []probe.Code{"",
 	probe.ProtocolViolation, probe.ServiceError, probe.TLSUnavailable, probe.TLSFailed, probe.CertInvalid,
 	probe.AuthFailed, probe.AuthUnsupported, probe.SendRejected, probe.NotDelivered, probe.DeliveredToJunk,
 	probe.Listed, probe.LookupRefused, probe.RecordMissing, probe.RecordInvalid, probe.PolicyMismatch,
-	probe.TLSAMismatch, probe.DNSSECInvalid}
+	probe.TLSAMismatch, probe.DNSSECInvalid, probe.AuthResultsFailed}
 
 var recentCodeIndex = func() map[probe.Code]byte {
 	m := make(map[probe.Code]byte, len(recentCodes))

@@ -2,29 +2,32 @@ package realmail
 
 import (
 	"bytes"
+	"fmt"
+	"regexp"
 	"text/template"
 )
 
 // confData fills both daemons' configuration templates.
 type confData struct {
-	Env        *Env
-	PostfixDir string // config_directory
-	QueueDir   string
-	DataDir    string
-	BaseDir    string // Dovecot base_dir
-	StateDir   string
-	LogDir     string
-	PostfixLog string // the master's stdout and stderr
-	DovecotLog string
-	CertFile   string
-	KeyFile    string
-	AuthSocket string // Dovecot SASL for Postfix smtpd
-	LMTPSocket string // Dovecot LMTP for Postfix delivery
-	UsersFile  string
-	VMailbox   string // Postfix virtual_mailbox_maps (texthash, no postmap needed)
-	MailDir    string
-	MailUID    int
-	Hosts      []string // master.cf listen hosts: "127.0.0.1" and "[::1]"
+	Env          *Env
+	PostfixDir   string // config_directory
+	QueueDir     string
+	DataDir      string
+	BaseDir      string // Dovecot base_dir
+	StateDir     string
+	LogDir       string
+	PostfixLog   string // the master's stdout and stderr
+	DovecotLog   string
+	CertFile     string
+	KeyFile      string
+	AuthSocket   string // Dovecot SASL for Postfix smtpd
+	LMTPSocket   string // Dovecot LMTP for Postfix delivery
+	UsersFile    string
+	VMailbox     string // Postfix virtual_mailbox_maps (texthash, no postmap needed)
+	HeaderChecks string // Postfix header_checks (regexp): the Authentication-Results it adds
+	MailDir      string
+	MailUID      int
+	Hosts        []string // master.cf listen hosts: "127.0.0.1" and "[::1]"
 
 	OAuth2     *OAuth2 // nil: no oauth2 passdb (the default)
 	OAuth2Conf string  // its dovecot-oauth2.conf.ext
@@ -79,6 +82,11 @@ smtpd_recipient_restrictions =
 smtpd_error_sleep_time = 0
 in_flow_delay = 0
 delay_warning_time = 0
+
+# The Authentication-Results header a receiving server's milter would add,
+# by the EHLO name the client said (it stands in the Received header
+# smtpd adds, the first header cleanup reads): AuthResultsFor.
+header_checks = regexp:{{.HeaderChecks}}
 
 smtpd_tls_cert_file = {{.CertFile}}
 smtpd_tls_key_file = {{.KeyFile}}
@@ -257,6 +265,20 @@ active_value = true
 tls_ca_cert_file = {{.OAuth2CA}}
 timeout_msecs = 5000
 {{end}}`))
+
+// headerChecks prepends, above the Received header of a client that said
+// one of AuthResultsFor's EHLO names, that name's Authentication-Results
+// header of the harness's Postfix; and ForgedAuthResults before the From
+// header of a message from ForgedFromDomain.
+func headerChecks(e *Env) []byte {
+	var b bytes.Buffer
+	for ehlo, verdicts := range AuthResultsFor() {
+		fmt.Fprintf(&b, "/^Received: from %s /\n  PREPEND Authentication-Results: %s; %s\n",
+			regexp.QuoteMeta(ehlo), e.AuthServID, verdicts)
+	}
+	fmt.Fprintf(&b, "/^From: .*@%s/\n  PREPEND Authentication-Results: %s\n", regexp.QuoteMeta(ForgedFromDomain), ForgedAuthResults)
+	return b.Bytes()
+}
 
 func render(t *template.Template, d *confData) ([]byte, error) {
 	var b bytes.Buffer

@@ -158,6 +158,7 @@ func (in *instance) layout() error {
 	e.User, e.Password = "probe@"+e.Domain, randomPassword()
 	e.User2, e.Password2 = "other@"+e.Domain, randomPassword()
 	e.IPv6 = haveIPv6Loopback()
+	e.AuthServID = "mail." + e.Domain
 
 	ports, err := freePorts(9, e.IPv6)
 	if err != nil {
@@ -178,20 +179,21 @@ func (in *instance) layout() error {
 
 	tlsDir := filepath.Join(e.Dir, "tls")
 	c := &confData{
-		Env:        e,
-		PostfixDir: filepath.Join(e.Dir, "postfix", "etc"),
-		QueueDir:   filepath.Join(e.Dir, "postfix", "queue"),
-		DataDir:    filepath.Join(e.Dir, "postfix", "data"),
-		BaseDir:    filepath.Join(e.Dir, "dovecot", "run"),
-		StateDir:   filepath.Join(e.Dir, "dovecot", "state"),
-		LogDir:     filepath.Join(e.Dir, "log"),
-		AuthSocket: filepath.Join(e.Dir, "run", "auth"),
-		LMTPSocket: filepath.Join(e.Dir, "run", "lmtp"),
-		UsersFile:  filepath.Join(e.Dir, "dovecot", "users"),
-		VMailbox:   filepath.Join(e.Dir, "postfix", "etc", "vmailbox"),
-		MailDir:    filepath.Join(e.Dir, "mail"),
-		MailUID:    mailUID,
-		Hosts:      []string{"127.0.0.1"},
+		Env:          e,
+		PostfixDir:   filepath.Join(e.Dir, "postfix", "etc"),
+		QueueDir:     filepath.Join(e.Dir, "postfix", "queue"),
+		DataDir:      filepath.Join(e.Dir, "postfix", "data"),
+		BaseDir:      filepath.Join(e.Dir, "dovecot", "run"),
+		StateDir:     filepath.Join(e.Dir, "dovecot", "state"),
+		LogDir:       filepath.Join(e.Dir, "log"),
+		AuthSocket:   filepath.Join(e.Dir, "run", "auth"),
+		LMTPSocket:   filepath.Join(e.Dir, "run", "lmtp"),
+		UsersFile:    filepath.Join(e.Dir, "dovecot", "users"),
+		VMailbox:     filepath.Join(e.Dir, "postfix", "etc", "vmailbox"),
+		HeaderChecks: filepath.Join(e.Dir, "postfix", "etc", "header_checks"),
+		MailDir:      filepath.Join(e.Dir, "mail"),
+		MailUID:      mailUID,
+		Hosts:        []string{"127.0.0.1"},
 	}
 	if e.IPv6 {
 		c.Hosts = append(c.Hosts, "[::1]")
@@ -229,6 +231,7 @@ func (in *instance) layout() error {
 		{filepath.Join(c.PostfixDir, "master.cf"), func() ([]byte, error) { return render(masterCF, c) }},
 		{filepath.Join(e.Dir, "dovecot", "dovecot.conf"), func() ([]byte, error) { return render(dovecotConf, c) }},
 		{c.OAuth2Conf, func() ([]byte, error) { return render(dovecotOAuth2, c) }},
+		{c.HeaderChecks, func() ([]byte, error) { return headerChecks(e), nil }},
 		{c.VMailbox, func() ([]byte, error) {
 			return []byte(e.User + " OK\n" + e.User2 + " OK\n"), nil
 		}},

@@ -54,9 +54,41 @@ type Env struct {
 	User2     string // "other@example.test"
 	Password2 string
 
+	// AuthServID is the authserv-id of the Authentication-Results header
+	// Postfix adds to mail from a client whose EHLO name is a key of
+	// AuthResultsFor ("mail.example.test", its myhostname).
+	AuthServID string
+
 	PostfixLog string // Postfix's log (maillog_file = /dev/stdout of the master, which goes here)
 	DovecotLog string // Dovecot's log_path
 }
+
+// AuthResultsFor maps EHLO names to the verdicts of the
+// Authentication-Results header Postfix adds, as a receiving server's
+// milter would, to mail from a client that said that name (in EHLO; any
+// other name gets none): a round trip's SMTP leg picks its verdicts with
+// its ehlo.
+func AuthResultsFor() map[string]string {
+	return map[string]string{
+		EHLOAuthPass:      "spf=pass smtp.mailfrom=example.test; dkim=pass (good signature) header.d=example.test; dmarc=pass header.from=example.test",
+		EHLOAuthDMARCFail: "spf=pass smtp.mailfrom=bounce.example.net; dkim=pass header.d=example.net; dmarc=fail (p=reject; not aligned) header.from=example.test",
+	}
+}
+
+// The EHLO names of AuthResultsFor.
+const (
+	EHLOAuthPass      = "auth-pass.example.test"
+	EHLOAuthDMARCFail = "dmarc-fail.example.test"
+)
+
+// ForgedAuthResults is the header Postfix inserts among the message's own
+// headers (before From:) when the From address is at ForgedFromDomain,
+// standing in for one the sender wrote: a header of another authserv-id,
+// below any the receiving server adds.
+const (
+	ForgedFromDomain  = "forged.example.net"
+	ForgedAuthResults = "forger.example.net; spf=pass; dkim=pass; dmarc=fail header.from=" + ForgedFromDomain
+)
 
 // Service is one listening port of the servers and how it greets.
 type Service struct {
