@@ -521,7 +521,10 @@ type monitorIn struct {
 	// The oauth block's secrets (settings.oauth), write-only too.
 	OAuthClientSecret *string `json:"oauth_client_secret,omitempty"`
 	OAuthRefreshToken *string `json:"oauth_refresh_token,omitempty"`
-	Alerts            []int64 `json:"alerts,omitempty"`
+	// The SMTP leg's own oauth block's (settings.smtp.oauth).
+	SMTPOAuthClientSecret *string `json:"smtp_oauth_client_secret,omitempty"`
+	SMTPOAuthRefreshToken *string `json:"smtp_oauth_refresh_token,omitempty"`
+	Alerts                []int64 `json:"alerts,omitempty"`
 }
 
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {

@@ -136,6 +136,10 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 				ph.set(&c.Password, m.Secrets["password"], d.Name, m.Name, "PASSWORD")
 				if c.SMTP != nil {
 					ph.set(&c.SMTP.Password, m.Secrets["smtp.password"], d.Name, m.Name, "SMTP_PASSWORD")
+					if c.SMTP.OAuth != nil {
+						ph.set(&c.SMTP.OAuth.ClientSecret, m.Secrets[config.SecretSMTPOAuthClient], d.Name, m.Name, "SMTP_OAUTH_CLIENT_SECRET")
+						ph.set(&c.SMTP.OAuth.RefreshToken, m.Secrets[config.SecretSMTPOAuthRefresh], d.Name, m.Name, "SMTP_OAUTH_REFRESH_TOKEN")
+					}
 				}
 				if c.OAuth != nil {
 					ph.set(&c.OAuth.ClientSecret, m.Secrets[config.SecretOAuthClient], d.Name, m.Name, "OAUTH_CLIENT_SECRET")

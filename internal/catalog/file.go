@@ -206,6 +206,10 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 			get(path+".password", m.Password, pm.secrets, "password")
 			if m.SMTP != nil {
 				get(path+".smtp.password", m.SMTP.Password, pm.secrets, "smtp.password")
+				if m.SMTP.OAuth != nil {
+					get(path+".smtp.oauth.client_secret", m.SMTP.OAuth.ClientSecret, pm.secrets, config.SecretSMTPOAuthClient)
+					get(path+".smtp.oauth.refresh_token", m.SMTP.OAuth.RefreshToken, pm.secrets, config.SecretSMTPOAuthRefresh)
+				}
 			}
 			if m.OAuth != nil {
 				get(path+".oauth.client_secret", m.OAuth.ClientSecret, pm.secrets, config.SecretOAuthClient)
@@ -232,6 +236,15 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 					required bool
 					why      string
 				}{config.SecretOAuthClient, m.OAuth.ClientSecret, true, "is required: the client secret, or a refresh_token from \"mailmon oauth login\""})
+			}
+			if m.SMTP != nil && m.SMTP.OAuth != nil && pm.secrets[config.SecretSMTPOAuthRefresh] == "" &&
+				!storedMonitorSecret(ctx, s, d.Name, m.Name, config.SecretSMTPOAuthRefresh) {
+				need = append(need, struct {
+					name     string
+					sec      config.SecretRef
+					required bool
+					why      string
+				}{config.SecretSMTPOAuthClient, m.SMTP.OAuth.ClientSecret, true, "is required: the SMTP leg's client secret, or a refresh_token from \"mailmon oauth login\""})
 			}
 			for _, n := range need {
 				if given(n.sec) {

@@ -22,7 +22,10 @@ type Monitor struct {
 	// The oauth block's client secret and refresh token, write-only too.
 	OAuthClientSecret *string
 	OAuthRefreshToken *string
-	Alerts            []int64
+	// The SMTP leg's own oauth block's (smtp.oauth), write-only too.
+	SMTPOAuthClientSecret *string
+	SMTPOAuthRefreshToken *string
+	Alerts                []int64
 }
 
 // SaveMonitor creates (id 0) or replaces a monitor. The monitor's secrets
@@ -70,7 +73,8 @@ func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monito
 			NetworkTarget: network}
 		dropped = nil
 		inputs := map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword,
-			config.SecretOAuthClient: in.OAuthClientSecret, config.SecretOAuthRefresh: in.OAuthRefreshToken}
+			config.SecretOAuthClient: in.OAuthClientSecret, config.SecretOAuthRefresh: in.OAuthRefreshToken,
+			config.SecretSMTPOAuthClient: in.SMTPOAuthClientSecret, config.SecretSMTPOAuthRefresh: in.SMTPOAuthRefreshToken}
 		addrs := addresses{}
 		if id != 0 {
 			old, err := tx.Monitor(ctx, id)

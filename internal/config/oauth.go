@@ -28,11 +28,31 @@ type OAuth struct {
 	RefreshToken SecretRef `yaml:"refresh_token,omitempty" json:"-"`
 }
 
-// The names of a monitor's OAuth secrets in the store and the vault.
+// The names of a monitor's OAuth secrets in the store and the vault: the
+// monitor's oauth block's, and its SMTP leg's (smtp.oauth).
 const (
-	SecretOAuthClient  = "oauth.client_secret"
-	SecretOAuthRefresh = "oauth.refresh_token"
+	SecretOAuthClient      = "oauth.client_secret"
+	SecretOAuthRefresh     = "oauth.refresh_token"
+	SecretSMTPOAuthClient  = "smtp." + SecretOAuthClient
+	SecretSMTPOAuthRefresh = "smtp." + SecretOAuthRefresh
 )
+
+// RefreshSecret names the stored refresh token of the token source of
+// the monitor (leg "") or of its SMTP leg ("smtp").
+func RefreshSecret(leg string) string {
+	if leg == "smtp" {
+		return SecretSMTPOAuthRefresh
+	}
+	return SecretOAuthRefresh
+}
+
+// ClientSecret names the stored client secret, as RefreshSecret.
+func ClientSecret(leg string) string {
+	if leg == "smtp" {
+		return SecretSMTPOAuthClient
+	}
+	return SecretOAuthClient
+}
 
 // Endpoint returns the token URL and the scope, the provider's where they
 // are left out; refresh says whether the flow is a person's (refresh
@@ -114,6 +134,7 @@ func (o *OAuth) validate(p string, add func(path, format string, args ...any)) b
 // without an SMTP leg, the provider's submission server (587, STARTTLS)
 // logging in with the same token source (Graph sends with sendMail).
 func (m *Monitor) applyOAuthDefaults() {
+	m.SMTP.applyLegOAuthDefaults()
 	if m.OAuth == nil {
 		return
 	}
@@ -140,8 +161,43 @@ func (m *Monitor) applyOAuthDefaults() {
 }
 
 // legOAuth says whether the SMTP leg logs in with the monitor's token
-// source: it names an OAuth mechanism and no user of its own.
+// source: it has no oauth block of its own, names an OAuth mechanism and
+// no user of its own.
 func (l *Leg) legOAuth(m *Monitor) bool {
 	a := strings.ToUpper(l.Auth)
-	return m.OAuth != nil && l.User == "" && (a == "XOAUTH2" || a == "OAUTHBEARER")
+	return m.OAuth != nil && l.OAuth == nil && l.User == "" && (a == "XOAUTH2" || a == "OAUTHBEARER")
+}
+
+// applyLegOAuthDefaults fills, for an SMTP leg with its own oauth block,
+// its mechanism (XOAUTH2) and, with a provider, its submission server
+// (587, STARTTLS).
+func (l *Leg) applyLegOAuthDefaults() {
+	if l == nil || l.OAuth == nil {
+		return
+	}
+	if l.Auth == "" {
+		l.Auth = "XOAUTH2"
+	}
+	p, err := oauth.Preset(l.OAuth.Provider, l.OAuth.Tenant)
+	if err != nil {
+		return
+	}
+	if l.Host == "" {
+		l.Host = p.SMTP
+	}
+	if l.Port == 0 && l.TLS == "" {
+		l.Port, l.TLS = 587, string(probe.TLSStartTLS)
+	}
+}
+
+// validateOAuth checks the leg's oauth block (path p is the leg's) and
+// puts a placeholder flow in its probe configuration c, as the monitor's.
+func (l *Leg) validateOAuth(p string, c *probe.Config, add func(path, format string, args ...any)) {
+	f := l.OAuth.Flow("smtp", "placeholder", "")
+	if !l.OAuth.validate(p, add) {
+		f = &oauth.Flow{TokenURL: "https://placeholder.invalid/", ClientID: "placeholder", ClientSecret: "placeholder"}
+	}
+	if c != nil {
+		c.Password, c.OAuthToken = "", oauth.Source{Flow: f}
+	}
 }

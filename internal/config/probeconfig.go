@@ -28,7 +28,13 @@ func (m *Monitor) ProbeConfig(address string) probe.Config {
 			leg.Host = address
 		}
 		leg.EHLOName = m.EHLO
-		if m.SMTP.legOAuth(m) {
+		switch {
+		case m.SMTP.OAuth != nil: // its own token endpoint
+			leg.OAuthToken.Flow = m.SMTP.OAuth.Flow("smtp", "", "")
+			if leg.User == "" {
+				leg.User = m.User // the mailbox's account, through another app or scope
+			}
+		case m.SMTP.legOAuth(m):
 			leg.User, leg.OAuthToken = m.User, c.OAuthToken
 		}
 		c.SMTP = &leg

@@ -302,9 +302,12 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 		if !m.OAuth.validate(p, add) {
 			cfg.OAuthToken.Flow = &oauth.Flow{TokenURL: "https://placeholder.invalid/", ClientID: "placeholder", ClientSecret: "placeholder"}
 		}
-		if cfg.SMTP != nil && cfg.SMTP.OAuthToken.Flow != nil {
+		if cfg.SMTP != nil && cfg.SMTP.OAuthToken.Flow != nil && m.SMTP.OAuth == nil {
 			cfg.SMTP.Password, cfg.SMTP.OAuthToken = "", cfg.OAuthToken
 		}
+	}
+	if m.SMTP != nil && m.SMTP.OAuth != nil {
+		m.SMTP.validateOAuth(p+".smtp", cfg.SMTP, add)
 	}
 	cfg.InstallationKey = keyfile.Key("validation-placeholder-secret")
 	probeErrors(cfg, p, add)

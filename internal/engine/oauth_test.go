@@ -55,7 +55,7 @@ func TestMonitorsShareOneToken(t *testing.T) {
 	}
 	var mu sync.Mutex
 	stored := map[int64]string{}
-	storeRT := func(_ context.Context, id int64, r string) error {
+	storeRT := func(_ context.Context, id int64, _, r string) error {
 		mu.Lock()
 		stored[id] = r
 		mu.Unlock()

@@ -29,6 +29,11 @@ type Flow struct {
 	// that a restart keeps working. Nil: a rotated token lives in memory.
 	Owner   string
 	Rotated func(ctx context.Context, refresh string) error
+	// Stored reads the owner's refresh token as stored now ("": none),
+	// which another node on the same database may have rotated since
+	// this flow was made; the cache reads it before each refresh. Nil:
+	// only this process rotates it.
+	Stored func(ctx context.Context) (string, error)
 
 	// Cache keeps tokens across tests, shared by every flow of the same
 	// credential; nil: a token per call.

@@ -34,7 +34,8 @@ type flags struct {
 
 	set map[string]bool // the options given, by their long names
 
-	oauth oauthFlags // a token endpoint (oauth.go)
+	oauth     oauthFlags // a token endpoint (oauth.go)
+	smtpOAuth oauthFlags // the SMTP leg's own (--smtp-oauth-*)
 }
 
 // option is one option for the help text; the flag package holds its
@@ -175,7 +176,7 @@ func (f *flags) register(fs *flag.FlagSet) []option {
 	add(option{"", "oauth-token-file", nil, "FILE", "read an OAuth2 bearer token from this file", auth}, str(&f.tokenFile, ""))
 	add(option{"", "oauth-token-command", nil, "CMD", "run this command (no shell); its output is the OAuth2 bearer token", auth}, str(&f.tokenCommand, ""))
 	add(option{"", "allow-plaintext-auth", nil, "", "send credentials over a connection without TLS, in any form", auth}, boolean(&f.allowPlaintext))
-	f.oauth.register(add, str) // oauth.go
+	f.oauth.register("login", add, str) // oauth.go
 
 	add(option{"F", "ehlo", []string{"fqdn"}, "NAME", "smtp: the EHLO name (default: this host's name)", proto}, str(&f.ehlo, ""))
 	add(option{"e", "expect", nil, "TEXT", "text the greeting (tcp: the banner) must contain; smtp, pop3, imap: a WARNING when it does not", proto}, str(&f.expect, ""))
@@ -203,6 +204,8 @@ func (f *flags) register(fs *flag.FlagSet) []option {
 	add(option{"", "smtp-password-file", nil, "FILE", "the SMTP leg's password file", rt}, str(&f.smtpPasswordFile, ""))
 	add(option{"", "smtp-password-env", nil, "VAR", "the SMTP leg's password variable", rt}, str(&f.smtpPasswordEnv, ""))
 	add(option{"", "smtp-auth", nil, "MECH", "the SMTP leg's mechanism, as -A", rt}, str(&f.smtpAuth, "auto"))
+	f.smtpOAuth.pre = "smtp-"
+	f.smtpOAuth.register(rt, add, str)
 	add(option{"", "from", nil, "ADDR", "the probe's sender (default: --to)", rt}, str(&f.from, ""))
 	add(option{"", "to", nil, "ADDR", "the probe's recipient, the mailbox's address (default: -U)", rt}, str(&f.to, ""))
 	add(option{"", "name", nil, "NAME", "the monitor name in the probe's subject (default check)", rt}, str(&f.name, "check"))

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -10,22 +9,31 @@ import (
 	"github.com/mailmon/mailmon/internal/probe"
 )
 
-// oauthFlags are check's flags of a token endpoint mailmon asks itself.
+// oauthFlags are check's flags of a token endpoint mailmon asks itself:
+// the mailbox's (--oauth-*) or, with pre "smtp-", a round trip's SMTP
+// leg's own (--smtp-oauth-*).
 type oauthFlags struct {
+	pre                                                                             string
 	tokenURL, clientID, secretFile, secretEnv, scope, refreshFile, provider, tenant string
 }
 
-// register declares the options, in the login group.
-func (o *oauthFlags) register(add func(option, flag.Value), str func(*string, string) flag.Value) {
-	const g = "login"
-	add(option{"", "oauth-provider", nil, "NAME", "fetch the token from this provider: microsoft (with --oauth-tenant) or google; fills the token URL, the scope, and -H when left out", g}, str(&o.provider, ""))
-	add(option{"", "oauth-tenant", nil, "TENANT", "microsoft: the directory (tenant) id or a verified domain (contoso.onmicrosoft.com)", g}, str(&o.tenant, ""))
-	add(option{"", "oauth-token-url", nil, "URL", "fetch the token from this OAuth2 token endpoint (https; http only on loopback)", g}, str(&o.tokenURL, ""))
-	add(option{"", "oauth-client-id", nil, "ID", "the application (client) id", g}, str(&o.clientID, ""))
-	add(option{"", "oauth-client-secret-file", nil, "FILE", "read the client secret from this file's first line", g}, str(&o.secretFile, ""))
-	add(option{"", "oauth-client-secret-env", nil, "VAR", "read the client secret from this environment variable", g}, str(&o.secretEnv, ""))
-	add(option{"", "oauth-scope", nil, "SCOPES", "space-separated scopes (default by provider; Microsoft 365: https://outlook.office365.com/.default)", g}, str(&o.scope, ""))
-	add(option{"", "oauth-refresh-token-file", nil, "FILE", "the refresh token grant, with the token in this file (from mailmon oauth login), instead of client credentials", g}, str(&o.refreshFile, ""))
+// register declares the options, in group g.
+func (o *oauthFlags) register(g string, add func(option, flag.Value), str func(*string, string) flag.Value) {
+	whose := ""
+	if o.pre != "" {
+		whose = "the SMTP leg's own token: "
+	}
+	opt := func(name, arg, help string, v *string) {
+		add(option{"", o.pre + name, nil, arg, whose + help, g}, str(v, ""))
+	}
+	opt("oauth-provider", "NAME", "fetch the token from this provider: microsoft (with --"+o.pre+"oauth-tenant) or google; fills the token URL, the scope, and the host when left out", &o.provider)
+	opt("oauth-tenant", "TENANT", "microsoft: the directory (tenant) id or a verified domain (contoso.onmicrosoft.com)", &o.tenant)
+	opt("oauth-token-url", "URL", "fetch the token from this OAuth2 token endpoint (https; http only on loopback)", &o.tokenURL)
+	opt("oauth-client-id", "ID", "the application (client) id", &o.clientID)
+	opt("oauth-client-secret-file", "FILE", "read the client secret from this file's first line", &o.secretFile)
+	opt("oauth-client-secret-env", "VAR", "read the client secret from this environment variable", &o.secretEnv)
+	opt("oauth-scope", "SCOPES", "space-separated scopes (default by provider; Microsoft 365: https://outlook.office365.com/.default)", &o.scope)
+	opt("oauth-refresh-token-file", "FILE", "the refresh token grant, with the token in this file (from mailmon oauth login), instead of client credentials", &o.refreshFile)
 }
 
 // Secret reads a secret from a file's first line or an environment
@@ -47,12 +55,12 @@ func (o *oauthFlags) source(cfg *probe.Config, env Env) (*oauth.Flow, error) {
 	tokenURL, scope := o.tokenURL, o.scope
 	refresh, err := password(o.refreshFile, "", env)
 	if err != nil {
-		return nil, fmt.Errorf("--oauth-refresh-token-file: %v", strings.TrimPrefix(err.Error(), "--password-file: "))
+		return nil, fmt.Errorf("--%soauth-refresh-token-file: %v", o.pre, strings.TrimPrefix(err.Error(), "--password-file: "))
 	}
 	if o.provider != "" {
 		p, err := oauth.Preset(o.provider, o.tenant)
 		if err != nil {
-			return nil, fmt.Errorf("--oauth-provider: %v", err)
+			return nil, fmt.Errorf("--%soauth-provider: %v", o.pre, err)
 		}
 		if tokenURL == "" {
 			tokenURL = p.TokenURL
@@ -75,14 +83,46 @@ func (o *oauthFlags) source(cfg *probe.Config, env Env) (*oauth.Flow, error) {
 			}
 		}
 	} else if o.tenant != "" {
-		return nil, errors.New("--oauth-tenant: applies with --oauth-provider microsoft")
+		return nil, fmt.Errorf("--%[1]soauth-tenant: applies with --%[1]soauth-provider microsoft", o.pre)
 	}
 	secret, err := password(o.secretFile, o.secretEnv, env)
 	if err != nil {
-		return nil, fmt.Errorf("--oauth-client-%s", strings.TrimPrefix(strings.ReplaceAll(err.Error(), "--password-", "secret-"), "--"))
+		return nil, fmt.Errorf("--%soauth-client-%s", o.pre, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "--password-", "secret-"), "--"))
 	}
 	return &oauth.Flow{TokenURL: tokenURL, ClientID: o.clientID, ClientSecret: secret, RefreshToken: refresh,
 		Scopes: strings.Fields(scope), CAFile: cfg.CAFile}, nil
+}
+
+// legToken gives a round trip's SMTP leg its own token source when the
+// --smtp-oauth-* options name one (XOAUTH2 and the mailbox's user unless
+// given; with a provider, its submission server on 587 with STARTTLS
+// unless given); otherwise the leg logs in with the mailbox's token
+// when it names XOAUTH2 or OAUTHBEARER and no user of its own (o is the
+// mailbox's flags; with a provider, its submission server is the default
+// host).
+func (o *oauthFlags) legToken(cfg *probe.Config, own *oauthFlags, set map[string]bool, env Env) error {
+	leg := cfg.SMTP
+	if own.set() {
+		leg.Type = "smtp"
+		f, err := own.source(leg, env)
+		if err != nil {
+			return err
+		}
+		f.CAFile = leg.CAFile
+		leg.OAuthToken.Flow = f
+		if leg.User == "" {
+			leg.User = cfg.User
+		}
+		if !set["smtp-auth"] {
+			leg.Auth = "XOAUTH2"
+		}
+		if own.provider != "" && !set["smtp-port"] && !set["smtp-tls"] {
+			leg.Port, leg.TLS = 587, probe.TLSStartTLS
+		}
+		return nil
+	}
+	o.shareToken(cfg)
+	return nil
 }
 
 // shareToken lets a round trip's SMTP leg log in with the mailbox's token

@@ -38,7 +38,27 @@ func Monitor(oldAddr string, old config.Monitor, newAddr string, new config.Moni
 	case moved(target(oc.SMTP), target(nc.SMTP)):
 		drop = append(drop, "smtp.password")
 	}
-	return append(drop, oauthDrops(old, &oc, new, &nc)...)
+	drop = append(drop, oauthDrops(old, &oc, new, &nc)...)
+	return append(drop, legOAuthDrops(old, &oc, new, &nc)...)
+}
+
+// legOAuthDrops: the SMTP leg's own oauth block's secrets (smtp.oauth)
+// drop as the monitor's do, for the leg: another token URL, client id or
+// scope, or the submission server moved.
+func legOAuthDrops(old config.Monitor, oc *probe.Config, new config.Monitor, nc *probe.Config) []string {
+	both := []string{config.SecretSMTPOAuthClient, config.SecretSMTPOAuthRefresh}
+	switch {
+	case old.SMTP == nil || old.SMTP.OAuth == nil:
+		return nil
+	case new.SMTP == nil || new.SMTP.OAuth == nil || nc.SMTP == nil || !kinds.RoundTrip(new.Type):
+		return both
+	}
+	ou, os, _ := old.SMTP.OAuth.Endpoint(false, false)
+	nu, ns, _ := new.SMTP.OAuth.Endpoint(false, false)
+	if ou != nu || os != ns || old.SMTP.OAuth.ClientID != new.SMTP.OAuth.ClientID || moved(target(oc.SMTP), target(nc.SMTP)) {
+		return both
+	}
+	return nil
 }
 
 // oauthDrops: the client secret and the refresh token are sent to the
