@@ -47,6 +47,7 @@ type Server struct {
 	refresh  map[string]*grant // by refresh token
 	devices  map[string]*device
 	requests map[string]int // token requests by grant type
+	reused   int            // refresh requests with a refresh token rotated out
 	fail     *failure
 }
 
@@ -54,6 +55,7 @@ type grant struct {
 	client, user, scope string
 	expiry              time.Time
 	revoked             bool
+	rotatedOut          bool // a refresh token replaced by rotation
 }
 
 type device struct {
@@ -142,6 +144,15 @@ func (s *Server) Requests(grantType string) int {
 		n += v
 	}
 	return n
+}
+
+// Reused is how many refresh requests came with a refresh token that
+// rotation had replaced (each refused as invalid_grant): a client that
+// lost track of the rotation.
+func (s *Server) Reused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reused
 }
 
 // ExpireAll makes every access token issued so far expired.
@@ -263,6 +274,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.issue(w, &grant{client: c.ID, user: c.Mailbox, scope: r.PostForm.Get("scope")}, false)
 	case "refresh_token":
 		g := s.refresh[r.PostForm.Get("refresh_token")]
+		if g != nil && g.rotatedOut {
+			s.reused++
+		}
 		if g == nil || g.revoked || g.client != c.ID {
 			oauthError(w, 400, "invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.")
 			return
@@ -272,7 +286,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if s.rotate {
-			delete(s.refresh, r.PostForm.Get("refresh_token"))
+			g.revoked, g.rotatedOut = true, true // kept, to count its reuse
 		}
 		s.issue(w, &grant{client: c.ID, user: g.user, scope: g.scope}, s.rotate)
 	case "urn:ietf:params:oauth:grant-type:device_code":
