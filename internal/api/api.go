@@ -524,7 +524,10 @@ type monitorIn struct {
 	// The SMTP leg's own oauth block's (settings.smtp.oauth).
 	SMTPOAuthClientSecret *string `json:"smtp_oauth_client_secret,omitempty"`
 	SMTPOAuthRefreshToken *string `json:"smtp_oauth_refresh_token,omitempty"`
-	Alerts                []int64 `json:"alerts,omitempty"`
+	// A Google service account's JSON key (settings.oauth.subject).
+	OAuthServiceAccountKey     *string `json:"oauth_service_account_key,omitempty"`
+	SMTPOAuthServiceAccountKey *string `json:"smtp_oauth_service_account_key,omitempty"`
+	Alerts                     []int64 `json:"alerts,omitempty"`
 }
 
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {

@@ -55,7 +55,7 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 	_, sshKey := credTestKeys(t)
 	secretsIn := map[string]string{
 		"MAIL_OPS_SSH_KEY": sshKey, "CHAT_WEBHOOK_URL": "https://hooks.example.test/T0/B0/s3cret",
-		"RELAY_PASSWORD": "relay-s3cret", "PROBE_PASSWORD": "probe-s3cret", "M365_CLIENT_SECRET": "m365-s3cret", "M365_SMTP_CLIENT_SECRET": "m365-smtp-s3cret",
+		"RELAY_PASSWORD": "relay-s3cret", "PROBE_PASSWORD": "probe-s3cret", "M365_CLIENT_SECRET": "m365-s3cret", "M365_SMTP_CLIENT_SECRET": "m365-smtp-s3cret", "GOOGLE_SA_KEY": `{"type": "service_account", "private_key": "k3y"}`,
 		"TICKETS_URL": "https://tickets.example.test/api/s3cret", "TICKETS_AUTH": "Bearer t1ck3ts", "PD_ROUTING_KEY": "pd-r0uting-key-0123456789abcdef", "OPSGENIE_KEY": "0psgenie-key",
 		"TEAM_URL": "ntfy://mailmon:t3am-pa55@ntfy.example.test/mail-alerts",
 	}
@@ -88,6 +88,7 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 		"MAILMON_SECRET_M365_DELIVERY_VIA_GRAPH_OAUTH_CLIENT_SECRET":          "m365-s3cret",
 		"MAILMON_SECRET_M365_IMAP_DELIVERY_VIA_IMAP_OAUTH_CLIENT_SECRET":      "m365-s3cret",
 		"MAILMON_SECRET_M365_IMAP_DELIVERY_VIA_IMAP_SMTP_OAUTH_CLIENT_SECRET": "m365-smtp-s3cret",
+		"MAILMON_SECRET_WORKSPACE_IMAP_LOGIN_OAUTH_SERVICE_ACCOUNT_KEY":       `{"type": "service_account", "private_key": "k3y"}`,
 	}
 	for name := range placeholders {
 		if !strings.Contains(exported, "#   "+name+"\n") || !strings.Contains(exported, "{env: "+name+"}") {

@@ -298,7 +298,7 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	}
 	if m.OAuth != nil {
 		cfg.Password = ""
-		cfg.OAuthToken.Flow = m.OAuth.Flow(m.Type, "placeholder", "")
+		cfg.OAuthToken.Flow = m.OAuth.placeholderFlow(m.Type, cfg.User)
 		if !m.OAuth.validate(p, add) {
 			cfg.OAuthToken.Flow = &oauth.Flow{TokenURL: "https://placeholder.invalid/", ClientID: "placeholder", ClientSecret: "placeholder"}
 		}

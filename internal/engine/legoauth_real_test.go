@@ -30,32 +30,10 @@ import (
 // instead is refused at the submission server.
 func TestSMTPLegOwnOAuthAgainstRealServers(t *testing.T) {
 	ctx := context.Background()
-	ca := certs.NewCA(t)
-	srv := oauthsrv.New(t, ca, time.Hour)
-	e := realmail.StartWith(t, realmail.Options{OAuth2: &realmail.OAuth2{
-		IntrospectURL: strings.Replace(srv.IntrospectURL(), "127.0.0.1", "localhost", 1), CA: ca.PEM}})
+	srv, e, caFile, st, v, d := oauthMail(t)
 	const imapSecret, smtpSecret = "imap-app-secret-value", "smtp-app-secret-value"
 	srv.AddClient(oauthsrv.Client{ID: "imap-app", Secret: imapSecret, Mailbox: e.User})
 	srv.AddClient(oauthsrv.Client{ID: "smtp-app", Secret: smtpSecret, Mailbox: e.User2})
-	// One CA file for the mail servers and the token endpoint (a monitor
-	// has one ca, trusted for both).
-	mailCA, err := os.ReadFile(e.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, append(mailCA, ca.PEM...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "e.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	v, _ := vault.New([]byte("engine-test-key-0123456789abc"))
-	d := &store.Device{Name: "mail", Address: "127.0.0.1"}
-	must(t, st.PutDevice(ctx, d))
 	add := func(name, legClient, legSecret string) int64 {
 		t.Helper()
 		mc := config.Monitor{Name: name, Type: "imap-roundtrip", Port: e.IMAPS, TLS: "implicit", User: e.User, CA: caFile, ServerName: e.ServerName,
@@ -107,4 +85,33 @@ func TestSMTPLegOwnOAuthAgainstRealServers(t *testing.T) {
 	if r.Error == nil || r.Error.Code != probe.AuthFailed || r.Error.Phase != "smtp_auth" {
 		t.Errorf("the mailbox's token on the submission leg: %s %+v", r.Status, r.Error)
 	}
+}
+
+// oauthMail starts the local authorization server and real Postfix and
+// Dovecot whose oauth2 passdb asks it, a store with a vault and a device
+// on loopback; caFile trusts both the mail servers and the token
+// endpoint (a monitor has one ca, trusted for both).
+func oauthMail(t *testing.T) (*oauthsrv.Server, *realmail.Env, string, store.Store, *vault.Vault, *store.Device) {
+	t.Helper()
+	ca := certs.NewCA(t)
+	srv := oauthsrv.New(t, ca, time.Hour)
+	e := realmail.StartWith(t, realmail.Options{OAuth2: &realmail.OAuth2{
+		IntrospectURL: strings.Replace(srv.IntrospectURL(), "127.0.0.1", "localhost", 1), CA: ca.PEM}})
+	mailCA, err := os.ReadFile(e.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, append(mailCA, ca.PEM...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "e.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	v, _ := vault.New([]byte("engine-test-key-0123456789abc"))
+	d := &store.Device{Name: "mail", Address: "127.0.0.1"}
+	must(t, st.PutDevice(context.Background(), d))
+	return srv, e, caFile, st, v, d
 }

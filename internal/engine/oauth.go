@@ -43,8 +43,13 @@ func (e *Engine) loadOAuth(en *entry) error {
 // oauthFlow makes the token source of block o of the monitor (leg "") or
 // of its SMTP leg ("smtp"), its secrets opened.
 func (e *Engine) oauthFlow(en *entry, o *config.OAuth, leg, typ string) (*oauth.Flow, error) {
-	var secret, refresh string
+	var secret, refresh, saKey string
 	var errs []error
+	// A service account acts for the subject, as ProbeConfig filled it.
+	subject := en.cfg.OAuthToken.Flow.Subject
+	if leg != "" {
+		subject = en.cfg.SMTP.OAuthToken.Flow.Subject
+	}
 	if v, ok := en.m.Secrets[config.ClientSecret(leg)]; ok {
 		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.ClientSecret(leg)))
 		secret, errs = s, append(errs, err)
@@ -53,7 +58,12 @@ func (e *Engine) oauthFlow(en *entry, o *config.OAuth, leg, typ string) (*oauth.
 		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.RefreshSecret(leg)))
 		refresh, errs = s, append(errs, err)
 	}
+	if v, ok := en.m.Secrets[config.SAKeySecret(leg)]; ok {
+		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.SAKeySecret(leg)))
+		saKey, errs = s, append(errs, err)
+	}
 	f := o.Flow(typ, secret, refresh)
+	f.ServiceAccountKey, f.Subject = saKey, subject
 	f.Cache, f.Egress, f.CAFile = e.tokens, en.cfg.Egress, en.cfg.CAFile
 	if leg != "" && en.cfg.SMTP != nil {
 		f.CAFile = en.cfg.SMTP.CAFile

@@ -64,6 +64,9 @@ func key(parts ...string) string {
 
 func (f *Flow) keyFor(refresh string) string {
 	scopes := strings.Join(f.Scopes, " ")
+	if f.ServiceAccountKey != "" {
+		return key("sa", f.TokenURL, f.ServiceAccountKey, f.Subject, scopes)
+	}
 	if refresh == "" && f.RefreshToken == "" {
 		return key("cc", f.TokenURL, f.ClientID, scopes, f.ClientSecret)
 	}

@@ -147,7 +147,7 @@ func TestDropped(t *testing.T) {
 // refresh token drop when the token endpoint, the client id or the scope
 // change, or when the server the tokens go to moves; not otherwise.
 func TestOAuthSecretsBoundToEndpointAndServer(t *testing.T) {
-	both := []string{config.SecretOAuthClient, config.SecretOAuthRefresh}
+	both := []string{config.SecretOAuthClient, config.SecretOAuthRefresh, config.SecretOAuthSAKey}
 	base := func() config.Monitor {
 		return config.Monitor{Name: "m", Type: "imap", Port: 993, TLS: "implicit", User: "u@contoso.com",
 			OAuth: &config.OAuth{Provider: "microsoft", Tenant: "contoso.onmicrosoft.com", ClientID: "c1"}}
@@ -159,7 +159,8 @@ func TestOAuthSecretsBoundToEndpointAndServer(t *testing.T) {
 		want   []string
 	}{
 		{"nothing", "", func(*config.Monitor) {}, nil},
-		{"the user", "", func(m *config.Monitor) { m.User = "v@contoso.com" }, nil},
+		{"the user (the subject a service account would act for)", "", func(m *config.Monitor) { m.User = "v@contoso.com" }, []string{config.SecretOAuthSAKey}},
+		{"a subject of its own", "", func(m *config.Monitor) { m.OAuth.Subject = "ceo@contoso.com" }, []string{config.SecretOAuthSAKey}},
 		{"the tenant", "", func(m *config.Monitor) { m.OAuth.Tenant = "evil.onmicrosoft.com" }, both},
 		{"a token URL of its own", "", func(m *config.Monitor) {
 			m.OAuth.Provider, m.OAuth.Tenant, m.OAuth.TokenURL = "", "", "https://evil.example/token"
@@ -187,7 +188,7 @@ func TestOAuthSecretsBoundToEndpointAndServer(t *testing.T) {
 // when its token endpoint, client id or scope change or its submission
 // server moves, and not for a change of the mailbox's.
 func TestSMTPLegOAuthSecretsBound(t *testing.T) {
-	leg := []string{config.SecretSMTPOAuthClient, config.SecretSMTPOAuthRefresh}
+	leg := []string{config.SecretSMTPOAuthClient, config.SecretSMTPOAuthRefresh, config.SecretSMTPOAuthSAKey}
 	base := func() config.Monitor {
 		return config.Monitor{Name: "m", Type: "imap-roundtrip", Port: 993, TLS: "implicit", User: "u@contoso.com",
 			SMTP: &config.Leg{Host: "smtp.office365.com", Port: 587, TLS: "starttls", Auth: "XOAUTH2",

@@ -68,4 +68,22 @@ func TestRoundTripSMTPLegOAuthForm(t *testing.T) {
 		strings.Contains(page, "leg-s3cret-value") {
 		t.Error("the edit form does not show the leg's block (and only that its secret is set)")
 	}
+
+	// A Google service account: the key write-only, the subject shown.
+	form = url.Values{"name": {"workspace"}, "enabled": {"on"}, "tls": {"implicit"}, "user": {"u@example.com"}, "auth": {"XOAUTH2"},
+		"oauth.token_url": {"https://127.0.0.1:8443/token"}, "oauth.scope": {"https://mail.google.com/"}, "oauth.subject": {"u@example.com"},
+		"oauth.service_account_key": {`{"type": "service_account", "private_key": "sa-k3y-value"}`}}
+	code, body, _ = b.post(t, dev+"/monitors/new?type=imap", form, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("save with a service account: %d %s", code, errorsIn(body))
+	}
+	m, _ = f.st.MonitorByName(ctx, d.ID, "workspace")
+	if _, ok := m.Secrets[config.SecretOAuthSAKey]; !ok || strings.Contains(string(m.Spec), "sa-k3y-value") {
+		t.Errorf("the service account key: stored %v, spec %s", m.Secrets, m.Spec)
+	}
+	_, page = b.get(t, fmt.Sprintf("/monitors/%d/edit", m.ID))
+	if !strings.Contains(page, `id="oauth.service_account_key-set"`) || !strings.Contains(page, `name="oauth.subject" value="u@example.com"`) ||
+		strings.Contains(page, "sa-k3y-value") {
+		t.Error("the edit form does not show the service account (and only that its key is set)")
+	}
 }

@@ -19,7 +19,7 @@ var oauthPrefixes = []string{"", "smtp."}
 // beside one of its fields names it, as the form does.
 var oauthLabels = map[string]string{"oauth.provider": "Provider", "oauth.tenant": "Tenant", "oauth.token_url": "Token URL",
 	"oauth.client_id": "Application (client) id", "oauth.scope": "Scope", config.SecretOAuthClient: "Client secret",
-	config.SecretOAuthRefresh: "Refresh token"}
+	config.SecretOAuthRefresh: "Refresh token", config.SecretOAuthSAKey: "Service account key", "oauth.subject": "Subject"}
 
 // oauthFormFields are the fieldsets' fields, both prefixes.
 func oauthFormFields() []string {
@@ -52,7 +52,7 @@ func (f *formData) fillOAuth(p string, o *config.OAuth) {
 		return
 	}
 	for k, v := range map[string]string{"oauth.provider": o.Provider, "oauth.tenant": o.Tenant, "oauth.token_url": o.TokenURL,
-		"oauth.client_id": o.ClientID, "oauth.scope": o.Scope} {
+		"oauth.client_id": o.ClientID, "oauth.scope": o.Scope, "oauth.subject": o.Subject} {
 		if v != "" {
 			f.V[p+k] = v
 		}
@@ -63,7 +63,7 @@ func (f *formData) fillOAuth(p string, o *config.OAuth) {
 // token endpoint).
 func readOAuth(p string, get func(string) string) *config.OAuth {
 	o := &config.OAuth{Provider: get(p + "oauth.provider"), Tenant: get(p + "oauth.tenant"), TokenURL: get(p + "oauth.token_url"),
-		ClientID: get(p + "oauth.client_id"), Scope: get(p + "oauth.scope")}
+		ClientID: get(p + "oauth.client_id"), Scope: get(p + "oauth.scope"), Subject: get(p + "oauth.subject")}
 	if *o == (config.OAuth{}) {
 		return nil
 	}
@@ -75,9 +75,11 @@ func readOAuth(p string, get func(string) string) *config.OAuth {
 func readOAuthSecrets(in *catalog.Monitor, roundTrip bool, secret func(string) *string) {
 	in.OAuthClientSecret = secret(config.SecretOAuthClient)
 	in.OAuthRefreshToken = secret(config.SecretOAuthRefresh)
+	in.OAuthServiceAccountKey = secret(config.SecretOAuthSAKey)
 	if roundTrip {
 		in.SMTPOAuthClientSecret = secret(config.SecretSMTPOAuthClient)
 		in.SMTPOAuthRefreshToken = secret(config.SecretSMTPOAuthRefresh)
+		in.SMTPOAuthServiceAccountKey = secret(config.SecretSMTPOAuthSAKey)
 	}
 }
 

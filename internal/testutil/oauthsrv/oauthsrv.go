@@ -1,7 +1,8 @@
 // Package oauthsrv is a small OAuth 2.0 authorization server for tests,
 // on loopback over HTTPS with a test CA. It follows RFC 6749 for the
 // token endpoint (client_secret_post and client_secret_basic, the client
-// credentials and refresh token grants, §5.2 errors), RFC 8628 for the
+// credentials and refresh token grants, §5.2 errors), RFC 7523 for the
+// JWT bearer grant of Google's service accounts (jwt.go), RFC 8628 for the
 // device authorization grant and RFC 7662 for token introspection, which
 // is what Dovecot's oauth2 passdb asks. Refresh tokens rotate when Rotate
 // is set, the old one then refused as invalid_grant; tokens can be
@@ -46,8 +47,9 @@ type Server struct {
 	access   map[string]*grant // by access token
 	refresh  map[string]*grant // by refresh token
 	devices  map[string]*device
-	requests map[string]int // token requests by grant type
-	reused   int            // refresh requests with a refresh token rotated out
+	requests map[string]int      // token requests by grant type
+	reused   int                 // refresh requests with a refresh token rotated out
+	accounts map[string]*account // service accounts by e-mail (jwt.go)
 	fail     *failure
 }
 
@@ -258,6 +260,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.requests[gt]++
 	if f := s.fail; f != nil {
 		oauthError(w, f.status, f.code, f.description)
+		return
+	}
+	if gt == JWTBearer { // the assertion authenticates (jwt.go)
+		s.jwtBearer(w, r)
 		return
 	}
 	c, status, why := s.authClient(r)
