@@ -37,10 +37,14 @@ const (
 const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
 // adHoc reports whether /probe tests a type from query parameters alone:
-// one with a port (the target is host:port) that needs nothing stored; the
-// round trips and Graph need a stored monitor (their credentials, secret
-// or token endpoint).
-func adHoc(k probe.Kind) bool { return k.HasPort && !k.RoundTrip && !k.TokenOnly }
+// one with a port (the target is host:port), or a domain-health type (the
+// target is the domain or host looked up, through serve --resolver), that
+// needs nothing stored; the round trips and Graph need a stored monitor
+// (their credentials, secret or token endpoint), and so does dkim (its
+// selectors).
+func adHoc(k probe.Kind) bool {
+	return (k.HasPort || k.Shows("resolver")) && !k.RoundTrip && !k.TokenOnly && !k.Shows("selectors")
+}
 
 // adHocTypes are the names of the types /probe tests from the query.
 func adHocTypes() []string {
@@ -109,7 +113,7 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 			// and on each address dialled, and shown no server text
 			// (probe/network.go).
 			bad = s.probeTarget(cfg.Host)
-			cfg.Egress, cfg.Resolver = s.egress(), s.Resolver
+			cfg.Egress, cfg.Resolver, cfg.DNSServer = s.egress(), s.Resolver, s.Engine.DNSServer()
 		}
 	}
 	if len(bad) > 0 {
@@ -213,6 +217,8 @@ func adHocProbeConfig(q url.Values, bad fieldErrors) (probe.Config, fieldErrors)
 		add("target", "is required: host:port (an IPv6 address in brackets: [::1]:25)")
 	} else if host, port, err := splitTarget(target, k.HasPort && k.Ports == (probe.Ports{})); err != nil {
 		add("target", err.Error())
+	} else if known && !k.HasPort && port != 0 {
+		add("target", k.Name+" has no port: give the domain or host alone, e.g. example.org")
 	} else {
 		cfg.Host, cfg.Port = host, port
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 )
 
@@ -35,6 +36,9 @@ type Env struct {
 	// describe, set by completion, is handed each command's flags
 	// instead of running it (parseFlags).
 	describe func(fs *flag.FlagSet)
+	// probers, set by tests, overrides discover's probers of the domain
+	// (discover.Options.Probers).
+	probers func(typ string) (probe.Prober, bool)
 }
 
 // usage is the command line's help, its check line listing the monitor

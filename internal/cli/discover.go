@@ -22,8 +22,11 @@ their greeting, TLS modes (STARTTLS, implicit) and versions, certificate,
 authentication mechanisms before and after TLS, SMTP size limit and
 extensions, and a security verdict per service with its reasons
 (certificate invalid or expiring, TLS below 1.2, STARTTLS missing, AUTH
-without TLS, STARTTLS command injection). All ports are tried in parallel
-within --timeout.
+without TLS, STARTTLS command injection). For a DOMAIN it also looks up
+what the domain publishes: MTA-STS, TLS-RPT, DKIM keys under the common
+selectors, and each MX host's DANE (TLSA) records and reverse DNS, each
+found record tested once. All ports and lookups run in parallel within
+--timeout.
 
 --ports is a comma-separated list of SERVICE or SERVICE:PORT, SERVICE one
 of smtp (25), smtps (465), submission (587), pop3 (110), pop3s (995),
@@ -34,7 +37,9 @@ only one.
 --output yaml proposes monitors for "mailmon apply -f -": per host a
 device with a ping monitor, a tcp monitor per service that answered
 (depending on the ping) and the service's own monitor (depending on its
-tcp monitor), in the TLS mode it offers.
+tcp monitor), in the TLS mode it offers; for a DOMAIN, beside them, the
+domain's blocklist, SPF, DMARC, reverse DNS monitors, and its DKIM,
+MTA-STS, TLS-RPT and DANE monitors when published (docs/domain-health.md).
 
 Exit codes: 0 services found, 2 none answered (or the MX lookup failed),
 3 bad usage.
@@ -47,7 +52,7 @@ func Discover(ctx context.Context, args []string, env Env) int {
 	fs := flag.NewFlagSet("mailmon discover", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	ports := fs.String("ports", "default", "ports to try: SERVICE[:PORT],… (see above)")
-	resolver := fs.String("resolver", "", "DNS server for the MX and address lookups, IP[:PORT] (default: the system's)")
+	resolver := fs.String("resolver", "", "DNS server for the MX, address and domain record lookups, IP[:PORT] (default: the system's); DANE needs one that validates DNSSEC")
 	timeout := plugin.Seconds{D: discover.DefaultTimeout}
 	fs.Var(&timeout, "timeout", "time limit of the whole discovery")
 	output := fs.String("output", "table", "output: table, json or yaml (monitors for mailmon apply)")
@@ -79,7 +84,7 @@ func Discover(ctx context.Context, args []string, env Env) int {
 	if target == "" || strings.ContainsAny(target, " /\t\r\n") {
 		return errorf(env, "discover: give one HOST or DOMAIN (\"mailmon help discover\" says more)")
 	}
-	o := discover.Options{Timeout: timeout.D, ServerName: *serverName, EHLOName: *ehlo, CertWarnDays: *certWarn, NoMX: *noMX}
+	o := discover.Options{Timeout: timeout.D, ServerName: *serverName, EHLOName: *ehlo, CertWarnDays: *certWarn, NoMX: *noMX, Probers: env.probers}
 	if *certWarn == 0 {
 		o.CertWarnDays = -1
 	}

@@ -139,6 +139,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Probers overrides the probers of the domain's checks (tests: the
+	// MTA-STS policy served on a free port, domainprobe.MTASTSAt).
+	Probers func(typ string) (probe.Prober, bool)
 }
 
 // Defaults.
@@ -173,6 +176,9 @@ type Report struct {
 	TookMS  float64   `json:"took_ms"`         // the whole discovery
 	Error   string    `json:"error,omitempty"` // the MX lookup failed, or the domain accepts no mail
 	Hosts   []Host    `json:"hosts"`
+	// DomainChecks are the domain's records beside its MX (a domain
+	// only): MTA-STS, TLS-RPT, DKIM, and each MX host's DANE and rDNS.
+	DomainChecks []DomainCheck `json:"domain_checks,omitempty"`
 }
 
 // Host is one host and its services.
@@ -281,6 +287,13 @@ func Run(ctx context.Context, target string, opts Options) *Report {
 		done int
 		wg   sync.WaitGroup
 	)
+	if rep.Domain {
+		mx := make([]string, len(hosts))
+		for i, h := range hosts {
+			mx[i] = h.Name
+		}
+		wg.Go(func() { rep.DomainChecks = domainChecks(ctx, target, mx, &opts) })
+	}
 	for i := range hosts {
 		h := &hosts[i]
 		addrs, _, err := wire.Resolve(ctx, opts.Resolver, h.Name)

@@ -114,9 +114,31 @@ func WriteTable(w io.Writer, r *Report, colour bool) error {
 			}
 		}
 	}
+	if len(r.DomainChecks) > 0 {
+		fmt.Fprintf(w, "\n%s: the domain's records\n", r.Target)
+		for _, c := range r.DomainChecks {
+			mc := dim // not published: nothing to judge
+			if c.Grade != "" {
+				mc = gradeColour(c.Grade)
+			}
+			fmt.Fprintf(w, "  %s %s\n", paint(colour, mc, checkMark(c)), oneLine(c.Message))
+		}
+	}
 	fmt.Fprintf(w, "\n(%.0f ms)\n", r.TookMS)
 	return nil
 }
+
+// checkMark is a domain check's mark: its grade when published, "-"
+// when not.
+func checkMark(c DomainCheck) string {
+	if c.Grade == "" {
+		return fmt.Sprintf("%-4s %s", "-", c.Type)
+	}
+	return fmt.Sprintf("%-4s %s", c.Grade, c.Type)
+}
+
+// oneLine keeps a message on one line (a table's, a YAML comment's).
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func writeService(w io.Writer, h Host, s *Service, colour bool) {
 	addr := h.Name
@@ -247,6 +269,9 @@ func WriteYAML(w io.Writer, r *Report, o Options) error {
 			}
 			fmt.Fprintln(w)
 		}
+	}
+	for _, c := range r.DomainChecks {
+		fmt.Fprintf(w, "# %s %s\n", checkMark(c), oneLine(c.Message))
 	}
 	b, err := config.Marshal(Proposal(r, o))
 	if err != nil {

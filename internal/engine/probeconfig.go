@@ -35,3 +35,7 @@ func (en *entry) config() probe.Config {
 
 // Prober returns the prober of a monitor type from the engine's table.
 func (e *Engine) Prober(typ string) (probe.Prober, bool) { return e.o.Probers(typ) }
+
+// DNSServer is the domain monitors' resolver (serve --resolver; "" the
+// system's): /probe's ad-hoc domain tests ask it too.
+func (e *Engine) DNSServer() string { return e.o.DNSServer }

@@ -112,16 +112,24 @@ type Error struct {
 	Hint        string // what to do, when not the code's usual (hints)
 }
 
-// ServiceAccountHints say what a person does about a refusal of the JWT
-// bearer grant (Google's service accounts), in place of the codes' usual
-// hints: its causes are others.
-var ServiceAccountHints = map[string]string{
-	"unauthorized_client": "domain-wide delegation is not granted for this client id and scope: in the Admin console, " +
-		"Security → Access and data control → API controls → Domain-wide delegation, add the service account's client id with the scope https://mail.google.com/",
-	"invalid_grant": "the key was deleted or disabled, the subject is not a user of the Workspace domain, or the machine's clock is off: " +
-		"check the key in the Cloud console, the subject, and the time",
-	"invalid_scope":  "ask for https://mail.google.com/ (leave scope to the provider)",
-	"invalid_client": "the key's service account was deleted or disabled: make a new key",
+// ServiceAccountHint says what a person does about a refusal of the
+// JWT bearer grant (Google's service accounts), in place of the code's
+// usual hint: its causes are others. (A switch, not a map: nothing is
+// built at start-up, mailmon-check links this package.)
+func ServiceAccountHint(code string) string {
+	switch code {
+	case "unauthorized_client":
+		return "domain-wide delegation is not granted for this client id and scope: in the Admin console, " +
+			"Security → Access and data control → API controls → Domain-wide delegation, add the service account's client id with the scope https://mail.google.com/"
+	case "invalid_grant":
+		return "the key was deleted or disabled, the subject is not a user of the Workspace domain, or the machine's clock is off: " +
+			"check the key in the Cloud console, the subject, and the time"
+	case "invalid_scope":
+		return "ask for https://mail.google.com/ (leave scope to the provider)"
+	case "invalid_client":
+		return "the key's service account was deleted or disabled: make a new key"
+	}
+	return ""
 }
 
 func (e *Error) Error() string {

@@ -45,7 +45,7 @@ func help(prog string, opts []option, k *probe.Kind) string {
 		if o.arg != "" {
 			head += " " + o.arg
 		}
-		fmt.Fprintf(&b, "%s\n    %s\n", head, o.help)
+		fmt.Fprintf(&b, "%s\n    %s\n", head, o.text())
 	}
 	b.WriteString(`
 Output: one status line, "TYPE STATE - what happened", then "|" and perfdata:

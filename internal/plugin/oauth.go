@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"flag"
 	"fmt"
 	"strings"
 
@@ -9,31 +8,13 @@ import (
 	"github.com/mailmon/mailmon/internal/probe"
 )
 
-// oauthFlags are check's flags of a token endpoint mailmon asks itself:
-// the mailbox's (--oauth-*) or, with pre "smtp-", a round trip's SMTP
-// leg's own (--smtp-oauth-*).
+// oauthFlags are check's flags of a token endpoint mailmon asks itself
+// (their options are in the login group of flags.go's table): the
+// mailbox's (--oauth-*) or, with pre "smtp-" (set by config), a round
+// trip's SMTP leg's own (--smtp-oauth-*, in the round trips group).
 type oauthFlags struct {
 	pre                                                                             string
 	tokenURL, clientID, secretFile, secretEnv, scope, refreshFile, provider, tenant string
-}
-
-// register declares the options, in group g.
-func (o *oauthFlags) register(g string, add func(option, flag.Value), str func(*string, string) flag.Value) {
-	whose := ""
-	if o.pre != "" {
-		whose = "the SMTP leg's own token: "
-	}
-	opt := func(name, arg, help string, v *string) {
-		add(option{"", o.pre + name, nil, arg, whose + help, g}, str(v, ""))
-	}
-	opt("oauth-provider", "NAME", "fetch the token from this provider: microsoft (with --"+o.pre+"oauth-tenant) or google; fills the token URL, the scope, and the host when left out", &o.provider)
-	opt("oauth-tenant", "TENANT", "microsoft: the directory (tenant) id or a verified domain (contoso.onmicrosoft.com)", &o.tenant)
-	opt("oauth-token-url", "URL", "fetch the token from this OAuth2 token endpoint (https; http only on loopback)", &o.tokenURL)
-	opt("oauth-client-id", "ID", "the application (client) id", &o.clientID)
-	opt("oauth-client-secret-file", "FILE", "read the client secret from this file's first line", &o.secretFile)
-	opt("oauth-client-secret-env", "VAR", "read the client secret from this environment variable", &o.secretEnv)
-	opt("oauth-scope", "SCOPES", "space-separated scopes (default by provider; Microsoft 365: https://outlook.office365.com/.default)", &o.scope)
-	opt("oauth-refresh-token-file", "FILE", "the refresh token grant, with the token in this file (from mailmon oauth login), instead of client credentials", &o.refreshFile)
 }
 
 // Secret reads a secret from a file's first line or an environment
@@ -98,30 +79,29 @@ func (o *oauthFlags) source(cfg *probe.Config, env Env) (*oauth.Flow, error) {
 // given; with a provider, its submission server on 587 with STARTTLS
 // unless given); otherwise the leg logs in with the mailbox's token
 // when it names XOAUTH2 or OAUTHBEARER and no user of its own (o is the
-// mailbox's flags; with a provider, its submission server is the default
-// host).
+// mailbox's flags).
 func (o *oauthFlags) legToken(cfg *probe.Config, own *oauthFlags, set map[string]bool, env Env) error {
 	leg := cfg.SMTP
-	if own.set() {
-		leg.Type = "smtp"
-		f, err := own.source(leg, env)
-		if err != nil {
-			return err
-		}
-		f.CAFile = leg.CAFile
-		leg.OAuthToken.Flow = f
-		if leg.User == "" {
-			leg.User = cfg.User
-		}
-		if !set["smtp-auth"] {
-			leg.Auth = "XOAUTH2"
-		}
-		if own.provider != "" && !set["smtp-port"] && !set["smtp-tls"] {
-			leg.Port, leg.TLS = 587, probe.TLSStartTLS
-		}
+	if !own.set() {
+		o.shareToken(cfg)
 		return nil
 	}
-	o.shareToken(cfg)
+	own.pre, leg.Type = "smtp-", "smtp"
+	f, err := own.source(leg, env)
+	if err != nil {
+		return err
+	}
+	f.CAFile = leg.CAFile
+	leg.OAuthToken.Flow = f
+	if leg.User == "" {
+		leg.User = cfg.User
+	}
+	if !set["smtp-auth"] {
+		leg.Auth = "XOAUTH2"
+	}
+	if own.provider != "" && !set["smtp-port"] && !set["smtp-tls"] {
+		leg.Port, leg.TLS = 587, probe.TLSStartTLS
+	}
 	return nil
 }
 

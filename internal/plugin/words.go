@@ -45,11 +45,10 @@ type Option struct {
 
 // Options lists the options of a check of type k.
 func Options(k probe.Kind) []Option {
-	var f flags
 	var out []Option
-	for _, o := range f.register(newFlagSet(&f)) {
-		if Applies(k, o.long) {
-			out = append(out, Option{o.short, o.long, o.arg, o.help})
+	for i := range options {
+		if o := &options[i]; Applies(k, o.long) {
+			out = append(out, Option{o.short, o.long, o.arg, o.text()})
 		}
 	}
 	return out

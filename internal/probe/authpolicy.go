@@ -25,15 +25,29 @@ type authRule struct {
 // middle stripped, he also picks the challenge, and the digest is an
 // offline dictionary attack on the password (NO STARTTLS, USENIX Security
 // 2021).
-var authPolicy = map[authRule]string{
-	{sasl.RevealsSecret, true, false}:  "",
-	{sasl.RevealsSecret, true, true}:   "",
-	{sasl.RevealsDigest, true, false}:  "",
-	{sasl.RevealsDigest, true, true}:   "",
-	{sasl.RevealsSecret, false, true}:  "", // the operator said so
-	{sasl.RevealsDigest, false, true}:  "",
-	{sasl.RevealsSecret, false, false}: "it would send the password or token itself, readable by anyone on the path",
-	{sasl.RevealsDigest, false, false}: "it would send a digest of the password, which whoever chose the challenge can attack offline",
+var authPolicy = [...]struct {
+	rule authRule
+	why  string
+}{
+	{authRule{sasl.RevealsSecret, true, false}, ""},
+	{authRule{sasl.RevealsSecret, true, true}, ""},
+	{authRule{sasl.RevealsDigest, true, false}, ""},
+	{authRule{sasl.RevealsDigest, true, true}, ""},
+	{authRule{sasl.RevealsSecret, false, true}, ""}, // the operator said so
+	{authRule{sasl.RevealsDigest, false, true}, ""},
+	{authRule{sasl.RevealsSecret, false, false}, "it would send the password or token itself, readable by anyone on the path"},
+	{authRule{sasl.RevealsDigest, false, false}, "it would send a digest of the password, which whoever chose the challenge can attack offline"},
+}
+
+// policy is the auth policy's reason for rule, and whether it has one.
+// A table searched, not a map: nothing to build at start-up.
+func policy(rule authRule) (why string, ok bool) {
+	for _, p := range authPolicy {
+		if p.rule == rule {
+			return p.why, true
+		}
+	}
+	return "", false
 }
 
 // PlaintextRefusedError is the auth policy keeping the credentials back on
@@ -69,7 +83,7 @@ func (e *PlaintextRefusedError) Is(target error) bool { return target == wire.Er
 // none could be chosen) over a connection that is encrypted or not.
 func (c *Config) PermitAuth(encrypted bool, mech string) error {
 	rule := authRule{sasl.ExposureOf(mech), encrypted, c.AllowPlaintextAuth}
-	why, ok := authPolicy[rule]
+	why, ok := policy(rule)
 	if !ok {
 		why = "the auth policy has no rule for it" // unreachable: the table is complete
 	}

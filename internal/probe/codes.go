@@ -32,34 +32,61 @@ const (
 	DNSSECInvalid  Code = "dnssec_invalid"
 )
 
-var messages = map[Code]string{
-	ConfigMissing:     "Configuration information for this item is missing some required fields",
-	DNSFailed:         "Could not obtain an IP address for the remote device",
-	ConnectFailed:     "Unable to connect to the remote device",
-	Timeout:           "The remote device timed out before sending a response",
-	Disconnected:      "Unexpected disconnection from the remote device",
-	ProtocolViolation: "The response from the remote device does not adhere to protocol specification",
-	ServiceError:      "The remote device answered with an error",
-	TLSUnavailable:    "STARTTLS was required but is not offered",
-	TLSFailed:         "The TLS handshake failed",
-	CertInvalid:       "The certificate is expired, not yet valid, untrusted or for another host",
-	AuthFailed:        "The server rejected the credentials",
-	AuthUnsupported:   "The server does not offer the authentication mechanism the monitor asks for",
-	SendRejected:      "The SMTP server refused the probe message",
-	NotDelivered:      "The probe message did not arrive before the test expired",
-	DeliveredToJunk:   "The probe message arrived in the junk folder",
-	Listed:            "The address or domain is on a blocklist",
-	LookupRefused:     "The blocklist refused to answer the query",
-	RecordMissing:     "A DNS record the domain needs is missing",
-	RecordInvalid:     "A DNS record of the domain is malformed or weak",
-	PolicyMismatch:    "The domain's policy does not cover what it should",
-	TLSAMismatch:      "No TLSA record matches the certificate the server presents",
-	DNSSECInvalid:     "The DNSSEC signatures of the answer do not validate",
+// message is the text shown to people for each code; "" for none. A
+// switch, not a map: nothing to build at start-up.
+func message(c Code) string {
+	switch c {
+	case ConfigMissing:
+		return "Configuration information for this item is missing some required fields"
+	case DNSFailed:
+		return "Could not obtain an IP address for the remote device"
+	case ConnectFailed:
+		return "Unable to connect to the remote device"
+	case Timeout:
+		return "The remote device timed out before sending a response"
+	case Disconnected:
+		return "Unexpected disconnection from the remote device"
+	case ProtocolViolation:
+		return "The response from the remote device does not adhere to protocol specification"
+	case ServiceError:
+		return "The remote device answered with an error"
+	case TLSUnavailable:
+		return "STARTTLS was required but is not offered"
+	case TLSFailed:
+		return "The TLS handshake failed"
+	case CertInvalid:
+		return "The certificate is expired, not yet valid, untrusted or for another host"
+	case AuthFailed:
+		return "The server rejected the credentials"
+	case AuthUnsupported:
+		return "The server does not offer the authentication mechanism the monitor asks for"
+	case SendRejected:
+		return "The SMTP server refused the probe message"
+	case NotDelivered:
+		return "The probe message did not arrive before the test expired"
+	case DeliveredToJunk:
+		return "The probe message arrived in the junk folder"
+	case Listed:
+		return "The address or domain is on a blocklist"
+	case LookupRefused:
+		return "The blocklist refused to answer the query"
+	case RecordMissing:
+		return "A DNS record the domain needs is missing"
+	case RecordInvalid:
+		return "A DNS record of the domain is malformed or weak"
+	case PolicyMismatch:
+		return "The domain's policy does not cover what it should"
+	case TLSAMismatch:
+		return "No TLSA record matches the certificate the server presents"
+	case DNSSECInvalid:
+		return "The DNSSEC signatures of the answer do not validate"
+	}
+	return ""
 }
 
 // Message is the text shown to people for the code.
 func (c Code) Message() string {
-	if m, ok := messages[c]; ok {
+	if m := message(c); m != "" {
 		return m
 	}
 	return string(c)

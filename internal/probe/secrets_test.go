@@ -18,7 +18,7 @@ func TestAuthPolicy(t *testing.T) {
 	for _, e := range []sasl.Exposure{sasl.RevealsSecret, sasl.RevealsDigest} {
 		for _, enc := range []bool{false, true} {
 			for _, allow := range []bool{false, true} {
-				if _, ok := authPolicy[authRule{e, enc, allow}]; !ok {
+				if _, ok := policy(authRule{e, enc, allow}); !ok {
 					t.Errorf("no rule for exposure %d, encrypted %v, allow_plaintext_auth %v", e, enc, allow)
 				}
 			}

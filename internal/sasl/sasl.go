@@ -276,21 +276,29 @@ type OAuthChallenge struct {
 	OpenIDConfiguration string `json:"openid-configuration"`
 }
 
-// what the status values mean to a person (RFC 7628 §3.2.2 and the
-// HTTP-like codes Google and Microsoft send).
-var challengeMeaning = map[string]string{
-	"invalid_token":      "the token expired, was revoked or is not for this server",
-	"insufficient_scope": "the token lacks the scope this server needs",
-	"invalid_request":    "the server could not read the login",
-	"400":                "the server could not read the login",
-	"401":                "the token expired, was revoked or is not for this server or user",
-	"403":                "the token lacks the scope this server needs, or the mailbox does not allow the application",
+// challengeMeaning says what a status value means to a person (RFC 7628
+// §3.2.2 and the HTTP-like codes Google and Microsoft send); "" when it
+// does not know. A switch, not a map: nothing to build at start-up.
+func challengeMeaning(status string) string {
+	switch status {
+	case "invalid_token":
+		return "the token expired, was revoked or is not for this server"
+	case "insufficient_scope":
+		return "the token lacks the scope this server needs"
+	case "invalid_request", "400":
+		return "the server could not read the login"
+	case "401":
+		return "the token expired, was revoked or is not for this server or user"
+	case "403":
+		return "the token lacks the scope this server needs, or the mailbox does not allow the application"
+	}
+	return ""
 }
 
 func (c OAuthChallenge) String() string {
 	var b strings.Builder
 	b.WriteString("status " + c.Status)
-	if m := challengeMeaning[c.Status]; m != "" {
+	if m := challengeMeaning(c.Status); m != "" {
 		b.WriteString(" (" + m + ")")
 	}
 	if c.Schemes != "" {

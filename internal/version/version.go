@@ -53,13 +53,21 @@ func (i Info) String() string {
 	return fmt.Sprintf("%s %s %s", s, i.Go, i.Platform)
 }
 
-var get = sync.OnceValue(func() Info {
-	bi, _ := debug.ReadBuildInfo()
-	return resolve(version, commit, date, bi)
-})
+// got is Get's answer, worked out on first use (not at start-up: a
+// sync.OnceValue here would be built by every process).
+var (
+	gotOnce sync.Once
+	got     Info
+)
 
 // Get returns this binary's version.
-func Get() Info { return get() }
+func Get() Info {
+	gotOnce.Do(func() {
+		bi, _ := debug.ReadBuildInfo()
+		got = resolve(version, commit, date, bi)
+	})
+	return got
+}
 
 // String is this binary's version alone, e.g. "0.1.0" or "dev".
 func String() string { return Get().Version }

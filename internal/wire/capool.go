@@ -21,7 +21,7 @@ const caRecheck = 5 * time.Second
 // system's roots), and every caller (the engine, /probe, mailmon check,
 // alert e-mail, the OAuth and Graph clients) would otherwise have to thread
 // one cache through.
-var cas = newCAPools(caRecheck, time.Now)
+var cas = CAPools{every: caRecheck, now: time.Now} // static: no work at start-up
 
 // CAPool is the pool of the CA file at path alone (a monitor's ca:).
 func CAPool(path string) (*x509.CertPool, error) { return cas.Pool(path, false) }
@@ -39,7 +39,7 @@ type CAPools struct {
 	parses atomic.Int64
 
 	mu    sync.Mutex
-	files map[caKey]*caFile
+	files map[caKey]*caFile // made on first use
 }
 
 // caKey is a file and whether the system's roots come with it.
@@ -58,7 +58,7 @@ type caFile struct {
 }
 
 func newCAPools(every time.Duration, now func() time.Time) *CAPools {
-	return &CAPools{every: every, now: now, files: map[caKey]*caFile{}}
+	return &CAPools{every: every, now: now}
 }
 
 // CAParses is how many times a CA file was read and parsed since the
@@ -72,6 +72,9 @@ func (p *CAPools) Pool(path string, system bool) (*x509.CertPool, error) {
 	k := caKey{filepath.Clean(path), system}
 	path = k.path
 	p.mu.Lock()
+	if p.files == nil {
+		p.files = map[caKey]*caFile{}
+	}
 	f := p.files[k]
 	if f == nil {
 		f = &caFile{}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -72,8 +73,19 @@ func quote(s string) string {
 	return b.String()
 }
 
-// mutf7 is base64 with "," for "/" and no padding (RFC 3501 §5.1.3).
-var mutf7 = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").WithPadding(base64.NoPadding)
+// mutf7 is base64 with "," for "/" and no padding (RFC 3501 §5.1.3),
+// made on first use: a check that names no mailbox never needs it.
+func mutf7() *base64.Encoding {
+	mutf7Once.Do(func() {
+		mutf7Enc = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").WithPadding(base64.NoPadding)
+	})
+	return mutf7Enc
+}
+
+var (
+	mutf7Once sync.Once
+	mutf7Enc  *base64.Encoding
+)
 
 // EncodeMailbox encodes a mailbox name in modified UTF-7: printable ASCII
 // stands for itself ("&" is "&-"), any other run is "&" base64(UTF-16BE) "-".
@@ -89,7 +101,7 @@ func EncodeMailbox(name string) string {
 			buf = append(buf, byte(u>>8), byte(u))
 		}
 		b.WriteByte('&')
-		b.WriteString(mutf7.EncodeToString(buf))
+		b.WriteString(mutf7().EncodeToString(buf))
 		b.WriteByte('-')
 		run = run[:0]
 	}
@@ -134,7 +146,7 @@ func DecodeMailbox(s string) (string, error) {
 			b.WriteByte('&')
 			continue
 		}
-		raw, err := mutf7.DecodeString(enc)
+		raw, err := mutf7().DecodeString(enc)
 		if err != nil || len(raw)%2 != 0 {
 			return "", ErrBadMailboxName
 		}

@@ -107,7 +107,7 @@ func serviceAccountError(tokenURL string, err error) error {
 	}
 	e := endpointError(tokenURL, re)
 	if oe := (*oauth.Error)(nil); errors.As(e, &oe) {
-		oe.Hint = oauth.ServiceAccountHints[oe.Code]
+		oe.Hint = oauth.ServiceAccountHint(oe.Code)
 	}
 	return e
 }

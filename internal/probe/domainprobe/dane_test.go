@@ -22,27 +22,6 @@ import (
 
 func TestMain(m *testing.M) { realmail.Main(m) }
 
-// oldCert is another certificate for the same name: the one a TLSA
-// record still names after a renewal.
-func oldCert(t testing.TB) *x509.Certificate {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "localhost"},
-		DNSNames: []string{"localhost"}, NotBefore: time.Now().Add(-400 * 24 * time.Hour), NotAfter: time.Now().Add(-30 * 24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // DANETestZones are the zones of the DANE tests: mx.dane.test and its
 // variants all at 127.0.0.1, TLSA records at port, for the harness's
 // Postfix; plain.test is unsigned.
@@ -68,7 +47,7 @@ func DANETestZones(port int, cur, old *x509.Certificate) []realdns.Zone {
 // presents after STARTTLS.
 func TestDANEAgainstPostfix(t *testing.T) {
 	e := realmail.Start(t)
-	cur, old := realdns.Cert(t, e.CertFile), oldCert(t)
+	cur, old := realdns.Cert(t, e.CertFile), realdns.OldCert(t)
 	res := realdns.Start(t, DANETestZones(e.SMTP, cur, old)...).Resolver
 	for _, c := range []struct {
 		host string

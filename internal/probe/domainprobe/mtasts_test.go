@@ -3,10 +3,6 @@ package domainprobe
 import (
 	"crypto/tls"
 	"fmt"
-	"io"
-	"log"
-	"net"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -33,48 +29,19 @@ func goodCert(t testing.TB, ca *certs.CA, host string) tls.Certificate {
 	return ca.Issue(t, certs.Leaf{Names: []string{host}})
 }
 
-// stsServer serves every site's policy over HTTPS on one loopback
-// listener, the certificate chosen by SNI and the policy by Host; hits
-// counts the requests.
+// stsServer serves every site's policy, the site name.sts.test.
 func stsServer(t *testing.T, ca *certs.CA, sites map[string]stsSite) (port int, hits *atomic.Int32) {
 	t.Helper()
-	byHost := map[string]tls.Certificate{}
+	served := map[string]realdns.PolicySite{}
 	for name, s := range sites {
-		host := "mta-sts." + name + ".sts.test"
+		domain := name + ".sts.test"
+		p := realdns.PolicySite{ContentType: s.contentType, Policy: s.policy}
 		if s.cert != nil {
-			byHost[host] = s.cert(t, ca, host)
+			p.Cert = s.cert(t, ca, "mta-sts."+domain)
 		}
+		served[domain] = p
 	}
-	hits = new(atomic.Int32)
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			hits.Add(1)
-			name := strings.TrimSuffix(strings.TrimPrefix(r.Host, "mta-sts."), ".sts.test")
-			s, ok := sites[name]
-			if !ok || r.URL.Path != "/.well-known/mta-sts.txt" {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", s.contentType)
-			fmt.Fprint(w, s.policy)
-		}),
-		TLSConfig: &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			c, ok := byHost[h.ServerName]
-			if !ok {
-				return nil, fmt.Errorf("no certificate for %q", h.ServerName)
-			}
-			return &c, nil
-		}},
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0), // the refused handshakes are the point
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.ServeTLS(l, "", "")
-	t.Cleanup(func() { srv.Close() })
-	return l.Addr().(*net.TCPAddr).Port, hits
+	return realdns.PolicyServer(t, served)
 }
 
 const goodPolicy = "version: STSv1\r\nmode: enforce\r\nmx: mx1.%[1]s.sts.test\r\nmx: *.mx.%[1]s.sts.test\r\nmax_age: 604800\r\n"

@@ -63,7 +63,11 @@ func RDNS(ctx context.Context, cfg *probe.Config, t *probe.Trace) error {
 	t.Detail("ptr", names)
 	// The greeting names the host that answers; it should be the PTR name,
 	// which receivers compare with the EHLO name and the address.
-	conn, err := probe.Connect(ctx, cfg, t)
+	// It connects to the address the monitor's resolver gave, as DANE
+	// does: the host may be a name only that resolver knows.
+	cc := *cfg
+	cc.Host = addrs[0].String()
+	conn, err := probe.Connect(ctx, &cc, t)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,12 @@ func TestRDNS(t *testing.T) {
 			)
 			r := run(t, RDNSKind(), probe.Config{Host: "127.0.0.1", Port: smtp.Port, DNSServer: dns.Resolver})
 			check(t, c.name, r, c.want)
+			if c.want.status == probe.StatusUp {
+				// By the name, which only the monitor's resolver knows: the
+				// greeting is read from the address it gave.
+				r := run(t, RDNSKind(), probe.Config{Host: "fake.example", Port: smtp.Port, DNSServer: dns.Resolver})
+				check(t, c.name+" by name", r, c.want)
+			}
 			if c.want.status == probe.StatusUp && !strings.HasPrefix(r.Details["greeting"].(string), "220 fake.example") {
 				t.Errorf("greeting %v", r.Details["greeting"])
 			}

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,6 +47,10 @@ type Server struct {
 	Resolver  string // unbound, validating: "127.0.0.1:PORT"
 	Authority string // NSD: "127.0.0.1:PORT"
 	Dir       string // configurations, zones, keys and logs
+
+	keys   map[string][2]string // a signed zone's key files: KSK, ZSK
+	serial map[string]int       // each zone's SOA serial
+	nsd    *exec.Cmd
 }
 
 var tools = []string{"nsd", "unbound", "ldns-signzone", "ldns-keygen"}
@@ -63,7 +68,7 @@ func Start(t testing.TB, zones ...Zone) *Server {
 			t.Skip(msg)
 		}
 	}
-	s := &Server{Dir: t.TempDir()}
+	s := &Server{Dir: t.TempDir(), keys: map[string][2]string{}, serial: map[string]int{}}
 	anchors, err := s.writeZones(zones)
 	if err != nil {
 		t.Fatalf("realdns: %v", err)
@@ -80,9 +85,10 @@ func Start(t testing.TB, zones ...Zone) *Server {
 	if err := s.writeUnbound(ports[1], ports[0], zones, anchors); err != nil {
 		t.Fatalf("realdns: %v", err)
 	}
-	nsd := s.run(t, "nsd", "-d", "-c", filepath.Join(s.Dir, "nsd.conf"))
+	var nsd <-chan error
+	s.nsd, nsd = s.run(t, "nsd", "-d", "-c", filepath.Join(s.Dir, "nsd.conf"))
 	s.ready(t, nsd, s.Authority, zones, false)
-	unbound := s.run(t, "unbound", "-d", "-c", filepath.Join(s.Dir, "unbound.conf"))
+	_, unbound := s.run(t, "unbound", "-d", "-c", filepath.Join(s.Dir, "unbound.conf"))
 	s.ready(t, unbound, s.Resolver, zones, true)
 	return s
 }
@@ -104,15 +110,12 @@ func lookTool(name string) (string, error) {
 // anchor files (DS records of the key-signing keys).
 func (s *Server) writeZones(zones []Zone) ([]string, error) {
 	var anchors []string
-	for i, z := range zones {
+	for _, z := range zones {
 		name := dns.Fqdn(z.Name)
-		body := fmt.Sprintf("$ORIGIN %s\n$TTL 60\n@ SOA ns hostmaster %d 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n%s\n",
-			name, i+1, z.Records)
-		file := filepath.Join(s.Dir, name+"zone")
-		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
-			return nil, err
-		}
 		if z.Unsigned {
+			if err := s.writeZone(z); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		ksk, err := s.tool("ldns-keygen", "-a", "ECDSAP256SHA256", "-k", name)
@@ -123,28 +126,99 @@ func (s *Server) writeZones(zones []Zone) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.tool("ldns-signzone", "-f", file+".signed", file, ksk, zsk); err != nil {
+		s.keys[name] = [2]string{ksk, zsk}
+		if err := s.writeZone(z); err != nil {
 			return nil, err
-		}
-		if len(z.Tamper) > 0 {
-			b, err := os.ReadFile(file + ".signed")
-			if err != nil {
-				return nil, err
-			}
-			text := string(b)
-			for _, r := range z.Tamper {
-				if !strings.Contains(text, r[0]) {
-					return nil, fmt.Errorf("zone %s: %q to tamper with is not in the signed zone", name, r[0])
-				}
-				text = strings.ReplaceAll(text, r[0], r[1])
-			}
-			if err := os.WriteFile(file+".signed", []byte(text), 0o600); err != nil {
-				return nil, err
-			}
 		}
 		anchors = append(anchors, filepath.Join(s.Dir, ksk+".ds"))
 	}
 	return anchors, nil
+}
+
+// writeZone writes a zone's file with the next serial, signed with its
+// keys unless it is unsigned, and tampered with as it says.
+func (s *Server) writeZone(z Zone) error {
+	name := dns.Fqdn(z.Name)
+	s.serial[name]++
+	body := fmt.Sprintf("$ORIGIN %s\n$TTL 60\n@ SOA ns hostmaster %d 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n%s\n",
+		name, s.serial[name], z.Records)
+	file := filepath.Join(s.Dir, name+"zone")
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		return err
+	}
+	if z.Unsigned {
+		return nil
+	}
+	k := s.keys[name]
+	if _, err := s.tool("ldns-signzone", "-f", file+".signed", file, k[0], k[1]); err != nil {
+		return err
+	}
+	if len(z.Tamper) == 0 {
+		return nil
+	}
+	b, err := os.ReadFile(file + ".signed")
+	if err != nil {
+		return err
+	}
+	text := string(b)
+	for _, r := range z.Tamper {
+		if !strings.Contains(text, r[0]) {
+			return fmt.Errorf("zone %s: %q to tamper with is not in the signed zone", name, r[0])
+		}
+		text = strings.ReplaceAll(text, r[0], r[1])
+	}
+	if err := os.WriteFile(file+".signed", []byte(text), 0o600); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Update serves z (a zone given to Start, with other records) from now
+// on: NSD rereads it (SIGHUP) and Update returns when NSD answers with
+// the new serial. unbound may answer from its cache for up to 5 seconds
+// (cache-max-ttl) after.
+func (s *Server) Update(t testing.TB, z Zone) {
+	t.Helper()
+	name := dns.Fqdn(z.Name)
+	if _, ok := s.serial[name]; !ok {
+		t.Fatalf("realdns: %s is not one of the zones served", name)
+	}
+	if _, ok := s.keys[name]; !ok && !z.Unsigned {
+		t.Fatalf("realdns: %s was served unsigned", name)
+	}
+	if err := s.writeZone(z); err != nil {
+		t.Fatalf("realdns: %v", err)
+	}
+	// NSD rereads a zone file whose modification time changed: make sure
+	// it did, whatever the file system's resolution.
+	file := filepath.Join(s.Dir, name+"zone")
+	if !z.Unsigned {
+		file += ".signed"
+	}
+	later := time.Now().Add(time.Duration(s.serial[name]) * time.Second)
+	if err := os.Chtimes(file, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.nsd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("realdns: reloading nsd: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeSOA)
+	for {
+		r, _, err := (&dns.Client{Timeout: time.Second}).ExchangeContext(ctx, m, s.Authority)
+		if err == nil && len(r.Answer) > 0 {
+			if soa, ok := r.Answer[0].(*dns.SOA); ok && int(soa.Serial) == s.serial[name] {
+				return
+			}
+		}
+		select {
+		case <-time.After(50 * time.Millisecond): // polling NSD's reload: no event to wait on
+		case <-ctx.Done():
+			t.Fatalf("realdns: nsd does not serve serial %d of %s: %v %v; logs: %s", s.serial[name], name, r, err, s.logs())
+		}
+	}
 }
 
 func (s *Server) tool(name string, args ...string) (string, error) {
@@ -241,7 +315,7 @@ func (s *Server) path(name string) string { return filepath.Join(s.Dir, name) }
 
 // run starts a daemon in the foreground; it is killed when the test ends.
 // The returned channel is closed when it exits.
-func (s *Server) run(t testing.TB, name string, args ...string) <-chan error {
+func (s *Server) run(t testing.TB, name string, args ...string) (*exec.Cmd, <-chan error) {
 	t.Helper()
 	path, err := lookTool(name)
 	if err != nil {
@@ -263,7 +337,7 @@ func (s *Server) run(t testing.TB, name string, args ...string) <-chan error {
 		_ = cmd.Process.Kill()
 		<-done
 	})
-	return done
+	return cmd, done
 }
 
 // ready waits until addr answers for every zone's SOA (through the

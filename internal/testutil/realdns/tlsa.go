@@ -1,13 +1,19 @@
 package realdns
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"testing"
+	"time"
 )
 
 // Cert reads the first certificate of a PEM file (the harness Postfix's
@@ -44,4 +50,25 @@ func TLSARecords(name string, port int, data ...string) string {
 		s += fmt.Sprintf("_%d._tcp.%s TLSA %s\n", port, name, d)
 	}
 	return s
+}
+
+// OldCert is another certificate for localhost, expired: the one a TLSA
+// record still names after a renewal.
+func OldCert(t testing.TB) *x509.Certificate {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, NotBefore: time.Now().Add(-400 * 24 * time.Hour), NotAfter: time.Now().Add(-30 * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
