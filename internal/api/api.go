@@ -296,6 +296,18 @@ type deviceJSON struct {
 	ID      int64  `json:"id"`
 	Name    string `json:"name"`
 	Address string `json:"address"`
+	// Maintenance are the windows of every monitor of the device; a
+	// body without them keeps the stored ones.
+	Maintenance *[]config.Window `json:"maintenance,omitempty"`
+}
+
+// deviceOut is a stored device as the API shows it.
+func deviceOut(d *store.Device) deviceJSON {
+	ws := config.StoredWindows(d.Maintenance)
+	if ws == nil {
+		ws = []config.Window{}
+	}
+	return deviceJSON{d.ID, d.Name, d.Address, &ws}
 }
 
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
@@ -305,7 +317,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]deviceJSON, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, deviceJSON{d.ID, d.Name, d.Address})
+		out = append(out, deviceOut(&d))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
 	return nil
@@ -320,7 +332,7 @@ func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, deviceJSON{d.ID, d.Name, d.Address})
+	writeJSON(w, http.StatusOK, deviceOut(d))
 	return nil
 }
 
@@ -343,7 +355,7 @@ func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, id int64, sta
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	d, res, err := s.catalog().SaveDevice(r.Context(), s.origin(r), id, catalog.Device{Name: in.Name, Address: in.Address})
+	d, res, err := s.catalog().SaveDevice(r.Context(), s.origin(r), id, catalog.Device{Name: in.Name, Address: in.Address, Maintenance: in.Maintenance})
 	if err != nil {
 		return err
 	}
@@ -357,7 +369,7 @@ func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, id int64, sta
 	writeJSON(w, status, struct {
 		deviceJSON
 		SecretsDropped []MonitorDrop `json:"secrets_dropped,omitempty"`
-	}{deviceJSON{d.ID, d.Name, d.Address}, drops})
+	}{deviceOut(d), drops})
 	return nil
 }
 

@@ -8,13 +8,18 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 )
 
-// Device is a device to save.
+// Device is a device to save. Maintenance, when not nil, replaces its
+// maintenance windows (nil keeps the stored ones).
 type Device struct {
 	Name, Address string
+	Maintenance   *[]config.Window
 }
 
 func checkDevice(in Device) error {
 	f := config.File{Devices: []config.Device{{Name: in.Name, Address: in.Address}}}
+	if in.Maintenance != nil {
+		f.Devices[0].Maintenance = *in.Maintenance
+	}
 	return fields(f.Validate(), "devices[0].")
 }
 
@@ -38,6 +43,9 @@ func (c *Catalog) SaveDevice(ctx context.Context, o Origin, id int64, in Device)
 	}
 	var res Result
 	d := &store.Device{ID: id, Name: in.Name, Address: in.Address, NetworkTarget: network}
+	if in.Maintenance != nil {
+		d.Maintenance = deviceWindows(*in.Maintenance)
+	}
 	err := c.batch(ctx, func(tx store.Config) error {
 		res = Result{}
 		var before snapshot
@@ -47,7 +55,9 @@ func (c *Catalog) SaveDevice(ctx context.Context, o Origin, id int64, in Device)
 				return err
 			}
 			before = deviceSnap(old)
-			d.Maintenance = old.Maintenance // the file's (apply): the forms and the API do not set them
+			if in.Maintenance == nil {
+				d.Maintenance = old.Maintenance
+			}
 			if other, err := tx.DeviceByName(ctx, in.Name); err == nil && other.ID != id {
 				return store.ErrConflict // before anything is dropped
 			}

@@ -6,30 +6,24 @@
 package metrics
 
 import (
+	"bufio"
+	"compress/gzip"
+	"io"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/mailmon/mailmon/internal/engine"
-	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/wire"
 )
 
 var (
-	labels    = []string{"monitor", "device", "type"}
-	stateDesc = prometheus.NewDesc("mailmon_monitor_state", "1 for the monitor's current state.", append(labels, "state"), nil)
-	upDesc    = prometheus.NewDesc("mailmon_monitor_up", "1 when the last test passed (up or warn), 0 when it failed.", labels, nil)
-	rttDesc   = prometheus.NewDesc("mailmon_monitor_rtt_seconds", "Round-trip time of the last test.", labels, nil)
-	phaseDesc = prometheus.NewDesc("mailmon_monitor_phase_seconds", "Time of each phase of the last test.", append(labels, "phase"), nil)
-	delivDesc = prometheus.NewDesc("mailmon_monitor_delivery_seconds", "Delivery time of the last round trip's probe.", labels, nil)
-	certDesc  = prometheus.NewDesc("mailmon_monitor_cert_expiry_timestamp_seconds", "When the server's certificate expires; leg=\"smtp\": a round trip's SMTP leg.", append(labels, "leg"), nil)
-	testsDesc = prometheus.NewDesc("mailmon_monitor_tests_total", "Tests since the daemon started, by result and error code.", append(labels, "result", "code"), nil)
-	lagDesc   = prometheus.NewDesc("mailmon_scheduler_lag_seconds", "Delay of recent tests behind their due time.", []string{"quantile"}, nil)
-	flyDesc   = prometheus.NewDesc("mailmon_tests_in_flight", "Tests running now.", nil, nil)
-	monDesc   = prometheus.NewDesc("mailmon_monitors", "Monitors scheduled.", nil, nil)
+	lagDesc = prometheus.NewDesc("mailmon_scheduler_lag_seconds", "Delay of recent tests behind their due time.", []string{"quantile"}, nil)
+	flyDesc = prometheus.NewDesc("mailmon_tests_in_flight", "Tests running now.", nil, nil)
+	monDesc = prometheus.NewDesc("mailmon_monitors", "Monitors scheduled.", nil, nil)
 	// An alert action's deliveries from this node; alert is its name, the
 	// operator's (bounded like a monitor's).
 	actQueued  = prometheus.NewDesc("mailmon_alert_queued", "Notifications of the alert action waiting, under way or backing off on this node.", []string{"alert"}, nil)
@@ -39,65 +33,21 @@ var (
 	storeDesc  = prometheus.NewDesc("mailmon_store_operation_seconds", "Time of the engine's store operations (record_test: a test, its state change and notifications in one transaction).", []string{"op"}, nil)
 )
 
-// Collector collects from an engine.
+// Collector collects from an engine what is not per monitor (those
+// series are written by writeMonitors, monitors.go).
 type Collector struct {
 	Engine *engine.Engine
 }
 
 // Describe sends the descriptors.
 func (c Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{stateDesc, upDesc, rttDesc, phaseDesc, delivDesc, certDesc, testsDesc, lagDesc, flyDesc, monDesc, storeDesc, actQueued, actSuccess, actFailure, actTotal} {
+	for _, d := range []*prometheus.Desc{lagDesc, flyDesc, monDesc, storeDesc, actQueued, actSuccess, actFailure, actTotal} {
 		ch <- d
 	}
 }
 
 // Collect sends the current values.
 func (c Collector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c.Engine.Snapshot() {
-		// Names stored before they refused hidden characters may hold
-		// one: it shows as U+FFFD, never raw on a dashboard.
-		lv := []string{wire.Sanitize(m.Name), wire.Sanitize(m.Device), m.Type}
-		for _, s := range state.States() {
-			v := 0.0
-			if s == m.State {
-				v = 1
-			}
-			ch <- prometheus.MustNewConstMetric(stateDesc, prometheus.GaugeValue, v, append(lv, string(s))...)
-		}
-		for k, n := range m.Tests {
-			ch <- prometheus.MustNewConstMetric(testsDesc, prometheus.CounterValue, float64(n), append(lv, string(k.Result), string(k.Code))...)
-		}
-		r := m.Last
-		if r == nil {
-			continue
-		}
-		up := 0.0
-		if r.Status != "down" {
-			up = 1
-		}
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up, lv...)
-		ch <- prometheus.MustNewConstMetric(rttDesc, prometheus.GaugeValue, r.RTT.Seconds(), lv...)
-		seen := map[string]bool{}
-		for _, p := range r.Phases {
-			if !seen[p.Name] { // phase names come from mailmon, never from the server
-				seen[p.Name] = true
-				ch <- prometheus.MustNewConstMetric(phaseDesc, prometheus.GaugeValue, p.Duration.Seconds(), append(lv, p.Name)...)
-			}
-		}
-		if r.Delivery > 0 {
-			ch <- prometheus.MustNewConstMetric(delivDesc, prometheus.GaugeValue, r.Delivery.Seconds(), lv...)
-		}
-		// The monitor's server (a round trip's mailbox) has leg "", which
-		// Prometheus stores as no label: its series stays what it was.
-		for _, c := range [...]struct {
-			leg  string
-			info *probe.TLSInfo
-		}{{"", r.TLS}, {probe.LegSMTP, r.LegTLS(probe.LegSMTP)}} {
-			if c.info != nil && !c.info.CertNotAfter.IsZero() {
-				ch <- prometheus.MustNewConstMetric(certDesc, prometheus.GaugeValue, float64(c.info.CertNotAfter.Unix()), append(lv, c.leg)...)
-			}
-		}
-	}
 	st := c.Engine.Scheduler().Stats()
 	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, st.LagP50.Seconds(), "0.5")
 	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, st.LagP99.Seconds(), "0.99")
@@ -131,8 +81,9 @@ type Options struct {
 	Location string
 }
 
-// Handler serves /metrics from a private registry holding the collector
-// and the Go runtime's own metrics.
+// Handler serves /metrics in the text format: every monitor's series
+// (monitors.go), then those of the collector and the Go runtime's, from a
+// private registry; gzipped when the client accepts it, as promhttp does.
 func Handler(e *engine.Engine, o Options) http.Handler {
 	reg := prometheus.NewRegistry()
 	var r prometheus.Registerer = reg
@@ -141,5 +92,39 @@ func Handler(e *engine.Engine, o Options) http.Handler {
 	}
 	r.MustRegister(Collector{Engine: e})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mfs, err := reg.Gather()
+		if err != nil {
+			http.Error(w, "gathering metrics: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", string(format))
+		var out io.Writer = w
+		if gzipAccepted(req) {
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzip.NewWriter(w)
+			defer gz.Close()
+			out = gz
+		}
+		bw := bufio.NewWriterSize(out, 64<<10)
+		defer bw.Flush()
+		writeMonitors(bw, e.Snapshot(), o.Location)
+		enc := expfmt.NewEncoder(bw, format)
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				return // the client went away
+			}
+		}
+	})
+}
+
+// gzipAccepted says whether the request accepts a gzipped body.
+func gzipAccepted(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if enc, _, _ := strings.Cut(strings.TrimSpace(part), ";"); enc == "gzip" {
+			return true
+		}
+	}
+	return false
 }

@@ -111,20 +111,10 @@ func Of(ctx context.Context, st store.Store, ms []store.Monitor, from, to, now t
 // them, so that a period the roll-ups do not hold yet is never reported
 // as a period without tests, let alone as an outage.
 func (r *Row) figures(ctx context.Context, st store.Store, id int64, period string, from, to, now time.Time) error {
-	end := rollEnd(period, now)
-	if to.Before(end) {
-		end = to
-	}
-	rs, err := st.Rollups(ctx, id, period, store.Truncate(period, from), end)
+	rs, raw, err := rolled(ctx, st, id, period, from, to, now)
 	if err != nil {
 		return err
 	}
-	var last store.Counts
-	if len(rs) > 0 {
-		last.Last = rs[len(rs)-1].Start
-	}
-	step, _ := store.PeriodLength(period)
-	raw := rawFrom(last, step, from, end)
 	for _, x := range rs {
 		r.add(x)
 	}

@@ -333,8 +333,20 @@ type MonitorFilter struct {
 	DeviceID int64       // 0: all devices
 	State    state.State // "": any state
 	Type     string
-	Search   string // "": any name; else monitors whose name contains it (case-insensitive)
+	Search   string        // "": any name; else monitors whose name contains it (case-insensitive)
+	Domain   *DomainFilter // nil: any; else the domain-health monitors of one domain
 	Order    Order
+}
+
+// DomainFilter selects the domain-health monitors of one domain: those
+// whose spec names it (its "domain" field), and those without one whose
+// device's address stands for it — the address itself for OwnTypes, the
+// address or (Registered) an address under it for HostTypes.
+type DomainFilter struct {
+	Domain     string // lower case, without the root dot
+	OwnTypes   []string
+	HostTypes  []string
+	Registered bool // Domain is a registered domain: hosts under it belong to it
 }
 
 // Order is the order of a list of monitors.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/domainprobe"
 	"github.com/mailmon/mailmon/internal/probe/kinds"
 	"github.com/mailmon/mailmon/internal/report"
 	"github.com/mailmon/mailmon/internal/schedule"
@@ -40,6 +41,10 @@ type boardRow struct {
 	Cells              template.HTML  // the cells from the bars to the last test (cells)
 	Acked              string         // who acknowledged the current outage
 	MaintUntil         string         // the end of maintenance begun by hand (maintenance.go)
+	Findings           []string       // a domain-health test's findings besides its error's (domaingroup.go)
+	Domain             string         // the domain of a domain-health monitor, else ""
+	Head               *domainHead    // the heading of its domain's rows, on the first of them
+	Member             string         // the heading's id, on each of its domain's rows
 }
 
 // group is the rows of one device (or all rows, ungrouped).
@@ -68,6 +73,7 @@ type boardData struct {
 	AllLink            string // the counts' "all" link
 	Total, Page, Pages int
 	Q, State, Type     string
+	Domain             string // the domain whose health monitors are shown, "" for all monitors
 	Device             int64
 	States             []state.State
 	Types              []string
@@ -84,7 +90,7 @@ var worstFirst = []state.State{state.Down, state.Lost, state.Warn, state.Up, sta
 // with the number of monitors.
 func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, base string) (*boardData, error) {
 	d := &boardData{Q: q.Get("q"), State: q.Get("state"), Type: q.Get("type"), Device: device, States: allStates, Types: kinds.Names(),
-		Grouped: q.Get("group") == "device" && device == 0}
+		Grouped: q.Get("group") == "device" && device == 0, Domain: domainprobe.Normal(q.Get("domain"))}
 	if d.State != "" && !slices.Contains(allStates, state.State(d.State)) {
 		d.State = ""
 	}
@@ -94,7 +100,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 	d.Page, _ = strconv.Atoi(q.Get("page"))
 	d.Page = max(d.Page, 1)
 	f := store.MonitorFilter{Page: store.Page{Limit: PageSize, Offset: (d.Page - 1) * PageSize}, DeviceID: device,
-		State: state.State(d.State), Type: d.Type, Search: d.Q, Order: store.WorstFirst}
+		State: state.State(d.State), Type: d.Type, Search: d.Q, Domain: domainFilter(d.Domain), Order: store.WorstFirst}
 	if d.Grouped {
 		f.Order = store.DeviceWorstFirst
 	}
@@ -106,7 +112,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 	maints, _ := s.Store.MaintenancesNow(ctx, s.Now()) // none shown if the store cannot say
 	link := func(set map[string]string) string {
 		v := url.Values{}
-		for _, k := range []string{"q", "state", "type", "group"} {
+		for _, k := range []string{"q", "state", "type", "group", "domain"} {
 			if x := q.Get(k); x != "" {
 				v.Set(k, x)
 			}
@@ -199,6 +205,7 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 				}
 				if res.Error != nil {
 					r.ErrCode, r.ErrMsg = string(res.Error.Code), res.Error.Message
+					r.Findings = findingsOf(res)
 				}
 			}
 		}
@@ -210,7 +217,13 @@ func (s *Server) monitorRows(ctx context.Context, q url.Values, device int64, ba
 		r.Unknown = s.unknownLocations(ctx, &m)
 		d.Rows = append(d.Rows, r)
 	}
+	if err := s.domainsOf(ctx, d.Rows, ms); err != nil {
+		return nil, err
+	}
 	d.Groups = groups(d.Rows, d.Grouped)
+	for i := range d.Groups {
+		d.Groups[i].Rows = s.byDomain(d.Groups[i].Rows)
+	}
 	if d.Page > 1 {
 		d.Prev = link(map[string]string{"page": strconv.Itoa(d.Page - 1)})
 	}
@@ -272,6 +285,15 @@ func (r *boardRow) cells() template.HTML {
 		buf = append(buf, html.EscapeString(r.ErrCode)...)
 		buf = append(buf, `</code> `...)
 		buf = append(buf, html.EscapeString(r.ErrMsg)...)
+	}
+	if len(r.Findings) > 0 {
+		buf = append(buf, `<ul class="findings">`...)
+		for _, f := range r.Findings {
+			buf = append(buf, `<li>`...)
+			buf = append(buf, html.EscapeString(f)...)
+			buf = append(buf, `</li>`...)
+		}
+		buf = append(buf, `</ul>`...)
 	}
 	buf = append(buf, `</td>
   <td class="c-when" data-label="Last test">`...)
@@ -345,20 +367,24 @@ func groups(rows []boardRow, byDevice bool) []group {
 		g.Rows = append(g.Rows, r)
 	}
 	for i := range out {
-		n := map[state.State]int{}
-		for _, r := range out[i].Rows {
-			n[r.State]++
-		}
-		for _, st := range worstFirst {
-			if n[st] > 0 {
-				if out[i].Summary != "" {
-					out[i].Summary += ", "
-				}
-				out[i].Summary += fmt.Sprintf("%d %s", n[st], st)
-			}
-		}
+		out[i].Summary = summary(out[i].Rows)
 	}
 	return out
+}
+
+// summary is rows' states, worst first: "1 down, 3 up".
+func summary(rows []boardRow) string {
+	n := map[state.State]int{}
+	for _, r := range rows {
+		n[r.State]++
+	}
+	var out []string
+	for _, st := range worstFirst {
+		if n[st] > 0 {
+			out = append(out, fmt.Sprintf("%d %s", n[st], st))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func (s *Server) board(w http.ResponseWriter, r *http.Request, c *call) error {

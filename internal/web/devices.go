@@ -12,7 +12,29 @@ import (
 
 type deviceForm struct {
 	Name, Address string
-	Errors        map[string]string
+	// Maintenance is the windows' field (windows.go); nil where the form
+	// has none (the new device's), which keeps the stored ones.
+	Maintenance *string
+	Errors      map[string]string
+}
+
+// readDeviceForm reads a device's form; a windows' line it cannot read
+// is a field error.
+func readDeviceForm(r *http.Request) (deviceForm, *[]config.Window) {
+	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
+	if _, ok := r.PostForm["maintenance"]; !ok {
+		return f, nil
+	}
+	text := r.PostFormValue("maintenance")
+	f.Maintenance = &text
+	ws, bad := parseWindows(text)
+	if bad != "" {
+		f.Errors = map[string]string{"maintenance": bad}
+	}
+	if ws == nil {
+		ws = []config.Window{}
+	}
+	return f, &ws
 }
 
 type devicesData struct {
@@ -74,15 +96,21 @@ func fieldMap(errs []config.FieldError, known func(string) string) map[string]st
 }
 
 func deviceField(p string) string {
-	if p == "name" || p == "address" {
+	switch {
+	case p == "name" || p == "address":
 		return p
+	case strings.HasPrefix(p, "maintenance"):
+		return "maintenance"
 	}
 	return ""
 }
 
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, c *call) error {
-	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
-	d, _, err := s.saveDevice(r.Context(), c.origin, 0, f)
+	f, ws := readDeviceForm(r)
+	if f.Errors != nil {
+		return s.renderDevices(w, r, c, http.StatusBadRequest, f)
+	}
+	d, _, err := s.saveDevice(r.Context(), c.origin, 0, f, ws)
 	if fe, ok := catalog.Fields(err); ok {
 		f.Errors = fieldMap(fe, deviceField)
 		return s.renderDevices(w, r, c, http.StatusBadRequest, f)
@@ -99,8 +127,8 @@ type deviceData struct {
 	Form   deviceForm
 	Board  *boardData
 	Maint  maintView // maintenance begun by hand (maintenance.go)
-	// Windows are the device's scheduled maintenance windows (set by
-	// mailmon apply -f), one line each.
+	// Windows are the device's scheduled maintenance windows, one line
+	// each.
 	Windows []string
 }
 
@@ -116,7 +144,8 @@ func (s *Server) device(w http.ResponseWriter, r *http.Request, c *call) error {
 	if c.notice, err = s.deviceNotice(r.Context(), r.URL.Query(), dev.ID); err != nil {
 		return err
 	}
-	return s.renderDevice(w, r, c, http.StatusOK, dev, deviceForm{Name: dev.Name, Address: dev.Address})
+	text := windowsText(config.StoredWindows(dev.Maintenance))
+	return s.renderDevice(w, r, c, http.StatusOK, dev, deviceForm{Name: dev.Name, Address: dev.Address, Maintenance: &text})
 }
 
 func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, c *call, status int, dev *store.Device, f deviceForm) error {
@@ -142,8 +171,11 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	f := deviceForm{Name: strings.TrimSpace(r.PostFormValue("name")), Address: strings.TrimSpace(r.PostFormValue("address"))}
-	_, drops, err := s.saveDevice(r.Context(), c.origin, id, f)
+	f, ws := readDeviceForm(r)
+	if f.Errors != nil {
+		return s.renderDevice(w, r, c, http.StatusBadRequest, dev, f)
+	}
+	_, drops, err := s.saveDevice(r.Context(), c.origin, id, f, ws)
 	if fe, ok := catalog.Fields(err); ok {
 		f.Errors = fieldMap(fe, deviceField)
 		return s.renderDevice(w, r, c, http.StatusBadRequest, dev, f)

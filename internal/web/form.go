@@ -221,11 +221,7 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 	set("timing.warn_rtt", m.Timing.WarnRTT.Short())
 	set("notify.failures_per_alert", strconv.Itoa(m.Notify.FailuresPerAlert))
 	set("notify.max_alerts", strconv.Itoa(m.Notify.MaxAlerts))
-	var win []string
-	for _, w := range m.Maintenance {
-		win = append(win, w.Text())
-	}
-	set("maintenance", strings.Join(win, "\n"))
+	set("maintenance", windowsText(m.Maintenance))
 	for i := range f.Deps {
 		f.Deps[i].Checked = slices.Contains(m.DependsOn, f.Deps[i].Value)
 	}
@@ -317,16 +313,10 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	m.Timing = config.Timing{MaxDuration: dur("timing.max_duration"), UpEvery: dur("timing.up_every"), DownEvery: dur("timing.down_every"),
 		LostEvery: dur("timing.lost_every"), WarnRTT: dur("timing.warn_rtt")}
 	m.Notify = config.Notify{FailuresPerAlert: num("notify.failures_per_alert"), MaxAlerts: num("notify.max_alerts")}
-	m.Maintenance, m.DependsOn = nil, nil
-	for _, line := range strings.Split(get("maintenance"), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		w, err := config.ParseWindowText(line)
-		if err != nil {
-			f.Errors["maintenance"], ok = err.Error(), false
-		}
-		m.Maintenance = append(m.Maintenance, w)
+	m.DependsOn = nil
+	var bad string
+	if m.Maintenance, bad = parseWindows(get("maintenance")); bad != "" {
+		f.Errors["maintenance"], ok = bad, false
 	}
 	for i := range f.Deps {
 		f.Deps[i].Checked = slices.Contains(r.PostForm["depends_on"], f.Deps[i].Value)

@@ -198,13 +198,14 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, c *call) error 
 }
 
 // hourChart draws a monitor's average rtt per hour (per day over long
-// periods) from the roll-ups.
+// periods): from the roll-ups, and from the raw results where they are
+// not rolled up yet, as the table beside it counts them.
 func (s *Server) hourChart(r *http.Request, id int64, from, to time.Time) (template.HTML, error) {
 	period := store.Hour
 	if to.Sub(from) > 14*24*time.Hour {
 		period = store.Day
 	}
-	rs, err := s.Store.Rollups(r.Context(), id, period, store.Truncate(period, from), to)
+	rs, err := report.Periods(r.Context(), s.Store, id, period, from, to, s.Now())
 	if err != nil {
 		return "", err
 	}

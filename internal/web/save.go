@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/mailmon/mailmon/internal/catalog"
+	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -22,8 +23,9 @@ func (s *Server) tell(ctx context.Context, res catalog.Result) error {
 
 // saveDevice creates (id 0) or updates a device; it says which stored
 // secrets of the device's monitors a new address dropped.
-func (s *Server) saveDevice(ctx context.Context, o catalog.Origin, id int64, f deviceForm) (*store.Device, []catalog.Drop, error) {
-	d, res, err := s.Catalog.SaveDevice(ctx, o, id, catalog.Device{Name: f.Name, Address: f.Address})
+// Windows, when not nil, replace its maintenance windows.
+func (s *Server) saveDevice(ctx context.Context, o catalog.Origin, id int64, f deviceForm, windows *[]config.Window) (*store.Device, []catalog.Drop, error) {
+	d, res, err := s.Catalog.SaveDevice(ctx, o, id, catalog.Device{Name: f.Name, Address: f.Address, Maintenance: windows})
 	if errors.Is(err, store.ErrConflict) {
 		return nil, nil, catalog.FieldErrors{{Path: "name", Msg: "another device has this name"}}
 	}

@@ -99,7 +99,7 @@ var asAdmin = catalog.Network.As(catalog.User("admin", catalog.Admin, "127.0.0.1
 // saveDevice, saveMonitor, saveAlert and saveCredential save as the forms
 // do (save.go), for a test's setup.
 func (f *fixture) saveDevice(ctx context.Context, id int64, name, address string) (*store.Device, error) {
-	d, _, err := f.web.saveDevice(ctx, asAdmin, id, deviceForm{Name: name, Address: address})
+	d, _, err := f.web.saveDevice(ctx, asAdmin, id, deviceForm{Name: name, Address: address}, nil)
 	return d, err
 }
 

@@ -16,6 +16,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Limits bound what one server can make a test read.
@@ -42,7 +43,8 @@ type Conn struct {
 	tr        *Transcript
 	tls       *tls.ConnectionState
 	stopClose func() bool
-	wbuf      []byte // reused for each command line
+	wbuf      []byte       // reused for each command line
+	rs        atomic.Int32 // br's state: idle, a read under way, back in the pool (bufpool.go)
 
 	// While quiet, lines are counted instead of recorded. IMAP IDLE reads
 	// on a goroutine of its own while DONE is written: both sides count.
@@ -61,7 +63,7 @@ func NewConn(ctx context.Context, raw net.Conn, lim Limits, tr *Transcript) *Con
 		raw.SetDeadline(dl)
 	}
 	c.stopClose = context.AfterFunc(ctx, func() { raw.Close() })
-	c.br = bufio.NewReaderSize(meter{c}, lim.MaxLine)
+	c.br = newReader(meter{c}, lim.MaxLine)
 	return c
 }
 
@@ -91,6 +93,10 @@ func (c *Conn) Transcript() *Transcript { return c.tr }
 // longer than the limit is a protocol violation, reported as soon as the
 // limit is reached rather than after the whole line arrived.
 func (c *Conn) ReadLine() (string, error) {
+	if !c.reading() {
+		return "", errReaderGone
+	}
+	defer c.doneReading()
 	b, err := c.br.ReadSlice('\n')
 	switch {
 	case err == bufio.ErrBufferFull:
@@ -155,6 +161,10 @@ func (c *Conn) recordClient(line string) {
 // checks n against its own cap before calling; the connection budget still
 // applies.
 func (c *Conn) ReadFull(n int64) ([]byte, error) {
+	if !c.reading() {
+		return nil, errReaderGone
+	}
+	defer c.doneReading()
 	if n > c.lim.MaxBytes-c.read+int64(c.br.Buffered()) {
 		return nil, Violation("server announced %d bytes, more than the %d left in the budget", n, c.lim.MaxBytes-c.read)
 	}
@@ -195,13 +205,23 @@ func (c *Conn) write(line string) error {
 func (c *Conn) Write(p []byte) (int, error) { return c.conn.Write(p) }
 
 // Handshake starts TLS on a connection that speaks TLS from the first byte.
-func (c *Conn) Handshake(cfg *tls.Config) error { return c.handshake(cfg) }
+func (c *Conn) Handshake(cfg *tls.Config) error {
+	if !c.reading() {
+		return errReaderGone
+	}
+	defer c.doneReading()
+	return c.handshake(cfg)
+}
 
 // StartTLS upgrades the connection after the server agreed to STARTTLS.
 // Bytes the server sent after its agreement and before the handshake were
 // sent in the clear and could be injected by anyone on the path: they are
 // never read as protocol and their presence is a protocol violation.
 func (c *Conn) StartTLS(cfg *tls.Config) error {
+	if !c.reading() {
+		return errReaderGone
+	}
+	defer c.doneReading()
 	if n := c.br.Buffered(); n > 0 {
 		peek, _ := c.br.Peek(min(n, 60))
 		c.tr.Note(fmt.Sprintf("%d bytes of plaintext after the STARTTLS reply: %q", n, peek))
@@ -231,7 +251,8 @@ func (c *Conn) handshake(cfg *tls.Config) error {
 	st := tc.ConnectionState()
 	c.tls = &st
 	c.conn = tc
-	c.br = bufio.NewReaderSize(meter{c}, c.lim.MaxLine)
+	putReader(c.br) // empty: StartTLS checked, and Handshake comes first
+	c.br = newReader(meter{c}, c.lim.MaxLine)
 	c.tr.Note(fmt.Sprintf("TLS handshake done: %s %s", VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))
 	return nil
 }
@@ -264,7 +285,9 @@ func (c *Conn) Encrypted() bool { return c.tls != nil }
 // Close closes the connection at once.
 func (c *Conn) Close() error {
 	c.stopClose()
-	return c.raw.Close()
+	err := c.raw.Close()
+	c.releaseReader()
+	return err
 }
 
 // VersionName names a TLS version compactly, e.g. "TLS1.3".

@@ -37,6 +37,9 @@ var dialect = sqlstore.Dialect{
 	Tail: func(expr string, n int) string {
 		return fmt.Sprintf(`substring(%s from greatest(octet_length(%s) - %d, 0) + 1)`, expr, expr, n)
 	},
+	JSONText: func(expr, key string) string {
+		return fmt.Sprintf(`coalesce((%s)::jsonb->>'%s', '')`, expr, key)
+	},
 	Unique:     isCode("23505"), // unique_violation
 	ForeignKey: isCode("23503"), // foreign_key_violation
 	RollupLock: func(ctx context.Context, tx sqlstore.Conn) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/store/sqlstore"
 )
@@ -13,15 +14,40 @@ import (
 // most of it beginning and committing a transaction for every result, one
 // after the other: the scheduler fell behind below one core busy. A
 // writer goroutine now takes every result waiting when it is free and
-// commits them in one transaction. A lone result is committed at once, as
-// before; under load a result waits at most for the group ahead of it.
+// commits them in one transaction.
+//
+// Results that come one at a time are grouped too: at 333 tests a second
+// spread evenly over the minute, the writer was nearly always free when a
+// result came, so every result had a transaction of its own (BEGIN
+// IMMEDIATE, its file locks, a WAL frame and COMMIT: a fifth of serve's CPU
+// at 20,000 monitors). The writer now lingers after the first result of a
+// group, up to linger or until maxGroup are waiting, and commits them
+// together. A caller that writes one result after the other (apply, a
+// test) would wait the whole linger each time for nobody: a linger that
+// collected nothing is not tried again for the next skipAfterIdle groups.
+// Close commits a lingering group at once.
 //
 // If any write of a group fails (a stale version, a caller that gave up),
 // the group is rolled back and each write is retried in a transaction of
 // its own, so that one failure is that caller's alone.
 
-// maxGroup bounds a group, so that a transaction stays short.
-const maxGroup = 256
+// maxGroup bounds a group, so that a transaction stays short and its
+// dirty pages fit SQLite's page cache (2 MB, ~500 pages; a result dirties
+// about four: its row, the results index, its monitor's status). Groups
+// of 256, taken when the writer fell behind at 100,000 monitors, spilled
+// dirty pages to the WAL mid-transaction and rewrote them at commit
+// (pagerStress and walRewriteChecksums, 13% of serve's CPU): the writer
+// fell further behind.
+const maxGroup = 64
+
+// defaultLinger is how long the writer waits for more results after the
+// first of a group (Store.linger): at 333 tests a second, 20 ms gathers
+// seven on average.
+const defaultLinger = 20 * time.Millisecond
+
+// skipAfterIdle groups are committed without lingering after a linger
+// that gathered nothing (a lone writer pays one linger in that many).
+const skipAfterIdle = 32
 
 var errClosed = errors.New("sqlite: the store is closed")
 
@@ -29,6 +55,8 @@ var errClosed = errors.New("sqlite: the store is closed")
 type groupStats struct {
 	waiting      atomic.Int64 // callers of grouped not yet answered
 	whole, split atomic.Int64 // groups of two or more committed whole, or retried one by one
+	taken        atomic.Int64 // writes the writer took from the queue
+	writes, txs  atomic.Int64 // writes answered, and transactions begun for them
 }
 
 type pending struct {
@@ -57,20 +85,23 @@ func (s *Store) grouped(ctx context.Context, fn func(sqlstore.Conn) error) error
 func (s *Store) writer(db sqlstore.DB) {
 	defer close(s.writerDone)
 	batch := make([]*pending, 0, maxGroup)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	skip := 0 // groups still to commit without lingering
 	for {
 		select {
 		case p := <-s.queue:
+			s.groups.taken.Add(1)
 			batch = append(batch[:0], p)
 		case <-s.closing:
 			return
 		}
-	fill:
-		for len(batch) < maxGroup {
-			select {
-			case p := <-s.queue:
-				batch = append(batch, p)
-			default:
-				break fill
+		batch = s.take(batch)
+		if skip > 0 {
+			skip--
+		} else if n := len(batch); n < maxGroup {
+			if batch = s.gather(batch, timer); len(batch) == n {
+				skip = skipAfterIdle
 			}
 		}
 		s.commitGroup(db, batch)
@@ -78,7 +109,42 @@ func (s *Store) writer(db sqlstore.DB) {
 	}
 }
 
+// take adds to batch what is waiting now, up to maxGroup.
+func (s *Store) take(batch []*pending) []*pending {
+	for len(batch) < maxGroup {
+		select {
+		case p := <-s.queue:
+			s.groups.taken.Add(1)
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// gather adds to batch what comes within s.linger, up to maxGroup; the
+// store's closing ends it at once.
+func (s *Store) gather(batch []*pending, timer *time.Timer) []*pending {
+	timer.Reset(s.linger)
+	defer timer.Stop()
+	for len(batch) < maxGroup {
+		select {
+		case p := <-s.queue:
+			s.groups.taken.Add(1)
+			batch = append(batch, p)
+		case <-timer.C:
+			return batch
+		case <-s.closing:
+			return batch
+		}
+	}
+	return batch
+}
+
 func (s *Store) commitGroup(db sqlstore.DB, batch []*pending) {
+	s.groups.writes.Add(int64(len(batch)))
+	s.groups.txs.Add(1)
 	if len(batch) == 1 {
 		p := batch[0]
 		p.done <- sqlstore.InTx(p.ctx, db, p.fn)
@@ -101,6 +167,7 @@ func (s *Store) commitGroup(db sqlstore.DB, batch []*pending) {
 		if err == nil {
 			p.done <- nil
 		} else {
+			s.groups.txs.Add(1)
 			p.done <- sqlstore.InTx(p.ctx, db, p.fn)
 		}
 	}

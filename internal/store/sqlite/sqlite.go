@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -32,6 +33,9 @@ var dialect = sqlstore.Dialect{
 	Bytes:     "BLOB",
 	Tail: func(expr string, n int) string {
 		return fmt.Sprintf(`substr(CAST(%s AS BLOB), -%d)`, expr, n)
+	},
+	JSONText: func(expr, key string) string {
+		return fmt.Sprintf(`coalesce(json_extract(%s, '$.%s'), '')`, expr, key)
 	},
 	Unique:     isCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
 	ForeignKey: isCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
@@ -62,6 +66,7 @@ type Store struct {
 	prepared map[string]*sql.Stmt // on the writer's connection
 
 	queue      chan *pending // tests' results for the group writer (group.go)
+	linger     time.Duration // how long a group waits for more (defaultLinger)
 	closing    chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -99,7 +104,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s := &Store{wdb: w, rdb: r, lock: lock, prepared: map[string]*sql.Stmt{},
-		queue: make(chan *pending), closing: make(chan struct{}), writerDone: make(chan struct{})}
+		queue: make(chan *pending), linger: defaultLinger, closing: make(chan struct{}), writerDone: make(chan struct{})}
 	writer := sqlstore.SQLDB{DB: w, Prepared: s.prepared}
 	s.Store = sqlstore.New(sqlstore.Options{Dialect: dialect, Writer: writer, Reader: sqlstore.SQLDB{DB: r},
 		Record: s.grouped, Close: s.close})

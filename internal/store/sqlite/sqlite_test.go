@@ -81,19 +81,8 @@ func TestRecentSurvivesRestart(t *testing.T) {
 func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
 	s := open(t).(*Store)
-	d := &store.Device{Name: "d", Address: "d"}
-	if err := s.PutDevice(ctx, d); err != nil {
-		t.Fatal(err)
-	}
 	const n = 20
-	var ids []int64
-	for i := range n {
-		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true}
-		if err := s.PutMonitor(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, m.ID)
-	}
+	ids := monitors(t, s, n)
 	record := func(stale bool) []error {
 		// Hold the one writer connection until every test is waiting.
 		hold, err := s.wdb.BeginTx(ctx, nil)
@@ -143,14 +132,143 @@ func TestGroupCommit(t *testing.T) {
 	if s.groups.split.Load() == 0 {
 		t.Fatal("the group holding a stale test was not split")
 	}
+	wantVersions(t, s, ids, n/2)
+}
+
+// wantVersions checks that every monitor's status was written twice, but
+// that of ids[failed] once.
+func wantVersions(t *testing.T, s store.Store, ids []int64, failed int) {
+	t.Helper()
 	for i, id := range ids {
-		st, err := s.Status(ctx, id)
+		st, err := s.Status(context.Background(), id)
 		want := int64(2)
-		if i == n/2 {
+		if i == failed {
 			want = 1
 		}
 		if err != nil || st.Version != want {
 			t.Errorf("monitor %d: %+v %v, want version %d", i, st, err, want)
 		}
+	}
+}
+
+// monitors makes n monitors on s.
+func monitors(t testing.TB, s store.Store, n int) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	d := &store.Device{Name: "d", Address: "d"}
+	if err := s.PutDevice(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := range n {
+		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true}
+		if err := s.PutMonitor(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+func upTest(id int64) store.Test {
+	return store.Test{Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up}},
+		Result: store.Result{MonitorID: id, Time: time.Now()}}
+}
+
+// TestGroupLinger: results that come one after the other, a few
+// milliseconds apart (as the daemon's tests, spread over the minute), are
+// committed in a few transactions, not one each; a failing one among them
+// fails only its own caller.
+func TestGroupLinger(t *testing.T) {
+	ctx := context.Background()
+	s := open(t).(*Store)
+	s.linger = time.Second // generous: the machine may be slow
+	const n = 20
+	ids := monitors(t, s, n)
+	paced := func(fail int) []error {
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		tick := time.NewTicker(3 * time.Millisecond) // pacing, not synchronisation
+		defer tick.Stop()
+		for i, id := range ids {
+			<-tick.C
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tt := upTest(id)
+				if i == fail {
+					tt.Status.MonitorID = 1 << 40 // no such monitor: its status cannot be stored
+				}
+				errs[i] = s.RecordTest(ctx, tt)
+			}()
+		}
+		wg.Wait()
+		return errs
+	}
+	for i, err := range paced(-1) {
+		if err != nil {
+			t.Errorf("test %d: %v", i, err)
+		}
+	}
+	if writes, txs := s.groups.writes.Load(), s.groups.txs.Load(); writes != n || txs > n/4 {
+		t.Fatalf("%d writes in %d transactions, want at most %d", writes, txs, n/4)
+	}
+	for i, err := range paced(n / 2) {
+		if (i == n/2) != (err != nil) {
+			t.Errorf("test %d: %v", i, err)
+		}
+	}
+	wantVersions(t, s, ids, n/2)
+}
+
+// TestGroupLingerAlone: results that come one at a time, each waited for
+// (apply, a test), wait for the linger once in skipAfterIdle+1 writes, not
+// every time.
+func TestGroupLingerAlone(t *testing.T) {
+	ctx := context.Background()
+	s := open(t).(*Store)
+	s.linger = time.Hour // a write that lingers never ends
+	ids := monitors(t, s, 1)
+	for range 3 * skipAfterIdle {
+		if s.groups.writes.Load()%(skipAfterIdle+1) == 0 {
+			s.linger = 5 * time.Millisecond // the one that lingers
+		} else {
+			s.linger = time.Hour
+		}
+		if err := s.RecordTest(ctx, upTest(ids[0])); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCloseEndsLinger: a result that waits for company is committed at
+// once when the store closes.
+func TestCloseEndsLinger(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mailmon.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.linger = time.Hour
+	ids := monitors(t, s, 1)
+	done := make(chan error, 1)
+	go func() { done <- s.RecordTest(ctx, upTest(ids[0])) }()
+	for s.groups.taken.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st, err := s.Status(ctx, ids[0]); err != nil || st.Status.State != state.Up {
+		t.Fatalf("after close: %+v %v", st, err)
 	}
 }

@@ -49,8 +49,12 @@ func (s *Store) monitorWhere(f store.MonitorFilter) (string, []any) {
 	if f.Search != "" {
 		// Case-insensitive (SQLite's LIKE for ASCII, PostgreSQL's ILIKE);
 		// % and _ in the search are taken literally.
-		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search)
+		esc := likeEscape.Replace(f.Search)
 		where, args = append(where, `m.name `+s.d.ILike+` ? ESCAPE '\'`), append(args, "%"+esc+"%")
+	}
+	if df := f.Domain; df != nil {
+		w, a := s.domainWhere(df)
+		where, args = append(where, w), append(args, a...)
 	}
 	return strings.Join(where, " AND "), args
 }
@@ -59,7 +63,38 @@ func (s *Store) monitorWhere(f store.MonitorFilter) (string, []any) {
 // page aside): its counts are board_counts', kept by triggers (migration
 // 00015), not a count of them all.
 func allMonitors(f store.MonitorFilter) bool {
-	return f.DeviceID == 0 && f.Type == "" && f.Search == ""
+	return f.DeviceID == 0 && f.Type == "" && f.Search == "" && f.Domain == nil
+}
+
+// likeEscape makes % and _ literal in a LIKE with ESCAPE '\'.
+var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// domainWhere is the WHERE of a domain filter: the spec's domain, or,
+// without one, the device's address.
+func (s *Store) domainWhere(df *store.DomainFilter) (string, []any) {
+	own, ownArgs := strList(df.OwnTypes)
+	host, hostArgs := strList(df.HostTypes)
+	addr := `(SELECT lower(dv.address) FROM devices dv WHERE dv.id=m.device_id)`
+	spec := s.d.JSONText("m.spec", "domain")
+	byHost := addr + `=?`
+	args := append(append(append(append([]any{}, ownArgs...), hostArgs...), df.Domain), ownArgs...)
+	args = append(append(args, df.Domain), hostArgs...)
+	args = append(args, df.Domain)
+	if df.Registered {
+		esc := likeEscape.Replace(df.Domain)
+		byHost = `(` + byHost + ` OR ` + addr + ` LIKE ? ESCAPE '\')`
+		args = append(args, "%."+esc)
+	}
+	return `m.type IN (` + own + `,` + host + `) AND (lower(` + spec + `)=?
+		OR ` + spec + `='' AND (m.type IN (` + own + `) AND ` + addr + `=? OR m.type IN (` + host + `) AND ` + byHost + `))`, args
+}
+
+// strList is idList of strings, NULL for none.
+func strList(ss []string) (string, []any) {
+	if len(ss) == 0 {
+		return "NULL", nil
+	}
+	return idList(ss)
 }
 
 func (s *Store) StateCounts(ctx context.Context, f store.MonitorFilter) (map[state.State]int, error) {
@@ -111,8 +146,8 @@ func recentResults(ctx context.Context, c Conn, id int64, limit int) ([]store.Re
 	}, `SELECT t_ms, status, rtt_us, code FROM results WHERE monitor_id=? ORDER BY t_ms DESC LIMIT ?`, id, max(limit, 1))
 }
 
-// idList is the placeholders of ids, and ids as arguments.
-func idList(ids []int64) (string, []any) {
+// idList is the placeholders of ids (or strings), and them as arguments.
+func idList[T int64 | string](ids []T) (string, []any) {
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id

@@ -68,6 +68,9 @@ type Dialect struct {
 	// Tail is the SQL of the last n bytes of the binary expr (a
 	// concatenation: SQLite's makes text of it).
 	Tail func(expr string, n int) string
+	// JSONText is the SQL of a JSON text column's string field key, ""
+	// where it has none.
+	JSONText func(expr, key string) string
 	// ResultKey is the unique key of results, the conflict target of
 	// their upsert.
 	ResultKey string

@@ -68,7 +68,7 @@ func nullString(b []byte) any {
 }
 
 func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
-	st, err := json.Marshal(t.Status.Status)
+	st, err := appendStatusJSON(make([]byte, 0, 256), t.Status.Status)
 	if err != nil {
 		return err
 	}

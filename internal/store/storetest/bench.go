@@ -35,7 +35,7 @@ func BenchRecordTest(b *testing.B, s store.Store, size func() int64) {
 		base = size()
 	}
 	t0 := time.Now().Add(-7 * 24 * time.Hour)
-	cpu0 := cpuTime()
+	cpu0 := CPUTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		id := ids[i%monitors]
@@ -49,14 +49,14 @@ func BenchRecordTest(b *testing.B, s store.Store, size func() int64) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	if size != nil && b.N >= 10000 {
 		b.ReportMetric(float64(size()-base)/float64(b.N), "bytes/result")
 	}
 }
 
-// cpuTime is the CPU time this process has used.
-func cpuTime() time.Duration {
+// CPUTime is the CPU time this process has used.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

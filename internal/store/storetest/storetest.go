@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"audit":                 audit,
 		"maintenance now":       maintenanceNow,
 		"status pages":          statusPages,
+		"domain filter":         domainFilter,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -25,7 +25,10 @@
     es.addEventListener("state", function (msg) {
       var ev;
       try { ev = JSON.parse(msg.data); } catch (e) { return; }
-      document.querySelectorAll('[data-id="' + String(Number(ev.id)) + '"]').forEach(function (el) { apply(el, ev); });
+      document.querySelectorAll('[data-id="' + String(Number(ev.id)) + '"]').forEach(function (el) {
+        apply(el, ev);
+        if (el.getAttribute("data-member")) domainHead(el.getAttribute("data-member"));
+      });
     });
   }
 
@@ -62,6 +65,21 @@
         err.appendChild(document.createTextNode(" " + (ev.message || "")));
       }
     }
+  }
+
+  // A domain's heading shows the worst state of its rows.
+  var worst = ["down", "lost", "warn", "up", "maintenance", "pending", "disabled"];
+  function domainHead(id) {
+    var head = document.getElementById(id), best = null, rank = worst.length;
+    if (!head) return;
+    document.querySelectorAll('tr[data-member="' + id + '"] .c-state .state').forEach(function (st) {
+      var r = worst.indexOf(st.getAttribute("data-state"));
+      if (r >= 0 && r < rank) { rank = r; best = st; }
+    });
+    var cur = head.querySelector(".c-state .state");
+    if (!best || !cur) return;
+    cur.parentNode.replaceChild(best.cloneNode(true), cur);
+    head.className = "domain-head st-" + worst[rank];
   }
 
   // The board's counts follow the rows' changes.
@@ -163,7 +181,22 @@
     });
   }
 
+  // A domain's health monitors fold under its heading (folded at first:
+  // the heading tells their worst state and findings); the button opens
+  // them.
+  function domainsFold() {
+    document.querySelectorAll("button.domain-button").forEach(function (btn) {
+      var rows = btn.getAttribute("aria-controls").split(" ").map(function (id) { return document.getElementById(id); });
+      function set(open) {
+        btn.setAttribute("aria-expanded", open ? "true" : "false");
+        rows.forEach(function (r) { if (r) r.hidden = !open; });
+      }
+      set(false);
+      btn.addEventListener("click", function () { set(btn.getAttribute("aria-expanded") !== "true"); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    live(); testNow(); confirms(); ports(); alertKind(); groupsFold();
+    live(); testNow(); confirms(); ports(); alertKind(); groupsFold(); domainsFold();
   });
 })();
