@@ -275,6 +275,12 @@ func TestHandOverArguments(t *testing.T) {
 	if code != 2 || !strings.HasPrefix(out, "check|imap|-H|127.0.0.1|--oauth-token-url|") {
 		t.Errorf("imap with a token endpoint: exit %d, output %q; want it handed over", code, out)
 	}
+	// So does a round trip whose SMTP leg alone fetches its own.
+	code, out = runAt(t, bin, "/usr/bin:/bin", []string{"SECRET=s"}, "imap-roundtrip", "-H", "127.0.0.1", "--smtp-oauth-token-url", "http://127.0.0.1:9/token",
+		"--smtp-oauth-client-id", "id", "--smtp-oauth-client-secret-env", "SECRET")
+	if code != 2 || !strings.HasPrefix(out, "check|imap-roundtrip|-H|127.0.0.1|--smtp-oauth-token-url|") {
+		t.Errorf("a round trip with the leg's own token endpoint: exit %d, output %q; want it handed over", code, out)
+	}
 	// The mail checks stay: a smtp check against nothing is this binary's.
 	code, out = runAt(t, bin, "/usr/bin:/bin", nil, "smtp", "-H", "127.0.0.1", "-p", "9", "-t", "5")
 	if code != 2 || !strings.HasPrefix(out, "SMTP CRITICAL") {

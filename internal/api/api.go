@@ -534,7 +534,13 @@ type monitorIn struct {
 	OAuthClientSecret *string `json:"oauth_client_secret,omitempty"`
 	OAuthRefreshToken *string `json:"oauth_refresh_token,omitempty"`
 	DQSKey            *string `json:"dqs_key,omitempty"` // dnsbl: a Spamhaus DQS key
-	Alerts            []int64 `json:"alerts,omitempty"`
+	// The SMTP leg's own oauth block's (settings.smtp.oauth).
+	SMTPOAuthClientSecret *string `json:"smtp_oauth_client_secret,omitempty"`
+	SMTPOAuthRefreshToken *string `json:"smtp_oauth_refresh_token,omitempty"`
+	// A Google service account's JSON key (settings.oauth.subject).
+	OAuthServiceAccountKey     *string `json:"oauth_service_account_key,omitempty"`
+	SMTPOAuthServiceAccountKey *string `json:"smtp_oauth_service_account_key,omitempty"`
+	Alerts                     []int64 `json:"alerts,omitempty"`
 }
 
 func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) error {

@@ -136,11 +136,17 @@ func Export(ctx context.Context, s store.Store) (*config.File, error) {
 				ph.set(&c.Password, m.Secrets["password"], d.Name, m.Name, "PASSWORD")
 				if c.SMTP != nil {
 					ph.set(&c.SMTP.Password, m.Secrets["smtp.password"], d.Name, m.Name, "SMTP_PASSWORD")
+					if c.SMTP.OAuth != nil {
+						ph.set(&c.SMTP.OAuth.ClientSecret, m.Secrets[config.SecretSMTPOAuthClient], d.Name, m.Name, "SMTP_OAUTH_CLIENT_SECRET")
+						ph.set(&c.SMTP.OAuth.RefreshToken, m.Secrets[config.SecretSMTPOAuthRefresh], d.Name, m.Name, "SMTP_OAUTH_REFRESH_TOKEN")
+						ph.set(&c.SMTP.OAuth.ServiceAccountKey, m.Secrets[config.SecretSMTPOAuthSAKey], d.Name, m.Name, "SMTP_OAUTH_SERVICE_ACCOUNT_KEY")
+					}
 				}
 				ph.set(&c.DQSKey, m.Secrets[config.SecretDQSKey], d.Name, m.Name, "DQS_KEY")
 				if c.OAuth != nil {
 					ph.set(&c.OAuth.ClientSecret, m.Secrets[config.SecretOAuthClient], d.Name, m.Name, "OAUTH_CLIENT_SECRET")
 					ph.set(&c.OAuth.RefreshToken, m.Secrets[config.SecretOAuthRefresh], d.Name, m.Name, "OAUTH_REFRESH_TOKEN")
+					ph.set(&c.OAuth.ServiceAccountKey, m.Secrets[config.SecretOAuthSAKey], d.Name, m.Name, "OAUTH_SERVICE_ACCOUNT_KEY")
 				}
 				if !m.Enabled {
 					off := false

@@ -55,7 +55,7 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 	_, sshKey := credTestKeys(t)
 	secretsIn := map[string]string{
 		"MAIL_OPS_SSH_KEY": sshKey, "CHAT_WEBHOOK_URL": "https://hooks.example.test/T0/B0/s3cret",
-		"RELAY_PASSWORD": "relay-s3cret", "PROBE_PASSWORD": "probe-s3cret", "M365_CLIENT_SECRET": "m365-s3cret",
+		"RELAY_PASSWORD": "relay-s3cret", "PROBE_PASSWORD": "probe-s3cret", "M365_CLIENT_SECRET": "m365-s3cret", "M365_SMTP_CLIENT_SECRET": "m365-smtp-s3cret", "GOOGLE_SA_KEY": `{"type": "service_account", "private_key": "k3y"}`,
 		"TICKETS_URL": "https://tickets.example.test/api/s3cret", "TICKETS_AUTH": "Bearer t1ck3ts", "PD_ROUTING_KEY": "pd-r0uting-key-0123456789abcdef", "OPSGENIE_KEY": "0psgenie-key",
 		"TEAM_URL": "ntfy://mailmon:t3am-pa55@ntfy.example.test/mail-alerts", "DQS_KEY": "dqsk3y0123456789",
 	}
@@ -71,22 +71,25 @@ func TestExampleExportApplyRoundTrip(t *testing.T) {
 	}
 	// Each placeholder, as export names it, and the secret it stands for.
 	placeholders := map[string]string{
-		"MAILMON_SECRET_CREDENTIAL_MAIL_OPS_KEY":                     sshKey,
-		"MAILMON_SECRET_ALERT_CHAT_WEBHOOK_URL":                      secretsIn["CHAT_WEBHOOK_URL"],
-		"MAILMON_SECRET_ALERT_TICKETS_WEBHOOK_URL":                   secretsIn["TICKETS_URL"],
-		"MAILMON_SECRET_ALERT_TICKETS_HEADER_AUTHORIZATION":          secretsIn["TICKETS_AUTH"],
-		"MAILMON_SECRET_ALERT_PAGERDUTY_PAGERDUTY_ROUTING_KEY":       secretsIn["PD_ROUTING_KEY"],
-		"MAILMON_SECRET_ALERT_OPSGENIE_OPSGENIE_API_KEY":             secretsIn["OPSGENIE_KEY"],
-		"MAILMON_SECRET_ALERT_TEAM_URL":                              secretsIn["TEAM_URL"],
-		"MAILMON_SECRET_ALERT_ONCALL_RELAY_PASSWORD":                 "relay-s3cret",
-		"MAILMON_SECRET_MAIL1_POP3_LOGIN_PASSWORD":                   "probe-s3cret",
-		"MAILMON_SECRET_MAIL1_IMAP_LOGIN_PASSWORD":                   "probe-s3cret",
-		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_POP3_PASSWORD":            "probe-s3cret",
-		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_POP3_SMTP_PASSWORD":       "probe-s3cret",
-		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_IMAP_PASSWORD":            "probe-s3cret",
-		"MAILMON_SECRET_M365_GRAPH_LOGIN_OAUTH_CLIENT_SECRET":        "m365-s3cret",
-		"MAILMON_SECRET_M365_DELIVERY_VIA_GRAPH_OAUTH_CLIENT_SECRET": "m365-s3cret",
-		"MAILMON_SECRET_EXAMPLE_COM_BLOCKLISTS_DQS_KEY":              secretsIn["DQS_KEY"],
+		"MAILMON_SECRET_CREDENTIAL_MAIL_OPS_KEY":                              sshKey,
+		"MAILMON_SECRET_ALERT_CHAT_WEBHOOK_URL":                               secretsIn["CHAT_WEBHOOK_URL"],
+		"MAILMON_SECRET_ALERT_TICKETS_WEBHOOK_URL":                            secretsIn["TICKETS_URL"],
+		"MAILMON_SECRET_ALERT_TICKETS_HEADER_AUTHORIZATION":                   secretsIn["TICKETS_AUTH"],
+		"MAILMON_SECRET_ALERT_PAGERDUTY_PAGERDUTY_ROUTING_KEY":                secretsIn["PD_ROUTING_KEY"],
+		"MAILMON_SECRET_ALERT_OPSGENIE_OPSGENIE_API_KEY":                      secretsIn["OPSGENIE_KEY"],
+		"MAILMON_SECRET_ALERT_TEAM_URL":                                       secretsIn["TEAM_URL"],
+		"MAILMON_SECRET_ALERT_ONCALL_RELAY_PASSWORD":                          "relay-s3cret",
+		"MAILMON_SECRET_MAIL1_POP3_LOGIN_PASSWORD":                            "probe-s3cret",
+		"MAILMON_SECRET_MAIL1_IMAP_LOGIN_PASSWORD":                            "probe-s3cret",
+		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_POP3_PASSWORD":                     "probe-s3cret",
+		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_POP3_SMTP_PASSWORD":                "probe-s3cret",
+		"MAILMON_SECRET_MAIL1_DELIVERY_VIA_IMAP_PASSWORD":                     "probe-s3cret",
+		"MAILMON_SECRET_M365_GRAPH_LOGIN_OAUTH_CLIENT_SECRET":                 "m365-s3cret",
+		"MAILMON_SECRET_M365_DELIVERY_VIA_GRAPH_OAUTH_CLIENT_SECRET":          "m365-s3cret",
+		"MAILMON_SECRET_M365_IMAP_DELIVERY_VIA_IMAP_OAUTH_CLIENT_SECRET":      "m365-s3cret",
+		"MAILMON_SECRET_M365_IMAP_DELIVERY_VIA_IMAP_SMTP_OAUTH_CLIENT_SECRET": "m365-smtp-s3cret",
+		"MAILMON_SECRET_WORKSPACE_IMAP_LOGIN_OAUTH_SERVICE_ACCOUNT_KEY":       `{"type": "service_account", "private_key": "k3y"}`,
+		"MAILMON_SECRET_EXAMPLE_COM_BLOCKLISTS_DQS_KEY":                       secretsIn["DQS_KEY"],
 	}
 	for name := range placeholders {
 		if !strings.Contains(exported, "#   "+name+"\n") || !strings.Contains(exported, "{env: "+name+"}") {

@@ -207,6 +207,11 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 			get(path+".password", m.Password, pm.secrets, "password")
 			if m.SMTP != nil {
 				get(path+".smtp.password", m.SMTP.Password, pm.secrets, "smtp.password")
+				if m.SMTP.OAuth != nil {
+					get(path+".smtp.oauth.client_secret", m.SMTP.OAuth.ClientSecret, pm.secrets, config.SecretSMTPOAuthClient)
+					get(path+".smtp.oauth.refresh_token", m.SMTP.OAuth.RefreshToken, pm.secrets, config.SecretSMTPOAuthRefresh)
+					get(path+".smtp.oauth.service_account_key", m.SMTP.OAuth.ServiceAccountKey, pm.secrets, config.SecretSMTPOAuthSAKey)
+				}
 			}
 			get(path+".dqs_key", m.DQSKey, pm.secrets, config.SecretDQSKey)
 			if key, ok := pm.secrets[config.SecretDQSKey]; ok && m.DQSKey.Value == "" { // a literal was checked with the file
@@ -217,14 +222,10 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 			if m.OAuth != nil {
 				get(path+".oauth.client_secret", m.OAuth.ClientSecret, pm.secrets, config.SecretOAuthClient)
 				get(path+".oauth.refresh_token", m.OAuth.RefreshToken, pm.secrets, config.SecretOAuthRefresh)
+				get(path+".oauth.service_account_key", m.OAuth.ServiceAccountKey, pm.secrets, config.SecretOAuthSAKey)
 			}
 			const whenUser = "is required when user is set"
-			need := []struct {
-				name     string
-				sec      config.SecretRef
-				required bool
-				why      string
-			}{
+			need := []neededSecret{
 				{"password", m.Password, m.User != "" && m.OAuthTokenFile == "" && len(m.OAuthTokenCommand) == 0 && m.OAuth == nil, whenUser},
 				{"smtp.password", config.SecretRef{}, m.SMTP != nil && m.SMTP.User != "", whenUser},
 				// optional, but an export's placeholder stands for one that was set
@@ -233,14 +234,10 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 			if m.SMTP != nil {
 				need[1].sec = m.SMTP.Password
 			}
-			if m.OAuth != nil && pm.secrets[config.SecretOAuthRefresh] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, config.SecretOAuthRefresh) {
-				// the client credentials grant
-				need = append(need, struct {
-					name     string
-					sec      config.SecretRef
-					required bool
-					why      string
-				}{config.SecretOAuthClient, m.OAuth.ClientSecret, true, "is required: the client secret, or a refresh_token from \"mailmon oauth login\""})
+			have := func(n string) bool { return pm.secrets[n] != "" || storedMonitorSecret(ctx, s, d.Name, m.Name, n) }
+			need = append(need, oauthNeeds(m.OAuth, "", have)...)
+			if m.SMTP != nil {
+				need = append(need, oauthNeeds(m.SMTP.OAuth, "smtp", have)...)
 			}
 			for _, n := range need {
 				if given(n.sec) {

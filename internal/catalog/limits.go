@@ -79,10 +79,13 @@ func (c *Catalog) monitorTarget(ctx context.Context, id int64, d *store.Device, 
 	if mc.SMTP != nil && mc.SMTP.Host != "" {
 		bad = append(bad, c.checkHost(ctx, "smtp.host", mc.SMTP.Host, "")...)
 	}
-	if mc.OAuth != nil {
-		if tu, _, err := mc.OAuth.Endpoint(false, false); err == nil {
+	for field, o := range map[string]*config.OAuth{"oauth.token_url": mc.OAuth, "smtp.oauth.token_url": legOAuth(mc)} {
+		if o == nil {
+			continue
+		}
+		if tu, _, err := o.Endpoint(false, false); err == nil {
 			if u, err := neturl.Parse(tu); err == nil && u.Hostname() != "" {
-				bad = append(bad, c.checkHost(ctx, "oauth.token_url", u.Hostname(), "the token URL's host ")...)
+				bad = append(bad, c.checkHost(ctx, field, u.Hostname(), "the token URL's host ")...)
 			}
 		}
 	}
@@ -105,9 +108,13 @@ func monitorTargetOf(m config.Monitor) string {
 		SMTPPort int
 		SMTPTLS  string
 		TokenURL string
+		LegURL   string
 	}{Type: m.Type, Port: cfg.Port, TLS: cfg.TLS}
 	if m.OAuth != nil {
 		t.TokenURL, _, _ = m.OAuth.Endpoint(false, false)
+	}
+	if o := legOAuth(m); o != nil {
+		t.LegURL, _, _ = o.Endpoint(false, false)
 	}
 	if t.Port == 0 {
 		t.Port = kinds.DefaultPort(m.Type, cfg.TLS)
@@ -163,4 +170,12 @@ func (c *Catalog) alertTarget(ctx context.Context, id int64, a config.Alert) (bo
 		return false, fe
 	}
 	return true, nil
+}
+
+// legOAuth is the SMTP leg's own oauth block, nil without one.
+func legOAuth(m config.Monitor) *config.OAuth {
+	if m.SMTP == nil {
+		return nil
+	}
+	return m.SMTP.OAuth
 }

@@ -23,7 +23,14 @@ type Monitor struct {
 	OAuthClientSecret *string
 	OAuthRefreshToken *string
 	DQSKey            *string // dnsbl: a Spamhaus DQS key, write-only too
-	Alerts            []int64
+	// The SMTP leg's own oauth block's (smtp.oauth), write-only too.
+	SMTPOAuthClientSecret *string
+	SMTPOAuthRefreshToken *string
+	// A Google service account's key (oauth.service_account_key), the
+	// JSON itself, write-only.
+	OAuthServiceAccountKey     *string
+	SMTPOAuthServiceAccountKey *string
+	Alerts                     []int64
 }
 
 // SaveMonitor creates (id 0) or replaces a monitor. The monitor's secrets
@@ -75,6 +82,8 @@ func (c *Catalog) SaveMonitor(ctx context.Context, o Origin, id int64, in Monito
 		dropped = nil
 		inputs := map[string]*string{"password": in.Password, "smtp.password": in.SMTPPassword,
 			config.SecretOAuthClient: in.OAuthClientSecret, config.SecretOAuthRefresh: in.OAuthRefreshToken,
+			config.SecretSMTPOAuthClient: in.SMTPOAuthClientSecret, config.SecretSMTPOAuthRefresh: in.SMTPOAuthRefreshToken,
+			config.SecretOAuthSAKey: in.OAuthServiceAccountKey, config.SecretSMTPOAuthSAKey: in.SMTPOAuthServiceAccountKey,
 			config.SecretDQSKey: in.DQSKey}
 		addrs := addresses{}
 		if id != 0 {

@@ -14,18 +14,20 @@ import (
 // engine.Options.StoreRefreshToken). Nothing is reloaded: the engine's
 // token cache already uses it. A monitor that no longer has an oauth block
 // (changed since) keeps nothing.
-func (c *Catalog) StoreRefreshToken(ctx context.Context, id int64, refresh string) error {
-	return c.storeRefresh(ctx, id, refresh, false)
+// The leg is "" for the monitor's oauth block, "smtp" for its SMTP leg's.
+func (c *Catalog) StoreRefreshToken(ctx context.Context, id int64, leg, refresh string) error {
+	return c.storeRefresh(ctx, id, leg, refresh, false)
 }
 
 // LoginRefreshToken stores the refresh token of a device login ("mailmon
 // oauth login --monitor", the operator's) for a monitor with an oauth
 // block, sealed.
 func (c *Catalog) LoginRefreshToken(ctx context.Context, id int64, refresh string) error {
-	return c.storeRefresh(ctx, id, refresh, true)
+	return c.storeRefresh(ctx, id, "", refresh, true)
 }
 
-func (c *Catalog) storeRefresh(ctx context.Context, id int64, refresh string, login bool) error {
+func (c *Catalog) storeRefresh(ctx context.Context, id int64, leg, refresh string, login bool) error {
+	name := config.RefreshSecret(leg)
 	return c.batch(ctx, func(tx store.Config) error {
 		m, err := tx.Monitor(ctx, id)
 		if err != nil {
@@ -38,10 +40,10 @@ func (c *Catalog) storeRefresh(ctx context.Context, id int64, refresh string, lo
 		if mc.OAuth == nil {
 			return FieldErrors{{Path: "oauth", Msg: "the monitor has no oauth block to log in for: add one (provider, tenant, client_id) and apply it first"}}
 		}
-		if _, ok := m.Secrets[config.SecretOAuthRefresh]; !ok && !login {
+		if _, ok := m.Secrets[name]; !ok && !login {
 			return nil // dropped or removed since: not ours to bring back
 		}
-		changed, err := seal(c.Vault, m.Secrets, secrets{config.SecretOAuthRefresh: refresh},
+		changed, err := seal(c.Vault, m.Secrets, secrets{name: refresh},
 			func(n string) string { return vault.MonitorRecord(m.ID, n) })
 		if err != nil || !changed {
 			return err

@@ -46,7 +46,7 @@ func TestOAuthSecretsSealedRotatedAndBound(t *testing.T) {
 	if strings.Contains(string(m.Spec), "the-client-secret") || strings.Contains(string(m.Spec), "rt-first") {
 		t.Errorf("a secret in the spec: %s", m.Spec)
 	}
-	if err := c.StoreRefreshToken(ctx, m.ID, "rt-rotated"); err != nil {
+	if err := c.StoreRefreshToken(ctx, m.ID, "", "rt-rotated"); err != nil {
 		t.Fatal(err)
 	}
 	m, _ = c.Store.Monitor(ctx, m.ID)
@@ -75,7 +75,7 @@ func TestOAuthSecretsSealedRotatedAndBound(t *testing.T) {
 		t.Errorf("kept %v, dropped %+v", m.Secrets, res.Dropped)
 	}
 	// A rotation arriving after the drop does not bring it back.
-	if err := c.StoreRefreshToken(ctx, m.ID, "rt-late"); err != nil {
+	if err := c.StoreRefreshToken(ctx, m.ID, "", "rt-late"); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ = c.Store.Monitor(ctx, m.ID); m.Secrets[config.SecretOAuthRefresh] != "" {

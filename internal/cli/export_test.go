@@ -25,7 +25,7 @@ func TestExportApplyToANewDatabase(t *testing.T) {
 	}
 	env := map[string]string{"MAILMON_SECRET_KEY": "cli-test-storage-key-0123456789",
 		"MAIL_OPS_SSH_KEY": string(pem.EncodeToMemory(b)), "CHAT_WEBHOOK_URL": "https://hooks.example.test/x",
-		"RELAY_PASSWORD": "relay-pw", "PROBE_PASSWORD": "probe-pw", "M365_CLIENT_SECRET": "m365-secret",
+		"RELAY_PASSWORD": "relay-pw", "PROBE_PASSWORD": "probe-pw", "M365_CLIENT_SECRET": "m365-secret", "M365_SMTP_CLIENT_SECRET": "m365-smtp-secret", "GOOGLE_SA_KEY": `{"type": "service_account"}`,
 		"TICKETS_URL": "https://tickets.example.test/x", "TICKETS_AUTH": "Bearer t", "PD_ROUTING_KEY": "pd-routing-key-0123456789abcdef", "OPSGENIE_KEY": "og-key",
 		"TEAM_URL": "gotify://gotify.example.test/AgotifyT0ken.xy", "DQS_KEY": "dqskey0123456789"}
 	dir := t.TempDir()
@@ -38,7 +38,7 @@ func TestExportApplyToANewDatabase(t *testing.T) {
 		t.Fatalf("export: exit %d: %s%s", code, exported, errOut)
 	}
 	names := regexp.MustCompile(`(?m)^#   (MAILMON_SECRET_\w+)$`).FindAllStringSubmatch(exported, -1)
-	if len(names) != 16 {
+	if len(names) != 19 {
 		t.Fatalf("%d placeholders listed:\n%s", len(names), exported)
 	}
 	apply := func(env map[string]string) (int, string) {

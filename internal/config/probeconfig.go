@@ -22,6 +22,9 @@ func (m *Monitor) ProbeConfig(address string) probe.Config {
 	}
 	if m.OAuth != nil {
 		c.OAuthToken.Flow = m.OAuth.Flow(m.Type, "", "")
+		if c.OAuthToken.Flow.Subject == "" {
+			c.OAuthToken.Flow.Subject = m.User // a service account acts for the mailbox's user
+		}
 	}
 	if m.SMTP != nil {
 		leg := m.SMTP.probeConfig("smtp")
@@ -29,7 +32,16 @@ func (m *Monitor) ProbeConfig(address string) probe.Config {
 			leg.Host = address
 		}
 		leg.EHLOName = m.EHLO
-		if m.SMTP.legOAuth(m) {
+		switch {
+		case m.SMTP.OAuth != nil: // its own token endpoint
+			leg.OAuthToken.Flow = m.SMTP.OAuth.Flow("smtp", "", "")
+			if leg.User == "" {
+				leg.User = m.User // the mailbox's account, through another app or scope
+			}
+			if leg.OAuthToken.Flow.Subject == "" {
+				leg.OAuthToken.Flow.Subject = leg.User
+			}
+		case m.SMTP.legOAuth(m):
 			leg.User, leg.OAuthToken = m.User, c.OAuthToken
 		}
 		c.SMTP = &leg

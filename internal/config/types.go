@@ -133,6 +133,10 @@ type Leg struct {
 	ServerName         string    `yaml:"servername,omitempty" json:"servername,omitempty"`
 	InsecureSkipVerify bool      `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
 	AllowPlaintextAuth bool      `yaml:"allow_plaintext_auth,omitempty" json:"allow_plaintext_auth,omitempty"`
+	// OAuth is the leg's own token endpoint (another app, tenant or
+	// scope than the mailbox's); without it, an XOAUTH2/OAUTHBEARER leg
+	// with no user of its own logs in with the monitor's token.
+	OAuth *OAuth `yaml:"oauth,omitempty" json:"oauth,omitempty"`
 }
 
 // Monitor is one monitor: the seed's sections, flattened as docs/configuration.md

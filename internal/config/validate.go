@@ -304,13 +304,16 @@ func (m *Monitor) validate(p string, d *Device, add func(path, format string, ar
 	}
 	if m.OAuth != nil {
 		cfg.Password = ""
-		cfg.OAuthToken.Flow = m.OAuth.Flow(m.Type, "placeholder", "")
+		cfg.OAuthToken.Flow = m.OAuth.placeholderFlow(m.Type, cfg.User)
 		if !m.OAuth.validate(p, add) {
 			cfg.OAuthToken.Flow = &oauth.Flow{TokenURL: "https://placeholder.invalid/", ClientID: "placeholder", ClientSecret: "placeholder"}
 		}
-		if cfg.SMTP != nil && cfg.SMTP.OAuthToken.Flow != nil {
+		if cfg.SMTP != nil && cfg.SMTP.OAuthToken.Flow != nil && m.SMTP.OAuth == nil {
 			cfg.SMTP.Password, cfg.SMTP.OAuthToken = "", cfg.OAuthToken
 		}
+	}
+	if m.SMTP != nil && m.SMTP.OAuth != nil {
+		m.SMTP.validateOAuth(p+".smtp", cfg.SMTP, add)
 	}
 	cfg.InstallationKey = keyfile.Key("validation-placeholder-secret")
 	probeErrors(cfg, p, add)

@@ -107,8 +107,9 @@ type Options struct {
 	KeyExchange string
 
 	// StoreRefreshToken stores a monitor's refresh token that its token
-	// endpoint rotated, sealed (catalog); nil: kept in memory only.
-	StoreRefreshToken func(ctx context.Context, monitor int64, refresh string) error
+	// endpoint rotated, sealed (catalog): the monitor's oauth block's (leg
+	// "") or its SMTP leg's ("smtp"); nil: kept in memory only.
+	StoreRefreshToken func(ctx context.Context, monitor int64, leg, refresh string) error
 }
 
 // Engine runs the monitors.

@@ -11,46 +11,96 @@ import (
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
-// loadOAuth opens a monitor's OAuth secrets into its token source and
-// joins it to the engine's token cache, where every monitor of the same
-// credential shares one token (oauth.Cache). A refresh token the endpoint
-// rotates is stored back sealed, through the one write path
-// (Options.StoreRefreshToken), so that a restart keeps working. The SMTP
-// leg of a round trip that logs in with the monitor's token shares its
-// source.
+// loadOAuth opens a monitor's OAuth secrets into its token sources (the
+// monitor's oauth block's and its SMTP leg's own) and joins them to the
+// engine's token cache, where every monitor of the same credential
+// shares one token (oauth.Cache). A refresh token the endpoint rotates is
+// stored back sealed, through the one write path
+// (Options.StoreRefreshToken), so that a restart keeps working; before
+// each refresh the stored one is read again (refreshStored), so that a
+// rotation by another node on the same database is used without reload.
+// An SMTP leg without a block of its own that logs in with the monitor's
+// token shares its source.
 func (e *Engine) loadOAuth(en *entry) error {
-	o := en.spec.OAuth
-	if o == nil {
-		return nil
-	}
-	var secret, refresh string
 	var errs []error
-	if v, ok := en.m.Secrets[config.SecretOAuthClient]; ok {
-		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.SecretOAuthClient))
+	if o := en.spec.OAuth; o != nil {
+		shared := en.cfg.SMTP != nil && en.cfg.SMTP.OAuthToken.Flow != nil && en.cfg.SMTP.OAuthToken.Flow == en.cfg.OAuthToken.Flow
+		f, err := e.oauthFlow(en, o, "", en.m.Type)
+		errs = append(errs, err)
+		en.cfg.OAuthToken = oauth.Source{Flow: f}
+		if shared {
+			en.cfg.SMTP.OAuthToken = en.cfg.OAuthToken
+		}
+	}
+	if en.spec.SMTP != nil && en.spec.SMTP.OAuth != nil && en.cfg.SMTP != nil {
+		f, err := e.oauthFlow(en, en.spec.SMTP.OAuth, "smtp", "smtp")
+		errs = append(errs, err)
+		en.cfg.SMTP.OAuthToken = oauth.Source{Flow: f}
+	}
+	return errors.Join(errs...)
+}
+
+// oauthFlow makes the token source of block o of the monitor (leg "") or
+// of its SMTP leg ("smtp"), its secrets opened.
+func (e *Engine) oauthFlow(en *entry, o *config.OAuth, leg, typ string) (*oauth.Flow, error) {
+	var secret, refresh, saKey string
+	var errs []error
+	// A service account acts for the subject, as ProbeConfig filled it.
+	subject := en.cfg.OAuthToken.Flow.Subject
+	if leg != "" {
+		subject = en.cfg.SMTP.OAuthToken.Flow.Subject
+	}
+	if v, ok := en.m.Secrets[config.ClientSecret(leg)]; ok {
+		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.ClientSecret(leg)))
 		secret, errs = s, append(errs, err)
 	}
-	if v, ok := en.m.Secrets[config.SecretOAuthRefresh]; ok {
-		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.SecretOAuthRefresh))
+	if v, ok := en.m.Secrets[config.RefreshSecret(leg)]; ok {
+		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.RefreshSecret(leg)))
 		refresh, errs = s, append(errs, err)
 	}
-	f := o.Flow(en.m.Type, secret, refresh)
+	if v, ok := en.m.Secrets[config.SAKeySecret(leg)]; ok {
+		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.SAKeySecret(leg)))
+		saKey, errs = s, append(errs, err)
+	}
+	f := o.Flow(typ, secret, refresh)
+	f.ServiceAccountKey, f.Subject = saKey, subject
 	f.Cache, f.Egress, f.CAFile = e.tokens, en.cfg.Egress, en.cfg.CAFile
-	f.Owner = strconv.FormatInt(en.m.ID, 10)
+	if leg != "" && en.cfg.SMTP != nil {
+		f.CAFile = en.cfg.SMTP.CAFile
+	}
+	id := en.m.ID
+	f.Owner = strconv.FormatInt(id, 10)
+	if leg != "" {
+		f.Owner += "/" + leg
+	}
 	if store := e.o.StoreRefreshToken; store != nil {
-		id, log := en.m.ID, e.o.Log
+		log := e.o.Log
 		f.Rotated = func(ctx context.Context, rt string) error {
-			err := store(context.WithoutCancel(ctx), id, rt)
+			err := store(context.WithoutCancel(ctx), id, leg, rt)
 			if err != nil {
 				log.Warn("oauth: the rotated refresh token was not stored; it is kept in memory and stored again at the next test",
-					slog.Int64("monitor", id), slog.String("error", err.Error()))
+					slog.Int64("monitor", id), slog.String("leg", leg), slog.String("error", err.Error()))
 			}
 			return err
 		}
 	}
-	shared := en.cfg.SMTP != nil && en.cfg.SMTP.OAuthToken.Flow != nil && en.cfg.SMTP.OAuthToken.Flow == en.cfg.OAuthToken.Flow
-	en.cfg.OAuthToken = oauth.Source{Flow: f}
-	if shared {
-		en.cfg.SMTP.OAuthToken = en.cfg.OAuthToken
+	if refresh != "" && e.o.Store != nil {
+		f.Stored = func(ctx context.Context) (string, error) { return e.refreshStored(ctx, id, leg) }
 	}
-	return errors.Join(errs...)
+	return f, errors.Join(errs...)
+}
+
+// refreshStored reads the monitor's refresh token as the store holds it
+// now: another node may have rotated it since this one loaded the
+// monitor. "" when none is stored (dropped since).
+func (e *Engine) refreshStored(ctx context.Context, id int64, leg string) (string, error) {
+	m, err := e.o.Store.Monitor(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	v, ok := m.Secrets[config.RefreshSecret(leg)]
+	if !ok {
+		return "", nil
+	}
+	return e.open(v, vault.MonitorRecord(id, config.RefreshSecret(leg)))
 }

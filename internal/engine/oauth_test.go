@@ -25,37 +25,20 @@ import (
 // the stored one keeps working.
 func TestMonitorsShareOneToken(t *testing.T) {
 	ctx := context.Background()
-	ca := certs.NewCA(t)
-	srv := oauthsrv.New(t, ca, time.Hour)
-	srv.AddClient(oauthsrv.Client{ID: "app", Secret: "app-secret", Mailbox: "u@example.test"})
-	srv.SetRotate(true)
-	rt := srv.IssueRefresh("app", "u@example.test", "")
-	caFile := ca.File(t)
-
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "e.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	v, _ := vault.New([]byte("engine-test-key-0123456789abc"))
-	d := &store.Device{Name: "mail1", Address: "127.0.0.1"}
-	st.PutDevice(ctx, d)
-	spec, _ := json.Marshal(config.Monitor{TLS: "implicit", User: "u@example.test", CA: caFile,
-		OAuth:  &config.OAuth{TokenURL: srv.TokenURL(), ClientID: "app", Scope: "mail"},
-		Timing: config.Timing{MaxDuration: config.Duration(5 * time.Second), UpEvery: config.Duration(time.Hour)}})
+	r := newRotating(t, st)
+	srv, v := r.srv, r.v
 	var ids []int64
 	for _, name := range []string{"a", "b", "c", "d", "e"} {
-		m := &store.Monitor{DeviceID: d.ID, Name: name, Type: "imap", Enabled: true, Spec: spec}
-		must(t, st.PutMonitor(ctx, m))
-		seal := func(n, val string) string { s, _ := v.Seal([]byte(val), vault.MonitorRecord(m.ID, n)); return s }
-		m.Secrets = map[string]string{config.SecretOAuthClient: seal(config.SecretOAuthClient, "app-secret"),
-			config.SecretOAuthRefresh: seal(config.SecretOAuthRefresh, rt)}
-		must(t, st.PutMonitor(ctx, m))
-		ids = append(ids, m.ID)
+		ids = append(ids, r.monitor(t, name))
 	}
 	var mu sync.Mutex
 	stored := map[int64]string{}
-	storeRT := func(_ context.Context, id int64, r string) error {
+	storeRT := func(_ context.Context, id int64, _, r string) error {
 		mu.Lock()
 		stored[id] = r
 		mu.Unlock()
@@ -99,4 +82,45 @@ func TestMonitorsShareOneToken(t *testing.T) {
 	if _, err := cfg.OAuthToken.Token(ctx); err != nil {
 		t.Errorf("after a restart: %v", err)
 	}
+}
+
+// rotating is a token endpoint that rotates refresh tokens (revoking the
+// old one once used), a refresh token it issued, and monitors on a device
+// of st that refresh with it.
+type rotating struct {
+	srv  *oauthsrv.Server
+	rt   string
+	v    *vault.Vault
+	st   store.Store
+	dev  *store.Device
+	spec json.RawMessage
+}
+
+func newRotating(t *testing.T, st store.Store) *rotating {
+	t.Helper()
+	ca := certs.NewCA(t)
+	r := &rotating{srv: oauthsrv.New(t, ca, time.Hour), st: st, dev: &store.Device{Name: "mail1", Address: "127.0.0.1"}}
+	r.srv.AddClient(oauthsrv.Client{ID: "app", Secret: "app-secret", Mailbox: "u@example.test"})
+	r.srv.SetRotate(true)
+	r.rt = r.srv.IssueRefresh("app", "u@example.test", "")
+	r.v, _ = vault.New([]byte("engine-test-key-0123456789abc"))
+	must(t, st.PutDevice(context.Background(), r.dev))
+	r.spec, _ = json.Marshal(config.Monitor{TLS: "implicit", User: "u@example.test", CA: ca.File(t),
+		OAuth:  &config.OAuth{TokenURL: r.srv.TokenURL(), ClientID: "app", Scope: "mail"},
+		Timing: config.Timing{MaxDuration: config.Duration(5 * time.Second), UpEvery: config.Duration(time.Hour)}})
+	return r
+}
+
+// monitor adds an imap monitor with the client secret and the refresh
+// token sealed.
+func (r *rotating) monitor(t *testing.T, name string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	m := &store.Monitor{DeviceID: r.dev.ID, Name: name, Type: "imap", Enabled: true, Spec: r.spec}
+	must(t, r.st.PutMonitor(ctx, m))
+	seal := func(n, val string) string { s, _ := r.v.Seal([]byte(val), vault.MonitorRecord(m.ID, n)); return s }
+	m.Secrets = map[string]string{config.SecretOAuthClient: seal(config.SecretOAuthClient, "app-secret"),
+		config.SecretOAuthRefresh: seal(config.SecretOAuthRefresh, r.rt)}
+	must(t, r.st.PutMonitor(ctx, m))
+	return m.ID
 }

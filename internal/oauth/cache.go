@@ -64,6 +64,9 @@ func key(parts ...string) string {
 
 func (f *Flow) keyFor(refresh string) string {
 	scopes := strings.Join(f.Scopes, " ")
+	if f.ServiceAccountKey != "" {
+		return key("sa", f.TokenURL, f.ServiceAccountKey, f.Subject, scopes)
+	}
 	if refresh == "" && f.RefreshToken == "" {
 		return key("cc", f.TokenURL, f.ClientID, scopes, f.ClientSecret)
 	}
@@ -120,7 +123,12 @@ func (c *Cache) fresh(ctx context.Context, f *Flow, e *entry) (tok, rotated stri
 		e.stored[f.Owner] = f.RefreshToken
 	}
 	if e.tok == nil || !e.tok.Expiry.IsZero() && !now.Before(e.tok.Expiry.Add(-margin(e.tok.Expiry.Sub(e.obtained)))) {
+		c.adoptStored(ctx, f, e)
 		t, err := f.fetch(ctx, e.refresh)
+		if oe := (*Error)(nil); errors.As(err, &oe) && oe.Code == "invalid_grant" && c.adoptStored(ctx, f, e) {
+			// Another node rotated it between our read and our request.
+			t, err = f.fetch(ctx, e.refresh)
+		}
 		if err != nil {
 			var oe *Error
 			if e.tok != nil && e.tok.Expiry.After(now) && !(errors.As(err, &oe) && oe.Refused()) {
@@ -155,4 +163,30 @@ func (c *Cache) storeBack(ctx context.Context, f *Flow, e *entry, refresh string
 		<-e.sem
 	case <-ctx.Done():
 	}
+}
+
+// adoptStored makes the entry refresh with f's owner's stored refresh
+// token when it is one the entry has never held: another node rotated
+// it in (and the endpoint may have revoked the one in memory). A token
+// of the entry's own lineage is older, or the current one: kept as it
+// is. It reports whether the entry took a new one. The caller holds
+// e.sem.
+func (c *Cache) adoptStored(ctx context.Context, f *Flow, e *entry) bool {
+	if f.Stored == nil || e.refresh == "" {
+		return false
+	}
+	rt, err := f.Stored(ctx)
+	if err != nil || rt == "" || rt == e.refresh {
+		return false // unreadable: the one in memory is tried
+	}
+	c.mu.Lock()
+	known := c.entries[f.keyFor(rt)] == e
+	c.mu.Unlock()
+	if known {
+		return false
+	}
+	e.refresh = rt
+	e.stored[f.Owner] = rt // what the store holds: nothing to store back
+	c.link(f, rt, e)
+	return true
 }

@@ -24,11 +24,23 @@ type Flow struct {
 	Scopes       []string
 	RefreshToken string // "": client credentials
 
+	// ServiceAccountKey is a Google service account's key (its JSON, as
+	// the console downloads it): the token then comes from the JWT bearer
+	// grant (RFC 7523), signed with the key, for Subject (the mailbox's
+	// user, domain-wide delegation), from the key's token_uri.
+	ServiceAccountKey string
+	Subject           string
+
 	// Owner names whose stored refresh token RefreshToken is (a monitor);
 	// Rotated stores a new one the endpoint returned in its place, so
 	// that a restart keeps working. Nil: a rotated token lives in memory.
 	Owner   string
 	Rotated func(ctx context.Context, refresh string) error
+	// Stored reads the owner's refresh token as stored now ("": none),
+	// which another node on the same database may have rotated since
+	// this flow was made; the cache reads it before each refresh. Nil:
+	// only this process rotates it.
+	Stored func(ctx context.Context) (string, error)
 
 	// Cache keeps tokens across tests, shared by every flow of the same
 	// credential; nil: a token per call.
@@ -43,7 +55,9 @@ type Flow struct {
 
 // Secrets are what a test holding this flow must redact: the client
 // secret and the refresh token.
-func (f *Flow) Secrets() []string { return []string{f.ClientSecret, f.RefreshToken} }
+func (f *Flow) Secrets() []string {
+	return []string{f.ClientSecret, f.RefreshToken, f.ServiceAccountKey}
+}
 
 // Token returns an access token: the cached one while it is fresh,
 // otherwise a new one from the endpoint.
@@ -95,6 +109,27 @@ type Error struct {
 	Code        string
 	Description string
 	URI         string
+	Hint        string // what to do, when not the code's usual (hints)
+}
+
+// ServiceAccountHint says what a person does about a refusal of the
+// JWT bearer grant (Google's service accounts), in place of the code's
+// usual hint: its causes are others. (A switch, not a map: nothing is
+// built at start-up, mailmon-check links this package.)
+func ServiceAccountHint(code string) string {
+	switch code {
+	case "unauthorized_client":
+		return "domain-wide delegation is not granted for this client id and scope: in the Admin console, " +
+			"Security → Access and data control → API controls → Domain-wide delegation, add the service account's client id with the scope https://mail.google.com/"
+	case "invalid_grant":
+		return "the key was deleted or disabled, the subject is not a user of the Workspace domain, or the machine's clock is off: " +
+			"check the key in the Cloud console, the subject, and the time"
+	case "invalid_scope":
+		return "ask for https://mail.google.com/ (leave scope to the provider)"
+	case "invalid_client":
+		return "the key's service account was deleted or disabled: make a new key"
+	}
+	return ""
 }
 
 func (e *Error) Error() string {
@@ -115,7 +150,11 @@ func (e *Error) Error() string {
 	if e.Description != "" {
 		b.WriteString(": " + FirstLine(e.Description))
 	}
-	if hint := hints[e.Code]; hint != "" {
+	hint := hints[e.Code]
+	if e.Hint != "" {
+		hint = e.Hint
+	}
+	if hint != "" {
 		b.WriteString(" (" + hint + ")")
 	}
 	return b.String()

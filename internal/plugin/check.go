@@ -94,7 +94,7 @@ func checkType(ctx context.Context, typ string, args []string, env Env) int {
 	case fs.NArg() > 0:
 		return usageError(env, typ, fmt.Sprintf("unexpected argument %q (options start with -)", fs.Arg(0)))
 	}
-	if f.oauth.set() && !oauth.CanFetch() && registry.handOver != nil {
+	if (f.oauth.set() || f.smtpOAuth.set()) && !oauth.CanFetch() && registry.handOver != nil {
 		return handOver(env, typ, append([]string{typ}, args...))
 	}
 	out, err := newOutput(f.output, f.verbose)
@@ -304,6 +304,8 @@ func (f *flags) config(kind probe.Kind, env Env) (probe.Config, error) {
 		if err := f.roundTrip(&cfg, env); err != nil {
 			return cfg, err
 		}
+	} else if f.smtpOAuth.set() {
+		return cfg, fmt.Errorf("--smtp-oauth-* are for round trips, not %s (give the token with --oauth-*)", kind.Name)
 	} else if !f.warnDelivery.IsZero() || !f.critDelivery.IsZero() {
 		return cfg, fmt.Errorf("--warn-delivery and --crit-delivery are for round trips, not %s", kind.Name)
 	}
@@ -337,7 +339,9 @@ func (f *flags) roundTrip(cfg *probe.Config, env Env) error {
 		CAFile: f.ca, ServerName: f.serverName, InsecureSkipVerify: f.insecure,
 		AllowPlaintextAuth: f.allowPlaintext, CertWarnDays: cfg.CertWarnDays, EHLOName: f.ehlo,
 	}
-	f.oauth.shareToken(cfg)
+	if err := f.oauth.legToken(cfg, &f.smtpOAuth, f.set, env); err != nil {
+		return err
+	}
 	key, err := keyfile.Source{File: f.secretFile, Getenv: env.Getenv}.Load()
 	if err != nil {
 		return err

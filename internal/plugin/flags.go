@@ -35,7 +35,8 @@ type flags struct {
 
 	set map[string]bool // the options given, by their long names
 
-	oauth oauthFlags // a token endpoint (oauth.go)
+	oauth     oauthFlags // a token endpoint (oauth.go)
+	smtpOAuth oauthFlags // the SMTP leg's own (--smtp-oauth-*)
 }
 
 // option is one option for the help text; the flag package holds its
@@ -198,6 +199,15 @@ var options = [...]option{
 	{long: "smtp-password-file", arg: "FILE", help: "the SMTP leg's password file", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpPasswordFile) }},
 	{long: "smtp-password-env", arg: "VAR", help: "the SMTP leg's password variable", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpPasswordEnv) }},
 	{long: "smtp-auth", arg: "MECH", help: "the SMTP leg's mechanism, as -A", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpAuth) }},
+	// The SMTP leg's own token endpoint (oauth.go): --oauth-* for the leg.
+	{long: "smtp-oauth-provider", arg: "NAME", help: "the SMTP leg's own token: from this provider (microsoft with --smtp-oauth-tenant, or google); fills the scope and --smtp-host (587, STARTTLS)", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpOAuth.provider) }},
+	{long: "smtp-oauth-tenant", arg: "TENANT", help: "the SMTP leg's own token: microsoft's tenant, as --oauth-tenant", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpOAuth.tenant) }},
+	{long: "smtp-oauth-token-url", arg: "URL", help: "the SMTP leg's own token: from this token endpoint, as --oauth-token-url", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpOAuth.tokenURL) }},
+	{long: "smtp-oauth-client-id", arg: "ID", help: "the SMTP leg's own token: the application (client) id", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpOAuth.clientID) }},
+	{long: "smtp-oauth-client-secret-file", arg: "FILE", help: "the SMTP leg's own token: the client secret's file", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpOAuth.secretFile) }},
+	{long: "smtp-oauth-client-secret-env", arg: "VAR", help: "the SMTP leg's own token: the client secret's environment variable", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpOAuth.secretEnv) }},
+	{long: "smtp-oauth-scope", arg: "SCOPES", help: "the SMTP leg's own token: space-separated scopes (default by provider)", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpOAuth.scope) }},
+	{long: "smtp-oauth-refresh-token-file", arg: "FILE", help: "the SMTP leg's own token: the refresh token grant, with the token in this file", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.smtpOAuth.refreshFile) }},
 	{long: "from", arg: "ADDR", help: "the probe's sender (default: --to)", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.from) }},
 	{long: "to", arg: "ADDR", help: "the probe's recipient, the mailbox's address (default: -U)", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.to) }},
 	{long: "name", arg: "NAME", help: "the monitor name in the probe's subject (default check)", group: gRT, value: func(f *flags) flag.Value { return (*stringValue)(&f.name) }},

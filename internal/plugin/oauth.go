@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,8 +9,11 @@ import (
 )
 
 // oauthFlags are check's flags of a token endpoint mailmon asks itself
-// (their options are in the login group of flags.go's table).
+// (their options are in the login group of flags.go's table): the
+// mailbox's (--oauth-*) or, with pre "smtp-" (set by config), a round
+// trip's SMTP leg's own (--smtp-oauth-*, in the round trips group).
 type oauthFlags struct {
+	pre                                                                             string
 	tokenURL, clientID, secretFile, secretEnv, scope, refreshFile, provider, tenant string
 }
 
@@ -34,12 +36,12 @@ func (o *oauthFlags) source(cfg *probe.Config, env Env) (*oauth.Flow, error) {
 	tokenURL, scope := o.tokenURL, o.scope
 	refresh, err := password(o.refreshFile, "", env)
 	if err != nil {
-		return nil, fmt.Errorf("--oauth-refresh-token-file: %v", strings.TrimPrefix(err.Error(), "--password-file: "))
+		return nil, fmt.Errorf("--%soauth-refresh-token-file: %v", o.pre, strings.TrimPrefix(err.Error(), "--password-file: "))
 	}
 	if o.provider != "" {
 		p, err := oauth.Preset(o.provider, o.tenant)
 		if err != nil {
-			return nil, fmt.Errorf("--oauth-provider: %v", err)
+			return nil, fmt.Errorf("--%soauth-provider: %v", o.pre, err)
 		}
 		if tokenURL == "" {
 			tokenURL = p.TokenURL
@@ -62,14 +64,45 @@ func (o *oauthFlags) source(cfg *probe.Config, env Env) (*oauth.Flow, error) {
 			}
 		}
 	} else if o.tenant != "" {
-		return nil, errors.New("--oauth-tenant: applies with --oauth-provider microsoft")
+		return nil, fmt.Errorf("--%[1]soauth-tenant: applies with --%[1]soauth-provider microsoft", o.pre)
 	}
 	secret, err := password(o.secretFile, o.secretEnv, env)
 	if err != nil {
-		return nil, fmt.Errorf("--oauth-client-%s", strings.TrimPrefix(strings.ReplaceAll(err.Error(), "--password-", "secret-"), "--"))
+		return nil, fmt.Errorf("--%soauth-client-%s", o.pre, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "--password-", "secret-"), "--"))
 	}
 	return &oauth.Flow{TokenURL: tokenURL, ClientID: o.clientID, ClientSecret: secret, RefreshToken: refresh,
 		Scopes: strings.Fields(scope), CAFile: cfg.CAFile}, nil
+}
+
+// legToken gives a round trip's SMTP leg its own token source when the
+// --smtp-oauth-* options name one (XOAUTH2 and the mailbox's user unless
+// given; with a provider, its submission server on 587 with STARTTLS
+// unless given); otherwise the leg logs in with the mailbox's token
+// when it names XOAUTH2 or OAUTHBEARER and no user of its own (o is the
+// mailbox's flags).
+func (o *oauthFlags) legToken(cfg *probe.Config, own *oauthFlags, set map[string]bool, env Env) error {
+	leg := cfg.SMTP
+	if !own.set() {
+		o.shareToken(cfg)
+		return nil
+	}
+	own.pre, leg.Type = "smtp-", "smtp"
+	f, err := own.source(leg, env)
+	if err != nil {
+		return err
+	}
+	f.CAFile = leg.CAFile
+	leg.OAuthToken.Flow = f
+	if leg.User == "" {
+		leg.User = cfg.User
+	}
+	if !set["smtp-auth"] {
+		leg.Auth = "XOAUTH2"
+	}
+	if own.provider != "" && !set["smtp-port"] && !set["smtp-tls"] {
+		leg.Port, leg.TLS = 587, probe.TLSStartTLS
+	}
+	return nil
 }
 
 // shareToken lets a round trip's SMTP leg log in with the mailbox's token

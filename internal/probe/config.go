@@ -286,10 +286,15 @@ func (c *Config) validateAuth(k Kind, bad func(field, format string, args ...any
 		if err := oauth.CheckTokenURL(f.TokenURL); err != nil {
 			bad("oauth.token_url", "%v", err)
 		}
-		if f.ClientID == "" {
+		switch {
+		case f.ServiceAccountKey != "": // Google's JWT grant: the key names its account
+			if f.Subject == "" {
+				bad("oauth.subject", "is required with a service account: the mailbox's user it acts as (or give user)")
+			}
+		case f.ClientID == "":
 			bad("oauth.client_id", "is required: the application (client) id of the app registration")
 		}
-		if f.ClientSecret == "" && f.RefreshToken == "" {
+		if f.ClientSecret == "" && f.RefreshToken == "" && f.ServiceAccountKey == "" {
 			bad("oauth.client_secret", "is required: the client secret, or a refresh token from \"mailmon oauth login\"")
 		}
 	}

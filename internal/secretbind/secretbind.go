@@ -43,7 +43,30 @@ func Monitor(oldAddr string, old config.Monitor, newAddr string, new config.Moni
 	if old.Type == "dnsbl" && (new.Type != "dnsbl" || old.Resolver != new.Resolver) {
 		drop = append(drop, config.SecretDQSKey)
 	}
-	return append(drop, oauthDrops(old, &oc, new, &nc)...)
+	drop = append(drop, oauthDrops(old, &oc, new, &nc)...)
+	return append(drop, legOAuthDrops(old, &oc, new, &nc)...)
+}
+
+// legOAuthDrops: the SMTP leg's own oauth block's secrets (smtp.oauth)
+// drop as the monitor's do, for the leg: another token URL, client id or
+// scope, or the submission server moved.
+func legOAuthDrops(old config.Monitor, oc *probe.Config, new config.Monitor, nc *probe.Config) []string {
+	both := []string{config.SecretSMTPOAuthClient, config.SecretSMTPOAuthRefresh, config.SecretSMTPOAuthSAKey}
+	switch {
+	case old.SMTP == nil || old.SMTP.OAuth == nil:
+		return nil
+	case new.SMTP == nil || new.SMTP.OAuth == nil || nc.SMTP == nil || !kinds.RoundTrip(new.Type):
+		return both
+	}
+	ou, os, _ := old.SMTP.OAuth.Endpoint(false, false)
+	nu, ns, _ := new.SMTP.OAuth.Endpoint(false, false)
+	if ou != nu || os != ns || old.SMTP.OAuth.ClientID != new.SMTP.OAuth.ClientID || moved(target(oc.SMTP), target(nc.SMTP)) {
+		return both
+	}
+	if oc.SMTP.OAuthToken.Flow != nil && nc.SMTP.OAuthToken.Flow != nil && oc.SMTP.OAuthToken.Flow.Subject != nc.SMTP.OAuthToken.Flow.Subject {
+		return []string{config.SecretSMTPOAuthSAKey}
+	}
+	return nil
 }
 
 // oauthDrops: the client secret and the refresh token are sent to the
@@ -51,7 +74,7 @@ func Monitor(oldAddr string, old config.Monitor, newAddr string, new config.Moni
 // SMTP leg's, when it logs in with them): another token URL, client id or
 // scope, or any of those servers moved, drops both.
 func oauthDrops(old config.Monitor, oc *probe.Config, new config.Monitor, nc *probe.Config) []string {
-	both := []string{config.SecretOAuthClient, config.SecretOAuthRefresh}
+	both := []string{config.SecretOAuthClient, config.SecretOAuthRefresh, config.SecretOAuthSAKey}
 	switch {
 	case old.OAuth == nil:
 		return nil
@@ -62,6 +85,10 @@ func oauthDrops(old config.Monitor, oc *probe.Config, new config.Monitor, nc *pr
 	nu, ns, _ := new.OAuth.Endpoint(false, strings.HasPrefix(new.Type, "graph"))
 	if ou != nu || os != ns || old.OAuth.ClientID != new.OAuth.ClientID || moved(target(oc), target(nc)) {
 		return both
+	}
+	if oc.OAuthToken.Flow != nil && nc.OAuthToken.Flow != nil && oc.OAuthToken.Flow.Subject != nc.OAuthToken.Flow.Subject {
+		// a service account's key acts for the subject: another mailbox
+		return []string{config.SecretOAuthSAKey}
 	}
 	legToken := func(c *probe.Config) bool { return c.SMTP != nil && c.SMTP.OAuthToken.Flow != nil }
 	if legToken(nc) && (!legToken(oc) || moved(target(oc.SMTP), target(nc.SMTP))) {

@@ -147,7 +147,7 @@ func TestDropped(t *testing.T) {
 // refresh token drop when the token endpoint, the client id or the scope
 // change, or when the server the tokens go to moves; not otherwise.
 func TestOAuthSecretsBoundToEndpointAndServer(t *testing.T) {
-	both := []string{config.SecretOAuthClient, config.SecretOAuthRefresh}
+	both := []string{config.SecretOAuthClient, config.SecretOAuthRefresh, config.SecretOAuthSAKey}
 	base := func() config.Monitor {
 		return config.Monitor{Name: "m", Type: "imap", Port: 993, TLS: "implicit", User: "u@contoso.com",
 			OAuth: &config.OAuth{Provider: "microsoft", Tenant: "contoso.onmicrosoft.com", ClientID: "c1"}}
@@ -159,7 +159,8 @@ func TestOAuthSecretsBoundToEndpointAndServer(t *testing.T) {
 		want   []string
 	}{
 		{"nothing", "", func(*config.Monitor) {}, nil},
-		{"the user", "", func(m *config.Monitor) { m.User = "v@contoso.com" }, nil},
+		{"the user (the subject a service account would act for)", "", func(m *config.Monitor) { m.User = "v@contoso.com" }, []string{config.SecretOAuthSAKey}},
+		{"a subject of its own", "", func(m *config.Monitor) { m.OAuth.Subject = "ceo@contoso.com" }, []string{config.SecretOAuthSAKey}},
 		{"the tenant", "", func(m *config.Monitor) { m.OAuth.Tenant = "evil.onmicrosoft.com" }, both},
 		{"a token URL of its own", "", func(m *config.Monitor) {
 			m.OAuth.Provider, m.OAuth.Tenant, m.OAuth.TokenURL = "", "", "https://evil.example/token"
@@ -203,5 +204,38 @@ func TestDQSKeyBoundToTheResolver(t *testing.T) {
 		if got := slices.Contains(Monitor("192.0.2.1", old, "192.0.2.1", n), config.SecretDQSKey); got != c.drop {
 			t.Errorf("%s: dropped %v, want %v", c.name, got, c.drop)
 		}
+	}
+}
+
+// TestSMTPLegOAuthSecretsBound: the SMTP leg's own oauth secrets drop
+// when its token endpoint, client id or scope change or its submission
+// server moves, and not for a change of the mailbox's.
+func TestSMTPLegOAuthSecretsBound(t *testing.T) {
+	leg := []string{config.SecretSMTPOAuthClient, config.SecretSMTPOAuthRefresh, config.SecretSMTPOAuthSAKey}
+	base := func() config.Monitor {
+		return config.Monitor{Name: "m", Type: "imap-roundtrip", Port: 993, TLS: "implicit", User: "u@contoso.com",
+			SMTP: &config.Leg{Host: "smtp.office365.com", Port: 587, TLS: "starttls", Auth: "XOAUTH2",
+				OAuth: &config.OAuth{Provider: "microsoft", Tenant: "contoso.onmicrosoft.com", ClientID: "smtp-app"}}}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(m *config.Monitor)
+		want   []string
+	}{
+		{"nothing", func(*config.Monitor) {}, nil},
+		{"the mailbox's port", func(m *config.Monitor) { m.Port = 143; m.TLS = "starttls" }, []string{"password"}},
+		{"the leg's tenant", func(m *config.Monitor) { m.SMTP.OAuth.Tenant = "evil.onmicrosoft.com" }, leg},
+		{"the leg's client id", func(m *config.Monitor) { m.SMTP.OAuth.ClientID = "c2" }, leg},
+		{"the leg's scope", func(m *config.Monitor) { m.SMTP.OAuth.Scope = "x" }, leg},
+		{"the submission server", func(m *config.Monitor) { m.SMTP.Host = "evil.example.test" }, append([]string{"smtp.password"}, leg...)},
+		{"no block any more", func(m *config.Monitor) { m.SMTP.OAuth = nil }, leg},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := base()
+			c.change(&n)
+			if got := Monitor("outlook.office365.com", base(), "outlook.office365.com", n); !slices.Equal(got, c.want) {
+				t.Errorf("dropped %q, want %q", got, c.want)
+			}
+		})
 	}
 }

@@ -81,8 +81,7 @@ var formFields = []string{"name", "enabled", "store_stats", "port", "tls", "user
 	"smtp.insecure_skip_verify", "smtp.allow_plaintext_auth", "from", "to", "poll_interval",
 	"auth_results", "auth_results_id", "auth_results_methods",
 	"timing.max_duration", "timing.up_every", "timing.down_every", "timing.lost_every", "timing.warn_rtt",
-	"notify.failures_per_alert", "notify.max_alerts", "alerts", "maintenance", "depends_on",
-	"oauth.provider", "oauth.tenant", "oauth.token_url", "oauth.client_id", "oauth.scope", "oauth.client_secret", "oauth.refresh_token"}
+	"notify.failures_per_alert", "notify.max_alerts", "alerts", "maintenance", "depends_on"}
 
 // monitorField is the form field of an error's path; "" (the box at the
 // top, with the path) for the others, such as the read-only commands and
@@ -99,7 +98,7 @@ func monitorField(p string) string {
 	if p == "address" || p == "host" {
 		return ""
 	}
-	if slices.Contains(formFields, p) {
+	if slices.Contains(formFields, p) || slices.Contains(oauthFormFields(), p) {
 		return p
 	}
 	return ""
@@ -210,8 +209,9 @@ func (f *formData) fill(m config.Monitor, enabled bool, alerts []int64) {
 		set("smtp.servername", m.SMTP.ServerName)
 		b("smtp.insecure_skip_verify", m.SMTP.InsecureSkipVerify)
 		b("smtp.allow_plaintext_auth", m.SMTP.AllowPlaintextAuth)
+		f.fillOAuth("smtp.", m.SMTP.OAuth)
 	}
-	f.fillOAuth(m.OAuth)
+	f.fillOAuth("", m.OAuth)
 	set("from", m.From)
 	set("to", m.To)
 	set("poll_interval", m.PollInterval.Short())
@@ -298,7 +298,7 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	m.Domain = get("domain")
 	m.Resolver = get("resolver")
 	m.Zones, m.Selectors, m.IPs = probe.SplitList(get("zones")), probe.SplitList(get("selectors")), probe.SplitList(get("ips"))
-	m.OAuth = readOAuth(get)
+	m.OAuth = readOAuth("", get)
 	baseSMTP := m.SMTP
 	m.SMTP = nil
 	if f.RoundTrip && graphWithoutSMTP(f, r.PostForm) {
@@ -307,7 +307,7 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	} else if f.RoundTrip {
 		m.SMTP = &config.Leg{Host: get("smtp.host"), Port: num("smtp.port"), TLS: get("smtp.tls"), User: get("smtp.user"), Auth: get("smtp.auth"),
 			ServerName: get("smtp.servername"), InsecureSkipVerify: flag("smtp.insecure_skip_verify"),
-			AllowPlaintextAuth: flag("smtp.allow_plaintext_auth")}
+			AllowPlaintextAuth: flag("smtp.allow_plaintext_auth"), OAuth: readOAuth("smtp.", get)}
 		if baseSMTP != nil {
 			m.SMTP.CA = baseSMTP.CA // the operator's (operator.go)
 		}
@@ -356,7 +356,7 @@ func (f *formData) parse(r *http.Request) (catalog.Monitor, bool) {
 	if f.Kind.Shows("zones") { // dnsbl
 		in.DQSKey = secret(config.SecretDQSKey)
 	}
-	readOAuthSecrets(&in, secret)
+	readOAuthSecrets(&in, f.RoundTrip, secret)
 	if f.RoundTrip {
 		in.SMTPPassword = secret("smtp.password")
 	}

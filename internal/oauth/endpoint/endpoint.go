@@ -37,6 +37,9 @@ const fetchTimeout = 30 * time.Second
 // out. Credentials go in the body (client_secret_post): both providers
 // document it, and auto-detection would make two requests per failure.
 func fetch(ctx context.Context, f *oauth.Flow, refresh string) (*oauth.Reply, error) {
+	if f.ServiceAccountKey != "" {
+		return fetchServiceAccount(ctx, f) // serviceaccount.go
+	}
 	if err := oauth.CheckTokenURL(f.TokenURL); err != nil {
 		return nil, err
 	}

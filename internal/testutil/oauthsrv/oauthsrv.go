@@ -1,7 +1,8 @@
 // Package oauthsrv is a small OAuth 2.0 authorization server for tests,
 // on loopback over HTTPS with a test CA. It follows RFC 6749 for the
 // token endpoint (client_secret_post and client_secret_basic, the client
-// credentials and refresh token grants, §5.2 errors), RFC 8628 for the
+// credentials and refresh token grants, §5.2 errors), RFC 7523 for the
+// JWT bearer grant of Google's service accounts (jwt.go), RFC 8628 for the
 // device authorization grant and RFC 7662 for token introspection, which
 // is what Dovecot's oauth2 passdb asks. Refresh tokens rotate when Rotate
 // is set, the old one then refused as invalid_grant; tokens can be
@@ -46,7 +47,9 @@ type Server struct {
 	access   map[string]*grant // by access token
 	refresh  map[string]*grant // by refresh token
 	devices  map[string]*device
-	requests map[string]int // token requests by grant type
+	requests map[string]int      // token requests by grant type
+	reused   int                 // refresh requests with a refresh token rotated out
+	accounts map[string]*account // service accounts by e-mail (jwt.go)
 	fail     *failure
 }
 
@@ -54,6 +57,7 @@ type grant struct {
 	client, user, scope string
 	expiry              time.Time
 	revoked             bool
+	rotatedOut          bool // a refresh token replaced by rotation
 }
 
 type device struct {
@@ -142,6 +146,15 @@ func (s *Server) Requests(grantType string) int {
 		n += v
 	}
 	return n
+}
+
+// Reused is how many refresh requests came with a refresh token that
+// rotation had replaced (each refused as invalid_grant): a client that
+// lost track of the rotation.
+func (s *Server) Reused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reused
 }
 
 // ExpireAll makes every access token issued so far expired.
@@ -249,6 +262,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, f.status, f.code, f.description)
 		return
 	}
+	if gt == JWTBearer { // the assertion authenticates (jwt.go)
+		s.jwtBearer(w, r)
+		return
+	}
 	c, status, why := s.authClient(r)
 	if status != 0 {
 		oauthError(w, status, "invalid_client", why)
@@ -263,6 +280,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.issue(w, &grant{client: c.ID, user: c.Mailbox, scope: r.PostForm.Get("scope")}, false)
 	case "refresh_token":
 		g := s.refresh[r.PostForm.Get("refresh_token")]
+		if g != nil && g.rotatedOut {
+			s.reused++
+		}
 		if g == nil || g.revoked || g.client != c.ID {
 			oauthError(w, 400, "invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.")
 			return
@@ -272,7 +292,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if s.rotate {
-			delete(s.refresh, r.PostForm.Get("refresh_token"))
+			g.revoked, g.rotatedOut = true, true // kept, to count its reuse
 		}
 		s.issue(w, &grant{client: c.ID, user: g.user, scope: g.scope}, s.rotate)
 	case "urn:ietf:params:oauth:grant-type:device_code":

@@ -1,0 +1,78 @@
+package oauth_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/oauth"
+)
+
+// TestStoredRefreshTokenAdopted: a flow whose stored refresh token was
+// rotated by another process refreshes with the stored one, not the one
+// it was made with; when the store changes between its read and its
+// request (invalid_grant), it reads again and tries once more; a stored
+// token of its own lineage (older) is not taken back.
+func TestStoredRefreshTokenAdopted(t *testing.T) {
+	srv, ca := server(t, time.Hour)
+	srv.SetRotate(true)
+	rt := srv.IssueRefresh(clientID, mailbox, "")
+	clk := &clock{t: time.Now()}
+	cache := &oauth.Cache{Now: clk.now}
+
+	// Another process rotates rt: the store holds its successor.
+	var mu sync.Mutex
+	store := rt
+	keep := func(_ context.Context, r string) error { mu.Lock(); store = r; mu.Unlock(); return nil }
+	other := &oauth.Flow{TokenURL: srv.TokenURL(), ClientID: clientID, ClientSecret: secret, RefreshToken: rt, CAFile: ca,
+		Cache: &oauth.Cache{}, Owner: "1", Rotated: keep}
+	if _, err := other.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	f := &oauth.Flow{TokenURL: srv.TokenURL(), ClientID: clientID, ClientSecret: secret, RefreshToken: rt, CAFile: ca, Cache: cache, Owner: "1",
+		Rotated: keep, Stored: func(context.Context) (string, error) { mu.Lock(); defer mu.Unlock(); return store, nil }}
+	if _, err := f.Token(t.Context()); err != nil {
+		t.Fatalf("with the stored successor: %v", err)
+	}
+	// The race: the first read sees a token the other process is about to
+	// rotate away; the request fails; the second read has the new one.
+	clk.add(2 * time.Hour)
+	mu.Lock()
+	mine := store
+	mu.Unlock()
+	other.RefreshToken = mine
+	other.Cache = &oauth.Cache{}
+	if _, err := other.Token(t.Context()); err != nil { // rotates mine away, stores its successor
+		t.Fatal(err)
+	}
+	mu.Lock()
+	next := store
+	store = mine // what the first read will see
+	mu.Unlock()
+	first := true
+	f.Stored = func(context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first {
+			first = false
+			return store, nil
+		}
+		return next, nil
+	}
+	if _, err := f.Token(t.Context()); err != nil {
+		t.Fatalf("after a rotation between read and request: %v", err)
+	}
+	if n := srv.Reused(); n != 1 {
+		t.Errorf("%d reuses of a rotated-out token, want the 1 of the race", n)
+	}
+	// An older token of its own lineage in the store is not taken back.
+	clk.add(2 * time.Hour)
+	f.Stored = func(context.Context) (string, error) { return rt, nil }
+	if _, err := f.Token(t.Context()); err != nil {
+		t.Fatalf("with an old token of its lineage stored: %v", err)
+	}
+	if n := srv.Reused(); n != 1 {
+		t.Errorf("an old stored token was used again: %d reuses", n)
+	}
+}
