@@ -125,7 +125,7 @@ func (c *Cache) fresh(ctx context.Context, f *Flow, e *entry) (tok, rotated stri
 	if e.tok == nil || !e.tok.Expiry.IsZero() && !now.Before(e.tok.Expiry.Add(-margin(e.tok.Expiry.Sub(e.obtained)))) {
 		c.adoptStored(ctx, f, e)
 		t, err := f.fetch(ctx, e.refresh)
-		if oe := (*Error)(nil); errors.As(err, &oe) && oe.Code == "invalid_grant" && c.adoptStored(ctx, f, e) {
+		if oe := (*Error)(nil); errors.As(err, &oe) && oe.Code == "invalid_grant" && c.awaitStored(ctx, f, e) {
 			// Another node rotated it between our read and our request.
 			t, err = f.fetch(ctx, e.refresh)
 		}
@@ -162,6 +162,42 @@ func (c *Cache) storeBack(ctx context.Context, f *Flow, e *entry, refresh string
 		e.stored[f.Owner] = refresh
 		<-e.sem
 	case <-ctx.Done():
+	}
+}
+
+// rotationWait bounds how long a refresh refused with invalid_grant waits
+// for another node to store the token it rotated in: that node stores it
+// right after its own refresh answers, so two nodes refreshing at the same
+// instant both succeed instead of one failing its test.
+const (
+	rotationWait = 2 * time.Second
+	rotationPoll = 100 * time.Millisecond
+)
+
+// awaitStored reads the stored refresh token again after an invalid_grant
+// until it is one the entry has never held (adoptStored), for up to
+// rotationWait or the test's deadline. A token that was really revoked
+// fails rotationWait later, with the endpoint's error. The caller holds
+// e.sem.
+func (c *Cache) awaitStored(ctx context.Context, f *Flow, e *entry) bool {
+	if f.Stored == nil {
+		return false
+	}
+	give := time.NewTimer(rotationWait)
+	defer give.Stop()
+	poll := time.NewTicker(rotationPoll)
+	defer poll.Stop()
+	for {
+		if c.adoptStored(ctx, f, e) {
+			return true
+		}
+		select {
+		case <-poll.C:
+		case <-give.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 

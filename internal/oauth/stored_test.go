@@ -76,3 +76,45 @@ func TestStoredRefreshTokenAdopted(t *testing.T) {
 		t.Errorf("an old stored token was used again: %d reuses", n)
 	}
 }
+
+// TestRotationStoredLateIsAwaited: two nodes refresh at the same instant;
+// the other one's rotation is stored only a moment after this node's
+// request was refused (invalid_grant). This node waits for it and
+// succeeds instead of failing its test.
+func TestRotationStoredLateIsAwaited(t *testing.T) {
+	srv, ca := server(t, time.Hour)
+	srv.SetRotate(true)
+	rt := srv.IssueRefresh(clientID, mailbox, "")
+	var mu sync.Mutex
+	store := rt
+	keep := func(_ context.Context, r string) error { mu.Lock(); store = r; mu.Unlock(); return nil }
+	reads := 0
+	f := &oauth.Flow{TokenURL: srv.TokenURL(), ClientID: clientID, ClientSecret: secret, RefreshToken: rt, CAFile: ca,
+		Cache: &oauth.Cache{}, Owner: "1", Rotated: keep}
+	// The other node refreshes first and rotates rt away, but its store
+	// lands only after this node's first two reads.
+	var otherNext string
+	other := &oauth.Flow{TokenURL: srv.TokenURL(), ClientID: clientID, ClientSecret: secret, RefreshToken: rt, CAFile: ca,
+		Cache: &oauth.Cache{}, Owner: "1", Rotated: func(_ context.Context, r string) error { otherNext = r; return nil }}
+	if _, err := other.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if otherNext == "" || otherNext == rt {
+		t.Fatalf("the other node got no rotated token (%q)", otherNext)
+	}
+	f.Stored = func(context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reads++
+		if reads == 3 {
+			store = otherNext // the other node's store lands
+		}
+		return store, nil
+	}
+	if _, err := f.Token(t.Context()); err != nil {
+		t.Fatalf("a rotation stored a moment late: %v", err)
+	}
+	if reads < 3 {
+		t.Errorf("%d reads of the store, want the one that saw the rotation", reads)
+	}
+}
