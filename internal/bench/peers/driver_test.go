@@ -49,20 +49,25 @@ func TestDriver(t *testing.T) {
 		{"/probe?mode=chunked", 0.5, 1},
 		{"/probe?mode=close", 0.25, 3},
 	} {
-		conns.Store(0)
-		d := newDriver(srv.URL, tc.path, auth, 2)
-		for i := 0; i < 3; i++ {
-			s, err := probeOnce(d)
-			if err != nil {
-				t.Fatalf("%s: %v", tc.path, err)
+		for _, mk := range []struct {
+			name string
+			new  func(base, path string, h http.Header, workers int) *driver
+		}{{"raw", newDriver}, {"net/http", newHTTPDriver}} {
+			conns.Store(0)
+			d := mk.new(srv.URL, tc.path, auth, 2)
+			for i := 0; i < 3; i++ {
+				s, err := probeOnce(d)
+				if err != nil {
+					t.Fatalf("%s %s: %v", mk.name, tc.path, err)
+				}
+				if got := s.reported.Seconds(); got != tc.want {
+					t.Errorf("%s %s: reported %v s, want %v", mk.name, tc.path, got, tc.want)
+				}
 			}
-			if got := s.reported.Seconds(); got != tc.want {
-				t.Errorf("%s: reported %v s, want %v", tc.path, got, tc.want)
+			d.close()
+			if n := conns.Load(); n != tc.conns {
+				t.Errorf("%s %s: %d connections for 3 requests, want %d", mk.name, tc.path, n, tc.conns)
 			}
-		}
-		d.close()
-		if n := conns.Load(); n != tc.conns {
-			t.Errorf("%s: %d connections for 3 requests, want %d", tc.path, n, tc.conns)
 		}
 	}
 

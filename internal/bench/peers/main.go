@@ -25,6 +25,9 @@ import (
 	"github.com/mailmon/mailmon/internal/testutil/realmail"
 )
 
+// httpDriver: /probe is driven through net/http's Client (-driver).
+var httpDriver = true
+
 func main() {
 	role := flag.String("role", "", "internal: raw (the baseline child)")
 	bin := flag.String("mailmon", "bin/mailmon", "the mailmon binary")
@@ -46,7 +49,17 @@ func main() {
 	ca := flag.String("ca", "", "internal")
 	serverName := flag.String("servername", "", "internal")
 	x25519 := flag.Bool("x25519", false, "internal: the raw child offers the X25519 key share only, not Go's default hybrid post-quantum one first")
+	driverFlag := flag.String("driver", "net/http", "how /probe is driven: net/http (Go's Client, kept alive, as Prometheus does) or raw (prebuilt requests on kept-alive sockets: less of the driver's CPU taken from the farm)")
 	flag.Parse()
+	switch *driverFlag {
+	case "net/http":
+		httpDriver = true
+	case "raw":
+		httpDriver = false
+	default:
+		fmt.Fprintf(os.Stderr, "-driver %q: want net/http or raw\n", *driverFlag)
+		os.Exit(2)
+	}
 
 	if *role == "raw" {
 		rawChild(*checkName, *addr, *ca, *serverName, *x25519, *workers, *warmup, *window)

@@ -36,7 +36,7 @@ func report(runs []siteRun, versions string, workers int, window time.Duration) 
 	b.WriteString("Every tool does the same conversation per check: dial, greeting, EHLO (SMTP), " +
 		"[STARTTLS and handshake, EHLO again], QUIT (CAPABILITY and LOGOUT for IMAP; for POP3 implicit TLS, greeting, CAPA and QUIT, " +
 		"since mailmon's pop3 monitor asks CAPA for the capabilities it reports; check_pop sends CAPA with `-s` and need not wait for its answer). " +
-		"mailmon and blackbox_exporter are driven over HTTP (`/probe`), as Prometheus drives them: one kept-alive connection per worker, the request written from prebuilt bytes (the driver shares the harness process with the farm); " +
+		driverWords() +
 		"the plug-ins are a process per check; the raw socket is a Go program with nothing but `net` and `crypto/tls`, " +
 		"in its own process. Each tool's CPU is its own process's (the plug-ins': each child's user + system time, " +
 		"not the cost of forking it). TLS certificates are verified by every tool but the plug-ins, which cannot be given a CA. " +
@@ -118,4 +118,12 @@ func goals(rs []result) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// driverWords says how the HTTP-driven tools were driven (-driver).
+func driverWords() string {
+	if httpDriver {
+		return "mailmon and blackbox_exporter are driven over HTTP (`/probe`) by Go's net/http Client, as Prometheus drives them: kept-alive connections, one per worker at most, no gzip (the client shares the harness process with the farm); "
+	}
+	return "mailmon and blackbox_exporter are driven over HTTP (`/probe`): one kept-alive connection per worker, the request written from prebuilt bytes and the answer read by http.ReadResponse (-driver raw; the driver shares the harness process with the farm); "
 }

@@ -214,6 +214,9 @@ func metric(body []byte, name string) float64 {
 func (d *daemon) measure(t tool, c check, path string, workers int, warmup, window time.Duration) result {
 	pid := d.cmd.Process.Pid
 	drv := newDriver(d.base, path, d.header, workers)
+	if httpDriver {
+		drv = newHTTPDriver(d.base, path, d.header, workers)
+	}
 	defer drv.close()
 	var cpu float64
 	var rss float64
