@@ -75,13 +75,20 @@ func (d *driver) getHTTP() (*driverConn, int, error) {
 	}
 	defer resp.Body.Close()
 	dc := &driverConn{}
-	if _, err := dc.body.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err != nil {
+	if err := dc.readBody(resp.Body); err != nil {
 		return nil, 0, err
 	}
-	if dc.body.Len() == 1<<20 {
-		return nil, 0, fmt.Errorf("more than 1 MiB of response")
-	}
 	return dc, resp.StatusCode, nil
+}
+
+// readBody reads a response's body into dc.body, up to 1 MiB.
+func (dc *driverConn) readBody(body io.Reader) error {
+	dc.body.Reset()
+	_, err := dc.body.ReadFrom(io.LimitReader(body, 1<<20))
+	if err == nil && dc.body.Len() == 1<<20 {
+		err = fmt.Errorf("more than 1 MiB of response")
+	}
+	return err
 }
 
 // get sends the request and returns the response's status and body, valid
@@ -110,12 +117,8 @@ func (d *driver) get() (*driverConn, int, error) {
 		dc.c.Close()
 		return nil, 0, err
 	}
-	dc.body.Reset()
-	_, err = dc.body.ReadFrom(io.LimitReader(resp.Body, 1<<20))
+	err = dc.readBody(resp.Body)
 	resp.Body.Close()
-	if err == nil && dc.body.Len() == 1<<20 {
-		err = fmt.Errorf("more than 1 MiB of response")
-	}
 	if err != nil {
 		dc.c.Close()
 		return nil, 0, err
