@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/bench/farm"
+	"github.com/mailmon/mailmon/internal/bench/procstat"
 	"github.com/mailmon/mailmon/internal/bench/rawcheck"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
@@ -123,18 +124,24 @@ func benchEngine(b *testing.B, typ string, spec config.Monitor) (*Engine, int64)
 	return e, m.ID
 }
 
-// perTest runs fn b.N times and reports allocations and goroutines
-// started per run.
+// perTest runs fn b.N times and reports per run: allocations, goroutines
+// started, the process's CPU time and its threads' sleeps (voluntary
+// context switches: wake-ups). The responder's share is in every row
+// alike.
 func perTest(b *testing.B, fn func() error) {
 	b.ReportAllocs()
 	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
 	metrics.Read(s)
 	before := s[0].Value.Uint64()
+	cpu0, sw0 := procstat.Self()
 	for b.Loop() {
 		if err := fn(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu, sw := procstat.Self()
 	metrics.Read(s)
 	b.ReportMetric(float64(s[0].Value.Uint64()-before)/float64(b.N), "goroutines/op")
+	b.ReportMetric(float64((cpu-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(sw-sw0)/float64(b.N), "sleeps/op")
 }

@@ -3,9 +3,10 @@ package schedule
 import (
 	"context"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/bench/procstat"
 )
 
 // BenchmarkRun dispatches b.N tests of 1,000 monitors, each every second
@@ -28,19 +29,11 @@ func BenchmarkRun(b *testing.B) {
 	for id := int64(1); id <= 1000; id++ {
 		s.Add(id, Spread(id, time.Second, now), time.Second)
 	}
-	cpu0, sw0 := usage()
+	cpu0, sw0 := procstat.Self()
 	b.ResetTimer()
 	s.Run(ctx)
 	b.StopTimer()
-	cpu, sw := usage()
+	cpu, sw := procstat.Self()
 	b.ReportMetric(float64((cpu-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/test")
 	b.ReportMetric(float64(sw-sw0)/float64(b.N), "sleeps/test")
-}
-
-// usage is the process's CPU time and its threads' voluntary context
-// switches (each a thread that went to sleep and was woken).
-func usage() (time.Duration, int64) {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Nvcsw
 }
