@@ -325,7 +325,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	web, err := harness.Login(d.URL, webUser, webPassword)
 	if err != nil { // the board's fetches say so, as HTTP 303 to /login
 		fmt.Fprintln(os.Stderr, "web login:", err)
-		web = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		web = harness.NoRedirects()
 	}
 	eps := endpoints(d.URL, tok, web)
 	stopAnswers, answered := make(chan struct{}), make(chan [][]fetch, 1)

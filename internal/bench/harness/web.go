@@ -25,6 +25,12 @@ func AddUser(bin, db, name, password string) error {
 	return nil
 }
 
+// NoRedirects is an HTTP client that follows no redirect, with a timeout.
+func NoRedirects() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 // csrfField is the login form's CSRF token, as the web tests find it.
 var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 
@@ -37,8 +43,8 @@ func Login(base, name, password string) (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := NoRedirects()
+	c.Jar = jar
 	resp, err := c.Get(base + "/login")
 	if err != nil {
 		return nil, err
