@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -45,5 +47,47 @@ func TestParseShares(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "-shares") {
 			t.Errorf("parseShares(%q, %d) = %v, want an error about -shares with %q", c.s, c.n, err, c.want)
 		}
+	}
+}
+
+// TestPacedCountsTheChecksStartedInTheWindow: which checks count is
+// decided by their place in the pace, not by the clock: at 1,000/s with
+// 10 ms of warm-up and a 30 ms window, checks 10–39 are counted, 0–9 run
+// uncounted, and the window opens before check 10 starts.
+func TestPacedCountsTheChecksStartedInTheWindow(t *testing.T) {
+	var (
+		mu             sync.Mutex
+		calls          []int
+		started, ended int
+		openedBefore   = -1 // how many checks had started when the window opened
+	)
+	o := paced(1000, 10*time.Millisecond, 30*time.Millisecond, func(i int) (sample, error) {
+		mu.Lock()
+		calls = append(calls, i)
+		mu.Unlock()
+		if i%2 == 1 {
+			return sample{}, errors.New("odd")
+		}
+		return sample{reported: time.Millisecond}, nil
+	}, func() {
+		mu.Lock()
+		started++
+		openedBefore = len(calls)
+		mu.Unlock()
+	}, func() { ended++ })
+	if started != 1 || ended != 1 {
+		t.Errorf("the window opened %d times and closed %d, want once each", started, ended)
+	}
+	if len(calls) != 40 {
+		t.Errorf("%d checks ran, want 40 (40 ms at 1,000/s)", len(calls))
+	}
+	if openedBefore > 10 {
+		t.Errorf("the window opened after %d checks had started, want before check 10", openedBefore)
+	}
+	if o.ok != 15 || o.errs != 15 || o.firstErr != "odd" || len(o.latencies) != 15 {
+		t.Errorf("counted %d ok, %d errors (%q), %d latencies; want checks 10–39 counted: 15 ok, 15 errors", o.ok, o.errs, o.firstErr, len(o.latencies))
+	}
+	if o.window < 30*time.Millisecond {
+		t.Errorf("window %v, shorter than asked", o.window)
 	}
 }
