@@ -56,15 +56,19 @@ type Applied struct {
 	PeakRSSMiB float64
 }
 
-// Apply runs "mailmon apply -f config --db db" and measures it.
-func Apply(bin, db, config string) (Applied, error) {
+// Apply runs "mailmon apply -f config --db db", with env added to Env(),
+// and measures it.
+func Apply(bin, db, config string, env ...string) (Applied, error) {
 	cmd := exec.Command(bin, "apply", "-f", config, "--db", db)
-	cmd.Env = Env()
+	cmd.Env = append(Env(), env...)
 	t0 := time.Now()
 	out, err := cmd.CombinedOutput()
 	a := Applied{Wall: time.Since(t0)}
 	if err != nil {
-		return a, fmt.Errorf("%s apply -f %s: %v: %s", bin, config, err, Trim(string(out), 2000))
+		if len(out) > 2000 { // the end, where the error is
+			out = out[len(out)-2000:]
+		}
+		return a, fmt.Errorf("%s apply -f %s: %v: %s", bin, config, err, out)
 	}
 	a.CPU, a.PeakRSSMiB = procstat.ExitedCPU(cmd.ProcessState), procstat.ExitedPeakRSSMiB(cmd.ProcessState)
 	return a, nil
