@@ -3,7 +3,11 @@
 // daemon's CPU per test, peak RSS per monitor, scheduler lag and stored
 // bytes per result, next to the raw socket's CPU per check of the same
 // kinds against the same responders in the same run (the peers
-// benchmark's raw child). "make bench-daemon" runs it.
+// benchmark's raw child: by kind at saturation, and the whole mix paced
+// at serve's own rate). It also times the apply of each run's file and,
+// while serve is measured, fetches /metrics, the board's first page and
+// the API's first page (endpoints.go); report.go writes the table and a
+// line per goal. "make bench-daemon" runs it.
 //
 // Two mixes: "ca", half the monitors smtp with STARTTLS verified against a
 // `ca:` file and half smtp banners; "lean", 10% STARTTLS (ca: file), 45%
@@ -380,7 +384,9 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
 		load0:       load0, load1: loadAvg(), apply: applied}
 	for i, e := range eps {
-		r.answers = append(r.answers, summarize(e.name, fetched[i]))
+		if answerEvery > 0 { // else none was asked for: said as such
+			r.answers = append(r.answers, summarize(e.name, fetched[i]))
+		}
 	}
 	if results > 0 {
 		r.bytesPerResult = float64(resultBytes) / float64(results)

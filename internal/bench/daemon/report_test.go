@@ -121,6 +121,16 @@ func TestVerdictsAreComputed(t *testing.T) {
 		t.Errorf("an apply of 61 s: %s", lines[6])
 	}
 
+	r = leanRow(100000)
+	r.answers = nil // -answer-every 0
+	if l := verdicts(r)[5]; !strings.HasSuffix(l, "not fetched (-answer-every 0): not measured") {
+		t.Errorf("no answers asked for: %s", l)
+	}
+	r.answers = []answers{{name: "/metrics"}}
+	if l := verdicts(r)[5]; !strings.HasSuffix(l, "not fetched (the run is shorter than -answer-every): not measured") {
+		t.Errorf("a run too short for a fetch: %s", l)
+	}
+
 	ca := row{monitors: 20000, mix: mixes["ca"], cores: 0.25, rssMiB: 300, lagP99: 1000, bytesPerResult: 35, testsPerSec: 333.3}
 	lines = verdicts(ca)
 	for i, w := range []string{"0.250 cores: met", "300 MiB: **not met**", "1000.0 ms: **not met**", "35.0 bytes: met",
