@@ -111,6 +111,7 @@ type row struct {
 	// The raw child paced at the daemon's own rate (testsPerSec), the
 	// mix's checks in one process, as serve's scheduler starts them.
 	rawPaced     float64 // CPU ms per check of the mix
+	rawPacedLate time.Duration
 	rawPacedErr  string
 	load0, load1 string
 	apply        harness.Applied
@@ -164,7 +165,7 @@ func main() {
 			if rate <= 0 {
 				rate = float64(n) / interval.Seconds()
 			}
-			r.rawPaced, r.rawPacedErr = pacedBaseline(*peers, m, servers, caFile, *rawWindow, rate)
+			r.rawPaced, r.rawPacedLate, r.rawPacedErr = pacedBaseline(*peers, m, servers, caFile, *rawWindow, rate)
 		}
 		fmt.Printf("%d monitors (%s): apply %.1f s (%.1f CPU s), %.3f cores, %.0f MiB peak RSS (%.1f KiB/monitor), lag p50 %.1f ms p99 %.1f ms, %d tests (%.0f/s, %.3f CPU ms each; raw saturated %.3f, %.2f×; raw paced %.3f, %.2f×), %.1f bytes/result; load %s → %s %s %s\n",
 			r.monitors, m.name, r.apply.Wall.Seconds(), r.apply.CPU, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(),
@@ -225,7 +226,7 @@ func baseline(peers string, m mix, servers map[string][]*farm.Server, caFile str
 	out := map[string]float64{}
 	var errs []string
 	one := func(k kind, key string, extra ...string) {
-		ms, err := rawChild(peers, append([]string{"-check", k.name, "-addr", servers[k.name][0].Addr(), "-ca", caFile,
+		ms, _, err := rawChild(peers, append([]string{"-check", k.name, "-addr", servers[k.name][0].Addr(), "-ca", caFile,
 			"-workers", "4", "-window", window.String()}, extra...)...)
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("raw %s: %v", key, err))
@@ -246,23 +247,31 @@ func baseline(peers string, m mix, servers map[string][]*farm.Server, caFile str
 // mix's kinds in one process by their shares, against the same
 // responders, and returns its CPU milliseconds per check: the raw cost of
 // the daemon's own work, waking for each test as a scheduler does.
-func pacedBaseline(peers string, m mix, servers map[string][]*farm.Server, caFile string, window time.Duration, rate float64) (float64, string) {
+func pacedBaseline(peers string, m mix, servers map[string][]*farm.Server, caFile string, window time.Duration, rate float64) (float64, time.Duration, string) {
 	var names, addrs, shares []string
 	for _, s := range m.shares {
 		names, addrs = append(names, s.k.name), append(addrs, servers[s.k.name][0].Addr())
 		shares = append(shares, strconv.Itoa(s.pct))
 	}
-	ms, err := rawChild(peers, "-check", strings.Join(names, ","), "-addr", strings.Join(addrs, ","), "-shares", strings.Join(shares, ","),
+	ms, rep, err := rawChild(peers, "-check", strings.Join(names, ","), "-addr", strings.Join(addrs, ","), "-shares", strings.Join(shares, ","),
 		"-ca", caFile, "-rate", strconv.FormatFloat(rate, 'f', 1, 64), "-window", window.String())
-	if err != nil {
-		return 0, fmt.Sprintf("raw paced at %.0f/s: %v", rate, err)
+	if err == nil && rep.LateP99 > pacedLateMax {
+		err = fmt.Errorf("behind its pace (the checks' starts p99 %v late): not paced", rep.LateP99.Round(time.Millisecond))
 	}
-	return ms, ""
+	if err != nil {
+		return 0, rep.LateP99, fmt.Sprintf("raw paced at %.0f/s: %v", rate, err)
+	}
+	return ms, rep.LateP99, ""
 }
 
+// pacedLateMax is how late the paced raw child's checks may start (p99):
+// serve's own lag goal. Later, it batches its checks and is no baseline.
+const pacedLateMax = time.Second
+
 // rawChild runs the peers benchmark's raw child (-role raw) with args and
-// returns its CPU milliseconds per check; a check that failed is an error.
-func rawChild(peers string, args ...string) (float64, error) {
+// returns its CPU milliseconds per check and its report; a check that
+// failed is an error.
+func rawChild(peers string, args ...string) (float64, rawcheck.Report, error) {
 	cmd := exec.Command(peers, append([]string{"-role", "raw", "-servername", "localhost", "-warmup", "1s"}, args...)...)
 	cmd.Stderr = os.Stderr
 	b, err := cmd.Output()
@@ -272,11 +281,11 @@ func rawChild(peers string, args ...string) (float64, error) {
 	}
 	switch {
 	case err != nil:
-		return 0, err
+		return 0, rep, err
 	case rep.OK == 0 || rep.Errs > 0:
-		return 0, fmt.Errorf("%d ok, %d errors: %s", rep.OK, rep.Errs, rep.FirstErr)
+		return 0, rep, fmt.Errorf("%d ok, %d errors: %s", rep.OK, rep.Errs, rep.FirstErr)
 	}
-	return rep.CPU * 1000 / float64(rep.OK), nil
+	return rep.CPU * 1000 / float64(rep.OK), rep, nil
 }
 
 func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile string) row {

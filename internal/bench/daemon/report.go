@@ -78,7 +78,7 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 		if r.rawPacedErr != "" {
 			fmt.Fprintf(&b, "| %d | %s | the mix, paced | %s | – |\n", r.monitors, r.mix.name, r.rawPacedErr)
 		} else if r.rawPaced > 0 {
-			fmt.Fprintf(&b, "| %d | %s | the mix, paced at %.0f/s | %.3f | %.3f |\n", r.monitors, r.mix.name, r.testsPerSec, r.rawPaced, coresPer1000(r.rawPaced))
+			fmt.Fprintf(&b, "| %d | %s | the mix, paced at %.0f/s (starts p99 %.1f ms late) | %.3f | %.3f |\n", r.monitors, r.mix.name, r.testsPerSec, millis(r.rawPacedLate), r.rawPaced, coresPer1000(r.rawPaced))
 		}
 	}
 	for _, r := range rows {

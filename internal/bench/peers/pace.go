@@ -26,6 +26,7 @@ func paced(rate float64, warmup, window time.Duration, fn func(i int) (sample, e
 	)
 	t0 := time.Now()
 	var wstart time.Time
+	var late []time.Duration
 	sleepUntil := func(at time.Duration) {
 		if d := time.Until(t0.Add(at)); d > 0 {
 			time.Sleep(d)
@@ -43,6 +44,9 @@ func paced(rate float64, warmup, window time.Duration, fn func(i int) (sample, e
 		}
 		sleepUntil(at) // late: started at once, as a scheduler catches up
 		inWindow := !wstart.IsZero()
+		if inWindow {
+			late = append(late, time.Since(t0.Add(at)))
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -74,5 +78,6 @@ func paced(rate float64, warmup, window time.Duration, fn func(i int) (sample, e
 	wg.Wait()
 	out.p50 = farm.Percentile(out.latencies, 50)
 	out.p99 = farm.Percentile(out.latencies, 99)
+	out.lateP99 = farm.Percentile(late, 99)
 	return out
 }

@@ -153,7 +153,7 @@ func rawChild(name, addr, caFile, serverName string, x25519 bool, workers int, w
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	json.NewEncoder(os.Stdout).Encode(rawcheck.Report{OK: o.ok, Errs: o.errs, FirstErr: o.firstErr, CPU: cpu0,
-		RSSMiB: float64(ru.Maxrss) / 1024, P50: o.p50, P99: o.p99, Window: o.window})
+		RSSMiB: float64(ru.Maxrss) / 1024, P50: o.p50, P99: o.p99, Window: o.window, LateP99: o.lateP99})
 }
 
 // rawCheckNamed is the check the raw child runs for -check name.

@@ -66,6 +66,10 @@ type Report struct {
 	RSSMiB   float64
 	P50, P99 time.Duration
 	Window   time.Duration
+	// LateP99 is, paced (-rate), how late the 99th percentile of the
+	// window's checks started after their time: a child that cannot keep
+	// its pace batches its checks, and spends less per check.
+	LateP99 time.Duration `json:",omitempty"`
 }
 
 type rawConn struct {
