@@ -16,34 +16,39 @@ func pace(rate float64, i int) time.Duration {
 // paced starts fn(i) at rate checks a second (pace), each in its own
 // goroutine, as mailmon's scheduler starts tests: the process wakes for
 // every check and idles between them, where load's workers never idle.
-// The warm-up comes first; the checks started in the window are counted
-// (and waited for), and onStart and onEnd bracket the window.
+// The warm-up comes first. The window is the time from warmup to
+// warmup+window after the first start, which onStart and onEnd bracket
+// on their own clock; the checks whose time falls in it are counted (and
+// waited for). A child behind its pace shows in lateP99.
 func paced(rate float64, warmup, window time.Duration, fn func(i int) (sample, error), onStart, onEnd func()) outcome {
 	var (
-		mu  sync.Mutex
-		out outcome
-		wg  sync.WaitGroup
+		mu   sync.Mutex
+		out  outcome
+		wg   sync.WaitGroup
+		late []time.Duration
 	)
 	t0 := time.Now()
-	var wstart time.Time
-	var late []time.Duration
 	sleepUntil := func(at time.Duration) {
 		if d := time.Until(t0.Add(at)); d > 0 {
 			time.Sleep(d)
 		}
 	}
+	bracketed := make(chan time.Duration)
+	go func() {
+		sleepUntil(warmup)
+		onStart()
+		start := time.Now()
+		sleepUntil(warmup + window)
+		onEnd()
+		bracketed <- time.Since(start)
+	}()
 	for i := 0; ; i++ {
 		at := pace(rate, i)
 		if at >= warmup+window {
 			break
 		}
-		if at >= warmup && wstart.IsZero() {
-			sleepUntil(warmup)
-			onStart()
-			wstart = time.Now()
-		}
 		sleepUntil(at) // late: started at once, as a scheduler catches up
-		inWindow := !wstart.IsZero()
+		inWindow := at >= warmup
 		if inWindow {
 			late = append(late, time.Since(t0.Add(at)))
 		}
@@ -67,14 +72,7 @@ func paced(rate float64, warmup, window time.Duration, fn func(i int) (sample, e
 			out.latencies = append(out.latencies, s.reported)
 		}()
 	}
-	if wstart.IsZero() { // no check fell in the window
-		sleepUntil(warmup)
-		onStart()
-		wstart = time.Now()
-	}
-	sleepUntil(warmup + window)
-	onEnd()
-	out.window = time.Since(wstart)
+	out.window = <-bracketed
 	wg.Wait()
 	out.p50 = farm.Percentile(out.latencies, 50)
 	out.p99 = farm.Percentile(out.latencies, 99)
