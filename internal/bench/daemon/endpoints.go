@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,11 +51,13 @@ func endpoints(base, token string, web *http.Client) []endpoint {
 	}
 }
 
-// fetch is one answer: its whole time, to the last byte, and its size.
+// fetch is one answer: its whole time, to the last byte, and its size
+// (gzipped: also unzipped, after the time is taken).
 type fetch struct {
 	took     time.Duration
 	bytes    int64
 	encoding string
+	unzipped int64
 	err      error
 }
 
@@ -64,7 +68,8 @@ func (e endpoint) fetch() fetch {
 		return fetch{took: time.Since(t0), err: err}
 	}
 	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody+1))
+	var body bytes.Buffer
+	n, err := io.Copy(&body, io.LimitReader(resp.Body, maxBody+1))
 	f := fetch{took: time.Since(t0), bytes: n, encoding: resp.Header.Get("Content-Encoding"), err: err}
 	switch {
 	case err != nil:
@@ -72,8 +77,24 @@ func (e endpoint) fetch() fetch {
 		f.err = fmt.Errorf("the answer is over %d bytes", maxBody)
 	case resp.StatusCode != http.StatusOK:
 		f.err = fmt.Errorf("HTTP %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	case f.encoding == "gzip":
+		f.unzipped, f.err = unzippedSize(&body)
 	}
 	return f
+}
+
+// unzippedSize is the size of a gzipped answer once unzipped (at most
+// maxBody).
+func unzippedSize(r io.Reader) (int64, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return 0, fmt.Errorf("gzip: %w", err)
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(zr, maxBody+1))
+	if err == nil && n > maxBody {
+		err = fmt.Errorf("the answer unzips to over %d bytes", maxBody)
+	}
+	return n, err
 }
 
 // slot is when, from serve's start, an endpoint is fetched.
@@ -126,7 +147,8 @@ type answers struct {
 	p50, max      time.Duration
 	bytes         int64 // the largest answer
 	encoding      string
-	measured, met bool // met: every answer within answerGoal
+	unzipped      int64 // the largest answer unzipped, when gzipped
+	measured, met bool  // met: every answer within answerGoal
 }
 
 func summarize(name string, fs []fetch) answers {
@@ -141,7 +163,7 @@ func summarize(name string, fs []fetch) answers {
 			continue
 		}
 		took = append(took, f.took)
-		a.bytes = max(a.bytes, f.bytes)
+		a.bytes, a.unzipped = max(a.bytes, f.bytes), max(a.unzipped, f.unzipped)
 		if f.encoding != "" {
 			a.encoding = f.encoding
 		}

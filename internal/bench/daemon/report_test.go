@@ -44,8 +44,8 @@ func TestScheduleSpreadsFetchesAfterTheStart(t *testing.T) {
 
 func TestSummarizeAnswers(t *testing.T) {
 	ms := time.Millisecond
-	a := summarize("/metrics", []fetch{{took: 50 * ms, bytes: 100}, {took: 190 * ms, bytes: 300, encoding: "gzip"}, {took: 120 * ms, bytes: 200}})
-	if a.n != 3 || a.errs != 0 || a.p50 != 120*ms || a.max != 190*ms || a.bytes != 300 || a.encoding != "gzip" || !a.measured || !a.met {
+	a := summarize("/metrics", []fetch{{took: 50 * ms, bytes: 100}, {took: 190 * ms, bytes: 300, encoding: "gzip", unzipped: 3000}, {took: 120 * ms, bytes: 200}})
+	if a.n != 3 || a.errs != 0 || a.p50 != 120*ms || a.max != 190*ms || a.bytes != 300 || a.encoding != "gzip" || a.unzipped != 3000 || !a.measured || !a.met {
 		t.Errorf("three fetches under 200 ms: %+v", a)
 	}
 	a = summarize("board /", []fetch{{took: 50 * ms}, {took: 200 * ms}})
