@@ -89,7 +89,7 @@ func tlsInfo(cs *tls.ConnectionState, certs tlsCert, now time.Time) *TLSInfo {
 	info := &TLSInfo{}
 	if cs != nil {
 		info.Version = wire.VersionName(cs.Version)
-		info.Cipher = tls.CipherSuiteName(cs.CipherSuite)
+		info.Cipher = wire.CipherSuiteName(cs.CipherSuite)
 	}
 	if leaf := certs.leaf; leaf != nil {
 		facts := certs.facts
