@@ -42,8 +42,8 @@ const (
 	// chainCacheSize bounds the entries: one per distinct server chain,
 	// name and pool, so far more than a node's distinct servers.
 	chainCacheSize = 10_000
-	// chainMaxAge is how long a verification is trusted at most: a root
-	// removed from the system's store is noticed within this time.
+	// chainMaxAge is how long a verification is trusted at most, whatever
+	// else might have changed unseen.
 	chainMaxAge = time.Hour
 )
 
