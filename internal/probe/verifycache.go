@@ -36,7 +36,7 @@ import (
 // It is package state on purpose, as the CA pools are (wire.CAPool): a
 // verdict is a pure function of the key and the time, and every caller
 // (the engine, /probe, mailmon check) gains from one cache.
-var chains = newChainCache(chainCacheSize, chainMaxAge)
+var verifiedChains = newChainCache(chainCacheSize, chainMaxAge)
 
 const (
 	// chainCacheSize bounds the entries: one per distinct server chain,
