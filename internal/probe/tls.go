@@ -38,7 +38,7 @@ type TLSInfo struct {
 // replaced by the same checks done in VerifyConnection, so that the facts of
 // a certificate are recorded even when it is rejected (an expired
 // certificate's expiry date is the first thing a person asks for).
-func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) { return c.tlsConfigWith(t, verifiedChains) }
+func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) { return c.tlsConfigWith(t, &verifiedChains) }
 
 // tlsConfigWith is tlsConfig remembering verified chains in cc.
 func (c *Config) tlsConfigWith(t *Trace, cc *chainCache) (*tls.Config, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,8 +36,9 @@ import (
 //
 // It is package state on purpose, as the CA pools are (wire.CAPool): a
 // verdict is a pure function of the key and the time, and every caller
-// (the engine, /probe, mailmon check) gains from one cache.
-var verifiedChains = newChainCache(chainCacheSize, chainMaxAge)
+// (the engine, /probe, mailmon check) gains from one cache. Static: made
+// on first use, nothing allocated at start-up.
+var verifiedChains = chainCache{size: chainCacheSize, maxAge: chainMaxAge}
 
 const (
 	// chainCacheSize bounds the entries: one per distinct server chain,
@@ -69,26 +71,36 @@ func (e *chainEntry) usable(now time.Time) bool {
 // chainCache is a bounded, least-recently-used set of verified chains, safe
 // for concurrent use (golang-lru's Cache locks).
 type chainCache struct {
-	lru      *lru.Cache[chainKey, *chainEntry]
+	size     int
 	maxAge   time.Duration
 	verifies atomic.Int64 // chains built by crypto/x509 (misses)
+
+	once sync.Once
+	lru  *lru.Cache[chainKey, *chainEntry]
 }
 
 func newChainCache(size int, maxAge time.Duration) *chainCache {
-	c, err := lru.New[chainKey, *chainEntry](size)
-	if err != nil {
-		panic(err) // only for a size < 1
-	}
-	return &chainCache{lru: c, maxAge: maxAge}
+	return &chainCache{size: size, maxAge: maxAge}
+}
+
+// entries is the LRU, made on first use.
+func (cc *chainCache) entries() *lru.Cache[chainKey, *chainEntry] {
+	cc.once.Do(func() {
+		var err error
+		if cc.lru, err = lru.New[chainKey, *chainEntry](cc.size); err != nil {
+			panic(err) // only for a size < 1
+		}
+	})
+	return cc.lru
 }
 
 // verify verifies the server's certificates (leaf first, then what it sent
 // to help build the chain) for name against roots at now, as crypto/tls
 // would, remembering a success. It returns the leaf's facts for the result.
 func (cc *chainCache) verify(certs []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) (*certFacts, error) {
-	leaf := certs[0]
+	leaf, entries := certs[0], cc.entries()
 	k := chainKey{chain: chainHash(certs), roots: roots, name: name}
-	if e, ok := cc.lru.Get(k); ok {
+	if e, ok := entries.Get(k); ok {
 		if e.usable(now) {
 			// The key holds the name, so this cannot fail; checked all
 			// the same, it is cheap.
@@ -99,7 +111,7 @@ func (cc *chainCache) verify(certs []*x509.Certificate, roots *x509.CertPool, na
 			}
 			return e.facts, nil
 		}
-		cc.lru.Remove(k)
+		entries.Remove(k)
 	}
 	cc.verifies.Add(1)
 	opts := x509.VerifyOptions{
@@ -126,7 +138,7 @@ func (cc *chainCache) verify(certs []*x509.Certificate, roots *x509.CertPool, na
 			e.notAfter = c.NotAfter
 		}
 	}
-	cc.lru.Add(k, e)
+	entries.Add(k, e)
 	return e.facts, nil
 }
 

@@ -193,7 +193,7 @@ func TestChainCacheName(t *testing.T) {
 	pool := ca.Pool()
 	c.RootCAs = pool
 	k := chainKey{chain: chainHash([]*x509.Certificate{cert.Leaf}), roots: pool, name: "mail.other.example"}
-	cc.lru.Add(k, &chainEntry{notBefore: cert.Leaf.NotBefore, notAfter: cert.Leaf.NotAfter, until: time.Now().Add(time.Hour), facts: newCertFacts(cert.Leaf)})
+	cc.entries().Add(k, &chainEntry{notBefore: cert.Leaf.NotBefore, notAfter: cert.Leaf.NotAfter, until: time.Now().Add(time.Hour), facts: newCertFacts(cert.Leaf)})
 	before := cc.verifies.Load()
 	wantRejected(t, handshakeWith(t, c, cc, time.Now, cert), "mail.other.example")
 	wantVerifies(t, cc, before) // refused on the hit itself
@@ -209,7 +209,7 @@ func TestChainCacheFailuresNotKept(t *testing.T) {
 		wantRejected(t, handshakeWith(t, cacheConfig(nil), cc, time.Now, cert), "unknown authority")
 	}
 	wantVerifies(t, cc, 3)
-	if n := cc.lru.Len(); n != 0 {
+	if n := cc.entries().Len(); n != 0 {
 		t.Errorf("%d entries after failures, want none", n)
 	}
 }
@@ -235,7 +235,7 @@ func TestChainCacheBounded(t *testing.T) {
 	for range 4 {
 		wantVerified(t, handshakeWith(t, cacheConfig(ca.Pool()), cc, time.Now, ca.Issue(t, certs.Leaf{})))
 	}
-	if n := cc.lru.Len(); n != 2 {
+	if n := cc.entries().Len(); n != 2 {
 		t.Errorf("%d entries, want 2", n)
 	}
 }

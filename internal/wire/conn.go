@@ -304,18 +304,27 @@ func VersionName(v uint16) string {
 // CipherSuiteName is tls.CipherSuiteName, which builds the list of every
 // suite on each call (two allocations per handshake for a name).
 func CipherSuiteName(id uint16) string {
-	if n, ok := suiteNames()[id]; ok {
+	if n, ok := suites.names()[id]; ok {
 		return n
 	}
 	return tls.CipherSuiteName(id)
 }
 
-// suiteNames maps every cipher suite crypto/tls knows to its name; built
-// once, read only.
-var suiteNames = sync.OnceValue(func() map[uint16]string {
-	m := map[uint16]string{}
-	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-		m[s.ID] = s.Name
-	}
-	return m
-})
+// suites maps every cipher suite crypto/tls knows to its name; static,
+// built on first use, read only.
+var suites suiteNames
+
+type suiteNames struct {
+	once sync.Once
+	m    map[uint16]string
+}
+
+func (s *suiteNames) names() map[uint16]string {
+	s.once.Do(func() {
+		s.m = map[uint16]string{}
+		for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+			s.m[c.ID] = c.Name
+		}
+	})
+	return s.m
+}
