@@ -29,3 +29,33 @@ func Timed(d time.Duration, fn func()) (elapsed, late time.Duration) {
 	}
 	return elapsed, max((<-woke).Sub(start)-d, 0)
 }
+
+// Stalled runs fn and returns how long it took and the longest the machine
+// stalled meanwhile: how late, at worst, a goroutine woken every 10 ms
+// woke. A test bounding a whole exchange (a request and its answer, not
+// one deadline) adds that to its slack.
+func Stalled(fn func()) (elapsed, worst time.Duration) {
+	const every = 10 * time.Millisecond
+	stop, done := make(chan struct{}), make(chan time.Duration)
+	go func() {
+		var worst time.Duration
+		last := time.Now()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				done <- max(worst, time.Since(last)-every)
+				return
+			case now := <-tick.C:
+				worst = max(worst, time.Since(last)-every)
+				last = now
+			}
+		}
+	}()
+	start := time.Now()
+	fn()
+	elapsed = time.Since(start)
+	close(stop)
+	return elapsed, max(<-done, 0)
+}
