@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/state"
 )
@@ -18,6 +21,27 @@ type MonitorSnapshot struct {
 	// its transcript or details (the store keeps the whole result).
 	Last  *probe.Result
 	Tests map[TestKey]int64
+	// Version is the monitor's version this snapshot shows.
+	Version Version
+}
+
+// Version identifies what a monitor's snapshot holds: two snapshots of
+// the same monitor with equal versions are equal, so that /metrics
+// renders again only the monitors that changed. It holds on to what it
+// identifies (the loaded monitor, replaced when its settings, name or
+// device change; the last result, replaced by each test with the counts
+// of tests; the state), so an address is never reused while a version is
+// kept.
+type Version struct {
+	entry *entry
+	last  *probe.Result
+	state state.State
+}
+
+// MonitorVersion is a monitor's id and version.
+type MonitorVersion struct {
+	ID      int64
+	Version Version
 }
 
 // TestKey counts tests by outcome and error code.
@@ -32,24 +56,39 @@ type counts map[TestKey]int64
 // Snapshot returns every loaded monitor's state and last result: monitors
 // deleted are gone from it at once.
 func (e *Engine) Snapshot() []MonitorSnapshot {
+	_, out := e.SnapshotChanged(nil, nil, func(int64, Version) bool { return false })
+	return out
+}
+
+// SnapshotChanged appends every loaded monitor's id and version to vs,
+// and to snaps the snapshot of each monitor for which same(id, version)
+// is false, in no particular order. same is called with the engine
+// locked: it must be quick and must not call the engine. A scrape of
+// 100,000 monitors copies only those tested since the last one.
+func (e *Engine) SnapshotChanged(vs []MonitorVersion, snaps []MonitorSnapshot, same func(id int64, v Version) bool) ([]MonitorVersion, []MonitorSnapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]MonitorSnapshot, 0, len(e.monitors))
+	vs = slices.Grow(vs, len(e.monitors))
 	for id, en := range e.monitors {
+		v := Version{entry: en, last: e.last[id], state: e.status[id].State}
+		vs = append(vs, MonitorVersion{ID: id, Version: v})
+		if same(id, v) {
+			continue
+		}
 		s := MonitorSnapshot{ID: id, Name: en.m.Name, Device: en.device.Name, Type: en.m.Type,
-			State: e.status[id].State, Last: e.last[id], Tests: map[TestKey]int64{}}
+			State: v.state, Last: v.last, Tests: maps.Clone(map[TestKey]int64(e.tests[id])), Version: v}
+		if s.Tests == nil {
+			s.Tests = map[TestKey]int64{}
+		}
 		if s.State == "" {
 			s.State = state.Pending
 		}
 		if !en.m.Enabled {
 			s.State = state.Disabled
 		}
-		for k, v := range e.tests[id] {
-			s.Tests[k] = v
-		}
-		out = append(out, s)
+		snaps = append(snaps, s)
 	}
-	return out
+	return vs, snaps
 }
 
 func (e *Engine) count(id int64, res *probe.Result) {

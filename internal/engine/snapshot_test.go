@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -39,4 +41,44 @@ func TestSnapshotKeepsWhatMetricsRead(t *testing.T) {
 	if snap[0].Tests[TestKey{Result: probe.StatusDown, Code: "E"}] != 1 {
 		t.Errorf("tests: %v", snap[0].Tests)
 	}
+}
+
+// TestSnapshotChanged: a monitor's version changes when its test counts,
+// last result, state or settings do, and SnapshotChanged copies only the
+// monitors whose version the caller does not have.
+func TestSnapshotChanged(t *testing.T) {
+	e := New(Options{})
+	e.monitors[1] = &entry{m: store.Monitor{ID: 1, Name: "a", Type: "smtp", Enabled: true}}
+	e.monitors[2] = &entry{m: store.Monitor{ID: 2, Name: "b", Type: "tcp", Enabled: true}}
+	known := map[int64]Version{}
+	changed := func() []int64 {
+		t.Helper()
+		vs, snaps := e.SnapshotChanged(nil, nil, func(id int64, v Version) bool { return known[id] == v })
+		if len(vs) != len(e.monitors) {
+			t.Fatalf("%d versions for %d monitors", len(vs), len(e.monitors))
+		}
+		var ids []int64
+		for _, s := range snaps {
+			ids = append(ids, s.ID)
+			known[s.ID] = s.Version
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	step := func(what string, want ...int64) {
+		t.Helper()
+		if got := changed(); !slices.Equal(got, want) {
+			t.Errorf("%s: snapshots of %v, want %v", what, got, want)
+		}
+	}
+	step("first", 1, 2)
+	step("nothing changed")
+	e.count(1, &probe.Result{Status: probe.StatusUp})
+	step("tested", 1)
+	e.status[2] = state.Status{State: state.Down}
+	step("state", 2)
+	e.monitors[2] = &entry{m: store.Monitor{ID: 2, Name: "renamed", Type: "tcp", Enabled: true}}
+	step("reloaded", 2)
+	delete(e.monitors, 1)
+	step("deleted")
 }

@@ -34,7 +34,7 @@ var (
 )
 
 // Collector collects from an engine what is not per monitor (those
-// series are written by writeMonitors, monitors.go).
+// series are written by monitorSeries, monitors.go).
 type Collector struct {
 	Engine *engine.Engine
 }
@@ -93,6 +93,7 @@ func Handler(e *engine.Engine, o Options) http.Handler {
 	r.MustRegister(Collector{Engine: e})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	series := &monitorSeries{location: o.Location}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		mfs, err := reg.Gather()
 		if err != nil {
@@ -109,7 +110,7 @@ func Handler(e *engine.Engine, o Options) http.Handler {
 		}
 		bw := bufio.NewWriterSize(out, 64<<10)
 		defer bw.Flush()
-		writeMonitors(bw, e.Snapshot(), o.Location)
+		writeBlocks(bw, series.current(e))
 		enc := expfmt.NewEncoder(bw, format)
 		for _, mf := range mfs {
 			if err := enc.Encode(mf); err != nil {
