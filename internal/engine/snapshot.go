@@ -21,27 +21,6 @@ type MonitorSnapshot struct {
 	// its transcript or details (the store keeps the whole result).
 	Last  *probe.Result
 	Tests map[TestKey]int64
-	// Version is the monitor's version this snapshot shows.
-	Version Version
-}
-
-// Version identifies what a monitor's snapshot holds: two snapshots of
-// the same monitor with equal versions are equal, so that /metrics
-// renders again only the monitors that changed. It holds on to what it
-// identifies (the loaded monitor, replaced when its settings, name or
-// device change; the last result, replaced by each test with the counts
-// of tests; the state), so an address is never reused while a version is
-// kept.
-type Version struct {
-	entry *entry
-	last  *probe.Result
-	state state.State
-}
-
-// MonitorVersion is a monitor's id and version.
-type MonitorVersion struct {
-	ID      int64
-	Version Version
 }
 
 // TestKey counts tests by outcome and error code.
@@ -56,27 +35,28 @@ type counts map[TestKey]int64
 // Snapshot returns every loaded monitor's state and last result: monitors
 // deleted are gone from it at once.
 func (e *Engine) Snapshot() []MonitorSnapshot {
-	_, out := e.SnapshotChanged(nil, nil, func(int64, Version) bool { return false })
+	_, _, out := e.SnapshotSince(0, nil, nil)
 	return out
 }
 
-// SnapshotChanged appends every loaded monitor's id and version to vs,
-// and to snaps the snapshot of each monitor for which same(id, version)
-// is false, in no particular order. same is called with the engine
-// locked: it must be quick and must not call the engine. A scrape of
-// 100,000 monitors copies only those tested since the last one.
-func (e *Engine) SnapshotChanged(vs []MonitorVersion, snaps []MonitorSnapshot, same func(id int64, v Version) bool) ([]MonitorVersion, []MonitorSnapshot) {
+// SnapshotSince appends every loaded monitor's id to ids, and to snaps
+// the snapshot of each monitor whose state, last result, test counts,
+// name, device or settings changed since the engine's change count was
+// since (0: every monitor), in no particular order. It returns the
+// change count now, for the next call. A scrape of 100,000 monitors
+// copies only those tested since the last one, and looks nothing up per
+// monitor: the engine is locked meanwhile.
+func (e *Engine) SnapshotSince(since uint64, ids []int64, snaps []MonitorSnapshot) (uint64, []int64, []MonitorSnapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	vs = slices.Grow(vs, len(e.monitors))
+	ids = slices.Grow(ids, len(e.monitors))
 	for id, en := range e.monitors {
-		v := Version{entry: en, last: e.last[id], state: e.status[id].State}
-		vs = append(vs, MonitorVersion{ID: id, Version: v})
-		if same(id, v) {
+		ids = append(ids, id)
+		if since != 0 && en.shown <= since {
 			continue
 		}
 		s := MonitorSnapshot{ID: id, Name: en.m.Name, Device: en.device.Name, Type: en.m.Type,
-			State: v.state, Last: v.last, Tests: maps.Clone(map[TestKey]int64(e.tests[id])), Version: v}
+			State: e.status[id].State, Last: e.last[id], Tests: maps.Clone(map[TestKey]int64(e.tests[id]))}
 		if s.Tests == nil {
 			s.Tests = map[TestKey]int64{}
 		}
@@ -88,7 +68,16 @@ func (e *Engine) SnapshotChanged(vs []MonitorVersion, snaps []MonitorSnapshot, s
 		}
 		snaps = append(snaps, s)
 	}
-	return vs, snaps
+	return e.changes, ids, snaps
+}
+
+// changed marks what /metrics shows of monitor id as changed; e.mu is
+// held.
+func (e *Engine) changed(id int64) {
+	e.changes++
+	if en := e.monitors[id]; en != nil {
+		en.shown = e.changes
+	}
 }
 
 func (e *Engine) count(id int64, res *probe.Result) {
@@ -103,6 +92,7 @@ func (e *Engine) count(id int64, res *probe.Result) {
 	}
 	e.tests[id][k]++
 	e.last[id] = forMetrics(res)
+	e.changed(id)
 }
 
 // forMetrics is what MonitorSnapshot.Last keeps of res. The whole result

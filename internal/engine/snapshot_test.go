@@ -43,31 +43,34 @@ func TestSnapshotKeepsWhatMetricsRead(t *testing.T) {
 	}
 }
 
-// TestSnapshotChanged: a monitor's version changes when its test counts,
-// last result, state or settings do, and SnapshotChanged copies only the
-// monitors whose version the caller does not have.
-func TestSnapshotChanged(t *testing.T) {
+// TestSnapshotSince: SnapshotSince copies only the monitors whose test
+// counts, last result, state or settings changed since the change count
+// given, and lists every loaded monitor.
+func TestSnapshotSince(t *testing.T) {
 	e := New(Options{})
-	e.monitors[1] = &entry{m: store.Monitor{ID: 1, Name: "a", Type: "smtp", Enabled: true}}
-	e.monitors[2] = &entry{m: store.Monitor{ID: 2, Name: "b", Type: "tcp", Enabled: true}}
-	known := map[int64]Version{}
-	changed := func() []int64 {
-		t.Helper()
-		vs, snaps := e.SnapshotChanged(nil, nil, func(id int64, v Version) bool { return known[id] == v })
-		if len(vs) != len(e.monitors) {
-			t.Fatalf("%d versions for %d monitors", len(vs), len(e.monitors))
-		}
-		var ids []int64
-		for _, s := range snaps {
-			ids = append(ids, s.ID)
-			known[s.ID] = s.Version
-		}
-		slices.Sort(ids)
-		return ids
+	load := func(id int64, name string) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.monitors[id] = &entry{m: store.Monitor{ID: id, Name: name, Type: "smtp", Enabled: true}}
+		e.changed(id)
 	}
+	load(1, "a")
+	load(2, "b")
+	var since uint64
 	step := func(what string, want ...int64) {
 		t.Helper()
-		if got := changed(); !slices.Equal(got, want) {
+		var ids []int64
+		var snaps []MonitorSnapshot
+		since, ids, snaps = e.SnapshotSince(since, nil, nil)
+		if len(ids) != len(e.monitors) {
+			t.Errorf("%s: %d ids for %d monitors", what, len(ids), len(e.monitors))
+		}
+		var got []int64
+		for _, s := range snaps {
+			got = append(got, s.ID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
 			t.Errorf("%s: snapshots of %v, want %v", what, got, want)
 		}
 	}
@@ -75,10 +78,16 @@ func TestSnapshotChanged(t *testing.T) {
 	step("nothing changed")
 	e.count(1, &probe.Result{Status: probe.StatusUp})
 	step("tested", 1)
+	e.mu.Lock()
 	e.status[2] = state.Status{State: state.Down}
+	e.changed(2)
+	e.mu.Unlock()
 	step("state", 2)
-	e.monitors[2] = &entry{m: store.Monitor{ID: 2, Name: "renamed", Type: "tcp", Enabled: true}}
+	load(2, "renamed")
 	step("reloaded", 2)
 	delete(e.monitors, 1)
 	step("deleted")
+	if _, _, all := e.SnapshotSince(0, nil, nil); len(all) != 1 || all[0].Name != "renamed" || all[0].State != state.Down {
+		t.Errorf("since 0: %+v", all)
+	}
 }
