@@ -262,3 +262,16 @@ func TestScrapeUnchangedAllocations(t *testing.T) {
 		t.Errorf("%.2f allocations a scrape per monitor unchanged, want none (%.0f at 100 monitors, %.0f at 2,000)", perMonitor, small, large)
 	}
 }
+
+// discard is a ResponseWriter that throws the body away: a scrape's own
+// allocations, not a recorder's growing buffer.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header {
+	if d.h == nil {
+		d.h = http.Header{}
+	}
+	return d.h
+}
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
