@@ -278,3 +278,43 @@ func TestDue(t *testing.T) {
 		t.Error("a removed monitor is due")
 	}
 }
+
+// TestBatchesWakeUps: Run wakes at the end of the 10 ms slice the next
+// test is due in and starts every test due by then at once, rather than
+// once per test (each wake-up of an idle daemon costs tens of µs of CPU:
+// BenchmarkRun).
+func TestBatchesWakeUps(t *testing.T) {
+	base := time.Unix(1_700_000_000, 0) // on a batch boundary
+	for _, c := range []struct{ now, wait, want time.Duration }{
+		{0, time.Millisecond, batch},
+		{0, batch, batch},
+		{3 * time.Millisecond, 2 * time.Millisecond, 7 * time.Millisecond},
+		{3 * time.Millisecond, 7 * time.Millisecond, 7 * time.Millisecond},
+		{3 * time.Millisecond, 8 * time.Millisecond, 17 * time.Millisecond},
+		{0, time.Hour, time.Hour},
+	} {
+		if got := tick(base.Add(c.now), c.wait); got != c.want {
+			t.Errorf("tick(+%v, %v) = %v, want %v", c.now, c.wait, got, c.want)
+		}
+	}
+
+	const n = 5
+	starts := make(chan time.Time, n)
+	s := New(func(context.Context, int64) time.Duration { starts <- time.Now(); return time.Hour }, n, nil)
+	// n tests due 1 ms apart within one batch, that batch at least 50 ms away.
+	first := time.Now().Add(50 * time.Millisecond).Truncate(batch).Add(batch + time.Millisecond)
+	for i := range n {
+		s.Add(int64(i+1), first.Add(time.Duration(i)*time.Millisecond), time.Second)
+	}
+	last := first.Add((n - 1) * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	for range n {
+		if at := <-starts; at.Before(last) {
+			t.Errorf("a test started %v before the batch's last was due: one wake-up a test", last.Sub(at))
+		}
+	}
+	cancel()
+	<-done
+}

@@ -8,6 +8,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -108,11 +109,11 @@ func (c *Conn) ReadLine() (string, error) {
 	case err != nil:
 		return "", err
 	}
-	line := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if !c.leftOut(false) {
-		c.tr.Server(line)
+	b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
+	if c.leftOut(false) {
+		return string(b), nil
 	}
-	return line, nil
+	return c.tr.serverLine(b), nil
 }
 
 // Quiet stops recording the server's lines in the transcript (message
