@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,5 +83,26 @@ func TestKeptStateWritesLess(t *testing.T) {
 	}
 	if ms, _, err := s.Monitors(ctx, store.MonitorFilter{State: state.Down}); err != nil || len(ms) != 1 {
 		t.Errorf("monitors shown down: %v, %v", ms, err)
+	}
+}
+
+// TestWriterSettings: the writer's cache and checkpoint are its own
+// (writerPragmas); the readers keep SQLite's defaults.
+func TestWriterSettings(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		db     *sql.DB
+		pragma string
+		want   int
+	}{{s.wdb, "cache_size", -16000}, {s.wdb, "wal_autocheckpoint", 8000}, {s.rdb, "cache_size", -2000}} {
+		var got int
+		if err := c.db.QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&got); err != nil || got != c.want {
+			t.Errorf("%s: %d, %v; want %d", c.pragma, got, err, c.want)
+		}
 	}
 }
