@@ -99,15 +99,19 @@ bench-plugin:
 # The daemon at 1,000, 5,000 and 20,000 monitors (half STARTTLS with a
 # ca: file) and at 100,000 (10% STARTTLS, 45% banner, 45% tcp),
 # BENCHDURATION each, beside the raw socket's CPU per check (the peers
-# benchmark's raw child); writes bench/results/daemon-DATE.md.
+# benchmark's raw child, saturated and paced at serve's rate), with the
+# apply timed and /metrics, the board and the API fetched every
+# BENCHANSWEREVERY; writes bench/results/daemon-DATE.md (BENCHOUT).
 # BENCHMONITORS=20000 runs one size; BENCHPROFILE=DIR keeps pprof profiles.
 BENCHDURATION ?= 3m
 BENCHMONITORS ?= 1000,5000,20000,100000:lean
 BENCHPROFILE ?=
+BENCHANSWEREVERY ?= 20s
+BENCHOUT ?= bench/results
 bench-daemon: build
 	$(GO) build -o bin/bench-peers ./internal/bench/peers
 	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -peers bin/bench-peers -duration $(BENCHDURATION) \
-	  -monitors $(BENCHMONITORS) -profile "$(BENCHPROFILE)"
+	  -monitors $(BENCHMONITORS) -profile "$(BENCHPROFILE)" -answer-every $(BENCHANSWEREVERY) -out $(BENCHOUT)
 
 # mailmon side by side with a raw socket, blackbox_exporter and the
 # Monitoring Plugins (apt-get install prometheus-blackbox-exporter

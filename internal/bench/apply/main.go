@@ -8,11 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/bench/applygen"
@@ -76,18 +74,9 @@ func measure(bin, work string, n int) row {
 
 // applyOnce runs one apply; its peak RSS is the kernel's ru_maxrss.
 func applyOnce(bin, cfg, db string) run {
-	cmd := exec.Command(bin, "apply", "-f", cfg, "--db", db)
-	cmd.Env = append(harness.Env(), applygen.PasswordEnv+"=bench-password")
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		check(fmt.Errorf("mailmon apply: %v: %s", err, tail(out)))
-	}
-	r := run{seconds: time.Since(start).Seconds(), cpu: (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rssMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
-	}
-	return r
+	a, err := harness.Apply(bin, db, cfg, applygen.PasswordEnv+"=bench-password")
+	check(err)
+	return run{seconds: a.Wall.Seconds(), cpu: a.CPU, rssMiB: a.PeakRSSMiB}
 }
 
 func report(rows []row) string {
@@ -101,13 +90,6 @@ func report(rows []row) string {
 			r.first.seconds, r.first.cpu, r.first.rssMiB, r.then.seconds, r.then.cpu, r.then.rssMiB)
 	}
 	return b.String()
-}
-
-func tail(b []byte) string {
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
 }
 
 func check(err error) {

@@ -3,7 +3,11 @@
 // daemon's CPU per test, peak RSS per monitor, scheduler lag and stored
 // bytes per result, next to the raw socket's CPU per check of the same
 // kinds against the same responders in the same run (the peers
-// benchmark's raw child). "make bench-daemon" runs it.
+// benchmark's raw child: by kind at saturation, and the whole mix paced
+// at serve's own rate). It also times the apply of each run's file and,
+// while serve is measured, fetches /metrics, the board's first page and
+// the API's first page (endpoints.go); report.go writes the table and a
+// line per goal. "make bench-daemon" runs it.
 //
 // Two mixes: "ca", half the monitors smtp with STARTTLS verified against a
 // `ca:` file and half smtp banners; "lean", 10% STARTTLS (ca: file), 45%
@@ -81,16 +85,18 @@ func (m mix) describe() string {
 
 // kindOf is the kind of the i-th monitor: within each hundred, the kinds
 // take their shares in turn.
-func (m mix) kindOf(i int) kind {
-	j := i % 100
+func (m mix) kindOf(i int) kind { return m.shares[rawcheck.Pick(m.pcts(), i)].k }
+
+func (m mix) pcts() []int {
+	var p []int
 	for _, s := range m.shares {
-		if j < s.pct {
-			return s.k
-		}
-		j -= s.pct
+		p = append(p, s.pct)
 	}
-	return m.shares[len(m.shares)-1].k
+	return p
 }
+
+// The web UI's login the benchmark makes to fetch the board.
+const webUser, webPassword = "bench", "bench-web-password-0123456789"
 
 type row struct {
 	monitors       int
@@ -102,7 +108,14 @@ type row struct {
 	bytesPerResult float64
 	raw            map[string]float64 // kind → raw CPU ms per check
 	rawErr         string
-	load0, load1   string
+	// The raw child paced at the daemon's own rate (testsPerSec), the
+	// mix's checks in one process, as serve's scheduler starts them.
+	rawPaced     float64 // CPU ms per check of the mix
+	rawPacedLate time.Duration
+	rawPacedErr  string
+	load0, load1 string
+	apply        harness.Applied
+	answers      []answers // /metrics, the board, the API, fetched while measured
 }
 
 func main() {
@@ -111,7 +124,8 @@ func main() {
 	sizes := flag.String("monitors", "1000,5000,20000,100000:lean", "runs, comma-separated: a monitor count and its mix (ca, lean or banner; default ca)")
 	dur := flag.Duration("duration", 3*time.Minute, "how long each run measures")
 	interval := flag.Duration("interval", time.Minute, "the monitors' interval")
-	rawWindow := flag.Duration("raw-window", 5*time.Second, "the raw baseline's measuring window per kind of check (0: no baseline)")
+	rawWindow := flag.Duration("raw-window", 5*time.Second, "the raw baseline's measuring window per kind of check, and of the mix paced at the daemon's rate (0: no baseline)")
+	answerEvery := flag.Duration("answer-every", 20*time.Second, "how often /metrics, the board's first page and the API's first page are each fetched while a run is measured (0: never)")
 	profile := flag.String("profile", "", "a folder for pprof profiles of serve (CPU over the middle third of each run, allocations and heap at its end); empty: none")
 	out := flag.String("out", "bench/results", "folder for the Markdown results")
 	flag.Parse()
@@ -144,15 +158,24 @@ func main() {
 		if !ok {
 			check(fmt.Errorf("-monitors %s: no mix %q (ca, lean or banner)", f, mname))
 		}
-		r := run(*bin, work, caFile, n, m, *dur, *interval, servers, *profile)
+		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile)
 		if *rawWindow > 0 {
 			r.raw, r.rawErr = baseline(*peers, m, servers, caFile, *rawWindow)
+			rate := r.testsPerSec
+			if rate <= 0 {
+				rate = float64(n) / interval.Seconds()
+			}
+			r.rawPaced, r.rawPacedLate, r.rawPacedErr = pacedBaseline(*peers, m, servers, caFile, *rawWindow, rate)
 		}
-		fmt.Printf("%d monitors (%s): %.3f cores, %.0f MiB peak RSS (%.1f KiB/monitor), lag p50 %.1f ms p99 %.1f ms, %d tests (%.0f/s, %.3f CPU ms each; raw %.3f, %.2f×), %.1f bytes/result; load %s → %s %s\n",
-			r.monitors, m.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), r.rawPerTest(), r.ratio(), r.bytesPerResult, r.load0, r.load1, r.rawErr)
+		fmt.Printf("%d monitors (%s): apply %.1f s (%.1f CPU s), %.3f cores, %.0f MiB peak RSS (%.1f KiB/monitor), lag p50 %.1f ms p99 %.1f ms, %d tests (%.0f/s, %.3f CPU ms each; raw saturated %.3f, %.2f×; raw paced %.3f, %.2f×), %.1f bytes/result; load %s → %s %s %s\n",
+			r.monitors, m.name, r.apply.Wall.Seconds(), r.apply.CPU, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(),
+			r.rawPerTest(), r.ratio(), r.rawPaced, r.pacedRatio(), r.bytesPerResult, r.load0, r.load1, r.rawErr, r.rawPacedErr)
+		for _, a := range r.answers {
+			fmt.Printf("  %s: %d fetches, p50 %v, max %v, %d bytes %s %s\n", a.name, a.n, a.p50.Round(time.Millisecond), a.max.Round(time.Millisecond), a.bytes, a.encoding, a.firstErr)
+		}
 		rows = append(rows, r)
 	}
-	table := report(rows, *dur, *interval)
+	table := report(rows, *dur, *interval, *answerEvery)
 	fmt.Print("\n" + table)
 	check(os.MkdirAll(*out, 0o755))
 	name := filepath.Join(*out, "daemon-"+time.Now().UTC().Format("2006-01-02")+".md")
@@ -177,9 +200,18 @@ func (r row) rawPerTest() float64 {
 	return ms
 }
 
+// ratio is the daemon's CPU per test over the saturated raw child's.
 func (r row) ratio() float64 {
-	if raw := r.rawPerTest(); raw > 0 {
+	if raw := r.rawPerTest(); raw > 0 && r.rawErr == "" {
 		return r.cpuPerTest() / raw
+	}
+	return 0
+}
+
+// pacedRatio is the daemon's CPU per test over the paced raw child's.
+func (r row) pacedRatio() float64 {
+	if r.rawPaced > 0 && r.rawPacedErr == "" {
+		return r.cpuPerTest() / r.rawPaced
 	}
 	return 0
 }
@@ -194,23 +226,13 @@ func baseline(peers string, m mix, servers map[string][]*farm.Server, caFile str
 	out := map[string]float64{}
 	var errs []string
 	one := func(k kind, key string, extra ...string) {
-		args := append([]string{"-role", "raw", "-check", k.name, "-addr", servers[k.name][0].Addr(), "-ca", caFile,
-			"-servername", "localhost", "-workers", "4", "-warmup", "1s", "-window", window.String()}, extra...)
-		cmd := exec.Command(peers, args...)
-		cmd.Stderr = os.Stderr
-		b, err := cmd.Output()
-		var rep rawcheck.Report
-		if err == nil {
-			err = json.Unmarshal(b, &rep)
-		}
-		switch {
-		case err != nil:
+		ms, _, err := rawChild(peers, append([]string{"-check", k.name, "-addr", servers[k.name][0].Addr(), "-ca", caFile,
+			"-workers", "4", "-window", window.String()}, extra...)...)
+		if err != nil {
 			errs = append(errs, fmt.Sprintf("raw %s: %v", key, err))
-		case rep.OK == 0 || rep.Errs > 0:
-			errs = append(errs, fmt.Sprintf("raw %s: %d ok, %d errors: %s", key, rep.OK, rep.Errs, rep.FirstErr))
-		default:
-			out[key] = rep.CPU * 1000 / float64(rep.OK)
+			return
 		}
+		out[key] = ms
 	}
 	for _, s := range m.shares {
 		one(s.k, s.k.name)
@@ -221,7 +243,52 @@ func baseline(peers string, m mix, servers map[string][]*farm.Server, caFile str
 	return out, strings.Join(errs, "; ")
 }
 
-func run(bin, work, caFile string, n int, m mix, dur, interval time.Duration, servers map[string][]*farm.Server, profile string) row {
+// pacedBaseline runs the raw child paced at rate checks a second, the
+// mix's kinds in one process by their shares, against the same
+// responders, and returns its CPU milliseconds per check: the raw cost of
+// the daemon's own work, waking for each test as a scheduler does.
+func pacedBaseline(peers string, m mix, servers map[string][]*farm.Server, caFile string, window time.Duration, rate float64) (float64, time.Duration, string) {
+	var names, addrs, shares []string
+	for _, s := range m.shares {
+		names, addrs = append(names, s.k.name), append(addrs, servers[s.k.name][0].Addr())
+		shares = append(shares, strconv.Itoa(s.pct))
+	}
+	ms, rep, err := rawChild(peers, "-check", strings.Join(names, ","), "-addr", strings.Join(addrs, ","), "-shares", strings.Join(shares, ","),
+		"-ca", caFile, "-rate", strconv.FormatFloat(rate, 'f', 1, 64), "-window", window.String())
+	if err == nil && rep.LateP99 > pacedLateMax {
+		err = fmt.Errorf("behind its pace (the checks' starts p99 %v late): not paced", rep.LateP99.Round(time.Millisecond))
+	}
+	if err != nil {
+		return 0, rep.LateP99, fmt.Sprintf("raw paced at %.0f/s: %v", rate, err)
+	}
+	return ms, rep.LateP99, ""
+}
+
+// pacedLateMax is how late the paced raw child's checks may start (p99):
+// serve's own lag goal. Later, it batches its checks and is no baseline.
+const pacedLateMax = time.Second
+
+// rawChild runs the peers benchmark's raw child (-role raw) with args and
+// returns its CPU milliseconds per check and its report; a check that
+// failed is an error.
+func rawChild(peers string, args ...string) (float64, rawcheck.Report, error) {
+	cmd := exec.Command(peers, append([]string{"-role", "raw", "-servername", "localhost", "-warmup", "1s"}, args...)...)
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	var rep rawcheck.Report
+	if err == nil {
+		err = json.Unmarshal(b, &rep)
+	}
+	switch {
+	case err != nil:
+		return 0, rep, err
+	case rep.OK == 0 || rep.Errs > 0:
+		return 0, rep, fmt.Errorf("%d ok, %d errors: %s", rep.OK, rep.Errs, rep.FirstErr)
+	}
+	return rep.CPU * 1000 / float64(rep.OK), rep, nil
+}
+
+func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile string) row {
 	dir := filepath.Join(work, strconv.Itoa(n)+m.name)
 	check(os.MkdirAll(dir, 0o700))
 	db := filepath.Join(dir, "mailmon.db")
@@ -248,8 +315,11 @@ func run(bin, work, caFile string, n int, m mix, dur, interval time.Duration, se
 	}
 	cfg := filepath.Join(dir, "bench.yaml")
 	check(os.WriteFile(cfg, []byte(y.String()), 0o600))
-	tok, err := harness.Prepare(bin, db, cfg)
+	applied, err := harness.Apply(bin, db, cfg)
 	check(err)
+	tok, err := harness.Token(bin, db)
+	check(err)
+	check(harness.AddUser(bin, db, webUser, webPassword))
 	// A short interval measures saturation: serve's minimum must allow it.
 	args := []string{"--min-interval", interval.String()}
 	var pprofAddr string
@@ -265,6 +335,14 @@ func run(bin, work, caFile string, n int, m mix, dur, interval time.Duration, se
 	st0, err := d.Status()
 	check(err)
 	start := time.Now()
+	web, err := harness.Login(d.URL, webUser, webPassword)
+	if err != nil { // the board's fetches say so, as HTTP 303 to /login
+		fmt.Fprintln(os.Stderr, "web login:", err)
+		web = harness.NoRedirects()
+	}
+	eps := endpoints(d.URL, tok, web)
+	stopAnswers, answered := make(chan struct{}), make(chan [][]fetch, 1)
+	go func() { answered <- sample(eps, start, schedule(dur, answerEvery, len(eps)), stopAnswers) }()
 	cpu0 := procstat.CPUSeconds(d.Cmd.Process.Pid)
 	prefix := filepath.Join(profile, fmt.Sprintf("serve-%d-%s", n, m.name))
 	profiled := make(chan struct{})
@@ -272,7 +350,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval time.Duration, se
 		go func() {
 			defer close(profiled)
 			time.Sleep(dur / 3)
-			fetch(pprofAddr, fmt.Sprintf("profile?seconds=%d", max(1, int((dur/3).Seconds()))), prefix+"-cpu.pprof")
+			saveProfile(pprofAddr, fmt.Sprintf("profile?seconds=%d", max(1, int((dur/3).Seconds()))), prefix+"-cpu.pprof")
 		}()
 	} else {
 		close(profiled)
@@ -284,12 +362,14 @@ func run(bin, work, caFile string, n int, m mix, dur, interval time.Duration, se
 	}
 	cpu := procstat.CPUSeconds(d.Cmd.Process.Pid) - cpu0
 	wall := time.Since(start).Seconds()
+	close(stopAnswers)
+	fetched := <-answered
 	st, err := d.Status()
 	check(err)
 	<-profiled
 	if profile != "" {
-		fetch(pprofAddr, "allocs", prefix+"-allocs.pprof")
-		fetch(pprofAddr, "heap?gc=1", prefix+"-heap.pprof")
+		saveProfile(pprofAddr, "allocs", prefix+"-allocs.pprof")
+		saveProfile(pprofAddr, "heap?gc=1", prefix+"-heap.pprof")
 	}
 	d.Stop()
 
@@ -311,7 +391,12 @@ func run(bin, work, caFile string, n int, m mix, dur, interval time.Duration, se
 	}
 	r := row{monitors: n, mix: m, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
 		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
-		load0:       load0, load1: loadAvg()}
+		load0:       load0, load1: loadAvg(), apply: applied}
+	for i, e := range eps {
+		if answerEvery > 0 { // else none was asked for: said as such
+			r.answers = append(r.answers, summarize(e.name, fetched[i]))
+		}
+	}
 	if results > 0 {
 		r.bytesPerResult = float64(resultBytes) / float64(results)
 	}
@@ -326,8 +411,8 @@ func freeLoopback() string {
 	return ln.Addr().String()
 }
 
-// fetch saves one of serve's profiles (--debug-pprof) to file.
-func fetch(addr, what, file string) {
+// saveProfile saves one of serve's profiles (--debug-pprof) to file.
+func saveProfile(addr, what, file string) {
 	c := http.Client{Timeout: 10 * time.Minute}
 	resp, err := c.Get("http://" + addr + "/debug/pprof/" + what)
 	if err != nil {
@@ -351,54 +436,6 @@ func loadAvg() string {
 		return "?"
 	}
 	return f[0]
-}
-
-func report(rows []row, dur, interval time.Duration) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# mailmon serve at scale, %s\n\n", time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, "Machine: %s. Each run measured %v from serve's start (start-up included); monitors test loopback responders every %v.\n\n",
-		procstat.Machine(), dur, interval)
-	b.WriteString("Mixes:\n")
-	seen := map[string]bool{}
-	for _, r := range rows {
-		if !seen[r.mix.name] {
-			seen[r.mix.name] = true
-			fmt.Fprintf(&b, "- %s: %s\n", r.mix.name, r.mix.describe())
-		}
-	}
-	b.WriteString("\n| monitors | mix | CPU (cores, avg) | peak RSS (MiB) | RSS/monitor (KiB) | lag p50 (ms) | lag p99 (ms) | tests | tests/s | CPU ms/test | raw CPU ms/check (same mix) | × raw | bytes/result | load avg (start → end) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, r := range rows {
-		raw, ratio := "–", "–"
-		if r.rawPerTest() > 0 && r.rawErr == "" {
-			raw, ratio = fmt.Sprintf("%.3f", r.rawPerTest()), fmt.Sprintf("%.2f", r.ratio())
-		}
-		fmt.Fprintf(&b, "| %d | %s | %.3f | %.0f | %.1f | %.1f | %.1f | %d | %.0f | %.3f | %s | %s | %.1f | %s → %s |\n",
-			r.monitors, r.mix.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), raw, ratio, r.bytesPerResult, r.load0, r.load1)
-	}
-	b.WriteString("\nThe raw socket's CPU per check, by kind (the peers benchmark's raw child, 4 workers at saturation, against the same responders right after each run):\n\n| monitors | mix | kind | raw CPU ms/check | cores per 1,000 monitors at 60 s |\n|---|---|---|---|---|\n")
-	for _, r := range rows {
-		if r.rawErr != "" {
-			fmt.Fprintf(&b, "| %d | %s | – | %s | – |\n", r.monitors, r.mix.name, r.rawErr)
-			continue
-		}
-		for _, s := range r.mix.shares {
-			ms := r.raw[s.k.name]
-			fmt.Fprintf(&b, "| %d | %s | %s | %.3f | %.3f |\n", r.monitors, r.mix.name, s.k.name, ms, ms*1000/60/1000)
-		}
-	}
-	for _, r := range rows {
-		if pq, x := r.raw["smtp-starttls"], r.raw["smtp-starttls-x25519"]; pq > 0 && x > 0 {
-			fmt.Fprintf(&b, "\nRaw STARTTLS at %d (%s): %.3f CPU ms/check with Go's default key share (X25519MLKEM768 first), %.3f with X25519 alone: the hybrid costs %+.0f%%.", r.monitors, r.mix.name, pq, x, (pq/x-1)*100)
-		}
-	}
-	b.WriteString("\n")
-	for _, r := range rows {
-		// From the CPU per test, so that a run whose scheduler fell behind
-		// (lag) still tells what keeping up would cost.
-		fmt.Fprintf(&b, "\nmailmon at %d (%s): %.3f CPU ms per test, %.3f cores per 1,000 monitors at 60 s.", r.monitors, r.mix.name, r.cpuPerTest(), r.cpuPerTest()*1000/60/1000)
-	}
-	b.WriteString("\n\nGoals (#25): at 20,000 (ca) ≤ 0.30 cores, ≤ 256 MiB peak RSS, lag p99 < 1 s, ≤ 40 bytes per result, CPU per test ≤ 2× raw; at 100,000 (lean) CPU ≤ 1.5× raw, ≤ 1 GiB RSS, lag p99 < 1 s.\n")
-	return b.String()
 }
 
 func check(err error) {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/bench/procstat"
 )
 
 // Env is the environment the benchmarks run mailmon with: a fixed
@@ -41,9 +43,39 @@ type Daemon struct {
 
 // Prepare applies the YAML configuration file to db and creates a token.
 func Prepare(bin, db, config string) (token string, err error) {
-	if _, err := Run(Env(), bin, "apply", "-f", config, "--db", db); err != nil {
+	if _, err := Apply(bin, db, config); err != nil {
 		return "", err
 	}
+	return Token(bin, db)
+}
+
+// Applied is what "mailmon apply" of a configuration cost.
+type Applied struct {
+	Wall       time.Duration
+	CPU        float64 // the apply process's user + system CPU seconds, from its rusage
+	PeakRSSMiB float64
+}
+
+// Apply runs "mailmon apply -f config --db db", with env added to Env(),
+// and measures it.
+func Apply(bin, db, config string, env ...string) (Applied, error) {
+	cmd := exec.Command(bin, "apply", "-f", config, "--db", db)
+	cmd.Env = append(Env(), env...)
+	t0 := time.Now()
+	out, err := cmd.CombinedOutput()
+	a := Applied{Wall: time.Since(t0)}
+	if err != nil {
+		if len(out) > 2000 { // the end, where the error is
+			out = out[len(out)-2000:]
+		}
+		return a, fmt.Errorf("%s apply -f %s: %v: %s", bin, config, err, out)
+	}
+	a.CPU, a.PeakRSSMiB = procstat.ExitedCPU(cmd.ProcessState), procstat.ExitedPeakRSSMiB(cmd.ProcessState)
+	return a, nil
+}
+
+// Token creates an API token with every scope.
+func Token(bin, db string) (string, error) {
 	tok, err := Run(Env(), bin, "token", "create", "--name", "bench", "--db", db)
 	return strings.TrimSpace(tok), err
 }

@@ -24,6 +24,7 @@ type outcome struct {
 	childRSS  float64       // largest sample.rssMiB
 	window    time.Duration
 	latencies []time.Duration
+	lateP99   time.Duration // paced: how late the checks started (pace.go)
 }
 
 // load runs fn in workers goroutines: warmup first, then the measuring

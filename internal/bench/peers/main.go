@@ -48,6 +48,8 @@ func main() {
 	addr := flag.String("addr", "", "internal")
 	ca := flag.String("ca", "", "internal")
 	serverName := flag.String("servername", "", "internal")
+	rate := flag.Float64("rate", 0, "internal: the raw child starts checks at this rate a second, evenly spread, each in its own goroutine, as a scheduler does (0: -workers at saturation)")
+	shares := flag.String("shares", "", "internal: with -rate and several -check, comma-separated, each one's percentage of the checks")
 	x25519 := flag.Bool("x25519", false, "internal: the raw child offers the X25519 key share only, not Go's default hybrid post-quantum one first")
 	driverFlag := flag.String("driver", "net/http", "how /probe is driven: net/http (Go's Client, kept alive, as Prometheus does) or raw (prebuilt requests on kept-alive sockets: less of the driver's CPU taken from the farm)")
 	flag.Parse()
@@ -62,7 +64,7 @@ func main() {
 	}
 
 	if *role == "raw" {
-		rawChild(*checkName, *addr, *ca, *serverName, *x25519, *workers, *warmup, *window)
+		rawChild(*checkName, *addr, *ca, *serverName, *x25519, *workers, *warmup, *window, *rate, *shares)
 		return
 	}
 

@@ -114,32 +114,84 @@ func (t rawTool) run(c check, s *site, workers int, warmup, window time.Duration
 
 // rawChild is the child's side: it measures its own CPU in the window.
 // The daemon benchmark runs it too (-role raw), for its tcp monitors with
-// -check tcp.
-func rawChild(name, addr, caFile, serverName string, x25519 bool, workers int, warmup, window time.Duration) {
-	var c check
-	if name == "tcp" { // the daemon benchmark's tcp monitors
-		c = check{name: "tcp", proto: "tcp", mode: "none"}
+// -check tcp, and paced (rate > 0) for its mixes: then name and addr may
+// list several checks, comma-separated, that share the checks by the
+// percentages shares, as the daemon's monitors do (rawcheck.Pick).
+func rawChild(name, addr, caFile, serverName string, x25519 bool, workers int, warmup, window time.Duration, rate float64, shares string) {
+	names, addrs := strings.Split(name, ","), strings.Split(addr, ",")
+	pcts, err := parseShares(shares, len(names))
+	must(err)
+	if len(addrs) != len(names) {
+		must(fmt.Errorf("-addr: %d addresses for %d checks (-check)", len(addrs), len(names)))
 	}
-	for _, k := range checks {
-		if k.name == name {
-			c = k
-		}
+	if len(names) > 1 && rate <= 0 {
+		must(errors.New("-check: several checks only paced (-rate)"))
+	}
+	cs := make([]check, len(names))
+	for i, n := range names {
+		cs[i] = rawCheckNamed(n)
 	}
 	cfg, err := tlsConfig(caFile, serverName)
 	must(err)
 	if x25519 {
 		cfg.CurvePreferences = []tls.CurveID{tls.X25519}
 	}
-	var cpu0 float64
-	o := load(workers, warmup, window, func() (sample, error) {
+	one := func(i int) (sample, error) {
+		k := rawcheck.Pick(pcts, i)
 		t0 := time.Now()
-		err := rawcheck.Run(c.proto, c.mode, addr, cfg)
+		err := rawcheck.Run(cs[k].proto, cs[k].mode, addrs[k], cfg)
 		return sample{reported: time.Since(t0)}, err
-	}, func() { cpu0 = selfCPU() }, func() { cpu0 = selfCPU() - cpu0 })
+	}
+	var cpu0 float64
+	onStart, onEnd := func() { cpu0 = selfCPU() }, func() { cpu0 = selfCPU() - cpu0 }
+	var o outcome
+	if rate > 0 {
+		o = paced(rate, warmup, window, one, onStart, onEnd)
+	} else {
+		o = load(workers, warmup, window, func() (sample, error) { return one(0) }, onStart, onEnd)
+	}
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	json.NewEncoder(os.Stdout).Encode(rawcheck.Report{OK: o.ok, Errs: o.errs, FirstErr: o.firstErr, CPU: cpu0,
-		RSSMiB: float64(ru.Maxrss) / 1024, P50: o.p50, P99: o.p99, Window: o.window})
+		RSSMiB: float64(ru.Maxrss) / 1024, P50: o.p50, P99: o.p99, Window: o.window, LateP99: o.lateP99})
+}
+
+// rawCheckNamed is the check the raw child runs for -check name.
+func rawCheckNamed(name string) check {
+	if name == "tcp" { // the daemon benchmark's tcp monitors
+		return check{name: "tcp", proto: "tcp", mode: "none"}
+	}
+	for _, k := range checks {
+		if k.name == name {
+			return k
+		}
+	}
+	must(fmt.Errorf("-check %q: not one of tcp, smtp-banner, smtp-starttls, pop3-tls, imap-starttls", name))
+	return check{}
+}
+
+// parseShares reads -shares, percentages of n checks summing to 100;
+// empty, with one check, is all of it.
+func parseShares(s string, n int) ([]int, error) {
+	if s == "" && n == 1 {
+		return []int{100}, nil
+	}
+	f := strings.Split(s, ",")
+	if len(f) != n {
+		return nil, fmt.Errorf("-shares %q: %d percentages for %d checks (-check)", s, len(f), n)
+	}
+	p, sum := make([]int, n), 0
+	for i, v := range f {
+		x, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || x < 0 {
+			return nil, fmt.Errorf("-shares %q: %q is not a percentage", s, v)
+		}
+		p[i], sum = x, sum+x
+	}
+	if sum != 100 {
+		return nil, fmt.Errorf("-shares %q: the percentages add up to %d, not 100", s, sum)
+	}
+	return p, nil
 }
 
 func selfCPU() float64 {

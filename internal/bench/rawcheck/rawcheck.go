@@ -42,6 +42,21 @@ func Run(proto, mode, addr string, cfg *tls.Config) error {
 	return errors.New("unknown protocol")
 }
 
+// Pick is which of several kinds the i-th test is, the kinds sharing the
+// tests by the percentages shares: within each hundred they take their
+// shares in turn (the daemon benchmark's monitors, the raw child's paced
+// mix).
+func Pick(shares []int, i int) int {
+	j := i % 100
+	for k, pct := range shares {
+		if j < pct {
+			return k
+		}
+		j -= pct
+	}
+	return len(shares) - 1
+}
+
 // Report is what the peers benchmark's raw child ("peers -role raw")
 // prints, as JSON, of its measuring window.
 type Report struct {
@@ -51,6 +66,10 @@ type Report struct {
 	RSSMiB   float64
 	P50, P99 time.Duration
 	Window   time.Duration
+	// LateP99 is, paced (-rate), how late the 99th percentile of the
+	// window's checks started after their time: a child that cannot keep
+	// its pace batches its checks, and spends less per check.
+	LateP99 time.Duration `json:",omitempty"`
 }
 
 type rawConn struct {
