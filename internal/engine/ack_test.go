@@ -28,13 +28,14 @@ func TestAckStopsRepeatsKeepsRecovery(t *testing.T) {
 	}
 	must(t, st.PutAck(ctx, store.Ack{MonitorID: m.ID, Since: s.Status.Since.UTC().Truncate(time.Millisecond), By: "test", At: time.Now()}))
 	// Notifications stored before the ack may still go out: count from
-	// several tests after it.
+	// several tests after it, once the outbox has sent them.
 	f.waitTested(t, m.ID, 3)
-	time.Sleep(100 * time.Millisecond) // the outbox's rounds
-	before := len(f.rcv.kinds())
+	f.waitDelivered(t, m.ID)
+	before, storedBefore := len(f.rcv.kinds()), f.stored(t, m.ID)
 	f.waitTested(t, m.ID, 7)
-	if got := f.rcv.kinds(); len(got) != before {
-		t.Fatalf("alerts after the ack: %v (had %d)", got, before)
+	f.waitDelivered(t, m.ID) // an alert stored after the ack would be sent by now
+	if got, n := f.rcv.kinds(), f.stored(t, m.ID); len(got) != before || n != storedBefore {
+		t.Fatalf("alerts after the ack: %v (had %d), %d notifications stored (had %d)", got, before, n, storedBefore)
 	}
 	f.healthy.Store(true)
 	waitState(t, st, m.ID, state.Up, 10*time.Second)

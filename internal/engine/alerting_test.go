@@ -81,10 +81,16 @@ func (f *alerting) run(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
+// waitLimit bounds the waits for what the engine is expected to do: what
+// is asserted is that it happens, not how fast (a loaded machine with
+// several go test -race at once was seen to take more than 10 s for three
+// tests at a 60 ms interval).
+const waitLimit = 30 * time.Second
+
 // waitAlerts waits for the receiver to have n alerts.
 func (f *alerting) waitAlerts(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for len(f.rcv.kinds()) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("alerts: %v, want %d", f.rcv.kinds(), n)
@@ -103,11 +109,43 @@ func (f *alerting) tested(id int64) int {
 func (f *alerting) waitTested(t *testing.T, id int64, n int) {
 	t.Helper()
 	n0 := f.tested(id)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for f.tested(id) < n0+n {
 		if time.Now().After(deadline) {
-			t.Fatalf("monitor %d: %d tests, want %d more", id, f.tested(id), n)
+			t.Fatalf("monitor %d: %d tests, want %d more than %d within %v", id, f.tested(id), n, n0, waitLimit)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitDelivered waits until no notification of monitor id waits in the
+// outbox: each stored one has been sent (the receiver has it) or given up.
+func (f *alerting) waitDelivered(t *testing.T, id int64) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		ns, err := f.st.Notifications(f.ctx, id, 10000)
+		must(t, err)
+		pending := 0
+		for _, n := range ns {
+			if n.Status == store.NotifyPending {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("monitor %d: %d of %d notifications still in the outbox after %v", id, pending, len(ns), waitLimit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stored is how many notifications of monitor id are stored.
+func (f *alerting) stored(t *testing.T, id int64) int {
+	t.Helper()
+	ns, err := f.st.Notifications(f.ctx, id, 10000)
+	must(t, err)
+	return len(ns)
 }

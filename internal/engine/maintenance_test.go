@@ -50,7 +50,9 @@ func (f *alerting) wantSilenced(t *testing.T, ms ...*store.Monitor) {
 		waitState(t, f.st, m.ID, state.Maintenance, 10*time.Second)
 		f.waitTested(t, m.ID, 3)
 	}
-	time.Sleep(100 * time.Millisecond) // the outbox's rounds
+	for _, m := range ms {
+		f.waitDelivered(t, m.ID) // an alert stored in maintenance would be sent by now
+	}
 	if k := f.rcv.kinds(); len(k) != 0 {
 		t.Fatalf("alerts in maintenance: %v", k)
 	}
@@ -66,7 +68,7 @@ func TestMaintenanceNowOfParent(t *testing.T) {
 	f.run(t)
 	waitState(t, f.st, parent.ID, state.Maintenance, 10*time.Second)
 	f.waitTested(t, child.ID, 5)
-	time.Sleep(100 * time.Millisecond) // the outbox's rounds
+	f.waitDelivered(t, child.ID) // an alert stored for it would be sent by now
 	if k := f.rcv.kinds(); len(k) != 0 {
 		t.Fatalf("alerts of the dependent monitor: %v", k)
 	}

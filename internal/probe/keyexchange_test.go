@@ -31,16 +31,33 @@ func offered(t testing.TB, c *Config, ca *certs.CA) []tls.CurveID {
 	return <-got
 }
 
-// handshakePair runs a client and a server handshake over a pipe.
+// handshakePair runs a client and a server handshake over a loopback TCP
+// connection (whose buffers let a client that refuses the certificate send
+// its alert without waiting for the server to read it, as net.Pipe would).
 func handshakePair(client, server *tls.Config) error {
-	a, b := net.Pipe()
-	defer a.Close()
-	defer b.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	a.SetDeadline(deadline)
-	b.SetDeadline(deadline)
 	srvErr := make(chan error, 1)
-	go func() { srvErr <- tls.Server(b, server).Handshake() }()
+	go func() {
+		b, err := ln.Accept()
+		if err != nil {
+			srvErr <- err
+			return
+		}
+		defer b.Close()
+		b.SetDeadline(deadline)
+		srvErr <- tls.Server(b, server).Handshake()
+	}()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	a.SetDeadline(deadline)
 	if err := tls.Client(a, client).Handshake(); err != nil {
 		return err
 	}

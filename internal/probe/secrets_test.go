@@ -93,3 +93,40 @@ func TestResultRedacted(t *testing.T) {
 		t.Errorf("a number in the details was changed: %v", r.Details)
 	}
 }
+
+// TestRedactValueCopiesOnlyOnChange: a test's details are redacted without
+// a copy when nothing in them is secret (nearly every test), and copied,
+// never changed, when something is.
+func TestRedactValueCopiesOnlyOnChange(t *testing.T) {
+	info := &TLSInfo{CertSubject: "CN=mx.example", CertNames: []string{"mx.example"}}
+	details := map[string]any{"greeting": "220 mx.example ESMTP", "extensions": []string{"PIPELINING", "SIZE 1000"},
+		"size_limit": 1000, "smtp": map[string]any{"tls": info, "tls_mode": TLSStartTLS}, "list": []any{"a", 1}}
+	s := &wire.Secrets{}
+	s.Add("hunter2")
+	if n := testing.AllocsPerRun(100, func() { redactValue(details, s) }); n != 0 {
+		t.Errorf("redacting details with no secret in them allocated %v times, want none", n)
+	}
+	if got := redactValue(details, s).(map[string]any); fmt.Sprintf("%p", got) != fmt.Sprintf("%p", details) {
+		t.Error("details with no secret in them were copied")
+	}
+	if got := info.redact(s); got != info {
+		t.Error("a certificate with no secret in it was copied")
+	}
+
+	info.CertNames = []string{"mx.example", "hunter2.example"}
+	details["list"] = []any{"a", "hunter2"}
+	got := redactValue(details, s).(map[string]any)
+	names := got["smtp"].(map[string]any)["tls"].(*TLSInfo).CertNames
+	if names[1] != wire.Redacted+".example" || names[0] != "mx.example" {
+		t.Errorf("certificate names %q, want the secret redacted", names)
+	}
+	if l := got["list"].([]any); l[0] != "a" || l[1] != wire.Redacted {
+		t.Errorf("list %v, want the secret redacted", l)
+	}
+	if info.CertNames[1] != "hunter2.example" || details["list"].([]any)[1] != "hunter2" {
+		t.Error("redaction changed the trace's own details instead of copying them")
+	}
+	if got["greeting"] != "220 mx.example ESMTP" || got["size_limit"] != 1000 {
+		t.Errorf("unchanged values lost in the copy: %v", got)
+	}
+}

@@ -2,7 +2,6 @@ package probe
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"strings"
 	"time"
@@ -39,7 +38,10 @@ type TLSInfo struct {
 // replaced by the same checks done in VerifyConnection, so that the facts of
 // a certificate are recorded even when it is rejected (an expired
 // certificate's expiry date is the first thing a person asks for).
-func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
+func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) { return c.tlsConfigWith(t, &verifiedChains) }
+
+// tlsConfigWith is tlsConfig remembering verified chains in cc.
+func (c *Config) tlsConfigWith(t *Trace, cc *chainCache) (*tls.Config, error) {
 	roots := c.RootCAs
 	if c.CAFile != "" && roots == nil {
 		var err error
@@ -71,20 +73,12 @@ func (c *Config) tlsConfig(t *Trace) (*tls.Config, error) {
 			if len(cs.PeerCertificates) == 0 {
 				return &CertError{Err: fmt.Errorf("the server sent no certificate")}
 			}
-			opts := x509.VerifyOptions{
-				Roots:         roots,
-				DNSName:       name,
-				Intermediates: x509.NewCertPool(),
-				CurrentTime:   t.now(),
-			}
-			for _, ic := range cs.PeerCertificates[1:] {
-				opts.Intermediates.AddCert(ic)
-			}
-			if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+			facts, err := cc.verify(cs.PeerCertificates, roots, name, t.now())
+			if err != nil {
 				return &CertError{Err: err}
 			}
 			verified := checked
-			verified.verified = true
+			verified.verified, verified.facts = true, facts
 			t.setCert(cs, verified)
 			return nil
 		},
@@ -95,21 +89,19 @@ func tlsInfo(cs *tls.ConnectionState, certs tlsCert, now time.Time) *TLSInfo {
 	info := &TLSInfo{}
 	if cs != nil {
 		info.Version = wire.VersionName(cs.Version)
-		info.Cipher = tls.CipherSuiteName(cs.CipherSuite)
+		info.Cipher = wire.CipherSuiteName(cs.CipherSuite)
 	}
 	if leaf := certs.leaf; leaf != nil {
-		info.CertSubject = wire.Sanitize(leaf.Subject.String())
-		info.CertIssuer = wire.Sanitize(leaf.Issuer.String())
+		facts := certs.facts
+		if facts == nil {
+			facts = newCertFacts(leaf)
+		}
+		info.CertSubject, info.CertIssuer, info.CertNames = facts.subject, facts.issuer, facts.names
 		info.CertNotBefore = leaf.NotBefore.UTC()
 		info.CertNotAfter = leaf.NotAfter.UTC()
 		info.DaysLeft = DaysLeft(leaf.NotAfter, now)
-		for _, n := range leaf.DNSNames {
-			info.CertNames = append(info.CertNames, wire.Sanitize(n))
-		}
-		for _, ip := range leaf.IPAddresses {
-			info.CertNames = append(info.CertNames, ip.String())
-		}
-		if certs.name != "" && leaf.VerifyHostname(certs.name) != nil {
+		// A verified certificate is for the name (x509 checked it).
+		if certs.name != "" && !certs.verified && leaf.VerifyHostname(certs.name) != nil {
 			info.NameMismatch = wire.Sanitize(certs.name)
 		}
 		info.Verified = certs.verified

@@ -44,9 +44,10 @@ type Trace struct {
 // tlsCert is the server's certificate and what it was checked for.
 type tlsCert struct {
 	leaf     *x509.Certificate
-	verified bool   // chain and name verified
-	name     string // the name it must be for
-	warnDays int    // cert_warn_days of the leg's config
+	verified bool       // chain and name verified
+	name     string     // the name it must be for
+	warnDays int        // cert_warn_days of the leg's config
+	facts    *certFacts // of leaf, when verified (verifycache.go); nil: worked out from leaf
 }
 
 // NewTrace starts a trace; now is the clock (nil: time.Now).

@@ -160,7 +160,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 	for {
 		j, wait := s.next()
 		if j == nil {
-			timer.Reset(wait)
+			timer.Reset(tick(s.now(), wait))
 			select {
 			case <-ctx.Done():
 				return
@@ -207,6 +207,22 @@ func (s *Scheduler) Run(ctx context.Context) {
 // slotsFull warns, at most once a minute, that due tests wait because every
 // slot is taken: usually by tests of servers that do not answer, each
 // holding its slot for its maximum duration.
+// batch is the grain of Run's wake-ups: it sleeps until the end of the
+// batch-long slice of time the next test is due in, and starts every test
+// due by then at once.
+const batch = 10 * time.Millisecond
+
+// tick is how long Run sleeps, from now, for a test due in wait: until the
+// end of its batch.
+func tick(now time.Time, wait time.Duration) time.Duration {
+	at := now.Add(wait)
+	end := at.Truncate(batch)
+	if end.Before(at) {
+		end = end.Add(batch)
+	}
+	return end.Sub(now)
+}
+
 func (s *Scheduler) slotsFull(j *job) {
 	now := s.now()
 	if now.Sub(s.warned) < time.Minute {

@@ -8,6 +8,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -108,11 +109,11 @@ func (c *Conn) ReadLine() (string, error) {
 	case err != nil:
 		return "", err
 	}
-	line := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if !c.leftOut(false) {
-		c.tr.Server(line)
+	b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
+	if c.leftOut(false) {
+		return string(b), nil
 	}
-	return line, nil
+	return c.tr.serverLine(b), nil
 }
 
 // Quiet stops recording the server's lines in the transcript (message
@@ -253,7 +254,7 @@ func (c *Conn) handshake(cfg *tls.Config) error {
 	c.conn = tc
 	putReader(c.br) // empty: StartTLS checked, and Handshake comes first
 	c.br = newReader(meter{c}, c.lim.MaxLine)
-	c.tr.Note(fmt.Sprintf("TLS handshake done: %s %s", VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))
+	c.tr.Note("TLS handshake done: " + VersionName(st.Version) + " " + CipherSuiteName(st.CipherSuite))
 	return nil
 }
 
@@ -292,5 +293,39 @@ func (c *Conn) Close() error {
 
 // VersionName names a TLS version compactly, e.g. "TLS1.3".
 func VersionName(v uint16) string {
+	switch v { // the common ones without a string built per test
+	case tls.VersionTLS13:
+		return "TLS1.3"
+	case tls.VersionTLS12:
+		return "TLS1.2"
+	}
 	return strings.ReplaceAll(tls.VersionName(v), " ", "")
+}
+
+// CipherSuiteName is tls.CipherSuiteName, which builds the list of every
+// suite on each call (two allocations per handshake for a name).
+func CipherSuiteName(id uint16) string {
+	if n, ok := suites.names()[id]; ok {
+		return n
+	}
+	return tls.CipherSuiteName(id)
+}
+
+// suites maps every cipher suite crypto/tls knows to its name; static,
+// built on first use, read only.
+var suites suiteNames
+
+type suiteNames struct {
+	once sync.Once
+	m    map[uint16]string
+}
+
+func (s *suiteNames) names() map[uint16]string {
+	s.once.Do(func() {
+		s.m = map[uint16]string{}
+		for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+			s.m[c.ID] = c.Name
+		}
+	})
+	return s.m
 }

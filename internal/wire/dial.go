@@ -90,14 +90,16 @@ func dialEyeballs(ctx context.Context, addrs []netip.Addr, port int, delay time.
 	if len(addrs) == 0 {
 		return nil, &DialError{Err: errors.New("no address to connect to")}
 	}
-	p := strconv.Itoa(port)
 	if len(addrs) == 1 { // the usual case: no goroutine, no timer
-		c, err := dial(ctx, "tcp", net.JoinHostPort(addrs[0].String(), p))
+		// One string, as net.JoinHostPort makes it ("[::1]:25").
+		addr := netip.AddrPortFrom(addrs[0], uint16(port)).String()
+		c, err := dial(ctx, "tcp", addr)
 		if err != nil {
-			return nil, &DialError{Addr: net.JoinHostPort(addrs[0].String(), p), Err: err}
+			return nil, &DialError{Addr: addr, Err: err}
 		}
 		return c, nil
 	}
+	p := strconv.Itoa(port)
 	order := interleave(addrs)
 	c, errs := race(ctx, order, p, delay, dial)
 	if c != nil {

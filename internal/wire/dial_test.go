@@ -164,3 +164,28 @@ func TestDialEyeballs(t *testing.T) {
 		}
 	})
 }
+
+// TestDialOneAddress: a target with one address is dialled at
+// "host:port" as net.JoinHostPort writes it (IPv6 in brackets, its zone
+// kept), which also names it in the error, with one allocation for the
+// address where net.JoinHostPort took three.
+func TestDialOneAddress(t *testing.T) {
+	for _, a := range []string{"192.0.2.1", "2001:db8::1", "fe80::1%eth0"} {
+		var got string
+		refuse := func(_ context.Context, _, addr string) (net.Conn, error) {
+			got = addr
+			return nil, errors.New("refused")
+		}
+		_, err := dialEyeballs(context.Background(), addrs(a), 2525, time.Millisecond, refuse)
+		want := net.JoinHostPort(a, "2525")
+		var de *DialError
+		if got != want || !errors.As(err, &de) || de.Addr != want {
+			t.Errorf("%s: dialled %q, error %v; want %q", a, got, err, want)
+		}
+	}
+	noop := func(context.Context, string, string) (net.Conn, error) { return nil, nil }
+	one := addrs("2001:db8::1")
+	if n := testing.AllocsPerRun(100, func() { dialEyeballs(context.Background(), one, 25, time.Millisecond, noop) }); n > 1 {
+		t.Errorf("dialling one address allocated %v times, want 1", n)
+	}
+}

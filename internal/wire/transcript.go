@@ -54,7 +54,24 @@ func (t *Transcript) Server(line string) { t.add("S: ", line) }
 // Note records an event that is not protocol text (a TLS handshake, a timeout).
 func (t *Transcript) Note(line string) { t.add("-- ", line) }
 
-func (t *Transcript) add(prefix, line string) {
+func (t *Transcript) add(prefix, line string) { t.record(prefix, line, "") }
+
+// serverLine records a line the server sent (b, its line ending removed)
+// and returns it as a string. When the transcript keeps it as it came, as
+// nearly always, the string returned is the recorded one without its
+// prefix: one allocation a line, not two.
+func (t *Transcript) serverLine(b []byte) string {
+	if t == nil {
+		return string(b)
+	}
+	rec := "S: " + string(b)
+	t.record("S: ", rec[3:], rec)
+	return rec[3:]
+}
+
+// record keeps prefix+line, redacted and truncated; rec, when not "", is
+// prefix+line already made, kept as it is when nothing was cut.
+func (t *Transcript) record(prefix, line, rec string) {
 	if t == nil {
 		return
 	}
@@ -67,7 +84,10 @@ func (t *Transcript) add(prefix, line string) {
 		t.dropped++
 		return
 	}
-	t.lines = append(t.lines, prefix+Truncate(t.secrets.Redact(line), maxTranscriptLine))
+	if kept := Truncate(t.secrets.Redact(line), maxTranscriptLine); rec == "" || kept != line {
+		rec = prefix + kept
+	}
+	t.lines = append(t.lines, rec)
 }
 
 // Lines returns a copy of the recorded lines.

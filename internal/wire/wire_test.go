@@ -238,3 +238,32 @@ func TestQuietConcurrentReadWrite(t *testing.T) {
 		t.Errorf("transcript %q, want %q", got, want)
 	}
 }
+
+// TestReadLineOneAllocation: a line read costs one allocation, the string
+// the transcript keeps, and what the transcript keeps is the line as it
+// came (a secret in it still redacted).
+func TestReadLineOneAllocation(t *testing.T) {
+	c, srv := pipeConn(t, context.Background(), DefaultLimits())
+	c.tr.AddSecret("hunter22")
+	const runs = 100
+	// One read first, AllocsPerRun's warm-up, its runs, then a secret.
+	go srv.Write([]byte(strings.Repeat("250-mx.example says hi\r\n", runs+2) + "250 PASS hunter22\r\n"))
+	if _, err := c.ReadLine(); err != nil { // the reader's buffer comes from its pool first
+		t.Fatal(err)
+	}
+	n := testing.AllocsPerRun(runs, func() {
+		if l, err := c.ReadLine(); err != nil || l != "250-mx.example says hi" {
+			t.Fatalf("ReadLine = %q, %v", l, err)
+		}
+	})
+	if n > 1.2 {
+		t.Errorf("%.2f allocations a line read, want 1", n)
+	}
+	if l, err := c.ReadLine(); err != nil || l != "250 PASS hunter22" {
+		t.Fatalf("ReadLine = %q, %v: the caller must get what the server sent", l, err)
+	}
+	lines := c.tr.Lines()
+	if len(lines) != runs+3 || lines[0] != "S: 250-mx.example says hi" || lines[len(lines)-1] != "S: 250 PASS "+Redacted {
+		t.Errorf("transcript of %d lines, first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
+	}
+}

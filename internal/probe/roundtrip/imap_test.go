@@ -20,6 +20,7 @@ import (
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakeimap"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
+	"github.com/mailmon/mailmon/internal/testutil/hostile"
 	"github.com/mailmon/mailmon/internal/testutil/leak"
 	"github.com/mailmon/mailmon/internal/testutil/saslsrv"
 )
@@ -40,6 +41,17 @@ type imapRig struct {
 	smtp   *fakesmtp.Server
 	cfg    probe.Config
 	prober probe.Prober // nil: ProbeIMAP
+
+	mu   sync.Mutex
+	took time.Duration // the last delivery: from the SMTP fake's acceptance to its delivery into the mailbox
+}
+
+// delivered is how long the fakes took to deliver the last message: the
+// delay asked for, and however late a loaded machine ran the delivery.
+func (r *imapRig) delivered() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.took
 }
 
 type imapRigOpts struct {
@@ -77,15 +89,22 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 	if folder == "" {
 		folder = "INBOX"
 	}
+	rig := &imapRig{imap: im}
 	var wg sync.WaitGroup
 	t.Cleanup(wg.Wait) // runs before the servers' cleanups
 	o.smtp.OnData = func(m fakesmtp.Message) {
 		if o.drop {
 			return
 		}
+		accepted := time.Now()
 		wg.Add(1)
 		time.AfterFunc(o.delay, func() {
 			defer wg.Done()
+			// Noted before the message is there, so before the probe
+			// can have seen it.
+			rig.mu.Lock()
+			rig.took = time.Since(accepted)
+			rig.mu.Unlock()
 			if err := im.Append(imapBox, folder, m.Data); err != nil {
 				t.Errorf("delivery into %s: %v", folder, err)
 			}
@@ -109,7 +128,8 @@ func imapFakes(t *testing.T, o imapRigOpts) *imapRig {
 	cfg.User, cfg.Password, cfg.Timeout = imapBox, imapBoxPass, 5*time.Second
 	cfg.SMTP, cfg.From, cfg.To, cfg.Monitor, cfg.InstallationKey = smtpCfg, imapSender, imapBox, "imap fake", testKey
 	cfg.PollInterval = 300 * time.Millisecond
-	return &imapRig{imap: im, smtp: sm, cfg: cfg}
+	rig.smtp, rig.cfg = sm, cfg
+	return rig
 }
 
 func rigCert(t *testing.T, ca *certs.CA, make func(*certs.CA, testing.TB) tls.Certificate) tls.Certificate {
@@ -210,10 +230,18 @@ func TestIMAPRoundTrip(t *testing.T) {
 			tt.o.delay = delay
 			rig := imapFakes(t, tt.o)
 			rig.prober = tt.prober
-			r := rig.run()
+			var r *probe.Result
+			_, stalled := hostile.Stalled(func() { r = rig.run() })
 			imapWantUp(t, r)
-			if r.Delivery < delay-imapEarly || r.Delivery >= r.RTT || r.Delivery > delay+tt.maxDelay {
-				t.Errorf("delivery %v, rtt %v: want it within %v of the delivery %v later", r.Delivery, r.RTT, tt.maxDelay, delay)
+			// The probe must see the message within maxDelay of its
+			// delivery: of when the fake delivered it (the delay asked
+			// for, and however late a loaded machine ran it), not of
+			// when it was asked to, give or take the longest the machine
+			// stalled meanwhile (the probe's clock and the fakes' run in
+			// different goroutines: one may wake late).
+			took := rig.delivered()
+			if r.Delivery < delay-imapEarly-stalled || r.Delivery >= r.RTT || r.Delivery > took+tt.maxDelay+stalled {
+				t.Errorf("delivery %v, rtt %v: want it within %v of the delivery %v later (asked for %v; the machine stalled up to %v)", r.Delivery, r.RTT, tt.maxDelay, took, delay, stalled)
 			}
 			imapHasPhases(t, r, "connect", "greeting", "auth", "select", "sweep", "junk_folder",
 				"smtp_connect", "smtp_mail", "smtp_rcpt", "smtp_data", "wait", "fetch", "delete", "quit")

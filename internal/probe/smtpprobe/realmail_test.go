@@ -100,13 +100,16 @@ func TestPostfix(t *testing.T) {
 // handshake is Postfix's time, not the client's delayed ACK: without
 // TCP_QUICKACK the greeting waits ~40 ms behind Nagle for the ACK of the
 // session tickets (BenchmarkPostfixGreetingAfterTLS13 shows both figures).
-// The bound is ten times under the artifact and a hundred times over what
-// the server takes on loopback.
+// The delayed ACK holds up most greetings by 35-60 ms (a third of them get
+// through at once), a loaded machine adds a few ms to most and tens of ms
+// to some (medians of 6-15 ms of five were seen at load 20, where a bound of
+// 4 ms failed 3 of 20 runs): so the median of nine greetings is held under
+// half the artifact (without quick ACKs: medians of 42-49 ms, failing).
 func TestPostfixRTTIsTheServers(t *testing.T) {
 	e := realmail.Start(t)
 	cfg := probe.Config{Host: "127.0.0.1", Port: e.SMTPS, TLS: probe.TLSImplicit, CAFile: e.CAFile, ServerName: e.ServerName, EHLOName: "monitor.example.test"}
 	var greetings []time.Duration
-	for range 5 {
+	for range 9 {
 		r := run(t, cfg)
 		wantUp(t, r)
 		for _, p := range r.Phases {
@@ -116,7 +119,8 @@ func TestPostfixRTTIsTheServers(t *testing.T) {
 		}
 	}
 	slices.Sort(greetings)
-	if med := greetings[len(greetings)/2]; med > 4*time.Millisecond {
+	t.Logf("greetings after TLS 1.3: %v", greetings)
+	if med := greetings[len(greetings)/2]; med > 20*time.Millisecond {
 		t.Errorf("median greeting after TLS 1.3 %v (all: %v): the client's delayed ACK is in the rtt", med, greetings)
 	}
 }

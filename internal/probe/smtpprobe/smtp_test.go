@@ -2,12 +2,14 @@ package smtpprobe
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -298,4 +300,35 @@ func TestSendRejections(t *testing.T) {
 	if cmds := srv.Commands(); cmds[len(cmds)-1] != "QUIT" {
 		t.Errorf("no QUIT after the refused AUTH: %q", cmds)
 	}
+}
+
+// TestCertificateRotated: verified chains are remembered between tests
+// (probe's chain cache), yet a server that changes its certificate is
+// reported with the new one on the very next test, and one that starts
+// presenting an untrusted certificate fails it.
+func TestCertificateRotated(t *testing.T) {
+	ca, other := certs.NewCA(t), certs.NewCA(t)
+	var current atomic.Pointer[tls.Certificate]
+	first := ca.Issue(t, certs.Leaf{})
+	current.Store(&first)
+	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: &tls.Config{
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return current.Load(), nil }}})
+	cfg := probe.Config{Host: srv.Host, Port: srv.Port, TLS: probe.TLSStartTLS, CAFile: ca.File(t)}
+	for range 2 {
+		r := run(t, cfg)
+		wantUp(t, r)
+		if r.TLS.CertSubject != "CN=localhost" || !r.TLS.Verified {
+			t.Fatalf("tls %+v", r.TLS)
+		}
+	}
+	rotated := ca.Issue(t, certs.Leaf{Names: []string{"mx2.example", "127.0.0.1"}, NotAfter: time.Now().Add(30*24*time.Hour + time.Hour)})
+	current.Store(&rotated)
+	r := run(t, cfg)
+	wantUp(t, r)
+	if r.TLS.CertSubject != "CN=mx2.example" || r.TLS.DaysLeft != 30 || !r.TLS.Verified {
+		t.Errorf("after rotation: tls %+v, want CN=mx2.example with 30 days left", r.TLS)
+	}
+	untrusted := other.Issue(t, certs.Leaf{})
+	current.Store(&untrusted)
+	wantCode(t, run(t, cfg), probe.CertInvalid)
 }

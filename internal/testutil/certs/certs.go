@@ -23,33 +23,59 @@ import (
 
 // CA is a test certificate authority.
 type CA struct {
-	Cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	PEM  []byte
+	Cert  *x509.Certificate
+	key   *ecdsa.PrivateKey
+	PEM   []byte
+	chain [][]byte // an intermediate's own certificate and those above it, to send with a leaf
 }
 
 // NewCA makes a CA valid from an hour ago for ten years.
 func NewCA(t testing.TB) *CA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return newCA(t, nil, "mailmon test CA", time.Now().Add(-time.Hour), time.Now().Add(10*365*24*time.Hour))
+}
+
+// newCA makes a CA signed by parent, or self-signed when parent is nil.
+func newCA(t testing.TB, parent *CA, name string, notBefore, notAfter time.Time) *CA {
+	t.Helper()
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "mailmon test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(10 * 365 * 24 * time.Hour),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, key := sign(t, tmpl, parent)
+	ca := &CA{Cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})}
+	if parent != nil {
+		ca.chain = append([][]byte{cert.Raw}, parent.chain...)
+	}
+	return ca
+}
+
+// sign makes a key and a certificate of tmpl for it, signed by parent
+// (self-signed when nil), with a random serial number.
+func sign(t testing.TB, tmpl *x509.Certificate, parent *CA) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := x509.ParseCertificate(der)
-	return &CA{Cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	tmpl.SerialNumber, _ = rand.Int(rand.Reader, big.NewInt(1<<62))
+	issuer, issuerKey := tmpl, key
+	if parent != nil {
+		issuer, issuerKey = parent.Cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, issuerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
 }
 
 // File writes the CA certificate to a PEM file in a temporary directory.
@@ -88,18 +114,12 @@ func (ca *CA) Issue(t testing.TB, l Leaf) tls.Certificate {
 	if l.NotAfter.IsZero() {
 		l.NotAfter = time.Now().Add(365 * 24 * time.Hour)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: l.Names[0]},
-		NotBefore:    l.NotBefore,
-		NotAfter:     l.NotAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		Subject:     pkix.Name{CommonName: l.Names[0]},
+		NotBefore:   l.NotBefore,
+		NotAfter:    l.NotAfter,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	for _, n := range l.Names {
 		if ip := net.ParseIP(n); ip != nil {
@@ -108,12 +128,15 @@ func (ca *CA) Issue(t testing.TB, l Leaf) tls.Certificate {
 			tmpl.DNSNames = append(tmpl.DNSNames, n)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	leaf, key := sign(t, tmpl, ca)
+	return tls.Certificate{Certificate: append([][]byte{leaf.Raw}, ca.chain...), PrivateKey: key, Leaf: leaf}
+}
+
+// Intermediate is a CA signed by ca, valid from notBefore to notAfter; a
+// server certificate it issues is sent with it (a chain of two).
+func (ca *CA) Intermediate(t testing.TB, notBefore, notAfter time.Time) *CA {
+	t.Helper()
+	return newCA(t, ca, "mailmon test intermediate CA", notBefore, notAfter)
 }
 
 // ServerConfig is a TLS server configuration presenting cert.

@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"runtime/metrics"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/bench/farm"
+	"github.com/mailmon/mailmon/internal/bench/procstat"
+	"github.com/mailmon/mailmon/internal/bench/rawcheck"
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/probe/kinds"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/testutil/certs"
+)
+
+// dropTests is a store whose RecordTest keeps nothing: the benchmarks
+// below measure the engine's own work per test, not the store's.
+type dropTests struct{ store.Store }
+
+func (dropTests) RecordTest(context.Context, store.Test) error { return nil }
+
+// BenchmarkTestPath runs one test of each kind the daemon runs most (tcp,
+// smtp banner + EHLO, smtp STARTTLS with a ca: file) against an in-process
+// SMTP responder three ways: rawcheck's socket client (the baseline), the
+// probe alone (probe.Run) and the engine's whole test path (Engine.test:
+// probe, state machine, record, events) with a store that drops the
+// result. Besides allocations it reports goroutines started per test
+// (the responder's one per connection included, in every row alike).
+func BenchmarkTestPath(b *testing.B) {
+	ca := certs.NewCA(b)
+	caFile := ca.File(b)
+	plain, err := farm.Start(farm.SMTP, farm.NoTLS, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(plain.Close)
+	secure, err := farm.Start(farm.SMTP, farm.StartTLS, certs.ServerConfig(ca.Issue(b, certs.Leaf{})))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(secure.Close)
+	rawTLS := &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}
+
+	cases := []struct {
+		name, typ, mode string
+		srv             *farm.Server
+		spec            config.Monitor
+	}{
+		{"tcp", "tcp", "none", plain, config.Monitor{Port: plain.Port()}},
+		{"banner", "smtp", "none", plain, config.Monitor{Port: plain.Port(), EHLO: "bench"}},
+		{"starttls", "smtp", "starttls", secure, config.Monitor{Port: secure.Port(), EHLO: "bench", TLS: "starttls", CA: caFile}},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(c.srv.Port()))
+		b.Run(c.name+"/raw", func(b *testing.B) {
+			perTest(b, func() error { return rawcheck.Run(c.typ, c.mode, addr, rawTLS) })
+		})
+		e, id := benchEngine(b, c.typ, c.spec)
+		en := e.monitors[id]
+		k, _ := kinds.Lookup(c.typ)
+		k.Probe, _ = e.o.Probers(c.typ)
+		b.Run(c.name+"/probe", func(b *testing.B) {
+			perTest(b, func() error { return upOrErr(probe.Run(ctx, k, en.config())) })
+		})
+		b.Run(c.name+"/engine", func(b *testing.B) {
+			perTest(b, func() error {
+				e.test(ctx, id)
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				return upOrErr(e.last[id])
+			})
+		})
+	}
+}
+
+func upOrErr(r *probe.Result) error {
+	if r == nil || r.Status != probe.StatusUp {
+		b, _ := json.Marshal(r)
+		return &benchError{string(b)}
+	}
+	return nil
+}
+
+type benchError struct{ s string }
+
+func (e *benchError) Error() string { return e.s }
+
+// benchEngine is an engine with one loaded monitor of typ on 127.0.0.1.
+func benchEngine(b *testing.B, typ string, spec config.Monitor) (*Engine, int64) {
+	b.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	d := &store.Device{Name: "d", Address: "127.0.0.1"}
+	if err := st.PutDevice(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	spec.Timing = config.Timing{MaxDuration: config.Duration(5 * time.Second), UpEvery: config.Duration(time.Hour)}
+	js, _ := json.Marshal(spec)
+	m := &store.Monitor{DeviceID: d.ID, Name: typ, Type: typ, Enabled: true, Spec: js}
+	if err := st.PutMonitor(ctx, m); err != nil {
+		b.Fatal(err)
+	}
+	e := New(Options{Store: dropTests{st}})
+	if err := e.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if en := e.monitors[m.ID]; en == nil || en.err != nil {
+		b.Fatalf("monitor not loaded: %+v", en)
+	}
+	return e, m.ID
+}
+
+// perTest runs fn b.N times and reports per run: allocations, goroutines
+// started, the process's CPU time and its threads' sleeps (voluntary
+// context switches: wake-ups). The responder's share is in every row
+// alike.
+func perTest(b *testing.B, fn func() error) {
+	b.ReportAllocs()
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	before := s[0].Value.Uint64()
+	cpu0, sw0 := procstat.Self()
+	for b.Loop() {
+		if err := fn(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu, sw := procstat.Self()
+	metrics.Read(s)
+	b.ReportMetric(float64(s[0].Value.Uint64()-before)/float64(b.N), "goroutines/op")
+	b.ReportMetric(float64((cpu-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(sw-sw0)/float64(b.N), "sleeps/op")
+}
