@@ -20,7 +20,14 @@ type statements struct {
 	// against version 0 whose monitor another test got to first (a row
 	// being inserted cannot be locked by reading it) stores nothing.
 	statusNew string
-	rank      string
+	// same stores a status whose state is the stored one (nearly every
+	// test): it writes no state (so not its index) and needs no rank,
+	// the board's order being unchanged. It returns the version, 1 for a
+	// status it created (whose rank must be written); no row when the
+	// stored state (or, checked, the version) is another: then the test
+	// is stored by the statements above.
+	same string
+	rank string
 }
 
 func newStatements(d Dialect) statements {
@@ -34,6 +41,10 @@ func newStatements(d Dialect) statements {
 			last_ms=excluded.last_ms, version=monitor_status.version+1, ` + recentSet(d),
 		statusNew: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version, recent) VALUES(?,?,?,?,?,1,` + bytesArg(d) + `)
 			ON CONFLICT(monitor_id) DO NOTHING`,
+		same: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version, recent) VALUES(?,?,?,?,?,1,` + bytesArg(d) + `)
+			ON CONFLICT(monitor_id) DO UPDATE SET status=excluded.status, last_result=excluded.last_result,
+			last_ms=excluded.last_ms, version=monitor_status.version+1, ` + recentSet(d) + `
+			WHERE monitor_status.state=excluded.state AND (? OR monitor_status.version=?) RETURNING version`,
 		// The board's order (board.go): written only when it changes.
 		rank: `UPDATE monitors SET shown_rank=? WHERE id=? AND enabled AND shown_rank<>?`,
 	}
@@ -43,7 +54,7 @@ func newStatements(d Dialect) statements {
 // database that parses each statement anew (SQLite) prepares them once.
 func RecordStatements(d Dialect) []string {
 	q := newStatements(d)
-	return []string{q.version, q.result, q.status, q.statusNew, q.rank}
+	return []string{q.version, q.result, q.status, q.statusNew, q.same, q.rank}
 }
 
 func statusCode(s probe.Status) int {
@@ -100,6 +111,37 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 				return err
 			}
 		}
+		var recent []byte // a status without a result: appends nothing
+		if r.MonitorID != 0 {
+			recent = appendRecent(make([]byte, 0, recentEntry), r)
+		}
+		args := []any{t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest), recent}
+		result := func() error {
+			if r.MonitorID == 0 {
+				return nil
+			}
+			_, err := tx.Exec(ctx, s.q.result, r.MonitorID, ms(r.Time), statusCode(r.Status), r.RTT.Microseconds(), delivery, code, detail, r.Node, r.Location)
+			return err
+		}
+		if !t.CheckVersion || t.Status.Version > 0 {
+			var v int64
+			err := tx.QueryRow(ctx, s.q.same, append(args, !t.CheckVersion, t.Status.Version)...).Scan(&v)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return s.missing(err)
+			}
+			if err == nil && t.CheckVersion && v == 1 {
+				return store.ErrStale // created: there was no status at t.Status.Version
+			}
+			if err == nil {
+				if err := result(); err != nil {
+					return err
+				}
+				if v > 1 {
+					return s.recordRest(ctx, tx, t) // the rank is the stored state's
+				}
+				return s.recordRank(ctx, tx, t) // a new status
+			}
+		}
 		if t.CheckVersion {
 			var v int64
 			err := tx.QueryRow(ctx, s.q.version, t.Status.MonitorID).Scan(&v)
@@ -110,43 +152,47 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 				return store.ErrStale
 			}
 		}
-		if r.MonitorID != 0 {
-			if _, err := tx.Exec(ctx, s.q.result, r.MonitorID, ms(r.Time), statusCode(r.Status), r.RTT.Microseconds(), delivery, code, detail, r.Node, r.Location); err != nil {
-				return err
-			}
+		if err := result(); err != nil {
+			return err
 		}
 		upsert := s.q.status
 		if t.CheckVersion && t.Status.Version == 0 {
 			upsert = s.q.statusNew
 		}
-		var recent []byte // a status without a result: appends nothing
-		if r.MonitorID != 0 {
-			recent = appendRecent(make([]byte, 0, recentEntry), r)
-		}
-		n, err := tx.Exec(ctx, upsert, t.Status.MonitorID, string(t.Status.Status.State), string(st), nullString(last), ms(t.Status.LastTest), recent)
+		n, err := tx.Exec(ctx, upsert, args...)
 		if err != nil {
 			return s.missing(err)
 		}
 		if n == 0 {
 			return store.ErrStale
 		}
-		rank := store.Rank(store.Shown(t.Status.Status.State, true))
-		if _, err := tx.Exec(ctx, s.q.rank, rank, t.Status.MonitorID, rank); err != nil {
+		return s.recordRank(ctx, tx, t)
+	})
+}
+
+// recordRank writes the board's rank of t's state, then the rest of t.
+func (s *Store) recordRank(ctx context.Context, tx Conn, t store.Test) error {
+	rank := store.Rank(store.Shown(t.Status.Status.State, true))
+	if _, err := tx.Exec(ctx, s.q.rank, rank, t.Status.MonitorID, rank); err != nil {
+		return err
+	}
+	return s.recordRest(ctx, tx, t)
+}
+
+// recordRest writes t's state change and notifications.
+func (s *Store) recordRest(ctx context.Context, tx Conn, t store.Test) error {
+	if c := t.Change; c != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO state_changes(monitor_id, t_ms, from_state, to_state, cause) VALUES(?,?,?,?,?)`,
+			c.MonitorID, ms(c.Time), string(c.From), string(c.To), c.Cause); err != nil {
 			return err
 		}
-		if c := t.Change; c != nil {
-			if _, err := tx.Exec(ctx, `INSERT INTO state_changes(monitor_id, t_ms, from_state, to_state, cause) VALUES(?,?,?,?,?)`,
-				c.MonitorID, ms(c.Time), string(c.From), string(c.To), c.Cause); err != nil {
-				return err
-			}
+	}
+	for _, n := range t.Notifications {
+		if _, err := addNotification(ctx, tx, n); err != nil {
+			return err
 		}
-		for _, n := range t.Notifications {
-			if _, err := addNotification(ctx, tx, n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // addNotification puts n in the outbox. The event id is unique: a

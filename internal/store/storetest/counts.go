@@ -70,3 +70,68 @@ func boardCounts(t *testing.T, s store.Store) {
 		t.Errorf("the counts left: %v, %v", n, err)
 	}
 }
+
+// boardRank: a monitor's place on the board (its shown state, the
+// filter by state and the counts) follows its stored state through
+// tests that keep it (which write no rank), tests that change it, a
+// first test, a versioned test (a cluster's) and a test stored while
+// the monitor is off.
+func boardRank(t *testing.T, s store.Store) {
+	d := &store.Device{Name: "d", Address: "h"}
+	must(t, s.PutDevice(ctx, d))
+	var ms []*store.Monitor
+	for _, name := range []string{"a", "b"} {
+		m := &store.Monitor{DeviceID: d.ID, Name: name, Type: "smtp", Enabled: true}
+		must(t, s.PutMonitor(ctx, m))
+		ms = append(ms, m)
+	}
+	a, b := ms[0], ms[1]
+	shown := func(step string, want map[string]state.State) {
+		t.Helper()
+		counts := map[state.State]int{}
+		for name, st := range want {
+			counts[st]++
+			list, _, err := s.Monitors(ctx, store.MonitorFilter{State: st})
+			must(t, err)
+			found := false
+			for _, m := range list {
+				found = found || m.Name == name
+			}
+			if !found {
+				t.Errorf("%s: %s is not among the monitors shown %s (%d of them)", step, name, st, len(list))
+			}
+		}
+		got, err := s.StateCounts(ctx, store.MonitorFilter{})
+		must(t, err)
+		if !reflect.DeepEqual(got, counts) {
+			t.Errorf("%s: counts %v, want %v", step, got, counts)
+		}
+	}
+	version := map[int64]int64{}
+	record := func(m *store.Monitor, st state.State, checked bool) {
+		t.Helper()
+		must(t, s.RecordTest(ctx, store.Test{CheckVersion: checked,
+			Result: store.Result{MonitorID: m.ID, Status: probe.StatusUp},
+			Status: store.Status{MonitorID: m.ID, Status: state.Status{State: st}, Version: version[m.ID]}}))
+		version[m.ID]++
+	}
+	shown("new", map[string]state.State{"a": state.Pending, "b": state.Pending})
+	for _, step := range []struct {
+		name string
+		a, b state.State
+	}{{"first tests", state.Up, state.Up}, {"the same state", state.Up, state.Up},
+		{"changed", state.Down, state.Warn}, {"kept", state.Down, state.Warn}} {
+		record(a, step.a, false)
+		record(b, step.b, true)
+		shown(step.name, map[string]state.State{"a": step.a, "b": step.b})
+	}
+	a.Enabled = false
+	must(t, s.PutMonitor(ctx, a))
+	for _, st := range []state.State{state.Down, state.Up, state.Up} {
+		record(a, st, false)
+	}
+	shown("tested while off", map[string]state.State{"a": state.Disabled, "b": state.Warn})
+	a.Enabled = true
+	must(t, s.PutMonitor(ctx, a))
+	shown("on again", map[string]state.State{"a": state.Up, "b": state.Warn})
+}

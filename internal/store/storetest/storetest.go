@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"board":                 board,
 		"recent results kept":   recentKept,
 		"board counts":          boardCounts,
+		"board rank":            boardRank,
 		"teams":                 teams,
 		"audit":                 audit,
 		"maintenance now":       maintenanceNow,

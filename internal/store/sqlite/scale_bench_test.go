@@ -1,0 +1,260 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/storetest"
+)
+
+// The write path at the issue's size: 100,000 monitors, each with a
+// status whose last result is a STARTTLS test's (transcript and
+// certificate included) and a few results. BenchmarkRecordTestScale
+// stores tests of monitors in a shuffled order, 32 callers at once (the
+// group writer commits what they wait with), and reports per result:
+// the CPU time, the pages written to the WAL (frames) and the WAL bytes.
+const scaleMonitors = 100_000
+
+// starttlsResult is a passed STARTTLS test as the probe reports it.
+func starttlsResult(at time.Time, i int) *probe.Result {
+	host := fmt.Sprintf("mx%d.example.net", i%1000)
+	return &probe.Result{Type: "smtp", Target: host + ":25", Status: probe.StatusUp, Started: at,
+		RTT: time.Duration(4000+i%3000) * time.Microsecond,
+		Phases: []probe.Phase{{Name: "connect", Duration: 300 * time.Microsecond}, {Name: "banner", Duration: 900 * time.Microsecond}, {Name: "ehlo", Duration: 400 * time.Microsecond},
+			{Name: "starttls", Duration: 2100 * time.Microsecond}, {Name: "ehlo", Duration: 300 * time.Microsecond}, {Name: "quit", Duration: 100 * time.Microsecond}},
+		TLSMode: probe.TLSMode("starttls"),
+		TLS: &probe.TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", CertSubject: "CN=" + host, CertIssuer: "CN=mailmon bench CA,O=mailmon",
+			CertNotBefore: at.Add(-24 * time.Hour).Truncate(time.Second).UTC(), CertNotAfter: at.Add(90 * 24 * time.Hour).Truncate(time.Second).UTC(),
+			DaysLeft: 90, CertNames: []string{host, "mail.example.net"}, Verified: true},
+		Transcript: []string{
+			"S: 220 " + host + " ESMTP Postfix (Debian/GNU)",
+			"C: EHLO mailmon.example.org",
+			"S: 250-" + host, "S: 250-PIPELINING", "S: 250-SIZE 10240000", "S: 250-VRFY", "S: 250-ETRN", "S: 250-STARTTLS",
+			"S: 250-ENHANCEDSTATUSCODES", "S: 250-8BITMIME", "S: 250-DSN", "S: 250-SMTPUTF8", "S: 250 CHUNKING",
+			"C: STARTTLS", "S: 220 2.0.0 Ready to start TLS",
+			"C: EHLO mailmon.example.org",
+			"S: 250-" + host, "S: 250-PIPELINING", "S: 250-SIZE 10240000", "S: 250-ENHANCEDSTATUSCODES", "S: 250 CHUNKING",
+			"C: QUIT", "S: 221 2.0.0 Bye"}}
+}
+
+var scaleOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// scaleTemplate is the path of a database of scaleMonitors monitors,
+// built once per process (directly in SQL: a minute of PutMonitor and
+// RecordTest calls otherwise), that each run copies.
+func scaleTemplate(b *testing.B) string {
+	scaleOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mailmon-scale-")
+		if err != nil {
+			scaleOnce.err = err
+			return
+		}
+		scaleOnce.path = filepath.Join(dir, "scale.db")
+		scaleOnce.err = buildScale(scaleOnce.path)
+	})
+	if scaleOnce.err != nil {
+		b.Fatal(scaleOnce.err)
+	}
+	return scaleOnce.path
+}
+
+func buildScale(path string) error {
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	prep := func(q string) *sql.Stmt {
+		st, e := tx.PrepareContext(ctx, q)
+		if e != nil && err == nil {
+			err = e
+		}
+		return st
+	}
+	dev := prep(`INSERT INTO devices(id, name, address, created_ms, updated_ms) VALUES(?,?,?,0,0)`)
+	mon := prep(`INSERT INTO monitors(id, device_id, name, type, enabled, spec, secrets, network_target, created_ms, updated_ms, shown_rank) VALUES(?,?,?,'smtp',1,?,'{}',0,0,0,?)`)
+	st := prep(`INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version, recent) VALUES(?,'up',?,?,?,3,?)`)
+	res := prep(`INSERT INTO results(monitor_id, t_ms, status, rtt_us, node, location) VALUES(?,?,0,?,'','')`)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now().Add(-3 * time.Minute).Truncate(time.Millisecond)
+	status, _ := appendStatus(state.Status{State: state.Up, Since: t0, History: 7, Results: 3})
+	for d := 1; d <= scaleMonitors/100; d++ {
+		if _, err := dev.ExecContext(ctx, d, fmt.Sprint("device", d), fmt.Sprintf("mx%d.example.net", d)); err != nil {
+			return err
+		}
+	}
+	recent := make([]byte, 3*10)
+	for id := 1; id <= scaleMonitors; id++ {
+		spec := fmt.Sprintf(`{"host":"mx%d.example.net","port":25,"tls":"starttls","ca":"/etc/mailmon/ca.pem","interval":"60s","timeout":"10s"}`, id%1000)
+		if _, err := mon.ExecContext(ctx, id, (id-1)/100+1, fmt.Sprint("smtp", id), spec, store.Rank(state.Up)); err != nil {
+			return err
+		}
+		last, _ := json.Marshal(starttlsResult(t0, id))
+		if _, err := st.ExecContext(ctx, id, status, string(last), t0.UnixMilli(), recent); err != nil {
+			return err
+		}
+		for k := range 3 {
+			if _, err := res.ExecContext(ctx, id, t0.Add(time.Duration(k)*time.Minute).UnixMilli(), 4000+id%3000); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE board_counts SET n = (SELECT count(*) FROM monitors m WHERE m.shown_rank = board_counts.shown_rank)`); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	_, err = s.wdb.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+func appendStatus(s state.Status) (string, error) {
+	b, err := json.Marshal(s)
+	return string(b), err
+}
+
+// walFrames checkpoints the database and returns the frames the WAL held.
+func walFrames(ctx context.Context, db *sql.DB) (int64, error) {
+	var busy, log, done int64
+	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+		return 0, err
+	}
+	_, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`) // counts from 0 again
+	return log, err
+}
+
+// BenchmarkRecordTestScale: "wal" counts the pages each result writes
+// to the WAL (checkpointing itself every 256 results instead of SQLite,
+// to count them); "io" runs with the store's own settings (its automatic
+// checkpoint included) and counts this process's read and write system
+// calls and the bytes written (WAL and checkpoint) per result.
+func BenchmarkRecordTestScale(b *testing.B) {
+	b.Run("wal", func(b *testing.B) { benchScale(b, true) })
+	b.Run("io", func(b *testing.B) { benchScale(b, false) })
+}
+
+func benchScale(b *testing.B, countFrames bool) {
+	ctx := context.Background()
+	tmpl := scaleTemplate(b)
+	path := filepath.Join(b.TempDir(), "scale.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := copyFile(tmpl, path); err != nil {
+		b.Fatal(err)
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if countFrames {
+		if _, err := s.wdb.ExecContext(ctx, `PRAGMA wal_autocheckpoint=0`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const callers, round = 32, 256
+	order := rand.New(rand.NewPCG(1, 2)).Perm(scaleMonitors)
+	t0 := time.Now().Truncate(time.Millisecond)
+	var next atomic.Int64
+	var frames int64
+	txs0, cpu0, io0 := s.groups.txs.Load(), storetest.CPUTime(), readIO(b)
+	b.ResetTimer()
+	for done := 0; done < b.N; done += round {
+		n := min(round, b.N-done)
+		var wg sync.WaitGroup
+		stop := int64(done + n)
+		next.Store(int64(done))
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := next.Add(1) - 1; i < stop; i = next.Add(1) - 1 {
+					id := int64(order[i%scaleMonitors] + 1)
+					at := t0.Add(time.Duration(i) * time.Millisecond)
+					res := starttlsResult(at, int(id))
+					err := s.RecordTest(ctx, store.Test{
+						Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT, Detail: res},
+						Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up, Since: t0, History: 7, Results: 3}, LastResult: res, LastTest: at},
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if countFrames {
+			f, err := walFrames(ctx, s.wdb)
+			if err != nil {
+				b.Fatal(err)
+			}
+			frames += f
+		}
+	}
+	b.StopTimer()
+	per := func(v int64) float64 { return float64(v) / float64(b.N) }
+	b.ReportMetric(per((storetest.CPUTime() - cpu0).Microseconds()), "cpu-µs/op")
+	b.ReportMetric(per(s.groups.txs.Load()-txs0), "tx/op")
+	if countFrames {
+		b.ReportMetric(per(frames), "pages/op")
+		b.ReportMetric(per(frames*(4096+24)), "wal-B/op")
+		return
+	}
+	io := readIO(b)
+	b.ReportMetric(per(io["syscr"]-io0["syscr"]), "reads/op")
+	b.ReportMetric(per(io["syscw"]-io0["syscw"]), "writes/op")
+	b.ReportMetric(per(io["wchar"]-io0["wchar"]), "written-B/op")
+}
+
+// readIO is this process's I/O counters (proc(5): /proc/self/io).
+func readIO(b *testing.B) map[string]int64 {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		b.Skip("no /proc/self/io:", err)
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok {
+			out[k], _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return out
+}
+
+// TestMain removes the template database of the benchmarks.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if scaleOnce.path != "" {
+		os.RemoveAll(filepath.Dir(scaleOnce.path))
+	}
+	os.Exit(code)
+}
