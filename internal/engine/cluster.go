@@ -509,7 +509,6 @@ func (e *Engine) adopt(ctx context.Context, l store.Lease) error {
 	}
 	e.mu.Lock()
 	e.status[l.MonitorID] = prev
-	e.changed(l.MonitorID)
 	e.mu.Unlock()
 	if !en.m.Enabled {
 		e.sched.Remove(l.MonitorID)

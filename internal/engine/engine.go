@@ -132,7 +132,6 @@ type Engine struct {
 	events      events // live subscribers (Subscribe)
 
 	recordLat latency // time of each RecordTest, for /metrics
-	changes   uint64  // changes to what /metrics shows (snapshot.go)
 
 	synced syncMark // the monitors' fingerprint at the last full sync (sync.go)
 	// devicesSynced are the devices' versions at the last full sync: a
@@ -166,9 +165,6 @@ type entry struct {
 	// read, the zero time for one missing: a change reloads the monitor
 	// (credentials.go).
 	credSeen map[string]time.Time
-	// shown is the engine's change count (Engine.changes) when what
-	// /metrics shows of the monitor last changed; under Engine.mu.
-	shown uint64
 }
 
 // New makes an engine; Load and Run start it.
@@ -352,7 +348,6 @@ func (e *Engine) prepare(ctx context.Context, id int64, window time.Duration) (*
 	e.mu.Lock()
 	e.monitors[id] = en
 	e.status[id] = prev
-	e.changed(id)
 	e.mu.Unlock()
 	if !e.holds(id) {
 		e.sched.Remove(id) // another node's to test
@@ -779,7 +774,6 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	}
 	e.mu.Lock()
 	e.status[en.m.ID] = d.Status
-	e.changed(en.m.ID)
 	e.mu.Unlock()
 	ev := Event{MonitorID: en.m.ID, State: d.Status.State, Changed: d.Changed, Time: now}
 	if res != nil {
@@ -815,7 +809,6 @@ func (e *Engine) addResult(ctx context.Context, en *entry, res *probe.Result, fe
 	}
 	e.mu.Lock()
 	e.status[en.m.ID] = st.Status
-	e.changed(en.m.ID)
 	e.mu.Unlock()
 	return st.Status.State, nil
 }

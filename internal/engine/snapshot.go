@@ -1,9 +1,6 @@
 package engine
 
 import (
-	"maps"
-	"slices"
-
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/state"
 )
@@ -35,49 +32,24 @@ type counts map[TestKey]int64
 // Snapshot returns every loaded monitor's state and last result: monitors
 // deleted are gone from it at once.
 func (e *Engine) Snapshot() []MonitorSnapshot {
-	_, _, out := e.SnapshotSince(0, nil, nil)
-	return out
-}
-
-// SnapshotSince appends every loaded monitor's id to ids, and to snaps
-// the snapshot of each monitor whose state, last result, test counts,
-// name, device or settings changed since the engine's change count was
-// since (0: every monitor), in no particular order. It returns the
-// change count now, for the next call. A scrape of 100,000 monitors
-// copies only those tested since the last one, and looks nothing up per
-// monitor: the engine is locked meanwhile.
-func (e *Engine) SnapshotSince(since uint64, ids []int64, snaps []MonitorSnapshot) (uint64, []int64, []MonitorSnapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ids = slices.Grow(ids, len(e.monitors))
+	out := make([]MonitorSnapshot, 0, len(e.monitors))
 	for id, en := range e.monitors {
-		ids = append(ids, id)
-		if since != 0 && en.shown <= since {
-			continue
-		}
 		s := MonitorSnapshot{ID: id, Name: en.m.Name, Device: en.device.Name, Type: en.m.Type,
-			State: e.status[id].State, Last: e.last[id], Tests: maps.Clone(map[TestKey]int64(e.tests[id]))}
-		if s.Tests == nil {
-			s.Tests = map[TestKey]int64{}
-		}
+			State: e.status[id].State, Last: e.last[id], Tests: map[TestKey]int64{}}
 		if s.State == "" {
 			s.State = state.Pending
 		}
 		if !en.m.Enabled {
 			s.State = state.Disabled
 		}
-		snaps = append(snaps, s)
+		for k, v := range e.tests[id] {
+			s.Tests[k] = v
+		}
+		out = append(out, s)
 	}
-	return e.changes, ids, snaps
-}
-
-// changed marks what /metrics shows of monitor id as changed; e.mu is
-// held.
-func (e *Engine) changed(id int64) {
-	e.changes++
-	if en := e.monitors[id]; en != nil {
-		en.shown = e.changes
-	}
+	return out
 }
 
 func (e *Engine) count(id int64, res *probe.Result) {
@@ -92,7 +64,6 @@ func (e *Engine) count(id int64, res *probe.Result) {
 	}
 	e.tests[id][k]++
 	e.last[id] = forMetrics(res)
-	e.changed(id)
 }
 
 // forMetrics is what MonitorSnapshot.Last keeps of res. The whole result

@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -40,54 +38,5 @@ func TestSnapshotKeepsWhatMetricsRead(t *testing.T) {
 	}
 	if snap[0].Tests[TestKey{Result: probe.StatusDown, Code: "E"}] != 1 {
 		t.Errorf("tests: %v", snap[0].Tests)
-	}
-}
-
-// TestSnapshotSince: SnapshotSince copies only the monitors whose test
-// counts, last result, state or settings changed since the change count
-// given, and lists every loaded monitor.
-func TestSnapshotSince(t *testing.T) {
-	e := New(Options{})
-	load := func(id int64, name string) {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.monitors[id] = &entry{m: store.Monitor{ID: id, Name: name, Type: "smtp", Enabled: true}}
-		e.changed(id)
-	}
-	load(1, "a")
-	load(2, "b")
-	var since uint64
-	step := func(what string, want ...int64) {
-		t.Helper()
-		var ids []int64
-		var snaps []MonitorSnapshot
-		since, ids, snaps = e.SnapshotSince(since, nil, nil)
-		if len(ids) != len(e.monitors) {
-			t.Errorf("%s: %d ids for %d monitors", what, len(ids), len(e.monitors))
-		}
-		var got []int64
-		for _, s := range snaps {
-			got = append(got, s.ID)
-		}
-		slices.Sort(got)
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: snapshots of %v, want %v", what, got, want)
-		}
-	}
-	step("first", 1, 2)
-	step("nothing changed")
-	e.count(1, &probe.Result{Status: probe.StatusUp})
-	step("tested", 1)
-	e.mu.Lock()
-	e.status[2] = state.Status{State: state.Down}
-	e.changed(2)
-	e.mu.Unlock()
-	step("state", 2)
-	load(2, "renamed")
-	step("reloaded", 2)
-	delete(e.monitors, 1)
-	step("deleted")
-	if _, _, all := e.SnapshotSince(0, nil, nil); len(all) != 1 || all[0].Name != "renamed" || all[0].State != state.Down {
-		t.Errorf("since 0: %+v", all)
 	}
 }
