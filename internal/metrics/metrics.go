@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -93,6 +94,14 @@ func Handler(e *engine.Engine, o Options) http.Handler {
 	r.MustRegister(Collector{Engine: e})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	// BestSpeed: at 100,000 monitors (116 MB of text) the default level
+	// took 894 ms a scrape on a 2-core machine, BestSpeed 227 ms (13.6:1
+	// instead of 20.5:1: 8.5 MB instead of 5.6); klauspost/compress was
+	// no faster at either level.
+	zips := sync.Pool{New: func() any {
+		z, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+		return z
+	}}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		mfs, err := reg.Gather()
 		if err != nil {
@@ -103,8 +112,13 @@ func Handler(e *engine.Engine, o Options) http.Handler {
 		var out io.Writer = w
 		if gzipAccepted(req) {
 			w.Header().Set("Content-Encoding", "gzip")
-			gz := gzip.NewWriter(w)
-			defer gz.Close()
+			gz := zips.Get().(*gzip.Writer)
+			gz.Reset(w)
+			defer func() {
+				gz.Close()
+				gz.Reset(nil)
+				zips.Put(gz)
+			}()
 			out = gz
 		}
 		bw := bufio.NewWriterSize(out, 64<<10)
