@@ -204,9 +204,6 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
-// slotsFull warns, at most once a minute, that due tests wait because every
-// slot is taken: usually by tests of servers that do not answer, each
-// holding its slot for its maximum duration.
 // batch is the grain of Run's wake-ups: it sleeps until the end of the
 // batch-long slice of time the next test is due in, and starts every test
 // due by then at once.
@@ -223,6 +220,9 @@ func tick(now time.Time, wait time.Duration) time.Duration {
 	return end.Sub(now)
 }
 
+// slotsFull warns, at most once a minute, that due tests wait because every
+// slot is taken: usually by tests of servers that do not answer, each
+// holding its slot for its maximum duration.
 func (s *Scheduler) slotsFull(j *job) {
 	now := s.now()
 	if now.Sub(s.warned) < time.Minute {
