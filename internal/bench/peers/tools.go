@@ -194,10 +194,10 @@ func parseShares(s string, n int) ([]int, error) {
 	return p, nil
 }
 
+// selfCPU is this process's CPU seconds so far.
 func selfCPU() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	cpu, _ := procstat.Self()
+	return cpu.Seconds()
 }
 
 func tlsConfig(caFile, serverName string) (*tls.Config, error) {

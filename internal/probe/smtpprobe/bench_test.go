@@ -2,10 +2,10 @@ package smtpprobe
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/bench/procstat"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/testutil/fakesmtp"
@@ -37,21 +37,15 @@ func BenchmarkStartTLS(b *testing.B) {
 					cfg.Host, cfg.Port, cfg.CAFile, cfg.ServerName = "127.0.0.1", e.SMTP, e.CAFile, e.ServerName
 				}
 				b.ReportAllocs()
-				cpu := cpuTime()
+				cpu, _ := procstat.Self()
 				for b.Loop() {
 					if r := probe.Run(context.Background(), Kind(), cfg); r.Status != probe.StatusUp || !r.TLS.Verified {
 						b.Fatalf("status %s error %+v", r.Status, r.Error)
 					}
 				}
-				b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/test")
+				now, _ := procstat.Self()
+				b.ReportMetric(float64((now-cpu).Microseconds())/float64(b.N), "cpu-µs/test")
 			})
 		}
 	}
-}
-
-// cpuTime is the CPU the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
