@@ -40,3 +40,28 @@ func TestSnapshotKeepsWhatMetricsRead(t *testing.T) {
 		t.Errorf("tests: %v", snap[0].Tests)
 	}
 }
+
+// TestSnapshotCountsByOutcome: each outcome (result and code) is counted
+// on its own, however the outcomes interleave.
+func TestSnapshotCountsByOutcome(t *testing.T) {
+	e := New(Options{})
+	e.monitors[7] = &entry{m: store.Monitor{ID: 7, Name: "m", Type: "smtp", Enabled: true}}
+	up := &probe.Result{Status: probe.StatusUp}
+	down := func(code probe.Code) *probe.Result {
+		return &probe.Result{Status: probe.StatusDown, Error: &probe.Error{Code: code}}
+	}
+	for _, r := range []*probe.Result{up, down("timeout"), up, down("connect_failed"), down("timeout"), up, {Status: probe.StatusWarn}} {
+		e.count(7, r)
+	}
+	want := map[TestKey]int64{{Result: probe.StatusUp}: 3, {Result: probe.StatusDown, Code: "timeout"}: 2,
+		{Result: probe.StatusDown, Code: "connect_failed"}: 1, {Result: probe.StatusWarn}: 1}
+	got := e.Snapshot()[0].Tests
+	if len(got) != len(want) {
+		t.Fatalf("tests: %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("tests %+v: %d, want %d", k, got[k], n)
+		}
+	}
+}
