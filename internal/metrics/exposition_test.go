@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,8 +13,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/probe"
@@ -27,8 +30,8 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the code
 // have: names to escape or sanitise, each state, no test yet, a round
 // trip's delivery and SMTP leg, a phase repeated, values 0, 1, small and
 // large integers, fractions. oneOutcome keeps a single test outcome a
-// monitor (several come out in the map's order from the code before
-// 2026-12-06, so only the client_golang comparison can hold them).
+// monitor (several came out in a map's order before 2026-12-06, so only
+// the client_golang comparison can hold them).
 func variedSnapshot(oneOutcome bool) []engine.MonitorSnapshot {
 	expiry := time.Date(2027, 3, 14, 9, 26, 53, 0, time.UTC)
 	leg := time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC)
@@ -42,31 +45,33 @@ func variedSnapshot(oneOutcome bool) []engine.MonitorSnapshot {
 	snap := []engine.MonitorSnapshot{
 		{ID: 9, Name: "tcp-1", Device: "mx1", Type: "tcp", State: state.Up,
 			Last:  &probe.Result{Status: probe.StatusUp, RTT: 250 * time.Microsecond, Phases: ph("connect")},
-			Tests: map[engine.TestKey]int64{{Result: probe.StatusUp}: 1}},
+			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusUp}, N: 1}}},
 		{ID: 3, Name: `quote"back\slash`, Device: "line\nbreak", Type: "smtp", State: state.Down,
 			Last:  &probe.Result{Status: probe.StatusDown, RTT: 2 * time.Second, Phases: ph("connect", "greeting", "greeting")},
-			Tests: map[engine.TestKey]int64{{Result: probe.StatusDown, Code: probe.Timeout}: 1234567}},
-		{ID: 4, Name: "SMTP\x1b[2J\u0085", Device: "mail\u202e1", Type: "smtp", State: state.Disabled,
-			Tests: map[engine.TestKey]int64{}},
-		{ID: 5, Name: "pending", Device: "mx1", Type: "imap", State: state.Pending, Tests: map[engine.TestKey]int64{}},
+			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.Timeout}, N: 1234567}}},
+		{ID: 4, Name: "SMTP\x1b[2J\u0085", Device: "mail\u202e1", Type: "smtp", State: state.Disabled},
+		{ID: 5, Name: "pending", Device: "mx1", Type: "imap", State: state.Pending},
 		{ID: 6, Name: "rt", Device: "mx2", Type: "imap-roundtrip", State: state.Warn,
 			Last: &probe.Result{Status: probe.StatusWarn, RTT: 61 * time.Second, Delivery: 1500 * time.Millisecond,
-				Phases: ph("smtp_connect", "smtp_starttls", "connect", "tls", "login", "search"),
-				TLS:    &probe.TLSInfo{CertNotAfter: expiry},
+				Phases:  ph("smtp_connect", "smtp_starttls", "connect", "tls", "login", "search"),
+				TLS:     &probe.TLSInfo{CertNotAfter: expiry},
 				Details: map[string]any{probe.LegSMTP: map[string]any{"tls": &probe.TLSInfo{CertNotAfter: leg}}}},
-			Tests: map[engine.TestKey]int64{{Result: probe.StatusWarn}: 999999}},
+			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusWarn}, N: 999999}}},
 		{ID: 7, Name: "starttls", Device: "mx2", Type: "smtp", State: state.Maintenance,
 			Last:  &probe.Result{Status: probe.StatusUp, Phases: ph("connect", "greeting", "capabilities", "starttls", "capabilities_tls", "quit"), TLS: &probe.TLSInfo{CertNotAfter: expiry}},
-			Tests: map[engine.TestKey]int64{{Result: probe.StatusUp}: 1000000}},
+			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusUp}, N: 1000000}}},
 		{ID: 8, Name: "lost", Device: "ünïcode", Type: "pop3", State: state.Lost,
 			Last:  &probe.Result{Status: probe.StatusDown, RTT: 0, Phases: ph("connect")},
-			Tests: map[engine.TestKey]int64{{Result: probe.StatusDown, Code: probe.ConnectFailed}: 0}},
+			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.ConnectFailed}, N: 0}}},
 	}
 	if !oneOutcome {
-		snap[0].Tests[engine.TestKey{Result: probe.StatusDown, Code: probe.ConnectFailed}] = 3
-		snap[0].Tests[engine.TestKey{Result: probe.StatusDown, Code: probe.Timeout}] = 2
-		snap[5].Tests[engine.TestKey{Result: probe.StatusWarn}] = 1
-		snap[5].Tests[engine.TestKey{Result: probe.StatusDown, Code: probe.TLSFailed}] = 12345678
+		// sorted by code, then result, as the engine keeps them
+		snap[0].Tests = []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusUp}, N: 1},
+			{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.ConnectFailed}, N: 3},
+			{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.Timeout}, N: 2}}
+		snap[5].Tests = []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusUp}, N: 1000000},
+			{TestKey: engine.TestKey{Result: probe.StatusWarn}, N: 1},
+			{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.TLSFailed}, N: 12345678}}
 	}
 	return snap
 }
@@ -248,8 +253,8 @@ func (c referenceCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			gauge(stateD, v, append(lv, string(s))...)
 		}
-		for k, n := range m.Tests {
-			ch <- prometheus.MustNewConstMetric(testsD, prometheus.CounterValue, float64(n), append(lv, string(k.Result), string(k.Code))...)
+		for _, c := range m.Tests {
+			ch <- prometheus.MustNewConstMetric(testsD, prometheus.CounterValue, float64(c.N), append(lv, string(c.Result), string(c.Code))...)
 		}
 		r := m.Last
 		if r == nil {
@@ -276,6 +281,31 @@ func (c referenceCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if l := r.LegTLS(probe.LegSMTP); l != nil {
 			gauge(certD, float64(l.CertNotAfter.Unix()), append(lv, probe.LegSMTP)...)
+		}
+	}
+}
+
+// TestAppendValue: a value is written as expfmt writes it, the integers
+// taken the short way included (those of a million and more are written
+// with an exponent by both).
+func TestAppendValue(t *testing.T) {
+	values := []float64{0, math.Copysign(0, -1), 1, -1, 2, 7, 42, 999999, -999999, 1e6, 1e6 + 1, 1234567, 1.5, 0.000137,
+		1e-7, 1780000000, 1e21, 123456789012, math.MaxInt64, math.Inf(1), math.Inf(-1), math.NaN(), math.SmallestNonzeroFloat64,
+		math.MaxFloat64, 0.1 + 0.2, 60, 3600, 86400}
+	for i := range 2000 {
+		values = append(values, float64(i*i*7919%1000003), float64(i)/7, -float64(i)*1e3, time.Duration(i*1234567).Seconds())
+	}
+	for _, v := range values {
+		var b bytes.Buffer
+		mf := &dto.MetricFamily{Name: proto.String("x"), Type: dto.MetricType_GAUGE.Enum(),
+			Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(v)}}}}
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+		_, want, _ := strings.Cut(b.String(), "\nx ")
+		want = strings.TrimSuffix(want, "\n")
+		if got := string(appendValue(nil, v)); got != want {
+			t.Errorf("%v: %q, expfmt %q", v, got, want)
 		}
 	}
 }

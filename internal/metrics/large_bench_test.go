@@ -22,7 +22,7 @@ func leanSnapshot(n int) []engine.MonitorSnapshot {
 	snap := make([]engine.MonitorSnapshot, n)
 	for i := range snap {
 		m := engine.MonitorSnapshot{ID: int64(i + 1), Device: fmt.Sprintf("mx%d.example.net", i/100), State: state.Up,
-			Tests: map[engine.TestKey]int64{{Result: probe.StatusUp}: int64(100 + i%50)}}
+			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusUp}, N: int64(100 + i%50)}}}
 		r := &probe.Result{Status: probe.StatusUp, Started: time.Unix(1_780_000_000, 0)}
 		switch {
 		case i%10 == 0:
@@ -31,7 +31,7 @@ func leanSnapshot(n int) []engine.MonitorSnapshot {
 				{Name: "capabilities", Duration: ms(3)}, {Name: "starttls", Duration: ms(9)},
 				{Name: "capabilities_tls", Duration: ms(2)}, {Name: "quit", Duration: ms(1)}}
 			r.TLS = &probe.TLSInfo{CertNotAfter: expiry}
-			m.Tests[engine.TestKey{Result: probe.StatusDown, Code: probe.TLSFailed}] = 2
+			m.Tests = append(m.Tests, engine.TestCount{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.TLSFailed}, N: 2})
 		case i%2 == 1:
 			m.Name, m.Type = fmt.Sprint("banner-", i), "smtp"
 			r.Phases = []probe.Phase{{Name: "connect", Duration: ms(1)}, {Name: "greeting", Duration: ms(2)},
@@ -41,7 +41,7 @@ func leanSnapshot(n int) []engine.MonitorSnapshot {
 			r.Phases = []probe.Phase{{Name: "connect", Duration: ms(1)}}
 		}
 		if i%7 == 0 {
-			m.Tests[engine.TestKey{Result: probe.StatusDown, Code: probe.Timeout}] = 1
+			m.Tests = append(m.Tests, engine.TestCount{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.Timeout}, N: 1})
 		}
 		for _, p := range r.Phases {
 			r.RTT += p.Duration
