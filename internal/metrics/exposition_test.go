@@ -2,8 +2,10 @@ package metrics
 
 import (
 	"bytes"
+	"compress/gzip"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -306,6 +308,27 @@ func TestAppendValue(t *testing.T) {
 		want = strings.TrimSuffix(want, "\n")
 		if got := string(appendValue(nil, v)); got != want {
 			t.Errorf("%v: %q, expfmt %q", v, got, want)
+		}
+	}
+}
+
+// TestExpositionGzipped: the gzipped exposition is the plain one, read
+// back by Go's gzip reader as Prometheus reads it.
+func TestExpositionGzipped(t *testing.T) {
+	snap := variedSnapshot(false)
+	x := newExpositor("eu-west")
+	var plain, zipped bytes.Buffer
+	x.write(&plain, false, slices.Clone(snap), nil)
+	for range 2 { // a compressor from the pool, then the same again
+		zipped.Reset()
+		x.write(&zipped, true, slices.Clone(snap), nil)
+		zr, err := gzip.NewReader(&zipped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, plain.Bytes()) {
+			t.Fatalf("%v: gunzipped %d bytes, plain %d", err, len(got), plain.Len())
 		}
 	}
 }
