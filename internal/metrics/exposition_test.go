@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -329,6 +330,36 @@ func TestExpositionGzipped(t *testing.T) {
 		got, err := io.ReadAll(zr)
 		if err != nil || !bytes.Equal(got, plain.Bytes()) {
 			t.Fatalf("%v: gunzipped %d bytes, plain %d", err, len(got), plain.Len())
+		}
+	}
+}
+
+// TestSortByID: the snapshot comes out sorted by ID, every monitor once,
+// whatever order it came in, IDs too large for the packed keys included.
+func TestSortByID(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct {
+		n     int
+		maxID int64
+	}{{0, 10}, {1, 10}, {2, 10}, {1000, 5000}, {1000, 1 << 50}, {5000, math.MaxInt64}} {
+		ids := map[int64]bool{}
+		var snap []engine.MonitorSnapshot
+		for len(snap) < c.n {
+			id := r.Int64N(c.maxID) + 1
+			if !ids[id] {
+				ids[id] = true
+				snap = append(snap, engine.MonitorSnapshot{ID: id, Name: fmt.Sprint(id)})
+			}
+		}
+		sortByID(snap)
+		for i, m := range snap {
+			if m.Name != fmt.Sprint(m.ID) || i > 0 && snap[i-1].ID >= m.ID || !ids[m.ID] {
+				t.Fatalf("%d monitors up to ID %d: at %d, %+v after %+v", c.n, c.maxID, i, m, snap[max(i-1, 0)])
+			}
+			delete(ids, m.ID)
+		}
+		if len(ids) != 0 {
+			t.Errorf("%d monitors up to ID %d: %d lost", c.n, c.maxID, len(ids))
 		}
 	}
 }

@@ -226,10 +226,50 @@ func labelValues(m *engine.MonitorSnapshot) {
 	m.Type = escaped(m.Type)
 }
 
+// idBits are the bits of a sort key that hold a monitor's index in the
+// snapshot, the others its ID.
+const idBits = 24
+
+// sortByID sorts snap by monitor ID. It sorts one integer a monitor (ID
+// and index), then moves each monitor once: sorting the snapshot itself
+// moved 112-byte entries around and was ~27% of writing the text at
+// 100,000 monitors.
+func sortByID(snap []engine.MonitorSnapshot) {
+	byID := func(a, b engine.MonitorSnapshot) int { return cmp.Compare(a.ID, b.ID) }
+	if len(snap) >= 1<<idBits || slices.ContainsFunc(snap, func(m engine.MonitorSnapshot) bool { return m.ID < 0 || m.ID >= 1<<(64-idBits) }) {
+		slices.SortFunc(snap, byID)
+		return
+	}
+	keys := make([]uint64, len(snap))
+	for i := range snap {
+		keys[i] = uint64(snap[i].ID)<<idBits | uint64(i)
+	}
+	slices.Sort(keys)
+	// snap[j] gets the monitor at keys[j]'s index: follow each cycle of
+	// that permutation once, marking the places filled
+	const filled = ^uint64(0)
+	for j := range keys {
+		if keys[j] == filled {
+			continue
+		}
+		first := snap[j]
+		for k := j; ; {
+			from := int(keys[k] & (1<<idBits - 1))
+			keys[k] = filled
+			if from == j {
+				snap[k] = first
+				break
+			}
+			snap[k] = snap[from]
+			k = from
+		}
+	}
+}
+
 // writeMonitors writes every monitor's series, one family after another,
 // to x; it changes snap (sorted by ID, names turned into label values).
 func writeMonitors(x *exposition, snap []engine.MonitorSnapshot, ls *layouts) {
-	slices.SortFunc(snap, func(a, b engine.MonitorSnapshot) int { return cmp.Compare(a.ID, b.ID) })
+	sortByID(snap)
 	for i := range snap {
 		labelValues(&snap[i])
 	}
