@@ -79,33 +79,6 @@ func TestLoadHeapPerMonitor(t *testing.T) {
 	}
 }
 
-// heapPerTested is the live heap counting a monitor's tests (two outcomes)
-// and keeping what /metrics shows of its last may add: measured at 422 B
-// (697 B while the counts were a map a monitor), set with ~30% headroom.
-const heapPerTested = 550
-
-// TestCountHeapPerMonitor counts two outcomes of 2,000 monitors and holds
-// the live heap that adds to a per-monitor budget. Not timed.
-func TestCountHeapPerMonitor(t *testing.T) {
-	const n = 2000
-	e := New(Options{})
-	up := &probe.Result{Type: "smtp", Status: probe.StatusUp, RTT: time.Millisecond,
-		Phases: []probe.Phase{{Name: "connect"}, {Name: "greeting"}, {Name: "ehlo"}, {Name: "quit"}}}
-	down := &probe.Result{Type: "smtp", Status: probe.StatusDown, Error: &probe.Error{Code: probe.Timeout}, Phases: up.Phases}
-	before := liveHeap()
-	for id := range int64(n) {
-		e.count(id, down)
-		e.count(id, up)
-	}
-	after := liveHeap()
-	runtime.KeepAlive(e)
-	per := (int64(after) - int64(before)) / n
-	t.Logf("live heap per tested monitor: %d B", per)
-	if per > heapPerTested {
-		t.Errorf("counting a monitor's tests keeps %d B of live heap, over the budget of %d B", per, heapPerTested)
-	}
-}
-
 // liveHeap is the heap in use after a full collection.
 func liveHeap() uint64 {
 	runtime.GC()
