@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/mailmon/mailmon/internal/alert"
 	"github.com/mailmon/mailmon/internal/config"
@@ -146,11 +147,15 @@ type Engine struct {
 	tokens *oauth.Cache // OAuth tokens, one per credential, shared by its monitors
 }
 
-// entry is a loaded monitor, ready to test.
+// entry is a loaded monitor, ready to test. It keeps of its settings
+// what testing needs after loading (cfg, spec) and of its device what
+// events show (device): a loaded monitor was 1,792 bytes (the 2,048-byte
+// size class) while it kept the whole config.Monitor and store.Device,
+// most of it also in cfg; its spec's JSON is dropped once decoded.
 type entry struct {
-	m      store.Monitor
-	device store.Device
-	spec   config.Monitor
+	m      store.Monitor // Spec nil: decoded into cfg and spec
+	device unique.Handle[deviceRef]
+	spec   keptSpec
 	// windows are the monitor's maintenance windows and its device's.
 	windows []config.Window
 	cfg     probe.Config
@@ -165,6 +170,30 @@ type entry struct {
 	// read, the zero time for one missing: a change reloads the monitor
 	// (credentials.go).
 	credSeen map[string]time.Time
+}
+
+// keptSpec is what a loaded monitor keeps of its config.Monitor: the
+// settings read while it is tested, not only when it is loaded.
+type keptSpec struct {
+	Timing    config.Timing
+	Notify    config.Notify
+	Locations *config.Locations
+	Recovery  []config.Recovery
+}
+
+// deviceRef is what a loaded monitor keeps of its device, interned: the
+// hundred monitors of a device share one.
+type deviceRef struct {
+	Name    string
+	Updated time.Time // a newer device reloads its monitors
+}
+
+// dev is what en keeps of its device (nothing for an entry not loaded).
+func (en *entry) dev() deviceRef {
+	if en.device == (unique.Handle[deviceRef]{}) {
+		return deviceRef{}
+	}
+	return en.device.Value()
 }
 
 // New makes an engine; Load and Run start it.
@@ -380,21 +409,24 @@ func (e *Engine) prepare(ctx context.Context, id int64, window time.Duration) (*
 
 func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	en := &entry{m: *m}
+	en.m.Spec = nil
 	d, err := e.o.Store.Device(ctx, m.DeviceID)
 	if err != nil {
 		return nil, fmt.Errorf("monitor %d: device: %w", m.ID, err)
 	}
-	en.device = *d
-	if err := json.Unmarshal(m.Spec, &en.spec); err != nil {
+	en.device = unique.Make(deviceRef{Name: d.Name, Updated: d.Updated})
+	var spec config.Monitor
+	if err := json.Unmarshal(m.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("monitor %d: spec: %w", m.ID, err)
 	}
-	en.spec.Name, en.spec.Type = m.Name, m.Type
-	en.spec.ApplyDefaults()
-	en.windows = append(slices.Clip(en.spec.Maintenance), config.StoredWindows(d.Maintenance)...)
-	e.limit(en)
-	en.cfg = en.spec.ProbeConfig(d.Address)
+	spec.Name, spec.Type = m.Name, m.Type
+	spec.ApplyDefaults()
+	en.windows = append(slices.Clip(spec.Maintenance), config.StoredWindows(d.Maintenance)...)
+	e.limit(&en.m, &spec.Timing)
+	en.spec = keptSpec{Timing: spec.Timing, Notify: spec.Notify, Locations: spec.Locations, Recovery: spec.Recovery}
+	en.cfg = spec.ProbeConfig(d.Address)
 	en.cfg.InstallationKey = e.o.InstallationKey
-	e.guard(en)
+	e.guard(en, d.NetworkTarget)
 	if v, ok := m.Secrets["password"]; ok {
 		pw, err := e.open(v, vault.MonitorRecord(m.ID, "password"))
 		en.cfg.Password, en.err = probe.Password(pw), err
@@ -409,7 +441,7 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 		en.cfg.DQSKey = probe.Password(key)
 		en.err = errors.Join(en.err, err)
 	}
-	en.err = errors.Join(en.err, e.loadOAuth(en))
+	en.err = errors.Join(en.err, e.loadOAuth(en, &spec))
 	if k, ok := kinds.Lookup(m.Type); ok && en.err == nil {
 		en.err = en.cfg.Validate(k) // an unknown type is reported when it runs
 	}
@@ -419,7 +451,7 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor) (*entry, error) {
 	if en.alerts, err = e.o.Store.MonitorAlerts(ctx, m.ID); err != nil {
 		return nil, err
 	}
-	for _, name := range en.spec.DependsOn {
+	for _, name := range spec.DependsOn {
 		p, err := e.o.Store.MonitorByName(ctx, m.DeviceID, name)
 		if err == nil {
 			en.parents = append(en.parents, p.ID)
@@ -524,7 +556,7 @@ func (e *Engine) sync(ctx context.Context) (err error) {
 	var changed []int64
 	e.mu.Lock()
 	for id, updated := range seen {
-		if en := e.monitors[id]; en == nil || !en.m.Updated.Equal(updated) || !en.device.Updated.Equal(devices[en.m.DeviceID]) {
+		if en := e.monitors[id]; en == nil || !en.m.Updated.Equal(updated) || !en.dev().Updated.Equal(devices[en.m.DeviceID]) {
 			changed = append(changed, id)
 		}
 	}
@@ -830,7 +862,7 @@ func (e *Engine) event(en *entry, d state.Decision, res *probe.Result, now time.
 		kind = state.FailureAlert // an escalation's
 	}
 	ev := alert.Event{
-		Kind: string(kind), MonitorID: en.m.ID, Monitor: en.m.Name, Device: en.device.Name, Type: en.m.Type,
+		Kind: string(kind), MonitorID: en.m.ID, Monitor: en.m.Name, Device: en.dev().Name, Type: en.m.Type,
 		State: string(d.Status.State), RTT: res.RTT, Time: now,
 	}
 	if e.o.BaseURL != "" {

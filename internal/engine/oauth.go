@@ -21,9 +21,9 @@ import (
 // rotation by another node on the same database is used without reload.
 // An SMTP leg without a block of its own that logs in with the monitor's
 // token shares its source.
-func (e *Engine) loadOAuth(en *entry) error {
+func (e *Engine) loadOAuth(en *entry, spec *config.Monitor) error {
 	var errs []error
-	if o := en.spec.OAuth; o != nil {
+	if o := spec.OAuth; o != nil {
 		shared := en.cfg.SMTP != nil && en.cfg.SMTP.OAuthToken.Flow != nil && en.cfg.SMTP.OAuthToken.Flow == en.cfg.OAuthToken.Flow
 		f, err := e.oauthFlow(en, o, "", en.m.Type)
 		errs = append(errs, err)
@@ -32,8 +32,8 @@ func (e *Engine) loadOAuth(en *entry) error {
 			en.cfg.SMTP.OAuthToken = en.cfg.OAuthToken
 		}
 	}
-	if en.spec.SMTP != nil && en.spec.SMTP.OAuth != nil && en.cfg.SMTP != nil {
-		f, err := e.oauthFlow(en, en.spec.SMTP.OAuth, "smtp", "smtp")
+	if spec.SMTP != nil && spec.SMTP.OAuth != nil && en.cfg.SMTP != nil {
+		f, err := e.oauthFlow(en, spec.SMTP.OAuth, "smtp", "smtp")
 		errs = append(errs, err)
 		en.cfg.SMTP.OAuthToken = oauth.Source{Flow: f}
 	}

@@ -28,7 +28,7 @@ func (e *Engine) recover(ctx context.Context, en *entry) {
 	}
 	m := recovery.Monitor{ID: en.m.ID, Secrets: e.secretsOf(en), Env: func() []string {
 		return alert.Env(alert.Event{Kind: "recovery-action", MonitorID: en.m.ID, Monitor: en.m.Name,
-			Device: en.device.Name, Type: en.m.Type, State: "down", Time: e.o.Now()})
+			Device: en.dev().Name, Type: en.m.Type, State: "down", Time: e.o.Now()})
 	}}
 	e.recovery.Run(context.WithoutCancel(ctx), m, actions)
 }

@@ -38,7 +38,7 @@ func TestRecoverOverSSH(t *testing.T) {
 
 	var logs bytes.Buffer
 	e := New(Options{Store: st, Vault: v, Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	en := &entry{m: store.Monitor{ID: 7, Name: "SMTP"}, spec: config.Monitor{Recovery: []config.Recovery{
+	en := &entry{m: store.Monitor{ID: 7, Name: "SMTP"}, spec: keptSpec{Recovery: []config.Recovery{
 		{Command: []string{"systemctl", "restart", "postfix"}, SSH: "ops@" + f.Addr, Credential: "ops", Timeout: config.Duration(5 * time.Second)},
 		{Command: []string{"x"}, SSH: f.Addr, Credential: "missing"},
 	}}}

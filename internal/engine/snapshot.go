@@ -69,7 +69,7 @@ func (e *Engine) Snapshot() []MonitorSnapshot {
 	all := make(counts, 0, n)
 	out := make([]MonitorSnapshot, 0, len(e.monitors))
 	for id, en := range e.monitors {
-		s := MonitorSnapshot{ID: id, Name: en.m.Name, Device: en.device.Name, Type: en.m.Type,
+		s := MonitorSnapshot{ID: id, Name: en.m.Name, Device: en.dev().Name, Type: en.m.Type,
 			State: e.status[id].State, Last: e.last[id]}
 		if s.State == "" {
 			s.State = state.Pending

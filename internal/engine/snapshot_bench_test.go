@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 	"time"
+	"unique"
 
 	"github.com/mailmon/mailmon/internal/bench/procstat"
 	"github.com/mailmon/mailmon/internal/probe"
@@ -21,7 +22,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			e := New(Options{})
 			for i := range n {
 				id := int64(i + 1)
-				e.monitors[id] = &entry{m: store.Monitor{ID: id, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true}, device: store.Device{Name: fmt.Sprint("d", i/100)}}
+				e.monitors[id] = &entry{m: store.Monitor{ID: id, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true}, device: unique.Make(deviceRef{Name: fmt.Sprint("d", i/100)})}
 				res := &probe.Result{Type: "smtp", Status: probe.StatusUp, RTT: time.Millisecond, Phases: []probe.Phase{{Name: "connect"}, {Name: "greeting"}}}
 				for range 3 {
 					e.count(id, res)

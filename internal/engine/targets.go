@@ -1,21 +1,26 @@
 package engine
 
+import (
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/store"
+)
+
 // limit clamps a loaded monitor's timing to serve's limits (Options.Timing)
 // and logs it once per monitor and change: applied monitors are not
 // checked against the daemon's flags, so the engine holds every monitor
 // to them (up_every: 10ms made 371 SMTP sessions in 3 s).
-func (e *Engine) limit(en *entry) {
-	msg := e.o.Timing.ClampTiming(&en.spec.Timing)
+func (e *Engine) limit(m *store.Monitor, t *config.Timing) {
+	msg := e.o.Timing.ClampTiming(t)
 	e.mu.Lock()
-	logged := e.clamped[en.m.ID]
+	logged := e.clamped[m.ID]
 	if msg == "" {
-		delete(e.clamped, en.m.ID)
+		delete(e.clamped, m.ID)
 	} else {
-		e.clamped[en.m.ID] = msg
+		e.clamped[m.ID] = msg
 	}
 	e.mu.Unlock()
 	if msg != "" && msg != logged {
-		e.o.Log.Warn("monitor timing outside this server's limits: "+msg, "monitor", en.m.ID, "name", en.m.Name)
+		e.o.Log.Warn("monitor timing outside this server's limits: "+msg, "monitor", m.ID, "name", m.Name)
 	}
 }
 
@@ -23,7 +28,7 @@ func (e *Engine) limit(en *entry) {
 // (the monitor's own, or its device's address) is held to the egress
 // policy, and its results show less of the server (probe/network.go); the
 // operator's (apply) is not limited.
-func (e *Engine) guard(en *entry) {
+func (e *Engine) guard(en *entry, deviceNetwork bool) {
 	en.cfg.Resolver = e.o.Resolver
 	if en.cfg.DNSServer == "" {
 		en.cfg.DNSServer = e.o.DNSServer
@@ -31,7 +36,7 @@ func (e *Engine) guard(en *entry) {
 	if en.cfg.KeyExchange == "" {
 		en.cfg.KeyExchange = e.o.KeyExchange
 	}
-	if en.m.NetworkTarget || en.device.NetworkTarget {
+	if en.m.NetworkTarget || deviceNetwork {
 		en.cfg.Egress = e.o.Egress
 	}
 }
