@@ -221,11 +221,19 @@ func TestKOfNCountsRounds(t *testing.T) {
 
 func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
 	t.Helper()
+	if !waitUntil(within, cond) {
+		t.Fatalf("%s: not within %v", what, within)
+	}
+}
+
+// waitUntil polls cond until it holds (true) or within passed (false).
+func waitUntil(within time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }
