@@ -127,13 +127,19 @@ func (e *Engine) setEscalateAt(id int64, at time.Time) {
 }
 
 // untilEscalation shortens wait, the time to a monitor's next test, to
-// its next escalation's: the test that escalates runs at the minute.
+// its next escalation's: the test that escalates runs at the minute. An
+// escalation already due that the last test did not make (its record
+// began before the minute and ended after it; a K-of-N location whose
+// test did not decide the round) is left to the next ordinary test: a
+// wait of zero would be the scheduler's "a minute" (however short the
+// interval), and a shorter one would test over and over until a test
+// that can escalate comes.
 func (e *Engine) untilEscalation(id int64, wait time.Duration) time.Duration {
 	at := e.escalateAt(id)
-	if at.IsZero() {
-		return wait
+	if left := at.Sub(e.o.Now()); !at.IsZero() && left > 0 {
+		return min(wait, left)
 	}
-	return min(wait, max(at.Sub(e.o.Now()), 0))
+	return wait
 }
 
 // recipients are the actions decision d's notification goes to: the

@@ -236,3 +236,37 @@ func TestEscalationAcrossRestart(t *testing.T) {
 	f.test(t, e, 15*time.Minute)
 	f.want(t, "at 15m", "chat:alert", "chat:alert", "chat:alert", "pager:alert!")
 }
+
+// recordsLate is a store whose RecordTest ends a second later on the
+// escalation's clock (a busy database).
+type recordsLate struct {
+	store.Store
+	f *escalation
+}
+
+func (s recordsLate) RecordTest(ctx context.Context, t store.Test) error {
+	s.f.now.Add(int64(time.Second))
+	return s.Store.RecordTest(ctx, t)
+}
+
+// TestEscalationDueAfterTheRecord: a test recorded just before an
+// escalation's minute whose record ends after it gets its ordinary
+// interval until the next test (which escalates). It got zero, which the
+// scheduler reads as a minute: on two K-of-N locations whose tests did
+// not decide the round, both stopped testing a monitor down every 300 ms
+// for a minute, and the escalation waited as long.
+func TestEscalationDueAfterTheRecord(t *testing.T) {
+	f := newEscalation(t)
+	e := New(Options{Store: recordsLate{f.st, f}, Now: f.clock, Probers: func(string) (probe.Prober, bool) { return denied, true },
+		Timing: config.TimingLimits{MinInterval: time.Millisecond}})
+	must(t, e.Load(f.ctx))
+	f.test(t, e, 0)
+	if wait := f.test(t, e, 15*time.Minute-time.Second/2); wait <= 0 || wait > 5*time.Minute {
+		t.Errorf("wait after a record that ended past the escalation's minute: %v, want the 5m of down_every at most, and more than 0", wait)
+	}
+	f.want(t, "just before 15m", "chat:alert", "chat:alert")
+	if wait := f.test(t, e, 16*time.Minute); wait <= 0 {
+		t.Errorf("wait after escalating: %v", wait)
+	}
+	f.want(t, "at the next test", "chat:alert", "chat:alert", "chat:alert", "pager:alert!")
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/testutil/realpg"
+	"github.com/mailmon/mailmon/internal/testutil/syncbuf"
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
@@ -28,6 +30,7 @@ type pgCluster struct {
 	rcv   *hook
 	alert int64
 	lease time.Duration
+	log   *syncbuf.Buffer // every node's log, shown when the test fails
 }
 
 func newPGCluster(t *testing.T, lease time.Duration) *pgCluster {
@@ -47,7 +50,13 @@ func newPGCluster(t *testing.T, lease time.Duration) *pgCluster {
 	sealed, _ := v.Seal([]byte(hs.URL), vault.AlertRecord(a.ID, "webhook.url"))
 	a.Secrets = map[string]string{"webhook.url": sealed}
 	must(t, st.PutAlert(ctx, a))
-	return &pgCluster{t: t, st: st, v: v, rcv: rcv, alert: a.ID, lease: lease}
+	c := &pgCluster{t: t, st: st, v: v, rcv: rcv, alert: a.ID, lease: lease, log: &syncbuf.Buffer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the nodes' log:\n%s", c.log.String())
+		}
+	})
+	return c
 }
 
 // monitor adds a tcp monitor with spec's settings, alerting the webhook.
@@ -82,7 +91,8 @@ func (c *pgCluster) node(name, loc string, prober probe.Prober) (e *Engine, stop
 
 // engine is node name at loc, its monitors loaded, not running.
 func (c *pgCluster) engine(name, loc string, prober probe.Prober) *Engine {
-	e := New(Options{Store: c.st, Vault: c.v, Node: store.Node{ID: name + "-" + time.Now().Format("150405.000000"), Name: name, Location: loc},
+	log := slog.New(slog.NewTextHandler(c.log, nil)).With("node", name)
+	e := New(Options{Log: log, Store: c.st, Vault: c.v, Node: store.Node{ID: name + "-" + time.Now().Format("150405.000000"), Name: name, Location: loc},
 		Cluster: c.st, Lease: c.lease, WatchEvery: 200 * time.Millisecond, OutboxEvery: 50 * time.Millisecond,
 		Probers: func(string) (probe.Prober, bool) { return prober, true }, Timing: config.TimingLimits{MinInterval: time.Millisecond}})
 	must(c.t, e.Load(context.Background()))
@@ -211,11 +221,19 @@ func TestKOfNCountsRounds(t *testing.T) {
 
 func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
 	t.Helper()
+	if !waitUntil(within, cond) {
+		t.Fatalf("%s: not within %v", what, within)
+	}
+}
+
+// waitUntil polls cond until it holds (true) or within passed (false).
+func waitUntil(within time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }

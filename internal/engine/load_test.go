@@ -12,6 +12,7 @@ import (
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/testutil/hostile"
 )
 
 // slowStore takes its time to read a monitor, as a large database does
@@ -54,14 +55,23 @@ func TestLoadPlacesAfterReading(t *testing.T) {
 	go func() { e.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	deadline := time.Now().Add(startWindow(n) + 10*time.Second)
-	for e.Scheduler().Stats().Started < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d monitors tested", e.Scheduler().Stats().Started, n)
+	// The scheduler's goroutines wake as late as the machine lets them
+	// (a tenth of a second and more at load 20): a goroutine woken every
+	// 10 ms beside them measures that, and the bound adds it. Placed as
+	// read, the first tests would be about the load time late (2 s).
+	_, stalled := hostile.Stalled(func() {
+		deadline := time.Now().Add(startWindow(n) + 10*time.Second)
+		for e.Scheduler().Stats().Started < n && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
+	})
+	s := e.Scheduler().Stats()
+	if s.Started < n {
+		t.Fatalf("%d of %d monitors tested", s.Started, n)
 	}
-	if s := e.Scheduler().Stats(); s.LagMax > 300*time.Millisecond {
-		t.Errorf("loading took %v; the first tests started up to %v late (p99 %v)", loaded.Round(time.Millisecond), s.LagMax, s.LagP99)
+	t.Logf("loading took %v; the tests started up to %v late (p99 %v); the machine stalled up to %v", loaded.Round(time.Millisecond),
+		s.LagMax, s.LagP99, stalled)
+	if s.LagMax > 300*time.Millisecond+stalled {
+		t.Errorf("the first tests started up to %v late, more than 300 ms + %v the machine stalled", s.LagMax, stalled)
 	}
 }

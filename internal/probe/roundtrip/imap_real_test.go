@@ -160,36 +160,67 @@ func TestIMAPRealRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.c
 			c.e, c.user, c.pass = base.e, base.user, base.pass
-			before := imapRealSnapshot(t, raw, "INBOX")
-			r := probe.Run(context.Background(), imapWith(tt.prober), c.config())
-			imapWantUp(t, r)
-			if r.Delivery <= 0 || r.Delivery >= r.RTT || r.Delivery > 5*time.Second {
-				t.Errorf("delivery %v, rtt %v", r.Delivery, r.RTT)
-			}
-			if r.TLSMode != c.mode {
-				t.Errorf("IMAP leg negotiated %q, want %q", r.TLSMode, c.mode)
-			}
-			if smtp, _ := r.Details["smtp"].(map[string]any); smtp["tls_mode"] != c.smtpMode {
-				t.Errorf("SMTP leg: %v, want TLS mode %q", smtp, c.smtpMode)
-			}
-			idled := slices.ContainsFunc(r.Transcript, func(l string) bool { return strings.HasSuffix(l, " IDLE") && strings.HasPrefix(l, "C: ") })
-			if idled != tt.idle {
-				t.Errorf("IDLE used: %v, want %v", idled, tt.idle)
-			}
-			imapHasPhases(t, r, "select", "sweep", "junk_folder", "smtp_data", "wait", "fetch", "delete", "quit")
-			if r.Details["junk_folder"] != "Junk" {
-				t.Errorf("junk folder %v", r.Details["junk_folder"])
-			}
-			after := imapRealSnapshot(t, raw, "INBOX")
-			if len(after) != len(before) || len(imapRealStamped(after)) != len(imapRealStamped(before)) {
-				t.Errorf("INBOX held %d messages, now %d: the probe was not deleted", len(before), len(after))
-			}
-			noSecrets(t, r, imapBoxPass, imapSMTPPass, e.Password, e.Password2)
-			if t.Failed() {
-				t.Log(dump(r), e.LogTail())
+			// Which way the probe waits shows only when it waited:
+			// Postfix may deliver during the probe's first look (on a
+			// loaded machine, where the look is slow: 2 of 20 runs at
+			// load 12), and then news of it comes with the look and the
+			// probe takes it at once. Such a run is checked like any
+			// other, and the probe run again, up to five times, for one
+			// that waited.
+			for run := 1; ; run++ {
+				waited := imapRealRun(t, c, raw, tt.prober, tt.idle)
+				if waited || t.Failed() {
+					break
+				}
+				if run == 5 {
+					t.Errorf("the probe found its message at its first look in %d runs: how it waits went unchecked", run)
+					break
+				}
+				t.Logf("run %d: the message arrived during the probe's first look; nothing was waited for: again", run)
 			}
 		})
 	}
+}
+
+// imapRealRun runs one imap-roundtrip c against the real servers and
+// checks its result; waited says whether the probe waited for its message
+// (IDLE or NOOP), which idle says it must do with IDLE.
+func imapRealRun(t *testing.T, c imapReal, raw *imapclient.Client, prober probe.Prober, idle bool) (waited bool) {
+	t.Helper()
+	e := c.e
+	before := imapRealSnapshot(t, raw, "INBOX")
+	r := probe.Run(context.Background(), imapWith(prober), c.config())
+	imapWantUp(t, r)
+	if r.Delivery <= 0 || r.Delivery >= r.RTT || r.Delivery > 5*time.Second {
+		t.Errorf("delivery %v, rtt %v", r.Delivery, r.RTT)
+	}
+	if r.TLSMode != c.mode {
+		t.Errorf("IMAP leg negotiated %q, want %q", r.TLSMode, c.mode)
+	}
+	if smtp, _ := r.Details["smtp"].(map[string]any); smtp["tls_mode"] != c.smtpMode {
+		t.Errorf("SMTP leg: %v, want TLS mode %q", smtp, c.smtpMode)
+	}
+	sent := func(cmd string) bool {
+		return slices.ContainsFunc(r.Transcript, func(l string) bool { return strings.HasSuffix(l, " "+cmd) && strings.HasPrefix(l, "C: ") })
+	}
+	idled, polled := sent("IDLE"), sent("NOOP")
+	if idle && polled || !idle && idled {
+		t.Errorf("IDLE used: %v, NOOP used: %v; want IDLE %v", idled, polled, idle)
+	}
+	waited = !idle || idled || polled
+	imapHasPhases(t, r, "select", "sweep", "junk_folder", "smtp_data", "wait", "fetch", "delete", "quit")
+	if r.Details["junk_folder"] != "Junk" {
+		t.Errorf("junk folder %v", r.Details["junk_folder"])
+	}
+	after := imapRealSnapshot(t, raw, "INBOX")
+	if len(after) != len(before) || len(imapRealStamped(after)) != len(imapRealStamped(before)) {
+		t.Errorf("INBOX held %d messages, now %d: the probe was not deleted", len(before), len(after))
+	}
+	noSecrets(t, r, imapBoxPass, imapSMTPPass, e.Password, e.Password2)
+	if t.Failed() {
+		t.Log(dump(r), e.LogTail())
+	}
+	return waited
 }
 
 // TestIMAPRealMailboxSafety is TestIMAPMailboxSafety against Dovecot (which
