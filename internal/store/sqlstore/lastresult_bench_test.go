@@ -26,10 +26,10 @@ func BenchmarkLastResultJSON(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "json-B/op")
 		})
-		b.Run(kind+"/MarshalJSON", func(b *testing.B) {
+		b.Run(kind+"/resultJSON", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := r.MarshalJSON(); err != nil {
+				if _, err := resultJSON(r); err != nil {
 					b.Fatal(err)
 				}
 			}
