@@ -79,12 +79,13 @@ func nullString(b []byte) any {
 	return string(b)
 }
 
-// resultJSON is json.Marshal(r), byte for byte, at a quarter of its CPU:
-// json.Marshal runs the bytes a MarshalJSON returns through its scanner
-// again (to check and compact them), 3× the cost of the encoding itself
-// for a STARTTLS test's result (BenchmarkLastResultJSON), and the
-// store encodes one for every test. MarshalJSON's own bytes come from
-// json.Marshal: compact, HTML escaped, valid.
+// resultJSON is json.Marshal(r), byte for byte, at less than half its
+// CPU: json.Marshal runs the bytes a MarshalJSON returns through its
+// scanner again (to check and compact them), 1.4× the cost of the
+// encoding itself for a STARTTLS test's result (BenchmarkLastResultJSON:
+// 16 µs against 6.7), and the store encodes one for every test.
+// MarshalJSON's own bytes come from json.Marshal: compact, HTML escaped,
+// valid.
 func resultJSON(r *probe.Result) ([]byte, error) { return r.MarshalJSON() }
 
 func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
