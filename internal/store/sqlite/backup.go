@@ -126,7 +126,7 @@ func dsn(path, mode string) string {
 	q := url.Values{}
 	q.Set("mode", mode)
 	q.Add("_pragma", "busy_timeout(10000)")
-	return "file:" + path + "?" + q.Encode()
+	return fileURI(path) + "?" + q.Encode()
 }
 
 // checkpoint writes a database's write-ahead log into it and empties it.

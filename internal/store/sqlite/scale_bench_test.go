@@ -22,34 +22,12 @@ import (
 )
 
 // The write path at the issue's size: 100,000 monitors, each with a
-// status whose last result is a STARTTLS test's (transcript and
-// certificate included) and a few results. BenchmarkRecordTestScale
+// status whose last result is a STARTTLS test's (storetest.SampleResult:
+// transcript and certificate included) and a few results. BenchmarkRecordTestScale
 // stores tests of monitors in a shuffled order, 32 callers at once (the
 // group writer commits what they wait with), and reports per result:
 // the CPU time, the pages written to the WAL (frames) and the WAL bytes.
 const scaleMonitors = 100_000
-
-// starttlsResult is a passed STARTTLS test as the probe reports it.
-func starttlsResult(at time.Time, i int) *probe.Result {
-	host := fmt.Sprintf("mx%d.example.net", i%1000)
-	return &probe.Result{Type: "smtp", Target: host + ":25", Status: probe.StatusUp, Started: at,
-		RTT: time.Duration(4000+i%3000) * time.Microsecond,
-		Phases: []probe.Phase{{Name: "connect", Duration: 300 * time.Microsecond}, {Name: "banner", Duration: 900 * time.Microsecond}, {Name: "ehlo", Duration: 400 * time.Microsecond},
-			{Name: "starttls", Duration: 2100 * time.Microsecond}, {Name: "ehlo", Duration: 300 * time.Microsecond}, {Name: "quit", Duration: 100 * time.Microsecond}},
-		TLSMode: probe.TLSMode("starttls"),
-		TLS: &probe.TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", CertSubject: "CN=" + host, CertIssuer: "CN=mailmon bench CA,O=mailmon",
-			CertNotBefore: at.Add(-24 * time.Hour).Truncate(time.Second).UTC(), CertNotAfter: at.Add(90 * 24 * time.Hour).Truncate(time.Second).UTC(),
-			DaysLeft: 90, CertNames: []string{host, "mail.example.net"}, Verified: true},
-		Transcript: []string{
-			"S: 220 " + host + " ESMTP Postfix (Debian/GNU)",
-			"C: EHLO mailmon.example.org",
-			"S: 250-" + host, "S: 250-PIPELINING", "S: 250-SIZE 10240000", "S: 250-VRFY", "S: 250-ETRN", "S: 250-STARTTLS",
-			"S: 250-ENHANCEDSTATUSCODES", "S: 250-8BITMIME", "S: 250-DSN", "S: 250-SMTPUTF8", "S: 250 CHUNKING",
-			"C: STARTTLS", "S: 220 2.0.0 Ready to start TLS",
-			"C: EHLO mailmon.example.org",
-			"S: 250-" + host, "S: 250-PIPELINING", "S: 250-SIZE 10240000", "S: 250-ENHANCEDSTATUSCODES", "S: 250 CHUNKING",
-			"C: QUIT", "S: 221 2.0.0 Bye"}}
-}
 
 var scaleOnce struct {
 	sync.Once
@@ -115,7 +93,7 @@ func buildScale(path string) error {
 		if _, err := mon.ExecContext(ctx, id, (id-1)/100+1, fmt.Sprint("smtp", id), spec, store.Rank(state.Up)); err != nil {
 			return err
 		}
-		last, _ := json.Marshal(starttlsResult(t0, id))
+		last, _ := json.Marshal(storetest.SampleResult("starttls", t0, id))
 		if _, err := st.ExecContext(ctx, id, status, string(last), t0.UnixMilli(), recent); err != nil {
 			return err
 		}
@@ -160,7 +138,9 @@ func BenchmarkRecordTestScale(b *testing.B) {
 	b.Run("io", func(b *testing.B) { benchScale(b, false) })
 }
 
-func benchScale(b *testing.B, countFrames bool) {
+// openScale opens a copy of the scale template; with countFrames, the
+// WAL is checkpointed only by walFrames, which counts its pages.
+func openScale(b *testing.B, countFrames bool) *Store {
 	ctx := context.Background()
 	tmpl := scaleTemplate(b)
 	path := filepath.Join(b.TempDir(), "scale.db")
@@ -174,12 +154,22 @@ func benchScale(b *testing.B, countFrames bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	if countFrames {
 		if _, err := s.wdb.ExecContext(ctx, `PRAGMA wal_autocheckpoint=0`); err != nil {
 			b.Fatal(err)
 		}
+		if _, err := walFrames(ctx, s.wdb); err != nil {
+			b.Fatal(err)
+		}
 	}
+	return s
+}
+
+func benchScale(b *testing.B, countFrames bool) {
+	ctx := context.Background()
+	s := openScale(b, countFrames)
+	b.ReportAllocs()
 	const callers, round = 32, 256
 	order := rand.New(rand.NewPCG(1, 2)).Perm(scaleMonitors)
 	t0 := time.Now().Truncate(time.Millisecond)
@@ -199,7 +189,7 @@ func benchScale(b *testing.B, countFrames bool) {
 				for i := next.Add(1) - 1; i < stop; i = next.Add(1) - 1 {
 					id := int64(order[i%scaleMonitors] + 1)
 					at := t0.Add(time.Duration(i) * time.Millisecond)
-					res := starttlsResult(at, int(id))
+					res := storetest.SampleResult("starttls", at, int(id))
 					err := s.RecordTest(ctx, store.Test{
 						Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT, Detail: res},
 						Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up, Since: t0, History: 7, Results: 3}, LastResult: res, LastTest: at},

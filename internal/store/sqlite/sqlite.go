@@ -84,6 +84,12 @@ type Store struct {
 	groups     groupStats
 }
 
+// fileURI is path as the SQLite URI the driver opens: '?', '#' and '%'
+// escaped. Unescaped, a '#' ended the path there (a directory "ops#2"
+// opened, and created, a database "ops" beside it) and a '?' began the
+// parameters.
+func fileURI(path string) string { return "file:" + (&url.URL{Path: path}).EscapedPath() }
+
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if err := createPrivate(path); err != nil {
@@ -100,7 +106,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
-	dsn := "file:" + path + "?" + q.Encode()
+	dsn := fileURI(path) + "?" + q.Encode()
 	w, err := sql.Open("sqlite", dsn+"&"+writerPragmas+"&_txlock=immediate")
 	if err != nil {
 		lock.Close()

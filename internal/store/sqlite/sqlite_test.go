@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -27,29 +28,45 @@ func open(t *testing.T) store.Store {
 
 func TestContract(t *testing.T) { storetest.Run(t, open) }
 
-// TestSurvivesReopen: what was recorded is there after a restart.
+// TestSurvivesReopen: what was recorded is there after a restart, in the
+// database at the path given, whatever characters it holds (a '#' or a
+// '?' in a directory's name once opened another file).
 func TestSurvivesReopen(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "mailmon.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &store.Device{Name: "d", Address: "d"}
-	s.PutDevice(ctx, d)
-	m := &store.Monitor{DeviceID: d.ID, Name: "m", Type: "smtp", Enabled: true}
-	s.PutMonitor(ctx, m)
-	s.RecordTest(ctx, store.Test{Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Lost, AlertsSent: 5}},
-		Result: store.Result{MonitorID: m.ID}})
-	s.Close()
-	s, err = Open(ctx, path) // migrations run again: nothing to do
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	st, err := s.Status(ctx, m.ID)
-	if err != nil || st.Status.State != state.Lost || st.Status.AlertsSent != 5 {
-		t.Fatalf("after reopen: %+v %v", st, err)
+	for _, dir := range []string{"plain", "ops#2", "what?x=1", "100%25", "a b"} {
+		t.Run(dir, func(t *testing.T) {
+			ctx := context.Background()
+			parent := t.TempDir()
+			if err := os.Mkdir(filepath.Join(parent, dir), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(parent, dir, "mailmon.db")
+			s, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := &store.Device{Name: "d", Address: "d"}
+			s.PutDevice(ctx, d)
+			m := &store.Monitor{DeviceID: d.ID, Name: "m", Type: "smtp", Enabled: true}
+			s.PutMonitor(ctx, m)
+			s.RecordTest(ctx, store.Test{Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Lost, AlertsSent: 5}},
+				Result: store.Result{MonitorID: m.ID}})
+			s.Close()
+			if es, _ := os.ReadDir(parent); len(es) != 1 {
+				t.Errorf("files beside %q: %v", dir, es)
+			}
+			if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+				t.Fatalf("nothing written to %s: %v", path, err) // but to another file
+			}
+			s, err = Open(ctx, path) // migrations run again: nothing to do
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			st, err := s.Status(ctx, m.ID)
+			if err != nil || st.Status.State != state.Lost || st.Status.AlertsSent != 5 {
+				t.Fatalf("after reopen: %+v %v", st, err)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"syscall"
 	"testing"
@@ -12,10 +13,15 @@ import (
 )
 
 // BenchRecordTest stores passed tests of 1,000 monitors, one after the
-// other, and reports the CPU time this process spent on each (cpu-µs/op:
-// the store's own cost, without a database server's). size, when not nil,
-// returns the database's size on disk once its writes are settled: the
-// bytes per stored result are reported too (goal ≤ 100).
+// other, each kind of SampleResult as the status's last result in a
+// sub-benchmark, and reports the CPU time this process spent on each
+// (cpu-µs/op: the store's own cost, without a database server's) and the
+// last result's JSON (last-B/op). size, when not nil, returns the
+// database's size on disk once its writes are settled: the bytes per
+// stored result are reported too (goal ≤ 100), from statuses that already
+// hold a last result of the kind (a monitor's ring of recent results,
+// monitor_status.recent, still grows 10 bytes a test for its first
+// store.RecentSize tests: the first kinds' figures include some of it).
 func BenchRecordTest(b *testing.B, s store.Store, size func() int64) {
 	d := &store.Device{Name: "d", Address: "127.0.0.1"}
 	if err := s.PutDevice(ctx, d); err != nil {
@@ -30,28 +36,54 @@ func BenchRecordTest(b *testing.B, s store.Store, size func() int64) {
 		}
 		ids[i] = m.ID
 	}
-	var base int64
-	if size != nil {
-		base = size()
-	}
 	t0 := time.Now().Add(-7 * 24 * time.Hour)
-	cpu0 := CPUTime()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		id := ids[i%monitors]
-		at := t0.Add(time.Duration(i) * 60 * time.Millisecond)
-		res := &probe.Result{Type: "smtp", Status: probe.StatusUp, RTT: 3 * time.Millisecond}
-		if err := s.RecordTest(ctx, store.Test{
-			Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: time.Duration(2000+i%5000) * time.Microsecond},
-			Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up}, LastResult: res, LastTest: at},
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64((CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
-	if size != nil && b.N >= 10000 {
-		b.ReportMetric(float64(size()-base)/float64(b.N), "bytes/result")
+	n := 0 // tests stored so far: no two at the same time
+	for _, kind := range SampleKinds {
+		b.Run(kind, func(b *testing.B) {
+			results := make([]*probe.Result, monitors) // made before: the store's allocations alone are counted
+			for i := range results {
+				results[i] = SampleResult(kind, t0, i)
+			}
+			last, err := json.Marshal(results[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			record := func(i int) {
+				id := ids[i%monitors]
+				at := t0.Add(time.Duration(n) * 60 * time.Millisecond)
+				n++
+				res := results[i%monitors]
+				res.Started = at
+				if err := s.RecordTest(ctx, store.Test{
+					Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT},
+					Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up}, LastResult: res, LastTest: at},
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			measure := size != nil && b.N >= 10000
+			var base int64
+			if measure {
+				// Every status holds this kind's last result first: its
+				// growth is not the results'.
+				for i := range monitors {
+					record(i)
+				}
+				base = size()
+			}
+			b.ReportAllocs()
+			cpu0 := CPUTime()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				record(i)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64((CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64(len(last)), "last-B/op")
+			if measure {
+				b.ReportMetric(float64(size()-base)/float64(b.N), "bytes/result")
+			}
+		})
 	}
 }
 
