@@ -3,6 +3,7 @@ package smtp
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 type Client struct {
 	conn *wire.Conn
 	ext  map[string]string // EHLO keywords (upper case) and their parameters
+	kws  []string          // ext's keywords in the order the server advertised them
 	ehlo bool
 }
 
@@ -63,14 +65,14 @@ func (cl *Client) Hello(name string) (*Reply, error) {
 		if r, err = cl.cmd("HELO " + name); err != nil {
 			return nil, err
 		}
-		cl.ext, cl.ehlo = map[string]string{}, false
+		cl.ext, cl.kws, cl.ehlo = map[string]string{}, nil, false
 		return r, expect(r, 250)
 	}
 	if err := expect(r, 250); err != nil {
 		return r, err
 	}
 	cl.ehlo = true
-	cl.ext = make(map[string]string, len(r.Lines))
+	cl.ext, cl.kws = make(map[string]string, len(r.Lines)), make([]string, 0, len(r.Lines))
 	for _, l := range r.Lines[1:] {
 		k, v, _ := strings.Cut(l, " ")
 		k = strings.ToUpper(k)
@@ -79,6 +81,9 @@ func (cl *Client) Hello(name string) (*Reply, error) {
 			if old, ok := cl.ext["AUTH"]; ok {
 				v = old + " " + v
 			}
+		}
+		if _, ok := cl.ext[k]; !ok {
+			cl.kws = append(cl.kws, k)
 		}
 		cl.ext[k] = v
 	}
@@ -91,13 +96,11 @@ func (cl *Client) Ext(name string) (string, bool) {
 	return v, ok
 }
 
-// Extensions returns the advertised extension keywords.
+// Extensions returns the advertised extension keywords, in the server's
+// order: a stored result is the same from one test to the next while the
+// server says the same.
 func (cl *Client) Extensions() []string {
-	out := make([]string, 0, len(cl.ext))
-	for k := range cl.ext {
-		out = append(out, k)
-	}
-	return out
+	return slices.Clone(cl.kws)
 }
 
 // AuthMechanisms returns the mechanisms of the AUTH extension.

@@ -88,3 +88,35 @@ func TestAuthReplies(t *testing.T) {
 		})
 	}
 }
+
+// TestExtensionsInTheServersOrder: the keywords come in the order the
+// server advertised them, each once (the pre-standard AUTH= folded into
+// AUTH), every time: they are stored with each result.
+func TestExtensionsInTheServersOrder(t *testing.T) {
+	for range 5 {
+		conn, _ := scripted.Conn(t,
+			"C: EHLO probe.example",
+			"S: 250-mx.example",
+			"S: 250-PIPELINING",
+			"S: 250-SIZE 10240000",
+			"S: 250-VRFY",
+			"S: 250-ETRN",
+			"S: 250-STARTTLS",
+			"S: 250-AUTH PLAIN LOGIN",
+			"S: 250-AUTH=PLAIN LOGIN",
+			"S: 250-ENHANCEDSTATUSCODES",
+			"S: 250-8BITMIME",
+			"S: 250-DSN",
+			"S: 250-SMTPUTF8",
+			"S: 250 CHUNKING",
+		)
+		cl := NewClient(conn)
+		if _, err := cl.Hello("probe.example"); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"PIPELINING", "SIZE", "VRFY", "ETRN", "STARTTLS", "AUTH", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"}
+		if got := cl.Extensions(); !slices.Equal(got, want) {
+			t.Fatalf("extensions %q, want %q", got, want)
+		}
+	}
+}
