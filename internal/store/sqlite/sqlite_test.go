@@ -16,7 +16,11 @@ import (
 	"github.com/mailmon/mailmon/internal/store/storetest"
 )
 
-func open(t *testing.T) store.Store {
+func open(t *testing.T) store.Store { return openSQLite(t) }
+
+// openSQLite opens a new database in t's temporary directory, closed when
+// t ends.
+func openSQLite(t *testing.T) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "mailmon.db"))
 	if err != nil {

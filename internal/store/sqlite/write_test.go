@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,11 +16,7 @@ import (
 // both. Triggers count the writes.
 func TestKeptStateWritesLess(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLite(t)
 	id := monitors(t, s, 1)[0]
 	for _, q := range []string{
 		`CREATE TABLE writes(what TEXT)`,
@@ -90,11 +85,7 @@ func TestKeptStateWritesLess(t *testing.T) {
 // (writerPragmas); the readers keep SQLite's defaults.
 func TestWriterSettings(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLite(t)
 	for _, c := range []struct {
 		db     *sql.DB
 		pragma string
