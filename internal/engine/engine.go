@@ -302,6 +302,7 @@ func (e *Engine) Load(ctx context.Context) error {
 			break
 		}
 	}
+	lc.logClamps(e.o.Log)
 	now := e.o.Now()
 	for _, p := range due {
 		e.sched.Add(p.id, schedule.Spread(p.id, p.spread, now), p.limit)
@@ -438,7 +439,7 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor, lc *loadCache) (*en
 	spec.Name, spec.Type = m.Name, m.Type
 	spec.ApplyDefaults()
 	en.windows = append(slices.Clip(spec.Maintenance), config.StoredWindows(d.Maintenance)...)
-	e.limit(&en.m, &spec.Timing)
+	e.limit(&en.m, &spec.Timing, lc)
 	en.spec = keptSpec{Timing: spec.Timing, Notify: spec.Notify, Locations: spec.Locations, Recovery: spec.Recovery}
 	en.cfg = spec.ProbeConfig(d.Address)
 	en.cfg.InstallationKey = e.o.InstallationKey

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -16,6 +17,44 @@ type loadCache struct {
 	// alerts are the alerts of the page's monitors (a store that can
 	// read them at once: store.MonitorsAlerts); nil: read each alone.
 	alerts map[int64][]int64
+	// clamps are the timing clamps of the monitors loaded, by message,
+	// in the order first met, logged once each by logClamps.
+	clamps  []clamped
+	clampAt map[string]int // a message's place in clamps
+}
+
+// clamped is one clamp of a monitor's timing (config.ClampTiming's
+// message), the monitors it applies to and the first of them.
+type clamped struct {
+	msg       string
+	monitors  int
+	firstID   int64
+	firstName string
+}
+
+// clamp notes that monitor m's timing was clamped, msg saying how.
+func (lc *loadCache) clamp(msg string, m *store.Monitor) {
+	if i, ok := lc.clampAt[msg]; ok {
+		lc.clamps[i].monitors++
+		return
+	}
+	if lc.clampAt == nil {
+		lc.clampAt = map[string]int{}
+	}
+	lc.clampAt[msg] = len(lc.clamps)
+	lc.clamps = append(lc.clamps, clamped{msg: msg, monitors: 1, firstID: m.ID, firstName: m.Name})
+}
+
+// logClamps logs each clamp once: for one monitor as a monitor reloaded
+// alone logs it, for several with their number and the first of them.
+func (lc *loadCache) logClamps(log *slog.Logger) {
+	for _, c := range lc.clamps {
+		if c.monitors == 1 {
+			log.Warn("monitor timing outside this server's limits: "+c.msg, "monitor", c.firstID, "name", c.firstName)
+			continue
+		}
+		log.Warn("monitor timing outside this server's limits: "+c.msg, "monitors", c.monitors, "first", c.firstID, "name", c.firstName)
+	}
 }
 
 // readPage reads the statuses and alerts of ms, the page about to be
