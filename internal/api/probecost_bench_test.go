@@ -82,7 +82,7 @@ func BenchmarkProbeCost(b *testing.B) {
 	metrics.WriteProbe(&canned, &probe.Result{Status: probe.StatusUp, RTT: time.Millisecond,
 		Phases: []probe.Phase{{Name: "connect"}, {Name: "greeting"}, {Name: "ehlo"}, {Name: "quit"}}})
 	floor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Content-Type"] = probeContentType
+		w.Header().Set("Content-Type", metrics.ProbeContentType)
 		w.Write(canned.Bytes())
 	}))
 	b.Cleanup(floor.Close)
