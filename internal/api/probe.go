@@ -77,7 +77,11 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 	if s.Engine == nil {
 		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
 	}
-	q := r.URL.Query()
+	var q url.Values
+	ref, sole := soleMonitor(r.URL.RawQuery)
+	if !sole {
+		q = r.URL.Query()
+	}
 	var bad fieldErrors
 	for k, v := range q {
 		if len(v) > 1 {
@@ -94,14 +98,17 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 	}
 	var cfg probe.Config
 	var cfgErr error // the monitor cannot be tested: reported as a failed test
-	if q.Has("monitor") {
+	if sole || q.Has("monitor") {
 		for k := range q {
 			if k != "monitor" {
 				bad = append(bad, config.FieldError{Path: k, Msg: "is not allowed with monitor: the monitor's own settings are used"})
 			}
 		}
+		if !sole {
+			ref = q.Get("monitor")
+		}
 		if len(bad) == 0 {
-			cfg, cfgErr, err = s.monitorProbeConfig(r.Context(), q.Get("monitor"))
+			cfg, cfgErr, err = s.monitorProbeConfig(r.Context(), ref)
 			if err != nil {
 				return err
 			}
@@ -182,6 +189,17 @@ func takeSlot(ctx context.Context, slots chan struct{}, wait time.Duration) bool
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// soleMonitor is the value of a query that is monitor=… and nothing else,
+// as Prometheus names a stored monitor, read without url.ParseQuery's map;
+// false for any other query, escaped values included.
+func soleMonitor(raw string) (string, bool) {
+	v, ok := strings.CutPrefix(raw, "monitor=")
+	if !ok || strings.ContainsAny(v, "&;%+") {
+		return "", false
+	}
+	return v, true
 }
 
 func (s *Server) probeSlots() chan struct{} {

@@ -152,3 +152,12 @@ func metricValue(body []byte, name string) float64 {
 	}
 	return -1
 }
+
+// BenchmarkProbeHandler is /probe's handler alone (newInstantFixture: a
+// prober that does nothing) called directly, without a connection: one
+// goroutine and no system call, steadier than BenchmarkProbeCost's rows
+// on a busy machine.
+func BenchmarkProbeHandler(b *testing.B) {
+	serve := instantProbe(b)
+	procstat.PerOp(b, func() error { serve(); return nil })
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -56,24 +57,60 @@ func newInstantFixture(t testing.TB) (*fixture, string) {
 // itself, since Prometheus calls it for every check. It made 45 per
 // request (5 of them the recorder's): a timer for the slot, the token's
 // hash as a new string, an eager error message, a limit on a GET's empty
-// body and the targets of errors.As with no error. 28 since; the budget
-// leaves a little room.
+// body, the targets of errors.As with no error and a map of the query
+// monitor=ID. 25 since; the budget leaves a little room.
 func TestProbeHandlerAllocations(t *testing.T) {
+	serve := instantProbe(t)
+	serve() // the token checked and cached, its use written
+	const budget = 26
+	if n := testing.AllocsPerRun(200, serve); n > budget {
+		t.Errorf("%v allocations per /probe, want at most %d", n, budget)
+	}
+}
+
+// instantProbe returns a call of /probe's handler, directly (a recorder,
+// no connection), on newInstantFixture's monitor, that wants success.
+func instantProbe(t testing.TB) func() {
 	f, path := newInstantFixture(t)
 	h := f.api.Handler()
 	req := httptest.NewRequest("GET", path, nil)
 	req.Header.Set("Authorization", "Bearer "+f.token)
 	req.Header.Set(ScrapeTimeoutHeader, "10")
-	serve := func() {
+	return func() {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusOK {
 			t.Fatalf("HTTP %d: %s", w.Code, w.Body)
 		}
 	}
-	serve() // the token checked and cached, its use written
-	const budget = 30
-	if n := testing.AllocsPerRun(200, serve); n > budget {
-		t.Errorf("%v allocations per /probe, want at most %d", n, budget)
+}
+
+// soleMonitor reads monitor=… alone as url.ParseQuery would, and leaves
+// every other query to it.
+func TestSoleMonitor(t *testing.T) {
+	for _, c := range []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{"monitor=12", "12", true},
+		{"monitor=mail1/Submission/587", "mail1/Submission/587", true},
+		{"monitor=", "", true},
+		{"monitor=mail1%2FSubmission", "", false},
+		{"monitor=a+b", "", false},
+		{"monitor=1&type=smtp", "", false},
+		{"type=smtp&monitor=1", "", false},
+		{"monitor=1&monitor=2", "", false},
+		{"monitor=1;x", "", false},
+		{"monitors=1", "", false},
+		{"", "", false},
+	} {
+		got, ok := soleMonitor(c.raw)
+		if got != c.want || ok != c.ok {
+			t.Errorf("soleMonitor(%q) = %q, %v; want %q, %v", c.raw, got, ok, c.want, c.ok)
+		}
+		if q, err := url.ParseQuery(c.raw); ok && (err != nil || len(q) != 1 || len(q["monitor"]) != 1 || q.Get("monitor") != got) {
+			t.Errorf("%q: ParseQuery reads %v, %v", c.raw, q, err)
+		}
 	}
 }
