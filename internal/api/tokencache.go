@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"sync"
 	"time"
@@ -53,7 +52,7 @@ func (c *tokenCache) lookup(ctx context.Context, st store.Store, sum [sha256.Siz
 	e, ok := c.valid[sum]
 	c.mu.Unlock()
 	if !ok || now.After(e.until) {
-		t, err := st.TokenByHash(ctx, hex.EncodeToString(sum[:])) // catalog.HashToken's form
+		t, err := st.TokenByHash(ctx, catalog.SumHash(sum))
 		if err != nil {
 			c.mu.Lock()
 			delete(c.valid, sum)

@@ -87,10 +87,10 @@ func (c *Catalog) DeleteUser(ctx context.Context, o Origin, id int64) error {
 }
 
 // HashToken is how a token is stored: its SHA-256 (TokenSum) in hex.
-func HashToken(tok string) string {
-	h := TokenSum(tok)
-	return hex.EncodeToString(h[:])
-}
+func HashToken(tok string) string { return SumHash(TokenSum(tok)) }
+
+// SumHash is the stored form of a token's TokenSum.
+func SumHash(sum [sha256.Size]byte) string { return hex.EncodeToString(sum[:]) }
 
 // TokenSum is a token's SHA-256, the key the API's cache of checked
 // tokens keeps without making a string per request. The token is copied
