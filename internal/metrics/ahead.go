@@ -139,9 +139,11 @@ func (a *ahead) learn(key string, s *scraper, now time.Time, prometheus bool) {
 	s.steady = iv >= minInterval && iv <= maxInterval && (prometheus || (s.interval > 0 && near(iv, s.interval)))
 	s.last, s.interval = now, iv
 	s.gen++
-	// a render that takes more than half the interval would leave no time
-	// between renders: scrapes are answered as they come
-	if lead := a.lead(); s.steady && 2*lead < iv {
+	// the render for the next scrape starts lead before it (2 × a render's
+	// time, past a third of a second): when a render takes more than a
+	// third of the interval there is too little time left between renders,
+	// and scrapes are answered as they come
+	if lead := a.lead(); s.steady && 3*lead < 2*iv {
 		gen := s.gen
 		s.stop = a.clock.AfterFunc(iv-lead, func() { a.renderAhead(key, s, gen) })
 	}
