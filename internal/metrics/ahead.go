@@ -89,9 +89,10 @@ func (a *ahead) maxAge() time.Duration { return max(minAge, 3*a.took) }
 func (a *ahead) lead() time.Duration { return (a.maxAge() + a.took) / 2 }
 
 // tolerance is how far from its interval a scrape may come and still be
-// on time.
+// on time: a tenth of it, at least a second (a scrape's arrival moves
+// with the load of both machines).
 func tolerance(interval time.Duration) time.Duration {
-	return max(500*time.Millisecond, interval/20)
+	return max(time.Second, interval/10)
 }
 
 func near(a, b time.Duration) bool { return (a - b).Abs() <= tolerance(b) }
@@ -104,7 +105,9 @@ func (a *ahead) answer(key string, prometheus bool) *rendering {
 	now := a.clock.Now()
 	a.mu.Lock()
 	s := a.scrapers[key]
-	onTime := s != nil && s.steady && near(now.Sub(s.last), s.interval)
+	// on time: not early (not another client behind the same address);
+	// late is fine, the render's max age bounds how old the answer is
+	onTime := s != nil && s.steady && now.Sub(s.last) >= s.interval-tolerance(s.interval)
 	a.learn(key, s, now, prometheus)
 	if r := a.latest; onTime && r != nil && now.Sub(r.at) <= r.maxAge {
 		a.mu.Unlock()
@@ -191,6 +194,13 @@ func (a *ahead) renderAhead(key string, s *scraper, gen int) {
 	}
 	s.stop = nil
 	due := s.last.Add(s.interval)
+	if start := due.Add(-a.lead()); now.Before(start) {
+		// renders got faster since it was scheduled: started now, this
+		// one would be older than its max age when the scrape comes
+		s.stop = a.clock.AfterFunc(start.Sub(now), func() { a.renderAhead(key, s, gen) })
+		a.mu.Unlock()
+		return
+	}
 	if r := a.latest; r != nil && due.Sub(r.at) <= min(r.maxAge, (r.maxAge+a.lead())/2) {
 		a.mu.Unlock() // another scraper's, at nearly the same phase
 		return

@@ -12,12 +12,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// fakeClock runs timers when advanced, in the advancing goroutine.
+// fakeClock runs timers when advanced, in the advancing goroutine (the
+// handler's test: its engine's store is outside a synctest bubble).
 type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -84,34 +86,38 @@ func (c *fakeClock) AdvanceTo(t time.Time) {
 	c.mu.Unlock()
 }
 
-func (c *fakeClock) Advance(d time.Duration) { c.AdvanceTo(c.Now().Add(d)) }
-
-func (c *fakeClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-// aheadRig is render-ahead on a fake clock whose renders take cost.
+// aheadRig is render-ahead in a synctest bubble, on its fake time (which
+// moves when every goroutine of the bubble waits), whose renders take
+// their costs (the last one's from then on) and run beside the scrapes,
+// as on a real machine.
 type aheadRig struct {
 	t       *testing.T
-	clock   *fakeClock
 	a       *ahead
 	start   time.Time
-	cost    time.Duration
+	mu      sync.Mutex
+	costs   []time.Duration
 	renders int
 }
 
-func newAheadRig(t *testing.T, cost time.Duration) *aheadRig {
-	g := &aheadRig{t: t, clock: newFakeClock(), cost: cost}
-	g.start = g.clock.Now()
-	g.a = newAhead(g.clock, func(w io.Writer, at time.Time) error {
+func newAheadRig(t *testing.T, costs ...time.Duration) *aheadRig {
+	g := &aheadRig{t: t, start: time.Now(), costs: costs}
+	g.a = newAhead(realClock{}, func(w io.Writer, at time.Time) error {
+		g.mu.Lock()
 		g.renders++
-		g.clock.Advance(g.cost)
-		_, err := fmt.Fprintf(w, "render %d at %v", g.renders, at.Sub(g.start))
+		cost := g.costs[min(g.renders, len(g.costs))-1]
+		g.mu.Unlock()
+		time.Sleep(cost)
+		_, err := io.WriteString(w, "exposition")
 		return err
 	})
 	return g
+}
+
+// rendered is how many renders were made.
+func (g *aheadRig) rendered() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.renders
 }
 
 // answered is one scrape: when it came, when the values it got were
@@ -123,17 +129,29 @@ type answered struct {
 
 func (a answered) fresh() bool { return a.at.Equal(a.came) }
 
-// scrape is key's scrape at start+at (later, if a render holds the
-// clock past it).
+// scrape is key's scrape at start+at (at once if that is past).
 func (g *aheadRig) scrape(at time.Duration, key string, prometheus bool) answered {
-	g.t.Helper()
-	g.clock.AdvanceTo(g.start.Add(at))
-	came := g.clock.Now()
+	time.Sleep(time.Until(g.start.Add(at)))
+	came := time.Now()
 	r := g.a.answer(key, prometheus)
 	if r.err != nil || len(r.body) == 0 {
-		g.t.Fatalf("scrape at %v: %v %q", at, r.err, r.body)
+		g.t.Errorf("scrape at %v: %v %q", at, r.err, r.body)
 	}
 	return answered{came, r.at, r.maxAge}
+}
+
+// scraper scrapes n times, every interval from phase, in a goroutine of
+// its own; wait returns its answers.
+func (g *aheadRig) scraper(key string, prometheus bool, phase, every time.Duration, n int) (wait func() []answered) {
+	var out []answered
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			out = append(out, g.scrape(phase+time.Duration(i)*every, key, prometheus))
+		}
+	}()
+	return func() []answered { <-done; return out }
 }
 
 // checkAhead checks that a scrape was answered from a render made before
@@ -145,14 +163,16 @@ func checkAhead(t *testing.T, name string, a answered) {
 	}
 }
 
-// checkLearned checks the i-th scrape of a scraper whose interval is
-// known after learn scrapes: until then fresh, from then on made ahead.
-func checkLearned(t *testing.T, i, learn int, a answered) {
+// checkLearned checks the answers of a scraper whose interval is known
+// after learn scrapes: until then fresh, from then on made ahead.
+func checkLearned(t *testing.T, learn int, as []answered) {
 	t.Helper()
-	if i >= learn {
-		checkAhead(t, fmt.Sprint("scrape ", i), a)
-	} else if !a.fresh() {
-		t.Errorf("scrape %d: answered from a render %v old: want a fresh one (the interval is not known yet)", i, a.came.Sub(a.at))
+	for i, a := range as {
+		if i >= learn {
+			checkAhead(t, fmt.Sprint("scrape ", i), a)
+		} else if !a.fresh() {
+			t.Errorf("scrape %d: answered from a render %v old: want a fresh one (the interval is not known yet)", i, a.came.Sub(a.at))
+		}
 	}
 }
 
@@ -160,16 +180,16 @@ func checkLearned(t *testing.T, i, learn int, a answered) {
 // its third scrape on, a render made before its scrape and at most the
 // max age old; one render a scrape, no more.
 func TestRenderAheadForPrometheus(t *testing.T) {
-	for _, cost := range []time.Duration{50 * time.Millisecond, 800 * time.Millisecond, 2500 * time.Millisecond} {
+	for _, cost := range []time.Duration{50 * time.Millisecond, 800 * time.Millisecond, 2500 * time.Millisecond, 4 * time.Second} {
 		t.Run(fmt.Sprint("render=", cost), func(t *testing.T) {
-			g := newAheadRig(t, cost)
-			const n = 40
-			for i := range n {
-				checkLearned(t, i, 2, g.scrape(time.Duration(i)*15*time.Second, "10.0.0.1 Prometheus/3.0", true))
-			}
-			if g.renders > n+1 {
-				t.Errorf("%d renders for %d scrapes", g.renders, n)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				g := newAheadRig(t, cost)
+				const n = 40
+				checkLearned(t, 2, g.scraper("10.0.0.1 Prometheus/3.0", true, 0, 15*time.Second, n)())
+				if got := g.rendered(); got > n+1 {
+					t.Errorf("%d renders for %d scrapes", got, n)
+				}
+			})
 		})
 	}
 }
@@ -177,9 +197,39 @@ func TestRenderAheadForPrometheus(t *testing.T) {
 // TestRenderAheadLearnsAnyScraper: a scraper that does not say it is
 // Prometheus is trusted once two of its intervals agree.
 func TestRenderAheadLearnsAnyScraper(t *testing.T) {
-	g := newAheadRig(t, 300*time.Millisecond)
-	for i := range 10 {
-		checkLearned(t, i, 3, g.scrape(time.Duration(i)*30*time.Second, "10.0.0.2 vmagent", false))
+	synctest.Test(t, func(t *testing.T) {
+		g := newAheadRig(t, 300*time.Millisecond)
+		checkLearned(t, 3, g.scraper("10.0.0.2 vmagent", false, 0, 30*time.Second, 10)())
+	})
+}
+
+// TestRenderAheadRenderTimeVaries: renders whose time changes from one to
+// the next (a loaded machine) are still made ahead, within the max age.
+// The first 100,000-monitor run's third scrape was rendered ahead by the
+// first render's time (4.2 s: 8.4 s ahead), then found too old by the
+// second's (1.9 s: a max age of 5.7 s), and rendered again.
+func TestRenderAheadRenderTimeVaries(t *testing.T) {
+	for _, costs := range [][]time.Duration{
+		{4200 * time.Millisecond, 1900 * time.Millisecond, 4700 * time.Millisecond, 2800 * time.Millisecond, 800 * time.Millisecond},
+		{800 * time.Millisecond, 3 * time.Second, 500 * time.Millisecond, 4 * time.Second},
+	} {
+		t.Run(fmt.Sprint(costs), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := newAheadRig(t, costs...)
+				as := g.scraper("127.0.0.1 Go-http-client/1.1", true, 0, 20*time.Second, 12)()
+				for i, a := range as {
+					if age := a.came.Sub(a.at); age > a.maxAge {
+						t.Errorf("scrape %d: a render %v old, max %v", i, age, a.maxAge)
+					}
+				}
+				// a render slower than the last one was not done in time,
+				// but was already under way: the scrape waited for it
+				checkLearned(t, 2, as)
+				if got := g.rendered(); got > 13 {
+					t.Errorf("%d renders for 12 scrapes", got)
+				}
+			})
+		})
 	}
 }
 
@@ -196,19 +246,16 @@ func TestRenderAheadTwoScrapers(t *testing.T) {
 		{"200 ms apart", 200 * time.Millisecond, 20 + 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newAheadRig(t, 500*time.Millisecond)
-			for i := range 20 {
-				at := time.Duration(i) * 15 * time.Second
-				a := g.scrape(at, "10.0.0.1 Prometheus/3.0", true)
-				b := g.scrape(at+tc.phase, "10.0.0.2 Prometheus/3.0", true)
-				if i >= 2 {
-					checkAhead(t, fmt.Sprint("A's scrape ", i), a)
-					checkAhead(t, fmt.Sprint("B's scrape ", i), b)
+			synctest.Test(t, func(t *testing.T) {
+				g := newAheadRig(t, 500*time.Millisecond)
+				a := g.scraper("10.0.0.1 Prometheus/3.0", true, 0, 15*time.Second, 20)
+				b := g.scraper("10.0.0.2 Prometheus/3.0", true, tc.phase, 15*time.Second, 20)
+				checkLearned(t, 2, a())
+				checkLearned(t, 2, b())
+				if got := g.rendered(); got > tc.maxRenders {
+					t.Errorf("%d renders for 40 scrapes, want at most %d", got, tc.maxRenders)
 				}
-			}
-			if g.renders > tc.maxRenders {
-				t.Errorf("%d renders for 40 scrapes, want at most %d", g.renders, tc.maxRenders)
-			}
+			})
 		})
 	}
 }
@@ -216,56 +263,61 @@ func TestRenderAheadTwoScrapers(t *testing.T) {
 // TestRenderAheadStopsWithTheScrapes: once a scraper stops, at most one
 // render is made for a scrape that does not come, then none.
 func TestRenderAheadStopsWithTheScrapes(t *testing.T) {
-	g := newAheadRig(t, 500*time.Millisecond)
-	for i := range 10 {
-		g.scrape(time.Duration(i)*15*time.Second, "10.0.0.1 Prometheus/3.0", true)
-	}
-	g.clock.Advance(24 * time.Hour)
-	if g.renders > 11 {
-		t.Errorf("%d renders for 10 scrapes", g.renders)
-	}
-	if n := g.clock.pending(); n != 0 {
-		t.Errorf("%d renders still scheduled a day after the last scrape", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		g := newAheadRig(t, 500*time.Millisecond)
+		g.scraper("10.0.0.1 Prometheus/3.0", true, 0, 15*time.Second, 10)()
+		time.Sleep(time.Hour)
+		n := g.rendered()
+		if n > 11 {
+			t.Errorf("%d renders for 10 scrapes", n)
+		}
+		time.Sleep(24 * time.Hour)
+		if g.rendered() != n {
+			t.Errorf("%d renders a day after the last scrape, %d an hour after", g.rendered(), n)
+		}
+	})
 }
 
 // TestRenderAheadOneOffIsFresh: curl's scrape, just after a render made
-// ahead for Prometheus, gets a fresh render of its own.
+// ahead for Prometheus, gets a fresh render of its own; so does a scrape
+// off its scraper's schedule.
 func TestRenderAheadOneOffIsFresh(t *testing.T) {
-	g := newAheadRig(t, 500*time.Millisecond)
-	for i := range 5 {
-		g.scrape(time.Duration(i)*15*time.Second, "10.0.0.1 Prometheus/3.0", true)
-	}
-	// Prometheus' next scrape is due at 75 s: its render is done by 74 s
-	if a := g.scrape(74500*time.Millisecond, "127.0.0.1 curl/8.5.0", false); !a.fresh() {
-		t.Errorf("curl got a render %v old: want a fresh one", a.came.Sub(a.at))
-	}
-	// and Prometheus is still answered from a render made ahead
-	checkAhead(t, "Prometheus after curl", g.scrape(75*time.Second, "10.0.0.1 Prometheus/3.0", true))
-	// a scrape off its schedule is answered fresh
-	if a := g.scrape(81*time.Second, "10.0.0.1 Prometheus/3.0", true); !a.fresh() {
-		t.Errorf("a scrape 6 s into a 15 s interval got a render %v old: want a fresh one", a.came.Sub(a.at))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		g := newAheadRig(t, 500*time.Millisecond)
+		const prom = "10.0.0.1 Prometheus/3.0"
+		g.scraper(prom, true, 0, 15*time.Second, 5)()
+		// Prometheus' next scrape is due at 75 s: its render is done by 74 s
+		if a := g.scrape(74500*time.Millisecond, "127.0.0.1 curl/8.5.0", false); !a.fresh() {
+			t.Errorf("curl got a render %v old: want a fresh one", a.came.Sub(a.at))
+		}
+		// and Prometheus is still answered from a render made ahead
+		checkAhead(t, "Prometheus after curl", g.scrape(75*time.Second, prom, true))
+		if a := g.scrape(81*time.Second, prom, true); !a.fresh() {
+			t.Errorf("a scrape 6 s into a 15 s interval got a render %v old: want a fresh one", a.came.Sub(a.at))
+		}
+	})
 }
 
 // TestRenderAheadSlowerThanTheInterval: a render that takes longer than
-// the interval is not made ahead (renders would never stop): nothing is
-// scheduled, no more renders than scrapes are made, and no answer is older
-// than its max age (3 × the render's time: a fresh render would be as old
-// by the time it is done).
+// a third of the interval is not made ahead (too little time would be left
+// between renders): no more renders than scrapes, none after them, and no
+// answer older than its max age (3 × a render's time).
 func TestRenderAheadSlowerThanTheInterval(t *testing.T) {
-	g := newAheadRig(t, 20*time.Second)
-	for i := range 8 {
-		a := g.scrape(time.Duration(i)*15*time.Second, "10.0.0.1 Prometheus/3.0", true)
-		if age := a.came.Sub(a.at); age > a.maxAge {
-			t.Errorf("scrape %d: a render %v old, max %v", i, age, a.maxAge)
-		}
-		if n := g.clock.pending(); n != 0 {
-			t.Errorf("scrape %d: %d renders scheduled", i, n)
-		}
-	}
-	if g.renders > 8 {
-		t.Errorf("%d renders for 8 scrapes", g.renders)
+	for _, cost := range []time.Duration{6 * time.Second, 20 * time.Second} {
+		t.Run(fmt.Sprint("render=", cost), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := newAheadRig(t, cost)
+				for i, a := range g.scraper("10.0.0.1 Prometheus/3.0", true, 0, 15*time.Second, 8)() {
+					if age := a.came.Sub(a.at); age > a.maxAge {
+						t.Errorf("scrape %d: a render %v old, max %v", i, age, a.maxAge)
+					}
+				}
+				time.Sleep(time.Hour)
+				if got := g.rendered(); got > 8 {
+					t.Errorf("%d renders for 8 scrapes", got)
+				}
+			})
+		})
 	}
 }
 
