@@ -18,8 +18,8 @@ import (
 
 // Bounds of what render-ahead trusts.
 const (
-	// minAge is the least age an answer may have: a render made for a
-	// scraper is this old, at most, when the scrape comes.
+	// minAge is the floor of an answer's max age (3 × a render's time
+	// above it): a fast render is made about a second before the scrape.
 	minAge = 2 * time.Second
 	// Intervals outside these are not rendered ahead for.
 	minInterval = 3 * time.Second
