@@ -39,6 +39,9 @@ type Server struct {
 	// Location is this node's location label on /metrics (several nodes
 	// sharing a database); empty for one node.
 	Location string
+	// MetricsRenderAhead answers steady scrapers of /metrics from a render
+	// made shortly before their scrape (metrics.Options.RenderAhead).
+	MetricsRenderAhead bool
 	// ProbeMaxTimeout caps a /probe test's budget (default 60 s);
 	// ProbeMaxInFlight caps the /probe tests running at once (default 16).
 	ProbeMaxTimeout  time.Duration
@@ -1015,7 +1018,9 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	if s.Engine == nil {
 		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
 	}
-	s.metricsOnce.Do(func() { s.metricsHandler = metrics.Handler(s.Engine, metrics.Options{Location: s.Location}) })
+	s.metricsOnce.Do(func() {
+		s.metricsHandler = metrics.Handler(s.Engine, metrics.Options{Location: s.Location, RenderAhead: s.MetricsRenderAhead})
+	})
 	s.metricsHandler.ServeHTTP(w, r)
 	return nil
 }
