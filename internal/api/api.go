@@ -39,6 +39,9 @@ type Server struct {
 	// Location is this node's location label on /metrics (several nodes
 	// sharing a database); empty for one node.
 	Location string
+	// MetricsRenderAhead answers steady scrapers of /metrics from a render
+	// made shortly before their scrape (metrics.Options.RenderAhead).
+	MetricsRenderAhead bool
 	// ProbeMaxTimeout caps a /probe test's budget (default 60 s);
 	// ProbeMaxInFlight caps the /probe tests running at once (default 16).
 	ProbeMaxTimeout  time.Duration
@@ -181,39 +184,48 @@ func (s *Server) wrap(rt Route) http.Handler {
 			}
 			r = withActor(r, catalog.Token(tok.name, tok.scopes, r.RemoteAddr))
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-		err := rt.handler(w, r)
-		var he httpError
-		var fe fieldErrors
-		var oo catalog.OperatorOnly
-		var fb catalog.Forbidden
-		switch {
-		case err == nil:
-		case errors.As(err, &oo):
-			writeOperatorOnly(w, oo)
-		case errors.As(err, &fb):
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": fb.Msg})
-		case errors.As(err, &fe):
-			out := map[string]string{}
-			for _, f := range fe {
-				out[f.Path] = f.Msg
-			}
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": out})
-		case errors.As(err, &he):
-			writeJSON(w, he.status, map[string]string{"error": he.msg})
-		case errors.Is(err, store.ErrNotFound):
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
-		case errors.Is(err, store.ErrConflict):
-			writeJSON(w, http.StatusConflict, map[string]string{"error": "the name is taken"})
-		case errors.Is(s.unavailable(err), store.ErrUnavailable):
-			writeUnavailable(w)
-		default:
-			if s.Log != nil {
-				s.Log.Error("api", "route", rt.Path, "err", err)
-			}
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+		if r.Body != http.NoBody { // a GET has none: nothing to limit
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		}
+		if err := rt.handler(w, r); err != nil {
+			s.writeError(w, rt, err)
 		}
 	})
+}
+
+// writeError answers a route's error. Apart from wrap, so that the
+// targets of errors.As are made only when there is an error (they escape:
+// four allocations a request).
+func (s *Server) writeError(w http.ResponseWriter, rt Route, err error) {
+	var he httpError
+	var fe fieldErrors
+	var oo catalog.OperatorOnly
+	var fb catalog.Forbidden
+	switch {
+	case errors.As(err, &oo):
+		writeOperatorOnly(w, oo)
+	case errors.As(err, &fb):
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": fb.Msg})
+	case errors.As(err, &fe):
+		out := map[string]string{}
+		for _, f := range fe {
+			out[f.Path] = f.Msg
+		}
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": out})
+	case errors.As(err, &he):
+		writeJSON(w, he.status, map[string]string{"error": he.msg})
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+	case errors.Is(err, store.ErrConflict):
+		writeJSON(w, http.StatusConflict, map[string]string{"error": "the name is taken"})
+	case errors.Is(s.unavailable(err), store.ErrUnavailable):
+		writeUnavailable(w)
+	default:
+		if s.Log != nil {
+			s.Log.Error("api", "route", rt.Path, "err", err)
+		}
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+	}
 }
 
 // HashToken and NewToken are the catalog's (people.go): the web UI makes
@@ -230,7 +242,7 @@ func (s *Server) authenticate(r *http.Request) (tokenEntry, error) {
 		return tokenEntry{}, errors.New("a bearer token is required")
 	}
 	now := time.Now()
-	e, ok, err := s.tokens.lookup(r.Context(), s.Store, HashToken(tok), now)
+	e, ok, err := s.tokens.lookup(r.Context(), s.Store, catalog.TokenSum(tok), now)
 	if err != nil {
 		return e, s.unavailable(err)
 	}
@@ -1006,7 +1018,9 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	if s.Engine == nil {
 		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
 	}
-	s.metricsOnce.Do(func() { s.metricsHandler = metrics.Handler(s.Engine, metrics.Options{Location: s.Location}) })
+	s.metricsOnce.Do(func() {
+		s.metricsHandler = metrics.Handler(s.Engine, metrics.Options{Location: s.Location, RenderAhead: s.MetricsRenderAhead})
+	})
 	s.metricsHandler.ServeHTTP(w, r)
 	return nil
 }

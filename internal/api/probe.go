@@ -77,7 +77,11 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 	if s.Engine == nil {
 		return httpError{http.StatusServiceUnavailable, "the scheduler is not running"}
 	}
-	q := r.URL.Query()
+	var q url.Values
+	ref, sole := soleMonitor(r.URL.RawQuery)
+	if !sole {
+		q = r.URL.Query()
+	}
 	var bad fieldErrors
 	for k, v := range q {
 		if len(v) > 1 {
@@ -94,14 +98,17 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 	}
 	var cfg probe.Config
 	var cfgErr error // the monitor cannot be tested: reported as a failed test
-	if q.Has("monitor") {
+	if sole || q.Has("monitor") {
 		for k := range q {
 			if k != "monitor" {
 				bad = append(bad, config.FieldError{Path: k, Msg: "is not allowed with monitor: the monitor's own settings are used"})
 			}
 		}
+		if !sole {
+			ref = q.Get("monitor")
+		}
 		if len(bad) == 0 {
-			cfg, cfgErr, err = s.monitorProbeConfig(r.Context(), q.Get("monitor"))
+			cfg, cfgErr, err = s.monitorProbeConfig(r.Context(), ref)
 			if err != nil {
 				return err
 			}
@@ -136,17 +143,14 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 
 	// A bounded number of probes at once; one that cannot start within
 	// its budget is refused rather than queued past Prometheus' patience.
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
-	select {
-	case s.probeSlots() <- struct{}{}:
-		defer func() { <-s.probeSlots() }()
-	case <-ctx.Done():
+	slots := s.probeSlots()
+	if !takeSlot(r.Context(), slots, timeout) {
 		return httpError{http.StatusServiceUnavailable, "too many probes in flight"}
 	}
+	defer func() { <-slots }()
 	var res *probe.Result
 	if cfgErr != nil {
-		t := probe.NewTrace(ctx, nil)
+		t := probe.NewTrace(r.Context(), nil)
 		res = t.Result(&cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "monitor", Msg: cfgErr.Error()}}})
 	} else {
 		k, _ := kinds.Lookup(cfg.Type)
@@ -160,9 +164,42 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) error {
 	if s.Log != nil && res.Error != nil {
 		s.Log.Debug("probe failed", "type", res.Type, "target", res.Target, "code", res.Error.Code)
 	}
-	w.Header().Set("Content-Type", metrics.ProbeContentType)
+	w.Header()["Content-Type"] = probeContentType
 	metrics.WriteProbe(w, res)
 	return nil
+}
+
+// probeContentType is /probe's Content-Type header value, made once (net/http
+// only reads it).
+var probeContentType = []string{metrics.ProbeContentType}
+
+// takeSlot waits for one of slots, at most wait: at once when one is free,
+// as nearly always, without a timer.
+func takeSlot(ctx context.Context, slots chan struct{}, wait time.Duration) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// soleMonitor is the value of a query that is monitor=… and nothing else,
+// as Prometheus names a stored monitor, read without url.ParseQuery's map;
+// false for any other query, escaped values included.
+func soleMonitor(raw string) (string, bool) {
+	v, ok := strings.CutPrefix(raw, "monitor=")
+	if !ok || strings.ContainsAny(v, "&;%+") {
+		return "", false
+	}
+	return v, true
 }
 
 func (s *Server) probeSlots() chan struct{} {
@@ -309,7 +346,9 @@ func splitTarget(target string, needsPort bool) (string, int, error) {
 // returns its config with its secrets opened; cfgErr says why it cannot be
 // tested. A monitor that does not exist is a bad parameter.
 func (s *Server) monitorProbeConfig(ctx context.Context, ref string) (cfg probe.Config, cfgErr, err error) {
-	notFound := fieldErrors{{Path: "monitor", Msg: "no monitor " + strconv.Quote(ref) + " (give its id or DEVICE/NAME)"}}
+	notFound := func() fieldErrors {
+		return fieldErrors{{Path: "monitor", Msg: "no monitor " + strconv.Quote(ref) + " (give its id or DEVICE/NAME)"}}
+	}
 	var id int64
 	if n, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
 		id = n
@@ -320,13 +359,13 @@ func (s *Server) monitorProbeConfig(ctx context.Context, ref string) (cfg probe.
 		}
 		d, derr := s.Store.DeviceByName(ctx, dev)
 		if errors.Is(derr, store.ErrNotFound) {
-			return cfg, nil, notFound
+			return cfg, nil, notFound()
 		} else if derr != nil {
 			return cfg, nil, derr
 		}
 		m, merr := s.Store.MonitorByName(ctx, d.ID, name)
 		if errors.Is(merr, store.ErrNotFound) {
-			return cfg, nil, notFound
+			return cfg, nil, notFound()
 		} else if merr != nil {
 			return cfg, nil, merr
 		}
@@ -334,7 +373,7 @@ func (s *Server) monitorProbeConfig(ctx context.Context, ref string) (cfg probe.
 	}
 	cfg, cfgErr = s.Engine.MonitorConfig(id)
 	if errors.Is(cfgErr, store.ErrNotFound) {
-		return cfg, nil, notFound
+		return cfg, nil, notFound()
 	}
 	return cfg, cfgErr, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"sync"
 	"time"
@@ -22,8 +23,8 @@ const (
 
 type tokenCache struct {
 	mu      sync.Mutex
-	valid   map[string]tokenEntry // by hash
-	touched map[int64]time.Time   // by token id
+	valid   map[[sha256.Size]byte]tokenEntry // by catalog.TokenSum
+	touched map[int64]time.Time              // by token id
 }
 
 type tokenEntry struct {
@@ -34,27 +35,27 @@ type tokenEntry struct {
 	until   time.Time
 }
 
-// check returns the token with this hash, from the cache or the store, and
-// records its use; false if there is none.
-func (c *tokenCache) check(ctx context.Context, st store.Store, hash string, now time.Time) (tokenEntry, bool) {
-	e, ok, _ := c.lookup(ctx, st, hash, now)
+// check returns the token with this sum (catalog.TokenSum), from the
+// cache or the store, and records its use; false if there is none.
+func (c *tokenCache) check(ctx context.Context, st store.Store, sum [sha256.Size]byte, now time.Time) (tokenEntry, bool) {
+	e, ok, _ := c.lookup(ctx, st, sum, now)
 	return e, ok
 }
 
 // lookup is check, with the store's error when it could not tell (the
 // database away: the token is not known to be invalid).
-func (c *tokenCache) lookup(ctx context.Context, st store.Store, hash string, now time.Time) (tokenEntry, bool, error) {
+func (c *tokenCache) lookup(ctx context.Context, st store.Store, sum [sha256.Size]byte, now time.Time) (tokenEntry, bool, error) {
 	c.mu.Lock()
 	if c.valid == nil {
-		c.valid, c.touched = map[string]tokenEntry{}, map[int64]time.Time{}
+		c.valid, c.touched = map[[sha256.Size]byte]tokenEntry{}, map[int64]time.Time{}
 	}
-	e, ok := c.valid[hash]
+	e, ok := c.valid[sum]
 	c.mu.Unlock()
 	if !ok || now.After(e.until) {
-		t, err := st.TokenByHash(ctx, hash)
+		t, err := st.TokenByHash(ctx, catalog.SumHash(sum))
 		if err != nil {
 			c.mu.Lock()
-			delete(c.valid, hash)
+			delete(c.valid, sum)
 			c.mu.Unlock()
 			if errors.Is(err, store.ErrNotFound) {
 				err = nil
@@ -76,7 +77,7 @@ func (c *tokenCache) lookup(ctx context.Context, st store.Store, hash string, no
 				clear(c.valid)
 			}
 		}
-		c.valid[hash] = e
+		c.valid[sum] = e
 		c.mu.Unlock()
 	}
 	c.mu.Lock()

@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"testing"
 	"time"
 
+	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -15,12 +17,12 @@ func TestTokenCache(t *testing.T) {
 	ctx := context.Background()
 	st := f.api.Store
 	var c tokenCache
-	hash := HashToken(f.token)
+	hash := catalog.TokenSum(f.token)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if !valid(&c, ctx, st, hash, t0) {
 		t.Fatal("a valid token was refused")
 	}
-	if valid(&c, ctx, st, HashToken("mm_wrong"), t0) {
+	if valid(&c, ctx, st, catalog.TokenSum("mm_wrong"), t0) {
 		t.Fatal("a wrong token was accepted")
 	}
 	valid(&c, ctx, st, hash, t0.Add(30*time.Second))
@@ -49,7 +51,7 @@ func TestTokenCache(t *testing.T) {
 }
 
 // valid says whether c takes the token with this hash.
-func valid(c *tokenCache, ctx context.Context, st store.Store, hash string, now time.Time) bool {
+func valid(c *tokenCache, ctx context.Context, st store.Store, hash [sha256.Size]byte, now time.Time) bool {
 	_, ok := c.check(ctx, st, hash, now)
 	return ok
 }

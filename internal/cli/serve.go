@@ -125,6 +125,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 		"only these when given (default: anything but loopback, link-local, unspecified and multicast addresses; mailmon apply -f is not limited)")
 	dbAlert := dbAlertFlags(fs) // dbalert.go
 	keyExchange := fs.String("tls-key-exchange", "default", "the TLS key exchange of monitors whose tls_key_exchange is not set: default (Go's: hybrid post-quantum X25519MLKEM768 first) or x25519 (X25519 alone: less CPU per handshake)")
+	renderAhead := fs.Bool("metrics-render-ahead", true, "answer a scraper of /metrics that scrapes at a steady interval (Prometheus) from an exposition rendered shortly before its scrape is due, at most max(2s, 3 × a render's time) old; false: every scrape renders it anew")
 	pprofAddr := fs.String("debug-pprof", "", "serve Go's CPU and memory profiles on this loopback address (such as 127.0.0.1:6060, at /debug/pprof/) to find where the daemon's time and memory go (default: off)")
 	limits := config.TimingLimits{}
 	fs.DurationVar(&limits.MinInterval, "min-interval", config.DefaultMinInterval, "the shortest interval between tests of a monitor: the API refuses less, and every monitor is tested no more often")
@@ -270,7 +271,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	e := engine.New(opts)
 	log.Info("targets set over the API or web UI, and /probe, may reach "+policy.String(), "min_interval", limits.MinInterval, "max_duration", limits.MaxDuration)
 	mux := http.NewServeMux()
-	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location,
+	apiSrv := &api.Server{Store: st, Engine: e, Vault: v, Log: log, Location: node.Location, MetricsRenderAhead: *renderAhead,
 		ProbeMaxTimeout: *probeMax, ProbeMaxInFlight: *probeInFlight, Egress: policy, Timing: limits, Catalog: cat}
 	mux.Handle("/", apiSrv.Handler())
 	(&web.Server{Store: st, Engine: e, Catalog: cat, Log: log, Secure: *tlsCert != "", Proxies: proxies, TwoFactorRoles: twoFactor,

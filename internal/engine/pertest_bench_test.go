@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
-	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -38,16 +37,7 @@ func (dropTests) RecordTest(context.Context, store.Test) error { return nil }
 func BenchmarkTestPath(b *testing.B) {
 	ca := certs.NewCA(b)
 	caFile := ca.File(b)
-	plain, err := farm.Start(farm.SMTP, farm.NoTLS, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(plain.Close)
-	secure, err := farm.Start(farm.SMTP, farm.StartTLS, certs.ServerConfig(ca.Issue(b, certs.Leaf{})))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(secure.Close)
+	plain, secure := farm.StartSMTP(b, nil), farm.StartSMTP(b, ca)
 	rawTLS := &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}
 
 	cases := []struct {
@@ -63,17 +53,17 @@ func BenchmarkTestPath(b *testing.B) {
 	for _, c := range cases {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(c.srv.Port()))
 		b.Run(c.name+"/raw", func(b *testing.B) {
-			perTest(b, func() error { return rawcheck.Run(c.typ, c.mode, addr, rawTLS) })
+			procstat.PerOp(b, func() error { return rawcheck.Run(c.typ, c.mode, addr, rawTLS) })
 		})
 		e, id := benchEngine(b, c.typ, c.spec)
 		en := e.monitors[id]
 		k, _ := kinds.Lookup(c.typ)
 		k.Probe, _ = e.o.Probers(c.typ)
 		b.Run(c.name+"/probe", func(b *testing.B) {
-			perTest(b, func() error { return upOrErr(probe.Run(ctx, k, en.config())) })
+			procstat.PerOp(b, func() error { return upOrErr(probe.Run(ctx, k, en.config())) })
 		})
 		b.Run(c.name+"/engine", func(b *testing.B) {
-			perTest(b, func() error {
+			procstat.PerOp(b, func() error {
 				e.test(ctx, id)
 				e.mu.Lock()
 				defer e.mu.Unlock()
@@ -122,26 +112,4 @@ func benchEngine(b *testing.B, typ string, spec config.Monitor) (*Engine, int64)
 		b.Fatalf("monitor not loaded: %+v", en)
 	}
 	return e, m.ID
-}
-
-// perTest runs fn b.N times and reports per run: allocations, goroutines
-// started, the process's CPU time and its threads' sleeps (voluntary
-// context switches: wake-ups). The responder's share is in every row
-// alike.
-func perTest(b *testing.B, fn func() error) {
-	b.ReportAllocs()
-	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
-	metrics.Read(s)
-	before := s[0].Value.Uint64()
-	cpu0, sw0 := procstat.Self()
-	for b.Loop() {
-		if err := fn(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cpu, sw := procstat.Self()
-	metrics.Read(s)
-	b.ReportMetric(float64(s[0].Value.Uint64()-before)/float64(b.N), "goroutines/op")
-	b.ReportMetric(float64((cpu-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
-	b.ReportMetric(float64(sw-sw0)/float64(b.N), "sleeps/op")
 }

@@ -55,20 +55,58 @@ func (c counts) add(k TestKey) counts {
 	return slices.Insert(c, i, TestCount{k, 1})
 }
 
-// Snapshot returns every loaded monitor's state and last result: monitors
-// deleted are gone from it at once. It allocates twice whatever the
-// monitors (their counts share one array), so that the engine's lock is
-// held briefly at 100,000 monitors.
-func (e *Engine) Snapshot() []MonitorSnapshot {
+// Snapshot returns every loaded monitor's state and last result, sorted
+// by ID: monitors deleted are gone from it at once.
+func (e *Engine) Snapshot() []MonitorSnapshot { return e.snapshot(snapshotChunk, nil) }
+
+// snapshotChunk is how many monitors Snapshot copies under one hold of
+// the engine's lock. Copying takes ~1 µs a monitor: at 100,000 monitors
+// the whole copy held the lock ~100 ms, so tests finishing meanwhile (a
+// /metrics scrape a minute, 1,667 tests a second) waited as long. A chunk
+// holds it ~1 ms.
+const snapshotChunk = 1024
+
+// snapshot copies the monitors chunk at a time, calling between (tests)
+// after each chunk, with the lock released. It lists their IDs under the
+// lock (a few ms at 100,000), sorts them without it, then copies them a
+// chunk at a time; a monitor deleted meanwhile is left out, one added
+// meanwhile is in the next snapshot. The counts of a chunk's monitors
+// share one array.
+func (e *Engine) snapshot(chunk int, between func()) []MonitorSnapshot {
+	e.mu.Lock()
+	ids := make([]int64, 0, len(e.monitors))
+	for id := range e.monitors {
+		ids = append(ids, id)
+	}
+	e.mu.Unlock()
+	slices.Sort(ids)
+	out := make([]MonitorSnapshot, 0, len(ids))
+	for len(ids) > 0 {
+		part := ids[:min(chunk, len(ids))]
+		ids = ids[len(part):]
+		out = e.copyMonitors(out, part)
+		if between != nil {
+			between()
+		}
+	}
+	return out
+}
+
+// copyMonitors appends to out the monitors of ids still loaded, under the
+// engine's lock.
+func (e *Engine) copyMonitors(out []MonitorSnapshot, ids []int64) []MonitorSnapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := 0
-	for _, c := range e.tests {
-		n += len(c)
+	for _, id := range ids {
+		n += len(e.tests[id])
 	}
 	all := make(counts, 0, n)
-	out := make([]MonitorSnapshot, 0, len(e.monitors))
-	for id, en := range e.monitors {
+	for _, id := range ids {
+		en, ok := e.monitors[id]
+		if !ok {
+			continue
+		}
 		s := MonitorSnapshot{ID: id, Name: en.m.Name, Device: en.dev().Name, Type: en.m.Type,
 			State: e.status[id].State, Last: e.last[id]}
 		if s.State == "" {

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -61,17 +60,14 @@ func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); re
 // BenchmarkScrapeLarge writes the per-monitor part of a scrape (what grows
 // with the monitors: everything but the registry's few dozen series) of
 // 20,000 and 100,000 monitors of the lean mix, plain and gzipped, from the
-// engine's snapshot in the engine's order (whose own cost is engine's
-// BenchmarkSnapshot).
+// engine's snapshot (whose own cost is engine's BenchmarkSnapshot).
 // cpu-µs/monitor is the process's CPU time (every goroutine's, the GC's
 // included), which a loaded machine inflates less than wall time.
 // go test -run X -bench ScrapeLarge -benchtime 3x ./internal/metrics
 func BenchmarkScrapeLarge(b *testing.B) {
 	for _, n := range []int{20_000, 100_000} {
-		// in the engine's map order, as Snapshot returns it: a scrape
-		// sorts it by ID
+		// sorted by ID, as Snapshot returns it
 		snap := leanSnapshot(n)
-		rand.New(rand.NewPCG(1, 2)).Shuffle(n, func(i, j int) { snap[i], snap[j] = snap[j], snap[i] })
 		work := make([]engine.MonitorSnapshot, n)
 		for _, gz := range []bool{false, true} {
 			b.Run(fmt.Sprintf("monitors=%d/gzip=%v", n, gz), func(b *testing.B) {

@@ -7,16 +7,22 @@ package metrics
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mailmon/mailmon/internal/engine"
 	"github.com/mailmon/mailmon/internal/wire"
@@ -81,6 +87,11 @@ type Options struct {
 	// series carries location="…", so that the series of several nodes
 	// sharing one database stay apart. Empty (one node): no such label.
 	Location string
+	// RenderAhead answers a scraper that scrapes at a steady interval
+	// (Prometheus) from a gzipped exposition rendered shortly before its
+	// scrape is due, a few seconds old at most (ahead.go); anyone else, and
+	// a client that does not take gzip, gets a fresh one.
+	RenderAhead bool
 }
 
 // Handler serves /metrics in the text format: every monitor's series
@@ -94,20 +105,106 @@ func Handler(e *engine.Engine, o Options) http.Handler {
 	}
 	r.MustRegister(Collector{Engine: e})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	x := newExpositor(o.Location)
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		mfs, err := reg.Gather()
-		if err != nil {
-			http.Error(w, "gathering metrics: "+err.Error(), http.StatusInternalServerError)
-			return
+	return newHandler(e, reg, o, realClock{})
+}
+
+func newHandler(e *engine.Engine, reg *prometheus.Registry, o Options, c clock) *handler {
+	h := &handler{e: e, reg: reg, x: newExpositor(o.Location), rendered: renderedDesc(o.Location), clock: c}
+	if o.RenderAhead {
+		h.ahead = newAhead(h.clock, func(w io.Writer, at time.Time) error { return h.render(w, true, at) })
+	}
+	return h
+}
+
+// handler serves /metrics.
+type handler struct {
+	e        *engine.Engine
+	reg      *prometheus.Registry
+	x        *expositor
+	rendered *prometheus.Desc
+	clock    clock
+	ahead    *ahead // nil: every scrape renders
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	gz := gzipAccepted(req)
+	w.Header().Set("Content-Type", string(textFormat))
+	if !gz || h.ahead == nil {
+		// streamed: a plain exposition at 100,000 monitors is 120 MB
+		if err := h.render(&headersFirst{w: w, gz: gz}, gz, h.clock.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
-		w.Header().Set("Content-Type", string(textFormat))
-		gz := gzipAccepted(req)
-		if gz {
-			w.Header().Set("Content-Encoding", "gzip")
+		return
+	}
+	r := h.ahead.answer(scraperKey(req), req.Header.Get("X-Prometheus-Scrape-Timeout-Seconds") != "")
+	if r.err != nil {
+		http.Error(w, r.err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Set("Content-Length", strconv.Itoa(len(r.body)))
+	w.Write(r.body)
+}
+
+// headersFirst sets Content-Encoding before the first byte of a gzipped
+// body, so that an error before it can still answer 500 in plain text.
+type headersFirst struct {
+	w     http.ResponseWriter
+	gz    bool
+	began bool
+}
+
+func (h *headersFirst) Write(p []byte) (int, error) {
+	if !h.began {
+		h.began = true
+		if h.gz {
+			h.w.Header().Set("Content-Encoding", "gzip")
 		}
-		x.write(w, gz, e.Snapshot(), mfs)
-	})
+	}
+	return h.w.Write(p)
+}
+
+// scraperKey tells scrapers apart: its address (without the port: a
+// scraper may open a new connection for a scrape) and User-Agent.
+func scraperKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ua := r.Header.Get("User-Agent")
+	return host + "\x00" + ua[:min(len(ua), 256)]
+}
+
+// render writes the exposition, gzipped if gz, with its values taken at
+// at (mailmon_metrics_rendered_timestamp_seconds).
+func (h *handler) render(w io.Writer, gz bool, at time.Time) error {
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		return fmt.Errorf("gathering metrics: %w", err)
+	}
+	var m dto.Metric
+	if err := prometheus.MustNewConstMetric(h.rendered, prometheus.GaugeValue, float64(at.UnixMilli())/1e3).Write(&m); err != nil {
+		return err
+	}
+	mf := &dto.MetricFamily{Name: proto.String(renderedName), Help: proto.String(renderedHelp), Type: dto.MetricType_GAUGE.Enum(), Metric: []*dto.Metric{&m}}
+	i, _ := slices.BinarySearchFunc(mfs, renderedName, func(f *dto.MetricFamily, name string) int { return strings.Compare(f.GetName(), name) })
+	h.x.write(w, gz, h.e.Snapshot(), slices.Insert(mfs, i, mf))
+	return nil
+}
+
+const (
+	renderedName = "mailmon_metrics_rendered_timestamp_seconds"
+	renderedHelp = "When the values of this exposition were taken; with render-ahead up to a few seconds before the scrape."
+)
+
+// renderedDesc is mailmon_metrics_rendered_timestamp_seconds' on a node at
+// location.
+func renderedDesc(location string) *prometheus.Desc {
+	var l prometheus.Labels
+	if location != "" {
+		l = prometheus.Labels{"location": location}
+	}
+	return prometheus.NewDesc(renderedName, renderedHelp, nil, l)
 }
 
 // textFormat is the exposition's format: always text/plain 0.0.4

@@ -230,12 +230,15 @@ func labelValues(m *engine.MonitorSnapshot) {
 // snapshot, the others its ID.
 const idBits = 24
 
-// sortByID sorts snap by monitor ID. It sorts one integer a monitor (ID
+// sortByID sorts snap by monitor ID, if it is not already. It sorts one integer a monitor (ID
 // and index), then moves each monitor once: sorting the snapshot itself
 // moved 112-byte entries around and was ~27% of writing the text at
 // 100,000 monitors.
 func sortByID(snap []engine.MonitorSnapshot) {
 	byID := func(a, b engine.MonitorSnapshot) int { return cmp.Compare(a.ID, b.ID) }
+	if slices.IsSortedFunc(snap, byID) {
+		return // as engine.Snapshot returns it
+	}
 	if len(snap) >= 1<<idBits || slices.ContainsFunc(snap, func(m engine.MonitorSnapshot) bool { return m.ID < 0 || m.ID >= 1<<(64-idBits) }) {
 		slices.SortFunc(snap, byID)
 		return

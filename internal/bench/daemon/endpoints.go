@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/mailmon/mailmon/internal/bench/farm"
@@ -45,7 +46,10 @@ func endpoints(base, token string, web *http.Client) []endpoint {
 			// Set by hand, the transport leaves the body compressed: its
 			// size is what goes over the wire, as to Prometheus.
 			"Accept-Encoding": {"gzip"},
-			"Accept":          {"text/plain;version=0.0.4;q=1,*/*;q=0.1"}})},
+			"Accept":          {"text/plain;version=0.0.4;q=1,*/*;q=0.1"},
+			// as Prometheus says its scrape's timeout: serve then knows
+			// a steady scraper from its first interval (render-ahead)
+			"X-Prometheus-Scrape-Timeout-Seconds": {"10"}})},
 		{"board /", web, get("/", http.Header{"Accept": {"text/html"}})},
 		{"GET /api/v1/monitors", api, get("/api/v1/monitors", http.Header{"Authorization": {bearer}})},
 	}
@@ -58,7 +62,10 @@ type fetch struct {
 	bytes    int64
 	encoding string
 	unzipped int64
-	err      error
+	// age is how old /metrics' values were when it was asked
+	// (mailmon_metrics_rendered_timestamp_seconds; 0: not said)
+	age time.Duration
+	err error
 }
 
 func (e endpoint) fetch() fetch {
@@ -78,23 +85,53 @@ func (e endpoint) fetch() fetch {
 	case resp.StatusCode != http.StatusOK:
 		f.err = fmt.Errorf("HTTP %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	case f.encoding == "gzip":
-		f.unzipped, f.err = unzippedSize(&body)
+		var rendered time.Time
+		f.unzipped, rendered, f.err = unzipped(&body)
+		if !rendered.IsZero() {
+			f.age = t0.Sub(rendered)
+		}
 	}
 	return f
 }
 
-// unzippedSize is the size of a gzipped answer once unzipped (at most
-// maxBody).
-func unzippedSize(r io.Reader) (int64, error) {
+// unzipped is the size of a gzipped answer once unzipped (at most
+// maxBody), and the time its mailmon_metrics_rendered_timestamp_seconds
+// says (zero: none).
+func unzipped(r io.Reader) (int64, time.Time, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return 0, fmt.Errorf("gzip: %w", err)
+		return 0, time.Time{}, fmt.Errorf("gzip: %w", err)
 	}
-	n, err := io.Copy(io.Discard, io.LimitReader(zr, maxBody+1))
+	var w renderedLine
+	n, err := io.Copy(&w, io.LimitReader(zr, maxBody+1))
 	if err == nil && n > maxBody {
 		err = fmt.Errorf("the answer unzips to over %d bytes", maxBody)
 	}
-	return n, err
+	return n, w.at, err
+}
+
+// renderedLine finds the line "mailmon_metrics_rendered_timestamp_seconds
+// V" in what is written to it, and keeps V as a time.
+type renderedLine struct {
+	tail []byte // the end of the last write: a line may span two
+	at   time.Time
+}
+
+func (w *renderedLine) Write(p []byte) (int, error) {
+	const name = "\nmailmon_metrics_rendered_timestamp_seconds "
+	if !w.at.IsZero() {
+		return len(p), nil
+	}
+	b := append(w.tail, p...)
+	if i := bytes.Index(b, []byte(name)); i >= 0 {
+		if v, _, ok := bytes.Cut(b[i+len(name):], []byte("\n")); ok {
+			if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+				w.at = time.UnixMilli(int64(f * 1e3))
+			}
+		}
+	}
+	w.tail = append(w.tail[:0], b[max(0, len(b)-256):]...)
+	return len(p), nil
 }
 
 // slot is when, from serve's start, an endpoint is fetched.
@@ -134,7 +171,11 @@ func sample(eps []endpoint, start time.Time, slots []slot, stop <-chan struct{})
 			return out
 		case <-t.C:
 		}
-		out[s.endpoint] = append(out[s.endpoint], eps[s.endpoint].fetch())
+		f := eps[s.endpoint].fetch()
+		if f.age != 0 {
+			fmt.Printf("  %s at %v: %v, values %v old\n", eps[s.endpoint].name, s.at, f.took.Round(time.Millisecond), f.age.Round(time.Millisecond))
+		}
+		out[s.endpoint] = append(out[s.endpoint], f)
 	}
 	return out
 }
