@@ -102,16 +102,19 @@ bench-plugin:
 # benchmark's raw child, saturated and paced at serve's rate), with the
 # apply timed and /metrics, the board and the API fetched every
 # BENCHANSWEREVERY; writes bench/results/daemon-DATE.md (BENCHOUT).
-# BENCHMONITORS=20000 runs one size; BENCHPROFILE=DIR keeps pprof profiles.
+# BENCHMONITORS=20000 runs one size; BENCHPROFILE=DIR keeps pprof profiles
+# (the CPU one of each run's middle third; BENCHPROFILEWINDOW=first: of
+# serve's first 60 s, the load and every monitor's first test).
 BENCHDURATION ?= 3m
 BENCHMONITORS ?= 1000,5000,20000,100000:lean
 BENCHPROFILE ?=
+BENCHPROFILEWINDOW ?= middle
 BENCHANSWEREVERY ?= 20s
 BENCHOUT ?= bench/results
 bench-daemon: build
 	$(GO) build -o bin/bench-peers ./internal/bench/peers
 	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -peers bin/bench-peers -duration $(BENCHDURATION) \
-	  -monitors $(BENCHMONITORS) -profile "$(BENCHPROFILE)" -answer-every $(BENCHANSWEREVERY) -out $(BENCHOUT)
+	  -monitors $(BENCHMONITORS) -profile "$(BENCHPROFILE)" -profile-window $(BENCHPROFILEWINDOW) -answer-every $(BENCHANSWEREVERY) -out $(BENCHOUT)
 
 # mailmon side by side with a raw socket, blackbox_exporter and the
 # Monitoring Plugins (apt-get install prometheus-blackbox-exporter

@@ -2,16 +2,11 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
 
-	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 	"github.com/mailmon/mailmon/internal/wire"
@@ -38,20 +33,8 @@ func TestLoadHeapPerMonitor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	ca := certs.NewCA(t).File(t)
 	const n = 2000
-	d := &store.Device{Name: "d", Address: "127.0.0.1"}
-	must(t, st.PutDevice(ctx, d))
-	timing := config.Timing{MaxDuration: config.Duration(10 * time.Second), UpEvery: config.Duration(time.Hour)}
-	plain, _ := json.Marshal(config.Monitor{Port: 25, Timing: timing})
-	starttls, _ := json.Marshal(config.Monitor{Port: 25, TLS: "starttls", CA: ca, Timing: timing})
-	for i := range n {
-		spec := plain
-		if i%2 == 1 {
-			spec = starttls
-		}
-		must(t, st.PutMonitor(ctx, &store.Monitor{DeviceID: d.ID, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true, Spec: spec}))
-	}
+	smtpMonitors(t, st, 1, n, certs.NewCA(t).File(t))
 	noop := func(context.Context, *probe.Config, *probe.Trace) error { return nil }
 
 	parses := wire.CAParses()

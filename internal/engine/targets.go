@@ -9,7 +9,12 @@ import (
 // and logs it once per monitor and change: applied monitors are not
 // checked against the daemon's flags, so the engine holds every monitor
 // to them (up_every: 10ms made 371 SMTP sessions in 3 s).
-func (e *Engine) limit(m *store.Monitor, t *config.Timing) {
+//
+// Load (lc not nil) logs each clamp once for all the monitors it applies
+// to (loadCache.logClamps): one line a monitor was 100,000 lines at start
+// for a file whose down_every is below --min-interval, and a quarter of
+// the load's CPU.
+func (e *Engine) limit(m *store.Monitor, t *config.Timing, lc *loadCache) {
 	msg := e.o.Timing.ClampTiming(t)
 	e.mu.Lock()
 	logged := e.clamped[m.ID]
@@ -19,7 +24,11 @@ func (e *Engine) limit(m *store.Monitor, t *config.Timing) {
 		e.clamped[m.ID] = msg
 	}
 	e.mu.Unlock()
-	if msg != "" && msg != logged {
+	switch {
+	case msg == "" || msg == logged:
+	case lc != nil:
+		lc.clamp(msg, m)
+	default:
 		e.o.Log.Warn("monitor timing outside this server's limits: "+msg, "monitor", m.ID, "name", m.Name)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -229,5 +230,47 @@ func TestMaxDurationCapped(t *testing.T) {
 	must(t, err)
 	if cfg.Timeout != 3*time.Second {
 		t.Errorf("timeout %v, want the cap 3s", cfg.Timeout)
+	}
+}
+
+// TestLoadLogsEachClampOnce: monitors loaded with the same timing below
+// serve's limits are logged in one line with their number, not one line
+// each (100,000 lines at start for a file whose down_every is below
+// --min-interval); another clamp has its own line, and a monitor reloaded
+// later logs nothing more.
+func TestLoadLogsEachClampOnce(t *testing.T) {
+	ctx := context.Background()
+	st := openTestStore(t)
+	d := putDevice(t, st, "d", false)
+	fast, _ := json.Marshal(config.Monitor{Port: 25, Timing: config.Timing{MaxDuration: config.Duration(time.Second),
+		UpEvery: config.Duration(time.Minute), DownEvery: config.Duration(10 * time.Second), LostEvery: config.Duration(time.Minute)}})
+	faster, _ := json.Marshal(config.Monitor{Port: 25, Timing: config.Timing{MaxDuration: config.Duration(time.Second),
+		UpEvery: config.Duration(time.Minute), DownEvery: config.Duration(5 * time.Second), LostEvery: config.Duration(time.Minute)}})
+	var first int64
+	for i := range 600 { // more than a page of the load
+		spec := fast
+		if i == 7 {
+			spec = faster
+		}
+		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprint("m", i), Type: "tcp", Enabled: true, Spec: spec}
+		must(t, st.PutMonitor(ctx, m))
+		if i == 0 {
+			first = m.ID
+		}
+	}
+	var logs bytes.Buffer
+	e := New(Options{Store: st, Log: slog.New(slog.NewTextHandler(&logs, nil)), Timing: config.TimingLimits{MinInterval: time.Minute}})
+	must(t, e.Load(ctx))
+	must(t, e.Reload(ctx, first))
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	var clamps []string
+	for _, l := range lines {
+		if strings.Contains(l, "outside this server's limits") {
+			clamps = append(clamps, l)
+		}
+	}
+	if len(clamps) != 2 || !strings.Contains(clamps[0], "down_every 10s raised to 1m0s (serve --min-interval)") || !strings.Contains(clamps[0], "monitors=599") ||
+		!strings.Contains(clamps[0], fmt.Sprint("first=", first)) || !strings.Contains(clamps[1], "down_every 5s raised to 1m0s") || !strings.Contains(clamps[1], "name=m7") {
+		t.Errorf("%d clamp lines, want 2: the 599 monitors' clamp with their number and the first, and m7's:\n%s", len(clamps), strings.Join(clamps, "\n"))
 	}
 }

@@ -114,8 +114,12 @@ type row struct {
 	rawPacedLate time.Duration
 	rawPacedErr  string
 	load0, load1 string
-	apply        harness.Applied
-	answers      []answers // /metrics, the board, the API, fetched while measured
+	// startCPU is serve's CPU seconds before it listened (opening the
+	// database, loading the monitors): not in cores, which start then.
+	startCPU float64
+	minutes  minutes // serve's CPU a minute, from when it listened
+	apply    harness.Applied
+	answers  []answers // /metrics, the board, the API, fetched while measured
 }
 
 func main() {
@@ -126,9 +130,13 @@ func main() {
 	interval := flag.Duration("interval", time.Minute, "the monitors' interval")
 	rawWindow := flag.Duration("raw-window", 5*time.Second, "the raw baseline's measuring window per kind of check, and of the mix paced at the daemon's rate (0: no baseline)")
 	answerEvery := flag.Duration("answer-every", 20*time.Second, "how often /metrics, the board's first page and the API's first page are each fetched while a run is measured (0: never)")
-	profile := flag.String("profile", "", "a folder for pprof profiles of serve (CPU over the middle third of each run, allocations and heap at its end); empty: none")
+	profile := flag.String("profile", "", "a folder for pprof profiles of serve (CPU over -profile-window, allocations and heap at its end); empty: none")
+	profileWhen := flag.String("profile-window", "middle", "the CPU profile's window: middle (the middle third of each run, the steady state) or first (60 s from serve's start: loading the monitors, then every monitor's first test)")
 	out := flag.String("out", "bench/results", "folder for the Markdown results")
 	flag.Parse()
+	if _, _, err := profileWindow(*profileWhen, *dur); err != nil {
+		check(err)
+	}
 
 	work, err := os.MkdirTemp("", "mailmon-bench-")
 	check(err)
@@ -158,7 +166,7 @@ func main() {
 		if !ok {
 			check(fmt.Errorf("-monitors %s: no mix %q (ca, lean or banner)", f, mname))
 		}
-		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile)
+		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile, *profileWhen)
 		if *rawWindow > 0 {
 			r.raw, r.rawErr = baseline(*peers, m, servers, caFile, *rawWindow)
 			rate := r.testsPerSec
@@ -167,8 +175,8 @@ func main() {
 			}
 			r.rawPaced, r.rawPacedLate, r.rawPacedErr = pacedBaseline(*peers, m, servers, caFile, *rawWindow, rate)
 		}
-		fmt.Printf("%d monitors (%s): apply %.1f s (%.1f CPU s), %.3f cores, %.0f MiB peak RSS (%.1f KiB/monitor), lag p50 %.1f ms p99 %.1f ms, %d tests (%.0f/s, %.3f CPU ms each; raw saturated %.3f, %.2f×; raw paced %.3f, %.2f×), %.1f bytes/result; load %s → %s %s %s\n",
-			r.monitors, m.name, r.apply.Wall.Seconds(), r.apply.CPU, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(),
+		fmt.Printf("%d monitors (%s): apply %.1f s (%.1f CPU s), %.1f CPU s before listening, %.3f cores (a minute: %s), %.0f MiB peak RSS (%.1f KiB/monitor), lag p50 %.1f ms p99 %.1f ms, %d tests (%.0f/s, %.3f CPU ms each; raw saturated %.3f, %.2f×; raw paced %.3f, %.2f×), %.1f bytes/result; load %s → %s %s %s\n",
+			r.monitors, m.name, r.apply.Wall.Seconds(), r.apply.CPU, r.startCPU, r.cores, r.minutes, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(),
 			r.rawPerTest(), r.ratio(), r.rawPaced, r.pacedRatio(), r.bytesPerResult, r.load0, r.load1, r.rawErr, r.rawPacedErr)
 		for _, a := range r.answers {
 			fmt.Printf("  %s: %d fetches, p50 %v, max %v, %d bytes %s %s\n", a.name, a.n, a.p50.Round(time.Millisecond), a.max.Round(time.Millisecond), a.bytes, a.encoding, a.firstErr)
@@ -288,7 +296,7 @@ func rawChild(peers string, args ...string) (float64, rawcheck.Report, error) {
 	return rep.CPU * 1000 / float64(rep.OK), rep, nil
 }
 
-func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile string) row {
+func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile, profileWhen string) row {
 	dir := filepath.Join(work, strconv.Itoa(n)+m.name)
 	check(os.MkdirAll(dir, 0o700))
 	db := filepath.Join(dir, "mailmon.db")
@@ -329,6 +337,19 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 		args = append(args, "--debug-pprof", pprofAddr)
 	}
 	load0 := loadAvg()
+	prefix := filepath.Join(profile, fmt.Sprintf("serve-%d-%s", n, m.name))
+	profiled := make(chan struct{})
+	delay, length, _ := profileWindow(profileWhen, dur)
+	if profile != "" && delay == 0 {
+		// The first minute's profile starts as soon as serve's pprof
+		// listener answers, before serve loads its monitors (serve
+		// starts it first), so that it has the load too.
+		go func() {
+			defer close(profiled)
+			waitListening(pprofAddr, time.Minute)
+			saveProfile(pprofAddr, fmt.Sprintf("profile?seconds=%d", max(1, int(length.Seconds()))), prefix+"-cpu.pprof")
+		}()
+	}
 	d, err := harness.Serve(bin, db, tok, args...)
 	check(err)
 
@@ -344,24 +365,32 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	stopAnswers, answered := make(chan struct{}), make(chan [][]fetch, 1)
 	go func() { answered <- sample(eps, start, schedule(dur, answerEvery, len(eps)), stopAnswers) }()
 	cpu0 := procstat.CPUSeconds(d.Cmd.Process.Pid)
-	prefix := filepath.Join(profile, fmt.Sprintf("serve-%d-%s", n, m.name))
-	profiled := make(chan struct{})
-	if profile != "" {
+	var mins minutes
+	mins.sample(0, cpu0)
+	if profile != "" && delay > 0 {
 		go func() {
 			defer close(profiled)
-			time.Sleep(dur / 3)
-			saveProfile(pprofAddr, fmt.Sprintf("profile?seconds=%d", max(1, int((dur/3).Seconds()))), prefix+"-cpu.pprof")
+			time.Sleep(delay)
+			saveProfile(pprofAddr, fmt.Sprintf("profile?seconds=%d", max(1, int(length.Seconds()))), prefix+"-cpu.pprof")
 		}()
-	} else {
+	} else if profile == "" {
 		close(profiled)
 	}
 	var rss float64
 	for time.Since(start) < dur {
-		time.Sleep(2 * time.Second)
+		// Every 2 s, and at each minute from the start for the CPU a minute.
+		since := time.Since(start)
+		next := since.Truncate(time.Minute) + time.Minute
+		time.Sleep(min(2*time.Second, next-since, dur-since))
 		rss = max(rss, procstat.RSSMiB(d.Cmd.Process.Pid))
+		if since = time.Since(start); since < dur && mins.due(since) {
+			mins.sample(since, procstat.CPUSeconds(d.Cmd.Process.Pid))
+		}
 	}
-	cpu := procstat.CPUSeconds(d.Cmd.Process.Pid) - cpu0
+	cpuEnd := procstat.CPUSeconds(d.Cmd.Process.Pid)
+	cpu := cpuEnd - cpu0
 	wall := time.Since(start).Seconds()
+	mins.sample(time.Since(start), cpuEnd)
 	close(stopAnswers)
 	fetched := <-answered
 	st, err := d.Status()
@@ -391,7 +420,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	}
 	r := row{monitors: n, mix: m, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
 		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
-		load0:       load0, load1: loadAvg(), apply: applied}
+		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, minutes: mins}
 	for i, e := range eps {
 		if answerEvery > 0 { // else none was asked for: said as such
 			r.answers = append(r.answers, summarize(e.name, fetched[i]))
@@ -409,6 +438,16 @@ func freeLoopback() string {
 	check(err)
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// waitListening waits until addr accepts a connection, for at most wait.
+func waitListening(addr string, wait time.Duration) {
+	for end := time.Now().Add(wait); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+	}
 }
 
 // saveProfile saves one of serve's profiles (--debug-pprof) to file.

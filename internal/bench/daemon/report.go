@@ -26,7 +26,7 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 			fmt.Fprintf(&b, "- %s: %s\n", r.mix.name, r.mix.describe())
 		}
 	}
-	b.WriteString("\n| monitors | mix | CPU (cores, avg) | peak RSS (MiB) | RSS/monitor (KiB) | lag p50 (ms) | lag p99 (ms) | tests | tests/s | CPU ms/test | raw CPU ms/check (same mix, saturated) | × raw | raw CPU ms/check (same mix, paced at the same tests/s) | × raw paced | bytes/result | load avg (start → end) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n| monitors | mix | CPU (cores, avg) | peak RSS (MiB) | RSS/monitor (KiB) | lag p50 (ms) | lag p99 (ms) | tests | tests/s | CPU ms/test | raw CPU ms/check (same mix, saturated) | × raw | raw CPU ms/check (same mix, paced at the same tests/s) | × raw paced | bytes/result | load avg (start → end) | CPU 1st min / 2nd / 3rd … (cores) | CPU before listening (s) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		raw, ratio := "–", "–"
 		if r.ratio() > 0 {
@@ -36,8 +36,8 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 		if r.pacedRatio() > 0 {
 			paced, pratio = fmt.Sprintf("%.3f", r.rawPaced), fmt.Sprintf("%.2f", r.pacedRatio())
 		}
-		fmt.Fprintf(&b, "| %d | %s | %.3f | %.0f | %.1f | %.1f | %.1f | %d | %.0f | %.3f | %s | %s | %s | %s | %.1f | %s → %s |\n",
-			r.monitors, r.mix.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), raw, ratio, paced, pratio, r.bytesPerResult, r.load0, r.load1)
+		fmt.Fprintf(&b, "| %d | %s | %.3f | %.0f | %.1f | %.1f | %.1f | %d | %.0f | %.3f | %s | %s | %s | %s | %.1f | %s → %s | %s | %.1f |\n",
+			r.monitors, r.mix.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), raw, ratio, paced, pratio, r.bytesPerResult, r.load0, r.load1, r.minutes, r.startCPU)
 	}
 
 	b.WriteString("\n`mailmon apply` of each run's generated file into a new database (before serve starts; the wall time and the apply process's own CPU, from its rusage):\n\n| monitors | mix | apply wall (s) | apply CPU (s) | apply peak RSS (MiB) |\n|---|---|---|---|---|\n")
@@ -105,7 +105,8 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 	b.WriteString("\nNotes:\n" +
 		"- serve's CPU includes answering the fetches above (a few pages a minute); the fetching itself (the answers are read and /metrics unzipped, nothing parsed) and the login are the benchmark's CPU, not serve's.\n" +
 		"- Two raw baselines: the saturated one (4 workers, never idle) is the cheapest a check can be; the paced one does the daemon's own work at the daemon's own rate, waking for each check as any scheduler must. Goals 2 and 3 say \"raw\": both ratios are given, the goals' wording unchanged.\n" +
-		"- A goal set at another size than a run's is checked at that run's size too, and says so: it is met only at its own size.\n")
+		"- A goal set at another size than a run's is checked at that run's size too, and says so: it is met only at its own size.\n" +
+		"- CPU a minute: serve's CPU over each minute from when it listened (the CPU column's window), sampled at each minute's end: the first minute has every monitor's first test (its status, state and events created), the later ones the steady state. CPU before listening: opening the database and loading the monitors, before that window (serve loads, then listens).\n")
 	return b.String()
 }
 

@@ -29,32 +29,41 @@ import (
 // the CPU time, the pages written to the WAL (frames) and the WAL bytes.
 const scaleMonitors = 100_000
 
-var scaleOnce struct {
+type template struct {
 	sync.Once
 	path string
 	err  error
 }
 
+// scaleOnce is the template of monitors tested before; firstOnce of
+// monitors never tested (pending: no status, no result).
+var scaleOnce, firstOnce template
+
 // scaleTemplate is the path of a database of scaleMonitors monitors,
 // built once per process (directly in SQL: a minute of PutMonitor and
-// RecordTest calls otherwise), that each run copies.
-func scaleTemplate(b *testing.B) string {
-	scaleOnce.Do(func() {
+// RecordTest calls otherwise), that each run copies; untested: none has
+// a status or a result yet.
+func scaleTemplate(b *testing.B, untested bool) string {
+	t := &scaleOnce
+	if untested {
+		t = &firstOnce
+	}
+	t.Do(func() {
 		dir, err := os.MkdirTemp("", "mailmon-scale-")
 		if err != nil {
-			scaleOnce.err = err
+			t.err = err
 			return
 		}
-		scaleOnce.path = filepath.Join(dir, "scale.db")
-		scaleOnce.err = buildScale(scaleOnce.path)
+		t.path = filepath.Join(dir, "scale.db")
+		t.err = buildScale(t.path, untested)
 	})
-	if scaleOnce.err != nil {
-		b.Fatal(scaleOnce.err)
+	if t.err != nil {
+		b.Fatal(t.err)
 	}
-	return scaleOnce.path
+	return t.path
 }
 
-func buildScale(path string) error {
+func buildScale(path string, untested bool) error {
 	ctx := context.Background()
 	s, err := Open(ctx, path)
 	if err != nil {
@@ -88,10 +97,17 @@ func buildScale(path string) error {
 		}
 	}
 	recent := make([]byte, 3*10)
+	rank := store.Rank(state.Up)
+	if untested {
+		rank = store.Rank(state.Pending)
+	}
 	for id := 1; id <= scaleMonitors; id++ {
 		spec := fmt.Sprintf(`{"host":"mx%d.example.net","port":25,"tls":"starttls","ca":"/etc/mailmon/ca.pem","interval":"60s","timeout":"10s"}`, id%1000)
-		if _, err := mon.ExecContext(ctx, id, (id-1)/100+1, fmt.Sprint("smtp", id), spec, store.Rank(state.Up)); err != nil {
+		if _, err := mon.ExecContext(ctx, id, (id-1)/100+1, fmt.Sprint("smtp", id), spec, rank); err != nil {
 			return err
+		}
+		if untested {
+			continue
 		}
 		last, _ := json.Marshal(storetest.SampleResult("starttls", t0, id))
 		if _, err := st.ExecContext(ctx, id, status, string(last), t0.UnixMilli(), recent); err != nil {
@@ -133,16 +149,27 @@ func walFrames(ctx context.Context, db *sql.DB) (int64, error) {
 // to count them); "io" runs with the store's own settings (its automatic
 // checkpoint included) and counts this process's read and write system
 // calls and the bytes written (WAL and checkpoint) per result.
+//
+// "first" stores each monitor's first result (none was tested: the
+// daemon's first minute): its status created, its state pending → up
+// (a state change), its board rank and counts; at most scaleMonitors
+// results (-benchtime 20000x), each monitor's one.
 func BenchmarkRecordTestScale(b *testing.B) {
-	b.Run("wal", func(b *testing.B) { benchScale(b, true) })
-	b.Run("io", func(b *testing.B) { benchScale(b, false) })
+	b.Run("wal", func(b *testing.B) { benchScale(b, true, false) })
+	b.Run("io", func(b *testing.B) { benchScale(b, false, false) })
+	b.Run("first", func(b *testing.B) {
+		if b.N > scaleMonitors {
+			b.Skipf("%d first results: there are %d monitors (-benchtime %dx at most)", b.N, scaleMonitors, scaleMonitors)
+		}
+		benchScale(b, true, true)
+	})
 }
 
 // openScale opens a copy of the scale template; with countFrames, the
 // WAL is checkpointed only by walFrames, which counts its pages.
-func openScale(b *testing.B, countFrames bool) *Store {
+func openScale(b *testing.B, countFrames, untested bool) *Store {
 	ctx := context.Background()
-	tmpl := scaleTemplate(b)
+	tmpl := scaleTemplate(b, untested)
 	path := filepath.Join(b.TempDir(), "scale.db")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		b.Fatal(err)
@@ -166,9 +193,9 @@ func openScale(b *testing.B, countFrames bool) *Store {
 	return s
 }
 
-func benchScale(b *testing.B, countFrames bool) {
+func benchScale(b *testing.B, countFrames, first bool) {
 	ctx := context.Background()
-	s := openScale(b, countFrames)
+	s := openScale(b, countFrames, first)
 	b.ReportAllocs()
 	const callers, round = 32, 256
 	order := rand.New(rand.NewPCG(1, 2)).Perm(scaleMonitors)
@@ -190,10 +217,15 @@ func benchScale(b *testing.B, countFrames bool) {
 					id := int64(order[i%scaleMonitors] + 1)
 					at := t0.Add(time.Duration(i) * time.Millisecond)
 					res := storetest.SampleResult("starttls", at, int(id))
-					err := s.RecordTest(ctx, store.Test{
+					t := store.Test{
 						Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT, Detail: res},
 						Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up, Since: t0, History: 7, Results: 3}, LastResult: res, LastTest: at},
-					})
+					}
+					if first { // as the engine records a first result
+						t.Status.Status = state.Status{State: state.Up, Since: at, History: 1, Results: 1}
+						t.Change = &store.StateChange{MonitorID: id, Time: at, From: state.Pending, To: state.Up, Cause: "test passed"}
+					}
+					err := s.RecordTest(ctx, t)
 					if err != nil {
 						b.Error(err)
 						return
@@ -243,8 +275,10 @@ func readIO(b *testing.B) map[string]int64 {
 // TestMain removes the template database of the benchmarks.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if scaleOnce.path != "" {
-		os.RemoveAll(filepath.Dir(scaleOnce.path))
+	for _, t := range []*template{&scaleOnce, &firstOnce} {
+		if t.path != "" {
+			os.RemoveAll(filepath.Dir(t.path))
+		}
 	}
 	os.Exit(code)
 }

@@ -219,3 +219,20 @@ func (s *Store) MonitorAlerts(ctx context.Context, monitorID int64) ([]int64, er
 		return id, r.Scan(&id)
 	}, `SELECT alert_id FROM monitor_alerts WHERE monitor_id=? ORDER BY alert_id`, monitorID)
 }
+
+func (s *Store) MonitorsAlerts(ctx context.Context, ids []int64) (map[int64][]int64, error) {
+	out := map[int64][]int64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := idList(ids)
+	type link struct{ monitor, alert int64 }
+	links, err := List(ctx, s.r, func(r Row) (link, error) {
+		var l link
+		return l, r.Scan(&l.monitor, &l.alert)
+	}, `SELECT monitor_id, alert_id FROM monitor_alerts WHERE monitor_id IN (`+in+`) ORDER BY monitor_id, alert_id`, args...)
+	for _, l := range links {
+		out[l.monitor] = append(out[l.monitor], l.alert)
+	}
+	return out, err
+}

@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"monitors":              monitors,
 		"monitor versions":      monitorVersions,
 		"alerts":                alerts,
+		"monitors' alerts":      monitorsAlerts,
 		"credentials":           credentials,
 		"record test":           recordTest,
 		"notifications":         notifications,

@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/store"
+	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/store/storetest"
+	"github.com/mailmon/mailmon/internal/testutil/certs"
+)
+
+// BenchmarkLoad loads 5,000 smtp monitors never tested (50 devices of
+// 100, half STARTTLS with one ca: file) from SQLite, as serve does at
+// start before it listens, and reports the CPU per monitor loaded.
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "load.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	smtpMonitors(b, st, 50, 100, certs.NewCA(b).File(b))
+	noop := func(context.Context, *probe.Config, *probe.Trace) error { return nil }
+	b.ReportAllocs()
+	cpu0 := storetest.CPUTime()
+	b.ResetTimer()
+	for range b.N {
+		e := New(Options{Store: st, Probers: func(string) (probe.Prober, bool) { return noop, true }})
+		if err := e.Load(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(b.N*50*100), "cpu-µs/monitor")
+}
+
+// smtpMonitors stores devices × per smtp monitors in st, tested every
+// minute, every second one with STARTTLS verified against the ca: file ca
+// (the benchmark's "ca" mix).
+func smtpMonitors(tb testing.TB, st store.Store, devices, per int, ca string) {
+	tb.Helper()
+	ctx := context.Background()
+	timing := config.Timing{MaxDuration: config.Duration(10 * time.Second), UpEvery: config.Duration(time.Minute)}
+	plain, _ := json.Marshal(config.Monitor{Port: 25, EHLO: "bench", Timing: timing})
+	starttls, _ := json.Marshal(config.Monitor{Port: 25, EHLO: "bench", TLS: "starttls", CA: ca, ServerName: "localhost", Timing: timing})
+	for d := range devices {
+		dev := &store.Device{Name: fmt.Sprint("device", d), Address: "127.0.0.1"}
+		if err := st.PutDevice(ctx, dev); err != nil {
+			tb.Fatal(err)
+		}
+		for i := range per {
+			spec := plain
+			if i%2 == 1 {
+				spec = starttls
+			}
+			if err := st.PutMonitor(ctx, &store.Monitor{DeviceID: dev.ID, Name: fmt.Sprint("smtp", i), Type: "smtp", Enabled: true, Spec: spec}); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+}
