@@ -117,9 +117,12 @@ type row struct {
 	// startCPU is serve's CPU seconds before it listened (opening the
 	// database, loading the monitors): not in cores, which start then.
 	startCPU float64
-	minutes  minutes // serve's CPU a minute, from when it listened
-	apply    harness.Applied
-	answers  []answers // /metrics, the board, the API, fetched while measured
+	// startWall is how long serve took to listen, from its exec; wall
+	// the window cores is measured over, from then.
+	startWall, wall float64
+	minutes         minutes // serve's CPU a minute, from when it listened
+	apply           harness.Applied
+	answers         []answers // /metrics, the board, the API, fetched while measured
 }
 
 func main() {
@@ -222,6 +225,15 @@ func (r row) pacedRatio() float64 {
 		return r.cpuPerTest() / r.rawPaced
 	}
 	return 0
+}
+
+// coresFromExec is serve's CPU from its exec to the run's end, over that
+// time: the load before it listened included.
+func (r row) coresFromExec() float64 {
+	if r.wall+r.startWall <= 0 {
+		return r.cores
+	}
+	return (r.cores*r.wall + r.startCPU) / (r.wall + r.startWall)
 }
 
 func (r row) kibPerMonitor() float64 { return r.rssMiB * 1024 / float64(r.monitors) }
@@ -350,12 +362,14 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 			saveProfile(pprofAddr, fmt.Sprintf("profile?seconds=%d", max(1, int(length.Seconds()))), prefix+"-cpu.pprof")
 		}()
 	}
+	execAt := time.Now()
 	d, err := harness.Serve(bin, db, tok, args...)
 	check(err)
 
 	st0, err := d.Status()
 	check(err)
 	start := time.Now()
+	startWall := start.Sub(execAt).Seconds()
 	web, err := harness.Login(d.URL, webUser, webPassword)
 	if err != nil { // the board's fetches say so, as HTTP 303 to /login
 		fmt.Fprintln(os.Stderr, "web login:", err)
@@ -420,10 +434,13 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	}
 	r := row{monitors: n, mix: m, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
 		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
-		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, minutes: mins}
+		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, startWall: startWall, wall: wall, minutes: mins}
 	for i, e := range eps {
 		if answerEvery > 0 { // else none was asked for: said as such
 			r.answers = append(r.answers, summarize(e.name, fetched[i]))
+			if e.name == "/metrics" {
+				r.answers = append(r.answers, summarize(steadyMetrics, steady(fetched[i])))
+			}
 		}
 	}
 	if results > 0 {

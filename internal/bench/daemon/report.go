@@ -106,6 +106,8 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 		"- serve's CPU includes answering the fetches above (a few pages a minute); the fetching itself (the answers are read and /metrics unzipped, nothing parsed) and the login are the benchmark's CPU, not serve's.\n" +
 		"- Two raw baselines: the saturated one (4 workers, never idle) is the cheapest a check can be; the paced one does the daemon's own work at the daemon's own rate, waking for each check as any scheduler must. Goals 2 and 3 say \"raw\": both ratios are given, the goals' wording unchanged.\n" +
 		"- A goal set at another size than a run's is checked at that run's size too, and says so: it is met only at its own size.\n" +
+		"- `/metrics, 3rd scrape on`: the same fetches from the third on. The benchmark scrapes as Prometheus does (its scrape-timeout header, a fixed period), so serve knows its interval after the first two and answers the rest from a render made shortly before each (`--metrics-render-ahead`, docs/prometheus.md); the first two are rendered as they come, as every scrape was before render-ahead.\n" +
+		"- Goal 1's CPU from serve's exec adds the CPU serve spent before it listened (opening the database, loading the monitors) to the measured window's, over both times: the goal says start-up included.\n" +
 		"- CPU a minute: serve's CPU over each minute from when it listened (the CPU column's window), sampled at each minute's end: the first minute has every monitor's first test (its status, state and events created), the later ones the steady state. CPU before listening: opening the database and loading the monitors, before that window (serve loads, then listens).\n")
 	return b.String()
 }
@@ -166,7 +168,10 @@ func answerGoalOf(name string) func(r row) (string, bool, bool) {
 }
 
 var goals = []goal{
-	{1, "ca", 20000, "CPU ≤ 0.30 cores", func(r row) (string, bool, bool) { return bound(r.cores, 0.30, "%.3f", "cores", false) }},
+	{1, "ca", 20000, "CPU ≤ 0.30 cores", func(r row) (string, bool, bool) { return bound(r.cores, 0.30, "%.3f", "cores from listening", false) }},
+	{1, "ca", 20000, "CPU ≤ 0.30 cores, start-up included", func(r row) (string, bool, bool) {
+		return bound(r.coresFromExec(), 0.30, "%.3f", fmt.Sprintf("cores from serve's exec (%.1f CPU s in the %.1f s before it listened)", r.startCPU, r.startWall), false)
+	}},
 	{1, "ca", 20000, "peak RSS ≤ 256 MiB", func(r row) (string, bool, bool) { return bound(r.rssMiB, 256, "%.0f", "MiB", false) }},
 	{1, "ca", 20000, "lag p99 < 1 s", func(r row) (string, bool, bool) { return bound(r.lagP99, 1000, "%.1f", "ms", true) }},
 	{1, "ca", 20000, "≤ 40 bytes per stored result", func(r row) (string, bool, bool) { return bound(r.bytesPerResult, 40, "%.1f", "bytes", false) }},
@@ -177,7 +182,8 @@ var goals = []goal{
 	{3, "lean", 100000, "≤ 1 GiB RSS", func(r row) (string, bool, bool) { return bound(r.rssMiB, 1024, "%.0f", "MiB peak", false) }},
 	{3, "lean", 100000, "lag p99 < 1 s", func(r row) (string, bool, bool) { return bound(r.lagP99, 1000, "%.1f", "ms", true) }},
 	{3, "lean", 100000, "the web board's first page within 200 ms", answerGoalOf("board /")},
-	{3, "lean", 100000, "`/metrics` within 200 ms", answerGoalOf("/metrics")},
+	{3, "lean", 100000, "`/metrics` within 200 ms, every scrape", answerGoalOf("/metrics")},
+	{3, "lean", 100000, "`/metrics` within 200 ms, a steady scraper's answers (3rd scrape on, rendered ahead)", answerGoalOf(steadyMetrics)},
 	{3, "lean", 100000, "`apply` of the file in under 60 s", func(r row) (string, bool, bool) {
 		return bound(r.apply.Wall.Seconds(), 60, "%.1f", fmt.Sprintf("s (%.1f CPU s)", r.apply.CPU), true)
 	}},
