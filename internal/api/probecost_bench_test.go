@@ -14,7 +14,6 @@ import (
 	"github.com/mailmon/mailmon/internal/bench/farm"
 	"github.com/mailmon/mailmon/internal/bench/procstat"
 	"github.com/mailmon/mailmon/internal/bench/rawcheck"
-	"github.com/mailmon/mailmon/internal/catalog"
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/metrics"
 	"github.com/mailmon/mailmon/internal/probe"
@@ -91,14 +90,7 @@ func BenchmarkProbeCost(b *testing.B) {
 	b.Run("handler", func(b *testing.B) { procstat.PerOp(b, get(b, instant.srv.URL+path, instant.token)) })
 
 	ctx := context.Background()
-	cat := f.api.catalog()
-	d, res, err := cat.SaveDevice(ctx, catalog.Operator, 0, catalog.Device{Name: "bench", Address: "127.0.0.1"})
-	if err == nil {
-		err = res.Tell(ctx, f.api.Engine)
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
+	dev := f.saveDevice(b, "bench")
 	for _, c := range []struct {
 		name string
 		s    *farm.Server
@@ -111,18 +103,12 @@ func BenchmarkProbeCost(b *testing.B) {
 			set.CA, set.ServerName = caFile, "127.0.0.1"
 			rawTLS = &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}
 		}
-		m, res, err := cat.SaveMonitor(ctx, catalog.Operator, 0, catalog.Monitor{Device: d.ID, Settings: set})
-		if err == nil {
-			err = res.Tell(ctx, f.api.Engine)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
+		m := f.saveMonitor(b, dev, set)
 		b.Run(c.name+"/raw", func(b *testing.B) {
 			procstat.PerOp(b, func() error { return rawcheck.Run("smtp", c.mode, c.s.Addr(), rawTLS) })
 		})
 		b.Run(c.name+"/run", func(b *testing.B) {
-			cfg, err := f.api.Engine.MonitorConfig(m.ID)
+			cfg, err := f.api.Engine.MonitorConfig(m)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -136,7 +122,7 @@ func BenchmarkProbeCost(b *testing.B) {
 			})
 		})
 		b.Run(c.name+"/http", func(b *testing.B) {
-			procstat.PerOp(b, get(b, f.srv.URL+"/probe?monitor="+strconv.FormatInt(m.ID, 10), f.token))
+			procstat.PerOp(b, get(b, f.srv.URL+"/probe?monitor="+strconv.FormatInt(m, 10), f.token))
 		})
 	}
 }

@@ -32,24 +32,40 @@ func newInstantFixture(t testing.TB) (*fixture, string) {
 				return nil
 			}, true
 		}})
+	dev := f.saveDevice(t, "instant")
+	m := f.saveMonitor(t, dev, config.Monitor{Name: "banner", Type: "smtp", Port: 25, EHLO: "bench",
+		Timing: config.Timing{UpEvery: config.Duration(24 * time.Hour)}})
+	return f, "/probe?monitor=" + strconv.FormatInt(m, 10)
+}
+
+// saveDevice saves a device at 127.0.0.1 as the operator and tells the
+// engine, as the API does: its id.
+func (f *fixture) saveDevice(tb testing.TB, name string) int64 {
+	tb.Helper()
 	ctx := context.Background()
-	cat := f.api.catalog()
-	d, res, err := cat.SaveDevice(ctx, catalog.Operator, 0, catalog.Device{Name: "instant", Address: "127.0.0.1"})
+	d, res, err := f.api.catalog().SaveDevice(ctx, catalog.Operator, 0, catalog.Device{Name: name, Address: "127.0.0.1"})
 	if err == nil {
 		err = res.Tell(ctx, f.api.Engine)
 	}
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	m, res, err := cat.SaveMonitor(ctx, catalog.Operator, 0, catalog.Monitor{Device: d.ID, Settings: config.Monitor{
-		Name: "banner", Type: "smtp", Port: 25, EHLO: "bench", Timing: config.Timing{UpEvery: config.Duration(24 * time.Hour)}}})
+	return d.ID
+}
+
+// saveMonitor saves monitor set on device dev as the operator and tells
+// the engine, as the API does: its id.
+func (f *fixture) saveMonitor(tb testing.TB, dev int64, set config.Monitor) int64 {
+	tb.Helper()
+	ctx := context.Background()
+	m, res, err := f.api.catalog().SaveMonitor(ctx, catalog.Operator, 0, catalog.Monitor{Device: dev, Settings: set})
 	if err == nil {
 		err = res.Tell(ctx, f.api.Engine)
 	}
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return f, "/probe?monitor=" + strconv.FormatInt(m.ID, 10)
+	return m.ID
 }
 
 // TestProbeHandlerAllocations: /probe's handler (the token, the
