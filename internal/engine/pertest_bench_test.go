@@ -175,7 +175,7 @@ func TestScheduledTestAllocations(t *testing.T) {
 		}
 	}
 	run() // the first test creates the status
-	const budget = 104
+	const budget = 100
 	if n := testing.AllocsPerRun(50, run); n > budget {
 		t.Errorf("%v allocations per scheduled banner test, want at most %d", n, budget)
 	}

@@ -66,6 +66,16 @@ func (t *Transcript) Note(line string) { t.add("-- ", line) }
 
 func (t *Transcript) add(prefix, line string) { t.record(prefix, line, "") }
 
+// NoteBytes records b as Note does, in one allocation: b is made into
+// the recorded line with its prefix, not into a string first.
+func (t *Transcript) NoteBytes(b []byte) {
+	if t == nil {
+		return
+	}
+	rec := "-- " + string(b)
+	t.record("-- ", rec[3:], rec)
+}
+
 // serverLine records a line the server sent (b, its line ending removed)
 // and returns it as a string. When the transcript keeps it as it came, as
 // nearly always, the string returned is the recorded one without its
