@@ -129,3 +129,22 @@ func FuzzResultJSON(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkResultJSON: a passing STARTTLS test's result, as the stores
+// encode it for every test (old: json.Marshal of jsonResult, as before).
+func BenchmarkResultJSON(b *testing.B) {
+	r := sampleResults()[2]
+	for _, c := range []struct {
+		name string
+		enc  func(*Result) ([]byte, error)
+	}{{"old", oldResultJSON}, {"append", (*Result).MarshalJSON}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.enc(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
