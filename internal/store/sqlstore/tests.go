@@ -119,7 +119,9 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 	if r.Delivery > 0 {
 		delivery = r.Delivery.Microseconds()
 	}
-	return s.record(ctx, func(tx Conn) error {
+	// ctx is the caller's until the writer takes the transaction, then
+	// the one the writer runs its statements under (Options.Record).
+	return s.record(ctx, func(ctx context.Context, tx Conn) error {
 		if t.Fence != nil && s.d.Fence != nil {
 			if err := s.d.Fence(ctx, tx, t.Fence); err != nil {
 				return err
