@@ -243,14 +243,21 @@ func (s *Store) AddNotifications(ctx context.Context, ns []store.Notification) (
 }
 
 func (s *Store) FiringNotifications(ctx context.Context, kind string, before time.Time) ([]store.Notification, error) {
-	return List(ctx, s.r, ScanNotification, `SELECT `+prefixed("l.", NotificationCols)+` FROM alert_log l
+	return List(ctx, s.r, ScanNotification, FiringQuery, kind, store.NotifySent, store.NotifyFailed, ms(before))
+}
+
+// FiringQuery is FiringNotifications' query (arguments: the alerts' kind,
+// store.NotifySent, store.NotifyFailed, the time in ms). Its term
+// st.state IN ('down', 'lost', 'warn') is, word for word, the condition
+// of the partial index monitor_status_firing (migration 00017): the only
+// reader of monitor_status by state.
+var FiringQuery = `SELECT ` + prefixed("l.", NotificationCols) + ` FROM alert_log l
 		JOIN alerts a ON a.id = l.alert_id AND a.kind = ?
 		JOIN monitor_alerts ma ON ma.monitor_id = l.monitor_id AND ma.alert_id = l.alert_id
 		JOIN monitor_status st ON st.monitor_id = l.monitor_id AND st.state IN ('down', 'lost', 'warn')
 		WHERE l.id = (SELECT max(n.id) FROM alert_log n WHERE n.monitor_id = l.monitor_id AND n.alert_id = l.alert_id)
 			AND l.kind IN ('alert', 'warning', 'repost') AND l.status IN (?, ?) AND l.done_ms < ?
-		ORDER BY l.id`, kind, store.NotifySent, store.NotifyFailed, ms(before))
-}
+		ORDER BY l.id`
 
 // prefixed qualifies each of the comma-separated columns cols with p.
 func prefixed(p, cols string) string {
