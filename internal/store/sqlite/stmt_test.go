@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/mailmon/mailmon/internal/store/sqlstore"
@@ -39,5 +41,27 @@ func TestTxPreparesOnce(t *testing.T) {
 	})
 	if inTx > pool+1 {
 		t.Errorf("a prepared statement run in a transaction allocates %.0f times, on the pool %.0f", inTx, pool)
+	}
+}
+
+// TestTxStatementAfterACancelledOne: a statement that failed for its
+// ended context leaves the transaction's prepared statement usable for
+// the next call.
+func TestTxStatementAfterACancelledOne(t *testing.T) {
+	ctx := t.Context()
+	s := openSQLite(t)
+	rank := sqlstore.RecordStatements(dialect)[5]
+	tx, err := sqlstore.SQLDB{DB: s.wdb, Prepared: &s.prepared}.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := tx.Exec(ended, rank, 1, 1<<40, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("under an ended context: %v", err)
+	}
+	if _, err := tx.Exec(ctx, rank, 1, 1<<40, 1); err != nil {
+		t.Fatalf("then under a live one: %v", err)
 	}
 }

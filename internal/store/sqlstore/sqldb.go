@@ -94,6 +94,11 @@ func (t *sqlTx) stmt(ctx context.Context, query string) *sql.Stmt {
 		t.stmts = make([]*sql.Stmt, len(t.prepared.stmts))
 	}
 	if t.stmts[i] == nil {
+		if ctx.Err() != nil {
+			// A statement made under an ended context keeps its error
+			// (database/sql's stickyErr): this call's, not the tx's.
+			return t.tx.StmtContext(ctx, t.prepared.stmts[i])
+		}
 		t.stmts[i] = t.tx.StmtContext(ctx, t.prepared.stmts[i])
 	}
 	return t.stmts[i]
