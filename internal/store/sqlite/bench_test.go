@@ -52,7 +52,7 @@ func fileSize(path string) int64 {
 func BenchmarkRecordTestPaced(b *testing.B) {
 	for _, lg := range []time.Duration{0, 20 * time.Millisecond, defaultLinger} {
 		b.Run(fmt.Sprint("linger=", lg), func(b *testing.B) {
-			ctx := context.Background()
+			ctx := b.Context() // cancellable, as the engine's
 			s := openScale(b, true, false)
 			s.linger = lg
 			order := rand.New(rand.NewPCG(1, 2)).Perm(20_000)

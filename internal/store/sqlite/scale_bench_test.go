@@ -194,7 +194,10 @@ func openScale(b *testing.B, countFrames, untested bool) *Store {
 }
 
 func benchScale(b *testing.B, countFrames, first bool) {
-	ctx := context.Background()
+	// Cancellable, as the engine's: a statement run under a context that
+	// can end costs the driver more (the interrupt watcher) than one run
+	// under context.Background().
+	ctx := b.Context()
 	s := openScale(b, countFrames, first)
 	b.ReportAllocs()
 	const callers, round = 32, 256

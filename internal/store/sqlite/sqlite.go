@@ -73,8 +73,8 @@ type Store struct {
 	*sqlstore.Store
 
 	wdb, rdb *sql.DB
-	lock     *os.File             // a shared flock while open (lock_unix.go)
-	prepared map[string]*sql.Stmt // on the writer's connection
+	lock     *os.File          // a shared flock while open (lock_unix.go)
+	prepared sqlstore.Prepared // on the writer's connection
 
 	queue      chan *pending // tests' results for the group writer (group.go)
 	linger     time.Duration // how long a group waits for more (defaultLinger)
@@ -120,9 +120,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{wdb: w, rdb: r, lock: lock, prepared: map[string]*sql.Stmt{},
+	s := &Store{wdb: w, rdb: r, lock: lock,
 		queue: make(chan *pending), linger: defaultLinger, closing: make(chan struct{}), writerDone: make(chan struct{})}
-	writer := sqlstore.SQLDB{DB: w, Prepared: s.prepared}
+	writer := sqlstore.SQLDB{DB: w, Prepared: &s.prepared}
 	s.Store = sqlstore.New(sqlstore.Options{Dialect: dialect, Writer: writer, Reader: sqlstore.SQLDB{DB: r},
 		Record: s.grouped, Close: s.close})
 	go s.writer(writer)
@@ -157,16 +157,9 @@ func (s *Store) migrate(ctx context.Context) error {
 // connection, when the store opens: parsing them for each result was a
 // third of the writer's time. (They cannot be prepared lazily: the writer
 // pool has one connection, which a transaction holds.) No test is
-// recorded before Open returns, so the map is read only after.
+// recorded before Open returns, so they are read only after.
 func (s *Store) prepare(ctx context.Context) error {
-	for _, q := range sqlstore.RecordStatements(dialect) {
-		st, err := s.wdb.PrepareContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		s.prepared[q] = st
-	}
-	return nil
+	return s.prepared.Prepare(ctx, s.wdb, sqlstore.RecordStatements(dialect))
 }
 
 // close closes the database, once the results already taken by the group
@@ -174,9 +167,7 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.writerDone
-	for _, st := range s.prepared {
-		st.Close()
-	}
+	s.prepared.Close()
 	err := errors.Join(s.rdb.Close(), s.wdb.Close())
 	s.lock.Close() // after SQLite's own close: a restore waits for it
 	return err

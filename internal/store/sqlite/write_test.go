@@ -29,20 +29,7 @@ func TestKeptStateWritesLess(t *testing.T) {
 	}
 	writes := func() map[string]int {
 		t.Helper()
-		rows, err := s.rdb.QueryContext(ctx, `SELECT what, count(*) FROM writes GROUP BY what`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		out := map[string]int{}
-		for rows.Next() {
-			var what string
-			var n int
-			if err := rows.Scan(&what, &n); err != nil {
-				t.Fatal(err)
-			}
-			out[what] = n
-		}
+		out := counts(t, s.rdb, `SELECT what, count(*) FROM writes GROUP BY what`)
 		if _, err := s.wdb.ExecContext(ctx, `DELETE FROM writes`); err != nil {
 			t.Fatal(err)
 		}
@@ -96,4 +83,27 @@ func TestWriterSettings(t *testing.T) {
 			t.Errorf("%s: %d, %v; want %d", c.pragma, got, err, c.want)
 		}
 	}
+}
+
+// counts is the rows of query, a name and a number each, as a map.
+func counts(t testing.TB, db *sql.DB, query string) map[string]int {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -91,8 +91,11 @@ type Options struct {
 	Writer  DB   // writes, and the transactions
 	Reader  Conn // reads outside a transaction
 	// Record runs the transaction of a RecordTest; nil: InTx on Writer.
-	// (SQLite commits several tests in one: sqlite/group.go.)
-	Record func(ctx context.Context, fn func(Conn) error) error
+	// (SQLite commits several tests in one: sqlite/group.go.) fn's
+	// statements run under the context Record passes it: the default
+	// passes ctx (PostgreSQL's statements keep the caller's deadline);
+	// SQLite's group writer its own, which no caller cancels.
+	Record func(ctx context.Context, fn func(context.Context, Conn) error) error
 	// Close closes the database.
 	Close func() error
 }
@@ -103,7 +106,7 @@ type Store struct {
 	w, r   Conn // in a batch, both are its transaction
 	db     DB
 	batch  Conn // a batch's transaction, in a batch's store only
-	record func(ctx context.Context, fn func(Conn) error) error
+	record func(ctx context.Context, fn func(context.Context, Conn) error) error
 	close  func() error
 	q      statements
 }
@@ -118,7 +121,7 @@ var (
 func New(o Options) *Store {
 	s := &Store{d: o.Dialect, w: o.Writer, r: o.Reader, db: o.Writer, record: o.Record, close: o.Close, q: newStatements(o.Dialect)}
 	if s.record == nil {
-		s.record = s.tx
+		s.record = s.recordTx
 	}
 	return s
 }
@@ -160,13 +163,18 @@ func (s *Store) tx(ctx context.Context, fn func(Conn) error) error {
 	return InTx(ctx, s.db, fn)
 }
 
+// recordTx is tx for Options.Record: fn's statements run under ctx.
+func (s *Store) recordTx(ctx context.Context, fn func(context.Context, Conn) error) error {
+	return s.tx(ctx, func(tx Conn) error { return fn(ctx, tx) })
+}
+
 // Batch runs fn in one transaction: the store's own methods, run on it. On
 // SQLite it holds the write lock until fn returns, so the daemon's results
 // wait: keep batches short (apply makes one per thousand monitors).
 func (s *Store) Batch(ctx context.Context, fn func(store.Config) error) error {
 	return s.tx(ctx, func(tx Conn) error {
 		b := &Store{d: s.d, w: tx, r: tx, batch: tx, q: s.q}
-		b.record = b.tx
+		b.record = b.recordTx
 		return fn(b)
 	})
 }

@@ -88,8 +88,8 @@ func nullString(b []byte) any {
 // scanner again (to check and compact them), 1.4× the cost of the
 // encoding itself for a STARTTLS test's result (BenchmarkLastResultJSON:
 // 16 µs against 6.7), and the store encodes one for every test.
-// MarshalJSON's own bytes come from json.Marshal: compact, HTML escaped,
-// valid.
+// MarshalJSON's bytes are json.Marshal's, byte for byte (probe's
+// Result.AppendJSON, tested against it): compact, HTML escaped, valid.
 func resultJSON(r *probe.Result) ([]byte, error) { return r.MarshalJSON() }
 
 func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
@@ -119,7 +119,9 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 	if r.Delivery > 0 {
 		delivery = r.Delivery.Microseconds()
 	}
-	return s.record(ctx, func(tx Conn) error {
+	// ctx is the caller's until the writer takes the transaction, then
+	// the one the writer runs its statements under (Options.Record).
+	return s.record(ctx, func(ctx context.Context, tx Conn) error {
 		if t.Fence != nil && s.d.Fence != nil {
 			if err := s.d.Fence(ctx, tx, t.Fence); err != nil {
 				return err
@@ -241,14 +243,21 @@ func (s *Store) AddNotifications(ctx context.Context, ns []store.Notification) (
 }
 
 func (s *Store) FiringNotifications(ctx context.Context, kind string, before time.Time) ([]store.Notification, error) {
-	return List(ctx, s.r, ScanNotification, `SELECT `+prefixed("l.", NotificationCols)+` FROM alert_log l
+	return List(ctx, s.r, ScanNotification, FiringQuery, kind, store.NotifySent, store.NotifyFailed, ms(before))
+}
+
+// FiringQuery is FiringNotifications' query (arguments: the alerts' kind,
+// store.NotifySent, store.NotifyFailed, the time in ms). Its term
+// st.state IN ('down', 'lost', 'warn') is, word for word, the condition
+// of the partial index monitor_status_firing (migration 00017): the only
+// reader of monitor_status by state.
+var FiringQuery = `SELECT ` + prefixed("l.", NotificationCols) + ` FROM alert_log l
 		JOIN alerts a ON a.id = l.alert_id AND a.kind = ?
 		JOIN monitor_alerts ma ON ma.monitor_id = l.monitor_id AND ma.alert_id = l.alert_id
 		JOIN monitor_status st ON st.monitor_id = l.monitor_id AND st.state IN ('down', 'lost', 'warn')
 		WHERE l.id = (SELECT max(n.id) FROM alert_log n WHERE n.monitor_id = l.monitor_id AND n.alert_id = l.alert_id)
 			AND l.kind IN ('alert', 'warning', 'repost') AND l.status IN (?, ?) AND l.done_ms < ?
-		ORDER BY l.id`, kind, store.NotifySent, store.NotifyFailed, ms(before))
-}
+		ORDER BY l.id`
 
 // prefixed qualifies each of the comma-separated columns cols with p.
 func prefixed(p, cols string) string {
