@@ -33,7 +33,7 @@ func Connect(ctx context.Context, cfg *Config, t *Trace) (*wire.Conn, error) {
 			return err
 		}
 		c = wire.NewConn(ctx, raw, cfg.Limits, t.Transcript)
-		t.Transcript.Note(connectedTo(raw))
+		noteConnected(t.Transcript, raw)
 		return nil
 	}); err != nil {
 		return nil, err
@@ -47,17 +47,18 @@ func Connect(ctx context.Context, cfg *Config, t *Trace) (*wire.Conn, error) {
 	return c, nil
 }
 
-// connectedTo is the transcript's note of the address c is connected to,
-// "connected to 192.0.2.1:25" as net.TCPAddr's String writes it, made in
-// one allocation (it was four of a banner test's hundred).
-func connectedTo(c net.Conn) string {
+// noteConnected notes in the transcript the address c is connected to,
+// "connected to 192.0.2.1:25" as net.TCPAddr's String writes it, in one
+// allocation (it was four of a banner test's hundred, then two).
+func noteConnected(tr *wire.Transcript, c net.Conn) {
 	a, ok := c.RemoteAddr().(*net.TCPAddr)
 	if !ok {
-		return "connected to " + c.RemoteAddr().String()
+		tr.Note("connected to " + c.RemoteAddr().String())
+		return
 	}
 	ap := a.AddrPort()
 	var buf [80]byte
-	return string(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(append(buf[:0], "connected to "...)))
+	tr.NoteBytes(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(append(buf[:0], "connected to "...)))
 }
 
 // WantStartTLS decides, from the mode and whether the server offers

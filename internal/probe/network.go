@@ -2,6 +2,7 @@ package probe
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -48,7 +49,10 @@ func (r *Result) withholdForeign(cfg *Config) {
 		keep = func(l string) bool { return !strings.HasPrefix(l, "S: ") }
 	}
 	r.Transcript = withhold(r.Transcript, keep)
-	delete(r.Details, "greeting")
+	if _, ok := r.Details["greeting"]; ok {
+		r.Details = maps.Clone(r.Details) // the trace's own (Trace.Result)
+		delete(r.Details, "greeting")
+	}
 	if r.Error != nil {
 		r.Error.Reply = ""
 		if violation && cfg.Type != "tcp" {

@@ -69,26 +69,9 @@ type jsonResult struct {
 // ms is a duration in milliseconds with microsecond precision.
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
-// MarshalJSON writes the result object documented in docs/monitors.md.
-func (r *Result) MarshalJSON() ([]byte, error) {
-	j := jsonResult{
-		Type: r.Type, Target: r.Target, Status: r.Status, RTTMS: ms(r.RTT),
-		Time: r.Started.UTC().Format(time.RFC3339Nano), Error: r.Error, Warnings: r.Warnings,
-		TLS: r.TLS, Auth: r.Auth, Details: r.Details, Transcript: r.Transcript,
-		Phases: make([]jsonPhase, len(r.Phases)),
-	}
-	if r.TLSMode != "" {
-		j.TLSMode = r.TLSMode
-	}
-	for i, p := range r.Phases {
-		j.Phases[i] = jsonPhase{p.Name, ms(p.Duration)}
-	}
-	if r.Delivery > 0 {
-		d := ms(r.Delivery)
-		j.DeliveryMS = &d
-	}
-	return json.Marshal(j)
-}
+// MarshalJSON writes the result object documented in docs/monitors.md
+// (AppendJSON) into a buffer of about its size.
+func (r *Result) MarshalJSON() ([]byte, error) { return r.AppendJSON(make([]byte, 0, r.jsonSize())) }
 
 // UnmarshalJSON reads what MarshalJSON wrote.
 func (r *Result) UnmarshalJSON(b []byte) error {

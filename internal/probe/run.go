@@ -48,10 +48,9 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 		Status:   StatusUp,
 	}
 	if len(t.details) > 0 {
-		r.Details = make(map[string]any, len(t.details))
-		for k, v := range t.details {
-			r.Details[k] = v
-		}
+		// Handed over, not copied: Detail copies it should the trace
+		// record more.
+		r.Details, t.shared = t.details, true
 	}
 	if t.tlsState != nil || t.cert.leaf != nil {
 		r.TLS = tlsInfo(t.tlsState, t.cert, end)

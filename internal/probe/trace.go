@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"maps"
 	"sync"
 	"time"
 
@@ -37,8 +38,16 @@ type Trace struct {
 	tlsMode  TLSMode
 	authMech string
 	details  map[string]any
+	// shared: details is the map a Result was given (Result hands it over
+	// rather than copy it); a detail recorded after that copies it first.
+	shared   bool
 	delivery time.Duration
 	sasl     sasl.Client // the last SASL client made (SASL), for its OAuth error challenge
+
+	// A test's trace, its transcript and its first phases are one
+	// allocation, not three (BenchmarkTestPath).
+	transcript wire.Transcript
+	phaseBuf   [8]Phase
 }
 
 // tlsCert is the server's certificate and what it was checked for.
@@ -55,8 +64,8 @@ func NewTrace(ctx context.Context, now func() time.Time) *Trace {
 	if now == nil {
 		now = time.Now
 	}
-	t := &Trace{ctx: ctx, start: now(), now: now, Transcript: &wire.Transcript{}, tlsMode: TLSNone, phases: make([]Phase, 0, 12)}
-	t.root = t
+	t := &Trace{ctx: ctx, start: now(), now: now, tlsMode: TLSNone}
+	t.Transcript, t.phases, t.root = &t.transcript, t.phaseBuf[:0], t
 	return t
 }
 
@@ -163,6 +172,8 @@ func (t *Trace) Detail(key string, v any) {
 	defer r.mu.Unlock()
 	if r.details == nil {
 		r.details = make(map[string]any)
+	} else if r.shared {
+		r.details, r.shared = maps.Clone(r.details), false
 	}
 	r.details[t.prefix+key] = v
 }

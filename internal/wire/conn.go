@@ -45,6 +45,7 @@ type Conn struct {
 	tls       *tls.ConnectionState
 	stopClose func() bool
 	wbuf      []byte       // reused for each command line
+	wfirst    [80]byte     // wbuf's first array: most commands fit (EHLO, STARTTLS, QUIT)
 	rs        atomic.Int32 // br's state: idle, a read under way, back in the pool (bufpool.go)
 
 	// While quiet, lines are counted instead of recorded. IMAP IDLE reads
@@ -60,6 +61,7 @@ type Conn struct {
 func NewConn(ctx context.Context, raw net.Conn, lim Limits, tr *Transcript) *Conn {
 	raw = withQuickAck(raw)
 	c := &Conn{ctx: ctx, raw: raw, conn: raw, lim: lim, tr: tr}
+	c.wbuf = c.wfirst[:0]
 	if dl, ok := ctx.Deadline(); ok {
 		raw.SetDeadline(dl)
 	}

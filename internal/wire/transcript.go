@@ -18,7 +18,17 @@ type Transcript struct {
 	lines   []string
 	dropped int
 	secrets *Secrets
+	// ownSecrets and first are where secrets and the first lines are
+	// kept unless a fork shares another's secrets or there are more
+	// lines: a transcript is made for every test, and these were two of
+	// its allocations (BenchmarkTestPath).
+	ownSecrets Secrets
+	first      [firstLines]string
 }
+
+// firstLines is how many lines a transcript holds before it allocates:
+// an SMTP banner test's dozen.
+const firstLines = 16
 
 // Redacted is what stands in a transcript where a secret was.
 const Redacted = "[redacted]"
@@ -31,7 +41,7 @@ func (t *Transcript) Secrets() *Secrets {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.secrets == nil {
-		t.secrets = &Secrets{}
+		t.secrets = &t.ownSecrets
 	}
 	return t.secrets
 }
@@ -56,6 +66,16 @@ func (t *Transcript) Note(line string) { t.add("-- ", line) }
 
 func (t *Transcript) add(prefix, line string) { t.record(prefix, line, "") }
 
+// NoteBytes records b as Note does, in one allocation: b is made into
+// the recorded line with its prefix, not into a string first.
+func (t *Transcript) NoteBytes(b []byte) {
+	if t == nil {
+		return
+	}
+	rec := "-- " + string(b)
+	t.record("-- ", rec[3:], rec)
+}
+
 // serverLine records a line the server sent (b, its line ending removed)
 // and returns it as a string. When the transcript keeps it as it came, as
 // nearly always, the string returned is the recorded one without its
@@ -78,7 +98,7 @@ func (t *Transcript) record(prefix, line, rec string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.lines == nil {
-		t.lines = make([]string, 0, 32)
+		t.lines = t.first[:0]
 	}
 	if len(t.lines) >= maxTranscriptLines {
 		t.dropped++
@@ -97,7 +117,14 @@ func (t *Transcript) Lines() []string {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := append([]string(nil), t.lines...)
+	n := len(t.lines)
+	if t.dropped > 0 {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	out := append(make([]string, 0, n), t.lines...)
 	if t.dropped > 0 {
 		out = append(out, "-- transcript truncated")
 	}

@@ -267,3 +267,30 @@ func TestReadLineOneAllocation(t *testing.T) {
 		t.Errorf("transcript of %d lines, first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
 	}
 }
+
+// discardConn takes every write and has nothing to read.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (discardConn) Close() error                     { return nil }
+func (discardConn) SetDeadline(time.Time) error      { return nil }
+func (discardConn) SetReadDeadline(time.Time) error  { return nil }
+func (discardConn) SetWriteDeadline(time.Time) error { return nil }
+
+// TestFirstCommandNoAllocation: a connection's first command line (EHLO)
+// is written from the connection's own buffer, not one allocated for it.
+func TestFirstCommandNoAllocation(t *testing.T) {
+	ctx := context.Background()
+	var raw net.Conn = discardConn{}
+	open := testing.AllocsPerRun(100, func() { NewConn(ctx, raw, DefaultLimits(), nil).Close() })
+	ehlo := testing.AllocsPerRun(100, func() {
+		c := NewConn(ctx, raw, DefaultLimits(), nil)
+		if err := c.WriteLine("EHLO mailmon.example.org"); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	})
+	if ehlo > open {
+		t.Errorf("a connection and its first command: %v allocations, %v without the command", ehlo, open)
+	}
+}

@@ -1,11 +1,10 @@
 package sqlstore
 
 import (
-	"encoding/json"
 	"strconv"
-	"time"
 
 	"github.com/mailmon/mailmon/internal/state"
+	"github.com/mailmon/mailmon/internal/wire"
 )
 
 // appendStatusJSON appends s as json.Marshal writes it, byte for byte
@@ -14,9 +13,9 @@ import (
 // test. TestStatusJSON holds it to json.Marshal.
 func appendStatusJSON(b []byte, s state.Status) ([]byte, error) {
 	b = append(b, `{"State":`...)
-	b = appendJSONString(b, string(s.State))
+	b = wire.AppendJSONString(b, string(s.State))
 	b = append(b, `,"Since":`...)
-	b, err := appendJSONTime(b, s.Since)
+	b, err := wire.AppendJSONTime(b, s.Since)
 	if err != nil {
 		return nil, err
 	}
@@ -35,10 +34,10 @@ func appendStatusJSON(b []byte, s state.Status) ([]byte, error) {
 	b = append(b, `,"Flapping":`...)
 	b = strconv.AppendBool(b, s.Flapping)
 	b = append(b, `,"Suppressed":`...)
-	b = appendJSONString(b, s.Suppressed)
+	b = wire.AppendJSONString(b, s.Suppressed)
 	if !s.Outage.IsZero() {
 		b = append(b, `,"Outage":`...)
-		if b, err = appendJSONTime(b, s.Outage); err != nil {
+		if b, err = wire.AppendJSONTime(b, s.Outage); err != nil {
 			return nil, err
 		}
 	}
@@ -53,34 +52,4 @@ func appendStatusJSON(b []byte, s state.Status) ([]byte, error) {
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
-}
-
-// appendJSONString appends s quoted as encoding/json quotes it: plain
-// printable ASCII as is, anything else through encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// appendJSONTime appends t as time.Time's MarshalJSON does: RFC 3339
-// with nanoseconds, quoted; a time it would refuse or write otherwise (a
-// year beyond 9999, an odd zone offset) goes through it.
-func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
-	if _, off := t.Zone(); t.Year() < 0 || t.Year() > 9999 || off%60 != 0 || off <= -24*3600 || off >= 24*3600 {
-		q, err := t.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		return append(b, q...), nil
-	}
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"'), nil
 }
