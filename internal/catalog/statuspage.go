@@ -55,17 +55,14 @@ func checkStatusPages(ctx context.Context, s store.Config, f *config.File) (conf
 	}
 	deviceNames := func() ([]string, error) {
 		if !devicesRead {
-			for off := 0; ; off += 500 {
-				ds, _, err := s.Devices(ctx, store.Page{Limit: 500, Offset: off})
-				if err != nil {
-					return nil, err
-				}
+			err := store.Walk(ctx, 500, s.Devices, store.DeviceID, func(ds []store.Device, _ int) error {
 				for _, d := range ds {
 					storedDevices = append(storedDevices, d.Name)
 				}
-				if len(ds) < 500 {
-					break
-				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
 			}
 			for d := range inFile {
 				storedDevices = append(storedDevices, d)

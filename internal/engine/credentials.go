@@ -32,17 +32,14 @@ func (e *Engine) ReloadCredentials(ctx context.Context, names ...string) error {
 // another version than the stored one (or one since created or deleted).
 func (e *Engine) staleCredentials(ctx context.Context) ([]int64, error) {
 	now := map[string]time.Time{}
-	for off := 0; ; off += 500 {
-		cs, _, err := e.o.Store.Credentials(ctx, store.Page{Limit: 500, Offset: off})
-		if err != nil {
-			return nil, err
-		}
+	err := store.Walk(ctx, 500, e.o.Store.Credentials, store.CredentialID, func(cs []store.Credential, _ int) error {
 		for _, c := range cs {
 			now[c.Name] = c.Updated
 		}
-		if len(cs) < 500 {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return e.usingCredentials(func(name string, seen time.Time) bool { return !now[name].Equal(seen) }), nil
 }

@@ -281,11 +281,7 @@ func (e *Engine) ActionHealth() []alert.ActionHealth { return e.outbox.Health() 
 func (e *Engine) Load(ctx context.Context) error {
 	var due []placement
 	lc := &loadCache{devices: map[int64]*store.Device{}}
-	for off := 0; ; off += 500 {
-		ms, total, err := e.o.Store.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 500, Offset: off}})
-		if err != nil {
-			return err
-		}
+	err := store.Walk(ctx, 500, store.AllMonitors(e.o.Store), store.MonitorID, func(ms []store.Monitor, total int) error {
 		if err := lc.readPage(ctx, e.o.Store, ms); err != nil {
 			return err
 		}
@@ -298,9 +294,10 @@ func (e *Engine) Load(ctx context.Context) error {
 				due = append(due, *p)
 			}
 		}
-		if len(ms) < 500 {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	lc.logClamps(e.o.Log)
 	now := e.o.Now()
@@ -912,17 +909,17 @@ func monitorVersions(ctx context.Context, st store.Store) (map[int64]time.Time, 
 	if mv, ok := st.(store.MonitorVersions); ok {
 		return mv.MonitorVersions(ctx)
 	}
+	return versions(ctx, store.AllMonitors(st), store.MonitorID, func(m *store.Monitor) time.Time { return m.Updated })
+}
+
+// versions are the versions (Updated) of a list's rows, by id.
+func versions[T any](ctx context.Context, list func(context.Context, store.Page) ([]T, int, error), id func(*T) int64, updated func(*T) time.Time) (map[int64]time.Time, error) {
 	out := map[int64]time.Time{}
-	for off := 0; ; off += 1000 {
-		ms, _, err := st.Monitors(ctx, store.MonitorFilter{Page: store.Page{Limit: 1000, Offset: off}})
-		if err != nil {
-			return nil, err
+	err := store.Walk(ctx, 1000, list, id, func(rows []T, _ int) error {
+		for i := range rows {
+			out[id(&rows[i])] = updated(&rows[i])
 		}
-		for _, m := range ms {
-			out[m.ID] = m.Updated
-		}
-		if len(ms) < 1000 {
-			return out, nil
-		}
-	}
+		return nil
+	})
+	return out, err
 }

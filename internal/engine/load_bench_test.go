@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -16,8 +18,13 @@ import (
 	"github.com/mailmon/mailmon/internal/testutil/certs"
 )
 
-// BenchmarkLoad loads 5,000 smtp monitors never tested (50 devices of
-// 100, half STARTTLS with one ca: file) from SQLite, as serve does at
+// loadMonitors is BenchmarkLoad's size: 5,000 by default (make
+// bench-smoke runs every benchmark once); the sizes with
+// go test -run '^$' -bench Load ./internal/engine -load.monitors 100000.
+var loadMonitors = flag.Int("load.monitors", 5000, "monitors BenchmarkLoad loads (a multiple of 100)")
+
+// BenchmarkLoad loads -load.monitors smtp monitors never tested (devices
+// of 100, half STARTTLS with one ca: file) from SQLite, as serve does at
 // start before it listens, and reports the CPU per monitor loaded.
 func BenchmarkLoad(b *testing.B) {
 	ctx := context.Background()
@@ -26,9 +33,12 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	smtpMonitors(b, st, 50, 100, certs.NewCA(b).File(b))
+	devices := max(*loadMonitors/100, 1)
+	smtpMonitors(b, st, devices, 100, certs.NewCA(b).File(b))
 	noop := func(context.Context, *probe.Config, *probe.Trace) error { return nil }
 	b.ReportAllocs()
+	var mem0, mem1 runtime.MemStats
+	runtime.ReadMemStats(&mem0)
 	cpu0 := storetest.CPUTime()
 	b.ResetTimer()
 	for range b.N {
@@ -38,7 +48,9 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(b.N*50*100), "cpu-µs/monitor")
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(b.N*devices*100), "cpu-µs/monitor")
+	runtime.ReadMemStats(&mem1)
+	b.ReportMetric(float64(mem1.Mallocs-mem0.Mallocs)/float64(b.N*devices*100), "allocs/monitor")
 }
 
 // smtpMonitors stores devices × per smtp monitors in st, tested every
@@ -50,19 +62,26 @@ func smtpMonitors(tb testing.TB, st store.Store, devices, per int, ca string) {
 	timing := config.Timing{MaxDuration: config.Duration(10 * time.Second), UpEvery: config.Duration(time.Minute)}
 	plain, _ := json.Marshal(config.Monitor{Port: 25, EHLO: "bench", Timing: timing})
 	starttls, _ := json.Marshal(config.Monitor{Port: 25, EHLO: "bench", TLS: "starttls", CA: ca, ServerName: "localhost", Timing: timing})
-	for d := range devices {
-		dev := &store.Device{Name: fmt.Sprint("device", d), Address: "127.0.0.1"}
-		if err := st.PutDevice(ctx, dev); err != nil {
-			tb.Fatal(err)
-		}
-		for i := range per {
-			spec := plain
-			if i%2 == 1 {
-				spec = starttls
+	// One transaction (100,000 monitors stored one by one take minutes).
+	err := store.Batch(ctx, st, func(c store.Config) error {
+		for d := range devices {
+			dev := &store.Device{Name: fmt.Sprint("device", d), Address: "127.0.0.1"}
+			if err := c.PutDevice(ctx, dev); err != nil {
+				return err
 			}
-			if err := st.PutMonitor(ctx, &store.Monitor{DeviceID: dev.ID, Name: fmt.Sprint("smtp", i), Type: "smtp", Enabled: true, Spec: spec}); err != nil {
-				tb.Fatal(err)
+			for i := range per {
+				spec := plain
+				if i%2 == 1 {
+					spec = starttls
+				}
+				if err := c.PutMonitor(ctx, &store.Monitor{DeviceID: dev.ID, Name: fmt.Sprint("smtp", i), Type: "smtp", Enabled: true, Spec: spec}); err != nil {
+					return err
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
 }

@@ -61,17 +61,5 @@ func (c *maintCache) get(ctx context.Context, e *Engine, now time.Time) []store.
 
 // deviceVersions are the stored versions (Updated) of the devices.
 func (e *Engine) deviceVersions(ctx context.Context) (map[int64]time.Time, error) {
-	out := map[int64]time.Time{}
-	for off := 0; ; off += 1000 {
-		ds, _, err := e.o.Store.Devices(ctx, store.Page{Limit: 1000, Offset: off})
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range ds {
-			out[d.ID] = d.Updated
-		}
-		if len(ds) < 1000 {
-			return out, nil
-		}
-	}
+	return versions(ctx, e.o.Store.Devices, store.DeviceID, func(d *store.Device) time.Time { return d.Updated })
 }

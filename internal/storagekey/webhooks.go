@@ -30,16 +30,12 @@ func Unlock(ctx context.Context, st store.Store, v *vault.Vault, o Origin) ([]st
 // second run finds nothing to do.
 func SealWebhooks(ctx context.Context, st store.Store, v *vault.Vault) (int, error) {
 	n := 0
-	for off := 0; ; off += 500 {
-		as, _, err := st.Alerts(ctx, store.Page{Limit: 500, Offset: off})
-		if err != nil {
-			return n, err
-		}
+	err := store.Walk(ctx, 500, st.Alerts, store.AlertID, func(as []store.Alert, _ int) error {
 		for i := range as {
 			a := &as[i]
 			var spec config.Alert
 			if err := json.Unmarshal(a.Spec, &spec); err != nil {
-				return n, fmt.Errorf("alert %s: %w", a.Name, err)
+				return fmt.Errorf("alert %s: %w", a.Name, err)
 			}
 			if spec.Webhook == nil || spec.Webhook.URL.Value == "" {
 				continue
@@ -50,20 +46,21 @@ func SealWebhooks(ctx context.Context, st store.Store, v *vault.Vault) (int, err
 			if a.Secrets["webhook.url"] == "" {
 				sealed, err := v.Seal([]byte(spec.Webhook.URL.Value), vault.AlertRecord(a.ID, "webhook.url"))
 				if err != nil {
-					return n, err
+					return err
 				}
 				a.Secrets["webhook.url"] = sealed
 			}
-			if a.Spec, err = json.Marshal(spec); err != nil { // the URL is never marshalled
-				return n, err
+			raw, err := json.Marshal(spec) // the URL is never marshalled
+			if err != nil {
+				return err
 			}
+			a.Spec = raw
 			if err := st.PutAlert(ctx, a); err != nil {
-				return n, err
+				return err
 			}
 			n++
 		}
-		if len(as) < 500 {
-			return n, nil
-		}
-	}
+		return nil
+	})
+	return n, err
 }

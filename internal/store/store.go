@@ -321,10 +321,18 @@ type Session struct {
 	Seen    time.Time
 }
 
-// Page selects part of a list.
+// Page selects part of a list: Limit rows from Offset in the list's own
+// order, or with ByID the Limit rows of id above After in id order (Offset
+// and the list's order aside; Devices, Monitors, Alerts, Credentials). A
+// walk through every row goes ByID (Walk): an OFFSET page shifts when a
+// row before it is deleted or created, so the walk skips or repeats
+// another, and the database steps over every row before the offset again
+// for each page.
 type Page struct {
 	Limit  int // 0: 100
 	Offset int
+	ByID   bool
+	After  int64
 }
 
 // MonitorFilter selects monitors.

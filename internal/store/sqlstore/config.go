@@ -122,6 +122,12 @@ func (s *Store) Monitors(ctx context.Context, f store.MonitorFilter) ([]store.Mo
 	if err := s.r.QueryRow(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
+	if f.ByID {
+		// The primary key's order: each page a search of it from After.
+		out, err := List(ctx, s.r, scanMonitor, `SELECT `+monitorCols+` FROM monitors m WHERE `+where+` AND m.id>? ORDER BY m.id LIMIT ?`,
+			append(args, f.After, f.LimitOr(100))...)
+		return out, total, err
+	}
 	from := ` FROM monitors m`
 	if f.Order == store.DeviceWorstFirst {
 		from += ` JOIN devices d ON d.id=m.device_id`

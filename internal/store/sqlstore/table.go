@@ -31,11 +31,16 @@ func (n named[T]) all(ctx context.Context, c Conn) ([]T, error) {
 	return List(ctx, c, n.scan, `SELECT `+n.cols+` FROM `+n.table+` ORDER BY name`)
 }
 
-// page returns a page of the rows, by name, and how many there are.
+// page returns a page of the rows, by name (by id for p.ByID), and how
+// many there are.
 func (n named[T]) page(ctx context.Context, c Conn, p store.Page) ([]T, int, error) {
 	var total int
 	if err := c.QueryRow(ctx, `SELECT count(*) FROM `+n.table).Scan(&total); err != nil {
 		return nil, 0, err
+	}
+	if p.ByID {
+		out, err := List(ctx, c, n.scan, `SELECT `+n.cols+` FROM `+n.table+` WHERE id>? ORDER BY id LIMIT ?`, p.After, p.LimitOr(100))
+		return out, total, err
 	}
 	out, err := List(ctx, c, n.scan, `SELECT `+n.cols+` FROM `+n.table+` ORDER BY name LIMIT ? OFFSET ?`, p.LimitOr(100), p.Offset)
 	return out, total, err

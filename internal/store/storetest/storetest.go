@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"maintenance now":       maintenanceNow,
 		"status pages":          statusPages,
 		"domain filter":         domainFilter,
+		"walk":                  walk,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
