@@ -50,7 +50,8 @@ func (s *encodeTests) RecordTest(_ context.Context, t store.Test) error {
 }
 
 // BenchmarkTestPath runs one test of each kind the daemon runs most (tcp,
-// smtp banner + EHLO, smtp STARTTLS with a ca: file) against an in-process
+// smtp banner + EHLO, smtp STARTTLS with a ca: file, with Go's default key
+// exchange and with tls_key_exchange x25519) against an in-process
 // SMTP responder three ways: rawcheck's socket client (the baseline), the
 // probe alone (probe.Run) and the engine's whole test path (Engine.test:
 // probe, state machine, record, events) with a store that drops the
@@ -63,21 +64,26 @@ func BenchmarkTestPath(b *testing.B) {
 	caFile := ca.File(b)
 	plain, secure := farm.StartSMTP(b, nil), farm.StartSMTP(b, ca)
 	rawTLS := &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}
+	// starttls-x25519: tls_key_exchange x25519 (X25519 alone, not Go's
+	// default hybrid post-quantum share), its raw row alike.
+	rawX25519 := &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1", CurvePreferences: []tls.CurveID{tls.X25519}}
 
 	cases := []struct {
 		name, typ, mode string
 		srv             *farm.Server
 		spec            config.Monitor
+		raw             *tls.Config
 	}{
-		{"tcp", "tcp", "none", plain, config.Monitor{Port: plain.Port()}},
-		{"banner", "smtp", "none", plain, config.Monitor{Port: plain.Port(), EHLO: "bench"}},
-		{"starttls", "smtp", "starttls", secure, config.Monitor{Port: secure.Port(), EHLO: "bench", TLS: "starttls", CA: caFile}},
+		{"tcp", "tcp", "none", plain, config.Monitor{Port: plain.Port()}, rawTLS},
+		{"banner", "smtp", "none", plain, config.Monitor{Port: plain.Port(), EHLO: "bench"}, rawTLS},
+		{"starttls", "smtp", "starttls", secure, config.Monitor{Port: secure.Port(), EHLO: "bench", TLS: "starttls", CA: caFile}, rawTLS},
+		{"starttls-x25519", "smtp", "starttls", secure, config.Monitor{Port: secure.Port(), EHLO: "bench", TLS: "starttls", CA: caFile, KeyExchange: "x25519"}, rawX25519},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(c.srv.Port()))
 		b.Run(c.name+"/raw", func(b *testing.B) {
-			procstat.PerOp(b, func() error { return rawcheck.Run(c.typ, c.mode, addr, rawTLS) })
+			procstat.PerOp(b, func() error { return rawcheck.Run(c.typ, c.mode, addr, c.raw) })
 		})
 		e, id := benchEngine(b, c.typ, c.spec, func(st store.Store) store.Store { return dropTests{st} })
 		en := e.monitors[id]
@@ -151,32 +157,56 @@ func benchEngine(b testing.TB, typ string, spec config.Monitor, wrap func(store.
 	return e, m.ID
 }
 
-// TestScheduledTestAllocations: a scheduled banner test, its result
-// encoded as the stores encode it, allocates at most what it did once
-// the trace became one allocation, its details were handed over and the
-// result's JSON was appended without reflection (114 before, 98 after,
-// the in-process responder's own included).
+// TestScheduledTestAllocations: a scheduled test, its result encoded as
+// the stores encode it, allocates at most what it did once cut (the
+// in-process responder's own allocations included, and for STARTTLS its
+// TLS handshake's):
+//   - banner: 114 before the trace became one allocation, its details were
+//     handed over and the result's JSON appended without reflection; 96
+//     after; 91 once a reply's first lines were kept in the Reply and the
+//     EHLO keywords in one slice rather than a map and a list;
+//   - starttls (a ca: file): 945 before those last two, 936 after. Most
+//     are crypto/tls's, the client's and the responder's handshake (~85%
+//     by pprof -sample_index=alloc_objects, docs/performance.md), so a new
+//     Go release may move the count either way: measure it again then.
 func TestScheduledTestAllocations(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a real SMTP conversation over loopback")
+		t.Skip("real SMTP conversations over loopback")
 	}
-	srv := farm.StartSMTP(t, nil)
-	e, id := benchEngine(t, "smtp", config.Monitor{Port: srv.Port(), EHLO: "bench"}, func(st store.Store) store.Store { return &encodeTests{Store: st} })
-	limit := e.monitors[id].spec.Timing.MaxDuration.D() + 5*time.Second
-	ctx := context.Background()
-	run := func() {
-		tctx, cancel := context.WithTimeout(ctx, limit)
-		defer cancel()
-		e.test(tctx, id)
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if err := upOrErr(e.last[id]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run() // the first test creates the status
-	const budget = 100
-	if n := testing.AllocsPerRun(50, run); n > budget {
-		t.Errorf("%v allocations per scheduled banner test, want at most %d", n, budget)
+	ca := certs.NewCA(t)
+	plain, secure := farm.StartSMTP(t, nil), farm.StartSMTP(t, ca)
+	for _, c := range []struct {
+		name   string
+		spec   config.Monitor
+		budget float64
+		race   bool // the budget holds under the race detector too
+	}{
+		{"banner", config.Monitor{Port: plain.Port(), EHLO: "bench"}, 93, true},
+		{"starttls", config.Monitor{Port: secure.Port(), EHLO: "bench", TLS: "starttls", CA: ca.File(t)}, 940, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if raceEnabled && !c.race {
+				t.Skip("the race detector adds crypto/tls allocations")
+			}
+			e, id := benchEngine(t, "smtp", c.spec, func(st store.Store) store.Store { return &encodeTests{Store: st} })
+			limit := e.monitors[id].spec.Timing.MaxDuration.D() + 5*time.Second
+			ctx := context.Background()
+			run := func() {
+				tctx, cancel := context.WithTimeout(ctx, limit)
+				defer cancel()
+				e.test(tctx, id)
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				if err := upOrErr(e.last[id]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run() // the first test creates the status
+			if n := testing.AllocsPerRun(50, run); n > c.budget {
+				t.Errorf("%v allocations per scheduled %s test, want at most %v", n, c.name, c.budget)
+			} else {
+				t.Logf("%v allocations per scheduled %s test (budget %v)", n, c.name, c.budget)
+			}
+		})
 	}
 }

@@ -3,7 +3,6 @@ package smtp
 import (
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -14,10 +13,30 @@ import (
 // Client is one SMTP session.
 type Client struct {
 	conn *wire.Conn
-	ext  map[string]string // EHLO keywords (upper case) and their parameters
-	kws  []string          // ext's keywords in the order the server advertised them
+	ext  []extension // EHLO keywords in the order the server advertised them, each once
 	ehlo bool
 }
+
+// extension is an EHLO keyword (upper case) and its parameters. A slice of
+// them, searched in turn, rather than a map: an EHLO reply has a dozen
+// lines, and the map and its keyword list were three of a STARTTLS
+// test's allocations per EHLO, the slice is one (BenchmarkTestPath).
+type extension struct{ kw, params string }
+
+// find is the index of the keyword kw in cl.ext, or -1; same says when
+// two keywords are the same (== for an upper-case kw, else EqualFold). A
+// hostile EHLO reply makes Hello compare each keyword with those before:
+// MaxReplyLines²/2 comparisons at most, MaxReplyLines × MaxBytes bytes.
+func (cl *Client) find(kw string, same func(a, b string) bool) int {
+	for i := range cl.ext {
+		if same(cl.ext[i].kw, kw) {
+			return i
+		}
+	}
+	return -1
+}
+
+func equal(a, b string) bool { return a == b }
 
 // NewClient starts a session on c; the caller reads the greeting next.
 func NewClient(c *wire.Conn) *Client { return &Client{conn: c} }
@@ -65,47 +84,59 @@ func (cl *Client) Hello(name string) (*Reply, error) {
 		if r, err = cl.cmd("HELO " + name); err != nil {
 			return nil, err
 		}
-		cl.ext, cl.kws, cl.ehlo = map[string]string{}, nil, false
+		cl.ext, cl.ehlo = nil, false
 		return r, expect(r, 250)
 	}
 	if err := expect(r, 250); err != nil {
 		return r, err
 	}
 	cl.ehlo = true
-	cl.ext, cl.kws = make(map[string]string, len(r.Lines)), make([]string, 0, len(r.Lines))
+	cl.ext = make([]extension, 0, len(r.Lines)-1)
 	for _, l := range r.Lines[1:] {
 		k, v, _ := strings.Cut(l, " ")
-		k = strings.ToUpper(k)
-		if strings.HasPrefix(k, "AUTH=") { // the pre-standard form some servers still add
+		k = strings.ToUpper(k) // no copy when it is already
+		// AUTH=: the pre-standard form some servers still add.
+		if strings.HasPrefix(k, "AUTH=") {
 			k, v = "AUTH", strings.TrimPrefix(l, l[:5])
-			if old, ok := cl.ext["AUTH"]; ok {
-				v = old + " " + v
+			if i := cl.find(k, equal); i >= 0 {
+				v = cl.ext[i].params + " " + v
 			}
 		}
-		if _, ok := cl.ext[k]; !ok {
-			cl.kws = append(cl.kws, k)
+		i := cl.find(k, equal)
+		if i < 0 {
+			cl.ext = append(cl.ext, extension{kw: k})
+			i = len(cl.ext) - 1
 		}
-		cl.ext[k] = v
+		cl.ext[i].params = v // a keyword said twice: the last word counts
 	}
 	return r, nil
 }
 
 // Ext reports whether the server advertised an extension, and its parameters.
 func (cl *Client) Ext(name string) (string, bool) {
-	v, ok := cl.ext[strings.ToUpper(name)]
-	return v, ok
+	if i := cl.find(name, strings.EqualFold); i >= 0 {
+		return cl.ext[i].params, true
+	}
+	return "", false
 }
 
 // Extensions returns the advertised extension keywords, in the server's
 // order: a stored result is the same from one test to the next while the
 // server says the same.
 func (cl *Client) Extensions() []string {
-	return slices.Clone(cl.kws)
+	if cl.ext == nil {
+		return nil
+	}
+	kws := make([]string, len(cl.ext))
+	for i, e := range cl.ext {
+		kws[i] = e.kw
+	}
+	return kws
 }
 
 // AuthMechanisms returns the mechanisms of the AUTH extension.
 func (cl *Client) AuthMechanisms() []string {
-	v, ok := cl.ext["AUTH"]
+	v, ok := cl.Ext("AUTH")
 	if !ok {
 		return nil
 	}
@@ -114,7 +145,8 @@ func (cl *Client) AuthMechanisms() []string {
 
 // Size returns the SIZE limit the server announced, 0 if none.
 func (cl *Client) Size() int64 {
-	n, _ := strconv.ParseInt(cl.ext["SIZE"], 10, 64)
+	v, _ := cl.Ext("SIZE")
+	n, _ := strconv.ParseInt(v, 10, 64)
 	return n
 }
 

@@ -118,5 +118,38 @@ func TestExtensionsInTheServersOrder(t *testing.T) {
 		if got := cl.Extensions(); !slices.Equal(got, want) {
 			t.Fatalf("extensions %q, want %q", got, want)
 		}
+		if v, ok := cl.Ext("auth"); !ok || v != "PLAIN LOGIN PLAIN LOGIN" {
+			t.Fatalf("Ext(auth) = %q, %v, want both AUTH lines' mechanisms", v, ok)
+		}
+		if n := cl.Size(); n != 10240000 {
+			t.Fatalf("size %d, want 10240000", n)
+		}
+	}
+}
+
+// TestStartTLSForgetsExtensions: what the server advertised before
+// STARTTLS is void once it accepted (RFC 3207 §4.2): no keyword is left,
+// not even in the list stored with a result, until the next EHLO.
+func TestStartTLSForgetsExtensions(t *testing.T) {
+	conn, _ := scripted.Conn(t,
+		"C: EHLO probe.example",
+		"S: 250-mx.example",
+		"S: 250-STARTTLS",
+		"S: 250 SIZE 1000",
+		"C: STARTTLS",
+		"S: 220 2.0.0 Ready to start TLS",
+	)
+	cl := NewClient(conn)
+	if _, err := cl.Hello("probe.example"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.StartTLS(); err != nil {
+		t.Fatal(err)
+	}
+	if got := cl.Extensions(); len(got) != 0 {
+		t.Errorf("extensions %q after STARTTLS, want none", got)
+	}
+	if _, ok := cl.Ext("STARTTLS"); ok || cl.Size() != 0 {
+		t.Errorf("STARTTLS or SIZE still known after STARTTLS")
 	}
 }
