@@ -53,7 +53,7 @@ func BenchmarkRecordTestPaced(b *testing.B) {
 	for _, lg := range []time.Duration{0, 20 * time.Millisecond, defaultLinger} {
 		b.Run(fmt.Sprint("linger=", lg), func(b *testing.B) {
 			ctx := b.Context() // cancellable, as the engine's
-			s := openScale(b, true, false)
+			s := openScale(b, true, templateKey{})
 			s.linger = lg
 			order := rand.New(rand.NewPCG(1, 2)).Perm(20_000)
 			t0 := time.Now()

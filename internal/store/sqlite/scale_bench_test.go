@@ -35,19 +35,42 @@ type template struct {
 	err  error
 }
 
-// scaleOnce is the template of monitors tested before; firstOnce of
-// monitors never tested (pending: no status, no result).
-var scaleOnce, firstOnce template
+// templateKey names a template: of monitors never tested (pending: no
+// status, no result) or tested before; their last results STARTTLS
+// tests' or, lean, the daemon benchmark's lean mix (leanKind); clustered:
+// monitor_status ordered as the benchmark tests (clusterStatus).
+type templateKey struct{ untested, lean, clustered bool }
+
+var (
+	templatesMu sync.Mutex
+	templates   = map[templateKey]*template{}
+)
+
+// leanKind is the kind of monitor id's results in the lean mix of the
+// daemon benchmark (internal/bench/daemon): 10% STARTTLS, 45% banners,
+// 45% tcp; without lean, every monitor's are STARTTLS tests'.
+func leanKind(id int, lean bool) string {
+	switch {
+	case !lean || id%10 == 0:
+		return "starttls"
+	case id%2 == 1:
+		return "banner"
+	}
+	return "tcp"
+}
 
 // scaleTemplate is the path of a database of scaleMonitors monitors,
 // built once per process (directly in SQL: a minute of PutMonitor and
 // RecordTest calls otherwise), that each run copies; untested: none has
 // a status or a result yet.
-func scaleTemplate(b *testing.B, untested bool) string {
-	t := &scaleOnce
-	if untested {
-		t = &firstOnce
+func scaleTemplate(b *testing.B, key templateKey) string {
+	templatesMu.Lock()
+	t := templates[key]
+	if t == nil {
+		t = new(template)
+		templates[key] = t
 	}
+	templatesMu.Unlock()
 	t.Do(func() {
 		dir, err := os.MkdirTemp("", "mailmon-scale-")
 		if err != nil {
@@ -55,7 +78,7 @@ func scaleTemplate(b *testing.B, untested bool) string {
 			return
 		}
 		t.path = filepath.Join(dir, "scale.db")
-		t.err = buildScale(t.path, untested)
+		t.err = buildScale(t.path, key)
 	})
 	if t.err != nil {
 		b.Fatal(t.err)
@@ -63,7 +86,8 @@ func scaleTemplate(b *testing.B, untested bool) string {
 	return t.path
 }
 
-func buildScale(path string, untested bool) error {
+func buildScale(path string, key templateKey) error {
+	pending := key.untested
 	ctx := context.Background()
 	s, err := Open(ctx, path)
 	if err != nil {
@@ -98,7 +122,7 @@ func buildScale(path string, untested bool) error {
 	}
 	recent := make([]byte, 3*10)
 	rank := store.Rank(state.Up)
-	if untested {
+	if pending {
 		rank = store.Rank(state.Pending)
 	}
 	for id := 1; id <= scaleMonitors; id++ {
@@ -106,10 +130,10 @@ func buildScale(path string, untested bool) error {
 		if _, err := mon.ExecContext(ctx, id, (id-1)/100+1, fmt.Sprint("smtp", id), spec, rank); err != nil {
 			return err
 		}
-		if untested {
+		if pending {
 			continue
 		}
-		last, _ := json.Marshal(storetest.SampleResult("starttls", t0, id))
+		last, _ := json.Marshal(storetest.SampleResult(leanKind(id, key.lean), t0, id))
 		if _, err := st.ExecContext(ctx, id, status, string(last), t0.UnixMilli(), recent); err != nil {
 			return err
 		}
@@ -122,11 +146,69 @@ func buildScale(path string, untested bool) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE board_counts SET n = (SELECT count(*) FROM monitors m WHERE m.shown_rank = board_counts.shown_rank)`); err != nil {
 		return err
 	}
+	if key.clustered {
+		if err := clusterStatus(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
 	_, err = s.wdb.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
+}
+
+// clusterStatus rebuilds monitor_status as a table ordered by a slot,
+// each monitor's place in benchOrder (what a status table ordered by the
+// scheduler's offsets would hold: the statuses that one group commit
+// updates, neighbours), monitor_id a unique key beside it, which the
+// store's statements find rows by. A measuring stick, not the store's
+// schema (migrations/sqlite): BenchmarkRecordTestScale/wal-clustered
+// against wal says what such a table would save. The slot is the rowid:
+// WITHOUT ROWID, a row keeps at most ~1,000 bytes in its page (the rest
+// in overflow pages, which each update wrote too: 2.23 pages a result
+// against 1.99 unordered).
+func clusterStatus(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		`CREATE TABLE slots(monitor_id INTEGER PRIMARY KEY, slot INTEGER NOT NULL)`,
+		`CREATE TABLE clustered (slot INTEGER PRIMARY KEY, monitor_id INTEGER NOT NULL UNIQUE REFERENCES monitors(id) ON DELETE CASCADE,
+			state TEXT NOT NULL, status TEXT NOT NULL, last_result TEXT, last_ms INTEGER NOT NULL, version INTEGER NOT NULL DEFAULT 0, recent BLOB)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	for slot, m := range benchOrder(false) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO slots VALUES(?,?)`, m+1, slot); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO clustered SELECT sl.slot, s.monitor_id, s.state, s.status, s.last_result, s.last_ms, s.version, s.recent
+			FROM monitor_status s JOIN slots sl USING (monitor_id) ORDER BY sl.slot`,
+		`DROP TABLE monitor_status`, `DROP TABLE slots`,
+		`ALTER TABLE clustered RENAME TO monitor_status`,
+		`CREATE INDEX monitor_status_firing ON monitor_status(state) WHERE state IN ('down', 'lost', 'warn')`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchOrder is the order in which the benchmark tests monitors (their
+// ids less one): shuffled, as the scheduler's offsets (a hash of the id)
+// order them, or with neighbours: consecutive ids from a shuffled start.
+func benchOrder(neighbours bool) []int {
+	order := rand.New(rand.NewPCG(1, 2)).Perm(scaleMonitors)
+	if neighbours {
+		start := order[0]
+		for i := range order {
+			order[i] = (start + i) % scaleMonitors
+		}
+	}
+	return order
 }
 
 func appendStatus(s state.Status) (string, error) {
@@ -154,22 +236,45 @@ func walFrames(ctx context.Context, db *sql.DB) (int64, error) {
 // daemon's first minute): its status created, its state pending → up
 // (a state change), its board rank and counts; at most scaleMonitors
 // results (-benchtime 20000x), each monitor's one.
+//
+// "wal-neighbours" and "wal-clustered" are "wal" with what a group
+// commits made neighbours: the monitors tested in the order of their ids
+// (their statuses and their results neighbours; the results' share
+// overstated: a monitor has three, so one leaf holds several monitors'),
+// or tested in "wal"'s order with monitor_status ordered by it
+// (clusterStatus: the statuses neighbours, the results as in "wal").
+// "lean" and "lean-clustered" are "wal" and "wal-clustered" with the
+// daemon benchmark's lean mix (leanKind): smaller rows, more to a page.
 func BenchmarkRecordTestScale(b *testing.B) {
-	b.Run("wal", func(b *testing.B) { benchScale(b, true, false) })
-	b.Run("io", func(b *testing.B) { benchScale(b, false, false) })
+	b.Run("wal", func(b *testing.B) { benchScale(b, scaleRun{frames: true}) })
+	b.Run("io", func(b *testing.B) { benchScale(b, scaleRun{}) })
 	b.Run("first", func(b *testing.B) {
 		if b.N > scaleMonitors {
 			b.Skipf("%d first results: there are %d monitors (-benchtime %dx at most)", b.N, scaleMonitors, scaleMonitors)
 		}
-		benchScale(b, true, true)
+		benchScale(b, scaleRun{frames: true, template: templateKey{untested: true}})
 	})
+	b.Run("wal-neighbours", func(b *testing.B) { benchScale(b, scaleRun{frames: true, neighbours: true}) })
+	b.Run("wal-clustered", func(b *testing.B) { benchScale(b, scaleRun{frames: true, template: templateKey{clustered: true}}) })
+	b.Run("lean", func(b *testing.B) { benchScale(b, scaleRun{frames: true, template: templateKey{lean: true}}) })
+	b.Run("lean-clustered", func(b *testing.B) {
+		benchScale(b, scaleRun{frames: true, template: templateKey{lean: true, clustered: true}})
+	})
+}
+
+// scaleRun is a run of benchScale: frames counts the WAL's pages
+// (checkpointing itself), template is the database it copies, neighbours
+// tests the monitors in the order of their ids.
+type scaleRun struct {
+	frames, neighbours bool
+	template           templateKey
 }
 
 // openScale opens a copy of the scale template; with countFrames, the
 // WAL is checkpointed only by walFrames, which counts its pages.
-func openScale(b *testing.B, countFrames, untested bool) *Store {
+func openScale(b *testing.B, countFrames bool, key templateKey) *Store {
 	ctx := context.Background()
-	tmpl := scaleTemplate(b, untested)
+	tmpl := scaleTemplate(b, key)
 	path := filepath.Join(b.TempDir(), "scale.db")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		b.Fatal(err)
@@ -193,15 +298,16 @@ func openScale(b *testing.B, countFrames, untested bool) *Store {
 	return s
 }
 
-func benchScale(b *testing.B, countFrames, first bool) {
+func benchScale(b *testing.B, run scaleRun) {
+	countFrames, first := run.frames, run.template.untested
 	// Cancellable, as the engine's: a statement run under a context that
 	// can end costs the driver more (the interrupt watcher) than one run
 	// under context.Background().
 	ctx := b.Context()
-	s := openScale(b, countFrames, first)
+	s := openScale(b, countFrames, run.template)
 	b.ReportAllocs()
 	const callers, round = 32, 256
-	order := rand.New(rand.NewPCG(1, 2)).Perm(scaleMonitors)
+	order := benchOrder(run.neighbours)
 	t0 := time.Now().Truncate(time.Millisecond)
 	var next atomic.Int64
 	var frames int64
@@ -219,7 +325,7 @@ func benchScale(b *testing.B, countFrames, first bool) {
 				for i := next.Add(1) - 1; i < stop; i = next.Add(1) - 1 {
 					id := int64(order[i%scaleMonitors] + 1)
 					at := t0.Add(time.Duration(i) * time.Millisecond)
-					res := storetest.SampleResult("starttls", at, int(id))
+					res := storetest.SampleResult(leanKind(int(id), run.template.lean), at, int(id))
 					t := store.Test{
 						Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT, Detail: res},
 						Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up, Since: t0, History: 7, Results: 3}, LastResult: res, LastTest: at},
@@ -278,7 +384,7 @@ func readIO(b *testing.B) map[string]int64 {
 // TestMain removes the template database of the benchmarks.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, t := range []*template{&scaleOnce, &firstOnce} {
+	for _, t := range templates {
 		if t.path != "" {
 			os.RemoveAll(filepath.Dir(t.path))
 		}
