@@ -111,20 +111,25 @@ func (f *farm) serve(i int, c net.Conn) {
 type hook struct {
 	mu     sync.Mutex
 	events map[string]int // event id → deliveries
+	late   map[string]int // event id → deliveries marked a late resend
 	byMon  map[string]int // monitor → alert events
 }
 
 func startHook(t *testing.T) (*hook, string) {
-	h := &hook{events: map[string]int{}, byMon: map[string]int{}}
+	h := &hook{events: map[string]int{}, late: map[string]int{}, byMon: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p struct {
 			ID      string `json:"id"`
 			Event   string `json:"event"`
 			Monitor string `json:"monitor"`
+			Late    bool   `json:"late_resend"`
 		}
 		json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&p)
 		h.mu.Lock()
 		h.events[p.ID]++
+		if p.Late {
+			h.late[p.ID]++
+		}
 		if p.Event == "alert" {
 			h.byMon[p.Monitor]++
 		}
@@ -132,6 +137,31 @@ func startHook(t *testing.T) (*hook, string) {
 	}))
 	t.Cleanup(srv.Close)
 	return h, srv.URL
+}
+
+// lateResends counts the deliveries marked a late resend (a node's
+// heartbeat expired while it delivered them: docs/several-nodes.md).
+func (h *hook) lateResends() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, k := range h.late {
+		n += k
+	}
+	return n
+}
+
+// dupEvents names the events delivered more than once.
+func (h *hook) dupEvents() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ids []string
+	for id, n := range h.events {
+		if n > 1 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 func (h *hook) counts() (events, dups int, byMon map[string]int) {
@@ -273,15 +303,35 @@ func TestThreeNodesShareAndTakeOver(t *testing.T) {
 	}
 	waitFor(t, "300 monitors shared 100 each by 3 nodes", 30*time.Second, balanced)
 
-	// Steady: every monitor tested at its interval, by one node.
+	// Steady: every monitor tested at its interval, by one node. A node
+	// whose heartbeat failed or came late (lateHeartbeats: the machine is
+	// overloaded) drops its leases and the others take them, as they take
+	// a killed node's: the shares move, a monitor is tested by two nodes
+	// in turn, and one may go untested for the window. That is logged, as
+	// in the join and stop checks below, and held instead to what a lost
+	// heartbeat promises (docs/several-nodes.md): no monitor untested
+	// longer than an interval, a lease period and a fifth of it (the
+	// kill's bound below). What no heartbeat excuses fails always: more
+	// tests than the window holds, two tests of a monitor at once (the
+	// farm's overlaps), and the shares not coming back.
+	lag := startLagControl(t, db, lease/5)
+	late := lateHeartbeats(nodes)
 	steadyFrom := time.Now()
 	time.Sleep(3 * every)
 	steadyTo := time.Now()
-	if !balanced() {
-		t.Errorf("the shares moved while all nodes lived: %v", leasesByNode(t, c))
+	overloaded := lateHeartbeats(nodes) > late
+	moved := func(format string, args ...any) {
+		t.Helper()
+		if overloaded {
+			t.Logf("a heartbeat failed (the machine is overloaded): "+format, args...)
+		} else {
+			t.Errorf(format, args...)
+		}
 	}
-	killed := nodes["n2"]
-	var killedMonitors []string
+	if !balanced() {
+		moved("the shares moved while all nodes lived: %v", leasesByNode(t, c))
+	}
+	n2Tested := 0
 	for name, rs := range resultsByMonitor(t, c) {
 		var in []testRow
 		for _, r := range rs {
@@ -289,26 +339,49 @@ func TestThreeNodesShareAndTakeOver(t *testing.T) {
 				in = append(in, r)
 			}
 		}
-		if len(in) < 1 || len(in) > 3 {
+		switch {
+		case len(in) > 3:
 			t.Errorf("%s: %d tests in %v at an interval of %v", name, len(in), steadyTo.Sub(steadyFrom.Add(every)), every)
+		case len(in) < 1:
+			moved("%s: %d tests in %v at an interval of %v", name, len(in), steadyTo.Sub(steadyFrom.Add(every)), every)
 		}
 		for _, r := range in {
 			if r.node != in[0].node {
-				t.Errorf("%s tested by %s and %s while all nodes lived", name, in[0].node, r.node)
+				moved("%s tested by %s and %s while all nodes lived", name, in[0].node, r.node)
 				break
 			}
 		}
 		if len(in) > 0 && in[0].node == "n2" {
-			killedMonitors = append(killedMonitors, name)
+			n2Tested++
 		}
 	}
+	if n2Tested != 100 {
+		moved("n2 tested %d monitors, want 100", n2Tested)
+	}
+	if o := f.overlaps.Load(); o != 0 {
+		t.Errorf("%d tests overlapped another of the same monitor while all nodes lived", o)
+	}
+	waitFor(t, "300 monitors shared 100 each again", 10*lease, balanced)
+	if overloaded {
+		// Long enough that a monitor no node tests overruns the bound.
+		promise := every + lease + lease/5 + time.Second
+		time.Sleep(time.Until(steadyFrom.Add(every + promise)))
+		gap, who := worstGap(resultsByMonitor(t, c), steadyFrom, time.Now())
+		machine := 2 * lag.worst(steadyFrom, time.Now())
+		t.Logf("after the heartbeat failed, the worst gap between two tests of a monitor %v (%s), the machine's lag %v", gap.Round(time.Millisecond), who, machine.Round(time.Millisecond))
+		if gap > promise+machine {
+			t.Errorf("%s went untested %v after a heartbeat failed, want at most %v (an interval, a lease period, a fifth of it and a second) + %v the machine's lag",
+				who, gap, promise, machine)
+		}
+	}
+	killed := nodes["n2"]
+	killedMonitors := heldBy(t, c, "n2")
 	if len(killedMonitors) != 100 {
-		t.Errorf("n2 tested %d monitors, want 100", len(killedMonitors))
+		t.Fatalf("n2 holds %d monitors, want 100", len(killedMonitors))
 	}
 
 	// SIGKILL one node; take more targets down after, for alerts by the
 	// nodes that take over.
-	lag := startLagControl(t, db, lease/5)
 	killed.kill()
 	killedAt := time.Now()
 	for i := 15; i < 30; i++ {
@@ -357,9 +430,12 @@ func TestThreeNodesShareAndTakeOver(t *testing.T) {
 	if d := expired.Sub(killedAt); d > lease*4/5+machine {
 		t.Errorf("the killed node's heartbeat expired %v after the kill, want within 4/5 of the lease period (%v) + %v the machine's lag", d, lease*4/5, machine)
 	}
-	// The others take the leases in their next round: a round's pause, the
-	// round's own queries (twice: the one under way when it expired, and
-	// the one that takes them), 250 ms for their work on a quiet machine.
+	// The others take the leases in their next round: at most a round
+	// after the start of the one under way when it expired (the rounds
+	// keep a cadence from their starts: a slow round does not delay the
+	// next by a whole round), the round's own queries (twice: the one
+	// under way, and the one that takes them), 250 ms for their work on a
+	// quiet machine.
 	if d := lastTaken.Sub(expired); d > lease/5+2*machine+250*time.Millisecond {
 		t.Errorf("the killed node's leases taken %v after its heartbeat expired, want within a round (%v) + %v", d, lease/5, 2*machine+250*time.Millisecond)
 	}
@@ -381,13 +457,35 @@ func TestThreeNodesShareAndTakeOver(t *testing.T) {
 	}
 	time.Sleep(every) // room for a duplicate to show
 	events, dups, byMon := h.counts()
+	// A notification is sent again, marked a late resend, only when the
+	// node delivering it lost its heartbeat meanwhile: on an overloaded
+	// machine (a heartbeat failed), that is what the product promises.
+	// Any other second delivery fails.
+	excused := 0
+	if lateHeartbeats(nodes) > 0 {
+		excused = h.lateResends()
+	}
 	for m, k := range byMon {
-		if k != 1 {
+		if k != 1 && k-1 > excused {
 			t.Errorf("monitor %s alerted %d times", m, k)
 		}
 	}
-	if dups != 0 || events != 30 {
-		t.Errorf("%d alert events with %d deliveries twice, want 30 and 0", events, dups)
+	switch {
+	case events != 30 || dups > excused:
+		var logs []string
+		for _, id := range h.dupEvents() {
+			for name, d := range nodes {
+				for _, l := range strings.Split(d.stderr.String(), "\n") {
+					if strings.Contains(l, "event="+id) {
+						logs = append(logs, name+": "+l)
+					}
+				}
+			}
+		}
+		t.Errorf("%d alert events with %d deliveries twice (%d marked a late resend after a heartbeat failed), want 30 and 0\n%s",
+			events, dups, excused, strings.Join(logs, "\n"))
+	case dups > 0:
+		t.Logf("a heartbeat failed (the machine is overloaded): %d alerts sent again, marked a late resend", dups)
 	}
 	if o := f.overlaps.Load(); o != 0 {
 		t.Errorf("%d tests overlapped another of the same monitor (of %d connections)", o, f.conns.Load())
@@ -580,14 +678,36 @@ func worstGap(rs map[string][]testRow, from, to time.Time) (time.Duration, strin
 }
 
 // lateHeartbeats counts the heartbeats the nodes could not renew in
-// time: on an overloaded machine a node drops its leases, and the gaps
+// time: failed, or renewed so late that the node dropped its leases. On
+// an overloaded machine a node drops its leases, and the gaps and moves
 // that follow say nothing of a hand-over.
 func lateHeartbeats(nodes map[string]*daemon) int {
 	n := 0
 	for _, d := range nodes {
-		n += strings.Count(d.stderr.String(), `msg="heartbeat failed"`)
+		out := d.stderr.String()
+		n += strings.Count(out, `msg="heartbeat failed"`) + strings.Count(out, `msg="dropping every lease"`)
 	}
 	return n
+}
+
+// heldBy names the monitors node name holds a lease on.
+func heldBy(t *testing.T, c *pgx.Conn, name string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rows, err := c.Query(ctx, `SELECT m.name FROM monitor_leases l JOIN monitors m ON m.id = l.monitor_id
+		JOIN nodes n ON n.id = l.node_id WHERE n.name = $1`, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func tail(s string, n int) string {

@@ -38,6 +38,7 @@ type cluster struct {
 	c     store.Cluster
 	node  store.Node
 	lease time.Duration // the lease period
+	clock clock         // the rounds' cadence (cadence.go)
 	ttl   time.Duration // a heartbeat's life: four fifths of it
 
 	rounds    sync.Mutex    // one lease round at a time (the loop's, a drain's)
@@ -60,7 +61,7 @@ type cluster struct {
 // and the others, in rounds every fifth, take its leases within one lease
 // period of its death.
 func newCluster(c store.Cluster, node store.Node, lease time.Duration) *cluster {
-	return &cluster{c: c, node: node, lease: lease, ttl: lease * 4 / 5, firstBeat: make(chan struct{}),
+	return &cluster{c: c, node: node, lease: lease, ttl: lease * 4 / 5, clock: realClock{}, firstBeat: make(chan struct{}),
 		held: map[int64]store.Lease{}, releasing: map[int64]store.Lease{}, handing: map[int64]handoff{},
 		running: map[int64]context.CancelFunc{}, fruitless: map[string]string{}}
 }
@@ -140,7 +141,7 @@ func (e *Engine) leases(ctx context.Context) {
 	case <-ctx.Done():
 		return
 	}
-	for {
+	every(ctx, e.cl.clock, e.cl.round(), func() bool {
 		e.cl.mu.Lock()
 		alive := time.Until(e.cl.aliveUntil) > 2*e.cl.round()
 		e.cl.mu.Unlock()
@@ -151,12 +152,8 @@ func (e *Engine) leases(ctx context.Context) {
 			}
 			cancel()
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(e.cl.round()):
-		}
-	}
+		return true
+	})
 }
 
 // heartbeats renews the node's heartbeat every round; when it could not
@@ -165,7 +162,7 @@ func (e *Engine) leases(ctx context.Context) {
 func (e *Engine) heartbeats(ctx context.Context) {
 	cl := e.cl
 	first := true
-	for {
+	every(ctx, cl.clock, cl.round(), func() bool {
 		err := e.heartbeat(ctx)
 		cl.mu.Lock()
 		stale := time.Until(cl.aliveUntil) < 2*cl.round()
@@ -180,12 +177,8 @@ func (e *Engine) heartbeats(ctx context.Context) {
 			first = false
 			close(cl.firstBeat)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(cl.round()):
-		}
-	}
+		return true
+	})
 }
 
 // heartbeat renews the node's heartbeat once (saying whether it is

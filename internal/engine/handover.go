@@ -159,27 +159,19 @@ func (e *Engine) drain(ctx context.Context, budget time.Duration) {
 	if n == 0 {
 		return
 	}
-	deadline := time.Now().Add(budget)
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
 	if err := e.heartbeat(ctx); err != nil {
 		return // the others cannot be told: leave releases all
 	}
-	for time.Now().Before(deadline) {
-		rctx, cancel := context.WithDeadline(ctx, deadline)
-		err := e.leaseRound(rctx)
-		cancel()
+	every(ctx, cl.clock, cl.round()/4, func() bool {
+		err := e.leaseRound(ctx)
 		cl.mu.Lock()
 		left, planned := len(cl.held), len(cl.handing)
 		cl.mu.Unlock()
-		if err != nil || left == 0 || planned == 0 {
-			// Nothing more to hand over: no node to take the rest
-			// (this was the last of its class), or the database is
-			// away.
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(min(cl.round()/4, time.Until(deadline))):
-		}
-	}
+		// Nothing more to hand over when none is left or planned: no
+		// node to take the rest (this was the last of its class), or
+		// the database is away.
+		return err == nil && left > 0 && planned > 0
+	})
 }
