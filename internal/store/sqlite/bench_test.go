@@ -55,7 +55,7 @@ func BenchmarkRecordTestPaced(b *testing.B) {
 			ctx := b.Context() // cancellable, as the engine's
 			s := openScale(b, true, templateKey{})
 			s.linger = lg
-			order := rand.New(rand.NewPCG(1, 2)).Perm(20_000)
+			order := rand.New(rand.NewPCG(1, 2)).Perm(min(20_000, scaleN()))
 			t0 := time.Now()
 			b.ReportAllocs()
 			tick := time.NewTicker(3 * time.Millisecond)

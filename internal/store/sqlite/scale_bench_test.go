@@ -29,6 +29,17 @@ import (
 // the CPU time, the pages written to the WAL (frames) and the WAL bytes.
 const scaleMonitors = 100_000
 
+// scaleN is the number of monitors the scale benchmarks build:
+// scaleMonitors, or 2,000 with -short (make bench-smoke: the code runs in
+// CI without the ~45 s its 100,000-monitor templates take to build; the
+// figures then mean nothing).
+func scaleN() int {
+	if testing.Short() {
+		return 2_000
+	}
+	return scaleMonitors
+}
+
 type template struct {
 	sync.Once
 	path string
@@ -115,7 +126,7 @@ func buildScale(path string, key templateKey) error {
 	}
 	t0 := time.Now().Add(-3 * time.Minute).Truncate(time.Millisecond)
 	status, _ := appendStatus(state.Status{State: state.Up, Since: t0, History: 7, Results: 3})
-	for d := 1; d <= scaleMonitors/100; d++ {
+	for d := 1; d <= scaleN()/100; d++ {
 		if _, err := dev.ExecContext(ctx, d, fmt.Sprint("device", d), fmt.Sprintf("mx%d.example.net", d)); err != nil {
 			return err
 		}
@@ -125,7 +136,7 @@ func buildScale(path string, key templateKey) error {
 	if pending {
 		rank = store.Rank(state.Pending)
 	}
-	for id := 1; id <= scaleMonitors; id++ {
+	for id := 1; id <= scaleN(); id++ {
 		spec := fmt.Sprintf(`{"host":"mx%d.example.net","port":25,"tls":"starttls","ca":"/etc/mailmon/ca.pem","interval":"60s","timeout":"10s"}`, id%1000)
 		if _, err := mon.ExecContext(ctx, id, (id-1)/100+1, fmt.Sprint("smtp", id), spec, rank); err != nil {
 			return err
@@ -201,11 +212,11 @@ func clusterStatus(ctx context.Context, tx *sql.Tx) error {
 // ids less one): shuffled, as the scheduler's offsets (a hash of the id)
 // order them, or with neighbours: consecutive ids from a shuffled start.
 func benchOrder(neighbours bool) []int {
-	order := rand.New(rand.NewPCG(1, 2)).Perm(scaleMonitors)
+	order := rand.New(rand.NewPCG(1, 2)).Perm(scaleN())
 	if neighbours {
 		start := order[0]
 		for i := range order {
-			order[i] = (start + i) % scaleMonitors
+			order[i] = (start + i) % scaleN()
 		}
 	}
 	return order
@@ -249,8 +260,8 @@ func BenchmarkRecordTestScale(b *testing.B) {
 	b.Run("wal", func(b *testing.B) { benchScale(b, scaleRun{frames: true}) })
 	b.Run("io", func(b *testing.B) { benchScale(b, scaleRun{}) })
 	b.Run("first", func(b *testing.B) {
-		if b.N > scaleMonitors {
-			b.Skipf("%d first results: there are %d monitors (-benchtime %dx at most)", b.N, scaleMonitors, scaleMonitors)
+		if b.N > scaleN() {
+			b.Skipf("%d first results: there are %d monitors (-benchtime %dx at most)", b.N, scaleN(), scaleN())
 		}
 		benchScale(b, scaleRun{frames: true, template: templateKey{untested: true}})
 	})
@@ -323,7 +334,7 @@ func benchScale(b *testing.B, run scaleRun) {
 			go func() {
 				defer wg.Done()
 				for i := next.Add(1) - 1; i < stop; i = next.Add(1) - 1 {
-					id := int64(order[i%scaleMonitors] + 1)
+					id := int64(order[i%int64(len(order))] + 1)
 					at := t0.Add(time.Duration(i) * time.Millisecond)
 					res := storetest.SampleResult(leanKind(int(id), run.template.lean), at, int(id))
 					t := store.Test{
