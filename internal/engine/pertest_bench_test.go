@@ -57,7 +57,9 @@ func (s *encodeTests) RecordTest(_ context.Context, t store.Test) error {
 // probe, state machine, record, events) with a store that drops the
 // result; engine+store: the same with a store that encodes the results as
 // the SQL stores do, under the scheduler's limit, as a scheduled test
-// runs). Besides allocations it reports goroutines started per test
+// runs); engine+sqlite: the same recording into the SQLite store itself,
+// so that -memprofile names every allocation of a scheduled test's path,
+// the store's RecordTest and database/sql's included). Besides allocations it reports goroutines started per test
 // (the responder's one per connection included, in every row alike).
 func BenchmarkTestPath(b *testing.B) {
 	ca := certs.NewCA(b)
@@ -100,18 +102,30 @@ func BenchmarkTestPath(b *testing.B) {
 				return upOrErr(e.last[id])
 			})
 		})
-		es, sid := benchEngine(b, c.typ, c.spec, func(st store.Store) store.Store { return &encodeTests{Store: st} })
-		limit := es.monitors[sid].spec.Timing.MaxDuration.D() + 5*time.Second // the scheduler's (engine.place)
-		b.Run(c.name+"/engine+store", func(b *testing.B) {
-			procstat.PerOp(b, func() error {
-				tctx, cancel := context.WithTimeout(ctx, limit)
-				defer cancel()
-				es.test(tctx, sid)
-				es.mu.Lock()
-				defer es.mu.Unlock()
-				return upOrErr(es.last[sid])
-			})
-		})
+		for _, row := range []struct {
+			name string
+			wrap func(store.Store) store.Store
+		}{
+			{"engine+store", func(st store.Store) store.Store { return &encodeTests{Store: st} }},
+			{"engine+sqlite", func(st store.Store) store.Store { return st }},
+		} {
+			es, sid := benchEngine(b, c.typ, c.spec, row.wrap)
+			b.Run(c.name+"/"+row.name, func(b *testing.B) { procstat.PerOp(b, scheduledTest(es, sid)) })
+		}
+	}
+}
+
+// scheduledTest runs one test of monitor id as the scheduler does: under
+// the scheduler's limit (engine.place), the result recorded.
+func scheduledTest(e *Engine, id int64) func() error {
+	limit := e.monitors[id].spec.Timing.MaxDuration.D() + 5*time.Second
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		defer cancel()
+		e.test(ctx, id)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return upOrErr(e.last[id])
 	}
 }
 
@@ -189,15 +203,9 @@ func TestScheduledTestAllocations(t *testing.T) {
 				t.Skip("the race detector adds crypto/tls allocations")
 			}
 			e, id := benchEngine(t, "smtp", c.spec, func(st store.Store) store.Store { return &encodeTests{Store: st} })
-			limit := e.monitors[id].spec.Timing.MaxDuration.D() + 5*time.Second
-			ctx := context.Background()
+			test := scheduledTest(e, id)
 			run := func() {
-				tctx, cancel := context.WithTimeout(ctx, limit)
-				defer cancel()
-				e.test(tctx, id)
-				e.mu.Lock()
-				defer e.mu.Unlock()
-				if err := upOrErr(e.last[id]); err != nil {
+				if err := test(); err != nil {
 					t.Fatal(err)
 				}
 			}
