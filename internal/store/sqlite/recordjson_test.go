@@ -54,7 +54,7 @@ func TestRecordedJSON(t *testing.T) {
 		}
 		for _, g := range []struct {
 			name, got string
-			want any
+			want      any
 		}{{"status", status, tt.Status.Status}, {"last_result", last, c.last}, {"detail", detail, c.detail}} {
 			if want, _ := json.Marshal(g.want); g.got != string(want) {
 				t.Errorf("test %d: %s\n got %s\nwant %s", i, g.name, g.got, want)
