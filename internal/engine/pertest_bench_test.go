@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -57,7 +58,9 @@ func (s *encodeTests) RecordTest(_ context.Context, t store.Test) error {
 // probe, state machine, record, events) with a store that drops the
 // result; engine+store: the same with a store that encodes the results as
 // the SQL stores do, under the scheduler's limit, as a scheduled test
-// runs). Besides allocations it reports goroutines started per test
+// runs); engine+sqlite: the same recording into the SQLite store itself,
+// so that -memprofile names every allocation of a scheduled test's path,
+// the store's RecordTest and database/sql's included). Besides allocations it reports goroutines started per test
 // (the responder's one per connection included, in every row alike).
 func BenchmarkTestPath(b *testing.B) {
 	ca := certs.NewCA(b)
@@ -100,18 +103,30 @@ func BenchmarkTestPath(b *testing.B) {
 				return upOrErr(e.last[id])
 			})
 		})
-		es, sid := benchEngine(b, c.typ, c.spec, func(st store.Store) store.Store { return &encodeTests{Store: st} })
-		limit := es.monitors[sid].spec.Timing.MaxDuration.D() + 5*time.Second // the scheduler's (engine.place)
-		b.Run(c.name+"/engine+store", func(b *testing.B) {
-			procstat.PerOp(b, func() error {
-				tctx, cancel := context.WithTimeout(ctx, limit)
-				defer cancel()
-				es.test(tctx, sid)
-				es.mu.Lock()
-				defer es.mu.Unlock()
-				return upOrErr(es.last[sid])
-			})
-		})
+		for _, row := range []struct {
+			name string
+			wrap func(store.Store) store.Store
+		}{
+			{"engine+store", func(st store.Store) store.Store { return &encodeTests{Store: st} }},
+			{"engine+sqlite", func(st store.Store) store.Store { return st }},
+		} {
+			es, sid := benchEngine(b, c.typ, c.spec, row.wrap)
+			b.Run(c.name+"/"+row.name, func(b *testing.B) { procstat.PerOp(b, scheduledTest(es, sid)) })
+		}
+	}
+}
+
+// scheduledTest runs one test of monitor id as the scheduler does: under
+// the scheduler's limit (engine.place), the result recorded.
+func scheduledTest(e *Engine, id int64) func() error {
+	limit := e.monitors[id].spec.Timing.MaxDuration.D() + 5*time.Second
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		defer cancel()
+		e.test(ctx, id)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return upOrErr(e.last[id])
 	}
 }
 
@@ -157,47 +172,56 @@ func benchEngine(b testing.TB, typ string, spec config.Monitor, wrap func(store.
 	return e, m.ID
 }
 
-// TestScheduledTestAllocations: a scheduled test, its result encoded as
-// the stores encode it, allocates at most what it did once cut (the
-// in-process responder's own allocations included, and for STARTTLS its
-// TLS handshake's):
-//   - banner: 114 before the trace became one allocation, its details were
-//     handed over and the result's JSON appended without reflection; 96
-//     after; 91 once a reply's first lines were kept in the Reply and the
-//     EHLO keywords in one slice rather than a map and a list;
-//   - starttls (a ca: file): 945 before those last two, 936 after. Most
-//     are crypto/tls's, the client's and the responder's handshake (~85%
-//     by pprof -sample_index=alloc_objects, docs/performance.md), so a new
-//     Go release may move the count either way: measure it again then.
+// TestScheduledTestAllocations: a scheduled test, its result recorded,
+// allocates at most what it did once cut (the in-process responder's own
+// allocations included, and for STARTTLS its TLS handshake's), with the
+// results encoded as the stores encode them (encode) and recorded by the
+// SQLite store itself (sqlite: database/sql's and the driver's included):
+//   - banner, encode: 114 before the trace became one allocation, its
+//     details were handed over and the result's JSON appended without
+//     reflection; 96 after; 91 once a reply's first lines were kept in
+//     the Reply and the EHLO keywords in one slice rather than a map and
+//     a list;
+//   - starttls, encode (a ca: file): 945 before those last two, 936 after.
+//     Most are crypto/tls's, the client's and the responder's handshake
+//     (~85% by pprof -sample_index=alloc_objects, docs/performance.md),
+//     so a new Go release may move the count either way: measure it
+//     again then;
+//   - sqlite: tcp 117 allocations (10,692 bytes), banner 143 (12,714),
+//     starttls 990 (135,716) before RecordTest bound its JSON without
+//     copying it into strings and encoded a failed result once; 115
+//     (10,277), 141 (11,945), 987 (134,372) after; tcp 9,893 bytes once
+//     its trace was sized to the check (probe.smallTrace).
 func TestScheduledTestAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real SMTP conversations over loopback")
 	}
 	ca := certs.NewCA(t)
 	plain, secure := farm.StartSMTP(t, nil), farm.StartSMTP(t, ca)
+	encode := func(st store.Store) store.Store { return &encodeTests{Store: st} }
+	sqlite := func(st store.Store) store.Store { return st }
 	for _, c := range []struct {
-		name   string
-		spec   config.Monitor
-		budget float64
-		race   bool // the budget holds under the race detector too
+		name, typ string
+		spec      config.Monitor
+		wrap      func(store.Store) store.Store
+		budget    float64 // allocations
+		bytes     float64 // bytes allocated (0: not checked)
+		race      bool    // the budget holds under the race detector too
 	}{
-		{"banner", config.Monitor{Port: plain.Port(), EHLO: "bench"}, 93, true},
-		{"starttls", config.Monitor{Port: secure.Port(), EHLO: "bench", TLS: "starttls", CA: ca.File(t)}, 940, false},
+		{"banner/encode", "smtp", config.Monitor{Port: plain.Port(), EHLO: "bench"}, encode, 93, 0, true},
+		{"starttls/encode", "smtp", config.Monitor{Port: secure.Port(), EHLO: "bench", TLS: "starttls", CA: ca.File(t)}, encode, 940, 0, false},
+		{"tcp/sqlite", "tcp", config.Monitor{Port: plain.Port()}, sqlite, 116, 10000, false},
+		{"banner/sqlite", "smtp", config.Monitor{Port: plain.Port(), EHLO: "bench"}, sqlite, 142, 12100, false},
+		{"starttls/sqlite", "smtp", config.Monitor{Port: secure.Port(), EHLO: "bench", TLS: "starttls", CA: ca.File(t)}, sqlite, 988, 134700, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if raceEnabled && !c.race {
-				t.Skip("the race detector adds crypto/tls allocations")
+				t.Skip("the race detector adds allocations (crypto/tls's, database/sql's)")
 			}
-			e, id := benchEngine(t, "smtp", c.spec, func(st store.Store) store.Store { return &encodeTests{Store: st} })
-			limit := e.monitors[id].spec.Timing.MaxDuration.D() + 5*time.Second
-			ctx := context.Background()
+			e, id := benchEngine(t, c.typ, c.spec, c.wrap)
+			test := scheduledTest(e, id)
 			run := func() {
-				tctx, cancel := context.WithTimeout(ctx, limit)
-				defer cancel()
-				e.test(tctx, id)
-				e.mu.Lock()
-				defer e.mu.Unlock()
-				if err := upOrErr(e.last[id]); err != nil {
+				if err := test(); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -207,6 +231,28 @@ func TestScheduledTestAllocations(t *testing.T) {
 			} else {
 				t.Logf("%v allocations per scheduled %s test (budget %v)", n, c.name, c.budget)
 			}
+			if c.bytes == 0 {
+				return
+			}
+			if n := bytesPerRun(50, run); n > c.bytes {
+				t.Errorf("%.0f bytes allocated per scheduled %s test, want at most %v", n, c.name, c.bytes)
+			} else {
+				t.Logf("%.0f bytes allocated per scheduled %s test (budget %v)", n, c.name, c.bytes)
+			}
 		})
 	}
+}
+
+// bytesPerRun is testing.AllocsPerRun's count in bytes: the bytes
+// allocated by runs of f, on average, after a warm-up run.
+func bytesPerRun(runs int, f func()) float64 {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	f()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return float64(after.TotalAlloc-before.TotalAlloc) / float64(runs)
 }

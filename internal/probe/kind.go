@@ -27,6 +27,10 @@ type Kind struct {
 	RoundTrip bool // it sends a probe message over SMTP and finds it in a mailbox
 	TokenOnly bool // it logs in with an OAuth token alone (Graph): nothing to test without a stored monitor
 
+	// SmallTrace: a test records a few transcript lines and phases (a
+	// tcp check's connection and banner): its trace is made small.
+	SmallTrace bool
+
 	Timeout time.Duration // the default maximum duration of a test; 0: DefaultTimeout
 	Limits  wire.Limits   // the default read limits; zero: wire.DefaultLimits()
 

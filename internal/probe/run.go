@@ -18,7 +18,7 @@ func Run(ctx context.Context, k Kind, cfg Config) *Result {
 	verr := cfg.Validate(k)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	t := NewTrace(ctx, nil)
+	t := newTrace(ctx, nil, k.SmallTrace)
 	t.AddSecrets(&cfg)
 	err := verr
 	if err == nil {

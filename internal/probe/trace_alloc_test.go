@@ -2,6 +2,8 @@ package probe
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -48,5 +50,40 @@ func TestTraceDetailAfterResult(t *testing.T) {
 	}
 	if r2 := tr.Result(&Config{Type: "smtp", Host: "192.0.2.1", Port: 25}, nil); len(r2.Details) != 2 || r2.Details["greeting"] != "changed" {
 		t.Errorf("a second result's details: %v", r2.Details)
+	}
+}
+
+var traceSink *Trace
+
+// TestSmallTrace: a small check's trace (Kind.SmallTrace: tcp) is one
+// allocation of 512 bytes with room for its first lines and phases (a
+// full one's is 896), and keeps every line and phase past that room.
+func TestSmallTrace(t *testing.T) {
+	ctx := context.Background()
+	bytes := func(small bool) uint64 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
+		for range 100 {
+			traceSink = newTrace(ctx, nil, small)
+		}
+		runtime.ReadMemStats(&ms)
+		return (ms.TotalAlloc - before) / 100
+	}
+	if n := testing.AllocsPerRun(100, func() { traceSink = newTrace(ctx, nil, true) }); n != 1 {
+		t.Errorf("a small trace: %v allocations, want 1", n)
+	}
+	if small, full := bytes(true), bytes(false); small > 512 || full > 896 {
+		t.Errorf("a trace: %d bytes small, %d full; want 512 and 896 at most", small, full)
+	}
+	cfg := &Config{Type: "tcp", Host: "192.0.2.1", Port: 25}
+	tr := newTrace(ctx, nil, true)
+	for i := range 6 {
+		tr.Transcript.Note(fmt.Sprint("line ", i))
+		tr.Step(fmt.Sprint("phase", i), func() error { return nil })
+	}
+	r := tr.Result(cfg, nil)
+	if len(r.Transcript) != 6 || r.Transcript[5] != "-- line 5" || len(r.Phases) != 6 || r.Phases[5].Name != "phase5" {
+		t.Errorf("past its room: lines %q, phases %v", r.Transcript, r.Phases)
 	}
 }

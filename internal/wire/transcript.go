@@ -18,17 +18,23 @@ type Transcript struct {
 	lines   []string
 	dropped int
 	secrets *Secrets
-	// ownSecrets and first are where secrets and the first lines are
-	// kept unless a fork shares another's secrets or there are more
-	// lines: a transcript is made for every test, and these were two of
-	// its allocations (BenchmarkTestPath).
+	// ownSecrets is where secrets are kept unless a fork shares
+	// another's: a transcript is made for every test, and a Secrets of
+	// its own was one of its allocations (BenchmarkTestPath). Its first
+	// lines go where Room says, in the same allocation as the test's
+	// trace (probe.Trace, sized to the check).
 	ownSecrets Secrets
-	first      [firstLines]string
 }
 
-// firstLines is how many lines a transcript holds before it allocates:
-// an SMTP banner test's dozen.
-const firstLines = 16
+// Room has the transcript keep its first cap(buf) lines in buf, before
+// it allocates; called before any line is recorded, else a no-op.
+func (t *Transcript) Room(buf []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lines == nil {
+		t.lines = buf[:0]
+	}
+}
 
 // Redacted is what stands in a transcript where a secret was.
 const Redacted = "[redacted]"
@@ -97,9 +103,6 @@ func (t *Transcript) record(prefix, line, rec string) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.lines == nil {
-		t.lines = t.first[:0]
-	}
 	if len(t.lines) >= maxTranscriptLines {
 		t.dropped++
 		return

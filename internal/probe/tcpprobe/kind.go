@@ -10,7 +10,7 @@ func Kind() probe.Kind {
 	return probe.Kind{
 		Name: Name, Title: "TCP port", Seed: "Dependency monitor",
 		Summary: "Connects to a port, optionally expects a banner.",
-		HasPort: true, KnowsTLS: true,
+		HasPort: true, KnowsTLS: true, SmallTrace: true,
 		Fields: []string{"expect"},
 		Probe:  Probe,
 	}
