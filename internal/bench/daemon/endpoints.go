@@ -159,10 +159,11 @@ func schedule(dur, period time.Duration, n int) []slot {
 	return s
 }
 
-// sample fetches the endpoints at their slots from start, until the slots
-// run out or stop closes; it returns each endpoint's fetches.
-func sample(eps []endpoint, start time.Time, slots []slot, stop <-chan struct{}) [][]fetch {
-	out := make([][]fetch, len(eps))
+// sample fetches the endpoints (names; do fetches the i-th) at their
+// slots from start, until the slots run out or stop closes; it returns
+// each endpoint's fetches.
+func sample(names []string, do func(i int) fetch, start time.Time, slots []slot, stop <-chan struct{}) [][]fetch {
+	out := make([][]fetch, len(names))
 	for _, s := range slots {
 		t := time.NewTimer(time.Until(start.Add(s.at)))
 		select {
@@ -171,9 +172,9 @@ func sample(eps []endpoint, start time.Time, slots []slot, stop <-chan struct{})
 			return out
 		case <-t.C:
 		}
-		f := eps[s.endpoint].fetch()
+		f := do(s.endpoint)
 		if f.age != 0 {
-			fmt.Printf("  %s at %v: %v, values %v old\n", eps[s.endpoint].name, s.at, f.took.Round(time.Millisecond), f.age.Round(time.Millisecond))
+			fmt.Printf("  %s at %v: %v, values %v old\n", names[s.endpoint], s.at, f.took.Round(time.Millisecond), f.age.Round(time.Millisecond))
 		}
 		out[s.endpoint] = append(out[s.endpoint], f)
 	}

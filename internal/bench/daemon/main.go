@@ -126,6 +126,10 @@ type row struct {
 }
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == fetcherArg {
+		check(beTheFetcher(os.Stdin, os.Stdout, os.Getenv(fetcherURL), os.Getenv(fetcherToken)))
+		return
+	}
 	bin := flag.String("mailmon", "bin/mailmon", "the mailmon binary")
 	peers := flag.String("peers", "bin/bench-peers", "the peers benchmark's binary, whose raw child (-role raw) is the baseline (make bench-daemon builds it)")
 	sizes := flag.String("monitors", "1000,5000,20000,100000:lean", "runs, comma-separated: a monitor count and its mix (ca, lean or banner; default ca)")
@@ -370,14 +374,12 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	check(err)
 	start := time.Now()
 	startWall := start.Sub(execAt).Seconds()
-	web, err := harness.Login(d.URL, webUser, webPassword)
-	if err != nil { // the board's fetches say so, as HTTP 303 to /login
-		fmt.Fprintln(os.Stderr, "web login:", err)
-		web = harness.NoRedirects()
-	}
-	eps := endpoints(d.URL, tok, web)
+	fr, err := startFetcher(d.URL, tok)
+	check(err)
 	stopAnswers, answered := make(chan struct{}), make(chan [][]fetch, 1)
-	go func() { answered <- sample(eps, start, schedule(dur, answerEvery, len(eps)), stopAnswers) }()
+	go func() {
+		answered <- sample(fr.names, fr.fetch, start, schedule(dur, answerEvery, len(fr.names)), stopAnswers)
+	}()
 	cpu0 := procstat.CPUSeconds(d.Cmd.Process.Pid)
 	var mins minutes
 	mins.sample(0, cpu0)
@@ -407,6 +409,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	mins.sample(time.Since(start), cpuEnd)
 	close(stopAnswers)
 	fetched := <-answered
+	fr.close()
 	st, err := d.Status()
 	check(err)
 	<-profiled
@@ -435,10 +438,10 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	r := row{monitors: n, mix: m, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
 		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
 		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, startWall: startWall, wall: wall, minutes: mins}
-	for i, e := range eps {
+	for i, name := range fr.names {
 		if answerEvery > 0 { // else none was asked for: said as such
-			r.answers = append(r.answers, summarize(e.name, fetched[i]))
-			if e.name == "/metrics" {
+			r.answers = append(r.answers, summarize(name, fetched[i]))
+			if name == "/metrics" {
 				r.answers = append(r.answers, summarize(steadyMetrics, steady(fetched[i])))
 			}
 		}

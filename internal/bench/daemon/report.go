@@ -103,7 +103,7 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 		}
 	}
 	b.WriteString("\nNotes:\n" +
-		"- serve's CPU includes answering the fetches above (a few pages a minute); the fetching itself (the answers are read and /metrics unzipped, nothing parsed) and the login are the benchmark's CPU, not serve's.\n" +
+		"- serve's CPU includes answering the fetches above (a few pages a minute); the fetching itself (the answers are read and /metrics unzipped, nothing parsed) and the login are the benchmark's CPU, not serve's. The answers are fetched by a process of their own (the benchmark's binary run again), as Prometheus and a browser fetch them, not by the benchmark's process, whose goroutines also serve the farm of targets.\n" +
 		"- Two raw baselines: the saturated one (4 workers, never idle) is the cheapest a check can be; the paced one does the daemon's own work at the daemon's own rate, waking for each check as any scheduler must. Goals 2 and 3 say \"raw\": both ratios are given, the goals' wording unchanged.\n" +
 		"- A goal set at another size than a run's is checked at that run's size too, and says so: it is met only at its own size.\n" +
 		"- `/metrics, 3rd scrape on`: the same fetches from the third on. The benchmark scrapes as Prometheus does (its scrape-timeout header, a fixed period), so serve knows its interval after the first two and answers the rest from a render made shortly before each (`--metrics-render-ahead`, docs/prometheus.md); the first two are rendered as they come, as every scrape was before render-ahead.\n" +
