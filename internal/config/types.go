@@ -14,7 +14,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/state"
 )
 
 // File is one configuration file.
@@ -222,18 +221,6 @@ type Timing struct {
 	DownEvery   Duration `yaml:"down_every,omitempty" json:"down_every,omitempty"` // Warn too
 	LostEvery   Duration `yaml:"lost_every,omitempty" json:"lost_every,omitempty"`
 	WarnRTT     Duration `yaml:"warn_rtt,omitempty" json:"warn_rtt,omitempty"`
-}
-
-// Every is how often a monitor in state s is tested: down_every when it
-// fails or warns, lost_every when lost, up_every otherwise.
-func (t Timing) Every(s state.State) time.Duration {
-	switch s {
-	case state.Warn, state.Down:
-		return t.DownEvery.D()
-	case state.Lost:
-		return t.LostEvery.D()
-	}
-	return t.UpEvery.D()
 }
 
 // Notify is the seed's Notification Control.

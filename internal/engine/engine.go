@@ -484,7 +484,14 @@ func (e *Engine) open(sealed, record string) (string, error) {
 
 // interval is how long to wait before the next test in state s.
 func (e *Engine) interval(en *entry, s state.State) time.Duration {
-	return en.spec.Timing.Every(s)
+	t := en.spec.Timing
+	switch s {
+	case state.Warn, state.Down:
+		return t.DownEvery.D()
+	case state.Lost:
+		return t.LostEvery.D()
+	}
+	return t.UpEvery.D()
 }
 
 // Run runs the scheduler, alert's outbox, the watch for changes made by others

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
-	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 	"github.com/mailmon/mailmon/internal/state"
 )
 
 // TestStatusAtItsSlot: a monitor's status is stored at the slot of the
-// interval it is tested at in its state (schedule.Slot), and moves when
+// interval it is tested at in its state (phase.Slot), and moves when
 // the monitor's interval changes (a save, then its next test).
 func TestStatusAtItsSlot(t *testing.T) {
 	ctx := context.Background()
@@ -33,7 +33,7 @@ func TestStatusAtItsSlot(t *testing.T) {
 		}
 		slots, err := st.StatusSlots(ctx)
 		must(t, err)
-		if want := schedule.Slot(m.ID, every); slots[m.ID] != want {
+		if want := phase.Slot(m.ID, every); slots[m.ID] != want {
 			t.Errorf("%s: status at slot %d; want %d (every %v)", what, slots[m.ID], want, every)
 		}
 	}

@@ -231,7 +231,7 @@ type Test struct {
 	Fence *Fence
 	// Interval is how often the monitor is tested in the status's state
 	// (0: unknown). It places the status among the others in the order
-	// monitors are tested (schedule.Slot), so that the statuses one
+	// monitors are tested (phase.Slot), so that the statuses one
 	// commit writes are neighbours; a status stored with another interval
 	// moves.
 	Interval time.Duration

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 )
 
 // TestUpgradeSlotsStatuses: 00018 keeps every status as it was and stores
-// the statuses in the order their monitors are tested: each at the slot
-// of its state's interval (the spec's, defaults filled, a round trip's
-// its own), the rowid; a spec that does not decode at its id.
+// the statuses in the order their monitors are tested at a minute (the
+// default interval): each at that slot, its rowid, whatever its spec and
+// state (a status of another interval moves at its next test:
+// storetest's "status slots").
 func TestUpgradeSlotsStatuses(t *testing.T) {
 	ctx := context.Background()
 	db, p := sqliteAt(t, SlotsVersion-1)
@@ -28,22 +29,22 @@ func TestUpgradeSlotsStatuses(t *testing.T) {
 		version, ms int64
 	}
 	ms := []monitor{
-		{id: 1, typ: "smtp", spec: `{}`, state: "up", every: time.Minute},
-		{id: 2, typ: "smtp", spec: `{"timing":{"up_every":"2m"}}`, state: "up", every: 2 * time.Minute},
-		{id: 3, typ: "smtp", spec: `{"timing":{"down_every":"30s"}}`, state: "down", every: 30 * time.Second},
-		{id: 4, typ: "imap-roundtrip", spec: `{}`, state: "up", every: 5 * time.Minute},
-		{id: 5, typ: "smtp", spec: `not json`, state: "up", every: 0},
-		{id: 6, typ: "smtp", spec: `{}`, state: "lost", every: time.Minute * 5},
+		{id: 1, typ: "smtp", spec: `{}`, state: "up"},
+		{id: 2, typ: "smtp", spec: `{"timing":{"up_every":"2m"}}`, state: "up"},
+		{id: 3, typ: "smtp", spec: `{"timing":{"down_every":"30s"}}`, state: "down"},
+		{id: 4, typ: "imap-roundtrip", spec: `{}`, state: "up"},
+		{id: 5, typ: "smtp", spec: `not json`, state: "up"},
+		{id: 6, typ: "smtp", spec: `{}`, state: "lost"},
 	}
 	for id := int64(7); id <= 300; id++ {
-		ms = append(ms, monitor{id: id, typ: "tcp", spec: `{}`, state: "up", every: time.Minute})
+		ms = append(ms, monitor{id: id, typ: "tcp", spec: `{}`, state: "up"})
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO devices(id, name, address, created_ms, updated_ms) VALUES(1, 'd', 'h', 1, 1)`); err != nil {
 		t.Fatal(err)
 	}
 	for i := range ms {
 		m := &ms[i]
-		m.version, m.ms, m.recent = m.id*3, 1_700_000_000_000+m.id, []byte{byte(m.id), 1, 2}
+		m.version, m.ms, m.recent, m.every = m.id*3, 1_700_000_000_000+m.id, []byte{byte(m.id), 1, 2}, time.Minute
 		if m.id%2 == 0 {
 			m.last = fmt.Sprintf(`{"rtt":%d}`, m.id)
 		}
@@ -90,7 +91,7 @@ func TestUpgradeSlotsStatuses(t *testing.T) {
 			got.ms != m.ms || got.version != m.version || string(got.recent) != string(m.recent) {
 			t.Errorf("monitor %d's status after the upgrade: %+v %s; want %+v %s", m.id, got, status, m, want)
 		}
-		if want := schedule.Slot(m.id, m.every); rowid != want {
+		if want := phase.Slot(m.id, m.every); rowid != want {
 			t.Errorf("monitor %d (%s, %s, every %v) at rowid %d; want %d", m.id, m.typ, m.state, m.every, rowid, want)
 		}
 	}
@@ -109,7 +110,7 @@ func TestUpgradeSlotsStatuses(t *testing.T) {
 		every[m.id] = m.every
 	}
 	slices.SortFunc(want, func(a, b int64) int {
-		return cmp.Compare(schedule.Slot(a, every[a]), schedule.Slot(b, every[b]))
+		return cmp.Compare(phase.Slot(a, every[a]), phase.Slot(b, every[b]))
 	})
 	if !slices.Equal(order, want) {
 		t.Errorf("the table's order after the upgrade:\n%v\nwant the test order:\n%v", order, want)

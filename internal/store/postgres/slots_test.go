@@ -9,14 +9,15 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
-	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
+	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/migrations"
 	"github.com/mailmon/mailmon/internal/testutil/realpg"
 )
 
 // TestUpgradeSlotsStatuses: 00018 gives each status of a database at 00017
-// the slot of its state's interval (the spec's, defaults filled), and
-// keeps it; the store then finds and moves it as any other.
+// its slot at a minute (the default interval), and keeps it; the store
+// then finds it, and moves a status tested at another interval.
 func TestUpgradeSlotsStatuses(t *testing.T) {
 	ctx := context.Background()
 	url := realpg.NewDB(t)
@@ -32,7 +33,7 @@ func TestUpgradeSlotsStatuses(t *testing.T) {
 	if _, err := p.UpTo(ctx, migrations.SlotsVersion-1); err != nil {
 		t.Fatal(err)
 	}
-	every := map[int64]time.Duration{1: time.Minute, 2: 2 * time.Minute, 3: 30 * time.Second, 4: 5 * time.Minute}
+	every := map[int64]time.Duration{1: time.Minute, 2: time.Minute, 3: time.Minute, 4: time.Minute}
 	for _, q := range []string{
 		`INSERT INTO devices(id, name, address, created_ms, updated_ms) VALUES(1, 'd', 'h', 1, 1)`,
 		`INSERT INTO monitors(id, device_id, name, type, enabled, spec, created_ms, updated_ms, shown_rank) VALUES
@@ -61,7 +62,7 @@ func TestUpgradeSlotsStatuses(t *testing.T) {
 			t.Fatal(err)
 		}
 		n++
-		if want := schedule.Slot(id, every[id]); slot != want || lastMS != 10+id || version != id {
+		if want := phase.Slot(id, every[id]); slot != want || lastMS != 10+id || version != id {
 			t.Errorf("monitor %d after the upgrade: slot %d (want %d, every %v), last_ms %d, version %d", id, slot, want, every[id], lastMS, version)
 		}
 	}
@@ -73,7 +74,18 @@ func TestUpgradeSlotsStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if slots, err := s.StatusSlots(ctx); err != nil || slots[2] != schedule.Slot(2, 2*time.Minute) {
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := s.Status(ctx, 2)
+	must(err)
+	at := time.Now().Truncate(time.Millisecond)
+	st.LastTest, st.Status.State = at, "up"
+	must(s.RecordTest(ctx, store.Test{Status: *st, Interval: 2 * time.Minute, Result: store.Result{MonitorID: 2, Time: at}}))
+	if slots, err := s.StatusSlots(ctx); err != nil || slots[2] != phase.Slot(2, 2*time.Minute) || slots[1] != phase.Slot(1, time.Minute) {
 		t.Errorf("the store's slots %v, %v", slots, err)
 	}
 }

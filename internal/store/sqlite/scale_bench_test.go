@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/storetest"
@@ -28,7 +28,7 @@ import (
 // status whose last result is a STARTTLS test's (storetest.SampleResult:
 // transcript and certificate included) and a few results. BenchmarkRecordTestScale
 // stores tests of monitors in the order the scheduler tests them (by
-// their offsets: schedule.Slot), 32 callers at once (the group writer
+// their offsets: phase.Slot), 32 callers at once (the group writer
 // commits what they wait with), and reports per result:
 // the CPU time, the pages written to the WAL (frames) and the WAL bytes.
 const scaleMonitors = 100_000
@@ -151,7 +151,7 @@ func buildScale(path string, key templateKey) error {
 			continue
 		}
 		last, _ := json.Marshal(storetest.SampleResult(leanKind(id, key.lean), t0, id))
-		if _, err := st.ExecContext(ctx, id, schedule.Slot(int64(id), key.interval()), status, string(last), t0.UnixMilli(), recent); err != nil {
+		if _, err := st.ExecContext(ctx, id, phase.Slot(int64(id), key.interval()), status, string(last), t0.UnixMilli(), recent); err != nil {
 			return err
 		}
 		for k := range 3 {
@@ -181,7 +181,7 @@ func (k templateKey) interval() time.Duration {
 
 // benchOrder is the order in which the benchmark tests monitors (their
 // ids less one): as the scheduler does, by their offsets in the minute
-// (schedule.Slot: a hash of the id), from the top of a minute, or with
+// (phase.Slot: a hash of the id), from the top of a minute, or with
 // neighbours: consecutive ids from a shuffled start.
 func benchOrder(neighbours bool) []int {
 	order := make([]int, scaleN())
@@ -196,7 +196,7 @@ func benchOrder(neighbours bool) []int {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		return cmp.Compare(schedule.Slot(int64(a+1), time.Minute), schedule.Slot(int64(b+1), time.Minute))
+		return cmp.Compare(phase.Slot(int64(a+1), time.Minute), phase.Slot(int64(b+1), time.Minute))
 	})
 	return order
 }

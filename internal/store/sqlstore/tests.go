@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -123,7 +123,7 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 	if r.Delivery > 0 {
 		delivery = r.Delivery.Microseconds()
 	}
-	slot := schedule.Slot(t.Status.MonitorID, t.Interval)
+	slot := phase.Slot(t.Status.MonitorID, t.Interval)
 	// ctx is the caller's until the writer takes the transaction, then
 	// the one the writer runs its statements under (Options.Record).
 	return s.record(ctx, func(ctx context.Context, tx Conn) error {
@@ -292,7 +292,7 @@ func (s *Store) Statuses(ctx context.Context, ids []int64) (map[int64]*store.Sta
 
 const statusCols = `monitor_id, status, last_result, last_ms, version`
 
-// StatusSlots are the slots the statuses are stored at (schedule.Slot of
+// StatusSlots are the slots the statuses are stored at (phase.Slot of
 // the interval the last test was stored with), by monitor: where a
 // status is kept, which the contract checks (storetest).
 func (s *Store) StatusSlots(ctx context.Context) (map[int64]int64, error) {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -18,7 +18,7 @@ type slotted interface {
 }
 
 // statusSlots: a status is kept at its monitor's place in test order
-// (schedule.Slot of the interval its test was stored with), and moves
+// (phase.Slot of the interval its test was stored with), and moves
 // when the interval does: a test that keeps the state (the statement
 // that stores nearly every test), a state change to a state tested at
 // another interval, and a test checked against its version (several
@@ -56,7 +56,7 @@ func statusSlots(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 		for m, iv := range slots {
-			if w := schedule.Slot(m.ID, iv); got[m.ID] != w {
+			if w := phase.Slot(m.ID, iv); got[m.ID] != w {
 				t.Errorf("%s: monitor %d at slot %d; want %d (every %v)", what, m.ID, got[m.ID], w, iv)
 			}
 		}

@@ -1,6 +1,23 @@
-package schedule
+// Package phase places a monitor in time: its offset in its interval (a
+// hash of its id, counted from the Unix epoch), by which the scheduler
+// tests it, and its slot, by which the stores keep its status. A leaf
+// (the standard library only), so that the stores can import it.
+package phase
 
-import "time"
+import (
+	"fmt"
+	"hash/fnv"
+	"time"
+)
+
+// Offset is monitor id's place in interval: FNV-64a of its decimal id,
+// modulo the interval. The scheduler tests the monitor when the time
+// since the Unix epoch, modulo the interval, is its offset.
+func Offset(id int64, interval time.Duration) time.Duration {
+	h := fnv.New64a()
+	fmt.Fprint(h, id)
+	return time.Duration(h.Sum64() % uint64(interval))
+}
 
 // slotIDBits is the width of the id in a slot; the phase (milliseconds
 // into the minute, < 2^16) fills the bits above it, 16 + 47 = 63.
@@ -26,6 +43,6 @@ func Slot(id int64, interval time.Duration) int64 {
 	if interval <= 0 {
 		return id
 	}
-	phase := offset(id, interval) % time.Minute
+	phase := Offset(id, interval) % time.Minute
 	return int64(phase/time.Millisecond)<<slotIDBits | id
 }

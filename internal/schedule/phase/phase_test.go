@@ -1,9 +1,12 @@
-package schedule
+package phase_test
 
 import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/schedule"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 )
 
 // TestSlotFollowsTestOrder: monitors of intervals that line up with the
@@ -24,8 +27,8 @@ func TestSlotFollowsTestOrder(t *testing.T) {
 	seen := map[int64]int64{}
 	for id := int64(1); id <= 5000; id++ {
 		iv := intervals[id%int64(len(intervals))]
-		at := Spread(id, iv, minute).Sub(minute) % time.Minute
-		s := Slot(id, iv)
+		at := schedule.Spread(id, iv, minute).Sub(minute) % time.Minute
+		s := phase.Slot(id, iv)
 		if other, ok := seen[s]; ok {
 			t.Fatalf("monitors %d and %d share slot %d", other, id, s)
 		}
@@ -33,7 +36,7 @@ func TestSlotFollowsTestOrder(t *testing.T) {
 		all = append(all, due{id, at.Truncate(time.Millisecond), s})
 		// Other intervals: unique still.
 		for _, odd := range []time.Duration{0, 45 * time.Second, 90 * time.Second} {
-			if o := Slot(id, odd); o != s {
+			if o := phase.Slot(id, odd); o != s {
 				if other, ok := seen[o]; ok && other != id {
 					t.Fatalf("monitor %d every %v: slot %d is monitor %d's", id, odd, o, other)
 				}
@@ -52,7 +55,7 @@ func TestSlotFollowsTestOrder(t *testing.T) {
 				all[i].id, all[i].slot, all[i].at, all[i-1].id, all[i-1].slot, all[i-1].at)
 		}
 	}
-	if Slot(7, 0) != 7 || Slot(1<<slotIDBits, time.Minute) >= 0 {
-		t.Errorf("Slot(7, 0) = %d, Slot(2^47, 1m) = %d", Slot(7, 0), Slot(1<<slotIDBits, time.Minute))
+	if phase.Slot(7, 0) != 7 || phase.Slot(1<<47, time.Minute) >= 0 {
+		t.Errorf("phase.Slot(7, 0) = %d, phase.Slot(2^47, 1m) = %d", phase.Slot(7, 0), phase.Slot(1<<47, time.Minute))
 	}
 }
