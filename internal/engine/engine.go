@@ -766,7 +766,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	}
 	d := state.Next(prev, in, state.Policy{FailuresPerAlert: en.spec.Notify.FailuresPerAlert, MaxAlerts: en.spec.Notify.MaxAlerts})
 	t := store.Test{Status: store.Status{MonitorID: en.m.ID, Status: d.Status, LastResult: res, LastTest: now, Version: version},
-		CheckVersion: shared, Fence: fence}
+		CheckVersion: shared, Fence: fence, Interval: e.interval(en, d.Status.State)}
 	if res != nil {
 		t.Result = store.Result{MonitorID: en.m.ID, Time: res.Started, Status: res.Status, RTT: res.RTT, Delivery: res.Delivery, Detail: res,
 			Node: e.o.Node.Name, Location: e.o.Node.Location}
@@ -844,7 +844,7 @@ func (e *Engine) addResult(ctx context.Context, en *entry, res *probe.Result, fe
 	if st.Status.State == "" {
 		st.Status.State = state.Pending
 	}
-	t := store.Test{Status: st, CheckVersion: true, Fence: fence,
+	t := store.Test{Status: st, CheckVersion: true, Fence: fence, Interval: e.interval(en, st.Status.State),
 		Result: store.Result{MonitorID: en.m.ID, Time: res.Started, Status: res.Status, RTT: res.RTT, Delivery: res.Delivery, Detail: res,
 			Node: e.o.Node.Name, Location: fence.Lease.Location}}
 	if res.Error != nil {

@@ -24,7 +24,7 @@ var bands = [][]string{
 	{"internal/config"},
 	{"internal/recovery", "internal/report", "internal/vault"},
 	{"internal/store/..."},
-	{"internal/probe/kinds", "internal/state"},
+	{"internal/probe/kinds", "internal/state", "internal/schedule/phase"},
 	{"internal/probe/roundtrip", "internal/probe/smtpprobe", "internal/probe/pop3probe", "internal/probe/imapprobe",
 		"internal/probe/tcpprobe", "internal/probe/pingprobe", "internal/probe/graphprobe", "internal/probe/domainprobe"},
 	{"internal/probe"},

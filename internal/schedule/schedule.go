@@ -8,12 +8,13 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 )
 
 // Test runs one test of monitor id and returns how long to wait before the
@@ -75,11 +76,7 @@ func Spread(id int64, interval time.Duration, now time.Time) time.Time {
 	return now.Add(d)
 }
 
-func offset(id int64, interval time.Duration) time.Duration {
-	h := fnv.New64a()
-	fmt.Fprint(h, id)
-	return time.Duration(h.Sum64() % uint64(interval))
-}
+func offset(id int64, interval time.Duration) time.Duration { return phase.Offset(id, interval) }
 
 // Next returns when a monitor whose test started at start should next be
 // tested, interval later: at the monitor's own place in the interval (an

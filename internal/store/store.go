@@ -229,6 +229,12 @@ type Test struct {
 	// Fence, when set, stores the test only if Fence.Node still holds
 	// the lease Fence.Lease, else ErrLeaseLost (PostgreSQL).
 	Fence *Fence
+	// Interval is how often the monitor is tested in the status's state
+	// (0: unknown). It places the status among the others in the order
+	// monitors are tested (phase.Slot), so that the statuses one
+	// commit writes are neighbours; a status stored with another interval
+	// moves.
+	Interval time.Duration
 }
 
 // Fence names the lease a test was run under.

@@ -3,7 +3,6 @@ package migrations
 import (
 	"context"
 	"database/sql"
-	"io/fs"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -21,8 +20,7 @@ func sqliteAt(t *testing.T, version int64) (*sql.DB, *goose.Provider) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sub, _ := fs.Sub(SQLite, "sqlite")
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	p, err := NewProvider(goose.DialectSQLite3, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"strings"
 
@@ -126,17 +125,13 @@ func redact(cfg *pgxpool.Config) string {
 }
 
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	sub, err := fs.Sub(migrations.Postgres, "postgres")
-	if err != nil {
-		return err
-	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	locker, err := newLocker()
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+	p, err := migrations.NewProvider(goose.DialectPostgres, db, goose.WithSessionLocker(locker))
 	if err != nil {
 		return err
 	}

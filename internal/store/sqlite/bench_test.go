@@ -71,8 +71,9 @@ func BenchmarkRecordTestPaced(b *testing.B) {
 					id, at := int64(order[i%len(order)]+1), t0.Add(time.Duration(i)*time.Millisecond)
 					res := storetest.SampleResult(storetest.SampleKinds[1+i%2], at, i) // banner, STARTTLS
 					if err := s.RecordTest(ctx, store.Test{
-						Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT},
-						Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up, Since: t0, History: 7, Results: 3}, LastResult: res, LastTest: at},
+						Result:   store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT},
+						Status:   store.Status{MonitorID: id, Status: state.Status{State: state.Up, Since: t0, History: 7, Results: 3}, LastResult: res, LastTest: at},
+						Interval: templateKey{}.interval(), // the template's slots: no status moves
 					}); err != nil {
 						b.Error(err)
 					}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/storetest"
@@ -24,8 +27,9 @@ import (
 // The write path at the issue's size: 100,000 monitors, each with a
 // status whose last result is a STARTTLS test's (storetest.SampleResult:
 // transcript and certificate included) and a few results. BenchmarkRecordTestScale
-// stores tests of monitors in a shuffled order, 32 callers at once (the
-// group writer commits what they wait with), and reports per result:
+// stores tests of monitors in the order the scheduler tests them (by
+// their offsets: phase.Slot), 32 callers at once (the group writer
+// commits what they wait with), and reports per result:
 // the CPU time, the pages written to the WAL (frames) and the WAL bytes.
 const scaleMonitors = 100_000
 
@@ -48,9 +52,11 @@ type template struct {
 
 // templateKey names a template: of monitors never tested (pending: no
 // status, no result) or tested before; their last results STARTTLS
-// tests' or, lean, the daemon benchmark's lean mix (leanKind); clustered:
-// monitor_status ordered as the benchmark tests (clusterStatus).
-type templateKey struct{ untested, lean, clustered bool }
+// tests' or, lean, the daemon benchmark's lean mix (leanKind); byID:
+// monitor_status ordered by monitor id, as before migration 00018 (each
+// status at slot = id, which tests of interval 0 keep), rather than by
+// the order monitors are tested.
+type templateKey struct{ untested, lean, byID bool }
 
 var (
 	templatesMu sync.Mutex
@@ -119,7 +125,7 @@ func buildScale(path string, key templateKey) error {
 	}
 	dev := prep(`INSERT INTO devices(id, name, address, created_ms, updated_ms) VALUES(?,?,?,0,0)`)
 	mon := prep(`INSERT INTO monitors(id, device_id, name, type, enabled, spec, secrets, network_target, created_ms, updated_ms, shown_rank) VALUES(?,?,?,'smtp',1,?,'{}',0,0,0,?)`)
-	st := prep(`INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version, recent) VALUES(?,'up',?,?,?,3,?)`)
+	st := prep(`INSERT INTO monitor_status(monitor_id, slot, state, status, last_result, last_ms, version, recent) VALUES(?,?,'up',?,?,?,3,?)`)
 	res := prep(`INSERT INTO results(monitor_id, t_ms, status, rtt_us, node, location) VALUES(?,?,0,?,'','')`)
 	if err != nil {
 		return err
@@ -145,7 +151,7 @@ func buildScale(path string, key templateKey) error {
 			continue
 		}
 		last, _ := json.Marshal(storetest.SampleResult(leanKind(id, key.lean), t0, id))
-		if _, err := st.ExecContext(ctx, id, status, string(last), t0.UnixMilli(), recent); err != nil {
+		if _, err := st.ExecContext(ctx, id, phase.Slot(int64(id), key.interval()), status, string(last), t0.UnixMilli(), recent); err != nil {
 			return err
 		}
 		for k := range 3 {
@@ -157,11 +163,6 @@ func buildScale(path string, key templateKey) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE board_counts SET n = (SELECT count(*) FROM monitors m WHERE m.shown_rank = board_counts.shown_rank)`); err != nil {
 		return err
 	}
-	if key.clustered {
-		if err := clusterStatus(ctx, tx); err != nil {
-			return err
-		}
-	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
@@ -169,56 +170,34 @@ func buildScale(path string, key templateKey) error {
 	return err
 }
 
-// clusterStatus rebuilds monitor_status as a table ordered by a slot,
-// each monitor's place in benchOrder (what a status table ordered by the
-// scheduler's offsets would hold: the statuses that one group commit
-// updates, neighbours), monitor_id a unique key beside it, which the
-// store's statements find rows by. A measuring stick, not the store's
-// schema (migrations/sqlite): BenchmarkRecordTestScale/wal-clustered
-// against wal says what such a table would save. The slot is the rowid:
-// WITHOUT ROWID, a row keeps at most ~1,000 bytes in its page (the rest
-// in overflow pages, which each update wrote too: 2.23 pages a result
-// against 1.99 unordered).
-func clusterStatus(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range []string{
-		`CREATE TABLE slots(monitor_id INTEGER PRIMARY KEY, slot INTEGER NOT NULL)`,
-		`CREATE TABLE clustered (slot INTEGER PRIMARY KEY, monitor_id INTEGER NOT NULL UNIQUE REFERENCES monitors(id) ON DELETE CASCADE,
-			state TEXT NOT NULL, status TEXT NOT NULL, last_result TEXT, last_ms INTEGER NOT NULL, version INTEGER NOT NULL DEFAULT 0, recent BLOB)`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
+// interval is the interval the template's monitors are tested at: a
+// minute, or 0 (their statuses stay at slot = id) byID.
+func (k templateKey) interval() time.Duration {
+	if k.byID {
+		return 0
 	}
-	for slot, m := range benchOrder(false) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO slots VALUES(?,?)`, m+1, slot); err != nil {
-			return err
-		}
-	}
-	for _, q := range []string{
-		`INSERT INTO clustered SELECT sl.slot, s.monitor_id, s.state, s.status, s.last_result, s.last_ms, s.version, s.recent
-			FROM monitor_status s JOIN slots sl USING (monitor_id) ORDER BY sl.slot`,
-		`DROP TABLE monitor_status`, `DROP TABLE slots`,
-		`ALTER TABLE clustered RENAME TO monitor_status`,
-		`CREATE INDEX monitor_status_firing ON monitor_status(state) WHERE state IN ('down', 'lost', 'warn')`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
+	return time.Minute
 }
 
 // benchOrder is the order in which the benchmark tests monitors (their
-// ids less one): shuffled, as the scheduler's offsets (a hash of the id)
-// order them, or with neighbours: consecutive ids from a shuffled start.
+// ids less one): as the scheduler does, by their offsets in the minute
+// (phase.Slot: a hash of the id), from the top of a minute, or with
+// neighbours: consecutive ids from a shuffled start.
 func benchOrder(neighbours bool) []int {
-	order := rand.New(rand.NewPCG(1, 2)).Perm(scaleN())
+	order := make([]int, scaleN())
 	if neighbours {
-		start := order[0]
+		start := rand.New(rand.NewPCG(1, 2)).IntN(scaleN())
 		for i := range order {
 			order[i] = (start + i) % scaleN()
 		}
+		return order
 	}
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Compare(phase.Slot(int64(a+1), time.Minute), phase.Slot(int64(b+1), time.Minute))
+	})
 	return order
 }
 
@@ -248,14 +227,15 @@ func walFrames(ctx context.Context, db *sql.DB) (int64, error) {
 // (a state change), its board rank and counts; at most scaleMonitors
 // results (-benchtime 20000x), each monitor's one.
 //
-// "wal-neighbours" and "wal-clustered" are "wal" with what a group
-// commits made neighbours: the monitors tested in the order of their ids
-// (their statuses and their results neighbours; the results' share
-// overstated: a monitor has three, so one leaf holds several monitors'),
-// or tested in "wal"'s order with monitor_status ordered by it
-// (clusterStatus: the statuses neighbours, the results as in "wal").
-// "lean" and "lean-clustered" are "wal" and "wal-clustered" with the
-// daemon benchmark's lean mix (leanKind): smaller rows, more to a page.
+// "wal-byid" is "wal" on statuses ordered by monitor id, as before
+// migration 00018 (slot = id): the statuses one group commits are
+// scattered over the table, where "wal" (ordered by slot, the order the
+// monitors are tested) has them neighbours. "wal-neighbours" tests
+// monitors in the order of their ids on that table: the statuses and
+// the results neighbours (the results' share overstated: a monitor has
+// three, so one leaf holds several monitors'). "lean" and "lean-byid"
+// are "wal" and "wal-byid" with the daemon benchmark's lean mix
+// (leanKind): smaller rows, more to a page.
 func BenchmarkRecordTestScale(b *testing.B) {
 	b.Run("wal", func(b *testing.B) { benchScale(b, scaleRun{frames: true}) })
 	b.Run("io", func(b *testing.B) { benchScale(b, scaleRun{}) })
@@ -265,11 +245,13 @@ func BenchmarkRecordTestScale(b *testing.B) {
 		}
 		benchScale(b, scaleRun{frames: true, template: templateKey{untested: true}})
 	})
-	b.Run("wal-neighbours", func(b *testing.B) { benchScale(b, scaleRun{frames: true, neighbours: true}) })
-	b.Run("wal-clustered", func(b *testing.B) { benchScale(b, scaleRun{frames: true, template: templateKey{clustered: true}}) })
+	b.Run("wal-byid", func(b *testing.B) { benchScale(b, scaleRun{frames: true, template: templateKey{byID: true}}) })
+	b.Run("wal-neighbours", func(b *testing.B) {
+		benchScale(b, scaleRun{frames: true, neighbours: true, template: templateKey{byID: true}})
+	})
 	b.Run("lean", func(b *testing.B) { benchScale(b, scaleRun{frames: true, template: templateKey{lean: true}}) })
-	b.Run("lean-clustered", func(b *testing.B) {
-		benchScale(b, scaleRun{frames: true, template: templateKey{lean: true, clustered: true}})
+	b.Run("lean-byid", func(b *testing.B) {
+		benchScale(b, scaleRun{frames: true, template: templateKey{lean: true, byID: true}})
 	})
 }
 
@@ -338,8 +320,9 @@ func benchScale(b *testing.B, run scaleRun) {
 					at := t0.Add(time.Duration(i) * time.Millisecond)
 					res := storetest.SampleResult(leanKind(int(id), run.template.lean), at, int(id))
 					t := store.Test{
-						Result: store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT, Detail: res},
-						Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up, Since: t0, History: 7, Results: 3}, LastResult: res, LastTest: at},
+						Result:   store.Result{MonitorID: id, Time: at, Status: probe.StatusUp, RTT: res.RTT, Detail: res},
+						Status:   store.Status{MonitorID: id, Status: state.Status{State: state.Up, Since: t0, History: 7, Results: 3}, LastResult: res, LastTest: at},
+						Interval: run.template.interval(),
 					}
 					if first { // as the engine records a first result
 						t.Status.Status = state.Status{State: state.Up, Since: at, History: 1, Results: 1}

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/schedule/phase"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
@@ -28,7 +29,10 @@ type statements struct {
 	// another: then the test is stored by the statements above. An
 	// UPDATE, run with Exec: the upsert it was, returning the version to
 	// tell a status it created, cost ~9 µs more of the writer's CPU a
-	// test (a third of the statement's: BenchmarkRecordTestScale).
+	// test (a third of the statement's: BenchmarkRecordTestScale). Nor
+	// does it change a row in another slot (its interval changed): the
+	// upsert moves it. SQLite's slot is the rowid: setting it here would
+	// rewrite the row's index entries at every test.
 	same string
 	rank string
 	// change records a state change (prepared with the others: every
@@ -42,14 +46,14 @@ func newStatements(d Dialect) statements {
 		result: `INSERT INTO results(monitor_id, t_ms, status, rtt_us, delivery_us, code, detail, node, location) VALUES(?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (` + d.ResultKey + `) DO UPDATE SET status=excluded.status, rtt_us=excluded.rtt_us, delivery_us=excluded.delivery_us,
 			code=excluded.code, detail=excluded.detail, node=excluded.node, location=excluded.location`,
-		status: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version, recent) VALUES(?,?,?,?,?,1,` + bytesArg(d) + `)
-			ON CONFLICT(monitor_id) DO UPDATE SET state=excluded.state, status=excluded.status, last_result=excluded.last_result,
+		status: `INSERT INTO monitor_status(monitor_id, slot, state, status, last_result, last_ms, version, recent) VALUES(?,?,?,?,?,?,1,` + bytesArg(d) + `)
+			ON CONFLICT(monitor_id) DO UPDATE SET slot=excluded.slot, state=excluded.state, status=excluded.status, last_result=excluded.last_result,
 			last_ms=excluded.last_ms, version=monitor_status.version+1, ` + recentSet(d),
-		statusNew: `INSERT INTO monitor_status(monitor_id, state, status, last_result, last_ms, version, recent) VALUES(?,?,?,?,?,1,` + bytesArg(d) + `)
+		statusNew: `INSERT INTO monitor_status(monitor_id, slot, state, status, last_result, last_ms, version, recent) VALUES(?,?,?,?,?,?,1,` + bytesArg(d) + `)
 			ON CONFLICT(monitor_id) DO NOTHING`,
 		same: `UPDATE monitor_status SET status=?, last_result=?, last_ms=?, version=monitor_status.version+1, ` + recentSet(d) + `
 			FROM (SELECT ` + bytesArg(d) + ` AS recent) AS excluded
-			WHERE monitor_status.monitor_id=? AND monitor_status.state=? AND (? OR monitor_status.version=?)`,
+			WHERE monitor_status.monitor_id=? AND monitor_status.slot=? AND monitor_status.state=? AND (? OR monitor_status.version=?)`,
 		// The board's order (board.go): written only when it changes.
 		rank:   `UPDATE monitors SET shown_rank=? WHERE id=? AND enabled AND shown_rank<>?`,
 		change: `INSERT INTO state_changes(monitor_id, t_ms, from_state, to_state, cause) VALUES(?,?,?,?,?)`,
@@ -128,6 +132,7 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 	if r.Delivery > 0 {
 		delivery = r.Delivery.Microseconds()
 	}
+	slot := phase.Slot(t.Status.MonitorID, t.Interval)
 	// ctx is the caller's until the writer takes the transaction, then
 	// the one the writer runs its statements under (Options.Record).
 	return s.record(ctx, func(ctx context.Context, tx Conn) error {
@@ -154,7 +159,7 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 		// all, the upsert stores the same, its rank unchanged.
 		if t.Change == nil && (!t.CheckVersion || t.Status.Version > 0) {
 			n, err := tx.Exec(ctx, s.q.same, st, last, ms(t.Status.LastTest), recent,
-				t.Status.MonitorID, string(t.Status.Status.State), !t.CheckVersion, t.Status.Version)
+				t.Status.MonitorID, slot, string(t.Status.Status.State), !t.CheckVersion, t.Status.Version)
 			if err != nil {
 				return err
 			}
@@ -182,7 +187,7 @@ func (s *Store) RecordTest(ctx context.Context, t store.Test) error {
 		if t.CheckVersion && t.Status.Version == 0 {
 			upsert = s.q.statusNew
 		}
-		n, err := tx.Exec(ctx, upsert, t.Status.MonitorID, string(t.Status.Status.State), st, last, ms(t.Status.LastTest), recent)
+		n, err := tx.Exec(ctx, upsert, t.Status.MonitorID, slot, string(t.Status.Status.State), st, last, ms(t.Status.LastTest), recent)
 		if err != nil {
 			return s.missing(err)
 		}
@@ -295,6 +300,22 @@ func (s *Store) Statuses(ctx context.Context, ids []int64) (map[int64]*store.Sta
 }
 
 const statusCols = `monitor_id, status, last_result, last_ms, version`
+
+// StatusSlots are the slots the statuses are stored at (phase.Slot of
+// the interval the last test was stored with), by monitor: where a
+// status is kept, which the contract checks (storetest).
+func (s *Store) StatusSlots(ctx context.Context) (map[int64]int64, error) {
+	type slotted struct{ id, slot int64 }
+	list, err := List(ctx, s.r, func(r Row) (slotted, error) {
+		var v slotted
+		return v, r.Scan(&v.id, &v.slot)
+	}, `SELECT monitor_id, slot FROM monitor_status`)
+	out := make(map[int64]int64, len(list))
+	for _, v := range list {
+		out[v.id] = v.slot
+	}
+	return out, err
+}
 
 func scanStatus(row Row) (store.Status, error) {
 	var st string

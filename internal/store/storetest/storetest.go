@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"status pages":          statusPages,
 		"domain filter":         domainFilter,
 		"walk":                  walk,
+		"status slots":          statusSlots,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
