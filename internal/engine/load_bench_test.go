@@ -35,6 +35,9 @@ func BenchmarkLoad(b *testing.B) {
 	defer st.Close()
 	devices := max(*loadMonitors/100, 1)
 	smtpMonitors(b, st, devices, 100, certs.NewCA(b).File(b))
+	if *loadTested {
+		testOnce(b, st)
+	}
 	noop := func(context.Context, *probe.Config, *probe.Trace) error { return nil }
 	b.ReportAllocs()
 	var mem0, mem1 runtime.MemStats

@@ -4,15 +4,20 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
 // loadCache is what Load reads once for all the monitors it loads: each
-// device (the monitors of a device share it) and the statuses of the
-// page of monitors being loaded. A nil loadCache reads each anew (a
-// monitor reloaded alone).
+// device (the monitors of a device share it) and the states of them all
+// (a store that can read them at once: store.States), else the statuses
+// of the page of monitors being loaded. A nil loadCache reads each anew
+// (a monitor reloaded alone).
 type loadCache struct {
-	devices  map[int64]*store.Device
+	devices map[int64]*store.Device
+	// states are every stored state (store.States), read once before
+	// the first page; a monitor missing has none. nil: statuses.
+	states   map[int64]state.Status
 	statuses map[int64]*store.Status // of the page; a monitor missing has none
 	// alerts are the alerts of the page's monitors (a store that can
 	// read them at once: store.MonitorsAlerts); nil: read each alone.
@@ -57,16 +62,31 @@ func (lc *loadCache) logClamps(log *slog.Logger) {
 	}
 }
 
-// readPage reads the statuses and alerts of ms, the page about to be
-// loaded.
+// readStates reads every state at once if st can (store.States): in the
+// order the store keeps them, where a page's statuses, read by id, lie
+// scattered over SQLite's table (kept by slot).
+func (lc *loadCache) readStates(ctx context.Context, st store.Store) error {
+	ss, ok := st.(store.States)
+	if !ok {
+		return nil
+	}
+	var err error
+	lc.states, err = ss.States(ctx)
+	return err
+}
+
+// readPage reads the statuses (unless readStates read them all) and
+// alerts of ms, the page about to be loaded.
 func (lc *loadCache) readPage(ctx context.Context, st store.Store, ms []store.Monitor) error {
 	ids := make([]int64, len(ms))
 	for i := range ms {
 		ids[i] = ms[i].ID
 	}
 	var err error
-	if lc.statuses, err = st.Statuses(ctx, ids); err != nil {
-		return err
+	if lc.states == nil {
+		if lc.statuses, err = st.Statuses(ctx, ids); err != nil {
+			return err
+		}
 	}
 	if ma, ok := st.(store.MonitorsAlerts); ok {
 		lc.alerts, err = ma.MonitorsAlerts(ctx, ids)
@@ -106,4 +126,19 @@ func (lc *loadCache) device(ctx context.Context, st store.Store, id int64) (*sto
 		lc.devices[id] = d
 	}
 	return d, err
+}
+
+// state is monitor id's stored state, store.ErrNotFound if it has none.
+func (lc *loadCache) state(ctx context.Context, st store.Store, id int64) (state.Status, error) {
+	if lc != nil && lc.states != nil {
+		if s, ok := lc.states[id]; ok {
+			return s, nil
+		}
+		return state.Status{}, store.ErrNotFound
+	}
+	s, err := lc.status(ctx, st, id)
+	if err != nil {
+		return state.Status{}, err
+	}
+	return s.Status, nil
 }

@@ -75,7 +75,8 @@ func benchServer(b *testing.B, n int) (http.Handler, *http.Cookie) {
 			}
 			res := &probe.Result{Type: "smtp", Status: probe.StatusUp, Started: now, RTT: 3 * time.Millisecond}
 			if err := tx.RecordTest(ctx, store.Test{Result: store.Result{MonitorID: m.ID, Time: now, Status: probe.StatusUp, RTT: res.RTT},
-				Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Up, Since: now}, LastResult: res, LastTest: now}}); err != nil {
+				Status:   store.Status{MonitorID: m.ID, Status: state.Status{State: state.Up, Since: now}, LastResult: res, LastTest: now},
+				Interval: time.Minute}); err != nil {
 				return err
 			}
 		}

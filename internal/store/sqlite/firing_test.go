@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -52,23 +53,7 @@ func TestFiringQueryUsesAnIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []any{"email", store.NotifySent, store.NotifyFailed, time.Now().UnixMilli()}
-	rows, err := s.rdb.QueryContext(ctx, `EXPLAIN QUERY PLAN `+sqlstore.FiringQuery, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	plan := queryPlan(t, s.rdb, sqlstore.FiringQuery, args...)
 	var st []string
 	for _, step := range plan {
 		if strings.HasPrefix(step, "SEARCH st ") || strings.HasPrefix(step, "SCAN st") {
@@ -136,4 +121,28 @@ func TestUpIsInNoStateIndex(t *testing.T) {
 	if got := entries(); got["monitor_status_firing"] != 1 {
 		t.Errorf("one monitor down: indexes of monitor_status %v; want it in monitor_status_firing", got)
 	}
+}
+
+// queryPlan is the details of SQLite's EXPLAIN QUERY PLAN of q, step by
+// step.
+func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unsafe"
@@ -461,4 +462,31 @@ func (s *Store) MarkNotification(ctx context.Context, id int64, status string, a
 
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	return s.w.Exec(ctx, `DELETE FROM results WHERE t_ms < ?`, ms(before))
+}
+
+// StatesQuery is States' query: the whole table in the order it is kept
+// (SQLite: by slot, the rowid, not through monitor_id's index), the
+// state column only (a status's last result, after it, not read).
+const StatesQuery = `SELECT monitor_id, status FROM monitor_status`
+
+func (s *Store) States(ctx context.Context) (map[int64]state.Status, error) {
+	out := map[int64]state.Status{}
+	rows, err := s.r.Query(ctx, StatesQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var b []byte
+	for rows.Next() {
+		var id int64
+		var st state.Status
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			return nil, fmt.Errorf("monitor %d: status: %w", id, err)
+		}
+		out[id] = st
+	}
+	return out, rows.Err()
 }

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"domain filter":         domainFilter,
 		"walk":                  walk,
 		"status slots":          statusSlots,
+		"states":                states,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
