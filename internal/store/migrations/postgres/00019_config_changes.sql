@@ -1,0 +1,53 @@
+-- +goose Up
+-- How many times the monitors, the devices and the credentials were
+-- written, kept by triggers in the writing transaction, whatever wrote
+-- them (this daemon, another node, mailmon apply, a device's deletion
+-- that takes its monitors): the engine's look for changes made behind
+-- its back (every WatchEvery) reads this one row, and compares the
+-- monitors one by one only when a count moved (engine/sync.go). A
+-- monitor's board rank, written by its tests, is not a change.
+--
+-- Counted in the transaction, not by a sequence: a sequence moves before
+-- its transaction commits, so a look could read the new count while the
+-- change is not yet visible to it, and never look again. The row is
+-- locked by a writing transaction until it ends, as board_counts' rows
+-- already are by a monitor's insert or deletion.
+CREATE TABLE config_changes (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    monitors    BIGINT NOT NULL,
+    devices     BIGINT NOT NULL,
+    credentials BIGINT NOT NULL
+);
+INSERT INTO config_changes(id, monitors, devices, credentials) VALUES (1, 0, 0, 0);
+
+-- +goose StatementBegin
+CREATE FUNCTION config_changes_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'monitors' THEN
+        UPDATE config_changes SET monitors = monitors + 1;
+    ELSIF TG_TABLE_NAME = 'devices' THEN
+        UPDATE config_changes SET devices = devices + 1;
+    ELSE
+        UPDATE config_changes SET credentials = credentials + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER config_changes_monitor AFTER INSERT OR DELETE ON monitors
+    FOR EACH ROW EXECUTE FUNCTION config_changes_count();
+CREATE TRIGGER config_changes_monitor_update AFTER UPDATE ON monitors
+    FOR EACH ROW WHEN (NEW.shown_rank IS NOT DISTINCT FROM OLD.shown_rank OR NEW.updated_ms IS DISTINCT FROM OLD.updated_ms)
+    EXECUTE FUNCTION config_changes_count();
+CREATE TRIGGER config_changes_device AFTER INSERT OR DELETE OR UPDATE ON devices
+    FOR EACH ROW EXECUTE FUNCTION config_changes_count();
+CREATE TRIGGER config_changes_credential AFTER INSERT OR DELETE OR UPDATE ON credentials
+    FOR EACH ROW EXECUTE FUNCTION config_changes_count();
+
+-- +goose Down
+DROP TRIGGER config_changes_credential ON credentials;
+DROP TRIGGER config_changes_device ON devices;
+DROP TRIGGER config_changes_monitor_update ON monitors;
+DROP TRIGGER config_changes_monitor ON monitors;
+DROP FUNCTION config_changes_count();
+DROP TABLE config_changes;
