@@ -88,6 +88,16 @@ func monitorVersions(t *testing.T, s store.Store) {
 	al := &store.Alert{Name: "versions", Kind: "webhook", Spec: []byte(`{}`)}
 	must(t, s.PutAlert(ctx, al))
 	moved("a monitor's alerts", func() { must(t, s.SetMonitorAlerts(ctx, a.ID, []int64{al.ID})) }, true, false, false)
+	moved("two monitors in one batch", func() {
+		must(t, store.Batch(ctx, s, func(c store.Config) error {
+			for _, name := range []string{"D", "E"} {
+				if err := c.PutMonitor(ctx, &store.Monitor{DeviceID: d.ID, Name: name, Type: "smtp", Enabled: true, Spec: []byte(`{}`)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}, true, false, false)
 	moved("a monitor deleted", func() { must(t, s.DeleteMonitor(ctx, b.ID)) }, true, false, false)
 	check("deleted")
 	d2 := &store.Device{Name: "versions-2", Address: "v2"}
