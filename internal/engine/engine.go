@@ -313,11 +313,7 @@ func (e *Engine) Load(ctx context.Context) error {
 // Reload (re)reads one monitor after it was created or changed, and
 // schedules it; a deleted monitor is unscheduled.
 func (e *Engine) Reload(ctx context.Context, id int64) error {
-	err := e.reload(ctx, id, startWindow(1))
-	if err != nil {
-		e.synced.forget() // the next look compares it (and every monitor) again
-	}
-	return err
+	return e.reload(ctx, id, startWindow(1))
 }
 
 // DefaultMaxInFlight is the default cap on tests at once: 2,048, or a
@@ -344,6 +340,11 @@ func startWindow(n int) time.Duration { return 2*time.Second + time.Duration(n)*
 // interval, if shorter).
 func (e *Engine) reload(ctx context.Context, id int64, window time.Duration) error {
 	p, err := e.prepare(ctx, id, window)
+	if err != nil {
+		// What is loaded of it may be older than the store's counts of
+		// writes say: the next look compares every monitor (sync.go).
+		e.synced.forget()
+	}
 	if p != nil {
 		e.sched.Add(id, schedule.Spread(id, p.spread, e.o.Now()), p.limit)
 	}

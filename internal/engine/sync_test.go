@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -70,6 +71,7 @@ type versionedStore interface {
 type readsStore struct {
 	versionedStore
 	versions, listings, devices, credentials atomic.Int64
+	failMonitor                              atomic.Bool
 }
 
 func (s *readsStore) MonitorVersions(ctx context.Context) (map[int64]time.Time, error) {
@@ -90,6 +92,14 @@ func (s *readsStore) Devices(ctx context.Context, p store.Page) ([]store.Device,
 func (s *readsStore) Credentials(ctx context.Context, p store.Page) ([]store.Credential, int, error) {
 	s.credentials.Add(1)
 	return s.versionedStore.Credentials(ctx, p)
+}
+
+// Monitor fails while failMonitor is set (a store that fails a reload).
+func (s *readsStore) Monitor(ctx context.Context, id int64) (*store.Monitor, error) {
+	if s.failMonitor.Load() {
+		return nil, errors.New("the store failed")
+	}
+	return s.versionedStore.Monitor(ctx, id)
 }
 
 // reads are the lists s read since the last call.
@@ -242,5 +252,32 @@ func TestSyncFullEvery(t *testing.T) {
 	must(t, e.sync(ctx))
 	if n := st.versions.Load(); n != 1 {
 		t.Errorf("look %d read the versions %d times, want one full look", fullSyncEvery, n)
+	}
+}
+
+// TestSyncAfterFailedReload: a reload that failed (through the API, a
+// cluster's adoption) left what is loaded of a monitor older than the
+// store: the next look compares every monitor, though nothing was
+// written since.
+func TestSyncAfterFailedReload(t *testing.T) {
+	ctx := t.Context()
+	st := &readsStore{versionedStore: openTestStore(t)}
+	d := putDevice(t, st, "d", false)
+	spec, _ := json.Marshal(config.Monitor{Port: 25, Timing: config.Timing{MaxDuration: config.Duration(time.Second), UpEvery: config.Duration(time.Hour)}})
+	m := &store.Monitor{DeviceID: d.ID, Name: "a", Type: "smtp", Enabled: true, Spec: spec}
+	must(t, st.PutMonitor(ctx, m))
+	e := New(Options{Store: st})
+	must(t, e.Load(ctx))
+	must(t, e.sync(ctx)) // the first look is a full one
+	must(t, e.sync(ctx))
+	st.versions.Store(0)
+	st.failMonitor.Store(true)
+	if err := e.Reload(ctx, m.ID); err == nil {
+		t.Fatal("a reload from a failing store did not fail")
+	}
+	st.failMonitor.Store(false)
+	must(t, e.sync(ctx))
+	if n := st.versions.Load(); n != 1 {
+		t.Errorf("the look after a failed reload read the versions %d times, want one full look", n)
 	}
 }

@@ -24,9 +24,10 @@ type MonitorVersions interface {
 	ConfigChanges(ctx context.Context) (Changes, error)
 }
 
-// Changes are ConfigChanges' counts: each grows at every insert, update
-// or deletion of its table's rows (but a monitor's board rank, which its
-// tests write).
+// Changes are ConfigChanges' counts: each grows with every transaction
+// that inserts, updates or deletes its table's rows (at each row on
+// SQLite, once a transaction on PostgreSQL), but for a monitor's board
+// rank, which its tests write. Only whether a count moved means anything.
 type Changes struct {
 	Monitors, Devices, Credentials int64
 }
