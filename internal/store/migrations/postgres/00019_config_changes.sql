@@ -45,13 +45,24 @@ BEGIN
         UPDATE config_changes SET credentials = credentials + 1, credentials_tx = txid_current()
             WHERE id = 1 AND credentials_tx <> txid_current();
     END IF;
-    RETURN NULL;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD; -- a BEFORE trigger's row goes on as it was
+    END IF;
+    RETURN NEW;
 END
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER config_changes_monitor AFTER INSERT OR DELETE ON monitors
+-- A monitor's count moves BEFORE its row is written, so before
+-- board_counts_keep (an AFTER trigger) takes its rank's count: every
+-- transaction that writes the configuration takes config_changes first
+-- (a device's or credential's write takes nothing else), then a rank's
+-- count. After it, a monitor's insert held its rank's count and waited
+-- for config_changes, which a transaction that had written a device (as
+-- apply does) held while it waited for that count: a deadlock, which
+-- PostgreSQL broke by failing one of them (TestConfigWritersDoNotDeadlock).
+CREATE TRIGGER config_changes_monitor BEFORE INSERT OR DELETE ON monitors
     FOR EACH ROW EXECUTE FUNCTION config_changes_count();
-CREATE TRIGGER config_changes_monitor_update AFTER UPDATE ON monitors
+CREATE TRIGGER config_changes_monitor_update BEFORE UPDATE ON monitors
     FOR EACH ROW WHEN (NEW.shown_rank IS NOT DISTINCT FROM OLD.shown_rank OR NEW.updated_ms IS DISTINCT FROM OLD.updated_ms)
     EXECUTE FUNCTION config_changes_count();
 CREATE TRIGGER config_changes_device AFTER INSERT OR DELETE OR UPDATE ON devices
