@@ -45,18 +45,44 @@ func (e *Engine) staleCredentials(ctx context.Context) ([]int64, error) {
 }
 
 // usingCredentials are the loaded monitors that read a credential for
-// which match is true, given its name and the version they read.
+// which match is true, given its name and the version they read: those
+// of the credentials index (credUsers), not every monitor loaded, most
+// of which read none.
 func (e *Engine) usingCredentials(match func(name string, seen time.Time) bool) []int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []int64
-	for id, en := range e.monitors {
-		for name, seen := range en.credSeen {
-			if match(name, seen) {
+	for name, ids := range e.credUsers {
+		for id := range ids {
+			if match(name, e.monitors[id].credSeen[name]) {
 				out = append(out, id)
-				break
 			}
 		}
 	}
-	return out
+	slices.Sort(out) // reloaded in id order, each once
+	return slices.Compact(out)
+}
+
+// setEntry makes en (nil: none) monitor id's loaded entry, and keeps the
+// credentials index; e.mu held.
+func (e *Engine) setEntry(id int64, en *entry) {
+	if old := e.monitors[id]; old != nil {
+		for name := range old.credSeen {
+			delete(e.credUsers[name], id)
+			if len(e.credUsers[name]) == 0 {
+				delete(e.credUsers, name)
+			}
+		}
+	}
+	if en == nil {
+		delete(e.monitors, id)
+		return
+	}
+	e.monitors[id] = en
+	for name := range en.credSeen {
+		if e.credUsers[name] == nil {
+			e.credUsers[name] = map[int64]struct{}{}
+		}
+		e.credUsers[name][id] = struct{}{}
+	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -100,5 +101,62 @@ func TestCredentialChangeReloadsItsMonitors(t *testing.T) {
 	must(t, e.ReloadCredentials(ctx, "ops"))
 	if got := password(uses, "ops"); got != "pw-4" {
 		t.Errorf("after ReloadCredentials: %q, want pw-4", got)
+	}
+}
+
+// TestCredentialUsersIndexed: the engine finds the monitors that read a
+// credential in its index of them (credUsers), not by walking every
+// monitor loaded (100,000 under the engine's lock at each look); the
+// index follows a monitor's reload and deletion, and a credential created
+// under the name a monitor reads reloads it.
+func TestCredentialUsersIndexed(t *testing.T) {
+	ctx := t.Context()
+	st := openTestStore(t)
+	d := putDevice(t, st, "mail1", false)
+	spec := func(cred string) json.RawMessage {
+		m := config.Monitor{Port: 25, Timing: config.Timing{UpEvery: config.Duration(time.Hour)}}
+		if cred != "" {
+			m.Recovery = []config.Recovery{{Command: []string{"true"}, SSH: "ops@192.0.2.1", Credential: cred}}
+		}
+		b, _ := json.Marshal(m)
+		return b
+	}
+	uses := &store.Monitor{DeviceID: d.ID, Name: "uses", Type: "tcp", Enabled: true, Spec: spec("ops")}
+	must(t, st.PutMonitor(ctx, uses))
+	for i := range 20 {
+		must(t, st.PutMonitor(ctx, &store.Monitor{DeviceID: d.ID, Name: fmt.Sprint("plain", i), Type: "tcp", Enabled: true, Spec: spec("")}))
+	}
+	e := New(Options{Store: st})
+	must(t, e.Load(ctx))
+	index := func() string {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return fmt.Sprint(e.credUsers)
+	}
+	if got, want := index(), fmt.Sprintf("map[ops:map[%d:{}]]", uses.ID); got != want {
+		t.Errorf("loaded: index %s, want %s", got, want)
+	}
+	must(t, e.sync(ctx))
+	must(t, st.PutCredential(ctx, &store.Credential{Name: "ops", Spec: json.RawMessage(`{"user":"ops"}`)}))
+	must(t, e.sync(ctx))
+	e.mu.Lock()
+	seen := e.monitors[uses.ID].credSeen["ops"]
+	e.mu.Unlock()
+	if seen.IsZero() {
+		t.Error("a credential created under the name a monitor reads did not reload it")
+	}
+	uses.Spec = spec("")
+	must(t, st.PutMonitor(ctx, uses))
+	must(t, e.Reload(ctx, uses.ID))
+	if got := index(); got != "map[]" {
+		t.Errorf("after the monitor stopped reading it: index %s, want none", got)
+	}
+	uses.Spec = spec("ops")
+	must(t, st.PutMonitor(ctx, uses))
+	must(t, e.Reload(ctx, uses.ID))
+	must(t, st.DeleteMonitor(ctx, uses.ID))
+	must(t, e.Reload(ctx, uses.ID))
+	if got := index(); got != "map[]" {
+		t.Errorf("after the monitor's deletion: index %s, want none", got)
 	}
 }

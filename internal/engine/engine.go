@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -122,7 +121,10 @@ type Engine struct {
 
 	mu       sync.Mutex
 	monitors map[int64]*entry
-	status   map[int64]state.Status
+	// credUsers are the loaded monitors that read each credential (their
+	// entries' credSeen), by its name (credentials.go).
+	credUsers map[string]map[int64]struct{}
+	status    map[int64]state.Status
 
 	last    map[int64]*probe.Result // last result since start, by monitor
 	tests   map[int64]counts        // tests since start, by monitor
@@ -134,10 +136,7 @@ type Engine struct {
 
 	recordLat latency // time of each RecordTest, for /metrics
 
-	synced syncMark // the monitors' fingerprint at the last full sync (sync.go)
-	// devicesSynced are the devices' versions at the last full sync: a
-	// device's change (its maintenance windows) reloads its monitors.
-	devicesSynced map[int64]time.Time
+	synced syncMark // the store's counts of writes at the last look (sync.go)
 
 	recovery *recovery.Runner
 
@@ -238,7 +237,7 @@ func New(o Options) *Engine {
 		o.Egress = egress.Default()
 	}
 	o.Timing = o.Timing.WithDefaults()
-	e := &Engine{o: o, monitors: map[int64]*entry{}, status: map[int64]state.Status{},
+	e := &Engine{o: o, monitors: map[int64]*entry{}, credUsers: map[string]map[int64]struct{}{}, status: map[int64]state.Status{},
 		last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}, escalations: map[int64]time.Time{},
 		tokens: &oauth.Cache{Now: o.Now}}
 	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
@@ -341,6 +340,11 @@ func startWindow(n int) time.Duration { return 2*time.Second + time.Duration(n)*
 // interval, if shorter).
 func (e *Engine) reload(ctx context.Context, id int64, window time.Duration) error {
 	p, err := e.prepare(ctx, id, window)
+	if err != nil {
+		// What is loaded of it may be older than the store's counts of
+		// writes say: the next look compares every monitor (sync.go).
+		e.synced.forget()
+	}
 	if p != nil {
 		e.sched.Add(id, schedule.Spread(id, p.spread, e.o.Now()), p.limit)
 	}
@@ -361,7 +365,7 @@ func (e *Engine) prepare(ctx context.Context, id int64, window time.Duration) (*
 	m, err := e.o.Store.Monitor(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		e.mu.Lock()
-		delete(e.monitors, id)
+		e.setEntry(id, nil)
 		delete(e.status, id)
 		delete(e.last, id)
 		delete(e.tests, id)
@@ -390,7 +394,7 @@ func (e *Engine) place(ctx context.Context, m *store.Monitor, window time.Durati
 		return nil, err
 	}
 	e.mu.Lock()
-	e.monitors[id] = en
+	e.setEntry(id, en)
 	e.status[id] = prev
 	e.mu.Unlock()
 	if !e.holds(id) {
@@ -543,18 +547,23 @@ func (e *Engine) watch(ctx context.Context) {
 
 // sync reloads the monitors whose stored version, or their device's,
 // differs from the loaded one (a device's windows changed by apply), or
-// that use a credential changed since they were loaded.
+// that use a credential changed since they were loaded. While the store's
+// counts of writes are those of the last look, it reads nothing else.
 func (e *Engine) sync(ctx context.Context) (err error) {
+	c, look := e.changed(ctx)
+	switch look {
+	case lookNothing:
+		return nil
+	case lookCredentials:
+		if err := e.syncCredentials(ctx); err != nil {
+			return err
+		}
+		e.synced.set(c, false)
+		return nil
+	}
 	devices, err := e.deviceVersions(ctx)
 	if err != nil {
 		return err
-	}
-	fp, unchanged := e.unchanged(ctx)
-	e.mu.Lock()
-	devicesSame := maps.Equal(devices, e.devicesSynced)
-	e.mu.Unlock()
-	if unchanged && devicesSame {
-		return e.syncCredentials(ctx)
 	}
 	seen, err := monitorVersions(ctx, e.o.Store)
 	if err != nil {
@@ -562,10 +571,7 @@ func (e *Engine) sync(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if err == nil {
-			e.synced.set(fp)
-			e.mu.Lock()
-			e.devicesSynced = devices
-			e.mu.Unlock()
+			e.synced.set(c, true)
 		}
 	}()
 	var changed []int64

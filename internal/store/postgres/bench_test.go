@@ -19,3 +19,14 @@ func BenchmarkRecordTest(b *testing.B) {
 	defer s.Close()
 	storetest.BenchRecordTest(b, s, nil)
 }
+
+// BenchmarkPutMonitors writes monitors 1,000 a batch, as apply does
+// (storetest.BenchPutMonitors); ns/monitor includes PostgreSQL's work.
+func BenchmarkPutMonitors(b *testing.B) {
+	s, err := Open(context.Background(), realpg.NewDB(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchPutMonitors(b, s)
+}

@@ -92,3 +92,14 @@ func BenchmarkRecordTestPaced(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPutMonitors writes monitors 1,000 a batch, as apply does
+// (storetest.BenchPutMonitors).
+func BenchmarkPutMonitors(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "put.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchPutMonitors(b, s)
+}

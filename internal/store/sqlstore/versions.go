@@ -7,12 +7,12 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 )
 
-// MonitorsFingerprint is store.MonitorVersions' fingerprint: one row.
-func (s *Store) MonitorsFingerprint(ctx context.Context) (store.Fingerprint, error) {
-	var f store.Fingerprint
-	err := s.r.QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0), CAST(coalesce(sum(id), 0) AS BIGINT), coalesce(max(updated_ms), 0), CAST(coalesce(sum(updated_ms), 0) AS BIGINT) FROM monitors`).
-		Scan(&f.Count, &f.MaxID, &f.SumID, &f.MaxUpdated, &f.SumUpdated)
-	return f, err
+// ConfigChanges is store.MonitorVersions' counts: one row, kept by the
+// triggers of migration 00019.
+func (s *Store) ConfigChanges(ctx context.Context) (store.Changes, error) {
+	var c store.Changes
+	err := s.r.QueryRow(ctx, `SELECT monitors, devices, credentials FROM config_changes WHERE id=1`).Scan(&c.Monitors, &c.Devices, &c.Credentials)
+	return c, err
 }
 
 // MonitorVersions is store.MonitorVersions: one query, two integers a row.
