@@ -125,6 +125,7 @@ func (g *aheadRig) rendered() int {
 type answered struct {
 	came, at time.Time
 	maxAge   time.Duration
+	waited   time.Duration // for the render to be done
 }
 
 func (a answered) fresh() bool { return a.at.Equal(a.came) }
@@ -137,7 +138,7 @@ func (g *aheadRig) scrape(at time.Duration, key string, prometheus bool) answere
 	if r.err != nil || len(r.body) == 0 {
 		g.t.Errorf("scrape at %v: %v %q", at, r.err, r.body)
 	}
-	return answered{came, r.at, r.maxAge}
+	return answered{came, r.at, r.maxAge, time.Since(came)}
 }
 
 // scraper scrapes n times, every interval from phase, in a goroutine of
@@ -231,6 +232,35 @@ func TestRenderAheadRenderTimeVaries(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRenderAheadRenderTimeAlternates: renders that take 0.6 s and 1.5 s
+// by turns (a loaded machine) are planned by the slower: once one has been
+// seen, no scrape waits for its render. Planned by the last render's time
+// alone, a slow render after a fast one was started 1.3 s before the
+// scrape and the scrape waited 0.2 s for it, every other scrape.
+func TestRenderAheadRenderTimeAlternates(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		costs := []time.Duration{600 * time.Millisecond, 600 * time.Millisecond}
+		for range 20 {
+			costs = append(costs, 1500*time.Millisecond, 600*time.Millisecond)
+		}
+		g := newAheadRig(t, costs...)
+		as := g.scraper("10.0.0.1 Prometheus/3.0", true, 0, 15*time.Second, 16)()
+		checkLearned(t, 2, as)
+		// scrape 2's render is the first slow one, planned by fast ones
+		for i, a := range as[3:] {
+			if a.waited > 0 {
+				t.Errorf("scrape %d waited %v for its render", i+3, a.waited)
+			}
+			if age := a.came.Sub(a.at); age > a.maxAge {
+				t.Errorf("scrape %d: a render %v old, max %v", i+3, age, a.maxAge)
+			}
+		}
+		if got := g.rendered(); got > 17 {
+			t.Errorf("%d renders for 16 scrapes", got)
+		}
+	})
 }
 
 // TestRenderAheadTwoScrapers: two Prometheus servers (an HA pair) at

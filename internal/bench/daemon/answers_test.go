@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/bench/harness"
 )
@@ -66,5 +71,35 @@ func TestAnswersOfARealServe(t *testing.T) {
 	anon := endpoints(d.URL, tok, harness.NoRedirects())[1]
 	if f := anon.fetch(); f.err == nil || !strings.Contains(f.err.Error(), "HTTP 303") {
 		t.Errorf("the board without a session: %+v, want HTTP 303", f)
+	}
+}
+
+// TestFetchReusesItsBuffer: an endpoint's answer is read into the buffer
+// of its last one, as Prometheus reads a scrape into one of the last
+// one's size: a second 4 MiB answer allocates well under its size (into
+// a new bytes.Buffer, grown from 512 bytes, it allocated about twice it),
+// and is still read whole.
+func TestFetchReusesItsBuffer(t *testing.T) {
+	const size = 4 << 20
+	answer := bytes.Repeat([]byte("x"), size)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(answer) }))
+	t.Cleanup(srv.Close)
+	e := endpoint{name: "/metrics", client: &http.Client{Timeout: 30 * time.Second}, body: new(bytes.Buffer),
+		req: func() *http.Request { r, _ := http.NewRequest("GET", srv.URL, nil); return r }}
+	if f := e.fetch(); f.err != nil || f.bytes != size {
+		t.Fatalf("first fetch: %+v", f)
+	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f := e.fetch()
+	runtime.ReadMemStats(&m1)
+	if f.err != nil || f.bytes != size {
+		t.Fatalf("second fetch: %+v", f)
+	}
+	if got := m1.TotalAlloc - m0.TotalAlloc; got > size/4 {
+		t.Errorf("the second fetch allocated %d bytes for a %d-byte answer: want it read into the first's buffer", got, size)
+	}
+	if !bytes.Equal(e.body.Bytes(), answer) {
+		t.Errorf("the second answer was not read whole into the buffer: %d bytes", e.body.Len())
 	}
 }
