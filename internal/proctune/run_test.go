@@ -98,29 +98,29 @@ func TestRunLeavesTheOperatorsSettingAlone(t *testing.T) {
 }
 
 func TestP99(t *testing.T) {
-	edges := []float64{0, 1e-6, 1e-3, 1e-2, 1e-1}
-	edges = append(edges, inf())
-	zero := make([]uint64, 5)
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	edges := []float64{math.Inf(-1), 0, 1e-3, 1e-2, 2e-2, 1e-1, math.Inf(1)}
+	zero := make([]uint64, 6)
 	for _, c := range []struct {
 		counts []uint64
 		want   time.Duration
 	}{
-		{[]uint64{0, 0, 0, 0, 0}, 0},                    // none
-		{[]uint64{10, 10, 0, 0, 0}, 0},                  // too few to say
-		{[]uint64{1000, 0, 0, 0, 0}, time.Microsecond},  // all under 1 µs
-		{[]uint64{990, 10, 0, 0, 0}, time.Microsecond},  // the 99th is the 990th
-		{[]uint64{980, 10, 10, 0, 0}, time.Millisecond}, // 1 % between 1 µs and 1 ms
-		{[]uint64{900, 50, 40, 10, 0}, 10 * time.Millisecond},
-		{[]uint64{90, 0, 0, 0, 10}, 100 * time.Millisecond}, // the unbounded bucket: its lower edge
+		{[]uint64{0, 0, 0, 0, 0, 0}, 0},                // none
+		{[]uint64{0, 10, 10, 0, 0, 0}, 0},              // too few to say
+		{[]uint64{0, 1000, 0, 0, 0, 0}, ms(0.99)},      // 990th of 1000 evenly in [0, 1 ms)
+		{[]uint64{0, 990, 10, 0, 0, 0}, ms(1)},         // the 990th is the last under 1 ms
+		{[]uint64{0, 980, 20, 0, 0, 0}, ms(5.5)},       // half way into [1, 10 ms)
+		{[]uint64{0, 900, 80, 20, 0, 0}, ms(15)},       // half way into [10, 20 ms)
+		{[]uint64{0, 900, 50, 0, 0, 50}, ms(100)},      // the unbounded bucket: its finite edge
+		{[]uint64{5, 995, 0, 0, 0, 0}, ms(0.98994975)}, // below zero (never, for a time) counts as zero
 	} {
-		if got := p99(zero, c.counts, edges); got != c.want {
+		got := p99(zero, c.counts, edges)
+		if d := got - c.want; d < -time.Microsecond || d > time.Microsecond {
 			t.Errorf("p99 of %v = %v, want %v", c.counts, got, c.want)
 		}
 	}
 	// Counts are cumulative: only the window's difference counts.
-	if got := p99([]uint64{0, 0, 0, 0, 100}, []uint64{1000, 0, 0, 0, 100}, edges); got != time.Microsecond {
-		t.Errorf("p99 of a window after slow waits = %v, want 1µs: the earlier waits are not the window's", got)
+	if got := p99([]uint64{0, 0, 0, 0, 0, 100}, []uint64{0, 1000, 0, 0, 0, 100}, edges); got > time.Millisecond {
+		t.Errorf("p99 of a window after slow waits = %v, want under 1 ms: the earlier waits are not the window's", got)
 	}
 }
-
-func inf() float64 { return math.Inf(1) }
