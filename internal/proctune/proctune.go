@@ -42,11 +42,13 @@ type Policy struct {
 	MaxQuiet time.Duration
 }
 
-// DefaultPolicy is mailmon serve's; docs/operations.md gives the figures
-// behind it. The gap between up (0.6 of one core) and down (0.45 on the
-// default's Ps, which spend about an eighth more for the same work than
-// one P) is the hysteresis: a load that went up does not come down before
-// it has fallen by a third.
+// DefaultPolicy is mailmon serve's; docs/operations.md and
+// bench/results/proctune-2026-12-07.md give the figures behind it. The gap
+// between up (0.6 of one core) and down (0.45 on the default's Ps, which
+// spend about an eighth more for the same work than one P) is the
+// hysteresis. The wait's 20 ms is past what 5 s windows on two Ps showed
+// with 20,000 monitors at loads up to ~5 on 2 cores (1.6-17 ms p99), and
+// under what one P showed as the host grew busier (10-671 ms).
 var DefaultPolicy = Policy{
 	UpBusy:   0.6,
 	UpWait:   20 * time.Millisecond,
