@@ -70,13 +70,14 @@ func Run(ctx context.Context, p Policy, every, window time.Duration, log *slog.L
 		if want == before {
 			continue
 		}
+		from := runtime.GOMAXPROCS(0) // the runtime may have moved its default since
 		if want == 1 {
 			runtime.GOMAXPROCS(1)
 		} else {
 			runtime.SetDefaultGOMAXPROCS()
 		}
 		changed = true
-		log.Info("GOMAXPROCS changed", "from", before, "to", runtime.GOMAXPROCS(0),
+		log.Info("GOMAXPROCS changed", "from", from, "to", runtime.GOMAXPROCS(0),
 			"busy_cores", math.Round(s.Busy*100)/100, "wait_p99", s.Wait.Round(time.Microsecond))
 		// The next window measures the new setting only.
 		ring = append(ring[:0], r)
