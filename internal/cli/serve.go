@@ -32,6 +32,7 @@ import (
 	"github.com/mailmon/mailmon/internal/gctune"
 	"github.com/mailmon/mailmon/internal/keyfile"
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/proctune"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
@@ -312,9 +313,10 @@ func Serve(ctx context.Context, args []string, env Env) int {
 			}
 		}
 	}()
-	done, tuned := make(chan struct{}), make(chan struct{})
+	done, tuned, procs := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	go func() { gctune.Run(ctx, gctune.DefaultHeadroom, time.Second); close(tuned) }()
+	go func() { proctune.Run(ctx, proctune.DefaultPolicy, time.Second, 5*time.Second, log); close(procs) }()
 	go func() {
 		<-ctx.Done()
 		log.Info("stopping: no new tests; the tests and alert deliveries in flight finish first (each within its own time limit)")
@@ -333,6 +335,7 @@ func Serve(ctx context.Context, args []string, env Env) int {
 	}
 	<-done
 	<-tuned
+	<-procs
 	log.Info("stopped")
 	return ExitOK
 }

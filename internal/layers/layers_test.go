@@ -30,7 +30,7 @@ var bands = [][]string{
 	{"internal/probe"},
 	{"internal/mail/...", "internal/oauth/endpoint"},
 	{"internal/sasl", "internal/oauth", "internal/egress", "internal/hostcmd", "internal/dnsq"},
-	{"internal/wire", "internal/keyfile", "internal/gctune", "internal/version"},
+	{"internal/wire", "internal/keyfile", "internal/gctune", "internal/proctune", "internal/version"},
 }
 
 // sideways are the imports within a band, each with its reason.
