@@ -670,9 +670,11 @@ func (e *Engine) TestNow(ctx context.Context, id int64) (*probe.Result, error) {
 
 // runBy runs a test that must end by deadline (zero: none): under the
 // probe's own timeout alone when that ends first (probe.Run then makes the
-// only context), else under the deadline (probe.Run then reuses it).
+// only context), else under the deadline (probe.Run then reuses it). A
+// timeout left to the kind's default (0) is not known here: the deadline
+// then bounds the probe too.
 func (e *Engine) runBy(ctx context.Context, en *entry, deadline time.Time) *probe.Result {
-	if !deadline.IsZero() && time.Until(deadline) < en.cfg.Timeout {
+	if !deadline.IsZero() && (en.cfg.Timeout <= 0 || time.Until(deadline) < en.cfg.Timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
