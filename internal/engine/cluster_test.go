@@ -314,13 +314,13 @@ func TestLateHeartbeatDelaysATest(t *testing.T) {
 	e.cl.held[m.ID] = store.Lease{MonitorID: m.ID}
 	e.cl.aliveUntil = time.Now().Add(e.cl.round())
 	e.cl.mu.Unlock()
-	if next := e.test(context.Background(), m.ID); next > e.cl.round() {
+	if next := e.test(context.Background(), m.ID, time.Time{}); next > e.cl.round() {
 		t.Errorf("held, heartbeat late: next try in %v, want within a round (%v)", next, e.cl.round())
 	}
 	e.cl.mu.Lock()
 	delete(e.cl.held, m.ID)
 	e.cl.mu.Unlock()
-	if next := e.test(context.Background(), m.ID); next != c.lease {
+	if next := e.test(context.Background(), m.ID, time.Time{}); next != c.lease {
 		t.Errorf("not held: next in %v, want the lease period", next)
 	}
 	if n := len(tl.starts["m"]); n != 0 {

@@ -255,7 +255,7 @@ func New(o Options) *Engine {
 		ob.Claims, ob.Node, ob.Alive = o.Cluster, o.Node.ID, e.cl.alive
 	}
 	e.outbox = alert.NewOutbox(ob)
-	e.sched = schedule.New(e.test, o.MaxInFlight, o.Log)
+	e.sched = schedule.NewTimed(e.test, o.MaxInFlight, o.Log)
 	return e
 }
 
@@ -613,8 +613,13 @@ func (e *Engine) sync(ctx context.Context) (err error) {
 	return nil
 }
 
-// test is the scheduler's Test: one test of one monitor.
-func (e *Engine) test(ctx context.Context, id int64) time.Duration {
+// test is the scheduler's TimedTest: one test of one monitor, ended by
+// deadline (zero: none). The probe runs under its own timeout (earlier
+// than the deadline, the limit being the longest test plus 5 s) and its
+// recording under the deadline, each context derived from ctx: neither
+// nests in the other, so that neither registers with a parent that can be
+// cancelled (a children map) unless ctx can be (a cluster's lease).
+func (e *Engine) test(ctx context.Context, id int64, deadline time.Time) time.Duration {
 	e.mu.Lock()
 	en := e.monitors[id]
 	e.mu.Unlock()
@@ -635,7 +640,12 @@ func (e *Engine) test(ctx context.Context, id int64) time.Duration {
 		}
 		defer e.cl.end(id)
 	}
-	res := e.run(ctx, en)
+	res := e.runBy(ctx, en, deadline)
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
 	st := e.record(ctx, en, res)
 	if e.cl != nil {
 		e.handOffAfterTest(ctx, id)
@@ -656,6 +666,20 @@ func (e *Engine) TestNow(ctx context.Context, id int64) (*probe.Result, error) {
 	res := e.run(ctx, en)
 	e.record(ctx, en, res)
 	return res, nil
+}
+
+// runBy runs a test that must end by deadline (zero: none): under the
+// probe's own timeout alone when that ends first (probe.Run then makes the
+// only context), else under the deadline (probe.Run then reuses it). A
+// timeout left to the kind's default (0) is not known here: the deadline
+// then bounds the probe too.
+func (e *Engine) runBy(ctx context.Context, en *entry, deadline time.Time) *probe.Result {
+	if !deadline.IsZero() && (en.cfg.Timeout <= 0 || time.Until(deadline) < en.cfg.Timeout) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	return e.run(ctx, en)
 }
 
 func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {

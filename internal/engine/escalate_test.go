@@ -91,7 +91,7 @@ func (f *escalation) engine(t *testing.T) *Engine {
 func (f *escalation) test(t *testing.T, e *Engine, d time.Duration) time.Duration {
 	t.Helper()
 	f.at(d)
-	return e.test(f.ctx, f.m.ID)
+	return e.test(f.ctx, f.m.ID, time.Time{})
 }
 
 // sent is what the outbox holds, as "action:kind" (escalated ones marked

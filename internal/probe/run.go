@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 )
 
 // Prober tests one service within ctx, recording into t. It returns nil when
@@ -13,10 +14,11 @@ import (
 type Prober func(ctx context.Context, cfg *Config, t *Trace) error
 
 // Run validates cfg as a k, runs k.Probe under one absolute deadline
-// (cfg.Timeout) and turns what happened into a Result.
+// (cfg.Timeout, or ctx's own if that comes first) and turns what happened
+// into a Result.
 func Run(ctx context.Context, k Kind, cfg Config) *Result {
 	verr := cfg.Validate(k)
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	ctx, cancel := within(ctx, cfg.Timeout)
 	defer cancel()
 	t := newTrace(ctx, nil, k.SmallTrace)
 	t.AddSecrets(&cfg)
@@ -90,4 +92,15 @@ func (t *Trace) Result(cfg *Config, err error) *Result {
 	r.withholdForeign(cfg)
 	r.redact(t.Secrets()) // last: nothing leaves unredacted
 	return r
+}
+
+// within is ctx ended after timeout: ctx itself when its own deadline is
+// not later (no context, timer or parent's children map for a deadline
+// that could not fire first; its maker cancels it), else a child with the
+// timeout.
+func within(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && !dl.After(time.Now().Add(timeout)) {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, timeout)
 }

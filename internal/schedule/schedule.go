@@ -22,9 +22,18 @@ import (
 // ctx; the scheduler also bounds it by the limit given to Add.
 type Test func(ctx context.Context, id int64) (next time.Duration)
 
-// Scheduler is the dispatcher. Create it with New, start it with Run.
+// TimedTest is a Test that bounds itself: it must end by deadline (the
+// test's start plus the limit given to Add; zero: no limit), for which the
+// scheduler gives it no context of its own. A test that runs parts under
+// different deadlines (a probe under its timeout, then its recording under
+// the limit) can then derive each from ctx directly instead of nesting one
+// context with a timer in another.
+type TimedTest func(ctx context.Context, id int64, deadline time.Time) (next time.Duration)
+
+// Scheduler is the dispatcher. Create it with New or NewTimed, start it
+// with Run.
 type Scheduler struct {
-	test  Test
+	test  TimedTest
 	sem   chan struct{}
 	now   func() time.Time
 	log   *slog.Logger
@@ -52,6 +61,24 @@ type job struct {
 
 // New returns a scheduler running at most maxInFlight tests at once.
 func New(test Test, maxInFlight int, log *slog.Logger) *Scheduler {
+	return NewTimed(bounded(test), maxInFlight, log)
+}
+
+// bounded is test under a context that ends at the deadline.
+func bounded(test Test) TimedTest {
+	return func(ctx context.Context, id int64, deadline time.Time) time.Duration {
+		if !deadline.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel()
+		}
+		return test(ctx, id)
+	}
+}
+
+// NewTimed returns a scheduler of tests that bound themselves, running at
+// most maxInFlight at once.
+func NewTimed(test TimedTest, maxInFlight int, log *slog.Logger) *Scheduler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -150,6 +177,7 @@ func (s *Scheduler) poke() {
 // calls for, are stored rather than lost or recorded as failures of the
 // shutdown's making.
 func (s *Scheduler) Run(ctx context.Context) {
+	tests := context.WithoutCancel(ctx) // one for every test
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	timer := time.NewTimer(time.Hour)
@@ -187,7 +215,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next := s.runOne(context.WithoutCancel(ctx), j)
+			next := s.runOne(tests, j, start)
 			<-s.sem
 			s.inFlight.Add(-1)
 			// Keep the monitor's place in the interval, but never
@@ -262,21 +290,20 @@ func (s *Scheduler) requeue(j *job, due time.Time) {
 	s.poke()
 }
 
-// runOne runs a test within its limit; a panic is a failed test of that
-// monitor alone, retried after a minute.
-func (s *Scheduler) runOne(ctx context.Context, j *job) (next time.Duration) {
+// runOne runs a test started at start within its limit; a panic is a
+// failed test of that monitor alone, retried after a minute.
+func (s *Scheduler) runOne(ctx context.Context, j *job, start time.Time) (next time.Duration) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("test panicked", "monitor", j.id, "panic", fmt.Sprint(r))
 			next = time.Minute
 		}
 	}()
+	var deadline time.Time
 	if j.limit > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, j.limit)
-		defer cancel()
+		deadline = start.Add(j.limit)
 	}
-	next = s.test(ctx, j.id)
+	next = s.test(ctx, j.id, deadline)
 	if next <= 0 {
 		next = time.Minute
 	}

@@ -375,3 +375,76 @@ func TestBatchesWakeUps(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestTimedTestGetsItsDeadline: a TimedTest gets the deadline its limit
+// sets from its start, under a context of no deadline of its own that the
+// end of Run does not cancel (a test in flight runs on to its limit), and
+// no deadline when it has no limit.
+func TestTimedTestGetsItsDeadline(t *testing.T) {
+	type call struct {
+		deadline time.Time
+		ctx      context.Context
+	}
+	calls, release := make(chan call), make(chan struct{})
+	s := NewTimed(func(ctx context.Context, id int64, deadline time.Time) time.Duration {
+		calls <- call{deadline, ctx}
+		<-release
+		return time.Hour
+	}, 4, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+
+	const limit = 7 * time.Second
+	before := time.Now()
+	s.Add(1, before, limit)
+	c := <-calls
+	after := time.Now()
+	if c.deadline.Before(before.Add(limit)) || c.deadline.After(after.Add(limit)) {
+		t.Errorf("deadline %v, want between %v and %v", c.deadline, before.Add(limit), after.Add(limit))
+	}
+	if dl, ok := c.ctx.Deadline(); ok {
+		t.Errorf("the test's context has a deadline of its own (%v)", dl)
+	}
+	cancel() // the daemon stops: the test in flight is not cut short
+	time.Sleep(20 * time.Millisecond)
+	if err := c.ctx.Err(); err != nil {
+		t.Errorf("the end of Run ended a test in flight: %v", err)
+	}
+	release <- struct{}{}
+	<-done
+
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	done = make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	s.Add(2, time.Now(), 0)
+	if c := <-calls; !c.deadline.IsZero() {
+		t.Errorf("a test with no limit got deadline %v", c.deadline)
+	}
+	close(release)
+	cancel()
+	<-done
+}
+
+// TestTestBoundedByItsLimit: a Test (New) runs under a context that ends
+// at its start plus its limit.
+func TestTestBoundedByItsLimit(t *testing.T) {
+	ended := make(chan time.Duration, 1)
+	var start time.Time
+	s := New(func(ctx context.Context, id int64) time.Duration {
+		<-ctx.Done()
+		ended <- time.Since(start)
+		return time.Hour
+	}, 1, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	start = time.Now()
+	s.Add(1, start, 100*time.Millisecond)
+	if took := <-ended; took < 100*time.Millisecond || took > 5*time.Second {
+		t.Errorf("the test's context ended after %v, want its limit 100 ms", took)
+	}
+	cancel()
+	<-done
+}
