@@ -154,3 +154,67 @@ func BenchmarkUpgradeSlots(b *testing.B) {
 		})
 	}
 }
+
+// TestUpgradeSlotsManyPostgres: on PostgreSQL 00018 gives each of
+// thousands of statuses its slot at a minute (sent at once, as arrays)
+// and changes nothing else; its down migration drops the column and
+// keeps every status.
+func TestUpgradeSlotsManyPostgres(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("pgx", realpg.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := NewProvider(goose.DialectPostgres, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, SlotsVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	if err := fillAt17(ctx, db, goose.DialectPostgres, n); err != nil {
+		t.Fatal(err)
+	}
+	const sum = `SELECT count(*), sum(version), sum(last_ms), sum(length(status)), count(*) FILTER (WHERE state = 'down') FROM monitor_status`
+	var before, after [5]int64
+	if err := db.QueryRowContext(ctx, sum).Scan(&before[0], &before[1], &before[2], &before[3], &before[4]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, SlotsVersion); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT monitor_id, slot FROM monitor_status`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for rows.Next() {
+		var id, slot int64
+		if err := rows.Scan(&id, &slot); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if want := slotOf(id); slot != want {
+			t.Errorf("monitor %d: slot %d, want %d", id, slot, want)
+		}
+	}
+	if err := rows.Err(); err != nil || seen != n {
+		t.Fatalf("%d statuses after 00018, %v; want %d", seen, err, n)
+	}
+	rows.Close()
+	if err := db.QueryRowContext(ctx, sum).Scan(&after[0], &after[1], &after[2], &after[3], &after[4]); err != nil || after != before {
+		t.Errorf("statuses after 00018 %v, %v; before %v", after, err, before)
+	}
+	if _, err := p.DownTo(ctx, SlotsVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	var cols int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_name = 'monitor_status' AND column_name = 'slot'`).Scan(&cols); err != nil || cols != 0 {
+		t.Errorf("%d slot columns after 00018's down, %v", cols, err)
+	}
+	if err := db.QueryRowContext(ctx, sum).Scan(&after[0], &after[1], &after[2], &after[3], &after[4]); err != nil || after != before {
+		t.Errorf("statuses after 00018's down %v, %v; before %v", after, err, before)
+	}
+}
