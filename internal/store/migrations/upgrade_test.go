@@ -13,7 +13,7 @@ import (
 
 // sqliteAt is a new SQLite database migrated up to version, and the
 // migrations' provider to take it further; closed when t ends.
-func sqliteAt(t *testing.T, version int64) (*sql.DB, *goose.Provider) {
+func sqliteAt(t testing.TB, version int64) (*sql.DB, *goose.Provider) {
 	t.Helper()
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.db"))
 	if err != nil {
