@@ -183,7 +183,8 @@ func (s *Scheduler) Run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		j, wait := s.next()
+		r, wait := s.next()
+		j := r.job
 		if j == nil {
 			timer.Reset(tick(s.now(), wait))
 			select {
@@ -204,18 +205,18 @@ func (s *Scheduler) Run(ctx context.Context) {
 			select {
 			case s.sem <- struct{}{}:
 			case <-ctx.Done():
-				s.requeue(j, j.due)
+				s.requeue(j, r.due)
 				return
 			}
 		}
 		start := s.now()
-		s.lags.add(start.Sub(j.due))
+		s.lags.add(start.Sub(r.due))
 		s.inFlight.Add(1)
 		s.started.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next := s.runOne(tests, j, start)
+			next := s.runOne(tests, r, start)
 			<-s.sem
 			s.inFlight.Add(-1)
 			// Keep the monitor's place in the interval, but never
@@ -258,20 +259,30 @@ func (s *Scheduler) slotsFull(j *job) {
 		"max_in_flight", cap(s.sem), "monitor", j.id)
 }
 
-// next pops the first due job, or says how long until one is due.
-func (s *Scheduler) next() (*job, time.Duration) {
+// run is a job taken to be run: its due time and limit as they were when it
+// was taken. Add may change the job's own while its test runs (under s.mu,
+// which the test's goroutine does not hold), so Run and the test read these.
+type run struct {
+	job   *job
+	due   time.Time
+	limit time.Duration
+}
+
+// next pops the first due job, or says how long until one is due (and
+// returns a run with no job).
+func (s *Scheduler) next() (run, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.queue) == 0 {
-		return nil, time.Hour
+		return run{}, time.Hour
 	}
 	j := s.queue[0]
 	if wait := j.due.Sub(s.now()); wait > 0 {
-		return nil, wait
+		return run{}, wait
 	}
 	heap.Pop(&s.queue)
 	j.running = true
-	return j, 0
+	return run{job: j, due: j.due, limit: j.limit}, 0
 }
 
 func (s *Scheduler) requeue(j *job, due time.Time) {
@@ -292,18 +303,18 @@ func (s *Scheduler) requeue(j *job, due time.Time) {
 
 // runOne runs a test started at start within its limit; a panic is a
 // failed test of that monitor alone, retried after a minute.
-func (s *Scheduler) runOne(ctx context.Context, j *job, start time.Time) (next time.Duration) {
+func (s *Scheduler) runOne(ctx context.Context, r run, start time.Time) (next time.Duration) {
 	defer func() {
-		if r := recover(); r != nil {
-			s.log.Error("test panicked", "monitor", j.id, "panic", fmt.Sprint(r))
+		if p := recover(); p != nil {
+			s.log.Error("test panicked", "monitor", r.job.id, "panic", fmt.Sprint(p))
 			next = time.Minute
 		}
 	}()
 	var deadline time.Time
-	if j.limit > 0 {
-		deadline = start.Add(j.limit)
+	if r.limit > 0 {
+		deadline = start.Add(r.limit)
 	}
-	next = s.test(ctx, j.id, deadline)
+	next = s.test(ctx, r.job.id, deadline)
 	if next <= 0 {
 		next = time.Minute
 	}

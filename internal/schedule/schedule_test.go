@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -447,4 +448,50 @@ func TestTestBoundedByItsLimit(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestAddWhileTestsRun: the engine re-adds a monitor (a changed setting)
+// at any moment, also while its test is being started or runs; the
+// scheduler must not read the due time or limit Add is writing (the race
+// detector fails this test when it does), and the last Add's limit is the
+// one the next test gets.
+func TestAddWhileTestsRun(t *testing.T) {
+	var runs atomic.Int64
+	var after atomic.Bool
+	deadlines := make(chan time.Duration, 1)
+	s := NewTimed(func(ctx context.Context, id int64, deadline time.Time) time.Duration {
+		runs.Add(1)
+		if after.Load() {
+			select {
+			case deadlines <- time.Until(deadline):
+			default:
+			}
+		}
+		return time.Millisecond
+	}, 4, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	// Re-add for a while without waiting for any test: nothing but the
+	// scheduler's lock orders these writes and the scheduler's reads.
+	var limit time.Duration
+	for i, end := 0, time.Now().Add(300*time.Millisecond); time.Now().Before(end); i++ {
+		limit = time.Hour * time.Duration(1+i%2)
+		s.Add(1, time.Now(), limit)
+		if i%8 == 0 {
+			runtime.Gosched()
+		}
+	}
+	after.Store(true)
+	// The first test to see after may have started before the last Add
+	// (one monitor runs one test at a time): the second did not.
+	<-deadlines
+	if got := <-deadlines; got <= limit-time.Minute || got > limit {
+		t.Errorf("a test after the last Add got %v until its deadline, want about the last limit given, %v", got, limit)
+	}
+	if runs.Load() < 10 {
+		t.Errorf("%d tests ran while monitor 1 was re-added: too few to have tried the race", runs.Load())
+	}
 }
