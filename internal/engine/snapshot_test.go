@@ -112,7 +112,7 @@ func TestCountsHeapPerMonitor(t *testing.T) {
 	}
 	after := liveHeap()
 	runtime.KeepAlive(e)
-	per := (int64(after) - int64(before)) / n
+	per, _ := after.per(before, n)
 	t.Logf("kept for /metrics: %d B a tested monitor", per)
 	if per > budget {
 		t.Errorf("the engine keeps %d B a tested monitor for /metrics, over the budget of %d B", per, budget)
