@@ -108,7 +108,7 @@ func TestCountsHeapPerMonitor(t *testing.T) {
 	}
 	after := liveHeap()
 	runtime.KeepAlive(e)
-	per, _ := after.per(before, n)
+	per, _, _ := after.per(before, n)
 	t.Logf("kept for /metrics: %d B a tested monitor", per)
 	if per > budget {
 		t.Errorf("the engine keeps %d B a tested monitor for /metrics, over the budget of %d B", per, budget)
