@@ -127,8 +127,11 @@ type Engine struct {
 	credUsers map[string]map[int64]struct{}
 	status    map[int64]state.Status
 
-	tested  map[int64]tested // the last test and counts of tests since start, by monitor
-	clamped map[int64]string // the timing clamp last logged, by monitor
+	tested map[int64]tested // the last test and counts of tests since start, by monitor
+	// clamped is the timing clamp last logged, by monitor: interned, as
+	// a file's monitors share one (an 80-B message a monitor was 8 MB at
+	// 100,000).
+	clamped map[int64]unique.Handle[string]
 	// escalations are when each failing monitor's next escalation is
 	// due, as its last test found (escalate.go).
 	escalations map[int64]time.Time
@@ -317,7 +320,7 @@ func New(o Options) *Engine {
 	}
 	o.Timing = o.Timing.WithDefaults()
 	e := &Engine{o: o, monitors: map[int64]*entry{}, credUsers: map[string]map[int64]struct{}{}, status: map[int64]state.Status{},
-		tested: map[int64]tested{}, clamped: map[int64]string{}, escalations: map[int64]time.Time{},
+		tested: map[int64]tested{}, clamped: map[int64]unique.Handle[string]{}, escalations: map[int64]time.Time{},
 		tokens: &oauth.Cache{Now: o.Now}}
 	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
 	if o.Cluster != nil {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"unique"
+
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
@@ -22,11 +24,11 @@ func (e *Engine) limit(m *store.Monitor, t *config.Timing, lc *loadCache) {
 	if msg == "" {
 		delete(e.clamped, m.ID)
 	} else {
-		e.clamped[m.ID] = msg
+		e.clamped[m.ID] = unique.Make(msg)
 	}
 	e.mu.Unlock()
 	switch {
-	case msg == "" || msg == logged:
+	case msg == "" || logged == unique.Make(msg):
 	case lc != nil:
 		lc.clamp(msg, m)
 	default:
