@@ -457,7 +457,7 @@ func (e *Engine) units() map[string][]store.Lease {
 	defer e.mu.Unlock()
 	out := map[string][]store.Lease{}
 	for id, en := range e.monitors {
-		l := en.spec.Locations
+		l := en.locations()
 		if l == nil {
 			out[""] = append(out[""], store.Lease{MonitorID: id})
 			continue

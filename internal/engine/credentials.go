@@ -54,7 +54,7 @@ func (e *Engine) usingCredentials(match func(name string, seen time.Time) bool) 
 	var out []int64
 	for name, ids := range e.credUsers {
 		for id := range ids {
-			if match(name, e.monitors[id].credSeen[name]) {
+			if match(name, e.monitors[id].credSeen()[name]) {
 				out = append(out, id)
 			}
 		}
@@ -67,7 +67,7 @@ func (e *Engine) usingCredentials(match func(name string, seen time.Time) bool) 
 // credentials index; e.mu held.
 func (e *Engine) setEntry(id int64, en *entry) {
 	if old := e.monitors[id]; old != nil {
-		for name := range old.credSeen {
+		for name := range old.credSeen() {
 			delete(e.credUsers[name], id)
 			if len(e.credUsers[name]) == 0 {
 				delete(e.credUsers, name)
@@ -79,7 +79,7 @@ func (e *Engine) setEntry(id int64, en *entry) {
 		return
 	}
 	e.monitors[id] = en
-	for name := range en.credSeen {
+	for name := range en.credSeen() {
 		if e.credUsers[name] == nil {
 			e.credUsers[name] = map[int64]struct{}{}
 		}

@@ -62,7 +62,7 @@ func TestCredentialChangeReloadsItsMonitors(t *testing.T) {
 		return e.monitors[m.ID]
 	}
 	password := func(m *store.Monitor, cred string) string {
-		if c := loaded(m).creds[cred]; c != nil {
+		if c, _ := loaded(m).cred(cred); c != nil {
 			return c.Secrets()[0] // the password, then the key
 		}
 		return ""
@@ -86,8 +86,8 @@ func TestCredentialChangeReloadsItsMonitors(t *testing.T) {
 
 	must(t, st.DeleteCredential(ctx, ops.ID))
 	must(t, e.sync(ctx))
-	if en := loaded(uses); en.creds["ops"] != nil || en.credErrs["ops"] == nil {
-		t.Errorf("after the credential's deletion: creds %v, errors %v", en.creds, en.credErrs)
+	if c, err := loaded(uses).cred("ops"); c != nil || err == nil {
+		t.Errorf("after the credential's deletion: cred %v, error %v", c, err)
 	}
 	again := &store.Credential{Name: "ops"}
 	putCred(again, "pw-3")
@@ -140,7 +140,7 @@ func TestCredentialUsersIndexed(t *testing.T) {
 	must(t, st.PutCredential(ctx, &store.Credential{Name: "ops", Spec: json.RawMessage(`{"user":"ops"}`)}))
 	must(t, e.sync(ctx))
 	e.mu.Lock()
-	seen := e.monitors[uses.ID].credSeen["ops"]
+	seen := e.monitors[uses.ID].credSeen()["ops"]
 	e.mu.Unlock()
 	if seen.IsZero() {
 		t.Error("a credential created under the name a monitor reads did not reload it")

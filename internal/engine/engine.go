@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -126,9 +127,11 @@ type Engine struct {
 	credUsers map[string]map[int64]struct{}
 	status    map[int64]state.Status
 
-	last    map[int64]*probe.Result // last result since start, by monitor
-	tests   map[int64]counts        // tests since start, by monitor
-	clamped map[int64]string        // the timing clamp last logged, by monitor
+	tested map[int64]tested // the last test and counts of tests since start, by monitor
+	// clamped is the timing clamp last logged, by monitor: interned, as
+	// a file's monitors share one (an 80-B message a monitor was 8 MB at
+	// 100,000).
+	clamped map[int64]unique.Handle[string]
 	// escalations are when each failing monitor's next escalation is
 	// due, as its last test found (escalate.go).
 	escalations map[int64]time.Time
@@ -144,23 +147,58 @@ type Engine struct {
 	health dbHealth // health.go
 
 	tokens *oauth.Cache // OAuth tokens, one per credential, shared by its monitors
+
+	configs configTable // the loaded monitors' probe configs, shared (configs.go)
 }
 
-// entry is a loaded monitor, ready to test. It keeps of its settings
-// what testing needs after loading (cfg, spec) and of its device what
-// events show (device): a loaded monitor was 1,792 bytes (the 2,048-byte
-// size class) while it kept the whole config.Monitor and store.Device,
-// most of it also in cfg; its spec's JSON is dropped once decoded.
+// entry is a loaded monitor, ready to test. It keeps what is read after
+// loading, and no more: of the monitor what the record, alerts, /metrics
+// and the watch read (m), of its device what events show (device,
+// interned), of its settings its timing and alert policy (spec), its
+// probe config shared with the monitors of the same settings (cfg,
+// configs.go) and what few monitors have behind one pointer (x, nil for
+// most). It was 1,024 B (the 1,152-B size class, with the malloc header
+// of an object with pointers over 512 B) while it kept a store.Monitor, a
+// probe.Config and a keptSpec by value and three maps.
 type entry struct {
-	m      store.Monitor // Spec nil: decoded into cfg and spec
+	m      monitorRef
 	device unique.Handle[deviceRef]
 	spec   keptSpec
+	// cfg is the monitor's probe config, shared: its target (Host, Port,
+	// Monitor) blank, kept in host and port (and m.Name); config() makes
+	// the whole, a test's own.
+	cfg    *probe.Config
+	host   string
+	port   int
+	alerts []int64
+	err    error // why it cannot be tested (a secret that does not decrypt)
+	x      *rare
+}
+
+// monitorRef is what a loaded monitor keeps of its store.Monitor.
+type monitorRef struct {
+	ID, DeviceID int64
+	Name, Type   string // Type interned: a handful of values
+	Updated      int64  // UnixNano of the stored version: a newer one reloads it
+	Enabled      bool
+}
+
+// keptSpec is what a loaded monitor keeps of its config.Monitor read on
+// every test: pointer-free.
+type keptSpec struct {
+	Timing                      config.Timing
+	FailuresPerAlert, MaxAlerts int // notify's
+}
+
+// rare is what a loaded monitor keeps that most do not have: nil on an
+// entry without any of it (load).
+type rare struct {
+	escalate  *config.Escalation
+	locations *config.Locations
+	recovery  []config.Recovery
 	// windows are the monitor's maintenance windows and its device's.
 	windows []config.Window
-	cfg     probe.Config
-	alerts  []int64
 	parents []int64
-	err     error // why it cannot be tested (a secret that does not decrypt)
 	// creds are the credentials of recoveries over SSH, by name; one that
 	// cannot be used is in credErrs instead (the monitor is still tested).
 	creds    map[string]*recovery.Credential
@@ -171,13 +209,57 @@ type entry struct {
 	credSeen map[string]time.Time
 }
 
-// keptSpec is what a loaded monitor keeps of its config.Monitor: the
-// settings read while it is tested, not only when it is loaded.
-type keptSpec struct {
-	Timing    config.Timing
-	Notify    config.Notify
-	Locations *config.Locations
-	Recovery  []config.Recovery
+// The accessors of what rare keeps, nothing for an entry without it.
+
+func (en *entry) locations() *config.Locations {
+	if en.x == nil {
+		return nil
+	}
+	return en.x.locations
+}
+
+func (en *entry) escalation() *config.Escalation {
+	if en.x == nil {
+		return nil
+	}
+	return en.x.escalate
+}
+
+func (en *entry) recoveries() []config.Recovery {
+	if en.x == nil {
+		return nil
+	}
+	return en.x.recovery
+}
+
+func (en *entry) windows() []config.Window {
+	if en.x == nil {
+		return nil
+	}
+	return en.x.windows
+}
+
+func (en *entry) parents() []int64 {
+	if en.x == nil {
+		return nil
+	}
+	return en.x.parents
+}
+
+func (en *entry) credSeen() map[string]time.Time {
+	if en.x == nil {
+		return nil
+	}
+	return en.x.credSeen
+}
+
+// cred is the credential name of a recovery over SSH, or why it cannot
+// be used.
+func (en *entry) cred(name string) (*recovery.Credential, error) {
+	if en.x == nil {
+		return nil, nil
+	}
+	return en.x.creds[name], en.x.credErrs[name]
 }
 
 // deviceRef is what a loaded monitor keeps of its device, interned: the
@@ -238,7 +320,7 @@ func New(o Options) *Engine {
 	}
 	o.Timing = o.Timing.WithDefaults()
 	e := &Engine{o: o, monitors: map[int64]*entry{}, credUsers: map[string]map[int64]struct{}{}, status: map[int64]state.Status{},
-		last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}, escalations: map[int64]time.Time{},
+		tested: map[int64]tested{}, clamped: map[int64]unique.Handle[string]{}, escalations: map[int64]time.Time{},
 		tokens: &oauth.Cache{Now: o.Now}}
 	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
 	if o.Cluster != nil {
@@ -367,8 +449,7 @@ func (e *Engine) prepare(ctx context.Context, id int64, window time.Duration) (*
 		e.mu.Lock()
 		e.setEntry(id, nil)
 		delete(e.status, id)
-		delete(e.last, id)
-		delete(e.tests, id)
+		delete(e.tested, id)
 		delete(e.clamped, id)
 		delete(e.escalations, id)
 		e.mu.Unlock()
@@ -427,8 +508,8 @@ func (e *Engine) place(ctx context.Context, m *store.Monitor, window time.Durati
 }
 
 func (e *Engine) load(ctx context.Context, m *store.Monitor, lc *loadCache) (*entry, error) {
-	en := &entry{m: *m}
-	en.m.Spec = nil
+	en := &entry{m: monitorRef{ID: m.ID, DeviceID: m.DeviceID, Name: m.Name, Type: unique.Make(m.Type).Value(),
+		Updated: m.Updated.UnixNano(), Enabled: m.Enabled}}
 	d, err := lc.device(ctx, e.o.Store, m.DeviceID)
 	if err != nil {
 		return nil, fmt.Errorf("monitor %d: device: %w", m.ID, err)
@@ -440,31 +521,35 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor, lc *loadCache) (*en
 	}
 	spec.Name, spec.Type = m.Name, m.Type
 	spec.ApplyDefaults()
-	en.windows = append(slices.Clip(spec.Maintenance), config.StoredWindows(d.Maintenance)...)
-	e.limit(&en.m, &spec.Timing, lc)
-	en.spec = keptSpec{Timing: spec.Timing, Notify: spec.Notify, Locations: spec.Locations, Recovery: spec.Recovery}
-	en.cfg = spec.ProbeConfig(d.Address)
-	en.cfg.InstallationKey = e.o.InstallationKey
-	e.guard(en, d.NetworkTarget)
+	x := &rare{escalate: spec.Notify.Escalate, locations: spec.Locations, recovery: spec.Recovery,
+		windows: append(slices.Clip(spec.Maintenance), config.StoredWindows(d.Maintenance)...)}
+	e.limit(m, &spec.Timing, lc)
+	en.spec = keptSpec{Timing: spec.Timing, FailuresPerAlert: spec.Notify.FailuresPerAlert, MaxAlerts: spec.Notify.MaxAlerts}
+	cfg := spec.ProbeConfig(d.Address)
+	cfg.InstallationKey = e.o.InstallationKey
+	e.guard(&cfg, m.NetworkTarget || d.NetworkTarget)
 	if v, ok := m.Secrets["password"]; ok {
 		pw, err := e.open(v, vault.MonitorRecord(m.ID, "password"))
-		en.cfg.Password, en.err = probe.Password(pw), err
+		cfg.Password, en.err = probe.Password(pw), err
 	}
-	if v, ok := m.Secrets["smtp.password"]; ok && en.cfg.SMTP != nil {
+	if v, ok := m.Secrets["smtp.password"]; ok && cfg.SMTP != nil {
 		pw, err := e.open(v, vault.MonitorRecord(m.ID, "smtp.password"))
-		en.cfg.SMTP.Password = probe.Password(pw)
+		cfg.SMTP.Password = probe.Password(pw)
 		en.err = errors.Join(en.err, err)
 	}
 	if v, ok := m.Secrets[config.SecretDQSKey]; ok && m.Type == "dnsbl" {
 		key, err := e.open(v, vault.MonitorRecord(m.ID, config.SecretDQSKey))
-		en.cfg.DQSKey = probe.Password(key)
+		cfg.DQSKey = probe.Password(key)
 		en.err = errors.Join(en.err, err)
 	}
-	en.err = errors.Join(en.err, e.loadOAuth(en, &spec))
+	en.err = errors.Join(en.err, e.loadOAuth(m, &cfg, &spec))
 	if k, ok := kinds.Lookup(m.Type); ok && en.err == nil {
-		en.err = en.cfg.Validate(k) // an unknown type is reported when it runs
+		en.err = cfg.Validate(k) // an unknown type is reported when it runs
 	}
-	if err := e.loadCredentials(ctx, en); err != nil {
+	en.host, en.port = cfg.Host, cfg.Port
+	cfg.Host, cfg.Port, cfg.Monitor = "", 0, ""
+	en.cfg = e.configs.intern(&cfg)
+	if err := e.loadCredentials(ctx, m.ID, x); err != nil {
 		return nil, err
 	}
 	if en.alerts, err = lc.monitorAlerts(ctx, e.o.Store, m.ID); err != nil {
@@ -473,8 +558,11 @@ func (e *Engine) load(ctx context.Context, m *store.Monitor, lc *loadCache) (*en
 	for _, name := range spec.DependsOn {
 		p, err := e.o.Store.MonitorByName(ctx, m.DeviceID, name)
 		if err == nil {
-			en.parents = append(en.parents, p.ID)
+			x.parents = append(x.parents, p.ID)
 		}
+	}
+	if !reflect.ValueOf(*x).IsZero() {
+		en.x = x
 	}
 	return en, nil
 }
@@ -577,7 +665,7 @@ func (e *Engine) sync(ctx context.Context) (err error) {
 	var changed []int64
 	e.mu.Lock()
 	for id, updated := range seen {
-		if en := e.monitors[id]; en == nil || !en.m.Updated.Equal(updated) || !en.dev().Updated.Equal(devices[en.m.DeviceID]) {
+		if en := e.monitors[id]; en == nil || en.m.Updated != updated.UnixNano() || !en.dev().Updated.Equal(devices[en.m.DeviceID]) {
 			changed = append(changed, id)
 		}
 	}
@@ -684,16 +772,16 @@ func (e *Engine) runBy(ctx context.Context, en *entry, deadline time.Time) *prob
 
 func (e *Engine) run(ctx context.Context, en *entry) *probe.Result {
 	if en.err != nil {
-		t := probe.NewTrace(ctx, e.o.Now)
-		return t.Result(&en.cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "monitor", Msg: en.err.Error()}}})
+		t, cfg := probe.NewTrace(ctx, e.o.Now), en.config()
+		return t.Result(&cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "monitor", Msg: en.err.Error()}}})
 	}
 	k, _ := kinds.Lookup(en.m.Type)
 	p, ok := e.o.Probers(en.m.Type)
 	if !ok {
-		t := probe.NewTrace(ctx, e.o.Now)
-		return t.Result(&en.cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "type", Msg: "unknown type " + en.m.Type}}})
+		t, cfg := probe.NewTrace(ctx, e.o.Now), en.config()
+		return t.Result(&cfg, &probe.ConfigError{Errs: []probe.FieldError{{Field: "type", Msg: "unknown type " + en.m.Type}}})
 	}
-	if e.o.Deny != nil && e.o.Deny(net.JoinHostPort(en.cfg.Host, strconv.Itoa(en.cfg.Port))) {
+	if e.o.Deny != nil && e.o.Deny(net.JoinHostPort(en.host, strconv.Itoa(en.port))) {
 		p = denied
 	}
 	k.Probe = p
@@ -719,7 +807,7 @@ func (e *Engine) record(ctx context.Context, en *entry, res *probe.Result) state
 		}
 		fence = &store.Fence{Node: e.o.Node.ID, Lease: l}
 	}
-	shared := e.cl != nil && en.spec.Locations != nil
+	shared := e.cl != nil && en.locations() != nil
 	for try := 0; ; try++ {
 		st, err := e.record1(ctx, en, res, fence, shared)
 		if errors.Is(err, store.ErrStale) && try < 5 {
@@ -745,7 +833,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	e.mu.Lock()
 	prev := e.status[en.m.ID]
 	parentFailing := false
-	for _, p := range en.parents {
+	for _, p := range en.parents() {
 		if e.status[p].State.Failing() {
 			parentFailing = true
 		}
@@ -764,7 +852,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 	}
 	if e.cl != nil {
 		// The parents may be tested by other nodes: their stored state.
-		for _, p := range en.parents {
+		for _, p := range en.parents() {
 			if st, err := e.o.Store.Status(ctx, p); err == nil && st.Status.State.Failing() {
 				parentFailing = true
 			}
@@ -795,7 +883,7 @@ func (e *Engine) record1(ctx context.Context, en *entry, res *probe.Result, fenc
 			}
 		}
 	}
-	d := state.Next(prev, in, state.Policy{FailuresPerAlert: en.spec.Notify.FailuresPerAlert, MaxAlerts: en.spec.Notify.MaxAlerts})
+	d := state.Next(prev, in, state.Policy{FailuresPerAlert: en.spec.FailuresPerAlert, MaxAlerts: en.spec.MaxAlerts})
 	t := store.Test{Status: store.Status{MonitorID: en.m.ID, Status: d.Status, LastResult: res, LastTest: now, Version: version},
 		CheckVersion: shared, Fence: fence, Interval: e.interval(en, d.Status.State)}
 	if res != nil {

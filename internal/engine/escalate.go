@@ -35,8 +35,8 @@ type step struct {
 // skipped.
 func (e *Engine) steps(ctx context.Context, en *entry) []step {
 	var specs []*config.Escalation
-	if en.spec.Notify.Escalate != nil {
-		specs = append(specs, en.spec.Notify.Escalate)
+	if esc := en.escalation(); esc != nil {
+		specs = append(specs, esc)
 	}
 	for _, id := range en.alerts {
 		a, err := e.o.Store.Alert(ctx, id)

@@ -69,10 +69,46 @@ func perUnit(b *testing.B, unit string, n int, op func()) {
 // (the benchmark's "ca" mix).
 func smtpMonitors(tb testing.TB, st store.Store, devices, per int, ca string) {
 	tb.Helper()
+	mixMonitors(tb, st, devices, per, ca, caMix)
+}
+
+// A monitor mix of the daemon benchmark (internal/bench/daemon): which
+// kind the i-th monitor of a device is.
+type monitorMix func(i int) monitorKind
+
+type monitorKind int
+
+const (
+	smtpBanner monitorKind = iota
+	smtpSTARTTLS
+	tcpConnect
+)
+
+// caMix is half smtp banners, half STARTTLS with a ca: file; leanMix is
+// the 100,000-monitor goal's: 10% STARTTLS, 45% smtp banners, 45% tcp.
+var (
+	caMix   monitorMix = func(i int) monitorKind { return monitorKind(i % 2) }
+	leanMix monitorMix = func(i int) monitorKind {
+		switch j := i % 100; {
+		case j < 10:
+			return smtpSTARTTLS
+		case j < 55:
+			return smtpBanner
+		}
+		return tcpConnect
+	}
+)
+
+// mixMonitors stores devices × per monitors of mix in st, tested every
+// minute, those with STARTTLS verified against the ca: file ca.
+func mixMonitors(tb testing.TB, st store.Store, devices, per int, ca string, mix monitorMix) {
+	tb.Helper()
 	ctx := context.Background()
 	timing := config.Timing{MaxDuration: config.Duration(10 * time.Second), UpEvery: config.Duration(time.Minute)}
-	plain, _ := json.Marshal(config.Monitor{Port: 25, EHLO: "bench", Timing: timing})
-	starttls, _ := json.Marshal(config.Monitor{Port: 25, EHLO: "bench", TLS: "starttls", CA: ca, ServerName: "localhost", Timing: timing})
+	specs := map[monitorKind]json.RawMessage{}
+	specs[smtpBanner], _ = json.Marshal(config.Monitor{Port: 25, EHLO: "bench", Timing: timing})
+	specs[smtpSTARTTLS], _ = json.Marshal(config.Monitor{Port: 25, EHLO: "bench", TLS: "starttls", CA: ca, ServerName: "localhost", Timing: timing})
+	specs[tcpConnect], _ = json.Marshal(config.Monitor{Port: 25, Timing: timing})
 	// One transaction (100,000 monitors stored one by one take minutes).
 	err := store.Batch(ctx, st, func(c store.Config) error {
 		for d := range devices {
@@ -81,11 +117,11 @@ func smtpMonitors(tb testing.TB, st store.Store, devices, per int, ca string) {
 				return err
 			}
 			for i := range per {
-				spec := plain
-				if i%2 == 1 {
-					spec = starttls
+				k, typ := mix(i), "smtp"
+				if k == tcpConnect {
+					typ = "tcp"
 				}
-				if err := c.PutMonitor(ctx, &store.Monitor{DeviceID: dev.ID, Name: fmt.Sprint("smtp", i), Type: "smtp", Enabled: true, Spec: spec}); err != nil {
+				if err := c.PutMonitor(ctx, &store.Monitor{DeviceID: dev.ID, Name: fmt.Sprint(typ, i), Type: typ, Enabled: true, Spec: specs[k]}); err != nil {
 					return err
 				}
 			}

@@ -189,7 +189,7 @@ func locationsSince(l *config.Locations, fresh time.Duration, now time.Time) tim
 // verdict judges a K-of-N monitor with res, this location's result just
 // now: the other locations' latest results are read from the store.
 func (e *Engine) verdict(ctx context.Context, en *entry, res *probe.Result, st state.State, now time.Time) ([]LocationView, Verdict, error) {
-	l := en.spec.Locations
+	l := en.locations()
 	fresh := freshness(en.spec.Timing, st)
 	latest, err := e.o.Store.LatestResults(ctx, en.m.ID, locationsSince(l, fresh, now))
 	if err != nil {

@@ -19,10 +19,10 @@ import (
 // hand: alerting goes on.
 func (e *Engine) maintenance(ctx context.Context, en *entry, now time.Time) (self, parent bool) {
 	ms := e.maints.get(ctx, e, now)
-	self = schedule.InMaintenance(en.windows, schedule.Until(ms, en.m.ID, en.m.DeviceID), now)
+	self = schedule.InMaintenance(en.windows(), schedule.Until(ms, en.m.ID, en.m.DeviceID), now)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, p := range en.parents {
+	for _, p := range en.parents() {
 		if e.status[p].State == state.Maintenance || now.Before(schedule.Until(ms, p, en.m.DeviceID)) {
 			parent = true
 		}

@@ -8,12 +8,14 @@ import (
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/oauth"
+	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
-// loadOAuth opens a monitor's OAuth secrets into its token sources (the
-// monitor's oauth block's and its SMTP leg's own) and joins them to the
-// engine's token cache, where every monitor of the same credential
+// loadOAuth opens monitor m's OAuth secrets into the token sources of its
+// probe config cfg (the monitor's oauth block's and its SMTP leg's own)
+// and joins them to the engine's token cache, where every monitor of the same credential
 // shares one token (oauth.Cache). A refresh token the endpoint rotates is
 // stored back sealed, through the one write path
 // (Options.StoreRefreshToken), so that a restart keeps working; before
@@ -21,54 +23,54 @@ import (
 // rotation by another node on the same database is used without reload.
 // An SMTP leg without a block of its own that logs in with the monitor's
 // token shares its source.
-func (e *Engine) loadOAuth(en *entry, spec *config.Monitor) error {
+func (e *Engine) loadOAuth(m *store.Monitor, cfg *probe.Config, spec *config.Monitor) error {
 	var errs []error
 	if o := spec.OAuth; o != nil {
-		shared := en.cfg.SMTP != nil && en.cfg.SMTP.OAuthToken.Flow != nil && en.cfg.SMTP.OAuthToken.Flow == en.cfg.OAuthToken.Flow
-		f, err := e.oauthFlow(en, o, "", en.m.Type)
+		shared := cfg.SMTP != nil && cfg.SMTP.OAuthToken.Flow != nil && cfg.SMTP.OAuthToken.Flow == cfg.OAuthToken.Flow
+		f, err := e.oauthFlow(m, cfg, o, "", m.Type)
 		errs = append(errs, err)
-		en.cfg.OAuthToken = oauth.Source{Flow: f}
+		cfg.OAuthToken = oauth.Source{Flow: f}
 		if shared {
-			en.cfg.SMTP.OAuthToken = en.cfg.OAuthToken
+			cfg.SMTP.OAuthToken = cfg.OAuthToken
 		}
 	}
-	if spec.SMTP != nil && spec.SMTP.OAuth != nil && en.cfg.SMTP != nil {
-		f, err := e.oauthFlow(en, spec.SMTP.OAuth, "smtp", "smtp")
+	if spec.SMTP != nil && spec.SMTP.OAuth != nil && cfg.SMTP != nil {
+		f, err := e.oauthFlow(m, cfg, spec.SMTP.OAuth, "smtp", "smtp")
 		errs = append(errs, err)
-		en.cfg.SMTP.OAuthToken = oauth.Source{Flow: f}
+		cfg.SMTP.OAuthToken = oauth.Source{Flow: f}
 	}
 	return errors.Join(errs...)
 }
 
 // oauthFlow makes the token source of block o of the monitor (leg "") or
 // of its SMTP leg ("smtp"), its secrets opened.
-func (e *Engine) oauthFlow(en *entry, o *config.OAuth, leg, typ string) (*oauth.Flow, error) {
+func (e *Engine) oauthFlow(m *store.Monitor, cfg *probe.Config, o *config.OAuth, leg, typ string) (*oauth.Flow, error) {
 	var secret, refresh, saKey string
 	var errs []error
 	// A service account acts for the subject, as ProbeConfig filled it.
-	subject := en.cfg.OAuthToken.Flow.Subject
+	subject := cfg.OAuthToken.Flow.Subject
 	if leg != "" {
-		subject = en.cfg.SMTP.OAuthToken.Flow.Subject
+		subject = cfg.SMTP.OAuthToken.Flow.Subject
 	}
-	if v, ok := en.m.Secrets[config.ClientSecret(leg)]; ok {
-		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.ClientSecret(leg)))
+	if v, ok := m.Secrets[config.ClientSecret(leg)]; ok {
+		s, err := e.open(v, vault.MonitorRecord(m.ID, config.ClientSecret(leg)))
 		secret, errs = s, append(errs, err)
 	}
-	if v, ok := en.m.Secrets[config.RefreshSecret(leg)]; ok {
-		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.RefreshSecret(leg)))
+	if v, ok := m.Secrets[config.RefreshSecret(leg)]; ok {
+		s, err := e.open(v, vault.MonitorRecord(m.ID, config.RefreshSecret(leg)))
 		refresh, errs = s, append(errs, err)
 	}
-	if v, ok := en.m.Secrets[config.SAKeySecret(leg)]; ok {
-		s, err := e.open(v, vault.MonitorRecord(en.m.ID, config.SAKeySecret(leg)))
+	if v, ok := m.Secrets[config.SAKeySecret(leg)]; ok {
+		s, err := e.open(v, vault.MonitorRecord(m.ID, config.SAKeySecret(leg)))
 		saKey, errs = s, append(errs, err)
 	}
 	f := o.Flow(typ, secret, refresh)
 	f.ServiceAccountKey, f.Subject = saKey, subject
-	f.Cache, f.Egress, f.CAFile = e.tokens, en.cfg.Egress, en.cfg.CAFile
-	if leg != "" && en.cfg.SMTP != nil {
-		f.CAFile = en.cfg.SMTP.CAFile
+	f.Cache, f.Egress, f.CAFile = e.tokens, cfg.Egress, cfg.CAFile
+	if leg != "" && cfg.SMTP != nil {
+		f.CAFile = cfg.SMTP.CAFile
 	}
-	id := en.m.ID
+	id := m.ID
 	f.Owner = strconv.FormatInt(id, 10)
 	if leg != "" {
 		f.Owner += "/" + leg

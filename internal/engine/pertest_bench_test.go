@@ -100,7 +100,7 @@ func BenchmarkTestPath(b *testing.B) {
 				e.test(ctx, id, time.Time{})
 				e.mu.Lock()
 				defer e.mu.Unlock()
-				return upOrErr(e.last[id])
+				return lastUpOrErr(e.tested[id].last)
 			})
 		})
 		for _, row := range []struct {
@@ -125,12 +125,20 @@ func scheduledTest(e *Engine, id int64) func() error {
 		e.test(context.Background(), id, time.Now().Add(limit))
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		return upOrErr(e.last[id])
+		return lastUpOrErr(e.tested[id].last)
 	}
 }
 
 func upOrErr(r *probe.Result) error {
 	if r == nil || r.Status != probe.StatusUp {
+		b, _ := json.Marshal(r)
+		return &benchError{string(b)}
+	}
+	return nil
+}
+
+func lastUpOrErr(r LastTest) error {
+	if r.Status != probe.StatusUp {
 		b, _ := json.Marshal(r)
 		return &benchError{string(b)}
 	}

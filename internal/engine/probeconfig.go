@@ -20,12 +20,13 @@ func (e *Engine) MonitorConfig(id int64) (probe.Config, error) {
 	return en.config(), en.err
 }
 
-// config is a copy of the monitor's probe config that a test may change:
-// Validate fills defaults into the SMTP leg, which is a pointer, so two
-// tests of one monitor at once (the schedule, TestNow, /probe) each need
-// their own.
+// config is a copy of the monitor's probe config, its target put back,
+// that a test may change: Validate fills defaults into the SMTP leg, which
+// is a pointer, so two tests of one monitor at once (the schedule,
+// TestNow, /probe) each need their own, and the config is shared.
 func (en *entry) config() probe.Config {
-	cfg := en.cfg
+	cfg := *en.cfg
+	cfg.Host, cfg.Port, cfg.Monitor = en.host, en.port, en.m.Name
 	if cfg.SMTP != nil {
 		leg := *cfg.SMTP
 		cfg.SMTP = &leg

@@ -19,10 +19,10 @@ import (
 // end even when the daemon stops.
 func (e *Engine) recover(ctx context.Context, en *entry) {
 	var actions []recovery.Action
-	for _, r := range en.spec.Recovery {
+	for _, r := range en.recoveries() {
 		a := recovery.Action{Command: r.Command, Timeout: r.Timeout.D(), SSH: r.SSH, Credential: r.Credential}
 		if r.SSH != "" {
-			a.Cred, a.CredErr = en.creds[r.Credential], en.credErrs[r.Credential]
+			a.Cred, a.CredErr = en.cred(r.Credential)
 		}
 		actions = append(actions, a)
 	}
@@ -41,8 +41,10 @@ func (e *Engine) secretsOf(en *entry) []string {
 	if en.cfg.SMTP != nil {
 		out = append(out, string(en.cfg.SMTP.Password))
 	}
-	for _, c := range en.creds {
-		out = append(out, c.Secrets()...)
+	if en.x != nil {
+		for _, c := range en.x.creds {
+			out = append(out, c.Secrets()...)
+		}
 	}
 	return out
 }
@@ -60,18 +62,19 @@ func (e *Engine) monitorSecrets(id int64) []string {
 	return e.secretsOf(en)
 }
 
-// loadCredentials reads the credentials the monitor's recoveries over SSH
-// name, and opens their secrets. One that cannot be used is kept as an
-// error for when the recovery would run; only a store failure fails.
-func (e *Engine) loadCredentials(ctx context.Context, en *entry) error {
-	for _, r := range en.spec.Recovery {
+// loadCredentials reads the credentials that the recoveries over SSH of
+// monitor id (x.recovery) name, and opens their secrets, into x. One that
+// cannot be used is kept as an error for when the recovery would run;
+// only a store failure fails.
+func (e *Engine) loadCredentials(ctx context.Context, id int64, en *rare) error {
+	for _, r := range en.recovery {
 		name := r.Credential
 		if r.SSH == "" || name == "" || en.creds[name] != nil || en.credErrs[name] != nil {
 			continue
 		}
 		c, version, err := e.credential(ctx, name)
 		if err != nil && !errors.Is(err, errUnusable) {
-			return fmt.Errorf("monitor %d: %w", en.m.ID, err)
+			return fmt.Errorf("monitor %d: %w", id, err)
 		}
 		if en.credSeen == nil {
 			en.credSeen = map[string]time.Time{}
@@ -82,7 +85,7 @@ func (e *Engine) loadCredentials(ctx context.Context, en *entry) error {
 				en.credErrs = map[string]error{}
 			}
 			en.credErrs[name] = err
-			e.o.Log.Warn("recovery credential cannot be used", "monitor", en.m.ID, "credential", name, "err", err)
+			e.o.Log.Warn("recovery credential cannot be used", "monitor", id, "credential", name, "err", err)
 			continue
 		}
 		if en.creds == nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/fakessh"
@@ -38,13 +39,13 @@ func TestRecoverOverSSH(t *testing.T) {
 
 	var logs bytes.Buffer
 	e := New(Options{Store: st, Vault: v, Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	en := &entry{m: store.Monitor{ID: 7, Name: "SMTP"}, spec: keptSpec{Recovery: []config.Recovery{
+	en := &entry{m: monitorRef{ID: 7, Name: "SMTP"}, cfg: &probe.Config{}, x: &rare{recovery: []config.Recovery{
 		{Command: []string{"systemctl", "restart", "postfix"}, SSH: "ops@" + f.Addr, Credential: "ops", Timeout: config.Duration(5 * time.Second)},
 		{Command: []string{"x"}, SSH: f.Addr, Credential: "missing"},
 	}}}
-	must(t, e.loadCredentials(ctx, en))
-	if en.creds["ops"] == nil || en.credErrs["missing"] == nil {
-		t.Fatalf("loaded %v, errors %v", en.creds, en.credErrs)
+	must(t, e.loadCredentials(ctx, en.m.ID, en.x))
+	if en.x.creds["ops"] == nil || en.x.credErrs["missing"] == nil {
+		t.Fatalf("loaded %v, errors %v", en.x.creds, en.x.credErrs)
 	}
 	e.recover(ctx, en)
 	if got := <-f.Execs; got != `'systemctl' 'restart' 'postfix'` {

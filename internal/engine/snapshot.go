@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/state"
@@ -16,13 +17,34 @@ type MonitorSnapshot struct {
 	Device string
 	Type   string
 	State  state.State
-	// Last is what /metrics shows of the last test since start (nil
-	// before the first): its status, times and certificates' expiry, not
-	// its transcript or details (the store keeps the whole result).
-	Last *probe.Result
+	// Last is what /metrics shows of the last test since start (Status
+	// "" before the first).
+	Last LastTest
 	// Tests are the tests since start by outcome, sorted by code then
 	// result (the order client_golang wrote them in).
 	Tests []TestCount
+}
+
+// LastTest is what the engine keeps of a monitor's last test since start
+// for /metrics: its status, times and certificates' expiry, not its
+// transcript or details (the store keeps the whole result).
+type LastTest struct {
+	Status        probe.Status
+	RTT, Delivery time.Duration // Delivery: a round trip's, else 0
+	Phases        []probe.Phase // the result's
+	// CertNotAfter is when the server's certificate expires (a round
+	// trip's mailbox's), SMTPCertNotAfter a round trip's SMTP leg's: Unix
+	// seconds, 0 when the test saw none.
+	CertNotAfter, SMTPCertNotAfter int64
+}
+
+// tested is what the engine keeps of a monitor tested since start, by
+// value in its map (96 B: a map keeps values up to 128 B in its slots). It
+// was a map of *probe.Result (a 224-B object a monitor, its Type, Started
+// and TLS pointers unread) and another of counts.
+type tested struct {
+	last  LastTest
+	tests counts
 }
 
 // TestKey counts tests by outcome and error code.
@@ -99,7 +121,7 @@ func (e *Engine) copyMonitors(out []MonitorSnapshot, ids []int64) []MonitorSnaps
 	defer e.mu.Unlock()
 	n := 0
 	for _, id := range ids {
-		n += len(e.tests[id])
+		n += len(e.tested[id].tests)
 	}
 	all := make(counts, 0, n)
 	for _, id := range ids {
@@ -107,15 +129,16 @@ func (e *Engine) copyMonitors(out []MonitorSnapshot, ids []int64) []MonitorSnaps
 		if !ok {
 			continue
 		}
+		t := e.tested[id]
 		s := MonitorSnapshot{ID: id, Name: en.m.Name, Device: en.dev().Name, Type: en.m.Type,
-			State: e.status[id].State, Last: e.last[id]}
+			State: e.status[id].State, Last: t.last}
 		if s.State == "" {
 			s.State = state.Pending
 		}
 		if !en.m.Enabled {
 			s.State = state.Disabled
 		}
-		if c := e.tests[id]; len(c) > 0 {
+		if c := t.tests; len(c) > 0 {
 			i := len(all)
 			all = append(all, c...)
 			s.Tests = all[i:len(all):len(all)]
@@ -133,27 +156,25 @@ func (e *Engine) count(id int64, res *probe.Result) {
 	last := forMetrics(res)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.tests[id] = e.tests[id].add(k)
-	e.last[id] = last
+	t := e.tested[id]
+	t.last, t.tests = last, t.tests.add(k)
+	e.tested[id] = t
 }
 
 // forMetrics is what MonitorSnapshot.Last keeps of res. The whole result
 // of every monitor's last test (its transcript above all) was ~1.4 KiB a
 // monitor of live heap, 28 MB at 20,000 monitors, read by nothing but
 // /metrics.
-func forMetrics(res *probe.Result) *probe.Result {
-	out := &probe.Result{Type: res.Type, Status: res.Status, Started: res.Started, RTT: res.RTT,
-		Phases: res.Phases, Delivery: res.Delivery, TLS: certOnly(res.TLS)}
-	if leg := certOnly(res.LegTLS(probe.LegSMTP)); leg != nil {
-		out.Details = map[string]any{probe.LegSMTP: map[string]any{"tls": leg}}
-	}
-	return out
+func forMetrics(res *probe.Result) LastTest {
+	return LastTest{Status: res.Status, RTT: res.RTT, Delivery: res.Delivery, Phases: res.Phases,
+		CertNotAfter: certExpiry(res.TLS), SMTPCertNotAfter: certExpiry(res.LegTLS(probe.LegSMTP))}
 }
 
-// certOnly is the certificate's expiry of info, or nil.
-func certOnly(info *probe.TLSInfo) *probe.TLSInfo {
+// certExpiry is when info's certificate expires, in Unix seconds; 0 when
+// none.
+func certExpiry(info *probe.TLSInfo) int64 {
 	if info == nil || info.CertNotAfter.IsZero() {
-		return nil
+		return 0
 	}
-	return &probe.TLSInfo{CertNotAfter: info.CertNotAfter}
+	return info.CertNotAfter.Unix()
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/mailmon/mailmon/internal/bench/procstat"
 	"github.com/mailmon/mailmon/internal/probe"
-	"github.com/mailmon/mailmon/internal/store"
 )
 
 // BenchmarkSnapshot takes the snapshot a /metrics scrape starts from, of
@@ -23,7 +22,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			e := New(Options{})
 			for i := range n {
 				id := int64(i + 1)
-				e.monitors[id] = &entry{m: store.Monitor{ID: id, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true}, device: unique.Make(deviceRef{Name: fmt.Sprint("d", i/100)})}
+				e.monitors[id] = &entry{m: monitorRef{ID: id, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true}, device: unique.Make(deviceRef{Name: fmt.Sprint("d", i/100)})}
 				res := &probe.Result{Type: "smtp", Status: probe.StatusUp, RTT: time.Millisecond, Phases: []probe.Phase{{Name: "connect"}, {Name: "greeting"}}}
 				for range 3 {
 					e.count(id, res)

@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"unique"
+
 	"github.com/mailmon/mailmon/internal/config"
+	"github.com/mailmon/mailmon/internal/probe"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -21,11 +24,11 @@ func (e *Engine) limit(m *store.Monitor, t *config.Timing, lc *loadCache) {
 	if msg == "" {
 		delete(e.clamped, m.ID)
 	} else {
-		e.clamped[m.ID] = msg
+		e.clamped[m.ID] = unique.Make(msg)
 	}
 	e.mu.Unlock()
 	switch {
-	case msg == "" || msg == logged:
+	case msg == "" || logged == unique.Make(msg):
 	case lc != nil:
 		lc.clamp(msg, m)
 	default:
@@ -33,19 +36,19 @@ func (e *Engine) limit(m *store.Monitor, t *config.Timing, lc *loadCache) {
 	}
 }
 
-// guard sets what a test of en may reach: a target set over the network
+// guard sets what a test of cfg may reach: a target set over the network
 // (the monitor's own, or its device's address) is held to the egress
 // policy, and its results show less of the server (probe/network.go); the
 // operator's (apply) is not limited.
-func (e *Engine) guard(en *entry, deviceNetwork bool) {
-	en.cfg.Resolver = e.o.Resolver
-	if en.cfg.DNSServer == "" {
-		en.cfg.DNSServer = e.o.DNSServer
+func (e *Engine) guard(cfg *probe.Config, network bool) {
+	cfg.Resolver = e.o.Resolver
+	if cfg.DNSServer == "" {
+		cfg.DNSServer = e.o.DNSServer
 	}
-	if en.cfg.KeyExchange == "" {
-		en.cfg.KeyExchange = e.o.KeyExchange
+	if cfg.KeyExchange == "" {
+		cfg.KeyExchange = e.o.KeyExchange
 	}
-	if en.m.NetworkTarget || deviceNetwork {
-		en.cfg.Egress = e.o.Egress
+	if network {
+		cfg.Egress = e.o.Egress
 	}
 }

@@ -47,24 +47,23 @@ func variedSnapshot(oneOutcome bool) []engine.MonitorSnapshot {
 	}
 	snap := []engine.MonitorSnapshot{
 		{ID: 9, Name: "tcp-1", Device: "mx1", Type: "tcp", State: state.Up,
-			Last:  &probe.Result{Status: probe.StatusUp, RTT: 250 * time.Microsecond, Phases: ph("connect")},
+			Last:  engine.LastTest{Status: probe.StatusUp, RTT: 250 * time.Microsecond, Phases: ph("connect")},
 			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusUp}, N: 1}}},
 		{ID: 3, Name: `quote"back\slash`, Device: "line\nbreak", Type: "smtp", State: state.Down,
-			Last:  &probe.Result{Status: probe.StatusDown, RTT: 2 * time.Second, Phases: ph("connect", "greeting", "greeting")},
+			Last:  engine.LastTest{Status: probe.StatusDown, RTT: 2 * time.Second, Phases: ph("connect", "greeting", "greeting")},
 			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.Timeout}, N: 1234567}}},
 		{ID: 4, Name: "SMTP\x1b[2J\u0085", Device: "mail\u202e1", Type: "smtp", State: state.Disabled},
 		{ID: 5, Name: "pending", Device: "mx1", Type: "imap", State: state.Pending},
 		{ID: 6, Name: "rt", Device: "mx2", Type: "imap-roundtrip", State: state.Warn,
-			Last: &probe.Result{Status: probe.StatusWarn, RTT: 61 * time.Second, Delivery: 1500 * time.Millisecond,
-				Phases:  ph("smtp_connect", "smtp_starttls", "connect", "tls", "login", "search"),
-				TLS:     &probe.TLSInfo{CertNotAfter: expiry},
-				Details: map[string]any{probe.LegSMTP: map[string]any{"tls": &probe.TLSInfo{CertNotAfter: leg}}}},
+			Last: engine.LastTest{Status: probe.StatusWarn, RTT: 61 * time.Second, Delivery: 1500 * time.Millisecond,
+				Phases:       ph("smtp_connect", "smtp_starttls", "connect", "tls", "login", "search"),
+				CertNotAfter: expiry.Unix(), SMTPCertNotAfter: leg.Unix()},
 			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusWarn}, N: 999999}}},
 		{ID: 7, Name: "starttls", Device: "mx2", Type: "smtp", State: state.Maintenance,
-			Last:  &probe.Result{Status: probe.StatusUp, Phases: ph("connect", "greeting", "capabilities", "starttls", "capabilities_tls", "quit"), TLS: &probe.TLSInfo{CertNotAfter: expiry}},
+			Last:  engine.LastTest{Status: probe.StatusUp, Phases: ph("connect", "greeting", "capabilities", "starttls", "capabilities_tls", "quit"), CertNotAfter: expiry.Unix()},
 			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusUp}, N: 1000000}}},
 		{ID: 8, Name: "lost", Device: "ünïcode", Type: "pop3", State: state.Lost,
-			Last:  &probe.Result{Status: probe.StatusDown, RTT: 0, Phases: ph("connect")},
+			Last:  engine.LastTest{Status: probe.StatusDown, RTT: 0, Phases: ph("connect")},
 			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.ConnectFailed}, N: 0}}},
 	}
 	if !oneOutcome {
@@ -260,7 +259,7 @@ func (c referenceCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(testsD, prometheus.CounterValue, float64(c.N), append(lv, string(c.Result), string(c.Code))...)
 		}
 		r := m.Last
-		if r == nil {
+		if r.Status == "" {
 			continue
 		}
 		up := 0.0
@@ -279,11 +278,11 @@ func (c referenceCollector) Collect(ch chan<- prometheus.Metric) {
 		if r.Delivery > 0 {
 			gauge(delivD, r.Delivery.Seconds(), lv...)
 		}
-		if r.TLS != nil {
-			gauge(certD, float64(r.TLS.CertNotAfter.Unix()), append(lv, "")...)
+		if r.CertNotAfter != 0 {
+			gauge(certD, float64(r.CertNotAfter), append(lv, "")...)
 		}
-		if l := r.LegTLS(probe.LegSMTP); l != nil {
-			gauge(certD, float64(l.CertNotAfter.Unix()), append(lv, probe.LegSMTP)...)
+		if r.SMTPCertNotAfter != 0 {
+			gauge(certD, float64(r.SMTPCertNotAfter), append(lv, probe.LegSMTP)...)
 		}
 	}
 }

@@ -31,14 +31,14 @@ func leanSnapshot(n int) []engine.MonitorSnapshot {
 	for i := range snap {
 		m := engine.MonitorSnapshot{ID: int64(i + 1), Device: fmt.Sprintf("mx%d.example.net", i/100), State: state.Up,
 			Tests: []engine.TestCount{{TestKey: engine.TestKey{Result: probe.StatusUp}, N: int64(100 + i%50)}}}
-		r := &probe.Result{Status: probe.StatusUp, Started: time.Unix(1_780_000_000, 0)}
+		r := engine.LastTest{Status: probe.StatusUp}
 		switch {
 		case i%10 == 0:
 			m.Name, m.Type = fmt.Sprint("starttls-", i), "smtp"
 			r.Phases = []probe.Phase{{Name: "connect", Duration: ms(1)}, {Name: "greeting", Duration: ms(2)},
 				{Name: "capabilities", Duration: ms(3)}, {Name: "starttls", Duration: ms(9)},
 				{Name: "capabilities_tls", Duration: ms(2)}, {Name: "quit", Duration: ms(1)}}
-			r.TLS = &probe.TLSInfo{CertNotAfter: expiry}
+			r.CertNotAfter = expiry.Unix()
 			m.Tests = append(m.Tests, engine.TestCount{TestKey: engine.TestKey{Result: probe.StatusDown, Code: probe.TLSFailed}, N: 2})
 		case i%2 == 1:
 			m.Name, m.Type = fmt.Sprint("banner-", i), "smtp"

@@ -296,7 +296,7 @@ func writeMonitors(x *exposition, snap []engine.MonitorSnapshot, ls *layouts) {
 	}
 	x.begin(&ls.up)
 	for i := range snap {
-		if r := snap[i].Last; r != nil {
+		if r := &snap[i].Last; r.Status != "" {
 			up := 0.0
 			if r.Status != probe.StatusDown {
 				up = 1
@@ -306,13 +306,13 @@ func writeMonitors(x *exposition, snap []engine.MonitorSnapshot, ls *layouts) {
 	}
 	x.begin(&ls.rtt)
 	for i := range snap {
-		if r := snap[i].Last; r != nil {
+		if r := &snap[i].Last; r.Status != "" {
 			x.sample(&snap[i], r.RTT.Seconds(), "", "")
 		}
 	}
 	x.begin(&ls.phase)
 	for i := range snap {
-		if r := snap[i].Last; r != nil {
+		if r := &snap[i].Last; r.Status != "" {
 			for j, p := range r.Phases {
 				// phase names come from mailmon, never from the server; a
 				// phase repeated is shown once, the first
@@ -324,24 +324,21 @@ func writeMonitors(x *exposition, snap []engine.MonitorSnapshot, ls *layouts) {
 	}
 	x.begin(&ls.deliv)
 	for i := range snap {
-		if r := snap[i].Last; r != nil && r.Delivery > 0 {
+		if r := &snap[i].Last; r.Delivery > 0 {
 			x.sample(&snap[i], r.Delivery.Seconds(), "", "")
 		}
 	}
 	x.begin(&ls.cert)
 	for i := range snap {
-		r := snap[i].Last
-		if r == nil {
-			continue
-		}
+		r := &snap[i].Last
 		// The monitor's server (a round trip's mailbox) has leg "",
 		// which Prometheus stores as no label: its series stays what it
 		// was.
-		if r.TLS != nil && !r.TLS.CertNotAfter.IsZero() {
-			x.sample(&snap[i], float64(r.TLS.CertNotAfter.Unix()), "", "")
+		if r.CertNotAfter != 0 {
+			x.sample(&snap[i], float64(r.CertNotAfter), "", "")
 		}
-		if c := r.LegTLS(probe.LegSMTP); c != nil && !c.CertNotAfter.IsZero() {
-			x.sample(&snap[i], float64(c.CertNotAfter.Unix()), probe.LegSMTP, "")
+		if r.SMTPCertNotAfter != 0 {
+			x.sample(&snap[i], float64(r.SMTPCertNotAfter), probe.LegSMTP, "")
 		}
 	}
 }

@@ -110,16 +110,19 @@ func TestScrapeAllocations(t *testing.T) {
 	// series are left out: the process collector reads /proc, whose
 	// files (open descriptors, limits) vary from one scrape to the next
 	// by tens of KB, more than the whole budget at 200 monitors. Only
-	// the snapshot grows with the monitors (~150 B a monitor, in two
-	// arrays); the code before 2026-12-06 allocated 2 objects and ~540 B
-	// a monitor (a copy of its counts' map, and its label values).
+	// the snapshot grows with the monitors (~256 B a monitor, in two
+	// arrays: ~150 B while it pointed to a *probe.Result the engine kept
+	// for each monitor, 224 B of live heap and an object a monitor, now
+	// copied by value, 72 B); the code before 2026-12-06 allocated 2
+	// objects and ~540 B a monitor (a copy of its counts' map, and its
+	// label values).
 	big, little := monitorsCost(testedEngine(t, n)), monitorsCost(testedEngine(t, 10))
 	t.Logf("the monitors of a scrape of %d: %.0f allocations, %.0f B", n, big.objects, big.bytes)
 	perObjects := (big.objects - little.objects) / (n - 10)
 	perBytes := (big.bytes - little.bytes) / (n - 10)
 	t.Logf("a monitor: %.2f allocations, %.0f B", perObjects, perBytes)
-	if perObjects > 0.1 || perBytes > 256 {
-		t.Errorf("a scrape allocates %.2f objects and %.0f B a monitor, want at most 0.1 and 256", perObjects, perBytes)
+	if perObjects > 0.1 || perBytes > 320 {
+		t.Errorf("a scrape allocates %.2f objects and %.0f B a monitor, want at most 0.1 and 320", perObjects, perBytes)
 	}
 }
 
