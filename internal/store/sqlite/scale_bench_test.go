@@ -245,6 +245,12 @@ func BenchmarkRecordTestScale(b *testing.B) {
 		}
 		benchScale(b, scaleRun{frames: true, template: templateKey{untested: true}})
 	})
+	b.Run("first-neighbours", func(b *testing.B) {
+		if b.N > scaleN() {
+			b.Skipf("%d first results: there are %d monitors (-benchtime %dx at most)", b.N, scaleN(), scaleN())
+		}
+		benchScale(b, scaleRun{frames: true, neighbours: true, template: templateKey{untested: true}})
+	})
 	b.Run("wal-byid", func(b *testing.B) { benchScale(b, scaleRun{frames: true, template: templateKey{byID: true}}) })
 	b.Run("wal-neighbours", func(b *testing.B) {
 		benchScale(b, scaleRun{frames: true, neighbours: true, template: templateKey{byID: true}})
