@@ -119,6 +119,9 @@ type Engine struct {
 	maints maintCache // maintenance begun by hand, read at most once a second (maintenance.go)
 	sched  *schedule.Scheduler
 	outbox *alert.Outbox
+	// firstByID: Load starts the monitors never tested in the order of
+	// their ids when there are at least this many (firstByIDFrom).
+	firstByID int
 
 	mu       sync.Mutex
 	monitors map[int64]*entry
@@ -240,7 +243,7 @@ func New(o Options) *Engine {
 	o.Timing = o.Timing.WithDefaults()
 	e := &Engine{o: o, monitors: map[int64]*entry{}, credUsers: map[string]map[int64]struct{}{}, status: map[int64]state.Status{},
 		last: map[int64]*probe.Result{}, tests: map[int64]counts{}, clamped: map[int64]string{}, escalations: map[int64]time.Time{},
-		tokens: &oauth.Cache{Now: o.Now}}
+		tokens: &oauth.Cache{Now: o.Now}, firstByID: firstByIDFrom}
 	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
 	if o.Cluster != nil {
 		if o.Lease <= 0 {
@@ -305,30 +308,41 @@ func (e *Engine) Load(ctx context.Context) error {
 	}
 	lc.logClamps(e.o.Log)
 	now := e.o.Now()
+	firsts := slices.DeleteFunc(slices.Clone(due), func(p placement) bool { return !p.first })
+	if len(firsts) < e.firstByID {
+		firsts = nil
+	}
 	for _, p := range due {
-		if !p.first {
+		if !p.first || firsts == nil {
 			e.sched.Add(p.id, schedule.Spread(p.id, p.spread, now), p.limit)
 		}
 	}
-	// The monitors never tested start in the order of their ids, each at
+	// Many monitors never tested start in the order of their ids, each at
 	// its share of its spread (the start window or its interval), rather
 	// than at its place by id (schedule.Spread, a hash): a monitor's first
 	// result creates its status and state change and moves its board rank
 	// (its row in monitors and both board indexes), and the writer commits
-	// some sixty results a transaction (sqlite/group.go). Taken at random,
+	// up to 64 results a transaction (sqlite/group.go). Taken at random,
 	// each first result dirtied leaves of its own in those trees: 6.7 pages
 	// written a result at 100,000 monitors, four times a later test's;
 	// neighbours by id share them (monitors are numbered as applied, by
-	// device and name). Later tests move to each monitor's place
+	// device and name): 4.1. Later tests move to each monitor's place
 	// (schedule.Next), as the first tests of a start window shorter than
 	// the interval always did.
-	firsts := slices.DeleteFunc(slices.Clone(due), func(p placement) bool { return !p.first })
 	slices.SortFunc(firsts, func(a, b placement) int { return cmp.Compare(a.id, b.id) })
 	for k, p := range firsts {
 		e.sched.Add(p.id, now.Add(firstAt(k, len(firsts), p.spread)), p.limit)
 	}
 	return nil
 }
+
+// firstByIDFrom is how many monitors never tested Load starts in the
+// order of their ids. Measured (docs/performance.md, "The first minute"):
+// at 100,000 (the lean mix, the writer's groups full) serve's CPU over
+// its first two minutes fell 10 %; at 20,000 (half STARTTLS, groups of
+// ~17, large statuses now inserted at random rather than in slot order)
+// it rose ~7 %. Between the two, not measured.
+const firstByIDFrom = 50_000
 
 // firstAt is when the kth of n monitors never tested starts, within
 // spread: at its share of it, k/n.
