@@ -42,9 +42,8 @@ func (s *changingStore) Monitors(ctx context.Context, f store.MonitorFilter) ([]
 // TestLoadWhileMonitorsChange: a monitor deleted and another created
 // while Load reads its pages make it skip no other monitor; each is
 // placed at its place by id (schedule.Spread), whatever the order it was
-// read in. With
-// OFFSET pages (by device and name) the deletion shifted the second page,
-// and the monitor at its start was never scheduled.
+// read in. With OFFSET pages (by device and name) the deletion shifted
+// the second page, and the monitor at its start was never scheduled.
 func TestLoadWhileMonitorsChange(t *testing.T) {
 	ctx := t.Context()
 	const n = 750 // a page and a half; names in another order than ids ("smtp10" before "smtp2")
@@ -102,9 +101,9 @@ func noopEngine(st store.Store, now time.Time) *Engine {
 
 // TestLoadStartsNeverTestedByID: the monitors never tested (no status,
 // or pending), as many as firstByID (here lowered to half of them), start
-// in the order of their ids, each at its share of the start window, so that the writer's groups of first results are
-// neighbours in the monitors table, its board indexes, the results and
-// the state changes (BenchmarkRecordTestScale/first-neighbours: 4.1 pages
+// in the order of their ids, each at its share of the start window, so
+// that the writer's groups of first results are neighbours in the
+// monitors table, its board indexes, the results and the state changes (BenchmarkRecordTestScale/first-neighbours: 4.1 pages
 // written a result against 6.7 at random); a monitor tested before keeps
 // its place by id (schedule.Spread). At their places by id (a hash), as
 // before, the first tests came in no order of ids.
