@@ -113,7 +113,10 @@ bench-plugin:
 # BENCHANSWEREVERY; writes bench/results/daemon-DATE.md (BENCHOUT).
 # BENCHMONITORS=20000 runs one size; BENCHPROFILE=DIR keeps pprof profiles
 # (the CPU one of each run's middle third; BENCHPROFILEWINDOW=first: of
-# serve's first 60 s, the load and every monitor's first test).
+# serve's first 60 s, the load and every monitor's first test;
+# BENCHPROFILEWINDOW=minutes: one of each minute, SIZE-MIX-cpu-minN.pprof,
+# beside a table of each minute's tests, CPU per test, system calls, GC
+# cycles, heap, RSS and database size).
 BENCHDURATION ?= 3m
 BENCHMONITORS ?= 1000,5000,20000,100000:lean
 BENCHPROFILE ?=

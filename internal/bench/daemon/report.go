@@ -40,6 +40,16 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 			r.monitors, r.mix.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), raw, ratio, paced, pratio, r.bytesPerResult, r.load0, r.load1, r.minutes, r.startCPU)
 	}
 
+	for _, r := range rows {
+		if len(r.details) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\nserve at %d (%s) minute by minute: the tests serve started and its CPU per test (user and system time over them), its CPU (user, system) in cores; page faults, read and write system calls, bytes read from and written to storage (/proc/PID/io), the Go heap and GC cycles (with -profile), RSS, the database and its WAL at the minute's end:\n\n| minute | tests | CPU ms/test | user | sys | minflt | majflt | read calls | write calls | read MiB | written MiB | GCs | heap MiB | RSS MiB | db MiB | WAL MiB | threads |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", r.monitors, r.mix.name)
+		for i, d := range r.details {
+			fmt.Fprintf(&b, "| %d | %s |\n", i+1, d)
+		}
+	}
+
 	b.WriteString("\n`mailmon apply` of each run's generated file into a new database (before serve starts; the wall time and the apply process's own CPU, from its rusage):\n\n| monitors | mix | apply wall (s) | apply CPU (s) | apply peak RSS (MiB) |\n|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %d | %s | %.1f | %.1f | %.0f |\n", r.monitors, r.mix.name, r.apply.Wall.Seconds(), r.apply.CPU, r.apply.PeakRSSMiB)
