@@ -116,3 +116,14 @@ func TestReportShowsEachMinutesDetail(t *testing.T) {
 		t.Errorf("a run without details has their table:\n%s", md)
 	}
 }
+
+func TestReportSaysTheHistory(t *testing.T) {
+	r := leanRow(100000)
+	if md := report([]row{r}, time.Minute, time.Minute, 0); strings.Contains(md, "results a monitor") {
+		t.Errorf("a run without history says it had some:\n%s", md)
+	}
+	r.history, r.historyResults = 60, 6_000_000
+	if md := report([]row{r}, time.Minute, time.Minute, 0); !strings.Contains(md, "At 100000 (lean) the results table held 60 results a monitor (6000000 in all, 1m0s apart") {
+		t.Errorf("the report does not say the history:\n%s", md)
+	}
+}

@@ -18,6 +18,11 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 	fmt.Fprintf(&b, "# mailmon serve at scale, %s\n\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "Machine: %s. Each run measured %v from serve's start (start-up included); monitors test loopback responders every %v.\n\n",
 		procstat.Machine(), dur, interval)
+	for _, r := range rows {
+		if r.history > 0 {
+			fmt.Fprintf(&b, "At %d (%s) the results table held %d results a monitor (%d in all, %v apart: -history) before serve started; the monitors had no status (never tested), as in a run without.\n\n", r.monitors, r.mix.name, r.history, r.historyResults, interval)
+		}
+	}
 	b.WriteString("Mixes:\n")
 	seen := map[string]bool{}
 	for _, r := range rows {
