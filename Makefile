@@ -113,17 +113,22 @@ bench-plugin:
 # BENCHANSWEREVERY; writes bench/results/daemon-DATE.md (BENCHOUT).
 # BENCHMONITORS=20000 runs one size; BENCHPROFILE=DIR keeps pprof profiles
 # (the CPU one of each run's middle third; BENCHPROFILEWINDOW=first: of
-# serve's first 60 s, the load and every monitor's first test).
+# serve's first 60 s, the load and every monitor's first test;
+# BENCHPROFILEWINDOW=minutes: one of each minute, SIZE-MIX-cpu-minN.pprof,
+# beside a table of each minute's tests, CPU per test, system calls, GC
+# cycles, heap, RSS and database size). BENCHHISTORY=60 stores 60 results
+# a monitor (an hour at 60 s) before serve starts, as in a used database.
 BENCHDURATION ?= 3m
 BENCHMONITORS ?= 1000,5000,20000,100000:lean
 BENCHPROFILE ?=
 BENCHPROFILEWINDOW ?= middle
 BENCHANSWEREVERY ?= 20s
+BENCHHISTORY ?= 0
 BENCHOUT ?= bench/results
 bench-daemon: build
 	$(GO) build -o bin/bench-peers ./internal/bench/peers
 	$(GO) run ./internal/bench/daemon -mailmon bin/mailmon -peers bin/bench-peers -duration $(BENCHDURATION) \
-	  -monitors $(BENCHMONITORS) -profile "$(BENCHPROFILE)" -profile-window $(BENCHPROFILEWINDOW) -answer-every $(BENCHANSWEREVERY) -out $(BENCHOUT)
+	  -monitors $(BENCHMONITORS) -profile "$(BENCHPROFILE)" -profile-window $(BENCHPROFILEWINDOW) -answer-every $(BENCHANSWEREVERY) -history $(BENCHHISTORY) -out $(BENCHOUT)
 
 # mailmon side by side with a raw socket, blackbox_exporter and the
 # Monitoring Plugins (apt-get install prometheus-blackbox-exporter

@@ -19,6 +19,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"flag"
@@ -120,7 +121,10 @@ type row struct {
 	// startWall is how long serve took to listen, from its exec; wall
 	// the window cores is measured over, from then.
 	startWall, wall float64
-	minutes         minutes // serve's CPU a minute, from when it listened
+	minutes         minutes        // serve's CPU a minute, from when it listened
+	details         []minuteDetail // beside each minute's CPU: where it went
+	history         int            // results a monitor had stored before serve started (-history)
+	historyResults  int64          // all of them
 	apply           harness.Applied
 	answers         []answers // /metrics, the board, the API, fetched while measured
 }
@@ -138,7 +142,8 @@ func main() {
 	rawWindow := flag.Duration("raw-window", 5*time.Second, "the raw baseline's measuring window per kind of check, and of the mix paced at the daemon's rate (0: no baseline)")
 	answerEvery := flag.Duration("answer-every", 20*time.Second, "how often /metrics, the board's first page and the API's first page are each fetched while a run is measured (0: never)")
 	profile := flag.String("profile", "", "a folder for pprof profiles of serve (CPU over -profile-window, allocations and heap at its end); empty: none")
-	profileWhen := flag.String("profile-window", "middle", "the CPU profile's window: middle (the middle third of each run, the steady state) or first (60 s from serve's start: loading the monitors, then every monitor's first test)")
+	profileWhen := flag.String("profile-window", "middle", "the CPU profile's window: middle (the middle third of each run, the steady state), first (60 s from serve's start: loading the monitors, then every monitor's first test) or minutes (a profile of each minute from serve's listening, the CPU a minute's windows: SIZE-MIX-cpu-minN.pprof)")
+	history := flag.Int("history", 0, "results each monitor has already stored when serve starts, an interval apart (60: an hour at 60 s), so that a new result's leaf is met among a used database's; 0: an empty results table")
 	out := flag.String("out", "bench/results", "folder for the Markdown results")
 	flag.Parse()
 	if _, _, err := profileWindow(*profileWhen, *dur); err != nil {
@@ -173,7 +178,7 @@ func main() {
 		if !ok {
 			check(fmt.Errorf("-monitors %s: no mix %q (ca, lean or banner)", f, mname))
 		}
-		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile, *profileWhen)
+		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile, *profileWhen, *history)
 		if *rawWindow > 0 {
 			r.raw, r.rawErr = baseline(*peers, m, servers, caFile, *rawWindow)
 			rate := r.testsPerSec
@@ -312,7 +317,7 @@ func rawChild(peers string, args ...string) (float64, rawcheck.Report, error) {
 	return rep.CPU * 1000 / float64(rep.OK), rep, nil
 }
 
-func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile, profileWhen string) row {
+func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile, profileWhen string, history int) row {
 	dir := filepath.Join(work, strconv.Itoa(n)+m.name)
 	check(os.MkdirAll(dir, 0o700))
 	db := filepath.Join(dir, "mailmon.db")
@@ -344,6 +349,8 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	tok, err := harness.Token(bin, db)
 	check(err)
 	check(harness.AddUser(bin, db, webUser, webPassword))
+	filled, err := fillHistory(context.Background(), db, history, interval)
+	check(err)
 	// A short interval measures saturation: serve's minimum must allow it.
 	args := []string{"--min-interval", interval.String()}
 	var pprofAddr string
@@ -356,7 +363,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	prefix := filepath.Join(profile, fmt.Sprintf("serve-%d-%s", n, m.name))
 	profiled := make(chan struct{})
 	delay, length, _ := profileWindow(profileWhen, dur)
-	if profile != "" && delay == 0 {
+	if profile != "" && delay == 0 && profileWhen != "minutes" {
 		// The first minute's profile starts as soon as serve's pprof
 		// listener answers, before serve loads its monitors (serve
 		// starts it first), so that it has the load too.
@@ -383,7 +390,35 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	cpu0 := procstat.CPUSeconds(d.Cmd.Process.Pid)
 	var mins minutes
 	mins.sample(0, cpu0)
-	if profile != "" && delay > 0 {
+	var details []minuteDetail
+	last, lastGC, lastTests := procstat.Count(d.Cmd.Process.Pid), int64(-1), st0.TestsStarted
+	if gc, _, ok := runtimeMem(pprofAddr); ok {
+		lastGC = gc
+	}
+	detail := func() {
+		c := procstat.Count(d.Cmd.Process.Pid)
+		m := minuteDetail{Counters: c.Sub(last), secs: (mins.at[len(mins.at)-1] - mins.at[len(mins.at)-2]).Seconds(), rssMiB: procstat.RSSMiB(d.Cmd.Process.Pid), dbMiB: fileMiB(db), walMiB: fileMiB(db + "-wal"), gc: -1}
+		if gc, heap, ok := runtimeMem(pprofAddr); ok {
+			if lastGC >= 0 {
+				m.gc = gc - lastGC
+			}
+			m.heapMiB, lastGC = float64(heap)/(1<<20), gc
+		}
+		if st, err := d.Status(); err == nil {
+			m.tests, lastTests = st.TestsStarted-lastTests, st.TestsStarted
+		}
+		last = c
+		details = append(details, m)
+		fmt.Printf("  minute %d: tests | CPU ms/test | user | sys (cores) | minflt | majflt | read calls | write calls | read MiB | written MiB | GCs | heap MiB | RSS MiB | db MiB | WAL MiB | threads: %s\n", len(details), m)
+	}
+	if profile != "" && profileWhen == "minutes" {
+		go func() {
+			defer close(profiled)
+			for i, l := range minuteProfiles(dur) {
+				saveProfile(pprofAddr, fmt.Sprintf("profile?seconds=%d", max(1, int(l.Seconds()))), minuteFile(prefix, i+1))
+			}
+		}()
+	} else if profile != "" && delay > 0 {
 		go func() {
 			defer close(profiled)
 			time.Sleep(delay)
@@ -401,12 +436,14 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 		rss = max(rss, procstat.RSSMiB(d.Cmd.Process.Pid))
 		if since = time.Since(start); since < dur && mins.due(since) {
 			mins.sample(since, procstat.CPUSeconds(d.Cmd.Process.Pid))
+			detail()
 		}
 	}
 	cpuEnd := procstat.CPUSeconds(d.Cmd.Process.Pid)
 	cpu := cpuEnd - cpu0
 	wall := time.Since(start).Seconds()
 	mins.sample(time.Since(start), cpuEnd)
+	detail()
 	close(stopAnswers)
 	fetched := <-answered
 	fr.close()
@@ -437,7 +474,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	}
 	r := row{monitors: n, mix: m, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
 		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
-		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, startWall: startWall, wall: wall, minutes: mins}
+		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, startWall: startWall, wall: wall, minutes: mins, details: details, history: history, historyResults: filled}
 	for i, name := range fr.names {
 		if answerEvery > 0 { // else none was asked for: said as such
 			r.answers = append(r.answers, summarize(name, fetched[i]))
@@ -485,6 +522,35 @@ func saveProfile(addr, what, file string) {
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		fmt.Fprintln(os.Stderr, "profile:", err)
 	}
+}
+
+// runtimeMem is serve's GC cycles so far and its Go heap in use, from the
+// heap profile's text form (--debug-pprof at addr); ok is false without
+// it.
+func runtimeMem(addr string) (numGC, heapAlloc int64, ok bool) {
+	if addr == "" {
+		return 0, 0, false
+	}
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		return 0, 0, false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, 0, false
+	}
+	return memStats(string(b))
+}
+
+// fileMiB is a file's size, 0 if it is not there.
+func fileMiB(name string) float64 {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return 0
+	}
+	return float64(fi.Size()) / (1 << 20)
 }
 
 // loadAvg is the machine's 1-minute load average.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/bench/procstat"
 )
 
 // minutes are serve's CPU over each minute of a run, from its start
@@ -60,6 +63,73 @@ func profileWindow(which string, dur time.Duration) (delay, length time.Duration
 		return dur / 3, dur / 3, nil
 	case "first":
 		return 0, min(time.Minute, dur), nil
+	case "minutes":
+		// One profile a minute from when serve listened, each its own
+		// file (profileFile): the minutes column's windows.
+		return 0, time.Minute, nil
 	}
-	return 0, 0, fmt.Errorf("-profile-window %q: first (serve's first minute, every monitor's first test) or middle (the middle third of the run)", which)
+	return 0, 0, fmt.Errorf("-profile-window %q: first (serve's first minute, every monitor's first test), middle (the middle third of the run) or minutes (a profile of each minute from serve's listening)", which)
+}
+
+// minuteProfiles is the length of each consecutive CPU profile of a run
+// of dur, a minute each from when serve listened (the last one what is
+// left): the windows of the minutes column.
+func minuteProfiles(dur time.Duration) []time.Duration {
+	var out []time.Duration
+	for at := time.Duration(0); at < dur; at += time.Minute {
+		out = append(out, min(time.Minute, dur-at))
+	}
+	return out
+}
+
+// minuteFile is the CPU profile of minute i (from 1) under prefix.
+func minuteFile(prefix string, i int) string { return fmt.Sprintf("%s-cpu-min%d.pprof", prefix, i) }
+
+// minuteDetail is what serve did in one minute beside its CPU, to tell
+// where a minute's CPU went: from /proc, the database's files and, with
+// -profile, the Go runtime's memory statistics.
+type minuteDetail struct {
+	procstat.Counters         // over the minute
+	tests             int64   // the tests serve started in the minute
+	secs              float64 // the minute's length (the last one may be shorter)
+	rssMiB            float64 // at its end
+	dbMiB, walMiB     float64 // the database file and its WAL, at its end
+	gc                int64   // GC cycles in the minute; -1: not known
+	heapMiB           float64 // the Go heap in use at its end (HeapAlloc); 0: not known
+}
+
+// String is one minute's line of the report's table.
+func (d minuteDetail) String() string {
+	gc, heap := "–", "–"
+	if d.gc >= 0 {
+		gc = fmt.Sprint(d.gc)
+	}
+	if d.heapMiB > 0 {
+		heap = fmt.Sprintf("%.0f", d.heapMiB)
+	}
+	perTest := "–"
+	if d.tests > 0 {
+		perTest = fmt.Sprintf("%.3f", (d.User+d.Sys)*1000/float64(d.tests))
+	}
+	return fmt.Sprintf("%d | %s | %.3f | %.3f | %d | %d | %d | %d | %.1f | %.1f | %s | %s | %.0f | %.1f | %.1f | %d",
+		d.tests, perTest, d.User/max(d.secs, 1), d.Sys/max(d.secs, 1), d.MinFlt, d.MajFlt, d.SysR, d.SysW, float64(d.ReadBytes)/(1<<20), float64(d.WriteBytes)/(1<<20),
+		gc, heap, d.rssMiB, d.dbMiB, d.walMiB, d.Threads)
+}
+
+// memStats reads NumGC and HeapAlloc from the runtime.MemStats that the
+// heap profile's text form (debug=1) ends with; ok is false when either
+// is missing.
+func memStats(text string) (numGC int64, heapAlloc int64, ok bool) {
+	var gotGC, gotHeap bool
+	for _, l := range strings.Split(text, "\n") {
+		if v, found := strings.CutPrefix(l, "# NumGC = "); found {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			numGC, gotGC = n, err == nil
+		}
+		if v, found := strings.CutPrefix(l, "# HeapAlloc = "); found {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			heapAlloc, gotHeap = n, err == nil
+		}
+	}
+	return numGC, heapAlloc, gotGC && gotHeap
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailmon/mailmon/internal/bench/procstat"
 )
 
 func TestMinutesSplitTheRunsCPU(t *testing.T) {
@@ -41,6 +44,7 @@ func TestProfileWindow(t *testing.T) {
 		{"middle", 3 * time.Minute, time.Minute, time.Minute},
 		{"first", 3 * time.Minute, 0, time.Minute},
 		{"first", 30 * time.Second, 0, 30 * time.Second},
+		{"minutes", 5 * time.Minute, 0, time.Minute},
 	} {
 		d, l, err := profileWindow(c.which, c.dur)
 		if err != nil || d != c.delay || l != c.length {
@@ -63,5 +67,63 @@ func TestReportShowsTheMinutes(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+func TestMinuteProfilesCoverTheRun(t *testing.T) {
+	for _, c := range []struct {
+		dur  time.Duration
+		want []time.Duration
+	}{
+		{5 * time.Minute, []time.Duration{time.Minute, time.Minute, time.Minute, time.Minute, time.Minute}},
+		{150 * time.Second, []time.Duration{time.Minute, time.Minute, 30 * time.Second}},
+		{20 * time.Second, []time.Duration{20 * time.Second}},
+	} {
+		if got := minuteProfiles(c.dur); !slices.Equal(got, c.want) {
+			t.Errorf("minuteProfiles(%v) = %v, want %v", c.dur, got, c.want)
+		}
+	}
+	if got, want := minuteFile("/p/serve-100000-lean", 3), "/p/serve-100000-lean-cpu-min3.pprof"; got != want {
+		t.Errorf("minuteFile = %q, want %q", got, want)
+	}
+}
+
+func TestMemStatsFromTheHeapProfile(t *testing.T) {
+	text := "heap profile: 1: 2 [3: 4] @ heap/1048576\n1: 2 [3: 4] @ 0x1\n\n# runtime.MemStats\n# Alloc = 123\n# HeapAlloc = 104857600\n# NumGC = 42\n# NumForcedGC = 1\n"
+	gc, heap, ok := memStats(text)
+	if !ok || gc != 42 || heap != 100<<20 {
+		t.Errorf("memStats = %d, %d, %v; want 42, %d, true", gc, heap, ok, 100<<20)
+	}
+	if _, _, ok := memStats("heap profile: 0: 0 [0: 0] @ heap/1048576\n"); ok {
+		t.Error("memStats of a profile without MemStats: ok")
+	}
+}
+
+func TestReportShowsEachMinutesDetail(t *testing.T) {
+	r := leanRow(100000)
+	r.details = []minuteDetail{
+		{Counters: procstat.Counters{User: 30, Sys: 6, MinFlt: 1000, SysR: 20, SysW: 3000, WriteBytes: 50 << 20, Threads: 9}, tests: 100000, secs: 60, rssMiB: 300, dbMiB: 80, walMiB: 32.5, gc: 12, heapMiB: 150},
+		{tests: 99000, secs: 30, gc: -1},
+	}
+	md := report([]row{r}, 2*time.Minute, time.Minute, 20*time.Second)
+	for _, want := range []string{"| minute | tests | CPU ms/test | user | sys |", "| 1 | 100000 | 0.360 | 0.500 | 0.100 | 1000 | 0 | 20 | 3000 | 0.0 | 50.0 | 12 | 150 | 300 | 80.0 | 32.5 | 9 |", "| 2 | 99000 | 0.000 | 0.000 | 0.000 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+	r.details = nil
+	if md := report([]row{r}, 2*time.Minute, time.Minute, 20*time.Second); strings.Contains(md, "minute by minute") {
+		t.Errorf("a run without details has their table:\n%s", md)
+	}
+}
+
+func TestReportSaysTheHistory(t *testing.T) {
+	r := leanRow(100000)
+	if md := report([]row{r}, time.Minute, time.Minute, 0); strings.Contains(md, "results a monitor") {
+		t.Errorf("a run without history says it had some:\n%s", md)
+	}
+	r.history, r.historyResults = 60, 6_000_000
+	if md := report([]row{r}, time.Minute, time.Minute, 0); !strings.Contains(md, "At 100000 (lean) the results table held 60 results a monitor (6000000 in all, 1m0s apart") {
+		t.Errorf("the report does not say the history:\n%s", md)
 	}
 }

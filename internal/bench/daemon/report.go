@@ -18,6 +18,11 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 	fmt.Fprintf(&b, "# mailmon serve at scale, %s\n\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "Machine: %s. Each run measured %v from serve's start (start-up included); monitors test loopback responders every %v.\n\n",
 		procstat.Machine(), dur, interval)
+	for _, r := range rows {
+		if r.history > 0 {
+			fmt.Fprintf(&b, "At %d (%s) the results table held %d results a monitor (%d in all, %v apart: -history) before serve started; the monitors had no status (never tested), as in a run without.\n\n", r.monitors, r.mix.name, r.history, r.historyResults, interval)
+		}
+	}
 	b.WriteString("Mixes:\n")
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -38,6 +43,16 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 		}
 		fmt.Fprintf(&b, "| %d | %s | %.3f | %.0f | %.1f | %.1f | %.1f | %d | %.0f | %.3f | %s | %s | %s | %s | %.1f | %s → %s | %s | %.1f |\n",
 			r.monitors, r.mix.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), raw, ratio, paced, pratio, r.bytesPerResult, r.load0, r.load1, r.minutes, r.startCPU)
+	}
+
+	for _, r := range rows {
+		if len(r.details) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\nserve at %d (%s) minute by minute: the tests serve started and its CPU per test (user and system time over them), its CPU (user, system) in cores; page faults, read and write system calls, bytes read from and written to storage (/proc/PID/io), the Go heap and GC cycles (with -profile), RSS, the database and its WAL at the minute's end:\n\n| minute | tests | CPU ms/test | user | sys | minflt | majflt | read calls | write calls | read MiB | written MiB | GCs | heap MiB | RSS MiB | db MiB | WAL MiB | threads |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", r.monitors, r.mix.name)
+		for i, d := range r.details {
+			fmt.Fprintf(&b, "| %d | %s |\n", i+1, d)
+		}
 	}
 
 	b.WriteString("\n`mailmon apply` of each run's generated file into a new database (before serve starts; the wall time and the apply process's own CPU, from its rusage):\n\n| monitors | mix | apply wall (s) | apply CPU (s) | apply peak RSS (MiB) |\n|---|---|---|---|---|\n")

@@ -88,3 +88,50 @@ func ExitedPeakRSSMiB(ps *os.ProcessState) float64 {
 	}
 	return 0
 }
+
+// Counters are a process's cumulative counters from /proc that tell where
+// its CPU went: user and system seconds, page faults, and its read and
+// write system calls and bytes.
+type Counters struct {
+	User, Sys             float64 // CPU seconds
+	MinFlt, MajFlt        int64   // page faults
+	SysR, SysW            int64   // read and write system calls
+	ReadBytes, WriteBytes int64   // bytes that went to or came from the storage layer
+	Threads               int64
+}
+
+// Count reads a process's counters; what /proc does not tell stays 0.
+func Count(pid int) Counters {
+	var c Counters
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		num := func(i int) int64 { n, _ := strconv.ParseInt(f[i], 10, 64); return n }
+		c.MinFlt, c.MajFlt = num(7), num(9)
+		c.User, c.Sys = float64(num(11))/100, float64(num(12))/100
+		c.Threads = num(17)
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(l, ": ")
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			switch k {
+			case "syscr":
+				c.SysR = n
+			case "syscw":
+				c.SysW = n
+			case "read_bytes":
+				c.ReadBytes = n
+			case "write_bytes":
+				c.WriteBytes = n
+			}
+		}
+	}
+	return c
+}
+
+// Sub is c's counters since an earlier reading, o; Threads stays c's.
+func (c Counters) Sub(o Counters) Counters {
+	return Counters{User: c.User - o.User, Sys: c.Sys - o.Sys, MinFlt: c.MinFlt - o.MinFlt, MajFlt: c.MajFlt - o.MajFlt,
+		SysR: c.SysR - o.SysR, SysW: c.SysW - o.SysW, ReadBytes: c.ReadBytes - o.ReadBytes, WriteBytes: c.WriteBytes - o.WriteBytes, Threads: c.Threads}
+}

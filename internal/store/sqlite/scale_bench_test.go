@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,8 +57,14 @@ type template struct {
 // tests' or, lean, the daemon benchmark's lean mix (leanKind); byID:
 // monitor_status ordered by monitor id, as before migration 00018 (each
 // status at slot = id, which tests of interval 0 keep), rather than by
-// the order monitors are tested.
-type templateKey struct{ untested, lean, byID bool }
+// the order monitors are tested; history: each monitor's results already
+// stored, a minute apart, instead of three (0: three), stored as the
+// daemon stores them, a minute's results of all monitors after another,
+// so that the leaves are as full as a user's database's.
+type templateKey struct {
+	untested, lean, byID bool
+	history              int
+}
 
 var (
 	templatesMu sync.Mutex
@@ -112,6 +119,11 @@ func buildScale(path string, key templateKey) error {
 		return err
 	}
 	defer s.Close()
+	if key.history > 0 { // the build's own: its tree in memory
+		if _, err := s.wdb.ExecContext(ctx, `PRAGMA cache_size=-2000000`); err != nil {
+			return err
+		}
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -155,8 +167,19 @@ func buildScale(path string, key templateKey) error {
 		if _, err := st.ExecContext(ctx, id, phase.Slot(int64(id), key.interval()), status, string(last), t0.UnixMilli(), recent); err != nil {
 			return err
 		}
+		if key.history > 0 {
+			continue
+		}
 		for k := range 3 {
 			if _, err := res.ExecContext(ctx, id, t0.Add(time.Duration(k)*time.Minute).UnixMilli(), 4000+id%3000); err != nil {
+				return err
+			}
+		}
+	}
+	for k := range key.history { // the last one at t0 + 2 min, as above
+		at := t0.Add(time.Duration(k-key.history+3) * time.Minute).UnixMilli()
+		for id := 1; id <= scaleN(); id++ {
+			if _, err := res.ExecContext(ctx, id, at, 4000+id%3000); err != nil {
 				return err
 			}
 		}
@@ -252,6 +275,18 @@ func walFrames(ctx context.Context, db *sql.DB) (int64, error) {
 // three, so one leaf holds several monitors'). "lean" and "lean-byid"
 // are "wal" and "wal-byid" with the daemon benchmark's lean mix
 // (leanKind): smaller rows, more to a page.
+//
+// "lean-history60" is "lean" on a database whose monitors each stored 60
+// results already (an hour at 60 s; the template, 6,000,000 results and
+// a 300 MB file, built in the daemon's order, a minute's results of all
+// monitors after another, in about a minute): each result's leaf is met
+// at random among ~60,000 that the writer's cache cannot hold.
+// "lean-history60-io" is the same with the store's own settings, counting
+// system calls as "io" does ("lean-io" without the history). A day's
+// history (1,440 a monitor, 144,000,000 results) would take the template
+// half an hour to build; an hour already puts every result's leaf out of
+// the cache. MAILMON_SCALE_PRAGMAS adds writer settings to weigh beside
+// "lean-history60-io" (docs/performance.md, "Minute by minute").
 func BenchmarkRecordTestScale(b *testing.B) {
 	b.Run("wal", func(b *testing.B) { benchScale(b, scaleRun{frames: true}) })
 	b.Run("io", func(b *testing.B) { benchScale(b, scaleRun{}) })
@@ -281,6 +316,48 @@ func BenchmarkRecordTestScale(b *testing.B) {
 	b.Run("lean-byid", func(b *testing.B) {
 		benchScale(b, scaleRun{frames: true, template: templateKey{lean: true, byID: true}})
 	})
+	for _, h := range []int{60} {
+		key := templateKey{lean: true, history: h}
+		b.Run(fmt.Sprintf("lean-history%d", h), func(b *testing.B) { benchScale(b, scaleRun{frames: true, template: key}) })
+		b.Run(fmt.Sprintf("lean-history%d-io", h), func(b *testing.B) { benchScale(b, scaleRun{template: key}) })
+		// MAILMON_SCALE_PRAGMAS: writer settings to weigh against the
+		// store's own, ';' between them, each "name(value)" added to its
+		// (a later one of the same name wins): a sub-benchmark each, run
+		// interleaved with the store's own (own, 1, 2, 2, 1, own).
+		var ps []string
+		for p := range strings.SplitSeq(os.Getenv("MAILMON_SCALE_PRAGMAS"), ";") {
+			if p = strings.TrimSpace(p); p != "" {
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) == 0 {
+			continue
+		}
+		for _, i := range append(abba(len(ps)), -1) {
+			name, p := fmt.Sprintf("lean-history%d-io", h), ""
+			if i >= 0 {
+				name, p = fmt.Sprintf("%s-pragma%d", name, i+1), ps[i]
+			}
+			b.Run(name, func(b *testing.B) {
+				b.Log(p)
+				benchScale(b, scaleRun{template: key, pragmas: p})
+			})
+		}
+	}
+	b.Run("lean-io", func(b *testing.B) { benchScale(b, scaleRun{template: templateKey{lean: true}}) })
+}
+
+// abba is 0 … n-1, then n-1 … 0: variants run in that order, the first and
+// last beside the same neighbours.
+func abba(n int) []int {
+	out := make([]int, 0, 2*n)
+	for i := range n {
+		out = append(out, i)
+	}
+	for i := n - 1; i >= 0; i-- {
+		out = append(out, i)
+	}
+	return out
 }
 
 // scaleRun is a run of benchScale: frames counts the WAL's pages
@@ -290,6 +367,7 @@ func BenchmarkRecordTestScale(b *testing.B) {
 type scaleRun struct {
 	frames, neighbours, blocks bool
 	template                   templateKey
+	pragmas                    string // the writer's, beside its own (writerPragmas)
 }
 
 // openScale opens a copy of the scale template; with countFrames, the
@@ -326,6 +404,11 @@ func benchScale(b *testing.B, run scaleRun) {
 	// can end costs the driver more (the interrupt watcher) than one run
 	// under context.Background().
 	ctx := b.Context()
+	if run.pragmas != "" {
+		old := writerPragmas
+		writerPragmas += "&" + url.Values{"_pragma": {run.pragmas}}.Encode()
+		defer func() { writerPragmas = old }()
+	}
 	s := openScale(b, countFrames, run.template)
 	b.ReportAllocs()
 	const callers, round = 32, 256
@@ -413,4 +496,41 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// BenchmarkRollUpScale is the janitor's pass over the hours (engine.Tidy:
+// RollUp(Hour, now-2h, now+1h), every 5 minutes and at start) at
+// 100,000 monitors (the lean mix): "lean" with 3 results a monitor,
+// "lean-history60" with 60 (an hour at 60 s, 6,000,000 results), and
+// "empty-hour" an hour with no result in it on the latter: what each
+// hour's read costs beside its rows. It reports the CPU and the results
+// table's rows per pass; each pass replaces the roll-ups it wrote before.
+func BenchmarkRollUpScale(b *testing.B) {
+	for _, c := range []struct {
+		name     string
+		key      templateKey
+		from, to time.Duration // from now
+	}{
+		{"lean", templateKey{lean: true}, -2 * time.Hour, time.Hour},
+		{"lean-history60", templateKey{lean: true, history: 60}, -2 * time.Hour, time.Hour},
+		{"lean-history60-empty-hour", templateKey{lean: true, history: 60}, 5 * time.Hour, 6 * time.Hour},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := b.Context()
+			s := openScale(b, false, c.key)
+			var rows int64
+			if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM results`).Scan(&rows); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			cpu0 := storetest.CPUTime()
+			for b.Loop() {
+				if err := s.RollUp(ctx, store.Hour, now.Add(c.from), now.Add(c.to)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((storetest.CPUTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(rows), "results")
+		})
+	}
 }
