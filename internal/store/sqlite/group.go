@@ -41,14 +41,27 @@ import (
 // of its own (184 MB of allocations in serve's profile at 100,000
 // monitors); a context without a Done channel it does not watch.
 
-// maxGroup bounds a group, so that a transaction stays short and its
-// dirty pages fit SQLite's page cache (2 MB, ~500 pages; a result dirties
-// about four: its row, the results index, its monitor's status). Groups
-// of 256, taken when the writer fell behind at 100,000 monitors, spilled
-// dirty pages to the WAL mid-transaction and rewrote them at commit
-// (pagerStress and walRewriteChecksums, 13% of serve's CPU): the writer
-// fell further behind.
-const maxGroup = 64
+// defaultMaxGroup bounds a group (Store.maxGroup), so that a transaction
+// stays short and its dirty pages fit SQLite's page cache. Groups of 256
+// taken with a cache of 2 MB (~500 pages) spilled dirty pages to the WAL
+// mid-transaction and rewrote them at commit (pagerStress and
+// walRewriteChecksums, 13% of serve's CPU at 100,000 monitors), so groups
+// were 64; the writer's cache is 16 MB (~3,900 pages; writerPragmas) since,
+// and a group of 256 first results, the most a result dirties, writes 3.5
+// WAL pages a result against 5.4 in groups of 64: fewer, nothing spilled
+// (BenchmarkRecordTestGroup). At 100,000 monitors (1,667 tests a second)
+// the linger then ends a group, at ~90 results instead of 64; when the
+// writer falls behind (the first minute) groups fill.
+//
+// A group also pays some costs once, whatever its size: BEGIN and COMMIT,
+// and, in a group whose inserts split a B-tree page, a scan of the whole
+// hash of SQLite's page cache (~4,096 buckets at 16 MB, ~0.3 ms in
+// serve's profile): balance_nonroot swaps two new pages' numbers through
+// a spare one, the pending-byte page's (262,145 with 4 KiB pages), and
+// the cache, having held a page that far beyond the database's size, is
+// truncated to it at the transaction's end (pager_end_transaction →
+// pcache1TruncateUnsafe); no setting avoids it.
+const defaultMaxGroup = 256
 
 // defaultLinger is how long the writer waits for more results after the
 // first of a group (Store.linger): at 333 tests a second, 50 ms gathers
@@ -57,7 +70,7 @@ const maxGroup = 64
 // and of the tests it answers): at 20,000 monitors 20 ms, gathering six,
 // cost 290 µs a result against 245 (BenchmarkRecordTestPaced; 100 ms
 // saved no more). A test holds its slot (--max-in-flight, 2048) up to that
-// much longer; at 1,667 tests a second maxGroup fills first.
+// much longer; at 1,667 tests a second it gathers ~85.
 const defaultLinger = 50 * time.Millisecond
 
 // skipAfterIdle groups are committed without lingering after a linger
@@ -99,7 +112,7 @@ func (s *Store) grouped(ctx context.Context, fn func(context.Context, sqlstore.C
 // writer commits groups on db until the store closes.
 func (s *Store) writer(db sqlstore.DB) {
 	defer close(s.writerDone)
-	batch := make([]*pending, 0, maxGroup)
+	batch := make([]*pending, 0, defaultMaxGroup)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	skip := 0 // groups still to commit without lingering
@@ -114,7 +127,7 @@ func (s *Store) writer(db sqlstore.DB) {
 		batch = s.take(batch)
 		if skip > 0 {
 			skip--
-		} else if n := len(batch); n < maxGroup {
+		} else if n := len(batch); n < s.maxGroup {
 			if batch = s.gather(batch, timer); len(batch) == n {
 				skip = skipAfterIdle
 			}
@@ -124,9 +137,9 @@ func (s *Store) writer(db sqlstore.DB) {
 	}
 }
 
-// take adds to batch what is waiting now, up to maxGroup.
+// take adds to batch what is waiting now, up to s.maxGroup.
 func (s *Store) take(batch []*pending) []*pending {
-	for len(batch) < maxGroup {
+	for len(batch) < s.maxGroup {
 		select {
 		case p := <-s.queue:
 			s.groups.taken.Add(1)
@@ -138,12 +151,12 @@ func (s *Store) take(batch []*pending) []*pending {
 	return batch
 }
 
-// gather adds to batch what comes within s.linger, up to maxGroup; the
+// gather adds to batch what comes within s.linger, up to s.maxGroup; the
 // store's closing ends it at once.
 func (s *Store) gather(batch []*pending, timer *time.Timer) []*pending {
 	timer.Reset(s.linger)
 	defer timer.Stop()
-	for len(batch) < maxGroup {
+	for len(batch) < s.maxGroup {
 		select {
 		case p := <-s.queue:
 			s.groups.taken.Add(1)

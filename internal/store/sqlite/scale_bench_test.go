@@ -363,11 +363,39 @@ func abba(n int) []int {
 // scaleRun is a run of benchScale: frames counts the WAL's pages
 // (checkpointing itself), template is the database it copies, neighbours
 // tests the monitors in the order of their ids, blocks as Load starts
-// monitors never tested.
+// monitors never tested; callers record at once (32 if 0), round results
+// between counts of the WAL (256 if 0), and a group commits at most
+// maxGroup (defaultMaxGroup if 0).
 type scaleRun struct {
 	frames, neighbours, blocks bool
 	template                   templateKey
 	pragmas                    string // the writer's, beside its own (writerPragmas)
+	callers, round             int
+	maxGroup                   int
+}
+
+// BenchmarkRecordTestGroup is BenchmarkRecordTestScale's "lean", "first"
+// and "first-neighbours" (the daemon's first minute) with more callers than a group holds, for groups of several
+// sizes: every group full. "first" is the most pages a group dirties
+// (6.7 a result): more than SQLite's page cache holds, they would be
+// spilled to the WAL mid-transaction and written again at commit (more
+// pages a result, not fewer).
+func BenchmarkRecordTestGroup(b *testing.B) {
+	for _, n := range []int{64, 128, 256} {
+		b.Run(fmt.Sprint("lean/max=", n), func(b *testing.B) {
+			benchScale(b, scaleRun{frames: true, template: templateKey{lean: true}, callers: 2 * n, round: 2048, maxGroup: n})
+		})
+		for _, neighbours := range []bool{false, true} {
+			name := map[bool]string{false: "first", true: "first-neighbours"}[neighbours]
+			b.Run(fmt.Sprintf("%s/max=%d", name, n), func(b *testing.B) {
+				if b.N > scaleN() {
+					b.Skipf("%d first results: there are %d monitors (-benchtime %dx at most)", b.N, scaleN(), scaleN())
+				}
+				benchScale(b, scaleRun{frames: true, neighbours: neighbours, template: templateKey{untested: true},
+					callers: 2 * n, round: 2048, maxGroup: n})
+			})
+		}
+	}
 }
 
 // openScale opens a copy of the scale template; with countFrames, the
@@ -410,8 +438,11 @@ func benchScale(b *testing.B, run scaleRun) {
 		defer func() { writerPragmas = old }()
 	}
 	s := openScale(b, countFrames, run.template)
+	if run.maxGroup > 0 {
+		s.maxGroup = run.maxGroup // before the first result: the writer reads it then
+	}
 	b.ReportAllocs()
-	const callers, round = 32, 256
+	callers, round := cmp.Or(run.callers, 32), cmp.Or(run.round, 256)
 	order := benchOrder(run.neighbours, run.blocks)
 	t0 := time.Now().Truncate(time.Millisecond)
 	var next atomic.Int64

@@ -77,6 +77,7 @@ type Store struct {
 
 	queue      chan *pending // tests' results for the group writer (group.go)
 	linger     time.Duration // how long a group waits for more (defaultLinger)
+	maxGroup   int           // the most results a group commits (defaultMaxGroup)
 	closing    chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -120,7 +121,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s := &Store{wdb: w, rdb: r, lock: lock,
-		queue: make(chan *pending), linger: defaultLinger, closing: make(chan struct{}), writerDone: make(chan struct{})}
+		queue: make(chan *pending), linger: defaultLinger, maxGroup: defaultMaxGroup, closing: make(chan struct{}), writerDone: make(chan struct{})}
 	writer := sqlstore.SQLDB{DB: w, Prepared: &s.prepared}
 	s.Store = sqlstore.New(sqlstore.Options{Dialect: dialect, Writer: writer, Reader: sqlstore.SQLDB{DB: r},
 		Record: s.grouped, Close: s.close})

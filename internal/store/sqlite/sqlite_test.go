@@ -293,3 +293,33 @@ func TestCloseEndsLinger(t *testing.T) {
 		t.Fatalf("after close: %+v %v", st, err)
 	}
 }
+
+// TestGroupBurst: results waiting together are committed in groups of
+// up to defaultMaxGroup: a burst of 256 (at 100,000 monitors, 1,667 tests
+// a second, a linger gathers ~90 and a slow commit more) takes one
+// transaction, not four.
+func TestGroupBurst(t *testing.T) {
+	ctx := context.Background()
+	s := open(t).(*Store)
+	s.linger = 10 * time.Second // generous: a group of 256 ends when full
+	const n = 256
+	ids := monitors(t, s, n)
+	txs0 := s.groups.txs.Load()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			if err := s.RecordTest(ctx, upTest(id)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if txs := s.groups.txs.Load() - txs0; txs != 1 {
+		t.Errorf("a burst of %d results took %d transactions, want 1", n, txs)
+	}
+	for _, id := range ids {
+		if st, err := s.Status(ctx, id); err != nil || st.Version != 1 {
+			t.Fatalf("monitor %d: %+v %v, want version 1", id, st, err)
+		}
+	}
+}
