@@ -116,14 +116,10 @@ type Options struct {
 
 // Engine runs the monitors.
 type Engine struct {
-	o      Options
-	maints maintCache // maintenance begun by hand, read at most once a second (maintenance.go)
-	sched  *schedule.Scheduler
-	outbox *alert.Outbox
-	// firstByID: Load starts the monitors never tested in the order of
-	// their ids when there are at least this many (firstByIDFrom).
-	firstByID int
-
+	o        Options
+	maints   maintCache // maintenance begun by hand, read at most once a second (maintenance.go)
+	sched    *schedule.Scheduler
+	outbox   *alert.Outbox
 	mu       sync.Mutex
 	monitors map[int64]*entry
 	// credUsers are the loaded monitors that read each credential (their
@@ -325,7 +321,7 @@ func New(o Options) *Engine {
 	o.Timing = o.Timing.WithDefaults()
 	e := &Engine{o: o, monitors: map[int64]*entry{}, credUsers: map[string]map[int64]struct{}{}, status: map[int64]state.Status{},
 		tested: map[int64]tested{}, clamped: map[int64]unique.Handle[string]{}, escalations: map[int64]time.Time{},
-		tokens: &oauth.Cache{Now: o.Now}, firstByID: firstByIDFrom}
+		tokens: &oauth.Cache{Now: o.Now}}
 	e.recovery = &recovery.Runner{Store: o.Store, Log: o.Log}
 	if o.Cluster != nil {
 		if o.Lease <= 0 {
@@ -391,45 +387,23 @@ func (e *Engine) Load(ctx context.Context) error {
 	lc.logClamps(e.o.Log)
 	now := e.o.Now()
 	firsts := slices.DeleteFunc(slices.Clone(due), func(p placement) bool { return !p.first })
-	if len(firsts) < e.firstByID {
-		firsts = nil
-	}
 	for _, p := range due {
-		if !p.first || firsts == nil {
+		if !p.first {
 			e.sched.Add(p.id, schedule.Spread(p.id, p.spread, now), p.limit)
 		}
 	}
-	// Many monitors never tested start in the order of their ids, each at
-	// its share of its spread (the start window or its interval), rather
-	// than at its place by id (schedule.Spread, a hash): a monitor's first
-	// result creates its status and state change and moves its board rank
-	// (its row in monitors and both board indexes), and the writer commits
-	// up to 64 results a transaction (sqlite/group.go). Taken at random,
-	// each first result dirtied leaves of its own in those trees: 6.7 pages
-	// written a result at 100,000 monitors, four times a later test's;
-	// neighbours by id share them (monitors are numbered as applied, by
-	// device and name): 4.1. Later tests move to each monitor's place
-	// (schedule.Next), as the first tests of a start window shorter than
-	// the interval always did.
+	// The monitors never tested start in blocks of neighbours by id, each
+	// at its slot's share of its spread (the start window or its
+	// interval), rather than at its place by id (schedule.Spread, a hash)
+	// (schedule.FirstSlots). Later tests move to each monitor's place (schedule.Next),
+	// as the first tests of a start window shorter than the interval
+	// always did.
 	slices.SortFunc(firsts, func(a, b placement) int { return cmp.Compare(a.id, b.id) })
+	slots, total := schedule.FirstSlots(len(firsts))
 	for k, p := range firsts {
-		e.sched.Add(p.id, now.Add(firstAt(k, len(firsts), p.spread)), p.limit)
+		e.sched.Add(p.id, now.Add(schedule.FirstAt(slots[k], total, p.spread)), p.limit)
 	}
 	return nil
-}
-
-// firstByIDFrom is how many monitors never tested Load starts in the
-// order of their ids. Measured (docs/performance.md, "The first minute"):
-// at 100,000 (the lean mix, the writer's groups full) serve's CPU over
-// its first two minutes fell 10 %; at 20,000 (half STARTTLS, groups of
-// ~17, large statuses now inserted at random rather than in slot order)
-// it rose ~7 %. Between the two, not measured.
-const firstByIDFrom = 50_000
-
-// firstAt is when the kth of n monitors never tested starts, within
-// spread: at its share of it, k/n.
-func firstAt(k, n int, spread time.Duration) time.Duration {
-	return time.Duration(float64(spread) * float64(k) / float64(n))
 }
 
 // Reload (re)reads one monitor after it was created or changed, and

@@ -40,10 +40,11 @@ func (s *changingStore) Monitors(ctx context.Context, f store.MonitorFilter) ([]
 }
 
 // TestLoadWhileMonitorsChange: a monitor deleted and another created
-// while Load reads its pages make it skip no other monitor; each is
-// placed at its place by id (schedule.Spread), whatever the order it was
-// read in. With OFFSET pages (by device and name) the deletion shifted
-// the second page, and the monitor at its start was never scheduled.
+// while Load reads its pages make it skip no other monitor; each never
+// tested is placed at its slot by its rank by id (schedule.FirstSlots), whatever
+// the order it was read in. With OFFSET pages (by device and name) the
+// deletion shifted the second page, and the monitor at its start was
+// never scheduled.
 func TestLoadWhileMonitorsChange(t *testing.T) {
 	ctx := t.Context()
 	const n = 750 // a page and a half; names in another order than ids ("smtp10" before "smtp2")
@@ -52,28 +53,34 @@ func TestLoadWhileMonitorsChange(t *testing.T) {
 	now := time.Date(2026, 12, 6, 15, 0, 0, 0, time.UTC)
 	e := noopEngine(st, now)
 	must(t, e.Load(ctx))
-
-	// Never tested, every 60 s: each starts within the start window of n,
-	// at its place by id (fewer than firstByIDFrom).
-	spread := min(startWindow(n), time.Minute)
-	for _, m := range before {
-		if m.ID == st.deleted {
-			continue
-		}
-		due, ok := e.sched.Due(m.ID)
-		if !ok {
-			t.Errorf("monitor %d (%d/%s) not scheduled", m.ID, m.DeviceID, m.Name)
-			continue
-		}
-		if want := schedule.Spread(m.ID, spread, now); !due.Equal(want) {
-			t.Errorf("monitor %d due %v, want %v (its place by id)", m.ID, due, want)
-		}
-	}
 	if st.added == 0 {
 		t.Fatal("no monitor was created during the load")
 	}
+
+	// Never tested, every 60 s: each starts within the start window of n,
+	// at its slot.
+	// The first page was read before its first monitor was deleted:
+	// Load places it too (the next look at the store unschedules it).
+	var loaded []int64
+	for _, m := range before {
+		loaded = append(loaded, m.ID)
+	}
 	if e.sched.Has(st.added) {
 		t.Logf("monitor %d, created during the load, was loaded too", st.added)
+		loaded = append(loaded, st.added)
+	}
+	slices.Sort(loaded)
+	slots, total := schedule.FirstSlots(len(loaded))
+	spread := min(startWindow(n), time.Minute)
+	for k, id := range loaded {
+		due, ok := e.sched.Due(id)
+		if !ok {
+			t.Errorf("monitor %d not scheduled", id)
+			continue
+		}
+		if want := now.Add(schedule.FirstAt(slots[k], total, spread)); !due.Equal(want) {
+			t.Fatalf("monitor %d (%d of %d by id) due at +%v, want +%v", id, k, len(loaded), due.Sub(now), want.Sub(now))
+		}
 	}
 }
 
@@ -99,15 +106,17 @@ func noopEngine(st store.Store, now time.Time) *Engine {
 	return New(Options{Store: st, Now: func() time.Time { return now }, Probers: func(string) (probe.Prober, bool) { return noop, true }})
 }
 
-// TestLoadStartsNeverTestedByID: the monitors never tested (no status,
-// or pending), as many as firstByID (here lowered to half of them), start
-// in the order of their ids, each at its share of the start window, so
-// that the writer's groups of first results are neighbours in the
-// monitors table, its board indexes, the results and the state changes (BenchmarkRecordTestScale/first-neighbours: 4.1 pages
-// written a result against 6.7 at random); a monitor tested before keeps
-// its place by id (schedule.Spread). At their places by id (a hash), as
-// before, the first tests came in no order of ids.
-func TestLoadStartsNeverTestedByID(t *testing.T) {
+// TestLoadStartsNeverTestedInBlocks: the monitors never tested (no
+// status, or pending) start in blocks of neighbours by id, each at its
+// slot's share of the start window (schedule.FirstSlots), so that the writer's
+// groups of first results are neighbours in the monitors table, its board
+// indexes, the results and the state changes (BenchmarkRecordTestScale/
+// first-neighbours: 4.1 pages written a result against 6.7 at random); a
+// monitor tested before keeps its place by id (schedule.Spread). At their
+// places by id (a hash), as before 2026-12-07, the first tests came in no
+// order of ids; in id order (2026-12-07, from 50,000 monitors) a device's
+// monitors came one after the other.
+func TestLoadStartsNeverTestedInBlocks(t *testing.T) {
 	ctx := t.Context()
 	const n = 120
 	sq, all := smtpStore(t, n)
@@ -133,7 +142,6 @@ func TestLoadStartsNeverTestedByID(t *testing.T) {
 			LastTest: now.Add(-30 * time.Second)}, Interval: time.Minute}))
 	}
 	e := noopEngine(sq, now)
-	e.firstByID = n / 2 // as many as firstByIDFrom at 100,000
 	must(t, e.Load(ctx))
 
 	spread := min(startWindow(n), time.Minute)
@@ -143,17 +151,21 @@ func TestLoadStartsNeverTestedByID(t *testing.T) {
 			first = append(first, id)
 		}
 	}
+	if len(first) <= 3*schedule.FirstBlock {
+		t.Fatalf("%d monitors never tested, want more than three blocks", len(first))
+	}
+	slots, total := schedule.FirstSlots(len(first))
 	var prev time.Time
 	for k, id := range first {
 		due, ok := e.sched.Due(id)
 		if !ok {
 			t.Fatalf("monitor %d not scheduled", id)
 		}
-		if want := now.Add(firstAt(k, len(first), spread)); !due.Equal(want) {
+		if want := now.Add(schedule.FirstAt(slots[k], total, spread)); !due.Equal(want) {
 			t.Errorf("never tested monitor %d (%d of %d by id) due at +%v, want +%v", id, k, len(first), due.Sub(now), want.Sub(now))
 		}
-		if k > 0 && !due.After(prev) {
-			t.Errorf("never tested monitor %d due at +%v, not after the one before it by id (+%v)", id, due.Sub(now), prev.Sub(now))
+		if k%schedule.FirstBlock > 0 && !due.After(prev) {
+			t.Errorf("never tested monitor %d due at +%v, not after the one before it in its block (+%v)", id, due.Sub(now), prev.Sub(now))
 		}
 		prev = due
 	}
@@ -164,25 +176,6 @@ func TestLoadStartsNeverTestedByID(t *testing.T) {
 		}
 		if want := schedule.Spread(id, time.Minute, now); !due.Equal(want) {
 			t.Errorf("tested monitor %d due at +%v, want its place by id +%v", id, due.Sub(now), want.Sub(now))
-		}
-	}
-}
-
-// TestFirstAt: the kth of n at its share of the spread, the first at
-// once, none at its end; no overflow for a day's interval.
-func TestFirstAt(t *testing.T) {
-	for _, c := range []struct {
-		k, n   int
-		spread time.Duration
-		want   time.Duration
-	}{
-		{0, 1, time.Minute, 0},
-		{1, 4, time.Minute, 15 * time.Second},
-		{99_999, 100_000, time.Minute, time.Minute - 600*time.Microsecond},
-		{999_999, 1_000_000, 24 * time.Hour, 24*time.Hour - 86400*time.Microsecond},
-	} {
-		if got := firstAt(c.k, c.n, c.spread); got != c.want {
-			t.Errorf("firstAt(%d, %d, %v) = %v, want %v", c.k, c.n, c.spread, got, c.want)
 		}
 	}
 }

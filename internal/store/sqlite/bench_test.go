@@ -93,7 +93,7 @@ func benchPaced(b *testing.B, run pacedRun) {
 	}
 	order := rand.New(rand.NewPCG(1, 2)).Perm(min(run.monitors, scaleN()))
 	if run.inOrder {
-		order = benchOrder(false)
+		order = benchOrder(false, false)
 	}
 	t0 := time.Now()
 	b.ReportAllocs()

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/schedule"
 	"github.com/mailmon/mailmon/internal/schedule/phase"
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
@@ -205,9 +206,18 @@ func (k templateKey) interval() time.Duration {
 // benchOrder is the order in which the benchmark tests monitors (their
 // ids less one): as the scheduler does, by their offsets in the minute
 // (phase.Slot: a hash of the id), from the top of a minute, or with
-// neighbours: consecutive ids from a shuffled start.
-func benchOrder(neighbours bool) []int {
+// neighbours: consecutive ids from a shuffled start, or in blocks: as
+// Load starts monitors never tested (schedule.FirstSlots).
+func benchOrder(neighbours, blocks bool) []int {
 	order := make([]int, scaleN())
+	if blocks {
+		slots, _ := schedule.FirstSlots(len(order))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(slots[a], slots[b]) })
+		return order
+	}
 	if neighbours {
 		start := rand.New(rand.NewPCG(1, 2)).IntN(scaleN())
 		for i := range order {
@@ -249,10 +259,12 @@ func walFrames(ctx context.Context, db *sql.DB) (int64, error) {
 // daemon's first minute): its status created, its state pending → up
 // (a state change), its board rank and counts; at most scaleMonitors
 // results (-benchtime 20000x), each monitor's one. "first-neighbours"
-// stores them in the order of the monitors' ids, as Load starts the
-// monitors never tested since 2026-12-07 (engine.firstAt): the monitors'
-// rows, their board indexes, the results and the state changes met in
-// order, the statuses at random (4.10 pages a result against 6.72).
+// stores them in the order of the monitors' ids, as Load started 50,000
+// or more monitors never tested on 2026-12-07: the monitors' rows, their
+// board indexes, the results and the state changes met in order, the
+// statuses at random (4.10 pages a result against 6.72). "first-blocks"
+// stores them as Load starts them since (schedule.FirstSlots): blocks of
+// 16 neighbours, the blocks far apart.
 //
 // "wal-byid" is "wal" on statuses ordered by monitor id, as before
 // migration 00018 (slot = id): the statuses one group commits are
@@ -289,6 +301,12 @@ func BenchmarkRecordTestScale(b *testing.B) {
 			b.Skipf("%d first results: there are %d monitors (-benchtime %dx at most)", b.N, scaleN(), scaleN())
 		}
 		benchScale(b, scaleRun{frames: true, neighbours: true, template: templateKey{untested: true}})
+	})
+	b.Run("first-blocks", func(b *testing.B) {
+		if b.N > scaleN() {
+			b.Skipf("%d first results: there are %d monitors (-benchtime %dx at most)", b.N, scaleN(), scaleN())
+		}
+		benchScale(b, scaleRun{frames: true, blocks: true, template: templateKey{untested: true}})
 	})
 	b.Run("wal-byid", func(b *testing.B) { benchScale(b, scaleRun{frames: true, template: templateKey{byID: true}}) })
 	b.Run("wal-neighbours", func(b *testing.B) {
@@ -344,15 +362,16 @@ func abba(n int) []int {
 
 // scaleRun is a run of benchScale: frames counts the WAL's pages
 // (checkpointing itself), template is the database it copies, neighbours
-// tests the monitors in the order of their ids; callers record at once
-// (32 if 0), round results between counts of the WAL (256 if 0), and a
-// group commits at most maxGroup (defaultMaxGroup if 0).
+// tests the monitors in the order of their ids, blocks as Load starts
+// monitors never tested; callers record at once (32 if 0), round results
+// between counts of the WAL (256 if 0), and a group commits at most
+// maxGroup (defaultMaxGroup if 0).
 type scaleRun struct {
-	frames, neighbours bool
-	template           templateKey
-	pragmas            string // the writer's, beside its own (writerPragmas)
-	callers, round     int
-	maxGroup           int
+	frames, neighbours, blocks bool
+	template                   templateKey
+	pragmas                    string // the writer's, beside its own (writerPragmas)
+	callers, round             int
+	maxGroup                   int
 }
 
 // BenchmarkRecordTestGroup is BenchmarkRecordTestScale's "lean", "first"
@@ -424,7 +443,7 @@ func benchScale(b *testing.B, run scaleRun) {
 	}
 	b.ReportAllocs()
 	callers, round := cmp.Or(run.callers, 32), cmp.Or(run.round, 256)
-	order := benchOrder(run.neighbours)
+	order := benchOrder(run.neighbours, run.blocks)
 	t0 := time.Now().Truncate(time.Millisecond)
 	var next atomic.Int64
 	var frames int64
