@@ -139,11 +139,19 @@ func (s *Store) Monitors(ctx context.Context, f store.MonitorFilter) ([]store.Mo
 
 func (s *Store) DeleteMonitor(ctx context.Context, id int64) error {
 	return s.tx(ctx, func(tx Conn) error {
+		// In turn with the janitor's roll-ups (another node's too), which
+		// write those of the monitors that exist.
+		if s.d.RollupLock != nil {
+			if err := s.d.RollupLock(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if err := affected(tx.Exec(ctx, `DELETE FROM monitors WHERE id=?`, id)); err != nil {
 			return err
 		}
-		// Results and history go with the monitor.
-		for _, q := range []string{`DELETE FROM results WHERE monitor_id=?`, `DELETE FROM state_changes WHERE monitor_id=?`} {
+		// Results, roll-ups and history go with the monitor (a new one
+		// may get its id in SQLite).
+		for _, q := range []string{`DELETE FROM results WHERE monitor_id=?`, `DELETE FROM rollups WHERE monitor_id=?`, `DELETE FROM state_changes WHERE monitor_id=?`} {
 			if _, err := tx.Exec(ctx, q, id); err != nil {
 				return err
 			}
