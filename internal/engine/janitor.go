@@ -35,26 +35,27 @@ func (e *Engine) janitor(ctx context.Context) {
 const DefaultAuditRetention = 365 * 24 * time.Hour
 
 // rollSettle is how long after its end a bucket of roll-ups can still
-// change: a test's result is stored at its start time, up to its longest
-// duration later (max_duration, under up_every: minutes). A bucket is
-// rolled by every pass until the first that starts this long after its
-// end, never again after (reports read a bucket's roll-up from an hour
-// after its end, report.rollEnd, or its raw results until then).
+// change, at least: a test's result is stored at its start time, up to
+// its longest duration later (max_duration, under up_every: minutes;
+// settle takes the loaded monitors' longest if longer). A bucket is rolled
+// once, by the first pass this long after its end; until then reports,
+// charts and status pages read its raw results (report.rollEnd: a bucket's
+// roll-up is read from an hour after its end).
 const rollSettle = time.Hour
 
 // rolled is where the janitor's roll-ups stand: the first hour and the
-// first day not yet rolled for the last time (zero: not known yet, found
-// in the store at the first pass, so that a node that was down rolls what
-// it missed when it starts), and the hour of the last prune.
+// first day not rolled yet (zero: not known yet, found in the store at
+// the first pass, so that a node that was down rolls what it missed when
+// it starts), and the hour of the last prune.
 type rolled struct {
 	mu        sync.Mutex
 	hour, day time.Time
 	pruned    time.Time
 }
 
-// Tidy rolls up and prunes once: the buckets that can still change
-// (rollSettle), the days once all their hours are final, and, once an
-// hour, what is past its retention.
+// Tidy rolls up and prunes once: the hours and days that became final
+// since the last pass (settle), and, once an hour, what is past its
+// retention.
 func (e *Engine) Tidy(ctx context.Context) error {
 	e.rolled.mu.Lock()
 	defer e.rolled.mu.Unlock()
@@ -80,38 +81,52 @@ func (e *Engine) Tidy(ctx context.Context) error {
 	return nil
 }
 
-// rollUp rolls the hours from the first not final to the current one, and
-// the days whose hours are all final and that were not rolled since.
+// rollUp rolls the hours and days that ended settle ago or more and
+// were not rolled yet.
 func (e *Engine) rollUp(ctx context.Context, now time.Time) error {
 	st := e.o.Store
 	r := &e.rolled
+	settle := e.settle()
 	if r.hour.IsZero() {
-		if err := e.resume(ctx, now); err != nil {
+		if err := e.resume(ctx, now, settle); err != nil {
 			return err
 		}
 	}
-	if err := st.RollUp(ctx, store.Hour, r.hour, now.Add(time.Hour)); err != nil {
-		return err
+	final := now.Add(-settle) // the buckets that end by then are final
+	for _, p := range []struct {
+		period string
+		next   *time.Time
+	}{{store.Hour, &r.hour}, {store.Day, &r.day}} {
+		end := store.Truncate(p.period, final)
+		if !p.next.Before(end) {
+			continue
+		}
+		if err := st.RollUp(ctx, p.period, *p.next, end); err != nil {
+			return err
+		}
+		*p.next = end
 	}
-	final := now.Add(-rollSettle) // the buckets that end by then are rolled for good
-	r.hour = later(r.hour, store.Truncate(store.Hour, final))
-	days := store.Truncate(store.Day, final)
-	if !r.day.Before(days) {
-		return nil
-	}
-	if err := st.RollUp(ctx, store.Day, r.day, days); err != nil {
-		return err
-	}
-	r.day = days
 	return nil
 }
 
-// resume finds where the roll-ups stand after a start: a bucket before the
-// latest hour rolled by the last pass may have been rolled before it was
-// final, and the latest day may be a day still going (older versions
-// rolled those). Not further back than the results and hourly roll-ups
+// settle is how long after its end a bucket can still change: rollSettle,
+// or the longest max_duration of the loaded monitors and a minute.
+func (e *Engine) settle() time.Duration {
+	d := rollSettle
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, en := range e.monitors {
+		d = max(d, en.spec.Timing.MaxDuration.D()+time.Minute)
+	}
+	return d
+}
+
+// resume finds where the roll-ups stand after a start: the latest hour
+// and day rolled may have been rolled before they were final (by older
+// versions, which rolled the current ones), so they are rolled again with
+// the hour before. Not further back than the results and hourly roll-ups
 // are kept: a bucket partly pruned would be rolled short.
-func (e *Engine) resume(ctx context.Context, now time.Time) error {
+func (e *Engine) resume(ctx context.Context, now time.Time, settle time.Duration) error {
 	st := e.o.Store
 	hour, err := st.LastRollup(ctx, store.Hour)
 	if err != nil {
@@ -121,7 +136,7 @@ func (e *Engine) resume(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	hour = later(store.Truncate(store.Hour, hour.Add(-rollSettle)), store.Truncate(store.Hour, now.Add(-e.o.RawRetention)).Add(time.Hour))
+	hour = later(store.Truncate(store.Hour, hour.Add(-settle)), store.Truncate(store.Hour, now.Add(-e.o.RawRetention)).Add(time.Hour))
 	if day.IsZero() {
 		day = hour
 	}

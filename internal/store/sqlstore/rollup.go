@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Store) RollUp(ctx context.Context, period string, from, to time.Time) error {
-	return store.RollUpBuckets(ctx, period, from, to, s.rollBucket, s.rollDay)
+	return store.RollUpBuckets(ctx, period, from, to, s.rollHours, s.rollDay)
 }
 
 // writeRollups writes roll-ups (fn's statements), in one transaction, in
@@ -62,16 +62,17 @@ func (s *Store) rollDay(ctx context.Context, period string, start, end time.Time
 // rows of monitors deleted by older versions go with a prune; roll-ups are
 // written for the monitors that exist only (a write racing DeleteMonitor
 // never leaves a day roll-up, kept for good, behind). The hours' read is
-// driven by the monitors table (a scan of a small index in SQLite) instead.
+// driven by the monitors table instead (SQLite walks its ids in order).
 const (
 	idsOfResults = `WITH RECURSIVE ids(id) AS (SELECT min(monitor_id) FROM results
 		UNION ALL SELECT (SELECT min(monitor_id) FROM results WHERE monitor_id > ids.id) FROM ids WHERE ids.id IS NOT NULL) `
 	idsOfRollups = `WITH RECURSIVE ids(id) AS (SELECT min(monitor_id) FROM rollups
 		UNION ALL SELECT (SELECT min(monitor_id) FROM rollups WHERE monitor_id > ids.id) FROM ids WHERE ids.id IS NOT NULL) `
 
-	// RollHourQuery reads an hour's raw results.
-	RollHourQuery = `SELECT r.monitor_id, r.status, r.rtt_us, r.delivery_us
-		FROM monitors m CROSS JOIN results r WHERE r.monitor_id=m.id AND r.t_ms >= ? AND r.t_ms < ?`
+	// RollHourQuery reads the raw results of a range of hours, a monitor's
+	// after another.
+	RollHourQuery = `SELECT m.id, r.t_ms, r.status, r.rtt_us, r.delivery_us FROM monitors m CROSS JOIN results r
+		WHERE r.monitor_id=m.id AND r.t_ms >= ? AND r.t_ms < ? ORDER BY m.id`
 	// RollDayQuery writes a day's roll-ups from its hours'.
 	RollDayQuery = idsOfRollups + insertRollups + `SELECT ids.id, CAST(? AS TEXT), CAST(? AS BIGINT), sum(tests), sum(up), sum(warn), sum(down),
 			coalesce(min(CASE WHEN up+warn > 0 THEN rtt_min_us END), 0),
@@ -94,46 +95,71 @@ const (
 // the 999 variables of the oldest SQLite builds.
 const rollupRows = 64
 
-func (s *Store) rollBucket(ctx context.Context, period string, start, end time.Time) error {
-	rows, err := s.r.Query(ctx, RollHourQuery, ms(start), ms(end))
+// rollupsPerTx is how many roll-ups one transaction writes: a long
+// catch-up is written as it is read, not held.
+const rollupsPerTx = 8192
+
+// rollHours rolls up the hours in [from, to) (whole hours) from their raw
+// results, read in the order of the monitors, each monitor's at once.
+func (s *Store) rollHours(ctx context.Context, from, to time.Time) error {
+	rows, err := s.r.Query(ctx, RollHourQuery, ms(from), ms(to))
 	if err != nil {
 		return err
 	}
-	byMonitor := map[int64][]store.Sample{}
+	defer rows.Close()
+	const cols = 15
+	var args []any
+	write := func() error {
+		err := s.writeRollups(ctx, func(tx Conn) error {
+			for len(args) > 0 {
+				n := min(len(args)/cols, rollupRows)
+				values := strings.Repeat(`,(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, n)[1:]
+				if _, err := tx.Exec(ctx, insertRollups+`VALUES`+values+onRollup, args[:n*cols]...); err != nil {
+					return err
+				}
+				args = args[n*cols:]
+			}
+			return nil
+		})
+		args = nil
+		return err
+	}
+	monitor := int64(-1)
+	buckets := map[int64][]store.Sample{} // the monitor's, by hour
+	flush := func() {
+		for _, b := range slices.Sorted(maps.Keys(buckets)) {
+			r := store.Aggregate(buckets[b])
+			args = append(args, monitor, store.Hour, b, r.Tests, r.Up, r.Warn, r.Down,
+				r.RTTMin.Microseconds(), r.RTTAvg.Microseconds(), r.RTTP95.Microseconds(), r.RTTMax.Microseconds(),
+				r.Delivered, r.DeliveryAvg.Microseconds(), r.DeliveryP95.Microseconds(), r.DeliveryMax.Microseconds())
+		}
+		clear(buckets)
+	}
 	for rows.Next() {
-		var id int64
+		var id, t int64
 		var sm store.Sample
 		var d sql.NullInt64
-		if err := rows.Scan(&id, &sm.Status, &sm.RTT, &d); err != nil {
-			rows.Close()
+		if err := rows.Scan(&id, &t, &sm.Status, &sm.RTT, &d); err != nil {
 			return err
 		}
+		if id != monitor {
+			flush()
+			if len(args) >= rollupsPerTx*cols {
+				if err := write(); err != nil {
+					return err
+				}
+			}
+			monitor = id
+		}
 		sm.Delivery, sm.HasDelivery = d.Int64, d.Valid
-		byMonitor[id] = append(byMonitor[id], sm)
+		b := ms(store.Truncate(store.Hour, fromMS(t)))
+		buckets[b] = append(buckets[b], sm)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	var args []any
-	for _, id := range slices.Sorted(maps.Keys(byMonitor)) {
-		r := store.Aggregate(byMonitor[id])
-		args = append(args, id, period, ms(start), r.Tests, r.Up, r.Warn, r.Down,
-			r.RTTMin.Microseconds(), r.RTTAvg.Microseconds(), r.RTTP95.Microseconds(), r.RTTMax.Microseconds(),
-			r.Delivered, r.DeliveryAvg.Microseconds(), r.DeliveryP95.Microseconds(), r.DeliveryMax.Microseconds())
-	}
-	const cols = 15
-	return s.writeRollups(ctx, func(tx Conn) error {
-		for len(args) > 0 {
-			n := min(len(args)/cols, rollupRows)
-			values := strings.Repeat(`,(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, n)[1:]
-			if _, err := tx.Exec(ctx, insertRollups+`VALUES`+values+onRollup, args[:n*cols]...); err != nil {
-				return err
-			}
-			args = args[n*cols:]
-		}
-		return nil
-	})
+	flush()
+	return write()
 }
 
 func (s *Store) Rollups(ctx context.Context, monitorID int64, period string, from, to time.Time) ([]store.Rollup, error) {

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"rollups":                      rollups,
 		"rollups of many":              rollupsMany,
 		"rollups of a deleted monitor": rollupsDeletedMonitor,
+		"last roll-up":                 rollupsLastRollup,
 		"state changes between":        stateChangesBetween,
 		"recoveries":                   recoveries,
 		"locations":                    locations,
