@@ -9,14 +9,14 @@ import (
 )
 
 // BenchmarkJanitorPassScale: a pass of the janitor's statements at
-// 100,000 lean monitors with 60 results each (an hour): "old" as Tidy
-// made every pass before (three hours, three days, both prunes); "hourly"
-// as it makes the busiest now, once an hour (the hour that became final,
-// both prunes; the other passes roll nothing and prune nothing);
-// "catch-up-7d" the first pass of a node that was down a week (every hour
-// raw results are kept). A store-level pass, so that an older build runs
-// it too (interleaved); the old statements would scan the table for each
-// of catch-up-7d's 168 hours.
+// 100,000 lean monitors with 60 results each (an hour, spread over two
+// hour buckets): "old" as Tidy made every 5 minutes before (three hours,
+// three days, both prunes); "hourly" as it makes once an hour now, the
+// others rolling and pruning nothing (an hour's results, 60 a monitor,
+// rolled once, both prunes); "catch-up-7d" the first pass of a node that
+// was down a week (the hours of the 7 days raw results are kept). A
+// store-level pass, so that an older build runs it too (interleaved); the
+// old statements would scan the table for each of catch-up-7d's 168 hours.
 func BenchmarkJanitorPassScale(b *testing.B) {
 	for _, c := range []struct {
 		name string
@@ -28,11 +28,11 @@ func BenchmarkJanitorPassScale(b *testing.B) {
 			janitorPrune(b, s, now)
 		}},
 		{"hourly", func(b *testing.B, s *Store, now time.Time) {
-			janitorStep(b, s.RollUp(b.Context(), store.Hour, now.Add(-time.Hour), now))
+			janitorStep(b, s.RollUp(b.Context(), store.Hour, now.Add(-2*time.Hour), now.Add(time.Hour)))
 			janitorPrune(b, s, now)
 		}},
 		{"catch-up-7d", func(b *testing.B, s *Store, now time.Time) {
-			janitorStep(b, s.RollUp(b.Context(), store.Hour, now.Add(-7*24*time.Hour), now))
+			janitorStep(b, s.RollUp(b.Context(), store.Hour, now.Add(-7*24*time.Hour), now.Add(time.Hour)))
 		}},
 	} {
 		b.Run("lean-history60-"+c.name, func(b *testing.B) {
