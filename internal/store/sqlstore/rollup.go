@@ -96,8 +96,9 @@ const (
 const rollupRows = 64
 
 // rollupsPerTx is how many roll-ups one transaction writes: a long
-// catch-up is written as it is read, not held.
-const rollupsPerTx = 8192
+// catch-up is written as it is read, not held (~1 KB each); an hour of
+// 100,000 monitors is one transaction, after its read.
+const rollupsPerTx = 1 << 17
 
 // rollHours rolls up the hours in [from, to) (whole hours) from their raw
 // results, read in the order of the monitors, each monitor's at once.
@@ -135,10 +136,10 @@ func (s *Store) rollHours(ctx context.Context, from, to time.Time) error {
 		}
 		clear(buckets)
 	}
+	var id, t int64 // scanned into, declared once: each would be a heap object a row
+	var sm store.Sample
+	var d sql.NullInt64
 	for rows.Next() {
-		var id, t int64
-		var sm store.Sample
-		var d sql.NullInt64
 		if err := rows.Scan(&id, &t, &sm.Status, &sm.RTT, &d); err != nil {
 			return err
 		}
