@@ -13,7 +13,8 @@ import (
 // hour buckets): "old" as Tidy made every 5 minutes before (three hours,
 // three days, both prunes); "hourly" as it makes once an hour now, the
 // others rolling and pruning nothing (an hour's results, 60 a monitor,
-// rolled once, both prunes); "catch-up-7d" the first pass of a node that
+// rolled once, both prunes); "prune" both prunes alone (a seek a monitor
+// each); "catch-up-7d" the first pass of a node that
 // was down a week (the hours of the 7 days raw results are kept). A
 // store-level pass, so that an older build runs it too (interleaved); the
 // old statements would scan the table for each of catch-up-7d's 168 hours.
@@ -29,6 +30,9 @@ func BenchmarkJanitorPassScale(b *testing.B) {
 		}},
 		{"hourly", func(b *testing.B, s *Store, now time.Time) {
 			janitorStep(b, s.RollUp(b.Context(), store.Hour, now.Add(-2*time.Hour), now.Add(time.Hour)))
+			janitorPrune(b, s, now)
+		}},
+		{"prune", func(b *testing.B, s *Store, now time.Time) {
 			janitorPrune(b, s, now)
 		}},
 		{"catch-up-7d", func(b *testing.B, s *Store, now time.Time) {
