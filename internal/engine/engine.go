@@ -149,6 +149,8 @@ type Engine struct {
 	tokens *oauth.Cache // OAuth tokens, one per credential, shared by its monitors
 
 	configs configTable // the loaded monitors' probe configs, shared (configs.go)
+
+	rolled rolled // where the janitor's roll-ups stand (janitor.go)
 }
 
 // entry is a loaded monitor, ready to test. It keeps what is read after

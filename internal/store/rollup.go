@@ -67,20 +67,24 @@ func Aggregate(ss []Sample) Rollup {
 	return r
 }
 
-// RollUpBuckets is RollUp for every backend: it calls roll for each bucket
-// of period that starts in [from, to): hourly buckets from the raw results
-// (bucket), daily ones from their hours (day).
-func RollUpBuckets(ctx context.Context, period string, from, to time.Time, bucket, day func(ctx context.Context, period string, start, end time.Time) error) error {
+// RollUpBuckets is RollUp for every backend: hours calls hours once for
+// the hourly buckets that start in [from, to), each monitor's results read
+// once for all of them (a read costs a seek a monitor, whatever the
+// range); days calls day for each daily bucket, from its hours.
+func RollUpBuckets(ctx context.Context, period string, from, to time.Time, hours func(ctx context.Context, from, to time.Time) error, day func(ctx context.Context, period string, start, end time.Time) error) error {
 	step, err := PeriodLength(period)
 	if err != nil {
 		return err
 	}
-	roll := bucket
-	if period == Day {
-		roll = day
+	from, to = Truncate(period, from), Truncate(period, to)
+	if !from.Before(to) {
+		return nil
 	}
-	for b := Truncate(period, from); b.Before(Truncate(period, to)); b = b.Add(step) {
-		if err := roll(ctx, period, b, b.Add(step)); err != nil {
+	if period == Hour {
+		return hours(ctx, from, to)
+	}
+	for b := from; b.Before(to); b = b.Add(step) {
+		if err := day(ctx, period, b, b.Add(step)); err != nil {
 			return err
 		}
 	}

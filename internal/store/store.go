@@ -549,6 +549,9 @@ type Store interface {
 	Rollups(ctx context.Context, monitorID int64, period string, from, to time.Time) ([]Rollup, error)
 	// PruneRollups deletes roll-ups of period that start before before.
 	PruneRollups(ctx context.Context, period string, before time.Time) (int64, error)
+	// LastRollup is the start of the latest roll-up of period, zero if
+	// there is none: where the janitor takes up after a restart.
+	LastRollup(ctx context.Context, period string) (time.Time, error)
 	// RecordRecovery logs a corrective action; Recoveries lists a
 	// monitor's, newest first.
 	RecordRecovery(ctx context.Context, r RecoveryRun) error

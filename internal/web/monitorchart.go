@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailmon/mailmon/internal/probe"
+	"github.com/mailmon/mailmon/internal/report"
 	"github.com/mailmon/mailmon/internal/store"
 )
 
@@ -98,7 +99,9 @@ func (s *Server) monitorCharts(r *http.Request, d *monitorData, from, to time.Ti
 			}
 		}
 	} else {
-		ru, err := s.Store.Rollups(ctx, d.Monitor.ID, store.Hour, store.Truncate(store.Hour, from), to)
+		// The hours not rolled up yet (the janitor rolls an hour once it
+		// is final, an hour or more after its end) from the raw results.
+		ru, err := report.Periods(ctx, s.Store, d.Monitor.ID, store.Hour, store.Truncate(store.Hour, from), to, s.Now())
 		if err != nil {
 			return err
 		}

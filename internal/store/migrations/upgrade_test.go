@@ -95,3 +95,40 @@ func TestUpgradeCountsTheBoard(t *testing.T) {
 		t.Errorf("last results after the upgrade: %x (null %v), %v; want NULL, to be filled", recent, null, err)
 	}
 }
+
+// TestUpgradeDropsOrphanRows: 00020 deletes the roll-ups and state changes
+// that older versions left of the monitors of a deleted device, and keeps
+// those of the monitors there are.
+func TestUpgradeDropsOrphanRows(t *testing.T) {
+	ctx := context.Background()
+	db, p := sqliteAt(t, 19)
+	for _, q := range []string{
+		`INSERT INTO devices(id, name, address, created_ms, updated_ms) VALUES(1, 'd', 'h', 1, 1)`,
+		`INSERT INTO monitors(id, device_id, name, type, enabled, spec, created_ms, updated_ms, shown_rank) VALUES(1, 1, 'a', 'smtp', 1, '{}', 1, 1, 0)`,
+		`INSERT INTO rollups VALUES(1, 'day', 0, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0), (2, 'day', 0, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0)`,
+		`INSERT INTO state_changes(monitor_id, t_ms, from_state, to_state, cause) VALUES(1, 0, 'pending', 'up', ''), (2, 0, 'pending', 'up', '')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"rollups", "state_changes"} {
+		var ids []int64
+		rows, err := db.QueryContext(ctx, `SELECT monitor_id FROM `+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if !reflect.DeepEqual(ids, []int64{1}) {
+			t.Errorf("%s of monitors %v after the upgrade; want [1]", table, ids)
+		}
+	}
+}

@@ -56,8 +56,15 @@ func (s *Store) Devices(ctx context.Context, p store.Page) ([]store.Device, int,
 	return devices.page(ctx, s.r, p)
 }
 
+// DeleteDevice deletes a device, its monitors (a foreign key's cascade)
+// and theirs (deleteMonitorRows).
 func (s *Store) DeleteDevice(ctx context.Context, id int64) error {
-	return devices.delete(ctx, s.w, id)
+	return s.tx(ctx, func(tx Conn) error {
+		if err := s.deleteMonitorRows(ctx, tx, `IN (SELECT id FROM monitors WHERE device_id=?)`, id); err != nil {
+			return err
+		}
+		return devices.delete(ctx, tx, id)
+	})
 }
 
 // ---- monitors
@@ -139,17 +146,31 @@ func (s *Store) Monitors(ctx context.Context, f store.MonitorFilter) ([]store.Mo
 
 func (s *Store) DeleteMonitor(ctx context.Context, id int64) error {
 	return s.tx(ctx, func(tx Conn) error {
-		if err := affected(tx.Exec(ctx, `DELETE FROM monitors WHERE id=?`, id)); err != nil {
+		if err := s.deleteMonitorRows(ctx, tx, `=?`, id); err != nil {
 			return err
 		}
-		// Results and history go with the monitor.
-		for _, q := range []string{`DELETE FROM results WHERE monitor_id=?`, `DELETE FROM state_changes WHERE monitor_id=?`} {
-			if _, err := tx.Exec(ctx, q, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return affected(tx.Exec(ctx, `DELETE FROM monitors WHERE id=?`, id))
 	})
+}
+
+// deleteMonitorRows deletes the results, roll-ups and history of the
+// monitors whose id is ids (with arg), which are being deleted: nothing
+// else would (a prune deletes results and hourly roll-ups only when old,
+// daily roll-ups are kept for good, and a new monitor may get a deleted
+// one's id in SQLite). In turn with the janitor's roll-ups (another
+// node's too), which write those of the monitors that exist.
+func (s *Store) deleteMonitorRows(ctx context.Context, tx Conn, ids string, arg int64) error {
+	if s.d.RollupLock != nil {
+		if err := s.d.RollupLock(ctx, tx); err != nil {
+			return err
+		}
+	}
+	for _, table := range []string{"results", "rollups", "state_changes"} {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE monitor_id `+ids, arg); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ---- alerts

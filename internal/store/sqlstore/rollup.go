@@ -12,21 +12,20 @@ import (
 )
 
 func (s *Store) RollUp(ctx context.Context, period string, from, to time.Time) error {
-	return store.RollUpBuckets(ctx, period, from, to, s.rollBucket, s.rollDay)
+	return store.RollUpBuckets(ctx, period, from, to, s.rollHours, s.rollDay)
 }
 
-// replaceRollups replaces the roll-ups of period that start at start by
-// those fn writes, in one transaction, in turn with other nodes'
-// (PostgreSQL): two nodes replacing the same bucket must not collide.
-func (s *Store) replaceRollups(ctx context.Context, period string, start time.Time, fn func(Conn) error) error {
+// writeRollups writes roll-ups (fn's statements), in one transaction, in
+// turn with other nodes' (PostgreSQL). A roll-up written again replaces
+// the one there (an upsert): a bucket rolled again has the results it had
+// and more (a monitor's go with it, DeleteMonitor), so no delete, which
+// would cost a seek a monitor, is needed.
+func (s *Store) writeRollups(ctx context.Context, fn func(Conn) error) error {
 	return s.tx(ctx, func(tx Conn) error {
 		if s.d.RollupLock != nil {
 			if err := s.d.RollupLock(ctx, tx); err != nil {
 				return err
 			}
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM rollups WHERE period=? AND start_ms=?`, period, ms(start)); err != nil {
-			return err
 		}
 		return fn(tx)
 	})
@@ -35,70 +34,133 @@ func (s *Store) replaceRollups(ctx context.Context, period string, start time.Ti
 const insertRollups = `INSERT INTO rollups(monitor_id, period, start_ms, tests, up, warn, down,
 	rtt_min_us, rtt_avg_us, rtt_p95_us, rtt_max_us, delivered, delivery_avg_us, delivery_p95_us, delivery_max_us) `
 
+// onRollup makes insertRollups an upsert.
+const onRollup = ` ON CONFLICT (monitor_id, period, start_ms) DO UPDATE SET tests=excluded.tests, up=excluded.up,
+	warn=excluded.warn, down=excluded.down, rtt_min_us=excluded.rtt_min_us, rtt_avg_us=excluded.rtt_avg_us,
+	rtt_p95_us=excluded.rtt_p95_us, rtt_max_us=excluded.rtt_max_us, delivered=excluded.delivered,
+	delivery_avg_us=excluded.delivery_avg_us, delivery_p95_us=excluded.delivery_p95_us, delivery_max_us=excluded.delivery_max_us`
+
 // rollDay sums up a day from its hours (the raw results of a day of many
 // monitors are too many to read again). Its p95 is the highest of its
 // hours' p95: an upper bound. Sums are cast to BIGINT so that the averages
 // are integer divisions on both databases (PostgreSQL sums BIGINTs as
 // NUMERIC).
 func (s *Store) rollDay(ctx context.Context, period string, start, end time.Time) error {
-	return s.replaceRollups(ctx, store.Day, start, func(tx Conn) error {
-		_, err := tx.Exec(ctx, insertRollups+`SELECT monitor_id, CAST(? AS TEXT), CAST(? AS BIGINT), sum(tests), sum(up), sum(warn), sum(down),
-				coalesce(min(CASE WHEN up+warn > 0 THEN rtt_min_us END), 0),
-				coalesce(CAST(sum(rtt_avg_us*(up+warn)) AS BIGINT) / nullif(CAST(sum(up+warn) AS BIGINT), 0), 0),
-				max(rtt_p95_us), max(rtt_max_us), sum(delivered),
-				coalesce(CAST(sum(delivery_avg_us*delivered) AS BIGINT) / nullif(CAST(sum(delivered) AS BIGINT), 0), 0),
-				max(delivery_p95_us), max(delivery_max_us)
-			FROM rollups WHERE period=? AND start_ms>=? AND start_ms<? GROUP BY monitor_id`,
-			store.Day, ms(start), store.Hour, ms(start), ms(end))
+	return s.writeRollups(ctx, func(tx Conn) error {
+		_, err := tx.Exec(ctx, RollDayQuery, store.Day, ms(start), store.Hour, ms(start), ms(end))
 		return err
 	})
 }
+
+// The janitor's statements read and write through the tables' keys
+// (results: monitor_id, t_ms; rollups: monitor_id, period, start_ms), a
+// range of each monitor's, never the whole table (the keys lead with the
+// monitor; an index on time alone would cost every result bytes): a pass
+// costs the rows it reads or deletes plus a seek a monitor. The monitor
+// ids are those of the table itself, walked by a loose index scan
+// (recursive: each the least above the last, on both databases), so that
+// rows of monitors deleted by older versions go with a prune; roll-ups are
+// written for the monitors that exist only (a write racing DeleteMonitor
+// never leaves a day roll-up, kept for good, behind). The hours' read is
+// driven by the monitors table instead (SQLite walks its ids in order).
+const (
+	idsOfResults = `WITH RECURSIVE ids(id) AS (SELECT min(monitor_id) FROM results
+		UNION ALL SELECT (SELECT min(monitor_id) FROM results WHERE monitor_id > ids.id) FROM ids WHERE ids.id IS NOT NULL) `
+	idsOfRollups = `WITH RECURSIVE ids(id) AS (SELECT min(monitor_id) FROM rollups
+		UNION ALL SELECT (SELECT min(monitor_id) FROM rollups WHERE monitor_id > ids.id) FROM ids WHERE ids.id IS NOT NULL) `
+
+	// RollHourQuery reads the raw results of a range of hours, a monitor's
+	// after another.
+	RollHourQuery = `SELECT m.id, r.t_ms, r.status, r.rtt_us, r.delivery_us FROM monitors m CROSS JOIN results r
+		WHERE r.monitor_id=m.id AND r.t_ms >= ? AND r.t_ms < ? ORDER BY m.id`
+	// RollDayQuery writes a day's roll-ups from its hours'.
+	RollDayQuery = idsOfRollups + insertRollups + `SELECT ids.id, CAST(? AS TEXT), CAST(? AS BIGINT), sum(tests), sum(up), sum(warn), sum(down),
+			coalesce(min(CASE WHEN up+warn > 0 THEN rtt_min_us END), 0),
+			coalesce(CAST(sum(rtt_avg_us*(up+warn)) AS BIGINT) / nullif(CAST(sum(up+warn) AS BIGINT), 0), 0),
+			max(rtt_p95_us), max(rtt_max_us), sum(delivered),
+			coalesce(CAST(sum(delivery_avg_us*delivered) AS BIGINT) / nullif(CAST(sum(delivered) AS BIGINT), 0), 0),
+			max(delivery_p95_us), max(delivery_max_us)
+		FROM ids CROSS JOIN rollups r WHERE r.monitor_id=ids.id AND r.period=? AND r.start_ms>=? AND r.start_ms<?
+			AND EXISTS (SELECT 1 FROM monitors m WHERE m.id=ids.id)
+		GROUP BY ids.id` + onRollup
+	// PruneQuery deletes the raw results before a time.
+	PruneQuery = idsOfResults + `DELETE FROM results WHERE monitor_id IN (SELECT id FROM ids) AND t_ms < ?`
+	// PruneRollupsQuery deletes the roll-ups of a period before a time.
+	PruneRollupsQuery = idsOfRollups + `DELETE FROM rollups WHERE monitor_id IN (SELECT id FROM ids) AND period=? AND start_ms < ?`
+	// LastRollupQuery is the start of the latest roll-up of a period.
+	LastRollupQuery = idsOfRollups + `SELECT max((SELECT max(start_ms) FROM rollups WHERE monitor_id=ids.id AND period=?)) FROM ids`
+)
 
 // rollupRows is how many roll-ups one INSERT writes: 15 values each, under
 // the 999 variables of the oldest SQLite builds.
 const rollupRows = 64
 
-func (s *Store) rollBucket(ctx context.Context, period string, start, end time.Time) error {
-	rows, err := s.r.Query(ctx, `SELECT monitor_id, status, rtt_us, delivery_us FROM results
-		WHERE t_ms >= ? AND t_ms < ? ORDER BY monitor_id`, ms(start), ms(end))
+// rollupsPerTx is how many roll-ups one transaction writes: a long
+// catch-up is written as it is read, not held (~1 KB each); an hour of
+// 100,000 monitors is one transaction, after its read.
+const rollupsPerTx = 1 << 17
+
+// rollHours rolls up the hours in [from, to) (whole hours) from their raw
+// results, read in the order of the monitors, each monitor's at once.
+func (s *Store) rollHours(ctx context.Context, from, to time.Time) error {
+	rows, err := s.r.Query(ctx, RollHourQuery, ms(from), ms(to))
 	if err != nil {
 		return err
 	}
-	byMonitor := map[int64][]store.Sample{}
+	defer rows.Close()
+	const cols = 15
+	var args []any
+	write := func() error {
+		err := s.writeRollups(ctx, func(tx Conn) error {
+			for len(args) > 0 {
+				n := min(len(args)/cols, rollupRows)
+				values := strings.Repeat(`,(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, n)[1:]
+				if _, err := tx.Exec(ctx, insertRollups+`VALUES`+values+onRollup, args[:n*cols]...); err != nil {
+					return err
+				}
+				args = args[n*cols:]
+			}
+			return nil
+		})
+		args = nil
+		return err
+	}
+	monitor := int64(-1)
+	buckets := map[int64][]store.Sample{} // the monitor's, by hour
+	flush := func() {
+		for _, b := range slices.Sorted(maps.Keys(buckets)) {
+			r := store.Aggregate(buckets[b])
+			args = append(args, monitor, store.Hour, b, r.Tests, r.Up, r.Warn, r.Down,
+				r.RTTMin.Microseconds(), r.RTTAvg.Microseconds(), r.RTTP95.Microseconds(), r.RTTMax.Microseconds(),
+				r.Delivered, r.DeliveryAvg.Microseconds(), r.DeliveryP95.Microseconds(), r.DeliveryMax.Microseconds())
+		}
+		clear(buckets)
+	}
+	var id, t int64 // scanned into, declared once: each would be a heap object a row
+	var sm store.Sample
+	var d sql.NullInt64
 	for rows.Next() {
-		var id int64
-		var sm store.Sample
-		var d sql.NullInt64
-		if err := rows.Scan(&id, &sm.Status, &sm.RTT, &d); err != nil {
-			rows.Close()
+		if err := rows.Scan(&id, &t, &sm.Status, &sm.RTT, &d); err != nil {
 			return err
 		}
+		if id != monitor {
+			flush()
+			if len(args) >= rollupsPerTx*cols {
+				if err := write(); err != nil {
+					return err
+				}
+			}
+			monitor = id
+		}
 		sm.Delivery, sm.HasDelivery = d.Int64, d.Valid
-		byMonitor[id] = append(byMonitor[id], sm)
+		b := ms(store.Truncate(store.Hour, fromMS(t)))
+		buckets[b] = append(buckets[b], sm)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	var args []any
-	for _, id := range slices.Sorted(maps.Keys(byMonitor)) {
-		r := store.Aggregate(byMonitor[id])
-		args = append(args, id, period, ms(start), r.Tests, r.Up, r.Warn, r.Down,
-			r.RTTMin.Microseconds(), r.RTTAvg.Microseconds(), r.RTTP95.Microseconds(), r.RTTMax.Microseconds(),
-			r.Delivered, r.DeliveryAvg.Microseconds(), r.DeliveryP95.Microseconds(), r.DeliveryMax.Microseconds())
-	}
-	const cols = 15
-	return s.replaceRollups(ctx, period, start, func(tx Conn) error {
-		for len(args) > 0 {
-			n := min(len(args)/cols, rollupRows)
-			values := strings.Repeat(`,(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, n)[1:]
-			if _, err := tx.Exec(ctx, insertRollups+`VALUES`+values, args[:n*cols]...); err != nil {
-				return err
-			}
-			args = args[n*cols:]
-		}
-		return nil
-	})
+	flush()
+	return write()
 }
 
 func (s *Store) Rollups(ctx context.Context, monitorID int64, period string, from, to time.Time) ([]store.Rollup, error) {
@@ -118,5 +180,13 @@ func (s *Store) Rollups(ctx context.Context, monitorID int64, period string, fro
 }
 
 func (s *Store) PruneRollups(ctx context.Context, period string, before time.Time) (int64, error) {
-	return s.w.Exec(ctx, `DELETE FROM rollups WHERE period=? AND start_ms < ?`, period, ms(before))
+	return s.w.Exec(ctx, PruneRollupsQuery, period, ms(before))
+}
+
+func (s *Store) LastRollup(ctx context.Context, period string) (time.Time, error) {
+	var last sql.NullInt64
+	if err := s.r.QueryRow(ctx, LastRollupQuery, period).Scan(&last); err != nil || !last.Valid {
+		return time.Time{}, err
+	}
+	return fromMS(last.Int64), nil
 }

@@ -461,7 +461,7 @@ func (s *Store) MarkNotification(ctx context.Context, id int64, status string, a
 }
 
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
-	return s.w.Exec(ctx, `DELETE FROM results WHERE t_ms < ?`, ms(before))
+	return s.w.Exec(ctx, PruneQuery, ms(before))
 }
 
 // StatesQuery is States' query: the whole table in the order it is kept
