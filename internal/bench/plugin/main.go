@@ -132,10 +132,10 @@ func buildTLSFloor(work string) string {
 }
 
 // buildGo builds package main of body as mailmon-check is built, then
-// copies the binary, as an install writes it: run from the linker's own
-// output (written through a shared mapping) a process costs about 10 %
-// more CPU than from a copy of the same bytes (docs/plugin.md), which
-// the Makefile's bench-plugin spares mailmon's binaries too.
+// copies the binary, as an install writes it: run from the linker's fresh
+// output a process cost 10-12 % more CPU than from a copy of the same
+// bytes (docs/plugin.md), which the Makefile's bench-plugin spares
+// mailmon's binaries too.
 func buildGo(work, name, body string) string {
 	dir := filepath.Join(work, name)
 	must(os.MkdirAll(dir, 0o755))
