@@ -103,11 +103,42 @@ func stateName(code int) string {
 // oneLine keeps a line one line of ASCII, without perfdata's separator,
 // at most max bytes.
 func oneLine(s string, max int) string {
-	s = ascii(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", "/").Replace(s))
+	s = ascii(replaceLineEnds(s, " ", '/'))
 	if len(s) > max {
 		s = s[:max-3] + "..."
 	}
 	return s
+}
+
+// replaceLineEnds puts end for each line end ("\r\n", "\n" or "\r")
+// and bar for each '|'; s itself when it has neither, as most lines are.
+// A loop, not a strings.Replacer: one built for each line cost a check
+// process allocations and first-touch page faults on its trie code
+// (docs/performance.md).
+func replaceLineEnds(s, end string, bar byte) string {
+	i := strings.IndexAny(s, "\r\n|")
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			b.WriteString(end)
+		case '\n':
+			b.WriteString(end)
+		case '|':
+			b.WriteByte(bar)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // longLine is a line of long output: as oneLine, and short enough for

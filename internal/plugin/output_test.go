@@ -115,3 +115,44 @@ func TestNagiosASCIIAndVerbose(t *testing.T) {
 		}
 	}
 }
+
+// TestOneLineAndLabels: line ends and '|' are replaced as the
+// guidelines need (one status line; perfdata not cut short), the rest
+// left as it is.
+func TestOneLineAndLabels(t *testing.T) {
+	for _, c := range []struct{ in, line, label string }{
+		{"plain", "plain", "plain"},
+		{"a\r\nb", "a b", "a__b"},
+		{"a\n\rb", "a  b", "a__b"},
+		{"a\rb\nc", "a b c", "a_b_c"},
+		{"x|y", "x/y", "x_y"},
+		{"\r\n\r\n", "  ", "____"},
+		{"1µs|\n", "1us/ ", "1us__"},
+		{"ends\r", "ends ", "ends_"},
+		{"a b\x00c\xff", "a b c?", "'a b c?'"},
+	} {
+		if got := oneLine(c.in, 300); got != c.line {
+			t.Errorf("oneLine(%q) = %q, want %q", c.in, got, c.line)
+		}
+		if got := quoteLabel(c.in); got != c.label {
+			t.Errorf("quoteLabel(%q) = %q, want %q", c.in, got, c.label)
+		}
+	}
+}
+
+// TestOneLineAllocations: a line or label with nothing to replace costs
+// no allocation. Each check process formats a status line and a label per
+// perfdata item once: a strings.Replacer built per call (as before) was
+// allocations and first-touch page faults at every check (docs/performance.md).
+func TestOneLineAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters allocate")
+	}
+	const line = "SMTP OK - 127.0.0.1:25 responded in 4.0 ms"
+	if n := testing.AllocsPerRun(100, func() { _ = oneLine(line, 300) }); n != 0 {
+		t.Errorf("oneLine of a clean line: %v allocations, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = quoteLabel("greeting") }); n != 0 {
+		t.Errorf("quoteLabel of a clean label: %v allocations, want 0", n)
+	}
+}

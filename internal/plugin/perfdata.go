@@ -31,7 +31,12 @@ func (p Perf) String() string {
 // its quotes, as the guidelines ask; '|' and line ends, which would end
 // the perfdata, become '_'.
 func quoteLabel(l string) string {
-	l = ascii(strings.NewReplacer("|", "_", "\n", "_", "\r", "_").Replace(l))
+	l = ascii(strings.Map(func(r rune) rune {
+		if r == '|' || r == '\n' || r == '\r' {
+			return '_'
+		}
+		return r
+	}, l))
 	if l == "" {
 		l = "_"
 	}

@@ -55,7 +55,9 @@ func report(cases []*bench, n int, versions string, loads []float64, detail []st
 	b.WriteString("\n## Where the start-up goes\n\n" +
 		"The start-up case's tools, each figure its median over the same runs: user and system CPU, minor page faults " +
 		"and context switches (rusage). *Go hello* is the smallest Go program built as mailmon-check is: what the Go runtime " +
-		"costs any Go process (its threads, heap and the cgroup look-up of GOMAXPROCS); */bin/true* what any process costs " +
+		"costs any Go process (its threads, heap and the cgroup look-up of GOMAXPROCS); the hello *linking crypto/tls and net* " +
+		"what the standard library's initialisation and size add for any Go program that can check STARTTLS, none of it run; " +
+		"*/bin/true* what any process costs " +
 		"here (exec, the dynamic loader with libc alone). Go init is the sum of GODEBUG=inittrace=1's package initialisation " +
 		fmt.Sprintf("clocks (median of %d extra runs); the dynamic loader's figure is LD_DEBUG=statistics's own ", probes) +
 		"(check_smtp loads libssl and libcrypto and relocates their symbols before main).\n\n")
