@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,4 +37,24 @@ func BenchmarkRun(b *testing.B) {
 	cpu, sw := procstat.Self()
 	b.ReportMetric(float64((cpu-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/test")
 	b.ReportMetric(float64(sw-sw0)/float64(b.N), "sleeps/test")
+}
+
+// BenchmarkQueue takes the first due of 100,000 queued monitors and puts it
+// back an interval later, as Run and requeue do for every test: the
+// queue's own cost of a test at the daemon's largest size, with the jobs
+// scattered in memory as a long-running daemon's are.
+func BenchmarkQueue(b *testing.B) {
+	const n = 100_000
+	s := New(func(context.Context, int64) time.Duration { return time.Minute }, 1, nil)
+	now := time.Now()
+	for _, id := range rand.New(rand.NewPCG(1, 2)).Perm(n) {
+		s.Add(int64(id+1), Spread(int64(id+1), time.Minute, now), time.Second)
+	}
+	b.ResetTimer()
+	for range b.N {
+		s.mu.Lock()
+		j := s.queue.pop()
+		s.mu.Unlock()
+		s.requeue(j, s.epoch.Add(j.at+time.Minute))
+	}
 }
