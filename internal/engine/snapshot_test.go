@@ -127,7 +127,7 @@ func TestSnapshotInChunks(t *testing.T) {
 		e.count(id, &probe.Result{Status: probe.StatusUp})
 	}
 	chunks := 0
-	snap := e.snapshot(3, func() {
+	snap := e.snapshot(&SnapshotBuffer{}, 3, func([]MonitorSnapshot) bool {
 		chunks++
 		if !e.mu.TryLock() {
 			t.Fatal("the engine's lock is held between chunks")
@@ -136,6 +136,7 @@ func TestSnapshotInChunks(t *testing.T) {
 			delete(e.monitors, 8) // deleted while the snapshot is taken
 		}
 		e.mu.Unlock()
+		return true
 	})
 	if chunks != 4 {
 		t.Errorf("%d chunks of 3 for %d monitors", chunks, n)
@@ -149,5 +150,49 @@ func TestSnapshotInChunks(t *testing.T) {
 	}
 	if want := []int64{1, 2, 3, 4, 5, 6, 7, 9, 10}; !slices.Equal(ids, want) {
 		t.Errorf("monitors %v, want %v", ids, want)
+	}
+}
+
+// TestSnapshotTo: a snapshot into a buffer hands out its chunks in order
+// as they are copied, stops when told to, and the next snapshot into the
+// same buffer allocates nothing (at 100,000 monitors a fresh one faulted
+// in ~15 MB a scrape); a monitor whose outcomes outgrow the buffer's
+// counts gets a new array without moving those of the monitors before it.
+func TestSnapshotTo(t *testing.T) {
+	e := New(Options{})
+	const n = 2*snapshotChunk + 10
+	for i := range n {
+		id := int64(i + 1)
+		e.monitors[id] = &entry{m: monitorRef{ID: id, Name: "m", Type: "smtp", Enabled: true}}
+		e.count(id, &probe.Result{Status: probe.StatusUp})
+	}
+	var buf SnapshotBuffer
+	var chunks [][]MonitorSnapshot
+	snap := e.SnapshotTo(&buf, func(c []MonitorSnapshot) bool { chunks = append(chunks, c); return true })
+	if len(snap) != n || len(chunks) != 3 || &chunks[0][0] != &snap[0] || &chunks[2][0] != &snap[2*snapshotChunk] || len(chunks[2]) != 10 {
+		t.Fatalf("%d monitors in %d chunks", len(snap), len(chunks))
+	}
+	if allocs := testing.AllocsPerRun(5, func() { e.SnapshotTo(&buf, nil) }); allocs != 0 {
+		t.Errorf("a snapshot into a used buffer: %.0f allocations", allocs)
+	}
+	stopped := 0
+	if part := e.SnapshotTo(&buf, func([]MonitorSnapshot) bool { stopped++; return false }); stopped != 1 || len(part) != snapshotChunk {
+		t.Errorf("told to stop after the first chunk: %d chunks, %d monitors", stopped, len(part))
+	}
+	// the last monitors test many ways: the counts outgrow 2 a monitor
+	for id := int64(n - 100); id <= n; id++ {
+		for _, c := range []probe.Code{probe.Timeout, probe.ConnectFailed, probe.CertInvalid, probe.TLSFailed} {
+			e.count(id, &probe.Result{Status: probe.StatusDown, Error: &probe.Error{Code: c}})
+		}
+	}
+	snap = e.SnapshotTo(&buf, nil)
+	for i, m := range snap {
+		want := 1
+		if m.ID >= n-100 {
+			want = 5
+		}
+		if m.ID != int64(i+1) || len(m.Tests) != want || m.Tests[len(m.Tests)-1].N != 1 {
+			t.Fatalf("monitor %d at %d: tests %v", m.ID, i, m.Tests)
+		}
 	}
 }
