@@ -79,7 +79,31 @@ func (c counts) add(k TestKey) counts {
 
 // Snapshot returns every loaded monitor's state and last result, sorted
 // by ID: monitors deleted are gone from it at once.
-func (e *Engine) Snapshot() []MonitorSnapshot { return e.snapshot(snapshotChunk, nil) }
+func (e *Engine) Snapshot() []MonitorSnapshot {
+	var buf SnapshotBuffer
+	return e.snapshot(&buf, snapshotChunk, nil)
+}
+
+// SnapshotBuffer is the memory of a snapshot (its monitors, their counts
+// and IDs: ~15 MB at 100,000 monitors), kept from one snapshot to the
+// next by SnapshotTo so that a snapshot after the first faults in no
+// fresh pages and gives the GC nothing to collect. The zero value is
+// empty; a snapshot taken into it lasts until the next one is.
+type SnapshotBuffer struct {
+	ids      []int64
+	monitors []MonitorSnapshot
+	tests    counts
+}
+
+// SnapshotTo is Snapshot taken into buf's memory, handing each chunk to
+// each as soon as it is copied (sorted by ID, after the chunk before),
+// with the engine's lock released: a scrape writes a chunk's series while
+// the next is copied. Copying stops when each returns false (the client
+// went away); the snapshot returned is then what was copied. The chunks
+// are parts of it.
+func (e *Engine) SnapshotTo(buf *SnapshotBuffer, each func([]MonitorSnapshot) bool) []MonitorSnapshot {
+	return e.snapshot(buf, snapshotChunk, each)
+}
 
 // snapshotChunk is how many monitors Snapshot copies under one hold of
 // the engine's lock. Copying takes ~1 µs a monitor: at 100,000 monitors
@@ -88,42 +112,54 @@ func (e *Engine) Snapshot() []MonitorSnapshot { return e.snapshot(snapshotChunk,
 // holds it ~1 ms.
 const snapshotChunk = 1024
 
-// snapshot copies the monitors chunk at a time, calling between (tests)
-// after each chunk, with the lock released. It lists their IDs under the
-// lock (a few ms at 100,000), sorts them without it, then copies them a
-// chunk at a time; a monitor deleted meanwhile is left out, one added
-// meanwhile is in the next snapshot. The counts of a chunk's monitors
-// share one array.
-func (e *Engine) snapshot(chunk int, between func()) []MonitorSnapshot {
+// snapshot copies the monitors into buf a chunk at a time, calling each
+// (if not nil) with each chunk, with the lock released. It lists their IDs
+// under the lock (a few ms at 100,000), sorts them without it, then
+// copies them a chunk at a time; a monitor deleted meanwhile is left out,
+// one added meanwhile is in the next snapshot.
+func (e *Engine) snapshot(buf *SnapshotBuffer, chunk int, each func([]MonitorSnapshot) bool) []MonitorSnapshot {
 	e.mu.Lock()
-	ids := make([]int64, 0, len(e.monitors))
+	if cap(buf.ids) < len(e.monitors) {
+		buf.ids = make([]int64, 0, len(e.monitors)+len(e.monitors)/16)
+	}
+	ids := buf.ids[:0]
 	for id := range e.monitors {
 		ids = append(ids, id)
 	}
 	e.mu.Unlock()
+	buf.ids = ids
 	slices.Sort(ids)
-	out := make([]MonitorSnapshot, 0, len(ids))
+	if cap(buf.monitors) < len(ids) {
+		// never grown while copying: the chunks handed out stay in place
+		buf.monitors = make([]MonitorSnapshot, 0, len(ids)+len(ids)/16)
+	}
+	if cap(buf.tests) < len(ids) {
+		// a monitor has one to three outcomes; more grows it (copyMonitors)
+		buf.tests = make(counts, 0, 2*len(ids))
+	}
+	out, tests := buf.monitors[:0], buf.tests[:0]
 	for len(ids) > 0 {
 		part := ids[:min(chunk, len(ids))]
 		ids = ids[len(part):]
-		out = e.copyMonitors(out, part)
-		if between != nil {
-			between()
+		from := len(out)
+		out, tests = e.copyMonitors(out, tests, part)
+		if each != nil && !each(out[from:len(out):len(out)]) {
+			break
 		}
+	}
+	if cap(tests) > cap(buf.tests) {
+		buf.tests = tests
 	}
 	return out
 }
 
 // copyMonitors appends to out the monitors of ids still loaded, under the
-// engine's lock.
-func (e *Engine) copyMonitors(out []MonitorSnapshot, ids []int64) []MonitorSnapshot {
+// engine's lock, and their counts to tests, each monitor's Tests a part of
+// it: when tests is full a new array takes the rest (the parts already
+// handed out stay where they are).
+func (e *Engine) copyMonitors(out []MonitorSnapshot, tests counts, ids []int64) ([]MonitorSnapshot, counts) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	n := 0
-	for _, id := range ids {
-		n += len(e.tested[id].tests)
-	}
-	all := make(counts, 0, n)
 	for _, id := range ids {
 		en, ok := e.monitors[id]
 		if !ok {
@@ -139,13 +175,16 @@ func (e *Engine) copyMonitors(out []MonitorSnapshot, ids []int64) []MonitorSnaps
 			s.State = state.Disabled
 		}
 		if c := t.tests; len(c) > 0 {
-			i := len(all)
-			all = append(all, c...)
-			s.Tests = all[i:len(all):len(all)]
+			if cap(tests)-len(tests) < len(c) {
+				tests = make(counts, 0, max(2*cap(tests), len(c)))
+			}
+			i := len(tests)
+			tests = append(tests, c...)
+			s.Tests = tests[i:len(tests):len(tests)]
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, tests
 }
 
 func (e *Engine) count(id int64, res *probe.Result) {

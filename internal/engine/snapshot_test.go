@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"runtime"
 	"slices"
 	"testing"
@@ -81,8 +82,15 @@ func TestSnapshotAllocations(t *testing.T) {
 			e.count(id, &probe.Result{Status: probe.StatusUp})
 			e.count(id, &probe.Result{Status: probe.StatusDown, Error: &probe.Error{Code: probe.Timeout}})
 		}
-		// the IDs, the snapshot, the counts of each chunk
-		if allocs, most := testing.AllocsPerRun(5, func() { e.Snapshot() }), float64(2+(n+snapshotChunk-1)/snapshotChunk); allocs > most {
+		// the IDs, the snapshot, the counts of each chunk; the least of
+		// three measures: under the race detector a run now and then
+		// allocates one more, outside the snapshot's code (1 run in ~10
+		// of this package's snapshot tests, seen only with -race)
+		allocs := math.Inf(1)
+		for range 3 {
+			allocs = min(allocs, testing.AllocsPerRun(5, func() { e.Snapshot() }))
+		}
+		if most := float64(2 + (n+snapshotChunk-1)/snapshotChunk); allocs > most {
 			t.Errorf("a snapshot of %d monitors: %.0f allocations, want at most %.0f", n, allocs, most)
 		}
 	}
@@ -127,7 +135,7 @@ func TestSnapshotInChunks(t *testing.T) {
 		e.count(id, &probe.Result{Status: probe.StatusUp})
 	}
 	chunks := 0
-	snap := e.snapshot(3, func() {
+	snap := e.snapshot(&SnapshotBuffer{}, 3, func([]MonitorSnapshot) bool {
 		chunks++
 		if !e.mu.TryLock() {
 			t.Fatal("the engine's lock is held between chunks")
@@ -136,6 +144,7 @@ func TestSnapshotInChunks(t *testing.T) {
 			delete(e.monitors, 8) // deleted while the snapshot is taken
 		}
 		e.mu.Unlock()
+		return true
 	})
 	if chunks != 4 {
 		t.Errorf("%d chunks of 3 for %d monitors", chunks, n)
@@ -149,5 +158,49 @@ func TestSnapshotInChunks(t *testing.T) {
 	}
 	if want := []int64{1, 2, 3, 4, 5, 6, 7, 9, 10}; !slices.Equal(ids, want) {
 		t.Errorf("monitors %v, want %v", ids, want)
+	}
+}
+
+// TestSnapshotTo: a snapshot into a buffer hands out its chunks in order
+// as they are copied, stops when told to, and the next snapshot into the
+// same buffer allocates nothing (at 100,000 monitors a fresh one faulted
+// in ~15 MB a scrape); a monitor whose outcomes outgrow the buffer's
+// counts gets a new array without moving those of the monitors before it.
+func TestSnapshotTo(t *testing.T) {
+	e := New(Options{})
+	const n = 2*snapshotChunk + 10
+	for i := range n {
+		id := int64(i + 1)
+		e.monitors[id] = &entry{m: monitorRef{ID: id, Name: "m", Type: "smtp", Enabled: true}}
+		e.count(id, &probe.Result{Status: probe.StatusUp})
+	}
+	var buf SnapshotBuffer
+	var chunks [][]MonitorSnapshot
+	snap := e.SnapshotTo(&buf, func(c []MonitorSnapshot) bool { chunks = append(chunks, c); return true })
+	if len(snap) != n || len(chunks) != 3 || &chunks[0][0] != &snap[0] || &chunks[2][0] != &snap[2*snapshotChunk] || len(chunks[2]) != 10 {
+		t.Fatalf("%d monitors in %d chunks", len(snap), len(chunks))
+	}
+	if allocs := testing.AllocsPerRun(5, func() { e.SnapshotTo(&buf, nil) }); allocs != 0 {
+		t.Errorf("a snapshot into a used buffer: %.0f allocations", allocs)
+	}
+	stopped := 0
+	if part := e.SnapshotTo(&buf, func([]MonitorSnapshot) bool { stopped++; return false }); stopped != 1 || len(part) != snapshotChunk {
+		t.Errorf("told to stop after the first chunk: %d chunks, %d monitors", stopped, len(part))
+	}
+	// the last monitors test many ways: the counts outgrow 2 a monitor
+	for id := int64(n - 100); id <= n; id++ {
+		for _, c := range []probe.Code{probe.Timeout, probe.ConnectFailed, probe.CertInvalid, probe.TLSFailed} {
+			e.count(id, &probe.Result{Status: probe.StatusDown, Error: &probe.Error{Code: c}})
+		}
+	}
+	snap = e.SnapshotTo(&buf, nil)
+	for i, m := range snap {
+		want := 1
+		if m.ID >= n-100 {
+			want = 5
+		}
+		if m.ID != int64(i+1) || len(m.Tests) != want || m.Tests[len(m.Tests)-1].N != 1 {
+			t.Fatalf("monitor %d at %d: tests %v", m.ID, i, m.Tests)
+		}
 	}
 }

@@ -112,7 +112,7 @@ func BenchmarkScrapeSteady(b *testing.B) {
 	snap := leanSnapshot(n)
 	h := newHandler(nil, prometheus.NewRegistry(), Options{RenderAhead: true}, realClock{})
 	var renders atomic.Int64
-	h.snapshot = func() []engine.MonitorSnapshot { renders.Add(1); return slices.Clone(snap) }
+	h.snapshot = func(*engine.SnapshotBuffer) []engine.MonitorSnapshot { renders.Add(1); return slices.Clone(snap) }
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	c := &http.Client{Timeout: 30 * time.Second}
