@@ -76,7 +76,7 @@ func TestJanitorReadsThroughKeys(t *testing.T) {
 		name, query string
 		args        []any
 	}{
-		{"hour", sqlstore.RollHourQuery, []any{int64(100 * 3600000), int64(101 * 3600000)}},
+		{"hour", sqlstore.RollHourQuery, []any{int64(0), int64(100 * 3600000), int64(101 * 3600000)}},
 		{"day", sqlstore.RollDayQuery, []any{"day", int64(0), "hour", int64(24 * 3600000), int64(48 * 3600000)}},
 		{"prune", sqlstore.PruneQuery, []any{int64(3600000)}},
 		{"prune roll-ups", sqlstore.PruneRollupsQuery, []any{"hour", int64(3600000)}},

@@ -17,7 +17,7 @@ func TestJanitorReadsThroughKeys(t *testing.T) {
 		name, query string
 		args        []any
 	}{
-		{"hour", sqlstore.RollHourQuery, []any{0, 1}},
+		{"hour", sqlstore.RollHourQuery, []any{0, 0, 1}},
 		{"day", sqlstore.RollDayQuery, []any{"day", 0, "hour", 0, 1}},
 		{"prune", sqlstore.PruneQuery, []any{0}},
 		{"prune roll-ups", sqlstore.PruneRollupsQuery, []any{"hour", 0}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -70,9 +71,9 @@ const (
 		UNION ALL SELECT (SELECT min(monitor_id) FROM rollups WHERE monitor_id > ids.id) FROM ids WHERE ids.id IS NOT NULL) `
 
 	// RollHourQuery reads the raw results of a range of hours, a monitor's
-	// after another.
+	// after another, from a monitor id on.
 	RollHourQuery = `SELECT m.id, r.t_ms, r.status, r.rtt_us, r.delivery_us FROM monitors m CROSS JOIN results r
-		WHERE r.monitor_id=m.id AND r.t_ms >= ? AND r.t_ms < ? ORDER BY m.id`
+		WHERE m.id >= ? AND r.monitor_id=m.id AND r.t_ms >= ? AND r.t_ms < ? ORDER BY m.id`
 	// RollDayQuery writes a day's roll-ups from its hours'.
 	RollDayQuery = idsOfRollups + insertRollups + `SELECT ids.id, CAST(? AS TEXT), CAST(? AS BIGINT), sum(tests), sum(up), sum(warn), sum(down),
 			coalesce(min(CASE WHEN up+warn > 0 THEN rtt_min_us END), 0),
@@ -95,36 +96,45 @@ const (
 // the 999 variables of the oldest SQLite builds.
 const rollupRows = 64
 
-// rollupsPerTx is how many roll-ups one transaction writes: a long
-// catch-up is written as it is read, not held (~1 KB each); an hour of
-// 100,000 monitors is one transaction, after its read.
-const rollupsPerTx = 1 << 17
+// rollReadRows is about how many results one read of rollHours takes (it
+// ends before the first row of the next monitor after that many): a read
+// is a read transaction, and while one lasts SQLite cannot checkpoint its
+// write-ahead log past it, so the log grows by every write made meanwhile
+// (one read of an hour and a half of 100,000 monitors' results took
+// ~15 s; the log reached 1 GB). ~0.5 s of reading; its roll-ups (~9,000
+// at a result a minute) are written in one transaction after it, which
+// holds the writer, and the tests' results waiting for it, as briefly.
+var rollReadRows = 1 << 19
 
 // rollHours rolls up the hours in [from, to) (whole hours) from their raw
-// results, read in the order of the monitors, each monitor's at once.
+// results: an hour after another, each read in parts of about
+// rollReadRows results, the monitors in order, each monitor's at once.
 func (s *Store) rollHours(ctx context.Context, from, to time.Time) error {
-	rows, err := s.r.Query(ctx, RollHourQuery, ms(from), ms(to))
+	for h := from; h.Before(to); h = h.Add(time.Hour) {
+		for next := int64(math.MinInt64); next != done; {
+			var err error
+			if next, err = s.rollHourPart(ctx, h, h.Add(time.Hour), next); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// done is rollHourPart's next when the hour is rolled up.
+const done = math.MaxInt64
+
+// rollHourPart rolls up the results in [from, to) of the monitors from id
+// first on, up to about rollReadRows of them, and returns the id of the
+// monitor the next part starts at, or done.
+func (s *Store) rollHourPart(ctx context.Context, from, to time.Time, first int64) (next int64, err error) {
+	rows, err := s.r.Query(ctx, RollHourQuery, first, ms(from), ms(to))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rows.Close()
 	const cols = 15
 	var args []any
-	write := func() error {
-		err := s.writeRollups(ctx, func(tx Conn) error {
-			for len(args) > 0 {
-				n := min(len(args)/cols, rollupRows)
-				values := strings.Repeat(`,(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, n)[1:]
-				if _, err := tx.Exec(ctx, insertRollups+`VALUES`+values+onRollup, args[:n*cols]...); err != nil {
-					return err
-				}
-				args = args[n*cols:]
-			}
-			return nil
-		})
-		args = nil
-		return err
-	}
 	monitor := int64(-1)
 	buckets := map[int64][]store.Sample{} // the monitor's, by hour
 	flush := func() {
@@ -139,28 +149,43 @@ func (s *Store) rollHours(ctx context.Context, from, to time.Time) error {
 	var id, t int64 // scanned into, declared once: each would be a heap object a row
 	var sm store.Sample
 	var d sql.NullInt64
+	next, read := done, 0
 	for rows.Next() {
 		if err := rows.Scan(&id, &t, &sm.Status, &sm.RTT, &d); err != nil {
-			return err
+			return 0, err
 		}
 		if id != monitor {
-			flush()
-			if len(args) >= rollupsPerTx*cols {
-				if err := write(); err != nil {
-					return err
-				}
+			if read >= rollReadRows {
+				next = id // its rows are the next part's
+				break
 			}
+			flush()
 			monitor = id
 		}
+		read++
 		sm.Delivery, sm.HasDelivery = d.Int64, d.Valid
 		b := ms(store.Truncate(store.Hour, fromMS(t)))
 		buckets[b] = append(buckets[b], sm)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return 0, err
 	}
+	rows.Close() // the read ends before the write: the log can be checkpointed
 	flush()
-	return write()
+	if len(args) == 0 {
+		return next, nil
+	}
+	return next, s.writeRollups(ctx, func(tx Conn) error {
+		for len(args) > 0 {
+			n := min(len(args)/cols, rollupRows)
+			values := strings.Repeat(`,(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, n)[1:]
+			if _, err := tx.Exec(ctx, insertRollups+`VALUES`+values+onRollup, args[:n*cols]...); err != nil {
+				return err
+			}
+			args = args[n*cols:]
+		}
+		return nil
+	})
 }
 
 func (s *Store) Rollups(ctx context.Context, monitorID int64, period string, from, to time.Time) ([]store.Rollup, error) {
