@@ -323,3 +323,45 @@ func TestGroupBurst(t *testing.T) {
 		}
 	}
 }
+
+// TestWALCutBack: a WAL grown past walSizeLimit (by a long transaction,
+// or by writes while a long read kept checkpoints back) is cut back to it
+// once checkpointed and written again; it used to keep its size.
+func TestWALCutBack(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mailmon.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	wal := path + "-wal"
+	if _, err := s.wdb.ExecContext(ctx, `CREATE TABLE bulk(b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range (walSizeLimit + 16<<20) / (64 << 10) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bulk VALUES(zeroblob(65536))`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(wal); err != nil || fi.Size() <= walSizeLimit {
+		t.Fatalf("the WAL after the big transaction: %v, %v; want more than %d bytes", fi.Size(), err, walSizeLimit)
+	}
+	// The commit's checkpoint copied the log; the next write starts it over.
+	if _, err := s.wdb.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM bulk WHERE rowid = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(wal); err != nil || fi.Size() > walSizeLimit {
+		t.Fatalf("the WAL once started over: %d bytes, %v; want at most %d", fi.Size(), err, walSizeLimit)
+	}
+}
