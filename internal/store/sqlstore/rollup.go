@@ -107,25 +107,25 @@ const rollupRows = 64
 var rollReadRows = 1 << 19
 
 // rollHours rolls up the hours in [from, to) (whole hours) from their raw
-// results: an hour after another, each read in parts of about
-// rollReadRows results, the monitors in order, each monitor's at once.
+// results, read in parts of about rollReadRows results, the monitors in
+// order, each monitor's at once. A part holds every hour of its monitors:
+// each monitor's range is sought once, whatever the hours (a node back
+// after a week reads 168 hours of each).
 func (s *Store) rollHours(ctx context.Context, from, to time.Time) error {
-	for h := from; h.Before(to); h = h.Add(time.Hour) {
-		for next := int64(math.MinInt64); next != done; {
-			var err error
-			if next, err = s.rollHourPart(ctx, h, h.Add(time.Hour), next); err != nil {
-				return err
-			}
+	for next := int64(math.MinInt64); next != done; {
+		var err error
+		if next, err = s.rollHourPart(ctx, from, to, next); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// done is rollHourPart's next when the hour is rolled up.
+// done is rollHourPart's next when the hours are rolled up.
 const done = math.MaxInt64
 
 // rollHourPart rolls up the results in [from, to) of the monitors from id
-// first on, up to about rollReadRows of them, and returns the id of the
+// first on, up to about rollReadRows results, and returns the id of the
 // monitor the next part starts at, or done.
 func (s *Store) rollHourPart(ctx context.Context, from, to time.Time, first int64) (next int64, err error) {
 	rows, err := s.r.Query(ctx, RollHourQuery, first, ms(from), ms(to))
