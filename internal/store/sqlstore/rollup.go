@@ -60,8 +60,13 @@ func (s *Store) rollDay(ctx context.Context, period string, start, end time.Time
 // holds the writer, and on SQLite every test's result waits behind it
 // (sqlite/group.go). At 100,000 monitors tested every minute the hourly
 // prune deleted 6,000,000 results in one statement, and the day's roll-up
-// read 2,400,000 hourly ones in one (BenchmarkJanitorWriterScale).
-var partMonitors = 500
+// read 2,400,000 hourly ones in one (BenchmarkJanitorWriterScale: 10-23 s
+// and 8-11 s holding the writer on the 2-core benchmark machine, load
+// 4-12). A part of 500 monitors' hour of results took 40-120 ms there
+// (an hourly roll-ups' prune 7-30 ms, the day's 33-100 ms); 250 keeps the
+// prune's under ~60 ms at load 12 (a result a minute; a monitor tested
+// more often has more rows a part).
+var partMonitors = 250
 
 // inParts runs fn on the monitors that have rows in a table (parts, a
 // PartsOf… query: the first id of every partMonitors), a range of ids
