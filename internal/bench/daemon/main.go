@@ -389,6 +389,11 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	go func() {
 		answered <- sample(fr.names, fr.fetch, start, schedule(dur, answerEvery, len(fr.names)), stopAnswers)
 	}()
+	var pk peaks
+	go pk.poll(func() (float64, float64, error) {
+		st, err := d.Status()
+		return st.LagP99, st.LagMax, err
+	}, func() float64 { return fileMiB(db + "-wal") }, stopAnswers)
 	cpu0 := procstat.CPUSeconds(d.Cmd.Process.Pid)
 	var mins minutes
 	mins.sample(0, cpu0)
@@ -412,6 +417,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 		last = c
 		details = append(details, m)
 		fmt.Printf("  minute %d: tests | CPU ms/test | user | sys (cores) | minflt | majflt | read calls | write calls | read MiB | written MiB | GCs | heap MiB | RSS MiB | db MiB | WAL MiB | threads: %s\n", len(details), m)
+		fmt.Printf("  minute %d: %s\n", len(details), &pk)
 	}
 	if profile != "" && profileWhen == "minutes" {
 		go func() {
