@@ -9,13 +9,15 @@ import (
 
 // fillHistory stores perMonitor results of every monitor in the database
 // at path before serve opens it, a minute's results of all monitors after
-// another (interval apart, the last one an interval before now), as serve
+// another (interval apart, the last one an interval and age before now:
+// with age the raw retention, 7 days, serve's first janitor pass prunes
+// them all, as its hourly prune does an hour's at that size), as serve
 // stores them: the results table of a database that has run that long,
 // its leaves as full, and each new result's leaf met at random among
 // them. Only results: the monitors stay never tested (no status), so the
 // run's first minute is the same as without history. It returns the
 // results stored.
-func fillHistory(ctx context.Context, path string, perMonitor int, interval time.Duration) (int64, error) {
+func fillHistory(ctx context.Context, path string, perMonitor int, interval, age time.Duration) (int64, error) {
 	if perMonitor <= 0 {
 		return 0, nil
 	}
@@ -50,7 +52,7 @@ func fillHistory(ctx context.Context, path string, perMonitor int, interval time
 	if err != nil {
 		return 0, err
 	}
-	now := time.Now().Truncate(time.Millisecond)
+	now := time.Now().Add(-age).Truncate(time.Millisecond)
 	var n int64
 	for k := perMonitor; k >= 1; k-- {
 		at := now.Add(-time.Duration(k) * interval).UnixMilli()

@@ -124,6 +124,7 @@ type row struct {
 	minutes         minutes        // serve's CPU a minute, from when it listened
 	details         []minuteDetail // beside each minute's CPU: where it went
 	history         int            // results a monitor had stored before serve started (-history)
+	historyAge      time.Duration  // how long before serve's start they ended (-history-age)
 	historyResults  int64          // all of them
 	apply           harness.Applied
 	answers         []answers // /metrics, the board, the API, fetched while measured
@@ -144,6 +145,7 @@ func main() {
 	profile := flag.String("profile", "", "a folder for pprof profiles of serve (CPU over -profile-window, allocations and heap at its end); empty: none")
 	profileWhen := flag.String("profile-window", "middle", "the CPU profile's window: middle (the middle third of each run, the steady state), first (60 s from serve's start: loading the monitors, then every monitor's first test) or minutes (a profile of each minute from serve's listening, the CPU a minute's windows: SIZE-MIX-cpu-minN.pprof)")
 	history := flag.Int("history", 0, "results each monitor has already stored when serve starts, an interval apart (60: an hour at 60 s), so that a new result's leaf is met among a used database's; 0: an empty results table")
+	historyAge := flag.Duration("history-age", 0, "how long before serve starts the -history ends (its last result an interval before that): 168h, the raw retention, makes serve's first janitor pass prune it all, as the hourly prune does an hour's results at that size")
 	out := flag.String("out", "bench/results", "folder for the Markdown results")
 	flag.Parse()
 	if _, _, err := profileWindow(*profileWhen, *dur); err != nil {
@@ -178,7 +180,7 @@ func main() {
 		if !ok {
 			check(fmt.Errorf("-monitors %s: no mix %q (ca, lean or banner)", f, mname))
 		}
-		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile, *profileWhen, *history)
+		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile, *profileWhen, *history, *historyAge)
 		if *rawWindow > 0 {
 			r.raw, r.rawErr = baseline(*peers, m, servers, caFile, *rawWindow)
 			rate := r.testsPerSec
@@ -317,7 +319,7 @@ func rawChild(peers string, args ...string) (float64, rawcheck.Report, error) {
 	return rep.CPU * 1000 / float64(rep.OK), rep, nil
 }
 
-func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile, profileWhen string, history int) row {
+func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile, profileWhen string, history int, historyAge time.Duration) row {
 	dir := filepath.Join(work, strconv.Itoa(n)+m.name)
 	check(os.MkdirAll(dir, 0o700))
 	db := filepath.Join(dir, "mailmon.db")
@@ -349,7 +351,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	tok, err := harness.Token(bin, db)
 	check(err)
 	check(harness.AddUser(bin, db, webUser, webPassword))
-	filled, err := fillHistory(context.Background(), db, history, interval)
+	filled, err := fillHistory(context.Background(), db, history, interval, historyAge)
 	check(err)
 	// A short interval measures saturation: serve's minimum must allow it.
 	args := []string{"--min-interval", interval.String()}
@@ -387,6 +389,11 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	go func() {
 		answered <- sample(fr.names, fr.fetch, start, schedule(dur, answerEvery, len(fr.names)), stopAnswers)
 	}()
+	var pk peaks
+	go pk.poll(func() (float64, float64, error) {
+		st, err := d.Status()
+		return st.LagP99, st.LagMax, err
+	}, func() float64 { return fileMiB(db + "-wal") }, stopAnswers)
 	cpu0 := procstat.CPUSeconds(d.Cmd.Process.Pid)
 	var mins minutes
 	mins.sample(0, cpu0)
@@ -410,6 +417,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 		last = c
 		details = append(details, m)
 		fmt.Printf("  minute %d: tests | CPU ms/test | user | sys (cores) | minflt | majflt | read calls | write calls | read MiB | written MiB | GCs | heap MiB | RSS MiB | db MiB | WAL MiB | threads: %s\n", len(details), m)
+		fmt.Printf("  minute %d: %s\n", len(details), &pk)
 	}
 	if profile != "" && profileWhen == "minutes" {
 		go func() {
@@ -474,7 +482,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	}
 	r := row{monitors: n, mix: m, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
 		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
-		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, startWall: startWall, wall: wall, minutes: mins, details: details, history: history, historyResults: filled}
+		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, startWall: startWall, wall: wall, minutes: mins, details: details, history: history, historyAge: historyAge, historyResults: filled}
 	for i, name := range fr.names {
 		if answerEvery > 0 { // else none was asked for: said as such
 			r.answers = append(r.answers, summarize(name, fetched[i]))

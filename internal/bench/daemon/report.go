@@ -20,7 +20,11 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 		procstat.Machine(), dur, interval)
 	for _, r := range rows {
 		if r.history > 0 {
-			fmt.Fprintf(&b, "At %d (%s) the results table held %d results a monitor (%d in all, %v apart: -history) before serve started; the monitors had no status (never tested), as in a run without.\n\n", r.monitors, r.mix.name, r.history, r.historyResults, interval)
+			aged := ""
+			if r.historyAge > 0 {
+				aged = fmt.Sprintf(", ending %v before serve started (-history-age: its first janitor pass prunes those past the raw retention)", r.historyAge)
+			}
+			fmt.Fprintf(&b, "At %d (%s) the results table held %d results a monitor (%d in all, %v apart: -history%s) before serve started; the monitors had no status (never tested), as in a run without.\n\n", r.monitors, r.mix.name, r.history, r.historyResults, interval, aged)
 		}
 	}
 	b.WriteString("Mixes:\n")

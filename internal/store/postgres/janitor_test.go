@@ -77,9 +77,11 @@ func TestJanitorReadsThroughKeys(t *testing.T) {
 		args        []any
 	}{
 		{"hour", sqlstore.RollHourQuery, []any{int64(0), int64(100 * 3600000), int64(101 * 3600000)}},
-		{"day", sqlstore.RollDayQuery, []any{"day", int64(0), "hour", int64(24 * 3600000), int64(48 * 3600000)}},
-		{"prune", sqlstore.PruneQuery, []any{int64(3600000)}},
-		{"prune roll-ups", sqlstore.PruneRollupsQuery, []any{"hour", int64(3600000)}},
+		{"day", sqlstore.RollDayQuery, []any{int64(10), int64(20), int64(20), "day", int64(0), "hour", int64(24 * 3600000), int64(48 * 3600000)}},
+		{"prune", sqlstore.PruneQuery, []any{int64(10), int64(20), int64(20), int64(3600000)}},
+		{"prune roll-ups", sqlstore.PruneRollupsQuery, []any{int64(10), int64(20), int64(20), "hour", int64(3600000)}},
+		{"parts of results", sqlstore.PartsOfResultsQuery, []any{int64(1000)}},
+		{"parts of roll-ups", sqlstore.PartsOfRollupsQuery, []any{int64(1000)}},
 		{"last roll-up", sqlstore.LastRollupQuery, []any{"hour"}},
 	} {
 		rows, err := c.Query(ctx, `EXPLAIN `+rebind(q.query), q.args...)

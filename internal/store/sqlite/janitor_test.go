@@ -18,9 +18,11 @@ func TestJanitorReadsThroughKeys(t *testing.T) {
 		args        []any
 	}{
 		{"hour", sqlstore.RollHourQuery, []any{0, 0, 1}},
-		{"day", sqlstore.RollDayQuery, []any{"day", 0, "hour", 0, 1}},
-		{"prune", sqlstore.PruneQuery, []any{0}},
-		{"prune roll-ups", sqlstore.PruneRollupsQuery, []any{"hour", 0}},
+		{"day", sqlstore.RollDayQuery, []any{0, 1, 1, "day", 0, "hour", 0, 1}},
+		{"prune", sqlstore.PruneQuery, []any{0, 1, 1, 0}},
+		{"prune roll-ups", sqlstore.PruneRollupsQuery, []any{0, 1, 1, "hour", 0}},
+		{"parts of results", sqlstore.PartsOfResultsQuery, []any{1000}},
+		{"parts of roll-ups", sqlstore.PartsOfRollupsQuery, []any{1000}},
 		{"last roll-up", sqlstore.LastRollupQuery, []any{"hour"}},
 	} {
 		plan := queryPlan(t, db, c.query, c.args...)

@@ -61,9 +61,11 @@ type template struct {
 // stored, a minute apart, instead of three (0: three), stored as the
 // daemon stores them, a minute's results of all monitors after another,
 // so that the leaves are as full as a user's database's.
+// hours: each monitor's hourly roll-ups of the whole day before t0's
+// (hours 24: a day to roll up, as the daily roll-up's).
 type templateKey struct {
 	untested, lean, byID bool
-	history              int
+	history, hours       int
 }
 
 var (
@@ -182,6 +184,14 @@ func buildScale(path string, key templateKey) error {
 			if _, err := res.ExecContext(ctx, id, at, 4000+id%3000); err != nil {
 				return err
 			}
+		}
+	}
+	if key.hours > 0 {
+		day := store.Truncate(store.Day, t0).AddDate(0, 0, -1).UnixMilli()
+		if _, err := tx.ExecContext(ctx, `WITH RECURSIVE h(k) AS (SELECT 0 UNION ALL SELECT k+1 FROM h WHERE k+1 < ?)
+			INSERT INTO rollups SELECT m.id, 'hour', ? + h.k*3600000, 60, 59, 0, 1, 3000, 4000 + m.id%3000, 6000, 9000, 0, 0, 0, 0
+			FROM monitors m CROSS JOIN h ORDER BY m.id, h.k`, key.hours, day); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE board_counts SET n = (SELECT count(*) FROM monitors m WHERE m.shown_rank = board_counts.shown_rank)`); err != nil {

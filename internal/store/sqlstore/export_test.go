@@ -7,3 +7,17 @@ func SetRollReadRows(t interface{ Cleanup(func()) }, n int) {
 	rollReadRows = n
 	t.Cleanup(func() { rollReadRows = old })
 }
+
+// SetPartMonitors sets how many monitors a part of the janitor's writes
+// takes until the test ends.
+func SetPartMonitors(t interface{ Cleanup(func()) }, n int) {
+	old := partMonitors
+	partMonitors = n
+	t.Cleanup(func() { partMonitors = old })
+}
+
+// WrapWriter makes s write through wrap(its writer).
+func WrapWriter(s *Store, wrap func(DB) DB) {
+	s.db = wrap(s.db)
+	s.w = s.db
+}

@@ -22,38 +22,18 @@ import (
 // a monitor's, every monitor's roll-up counts each of its results once.
 func TestRollUpInParts(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	d := &store.Device{Name: "d", Address: "d"}
-	if err := s.PutDevice(ctx, d); err != nil {
-		t.Fatal(err)
-	}
 	h0 := store.Truncate(store.Hour, time.Now().Add(-5*time.Hour))
 	const monitors, hours = 40, 3
-	var ids []int64
-	for i := range monitors {
-		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true, Spec: json.RawMessage(`{}`)}
-		if err := s.PutMonitor(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, m.ID)
+	s, ids := openMonitors(t, monitors)
+	for i, id := range ids {
 		// monitor i has 1 + (i+h)%4 results in hour h, every other one down
 		for h := range hours {
 			for k := range results(i, h) {
-				at := h0.Add(time.Duration(h)*time.Hour + time.Duration(k+1)*time.Minute)
 				st := probe.StatusUp
 				if k%2 == 1 {
 					st = probe.StatusDown
 				}
-				if err := s.RecordTest(ctx, store.Test{
-					Result: store.Result{MonitorID: m.ID, Time: at, Status: st, RTT: time.Millisecond},
-					Status: store.Status{MonitorID: m.ID, Status: state.Status{State: state.Up}, LastTest: at},
-				}); err != nil {
-					t.Fatal(err)
-				}
+				record(t, s, id, h0.Add(time.Duration(h)*time.Hour+time.Duration(k+1)*time.Minute), st)
 			}
 		}
 	}
@@ -84,3 +64,39 @@ func TestRollUpInParts(t *testing.T) {
 
 // results is how many results monitor i has in hour h of the test.
 func results(i, h int) int { return 1 + (i+h)%4 }
+
+// openMonitors opens a SQLite store with n monitors of a device, closed
+// when the test ends, and returns their ids.
+func openMonitors(t *testing.T, n int) (*sqlite.Store, []int64) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	d := &store.Device{Name: "d", Address: "d"}
+	if err := s.PutDevice(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := range n {
+		m := &store.Monitor{DeviceID: d.ID, Name: fmt.Sprint("m", i), Type: "smtp", Enabled: true, Spec: json.RawMessage(`{}`)}
+		if err := s.PutMonitor(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	return s, ids
+}
+
+// record stores a test of monitor id at a time.
+func record(t *testing.T, s *sqlite.Store, id int64, at time.Time, st probe.Status) {
+	t.Helper()
+	if err := s.RecordTest(context.Background(), store.Test{
+		Result: store.Result{MonitorID: id, Time: at, Status: st, RTT: time.Millisecond},
+		Status: store.Status{MonitorID: id, Status: state.Status{State: state.Up}, LastTest: at},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

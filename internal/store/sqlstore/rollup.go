@@ -45,12 +45,83 @@ const onRollup = ` ON CONFLICT (monitor_id, period, start_ms) DO UPDATE SET test
 // monitors are too many to read again). Its p95 is the highest of its
 // hours' p95: an upper bound. Sums are cast to BIGINT so that the averages
 // are integer divisions on both databases (PostgreSQL sums BIGINTs as
-// NUMERIC).
+// NUMERIC). A part of the monitors a transaction (inParts).
 func (s *Store) rollDay(ctx context.Context, period string, start, end time.Time) error {
-	return s.writeRollups(ctx, func(tx Conn) error {
-		_, err := tx.Exec(ctx, RollDayQuery, store.Day, ms(start), store.Hour, ms(start), ms(end))
+	return s.inParts(ctx, PartsOfRollupsQuery, func(lo, hi int64) error {
+		return s.writeRollups(ctx, func(tx Conn) error {
+			_, err := tx.Exec(ctx, RollDayQuery, lo, hi, hi, store.Day, ms(start), store.Hour, ms(start), ms(end))
+			return err
+		})
+	})
+}
+
+// partMonitors is how many monitors' rows one of the janitor's writes
+// (a prune, the daily roll-up) takes at most: each is a transaction that
+// holds the writer, and on SQLite every test's result waits behind it
+// (sqlite/group.go). At 100,000 monitors tested every minute the hourly
+// prune deleted 6,000,000 results in one statement, and the day's roll-up
+// read 2,400,000 hourly ones in one (BenchmarkJanitorWriterScale: 10-23 s
+// and 8-11 s holding the writer on the 2-core benchmark machine, load
+// 4-12). A part of 500 monitors' hour of results took 40-120 ms there
+// (an hourly roll-ups' prune 7-30 ms, the day's 33-100 ms); 250 keeps the
+// prune's under ~60 ms at load 12 (a result a minute; a monitor tested
+// more often has more rows a part).
+var partMonitors = 250
+
+// inParts runs fn on the monitors that have rows in a table (parts, a
+// PartsOf… query: the first id of every partMonitors), a range of ids
+// [lo, hi) after another, each its own write, and after each the writer
+// left to the tests' results for as long as the part took: parts back to
+// back still put seconds of lag on the tests at 100,000 monitors (the
+// first pass's prune of an hour: lag p99 peaks 2.3-7.5 s against 6.3-21.6
+// in one statement), with the rests 0.04 s; the prune takes twice as long,
+// ~20 s, and nothing waits for it. The parts are read first,
+// on the reader, a seek a monitor; the first range starts below every id
+// and the last ends above, so that rows of monitors added since are in
+// one.
+func (s *Store) inParts(ctx context.Context, parts string, fn func(lo, hi int64) error) error {
+	firsts, err := List(ctx, s.r, func(r Row) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, parts, partMonitors)
+	if err != nil {
+		return err
+	}
+	slices.Sort(firsts) // walked in order, but no ORDER BY (a sort of its own)
+	for i := range firsts {
+		lo, hi := firsts[i], int64(math.MaxInt64)
+		if i == 0 {
+			lo = math.MinInt64
+		}
+		if i+1 < len(firsts) {
+			hi = firsts[i+1]
+		}
+		t0 := time.Now()
+		if err := fn(lo, hi); err != nil {
+			return err
+		}
+		if i+1 < len(firsts) { // the results' turn: the writer free as long again
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Since(t0)):
+			}
+		}
+	}
+	return nil
+}
+
+// deleteInParts runs a delete of the janitor's (its first arguments the
+// range of monitor ids: lo, hi, hi) in parts, each its own statement, and
+// returns how many rows they deleted.
+func (s *Store) deleteInParts(ctx context.Context, parts, query string, args ...any) (int64, error) {
+	var deleted int64
+	err := s.inParts(ctx, parts, func(lo, hi int64) error {
+		n, err := s.w.Exec(ctx, query, append([]any{lo, hi, hi}, args...)...)
+		deleted += n
 		return err
 	})
+	return deleted, err
 }
 
 // The janitor's statements read and write through the tables' keys
@@ -59,23 +130,36 @@ func (s *Store) rollDay(ctx context.Context, period string, start, end time.Time
 // monitor; an index on time alone would cost every result bytes): a pass
 // costs the rows it reads or deletes plus a seek a monitor. The monitor
 // ids are those of the table itself, walked by a loose index scan
-// (recursive: each the least above the last, on both databases), so that
+// (recursive: each the least above the last, on both databases), those in
+// a range [lo, hi) by a write (its first three arguments: lo, hi, hi), so
 // rows of monitors deleted by older versions go with a prune; roll-ups are
 // written for the monitors that exist only (a write racing DeleteMonitor
 // never leaves a day roll-up, kept for good, behind). The hours' read is
 // driven by the monitors table instead (SQLite walks its ids in order).
 const (
-	idsOfResults = `WITH RECURSIVE ids(id) AS (SELECT min(monitor_id) FROM results
-		UNION ALL SELECT (SELECT min(monitor_id) FROM results WHERE monitor_id > ids.id) FROM ids WHERE ids.id IS NOT NULL) `
 	idsOfRollups = `WITH RECURSIVE ids(id) AS (SELECT min(monitor_id) FROM rollups
 		UNION ALL SELECT (SELECT min(monitor_id) FROM rollups WHERE monitor_id > ids.id) FROM ids WHERE ids.id IS NOT NULL) `
+	resultsIn = `WITH RECURSIVE ids(id) AS (SELECT min(monitor_id) FROM results WHERE monitor_id >= ? AND monitor_id < ?
+		UNION ALL SELECT (SELECT min(monitor_id) FROM results WHERE monitor_id > ids.id AND monitor_id < ?) FROM ids WHERE ids.id IS NOT NULL) `
+	rollupsIn = `WITH RECURSIVE ids(id) AS (SELECT min(monitor_id) FROM rollups WHERE monitor_id >= ? AND monitor_id < ?
+		UNION ALL SELECT (SELECT min(monitor_id) FROM rollups WHERE monitor_id > ids.id AND monitor_id < ?) FROM ids WHERE ids.id IS NOT NULL) `
+
+	// PartsOfResultsQuery and PartsOfRollupsQuery are the first monitor
+	// id of every so many (the argument) that have rows in the table.
+	PartsOfResultsQuery = `WITH RECURSIVE ids(id, n) AS (SELECT min(monitor_id), 0 FROM results
+		UNION ALL SELECT (SELECT min(monitor_id) FROM results WHERE monitor_id > ids.id), n+1 FROM ids WHERE ids.id IS NOT NULL)
+		SELECT id FROM ids WHERE id IS NOT NULL AND n % CAST(? AS INTEGER) = 0`
+	PartsOfRollupsQuery = `WITH RECURSIVE ids(id, n) AS (SELECT min(monitor_id), 0 FROM rollups
+		UNION ALL SELECT (SELECT min(monitor_id) FROM rollups WHERE monitor_id > ids.id), n+1 FROM ids WHERE ids.id IS NOT NULL)
+		SELECT id FROM ids WHERE id IS NOT NULL AND n % CAST(? AS INTEGER) = 0`
 
 	// RollHourQuery reads the raw results of a range of hours, a monitor's
 	// after another, from a monitor id on.
 	RollHourQuery = `SELECT m.id, r.t_ms, r.status, r.rtt_us, r.delivery_us FROM monitors m CROSS JOIN results r
 		WHERE m.id >= ? AND r.monitor_id=m.id AND r.t_ms >= ? AND r.t_ms < ? ORDER BY m.id`
-	// RollDayQuery writes a day's roll-ups from its hours'.
-	RollDayQuery = idsOfRollups + insertRollups + `SELECT ids.id, CAST(? AS TEXT), CAST(? AS BIGINT), sum(tests), sum(up), sum(warn), sum(down),
+	// RollDayQuery writes a day's roll-ups from its hours', of the
+	// monitors in a range.
+	RollDayQuery = rollupsIn + insertRollups + `SELECT ids.id, CAST(? AS TEXT), CAST(? AS BIGINT), sum(tests), sum(up), sum(warn), sum(down),
 			coalesce(min(CASE WHEN up+warn > 0 THEN rtt_min_us END), 0),
 			coalesce(CAST(sum(rtt_avg_us*(up+warn)) AS BIGINT) / nullif(CAST(sum(up+warn) AS BIGINT), 0), 0),
 			max(rtt_p95_us), max(rtt_max_us), sum(delivered),
@@ -84,10 +168,12 @@ const (
 		FROM ids CROSS JOIN rollups r WHERE r.monitor_id=ids.id AND r.period=? AND r.start_ms>=? AND r.start_ms<?
 			AND EXISTS (SELECT 1 FROM monitors m WHERE m.id=ids.id)
 		GROUP BY ids.id` + onRollup
-	// PruneQuery deletes the raw results before a time.
-	PruneQuery = idsOfResults + `DELETE FROM results WHERE monitor_id IN (SELECT id FROM ids) AND t_ms < ?`
-	// PruneRollupsQuery deletes the roll-ups of a period before a time.
-	PruneRollupsQuery = idsOfRollups + `DELETE FROM rollups WHERE monitor_id IN (SELECT id FROM ids) AND period=? AND start_ms < ?`
+	// PruneQuery deletes the raw results before a time of the monitors
+	// in a range.
+	PruneQuery = resultsIn + `DELETE FROM results WHERE monitor_id IN (SELECT id FROM ids) AND t_ms < ?`
+	// PruneRollupsQuery deletes the roll-ups of a period before a time of
+	// the monitors in a range.
+	PruneRollupsQuery = rollupsIn + `DELETE FROM rollups WHERE monitor_id IN (SELECT id FROM ids) AND period=? AND start_ms < ?`
 	// LastRollupQuery is the start of the latest roll-up of a period.
 	LastRollupQuery = idsOfRollups + `SELECT max((SELECT max(start_ms) FROM rollups WHERE monitor_id=ids.id AND period=?)) FROM ids`
 )
@@ -204,8 +290,9 @@ func (s *Store) Rollups(ctx context.Context, monitorID int64, period string, fro
 		WHERE monitor_id=? AND period=? AND start_ms>=? AND start_ms<? ORDER BY start_ms`, monitorID, period, ms(from), ms(to))
 }
 
+// PruneRollups deletes in parts of partMonitors monitors (inParts).
 func (s *Store) PruneRollups(ctx context.Context, period string, before time.Time) (int64, error) {
-	return s.w.Exec(ctx, PruneRollupsQuery, period, ms(before))
+	return s.deleteInParts(ctx, PartsOfRollupsQuery, PruneRollupsQuery, period, ms(before))
 }
 
 func (s *Store) LastRollup(ctx context.Context, period string) (time.Time, error) {

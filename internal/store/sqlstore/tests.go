@@ -460,8 +460,9 @@ func (s *Store) MarkNotification(ctx context.Context, id int64, status string, a
 		status, attempts, lastError, done, id))
 }
 
+// Prune deletes in parts of partMonitors monitors (inParts).
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
-	return s.w.Exec(ctx, PruneQuery, ms(before))
+	return s.deleteInParts(ctx, PartsOfResultsQuery, PruneQuery, ms(before))
 }
 
 // StatesQuery is States' query: the whole table in the order it is kept
