@@ -104,6 +104,9 @@ type row struct {
 	mix            mix
 	cores, rssMiB  float64
 	lagP50, lagP99 float64
+	// lagP99Worst is the highest lag p99 polled each second over the run
+	// (lagP99 is the run's end's: the scheduler's last 4,096 tests).
+	lagP99Worst    float64
 	tests          int64
 	testsPerSec    float64
 	bytesPerResult float64
@@ -483,6 +486,8 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	r := row{monitors: n, mix: m, cores: cpu / wall, rssMiB: rss, lagP50: st.LagP50, lagP99: st.LagP99, tests: st.TestsStarted,
 		testsPerSec: float64(st.TestsStarted-st0.TestsStarted) / wall, // in the window the CPU is measured over
 		load0:       load0, load1: loadAvg(), apply: applied, startCPU: cpu0, startWall: startWall, wall: wall, minutes: mins, details: details, history: history, historyAge: historyAge, historyResults: filled}
+	r.lagP99Worst, _ = pk.worst()
+	r.lagP99Worst = max(r.lagP99Worst, r.lagP99)
 	for i, name := range fr.names {
 		if answerEvery > 0 { // else none was asked for: said as such
 			r.answers = append(r.answers, summarize(name, fetched[i]))

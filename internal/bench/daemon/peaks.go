@@ -14,6 +14,9 @@ import (
 type peaks struct {
 	mu                  sync.Mutex
 	lagP99, lagMax, wal float64 // ms, ms, MiB
+	// runP99 and runMax are the highest of the whole run, never reset:
+	// the report's worst-second lag.
+	runP99, runMax float64
 }
 
 // add takes a poll's figures.
@@ -21,6 +24,14 @@ func (p *peaks) add(lagP99, lagMax, walMiB float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.lagP99, p.lagMax, p.wal = max(p.lagP99, lagP99), max(p.lagMax, lagMax), max(p.wal, walMiB)
+	p.runP99, p.runMax = max(p.runP99, lagP99), max(p.runMax, lagMax)
+}
+
+// worst returns the run's highest lag p99 and max polled.
+func (p *peaks) worst() (lagP99, lagMax float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.runP99, p.runMax
 }
 
 // take returns the minute's peaks and starts the next minute's.

@@ -17,3 +17,15 @@ func TestPeaksKeepTheMinutesHighest(t *testing.T) {
 		t.Errorf("second minute: %v, %v, %v; want 5, 6, 7", p99, mx, wal)
 	}
 }
+
+// TestWorstOutlivesTheMinute: the run's worst lag is kept when a minute's
+// peaks are taken.
+func TestWorstOutlivesTheMinute(t *testing.T) {
+	var p peaks
+	p.add(6300, 9000, 64)
+	p.take()
+	p.add(20, 40, 33)
+	if p99, mx := p.worst(); p99 != 6300 || mx != 9000 {
+		t.Errorf("worst after a minute was taken: p99 %v, max %v; want 6300, 9000", p99, mx)
+	}
+}

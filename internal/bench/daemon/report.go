@@ -35,7 +35,7 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 			fmt.Fprintf(&b, "- %s: %s\n", r.mix.name, r.mix.describe())
 		}
 	}
-	b.WriteString("\n| monitors | mix | CPU (cores, avg) | peak RSS (MiB) | RSS/monitor (KiB) | lag p50 (ms) | lag p99 (ms) | tests | tests/s | CPU ms/test | raw CPU ms/check (same mix, saturated) | × raw | raw CPU ms/check (same mix, paced at the same tests/s) | × raw paced | bytes/result | load avg (start → end) | CPU 1st min / 2nd / 3rd … (cores) | CPU before listening (s) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n| monitors | mix | CPU (cores, avg) | peak RSS (MiB) | RSS/monitor (KiB) | lag p50 (ms) | lag p99 (ms) | lag p99, worst second (ms) | tests | tests/s | CPU ms/test | raw CPU ms/check (same mix, saturated) | × raw | raw CPU ms/check (same mix, paced at the same tests/s) | × raw paced | bytes/result | load avg (start → end) | CPU 1st min / 2nd / 3rd … (cores) | CPU before listening (s) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		raw, ratio := "–", "–"
 		if r.ratio() > 0 {
@@ -45,8 +45,8 @@ func report(rows []row, dur, interval, answerEvery time.Duration) string {
 		if r.pacedRatio() > 0 {
 			paced, pratio = fmt.Sprintf("%.3f", r.rawPaced), fmt.Sprintf("%.2f", r.pacedRatio())
 		}
-		fmt.Fprintf(&b, "| %d | %s | %.3f | %.0f | %.1f | %.1f | %.1f | %d | %.0f | %.3f | %s | %s | %s | %s | %.1f | %s → %s | %s | %.1f |\n",
-			r.monitors, r.mix.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.tests, r.testsPerSec, r.cpuPerTest(), raw, ratio, paced, pratio, r.bytesPerResult, r.load0, r.load1, r.minutes, r.startCPU)
+		fmt.Fprintf(&b, "| %d | %s | %.3f | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %.0f | %.3f | %s | %s | %s | %s | %.1f | %s → %s | %s | %.1f |\n",
+			r.monitors, r.mix.name, r.cores, r.rssMiB, r.kibPerMonitor(), r.lagP50, r.lagP99, r.lagP99Worst, r.tests, r.testsPerSec, r.cpuPerTest(), raw, ratio, paced, pratio, r.bytesPerResult, r.load0, r.load1, r.minutes, r.startCPU)
 	}
 
 	for _, r := range rows {
@@ -192,14 +192,14 @@ var goals = []goal{
 		return bound(r.coresFromExec(), 0.30, "%.3f", fmt.Sprintf("cores from serve's exec (%.1f CPU s in the %.1f s before it listened)", r.startCPU, r.startWall), false)
 	}},
 	{1, "ca", 20000, "peak RSS ≤ 256 MiB", func(r row) (string, bool, bool) { return bound(r.rssMiB, 256, "%.0f", "MiB", false) }},
-	{1, "ca", 20000, "lag p99 < 1 s", func(r row) (string, bool, bool) { return bound(r.lagP99, 1000, "%.1f", "ms", true) }},
+	{1, "ca", 20000, "lag p99 < 1 s (the worst second)", func(r row) (string, bool, bool) { return bound(max(r.lagP99, r.lagP99Worst), 1000, "%.1f", "ms", true) }},
 	{1, "ca", 20000, "≤ 40 bytes per stored result", func(r row) (string, bool, bool) { return bound(r.bytesPerResult, 40, "%.1f", "bytes", false) }},
 	{2, "ca", 0, "CPU per test ≤ 2× raw", ratioGoal(2, false)},
 	{2, "ca", 0, "CPU per test ≤ 2× raw", ratioGoal(2, true)},
 	{3, "lean", 100000, "CPU ≤ 1.5× raw for the same mix", ratioGoal(1.5, false)},
 	{3, "lean", 100000, "CPU ≤ 1.5× raw for the same mix", ratioGoal(1.5, true)},
 	{3, "lean", 100000, "≤ 1 GiB RSS", func(r row) (string, bool, bool) { return bound(r.rssMiB, 1024, "%.0f", "MiB peak", false) }},
-	{3, "lean", 100000, "lag p99 < 1 s", func(r row) (string, bool, bool) { return bound(r.lagP99, 1000, "%.1f", "ms", true) }},
+	{3, "lean", 100000, "lag p99 < 1 s (the worst second)", func(r row) (string, bool, bool) { return bound(max(r.lagP99, r.lagP99Worst), 1000, "%.1f", "ms", true) }},
 	{3, "lean", 100000, "the web board's first page within 200 ms", answerGoalOf("board /")},
 	{3, "lean", 100000, "`/metrics` within 200 ms, every scrape", answerGoalOf("/metrics")},
 	{3, "lean", 100000, "`/metrics` within 200 ms, a steady scraper's answers (3rd scrape on, rendered ahead)", answerGoalOf(steadyMetrics)},
