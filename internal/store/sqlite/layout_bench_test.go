@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,38 +80,23 @@ func layoutKey(layout, history int) templateKey {
 // monitor, the last a minute before now, and returns its key.
 func layoutTemplate(b *testing.B, i, history int) templateKey {
 	key := layoutKey(i, history)
-	templatesMu.Lock()
-	t := templates[key]
-	if t == nil {
-		t = new(template)
-		templates[key] = t
-	}
-	templatesMu.Unlock()
-	t.Do(func() {
+	cachedTemplate(b, key, "mailmon-layout-", func(path string) error {
 		src := scaleTemplate(b, templateKey{lean: true})
-		dir, err := os.MkdirTemp("", "mailmon-layout-")
-		if err != nil {
-			t.err = err
-			return
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			return err
 		}
-		t.path = filepath.Join(dir, "scale.db")
-		if t.err = os.WriteFile(t.path, nil, 0o600); t.err != nil {
-			return
-		}
-		if t.err = copyFile(src, t.path); t.err != nil {
-			return
+		if err := copyFile(src, path); err != nil {
+			return err
 		}
 		start := time.Now()
-		t.err = buildLayout(t.path, resultsLayouts[i], history)
-		if t.err == nil {
-			fi, _ := os.Stat(t.path)
-			b.Logf("template %s, %d results a monitor: %d MB, built in %v", resultsLayouts[i].name, history,
-				fi.Size()>>20, time.Since(start).Round(time.Second))
+		if err := buildLayout(path, resultsLayouts[i], history); err != nil {
+			return err
 		}
+		fi, _ := os.Stat(path)
+		b.Logf("template %s, %d results a monitor: %d MB, built in %v", resultsLayouts[i].name, history,
+			fi.Size()>>20, time.Since(start).Round(time.Second))
+		return nil
 	})
-	if t.err != nil {
-		b.Fatal(t.err)
-	}
 	return key
 }
 

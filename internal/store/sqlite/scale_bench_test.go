@@ -91,6 +91,12 @@ func leanKind(id int, lean bool) string {
 // RecordTest calls otherwise), that each run copies; untested: none has
 // a status or a result yet.
 func scaleTemplate(b *testing.B, key templateKey) string {
+	return cachedTemplate(b, key, "mailmon-scale-", func(path string) error { return buildScale(path, key) })
+}
+
+// cachedTemplate is the path of key's template, built once per process
+// by build into a new file under a temporary folder named for prefix.
+func cachedTemplate(b *testing.B, key templateKey, prefix string, build func(path string) error) string {
 	templatesMu.Lock()
 	t := templates[key]
 	if t == nil {
@@ -99,13 +105,13 @@ func scaleTemplate(b *testing.B, key templateKey) string {
 	}
 	templatesMu.Unlock()
 	t.Do(func() {
-		dir, err := os.MkdirTemp("", "mailmon-scale-")
+		dir, err := os.MkdirTemp("", prefix)
 		if err != nil {
 			t.err = err
 			return
 		}
 		t.path = filepath.Join(dir, "scale.db")
-		t.err = buildScale(t.path, key)
+		t.err = build(t.path)
 	})
 	if t.err != nil {
 		b.Fatal(t.err)
