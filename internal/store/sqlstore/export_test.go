@@ -1,5 +1,10 @@
 package sqlstore
 
+import (
+	"context"
+	"time"
+)
+
 // SetRollReadRows sets how many results a read of the hourly roll-up
 // takes, about, until the test ends.
 func SetRollReadRows(t interface{ Cleanup(func()) }, n int) {
@@ -20,4 +25,12 @@ func SetPartMonitors(t interface{ Cleanup(func()) }, n int) {
 func WrapWriter(s *Store, wrap func(DB) DB) {
 	s.db = wrap(s.db)
 	s.w = s.db
+}
+
+// SetRest makes the janitor rest between its parts by calling f until
+// the test ends.
+func SetRest(t interface{ Cleanup(func()) }, f func(ctx context.Context, d time.Duration) error) {
+	old := rest
+	rest = f
+	t.Cleanup(func() { rest = old })
 }

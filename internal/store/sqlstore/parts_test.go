@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -74,10 +75,64 @@ func TestJanitorWritesInParts(t *testing.T) {
 	}
 }
 
+// TestJanitorRestsBetweenParts: after each part but the last the janitor
+// leaves the writer to the tests' results for at least as long as the
+// part held it, and a rest cut short by the context ends the prune
+// with no part more.
+func TestJanitorRestsBetweenParts(t *testing.T) {
+	ctx := context.Background()
+	day := store.Truncate(store.Day, time.Now()).AddDate(0, 0, -2)
+	const monitors, part = 10, 3
+	s, ids := openMonitors(t, monitors)
+	for _, id := range ids {
+		record(t, s, id, day.Add(time.Minute), probe.StatusUp)
+		record(t, s, id, day.Add(2*time.Minute), probe.StatusUp)
+	}
+	sqlstore.SetPartMonitors(t, part)
+	const hold = 20 * time.Millisecond
+	w := &counting{delay: hold}
+	sqlstore.WrapWriter(s.Store, func(db sqlstore.DB) sqlstore.DB { w.DB = db; return w })
+	var rests []time.Duration
+	sqlstore.SetRest(t, func(_ context.Context, d time.Duration) error {
+		rests = append(rests, d)
+		return nil
+	})
+
+	n, err := s.Prune(ctx, day.Add(90*time.Second))
+	if err != nil || n != monitors {
+		t.Fatalf("Prune: %d, %v; want %d", n, err, monitors)
+	}
+	parts := (monitors + part - 1) / part
+	if len(rests) != parts-1 {
+		t.Errorf("%d parts, %d rests %v; want a rest after each part but the last", parts, len(rests), rests)
+	}
+	for _, d := range rests {
+		if d < hold {
+			t.Errorf("a rest of %v after a part that held the writer %v or more", d, hold)
+		}
+	}
+
+	w.reset()
+	rests = nil
+	sqlstore.SetRest(t, func(_ context.Context, d time.Duration) error {
+		rests = append(rests, d)
+		return context.Canceled
+	})
+	n, err = s.Prune(ctx, day.Add(time.Hour))
+	if !errors.Is(err, context.Canceled) || len(rests) != 1 || w.stmts != 1 {
+		t.Errorf("Prune with its rest cut short: %v after %d statements and %d rests; want %v after 1 and 1",
+			err, w.stmts, len(rests), context.Canceled)
+	}
+	if n > part {
+		t.Errorf("Prune cut short deleted %d rows; want at most a part's %d", n, part)
+	}
+}
+
 // counting is a writer that counts the transactions begun and the
 // statements run on it, and the rows each changed.
 type counting struct {
 	sqlstore.DB
+	delay      time.Duration // each statement's least time
 	mu         sync.Mutex
 	txs, stmts int
 	rows       []int64
@@ -97,6 +152,7 @@ func (c *counting) count(n int64) {
 }
 
 func (c *counting) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	time.Sleep(c.delay)
 	n, err := c.DB.Exec(ctx, query, args...)
 	c.count(n)
 	return n, err

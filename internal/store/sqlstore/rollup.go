@@ -101,14 +101,25 @@ func (s *Store) inParts(ctx context.Context, parts string, fn func(lo, hi int64)
 			return err
 		}
 		if i+1 < len(firsts) { // the results' turn: the writer free as long again
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Since(t0)):
+			if err := rest(ctx, time.Since(t0)); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// rest waits d, the time the janitor's last part held the writer, or
+// until ctx ends (a variable for tests).
+var rest = func(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // deleteInParts runs a delete of the janitor's (its first arguments the
