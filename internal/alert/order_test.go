@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -261,5 +262,76 @@ func TestLateHeartbeatGivesClaimsBack(t *testing.T) {
 	}
 	if got, err := st.ClaimNotifications(ctx, "other", time.Hour, 10); err != nil || len(got) != 2 {
 		t.Errorf("another node could claim %d of the 2 at once (%v), want both", len(got), err)
+	}
+}
+
+// claimsThen runs then after each of its ClaimNotifications: what another
+// node does at that moment.
+type claimsThen struct {
+	*postgres.Store
+	then func()
+}
+
+func (c claimsThen) ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]store.Notification, error) {
+	ns, err := c.Store.ClaimNotifications(ctx, node, hold, limit)
+	c.then()
+	return ns, err
+}
+
+// TestOutOfTimeNodeEndsNoOtherClaim: a node whose heartbeat is not fresh
+// (it has not beaten yet, or it expired while the node read the outbox)
+// delivers nothing of what it read and gives it back, while another node
+// has taken it over and is delivering it. Giving it back must not end the
+// taker's claim: a third node would claim the notification as new and
+// deliver it again, not marked a late resend (two alerts delivered twice
+// with one event id in a loaded TestThreeNodesShareAndTakeOver).
+func TestOutOfTimeNodeEndsNoOtherClaim(t *testing.T) {
+	for name, ttl := range map[string]time.Duration{"before its first heartbeat": 0, "its heartbeat expired meanwhile": 300 * time.Millisecond} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := pgStore(t)
+			f := newOutboxFixture(t, st)
+			f.event(t, "alert", time.Now().Truncate(time.Second), 1)
+			for _, n := range []string{"taker", "third"} {
+				if _, err := st.Heartbeat(ctx, store.Node{ID: n, Name: n}, time.Minute); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ttl > 0 {
+				if _, err := st.Heartbeat(ctx, store.Node{ID: "x", Name: "x"}, ttl); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var taken []store.Notification
+			claims := claimsThen{Store: st, then: func() {
+				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+					live, err := st.Nodes(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.ContainsFunc(live, func(n store.Node) bool { return n.ID == "x" }) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("x's heartbeat did not expire")
+					}
+				}
+				var err error
+				if taken, err = st.ClaimNotifications(ctx, "taker", time.Hour, 10); err != nil {
+					t.Fatal(err)
+				}
+			}}
+			x := NewOutbox(OutboxOptions{Store: st, Claims: claims, Node: "x", Actions: &Actions{Vault: f.v}, Alive: func() bool { return false }})
+			x.deliverPending(ctx)
+			third := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "third", Actions: &Actions{Vault: f.v}})
+			third.deliverPending(ctx)
+			third.wg.Wait()
+			if len(taken) != 1 {
+				t.Errorf("the taker claimed %d, want the alert", len(taken))
+			}
+			if got := f.received(); len(got) != 0 {
+				t.Errorf("a third node delivered %+v while the taker held its claim", got)
+			}
+		})
 	}
 }

@@ -208,7 +208,7 @@ func (ob *Outbox) unclaim(ctx context.Context, ids []int64) {
 	if ob.o.Claims == nil || len(ids) == 0 {
 		return
 	}
-	if err := ob.o.Claims.Unclaim(context.WithoutCancel(ctx), ids); err != nil {
+	if err := ob.o.Claims.Unclaim(context.WithoutCancel(ctx), ob.o.Node, ids); err != nil {
 		ob.o.Log.Warn("ending claims failed; they expire by themselves", "err", err)
 	}
 }
