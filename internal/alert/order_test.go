@@ -3,11 +3,13 @@ package alert
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -333,5 +335,48 @@ func TestOutOfTimeNodeEndsNoOtherClaim(t *testing.T) {
 				t.Errorf("a third node delivered %+v while the taker held its claim", got)
 			}
 		})
+	}
+}
+
+// failingMarks fails its first fail MarkNotification calls, as a database
+// that is briefly away (locked, restarting) does.
+type failingMarks struct {
+	store.Store
+	fail atomic.Int32
+}
+
+func (s *failingMarks) MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error {
+	if s.fail.Add(-1) >= 0 {
+		return errors.New("database is locked")
+	}
+	return s.Store.MarkNotification(ctx, id, status, attempts, lastError, at)
+}
+
+// TestSentButNotMarkedIsNotSentAgain: an alert delivered whose "sent" mark
+// failed is marked again, not delivered again: it used to be read as
+// pending at the next round and sent a second time, not marked a late
+// resend.
+func TestSentButNotMarkedIsNotSentAgain(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f := newOutboxFixture(t, st)
+	fs := &failingMarks{Store: st}
+	fs.fail.Store(1)
+	ob := NewOutbox(OutboxOptions{Store: fs, Actions: &Actions{Vault: f.v}})
+	time.Sleep(2 * time.Millisecond)
+	f.event(t, "alert", time.Now(), 1) // raised after the start: on time
+	for range 3 {
+		ob.deliverPending(ctx)
+		ob.wg.Wait()
+	}
+	if got := f.received(); len(got) != 1 || got[0].LateResend {
+		t.Errorf("delivered %d times (%+v), want once, on time", len(got), got)
+	}
+	if s := f.statuses(t); s != "alert:sent" {
+		t.Errorf("the alert log: %s, want alert:sent", s)
 	}
 }
