@@ -380,3 +380,39 @@ func TestSentButNotMarkedIsNotSentAgain(t *testing.T) {
 		t.Errorf("the alert log: %s, want alert:sent", s)
 	}
 }
+
+// TestOldClaimIsNotDelivered pins the rule that keeps a claim from lapsing
+// during its delivery (several nodes): a notification claimed so long ago
+// that its claim could expire before its delivery ends (claimHold, less
+// deliverTimeout and a margin) is given back, not started: another node
+// could take it over meanwhile and send it too. One claimed just now goes.
+func TestOldClaimIsNotDelivered(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f := newOutboxFixture(t, st)
+	f.event(t, "alert", time.Now().Truncate(time.Second), 1)
+	ns, err := st.PendingNotifications(ctx, 10)
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("pending %d %v", len(ns), err)
+	}
+	ob := NewOutbox(OutboxOptions{Store: st, Claims: struct{ store.Cluster }{}, Node: "n", Actions: &Actions{Vault: f.v}})
+	for _, c := range []struct {
+		age       time.Duration
+		delivered bool
+	}{{claimHold - deliverTimeout, false}, {0, true}} {
+		ob.mu.Lock()
+		q := ob.queue(ns[0].AlertID)
+		q.add(ns[0])
+		ob.queued[ns[0].ID] = time.Now().Add(-c.age)
+		dropped := ob.start(ctx, q)
+		ob.mu.Unlock()
+		ob.wg.Wait()
+		if got := len(f.received()) > 0; got != c.delivered || (len(dropped) == 1) == c.delivered {
+			t.Errorf("claimed %v ago: delivered %v, given back %v; want delivered %v", c.age, got, dropped, c.delivered)
+		}
+	}
+}
