@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -18,8 +17,8 @@ import (
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
-	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/realpg"
+	"github.com/mailmon/mailmon/internal/testutil/sqlitetest"
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
@@ -116,11 +115,7 @@ func (f *outboxFixture) statuses(t *testing.T) string {
 func TestResendAfterRecoveryIsSuperseded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t)
 	f := newOutboxFixture(t, st)
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
 	f.event(t, "alert", at, 1) // in flight at the crash: still pending
@@ -358,11 +353,7 @@ func (s *failingMarks) MarkNotification(ctx context.Context, id int64, status st
 // resend.
 func TestSentButNotMarkedIsNotSentAgain(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t)
 	f := newOutboxFixture(t, st)
 	fs := &failingMarks{Store: st}
 	fs.fail.Store(1)
@@ -388,11 +379,7 @@ func TestSentButNotMarkedIsNotSentAgain(t *testing.T) {
 // could take it over meanwhile and send it too. One claimed just now goes.
 func TestOldClaimIsNotDelivered(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t)
 	f := newOutboxFixture(t, st)
 	f.event(t, "alert", time.Now().Truncate(time.Second), 1)
 	ns, err := st.PendingNotifications(ctx, 10)
