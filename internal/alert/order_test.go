@@ -3,10 +3,12 @@ package alert
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
-	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,8 +17,8 @@ import (
 	"github.com/mailmon/mailmon/internal/state"
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/postgres"
-	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/realpg"
+	"github.com/mailmon/mailmon/internal/testutil/sqlitetest"
 	"github.com/mailmon/mailmon/internal/vault"
 )
 
@@ -113,11 +115,7 @@ func (f *outboxFixture) statuses(t *testing.T) string {
 func TestResendAfterRecoveryIsSuperseded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t)
 	f := newOutboxFixture(t, st)
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
 	f.event(t, "alert", at, 1) // in flight at the crash: still pending
@@ -261,5 +259,147 @@ func TestLateHeartbeatGivesClaimsBack(t *testing.T) {
 	}
 	if got, err := st.ClaimNotifications(ctx, "other", time.Hour, 10); err != nil || len(got) != 2 {
 		t.Errorf("another node could claim %d of the 2 at once (%v), want both", len(got), err)
+	}
+}
+
+// claimsThen runs then after each of its ClaimNotifications: what another
+// node does at that moment.
+type claimsThen struct {
+	*postgres.Store
+	then func()
+}
+
+func (c claimsThen) ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]store.Notification, error) {
+	ns, err := c.Store.ClaimNotifications(ctx, node, hold, limit)
+	c.then()
+	return ns, err
+}
+
+// TestOutOfTimeNodeEndsNoOtherClaim: a node whose heartbeat is not fresh
+// (it has not beaten yet, or it expired while the node read the outbox)
+// delivers nothing of what it read and gives it back, while another node
+// has taken it over and is delivering it. Giving it back must not end the
+// taker's claim: a third node would claim the notification as new and
+// deliver it again, not marked a late resend (two alerts delivered twice
+// with one event id in a loaded TestThreeNodesShareAndTakeOver).
+func TestOutOfTimeNodeEndsNoOtherClaim(t *testing.T) {
+	for name, ttl := range map[string]time.Duration{"before its first heartbeat": 0, "its heartbeat expired meanwhile": 300 * time.Millisecond} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := pgStore(t)
+			f := newOutboxFixture(t, st)
+			f.event(t, "alert", time.Now().Truncate(time.Second), 1)
+			for _, n := range []string{"taker", "third"} {
+				if _, err := st.Heartbeat(ctx, store.Node{ID: n, Name: n}, time.Minute); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ttl > 0 {
+				if _, err := st.Heartbeat(ctx, store.Node{ID: "x", Name: "x"}, ttl); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var taken []store.Notification
+			claims := claimsThen{Store: st, then: func() {
+				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+					live, err := st.Nodes(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.ContainsFunc(live, func(n store.Node) bool { return n.ID == "x" }) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("x's heartbeat did not expire")
+					}
+				}
+				var err error
+				if taken, err = st.ClaimNotifications(ctx, "taker", time.Hour, 10); err != nil {
+					t.Fatal(err)
+				}
+			}}
+			x := NewOutbox(OutboxOptions{Store: st, Claims: claims, Node: "x", Actions: &Actions{Vault: f.v}, Alive: func() bool { return false }})
+			x.deliverPending(ctx)
+			third := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "third", Actions: &Actions{Vault: f.v}})
+			third.deliverPending(ctx)
+			third.wg.Wait()
+			if len(taken) != 1 {
+				t.Errorf("the taker claimed %d, want the alert", len(taken))
+			}
+			if got := f.received(); len(got) != 0 {
+				t.Errorf("a third node delivered %+v while the taker held its claim", got)
+			}
+		})
+	}
+}
+
+// failingMarks fails its first fail MarkNotification calls, as a database
+// that is briefly away (locked, restarting) does.
+type failingMarks struct {
+	store.Store
+	fail atomic.Int32
+}
+
+func (s *failingMarks) MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error {
+	if s.fail.Add(-1) >= 0 {
+		return errors.New("database is locked")
+	}
+	return s.Store.MarkNotification(ctx, id, status, attempts, lastError, at)
+}
+
+// TestSentButNotMarkedIsNotSentAgain: an alert delivered whose "sent" mark
+// failed is marked again, not delivered again: it used to be read as
+// pending at the next round and sent a second time, not marked a late
+// resend.
+func TestSentButNotMarkedIsNotSentAgain(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.Open(t)
+	f := newOutboxFixture(t, st)
+	fs := &failingMarks{Store: st}
+	fs.fail.Store(1)
+	ob := NewOutbox(OutboxOptions{Store: fs, Actions: &Actions{Vault: f.v}})
+	time.Sleep(2 * time.Millisecond)
+	f.event(t, "alert", time.Now(), 1) // raised after the start: on time
+	for range 3 {
+		ob.deliverPending(ctx)
+		ob.wg.Wait()
+	}
+	if got := f.received(); len(got) != 1 || got[0].LateResend {
+		t.Errorf("delivered %d times (%+v), want once, on time", len(got), got)
+	}
+	if s := f.statuses(t); s != "alert:sent" {
+		t.Errorf("the alert log: %s, want alert:sent", s)
+	}
+}
+
+// TestOldClaimIsNotDelivered pins the rule that keeps a claim from lapsing
+// during its delivery (several nodes): a notification claimed so long ago
+// that its claim could expire before its delivery ends (claimHold, less
+// deliverTimeout and a margin) is given back, not started: another node
+// could take it over meanwhile and send it too. One claimed just now goes.
+func TestOldClaimIsNotDelivered(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.Open(t)
+	f := newOutboxFixture(t, st)
+	f.event(t, "alert", time.Now().Truncate(time.Second), 1)
+	ns, err := st.PendingNotifications(ctx, 10)
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("pending %d %v", len(ns), err)
+	}
+	ob := NewOutbox(OutboxOptions{Store: st, Claims: struct{ store.Cluster }{}, Node: "n", Actions: &Actions{Vault: f.v}})
+	for _, c := range []struct {
+		age       time.Duration
+		delivered bool
+	}{{claimHold - deliverTimeout, false}, {0, true}} {
+		ob.mu.Lock()
+		q := ob.queue(ns[0].AlertID)
+		q.add(ns[0])
+		ob.queued[ns[0].ID] = time.Now().Add(-c.age)
+		dropped := ob.start(ctx, q)
+		ob.mu.Unlock()
+		ob.wg.Wait()
+		if got := len(f.received()) > 0; got != c.delivered || (len(dropped) == 1) == c.delivered {
+			t.Errorf("claimed %v ago: delivered %v, given back %v; want delivered %v", c.age, got, dropped, c.delivered)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // notification is written in the same transaction as the state change that
 // called for it (Notifications makes them), so a crash loses none; one is
 // marked sent as soon as its action succeeded, so a restart resends at most
-// the one in flight, with the same event id for the receiver to drop. On
+// the one in flight, with the same event id for the receiver to drop (a
+// mark the store does not take is written again, never sent again). On
 // several nodes each notification is claimed by the node that delivers it;
 // a claim holds while that node's heartbeat does, so a node that dies
 // leaves its claims to the others on the lease schedule. Everything about
@@ -82,6 +84,10 @@ type Outbox struct {
 	// may still hand it as pending (it is not delivered twice).
 	round    uint64
 	finished map[int64]uint64
+	// unmarked are the marks of delivery attempts that the store did not
+	// take (a database briefly away), written again each round (remark):
+	// until then their notifications are not delivered again.
+	unmarked map[int64]mark
 
 	tests tests // test alerts' rate limit (test.go), any goroutine's
 }
@@ -113,7 +119,7 @@ func NewOutbox(o OutboxOptions) *Outbox {
 		o.Actions = &Actions{}
 	}
 	return &Outbox{o: o, wake: make(chan struct{}, 1), started: o.Now(), queues: map[int64]*actionQueue{},
-		queued: map[int64]time.Time{}, retryAt: map[int64]retryAt{}, finished: map[int64]uint64{}}
+		queued: map[int64]time.Time{}, retryAt: map[int64]retryAt{}, finished: map[int64]uint64{}, unmarked: map[int64]mark{}}
 }
 
 // Wake makes Run look for pending notifications now (new ones were
@@ -163,6 +169,7 @@ func (ob *Outbox) pending(ctx context.Context) ([]store.Notification, error) {
 // deliverPending queues the pending notifications not queued yet, each to
 // its action, and starts what each action may deliver now.
 func (ob *Outbox) deliverPending(ctx context.Context) {
+	ob.remark(ctx)
 	ob.mu.Lock()
 	ob.round++
 	round := ob.round
@@ -180,6 +187,9 @@ func (ob *Outbox) deliverPending(ctx context.Context) {
 		}
 		if r, ok := ob.finished[n.ID]; ok && r >= round {
 			continue // read before its delivery ended
+		}
+		if _, ok := ob.unmarked[n.ID]; ok {
+			continue // delivered, its mark not written yet
 		}
 		ob.queued[n.ID] = claimed
 		ob.queue(n.AlertID).add(n)
@@ -208,7 +218,7 @@ func (ob *Outbox) unclaim(ctx context.Context, ids []int64) {
 	if ob.o.Claims == nil || len(ids) == 0 {
 		return
 	}
-	if err := ob.o.Claims.Unclaim(context.WithoutCancel(ctx), ids); err != nil {
+	if err := ob.o.Claims.Unclaim(context.WithoutCancel(ctx), ob.o.Node, ids); err != nil {
 		ob.o.Log.Warn("ending claims failed; they expire by themselves", "err", err)
 	}
 }
@@ -323,15 +333,48 @@ func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string
 	} else {
 		ob.o.Log.Info("alert delivered", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID, "attempt", attempts, "late_resend", ob.late(n))
 	}
-	if err := ob.o.Store.MarkNotification(ctx, n.ID, status, attempts, msg, ob.o.Now()); err != nil {
-		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
-	}
+	ob.mark(ctx, n.ID, mark{status: status, attempts: attempts, msg: msg, at: ob.o.Now()})
 	if status == store.NotifyPending {
 		// About 1 s, 2 s, 4 s … at most 5 min between attempts
 		// (backoff); a restart tries again at once.
 		retry = ob.o.Now().Add(backoff(attempts))
 	}
 	return msg, retry, true
+}
+
+// mark is what a delivery attempt writes down about its notification.
+type mark struct {
+	status, msg string
+	attempts    int
+	at          time.Time
+}
+
+// mark writes m down for notification id; when the store fails, m is kept
+// for remark, so that a notification delivered is not read as pending and
+// delivered again (not marked a late resend) at the next round.
+func (ob *Outbox) mark(ctx context.Context, id int64, m mark) {
+	if err := ob.o.Store.MarkNotification(ctx, id, m.status, m.attempts, m.msg, m.at); err != nil {
+		ob.o.Log.Error("marking a notification failed; written again at the next round", "id", id, "err", err)
+		ob.mu.Lock()
+		ob.unmarked[id] = m
+		ob.mu.Unlock()
+	}
+}
+
+// remark writes again the marks the store did not take.
+func (ob *Outbox) remark(ctx context.Context) {
+	ob.mu.Lock()
+	marks := maps.Clone(ob.unmarked)
+	ob.mu.Unlock()
+	for id, m := range marks {
+		if err := ob.o.Store.MarkNotification(ctx, id, m.status, m.attempts, m.msg, m.at); err != nil {
+			ob.o.Log.Warn("marking a notification failed again", "id", id, "err", err)
+			continue
+		}
+		ob.mu.Lock()
+		delete(ob.unmarked, id)
+		ob.mu.Unlock()
+	}
 }
 
 // outside holds notification n, raised outside its action's hours, until

@@ -3,7 +3,6 @@ package alert
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/mailmon/mailmon/internal/config"
 	"github.com/mailmon/mailmon/internal/store"
-	"github.com/mailmon/mailmon/internal/store/sqlite"
+	"github.com/mailmon/mailmon/internal/testutil/sqlitetest"
 )
 
 // clockedOutbox is an outbox over f's store on a clock the test sets,
@@ -71,12 +70,7 @@ func (f *outboxFixture) kinds() string {
 }
 
 func newScheduleFixture(t *testing.T) *outboxFixture {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return newOutboxFixture(t, st)
+	return newOutboxFixture(t, sqlitetest.Open(t))
 }
 
 // TestScheduleDropsOutsideHours: an action on office hours (Berlin,

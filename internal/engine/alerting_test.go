@@ -47,13 +47,21 @@ func newAlerting(t *testing.T) *alerting {
 	t.Cleanup(hs.Close)
 	f.dev = &store.Device{Name: "mail1", Address: "127.0.0.1"}
 	must(t, st.PutDevice(ctx, f.dev))
-	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{}})
-	f.alert = &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
-	must(t, st.PutAlert(ctx, f.alert))
-	hookURL, _ := v.Seal([]byte(hs.URL), vault.AlertRecord(f.alert.ID, "webhook.url"))
-	f.alert.Secrets = map[string]string{"webhook.url": hookURL}
-	must(t, st.PutAlert(ctx, f.alert))
+	f.alert = webhookAlert(t, st, v, hs.URL)
 	return f
+}
+
+// webhookAlert stores a webhook action "ops" to url, sealed with v.
+func webhookAlert(t *testing.T, st store.Store, v *vault.Vault, url string) *store.Alert {
+	t.Helper()
+	ctx := context.Background()
+	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{}})
+	a := &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
+	must(t, st.PutAlert(ctx, a))
+	sealed, _ := v.Seal([]byte(url), vault.AlertRecord(a.ID, "webhook.url"))
+	a.Secrets = map[string]string{"webhook.url": sealed}
+	must(t, st.PutAlert(ctx, a))
+	return a
 }
 
 // monitor adds an SMTP monitor of the server, tested every 60 ms, that

@@ -126,16 +126,12 @@ func (e *Engine) holds(id int64) bool {
 	return ok
 }
 
-// leases runs the node's heartbeats and, beside them, its rounds of
-// taking and handing over leases, until ctx ends. The heartbeat has a loop
-// of its own so that a slow round (thousands of monitors on a busy
-// database) never delays it. The first round follows the first heartbeat
+// leases runs the node's rounds of taking and handing over leases, until
+// ctx ends. The heartbeats (heartbeats, run beside it by Run) have a loop
+// of their own so that a slow round (thousands of monitors on a busy
+// database) never delays them. The first round follows the first heartbeat
 // at once: a node that joins takes its share without waiting a round.
 func (e *Engine) leases(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); e.heartbeats(ctx) }()
-	defer wg.Wait()
 	select {
 	case <-e.cl.firstBeat:
 	case <-ctx.Done():
@@ -213,9 +209,26 @@ func (e *Engine) heartbeat(ctx context.Context) error {
 	return err
 }
 
-// leave removes the node, giving back every lease it still holds (those
-// a drain could not hand over), so that the others take its monitors at
-// once rather than after its heartbeat expires.
+// release gives back every lease the node still holds (those a drain
+// could not hand over), once no test of them runs, so that the others take
+// its monitors at once, while its heartbeat still holds the claims of the
+// deliveries under way.
+func (e *Engine) release(ctx context.Context) {
+	e.dropAll("")
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	ls, err := e.cl.c.Leases(ctx, e.cl.node.ID)
+	if err == nil {
+		err = e.cl.c.Release(ctx, e.cl.node.ID, ls)
+	}
+	if err != nil {
+		e.o.Log.Warn("giving the leases back failed; the others take over when the heartbeat expires", "err", err)
+	}
+}
+
+// leave removes the node, giving back every lease it still holds, so that
+// the others take its monitors at once rather than after its heartbeat
+// expires.
 func (e *Engine) leave(ctx context.Context) {
 	e.dropAll("")
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -119,12 +119,7 @@ func TestDANEAlertWhenTLSAStopsMatching(t *testing.T) {
 	dev := &store.Device{Name: "mx", Address: dom.MX}
 	must(t, st.PutDevice(ctx, dev))
 	url, got := receiver(t)
-	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{}})
-	a := &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
-	must(t, st.PutAlert(ctx, a))
-	sealed, _ := v.Seal([]byte(url), vault.AlertRecord(a.ID, "webhook.url"))
-	a.Secrets = map[string]string{"webhook.url": sealed}
-	must(t, st.PutAlert(ctx, a))
+	a := webhookAlert(t, st, v, url)
 	every := config.Duration(200 * time.Millisecond)
 	mspec, _ := json.Marshal(config.Monitor{Port: dom.SMTP, Resolver: dom.Resolver, EHLO: "engine.test",
 		Timing: config.Timing{MaxDuration: config.Duration(10 * time.Second), UpEvery: every, DownEvery: every, LostEvery: every},

@@ -610,29 +610,52 @@ func (e *Engine) interval(en *entry, s state.State) time.Duration {
 // (mailmon apply on the same database), the statistics' upkeep and the
 // health checks until ctx ends. On several nodes, the node then hands its
 // leases over to the others while it keeps testing them (for at most half
-// a lease period, 2 to 10 s), and leaves.
+// a lease period, 2 to 10 s), gives back the rest, and leaves once the
+// alert deliveries under way have ended: its heartbeat lasts until then,
+// since it holds their claims (else another node would send them again).
 func (e *Engine) Run(ctx context.Context) {
-	lctx, stop := ctx, context.CancelFunc(func() {})
-	loops := []func(context.Context){e.sched.Run, e.outbox.Run, e.watch, e.janitor, e.checkHealth}
-	if e.cl != nil {
-		lctx, stop = context.WithCancel(context.WithoutCancel(ctx))
-		loops = append(loops, e.leases)
+	if e.cl == nil {
+		e.loops(ctx)
+		return
 	}
+	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
-	var wg sync.WaitGroup
-	for _, fn := range loops {
-		wg.Add(1)
-		go func() { defer wg.Done(); fn(lctx) }()
-	}
-	if e.cl != nil {
+	hctx, stopBeats := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBeats()
+	var beats sync.WaitGroup
+	beats.Add(1)
+	go func() { defer beats.Done(); e.heartbeats(hctx) }()
+	go func() {
 		<-ctx.Done()
 		e.drain(lctx, min(max(e.cl.lease/2, 2*time.Second), 10*time.Second))
 		stop()
+	}()
+	e.loops(lctx)
+	stopBeats()
+	beats.Wait()
+	e.leave(lctx)
+}
+
+// loops runs the loops until ctx ends and returns once they have: on several
+// nodes, the outbox's last, after every lease was given back (release: no
+// test runs any more, so the others may take the rest at once).
+func (e *Engine) loops(ctx context.Context) {
+	fns := []func(context.Context){e.sched.Run, e.watch, e.janitor, e.checkHealth}
+	if e.cl != nil {
+		fns = append(fns, e.leases)
 	}
+	var wg, out sync.WaitGroup
+	for _, fn := range fns {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(ctx) }()
+	}
+	out.Add(1)
+	go func() { defer out.Done(); e.outbox.Run(ctx) }()
 	wg.Wait()
 	if e.cl != nil {
-		e.leave(lctx) // no test runs any more: the others may take the rest at once
+		e.release(ctx)
 	}
+	out.Wait()
 }
 
 // watch reloads monitors created, changed or deleted behind the engine's

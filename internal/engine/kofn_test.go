@@ -44,12 +44,7 @@ func newPGCluster(t *testing.T, lease time.Duration) *pgCluster {
 	rcv := &hook{}
 	hs := httptest.NewServer(rcv)
 	t.Cleanup(hs.Close)
-	spec, _ := json.Marshal(config.Alert{Name: "ops", Webhook: &config.Webhook{}})
-	a := &store.Alert{Name: "ops", Kind: "webhook", Spec: spec}
-	must(t, st.PutAlert(ctx, a))
-	sealed, _ := v.Seal([]byte(hs.URL), vault.AlertRecord(a.ID, "webhook.url"))
-	a.Secrets = map[string]string{"webhook.url": sealed}
-	must(t, st.PutAlert(ctx, a))
+	a := webhookAlert(t, st, v, hs.URL)
 	c := &pgCluster{t: t, st: st, v: v, rcv: rcv, alert: a.ID, lease: lease, log: &syncbuf.Buffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,17 +17,10 @@ import (
 	"github.com/mailmon/mailmon/internal/store"
 	"github.com/mailmon/mailmon/internal/store/sqlite"
 	"github.com/mailmon/mailmon/internal/testutil/hostile"
+	"github.com/mailmon/mailmon/internal/testutil/sqlitetest"
 )
 
-func openTestStore(t *testing.T) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "mailmon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openTestStore(t *testing.T) *sqlite.Store { return sqlitetest.Open(t) }
 
 // bannerServer greets with banner and hangs up; it counts connections.
 func bannerServer(t *testing.T, banner string) (*hostile.Server, *atomic.Int64) {

@@ -644,11 +644,14 @@ type Cluster interface {
 	// at most: a node that dies while delivering leaves them to the others
 	// once its heartbeat expires. Reclaimed marks those another claim had
 	// not finished with. It takes the oldest limit of each action, so that
-	// one action's backlog starves no other.
+	// one action's backlog starves no other. A node whose heartbeat is not
+	// fresh (before its first, or expired) claims none.
 	ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]Notification, error)
-	// Unclaim ends the claims on notifications left undelivered (rate
-	// limited), for any node to take (not as Reclaimed).
-	Unclaim(ctx context.Context, ids []int64) error
+	// Unclaim ends node's claims on notifications it left undelivered
+	// (rate limited), for any node to take (not as Reclaimed); those
+	// another node claimed since (node's heartbeat expired meanwhile)
+	// keep that node's claim.
+	Unclaim(ctx context.Context, node string, ids []int64) error
 }
 
 // Limit returns the page size to use.

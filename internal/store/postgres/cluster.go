@@ -151,7 +151,10 @@ func (s *Store) Leave(ctx context.Context, node string) error {
 
 // ClaimNotifications claims pending notifications that no node is
 // delivering: no claim, an expired one, or one of a node whose heartbeat
-// expired; it skips rows another node is claiming at the same moment. It
+// expired; it skips rows another node is claiming at the same moment. A
+// node whose own heartbeat is not fresh (not yet registered, or expired)
+// claims nothing: its claim would hold for no one, and another node could
+// take the same notification at once. It
 // takes the oldest limit of each action (as PendingNotifications does): an
 // action whose receiver is away, its backlog piling up, starves no other.
 // The window picks the candidates (FOR UPDATE is not allowed beside a
@@ -167,11 +170,12 @@ func (s *Store) ClaimNotifications(ctx context.Context, node string, hold time.D
 		FROM (SELECT id, claim_until_ms AS prev FROM alert_log o WHERE `+claimable+` AND id IN (
 				SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY alert_id ORDER BY id) AS n FROM alert_log o WHERE `+claimable+`) w
 				WHERE n <= ?)
+				AND EXISTS (SELECT 1 FROM nodes me WHERE me.id = ? AND me.expires_ms > `+nowMS+`)
 			ORDER BY id FOR UPDATE SKIP LOCKED) c
 		WHERE a.id = c.id
 		RETURNING a.id, a.event_id, a.monitor_id, a.alert_id, a.kind, a.payload, a.status, a.attempts, a.last_error, a.created_ms, a.done_ms,
 			c.prev IS NOT NULL`,
-		hold.Milliseconds(), node, store.NotifyPending, store.NotifyPending, limit)
+		hold.Milliseconds(), node, store.NotifyPending, store.NotifyPending, limit, node)
 }
 
 // scanClaimed scans a claimed notification and whether it was claimed
@@ -191,10 +195,12 @@ type extraRow struct {
 
 func (r extraRow) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.extra...)...) }
 
-func (s *Store) Unclaim(ctx context.Context, ids []int64) error {
+// Unclaim ends node's claims among ids; a claim another node has taken
+// since (node's heartbeat expired meanwhile) is that node's, and stays.
+func (s *Store) Unclaim(ctx context.Context, node string, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.db.Exec(ctx, `UPDATE alert_log SET claim_until_ms = NULL, claimed_by = NULL WHERE id = ANY(?)`, ids)
+	_, err := s.db.Exec(ctx, `UPDATE alert_log SET claim_until_ms = NULL, claimed_by = NULL WHERE id = ANY(?) AND claimed_by = ?`, ids, node)
 	return err
 }

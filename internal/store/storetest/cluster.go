@@ -276,13 +276,14 @@ func cluster(t *testing.T, s store.Store) {
 	}
 	wg.Wait()
 	seen := map[int64]bool{}
-	var first int64 // a claimed notification
-	for _, ns := range claimed {
+	var first int64 // a claimed notification, and its claimer
+	var firstBy string
+	for i, ns := range claimed {
 		for _, n := range ns {
 			if seen[n.ID] {
 				t.Errorf("notification %d claimed twice", n.ID)
 			}
-			seen[n.ID], first = true, n.ID
+			seen[n.ID], first, firstBy = true, n.ID, []string{"n1", "n2"}[i]
 		}
 	}
 	// Claims are per action (the oldest limit of each): two claimers of
@@ -302,7 +303,7 @@ func cluster(t *testing.T, s store.Store) {
 	if more, _ := c.ClaimNotifications(ctx, "n2", time.Minute, 100); len(more) != 0 {
 		t.Errorf("claimed notifications claimed again: %d", len(more))
 	}
-	must(t, c.Unclaim(ctx, []int64{first}))
+	must(t, c.Unclaim(ctx, firstBy, []int64{first}))
 	if again, _ := c.ClaimNotifications(ctx, "n2", time.Minute, 100); len(again) != 1 || again[0].ID != first {
 		t.Errorf("an unclaimed notification: %+v", again)
 	}
@@ -386,12 +387,12 @@ func deadClaims(t *testing.T, s store.Store) {
 			t.Errorf("a first claim is marked Reclaimed: %+v", n)
 		}
 	}
-	must(t, c.Unclaim(ctx, []int64{held[3].ID}))
+	must(t, c.Unclaim(ctx, "dying", []int64{held[3].ID}))
 	got, err := c.ClaimNotifications(ctx, "other", time.Hour, 10)
 	if err != nil || len(got) != 2 || got[0].Reclaimed || got[1].Reclaimed {
 		t.Fatalf("while the node lives, its claims hold: took %+v %v", got, err)
 	}
-	must(t, c.Unclaim(ctx, []int64{got[0].ID, got[1].ID}))
+	must(t, c.Unclaim(ctx, "other", []int64{got[0].ID, got[1].ID}))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		got, err = c.ClaimNotifications(ctx, "other", time.Hour, 10)
@@ -401,7 +402,7 @@ func deadClaims(t *testing.T, s store.Store) {
 		if len(got) > 2 || time.Now().After(deadline) {
 			break
 		}
-		must(t, c.Unclaim(ctx, ids(got)))
+		must(t, c.Unclaim(ctx, "other", ids(got)))
 		time.Sleep(100 * time.Millisecond)
 	}
 	if len(got) != 5 {
@@ -415,6 +416,60 @@ func deadClaims(t *testing.T, s store.Store) {
 	}
 	if reclaimed != 3 {
 		t.Errorf("%d marked Reclaimed, want the dead node's 3", reclaimed)
+	}
+}
+
+// ownClaims: only a node whose heartbeat is fresh claims, and a node ends
+// only its own claims. A node whose heartbeat expired while it held a
+// claim (a loaded machine), and that then gives back what it had claimed,
+// must not end the claim of the node that took the notification over and
+// is delivering it: a third node would claim it as new and deliver it
+// again, not marked a late resend.
+func ownClaims(t *testing.T, s store.Store) {
+	c, d := clusterOf(t, s)
+	m := newMonitor(t, s, d.ID, "m", "smtp")
+	at := time.Now()
+	recordDown(t, s, m.ID, at)
+	late := store.Node{ID: "late", Name: "late"}
+	if _, err := c.Heartbeat(ctx, late, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	held, err := c.ClaimNotifications(ctx, "late", time.Hour, 10)
+	if err != nil || len(held) != 1 || held[0].Reclaimed {
+		t.Fatalf("the late node claimed %+v %v, want the one, as new", held, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		live, err := c.Nodes(ctx)
+		must(t, err)
+		if !slices.ContainsFunc(live, func(n store.Node) bool { return n.ID == "late" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the late node's heartbeat did not expire")
+		}
+	}
+	join(t, c, store.Node{ID: "taker", Name: "taker"}, store.Node{ID: "third", Name: "third"})
+	taken, err := c.ClaimNotifications(ctx, "taker", time.Hour, 10)
+	if err != nil || len(taken) != 1 || !taken[0].Reclaimed || taken[0].ID != held[0].ID {
+		t.Fatalf("the taker claimed %+v %v, want the late node's, Reclaimed", taken, err)
+	}
+	// The late node gives back what it had claimed: the taker's claim stays.
+	must(t, c.Unclaim(ctx, "late", ids(held)))
+	if got, err := c.ClaimNotifications(ctx, "third", time.Hour, 10); err != nil || len(got) != 0 {
+		t.Errorf("a third node claimed %d (%v) the taker is delivering, want none", len(got), err)
+	}
+	must(t, c.Unclaim(ctx, "taker", ids(taken)))
+	if got, err := c.ClaimNotifications(ctx, "third", time.Hour, 10); err != nil || len(got) != 1 || got[0].Reclaimed {
+		t.Errorf("the third node claimed %+v (%v) of what the taker gave back, want it, not Reclaimed", got, err)
+	}
+
+	// A node whose heartbeat expired, or that never heartbeated, claims
+	// nothing: its claim would hold for no one.
+	recordDown(t, s, m.ID, at.Add(time.Millisecond))
+	for _, n := range []string{"late", "unborn"} {
+		if got, err := c.ClaimNotifications(ctx, n, time.Hour, 10); err != nil || len(got) != 0 {
+			t.Errorf("%s claimed %d (%v), want none", n, len(got), err)
+		}
 	}
 }
 

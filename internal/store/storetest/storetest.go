@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"cluster":                      cluster,
 		"handover":                     handover,
 		"claims of a dead node":        deadClaims,
+		"claims are their node's":      ownClaims,
 		"claims per action":            claimsPerAction,
 		"firing":                       firing,
 		"users":                        users,
