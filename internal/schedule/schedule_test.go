@@ -495,3 +495,56 @@ func TestAddWhileTestsRun(t *testing.T) {
 		t.Errorf("%d tests ran while monitor 1 was re-added: too few to have tried the race", runs.Load())
 	}
 }
+
+// While a Hold is under way no test starts, a test in flight goes on, and
+// the tests due meanwhile start when it is released, or when its max
+// passes; a second Hold during the first ends with it.
+func TestHoldDefersStarts(t *testing.T) {
+	started := make(chan int64, 10)
+	s := New(func(ctx context.Context, id int64) time.Duration {
+		started <- id
+		return time.Hour
+	}, 4, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	s.Add(1, time.Now(), time.Second)
+	if id := <-started; id != 1 {
+		t.Fatalf("started %d", id)
+	}
+	release := s.Hold(time.Hour)
+	again := s.Hold(time.Hour) // under the first: ends with it
+	s.Add(2, time.Now(), time.Second)
+	select {
+	case id := <-started:
+		t.Fatalf("monitor %d started during a hold", id)
+	case <-time.After(100 * time.Millisecond):
+	}
+	again() // not the hold under way: nothing starts
+	select {
+	case id := <-started:
+		t.Fatalf("monitor %d started when a second hold was released", id)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	release() // twice is fine
+	if id := <-started; id != 2 {
+		t.Fatalf("started %d, want the monitor due during the hold", id)
+	}
+
+	// a hold ends by itself after its max
+	s.Hold(50 * time.Millisecond)
+	held := time.Now()
+	s.Add(3, time.Now(), time.Second)
+	if id := <-started; id != 3 {
+		t.Fatalf("started %d", id)
+	}
+	if waited := time.Since(held); waited < 40*time.Millisecond {
+		t.Errorf("monitor 3 started %v into a 50 ms hold", waited)
+	}
+	if st := s.Stats(); st.Started != 3 {
+		t.Errorf("%d tests started, want 3", st.Started)
+	}
+}
