@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/mailmon/mailmon/internal/engine"
 )
 
 // fakeClock runs timers when advanced, in the advancing goroutine (the
@@ -456,69 +454,4 @@ func TestRenderAheadConcurrentScrapes(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-// TestFreshRenderHoldsTests: a scrape that waits for a fresh render holds
-// the scheduler's test starts while it renders (at most maxHold), one
-// answered from a render made ahead does not, nor does a render made
-// ahead; and no hold begins within minHoldGap of the last.
-func TestFreshRenderHoldsTests(t *testing.T) {
-	e := testedEngine(t, 10)
-	c := newFakeClock()
-	start := c.Now()
-	h := newHandler(e, prometheus.NewRegistry(), Options{RenderAhead: true}, c)
-	var holds, released int
-	var held bool
-	var maxes []time.Duration
-	h.hold = func(max time.Duration) func() {
-		holds++
-		held = true
-		maxes = append(maxes, max)
-		return func() { held, released = false, released+1 }
-	}
-	var renders []bool // each render: whether it ran held
-	snapshot := h.snapshot
-	h.snapshot = func(b *engine.SnapshotBuffer) []engine.MonitorSnapshot {
-		renders = append(renders, held)
-		return snapshot(b)
-	}
-	get := func(at time.Duration, addr, ua string, gz bool) {
-		t.Helper()
-		c.AdvanceTo(start.Add(at))
-		req := httptest.NewRequest("GET", "/metrics", nil)
-		req.RemoteAddr = addr
-		req.Header.Set("User-Agent", ua)
-		if gz {
-			req.Header.Set("Accept-Encoding", "gzip")
-		}
-		if strings.HasPrefix(ua, "Prometheus") {
-			req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("HTTP %d", rec.Code)
-		}
-		if held {
-			t.Errorf("scrape at %v: the hold outlasted its answer", at)
-		}
-	}
-	const prom = "Prometheus/3.0.1"
-	get(0, "10.0.0.1:40001", prom, true)                                   // fresh: held
-	get(15*time.Second, "10.0.0.1:40001", prom, true)                      // fresh: held
-	get(30*time.Second, "10.0.0.1:40001", prom, true)                      // made ahead: not held, nor its render
-	get(30*time.Second+500*time.Millisecond, "127.0.0.1:1", "curl", false) // plain, streamed: held
-	get(31*time.Second, "127.0.0.1:2", "curl", true)                       // fresh, within minHoldGap of the last: not held
-	want := []bool{true, true, false, true, false}
-	if fmt.Sprint(renders) != fmt.Sprint(want) {
-		t.Errorf("renders held: %v, want %v", renders, want)
-	}
-	if holds != 3 || released != 3 {
-		t.Errorf("%d holds, %d released; want 3, 3", holds, released)
-	}
-	for _, m := range maxes {
-		if m != maxHold {
-			t.Errorf("a hold of at most %v, want %v", m, maxHold)
-		}
-	}
 }

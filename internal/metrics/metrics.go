@@ -111,47 +111,10 @@ func Handler(e *engine.Engine, o Options) http.Handler {
 func newHandler(e *engine.Engine, reg *prometheus.Registry, o Options, c clock) *handler {
 	snapshot := func(b *engine.SnapshotBuffer) []engine.MonitorSnapshot { return e.SnapshotTo(b, nil) }
 	h := &handler{snapshot: snapshot, reg: reg, x: newExpositor(o.Location), rendered: renderedDesc(o.Location), clock: c}
-	if e != nil {
-		h.hold = e.Scheduler().Hold
-	}
 	if o.RenderAhead {
 		h.ahead = newAhead(h.clock, func(w io.Writer, at time.Time) error { return h.render(w, true, at) })
-		h.ahead.hold = h.holdTests
 	}
 	return h
-}
-
-// A scrape waiting for a fresh render (a new scraper's first two, any
-// client's that render-ahead does not answer) holds the scheduler's test
-// starts while it renders, up to maxHold, at most once in minHoldGap. At
-// 100,000 monitors a render is ~0.3 s of CPU on one goroutine, and Go
-// gives it no priority over the 1,667 tests a second started beside it: a
-// runtime/trace of serve under bench-daemon showed the render running for
-// 0.48-0.73 s and runnable (preempted, behind the tests' goroutines) for
-// 0.12-0.74 s more, never waiting for the engine's lock (13 ms) or
-// assisting the GC (docs/performance.md). Tests due meanwhile start when
-// it ends, their delay counted as lag; minHoldGap bounds what a client
-// scraping in a loop can delay them by (maxHold/minHoldGap: 5 %).
-const (
-	maxHold    = 500 * time.Millisecond
-	minHoldGap = 10 * time.Second
-)
-
-// holdTests holds the scheduler's test starts for a fresh render, unless
-// a hold began less than minHoldGap ago; release ends it.
-func (h *handler) holdTests() (release func()) {
-	if h.hold == nil {
-		return func() {}
-	}
-	now := h.clock.Now()
-	h.holdMu.Lock()
-	if !h.lastHold.IsZero() && now.Sub(h.lastHold) < minHoldGap {
-		h.holdMu.Unlock()
-		return func() {}
-	}
-	h.lastHold = now
-	h.holdMu.Unlock()
-	return h.hold(maxHold)
 }
 
 // handler serves /metrics.
@@ -169,11 +132,6 @@ type handler struct {
 	rendered *prometheus.Desc
 	clock    clock
 	ahead    *ahead // nil: every scrape renders
-	// hold holds the scheduler's test starts up to max (nil: none);
-	// lastHold is when holdTests last did
-	hold     func(max time.Duration) (release func())
-	holdMu   sync.Mutex
-	lastHold time.Time
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -181,7 +139,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", string(textFormat))
 	if !gz || h.ahead == nil {
 		// streamed: a plain exposition at 100,000 monitors is 120 MB
-		defer h.holdTests()()
 		if err := h.render(&headersFirst{w: w, gz: gz}, gz, h.clock.Now()); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}

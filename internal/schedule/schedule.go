@@ -46,10 +46,6 @@ type Scheduler struct {
 	lags     lagRing
 	warned   time.Time // the last slotsFull warning; Run's own
 
-	// held, while set, is closed when the Hold under way ends: Run
-	// starts no test until then
-	held atomic.Pointer[chan struct{}]
-
 	epoch time.Time // jobs keep their due time as an offset from it
 }
 
@@ -183,31 +179,6 @@ func (s *Scheduler) poke() {
 	}
 }
 
-// Hold keeps Run from starting tests until release is called or max has
-// passed, whichever comes first; tests in flight go on, and the tests due
-// meanwhile start when it ends (their wait shows as lag). It is for a
-// burst of CPU work that something waits for (a fresh /metrics render at
-// 100,000 monitors: ~0.3 s of CPU): Go gives a goroutine no priority, and
-// the tests a second would start took the cores from it. A Hold while
-// another is under way ends with the first; release may be called more
-// than once.
-func (s *Scheduler) Hold(max time.Duration) (release func()) {
-	held := make(chan struct{})
-	if !s.held.CompareAndSwap(nil, &held) {
-		return func() {}
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			s.held.Store(nil)
-			close(held)
-		})
-	}
-	// not stopped by release: it finds the hold ended
-	time.AfterFunc(max, release)
-	return release
-}
-
 // Run dispatches tests until ctx ends, then waits for those in flight.
 // A test in flight is not cut short when ctx ends (a daemon stopping): it
 // runs on to its own limit, so that its result, and the notifications it
@@ -220,13 +191,6 @@ func (s *Scheduler) Run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		if held := s.held.Load(); held != nil {
-			select {
-			case <-*held:
-			case <-ctx.Done():
-				return
-			}
-		}
 		r, wait := s.next()
 		j := r.job
 		if j == nil {
