@@ -147,6 +147,8 @@ func main() {
 	answerEvery := flag.Duration("answer-every", 20*time.Second, "how often /metrics, the board's first page and the API's first page are each fetched while a run is measured (0: never)")
 	profile := flag.String("profile", "", "a folder for pprof profiles of serve (CPU over -profile-window, allocations and heap at its end); empty: none")
 	profileWhen := flag.String("profile-window", "middle", "the CPU profile's window: middle (the middle third of each run, the steady state), first (60 s from serve's start: loading the monitors, then every monitor's first test) or minutes (a profile of each minute from serve's listening, the CPU a minute's windows: SIZE-MIX-cpu-minN.pprof)")
+	traceAt := flag.String("trace", "", "runtime/trace windows of serve, comma-separated offsets from when it listened (such as 19s,77s: /metrics is fetched every -answer-every from then), each -trace-for long, saved as SIZE-MIX-trace-OFFSET.out in -profile's folder; empty: none")
+	traceFor := flag.Duration("trace-for", 4*time.Second, "the length of each -trace window")
 	history := flag.Int("history", 0, "results each monitor has already stored when serve starts, an interval apart (60: an hour at 60 s), so that a new result's leaf is met among a used database's; 0: an empty results table")
 	historyAge := flag.Duration("history-age", 0, "how long before serve starts the -history ends (its last result an interval before that): 168h, the raw retention, makes serve's first janitor pass prune it all, as the hourly prune does an hour's results at that size")
 	out := flag.String("out", "bench/results", "folder for the Markdown results")
@@ -154,6 +156,8 @@ func main() {
 	if _, _, err := profileWindow(*profileWhen, *dur); err != nil {
 		check(err)
 	}
+	traces, err := traceWindows(*traceAt, *traceFor, *profile)
+	check(err)
 
 	work, err := os.MkdirTemp("", "mailmon-bench-")
 	check(err)
@@ -183,7 +187,7 @@ func main() {
 		if !ok {
 			check(fmt.Errorf("-monitors %s: no mix %q (ca, lean or banner)", f, mname))
 		}
-		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile, *profileWhen, *history, *historyAge)
+		r := run(*bin, work, caFile, n, m, *dur, *interval, *answerEvery, servers, *profile, *profileWhen, traces, *history, *historyAge)
 		if *rawWindow > 0 {
 			r.raw, r.rawErr = baseline(*peers, m, servers, caFile, *rawWindow)
 			rate := r.testsPerSec
@@ -322,7 +326,7 @@ func rawChild(peers string, args ...string) (float64, rawcheck.Report, error) {
 	return rep.CPU * 1000 / float64(rep.OK), rep, nil
 }
 
-func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile, profileWhen string, history int, historyAge time.Duration) row {
+func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time.Duration, servers map[string][]*farm.Server, profile, profileWhen string, traces traceSet, history int, historyAge time.Duration) row {
 	dir := filepath.Join(work, strconv.Itoa(n)+m.name)
 	check(os.MkdirAll(dir, 0o700))
 	db := filepath.Join(dir, "mailmon.db")
@@ -438,6 +442,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	} else if profile == "" {
 		close(profiled)
 	}
+	traced := traces.take(pprofAddr, prefix, start, stopAnswers)
 	var rss float64
 	for time.Since(start) < dur {
 		// Every 2 s, and at each minute from the start for the CPU a minute.
@@ -461,6 +466,7 @@ func run(bin, work, caFile string, n int, m mix, dur, interval, answerEvery time
 	st, err := d.Status()
 	check(err)
 	<-profiled
+	<-traced
 	if profile != "" {
 		saveProfile(pprofAddr, "allocs", prefix+"-allocs.pprof")
 		saveProfile(pprofAddr, "heap?gc=1", prefix+"-heap.pprof")
