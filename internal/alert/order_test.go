@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -31,13 +33,22 @@ type outboxFixture struct {
 	rcv     *receiver
 	alert   int64
 	monitor int64
+	// first, when set, answers the receiver's next request instead of
+	// rcv (once).
+	first atomic.Pointer[http.HandlerFunc]
 }
 
 func newOutboxFixture(t *testing.T, st store.Store) *outboxFixture {
 	ctx := context.Background()
 	f := &outboxFixture{st: st, rcv: &receiver{}}
 	f.v, _ = vault.New([]byte("engine-test-key-0123456789"))
-	hs := httptest.NewServer(f.rcv)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := f.first.Swap(nil); h != nil {
+			(*h)(w, r)
+			return
+		}
+		f.rcv.ServeHTTP(w, r)
+	}))
 	t.Cleanup(hs.Close)
 	d := &store.Device{Name: "mail1", Address: "127.0.0.1"}
 	must(t, st.PutDevice(ctx, d))
@@ -121,8 +132,8 @@ func TestResendAfterRecoveryIsSuperseded(t *testing.T) {
 	f.event(t, "alert", at, 1) // in flight at the crash: still pending
 	f.event(t, "recovery", at.Add(20*time.Second), 1)
 	ns, _ := st.Notifications(ctx, f.monitor, 10)
-	must(t, st.MarkNotification(ctx, ns[0].ID, store.NotifySent, 1, "", at.Add(21*time.Second))) // the recovery went out
-	f.event(t, "alert", at.Add(30*time.Second), 2)                                               // a new outage, its alert pending too
+	must(t, st.MarkNotification(ctx, ns[0].ID, "", store.NotifySent, 1, "", at.Add(21*time.Second))) // the recovery went out
+	f.event(t, "alert", at.Add(30*time.Second), 2)                                                   // a new outage, its alert pending too
 
 	ob := NewOutbox(OutboxOptions{Store: st, Actions: &Actions{Vault: f.v}, Every: 20 * time.Millisecond})
 	done := make(chan struct{})
@@ -144,8 +155,10 @@ func TestResendAfterRecoveryIsSuperseded(t *testing.T) {
 // TestDeadNodesClaimsMoveWithItsHeartbeat: a node that dies holding
 // several claimed notifications leaves them to another node once its
 // heartbeat expires (not after the claims' hold of an hour): each
-// delivered once, in order, as a late resend, but those whose recovery
-// was delivered meanwhile.
+// delivered once, in order, but those whose recovery was delivered
+// meanwhile; as a late resend the one whose send had begun (the receiver
+// may have it), on time the one it had not begun (it used to be marked
+// late too: a first page labelled a repeat).
 func TestDeadNodesClaimsMoveWithItsHeartbeat(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -156,17 +169,20 @@ func TestDeadNodesClaimsMoveWithItsHeartbeat(t *testing.T) {
 	f.event(t, "alert", now.Add(time.Second), 2)
 	f.event(t, "recovery", now.Add(2*time.Second), 2) // its end, delivered
 	ns, _ := st.Notifications(ctx, f.monitor, 10)
-	must(t, st.MarkNotification(ctx, ns[0].ID, store.NotifySent, 1, "", now))
+	must(t, st.MarkNotification(ctx, ns[0].ID, "", store.NotifySent, 1, "", now))
 	f.event(t, "alert", now.Add(3*time.Second), 1) // the next outage's two
 	f.event(t, "alert", now.Add(4*time.Second), 2)
 	ttl := time.Second
 	if _, err := st.Heartbeat(ctx, store.Node{ID: "dying", Name: "dying"}, ttl); err != nil {
 		t.Fatal(err)
 	}
-	if held, err := st.ClaimNotifications(ctx, "dying", time.Hour, 10); err != nil || len(held) != 4 {
+	held, err := st.ClaimNotifications(ctx, "dying", time.Hour, 10)
+	if err != nil || len(held) != 4 {
 		t.Fatalf("the dying node claimed %d: %v", len(held), err)
 	}
-	// The dying node stops heartbeating, holding four claims.
+	must(t, st.BeginNotification(ctx, "dying", held[2].ID))
+	// The dying node stops heartbeating, holding four claims, having
+	// begun to send the second outage's first alert.
 
 	stopBeat := make(chan struct{})
 	go func() {
@@ -199,10 +215,10 @@ func TestDeadNodesClaimsMoveWithItsHeartbeat(t *testing.T) {
 		t.Errorf("taken over after %v", took)
 	}
 	got := f.received()
-	if len(got) != 2 || !got[0].LateResend || !got[1].LateResend ||
+	if len(got) != 2 || !got[0].LateResend || got[1].LateResend ||
 		got[0].ID != fmt.Sprintf("%s-%d", EventID(f.monitor, "alert", now.Add(3*time.Second), 1), f.alert) ||
 		got[1].ID != fmt.Sprintf("%s-%d", EventID(f.monitor, "alert", now.Add(4*time.Second), 2), f.alert) {
-		t.Errorf("received %+v, want the second outage's two alerts, in order, as late resends", got)
+		t.Errorf("received %+v, want the second outage's two alerts, in order, the first (begun) as a late resend, the second on time", got)
 	}
 }
 
@@ -301,18 +317,7 @@ func TestOutOfTimeNodeEndsNoOtherClaim(t *testing.T) {
 			}
 			var taken []store.Notification
 			claims := claimsThen{Store: st, then: func() {
-				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-					live, err := st.Nodes(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !slices.ContainsFunc(live, func(n store.Node) bool { return n.ID == "x" }) {
-						break
-					}
-					if time.Now().After(deadline) {
-						t.Fatal("x's heartbeat did not expire")
-					}
-				}
+				waitExpired(t, st, "x")
 				var err error
 				if taken, err = st.ClaimNotifications(ctx, "taker", time.Hour, 10); err != nil {
 					t.Fatal(err)
@@ -340,11 +345,11 @@ type failingMarks struct {
 	fail atomic.Int32
 }
 
-func (s *failingMarks) MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error {
+func (s *failingMarks) MarkNotification(ctx context.Context, id int64, node, status string, attempts int, lastError string, at time.Time) error {
 	if s.fail.Add(-1) >= 0 {
 		return errors.New("database is locked")
 	}
-	return s.Store.MarkNotification(ctx, id, status, attempts, lastError, at)
+	return s.Store.MarkNotification(ctx, id, node, status, attempts, lastError, at)
 }
 
 // TestSentButNotMarkedIsNotSentAgain: an alert delivered whose "sent" mark
@@ -386,7 +391,7 @@ func TestOldClaimIsNotDelivered(t *testing.T) {
 	if err != nil || len(ns) != 1 {
 		t.Fatalf("pending %d %v", len(ns), err)
 	}
-	ob := NewOutbox(OutboxOptions{Store: st, Claims: struct{ store.Cluster }{}, Node: "n", Actions: &Actions{Vault: f.v}})
+	ob := NewOutbox(OutboxOptions{Store: st, Claims: beginAny{}, Node: "n", Actions: &Actions{Vault: f.v}})
 	for _, c := range []struct {
 		age       time.Duration
 		delivered bool
@@ -401,5 +406,116 @@ func TestOldClaimIsNotDelivered(t *testing.T) {
 		if got := len(f.received()) > 0; got != c.delivered || (len(dropped) == 1) == c.delivered {
 			t.Errorf("claimed %v ago: delivered %v, given back %v; want delivered %v", c.age, got, dropped, c.delivered)
 		}
+	}
+}
+
+// beginAny is a Cluster whose BeginNotification lets any send begin (the
+// rest is not there).
+type beginAny struct{ store.Cluster }
+
+func (beginAny) BeginNotification(context.Context, string, int64) error { return nil }
+
+// waitExpired waits for node's heartbeat to expire.
+func waitExpired(t *testing.T, st store.Cluster, node string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		live, err := st.Nodes(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(live, func(n store.Node) bool { return n.ID == node }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's heartbeat did not expire", node)
+		}
+	}
+}
+
+// TestFailedAttemptAfterTakeOverLeavesSent: a node whose heartbeat lapses
+// while its receiver is slow, and whose attempt then fails, leaves the
+// outcome of the node that took the notification over meanwhile and
+// delivered it (as a late resend: the first send had begun). Its
+// "pending" used to overwrite the taker's "sent", and a third delivery
+// followed once the taker's claim expired.
+func TestFailedAttemptAfterTakeOverLeavesSent(t *testing.T) {
+	ctx := context.Background()
+	st := pgStore(t)
+	f := newOutboxFixture(t, st)
+	f.event(t, "alert", time.Now().Truncate(time.Second), 1)
+	if _, err := st.Heartbeat(ctx, store.Node{ID: "slow", Name: "slow"}, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Heartbeat(ctx, store.Node{ID: "taker", Name: "taker"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	began, release := make(chan struct{}), make(chan struct{})
+	slowFirst := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		close(began)
+		<-release
+		w.WriteHeader(http.StatusServiceUnavailable) // the slow node's attempt fails
+	})
+	f.first.Store(&slowFirst)
+	slow := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "slow", Actions: &Actions{Vault: f.v}})
+	slow.deliverPending(ctx)
+	select {
+	case <-began:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow node did not send")
+	}
+	waitExpired(t, st, "slow")
+	taker := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "taker", Actions: &Actions{Vault: f.v}})
+	taker.deliverPending(ctx)
+	taker.wg.Wait()
+	close(release)
+	slow.wg.Wait()
+	if got := f.received(); len(got) != 1 || !got[0].LateResend {
+		t.Errorf("the taker delivered %+v, want the alert once, as a late resend", got)
+	}
+	if s := f.statuses(t); s != "alert:sent" {
+		t.Errorf("the alert log: %s, want alert:sent (the taker's), not the slow node's failed attempt", s)
+	}
+	if ns, _ := st.Notifications(ctx, f.monitor, 1); len(ns) != 1 || ns[0].Attempts != 1 || ns[0].LastError != "" {
+		t.Errorf("the alert log's entry %+v, want the taker's attempt", ns)
+	}
+}
+
+// TestHeldClaimLapsedIsNotLate: a notification held for its action's
+// hours by a node that then died, and delivered by another node once the
+// hours began, goes out once, on time: it was never sent. It used to be
+// marked a late resend (its claim had lapsed), a first page labelled a
+// repeat.
+func TestHeldClaimLapsedIsNotLate(t *testing.T) {
+	ctx := context.Background()
+	st := pgStore(t)
+	f := newOutboxFixture(t, st)
+	scheduled(t, f, "hold")
+	f.event(t, "alert", at("2026-03-28T12:00:00Z"), 1) // Saturday: outside
+	if _, err := st.Heartbeat(ctx, store.Node{ID: "dying", Name: "dying"}, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Heartbeat(ctx, store.Node{ID: "other", Name: "other"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	sunday := func() time.Time { return at("2026-03-29T20:00:00Z") }
+	dying := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "dying", Actions: &Actions{Vault: f.v}, Now: sunday})
+	dying.deliverPending(ctx)
+	dying.wg.Wait()
+	if got := f.received(); len(got) != 0 {
+		t.Fatalf("delivered outside the hours: %+v", got)
+	}
+	waitExpired(t, st, "dying") // holding its claim
+	monday := func() time.Time { return at("2026-03-30T06:00:01Z") }
+	other := NewOutbox(OutboxOptions{Store: st, Claims: st, Node: "other", Actions: &Actions{Vault: f.v}, Now: monday})
+	for range 2 {
+		other.deliverPending(ctx)
+		other.wg.Wait()
+	}
+	if got := f.received(); len(got) != 1 || got[0].LateResend {
+		t.Errorf("delivered %+v, want the alert once, on time", got)
+	}
+	if s := f.statuses(t); s != "alert:sent" {
+		t.Errorf("the alert log: %s, want alert:sent", s)
 	}
 }

@@ -28,8 +28,11 @@ import (
 // Order: a notification is not delivered once a later one of the same
 // monitor to the same action was (its recovery, say): it is marked
 // superseded, since sent now it would tell an old state as news. One that
-// goes out after a crash or a failed attempt is marked a late resend, with
-// the time it happened.
+// goes out after a failed attempt, or after a crash that may have caught
+// its send (several nodes: the send had begun, BeginNotification), is
+// marked a late resend, with the time it happened. A delivery's mark is
+// written only while this node holds the claim: the outcome is the
+// deliverer's.
 
 // OutboxOptions configure an outbox.
 type OutboxOptions struct {
@@ -318,6 +321,16 @@ func (ob *Outbox) attempt(ctx context.Context, n store.Notification) (msg string
 	if out := (*outsideHours)(nil); errors.As(err, &out) {
 		return "", ob.outside(ctx, n, out), false
 	}
+	if nb := (*notBegun)(nil); errors.As(err, &nb) {
+		// Not sent: its claim moved (another node delivers it), or the
+		// store did not say the send begins (then the claim is given
+		// back, for whoever claims it next to send it, not late).
+		ob.o.Log.Warn("an alert not sent: its claim could not be confirmed", "alert", n.AlertID, "event", n.EventID, "err", nb.err)
+		if !errors.Is(nb.err, store.ErrNotClaimed) {
+			ob.unclaim(ctx, []int64{n.ID})
+		}
+		return "", time.Time{}, false
+	}
 	attempts := n.Attempts + 1
 	status := store.NotifySent
 	var perm *Permanent
@@ -349,11 +362,34 @@ type mark struct {
 	at          time.Time
 }
 
+// markNode is the node whose claim a mark needs (several nodes), "" on
+// one node (no claims).
+func (ob *Outbox) markNode() string {
+	if ob.o.Claims == nil {
+		return ""
+	}
+	return ob.o.Node
+}
+
+// writeMark writes m down for notification id, while this node still
+// holds its claim (several nodes). A mark refused because another node
+// took the claim over (this node's heartbeat lapsed during the attempt)
+// is logged and dropped, not an error: the outcome is that node's, and a
+// "pending" written over its "sent" would bring a third delivery.
+func (ob *Outbox) writeMark(ctx context.Context, id int64, m mark) error {
+	err := ob.o.Store.MarkNotification(ctx, id, ob.markNode(), m.status, m.attempts, m.msg, m.at)
+	if errors.Is(err, store.ErrNotClaimed) {
+		ob.o.Log.Warn("a notification's mark not written: another node took it over, its outcome stands", "id", id, "status", m.status)
+		return nil
+	}
+	return err
+}
+
 // mark writes m down for notification id; when the store fails, m is kept
 // for remark, so that a notification delivered is not read as pending and
 // delivered again (not marked a late resend) at the next round.
 func (ob *Outbox) mark(ctx context.Context, id int64, m mark) {
-	if err := ob.o.Store.MarkNotification(ctx, id, m.status, m.attempts, m.msg, m.at); err != nil {
+	if err := ob.writeMark(ctx, id, m); err != nil {
 		ob.o.Log.Error("marking a notification failed; written again at the next round", "id", id, "err", err)
 		ob.mu.Lock()
 		ob.unmarked[id] = m
@@ -361,13 +397,14 @@ func (ob *Outbox) mark(ctx context.Context, id int64, m mark) {
 	}
 }
 
-// remark writes again the marks the store did not take.
+// remark writes again the marks the store did not take (those whose
+// claim moved meanwhile are dropped: writeMark).
 func (ob *Outbox) remark(ctx context.Context) {
 	ob.mu.Lock()
 	marks := maps.Clone(ob.unmarked)
 	ob.mu.Unlock()
 	for id, m := range marks {
-		if err := ob.o.Store.MarkNotification(ctx, id, m.status, m.attempts, m.msg, m.at); err != nil {
+		if err := ob.writeMark(ctx, id, m); err != nil {
 			ob.o.Log.Warn("marking a notification failed again", "id", id, "err", err)
 			continue
 		}
@@ -385,7 +422,7 @@ func (ob *Outbox) outside(ctx context.Context, n store.Notification, out *outsid
 		return out.until
 	}
 	ob.o.Log.Info("alert not delivered: raised outside its action's hours", "monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID)
-	if err := ob.o.Store.MarkNotification(ctx, n.ID, store.NotifyDropped, n.Attempts, out.Error(), ob.o.Now()); err != nil {
+	if err := ob.writeMark(ctx, n.ID, mark{status: store.NotifyDropped, attempts: n.Attempts, msg: out.Error(), at: ob.o.Now()}); err != nil {
 		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
 	}
 	return time.Time{}
@@ -396,15 +433,15 @@ func (ob *Outbox) outside(ctx context.Context, n store.Notification, out *outsid
 func (ob *Outbox) supersede(ctx context.Context, n store.Notification) {
 	ob.o.Log.Info("alert not delivered: a later one of the monitor to the same action was delivered first",
 		"monitor", n.MonitorID, "alert", n.AlertID, "event", n.EventID)
-	if err := ob.o.Store.MarkNotification(ctx, n.ID, store.NotifySuperseded, n.Attempts,
-		"a later notification of this monitor to this action was delivered first", ob.o.Now()); err != nil {
+	if err := ob.writeMark(ctx, n.ID, mark{status: store.NotifySuperseded, attempts: n.Attempts,
+		msg: "a later notification of this monitor to this action was delivered first", at: ob.o.Now()}); err != nil {
 		ob.o.Log.Error("marking a notification failed", "id", n.ID, "err", err)
 	}
 }
 
 // late reports whether n goes out as a late resend: a node (this one,
-// before a restart, or another) had it and did not finish with it, or an
-// attempt failed.
+// before a restart, or another) began to send it and did not finish with
+// it, or an attempt failed.
 func (ob *Outbox) late(n store.Notification) bool {
 	if n.Attempts > 0 || n.Reclaimed {
 		return true
@@ -413,6 +450,12 @@ func (ob *Outbox) late(n store.Notification) bool {
 	// may have caught it in flight. (Claims tell this on several.)
 	return ob.o.Claims == nil && n.Created.Before(ob.started)
 }
+
+// notBegun: a send not begun, because the store did not take its
+// BeginNotification (err).
+type notBegun struct{ err error }
+
+func (e *notBegun) Error() string { return "the send could not begin: " + e.err.Error() }
 
 func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 	var ev Event
@@ -433,6 +476,15 @@ func (ob *Outbox) deliver(ctx context.Context, n store.Notification) error {
 	nt, err := ob.o.Actions.Notifier(a, n.MonitorID)
 	if err != nil {
 		return &Permanent{Err: err}
+	}
+	if ob.o.Claims != nil {
+		// Written before the send: a node that takes the claim over after
+		// this (this node died, or its attempt failed) sends it as a late
+		// resend; one that takes over a claim lapsed before (held for the
+		// action's hours, this node killed first) sends it on time.
+		if err := ob.o.Claims.BeginNotification(ctx, ob.o.Node, n.ID); err != nil {
+			return &notBegun{err: err}
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
 	defer cancel()

@@ -185,8 +185,11 @@ type Notification struct {
 	LastError string
 	Created   time.Time
 	Done      time.Time
-	// Reclaimed: a node had claimed it and did not finish with it (it
-	// died, or an attempt failed); set by ClaimNotifications.
+	// Reclaimed: a node had begun to send it (BeginNotification) and
+	// did not finish with it (it died, or its attempt failed), so the
+	// receiver may have it; set by ClaimNotifications. A claim that
+	// lapsed before its send began (held for the action's hours, a node
+	// killed before it sent) does not make it Reclaimed.
 	Reclaimed bool
 }
 
@@ -521,7 +524,12 @@ type Store interface {
 	// LaterSent reports whether a notification of monitorID to alertID
 	// stored after notification afterID was sent.
 	LaterSent(ctx context.Context, monitorID, alertID, afterID int64) (bool, error)
-	MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error
+	// MarkNotification writes down how a delivery attempt of
+	// notification id ended. With node set (several nodes), only while
+	// node still holds its claim: a node whose claim another node has
+	// taken over since (its heartbeat lapsed during the attempt) leaves
+	// that node's outcome (ErrNotClaimed). Node "": no claims (one node).
+	MarkNotification(ctx context.Context, id int64, node, status string, attempts int, lastError string, at time.Time) error
 	Notifications(ctx context.Context, monitorID int64, limit int) ([]Notification, error)
 	// FiringNotifications returns, for each monitor still failing or
 	// warning and each action of kind linked to it, its newest
@@ -613,6 +621,10 @@ type Lease struct {
 // leases may have gone to other nodes.
 var ErrNodeExpired = errors.New("this node's heartbeat expired")
 
+// ErrNotClaimed: the node no longer holds the notification's claim
+// (another node took it over), or it is no longer pending.
+var ErrNotClaimed = errors.New("the notification is no longer claimed by this node")
+
 // Cluster is what a store shared by several nodes offers (PostgreSQL). A
 // lease is held while its node's heartbeat is fresh: one write a node
 // renews them all.
@@ -647,6 +659,12 @@ type Cluster interface {
 	// one action's backlog starves no other. A node whose heartbeat is not
 	// fresh (before its first, or expired) claims none.
 	ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]Notification, error)
+	// BeginNotification writes down, before node sends notification id,
+	// that a send may begin: one claimed again after that is Reclaimed (a
+	// late resend). It returns ErrNotClaimed, and node must not send,
+	// unless node still holds a live claim on it (its heartbeat fresh,
+	// the claim not expired) and it is pending.
+	BeginNotification(ctx context.Context, node string, id int64) error
 	// Unclaim ends node's claims on notifications it left undelivered
 	// (rate limited), for any node to take (not as Reclaimed); those
 	// another node claimed since (node's heartbeat expired meanwhile)

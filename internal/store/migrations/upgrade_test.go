@@ -116,19 +116,46 @@ func TestUpgradeDropsOrphanRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, table := range []string{"rollups", "state_changes"} {
-		var ids []int64
-		rows, err := db.QueryContext(ctx, `SELECT monitor_id FROM `+table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id int64
-			rows.Scan(&id)
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if !reflect.DeepEqual(ids, []int64{1}) {
+		if ids := queryIDs(t, db, `SELECT monitor_id FROM `+table); !reflect.DeepEqual(ids, []int64{1}) {
 			t.Errorf("%s of monitors %v after the upgrade; want [1]", table, ids)
 		}
 	}
+}
+
+// TestUpgradeCountsOldClaimsBegun: 00021 counts a pending notification
+// that an older version had claimed as begun (it may have been in flight:
+// claimed again, it is a late resend), and no other.
+func TestUpgradeCountsOldClaimsBegun(t *testing.T) {
+	ctx := context.Background()
+	db, p := sqliteAt(t, 20)
+	if _, err := db.ExecContext(ctx, `INSERT INTO alert_log(id, event_id, monitor_id, alert_id, kind, payload, status, created_ms, claim_until_ms, claimed_by) VALUES
+		(1, 'claimed', 1, 1, 'alert', '{}', 'pending', 1, 5000, 'n1'), (2, 'unclaimed', 1, 1, 'alert', '{}', 'pending', 1, NULL, NULL),
+		(3, 'sent', 1, 1, 'alert', '{}', 'sent', 1, 5000, 'n1')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if begun := queryIDs(t, db, `SELECT id FROM alert_log WHERE begun_ms IS NOT NULL ORDER BY id`); !reflect.DeepEqual(begun, []int64{1}) {
+		t.Errorf("begun after the upgrade: %v; want [1], the pending one claimed", begun)
+	}
+}
+
+// queryIDs returns the ids q selects.
+func queryIDs(t *testing.T, db *sql.DB, q string) []int64 {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }

@@ -159,7 +159,11 @@ func (s *Store) Leave(ctx context.Context, node string) error {
 // action whose receiver is away, its backlog piling up, starves no other.
 // The window picks the candidates (FOR UPDATE is not allowed beside a
 // window function); the claimable test is repeated where rows are locked,
-// so that a row another node claimed since is checked again there.
+// so that a row another node claimed since is checked again there. A row
+// is Reclaimed when a send of it may have begun (begun_ms, set by
+// BeginNotification and never cleared): a claim that lapsed unsent (held
+// for its action's hours, its node killed before it sent) is not a late
+// resend.
 func (s *Store) ClaimNotifications(ctx context.Context, node string, hold time.Duration, limit int) ([]store.Notification, error) {
 	if limit <= 0 {
 		limit = 100
@@ -167,19 +171,33 @@ func (s *Store) ClaimNotifications(ctx context.Context, node string, hold time.D
 	const claimable = `status = ? AND (claim_until_ms IS NULL OR claim_until_ms < ` + nowMS + `
 		OR (claimed_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = o.claimed_by AND n.expires_ms > ` + nowMS + `)))`
 	return sqlstore.List(ctx, s.db, scanClaimed, `UPDATE alert_log a SET claim_until_ms = `+nowMS+` + ?, claimed_by = ?
-		FROM (SELECT id, claim_until_ms AS prev FROM alert_log o WHERE `+claimable+` AND id IN (
+		FROM (SELECT id, begun_ms AS begun FROM alert_log o WHERE `+claimable+` AND id IN (
 				SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY alert_id ORDER BY id) AS n FROM alert_log o WHERE `+claimable+`) w
 				WHERE n <= ?)
 				AND EXISTS (SELECT 1 FROM nodes me WHERE me.id = ? AND me.expires_ms > `+nowMS+`)
 			ORDER BY id FOR UPDATE SKIP LOCKED) c
 		WHERE a.id = c.id
 		RETURNING a.id, a.event_id, a.monitor_id, a.alert_id, a.kind, a.payload, a.status, a.attempts, a.last_error, a.created_ms, a.done_ms,
-			c.prev IS NOT NULL`,
+			c.begun IS NOT NULL`,
 		hold.Milliseconds(), node, store.NotifyPending, store.NotifyPending, limit, node)
 }
 
-// scanClaimed scans a claimed notification and whether it was claimed
-// before.
+// BeginNotification writes that node begins a send of notification id,
+// while its claim is live: its own, not expired, its heartbeat fresh (the
+// database's clock). The first send's time is kept (begun_ms).
+func (s *Store) BeginNotification(ctx context.Context, node string, id int64) error {
+	n, err := s.db.Exec(ctx, `UPDATE alert_log SET begun_ms = COALESCE(begun_ms, `+nowMS+`)
+		WHERE id = ? AND status = ? AND claimed_by = ? AND claim_until_ms > `+nowMS+`
+			AND EXISTS (SELECT 1 FROM nodes me WHERE me.id = ? AND me.expires_ms > `+nowMS+`)`,
+		id, store.NotifyPending, node, node)
+	if err == nil && n == 0 {
+		return store.ErrNotClaimed
+	}
+	return err
+}
+
+// scanClaimed scans a claimed notification and whether a send of it may
+// have begun before.
 func scanClaimed(r sqlstore.Row) (store.Notification, error) {
 	var reclaimed bool
 	n, err := sqlstore.ScanNotification(extraRow{r, []any{&reclaimed}})

@@ -449,15 +449,24 @@ func (s *Store) Notifications(ctx context.Context, monitorID int64, limit int) (
 	return List(ctx, s.r, ScanNotification, `SELECT `+NotificationCols+` FROM alert_log WHERE monitor_id=? ORDER BY id DESC LIMIT ?`, monitorID, limit)
 }
 
-func (s *Store) MarkNotification(ctx context.Context, id int64, status string, attempts int, lastError string, at time.Time) error {
+// MarkNotification writes an attempt's outcome; with node set, only while
+// the claim is node's (claimed_by): a node whose claim was taken over
+// during its attempt must not set back (to pending: sent a third time) or
+// overwrite the outcome of the node that delivered it since. Node "" (one
+// node, no claims; SQLite never claims) marks whatever the claim.
+func (s *Store) MarkNotification(ctx context.Context, id int64, node, status string, attempts int, lastError string, at time.Time) error {
 	var done any
 	if status != store.NotifyPending {
 		done = ms(at)
 	}
 	// A claim (PostgreSQL) stays until it expires: a failed attempt is
 	// retried, by any node, no sooner than that.
-	return affected(s.w.Exec(ctx, `UPDATE alert_log SET status=?, attempts=?, last_error=?, done_ms=? WHERE id=?`,
-		status, attempts, lastError, done, id))
+	err := affected(s.w.Exec(ctx, `UPDATE alert_log SET status=?, attempts=?, last_error=?, done_ms=? WHERE id=? AND (? = '' OR claimed_by = ?)`,
+		status, attempts, lastError, done, id, node, node))
+	if node != "" && errors.Is(err, store.ErrNotFound) {
+		return store.ErrNotClaimed
+	}
+	return err
 }
 
 // Prune deletes in parts of partMonitors monitors (inParts).

@@ -363,8 +363,10 @@ func handover(t *testing.T, s store.Store) {
 }
 
 // deadClaims: a node's claims hold while its heartbeat does; once it
-// expires, another node takes them over (marked Reclaimed), without
-// waiting out the claim's hold; claims ended by Unclaim are not Reclaimed.
+// expires, another node takes them over, without waiting out the claim's
+// hold: marked Reclaimed those whose send had begun, not those it never
+// began (a node killed before it sent); claims ended by Unclaim are not
+// Reclaimed.
 func deadClaims(t *testing.T, s store.Store) {
 	c, d := clusterOf(t, s)
 	m := newMonitor(t, s, d.ID, "m", "smtp")
@@ -388,6 +390,9 @@ func deadClaims(t *testing.T, s store.Store) {
 		}
 	}
 	must(t, c.Unclaim(ctx, "dying", []int64{held[3].ID}))
+	// It begins to send two of its three; the third it never begins.
+	must(t, c.BeginNotification(ctx, "dying", held[0].ID))
+	must(t, c.BeginNotification(ctx, "dying", held[1].ID))
 	got, err := c.ClaimNotifications(ctx, "other", time.Hour, 10)
 	if err != nil || len(got) != 2 || got[0].Reclaimed || got[1].Reclaimed {
 		t.Fatalf("while the node lives, its claims hold: took %+v %v", got, err)
@@ -408,14 +413,14 @@ func deadClaims(t *testing.T, s store.Store) {
 	if len(got) != 5 {
 		t.Fatalf("took %d of 5 once the claiming node died (its claims held an hour)", len(got))
 	}
-	reclaimed := 0
+	var reclaimed []int64
 	for _, n := range got {
 		if n.Reclaimed {
-			reclaimed++
+			reclaimed = append(reclaimed, n.ID)
 		}
 	}
-	if reclaimed != 3 {
-		t.Errorf("%d marked Reclaimed, want the dead node's 3", reclaimed)
+	if want := []int64{held[0].ID, held[1].ID}; !slices.Equal(reclaimed, want) {
+		t.Errorf("Reclaimed %v, want %v: the dead node's two whose send began, not its third", reclaimed, want)
 	}
 }
 
@@ -438,20 +443,11 @@ func ownClaims(t *testing.T, s store.Store) {
 	if err != nil || len(held) != 1 || held[0].Reclaimed {
 		t.Fatalf("the late node claimed %+v %v, want the one, as new", held, err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		live, err := c.Nodes(ctx)
-		must(t, err)
-		if !slices.ContainsFunc(live, func(n store.Node) bool { return n.ID == "late" }) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the late node's heartbeat did not expire")
-		}
-	}
+	waitExpired(t, c, "late")
 	join(t, c, store.Node{ID: "taker", Name: "taker"}, store.Node{ID: "third", Name: "third"})
 	taken, err := c.ClaimNotifications(ctx, "taker", time.Hour, 10)
-	if err != nil || len(taken) != 1 || !taken[0].Reclaimed || taken[0].ID != held[0].ID {
-		t.Fatalf("the taker claimed %+v %v, want the late node's, Reclaimed", taken, err)
+	if err != nil || len(taken) != 1 || taken[0].Reclaimed || taken[0].ID != held[0].ID {
+		t.Fatalf("the taker claimed %+v %v, want the late node's, not Reclaimed (its send never began)", taken, err)
 	}
 	// The late node gives back what it had claimed: the taker's claim stays.
 	must(t, c.Unclaim(ctx, "late", ids(held)))
@@ -469,6 +465,68 @@ func ownClaims(t *testing.T, s store.Store) {
 	for _, n := range []string{"late", "unborn"} {
 		if got, err := c.ClaimNotifications(ctx, n, time.Hour, 10); err != nil || len(got) != 0 {
 			t.Errorf("%s claimed %d (%v), want none", n, len(got), err)
+		}
+	}
+}
+
+// ownMarks: a delivery's mark applies while its node holds the claim. A
+// node whose heartbeat lapsed during its attempt, and whose notification
+// another node took over, sent and marked sent, must not set it back to
+// pending (a third delivery would follow) nor begin another send; the
+// node that holds the claim marks a failed attempt and then the sent one.
+func ownMarks(t *testing.T, s store.Store) {
+	c, d := clusterOf(t, s)
+	m := newMonitor(t, s, d.ID, "m", "smtp")
+	at := time.Now().Truncate(time.Millisecond)
+	recordDown(t, s, m.ID, at)
+	if _, err := c.Heartbeat(ctx, store.Node{ID: "slow", Name: "slow"}, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	held, err := c.ClaimNotifications(ctx, "slow", time.Hour, 10)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("the slow node claimed %d %v, want 1", len(held), err)
+	}
+	must(t, c.BeginNotification(ctx, "slow", held[0].ID))
+	waitExpired(t, c, "slow")
+	join(t, c, store.Node{ID: "taker", Name: "taker"})
+	taken, err := c.ClaimNotifications(ctx, "taker", time.Hour, 10)
+	if err != nil || len(taken) != 1 || !taken[0].Reclaimed {
+		t.Fatalf("the taker claimed %+v %v, want the slow node's, Reclaimed", taken, err)
+	}
+	if err := c.BeginNotification(ctx, "slow", held[0].ID); !errors.Is(err, store.ErrNotClaimed) {
+		t.Errorf("the slow node began a send of the taker's claim: %v, want ErrNotClaimed", err)
+	}
+	must(t, c.BeginNotification(ctx, "taker", taken[0].ID))
+	// The taker fails once, then delivers: its marks apply.
+	must(t, s.MarkNotification(ctx, taken[0].ID, "taker", store.NotifyPending, 1, "refused", at))
+	must(t, s.MarkNotification(ctx, taken[0].ID, "taker", store.NotifySent, 2, "", at))
+	// The slow node's attempt fails now: its mark does not apply.
+	if err := s.MarkNotification(ctx, held[0].ID, "slow", store.NotifyPending, 1, "timeout", at); !errors.Is(err, store.ErrNotClaimed) {
+		t.Errorf("the slow node's mark over the taker's claim: %v, want ErrNotClaimed", err)
+	}
+	if log, _ := s.Notifications(ctx, m.ID, 10); len(log) != 1 || log[0].Status != store.NotifySent || log[0].Attempts != 2 {
+		t.Errorf("alert log = %+v, want the taker's sent, attempt 2", log)
+	}
+	if p, _ := s.PendingNotifications(ctx, 10); len(p) != 0 {
+		t.Errorf("pending again: %+v", p)
+	}
+	// A node may not begin a send of what is not pending any more.
+	if err := c.BeginNotification(ctx, "taker", taken[0].ID); !errors.Is(err, store.ErrNotClaimed) {
+		t.Errorf("a send of a notification sent began again: %v, want ErrNotClaimed", err)
+	}
+}
+
+// waitExpired waits for node's heartbeat to expire.
+func waitExpired(t *testing.T, c store.Cluster, node string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		live, err := c.Nodes(ctx)
+		must(t, err)
+		if !slices.ContainsFunc(live, func(n store.Node) bool { return n.ID == node }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's heartbeat did not expire", node)
 		}
 	}
 }

@@ -49,7 +49,7 @@ func firing(t *testing.T, s store.Store) {
 		must(t, err)
 		for _, n := range ns {
 			if n.EventID == eventID {
-				must(t, s.MarkNotification(ctx, n.ID, store.NotifySent, 1, "", at))
+				must(t, s.MarkNotification(ctx, n.ID, "", store.NotifySent, 1, "", at))
 				return
 			}
 		}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"claims of a dead node":        deadClaims,
 		"claims are their node's":      ownClaims,
 		"claims per action":            claimsPerAction,
+		"marks are their claimer's":    ownMarks,
 		"firing":                       firing,
 		"users":                        users,
 		"sessions":                     sessions,
@@ -281,11 +282,11 @@ func notifications(t *testing.T, s store.Store) {
 	if err != nil || len(p) != 1 || p[0].Kind != "alert" || p[0].MonitorID != m.ID || string(p[0].Payload) != `{"event":"alert"}` {
 		t.Fatalf("pending = %+v, %v", p, err)
 	}
-	must(t, s.MarkNotification(ctx, p[0].ID, store.NotifyPending, 1, "connection refused", at))
+	must(t, s.MarkNotification(ctx, p[0].ID, "", store.NotifyPending, 1, "connection refused", at))
 	if p2, _ := s.PendingNotifications(ctx, 10); len(p2) != 1 || p2[0].Attempts != 1 || p2[0].LastError != "connection refused" {
 		t.Errorf("after a failed attempt: %+v", p2)
 	}
-	must(t, s.MarkNotification(ctx, p[0].ID, store.NotifySent, 2, "", at))
+	must(t, s.MarkNotification(ctx, p[0].ID, "", store.NotifySent, 2, "", at))
 	if p2, _ := s.PendingNotifications(ctx, 10); len(p2) != 0 {
 		t.Errorf("sent notification still pending: %+v", p2)
 	}
@@ -351,15 +352,15 @@ func laterSent(t *testing.T, s store.Store) {
 		}
 	}
 	check("nothing sent yet", first, 1, false)
-	must(t, s.MarkNotification(ctx, otherN.ID, store.NotifySent, 1, "", at))
+	must(t, s.MarkNotification(ctx, otherN.ID, "", store.NotifySent, 1, "", at))
 	check("another monitor's later one sent", first, 1, false)
-	must(t, s.MarkNotification(ctx, last.ID, store.NotifyFailed, 1, "refused", at))
+	must(t, s.MarkNotification(ctx, last.ID, "", store.NotifyFailed, 1, "refused", at))
 	check("the later one failed", first, 1, false)
-	must(t, s.MarkNotification(ctx, last.ID, store.NotifySent, 2, "", at))
+	must(t, s.MarkNotification(ctx, last.ID, "", store.NotifySent, 2, "", at))
 	check("the later one sent", first, 1, true)
 	check("to another action", first, 2, false)
 	check("the later one itself", last, 1, false)
-	must(t, s.MarkNotification(ctx, first.ID, store.NotifySuperseded, 0, "a later one was sent", at))
+	must(t, s.MarkNotification(ctx, first.ID, "", store.NotifySuperseded, 0, "a later one was sent", at))
 	if log, _ := s.Notifications(ctx, m.ID, 10); len(log) != 2 || log[1].Status != store.NotifySuperseded || log[1].Done.IsZero() {
 		t.Errorf("alert log = %+v", log)
 	}
