@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"reflect"
 	"runtime"
@@ -42,11 +43,33 @@ func TestSplitDecodesAsWhole(t *testing.T) {
   - name: b
     address: b.example.com
 `
+	// Devices larger than groupBytes: their monitors are decoded a run at
+	// a time.
+	var big, bigFlat strings.Builder
+	big.WriteString("alerts:\n  - {name: ops, webhook: {url: \"https://hooks.example.com/x\"}}\ndevices:\n")
+	bigFlat.WriteString("devices:\n")
+	for d := range 3 {
+		fmt.Fprintf(&big, "  - name: d%d\n    address: d%d.example.com\n    monitors:\n", d, d)
+		fmt.Fprintf(&bigFlat, "- name: d%d\n  address: d%d.example.com\n  monitors:\n", d, d)
+		for i := range 1500 {
+			fmt.Fprintf(&big, "      - {name: tcp%d, type: tcp, port: %d, notify: {alerts: [ops]}}\n", i, 1+i)
+			fmt.Fprintf(&bigFlat, "  - name: smtp%d\n    type: smtp\n    port: %d\n", i, 1+i)
+		}
+		fmt.Fprintf(&big, "    maintenance:\n      - {start: \"02:00\", end: \"04:00\", days: [sat]}\n")
+	}
+	big.WriteString("  - {name: small, address: small.example.com}\n")
+	bigFlat.WriteString("  maintenance:\n  - {start: \"02:00\", end: \"04:00\", days: [sun]}\n")
+	if big.Len() < 3*groupBytes || bigFlat.Len() < 3*groupBytes {
+		t.Fatalf("the large devices are %d and %d bytes, not more than %d each", big.Len(), bigFlat.Len(), groupBytes)
+	}
 	for _, c := range []struct {
 		name  string
 		yaml  string
 		split bool // decodeSplit takes it
 	}{
+		{"large devices", big.String(), true},
+		{"large devices, items at the keys' indentation", bigFlat.String(), true},
+		{"large device, bad monitor", strings.Replace(bigFlat.String(), "port: 700\n", "port: 700\n    colour: red\n", 1), false},
 		{"spec", string(spec), true},
 		{"applygen", gen.String(), true},
 		{"devices first", devs + "alerts:\n  - {name: ops, webhook: {url: \"https://hooks.example.com/x\"}}\n", true},
