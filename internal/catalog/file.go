@@ -70,7 +70,7 @@ type plannedAlert struct {
 }
 
 type plannedMonitor struct {
-	cfg     config.Monitor
+	cfg     *config.Monitor // the file's, not a copy: at 100,000 monitors a copy cost 84 MB
 	secrets secrets
 }
 
@@ -201,7 +201,8 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 	}
 	for i, d := range f.Devices {
 		pd := plannedDevice{cfg: d}
-		for j, m := range d.Monitors {
+		for j := range d.Monitors {
+			m := &d.Monitors[j]
 			path := fmt.Sprintf("devices[%d].monitors[%d]", i, j)
 			pm := plannedMonitor{cfg: m, secrets: secrets{}}
 			get(path+".password", m.Password, pm.secrets, "password")
@@ -246,6 +247,9 @@ func resolve(ctx context.Context, s store.Config, f *config.File, env Env) (*pla
 				if n.required && pm.secrets[n.name] == "" && !storedMonitorSecret(ctx, s, d.Name, m.Name, n.name) {
 					missing(path+"."+n.name, n.sec, n.why)
 				}
+			}
+			if len(pm.secrets) == 0 {
+				pm.secrets = nil // most monitors have none: 100 bytes each kept otherwise
 			}
 			pd.monitors = append(pd.monitors, pm)
 		}

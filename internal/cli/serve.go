@@ -475,6 +475,7 @@ func Apply(ctx context.Context, args []string, env Env) int {
 	if *file == "" {
 		return errorf(env, "apply: -f FILE is required")
 	}
+	defer gctune.Batch()()
 	data, err := config.ReadFile(*file, env.Stdin)
 	if err != nil {
 		return errorf(env, "apply: %v", err)

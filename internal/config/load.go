@@ -54,8 +54,19 @@ func (ps Problems) Error() string {
 //
 // The file is decoded once, straight into its structs: the node tree that
 // places a problem on its line is built only when there are problems (at
-// 100,000 monitors it cost as much memory as the rest of apply).
+// 100,000 monitors it cost as much memory as the rest of apply). A file
+// without problems is decoded a monitor at a time (split.go); one with
+// problems, or one that split.go does not cut, whole.
 func Parse(name string, data []byte) (*File, error) {
+	if f, ok := decodeSplit(data); ok {
+		return f, nil
+	}
+	return parseWhole(name, data)
+}
+
+// parseWhole is Parse of the file decoded whole: the only path that
+// reports problems.
+func parseWhole(name string, data []byte) (*File, error) {
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

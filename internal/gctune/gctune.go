@@ -86,3 +86,21 @@ func Run(ctx context.Context, headroom uint64, every time.Duration) {
 		}
 	}
 }
+
+// BatchPercent is the collector's percentage for a command that builds
+// its data once and holds most of it to its end ("mailmon apply": the
+// file's monitors): the heap may grow half the live data above it rather
+// than all of it. Measured at 100,000 monitors, it cut apply's peak RSS
+// from 294 to 242 MiB; the collector's share of apply's CPU (1-2 %)
+// about doubles.
+const BatchPercent = 50
+
+// Batch sets the collector's percentage to BatchPercent and returns the
+// function that restores it. It does nothing when Overridden.
+func Batch() (restore func()) {
+	if Overridden() {
+		return func() {}
+	}
+	before := debug.SetGCPercent(BatchPercent)
+	return func() { debug.SetGCPercent(before) }
+}

@@ -76,3 +76,29 @@ func TestRunLeavesUserSettingAlone(t *testing.T) {
 		t.Errorf("GOGC = %d with GOGC=300 in the environment, want it untouched", got)
 	}
 }
+
+func TestBatchSetsAndRestores(t *testing.T) {
+	if Overridden() {
+		t.Skip("GOGC or GOMEMLIMIT is set in the environment; Batch leaves the runtime alone then (unset them to run this test)")
+	}
+	before := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(before)
+	restore := Batch()
+	if got := gogc(); got != BatchPercent {
+		t.Errorf("GOGC in a batch = %d, want %d", got, BatchPercent)
+	}
+	restore()
+	if got := gogc(); got != 150 {
+		t.Errorf("GOGC after the batch = %d, want the 150 it found", got)
+	}
+}
+
+func TestBatchLeavesUserSettingAlone(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	before := debug.SetGCPercent(300)
+	defer debug.SetGCPercent(before)
+	defer Batch()()
+	if got := gogc(); got != 300 {
+		t.Errorf("GOGC = %d with GOMEMLIMIT set in the environment, want it untouched", got)
+	}
+}
