@@ -125,7 +125,7 @@ func TestUpIsInNoStateIndex(t *testing.T) {
 
 // queryPlan is the details of SQLite's EXPLAIN QUERY PLAN of q, step by
 // step.
-func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) []string {
+func queryPlan(t testing.TB, db *sql.DB, q string, args ...any) []string {
 	t.Helper()
 	rows, err := db.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
 	if err != nil {

@@ -388,6 +388,10 @@ type scaleRun struct {
 	pragmas                    string // the writer's, beside its own (writerPragmas)
 	callers, round             int
 	maxGroup                   int
+	// start is the time of the first result (the zero time: now), and
+	// setup runs on the store before the timer starts (BenchmarkResultsLayout).
+	start time.Time
+	setup func(b *testing.B, s *Store)
 }
 
 // BenchmarkRecordTestGroup is BenchmarkRecordTestScale's "lean", "first"
@@ -426,7 +430,7 @@ func openScale(b *testing.B, countFrames bool, key templateKey) *Store {
 	if err := copyFile(tmpl, path); err != nil {
 		b.Fatal(err)
 	}
-	s, err := Open(ctx, path)
+	s, err := openWith(ctx, path, key)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -454,13 +458,19 @@ func benchScale(b *testing.B, run scaleRun) {
 		defer func() { writerPragmas = old }()
 	}
 	s := openScale(b, countFrames, run.template)
+	if run.setup != nil {
+		run.setup(b, s)
+	}
 	if run.maxGroup > 0 {
 		s.maxGroup = run.maxGroup // before the first result: the writer reads it then
 	}
 	b.ReportAllocs()
 	callers, round := cmp.Or(run.callers, 32), cmp.Or(run.round, 256)
 	order := benchOrder(run.neighbours, run.blocks)
-	t0 := time.Now().Truncate(time.Millisecond)
+	t0 := run.start
+	if t0.IsZero() {
+		t0 = time.Now().Truncate(time.Millisecond)
+	}
 	var next atomic.Int64
 	var frames int64
 	txs0, cpu0, io0 := s.groups.txs.Load(), storetest.CPUTime(), readIO(b)
