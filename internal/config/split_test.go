@@ -18,14 +18,7 @@ import (
 // TestSplitDecodesAsWhole: a file decoded a monitor at a time is the file
 // decoded whole, and a file the split cannot take safely is decoded whole.
 func TestSplitDecodesAsWhole(t *testing.T) {
-	spec, err := os.ReadFile("testdata/spec.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gen bytes.Buffer
-	if err := applygen.Write(&gen, 60); err != nil {
-		t.Fatal(err)
-	}
+	spec, gen := specAndGenerated(t, 60)
 	const devs = `devices:
   - name: a
     address: a.example.com
@@ -71,7 +64,7 @@ func TestSplitDecodesAsWhole(t *testing.T) {
 		{"large devices, items at the keys' indentation", bigFlat.String(), true},
 		{"large device, bad monitor", strings.Replace(bigFlat.String(), "port: 700\n", "port: 700\n    colour: red\n", 1), false},
 		{"spec", string(spec), true},
-		{"applygen", gen.String(), true},
+		{"applygen", string(gen), true},
 		{"devices first", devs + "alerts:\n  - {name: ops, webhook: {url: \"https://hooks.example.com/x\"}}\n", true},
 		{"devices last", "alerts:\n  - {name: ops, webhook: {url: \"https://hooks.example.com/x\"}}\n" + devs, true},
 		{"crlf", strings.ReplaceAll(devs, "\n", "\r\n"), true},
@@ -186,16 +179,9 @@ func watchLiveHeap() (stop func() uint64) {
 // whole decode makes of the same text, with pieces of a few bytes so that
 // every device and every large device's monitors are cut.
 func FuzzSplitDecodesAsWhole(f *testing.F) {
-	spec, err := os.ReadFile("testdata/spec.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	var gen bytes.Buffer
-	if err := applygen.Write(&gen, 4); err != nil {
-		f.Fatal(err)
-	}
+	spec, gen := specAndGenerated(f, 4)
 	f.Add(spec)
-	f.Add(gen.Bytes())
+	f.Add(gen)
 	f.Add([]byte("devices:\n  - name: a\n    address: a.example.com\n    monitors:\n      - {name: t, type: tcp, port: 25}\n" +
 		"      # between\n      - name: s\n        type: smtp\n        port: 25\n  - name: b\n    address: b.example.com\n"))
 	f.Add([]byte("devices:\n- name: a\n  address: a.example.com\n  monitors:\n  - name: s\n    type: smtp\n    port: 25\n    ehlo: |\n      x\n  - {name: t, type: tcp, port: 1}\n"))
@@ -215,4 +201,19 @@ func FuzzSplitDecodesAsWhole(f *testing.F) {
 			t.Fatalf("the split decode differs from the whole:\nsplit %+v\nwhole %+v", got, want)
 		}
 	})
+}
+
+// specAndGenerated is testdata/spec.yaml and a file of the bench's
+// generator (applygen) with monitors monitors.
+func specAndGenerated(tb testing.TB, monitors int) (spec, gen []byte) {
+	tb.Helper()
+	spec, err := os.ReadFile("testdata/spec.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := applygen.Write(&buf, monitors); err != nil {
+		tb.Fatal(err)
+	}
+	return spec, buf.Bytes()
 }
